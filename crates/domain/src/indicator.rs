@@ -1,0 +1,243 @@
+//! Indicators (chỉ tiêu) and the disaggregation categories (phân tổ) their values are kept by.
+
+use serde::{Deserialize, Serialize};
+
+use crate::period::Frequency;
+use crate::text::check_code;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndicatorError {
+    #[error("invalid indicator or category code {0:?}")]
+    InvalidCode(String),
+    #[error("indicator {0}: the Vietnamese name and the unit must not be empty")]
+    MissingNameOrUnit(String),
+    #[error("indicator {code}: a {value_type} value cannot be aggregated by {aggregation}")]
+    AggregationNotForType {
+        code: String,
+        value_type: &'static str,
+        aggregation: &'static str,
+    },
+    #[error("category {0}: needs at least two options with distinct codes")]
+    BadOptions(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IndicatorCode(String);
+
+impl IndicatorCode {
+    pub fn new(code: impl Into<String>) -> Result<Self, IndicatorError> {
+        let code = code.into();
+        if check_code(&code, false) && !code.contains(char::is_whitespace) {
+            Ok(Self(code))
+        } else {
+            Err(IndicatorError::InvalidCode(code))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for IndicatorCode {
+    type Error = IndicatorError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+impl From<IndicatorCode> for String {
+    fn from(code: IndicatorCode) -> String {
+        code.0
+    }
+}
+impl std::fmt::Display for IndicatorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_enum!(
+    /// The type of an indicator's values.
+    ValueType, {
+    Integer => "integer",
+    Decimal => "decimal",
+    Percent => "percent",
+    Text => "text",
+    YesNo => "yes_no",
+});
+
+impl ValueType {
+    pub fn is_numeric(self) -> bool {
+        matches!(self, ValueType::Integer | ValueType::Decimal | ValueType::Percent)
+    }
+}
+
+string_enum!(
+    /// How values of an indicator combine across agencies, periods and disaggregations.
+    Aggregation, {
+    Sum => "sum",
+    Average => "average",
+    Min => "min",
+    Max => "max",
+    Last => "last",
+    None => "none",
+});
+
+/// One option of a category ("female" of "sex").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryOption {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+/// A disaggregation category with its options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    options: Vec<CategoryOption>,
+}
+
+impl Category {
+    pub fn new(
+        code: String,
+        name_vi: String,
+        name_en: String,
+        options: Vec<CategoryOption>,
+    ) -> Result<Self, IndicatorError> {
+        if !check_code(&code, false) {
+            return Err(IndicatorError::InvalidCode(code));
+        }
+        let mut codes: Vec<&str> = options.iter().map(|o| o.code.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        if codes.len() < 2 || codes.len() != options.len() || !codes.iter().all(|c| check_code(c, false)) {
+            return Err(IndicatorError::BadOptions(code));
+        }
+        Ok(Self {
+            code,
+            name_vi,
+            name_en,
+            options,
+        })
+    }
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+    pub fn options(&self) -> &[CategoryOption] {
+        &self.options
+    }
+    pub fn has_option(&self, option: &str) -> bool {
+        self.options.iter().any(|o| o.code == option)
+    }
+}
+
+/// A measured quantity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Indicator {
+    code: IndicatorCode,
+    pub name_vi: String,
+    pub name_en: String,
+    pub unit_vi: String,
+    pub unit_en: String,
+    value_type: ValueType,
+    aggregation: Aggregation,
+    /// The frequency it is usually collected at, where the catalogue says.
+    pub frequency: Option<Frequency>,
+    /// Codes of the categories its values are kept by, in order.
+    pub disaggregation: Vec<String>,
+    pub group_vi: String,
+    pub definition_vi: String,
+}
+
+impl Indicator {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        code: IndicatorCode,
+        name_vi: String,
+        name_en: String,
+        unit_vi: String,
+        unit_en: String,
+        value_type: ValueType,
+        aggregation: Aggregation,
+        frequency: Option<Frequency>,
+        disaggregation: Vec<String>,
+        group_vi: String,
+        definition_vi: String,
+    ) -> Result<Self, IndicatorError> {
+        if name_vi.trim().is_empty() || (value_type.is_numeric() && unit_vi.trim().is_empty()) {
+            return Err(IndicatorError::MissingNameOrUnit(code.to_string()));
+        }
+        if !value_type.is_numeric() && aggregation != Aggregation::None && aggregation != Aggregation::Last {
+            return Err(IndicatorError::AggregationNotForType {
+                code: code.to_string(),
+                value_type: value_type.as_str(),
+                aggregation: aggregation.as_str(),
+            });
+        }
+        Ok(Self {
+            code,
+            name_vi,
+            name_en,
+            unit_vi,
+            unit_en,
+            value_type,
+            aggregation,
+            frequency,
+            disaggregation,
+            group_vi,
+            definition_vi,
+        })
+    }
+    pub fn code(&self) -> &IndicatorCode {
+        &self.code
+    }
+    pub fn value_type(&self) -> ValueType {
+        self.value_type
+    }
+    pub fn aggregation(&self) -> Aggregation {
+        self.aggregation
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn indicator(value_type: ValueType, aggregation: Aggregation, unit: &str) -> Result<Indicator, IndicatorError> {
+        Indicator::new(
+            IndicatorCode::new("XH01").unwrap(),
+            "Dân số trung bình".into(),
+            "Average population".into(),
+            unit.into(),
+            unit.into(),
+            value_type,
+            aggregation,
+            Some(Frequency::Yearly),
+            vec!["sex".into()],
+            "Dân số".into(),
+            String::new(),
+        )
+    }
+
+    #[test]
+    fn a_numeric_indicator_needs_a_unit() {
+        assert!(indicator(ValueType::Decimal, Aggregation::Last, "nghìn người").is_ok());
+        assert!(matches!(indicator(ValueType::Decimal, Aggregation::Sum, " "), Err(IndicatorError::MissingNameOrUnit(_))));
+    }
+
+    #[test]
+    fn text_values_cannot_be_summed() {
+        assert!(matches!(indicator(ValueType::Text, Aggregation::Sum, ""), Err(IndicatorError::AggregationNotForType { .. })));
+        assert!(indicator(ValueType::Text, Aggregation::None, "").is_ok());
+    }
+
+    #[test]
+    fn a_category_needs_two_distinct_options() {
+        let option = |code: &str| CategoryOption { code: code.into(), name_vi: code.into(), name_en: code.into() };
+        assert!(Category::new("sex".into(), "Giới tính".into(), "Sex".into(), vec![option("male"), option("female")]).is_ok());
+        assert!(Category::new("sex".into(), "Giới tính".into(), "Sex".into(), vec![option("male"), option("male")]).is_err());
+        assert!(Category::new("sex".into(), "Giới tính".into(), "Sex".into(), vec![option("male")]).is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! baocao's domain: what a reporting information system knows, with no I/O, no async and no
+//! clock. Every value here is constructed through a function that checks it, so code that
+//! holds one may rely on it ("parse, don't validate").
+//!
+//! Layout:
+//! - [`agency`]: agencies, their validity intervals and the hierarchy as of a date;
+//! - [`indicator`]: indicators and disaggregation categories;
+//! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
+//! - [`regime`]: regimes with their ten elements, forms and outlines, and publication;
+//! - [`assignment`]: who reports which regime to whom, from when;
+//! - [`submission`]: the state machine of a report;
+//! - [`value`]: data values and disaggregation option combinations;
+//! - [`user`]: users' roles and grants; [`permission`]: the one policy deciding access.
+//!
+//! Architecture invariant: this crate knows nothing of HTTP, SQL, files or the current time;
+//! callers pass `today` in.
+
+/// A closed set of snake_case words (kinds, levels, statuses) with `as_str`, `FromStr`
+/// (the unknown word as the error), `Display`, serde, and `ALL`.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(text: &str) -> Result<Self, String> {
+                match text { $($text => Ok($name::$variant),)+ other => Err(other.to_string()) }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub mod agency;
+pub mod assignment;
+pub mod indicator;
+pub mod period;
+pub mod permission;
+pub mod regime;
+pub mod submission;
+pub mod text;
+pub mod user;
+pub mod value;
+
+pub use jiff::civil::Date;

@@ -1,0 +1,244 @@
+//! Frequencies and period identifiers in the DHIS2/ISO forms other systems understand:
+//! daily `20261126`, weekly `2026W48` (ISO weeks, printed unpadded), monthly `202611`,
+//! quarterly `2026Q4`, six-monthly `2026S2`, nine-monthly `2026N9` (the provinces' January to
+//! September cumulative report; not a DHIS2 form, since DHIS2 has none) and yearly `2026`.
+//! Parsing is strict: `2026Q5`, `202613` and `2026W54` are errors, never normalised.
+//!
+//! A period here is the calendar period; the cut-off window of Decree 09 is a rule of the
+//! regime applied to it elsewhere.
+
+use jiff::civil::{Date, ISOWeekDate, Weekday, date};
+use serde::{Deserialize, Serialize};
+
+
+string_enum!(
+    /// How often a regime is reported.
+    Frequency, {
+    Daily => "daily",
+    Weekly => "weekly",
+    Monthly => "monthly",
+    Quarterly => "quarterly",
+    SixMonthly => "six_monthly",
+    NineMonthly => "nine_monthly",
+    Yearly => "yearly",
+});
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid period {text:?}: {reason}")]
+pub struct PeriodError {
+    pub text: String,
+    pub reason: &'static str,
+}
+
+/// A period: a frequency, a year and the index of the period within the year (day of year
+/// for daily, ISO week, month, quarter, half; 1 for yearly and nine-monthly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeriodId {
+    frequency: Frequency,
+    year: i16,
+    index: u16,
+}
+
+const MIN_YEAR: i16 = 1900;
+const MAX_YEAR: i16 = 9998;
+
+impl PeriodId {
+    pub fn parse(text: &str) -> Result<Self, PeriodError> {
+        let err = |reason| PeriodError {
+            text: text.to_string(),
+            reason,
+        };
+        if !text.is_ascii() || text.len() < 4 {
+            return Err(err("expected a year of four digits first"));
+        }
+        let (year_text, rest) = text.split_at(4);
+        let year: i16 = parse_digits(year_text).ok_or_else(|| err("expected a year of four digits first"))?;
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return Err(err("year out of range"));
+        }
+        // Week, quarter and half numbers are written without leading zeros, as DHIS2 does.
+        let unpadded = |digits: &str, max_len: usize| -> Option<u16> {
+            (digits.len() <= max_len && !digits.starts_with('0')).then(|| parse_digits(digits)).flatten()
+        };
+        let (frequency, index) = match rest.as_bytes() {
+            [] => (Frequency::Yearly, 1),
+            [b'W', ..] => {
+                let week = unpadded(&rest[1..], 2).ok_or_else(|| err("expected a week number without leading zero"))?;
+                let weeks = if ISOWeekDate::new(year, 53, Weekday::Monday).is_ok() { 53 } else { 52 };
+                if !(1..=weeks).contains(&week) {
+                    return Err(err("no such ISO week in that year"));
+                }
+                (Frequency::Weekly, week)
+            }
+            [b'Q', ..] => {
+                let quarter = unpadded(&rest[1..], 1).filter(|q| (1..=4).contains(q)).ok_or_else(|| err("quarter must be 1 to 4"))?;
+                (Frequency::Quarterly, quarter)
+            }
+            [b'S', ..] => {
+                let half = unpadded(&rest[1..], 1).filter(|h| (1..=2).contains(h)).ok_or_else(|| err("half-year must be 1 or 2"))?;
+                (Frequency::SixMonthly, half)
+            }
+            b"N9" => (Frequency::NineMonthly, 1),
+            [_, _] => {
+                let month: u16 = parse_digits(rest).filter(|m| (1..=12).contains(m)).ok_or_else(|| err("month must be 01 to 12"))?;
+                (Frequency::Monthly, month)
+            }
+            [_, _, _, _] => {
+                let month: i8 = parse_digits(&rest[..2]).ok_or_else(|| err("expected YYYYMMDD"))?;
+                let day: i8 = parse_digits(&rest[2..]).ok_or_else(|| err("expected YYYYMMDD"))?;
+                let day = Date::new(year, month, day).map_err(|_| err("no such date"))?;
+                (Frequency::Daily, day.day_of_year() as u16)
+            }
+            _ => return Err(err("unknown period form")),
+        };
+        Ok(Self { frequency, year, index })
+    }
+
+    /// The period of `frequency` that contains `day` (calendar periods).
+    pub fn containing(frequency: Frequency, day: Date) -> Self {
+        let year = day.year();
+        let index = match frequency {
+            Frequency::Daily => day.day_of_year() as u16,
+            Frequency::Weekly => {
+                let week = day.iso_week_date();
+                return Self { frequency, year: week.year(), index: week.week() as u16 };
+            }
+            Frequency::Monthly => day.month() as u16,
+            Frequency::Quarterly => (day.month() as u16 - 1) / 3 + 1,
+            Frequency::SixMonthly => (day.month() as u16 - 1) / 6 + 1,
+            Frequency::NineMonthly | Frequency::Yearly => 1,
+        };
+        Self { frequency, year, index }
+    }
+
+    pub fn frequency(&self) -> Frequency {
+        self.frequency
+    }
+    pub fn year(&self) -> i16 {
+        self.year
+    }
+
+    /// First day of the calendar period.
+    pub fn start(&self) -> Date {
+        match self.frequency {
+            Frequency::Daily => date(self.year, 1, 1) + jiff::Span::new().days(i64::from(self.index) - 1),
+            Frequency::Weekly => ISOWeekDate::new(self.year, self.index as i8, Weekday::Monday)
+                .map(|w| w.date())
+                .unwrap_or(date(self.year, 1, 1)),
+            Frequency::Monthly => date(self.year, self.index as i8, 1),
+            Frequency::Quarterly => date(self.year, (self.index as i8 - 1) * 3 + 1, 1),
+            Frequency::SixMonthly => date(self.year, (self.index as i8 - 1) * 6 + 1, 1),
+            Frequency::NineMonthly | Frequency::Yearly => date(self.year, 1, 1),
+        }
+    }
+
+    /// Last day of the calendar period.
+    pub fn end(&self) -> Date {
+        let last_of_month = |month: i8| date(self.year, month, 1).last_of_month();
+        match self.frequency {
+            Frequency::Daily => self.start(),
+            Frequency::Weekly => self.start() + jiff::Span::new().days(6),
+            Frequency::Monthly => last_of_month(self.index as i8),
+            Frequency::Quarterly => last_of_month(self.index as i8 * 3),
+            Frequency::SixMonthly => last_of_month(self.index as i8 * 6),
+            Frequency::NineMonthly => last_of_month(9),
+            Frequency::Yearly => last_of_month(12),
+        }
+    }
+
+    pub fn next(&self) -> Self {
+        Self::containing_or_year_after(self.frequency, self.end().tomorrow().ok(), self.year)
+    }
+    pub fn previous(&self) -> Self {
+        Self::containing_or_year_after(self.frequency, self.start().yesterday().ok(), self.year - 2)
+    }
+
+    fn containing_or_year_after(frequency: Frequency, day: Option<Date>, fallback_year: i16) -> Self {
+        match (frequency, day) {
+            // The nine-month report is once a year: its neighbours are the same window of the
+            // neighbouring years.
+            (Frequency::NineMonthly, _) => Self { frequency, year: fallback_year + 1, index: 1 },
+            (_, Some(day)) => Self::containing(frequency, day),
+            (_, None) => Self { frequency, year: fallback_year + 1, index: 1 },
+        }
+    }
+}
+
+impl std::fmt::Display for PeriodId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let year = self.year;
+        match self.frequency {
+            Frequency::Daily => write!(f, "{}", self.start().strftime("%Y%m%d")),
+            Frequency::Weekly => write!(f, "{year}W{}", self.index),
+            Frequency::Monthly => write!(f, "{year}{:02}", self.index),
+            Frequency::Quarterly => write!(f, "{year}Q{}", self.index),
+            Frequency::SixMonthly => write!(f, "{year}S{}", self.index),
+            Frequency::NineMonthly => write!(f, "{year}N9"),
+            Frequency::Yearly => write!(f, "{year}"),
+        }
+    }
+}
+
+impl Serialize for PeriodId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+impl<'de> Deserialize<'de> for PeriodId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PeriodId::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+fn parse_digits<T: std::str::FromStr>(text: &str) -> Option<T> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period(text: &str) -> PeriodId {
+        PeriodId::parse(text).unwrap()
+    }
+
+    #[test]
+    fn every_form_round_trips_canonically() {
+        for text in ["20261126", "2026W48", "2026W1", "202611", "2026Q4", "2026S2", "2026N9", "2026", "2026W53"] {
+            assert_eq!(period(text).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn impossible_periods_are_errors() {
+        for text in ["2026Q5", "202613", "202600", "2026W54", "2025W53", "2026W01", "2026W0", "2026S3", "20260230", "26", "2026-11", "２０２６", "2026Q04"] {
+            assert!(PeriodId::parse(text).is_err(), "{text} should be refused");
+        }
+    }
+
+    #[test]
+    fn calendar_bounds() {
+        assert_eq!((period("202602").start(), period("202602").end()), (date(2026, 2, 1), date(2026, 2, 28)));
+        assert_eq!((period("2026Q4").start(), period("2026Q4").end()), (date(2026, 10, 1), date(2026, 12, 31)));
+        assert_eq!(period("2026S1").end(), date(2026, 6, 30));
+        assert_eq!(period("2026N9").end(), date(2026, 9, 30));
+        assert_eq!(period("2026W1").start(), date(2025, 12, 29));
+        assert_eq!(period("20261126").start(), date(2026, 11, 26));
+    }
+
+    #[test]
+    fn containing_and_neighbours() {
+        assert_eq!(PeriodId::containing(Frequency::Weekly, date(2026, 11, 26)).to_string(), "2026W48");
+        assert_eq!(PeriodId::containing(Frequency::Weekly, date(2027, 1, 1)).to_string(), "2026W53");
+        assert_eq!(PeriodId::containing(Frequency::Quarterly, date(2026, 11, 26)).to_string(), "2026Q4");
+        assert_eq!(period("202612").next().to_string(), "202701");
+        assert_eq!(period("2026Q1").previous().to_string(), "2025Q4");
+        assert_eq!(period("2026").next().to_string(), "2027");
+        assert_eq!(period("2026N9").previous().to_string(), "2025N9");
+    }
+}

@@ -1,0 +1,126 @@
+//! The one access policy. Every route asks [`allows`] before it reads or writes; nothing else
+//! decides who may do what.
+//!
+//! Agencies are given by their lineage (the agency, then its ancestors up to the root), which
+//! the caller looks up as of today. Rules, from SPEC.md: a role is granted on an agency and,
+//! where it says so, on its subtree; nobody reads a draft of another agency, or a report not
+//! addressed to (or below) their own agency.
+
+use crate::agency::AgencyCode;
+use crate::user::{Role, RoleGrant};
+
+/// What a user wants to do, with the agencies it concerns.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// The public catalogue: agencies, indicators, regimes, forms, outlines.
+    ReadCatalogue,
+    /// Create and edit regimes, forms, indicators.
+    AuthorRegimes,
+    /// List the users of an agency.
+    ReadUsers { agency: &'a [AgencyCode] },
+    /// Create users and grants at an agency.
+    ManageUsers { agency: &'a [AgencyCode] },
+    /// Read or edit an agency's report that is not yet submitted.
+    EditDraft { reporting: &'a [AgencyCode] },
+    /// Sign and submit an agency's report.
+    Submit { reporting: &'a [AgencyCode] },
+    /// Read a submitted report.
+    ReadSubmitted {
+        reporting: &'a [AgencyCode],
+        receiving: &'a [AgencyCode],
+    },
+    /// Accept, return or reopen a report addressed to an agency.
+    Review { receiving: &'a [AgencyCode] },
+    /// Dashboards and analytics over an agency's (accepted) data.
+    ReadAnalytics { agency: &'a [AgencyCode] },
+}
+
+/// Whether a user holding `grants` may perform `action`.
+pub fn allows(grants: &[RoleGrant], action: Action<'_>) -> bool {
+    use Role::*;
+    let any = |roles: &[Role], lineage: &[AgencyCode]| {
+        grants
+            .iter()
+            .any(|g| (g.role == SystemAdministrator || roles.contains(&g.role)) && g.covers(lineage))
+    };
+    match action {
+        Action::ReadCatalogue => true,
+        Action::AuthorRegimes => grants
+            .iter()
+            .any(|g| matches!(g.role, SystemAdministrator | RegimeManager)),
+        Action::ReadUsers { agency } => any(&[Reporter, Approver, Reviewer, Viewer, RegimeManager], agency),
+        Action::ManageUsers { agency } => any(&[], agency),
+        Action::EditDraft { reporting } => any(&[Reporter, Approver], reporting),
+        Action::Submit { reporting } => any(&[Approver], reporting),
+        Action::ReadSubmitted {
+            reporting,
+            receiving,
+        } => any(&[Reporter, Approver], reporting) || any(&[Reviewer, Viewer], receiving) || any(&[Viewer], reporting),
+        Action::Review { receiving } => any(&[Reviewer], receiving),
+        Action::ReadAnalytics { agency } => any(&[Viewer, Reviewer, Approver, Reporter], agency),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(c: &str) -> AgencyCode {
+        AgencyCode::new(c).unwrap()
+    }
+    fn grant(role: Role, agency: &str, subtree: bool) -> RoleGrant {
+        RoleGrant { role, agency: code(agency), subtree }
+    }
+
+    /// Lineages as of today: Hà Nội and TP. HCM under VN; VPCP under VN.
+    fn lineage(agency: &str) -> Vec<AgencyCode> {
+        match agency {
+            "VN" => vec![code("VN")],
+            other => vec![code(other), code("VN")],
+        }
+    }
+
+    #[test]
+    fn the_permission_table_holds() {
+        let hanoi = lineage("01");
+        let hcm = lineage("79");
+        let vpcp = lineage("VPCP");
+        let reporter_hanoi = [grant(Role::Reporter, "01", false)];
+        let approver_hanoi = [grant(Role::Approver, "01", false)];
+        let reviewer_vpcp = [grant(Role::Reviewer, "VPCP", false)];
+        let viewer_vn = [grant(Role::Viewer, "VN", true)];
+        let admin = [grant(Role::SystemAdministrator, "VN", true)];
+        let nobody: [RoleGrant; 0] = [];
+
+        let draft_hanoi = Action::EditDraft { reporting: &hanoi };
+        let submit_hanoi = Action::Submit { reporting: &hanoi };
+        let read_hanoi = Action::ReadSubmitted { reporting: &hanoi, receiving: &vpcp };
+        let review_vpcp = Action::Review { receiving: &vpcp };
+        let users_hanoi = Action::ReadUsers { agency: &hanoi };
+        let users_hcm = Action::ReadUsers { agency: &hcm };
+
+        let table: &[(&str, &[RoleGrant], Action, bool)] = &[
+            ("reporter edits own draft", &reporter_hanoi, draft_hanoi, true),
+            ("reporter cannot submit", &reporter_hanoi, submit_hanoi, false),
+            ("approver submits", &approver_hanoi, submit_hanoi, true),
+            ("reporter reads own users", &reporter_hanoi, users_hanoi, true),
+            ("reporter cannot read another province's users", &reporter_hanoi, users_hcm, false),
+            ("reporter cannot read another province's draft", &reporter_hanoi, Action::EditDraft { reporting: &hcm }, false),
+            ("reviewer cannot read a draft", &reviewer_vpcp, draft_hanoi, false),
+            ("reviewer reads what is addressed to them", &reviewer_vpcp, read_hanoi, true),
+            ("reviewer reviews", &reviewer_vpcp, review_vpcp, true),
+            ("reporter cannot review", &reporter_hanoi, review_vpcp, false),
+            ("national viewer reads every submitted report", &viewer_vn, read_hanoi, true),
+            ("national viewer cannot edit drafts", &viewer_vn, draft_hanoi, false),
+            ("admin does everything", &admin, submit_hanoi, true),
+            ("admin authors regimes", &admin, Action::AuthorRegimes, true),
+            ("reporter cannot author regimes", &reporter_hanoi, Action::AuthorRegimes, false),
+            ("no grant: catalogue only", &nobody, Action::ReadCatalogue, true),
+            ("no grant: nothing else", &nobody, read_hanoi, false),
+            ("only admins manage users", &approver_hanoi, Action::ManageUsers { agency: &hanoi }, false),
+        ];
+        for (name, grants, action, expected) in table {
+            assert_eq!(allows(grants, *action), *expected, "{name}");
+        }
+    }
+}

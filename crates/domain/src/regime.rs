@@ -1,0 +1,506 @@
+//! Regimes (chế độ báo cáo): the standing order to report, with the ten elements Decree
+//! 09/2019 requires, their forms (biểu mẫu) and outline (đề cương), versions and status.
+//!
+//! A draft may lack elements — real regimes do, and the registry must show what is missing
+//! rather than refuse to store it — but [`Regime::publish`] refuses a regime without all ten,
+//! and a published or retired regime can only be built with all ten. The JSON shape of
+//! [`Regime`] is the API's (`GET /api/v1/regimes/{code}`), so that a client can send back what
+//! it read.
+
+use std::collections::HashSet;
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::agency::{AgencyCode, AgencyLevel};
+use crate::indicator::IndicatorCode;
+use crate::period::Frequency;
+use crate::text::check_code;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegimeError {
+    #[error("invalid regime code {0:?}")]
+    InvalidCode(String),
+    #[error("invalid form code {0:?}")]
+    InvalidFormCode(String),
+    #[error("form code {0} is used twice in the regime")]
+    DuplicateForm(String),
+    #[error("form {0} has no rows or no columns")]
+    EmptyForm(String),
+    #[error("form {form}: indicator {indicator} appears twice")]
+    DuplicateRow { form: String, indicator: String },
+    #[error("deadline day {0} is not a day of a month (1 to 31)")]
+    DeadlineDay(u8),
+    #[error("the regime lacks {}", .0.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "))]
+    MissingElements(Vec<Element>),
+    #[error("a regime in status {from} cannot become {to}")]
+    StatusChange {
+        from: RegimeStatus,
+        to: RegimeStatus,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RegimeCode(String);
+
+impl RegimeCode {
+    pub fn new(code: impl Into<String>) -> Result<Self, RegimeError> {
+        let code = code.into();
+        if check_code(&code, false) && !code.contains(char::is_whitespace) {
+            Ok(Self(code))
+        } else {
+            Err(RegimeError::InvalidCode(code))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for RegimeCode {
+    type Error = RegimeError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+impl From<RegimeCode> for String {
+    fn from(code: RegimeCode) -> String {
+        code.0
+    }
+}
+impl std::fmt::Display for RegimeCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_enum!(
+    /// The ten mandatory elements of a regime (Decree 09/2019, Article 7).
+    Element, {
+    Name => "name",
+    ContentRequirements => "content_requirements",
+    ReportingAgencies => "reporting_agencies",
+    ReceivingAgency => "receiving_agency",
+    Methods => "methods",
+    Deadline => "deadline",
+    Frequency => "frequency",
+    Cutoff => "cutoff",
+    Outline => "outline",
+    Forms => "forms",
+});
+
+string_enum!(
+    /// Periodic, thematic or ad hoc (Decree 09/2019, Article 3).
+    RegimeKind, {
+    Periodic => "periodic",
+    Thematic => "thematic",
+    AdHoc => "ad_hoc",
+});
+
+string_enum!(
+    /// Where a regime stands in its life.
+    RegimeStatus, {
+    Draft => "draft",
+    Published => "published",
+    Retired => "retired",
+});
+
+string_enum!(
+    /// Methods of sending and receiving reports (Decree 09/2019, Article 9).
+    Method, {
+    ReportingSystem => "reporting_system",
+    ElectronicDocumentSigned => "electronic_document_signed",
+    ElectronicDocument => "electronic_document",
+    Paper => "paper",
+    Post => "post",
+    Fax => "fax",
+    Email => "email",
+    Other => "other",
+});
+
+string_enum!(
+    /// What the rows of a form are: the agency's compiled total for its whole territory
+    /// (standing instead of its subordinates' sum) or its own activity (added to theirs).
+    RowValues, {
+    CompiledTotal => "compiled_total",
+    Own => "own",
+});
+
+string_enum!(
+    /// Measures a form's columns may ask for.
+    FormColumn, {
+    ThisPeriod => "this_period",
+    SamePeriodLastYear => "same_period_last_year",
+    YearToDate => "year_to_date",
+    PreviousPeriod => "previous_period",
+    Plan => "plan",
+});
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalBasis {
+    pub document: String,
+    pub issuer: String,
+    pub date: Option<Date>,
+}
+
+/// Which agencies must report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgencySelector {
+    /// Every agency of these levels valid in the period.
+    Levels { levels: Vec<AgencyLevel> },
+    /// Exactly these agencies.
+    Agencies { codes: Vec<AgencyCode> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportingAgencies {
+    pub description_vi: String,
+    pub selector: AgencySelector,
+}
+
+/// Who receives the reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReceivingAgency {
+    Agency { code: AgencyCode },
+    /// Each reporting agency's parent (a commune's province).
+    Parent,
+}
+
+/// When a report is due, relative to its period. The calendar work extends the kinds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeadlineRule {
+    /// Day `day` of the month `months_after_period_end` months after the period's last month.
+    DayOfMonth { day: u8, months_after_period_end: u8 },
+}
+
+/// Which dates a period's data covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CutoffRule {
+    /// The windows of Decree 09/2019 Article 12 (15th of the previous month to the 14th…).
+    Decree09,
+    /// The calendar period itself.
+    Calendar,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlineSection {
+    pub heading_vi: String,
+    #[serde(default)]
+    pub heading_en: String,
+    #[serde(default)]
+    pub guidance_vi: String,
+    #[serde(default)]
+    pub guidance_en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormRow {
+    pub indicator: IndicatorCode,
+}
+
+/// A data form (biểu mẫu): rows of indicators by columns of measures. Each row's values are
+/// kept per combination of its indicator's disaggregation options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Form {
+    pub code: String,
+    pub title_vi: String,
+    #[serde(default)]
+    pub title_en: String,
+    pub values: RowValues,
+    pub columns: Vec<FormColumn>,
+    pub rows: Vec<FormRow>,
+}
+
+string_enum!(
+    /// Whether a broken rule blocks submission or asks for an explanation.
+    Severity, {
+    Error => "error",
+    Warning => "warning",
+});
+
+/// A validation rule as authored; the data-quality work parses and evaluates it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationRule {
+    pub expression: String,
+    pub severity: Severity,
+    pub message_vi: String,
+    #[serde(default)]
+    pub message_en: String,
+}
+
+/// An indicator computed from others after aggregation ("100 * [XH05] / [XH06]").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DerivedIndicator {
+    pub code: IndicatorCode,
+    pub formula: String,
+}
+
+/// What a regime says: its code, legal basis, kind and the ten elements. Elements are
+/// optional here because a draft may lack them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegimeContent {
+    pub code: RegimeCode,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub name_en: String,
+    pub kind: RegimeKind,
+    pub legal_basis: Option<LegalBasis>,
+    pub content_requirements: Option<String>,
+    pub reporting_agencies: Option<ReportingAgencies>,
+    pub receiving_agency: Option<ReceivingAgency>,
+    #[serde(default)]
+    pub methods: Vec<Method>,
+    pub deadline: Option<DeadlineRule>,
+    pub frequency: Option<Frequency>,
+    pub cutoff: Option<CutoffRule>,
+    #[serde(default)]
+    pub outline: Vec<OutlineSection>,
+    #[serde(default)]
+    pub forms: Vec<Form>,
+    #[serde(default)]
+    pub rules: Vec<ValidationRule>,
+    #[serde(default)]
+    pub derived: Vec<DerivedIndicator>,
+}
+
+impl RegimeContent {
+    /// Checks what must hold even in a draft: codes, unique forms, sensible deadline days.
+    pub fn check(&self) -> Result<(), RegimeError> {
+        let mut form_codes = HashSet::new();
+        for form in &self.forms {
+            if !check_code(&form.code, true) {
+                return Err(RegimeError::InvalidFormCode(form.code.clone()));
+            }
+            if !form_codes.insert(form.code.as_str()) {
+                return Err(RegimeError::DuplicateForm(form.code.clone()));
+            }
+            if form.rows.is_empty() || form.columns.is_empty() {
+                return Err(RegimeError::EmptyForm(form.code.clone()));
+            }
+            let mut indicators = HashSet::new();
+            for row in &form.rows {
+                if !indicators.insert(&row.indicator) {
+                    return Err(RegimeError::DuplicateRow {
+                        form: form.code.clone(),
+                        indicator: row.indicator.to_string(),
+                    });
+                }
+            }
+        }
+        if let Some(DeadlineRule::DayOfMonth { day, .. }) = self.deadline
+            && !(1..=31).contains(&day)
+        {
+            return Err(RegimeError::DeadlineDay(day));
+        }
+        Ok(())
+    }
+
+    /// The mandatory elements this content lacks, in the decree's order.
+    pub fn missing_elements(&self) -> Vec<Element> {
+        let blank = |text: &Option<String>| text.as_deref().is_none_or(|t| t.trim().is_empty());
+        let missing = [
+            (Element::Name, blank(&self.name)),
+            (Element::ContentRequirements, blank(&self.content_requirements)),
+            (Element::ReportingAgencies, self.reporting_agencies.is_none()),
+            (Element::ReceivingAgency, self.receiving_agency.is_none()),
+            (Element::Methods, self.methods.is_empty()),
+            (Element::Deadline, self.deadline.is_none()),
+            (Element::Frequency, self.frequency.is_none() && self.kind == RegimeKind::Periodic),
+            (Element::Cutoff, self.cutoff.is_none()),
+            (Element::Outline, self.outline.is_empty()),
+            (Element::Forms, self.forms.is_empty()),
+        ];
+        missing.into_iter().filter(|(_, is_missing)| *is_missing).map(|(e, _)| e).collect()
+    }
+
+    /// Every indicator the forms ask for.
+    pub fn indicators(&self) -> impl Iterator<Item = &IndicatorCode> {
+        self.forms.iter().flat_map(|f| f.rows.iter().map(|r| &r.indicator))
+    }
+
+    pub fn form(&self, code: &str) -> Option<&Form> {
+        self.forms.iter().find(|f| f.code == code)
+    }
+}
+
+/// One version of a regime with its status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Regime {
+    version: u32,
+    status: RegimeStatus,
+    /// The first day whose periods this version governs; set on publication.
+    effective_from: Option<Date>,
+    #[serde(flatten)]
+    content: RegimeContent,
+}
+
+impl Regime {
+    /// A new regime, version 1, in draft.
+    pub fn draft(content: RegimeContent) -> Result<Self, RegimeError> {
+        content.check()?;
+        Ok(Self {
+            version: 1,
+            status: RegimeStatus::Draft,
+            effective_from: None,
+            content,
+        })
+    }
+
+    /// A regime read back from storage; the same invariants as when it was made.
+    pub fn restore(
+        content: RegimeContent,
+        version: u32,
+        status: RegimeStatus,
+        effective_from: Option<Date>,
+    ) -> Result<Self, RegimeError> {
+        content.check()?;
+        if status != RegimeStatus::Draft {
+            let missing = content.missing_elements();
+            if !missing.is_empty() {
+                return Err(RegimeError::MissingElements(missing));
+            }
+        }
+        Ok(Self {
+            version,
+            status,
+            effective_from,
+            content,
+        })
+    }
+
+    /// Publishes a draft with all ten elements, governing periods from `effective_from`.
+    pub fn publish(mut self, effective_from: Date) -> Result<Self, RegimeError> {
+        if self.status != RegimeStatus::Draft {
+            return Err(RegimeError::StatusChange {
+                from: self.status,
+                to: RegimeStatus::Published,
+            });
+        }
+        let missing = self.content.missing_elements();
+        if !missing.is_empty() {
+            return Err(RegimeError::MissingElements(missing));
+        }
+        self.status = RegimeStatus::Published;
+        self.effective_from = Some(effective_from);
+        Ok(self)
+    }
+
+    pub fn retire(mut self) -> Result<Self, RegimeError> {
+        if self.status != RegimeStatus::Published {
+            return Err(RegimeError::StatusChange {
+                from: self.status,
+                to: RegimeStatus::Retired,
+            });
+        }
+        self.status = RegimeStatus::Retired;
+        Ok(self)
+    }
+
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+    pub fn status(&self) -> RegimeStatus {
+        self.status
+    }
+    pub fn effective_from(&self) -> Option<Date> {
+        self.effective_from
+    }
+    pub fn content(&self) -> &RegimeContent {
+        &self.content
+    }
+    pub fn code(&self) -> &RegimeCode {
+        &self.content.code
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    pub(crate) fn monthly_socioeconomic() -> RegimeContent {
+        serde_json::from_value(serde_json::json!({
+            "code": "BC-KTXH-T",
+            "name": "Báo cáo tình hình kinh tế - xã hội hằng tháng",
+            "kind": "periodic",
+            "legal_basis": {"document": "QĐ minh họa", "issuer": "Thủ tướng Chính phủ", "date": "2021-03-01"},
+            "content_requirements": "Tình hình, kết quả thực hiện các chỉ tiêu kinh tế - xã hội chủ yếu.",
+            "reporting_agencies": {"description_vi": "Ủy ban nhân dân cấp tỉnh", "selector": {"kind": "levels", "levels": ["province"]}},
+            "receiving_agency": {"kind": "agency", "code": "VPCP"},
+            "methods": ["reporting_system"],
+            "deadline": {"kind": "day_of_month", "day": 20, "months_after_period_end": 0},
+            "frequency": "monthly",
+            "cutoff": {"kind": "decree09"},
+            "outline": [{"heading_vi": "I. Tình hình kinh tế - xã hội trong tháng"}],
+            "forms": [{"code": "Biểu 01/KTXH-T", "title_vi": "Chỉ tiêu chủ yếu", "values": "compiled_total",
+                       "columns": ["this_period"], "rows": [{"indicator": "KT03"}, {"indicator": "KT04"}]}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_complete_draft_publishes() {
+        let regime = Regime::draft(monthly_socioeconomic()).unwrap().publish(date(2026, 1, 1)).unwrap();
+        assert_eq!(regime.status(), RegimeStatus::Published);
+        assert_eq!(regime.effective_from(), Some(date(2026, 1, 1)));
+    }
+
+    #[test]
+    fn a_regime_without_all_ten_elements_cannot_be_published() {
+        let mut content = monthly_socioeconomic();
+        content.cutoff = None;
+        content.outline.clear();
+        let draft = Regime::draft(content.clone()).unwrap();
+        assert_eq!(draft.content().missing_elements(), vec![Element::Cutoff, Element::Outline]);
+        assert_eq!(
+            draft.publish(date(2026, 1, 1)).unwrap_err(),
+            RegimeError::MissingElements(vec![Element::Cutoff, Element::Outline])
+        );
+        assert!(Regime::restore(content, 1, RegimeStatus::Published, None).is_err());
+    }
+
+    #[test]
+    fn a_blank_name_is_a_missing_element() {
+        let mut content = monthly_socioeconomic();
+        content.name = Some("  ".into());
+        assert_eq!(content.missing_elements(), vec![Element::Name]);
+    }
+
+    #[test]
+    fn form_codes_are_unique_within_a_regime() {
+        let mut content = monthly_socioeconomic();
+        content.forms.push(content.forms[0].clone());
+        assert_eq!(Regime::draft(content).unwrap_err(), RegimeError::DuplicateForm("Biểu 01/KTXH-T".into()));
+    }
+
+    #[test]
+    fn only_a_published_regime_retires_and_only_a_draft_publishes() {
+        let draft = Regime::draft(monthly_socioeconomic()).unwrap();
+        assert!(draft.clone().retire().is_err());
+        let retired = draft.publish(date(2026, 1, 1)).unwrap().retire().unwrap();
+        assert_eq!(retired.status(), RegimeStatus::Retired);
+        assert!(retired.publish(date(2026, 2, 1)).is_err());
+    }
+
+    #[test]
+    fn the_json_shape_round_trips() {
+        let regime = Regime::draft(monthly_socioeconomic()).unwrap();
+        let json = serde_json::to_value(&regime).unwrap();
+        assert_eq!(json["status"], "draft");
+        assert_eq!(json["version"], 1);
+        assert_eq!(json["deadline"]["day"], 20);
+        let back: RegimeContent = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, regime.content());
+    }
+
+    #[test]
+    fn a_deadline_day_must_exist_in_some_month() {
+        let mut content = monthly_socioeconomic();
+        content.deadline = Some(DeadlineRule::DayOfMonth { day: 32, months_after_period_end: 0 });
+        assert_eq!(Regime::draft(content).unwrap_err(), RegimeError::DeadlineDay(32));
+    }
+}

@@ -1,0 +1,195 @@
+//! Data values: (indicator, disaggregation options, agency, period) → value, with the channel
+//! that produced it. Values are parsed against the indicator's value type here, so the same
+//! code checks entry, import and API input.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::agency::AgencyCode;
+use crate::indicator::{Category, Indicator, IndicatorCode, ValueType};
+use crate::period::PeriodId;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("{text:?} is not a valid {value_type} value")]
+    BadValue { text: String, value_type: ValueType },
+    #[error("indicator {indicator} is not disaggregated by {category}")]
+    UnknownCategory { indicator: String, category: String },
+    #[error("category {category} has no option {option}")]
+    UnknownOption { category: String, option: String },
+}
+
+string_enum!(
+    /// The channel a value arrived through (its provenance).
+    Channel, {
+    Web => "web",
+    Api => "api",
+    Import => "import",
+    Connector => "connector",
+    Aggregation => "aggregation",
+    Demo => "demo",
+});
+
+/// A combination of disaggregation options, category → option; empty means the total over
+/// every category. Ordered, so its canonical key is stable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OptionCombo(BTreeMap<String, String>);
+
+impl OptionCombo {
+    pub const TOTAL: OptionCombo = OptionCombo(BTreeMap::new());
+
+    /// Checks the categories and options against the indicator's disaggregation.
+    pub fn new(
+        options: BTreeMap<String, String>,
+        indicator: &Indicator,
+        categories: &[Category],
+    ) -> Result<Self, ValueError> {
+        for (category, option) in &options {
+            if !indicator.disaggregation.contains(category) {
+                return Err(ValueError::UnknownCategory {
+                    indicator: indicator.code().to_string(),
+                    category: category.clone(),
+                });
+            }
+            let known = categories
+                .iter()
+                .find(|c| c.code() == category)
+                .is_some_and(|c| c.has_option(option));
+            if !known {
+                return Err(ValueError::UnknownOption {
+                    category: category.clone(),
+                    option: option.clone(),
+                });
+            }
+        }
+        Ok(Self(options))
+    }
+
+    /// A combination read back from storage, where it was checked when written.
+    pub fn from_stored(options: BTreeMap<String, String>) -> Self {
+        Self(options)
+    }
+
+    /// `area=urban;sex=female`, or the empty string for the total.
+    pub fn key(&self) -> String {
+        self.0
+            .iter()
+            .map(|(c, o)| format!("{c}={o}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    pub fn is_total(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A value, typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Number(f64),
+    Bool(bool),
+    Text(String),
+}
+
+impl Value {
+    /// Parses plain notation (`107.9`, `-3`, `2650`; no thousands separators, no exponent)
+    /// for numeric types, `true`/`false` for yes/no, anything for text.
+    pub fn parse(value_type: ValueType, text: &str) -> Result<Self, ValueError> {
+        let bad = || ValueError::BadValue {
+            text: text.to_string(),
+            value_type,
+        };
+        let text = text.trim();
+        match value_type {
+            ValueType::Text => Ok(Value::Text(text.to_string())),
+            ValueType::YesNo => match text {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err(bad()),
+            },
+            ValueType::Integer | ValueType::Decimal | ValueType::Percent => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+                let plain = !whole.is_empty()
+                    && whole.bytes().all(|b| b.is_ascii_digit())
+                    && fraction.bytes().all(|b| b.is_ascii_digit())
+                    && (value_type != ValueType::Integer || !digits.contains('.'));
+                if !plain || (digits.contains('.') && fraction.is_empty()) {
+                    return Err(bad());
+                }
+                text.parse::<f64>().ok().filter(|n| n.is_finite()).map(Value::Number).ok_or_else(bad)
+            }
+        }
+    }
+
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// One stored number with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataValue {
+    pub indicator: IndicatorCode,
+    pub options: OptionCombo,
+    pub agency: AgencyCode,
+    pub period: PeriodId,
+    pub value: Value,
+    pub channel: Channel,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::{Aggregation, CategoryOption};
+
+    #[test]
+    fn plain_numbers_parse_and_formatted_ones_do_not() {
+        assert_eq!(Value::parse(ValueType::Decimal, "107.9"), Ok(Value::Number(107.9)));
+        assert_eq!(Value::parse(ValueType::Integer, "-2650"), Ok(Value::Number(-2650.0)));
+        for bad in ["1.234.567", "1,5", "1e3", "", "12.", ".5", "NaN", "inf"] {
+            assert!(Value::parse(ValueType::Decimal, bad).is_err(), "{bad}");
+        }
+        assert!(Value::parse(ValueType::Integer, "3.5").is_err());
+        assert_eq!(Value::parse(ValueType::YesNo, "true"), Ok(Value::Bool(true)));
+    }
+
+    #[test]
+    fn option_combos_are_checked_and_keyed_canonically() {
+        let sex = Category::new(
+            "sex".into(),
+            "Giới tính".into(),
+            "Sex".into(),
+            ["male", "female"].map(|c| CategoryOption { code: c.into(), name_vi: c.into(), name_en: c.into() }).to_vec(),
+        )
+        .unwrap();
+        let indicator = Indicator::new(
+            IndicatorCode::new("XH12").unwrap(),
+            "Số người chết".into(),
+            "Deaths".into(),
+            "người".into(),
+            "persons".into(),
+            ValueType::Integer,
+            Aggregation::Sum,
+            None,
+            vec!["sex".into()],
+            String::new(),
+            String::new(),
+        )
+        .unwrap();
+        let combo = |pairs: &[(&str, &str)]| {
+            OptionCombo::new(pairs.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect(), &indicator, std::slice::from_ref(&sex))
+        };
+        assert_eq!(combo(&[("sex", "female")]).unwrap().key(), "sex=female");
+        assert!(combo(&[]).unwrap().is_total());
+        assert!(matches!(combo(&[("area", "urban")]), Err(ValueError::UnknownCategory { .. })));
+        assert!(matches!(combo(&[("sex", "other")]), Err(ValueError::UnknownOption { .. })));
+    }
+}

@@ -1,0 +1,212 @@
+//! baocao's persistence on SQLite (embedded default, one file) and PostgreSQL (production),
+//! behind one [`Store`].
+//!
+//! Layout: one module per aggregate ([`agencies`], [`catalogue`], [`regimes`], [`users`],
+//! [`values`]), each with its SQL in plain strings beside the functions that run it. Both
+//! backends run the same SQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`, recursive CTEs);
+//! where they differ it is in the migrations (`migrations/sqlite`, `migrations/postgres`, kept
+//! in step) and in [`connect`](Store::connect). The [`on_db!`] macro compiles a body once per
+//! backend, so each query is type-checked against both drivers.
+//!
+//! Architecture invariant: no HTTP, no HTML, no clock — callers pass `now`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub mod agencies;
+pub mod catalogue;
+pub mod credentials;
+mod error;
+pub mod regimes;
+pub mod users;
+pub mod values;
+
+pub use error::StoreError;
+
+/// Runs `$body` with `$pool` bound to the backend's typed pool. The body is compiled twice,
+/// once per driver, which keeps full type support on each (sqlx's `Any` cannot decode
+/// several PostgreSQL types).
+macro_rules! on_db {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let invalid = |reason: String| StoreError::InvalidUrl {
+            url: url.to_string(),
+            reason,
+        };
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err(invalid("no file path after sqlite://".into()));
+            }
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| invalid(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .map_err(|e| StoreError::Unreachable {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })?;
+            Ok(Self { db: Db::Sqlite(pool) })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(|e| StoreError::Unreachable {
+                    url: redact(url),
+                    reason: e.to_string(),
+                })?;
+            Ok(Self { db: Db::Postgres(pool) })
+        } else {
+            Err(invalid("expected sqlite://PATH or postgres://…".into()))
+        }
+    }
+
+    /// Connects to a PostgreSQL database with every connection's `search_path` set to
+    /// `schema` (tests run each in a schema of its own).
+    pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::InvalidUrl {
+                url: redact(url),
+                reason: e.to_string(),
+            })?
+            .options([("search_path", schema)]);
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unreachable {
+                url: redact(url),
+                reason: e.to_string(),
+            })?;
+        Ok(Self { db: Db::Postgres(pool) })
+    }
+
+    /// Applies pending migrations. Refuses a database that a newer baocao has migrated.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let result = match &self.db {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        };
+        result.map_err(|error| match error {
+            sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::NewerSchema { version },
+            other => StoreError::Migration(other.to_string()),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Whether the database can answer a trivial query.
+    pub async fn ping(&self) -> bool {
+        on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    /// Whether the database holds no agencies yet (the demo loads only into such a one).
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let count: i64 = on_db!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM agencies").fetch_one(pool).await?);
+        Ok(count == 0)
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+}
+
+/// A URL fit for logs: the password, if any, replaced.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Dates travel as ISO text in both backends.
+pub(crate) fn date_text(date: Option<jiff::civil::Date>) -> Option<String> {
+    date.map(|d| d.to_string())
+}
+
+pub(crate) fn parse_date(text: Option<&str>) -> Result<Option<jiff::civil::Date>, StoreError> {
+    text.map(|t| t.parse().map_err(|_| StoreError::Corrupt(format!("bad date {t:?}"))))
+        .transpose()
+}
+
+impl Store {
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(on_db!(self, pool => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        on_db!(self, pool => sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+}

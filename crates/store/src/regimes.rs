@@ -1,0 +1,153 @@
+//! Regimes with their versions, and assignments. A version's content is stored as the
+//! domain's JSON document: the registry reads and writes whole regimes, and the document is
+//! checked by the domain on the way in and out.
+
+use baocao_domain::Date;
+use baocao_domain::assignment::Assignment;
+use baocao_domain::regime::{Regime, RegimeCode, RegimeContent, RegimeStatus};
+use baocao_domain::text::search_key;
+use serde::Serialize;
+
+use crate::{Store, StoreError, date_text, on_db, parse_date};
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    version: i32,
+    status: String,
+    effective_from: Option<String>,
+    content: String,
+}
+
+impl TryFrom<VersionRow> for Regime {
+    type Error = StoreError;
+    fn try_from(row: VersionRow) -> Result<Self, StoreError> {
+        let content: RegimeContent =
+            serde_json::from_str(&row.content).map_err(|e| StoreError::Corrupt(format!("regime content: {e}")))?;
+        let status: RegimeStatus = row.status.parse().map_err(|s| StoreError::Corrupt(format!("regime status {s:?}")))?;
+        Regime::restore(content, row.version as u32, status, parse_date(row.effective_from.as_deref())?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}
+
+/// An assignment as stored, with its agencies' codes.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct AssignmentRecord {
+    pub regime: String,
+    pub reporting_agency: String,
+    pub receiving_agency: String,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+}
+
+const LATEST_VERSIONS: &str = "
+    SELECT rv.version, rv.status, rv.effective_from, rv.content
+    FROM regime_versions rv
+    JOIN regimes r ON r.id = rv.regime_id
+    WHERE rv.version = (SELECT MAX(version) FROM regime_versions WHERE regime_id = rv.regime_id)";
+
+impl Store {
+    /// Stores a new regime (its first version). A code already in use is a conflict.
+    pub async fn create_regime(&self, regime: &Regime, now: &str) -> Result<(), StoreError> {
+        let content = serde_json::to_string(regime.content()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let key = search_key(&format!("{} {}", regime.code(), regime.content().name.as_deref().unwrap_or("")));
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i32 = sqlx::query_scalar("INSERT INTO regimes (code, created_at) VALUES ($1, $2) RETURNING id")
+                .bind(regime.code().as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| StoreError::on_unique(e, || format!("regime {}", regime.code())))?;
+            sqlx::query(
+                "INSERT INTO regime_versions (regime_id, version, status, effective_from, content, search_key, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(regime.version() as i32)
+            .bind(regime.status().as_str())
+            .bind(date_text(regime.effective_from()))
+            .bind(content)
+            .bind(key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The latest version of every regime, ordered by code; `query` matches code and name
+    /// without diacritics.
+    pub async fn regimes(&self, query: Option<&str>) -> Result<Vec<Regime>, StoreError> {
+        let pattern = query.map(search_key).filter(|q| !q.is_empty()).map(|q| format!("%{q}%")).unwrap_or_default();
+        let sql = format!("{LATEST_VERSIONS} AND ($1 = '' OR rv.search_key LIKE $1) ORDER BY r.code");
+        let rows: Vec<VersionRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(pattern).fetch_all(pool).await?);
+        rows.into_iter().map(Regime::try_from).collect()
+    }
+
+    /// The latest version of one regime.
+    pub async fn regime(&self, code: &RegimeCode) -> Result<Option<Regime>, StoreError> {
+        let sql = format!("{LATEST_VERSIONS} AND r.code = $1");
+        let row: Option<VersionRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_optional(pool).await?);
+        row.map(Regime::try_from).transpose()
+    }
+
+    /// Writes assignments, all or nothing; each agency is the one with its code valid when the
+    /// assignment starts.
+    pub async fn insert_assignments(&self, assignments: &[Assignment]) -> Result<(), StoreError> {
+        let mut resolved = Vec::with_capacity(assignments.len());
+        for assignment in assignments {
+            let start = assignment.validity().from();
+            resolved.push((
+                self.regime_id(assignment.regime()).await?,
+                self.agency_id(assignment.reporting_agency(), start).await?,
+                self.agency_id(assignment.receiving_agency(), start).await?,
+                assignment.validity(),
+            ));
+        }
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for (regime_id, reporting, receiving, validity) in &resolved {
+                sqlx::query(
+                    "INSERT INTO assignments (regime_id, reporting_agency_id, receiving_agency_id, valid_from, valid_to)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(regime_id)
+                .bind(reporting)
+                .bind(receiving)
+                .bind(date_text(validity.from()))
+                .bind(date_text(validity.to()))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The assignments of a regime valid on `date` (all of them if `date` is `None`).
+    pub async fn assignments(&self, regime: &RegimeCode, date: Option<Date>) -> Result<Vec<AssignmentRecord>, StoreError> {
+        const SQL: &str = "
+            SELECT r.code AS regime, rep.code AS reporting_agency, rec.code AS receiving_agency, x.valid_from, x.valid_to
+            FROM assignments x
+            JOIN regimes r ON r.id = x.regime_id
+            JOIN agencies rep ON rep.id = x.reporting_agency_id
+            JOIN agencies rec ON rec.id = x.receiving_agency_id
+            WHERE r.code = $1
+              AND ($2 = '' OR ((x.valid_from IS NULL OR x.valid_from <= $2) AND (x.valid_to IS NULL OR x.valid_to >= $2)))
+            ORDER BY rep.code, x.valid_from";
+        Ok(on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(regime.as_str())
+            .bind(date_text(date).unwrap_or_default())
+            .fetch_all(pool)
+            .await?))
+    }
+
+    async fn regime_id(&self, code: &RegimeCode) -> Result<i32, StoreError> {
+        let id: Option<i32> = on_db!(self, pool => sqlx::query_scalar("SELECT id FROM regimes WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_optional(pool)
+            .await?);
+        id.ok_or_else(|| StoreError::NotFound(format!("regime {code}")))
+    }
+}

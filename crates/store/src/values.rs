@@ -1,0 +1,164 @@
+//! Data values, stored for scale: every key an integer (agency, period, indicator, option
+//! combination), the value a double or a text, the channel a small integer. The primary key
+//! (agency, period, indicator, combination) serves an agency's report; the index
+//! (indicator, period) serves reads across agencies. Nationally this table holds hundreds of
+//! millions of rows; in PostgreSQL it is the one to distribute (Citus, by agency) or to
+//! mirror into an analytical store when one server no longer suffices.
+
+use std::collections::HashMap;
+
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::indicator::IndicatorCode;
+use baocao_domain::period::PeriodId;
+use baocao_domain::value::{Channel, DataValue, OptionCombo, Value};
+
+use crate::{Store, StoreError, on_db};
+
+fn channel_number(channel: Channel) -> i16 {
+    Channel::ALL.iter().position(|c| *c == channel).unwrap_or(0) as i16
+}
+
+fn channel_from(number: i16) -> Result<Channel, StoreError> {
+    Channel::ALL
+        .get(number as usize)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("channel {number}")))
+}
+
+#[derive(sqlx::FromRow)]
+struct ValueRow {
+    indicator: String,
+    combo: String,
+    value_num: Option<f64>,
+    value_text: Option<String>,
+    channel: i16,
+}
+
+impl Store {
+    /// Writes values (insert or replace), all or nothing. Each value's agency is the one with
+    /// its code valid at the end of the value's period.
+    pub async fn upsert_values(&self, values: &[DataValue], now: &str) -> Result<(), StoreError> {
+        let mut agencies: HashMap<(AgencyCode, PeriodId), i32> = HashMap::new();
+        for value in values {
+            let key = (value.agency.clone(), value.period);
+            if !agencies.contains_key(&key) {
+                let id = self.agency_id(&value.agency, Some(value.period.end())).await?;
+                agencies.insert(key, id);
+            }
+        }
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut periods: HashMap<PeriodId, i32> = HashMap::new();
+            let mut combos: HashMap<String, i32> = HashMap::new();
+            let mut indicators: HashMap<IndicatorCode, i32> = HashMap::new();
+            for value in values {
+                if !periods.contains_key(&value.period) {
+                    sqlx::query("INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
+                        .bind(value.period.to_string())
+                        .bind(value.period.frequency().as_str())
+                        .bind(value.period.start().to_string())
+                        .bind(value.period.end().to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    let id: i32 = sqlx::query_scalar("SELECT id FROM periods WHERE code = $1")
+                        .bind(value.period.to_string())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    periods.insert(value.period, id);
+                }
+                let key = value.options.key();
+                if !combos.contains_key(&key) {
+                    sqlx::query("INSERT INTO option_combos (key) VALUES ($1) ON CONFLICT (key) DO NOTHING")
+                        .bind(&key)
+                        .execute(&mut *tx)
+                        .await?;
+                    let id: i32 = sqlx::query_scalar("SELECT id FROM option_combos WHERE key = $1")
+                        .bind(&key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    combos.insert(key.clone(), id);
+                }
+                if !indicators.contains_key(&value.indicator) {
+                    let id: Option<i32> = sqlx::query_scalar("SELECT id FROM indicators WHERE code = $1")
+                        .bind(value.indicator.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let id = id.ok_or_else(|| StoreError::NotFound(format!("indicator {}", value.indicator)))?;
+                    indicators.insert(value.indicator.clone(), id);
+                }
+                let (number, text) = match &value.value {
+                    Value::Number(n) => (Some(*n), None),
+                    Value::Bool(b) => (None, Some(b.to_string())),
+                    Value::Text(t) => (None, Some(t.clone())),
+                };
+                sqlx::query(
+                    "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, value_num, value_text, channel, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (agency_id, period_id, indicator_id, combo_id)
+                     DO UPDATE SET value_num = excluded.value_num, value_text = excluded.value_text,
+                                   channel = excluded.channel, updated_at = excluded.updated_at",
+                )
+                .bind(agencies[&(value.agency.clone(), value.period)])
+                .bind(periods[&value.period])
+                .bind(indicators[&value.indicator])
+                .bind(combos[&key])
+                .bind(number)
+                .bind(text)
+                .bind(channel_number(value.channel))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Every value of one agency and period, ordered by indicator and combination.
+    pub async fn values_of(&self, agency: &AgencyCode, period: PeriodId) -> Result<Vec<DataValue>, StoreError> {
+        let Ok(agency_id) = self.agency_id(agency, Some(period.end())).await else {
+            return Ok(Vec::new());
+        };
+        const SQL: &str = "
+            SELECT i.code AS indicator, c.key AS combo, v.value_num, v.value_text, v.channel
+            FROM data_values v
+            JOIN periods p ON p.id = v.period_id
+            JOIN indicators i ON i.id = v.indicator_id
+            JOIN option_combos c ON c.id = v.combo_id
+            WHERE v.agency_id = $1 AND p.code = $2
+            ORDER BY i.code, c.key";
+        let rows: Vec<ValueRow> = on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(agency_id)
+            .bind(period.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|row| {
+                let options = row
+                    .combo
+                    .split(';')
+                    .filter(|pair| !pair.is_empty())
+                    .map(|pair| {
+                        pair.split_once('=')
+                            .map(|(c, o)| (c.to_string(), o.to_string()))
+                            .ok_or_else(|| StoreError::Corrupt(format!("option combination {:?}", row.combo)))
+                    })
+                    .collect::<Result<_, _>>()?;
+                let value = match (row.value_num, row.value_text) {
+                    (Some(n), _) => Value::Number(n),
+                    (None, Some(t)) if t == "true" || t == "false" => Value::Bool(t == "true"),
+                    (None, Some(t)) => Value::Text(t),
+                    (None, None) => return Err(StoreError::Corrupt("a data value with neither number nor text".into())),
+                };
+                Ok(DataValue {
+                    indicator: IndicatorCode::new(row.indicator).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    options: OptionCombo::from_stored(options),
+                    agency: agency.clone(),
+                    period,
+                    value,
+                    channel: channel_from(row.channel)?,
+                })
+            })
+            .collect()
+    }
+}

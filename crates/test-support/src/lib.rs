@@ -1,0 +1,126 @@
+//! Test support shared by every crate: a [`TestDb`] on either backend, fresh for each test,
+//! and the [`both_backends!`] macro that runs one async test body on SQLite and PostgreSQL.
+//!
+//! PostgreSQL is used when `BAOCAO_TEST_POSTGRES_URL` is set or a server answers at
+//! `postgres://postgres@127.0.0.1:5432/test`; each test gets a schema of its own, dropped when
+//! the test ends, so tests run in parallel and leave nothing behind. Without a server the
+//! PostgreSQL variant says so on stderr and passes (`BAOCAO_REQUIRE_POSTGRES=1`, which CI
+//! sets, turns that into a failure).
+
+use baocao_store::{Backend, Store};
+use rand::Rng;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A migrated, empty database that disappears with the value.
+pub struct TestDb {
+    pub store: Store,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteDir(std::path::PathBuf),
+    PostgresSchema { url: String, schema: String },
+}
+
+fn postgres_url() -> String {
+    std::env::var("BAOCAO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
+}
+
+fn unique_name(prefix: &str) -> String {
+    format!("{prefix}_{}_{:08x}", std::process::id(), rand::thread_rng().r#gen::<u32>())
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(unique_name("baocao_test"));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        let url = format!("sqlite://{}", dir.join("test.db").display());
+        let store = Store::connect(&url).await.expect("open SQLite");
+        store.migrate().await.expect("migrate SQLite");
+        TestDb { store, cleanup: Cleanup::SqliteDir(dir) }
+    }
+
+    /// A database in a fresh schema, or `None` when no PostgreSQL server answers and none is
+    /// required.
+    pub async fn postgres() -> Option<TestDb> {
+        let url = postgres_url();
+        let admin = match sqlx::PgPool::connect(&url).await {
+            Ok(pool) => pool,
+            Err(error) => {
+                if std::env::var("BAOCAO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                    panic!("PostgreSQL is required but unreachable at {url}: {error}");
+                }
+                eprintln!("PostgreSQL unreachable at {url}; skipping the PostgreSQL variant: {error}");
+                return None;
+            }
+        };
+        let schema = unique_name("baocao_test");
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
+        admin.close().await;
+        let store = Store::connect_postgres_schema(&url, &schema).await.expect("connect to the test schema");
+        store.migrate().await.expect("migrate PostgreSQL");
+        Some(TestDb { store, cleanup: Cleanup::PostgresSchema { url, schema } })
+    }
+
+    pub async fn on(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PostgresSchema { url, schema } => {
+                let store = self.store.clone();
+                let (url, schema) = (url.clone(), schema.clone());
+                // Drop runs inside the test's runtime; the cleanup needs one of its own.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                    if let Ok(runtime) = runtime {
+                        runtime.block_on(async {
+                            store.close().await;
+                            if let Ok(admin) = sqlx::PgPool::connect(&url).await {
+                                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&admin).await;
+                                admin.close().await;
+                            }
+                        });
+                    }
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Generates `NAME_sqlite` and `NAME_postgres` tests from `async fn NAME(store: Store)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = $crate::TestDb::sqlite().await;
+                    super::$name(db.store.clone()).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some(db) = $crate::TestDb::postgres().await {
+                        super::$name(db.store.clone()).await;
+                    }
+                }
+            )+
+        }
+    };
+}
