@@ -1,1 +1,179 @@
-fn main(){}
+//! The `baocao` binary: reads configuration (defaults → optional `baocao.toml` → `BAOCAO_*`
+//! environment → command-line flags) and wires store → web. Commands: `serve`, `migrate`,
+//! `demo`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use baocao_seed::{LoadOutcome, load_demo};
+use baocao_store::{Store, StoreError, redact};
+use baocao_web::{AppState, SystemClock, WebConfig, legal_time_zone, router, stamp};
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+const DEFAULT_DATABASE: &str = "sqlite://baocao.db";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Parser)]
+#[command(name = "baocao", version, about = "Hệ thống thông tin báo cáo — a national reporting information system")]
+struct Cli {
+    /// Configuration file (optional; values there are overridden by BAOCAO_* and flags).
+    #[arg(long, global = true, env = "BAOCAO_CONFIG", default_value = "baocao.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and API.
+    Serve {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "BAOCAO_BIND")]
+        bind: Option<String>,
+        /// Load the demo data set into an empty database (a database that holds it is left as it is).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Load the demo data set into an empty database and exit.
+    Demo {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Args)]
+struct DatabaseArg {
+    /// sqlite://PATH or postgres://… [default: sqlite://baocao.db].
+    #[arg(long, env = "BAOCAO_DATABASE_URL")]
+    database: Option<String>,
+}
+
+/// `baocao.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database: Option<String>,
+    bind: Option<String>,
+    secure_cookies: Option<bool>,
+}
+
+fn read_config(path: &PathBuf) -> Result<FileConfig> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+async fn open_store(url: &str) -> Result<Store> {
+    let store = Store::connect(url).await.map_err(explain)?;
+    store.migrate().await.map_err(explain)?;
+    Ok(store)
+}
+
+/// Store errors a person starting the server must understand, in Vietnamese and English.
+fn explain(error: StoreError) -> anyhow::Error {
+    let vi = match &error {
+        StoreError::InvalidUrl { .. } => "Địa chỉ cơ sở dữ liệu không hợp lệ (dùng sqlite://ĐƯỜNG_DẪN hoặc postgres://…)",
+        StoreError::Unreachable { .. } => "Không kết nối được cơ sở dữ liệu",
+        StoreError::NewerSchema { .. } => "Cơ sở dữ liệu do phiên bản baocao mới hơn tạo ra; hãy dùng phiên bản mới hơn",
+        _ => "Lỗi cơ sở dữ liệu",
+    };
+    anyhow::anyhow!("{vi}.\n{error}")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+async fn demo(store: &Store) -> Result<()> {
+    let now = jiff::Timestamp::now();
+    let today = now.to_zoned(legal_time_zone()).date();
+    match load_demo(store, today, &stamp(now)).await? {
+        LoadOutcome::Loaded => tracing::info!("demo data loaded"),
+        LoadOutcome::AlreadyPresent => tracing::info!("demo data already present; nothing changed"),
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let file = read_config(&cli.config)?;
+    let database_of = |arg: DatabaseArg| arg.database.or(file.database.clone()).unwrap_or_else(|| DEFAULT_DATABASE.to_string());
+    match cli.command {
+        Command::Migrate { database } => {
+            let url = database_of(database);
+            open_store(&url).await?;
+            println!("migrated {}", redact(&url));
+        }
+        Command::Demo { database } => {
+            let store = open_store(&database_of(database)).await?;
+            demo(&store).await?;
+        }
+        Command::Serve { database, bind, demo: with_demo } => {
+            let url = database_of(database);
+            let bind = bind.or(file.bind.clone()).unwrap_or_else(|| DEFAULT_BIND.to_string());
+            let address: SocketAddr = bind
+                .parse()
+                .with_context(|| format!("Địa chỉ lắng nghe không hợp lệ / invalid --bind address {bind:?} (expected HOST:PORT)"))?;
+            let store = open_store(&url).await?;
+            if with_demo {
+                demo(&store).await?;
+            } else if store.is_empty().await? {
+                tracing::warn!("the database is empty; start with --demo to load the demo data set");
+            }
+            let config = WebConfig { secure_cookies: file.secure_cookies.unwrap_or(false), ..WebConfig::default() };
+            let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("Không mở được cổng / cannot listen on {address}"))?;
+            tracing::info!(%address, database = %redact(&url), "baocao is serving; open http://{address}/");
+            axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BAOCAO_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(error) = runtime.block_on(run(cli)) {
+        eprintln!("Lỗi / error: {error:#}");
+        std::process::exit(1);
+    }
+}

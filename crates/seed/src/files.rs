@@ -297,7 +297,7 @@ struct FormFile {
 
 /// The files describe who reports in prose; the registry keeps a structured selector beside
 /// that prose.
-fn selector(file: &str, prose: &str) -> Result<AgencySelector, SeedError> {
+fn levels(file: &str, prose: &str) -> Result<Vec<AgencyLevel>, SeedError> {
     let lower = prose.to_lowercase();
     let mut levels = Vec::new();
     if lower.contains("ministries") {
@@ -312,7 +312,29 @@ fn selector(file: &str, prose: &str) -> Result<AgencySelector, SeedError> {
     if levels.is_empty() {
         return Err(bad(file, format!("cannot tell who reports from {prose:?}")));
     }
-    Ok(AgencySelector::Levels { levels })
+    Ok(levels)
+}
+
+/// The structured selector with a Vietnamese description: the levels' names, and the body
+/// that reports where the file names it in parentheses ("all provinces (Sở Công Thương)").
+fn reporting_agencies(file: &str, prose: &str) -> Result<ReportingAgencies, SeedError> {
+    let levels = levels(file, prose)?;
+    let names: Vec<&str> = levels
+        .iter()
+        .map(|level| match level {
+            AgencyLevel::Ministry => "Các bộ, cơ quan ngang bộ",
+            AgencyLevel::Province => "Các tỉnh, thành phố trực thuộc trung ương",
+            AgencyLevel::Commune => "Các xã, phường, đặc khu trên địa bàn tỉnh",
+            AgencyLevel::Department => "Các sở, ban, ngành",
+            AgencyLevel::National => "Chính phủ",
+        })
+        .collect();
+    let body = prose.split_once('(').and_then(|(_, rest)| rest.strip_suffix(')'));
+    let description_vi = match body {
+        Some(body) => format!("{} ({body})", names.join("; ")),
+        None => names.join("; "),
+    };
+    Ok(ReportingAgencies { description_vi, selector: AgencySelector::Levels { levels } })
 }
 
 pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError> {
@@ -352,7 +374,7 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
                 kind: r.kind,
                 legal_basis: Some(r.legal_basis),
                 content_requirements: Some(r.content_requirements_vi),
-                reporting_agencies: Some(ReportingAgencies { selector: selector(file, &r.reporting_agencies)?, description_vi: r.reporting_agencies }),
+                reporting_agencies: Some(reporting_agencies(file, &r.reporting_agencies)?),
                 receiving_agency: Some(receiving_agency),
                 methods: r.methods,
                 deadline: Some(DeadlineRule::DayOfMonth { day: r.deadline.day, months_after_period_end: r.deadline.months_after_period_end }),

@@ -1,1 +1,112 @@
-//! placeholder
+//! baocao over HTTP: the JSON API under `/api/v1` ([`api`]), the server-rendered UI
+//! ([`ui`], templates in `templates/`), authentication and sessions ([`auth`]), and the one
+//! mapping from errors to HTTP responses ([`error`]).
+//!
+//! Architecture invariant: handlers hold no SQL and no business rule. They parse input into
+//! domain types, ask [`baocao_domain::permission::allows`] through [`auth::Caller`], call the
+//! store, and shape the answer. The clock is injected ([`Clock`]) so tests fix the time.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod ui;
+
+use std::sync::Arc;
+
+use axum::Router;
+use baocao_store::Store;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::{Offset, TimeZone};
+
+/// Where the time comes from.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock, for the server.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock stopped at one instant, for tests.
+pub struct FixedClock(pub Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// Settings of the web layer, decided by the binary.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Lifetime of an API bearer token.
+    pub token_ttl: jiff::SignedDuration,
+    /// Lifetime of a UI session.
+    pub session_ttl: jiff::SignedDuration,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            token_ttl: jiff::SignedDuration::from_hours(12),
+            session_ttl: jiff::SignedDuration::from_hours(8),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: WebConfig,
+    pub templates: Arc<minijinja::Environment<'static>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
+        Self {
+            store,
+            clock,
+            config,
+            templates: Arc::new(ui::templates()),
+        }
+    }
+
+    /// Today in the legal calendar's time zone (Vietnam, UTC+7).
+    pub fn today(&self) -> Date {
+        self.clock.now().to_zoned(legal_time_zone()).date()
+    }
+
+    /// The current instant as stored: RFC 3339 in UTC with whole seconds, so that text order
+    /// is time order in both databases.
+    pub fn now_text(&self) -> String {
+        stamp(self.clock.now())
+    }
+}
+
+pub fn legal_time_zone() -> TimeZone {
+    TimeZone::fixed(Offset::constant(7))
+}
+
+pub fn stamp(instant: Timestamp) -> String {
+    instant.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The whole application: API, UI and health check.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .with_state(state)
+}

@@ -1,0 +1,251 @@
+//! Read-only catalogue: agencies as of a date, users of an agency, categories, indicators,
+//! regimes with their ten elements, forms, outlines and assignments.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use baocao_domain::Date;
+use baocao_domain::agency::{AgencyCode, AgencyLevel};
+use baocao_domain::indicator::{Category, Indicator, IndicatorCode};
+use baocao_domain::permission::Action;
+use baocao_domain::regime::{Element, Form, OutlineSection, Regime, RegimeCode};
+use baocao_store::agencies::{AgencyFilter, AgencyRecord};
+use baocao_store::regimes::AssignmentRecord;
+use baocao_store::users::UserRecord;
+use serde::{Deserialize, Serialize};
+
+use super::{Listing, Page};
+use crate::AppState;
+use crate::auth::{ApiQuery, Caller, lineage_today};
+use crate::error::ApiError;
+
+pub(crate) fn parse_date(text: &str) -> Result<Date, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_date",
+            format!("Ngày không hợp lệ: {text:?} (định dạng YYYY-MM-DD)."),
+            format!("Invalid date {text:?} (expected YYYY-MM-DD)."),
+        )
+    })
+}
+
+pub(crate) fn agency_code(text: &str) -> Result<AgencyCode, ApiError> {
+    AgencyCode::new(text).map_err(|_| ApiError::not_found(&format!("cơ quan {text}"), &format!("agency {text}")))
+}
+
+pub(crate) fn regime_code(text: &str) -> Result<RegimeCode, ApiError> {
+    RegimeCode::new(text).map_err(|_| ApiError::not_found(&format!("chế độ báo cáo {text}"), &format!("regime {text}")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AgencyQuery {
+    as_of: Option<String>,
+    level: Option<String>,
+    parent: Option<String>,
+    q: Option<String>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+pub async fn agencies(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<AgencyQuery>,
+) -> Result<Json<Listing<AgencyRecord>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let date = query.as_of.as_deref().map(parse_date).transpose()?.unwrap_or_else(|| state.today());
+    let level = query
+        .level
+        .as_deref()
+        .map(|l| {
+            AgencyLevel::parse(l).map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_level",
+                    format!("Cấp không hợp lệ: {l:?} (national, ministry, province, department, commune)."),
+                    format!("Unknown level {l:?} (national, ministry, province, department, commune)."),
+                )
+            })
+        })
+        .transpose()?;
+    let parent = query.parent.as_deref().map(agency_code).transpose()?;
+    let filter = AgencyFilter { level, parent, query: query.q.clone() };
+    let all = state.store.agencies_as_of(date, &filter).await?;
+    Ok(Json(Listing::page(all, &query.page)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AsOf {
+    as_of: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AgencyDetail {
+    #[serde(flatten)]
+    agency: AgencyRecord,
+    /// The agency, then its ancestors up to the root, on the date asked for.
+    lineage: Vec<AgencyCode>,
+}
+
+pub async fn agency(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiQuery(query): ApiQuery<AsOf>,
+) -> Result<Json<AgencyDetail>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let date = query.as_of.as_deref().map(parse_date).transpose()?.unwrap_or_else(|| state.today());
+    let code = agency_code(&code)?;
+    let agency = state
+        .store
+        .agency_as_of(&code, date)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("cơ quan {code} vào ngày {date}"), &format!("agency {code} on {date}")))?;
+    let lineage = state.store.lineage(&code, date).await?;
+    Ok(Json(AgencyDetail { agency, lineage }))
+}
+
+pub async fn agency_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Listing<UserRecord>>, ApiError> {
+    let code = agency_code(&code)?;
+    let lineage = lineage_today(&state, &code).await?;
+    caller.require(Action::ReadUsers { agency: &lineage })?;
+    let users = state.store.users_of(&code).await?;
+    Ok(Json(Listing::page(users, &Page::default())))
+}
+
+pub async fn categories(State(state): State<AppState>, caller: Caller) -> Result<Json<Listing<Category>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    Ok(Json(Listing::page(state.store.categories().await?, &Page::default())))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+pub async fn indicators(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> Result<Json<Listing<Indicator>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    Ok(Json(Listing::page(state.store.indicators(query.q.as_deref()).await?, &query.page)))
+}
+
+pub async fn indicator(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> Result<Json<Indicator>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let not_found = || ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"));
+    let parsed = IndicatorCode::new(code.clone()).map_err(|_| not_found())?;
+    state.store.indicator(&parsed).await?.map(Json).ok_or_else(not_found)
+}
+
+/// A regime as the API shows it: the stored document plus what it lacks.
+#[derive(Serialize)]
+pub struct RegimeView {
+    #[serde(flatten)]
+    regime: Regime,
+    missing_elements: Vec<Element>,
+}
+
+impl From<Regime> for RegimeView {
+    fn from(regime: Regime) -> Self {
+        let missing_elements = regime.content().missing_elements();
+        Self { regime, missing_elements }
+    }
+}
+
+pub async fn regimes(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> Result<Json<Listing<RegimeView>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let all = state.store.regimes(query.q.as_deref()).await?.into_iter().map(RegimeView::from).collect();
+    Ok(Json(Listing::page(all, &query.page)))
+}
+
+pub(crate) async fn load_regime(state: &AppState, code: &str) -> Result<Regime, ApiError> {
+    let parsed = regime_code(code)?;
+    state
+        .store
+        .regime(&parsed)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}")))
+}
+
+pub async fn regime(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> Result<Json<RegimeView>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    Ok(Json(load_regime(&state, &code).await?.into()))
+}
+
+/// A form with each row's indicator spelled out.
+#[derive(Serialize)]
+pub struct FormView {
+    #[serde(flatten)]
+    form: Form,
+    indicators: Vec<Indicator>,
+}
+
+async fn form_views(state: &AppState, regime: &Regime) -> Result<Vec<FormView>, ApiError> {
+    let catalogue = state.store.indicators(None).await?;
+    Ok(regime
+        .content()
+        .forms
+        .iter()
+        .map(|form| FormView {
+            form: form.clone(),
+            indicators: form
+                .rows
+                .iter()
+                .filter_map(|row| catalogue.iter().find(|i| i.code() == &row.indicator).cloned())
+                .collect(),
+        })
+        .collect())
+}
+
+pub async fn regime_forms(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> Result<Json<Listing<FormView>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let regime = load_regime(&state, &code).await?;
+    Ok(Json(Listing::page(form_views(&state, &regime).await?, &Page::default())))
+}
+
+pub async fn regime_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, form)): Path<(String, String)>,
+) -> Result<Json<FormView>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let regime = load_regime(&state, &code).await?;
+    form_views(&state, &regime)
+        .await?
+        .into_iter()
+        .find(|view| view.form.code == form)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(&format!("biểu mẫu {form}"), &format!("form {form}")))
+}
+
+pub async fn regime_outline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Listing<OutlineSection>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let regime = load_regime(&state, &code).await?;
+    Ok(Json(Listing::page(regime.content().outline.clone(), &Page::default())))
+}
+
+pub async fn regime_assignments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiQuery(query): ApiQuery<AsOf>,
+) -> Result<Json<Listing<AssignmentRecord>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let regime = load_regime(&state, &code).await?;
+    let date = query.as_of.as_deref().map(parse_date).transpose()?;
+    Ok(Json(Listing::page(state.store.assignments(regime.code(), date).await?, &Page::default())))
+}

@@ -1,0 +1,56 @@
+//! The JSON API under `/api/v1`, and `/healthz`. Lists answer `{"items": [...], "total": N}`
+//! in full unless `limit`/`offset` are given.
+
+pub(crate) mod catalogue;
+mod session;
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(session::health))
+        .route("/api/v1/auth/token", post(session::token))
+        .route("/api/v1/me", get(session::me))
+        .route("/api/v1/agencies", get(catalogue::agencies))
+        .route("/api/v1/agencies/{code}", get(catalogue::agency))
+        .route("/api/v1/agencies/{code}/users", get(catalogue::agency_users))
+        .route("/api/v1/categories", get(catalogue::categories))
+        .route("/api/v1/indicators", get(catalogue::indicators))
+        .route("/api/v1/indicators/{code}", get(catalogue::indicator))
+        .route("/api/v1/regimes", get(catalogue::regimes))
+        .route("/api/v1/regimes/{code}", get(catalogue::regime))
+        .route("/api/v1/regimes/{code}/forms", get(catalogue::regime_forms))
+        .route("/api/v1/regimes/{code}/forms/{form}", get(catalogue::regime_form))
+        .route("/api/v1/regimes/{code}/outline", get(catalogue::regime_outline))
+        .route("/api/v1/regimes/{code}/assignments", get(catalogue::regime_assignments))
+}
+
+/// `limit` and `offset` of a list.
+#[derive(Debug, Default, Deserialize)]
+pub struct Page {
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+/// A page of a list with the list's full length.
+#[derive(Debug, Serialize)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+impl<T> Listing<T> {
+    pub fn page(all: Vec<T>, page: &Page) -> Self {
+        let total = all.len();
+        let items = all
+            .into_iter()
+            .skip(page.offset.unwrap_or(0))
+            .take(page.limit.unwrap_or(usize::MAX))
+            .collect();
+        Self { items, total }
+    }
+}

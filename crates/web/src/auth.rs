@@ -1,0 +1,161 @@
+//! Who is calling. API clients send `Authorization: Bearer TOKEN` (from
+//! `POST /api/v1/auth/token`); the UI holds a session cookie, and every form it posts carries
+//! the session's CSRF token. Both resolve to a [`Caller`], whose [`Caller::require`] asks the
+//! domain's one policy. Only SHA-256 hashes of tokens are stored.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::permission::{Action, allows};
+use baocao_store::credentials::{new_secret, verify_password};
+use baocao_store::users::{Principal, TokenKind};
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub const SESSION_COOKIE: &str = "baocao_session";
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    /// The CSRF token of the UI session, when the caller came with a session cookie.
+    pub csrf: Option<String>,
+}
+
+impl Caller {
+    /// Passes if the policy allows `action`, else a 403.
+    pub fn require(&self, action: Action<'_>) -> Result<(), ApiError> {
+        if allows(&self.principal.grants, action) { Ok(()) } else { Err(ApiError::forbidden()) }
+    }
+
+    pub fn may(&self, action: Action<'_>) -> bool {
+        allows(&self.principal.grants, action)
+    }
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// Resolves the caller from a bearer token or a session cookie; `None` if neither is valid.
+pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+    let now = state.now_text();
+    let bearer = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    if let Some(token) = bearer {
+        let found = state.store.resolve_token(TokenKind::Api, token, &now).await?;
+        return Ok(found.map(|(principal, _)| Caller { principal, csrf: None }));
+    }
+    if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
+        let found = state.store.resolve_token(TokenKind::Session, secret, &now).await?;
+        return Ok(found.map(|(principal, csrf)| Caller { principal, csrf }));
+    }
+    Ok(None)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        resolve(parts, state).await?.ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// A hash of a password nobody has, checked when the username is unknown so that a wrong
+/// username and a wrong password take the same time.
+fn dummy_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| baocao_store::credentials::hash_password(&new_secret()).unwrap_or_default())
+        .clone()
+}
+
+/// Checks a username and password; the user's id if they match.
+pub async fn check_password(state: &AppState, username: &str, password: &str) -> Result<i32, ApiError> {
+    let record = state.store.login_record(username).await?;
+    let (user_id, hash) = match record {
+        Some((id, hash)) => (Some(id), hash),
+        None => (None, dummy_hash()),
+    };
+    let password = password.to_string();
+    // argon2 is slow by design: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    match (user_id, matches) {
+        (Some(id), true) => Ok(id),
+        _ => Err(ApiError::bad_login()),
+    }
+}
+
+/// Issues a token of `kind` for a user; answers the secret, its CSRF token (sessions) and
+/// its expiry.
+pub async fn issue(state: &AppState, user_id: i32, kind: TokenKind) -> Result<(String, Option<String>, String), ApiError> {
+    let secret = new_secret();
+    let csrf = (kind == TokenKind::Session).then(new_secret);
+    let ttl = match kind {
+        TokenKind::Api => state.config.token_ttl,
+        TokenKind::Session => state.config.session_ttl,
+    };
+    let now = state.clock.now();
+    let expires = crate::stamp(now.checked_add(ttl).map_err(|_| ApiError::internal())?);
+    state
+        .store
+        .create_token(user_id, kind, &secret, csrf.as_deref(), &crate::stamp(now), &expires)
+        .await?;
+    Ok((secret, csrf, expires))
+}
+
+/// The lineage of an agency as of today, or 404 if no such agency is valid today.
+pub async fn lineage_today(state: &AppState, code: &AgencyCode) -> Result<Vec<AgencyCode>, ApiError> {
+    let lineage = state.store.lineage(code, state.today()).await?;
+    if lineage.is_empty() {
+        return Err(ApiError::not_found(&format!("cơ quan {code}"), &format!("agency {code}")));
+    }
+    Ok(lineage)
+}
+
+/// A JSON body whose rejection is an [`ApiError`] (`invalid_json`) rather than axum's text.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|axum::Json(value)| ApiJson(value))
+            .map_err(|rejection| ApiError::invalid_json(&rejection.body_text()))
+    }
+}
+
+/// Query parameters whose rejection is an [`ApiError`] (`invalid_query`).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|rejection| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("Tham số truy vấn không hợp lệ: {}", rejection.body_text()),
+                    format!("Invalid query parameters: {}", rejection.body_text()),
+                )
+            })
+    }
+}

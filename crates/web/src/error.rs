@@ -1,0 +1,135 @@
+//! The one error type of the web layer. Every failure becomes a JSON body
+//! `{"error": {"code", "message", "message_en"}}` with a stable snake_case `code`, a
+//! Vietnamese message first and an English one beside it. Internal errors are logged and
+//! never leaked. Use the named constructors (`ApiError::not_found(..)`) in handlers.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use baocao_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub message_en: String,
+    /// Extra fields merged into the error object (e.g. a parse position).
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, message_en: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            message_en: message_en.into(),
+            details: serde_json::Map::new(),
+        }
+    }
+
+    pub fn not_found(what_vi: &str, what_en: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("Không tìm thấy {what_vi}."), format!("{what_en} not found."))
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Cần đăng nhập: gửi mã truy cập (Authorization: Bearer …).",
+            "Authentication required: send a bearer token (Authorization: Bearer …).",
+        )
+    }
+
+    pub fn bad_login() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+            "Wrong username or password.",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Bạn không có quyền thực hiện thao tác này.",
+            "You are not allowed to do this.",
+        )
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>, message_en: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message, message_en)
+    }
+
+    pub fn invalid_json(reason: &str) -> Self {
+        Self::bad_request(
+            "invalid_json",
+            format!("Nội dung JSON không hợp lệ: {reason}"),
+            format!("Malformed JSON body: {reason}"),
+        )
+    }
+
+    pub fn conflict(what: &str) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", format!("Đã tồn tại: {what}."), format!("Already exists: {what}."))
+    }
+
+    pub fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "Phiên làm việc không hợp lệ hoặc đã hết hạn; hãy tải lại trang.",
+            "Invalid or expired form token; reload the page.",
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Lỗi hệ thống; vui lòng thử lại sau.",
+            "Internal error; please try again later.",
+        )
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Hệ thống tạm thời không phục vụ được (cơ sở dữ liệu không trả lời).",
+            "Temporarily unavailable (the database does not answer).",
+        )
+    }
+
+    pub fn with_detail(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.details.insert(key.to_string(), value);
+        self
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ApiError::not_found(&what, &what),
+            StoreError::Conflict(what) => ApiError::conflict(&what),
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), json!(self.code));
+        error.insert("message".into(), json!(self.message));
+        error.insert("message_en".into(), json!(self.message_en));
+        error.extend(self.details);
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}

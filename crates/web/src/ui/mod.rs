@@ -1,0 +1,172 @@
+//! The server-rendered web UI: login, home, the regime catalogue and a regime's ten
+//! elements, the agency tree as of a date, the indicator catalogue. Vietnamese by default,
+//! English by a switch; no script, font or style from outside the server.
+//!
+//! Pages read through the same store calls and the same policy as the API; templates only
+//! show what a handler hands them.
+
+mod describe;
+mod pages;
+mod session;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::auth::{Caller, cookie, resolve};
+use crate::error::ApiError;
+use crate::i18n::{Lang, strings};
+
+pub use describe::date as format_date;
+
+pub const LANG_COOKIE: &str = "baocao_lang";
+
+macro_rules! template {
+    ($env:expr, $name:literal) => {
+        $env.add_template($name, include_str!(concat!("../../templates/", $name)))
+            .expect(concat!("template ", $name, " parses"))
+    };
+}
+
+/// The templates, compiled once at start-up (their syntax is checked by a test).
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    template!(env, "base.html");
+    template!(env, "login.html");
+    template!(env, "home.html");
+    template!(env, "regimes.html");
+    template!(env, "regime.html");
+    template!(env, "agencies.html");
+    template!(env, "indicators.html");
+    template!(env, "error.html");
+    env
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{lang}", get(session::switch_language))
+        .route("/regimes", get(pages::regimes))
+        .route("/regimes/{code}", get(pages::regime))
+        .route("/agencies", get(pages::agencies))
+        .route("/indicators", get(pages::indicators))
+        .route("/static/app.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+         (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// What every page knows about its request: the language, the caller if logged in, and the
+/// path (for the language switch and the return after login).
+pub struct PageContext {
+    pub lang: Lang,
+    pub caller: Option<Caller>,
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for PageContext {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let lang = Lang::from_cookie(cookie(&parts.headers, LANG_COOKIE));
+        let caller = resolve(parts, state).await.map_err(|e| PageError::from_api(e, lang))?;
+        let path = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+        Ok(Self { lang, caller, path })
+    }
+}
+
+impl PageContext {
+    /// The caller, or a redirect to the login page that comes back here.
+    pub fn logged_in(&self) -> Result<&Caller, PageError> {
+        self.caller.as_ref().ok_or_else(|| PageError::Redirect(format!("/login?next={}", urlencode(&self.path))))
+    }
+
+    /// Renders `template` inside the layout with `values`.
+    pub fn render(&self, state: &AppState, template: &str, values: impl Serialize) -> Result<Response, PageError> {
+        let user = self.caller.as_ref().map(|c| &c.principal);
+        let csrf = self.caller.as_ref().and_then(|c| c.csrf.clone());
+        let html = state
+            .templates
+            .get_template(template)
+            .and_then(|t| {
+                t.render(context! {
+                    tr => strings(self.lang),
+                    lang => self.lang.code(),
+                    user => user,
+                    csrf => csrf,
+                    path => &self.path,
+                    path_encoded => urlencode(&self.path),
+                    page => values,
+                })
+            })
+            .map_err(|error| {
+                tracing::error!(%error, template, "template failed");
+                PageError::from_api(ApiError::internal(), self.lang)
+            })?;
+        Ok(html_response(StatusCode::OK, html))
+    }
+}
+
+fn html_response(status: StatusCode, html: String) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], Html(html)).into_response()
+}
+
+pub(crate) fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// A page that cannot be shown: a redirect (to log in) or an error page that says why, in
+/// Vietnamese with English alongside.
+#[derive(Debug)]
+pub enum PageError {
+    Redirect(String),
+    Shown { error: ApiError, lang: Lang },
+}
+
+impl PageError {
+    pub fn from_api(error: ApiError, lang: Lang) -> Self {
+        PageError::Shown { error, lang }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Redirect(to) => Redirect::to(&to).into_response(),
+            PageError::Shown { error, lang } => {
+                let html = templates()
+                    .get_template("error.html")
+                    .and_then(|t| {
+                        t.render(context! {
+                            tr => strings(lang),
+                            lang => lang.code(),
+                            status => error.status.as_u16(),
+                            message => &error.message,
+                            message_en => &error.message_en,
+                        })
+                    })
+                    .unwrap_or_else(|_| format!("<!doctype html><meta charset=\"utf-8\"><p>{}</p><p>{}</p>", error.message, error.message_en));
+                html_response(error.status, html)
+            }
+        }
+    }
+}
