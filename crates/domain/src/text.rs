@@ -3,13 +3,15 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Lower-cases and strips Vietnamese diacritics so "Hà Nội" and "ha noi" match.
+/// Lower-cases, strips Vietnamese diacritics and turns punctuation into spaces, so "Hà Nội"
+/// and "ha noi", or "kinh tế - xã hội" and "kinh te xa hoi", match.
 pub fn search_key(text: &str) -> String {
     text.nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .map(|c| match c {
             'đ' | 'Đ' => 'd',
-            other => other,
+            c if c.is_alphanumeric() => c,
+            _ => ' ',
         })
         .flat_map(char::to_lowercase)
         .collect::<String>()
@@ -38,6 +40,7 @@ mod tests {
     fn search_key_folds_case_and_vietnamese_diacritics() {
         assert_eq!(search_key("Thành phố  Hà Nội"), "thanh pho ha noi");
         assert_eq!(search_key("ĐẮK LẮK"), "dak lak");
+        assert_eq!(search_key("Kinh tế - xã hội (KT-XH)"), "kinh te xa hoi kt xh");
     }
 
     #[test]

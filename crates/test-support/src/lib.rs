@@ -1,5 +1,6 @@
-//! Test support shared by every crate: a [`TestDb`] on either backend, fresh for each test,
-//! and the [`both_backends!`] macro that runs one async test body on SQLite and PostgreSQL.
+//! Test support shared by every crate: a [`TestDb`] on either backend, fresh for each test;
+//! the [`both_backends!`] macro that runs one async test body on SQLite and PostgreSQL; and
+//! [`TestApp`] with [`app_tests!`] for the same over the real router with the demo loaded.
 //!
 //! PostgreSQL is used when `BAOCAO_TEST_POSTGRES_URL` is set or a server answers at
 //! `postgres://postgres@127.0.0.1:5432/test`; each test gets a schema of its own, dropped when
@@ -7,7 +8,11 @@
 //! PostgreSQL variant says so on stderr and passes (`BAOCAO_REQUIRE_POSTGRES=1`, which CI
 //! sets, turns that into a failure).
 
-use baocao_store::{Backend, Store};
+pub mod app;
+
+pub use app::{Answer, TestApp};
+pub use baocao_store::Backend;
+use baocao_store::Store;
 use rand::Rng;
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -78,14 +83,14 @@ impl Drop for TestDb {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::PostgresSchema { url, schema } => {
-                let store = self.store.clone();
                 let (url, schema) = (url.clone(), schema.clone());
-                // Drop runs inside the test's runtime; the cleanup needs one of its own.
+                // Drop runs inside the test's runtime, which this thread blocks while it
+                // waits: the cleanup needs a runtime and a connection of its own, and must not
+                // touch the test's pool (its sockets belong to the blocked runtime).
                 let _ = std::thread::spawn(move || {
                     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
                     if let Ok(runtime) = runtime {
                         runtime.block_on(async {
-                            store.close().await;
                             if let Ok(admin) = sqlx::PgPool::connect(&url).await {
                                 let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&admin).await;
                                 admin.close().await;

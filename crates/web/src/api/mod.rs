@@ -32,8 +32,18 @@ pub fn routes() -> Router<AppState> {
 /// `limit` and `offset` of a list.
 #[derive(Debug, Default, Deserialize)]
 pub struct Page {
+    #[serde(default, deserialize_with = "number_in_text")]
     pub limit: Option<usize>,
+    #[serde(default, deserialize_with = "number_in_text")]
     pub offset: Option<usize>,
+}
+
+/// Query strings are text, and a flattened struct loses serde_urlencoded's number parsing.
+fn number_in_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    text.filter(|t| !t.is_empty())
+        .map(|t| t.parse().map_err(|_| serde::de::Error::custom(format!("{t:?} is not a count"))))
+        .transpose()
 }
 
 /// A page of a list with the list's full length.
