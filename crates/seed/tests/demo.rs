@@ -68,3 +68,13 @@ async fn loads_once_and_answers_as_of_any_date(store: Store) {
 }
 
 both_backends!(loads_once_and_answers_as_of_any_date);
+
+#[test]
+fn the_readme_names_every_demo_account() {
+    let readme = include_str!("../../../README.md");
+    let demo = DemoData::parse().unwrap();
+    for (username, agency, _, _) in baocao_seed::demo_usernames(&demo.directory, date(2026, 11, 26)) {
+        let base = username.trim_end_matches("-lead");
+        assert!(readme.contains(&format!("`{base}`")), "README does not name {username} ({agency})");
+    }
+}

@@ -210,3 +210,13 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Runs one raw statement. For tests that must put a database in a state no public
+    /// function produces (a migration from a newer version, say).
+    #[doc(hidden)]
+    pub async fn execute_for_tests(&self, sql: &str) -> Result<(), StoreError> {
+        on_db!(self, pool => sqlx::query(sql).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+}

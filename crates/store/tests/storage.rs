@@ -1,0 +1,292 @@
+//! The storage suite: every case runs on SQLite and on PostgreSQL (`sqlite::NAME`,
+//! `postgres::NAME`), each on a fresh database.
+
+use baocao_domain::agency::{
+    Agency, AgencyCode, AgencyDirectory, AgencyKind, AgencyLevel, AgencyState, Succession, SuccessionKind, Validity,
+};
+use baocao_domain::indicator::{Aggregation, Category, CategoryOption, Indicator, IndicatorCode, ValueType};
+use baocao_domain::period::PeriodId;
+use baocao_domain::regime::{Regime, RegimeCode, RegimeContent, RegimeStatus};
+use baocao_domain::user::{Role, RoleGrant, Username};
+use baocao_domain::value::{Channel, DataValue, OptionCombo, Value};
+use baocao_store::agencies::AgencyFilter;
+use baocao_store::credentials::{hash_password, new_secret};
+use baocao_store::users::{NewUser, TokenKind};
+use baocao_store::{Store, StoreError};
+use baocao_test_support::both_backends;
+use jiff::civil::{Date, date};
+
+const NOW: &str = "2026-11-26T08:00:00Z";
+
+fn code(c: &str) -> AgencyCode {
+    AgencyCode::new(c).unwrap()
+}
+
+fn state(name: &str, kind: AgencyKind, parent: Option<&str>, from: Option<Date>, to: Option<Date>) -> AgencyState {
+    AgencyState {
+        name_vi: name.into(),
+        name_en: name.into(),
+        kind,
+        parent: parent.map(code),
+        validity: Validity::new(from, to).unwrap(),
+    }
+}
+
+/// VN; VPCP; old TP. HCM and Bình Dương until 30 June 2025; new TP. HCM from 1 July 2025 with
+/// one ward; Huế renamed on 1 January 2025.
+async fn small_country(store: &Store) {
+    let june = Some(date(2025, 6, 30));
+    let july = Some(date(2025, 7, 1));
+    let mut hue = Agency::new(code("46"), state("Tỉnh Thừa Thiên Huế", AgencyKind::Province, Some("VN"), None, None)).unwrap();
+    hue.change_on(date(2025, 1, 1), |s| {
+        s.kind = AgencyKind::City;
+        s.name_vi = "Thành phố Huế".into();
+    })
+    .unwrap();
+    let directory = AgencyDirectory::new(vec![
+        Agency::new(code("VN"), state("Chính phủ", AgencyKind::Government, None, None, None)).unwrap(),
+        Agency::new(code("VPCP"), state("Văn phòng Chính phủ", AgencyKind::MinisterialAgency, Some("VN"), None, None)).unwrap(),
+        Agency::new(code("79"), state("TP. Hồ Chí Minh (cũ)", AgencyKind::City, Some("VN"), None, june)).unwrap(),
+        Agency::new(code("74"), state("Tỉnh Bình Dương", AgencyKind::Province, Some("VN"), None, june)).unwrap(),
+        Agency::new(code("79"), state("Thành phố Hồ Chí Minh", AgencyKind::City, Some("VN"), july, None)).unwrap(),
+        Agency::new(code("26734"), state("Phường Sài Gòn", AgencyKind::Commune, Some("79"), july, None)).unwrap(),
+        hue,
+    ])
+    .unwrap();
+    let successions = ["79", "74"]
+        .map(|p| Succession { date: date(2025, 7, 1), predecessor: code(p), successor: code("79"), kind: SuccessionKind::Merge })
+        .to_vec();
+    store.insert_agencies(&directory, &successions).await.unwrap();
+}
+
+fn indicator(code: &str, disaggregation: &[&str]) -> Indicator {
+    Indicator::new(
+        IndicatorCode::new(code).unwrap(),
+        format!("Chỉ tiêu {code}"),
+        format!("Indicator {code}"),
+        "người".into(),
+        "persons".into(),
+        ValueType::Decimal,
+        Aggregation::Sum,
+        None,
+        disaggregation.iter().map(|c| c.to_string()).collect(),
+        "Nhóm".into(),
+        String::new(),
+    )
+    .unwrap()
+}
+
+async fn catalogue(store: &Store) {
+    let sex = Category::new(
+        "sex".into(),
+        "Giới tính".into(),
+        "Sex".into(),
+        ["male", "female"].map(|o| CategoryOption { code: o.into(), name_vi: o.into(), name_en: o.into() }).to_vec(),
+    )
+    .unwrap();
+    store.insert_categories(&[sex]).await.unwrap();
+    store.insert_indicators(&[indicator("XH01", &["sex"]), indicator("KT04", &[])]).await.unwrap();
+}
+
+async fn migrations_apply_twice_without_change(store: Store) {
+    store.migrate().await.unwrap();
+    assert!(store.is_empty().await.unwrap());
+    assert!(store.ping().await);
+}
+
+async fn a_database_from_a_newer_baocao_is_refused(store: Store) {
+    // Pretend a newer binary applied a migration this one does not know.
+    let checksum = match store.backend() {
+        baocao_store::Backend::Sqlite => "X'00'",
+        baocao_store::Backend::Postgres => "'\\x00'::bytea",
+    };
+    let raw = format!(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time)
+         VALUES (99990101000000, 'from the future', CURRENT_TIMESTAMP, TRUE, {checksum}, 0)"
+    );
+    store.execute_for_tests(&raw).await.unwrap();
+    assert!(matches!(store.migrate().await, Err(StoreError::NewerSchema { version: 99990101000000 })));
+}
+
+async fn the_hierarchy_answers_as_of_any_date(store: Store) {
+    small_country(&store).await;
+    let all = AgencyFilter::default();
+    let codes = |agencies: Vec<baocao_store::agencies::AgencyRecord>| agencies.into_iter().map(|a| a.code.to_string()).collect::<Vec<_>>();
+    assert_eq!(codes(store.agencies_as_of(date(2025, 6, 30), &all).await.unwrap()), ["46", "74", "79", "VN", "VPCP"]);
+    assert_eq!(codes(store.agencies_as_of(date(2025, 7, 1), &all).await.unwrap()), ["26734", "46", "79", "VN", "VPCP"]);
+
+    let old = store.agency_as_of(&code("79"), date(2025, 6, 30)).await.unwrap().unwrap();
+    let new = store.agency_as_of(&code("79"), date(2025, 7, 1)).await.unwrap().unwrap();
+    assert_eq!((old.name_vi.as_str(), old.valid_to), ("TP. Hồ Chí Minh (cũ)", Some(date(2025, 6, 30))));
+    assert_eq!((new.name_vi.as_str(), new.valid_from), ("Thành phố Hồ Chí Minh", Some(date(2025, 7, 1))));
+
+    let hue = |d| {
+        let store = store.clone();
+        async move { store.agency_as_of(&code("46"), d).await.unwrap().unwrap() }
+    };
+    assert_eq!(hue(date(2024, 12, 31)).await.kind, AgencyKind::Province);
+    assert_eq!(hue(date(2025, 1, 1)).await.kind, AgencyKind::City);
+    assert_eq!(hue(date(2025, 1, 1)).await.name_vi, "Thành phố Huế");
+
+    let provinces = AgencyFilter { level: Some(AgencyLevel::Province), ..Default::default() };
+    assert_eq!(store.agencies_as_of(date(2025, 6, 30), &provinces).await.unwrap().len(), 3);
+    let under_hcm = AgencyFilter { parent: Some(code("79")), ..Default::default() };
+    assert_eq!(codes(store.agencies_as_of(date(2026, 1, 1), &under_hcm).await.unwrap()), ["26734"]);
+    let search = AgencyFilter { query: Some("SAI GON".into()), ..Default::default() };
+    assert_eq!(codes(store.agencies_as_of(date(2026, 1, 1), &search).await.unwrap()), ["26734"]);
+
+    assert_eq!(store.lineage(&code("26734"), date(2026, 1, 1)).await.unwrap(), [code("26734"), code("79"), code("VN")]);
+    assert!(store.lineage(&code("74"), date(2026, 1, 1)).await.unwrap().is_empty());
+}
+
+fn regime_content(code: &str) -> RegimeContent {
+    serde_json::from_value(serde_json::json!({
+        "code": code,
+        "name": "Báo cáo thử nghiệm",
+        "kind": "periodic",
+        "legal_basis": {"document": "Thông tư thử", "issuer": "Bộ Tài chính", "date": "2025-05-01"},
+        "content_requirements": "Dân số",
+        "reporting_agencies": {"description_vi": "Các tỉnh", "selector": {"kind": "levels", "levels": ["province"]}},
+        "receiving_agency": {"kind": "agency", "code": "VPCP"},
+        "methods": ["reporting_system"],
+        "deadline": {"kind": "day_of_month", "day": 15, "months_after_period_end": 1},
+        "frequency": "yearly",
+        "cutoff": {"kind": "decree09"},
+        "outline": [{"heading_vi": "I. Dân số"}],
+        "forms": [{"code": "Biểu 01/DS", "title_vi": "Dân số", "values": "compiled_total", "columns": ["this_period"], "rows": [{"indicator": "XH01"}]}]
+    }))
+    .unwrap()
+}
+
+async fn regimes_round_trip_and_codes_are_unique(store: Store) {
+    let published = Regime::draft(regime_content("BC-DS-N")).unwrap().publish(date(2026, 1, 1)).unwrap();
+    store.create_regime(&published, NOW).await.unwrap();
+    let mut incomplete = regime_content("BC-THIEU-N");
+    incomplete.cutoff = None;
+    store.create_regime(&Regime::draft(incomplete).unwrap(), NOW).await.unwrap();
+
+    let read = store.regime(&RegimeCode::new("BC-DS-N").unwrap()).await.unwrap().unwrap();
+    assert_eq!(read, published);
+    let draft = store.regime(&RegimeCode::new("BC-THIEU-N").unwrap()).await.unwrap().unwrap();
+    assert_eq!(draft.status(), RegimeStatus::Draft);
+    assert_eq!(draft.content().missing_elements(), [baocao_domain::regime::Element::Cutoff]);
+
+    let again = store.create_regime(&published, NOW).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(store.regimes(None).await.unwrap().len(), 2);
+    assert_eq!(store.regimes(Some("thu nghiem")).await.unwrap().len(), 2);
+    assert_eq!(store.regimes(Some("BC-DS")).await.unwrap().len(), 1);
+    assert!(store.regime(&RegimeCode::new("BC-KHONG").unwrap()).await.unwrap().is_none());
+}
+
+fn new_user(name: &str, agency: &str, hash: &str) -> NewUser {
+    NewUser {
+        username: Username::new(name).unwrap(),
+        password_hash: hash.into(),
+        full_name: name.into(),
+        agency: code(agency),
+        grants: vec![RoleGrant { role: Role::Reporter, agency: code(agency), subtree: false }],
+    }
+}
+
+async fn users_are_created_all_or_nothing(store: Store) {
+    small_country(&store).await;
+    let hash = hash_password("demo").unwrap();
+    let today = date(2026, 11, 26);
+    store.create_users(&[new_user("hcm", "79", &hash)], today, NOW).await.unwrap();
+    // The second user of this batch clashes: the first must not be written either.
+    let clash = store.create_users(&[new_user("hue", "46", &hash), new_user("hcm", "79", &hash)], today, NOW).await;
+    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+    assert!(store.login_record("hue").await.unwrap().is_none());
+    // A user of an agency that no longer exists cannot be created.
+    assert!(matches!(store.create_users(&[new_user("binhduong", "74", &hash)], today, NOW).await, Err(StoreError::NotFound(_))));
+
+    let users = store.users_of(&code("79")).await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].grants, [RoleGrant { role: Role::Reporter, agency: code("79"), subtree: false }]);
+}
+
+async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
+    small_country(&store).await;
+    let hash = hash_password("demo").unwrap();
+    store.create_users(&[new_user("hcm", "79", &hash)], date(2026, 11, 26), NOW).await.unwrap();
+    let (user_id, stored_hash) = store.login_record("hcm").await.unwrap().unwrap();
+    assert_eq!(stored_hash, hash);
+
+    let secret = new_secret();
+    store.create_token(user_id, TokenKind::Session, &secret, Some("csrf-1"), NOW, "2026-11-26T16:00:00Z").await.unwrap();
+    let (principal, csrf) = store.resolve_token(TokenKind::Session, &secret, "2026-11-26T09:00:00Z").await.unwrap().unwrap();
+    assert_eq!((principal.username.as_str(), principal.agency.as_str(), csrf.as_deref()), ("hcm", "79", Some("csrf-1")));
+    // The wrong kind, a later time, a deleted token: nothing.
+    assert!(store.resolve_token(TokenKind::Api, &secret, "2026-11-26T09:00:00Z").await.unwrap().is_none());
+    assert!(store.resolve_token(TokenKind::Session, &secret, "2026-11-26T16:00:01Z").await.unwrap().is_none());
+    store.delete_token(&secret).await.unwrap();
+    assert!(store.resolve_token(TokenKind::Session, &secret, "2026-11-26T09:00:00Z").await.unwrap().is_none());
+}
+
+fn value(indicator: &str, options: &[(&str, &str)], agency: &str, period: &str, number: f64) -> DataValue {
+    DataValue {
+        indicator: IndicatorCode::new(indicator).unwrap(),
+        options: OptionCombo::from_stored(options.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect()),
+        agency: code(agency),
+        period: PeriodId::parse(period).unwrap(),
+        value: Value::Number(number),
+        channel: Channel::Web,
+    }
+}
+
+async fn values_are_upserted_and_read_back_per_agency_and_period(store: Store) {
+    small_country(&store).await;
+    catalogue(&store).await;
+    let period = PeriodId::parse("2025").unwrap();
+    store
+        .upsert_values(
+            &[
+                value("XH01", &[("sex", "female")], "79", "2025", 5123.4),
+                value("XH01", &[("sex", "male")], "79", "2025", 4987.1),
+                value("KT04", &[], "79", "2025", 60123.4),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap();
+    store.upsert_values(&[value("KT04", &[], "79", "2025", 60200.0)], NOW).await.unwrap();
+    let read = store.values_of(&code("79"), period).await.unwrap();
+    let flat: Vec<(String, String, f64)> =
+        read.iter().map(|v| (v.indicator.to_string(), v.options.key(), v.value.as_number().unwrap())).collect();
+    assert_eq!(
+        flat,
+        [
+            ("KT04".to_string(), String::new(), 60200.0),
+            ("XH01".to_string(), "sex=female".to_string(), 5123.4),
+            ("XH01".to_string(), "sex=male".to_string(), 4987.1),
+        ]
+    );
+    // 2024 data of "79" belongs to the old city, not the new one.
+    store.upsert_values(&[value("KT04", &[], "79", "2024", 1.0)], NOW).await.unwrap();
+    assert_eq!(store.values_of(&code("79"), PeriodId::parse("2024").unwrap()).await.unwrap().len(), 1);
+    assert_eq!(store.values_of(&code("79"), period).await.unwrap().len(), 3);
+
+    // One bad value (an unknown indicator) rejects the whole batch.
+    let batch = [value("KT04", &[], "79", "2025", 1.0), value("XX99", &[], "79", "2025", 2.0)];
+    assert!(matches!(store.upsert_values(&batch, NOW).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.values_of(&code("79"), period).await.unwrap()[0].value, Value::Number(60200.0));
+}
+
+both_backends!(
+    migrations_apply_twice_without_change,
+    a_database_from_a_newer_baocao_is_refused,
+    the_hierarchy_answers_as_of_any_date,
+    regimes_round_trip_and_codes_are_unique,
+    users_are_created_all_or_nothing,
+    tokens_resolve_until_they_expire_or_are_deleted,
+    values_are_upserted_and_read_back_per_agency_and_period,
+);
+
+#[tokio::test]
+async fn a_malformed_or_unreachable_database_is_a_clear_error() {
+    assert!(matches!(Store::connect("mysql://localhost/x").await, Err(StoreError::InvalidUrl { .. })));
+    assert!(matches!(Store::connect("sqlite://").await, Err(StoreError::InvalidUrl { .. })));
+    let unreachable = Store::connect("postgres://postgres@127.0.0.1:1/test").await;
+    assert!(matches!(unreachable, Err(StoreError::Unreachable { .. })), "{unreachable:?}");
+}
