@@ -1,0 +1,170 @@
+//! The server-rendered UI through the real router: login with CSRF, the catalogue pages in
+//! Vietnamese and English, logout. (Real-browser tests drive the same pages in Chromium.)
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use baocao_test_support::{Answer, TestApp, app_tests};
+
+/// The value of a `Set-Cookie` for `name` in an answer.
+fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
+    answer
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
+}
+
+fn hidden_input(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no hidden input {name}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Fetches a page; its text is the HTML with the entities the template engine escapes
+/// decoded, as a reader would see it.
+async fn page(app: &TestApp, path: &str, cookies: &str) -> Answer {
+    let request = Request::builder().uri(path).header(header::COOKIE, cookies).body(Body::empty()).unwrap();
+    let mut answer = app.send(request).await;
+    for (entity, text) in [("&#x2f;", "/"), ("&#x27;", "'"), ("&quot;", "\""), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")] {
+        answer.text = answer.text.replace(entity, text);
+    }
+    answer
+}
+
+async fn post_form(app: &TestApp, path: &str, cookies: &str, form: &str) -> Answer {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::COOKIE, cookies)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_string()))
+        .unwrap();
+    app.send(request).await
+}
+
+fn location(answer: &Answer) -> &str {
+    answer.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// Logs in through the login form and answers the session cookie.
+async fn log_in(app: &TestApp, username: &str) -> String {
+    let login = page(app, "/login?next=%2Fregimes", "").await;
+    let csrf_cookie = set_cookie(&login, "baocao_login_csrf").expect("a login CSRF cookie");
+    let csrf = hidden_input(&login.text, "csrf");
+    let answer = post_form(
+        app,
+        "/login",
+        &format!("baocao_login_csrf={csrf_cookie}"),
+        &format!("username={username}&password=demo&csrf={csrf}&next=%2Fregimes"),
+    )
+    .await;
+    assert_eq!((answer.status, location(&answer)), (StatusCode::SEE_OTHER, "/regimes"));
+    format!("baocao_session={}", set_cookie(&answer, "baocao_session").expect("a session cookie"))
+}
+
+async fn the_login_form_is_protected_and_leads_back(app: TestApp) {
+    let home = page(&app, "/", "").await;
+    assert_eq!((home.status, location(&home)), (StatusCode::SEE_OTHER, "/login?next=%2F"));
+
+    let login = page(&app, "/login", "").await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert_eq!(login.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(login.text.contains("<meta charset=\"utf-8\">") && login.text.contains("Đăng nhập"));
+    let csrf_cookie = set_cookie(&login, "baocao_login_csrf").unwrap();
+    let csrf = hidden_input(&login.text, "csrf");
+
+    let forged = post_form(&app, "/login", &format!("baocao_login_csrf={csrf_cookie}"), "username=hanoi&password=demo&csrf=forged").await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.text.contains("Phiên làm việc không hợp lệ") && forged.text.contains("Invalid or expired form token"));
+
+    let wrong = post_form(&app, "/login", &format!("baocao_login_csrf={csrf_cookie}"), &format!("username=hanoi&password=nope&csrf={csrf}")).await;
+    assert_eq!((wrong.status, location(&wrong)), (StatusCode::SEE_OTHER, "/login?error=1&next=%2F"));
+    assert!(page(&app, "/login?error=1", "").await.text.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+
+    let evil = post_form(
+        &app,
+        "/login",
+        &format!("baocao_login_csrf={csrf_cookie}"),
+        &format!("username=hanoi&password=demo&csrf={csrf}&next=%2F%2Fevil.example"),
+    )
+    .await;
+    assert_eq!(location(&evil), "/", "never redirect off the site after login");
+}
+
+async fn the_regime_page_shows_the_ten_elements_in_vietnamese_and_english(app: TestApp) {
+    let session = log_in(&app, "hanoi").await;
+    let vietnamese = page(&app, "/regimes/BC-KTXH-T", &session).await;
+    assert_eq!(vietnamese.status, StatusCode::OK);
+    for label in [
+        "1. Tên báo cáo",
+        "2. Nội dung yêu cầu báo cáo",
+        "3. Đối tượng thực hiện báo cáo",
+        "4. Cơ quan nhận báo cáo",
+        "5. Phương thức gửi, nhận báo cáo",
+        "6. Thời hạn gửi báo cáo",
+        "7. Tần suất thực hiện báo cáo",
+        "8. Thời gian chốt số liệu báo cáo",
+        "9. Mẫu đề cương báo cáo",
+        "10. Biểu mẫu số liệu báo cáo",
+        "Ngày 20 của tháng cuối kỳ báo cáo",
+        "Văn phòng Chính phủ (VPCP)",
+        "Hằng tháng",
+        "Đủ 10 thành phần",
+        "Chỉ số sản xuất công nghiệp",
+    ] {
+        assert!(vietnamese.text.contains(label), "the regime page lacks {label:?}");
+    }
+    assert!(!vietnamese.text.contains("Submission deadline"));
+
+    let switch = page(&app, "/lang/en?next=%2Fregimes%2FBC-KTXH-T", &session).await;
+    assert_eq!(location(&switch), "/regimes/BC-KTXH-T");
+    let lang = set_cookie(&switch, "baocao_lang").unwrap();
+    let english = page(&app, "/regimes/BC-KTXH-T", &format!("{session}; baocao_lang={lang}")).await;
+    for label in ["6. Submission deadline", "Day 20 of the period's last month", "Monthly report on the socio-economic situation"] {
+        assert!(english.text.contains(label), "the English page lacks {label:?}");
+    }
+
+    let missing = page(&app, "/regimes/BC-KHONG-CO", &session).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.text.contains("Không tìm thấy") && missing.text.contains("not found"));
+}
+
+async fn the_agency_tree_and_the_catalogues_follow_the_date_and_the_search(app: TestApp) {
+    let session = log_in(&app, "hanoi").await;
+    let june = page(&app, "/agencies?as_of=2025-06-30", &session).await;
+    assert!(june.text.contains("Tỉnh Bình Dương") && june.text.contains("(63)"), "63 provinces before the merger");
+    let july = page(&app, "/agencies?as_of=2025-07-01", &session).await;
+    assert!(!july.text.contains("Tỉnh Bình Dương") && july.text.contains("(34)"));
+    assert!(july.text.contains("01/07/2025"), "dates are dd/mm/yyyy in Vietnamese");
+    let hanoi = page(&app, "/agencies?parent=01", &session).await;
+    assert!(hanoi.text.contains("Phường Ba Đình") && hanoi.text.contains("Thành phố Hà Nội"));
+    let bad = page(&app, "/agencies?as_of=2025-02-30", &session).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    let regimes = page(&app, "/regimes?q=thuong%20mai", &session).await;
+    assert!(regimes.text.contains("BC-TM-T") && !regimes.text.contains("BC-KTXH-T"));
+    let indicators = page(&app, "/indicators?q=dan%20so", &session).await;
+    assert!(indicators.text.contains("Dân số trung bình") && indicators.text.contains("Giới tính, Khu vực"));
+    let home = page(&app, "/", &session).await;
+    assert!(home.text.contains("Cán bộ nhập liệu Thành phố Hà Nội"));
+}
+
+async fn logging_out_needs_the_session_token_and_ends_the_session(app: TestApp) {
+    let session = log_in(&app, "hanoi").await;
+    let home = page(&app, "/", &session).await;
+    let csrf = hidden_input(&home.text, "csrf");
+    let forged = post_form(&app, "/logout", &session, "csrf=forged").await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(page(&app, "/", &session).await.status, StatusCode::OK, "a forged logout changes nothing");
+    let out = post_form(&app, "/logout", &session, &format!("csrf={csrf}")).await;
+    assert_eq!((out.status, location(&out)), (StatusCode::SEE_OTHER, "/login"));
+    assert_eq!(page(&app, "/", &session).await.status, StatusCode::SEE_OTHER);
+}
+
+app_tests!(
+    the_login_form_is_protected_and_leads_back,
+    the_regime_page_shows_the_ten_elements_in_vietnamese_and_english,
+    the_agency_tree_and_the_catalogues_follow_the_date_and_the_search,
+    logging_out_needs_the_session_token_and_ends_the_session,
+);
