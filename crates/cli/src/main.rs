@@ -17,10 +17,19 @@ const DEFAULT_DATABASE: &str = "sqlite://baocao.db";
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 #[derive(Parser)]
-#[command(name = "baocao", version, about = "Hệ thống thông tin báo cáo — a national reporting information system")]
+#[command(
+    name = "baocao",
+    version,
+    about = "Hệ thống thông tin báo cáo — a national reporting information system"
+)]
 struct Cli {
     /// Configuration file (optional; values there are overridden by BAOCAO_* and flags).
-    #[arg(long, global = true, env = "BAOCAO_CONFIG", default_value = "baocao.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "BAOCAO_CONFIG",
+        default_value = "baocao.toml"
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -69,7 +78,8 @@ struct FileConfig {
 
 fn read_config(path: &PathBuf) -> Result<FileConfig> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display())),
+        Ok(text) => toml::from_str(&text)
+            .with_context(|| format!("invalid configuration file {}", path.display())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
         Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
     }
@@ -84,9 +94,13 @@ async fn open_store(url: &str) -> Result<Store> {
 /// Store errors a person starting the server must understand, in Vietnamese and English.
 fn explain(error: StoreError) -> anyhow::Error {
     let vi = match &error {
-        StoreError::InvalidUrl { .. } => "Địa chỉ cơ sở dữ liệu không hợp lệ (dùng sqlite://ĐƯỜNG_DẪN hoặc postgres://…)",
+        StoreError::InvalidUrl { .. } => {
+            "Địa chỉ cơ sở dữ liệu không hợp lệ (dùng sqlite://ĐƯỜNG_DẪN hoặc postgres://…)"
+        }
         StoreError::Unreachable { .. } => "Không kết nối được cơ sở dữ liệu",
-        StoreError::NewerSchema { .. } => "Cơ sở dữ liệu do phiên bản baocao mới hơn tạo ra; hãy dùng phiên bản mới hơn",
+        StoreError::NewerSchema { .. } => {
+            "Cơ sở dữ liệu do phiên bản baocao mới hơn tạo ra; hãy dùng phiên bản mới hơn"
+        }
         _ => "Lỗi cơ sở dữ liệu",
     };
     anyhow::anyhow!("{vi}.\n{error}")
@@ -122,7 +136,11 @@ async fn demo(store: &Store) -> Result<()> {
 
 async fn run(cli: Cli) -> Result<()> {
     let file = read_config(&cli.config)?;
-    let database_of = |arg: DatabaseArg| arg.database.or(file.database.clone()).unwrap_or_else(|| DEFAULT_DATABASE.to_string());
+    let database_of = |arg: DatabaseArg| {
+        arg.database
+            .or(file.database.clone())
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_string())
+    };
     match cli.command {
         Command::Migrate { database } => {
             let url = database_of(database);
@@ -133,9 +151,15 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open_store(&database_of(database)).await?;
             demo(&store).await?;
         }
-        Command::Serve { database, bind, demo: with_demo } => {
+        Command::Serve {
+            database,
+            bind,
+            demo: with_demo,
+        } => {
             let url = database_of(database);
-            let bind = bind.or(file.bind.clone()).unwrap_or_else(|| DEFAULT_BIND.to_string());
+            let bind = bind
+                .or(file.bind.clone())
+                .unwrap_or_else(|| DEFAULT_BIND.to_string());
             let address: SocketAddr = bind
                 .parse()
                 .with_context(|| format!("Địa chỉ lắng nghe không hợp lệ / invalid --bind address {bind:?} (expected HOST:PORT)"))?;
@@ -143,15 +167,22 @@ async fn run(cli: Cli) -> Result<()> {
             if with_demo {
                 demo(&store).await?;
             } else if store.is_empty().await? {
-                tracing::warn!("the database is empty; start with --demo to load the demo data set");
+                tracing::warn!(
+                    "the database is empty; start with --demo to load the demo data set"
+                );
             }
-            let config = WebConfig { secure_cookies: file.secure_cookies.unwrap_or(false), ..WebConfig::default() };
+            let config = WebConfig {
+                secure_cookies: file.secure_cookies.unwrap_or(false),
+                ..WebConfig::default()
+            };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("Không mở được cổng / cannot listen on {address}"))?;
             tracing::info!(%address, database = %redact(&url), "baocao is serving; open http://{address}/");
-            axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+            axum::serve(listener, router(state))
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
             store.close().await;
         }
     }
@@ -161,7 +192,8 @@ async fn run(cli: Cli) -> Result<()> {
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BAOCAO_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("BAOCAO_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     let cli = Cli::parse();

@@ -79,7 +79,6 @@ impl std::fmt::Display for AgencyCode {
     }
 }
 
-
 string_enum!(
     /// What an agency is; its [`AgencyLevel`] follows from it.
     AgencyKind, {
@@ -122,7 +121,10 @@ impl AgencyLevel {
         text.parse().map_err(AgencyError::UnknownLevel)
     }
     pub fn kinds(self) -> impl Iterator<Item = AgencyKind> {
-        AgencyKind::ALL.iter().copied().filter(move |k| k.level() == self)
+        AgencyKind::ALL
+            .iter()
+            .copied()
+            .filter(move |k| k.level() == self)
     }
 }
 
@@ -243,10 +245,12 @@ impl Agency {
             return Ok(());
         }
         let mut next = current.clone();
-        let day_before = date.yesterday().map_err(|_| AgencyError::InvertedValidity {
-            from: date,
-            to: date,
-        })?;
+        let day_before = date
+            .yesterday()
+            .map_err(|_| AgencyError::InvertedValidity {
+                from: date,
+                to: date,
+            })?;
         current.validity = Validity::new(current.validity.from, Some(day_before))?;
         next.validity = Validity::new(Some(date), next.validity.to)?;
         change(&mut next);
@@ -280,7 +284,10 @@ impl AgencyDirectory {
         let mut by_code: HashMap<&AgencyCode, Vec<&Agency>> = HashMap::new();
         for agency in &agencies {
             let same = by_code.entry(&agency.code).or_default();
-            if same.iter().any(|other| other.lifetime.overlaps(&agency.lifetime)) {
+            if same
+                .iter()
+                .any(|other| other.lifetime.overlaps(&agency.lifetime))
+            {
                 return Err(AgencyError::DuplicateCode {
                     code: agency.code.to_string(),
                 });
@@ -289,7 +296,9 @@ impl AgencyDirectory {
         }
         for agency in &agencies {
             for state in &agency.states {
-                let Some(parent) = &state.parent else { continue };
+                let Some(parent) = &state.parent else {
+                    continue;
+                };
                 // The parent must exist on the first day of the state (or, for a state open
                 // at the start, whenever the parent's records begin).
                 let exists = by_code.get(parent).is_some_and(|candidates| {
@@ -414,7 +423,12 @@ mod tests {
         AgencyCode::new(text).unwrap()
     }
 
-    fn state(name: &str, kind: AgencyKind, parent: Option<&str>, validity: Validity) -> AgencyState {
+    fn state(
+        name: &str,
+        kind: AgencyKind,
+        parent: Option<&str>,
+        validity: Validity,
+    ) -> AgencyState {
         AgencyState {
             name_vi: name.into(),
             name_en: name.into(),
@@ -432,11 +446,51 @@ mod tests {
     }
 
     fn vietnam_2025() -> AgencyDirectory {
-        let gov = Agency::new(code("VN"), state("Chính phủ", AgencyKind::Government, None, Validity::ALWAYS)).unwrap();
-        let old_hcm = Agency::new(code("79"), state("TP. HCM (cũ)", AgencyKind::City, Some("VN"), until(date(2025, 6, 30)))).unwrap();
-        let binh_duong = Agency::new(code("74"), state("Bình Dương", AgencyKind::Province, Some("VN"), until(date(2025, 6, 30)))).unwrap();
-        let new_hcm = Agency::new(code("79"), state("TP. HCM", AgencyKind::City, Some("VN"), since(date(2025, 7, 1)))).unwrap();
-        let ward = Agency::new(code("26734"), state("Phường Sài Gòn", AgencyKind::Commune, Some("79"), since(date(2025, 7, 1)))).unwrap();
+        let gov = Agency::new(
+            code("VN"),
+            state("Chính phủ", AgencyKind::Government, None, Validity::ALWAYS),
+        )
+        .unwrap();
+        let old_hcm = Agency::new(
+            code("79"),
+            state(
+                "TP. HCM (cũ)",
+                AgencyKind::City,
+                Some("VN"),
+                until(date(2025, 6, 30)),
+            ),
+        )
+        .unwrap();
+        let binh_duong = Agency::new(
+            code("74"),
+            state(
+                "Bình Dương",
+                AgencyKind::Province,
+                Some("VN"),
+                until(date(2025, 6, 30)),
+            ),
+        )
+        .unwrap();
+        let new_hcm = Agency::new(
+            code("79"),
+            state(
+                "TP. HCM",
+                AgencyKind::City,
+                Some("VN"),
+                since(date(2025, 7, 1)),
+            ),
+        )
+        .unwrap();
+        let ward = Agency::new(
+            code("26734"),
+            state(
+                "Phường Sài Gòn",
+                AgencyKind::Commune,
+                Some("79"),
+                since(date(2025, 7, 1)),
+            ),
+        )
+        .unwrap();
         AgencyDirectory::new(vec![gov, old_hcm, binh_duong, new_hcm, ward]).unwrap()
     }
 
@@ -462,11 +516,36 @@ mod tests {
     #[test]
     fn a_code_may_be_reused_only_after_its_first_holder_ended() {
         let directory = vietnam_2025();
-        assert_eq!(directory.find(&code("79"), date(2025, 6, 30)).unwrap().states()[0].name_vi, "TP. HCM (cũ)");
-        assert_eq!(directory.find(&code("79"), date(2025, 7, 1)).unwrap().states()[0].name_vi, "TP. HCM");
+        assert_eq!(
+            directory
+                .find(&code("79"), date(2025, 6, 30))
+                .unwrap()
+                .states()[0]
+                .name_vi,
+            "TP. HCM (cũ)"
+        );
+        assert_eq!(
+            directory
+                .find(&code("79"), date(2025, 7, 1))
+                .unwrap()
+                .states()[0]
+                .name_vi,
+            "TP. HCM"
+        );
 
         let mut agencies = directory.agencies().to_vec();
-        agencies.push(Agency::new(code("79"), state("Trùng", AgencyKind::City, Some("VN"), since(date(2025, 6, 1)))).unwrap());
+        agencies.push(
+            Agency::new(
+                code("79"),
+                state(
+                    "Trùng",
+                    AgencyKind::City,
+                    Some("VN"),
+                    since(date(2025, 6, 1)),
+                ),
+            )
+            .unwrap(),
+        );
         assert_eq!(
             AgencyDirectory::new(agencies).unwrap_err(),
             AgencyError::DuplicateCode { code: "79".into() }
@@ -476,8 +555,22 @@ mod tests {
     #[test]
     fn a_parent_must_exist_when_its_child_starts() {
         let mut agencies = vietnam_2025().agencies().to_vec();
-        agencies.push(Agency::new(code("25747"), state("Phường Thủ Dầu Một", AgencyKind::Commune, Some("74"), since(date(2025, 7, 1)))).unwrap());
-        assert!(matches!(AgencyDirectory::new(agencies), Err(AgencyError::MissingParent { .. })));
+        agencies.push(
+            Agency::new(
+                code("25747"),
+                state(
+                    "Phường Thủ Dầu Một",
+                    AgencyKind::Commune,
+                    Some("74"),
+                    since(date(2025, 7, 1)),
+                ),
+            )
+            .unwrap(),
+        );
+        assert!(matches!(
+            AgencyDirectory::new(agencies),
+            Err(AgencyError::MissingParent { .. })
+        ));
     }
 
     #[test]
@@ -487,7 +580,10 @@ mod tests {
         let july = directory.hierarchy_as_of(date(2025, 7, 1));
         assert!(june.get(&code("74")).is_some() && july.get(&code("74")).is_none());
         assert!(june.get(&code("26734")).is_none());
-        assert_eq!(july.lineage(&code("26734")), vec![code("26734"), code("79"), code("VN")]);
+        assert_eq!(
+            july.lineage(&code("26734")),
+            vec![code("26734"), code("79"), code("VN")]
+        );
         assert!(july.is_within(&code("26734"), &code("VN")));
         assert!(!july.is_within(&code("VN"), &code("26734")));
         assert_eq!(july.children(&code("79")), vec![&code("26734")]);
@@ -495,15 +591,30 @@ mod tests {
 
     #[test]
     fn a_change_of_kind_and_name_starts_a_new_state_of_the_same_agency() {
-        let mut hue = Agency::new(code("46"), state("Tỉnh Thừa Thiên Huế", AgencyKind::Province, Some("VN"), Validity::ALWAYS)).unwrap();
+        let mut hue = Agency::new(
+            code("46"),
+            state(
+                "Tỉnh Thừa Thiên Huế",
+                AgencyKind::Province,
+                Some("VN"),
+                Validity::ALWAYS,
+            ),
+        )
+        .unwrap();
         hue.change_on(date(2025, 1, 1), |s| {
             s.kind = AgencyKind::City;
             s.name_vi = "Thành phố Huế".into();
         })
         .unwrap();
         assert_eq!(hue.states().len(), 2);
-        assert_eq!(hue.state_on(date(2024, 12, 31)).unwrap().kind, AgencyKind::Province);
-        assert_eq!(hue.state_on(date(2025, 1, 1)).unwrap().name_vi, "Thành phố Huế");
+        assert_eq!(
+            hue.state_on(date(2024, 12, 31)).unwrap().kind,
+            AgencyKind::Province
+        );
+        assert_eq!(
+            hue.state_on(date(2025, 1, 1)).unwrap().name_vi,
+            "Thành phố Huế"
+        );
         assert_eq!(hue.lifetime(), Validity::ALWAYS);
     }
 
@@ -516,7 +627,10 @@ mod tests {
 
     #[test]
     fn levels_group_kinds_as_the_spec_says() {
-        assert_eq!(AgencyLevel::Ministry.kinds().collect::<Vec<_>>(), vec![AgencyKind::Ministry, AgencyKind::MinisterialAgency]);
+        assert_eq!(
+            AgencyLevel::Ministry.kinds().collect::<Vec<_>>(),
+            vec![AgencyKind::Ministry, AgencyKind::MinisterialAgency]
+        );
         assert_eq!(AgencyKind::City.level(), AgencyLevel::Province);
         assert!(AgencyKind::parse("district").is_err());
         assert!(AgencyCode::new("0 1").is_err());

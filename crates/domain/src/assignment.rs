@@ -61,8 +61,15 @@ mod tests {
     fn an_agency_cannot_be_assigned_to_report_to_itself() {
         let code = AgencyCode::new("01").unwrap();
         let regime = RegimeCode::new("BC-KTXH-T").unwrap();
-        assert!(Assignment::new(regime.clone(), code.clone(), code.clone(), Validity::ALWAYS).is_err());
+        assert!(
+            Assignment::new(regime.clone(), code.clone(), code.clone(), Validity::ALWAYS).is_err()
+        );
         let vpcp = AgencyCode::new("VPCP").unwrap();
-        assert_eq!(Assignment::new(regime, code, vpcp.clone(), Validity::ALWAYS).unwrap().receiving_agency(), &vpcp);
+        assert_eq!(
+            Assignment::new(regime, code, vpcp.clone(), Validity::ALWAYS)
+                .unwrap()
+                .receiving_agency(),
+            &vpcp
+        );
     }
 }

@@ -67,7 +67,10 @@ string_enum!(
 
 impl ValueType {
     pub fn is_numeric(self) -> bool {
-        matches!(self, ValueType::Integer | ValueType::Decimal | ValueType::Percent)
+        matches!(
+            self,
+            ValueType::Integer | ValueType::Decimal | ValueType::Percent
+        )
     }
 }
 
@@ -112,7 +115,10 @@ impl Category {
         let mut codes: Vec<&str> = options.iter().map(|o| o.code.as_str()).collect();
         codes.sort_unstable();
         codes.dedup();
-        if codes.len() < 2 || codes.len() != options.len() || !codes.iter().all(|c| check_code(c, false)) {
+        if codes.len() < 2
+            || codes.len() != options.len()
+            || !codes.iter().all(|c| check_code(c, false))
+        {
             return Err(IndicatorError::BadOptions(code));
         }
         Ok(Self {
@@ -169,7 +175,10 @@ impl Indicator {
         if name_vi.trim().is_empty() || (value_type.is_numeric() && unit_vi.trim().is_empty()) {
             return Err(IndicatorError::MissingNameOrUnit(code.to_string()));
         }
-        if !value_type.is_numeric() && aggregation != Aggregation::None && aggregation != Aggregation::Last {
+        if !value_type.is_numeric()
+            && aggregation != Aggregation::None
+            && aggregation != Aggregation::Last
+        {
             return Err(IndicatorError::AggregationNotForType {
                 code: code.to_string(),
                 value_type: value_type.as_str(),
@@ -205,7 +214,11 @@ impl Indicator {
 mod tests {
     use super::*;
 
-    fn indicator(value_type: ValueType, aggregation: Aggregation, unit: &str) -> Result<Indicator, IndicatorError> {
+    fn indicator(
+        value_type: ValueType,
+        aggregation: Aggregation,
+        unit: &str,
+    ) -> Result<Indicator, IndicatorError> {
         Indicator::new(
             IndicatorCode::new("XH01").unwrap(),
             "Dân số trung bình".into(),
@@ -224,20 +237,54 @@ mod tests {
     #[test]
     fn a_numeric_indicator_needs_a_unit() {
         assert!(indicator(ValueType::Decimal, Aggregation::Last, "nghìn người").is_ok());
-        assert!(matches!(indicator(ValueType::Decimal, Aggregation::Sum, " "), Err(IndicatorError::MissingNameOrUnit(_))));
+        assert!(matches!(
+            indicator(ValueType::Decimal, Aggregation::Sum, " "),
+            Err(IndicatorError::MissingNameOrUnit(_))
+        ));
     }
 
     #[test]
     fn text_values_cannot_be_summed() {
-        assert!(matches!(indicator(ValueType::Text, Aggregation::Sum, ""), Err(IndicatorError::AggregationNotForType { .. })));
+        assert!(matches!(
+            indicator(ValueType::Text, Aggregation::Sum, ""),
+            Err(IndicatorError::AggregationNotForType { .. })
+        ));
         assert!(indicator(ValueType::Text, Aggregation::None, "").is_ok());
     }
 
     #[test]
     fn a_category_needs_two_distinct_options() {
-        let option = |code: &str| CategoryOption { code: code.into(), name_vi: code.into(), name_en: code.into() };
-        assert!(Category::new("sex".into(), "Giới tính".into(), "Sex".into(), vec![option("male"), option("female")]).is_ok());
-        assert!(Category::new("sex".into(), "Giới tính".into(), "Sex".into(), vec![option("male"), option("male")]).is_err());
-        assert!(Category::new("sex".into(), "Giới tính".into(), "Sex".into(), vec![option("male")]).is_err());
+        let option = |code: &str| CategoryOption {
+            code: code.into(),
+            name_vi: code.into(),
+            name_en: code.into(),
+        };
+        assert!(
+            Category::new(
+                "sex".into(),
+                "Giới tính".into(),
+                "Sex".into(),
+                vec![option("male"), option("female")]
+            )
+            .is_ok()
+        );
+        assert!(
+            Category::new(
+                "sex".into(),
+                "Giới tính".into(),
+                "Sex".into(),
+                vec![option("male"), option("male")]
+            )
+            .is_err()
+        );
+        assert!(
+            Category::new(
+                "sex".into(),
+                "Giới tính".into(),
+                "Sex".into(),
+                vec![option("male")]
+            )
+            .is_err()
+        );
     }
 }

@@ -10,7 +10,6 @@
 use jiff::civil::{Date, ISOWeekDate, Weekday, date};
 use serde::{Deserialize, Serialize};
 
-
 string_enum!(
     /// How often a regime is reported.
     Frequency, {
@@ -52,35 +51,49 @@ impl PeriodId {
             return Err(err("expected a year of four digits first"));
         }
         let (year_text, rest) = text.split_at(4);
-        let year: i16 = parse_digits(year_text).ok_or_else(|| err("expected a year of four digits first"))?;
+        let year: i16 =
+            parse_digits(year_text).ok_or_else(|| err("expected a year of four digits first"))?;
         if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
             return Err(err("year out of range"));
         }
         // Week, quarter and half numbers are written without leading zeros, as DHIS2 does.
         let unpadded = |digits: &str, max_len: usize| -> Option<u16> {
-            (digits.len() <= max_len && !digits.starts_with('0')).then(|| parse_digits(digits)).flatten()
+            (digits.len() <= max_len && !digits.starts_with('0'))
+                .then(|| parse_digits(digits))
+                .flatten()
         };
         let (frequency, index) = match rest.as_bytes() {
             [] => (Frequency::Yearly, 1),
             [b'W', ..] => {
-                let week = unpadded(&rest[1..], 2).ok_or_else(|| err("expected a week number without leading zero"))?;
-                let weeks = if ISOWeekDate::new(year, 53, Weekday::Monday).is_ok() { 53 } else { 52 };
+                let week = unpadded(&rest[1..], 2)
+                    .ok_or_else(|| err("expected a week number without leading zero"))?;
+                let weeks = if ISOWeekDate::new(year, 53, Weekday::Monday).is_ok() {
+                    53
+                } else {
+                    52
+                };
                 if !(1..=weeks).contains(&week) {
                     return Err(err("no such ISO week in that year"));
                 }
                 (Frequency::Weekly, week)
             }
             [b'Q', ..] => {
-                let quarter = unpadded(&rest[1..], 1).filter(|q| (1..=4).contains(q)).ok_or_else(|| err("quarter must be 1 to 4"))?;
+                let quarter = unpadded(&rest[1..], 1)
+                    .filter(|q| (1..=4).contains(q))
+                    .ok_or_else(|| err("quarter must be 1 to 4"))?;
                 (Frequency::Quarterly, quarter)
             }
             [b'S', ..] => {
-                let half = unpadded(&rest[1..], 1).filter(|h| (1..=2).contains(h)).ok_or_else(|| err("half-year must be 1 or 2"))?;
+                let half = unpadded(&rest[1..], 1)
+                    .filter(|h| (1..=2).contains(h))
+                    .ok_or_else(|| err("half-year must be 1 or 2"))?;
                 (Frequency::SixMonthly, half)
             }
             b"N9" => (Frequency::NineMonthly, 1),
             [_, _] => {
-                let month: u16 = parse_digits(rest).filter(|m| (1..=12).contains(m)).ok_or_else(|| err("month must be 01 to 12"))?;
+                let month: u16 = parse_digits(rest)
+                    .filter(|m| (1..=12).contains(m))
+                    .ok_or_else(|| err("month must be 01 to 12"))?;
                 (Frequency::Monthly, month)
             }
             [_, _, _, _] => {
@@ -91,7 +104,11 @@ impl PeriodId {
             }
             _ => return Err(err("unknown period form")),
         };
-        Ok(Self { frequency, year, index })
+        Ok(Self {
+            frequency,
+            year,
+            index,
+        })
     }
 
     /// The period of `frequency` that contains `day` (calendar periods).
@@ -101,14 +118,22 @@ impl PeriodId {
             Frequency::Daily => day.day_of_year() as u16,
             Frequency::Weekly => {
                 let week = day.iso_week_date();
-                return Self { frequency, year: week.year(), index: week.week() as u16 };
+                return Self {
+                    frequency,
+                    year: week.year(),
+                    index: week.week() as u16,
+                };
             }
             Frequency::Monthly => day.month() as u16,
             Frequency::Quarterly => (day.month() as u16 - 1) / 3 + 1,
             Frequency::SixMonthly => (day.month() as u16 - 1) / 6 + 1,
             Frequency::NineMonthly | Frequency::Yearly => 1,
         };
-        Self { frequency, year, index }
+        Self {
+            frequency,
+            year,
+            index,
+        }
     }
 
     pub fn frequency(&self) -> Frequency {
@@ -121,7 +146,9 @@ impl PeriodId {
     /// First day of the calendar period.
     pub fn start(&self) -> Date {
         match self.frequency {
-            Frequency::Daily => date(self.year, 1, 1) + jiff::Span::new().days(i64::from(self.index) - 1),
+            Frequency::Daily => {
+                date(self.year, 1, 1) + jiff::Span::new().days(i64::from(self.index) - 1)
+            }
             Frequency::Weekly => ISOWeekDate::new(self.year, self.index as i8, Weekday::Monday)
                 .map(|w| w.date())
                 .unwrap_or(date(self.year, 1, 1)),
@@ -153,13 +180,25 @@ impl PeriodId {
         Self::containing_or_year_after(self.frequency, self.start().yesterday().ok(), self.year - 2)
     }
 
-    fn containing_or_year_after(frequency: Frequency, day: Option<Date>, fallback_year: i16) -> Self {
+    fn containing_or_year_after(
+        frequency: Frequency,
+        day: Option<Date>,
+        fallback_year: i16,
+    ) -> Self {
         match (frequency, day) {
             // The nine-month report is once a year: its neighbours are the same window of the
             // neighbouring years.
-            (Frequency::NineMonthly, _) => Self { frequency, year: fallback_year + 1, index: 1 },
+            (Frequency::NineMonthly, _) => Self {
+                frequency,
+                year: fallback_year + 1,
+                index: 1,
+            },
             (_, Some(day)) => Self::containing(frequency, day),
-            (_, None) => Self { frequency, year: fallback_year + 1, index: 1 },
+            (_, None) => Self {
+                frequency,
+                year: fallback_year + 1,
+                index: 1,
+            },
         }
     }
 }
@@ -209,22 +248,45 @@ mod tests {
 
     #[test]
     fn every_form_round_trips_canonically() {
-        for text in ["20261126", "2026W48", "2026W1", "202611", "2026Q4", "2026S2", "2026N9", "2026", "2026W53"] {
+        for text in [
+            "20261126", "2026W48", "2026W1", "202611", "2026Q4", "2026S2", "2026N9", "2026",
+            "2026W53",
+        ] {
             assert_eq!(period(text).to_string(), text);
         }
     }
 
     #[test]
     fn impossible_periods_are_errors() {
-        for text in ["2026Q5", "202613", "202600", "2026W54", "2025W53", "2026W01", "2026W0", "2026S3", "20260230", "26", "2026-11", "２０２６", "2026Q04"] {
+        for text in [
+            "2026Q5",
+            "202613",
+            "202600",
+            "2026W54",
+            "2025W53",
+            "2026W01",
+            "2026W0",
+            "2026S3",
+            "20260230",
+            "26",
+            "2026-11",
+            "２０２６",
+            "2026Q04",
+        ] {
             assert!(PeriodId::parse(text).is_err(), "{text} should be refused");
         }
     }
 
     #[test]
     fn calendar_bounds() {
-        assert_eq!((period("202602").start(), period("202602").end()), (date(2026, 2, 1), date(2026, 2, 28)));
-        assert_eq!((period("2026Q4").start(), period("2026Q4").end()), (date(2026, 10, 1), date(2026, 12, 31)));
+        assert_eq!(
+            (period("202602").start(), period("202602").end()),
+            (date(2026, 2, 1), date(2026, 2, 28))
+        );
+        assert_eq!(
+            (period("2026Q4").start(), period("2026Q4").end()),
+            (date(2026, 10, 1), date(2026, 12, 31))
+        );
         assert_eq!(period("2026S1").end(), date(2026, 6, 30));
         assert_eq!(period("2026N9").end(), date(2026, 9, 30));
         assert_eq!(period("2026W1").start(), date(2025, 12, 29));
@@ -233,9 +295,18 @@ mod tests {
 
     #[test]
     fn containing_and_neighbours() {
-        assert_eq!(PeriodId::containing(Frequency::Weekly, date(2026, 11, 26)).to_string(), "2026W48");
-        assert_eq!(PeriodId::containing(Frequency::Weekly, date(2027, 1, 1)).to_string(), "2026W53");
-        assert_eq!(PeriodId::containing(Frequency::Quarterly, date(2026, 11, 26)).to_string(), "2026Q4");
+        assert_eq!(
+            PeriodId::containing(Frequency::Weekly, date(2026, 11, 26)).to_string(),
+            "2026W48"
+        );
+        assert_eq!(
+            PeriodId::containing(Frequency::Weekly, date(2027, 1, 1)).to_string(),
+            "2026W53"
+        );
+        assert_eq!(
+            PeriodId::containing(Frequency::Quarterly, date(2026, 11, 26)).to_string(),
+            "2026Q4"
+        );
         assert_eq!(period("202612").next().to_string(), "202701");
         assert_eq!(period("2026Q1").previous().to_string(), "2025Q4");
         assert_eq!(period("2026").next().to_string(), "2027");

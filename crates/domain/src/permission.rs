@@ -39,23 +39,30 @@ pub enum Action<'a> {
 pub fn allows(grants: &[RoleGrant], action: Action<'_>) -> bool {
     use Role::*;
     let any = |roles: &[Role], lineage: &[AgencyCode]| {
-        grants
-            .iter()
-            .any(|g| (g.role == SystemAdministrator || roles.contains(&g.role)) && g.covers(lineage))
+        grants.iter().any(|g| {
+            (g.role == SystemAdministrator || roles.contains(&g.role)) && g.covers(lineage)
+        })
     };
     match action {
         Action::ReadCatalogue => true,
         Action::AuthorRegimes => grants
             .iter()
             .any(|g| matches!(g.role, SystemAdministrator | RegimeManager)),
-        Action::ReadUsers { agency } => any(&[Reporter, Approver, Reviewer, Viewer, RegimeManager], agency),
+        Action::ReadUsers { agency } => any(
+            &[Reporter, Approver, Reviewer, Viewer, RegimeManager],
+            agency,
+        ),
         Action::ManageUsers { agency } => any(&[], agency),
         Action::EditDraft { reporting } => any(&[Reporter, Approver], reporting),
         Action::Submit { reporting } => any(&[Approver], reporting),
         Action::ReadSubmitted {
             reporting,
             receiving,
-        } => any(&[Reporter, Approver], reporting) || any(&[Reviewer, Viewer], receiving) || any(&[Viewer], reporting),
+        } => {
+            any(&[Reporter, Approver], reporting)
+                || any(&[Reviewer, Viewer], receiving)
+                || any(&[Viewer], reporting)
+        }
         Action::Review { receiving } => any(&[Reviewer], receiving),
         Action::ReadAnalytics { agency } => any(&[Viewer, Reviewer, Approver, Reporter], agency),
     }
@@ -69,7 +76,11 @@ mod tests {
         AgencyCode::new(c).unwrap()
     }
     fn grant(role: Role, agency: &str, subtree: bool) -> RoleGrant {
-        RoleGrant { role, agency: code(agency), subtree }
+        RoleGrant {
+            role,
+            agency: code(agency),
+            subtree,
+        }
     }
 
     /// Lineages as of today: Hà Nội and TP. HCM under VN; VPCP under VN.
@@ -94,30 +105,98 @@ mod tests {
 
         let draft_hanoi = Action::EditDraft { reporting: &hanoi };
         let submit_hanoi = Action::Submit { reporting: &hanoi };
-        let read_hanoi = Action::ReadSubmitted { reporting: &hanoi, receiving: &vpcp };
+        let read_hanoi = Action::ReadSubmitted {
+            reporting: &hanoi,
+            receiving: &vpcp,
+        };
         let review_vpcp = Action::Review { receiving: &vpcp };
         let users_hanoi = Action::ReadUsers { agency: &hanoi };
         let users_hcm = Action::ReadUsers { agency: &hcm };
 
         let table: &[(&str, &[RoleGrant], Action, bool)] = &[
-            ("reporter edits own draft", &reporter_hanoi, draft_hanoi, true),
-            ("reporter cannot submit", &reporter_hanoi, submit_hanoi, false),
+            (
+                "reporter edits own draft",
+                &reporter_hanoi,
+                draft_hanoi,
+                true,
+            ),
+            (
+                "reporter cannot submit",
+                &reporter_hanoi,
+                submit_hanoi,
+                false,
+            ),
             ("approver submits", &approver_hanoi, submit_hanoi, true),
-            ("reporter reads own users", &reporter_hanoi, users_hanoi, true),
-            ("reporter cannot read another province's users", &reporter_hanoi, users_hcm, false),
-            ("reporter cannot read another province's draft", &reporter_hanoi, Action::EditDraft { reporting: &hcm }, false),
-            ("reviewer cannot read a draft", &reviewer_vpcp, draft_hanoi, false),
-            ("reviewer reads what is addressed to them", &reviewer_vpcp, read_hanoi, true),
+            (
+                "reporter reads own users",
+                &reporter_hanoi,
+                users_hanoi,
+                true,
+            ),
+            (
+                "reporter cannot read another province's users",
+                &reporter_hanoi,
+                users_hcm,
+                false,
+            ),
+            (
+                "reporter cannot read another province's draft",
+                &reporter_hanoi,
+                Action::EditDraft { reporting: &hcm },
+                false,
+            ),
+            (
+                "reviewer cannot read a draft",
+                &reviewer_vpcp,
+                draft_hanoi,
+                false,
+            ),
+            (
+                "reviewer reads what is addressed to them",
+                &reviewer_vpcp,
+                read_hanoi,
+                true,
+            ),
             ("reviewer reviews", &reviewer_vpcp, review_vpcp, true),
-            ("reporter cannot review", &reporter_hanoi, review_vpcp, false),
-            ("national viewer reads every submitted report", &viewer_vn, read_hanoi, true),
-            ("national viewer cannot edit drafts", &viewer_vn, draft_hanoi, false),
+            (
+                "reporter cannot review",
+                &reporter_hanoi,
+                review_vpcp,
+                false,
+            ),
+            (
+                "national viewer reads every submitted report",
+                &viewer_vn,
+                read_hanoi,
+                true,
+            ),
+            (
+                "national viewer cannot edit drafts",
+                &viewer_vn,
+                draft_hanoi,
+                false,
+            ),
             ("admin does everything", &admin, submit_hanoi, true),
             ("admin authors regimes", &admin, Action::AuthorRegimes, true),
-            ("reporter cannot author regimes", &reporter_hanoi, Action::AuthorRegimes, false),
-            ("no grant: catalogue only", &nobody, Action::ReadCatalogue, true),
+            (
+                "reporter cannot author regimes",
+                &reporter_hanoi,
+                Action::AuthorRegimes,
+                false,
+            ),
+            (
+                "no grant: catalogue only",
+                &nobody,
+                Action::ReadCatalogue,
+                true,
+            ),
             ("no grant: nothing else", &nobody, read_hanoi, false),
-            ("only admins manage users", &approver_hanoi, Action::ManageUsers { agency: &hanoi }, false),
+            (
+                "only admins manage users",
+                &approver_hanoi,
+                Action::ManageUsers { agency: &hanoi },
+                false,
+            ),
         ];
         for (name, grants, action, expected) in table {
             assert_eq!(allows(grants, *action), *expected, "{name}");

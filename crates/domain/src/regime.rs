@@ -163,7 +163,9 @@ pub struct ReportingAgencies {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReceivingAgency {
-    Agency { code: AgencyCode },
+    Agency {
+        code: AgencyCode,
+    },
     /// Each reporting agency's parent (a commune's province).
     Parent,
 }
@@ -173,7 +175,10 @@ pub enum ReceivingAgency {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DeadlineRule {
     /// Day `day` of the month `months_after_period_end` months after the period's last month.
-    DayOfMonth { day: u8, months_after_period_end: u8 },
+    DayOfMonth {
+        day: u8,
+        months_after_period_end: u8,
+    },
 }
 
 /// Which dates a period's data covers.
@@ -304,22 +309,37 @@ impl RegimeContent {
         let blank = |text: &Option<String>| text.as_deref().is_none_or(|t| t.trim().is_empty());
         let missing = [
             (Element::Name, blank(&self.name)),
-            (Element::ContentRequirements, blank(&self.content_requirements)),
-            (Element::ReportingAgencies, self.reporting_agencies.is_none()),
+            (
+                Element::ContentRequirements,
+                blank(&self.content_requirements),
+            ),
+            (
+                Element::ReportingAgencies,
+                self.reporting_agencies.is_none(),
+            ),
             (Element::ReceivingAgency, self.receiving_agency.is_none()),
             (Element::Methods, self.methods.is_empty()),
             (Element::Deadline, self.deadline.is_none()),
-            (Element::Frequency, self.frequency.is_none() && self.kind == RegimeKind::Periodic),
+            (
+                Element::Frequency,
+                self.frequency.is_none() && self.kind == RegimeKind::Periodic,
+            ),
             (Element::Cutoff, self.cutoff.is_none()),
             (Element::Outline, self.outline.is_empty()),
             (Element::Forms, self.forms.is_empty()),
         ];
-        missing.into_iter().filter(|(_, is_missing)| *is_missing).map(|(e, _)| e).collect()
+        missing
+            .into_iter()
+            .filter(|(_, is_missing)| *is_missing)
+            .map(|(e, _)| e)
+            .collect()
     }
 
     /// Every indicator the forms ask for.
     pub fn indicators(&self) -> impl Iterator<Item = &IndicatorCode> {
-        self.forms.iter().flat_map(|f| f.rows.iter().map(|r| &r.indicator))
+        self.forms
+            .iter()
+            .flat_map(|f| f.rows.iter().map(|r| &r.indicator))
     }
 
     pub fn form(&self, code: &str) -> Option<&Form> {
@@ -444,7 +464,10 @@ pub(crate) mod tests {
 
     #[test]
     fn a_complete_draft_publishes() {
-        let regime = Regime::draft(monthly_socioeconomic()).unwrap().publish(date(2026, 1, 1)).unwrap();
+        let regime = Regime::draft(monthly_socioeconomic())
+            .unwrap()
+            .publish(date(2026, 1, 1))
+            .unwrap();
         assert_eq!(regime.status(), RegimeStatus::Published);
         assert_eq!(regime.effective_from(), Some(date(2026, 1, 1)));
     }
@@ -455,7 +478,10 @@ pub(crate) mod tests {
         content.cutoff = None;
         content.outline.clear();
         let draft = Regime::draft(content.clone()).unwrap();
-        assert_eq!(draft.content().missing_elements(), vec![Element::Cutoff, Element::Outline]);
+        assert_eq!(
+            draft.content().missing_elements(),
+            vec![Element::Cutoff, Element::Outline]
+        );
         assert_eq!(
             draft.publish(date(2026, 1, 1)).unwrap_err(),
             RegimeError::MissingElements(vec![Element::Cutoff, Element::Outline])
@@ -474,7 +500,10 @@ pub(crate) mod tests {
     fn form_codes_are_unique_within_a_regime() {
         let mut content = monthly_socioeconomic();
         content.forms.push(content.forms[0].clone());
-        assert_eq!(Regime::draft(content).unwrap_err(), RegimeError::DuplicateForm("Biểu 01/KTXH-T".into()));
+        assert_eq!(
+            Regime::draft(content).unwrap_err(),
+            RegimeError::DuplicateForm("Biểu 01/KTXH-T".into())
+        );
     }
 
     #[test]
@@ -500,7 +529,13 @@ pub(crate) mod tests {
     #[test]
     fn a_deadline_day_must_exist_in_some_month() {
         let mut content = monthly_socioeconomic();
-        content.deadline = Some(DeadlineRule::DayOfMonth { day: 32, months_after_period_end: 0 });
-        assert_eq!(Regime::draft(content).unwrap_err(), RegimeError::DeadlineDay(32));
+        content.deadline = Some(DeadlineRule::DayOfMonth {
+            day: 32,
+            months_after_period_end: 0,
+        });
+        assert_eq!(
+            Regime::draft(content).unwrap_err(),
+            RegimeError::DeadlineDay(32)
+        );
     }
 }

@@ -12,7 +12,6 @@
 
 use serde::{Deserialize, Serialize};
 
-
 string_enum!(
     /// Where a submission stands.
     SubmissionStatus, {

@@ -40,7 +40,10 @@ mod tests {
     fn search_key_folds_case_and_vietnamese_diacritics() {
         assert_eq!(search_key("Thành phố  Hà Nội"), "thanh pho ha noi");
         assert_eq!(search_key("ĐẮK LẮK"), "dak lak");
-        assert_eq!(search_key("Kinh tế - xã hội (KT-XH)"), "kinh te xa hoi kt xh");
+        assert_eq!(
+            search_key("Kinh tế - xã hội (KT-XH)"),
+            "kinh te xa hoi kt xh"
+        );
     }
 
     #[test]

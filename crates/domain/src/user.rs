@@ -20,7 +20,11 @@ impl Username {
             && name
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-        if ok { Ok(Self(name)) } else { Err(UsernameError(name)) }
+        if ok {
+            Ok(Self(name))
+        } else {
+            Err(UsernameError(name))
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -91,7 +95,11 @@ mod tests {
     fn a_subtree_grant_covers_descendants_and_a_plain_one_only_its_agency() {
         let code = |c: &str| AgencyCode::new(c).unwrap();
         let ward = [code("00004"), code("01"), code("VN")];
-        let grant = |agency: &str, subtree| RoleGrant { role: Role::Viewer, agency: code(agency), subtree };
+        let grant = |agency: &str, subtree| RoleGrant {
+            role: Role::Viewer,
+            agency: code(agency),
+            subtree,
+        };
         assert!(grant("01", true).covers(&ward));
         assert!(!grant("01", false).covers(&ward));
         assert!(grant("00004", false).covers(&ward));

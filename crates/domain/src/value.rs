@@ -121,7 +121,11 @@ impl Value {
                 if !plain || (digits.contains('.') && fraction.is_empty()) {
                     return Err(bad());
                 }
-                text.parse::<f64>().ok().filter(|n| n.is_finite()).map(Value::Number).ok_or_else(bad)
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .map(Value::Number)
+                    .ok_or_else(bad)
             }
         }
     }
@@ -152,13 +156,22 @@ mod tests {
 
     #[test]
     fn plain_numbers_parse_and_formatted_ones_do_not() {
-        assert_eq!(Value::parse(ValueType::Decimal, "107.9"), Ok(Value::Number(107.9)));
-        assert_eq!(Value::parse(ValueType::Integer, "-2650"), Ok(Value::Number(-2650.0)));
+        assert_eq!(
+            Value::parse(ValueType::Decimal, "107.9"),
+            Ok(Value::Number(107.9))
+        );
+        assert_eq!(
+            Value::parse(ValueType::Integer, "-2650"),
+            Ok(Value::Number(-2650.0))
+        );
         for bad in ["1.234.567", "1,5", "1e3", "", "12.", ".5", "NaN", "inf"] {
             assert!(Value::parse(ValueType::Decimal, bad).is_err(), "{bad}");
         }
         assert!(Value::parse(ValueType::Integer, "3.5").is_err());
-        assert_eq!(Value::parse(ValueType::YesNo, "true"), Ok(Value::Bool(true)));
+        assert_eq!(
+            Value::parse(ValueType::YesNo, "true"),
+            Ok(Value::Bool(true))
+        );
     }
 
     #[test]
@@ -167,7 +180,13 @@ mod tests {
             "sex".into(),
             "Giới tính".into(),
             "Sex".into(),
-            ["male", "female"].map(|c| CategoryOption { code: c.into(), name_vi: c.into(), name_en: c.into() }).to_vec(),
+            ["male", "female"]
+                .map(|c| CategoryOption {
+                    code: c.into(),
+                    name_vi: c.into(),
+                    name_en: c.into(),
+                })
+                .to_vec(),
         )
         .unwrap();
         let indicator = Indicator::new(
@@ -185,11 +204,24 @@ mod tests {
         )
         .unwrap();
         let combo = |pairs: &[(&str, &str)]| {
-            OptionCombo::new(pairs.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect(), &indicator, std::slice::from_ref(&sex))
+            OptionCombo::new(
+                pairs
+                    .iter()
+                    .map(|(c, o)| (c.to_string(), o.to_string()))
+                    .collect(),
+                &indicator,
+                std::slice::from_ref(&sex),
+            )
         };
         assert_eq!(combo(&[("sex", "female")]).unwrap().key(), "sex=female");
         assert!(combo(&[]).unwrap().is_total());
-        assert!(matches!(combo(&[("area", "urban")]), Err(ValueError::UnknownCategory { .. })));
-        assert!(matches!(combo(&[("sex", "other")]), Err(ValueError::UnknownOption { .. })));
+        assert!(matches!(
+            combo(&[("area", "urban")]),
+            Err(ValueError::UnknownCategory { .. })
+        ));
+        assert!(matches!(
+            combo(&[("sex", "other")]),
+            Err(ValueError::UnknownOption { .. })
+        ));
     }
 }

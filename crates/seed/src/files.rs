@@ -4,14 +4,15 @@ use std::collections::BTreeMap;
 
 use baocao_domain::Date;
 use baocao_domain::agency::{
-    Agency, AgencyCode, AgencyDirectory, AgencyKind, AgencyLevel, AgencyState, Succession, SuccessionKind, Validity,
+    Agency, AgencyCode, AgencyDirectory, AgencyKind, AgencyLevel, AgencyState, Succession,
+    SuccessionKind, Validity,
 };
 use baocao_domain::assignment::Assignment;
 use baocao_domain::indicator::{Category, CategoryOption, Indicator, IndicatorCode};
 use baocao_domain::regime::{
-    AgencySelector, CutoffRule, DeadlineRule, DerivedIndicator, Form, FormColumn, FormRow, LegalBasis, Method,
-    OutlineSection, ReceivingAgency, Regime, RegimeCode, RegimeContent, RegimeKind, ReportingAgencies, RowValues,
-    ValidationRule,
+    AgencySelector, CutoffRule, DeadlineRule, DerivedIndicator, Form, FormColumn, FormRow,
+    LegalBasis, Method, OutlineSection, ReceivingAgency, Regime, RegimeCode, RegimeContent,
+    RegimeKind, ReportingAgencies, RowValues, ValidationRule,
 };
 use jiff::civil::date;
 use serde::Deserialize;
@@ -20,7 +21,10 @@ use crate::{SeedError, bad, demo_start};
 
 macro_rules! data_file {
     ($name:literal) => {
-        ($name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/", $name)))
+        (
+            $name,
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/", $name)),
+        )
     };
 }
 
@@ -56,7 +60,9 @@ fn optional_date(file: &str, text: &str) -> Result<Option<Date>, SeedError> {
     if text.trim().is_empty() {
         Ok(None)
     } else {
-        text.parse().map(Some).map_err(|e| bad(file, format!("date {text:?}: {e}")))
+        text.parse()
+            .map(Some)
+            .map_err(|e| bad(file, format!("date {text:?}: {e}")))
     }
 }
 
@@ -117,26 +123,50 @@ struct Event {
 
 pub(crate) fn agencies() -> Result<(AgencyDirectory, Vec<Succession>), SeedError> {
     let vn = code("government", "VN")?;
-    let state = |name_vi: &str, name_en: &str, kind, parent: Option<&AgencyCode>, validity| AgencyState {
-        name_vi: name_vi.to_string(),
-        name_en: name_en.to_string(),
-        kind,
-        parent: parent.cloned(),
-        validity,
-    };
+    let state =
+        |name_vi: &str, name_en: &str, kind, parent: Option<&AgencyCode>, validity| AgencyState {
+            name_vi: name_vi.to_string(),
+            name_en: name_en.to_string(),
+            kind,
+            parent: parent.cloned(),
+            validity,
+        };
     let validity = |file: &str, from, to| Validity::new(from, to).map_err(|e| bad(file, e));
     let agency = |file: &str, code, state| Agency::new(code, state).map_err(|e| bad(file, e));
 
-    let mut agencies = vec![agency("government", vn.clone(), state("Chính phủ", "Government", AgencyKind::Government, None, Validity::ALWAYS))?];
+    let mut agencies = vec![agency(
+        "government",
+        vn.clone(),
+        state(
+            "Chính phủ",
+            "Government",
+            AgencyKind::Government,
+            None,
+            Validity::ALWAYS,
+        ),
+    )?];
     let mut successions = Vec::new();
 
     let file = MINISTRIES.0;
     for m in rows::<Ministry>(MINISTRIES)? {
-        let v = validity(file, optional_date(file, &m.valid_from)?, optional_date(file, &m.valid_to)?)?;
-        agencies.push(agency(file, code(file, &m.code)?, state(&m.name_vi, &m.name_en, kind(file, &m.kind)?, Some(&vn), v))?);
+        let v = validity(
+            file,
+            optional_date(file, &m.valid_from)?,
+            optional_date(file, &m.valid_to)?,
+        )?;
+        agencies.push(agency(
+            file,
+            code(file, &m.code)?,
+            state(&m.name_vi, &m.name_en, kind(file, &m.kind)?, Some(&vn), v),
+        )?);
         if let (false, Some(end)) = (m.succeeded_by.is_empty(), v.to()) {
             let day = end.tomorrow().map_err(|e| bad(file, e))?;
-            successions.push(Succession { date: day, predecessor: code(file, &m.code)?, successor: code(file, &m.succeeded_by)?, kind: SuccessionKind::Absorb });
+            successions.push(Succession {
+                date: day,
+                predecessor: code(file, &m.code)?,
+                successor: code(file, &m.succeeded_by)?,
+                kind: SuccessionKind::Absorb,
+            });
         }
     }
 
@@ -144,7 +174,11 @@ pub(crate) fn agencies() -> Result<(AgencyDirectory, Vec<Succession>), SeedError
     let file = PROVINCES_BEFORE.0;
     for p in rows::<ProvinceBefore>(PROVINCES_BEFORE)? {
         let v = validity(file, None, optional_date(file, &p.valid_to)?)?;
-        agencies.push(agency(file, code(file, &p.code)?, state(&p.name_vi, &p.name_en, kind(file, &p.kind)?, Some(&vn), v))?);
+        agencies.push(agency(
+            file,
+            code(file, &p.code)?,
+            state(&p.name_vi, &p.name_en, kind(file, &p.kind)?, Some(&vn), v),
+        )?);
     }
     let file = PROVINCES_AFTER.0;
     for p in rows::<ProvinceAfter>(PROVINCES_AFTER)? {
@@ -153,9 +187,24 @@ pub(crate) fn agencies() -> Result<(AgencyDirectory, Vec<Succession>), SeedError
             continue;
         }
         let successor = code(file, &p.code)?;
-        agencies.push(agency(file, successor.clone(), state(&p.name_vi, &p.name_en, kind(file, &p.kind)?, Some(&vn), validity(file, Some(day), None)?))?);
+        agencies.push(agency(
+            file,
+            successor.clone(),
+            state(
+                &p.name_vi,
+                &p.name_en,
+                kind(file, &p.kind)?,
+                Some(&vn),
+                validity(file, Some(day), None)?,
+            ),
+        )?);
         for predecessor in p.formed_from.split(';') {
-            successions.push(Succession { date: day, predecessor: code(file, predecessor)?, successor: successor.clone(), kind: SuccessionKind::Merge });
+            successions.push(Succession {
+                date: day,
+                predecessor: code(file, predecessor)?,
+                successor: successor.clone(),
+                kind: SuccessionKind::Merge,
+            });
         }
     }
 
@@ -183,7 +232,17 @@ pub(crate) fn agencies() -> Result<(AgencyDirectory, Vec<Succession>), SeedError
     let file = COMMUNES.0;
     for c in rows::<Commune>(COMMUNES)? {
         let province = code(file, &c.province_code)?;
-        agencies.push(agency(file, code(file, &c.code)?, state(&c.name_vi, &c.name_en, AgencyKind::Commune, Some(&province), validity(file, Some(day), None)?))?);
+        agencies.push(agency(
+            file,
+            code(file, &c.code)?,
+            state(
+                &c.name_vi,
+                &c.name_en,
+                AgencyKind::Commune,
+                Some(&province),
+                validity(file, Some(day), None)?,
+            ),
+        )?);
     }
 
     let directory = AgencyDirectory::new(agencies).map_err(|e| bad("agencies", e))?;
@@ -222,20 +281,37 @@ pub(crate) fn catalogue() -> Result<(Vec<Category>, Vec<Indicator>), SeedError> 
             .entry(row.category)
             .or_insert_with(|| (row.category_name_vi, row.category_name_en, Vec::new()))
             .2
-            .push(CategoryOption { code: row.option, name_vi: row.option_name_vi, name_en: row.option_name_en });
+            .push(CategoryOption {
+                code: row.option,
+                name_vi: row.option_name_vi,
+                name_en: row.option_name_en,
+            });
     }
     let categories = by_category
         .into_iter()
-        .map(|(code, (vi, en, options))| Category::new(code, vi, en, options).map_err(|e| bad(file, e)))
+        .map(|(code, (vi, en, options))| {
+            Category::new(code, vi, en, options).map_err(|e| bad(file, e))
+        })
         .collect::<Result<Vec<_>, _>>()?;
 
     let file = INDICATORS.0;
     let indicators = rows::<IndicatorRow>(INDICATORS)?
         .into_iter()
         .map(|row| {
-            let disaggregation: Vec<String> = row.disaggregation.split(';').filter(|c| !c.is_empty()).map(str::to_string).collect();
-            if let Some(unknown) = disaggregation.iter().find(|c| !categories.iter().any(|k| k.code() == c.as_str())) {
-                return Err(bad(file, format!("indicator {}: unknown category {unknown}", row.code)));
+            let disaggregation: Vec<String> = row
+                .disaggregation
+                .split(';')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect();
+            if let Some(unknown) = disaggregation
+                .iter()
+                .find(|c| !categories.iter().any(|k| k.code() == c.as_str()))
+            {
+                return Err(bad(
+                    file,
+                    format!("indicator {}: unknown category {unknown}", row.code),
+                ));
             }
             Indicator::new(
                 IndicatorCode::new(row.code).map_err(|e| bad(file, e))?,
@@ -243,9 +319,17 @@ pub(crate) fn catalogue() -> Result<(Vec<Category>, Vec<Indicator>), SeedError> 
                 row.name_en,
                 row.unit_vi,
                 row.unit_en,
-                row.value_type.parse().map_err(|t| bad(file, format!("value type {t}")))?,
-                row.aggregation.parse().map_err(|t| bad(file, format!("aggregation {t}")))?,
-                Some(row.frequency.parse().map_err(|t| bad(file, format!("frequency {t}")))?),
+                row.value_type
+                    .parse()
+                    .map_err(|t| bad(file, format!("value type {t}")))?,
+                row.aggregation
+                    .parse()
+                    .map_err(|t| bad(file, format!("aggregation {t}")))?,
+                Some(
+                    row.frequency
+                        .parse()
+                        .map_err(|t| bad(file, format!("frequency {t}")))?,
+                ),
                 disaggregation,
                 row.group,
                 String::new(),
@@ -329,12 +413,17 @@ fn reporting_agencies(file: &str, prose: &str) -> Result<ReportingAgencies, Seed
             AgencyLevel::National => "Chính phủ",
         })
         .collect();
-    let body = prose.split_once('(').and_then(|(_, rest)| rest.strip_suffix(')'));
+    let body = prose
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'));
     let description_vi = match body {
         Some(body) => format!("{} ({body})", names.join("; ")),
         None => names.join("; "),
     };
-    Ok(ReportingAgencies { description_vi, selector: AgencySelector::Levels { levels } })
+    Ok(ReportingAgencies {
+        description_vi,
+        selector: AgencySelector::Levels { levels },
+    })
 }
 
 pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError> {
@@ -345,7 +434,9 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
             let receiving_agency = if r.receiving_agency.contains("(parent)") {
                 ReceivingAgency::Parent
             } else {
-                ReceivingAgency::Agency { code: code(file, &r.receiving_agency)? }
+                ReceivingAgency::Agency {
+                    code: code(file, &r.receiving_agency)?,
+                }
             };
             let cutoff = match r.cutoff.as_str() {
                 "decree09" => CutoffRule::Decree09,
@@ -361,11 +452,22 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
                     title_en: String::new(),
                     values: f.values,
                     columns: f.columns,
-                    rows: f.rows.into_iter().map(|indicator| FormRow { indicator }).collect(),
+                    rows: f
+                        .rows
+                        .into_iter()
+                        .map(|indicator| FormRow { indicator })
+                        .collect(),
                 })
                 .collect::<Vec<_>>();
-            if let Some(unknown) = forms.iter().flat_map(|f| &f.rows).find(|row| !indicators.iter().any(|i| i.code() == &row.indicator)) {
-                return Err(bad(file, format!("form row of unknown indicator {}", unknown.indicator)));
+            if let Some(unknown) = forms
+                .iter()
+                .flat_map(|f| &f.rows)
+                .find(|row| !indicators.iter().any(|i| i.code() == &row.indicator))
+            {
+                return Err(bad(
+                    file,
+                    format!("form row of unknown indicator {}", unknown.indicator),
+                ));
             }
             let content = RegimeContent {
                 code: RegimeCode::new(r.code).map_err(|e| bad(file, e))?,
@@ -377,7 +479,10 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
                 reporting_agencies: Some(reporting_agencies(file, &r.reporting_agencies)?),
                 receiving_agency: Some(receiving_agency),
                 methods: r.methods,
-                deadline: Some(DeadlineRule::DayOfMonth { day: r.deadline.day, months_after_period_end: r.deadline.months_after_period_end }),
+                deadline: Some(DeadlineRule::DayOfMonth {
+                    day: r.deadline.day,
+                    months_after_period_end: r.deadline.months_after_period_end,
+                }),
                 frequency: Some(r.frequency),
                 cutoff: Some(cutoff),
                 outline: r.outline,
@@ -385,21 +490,31 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
                 rules: r.rules,
                 derived: r.derived,
             };
-            Regime::draft(content).and_then(|d| d.publish(demo_start())).map_err(|e| bad(file, e))
+            Regime::draft(content)
+                .and_then(|d| d.publish(demo_start()))
+                .map_err(|e| bad(file, e))
         })
         .collect()
 }
 
 /// Every agency of the regime's levels that existed on or after the demo's start reports,
 /// for as long as it exists, to the receiving agency (or its parent).
-pub(crate) fn assignments(directory: &AgencyDirectory, regimes: &[Regime]) -> Result<Vec<Assignment>, SeedError> {
+pub(crate) fn assignments(
+    directory: &AgencyDirectory,
+    regimes: &[Regime],
+) -> Result<Vec<Assignment>, SeedError> {
     let start = demo_start();
     let mut assignments = Vec::new();
     for regime in regimes {
         let content = regime.content();
         let file = content.code.as_str();
-        let (Some(reporting), Some(receiving)) = (&content.reporting_agencies, &content.receiving_agency) else {
-            return Err(bad(file, "a demo regime needs reporting and receiving agencies"));
+        let (Some(reporting), Some(receiving)) =
+            (&content.reporting_agencies, &content.receiving_agency)
+        else {
+            return Err(bad(
+                file,
+                "a demo regime needs reporting and receiving agencies",
+            ));
         };
         let AgencySelector::Levels { levels } = &reporting.selector else {
             return Err(bad(file, "demo regimes select agencies by level"));
@@ -410,7 +525,9 @@ pub(crate) fn assignments(directory: &AgencyDirectory, regimes: &[Regime]) -> Re
                 continue;
             }
             let from = lifetime.from().map_or(start, |f| f.max(start));
-            let Some(state) = agency.state_on(from) else { continue };
+            let Some(state) = agency.state_on(from) else {
+                continue;
+            };
             if !levels.contains(&state.kind.level()) {
                 continue;
             }
@@ -425,7 +542,15 @@ pub(crate) fn assignments(directory: &AgencyDirectory, regimes: &[Regime]) -> Re
                 continue;
             }
             let validity = Validity::new(Some(from), lifetime.to()).map_err(|e| bad(file, e))?;
-            assignments.push(Assignment::new(content.code.clone(), agency.code().clone(), receiver, validity).map_err(|e| bad(file, e))?);
+            assignments.push(
+                Assignment::new(
+                    content.code.clone(),
+                    agency.code().clone(),
+                    receiver,
+                    validity,
+                )
+                .map_err(|e| bad(file, e))?,
+            );
         }
     }
     Ok(assignments)

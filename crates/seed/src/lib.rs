@@ -91,7 +91,9 @@ pub async fn load_demo(store: &Store, today: Date, now: &str) -> Result<LoadOutc
     }
     let demo = DemoData::parse()?;
     let users: Vec<NewUser> = users::demo_users(&demo.directory, today)?;
-    store.insert_agencies(&demo.directory, &demo.successions).await?;
+    store
+        .insert_agencies(&demo.directory, &demo.successions)
+        .await?;
     store.insert_categories(&demo.categories).await?;
     store.insert_indicators(&demo.indicators).await?;
     for regime in &demo.regimes {

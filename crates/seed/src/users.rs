@@ -30,28 +30,54 @@ fn slug(code: &AgencyCode, name_en: &str, kind: AgencyKind) -> String {
 
 /// (username, agency code, Vietnamese agency name, role description) of every demo account
 /// for agencies valid on `today`.
-pub fn demo_usernames(directory: &AgencyDirectory, today: Date) -> Vec<(String, AgencyCode, String, &'static str)> {
+pub fn demo_usernames(
+    directory: &AgencyDirectory,
+    today: Date,
+) -> Vec<(String, AgencyCode, String, &'static str)> {
     let hierarchy = directory.hierarchy_as_of(today);
     let mut names = Vec::new();
     for (code, state) in hierarchy.iter() {
         let level = state.kind.level();
-        if !matches!(level, AgencyLevel::Province | AgencyLevel::Ministry) || code.as_str() == "VPCP" {
+        if !matches!(level, AgencyLevel::Province | AgencyLevel::Ministry)
+            || code.as_str() == "VPCP"
+        {
             continue;
         }
         let slug = slug(code, &state.name_en, state.kind);
-        names.push((slug.clone(), code.clone(), state.name_vi.clone(), "reporter"));
-        names.push((format!("{slug}-lead"), code.clone(), state.name_vi.clone(), "approver, reviewer"));
+        names.push((
+            slug.clone(),
+            code.clone(),
+            state.name_vi.clone(),
+            "reporter",
+        ));
+        names.push((
+            format!("{slug}-lead"),
+            code.clone(),
+            state.name_vi.clone(),
+            "approver, reviewer",
+        ));
     }
     names
 }
 
-pub(crate) fn demo_users(directory: &AgencyDirectory, today: Date) -> Result<Vec<NewUser>, SeedError> {
+pub(crate) fn demo_users(
+    directory: &AgencyDirectory,
+    today: Date,
+) -> Result<Vec<NewUser>, SeedError> {
     // One hash for every demo account: they share the password `demo`, and argon2 is slow on
     // purpose. Real accounts each get their own salt.
     let password_hash = hash_password("demo")?;
     let code = |c: &str| AgencyCode::new(c).map_err(|e| bad("users", e));
-    let grant = |role, agency: &AgencyCode, subtree| RoleGrant { role, agency: agency.clone(), subtree };
-    let user = |name: &str, full_name: String, agency: &AgencyCode, grants: Vec<RoleGrant>| -> Result<NewUser, SeedError> {
+    let grant = |role, agency: &AgencyCode, subtree| RoleGrant {
+        role,
+        agency: agency.clone(),
+        subtree,
+    };
+    let user = |name: &str,
+                full_name: String,
+                agency: &AgencyCode,
+                grants: Vec<RoleGrant>|
+     -> Result<NewUser, SeedError> {
         Ok(NewUser {
             username: Username::new(name).map_err(|e| bad("users", e))?,
             password_hash: password_hash.clone(),
@@ -63,15 +89,39 @@ pub(crate) fn demo_users(directory: &AgencyDirectory, today: Date) -> Result<Vec
     let vn = code("VN")?;
     let vpcp = code("VPCP")?;
     let mut users = vec![
-        user("admin", "Quản trị hệ thống".into(), &vn, Role::ALL.iter().map(|r| grant(*r, &vn, true)).collect())?,
-        user("vpcp", "Chuyên viên Văn phòng Chính phủ".into(), &vpcp, vec![grant(Role::Reviewer, &vpcp, false)])?,
-        user("lanhdao", "Lãnh đạo Chính phủ".into(), &vn, vec![grant(Role::Viewer, &vn, true)])?,
+        user(
+            "admin",
+            "Quản trị hệ thống".into(),
+            &vn,
+            Role::ALL.iter().map(|r| grant(*r, &vn, true)).collect(),
+        )?,
+        user(
+            "vpcp",
+            "Chuyên viên Văn phòng Chính phủ".into(),
+            &vpcp,
+            vec![grant(Role::Reviewer, &vpcp, false)],
+        )?,
+        user(
+            "lanhdao",
+            "Lãnh đạo Chính phủ".into(),
+            &vn,
+            vec![grant(Role::Viewer, &vn, true)],
+        )?,
     ];
     for (name, agency, agency_name, _) in demo_usernames(directory, today) {
         let (full_name, grants) = if name.ends_with("-lead") {
-            (format!("Lãnh đạo {agency_name}"), vec![grant(Role::Approver, &agency, false), grant(Role::Reviewer, &agency, false)])
+            (
+                format!("Lãnh đạo {agency_name}"),
+                vec![
+                    grant(Role::Approver, &agency, false),
+                    grant(Role::Reviewer, &agency, false),
+                ],
+            )
         } else {
-            (format!("Cán bộ nhập liệu {agency_name}"), vec![grant(Role::Reporter, &agency, false)])
+            (
+                format!("Cán bộ nhập liệu {agency_name}"),
+                vec![grant(Role::Reporter, &agency, false)],
+            )
         };
         users.push(user(&name, full_name, &agency, grants)?);
     }

@@ -19,13 +19,25 @@ fn the_demo_files_parse_into_a_consistent_directory() {
     let demo = DemoData::parse().unwrap();
     let june = demo.directory.hierarchy_as_of(date(2025, 6, 30));
     let july = demo.directory.hierarchy_as_of(date(2025, 7, 1));
-    let provinces = |h: &baocao_domain::agency::Hierarchy| h.iter().filter(|(_, s)| s.kind.level() == AgencyLevel::Province).count();
+    let provinces = |h: &baocao_domain::agency::Hierarchy| {
+        h.iter()
+            .filter(|(_, s)| s.kind.level() == AgencyLevel::Province)
+            .count()
+    };
     assert_eq!((provinces(&june), provinces(&july)), (63, 34));
-    let communes = july.iter().filter(|(_, s)| s.kind.level() == AgencyLevel::Commune).count();
+    let communes = july
+        .iter()
+        .filter(|(_, s)| s.kind.level() == AgencyLevel::Commune)
+        .count();
     assert_eq!(communes, 3321);
     assert_eq!(demo.regimes.len(), 6);
     // TP. Hồ Chí Minh from 1 July 2025 was formed from 79, 74 and 77.
-    let mut predecessors: Vec<_> = demo.successions.iter().filter(|s| s.successor == code("79")).map(|s| s.predecessor.to_string()).collect();
+    let mut predecessors: Vec<_> = demo
+        .successions
+        .iter()
+        .filter(|s| s.successor == code("79"))
+        .map(|s| s.predecessor.to_string())
+        .collect();
     predecessors.sort();
     assert_eq!(predecessors, ["74", "77", "79"]);
 }
@@ -34,37 +46,103 @@ fn the_demo_files_parse_into_a_consistent_directory() {
 fn demo_assignments_follow_agency_lifetimes() {
     let demo = DemoData::parse().unwrap();
     let ktxh = RegimeCode::new("BC-KTXH-T").unwrap();
-    let on = |day| demo.assignments.iter().filter(|a| a.regime() == &ktxh && a.validity().contains(day)).count();
+    let on = |day| {
+        demo.assignments
+            .iter()
+            .filter(|a| a.regime() == &ktxh && a.validity().contains(day))
+            .count()
+    };
     assert_eq!((on(date(2025, 6, 30)), on(date(2025, 7, 1))), (63, 34));
     // The Government Office receives the quarterly regimes; it does not report to itself.
     let kstthc = RegimeCode::new("BC-KSTTHC-Q").unwrap();
-    assert!(!demo.assignments.iter().any(|a| a.regime() == &kstthc && a.reporting_agency() == &code("VPCP")));
+    assert!(
+        !demo
+            .assignments
+            .iter()
+            .any(|a| a.regime() == &kstthc && a.reporting_agency() == &code("VPCP"))
+    );
 }
 
 async fn loads_once_and_answers_as_of_any_date(store: Store) {
-    assert_eq!(load_demo(&store, date(2026, 11, 26), NOW).await.unwrap(), LoadOutcome::Loaded);
-    assert_eq!(load_demo(&store, date(2026, 11, 26), NOW).await.unwrap(), LoadOutcome::AlreadyPresent);
+    assert_eq!(
+        load_demo(&store, date(2026, 11, 26), NOW).await.unwrap(),
+        LoadOutcome::Loaded
+    );
+    assert_eq!(
+        load_demo(&store, date(2026, 11, 26), NOW).await.unwrap(),
+        LoadOutcome::AlreadyPresent
+    );
 
-    let provinces = AgencyFilter { level: Some(AgencyLevel::Province), ..Default::default() };
-    assert_eq!(store.agencies_as_of(date(2025, 6, 30), &provinces).await.unwrap().len(), 63);
-    assert_eq!(store.agencies_as_of(date(2025, 7, 1), &provinces).await.unwrap().len(), 34);
+    let provinces = AgencyFilter {
+        level: Some(AgencyLevel::Province),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .agencies_as_of(date(2025, 6, 30), &provinces)
+            .await
+            .unwrap()
+            .len(),
+        63
+    );
+    assert_eq!(
+        store
+            .agencies_as_of(date(2025, 7, 1), &provinces)
+            .await
+            .unwrap()
+            .len(),
+        34
+    );
 
-    let hue_2024 = store.agency_as_of(&code("46"), date(2024, 12, 31)).await.unwrap().unwrap();
-    let hue_2025 = store.agency_as_of(&code("46"), date(2025, 1, 1)).await.unwrap().unwrap();
-    assert_eq!((hue_2024.name_vi.as_str(), hue_2025.name_vi.as_str()), ("Tỉnh Thừa Thiên Huế", "Thành phố Huế"));
+    let hue_2024 = store
+        .agency_as_of(&code("46"), date(2024, 12, 31))
+        .await
+        .unwrap()
+        .unwrap();
+    let hue_2025 = store
+        .agency_as_of(&code("46"), date(2025, 1, 1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (hue_2024.name_vi.as_str(), hue_2025.name_vi.as_str()),
+        ("Tỉnh Thừa Thiên Huế", "Thành phố Huế")
+    );
 
-    let ward = AgencyFilter { query: Some("phuong ba dinh".into()), ..Default::default() };
+    let ward = AgencyFilter {
+        query: Some("phuong ba dinh".into()),
+        ..Default::default()
+    };
     let found = store.agencies_as_of(date(2026, 1, 1), &ward).await.unwrap();
-    assert_eq!(found.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["00004"]);
-    assert_eq!(store.lineage(&code("00004"), date(2026, 1, 1)).await.unwrap(), [code("00004"), code("01"), code("VN")]);
+    assert_eq!(
+        found.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(),
+        ["00004"]
+    );
+    assert_eq!(
+        store
+            .lineage(&code("00004"), date(2026, 1, 1))
+            .await
+            .unwrap(),
+        [code("00004"), code("01"), code("VN")]
+    );
 
     let regimes = store.regimes(None).await.unwrap();
     assert_eq!(regimes.len(), 6);
-    assert!(regimes.iter().all(|r| r.content().missing_elements().is_empty()));
+    assert!(
+        regimes
+            .iter()
+            .all(|r| r.content().missing_elements().is_empty())
+    );
     assert_eq!(store.indicators(None).await.unwrap().len(), 42);
 
     let hanoi_users = store.users_of(&code("01")).await.unwrap();
-    assert_eq!(hanoi_users.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["hanoi", "hanoi-lead"]);
+    assert_eq!(
+        hanoi_users
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        ["hanoi", "hanoi-lead"]
+    );
 }
 
 both_backends!(loads_once_and_answers_as_of_any_date);
@@ -73,8 +151,12 @@ both_backends!(loads_once_and_answers_as_of_any_date);
 fn the_readme_names_every_demo_account() {
     let readme = include_str!("../../../README.md");
     let demo = DemoData::parse().unwrap();
-    for (username, agency, _, _) in baocao_seed::demo_usernames(&demo.directory, date(2026, 11, 26)) {
+    for (username, agency, _, _) in baocao_seed::demo_usernames(&demo.directory, date(2026, 11, 26))
+    {
         let base = username.trim_end_matches("-lead");
-        assert!(readme.contains(&format!("`{base}`")), "README does not name {username} ({agency})");
+        assert!(
+            readme.contains(&format!("`{base}`")),
+            "README does not name {username} ({agency})"
+        );
     }
 }

@@ -45,7 +45,11 @@ impl TryFrom<AgencyRow> for AgencyRecord {
             name_en: row.name_en,
             kind,
             level: kind.level(),
-            parent: row.parent.map(AgencyCode::new).transpose().map_err(corrupt)?,
+            parent: row
+                .parent
+                .map(AgencyCode::new)
+                .transpose()
+                .map_err(corrupt)?,
             valid_from: parse_date(row.valid_from.as_deref())?,
             valid_to: parse_date(row.valid_to.as_deref())?,
         })
@@ -144,8 +148,15 @@ impl Store {
     }
 
     /// The agencies valid on `date`, as they stood then, ordered by code.
-    pub async fn agencies_as_of(&self, date: Date, filter: &AgencyFilter) -> Result<Vec<AgencyRecord>, StoreError> {
-        let kinds: Vec<&str> = filter.level.map(|l| l.kinds().map(|k| k.as_str()).collect()).unwrap_or_default();
+    pub async fn agencies_as_of(
+        &self,
+        date: Date,
+        filter: &AgencyFilter,
+    ) -> Result<Vec<AgencyRecord>, StoreError> {
+        let kinds: Vec<&str> = filter
+            .level
+            .map(|l| l.kinds().map(|k| k.as_str()).collect())
+            .unwrap_or_default();
         let sql = format!(
             "{SELECT_AS_OF}
               AND ($2 = '' OR s.kind = $2 OR s.kind = $3)
@@ -153,7 +164,12 @@ impl Store {
               AND ($5 = '' OR s.search_key LIKE $5)
             ORDER BY a.code"
         );
-        let pattern = filter.query.as_deref().map(search_key).filter(|q| !q.is_empty()).map(|q| format!("%{q}%"));
+        let pattern = filter
+            .query
+            .as_deref()
+            .map(search_key)
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("%{q}%"));
         let rows: Vec<AgencyRow> = on_db!(self, pool => sqlx::query_as(&sql)
             .bind(date.to_string())
             .bind(kinds.first().copied().unwrap_or(""))
@@ -166,7 +182,11 @@ impl Store {
     }
 
     /// The agency with `code` as it stood on `date`.
-    pub async fn agency_as_of(&self, code: &AgencyCode, date: Date) -> Result<Option<AgencyRecord>, StoreError> {
+    pub async fn agency_as_of(
+        &self,
+        code: &AgencyCode,
+        date: Date,
+    ) -> Result<Option<AgencyRecord>, StoreError> {
         let sql = format!("{SELECT_AS_OF} AND a.code = $2");
         let row: Option<AgencyRow> = on_db!(self, pool => sqlx::query_as(&sql)
             .bind(date.to_string())
@@ -178,7 +198,11 @@ impl Store {
 
     /// The agency, then its parent, up to the root, as the hierarchy stood on `date`. Empty
     /// if no agency with `code` was valid then.
-    pub async fn lineage(&self, code: &AgencyCode, date: Date) -> Result<Vec<AgencyCode>, StoreError> {
+    pub async fn lineage(
+        &self,
+        code: &AgencyCode,
+        date: Date,
+    ) -> Result<Vec<AgencyCode>, StoreError> {
         const SQL: &str = "
             WITH RECURSIVE up (agency_id, depth) AS (
                 SELECT a.id, 0 FROM agencies a
@@ -206,7 +230,11 @@ impl Store {
     }
 
     /// The id of the agency with `code` valid on `date`.
-    pub(crate) async fn agency_id(&self, code: &AgencyCode, date: Option<Date>) -> Result<i32, StoreError> {
+    pub(crate) async fn agency_id(
+        &self,
+        code: &AgencyCode,
+        date: Option<Date>,
+    ) -> Result<i32, StoreError> {
         const SQL: &str = "
             SELECT id FROM agencies
             WHERE code = $1

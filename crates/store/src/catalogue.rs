@@ -75,15 +75,28 @@ impl Store {
         let mut categories: Vec<(String, String, String, Vec<CategoryOption>)> = Vec::new();
         for row in rows {
             if categories.last().is_none_or(|c| c.0 != row.category) {
-                categories.push((row.category.clone(), row.category_vi, row.category_en, Vec::new()));
+                categories.push((
+                    row.category.clone(),
+                    row.category_vi,
+                    row.category_en,
+                    Vec::new(),
+                ));
             }
-            if let (Some(code), Some(name_vi), Some(name_en), Some(last)) = (row.code, row.name_vi, row.name_en, categories.last_mut()) {
-                last.3.push(CategoryOption { code, name_vi, name_en });
+            if let (Some(code), Some(name_vi), Some(name_en), Some(last)) =
+                (row.code, row.name_vi, row.name_en, categories.last_mut())
+            {
+                last.3.push(CategoryOption {
+                    code,
+                    name_vi,
+                    name_en,
+                });
             }
         }
         categories
             .into_iter()
-            .map(|(code, vi, en, options)| Category::new(code, vi, en, options).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .map(|(code, vi, en, options)| {
+                Category::new(code, vi, en, options).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
             .collect()
     }
 
@@ -134,23 +147,34 @@ impl Store {
 
     /// Indicators ordered by code; `query` matches code and names without diacritics.
     pub async fn indicators(&self, query: Option<&str>) -> Result<Vec<Indicator>, StoreError> {
-        let pattern = query.map(search_key).filter(|q| !q.is_empty()).map(|q| format!("%{q}%")).unwrap_or_default();
-        let sql = format!("{SELECT_INDICATORS} WHERE ($1 = '' OR search_key LIKE $1) ORDER BY code");
-        let rows: Vec<IndicatorRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(pattern).fetch_all(pool).await?);
+        let pattern = query
+            .map(search_key)
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("%{q}%"))
+            .unwrap_or_default();
+        let sql =
+            format!("{SELECT_INDICATORS} WHERE ($1 = '' OR search_key LIKE $1) ORDER BY code");
+        let rows: Vec<IndicatorRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(pattern).fetch_all(pool).await?);
         self.indicators_from_rows(rows).await
     }
 
     pub async fn indicator(&self, code: &IndicatorCode) -> Result<Option<Indicator>, StoreError> {
         let sql = format!("{SELECT_INDICATORS} WHERE code = $1");
-        let rows: Vec<IndicatorRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_all(pool).await?);
+        let rows: Vec<IndicatorRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_all(pool).await?);
         Ok(self.indicators_from_rows(rows).await?.pop())
     }
 
-    async fn indicators_from_rows(&self, rows: Vec<IndicatorRow>) -> Result<Vec<Indicator>, StoreError> {
+    async fn indicators_from_rows(
+        &self,
+        rows: Vec<IndicatorRow>,
+    ) -> Result<Vec<Indicator>, StoreError> {
         const LINKS: &str = "
             SELECT ic.indicator_id, c.code FROM indicator_categories ic
             JOIN categories c ON c.id = ic.category_id ORDER BY ic.indicator_id, ic.position";
-        let links: Vec<(i32, String)> = on_db!(self, pool => sqlx::query_as(LINKS).fetch_all(pool).await?);
+        let links: Vec<(i32, String)> =
+            on_db!(self, pool => sqlx::query_as(LINKS).fetch_all(pool).await?);
         let mut by_indicator: HashMap<i32, Vec<String>> = HashMap::new();
         for (indicator_id, category) in links {
             by_indicator.entry(indicator_id).or_default().push(category);
@@ -159,14 +183,21 @@ impl Store {
         rows.into_iter()
             .map(|row| {
                 Indicator::new(
-                    IndicatorCode::new(row.code.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    IndicatorCode::new(row.code.clone())
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     row.name_vi,
                     row.name_en,
                     row.unit_vi,
                     row.unit_en,
-                    row.value_type.parse().map_err(|t: String| corrupt("value type", &t))?,
-                    row.aggregation.parse().map_err(|t: String| corrupt("aggregation", &t))?,
-                    row.frequency.map(|f| f.parse().map_err(|t: String| corrupt("frequency", &t))).transpose()?,
+                    row.value_type
+                        .parse()
+                        .map_err(|t: String| corrupt("value type", &t))?,
+                    row.aggregation
+                        .parse()
+                        .map_err(|t: String| corrupt("aggregation", &t))?,
+                    row.frequency
+                        .map(|f| f.parse().map_err(|t: String| corrupt("frequency", &t)))
+                        .transpose()?,
                     by_indicator.remove(&row.id).unwrap_or_default(),
                     row.group_vi,
                     row.definition_vi,

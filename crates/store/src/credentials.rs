@@ -1,8 +1,8 @@
 //! Secrets: argon2id password hashes, random tokens, and the SHA-256 under which a token is
 //! stored (a stolen database yields no usable token).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -20,7 +20,11 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
 /// Whether `password` matches `hash`; a malformed hash matches nothing.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

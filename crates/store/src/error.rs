@@ -7,7 +7,9 @@ pub enum StoreError {
     InvalidUrl { url: String, reason: String },
     #[error("cannot reach the database at {url}: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error("the database was migrated by a newer baocao (migration {version} is unknown to this one)")]
+    #[error(
+        "the database was migrated by a newer baocao (migration {version} is unknown to this one)"
+    )]
     NewerSchema { version: i64 },
     #[error("migration failed: {0}")]
     Migration(String),

@@ -14,7 +14,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub mod agencies;
 pub mod catalogue;
@@ -77,7 +79,10 @@ impl Store {
             url: url.to_string(),
             reason,
         };
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err(invalid("no file path after sqlite://".into()));
             }
@@ -96,7 +101,9 @@ impl Store {
                     url: url.to_string(),
                     reason: e.to_string(),
                 })?;
-            Ok(Self { db: Db::Sqlite(pool) })
+            Ok(Self {
+                db: Db::Sqlite(pool),
+            })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
             let pool = PgPoolOptions::new()
@@ -108,7 +115,9 @@ impl Store {
                     url: redact(url),
                     reason: e.to_string(),
                 })?;
-            Ok(Self { db: Db::Postgres(pool) })
+            Ok(Self {
+                db: Db::Postgres(pool),
+            })
         } else {
             Err(invalid("expected sqlite://PATH or postgres://…".into()))
         }
@@ -131,7 +140,9 @@ impl Store {
                 url: redact(url),
                 reason: e.to_string(),
             })?;
-        Ok(Self { db: Db::Postgres(pool) })
+        Ok(Self {
+            db: Db::Postgres(pool),
+        })
     }
 
     /// Applies pending migrations. Refuses a database that a newer baocao has migrated.
@@ -141,7 +152,9 @@ impl Store {
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         result.map_err(|error| match error {
-            sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::NewerSchema { version },
+            sqlx::migrate::MigrateError::VersionMissing(version) => {
+                StoreError::NewerSchema { version }
+            }
             other => StoreError::Migration(other.to_string()),
         })
     }
@@ -186,16 +199,21 @@ pub(crate) fn date_text(date: Option<jiff::civil::Date>) -> Option<String> {
 }
 
 pub(crate) fn parse_date(text: Option<&str>) -> Result<Option<jiff::civil::Date>, StoreError> {
-    text.map(|t| t.parse().map_err(|_| StoreError::Corrupt(format!("bad date {t:?}"))))
-        .transpose()
+    text.map(|t| {
+        t.parse()
+            .map_err(|_| StoreError::Corrupt(format!("bad date {t:?}")))
+    })
+    .transpose()
 }
 
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(on_db!(self, pool => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        Ok(
+            on_db!(self, pool => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(pool)
-            .await?))
+            .await?),
+        )
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {

@@ -21,11 +21,19 @@ struct VersionRow {
 impl TryFrom<VersionRow> for Regime {
     type Error = StoreError;
     fn try_from(row: VersionRow) -> Result<Self, StoreError> {
-        let content: RegimeContent =
-            serde_json::from_str(&row.content).map_err(|e| StoreError::Corrupt(format!("regime content: {e}")))?;
-        let status: RegimeStatus = row.status.parse().map_err(|s| StoreError::Corrupt(format!("regime status {s:?}")))?;
-        Regime::restore(content, row.version as u32, status, parse_date(row.effective_from.as_deref())?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+        let content: RegimeContent = serde_json::from_str(&row.content)
+            .map_err(|e| StoreError::Corrupt(format!("regime content: {e}")))?;
+        let status: RegimeStatus = row
+            .status
+            .parse()
+            .map_err(|s| StoreError::Corrupt(format!("regime status {s:?}")))?;
+        Regime::restore(
+            content,
+            row.version as u32,
+            status,
+            parse_date(row.effective_from.as_deref())?,
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 }
 
@@ -48,8 +56,13 @@ const LATEST_VERSIONS: &str = "
 impl Store {
     /// Stores a new regime (its first version). A code already in use is a conflict.
     pub async fn create_regime(&self, regime: &Regime, now: &str) -> Result<(), StoreError> {
-        let content = serde_json::to_string(regime.content()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let key = search_key(&format!("{} {}", regime.code(), regime.content().name.as_deref().unwrap_or("")));
+        let content = serde_json::to_string(regime.content())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let key = search_key(&format!(
+            "{} {}",
+            regime.code(),
+            regime.content().name.as_deref().unwrap_or("")
+        ));
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
             let id: i32 = sqlx::query_scalar("INSERT INTO regimes (code, created_at) VALUES ($1, $2) RETURNING id")
@@ -79,9 +92,15 @@ impl Store {
     /// The latest version of every regime, ordered by code; `query` matches code and name
     /// without diacritics.
     pub async fn regimes(&self, query: Option<&str>) -> Result<Vec<Regime>, StoreError> {
-        let pattern = query.map(search_key).filter(|q| !q.is_empty()).map(|q| format!("%{q}%")).unwrap_or_default();
-        let sql = format!("{LATEST_VERSIONS} AND ($1 = '' OR rv.search_key LIKE $1) ORDER BY r.code");
-        let rows: Vec<VersionRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(pattern).fetch_all(pool).await?);
+        let pattern = query
+            .map(search_key)
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("%{q}%"))
+            .unwrap_or_default();
+        let sql =
+            format!("{LATEST_VERSIONS} AND ($1 = '' OR rv.search_key LIKE $1) ORDER BY r.code");
+        let rows: Vec<VersionRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(pattern).fetch_all(pool).await?);
         rows.into_iter().map(Regime::try_from).collect()
     }
 
@@ -126,7 +145,11 @@ impl Store {
     }
 
     /// The assignments of a regime valid on `date` (all of them if `date` is `None`).
-    pub async fn assignments(&self, regime: &RegimeCode, date: Option<Date>) -> Result<Vec<AssignmentRecord>, StoreError> {
+    pub async fn assignments(
+        &self,
+        regime: &RegimeCode,
+        date: Option<Date>,
+    ) -> Result<Vec<AssignmentRecord>, StoreError> {
         const SQL: &str = "
             SELECT r.code AS regime, rep.code AS reporting_agency, rec.code AS receiving_agency, x.valid_from, x.valid_to
             FROM assignments x

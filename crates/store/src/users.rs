@@ -83,7 +83,12 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 
 impl Store {
     /// Creates users with their grants, all or nothing; agencies are those valid on `today`.
-    pub async fn create_users(&self, users: &[NewUser], today: Date, now: &str) -> Result<(), StoreError> {
+    pub async fn create_users(
+        &self,
+        users: &[NewUser],
+        today: Date,
+        now: &str,
+    ) -> Result<(), StoreError> {
         let mut resolved = Vec::with_capacity(users.len());
         for user in users {
             let agency_id = self.agency_id(&user.agency, Some(today)).await?;
@@ -126,16 +131,19 @@ impl Store {
     /// The user id and password hash for a login attempt; `None` for an unknown or inactive
     /// user.
     pub async fn login_record(&self, username: &str) -> Result<Option<(i32, String)>, StoreError> {
-        Ok(on_db!(self, pool => sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND active")
+        Ok(
+            on_db!(self, pool => sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND active")
             .bind(username)
             .fetch_optional(pool)
-            .await?))
+            .await?),
+        )
     }
 
     /// The users of one agency (any agency with that code), ordered by username.
     pub async fn users_of(&self, agency: &AgencyCode) -> Result<Vec<UserRecord>, StoreError> {
         let sql = format!("{SELECT_USERS} WHERE a.code = $1 ORDER BY u.username");
-        let rows: Vec<UserRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(agency.as_str()).fetch_all(pool).await?);
+        let rows: Vec<UserRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(agency.as_str()).fetch_all(pool).await?);
         let mut users = Vec::with_capacity(rows.len());
         for row in rows {
             let grants = self.grants(row.id).await?;
@@ -155,7 +163,8 @@ impl Store {
             SELECT g.user_id, g.role, a.code AS agency, g.subtree
             FROM role_grants g JOIN agencies a ON a.id = g.agency_id
             WHERE g.user_id = $1 ORDER BY g.id";
-        let rows: Vec<GrantRow> = on_db!(self, pool => sqlx::query_as(SQL).bind(user_id).fetch_all(pool).await?);
+        let rows: Vec<GrantRow> =
+            on_db!(self, pool => sqlx::query_as(SQL).bind(user_id).fetch_all(pool).await?);
         rows.into_iter()
             .map(|row| {
                 debug_assert_eq!(row.user_id, user_id);
@@ -170,7 +179,8 @@ impl Store {
 
     async fn principal(&self, user_id: i32) -> Result<Option<Principal>, StoreError> {
         let sql = format!("{SELECT_USERS} WHERE u.id = $1 AND u.active");
-        let row: Option<UserRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?);
+        let row: Option<UserRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?);
         let Some(row) = row else { return Ok(None) };
         Ok(Some(Principal {
             id: row.id,
@@ -224,7 +234,9 @@ impl Store {
         .bind(now)
         .fetch_optional(pool)
         .await?);
-        let Some((user_id, csrf)) = found else { return Ok(None) };
+        let Some((user_id, csrf)) = found else {
+            return Ok(None);
+        };
         Ok(self.principal(user_id).await?.map(|p| (p, csrf)))
     }
 

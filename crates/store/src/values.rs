@@ -6,6 +6,7 @@
 //! mirror into an analytical store when one server no longer suffices.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::indicator::IndicatorCode;
@@ -40,10 +41,11 @@ impl Store {
     pub async fn upsert_values(&self, values: &[DataValue], now: &str) -> Result<(), StoreError> {
         let mut agencies: HashMap<(AgencyCode, PeriodId), i32> = HashMap::new();
         for value in values {
-            let key = (value.agency.clone(), value.period);
-            if !agencies.contains_key(&key) {
-                let id = self.agency_id(&value.agency, Some(value.period.end())).await?;
-                agencies.insert(key, id);
+            if let Entry::Vacant(slot) = agencies.entry((value.agency.clone(), value.period)) {
+                slot.insert(
+                    self.agency_id(&value.agency, Some(value.period.end()))
+                        .await?,
+                );
             }
         }
         on_db!(self, pool => {
@@ -52,7 +54,9 @@ impl Store {
             let mut combos: HashMap<String, i32> = HashMap::new();
             let mut indicators: HashMap<IndicatorCode, i32> = HashMap::new();
             for value in values {
-                if !periods.contains_key(&value.period) {
+                let period_id = match periods.entry(value.period) {
+                    Entry::Occupied(known) => *known.get(),
+                    Entry::Vacant(slot) => {
                     sqlx::query("INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
                         .bind(value.period.to_string())
                         .bind(value.period.frequency().as_str())
@@ -64,28 +68,34 @@ impl Store {
                         .bind(value.period.to_string())
                         .fetch_one(&mut *tx)
                         .await?;
-                    periods.insert(value.period, id);
-                }
+                    *slot.insert(id)
+                    }
+                };
                 let key = value.options.key();
-                if !combos.contains_key(&key) {
+                let combo_id = match combos.entry(key) {
+                    Entry::Occupied(known) => *known.get(),
+                    Entry::Vacant(slot) => {
                     sqlx::query("INSERT INTO option_combos (key) VALUES ($1) ON CONFLICT (key) DO NOTHING")
-                        .bind(&key)
+                        .bind(slot.key())
                         .execute(&mut *tx)
                         .await?;
                     let id: i32 = sqlx::query_scalar("SELECT id FROM option_combos WHERE key = $1")
-                        .bind(&key)
+                        .bind(slot.key())
                         .fetch_one(&mut *tx)
                         .await?;
-                    combos.insert(key.clone(), id);
-                }
-                if !indicators.contains_key(&value.indicator) {
+                    *slot.insert(id)
+                    }
+                };
+                let indicator_id = match indicators.entry(value.indicator.clone()) {
+                    Entry::Occupied(known) => *known.get(),
+                    Entry::Vacant(slot) => {
                     let id: Option<i32> = sqlx::query_scalar("SELECT id FROM indicators WHERE code = $1")
                         .bind(value.indicator.as_str())
                         .fetch_optional(&mut *tx)
                         .await?;
-                    let id = id.ok_or_else(|| StoreError::NotFound(format!("indicator {}", value.indicator)))?;
-                    indicators.insert(value.indicator.clone(), id);
-                }
+                    *slot.insert(id.ok_or_else(|| StoreError::NotFound(format!("indicator {}", value.indicator)))?)
+                    }
+                };
                 let (number, text) = match &value.value {
                     Value::Number(n) => (Some(*n), None),
                     Value::Bool(b) => (None, Some(b.to_string())),
@@ -99,9 +109,9 @@ impl Store {
                                    channel = excluded.channel, updated_at = excluded.updated_at",
                 )
                 .bind(agencies[&(value.agency.clone(), value.period)])
-                .bind(periods[&value.period])
-                .bind(indicators[&value.indicator])
-                .bind(combos[&key])
+                .bind(period_id)
+                .bind(indicator_id)
+                .bind(combo_id)
                 .bind(number)
                 .bind(text)
                 .bind(channel_number(value.channel))
@@ -115,7 +125,11 @@ impl Store {
     }
 
     /// Every value of one agency and period, ordered by indicator and combination.
-    pub async fn values_of(&self, agency: &AgencyCode, period: PeriodId) -> Result<Vec<DataValue>, StoreError> {
+    pub async fn values_of(
+        &self,
+        agency: &AgencyCode,
+        period: PeriodId,
+    ) -> Result<Vec<DataValue>, StoreError> {
         let Ok(agency_id) = self.agency_id(agency, Some(period.end())).await else {
             return Ok(Vec::new());
         };
@@ -141,17 +155,24 @@ impl Store {
                     .map(|pair| {
                         pair.split_once('=')
                             .map(|(c, o)| (c.to_string(), o.to_string()))
-                            .ok_or_else(|| StoreError::Corrupt(format!("option combination {:?}", row.combo)))
+                            .ok_or_else(|| {
+                                StoreError::Corrupt(format!("option combination {:?}", row.combo))
+                            })
                     })
                     .collect::<Result<_, _>>()?;
                 let value = match (row.value_num, row.value_text) {
                     (Some(n), _) => Value::Number(n),
                     (None, Some(t)) if t == "true" || t == "false" => Value::Bool(t == "true"),
                     (None, Some(t)) => Value::Text(t),
-                    (None, None) => return Err(StoreError::Corrupt("a data value with neither number nor text".into())),
+                    (None, None) => {
+                        return Err(StoreError::Corrupt(
+                            "a data value with neither number nor text".into(),
+                        ));
+                    }
                 };
                 Ok(DataValue {
-                    indicator: IndicatorCode::new(row.indicator).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    indicator: IndicatorCode::new(row.indicator)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     options: OptionCombo::from_stored(options),
                     agency: agency.clone(),
                     period,

@@ -2,9 +2,12 @@
 //! `postgres::NAME`), each on a fresh database.
 
 use baocao_domain::agency::{
-    Agency, AgencyCode, AgencyDirectory, AgencyKind, AgencyLevel, AgencyState, Succession, SuccessionKind, Validity,
+    Agency, AgencyCode, AgencyDirectory, AgencyKind, AgencyLevel, AgencyState, Succession,
+    SuccessionKind, Validity,
 };
-use baocao_domain::indicator::{Aggregation, Category, CategoryOption, Indicator, IndicatorCode, ValueType};
+use baocao_domain::indicator::{
+    Aggregation, Category, CategoryOption, Indicator, IndicatorCode, ValueType,
+};
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::{Regime, RegimeCode, RegimeContent, RegimeStatus};
 use baocao_domain::user::{Role, RoleGrant, Username};
@@ -22,7 +25,13 @@ fn code(c: &str) -> AgencyCode {
     AgencyCode::new(c).unwrap()
 }
 
-fn state(name: &str, kind: AgencyKind, parent: Option<&str>, from: Option<Date>, to: Option<Date>) -> AgencyState {
+fn state(
+    name: &str,
+    kind: AgencyKind,
+    parent: Option<&str>,
+    from: Option<Date>,
+    to: Option<Date>,
+) -> AgencyState {
     AgencyState {
         name_vi: name.into(),
         name_en: name.into(),
@@ -37,26 +46,98 @@ fn state(name: &str, kind: AgencyKind, parent: Option<&str>, from: Option<Date>,
 async fn small_country(store: &Store) {
     let june = Some(date(2025, 6, 30));
     let july = Some(date(2025, 7, 1));
-    let mut hue = Agency::new(code("46"), state("Tỉnh Thừa Thiên Huế", AgencyKind::Province, Some("VN"), None, None)).unwrap();
+    let mut hue = Agency::new(
+        code("46"),
+        state(
+            "Tỉnh Thừa Thiên Huế",
+            AgencyKind::Province,
+            Some("VN"),
+            None,
+            None,
+        ),
+    )
+    .unwrap();
     hue.change_on(date(2025, 1, 1), |s| {
         s.kind = AgencyKind::City;
         s.name_vi = "Thành phố Huế".into();
     })
     .unwrap();
     let directory = AgencyDirectory::new(vec![
-        Agency::new(code("VN"), state("Chính phủ", AgencyKind::Government, None, None, None)).unwrap(),
-        Agency::new(code("VPCP"), state("Văn phòng Chính phủ", AgencyKind::MinisterialAgency, Some("VN"), None, None)).unwrap(),
-        Agency::new(code("79"), state("TP. Hồ Chí Minh (cũ)", AgencyKind::City, Some("VN"), None, june)).unwrap(),
-        Agency::new(code("74"), state("Tỉnh Bình Dương", AgencyKind::Province, Some("VN"), None, june)).unwrap(),
-        Agency::new(code("79"), state("Thành phố Hồ Chí Minh", AgencyKind::City, Some("VN"), july, None)).unwrap(),
-        Agency::new(code("26734"), state("Phường Sài Gòn", AgencyKind::Commune, Some("79"), july, None)).unwrap(),
+        Agency::new(
+            code("VN"),
+            state("Chính phủ", AgencyKind::Government, None, None, None),
+        )
+        .unwrap(),
+        Agency::new(
+            code("VPCP"),
+            state(
+                "Văn phòng Chính phủ",
+                AgencyKind::MinisterialAgency,
+                Some("VN"),
+                None,
+                None,
+            ),
+        )
+        .unwrap(),
+        Agency::new(
+            code("79"),
+            state(
+                "TP. Hồ Chí Minh (cũ)",
+                AgencyKind::City,
+                Some("VN"),
+                None,
+                june,
+            ),
+        )
+        .unwrap(),
+        Agency::new(
+            code("74"),
+            state(
+                "Tỉnh Bình Dương",
+                AgencyKind::Province,
+                Some("VN"),
+                None,
+                june,
+            ),
+        )
+        .unwrap(),
+        Agency::new(
+            code("79"),
+            state(
+                "Thành phố Hồ Chí Minh",
+                AgencyKind::City,
+                Some("VN"),
+                july,
+                None,
+            ),
+        )
+        .unwrap(),
+        Agency::new(
+            code("26734"),
+            state(
+                "Phường Sài Gòn",
+                AgencyKind::Commune,
+                Some("79"),
+                july,
+                None,
+            ),
+        )
+        .unwrap(),
         hue,
     ])
     .unwrap();
     let successions = ["79", "74"]
-        .map(|p| Succession { date: date(2025, 7, 1), predecessor: code(p), successor: code("79"), kind: SuccessionKind::Merge })
+        .map(|p| Succession {
+            date: date(2025, 7, 1),
+            predecessor: code(p),
+            successor: code("79"),
+            kind: SuccessionKind::Merge,
+        })
         .to_vec();
-    store.insert_agencies(&directory, &successions).await.unwrap();
+    store
+        .insert_agencies(&directory, &successions)
+        .await
+        .unwrap();
 }
 
 fn indicator(code: &str, disaggregation: &[&str]) -> Indicator {
@@ -81,11 +162,20 @@ async fn catalogue(store: &Store) {
         "sex".into(),
         "Giới tính".into(),
         "Sex".into(),
-        ["male", "female"].map(|o| CategoryOption { code: o.into(), name_vi: o.into(), name_en: o.into() }).to_vec(),
+        ["male", "female"]
+            .map(|o| CategoryOption {
+                code: o.into(),
+                name_vi: o.into(),
+                name_en: o.into(),
+            })
+            .to_vec(),
     )
     .unwrap();
     store.insert_categories(&[sex]).await.unwrap();
-    store.insert_indicators(&[indicator("XH01", &["sex"]), indicator("KT04", &[])]).await.unwrap();
+    store
+        .insert_indicators(&[indicator("XH01", &["sex"]), indicator("KT04", &[])])
+        .await
+        .unwrap();
 }
 
 async fn migrations_apply_twice_without_change(store: Store) {
@@ -105,20 +195,50 @@ async fn a_database_from_a_newer_baocao_is_refused(store: Store) {
          VALUES (99990101000000, 'from the future', CURRENT_TIMESTAMP, TRUE, {checksum}, 0)"
     );
     store.execute_for_tests(&raw).await.unwrap();
-    assert!(matches!(store.migrate().await, Err(StoreError::NewerSchema { version: 99990101000000 })));
+    assert!(matches!(
+        store.migrate().await,
+        Err(StoreError::NewerSchema {
+            version: 99990101000000
+        })
+    ));
 }
 
 async fn the_hierarchy_answers_as_of_any_date(store: Store) {
     small_country(&store).await;
     let all = AgencyFilter::default();
-    let codes = |agencies: Vec<baocao_store::agencies::AgencyRecord>| agencies.into_iter().map(|a| a.code.to_string()).collect::<Vec<_>>();
-    assert_eq!(codes(store.agencies_as_of(date(2025, 6, 30), &all).await.unwrap()), ["46", "74", "79", "VN", "VPCP"]);
-    assert_eq!(codes(store.agencies_as_of(date(2025, 7, 1), &all).await.unwrap()), ["26734", "46", "79", "VN", "VPCP"]);
+    let codes = |agencies: Vec<baocao_store::agencies::AgencyRecord>| {
+        agencies
+            .into_iter()
+            .map(|a| a.code.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        codes(store.agencies_as_of(date(2025, 6, 30), &all).await.unwrap()),
+        ["46", "74", "79", "VN", "VPCP"]
+    );
+    assert_eq!(
+        codes(store.agencies_as_of(date(2025, 7, 1), &all).await.unwrap()),
+        ["26734", "46", "79", "VN", "VPCP"]
+    );
 
-    let old = store.agency_as_of(&code("79"), date(2025, 6, 30)).await.unwrap().unwrap();
-    let new = store.agency_as_of(&code("79"), date(2025, 7, 1)).await.unwrap().unwrap();
-    assert_eq!((old.name_vi.as_str(), old.valid_to), ("TP. Hồ Chí Minh (cũ)", Some(date(2025, 6, 30))));
-    assert_eq!((new.name_vi.as_str(), new.valid_from), ("Thành phố Hồ Chí Minh", Some(date(2025, 7, 1))));
+    let old = store
+        .agency_as_of(&code("79"), date(2025, 6, 30))
+        .await
+        .unwrap()
+        .unwrap();
+    let new = store
+        .agency_as_of(&code("79"), date(2025, 7, 1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (old.name_vi.as_str(), old.valid_to),
+        ("TP. Hồ Chí Minh (cũ)", Some(date(2025, 6, 30)))
+    );
+    assert_eq!(
+        (new.name_vi.as_str(), new.valid_from),
+        ("Thành phố Hồ Chí Minh", Some(date(2025, 7, 1)))
+    );
 
     let hue = |d| {
         let store = store.clone();
@@ -128,15 +248,59 @@ async fn the_hierarchy_answers_as_of_any_date(store: Store) {
     assert_eq!(hue(date(2025, 1, 1)).await.kind, AgencyKind::City);
     assert_eq!(hue(date(2025, 1, 1)).await.name_vi, "Thành phố Huế");
 
-    let provinces = AgencyFilter { level: Some(AgencyLevel::Province), ..Default::default() };
-    assert_eq!(store.agencies_as_of(date(2025, 6, 30), &provinces).await.unwrap().len(), 3);
-    let under_hcm = AgencyFilter { parent: Some(code("79")), ..Default::default() };
-    assert_eq!(codes(store.agencies_as_of(date(2026, 1, 1), &under_hcm).await.unwrap()), ["26734"]);
-    let search = AgencyFilter { query: Some("SAI GON".into()), ..Default::default() };
-    assert_eq!(codes(store.agencies_as_of(date(2026, 1, 1), &search).await.unwrap()), ["26734"]);
+    let provinces = AgencyFilter {
+        level: Some(AgencyLevel::Province),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .agencies_as_of(date(2025, 6, 30), &provinces)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let under_hcm = AgencyFilter {
+        parent: Some(code("79")),
+        ..Default::default()
+    };
+    assert_eq!(
+        codes(
+            store
+                .agencies_as_of(date(2026, 1, 1), &under_hcm)
+                .await
+                .unwrap()
+        ),
+        ["26734"]
+    );
+    let search = AgencyFilter {
+        query: Some("SAI GON".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        codes(
+            store
+                .agencies_as_of(date(2026, 1, 1), &search)
+                .await
+                .unwrap()
+        ),
+        ["26734"]
+    );
 
-    assert_eq!(store.lineage(&code("26734"), date(2026, 1, 1)).await.unwrap(), [code("26734"), code("79"), code("VN")]);
-    assert!(store.lineage(&code("74"), date(2026, 1, 1)).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .lineage(&code("26734"), date(2026, 1, 1))
+            .await
+            .unwrap(),
+        [code("26734"), code("79"), code("VN")]
+    );
+    assert!(
+        store
+            .lineage(&code("74"), date(2026, 1, 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn regime_content(code: &str) -> RegimeContent {
@@ -159,24 +323,47 @@ fn regime_content(code: &str) -> RegimeContent {
 }
 
 async fn regimes_round_trip_and_codes_are_unique(store: Store) {
-    let published = Regime::draft(regime_content("BC-DS-N")).unwrap().publish(date(2026, 1, 1)).unwrap();
+    let published = Regime::draft(regime_content("BC-DS-N"))
+        .unwrap()
+        .publish(date(2026, 1, 1))
+        .unwrap();
     store.create_regime(&published, NOW).await.unwrap();
     let mut incomplete = regime_content("BC-THIEU-N");
     incomplete.cutoff = None;
-    store.create_regime(&Regime::draft(incomplete).unwrap(), NOW).await.unwrap();
+    store
+        .create_regime(&Regime::draft(incomplete).unwrap(), NOW)
+        .await
+        .unwrap();
 
-    let read = store.regime(&RegimeCode::new("BC-DS-N").unwrap()).await.unwrap().unwrap();
+    let read = store
+        .regime(&RegimeCode::new("BC-DS-N").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read, published);
-    let draft = store.regime(&RegimeCode::new("BC-THIEU-N").unwrap()).await.unwrap().unwrap();
+    let draft = store
+        .regime(&RegimeCode::new("BC-THIEU-N").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(draft.status(), RegimeStatus::Draft);
-    assert_eq!(draft.content().missing_elements(), [baocao_domain::regime::Element::Cutoff]);
+    assert_eq!(
+        draft.content().missing_elements(),
+        [baocao_domain::regime::Element::Cutoff]
+    );
 
     let again = store.create_regime(&published, NOW).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     assert_eq!(store.regimes(None).await.unwrap().len(), 2);
     assert_eq!(store.regimes(Some("thu nghiem")).await.unwrap().len(), 2);
     assert_eq!(store.regimes(Some("BC-DS")).await.unwrap().len(), 1);
-    assert!(store.regime(&RegimeCode::new("BC-KHONG").unwrap()).await.unwrap().is_none());
+    assert!(
+        store
+            .regime(&RegimeCode::new("BC-KHONG").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 fn new_user(name: &str, agency: &str, hash: &str) -> NewUser {
@@ -185,7 +372,11 @@ fn new_user(name: &str, agency: &str, hash: &str) -> NewUser {
         password_hash: hash.into(),
         full_name: name.into(),
         agency: code(agency),
-        grants: vec![RoleGrant { role: Role::Reporter, agency: code(agency), subtree: false }],
+        grants: vec![RoleGrant {
+            role: Role::Reporter,
+            agency: code(agency),
+            subtree: false,
+        }],
     }
 }
 
@@ -193,41 +384,115 @@ async fn users_are_created_all_or_nothing(store: Store) {
     small_country(&store).await;
     let hash = hash_password("demo").unwrap();
     let today = date(2026, 11, 26);
-    store.create_users(&[new_user("hcm", "79", &hash)], today, NOW).await.unwrap();
+    store
+        .create_users(&[new_user("hcm", "79", &hash)], today, NOW)
+        .await
+        .unwrap();
     // The second user of this batch clashes: the first must not be written either.
-    let clash = store.create_users(&[new_user("hue", "46", &hash), new_user("hcm", "79", &hash)], today, NOW).await;
+    let clash = store
+        .create_users(
+            &[new_user("hue", "46", &hash), new_user("hcm", "79", &hash)],
+            today,
+            NOW,
+        )
+        .await;
     assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
     assert!(store.login_record("hue").await.unwrap().is_none());
     // A user of an agency that no longer exists cannot be created.
-    assert!(matches!(store.create_users(&[new_user("binhduong", "74", &hash)], today, NOW).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store
+            .create_users(&[new_user("binhduong", "74", &hash)], today, NOW)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
 
     let users = store.users_of(&code("79")).await.unwrap();
     assert_eq!(users.len(), 1);
-    assert_eq!(users[0].grants, [RoleGrant { role: Role::Reporter, agency: code("79"), subtree: false }]);
+    assert_eq!(
+        users[0].grants,
+        [RoleGrant {
+            role: Role::Reporter,
+            agency: code("79"),
+            subtree: false
+        }]
+    );
 }
 
 async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
     small_country(&store).await;
     let hash = hash_password("demo").unwrap();
-    store.create_users(&[new_user("hcm", "79", &hash)], date(2026, 11, 26), NOW).await.unwrap();
+    store
+        .create_users(&[new_user("hcm", "79", &hash)], date(2026, 11, 26), NOW)
+        .await
+        .unwrap();
     let (user_id, stored_hash) = store.login_record("hcm").await.unwrap().unwrap();
     assert_eq!(stored_hash, hash);
 
     let secret = new_secret();
-    store.create_token(user_id, TokenKind::Session, &secret, Some("csrf-1"), NOW, "2026-11-26T16:00:00Z").await.unwrap();
-    let (principal, csrf) = store.resolve_token(TokenKind::Session, &secret, "2026-11-26T09:00:00Z").await.unwrap().unwrap();
-    assert_eq!((principal.username.as_str(), principal.agency.as_str(), csrf.as_deref()), ("hcm", "79", Some("csrf-1")));
+    store
+        .create_token(
+            user_id,
+            TokenKind::Session,
+            &secret,
+            Some("csrf-1"),
+            NOW,
+            "2026-11-26T16:00:00Z",
+        )
+        .await
+        .unwrap();
+    let (principal, csrf) = store
+        .resolve_token(TokenKind::Session, &secret, "2026-11-26T09:00:00Z")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            principal.username.as_str(),
+            principal.agency.as_str(),
+            csrf.as_deref()
+        ),
+        ("hcm", "79", Some("csrf-1"))
+    );
     // The wrong kind, a later time, a deleted token: nothing.
-    assert!(store.resolve_token(TokenKind::Api, &secret, "2026-11-26T09:00:00Z").await.unwrap().is_none());
-    assert!(store.resolve_token(TokenKind::Session, &secret, "2026-11-26T16:00:01Z").await.unwrap().is_none());
+    assert!(
+        store
+            .resolve_token(TokenKind::Api, &secret, "2026-11-26T09:00:00Z")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .resolve_token(TokenKind::Session, &secret, "2026-11-26T16:00:01Z")
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.delete_token(&secret).await.unwrap();
-    assert!(store.resolve_token(TokenKind::Session, &secret, "2026-11-26T09:00:00Z").await.unwrap().is_none());
+    assert!(
+        store
+            .resolve_token(TokenKind::Session, &secret, "2026-11-26T09:00:00Z")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
-fn value(indicator: &str, options: &[(&str, &str)], agency: &str, period: &str, number: f64) -> DataValue {
+fn value(
+    indicator: &str,
+    options: &[(&str, &str)],
+    agency: &str,
+    period: &str,
+    number: f64,
+) -> DataValue {
     DataValue {
         indicator: IndicatorCode::new(indicator).unwrap(),
-        options: OptionCombo::from_stored(options.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect()),
+        options: OptionCombo::from_stored(
+            options
+                .iter()
+                .map(|(c, o)| (c.to_string(), o.to_string()))
+                .collect(),
+        ),
         agency: code(agency),
         period: PeriodId::parse(period).unwrap(),
         value: Value::Number(number),
@@ -250,10 +515,21 @@ async fn values_are_upserted_and_read_back_per_agency_and_period(store: Store) {
         )
         .await
         .unwrap();
-    store.upsert_values(&[value("KT04", &[], "79", "2025", 60200.0)], NOW).await.unwrap();
+    store
+        .upsert_values(&[value("KT04", &[], "79", "2025", 60200.0)], NOW)
+        .await
+        .unwrap();
     let read = store.values_of(&code("79"), period).await.unwrap();
-    let flat: Vec<(String, String, f64)> =
-        read.iter().map(|v| (v.indicator.to_string(), v.options.key(), v.value.as_number().unwrap())).collect();
+    let flat: Vec<(String, String, f64)> = read
+        .iter()
+        .map(|v| {
+            (
+                v.indicator.to_string(),
+                v.options.key(),
+                v.value.as_number().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
         flat,
         [
@@ -263,14 +539,33 @@ async fn values_are_upserted_and_read_back_per_agency_and_period(store: Store) {
         ]
     );
     // 2024 data of "79" belongs to the old city, not the new one.
-    store.upsert_values(&[value("KT04", &[], "79", "2024", 1.0)], NOW).await.unwrap();
-    assert_eq!(store.values_of(&code("79"), PeriodId::parse("2024").unwrap()).await.unwrap().len(), 1);
+    store
+        .upsert_values(&[value("KT04", &[], "79", "2024", 1.0)], NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .values_of(&code("79"), PeriodId::parse("2024").unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(store.values_of(&code("79"), period).await.unwrap().len(), 3);
 
     // One bad value (an unknown indicator) rejects the whole batch.
-    let batch = [value("KT04", &[], "79", "2025", 1.0), value("XX99", &[], "79", "2025", 2.0)];
-    assert!(matches!(store.upsert_values(&batch, NOW).await, Err(StoreError::NotFound(_))));
-    assert_eq!(store.values_of(&code("79"), period).await.unwrap()[0].value, Value::Number(60200.0));
+    let batch = [
+        value("KT04", &[], "79", "2025", 1.0),
+        value("XX99", &[], "79", "2025", 2.0),
+    ];
+    assert!(matches!(
+        store.upsert_values(&batch, NOW).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store.values_of(&code("79"), period).await.unwrap()[0].value,
+        Value::Number(60200.0)
+    );
 }
 
 both_backends!(
@@ -285,8 +580,17 @@ both_backends!(
 
 #[tokio::test]
 async fn a_malformed_or_unreachable_database_is_a_clear_error() {
-    assert!(matches!(Store::connect("mysql://localhost/x").await, Err(StoreError::InvalidUrl { .. })));
-    assert!(matches!(Store::connect("sqlite://").await, Err(StoreError::InvalidUrl { .. })));
+    assert!(matches!(
+        Store::connect("mysql://localhost/x").await,
+        Err(StoreError::InvalidUrl { .. })
+    ));
+    assert!(matches!(
+        Store::connect("sqlite://").await,
+        Err(StoreError::InvalidUrl { .. })
+    ));
     let unreachable = Store::connect("postgres://postgres@127.0.0.1:1/test").await;
-    assert!(matches!(unreachable, Err(StoreError::Unreachable { .. })), "{unreachable:?}");
+    assert!(
+        matches!(unreachable, Err(StoreError::Unreachable { .. })),
+        "{unreachable:?}"
+    );
 }

@@ -44,14 +44,26 @@ impl TestApp {
         let db = TestDb::on(backend).await?;
         let now = test_now();
         let today = now.to_zoned(baocao_web::legal_time_zone()).date();
-        baocao_seed::load_demo(&db.store, today, &baocao_web::stamp(now)).await.expect("load the demo");
-        let state = AppState::new(db.store.clone(), Arc::new(FixedClock(now)), WebConfig::default());
+        baocao_seed::load_demo(&db.store, today, &baocao_web::stamp(now))
+            .await
+            .expect("load the demo");
+        let state = AppState::new(
+            db.store.clone(),
+            Arc::new(FixedClock(now)),
+            WebConfig::default(),
+        );
         let router = router(state.clone());
         Some(TestApp { db, state, router })
     }
 
     /// Sends a request; `body` is JSON when given.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Answer {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -63,16 +75,28 @@ impl TestApp {
             }
             None => Body::empty(),
         };
-        self.send(request.body(body).expect("a valid request")).await
+        self.send(request.body(body).expect("a valid request"))
+            .await
     }
 
     /// Sends any request through the router.
     pub async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a readable body");
-        Answer { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("a readable body");
+        Answer {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
@@ -82,9 +106,19 @@ impl TestApp {
     /// Logs in through the API and answers the bearer token.
     pub async fn login(&self, username: &str) -> String {
         let body = serde_json::json!({ "username": username, "password": "demo" });
-        let answer = self.call(Method::POST, "/api/v1/auth/token", None, Some(&body)).await;
-        assert_eq!(answer.status, StatusCode::OK, "login as {username}: {}", answer.text);
-        answer.json()["token"].as_str().expect("a token").to_string()
+        let answer = self
+            .call(Method::POST, "/api/v1/auth/token", None, Some(&body))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "login as {username}: {}",
+            answer.text
+        );
+        answer.json()["token"]
+            .as_str()
+            .expect("a token")
+            .to_string()
     }
 }
 

@@ -33,7 +33,11 @@ fn postgres_url() -> String {
 }
 
 fn unique_name(prefix: &str) -> String {
-    format!("{prefix}_{}_{:08x}", std::process::id(), rand::thread_rng().r#gen::<u32>())
+    format!(
+        "{prefix}_{}_{:08x}",
+        std::process::id(),
+        rand::thread_rng().r#gen::<u32>()
+    )
 }
 
 impl TestDb {
@@ -43,7 +47,10 @@ impl TestDb {
         let url = format!("sqlite://{}", dir.join("test.db").display());
         let store = Store::connect(&url).await.expect("open SQLite");
         store.migrate().await.expect("migrate SQLite");
-        TestDb { store, cleanup: Cleanup::SqliteDir(dir) }
+        TestDb {
+            store,
+            cleanup: Cleanup::SqliteDir(dir),
+        }
     }
 
     /// A database in a fresh schema, or `None` when no PostgreSQL server answers and none is
@@ -56,16 +63,26 @@ impl TestDb {
                 if std::env::var("BAOCAO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
                     panic!("PostgreSQL is required but unreachable at {url}: {error}");
                 }
-                eprintln!("PostgreSQL unreachable at {url}; skipping the PostgreSQL variant: {error}");
+                eprintln!(
+                    "PostgreSQL unreachable at {url}; skipping the PostgreSQL variant: {error}"
+                );
                 return None;
             }
         };
         let schema = unique_name("baocao_test");
-        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .expect("create schema");
         admin.close().await;
-        let store = Store::connect_postgres_schema(&url, &schema).await.expect("connect to the test schema");
+        let store = Store::connect_postgres_schema(&url, &schema)
+            .await
+            .expect("connect to the test schema");
         store.migrate().await.expect("migrate PostgreSQL");
-        Some(TestDb { store, cleanup: Cleanup::PostgresSchema { url, schema } })
+        Some(TestDb {
+            store,
+            cleanup: Cleanup::PostgresSchema { url, schema },
+        })
     }
 
     pub async fn on(backend: Backend) -> Option<TestDb> {
@@ -88,11 +105,16 @@ impl Drop for TestDb {
                 // waits: the cleanup needs a runtime and a connection of its own, and must not
                 // touch the test's pool (its sockets belong to the blocked runtime).
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
                     if let Ok(runtime) = runtime {
                         runtime.block_on(async {
                             if let Ok(admin) = sqlx::PgPool::connect(&url).await {
-                                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&admin).await;
+                                let _ =
+                                    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                                        .execute(&admin)
+                                        .await;
                                 admin.close().await;
                             }
                         });

@@ -28,7 +28,11 @@ pub struct Caller {
 impl Caller {
     /// Passes if the policy allows `action`, else a 403.
     pub fn require(&self, action: Action<'_>) -> Result<(), ApiError> {
-        if allows(&self.principal.grants, action) { Ok(()) } else { Err(ApiError::forbidden()) }
+        if allows(&self.principal.grants, action) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 
     pub fn may(&self, action: Action<'_>) -> bool {
@@ -55,14 +59,26 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
         .headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
     if let Some(token) = bearer {
-        let found = state.store.resolve_token(TokenKind::Api, token, &now).await?;
-        return Ok(found.map(|(principal, _)| Caller { principal, csrf: None }));
+        let found = state
+            .store
+            .resolve_token(TokenKind::Api, token, &now)
+            .await?;
+        return Ok(found.map(|(principal, _)| Caller {
+            principal,
+            csrf: None,
+        }));
     }
     if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
-        let found = state.store.resolve_token(TokenKind::Session, secret, &now).await?;
+        let found = state
+            .store
+            .resolve_token(TokenKind::Session, secret, &now)
+            .await?;
         return Ok(found.map(|(principal, csrf)| Caller { principal, csrf }));
     }
     Ok(None)
@@ -71,7 +87,9 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        resolve(parts, state).await?.ok_or_else(ApiError::unauthorized)
+        resolve(parts, state)
+            .await?
+            .ok_or_else(ApiError::unauthorized)
     }
 }
 
@@ -84,7 +102,11 @@ fn dummy_hash() -> String {
 }
 
 /// Checks a username and password; the user's id if they match.
-pub async fn check_password(state: &AppState, username: &str, password: &str) -> Result<i32, ApiError> {
+pub async fn check_password(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<i32, ApiError> {
     let record = state.store.login_record(username).await?;
     let (user_id, hash) = match record {
         Some((id, hash)) => (Some(id), hash),
@@ -103,7 +125,11 @@ pub async fn check_password(state: &AppState, username: &str, password: &str) ->
 
 /// Issues a token of `kind` for a user; answers the secret, its CSRF token (sessions) and
 /// its expiry.
-pub async fn issue(state: &AppState, user_id: i32, kind: TokenKind) -> Result<(String, Option<String>, String), ApiError> {
+pub async fn issue(
+    state: &AppState,
+    user_id: i32,
+    kind: TokenKind,
+) -> Result<(String, Option<String>, String), ApiError> {
     let secret = new_secret();
     let csrf = (kind == TokenKind::Session).then(new_secret);
     let ttl = match kind {
@@ -114,16 +140,29 @@ pub async fn issue(state: &AppState, user_id: i32, kind: TokenKind) -> Result<(S
     let expires = crate::stamp(now.checked_add(ttl).map_err(|_| ApiError::internal())?);
     state
         .store
-        .create_token(user_id, kind, &secret, csrf.as_deref(), &crate::stamp(now), &expires)
+        .create_token(
+            user_id,
+            kind,
+            &secret,
+            csrf.as_deref(),
+            &crate::stamp(now),
+            &expires,
+        )
         .await?;
     Ok((secret, csrf, expires))
 }
 
 /// The lineage of an agency as of today, or 404 if no such agency is valid today.
-pub async fn lineage_today(state: &AppState, code: &AgencyCode) -> Result<Vec<AgencyCode>, ApiError> {
+pub async fn lineage_today(
+    state: &AppState,
+    code: &AgencyCode,
+) -> Result<Vec<AgencyCode>, ApiError> {
     let lineage = state.store.lineage(code, state.today()).await?;
     if lineage.is_empty() {
-        return Err(ApiError::not_found(&format!("cơ quan {code}"), &format!("agency {code}")));
+        return Err(ApiError::not_found(
+            &format!("cơ quan {code}"),
+            &format!("agency {code}"),
+        ));
     }
     Ok(lineage)
 }

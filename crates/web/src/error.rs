@@ -20,7 +20,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, message_en: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        message_en: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code,
@@ -31,7 +36,12 @@ impl ApiError {
     }
 
     pub fn not_found(what_vi: &str, what_en: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("Không tìm thấy {what_vi}."), format!("{what_en} not found."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("Không tìm thấy {what_vi}."),
+            format!("{what_en} not found."),
+        )
     }
 
     pub fn unauthorized() -> Self {
@@ -61,7 +71,11 @@ impl ApiError {
         )
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>, message_en: impl Into<String>) -> Self {
+    pub fn bad_request(
+        code: &'static str,
+        message: impl Into<String>,
+        message_en: impl Into<String>,
+    ) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message, message_en)
     }
 
@@ -74,7 +88,12 @@ impl ApiError {
     }
 
     pub fn conflict(what: &str) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", format!("Đã tồn tại: {what}."), format!("Already exists: {what}."))
+        Self::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("Đã tồn tại: {what}."),
+            format!("Already exists: {what}."),
+        )
     }
 
     pub fn csrf() -> Self {

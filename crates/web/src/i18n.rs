@@ -29,8 +29,16 @@ impl Lang {
 
 /// (key, Vietnamese, English)
 pub const STRINGS: &[(&str, &str, &str)] = &[
-    ("app_name", "Hệ thống thông tin báo cáo", "Reporting information system"),
-    ("skip_to_content", "Chuyển đến nội dung chính", "Skip to main content"),
+    (
+        "app_name",
+        "Hệ thống thông tin báo cáo",
+        "Reporting information system",
+    ),
+    (
+        "skip_to_content",
+        "Chuyển đến nội dung chính",
+        "Skip to main content",
+    ),
     ("home", "Trang chủ", "Home"),
     ("regimes", "Chế độ báo cáo", "Reporting regimes"),
     ("agencies", "Cơ quan, đơn vị", "Agencies"),
@@ -39,13 +47,21 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("logout", "Đăng xuất", "Log out"),
     ("username", "Tên đăng nhập", "Username"),
     ("password", "Mật khẩu", "Password"),
-    ("login_failed", "Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password."),
+    (
+        "login_failed",
+        "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "Wrong username or password.",
+    ),
     ("switch_language", "English", "Tiếng Việt"),
     ("welcome", "Xin chào", "Welcome"),
     ("your_agency", "Đơn vị của bạn", "Your agency"),
     ("your_roles", "Vai trò", "Your roles"),
     ("search", "Tìm kiếm", "Search"),
-    ("search_hint", "Tìm theo mã hoặc tên (có thể gõ không dấu)", "Search by code or name (diacritics optional)"),
+    (
+        "search_hint",
+        "Tìm theo mã hoặc tên (có thể gõ không dấu)",
+        "Search by code or name (diacritics optional)",
+    ),
     ("code", "Mã", "Code"),
     ("name", "Tên", "Name"),
     ("kind", "Loại", "Kind"),
@@ -63,24 +79,68 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("count", "Số lượng", "Count"),
     ("no_results", "Không có kết quả.", "Nothing found."),
     ("legal_basis", "Căn cứ pháp lý", "Legal basis"),
-    ("ten_elements", "Mười thành phần của chế độ báo cáo", "The ten elements of the regime"),
+    (
+        "ten_elements",
+        "Mười thành phần của chế độ báo cáo",
+        "The ten elements of the regime",
+    ),
     ("missing", "Còn thiếu", "Missing"),
     ("complete", "Đủ 10 thành phần", "All ten elements present"),
     ("element_name", "Tên báo cáo", "Report name"),
-    ("element_content_requirements", "Nội dung yêu cầu báo cáo", "Content requirements"),
-    ("element_reporting_agencies", "Đối tượng thực hiện báo cáo", "Reporting agencies"),
-    ("element_receiving_agency", "Cơ quan nhận báo cáo", "Receiving agency"),
-    ("element_methods", "Phương thức gửi, nhận báo cáo", "Methods of sending and receiving"),
-    ("element_deadline", "Thời hạn gửi báo cáo", "Submission deadline"),
-    ("element_frequency", "Tần suất thực hiện báo cáo", "Reporting frequency"),
-    ("element_cutoff", "Thời gian chốt số liệu báo cáo", "Data cut-off period"),
-    ("element_outline", "Mẫu đề cương báo cáo", "Outline template"),
-    ("element_forms", "Biểu mẫu số liệu báo cáo", "Data form templates"),
+    (
+        "element_content_requirements",
+        "Nội dung yêu cầu báo cáo",
+        "Content requirements",
+    ),
+    (
+        "element_reporting_agencies",
+        "Đối tượng thực hiện báo cáo",
+        "Reporting agencies",
+    ),
+    (
+        "element_receiving_agency",
+        "Cơ quan nhận báo cáo",
+        "Receiving agency",
+    ),
+    (
+        "element_methods",
+        "Phương thức gửi, nhận báo cáo",
+        "Methods of sending and receiving",
+    ),
+    (
+        "element_deadline",
+        "Thời hạn gửi báo cáo",
+        "Submission deadline",
+    ),
+    (
+        "element_frequency",
+        "Tần suất thực hiện báo cáo",
+        "Reporting frequency",
+    ),
+    (
+        "element_cutoff",
+        "Thời gian chốt số liệu báo cáo",
+        "Data cut-off period",
+    ),
+    (
+        "element_outline",
+        "Mẫu đề cương báo cáo",
+        "Outline template",
+    ),
+    (
+        "element_forms",
+        "Biểu mẫu số liệu báo cáo",
+        "Data form templates",
+    ),
     ("form_rows", "Chỉ tiêu", "Indicator"),
     ("guidance", "Hướng dẫn", "Guidance"),
     ("rules", "Quy tắc kiểm tra", "Validation rules"),
     ("derived", "Chỉ tiêu tính toán", "Derived indicators"),
-    ("assignments", "Số đơn vị được giao báo cáo (hôm nay)", "Agencies assigned today"),
+    (
+        "assignments",
+        "Số đơn vị được giao báo cáo (hôm nay)",
+        "Agencies assigned today",
+    ),
     ("subordinates", "Đơn vị trực thuộc", "Subordinate agencies"),
     ("parent", "Trực thuộc", "Parent"),
     ("valid", "Hiệu lực", "Valid"),
@@ -92,10 +152,18 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("level_province", "Tỉnh, thành phố", "Provinces and cities"),
     ("level_department", "Sở, ban, ngành", "Departments"),
     ("level_commune", "Xã, phường, đặc khu", "Communes and wards"),
-    ("forbidden", "Bạn không có quyền xem trang này.", "You are not allowed to see this page."),
+    (
+        "forbidden",
+        "Bạn không có quyền xem trang này.",
+        "You are not allowed to see this page.",
+    ),
     ("not_found", "Không tìm thấy trang.", "Page not found."),
     ("bad_request", "Yêu cầu không hợp lệ.", "Invalid request."),
-    ("demo_notice", "Dữ liệu mẫu dùng để trình diễn.", "Demonstration data."),
+    (
+        "demo_notice",
+        "Dữ liệu mẫu dùng để trình diễn.",
+        "Demonstration data.",
+    ),
     ("catalogue_summary", "Danh mục", "Catalogue"),
 ];
 
@@ -116,7 +184,10 @@ mod tests {
         let mut keys = std::collections::HashSet::new();
         for (key, vi, en) in STRINGS {
             assert!(keys.insert(key), "duplicate key {key}");
-            assert!(!vi.trim().is_empty() && !en.trim().is_empty(), "{key} lacks a translation");
+            assert!(
+                !vi.trim().is_empty() && !en.trim().is_empty(),
+                "{key} lacks a translation"
+            );
         }
     }
 }

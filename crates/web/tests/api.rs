@@ -11,8 +11,14 @@ fn error_code(body: &Value) -> &str {
 /// Every error speaks both languages.
 fn assert_bilingual(body: &Value) {
     let error = &body["error"];
-    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    assert!(error["message_en"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        error["message_en"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
 }
 
 async fn health_says_ok(app: TestApp) {
@@ -28,13 +34,23 @@ async fn login_gives_a_token_and_a_bad_password_is_refused(app: TestApp) {
     assert_eq!(me.json()["agency"], "VN");
 
     let bad = app
-        .call(Method::POST, "/api/v1/auth/token", None, Some(&json!({"username": "admin", "password": "wrong"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(&json!({"username": "admin", "password": "wrong"})),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(&bad.json()), "invalid_credentials");
     assert_bilingual(&bad.json());
     let unknown = app
-        .call(Method::POST, "/api/v1/auth/token", None, Some(&json!({"username": "nobody", "password": "demo"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(&json!({"username": "nobody", "password": "demo"})),
+        )
         .await;
     assert_eq!(error_code(&unknown.json()), "invalid_credentials");
 }
@@ -53,41 +69,93 @@ async fn a_malformed_body_is_a_clear_400(app: TestApp) {
 }
 
 async fn the_catalogue_needs_a_login(app: TestApp) {
-    for path in ["/api/v1/agencies", "/api/v1/regimes", "/api/v1/indicators", "/api/v1/me"] {
+    for path in [
+        "/api/v1/agencies",
+        "/api/v1/regimes",
+        "/api/v1/indicators",
+        "/api/v1/me",
+    ] {
         let answer = app.call(Method::GET, path, None, None).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(error_code(&answer.json()), "unauthorized");
         assert_bilingual(&answer.json());
     }
-    let forged = app.call(Method::GET, "/api/v1/regimes", Some("not-a-token"), None).await;
+    let forged = app
+        .call(Method::GET, "/api/v1/regimes", Some("not-a-token"), None)
+        .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn agencies_answer_as_of_a_date(app: TestApp) {
     let token = app.login("hanoi").await;
     let provinces = |body: Value| {
-        body["items"].as_array().unwrap().iter().filter(|a| matches!(a["kind"].as_str(), Some("province" | "city"))).count()
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| matches!(a["kind"].as_str(), Some("province" | "city")))
+            .count()
     };
-    assert_eq!(provinces(app.get("/api/v1/agencies?as_of=2025-06-30", &token).await.json()), 63);
-    assert_eq!(provinces(app.get("/api/v1/agencies?as_of=2025-07-01", &token).await.json()), 34);
+    assert_eq!(
+        provinces(
+            app.get("/api/v1/agencies?as_of=2025-06-30", &token)
+                .await
+                .json()
+        ),
+        63
+    );
+    assert_eq!(
+        provinces(
+            app.get("/api/v1/agencies?as_of=2025-07-01", &token)
+                .await
+                .json()
+        ),
+        34
+    );
 
-    let page = app.get("/api/v1/agencies?as_of=2025-07-01&level=province&limit=5&offset=30", &token).await.json();
-    assert_eq!((page["total"].as_u64(), page["items"].as_array().unwrap().len()), (Some(34), 4));
+    let page = app
+        .get(
+            "/api/v1/agencies?as_of=2025-07-01&level=province&limit=5&offset=30",
+            &token,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["items"].as_array().unwrap().len()
+        ),
+        (Some(34), 4)
+    );
 
-    let hcm = app.get("/api/v1/agencies/79?as_of=2025-07-01", &token).await.json();
+    let hcm = app
+        .get("/api/v1/agencies/79?as_of=2025-07-01", &token)
+        .await
+        .json();
     assert_eq!(hcm["name_vi"], "Thành phố Hồ Chí Minh");
     assert_eq!(hcm["valid_from"], "2025-07-01");
     assert_eq!(hcm["parent"], "VN");
-    let binh_duong = app.get("/api/v1/agencies/74?as_of=2025-07-01", &token).await;
+    let binh_duong = app
+        .get("/api/v1/agencies/74?as_of=2025-07-01", &token)
+        .await;
     assert_eq!(binh_duong.status, StatusCode::NOT_FOUND);
 
-    let wards = app.get("/api/v1/agencies?parent=01&level=commune", &token).await.json();
+    let wards = app
+        .get("/api/v1/agencies?parent=01&level=commune", &token)
+        .await
+        .json();
     assert!(wards["total"].as_u64().unwrap() > 100);
 
     let bad_date = app.get("/api/v1/agencies?as_of=2025-13-01", &token).await;
-    assert_eq!((bad_date.status, error_code(&bad_date.json())), (StatusCode::BAD_REQUEST, "invalid_date"));
+    assert_eq!(
+        (bad_date.status, error_code(&bad_date.json())),
+        (StatusCode::BAD_REQUEST, "invalid_date")
+    );
     let bad_limit = app.get("/api/v1/agencies?limit=many", &token).await;
-    assert_eq!((bad_limit.status, error_code(&bad_limit.json())), (StatusCode::BAD_REQUEST, "invalid_query"));
+    assert_eq!(
+        (bad_limit.status, error_code(&bad_limit.json())),
+        (StatusCode::BAD_REQUEST, "invalid_query")
+    );
     let bad_level = app.get("/api/v1/agencies?level=district", &token).await;
     assert_eq!(error_code(&bad_level.json()), "invalid_level");
 }
@@ -97,31 +165,69 @@ async fn regimes_carry_their_ten_elements(app: TestApp) {
     let list = app.get("/api/v1/regimes", &token).await.json();
     let regimes = list["items"].as_array().unwrap();
     assert_eq!(regimes.len(), 6);
-    let ten = ["name", "content_requirements", "reporting_agencies", "receiving_agency", "methods", "deadline", "frequency", "cutoff", "outline", "forms"];
+    let ten = [
+        "name",
+        "content_requirements",
+        "reporting_agencies",
+        "receiving_agency",
+        "methods",
+        "deadline",
+        "frequency",
+        "cutoff",
+        "outline",
+        "forms",
+    ];
     for regime in regimes {
         for element in ten {
             let value = &regime[element];
-            assert!(!value.is_null() && value != &json!([]) && value != &json!(""), "{} lacks {element}", regime["code"]);
+            assert!(
+                !value.is_null() && value != &json!([]) && value != &json!(""),
+                "{} lacks {element}",
+                regime["code"]
+            );
         }
         assert_eq!(regime["missing_elements"], json!([]));
         assert_eq!(regime["status"], "published");
     }
     let ktxh = app.get("/api/v1/regimes/BC-KTXH-T", &token).await.json();
     assert_eq!(ktxh["forms"][0]["rows"].as_array().unwrap().len(), 8);
-    assert_eq!(ktxh["receiving_agency"], json!({"kind": "agency", "code": "VPCP"}));
+    assert_eq!(
+        ktxh["receiving_agency"],
+        json!({"kind": "agency", "code": "VPCP"})
+    );
     assert_eq!(ktxh["deadline"]["day"], 20);
 
-    let form = app.get("/api/v1/regimes/BC-KTXH-T/forms/Bi%E1%BB%83u%2001%2FKTXH-T", &token).await;
+    let form = app
+        .get(
+            "/api/v1/regimes/BC-KTXH-T/forms/Bi%E1%BB%83u%2001%2FKTXH-T",
+            &token,
+        )
+        .await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.text);
     assert_eq!(form.json()["indicators"][0]["code"], "KT03");
-    let outline = app.get("/api/v1/regimes/BC-KTXH-T/outline", &token).await.json();
+    let outline = app
+        .get("/api/v1/regimes/BC-KTXH-T/outline", &token)
+        .await
+        .json();
     assert_eq!(outline["total"], 5);
-    let assigned = app.get("/api/v1/regimes/BC-KTXH-T/assignments?as_of=2026-11-26", &token).await.json();
+    let assigned = app
+        .get(
+            "/api/v1/regimes/BC-KTXH-T/assignments?as_of=2026-11-26",
+            &token,
+        )
+        .await
+        .json();
     assert_eq!(assigned["total"], 34);
 
     let missing = app.get("/api/v1/regimes/BC-KHONG-CO", &token).await;
-    assert_eq!((missing.status, error_code(&missing.json())), (StatusCode::NOT_FOUND, "not_found"));
-    let found = app.get("/api/v1/regimes?q=kinh%20te%20xa%20hoi", &token).await.json();
+    assert_eq!(
+        (missing.status, error_code(&missing.json())),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let found = app
+        .get("/api/v1/regimes?q=kinh%20te%20xa%20hoi", &token)
+        .await
+        .json();
     assert_eq!(found["items"][0]["code"], "BC-KTXH-T");
 }
 
@@ -130,7 +236,10 @@ async fn indicators_are_listed_with_their_disaggregation(app: TestApp) {
     let population = app.get("/api/v1/indicators/XH01", &token).await.json();
     assert_eq!(population["disaggregation"], json!(["sex", "area"]));
     assert_eq!(population["aggregation"], "last");
-    let search = app.get("/api/v1/indicators?q=dan%20so", &token).await.json();
+    let search = app
+        .get("/api/v1/indicators?q=dan%20so", &token)
+        .await
+        .json();
     assert_eq!(search["items"][0]["code"], "XH01");
     let categories = app.get("/api/v1/categories", &token).await.json();
     assert_eq!(categories["total"], 3);
@@ -141,16 +250,30 @@ async fn a_reporter_sees_only_their_own_agencys_users(app: TestApp) {
     let own = app.get("/api/v1/agencies/01/users", &hanoi).await;
     assert_eq!(own.status, StatusCode::OK);
     let body = own.json();
-    let names: Vec<&str> = body["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["hanoi", "hanoi-lead"]);
-    assert!(!own.text.contains("argon2"), "password hashes never leave the server");
+    assert!(
+        !own.text.contains("argon2"),
+        "password hashes never leave the server"
+    );
 
     let other = app.get("/api/v1/agencies/79/users", &hanoi).await;
-    assert_eq!((other.status, error_code(&other.json())), (StatusCode::FORBIDDEN, "forbidden"));
+    assert_eq!(
+        (other.status, error_code(&other.json())),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
     assert_bilingual(&other.json());
 
     let admin = app.login("admin").await;
-    assert_eq!(app.get("/api/v1/agencies/79/users", &admin).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/agencies/79/users", &admin).await.status,
+        StatusCode::OK
+    );
 }
 
 app_tests!(

@@ -12,21 +12,38 @@ fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        })
 }
 
 fn hidden_input(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no hidden input {name}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden input {name}"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_string()
 }
 
 /// Fetches a page; its text is the HTML with the entities the template engine escapes
 /// decoded, as a reader would see it.
 async fn page(app: &TestApp, path: &str, cookies: &str) -> Answer {
-    let request = Request::builder().uri(path).header(header::COOKIE, cookies).body(Body::empty()).unwrap();
+    let request = Request::builder()
+        .uri(path)
+        .header(header::COOKIE, cookies)
+        .body(Body::empty())
+        .unwrap();
     let mut answer = app.send(request).await;
-    for (entity, text) in [("&#x2f;", "/"), ("&#x27;", "'"), ("&quot;", "\""), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")] {
+    for (entity, text) in [
+        ("&#x2f;", "/"),
+        ("&#x27;", "'"),
+        ("&quot;", "\""),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+    ] {
         answer.text = answer.text.replace(entity, text);
     }
     answer
@@ -44,7 +61,11 @@ async fn post_form(app: &TestApp, path: &str, cookies: &str, form: &str) -> Answ
 }
 
 fn location(answer: &Answer) -> &str {
-    answer.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    answer
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// Logs in through the login form and answers the session cookie.
@@ -59,28 +80,63 @@ async fn log_in(app: &TestApp, username: &str) -> String {
         &format!("username={username}&password=demo&csrf={csrf}&next=%2Fregimes"),
     )
     .await;
-    assert_eq!((answer.status, location(&answer)), (StatusCode::SEE_OTHER, "/regimes"));
-    format!("baocao_session={}", set_cookie(&answer, "baocao_session").expect("a session cookie"))
+    assert_eq!(
+        (answer.status, location(&answer)),
+        (StatusCode::SEE_OTHER, "/regimes")
+    );
+    format!(
+        "baocao_session={}",
+        set_cookie(&answer, "baocao_session").expect("a session cookie")
+    )
 }
 
 async fn the_login_form_is_protected_and_leads_back(app: TestApp) {
     let home = page(&app, "/", "").await;
-    assert_eq!((home.status, location(&home)), (StatusCode::SEE_OTHER, "/login?next=%2F"));
+    assert_eq!(
+        (home.status, location(&home)),
+        (StatusCode::SEE_OTHER, "/login?next=%2F")
+    );
 
     let login = page(&app, "/login", "").await;
     assert_eq!(login.status, StatusCode::OK);
-    assert_eq!(login.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(
+        login.headers[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
     assert!(login.text.contains("<meta charset=\"utf-8\">") && login.text.contains("Đăng nhập"));
     let csrf_cookie = set_cookie(&login, "baocao_login_csrf").unwrap();
     let csrf = hidden_input(&login.text, "csrf");
 
-    let forged = post_form(&app, "/login", &format!("baocao_login_csrf={csrf_cookie}"), "username=hanoi&password=demo&csrf=forged").await;
+    let forged = post_form(
+        &app,
+        "/login",
+        &format!("baocao_login_csrf={csrf_cookie}"),
+        "username=hanoi&password=demo&csrf=forged",
+    )
+    .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert!(forged.text.contains("Phiên làm việc không hợp lệ") && forged.text.contains("Invalid or expired form token"));
+    assert!(
+        forged.text.contains("Phiên làm việc không hợp lệ")
+            && forged.text.contains("Invalid or expired form token")
+    );
 
-    let wrong = post_form(&app, "/login", &format!("baocao_login_csrf={csrf_cookie}"), &format!("username=hanoi&password=nope&csrf={csrf}")).await;
-    assert_eq!((wrong.status, location(&wrong)), (StatusCode::SEE_OTHER, "/login?error=1&next=%2F"));
-    assert!(page(&app, "/login?error=1", "").await.text.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    let wrong = post_form(
+        &app,
+        "/login",
+        &format!("baocao_login_csrf={csrf_cookie}"),
+        &format!("username=hanoi&password=nope&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, location(&wrong)),
+        (StatusCode::SEE_OTHER, "/login?error=1&next=%2F")
+    );
+    assert!(
+        page(&app, "/login?error=1", "")
+            .await
+            .text
+            .contains("Tên đăng nhập hoặc mật khẩu không đúng.")
+    );
 
     let evil = post_form(
         &app,
@@ -89,7 +145,11 @@ async fn the_login_form_is_protected_and_leads_back(app: TestApp) {
         &format!("username=hanoi&password=demo&csrf={csrf}&next=%2F%2Fevil.example"),
     )
     .await;
-    assert_eq!(location(&evil), "/", "never redirect off the site after login");
+    assert_eq!(
+        location(&evil),
+        "/",
+        "never redirect off the site after login"
+    );
 }
 
 async fn the_regime_page_shows_the_ten_elements_in_vietnamese_and_english(app: TestApp) {
@@ -113,16 +173,31 @@ async fn the_regime_page_shows_the_ten_elements_in_vietnamese_and_english(app: T
         "Đủ 10 thành phần",
         "Chỉ số sản xuất công nghiệp",
     ] {
-        assert!(vietnamese.text.contains(label), "the regime page lacks {label:?}");
+        assert!(
+            vietnamese.text.contains(label),
+            "the regime page lacks {label:?}"
+        );
     }
     assert!(!vietnamese.text.contains("Submission deadline"));
 
     let switch = page(&app, "/lang/en?next=%2Fregimes%2FBC-KTXH-T", &session).await;
     assert_eq!(location(&switch), "/regimes/BC-KTXH-T");
     let lang = set_cookie(&switch, "baocao_lang").unwrap();
-    let english = page(&app, "/regimes/BC-KTXH-T", &format!("{session}; baocao_lang={lang}")).await;
-    for label in ["6. Submission deadline", "Day 20 of the period's last month", "Monthly report on the socio-economic situation"] {
-        assert!(english.text.contains(label), "the English page lacks {label:?}");
+    let english = page(
+        &app,
+        "/regimes/BC-KTXH-T",
+        &format!("{session}; baocao_lang={lang}"),
+    )
+    .await;
+    for label in [
+        "6. Submission deadline",
+        "Day 20 of the period's last month",
+        "Monthly report on the socio-economic situation",
+    ] {
+        assert!(
+            english.text.contains(label),
+            "the English page lacks {label:?}"
+        );
     }
 
     let missing = page(&app, "/regimes/BC-KHONG-CO", &session).await;
@@ -133,10 +208,16 @@ async fn the_regime_page_shows_the_ten_elements_in_vietnamese_and_english(app: T
 async fn the_agency_tree_and_the_catalogues_follow_the_date_and_the_search(app: TestApp) {
     let session = log_in(&app, "hanoi").await;
     let june = page(&app, "/agencies?as_of=2025-06-30", &session).await;
-    assert!(june.text.contains("Tỉnh Bình Dương") && june.text.contains("(63)"), "63 provinces before the merger");
+    assert!(
+        june.text.contains("Tỉnh Bình Dương") && june.text.contains("(63)"),
+        "63 provinces before the merger"
+    );
     let july = page(&app, "/agencies?as_of=2025-07-01", &session).await;
     assert!(!july.text.contains("Tỉnh Bình Dương") && july.text.contains("(34)"));
-    assert!(july.text.contains("01/07/2025"), "dates are dd/mm/yyyy in Vietnamese");
+    assert!(
+        july.text.contains("01/07/2025"),
+        "dates are dd/mm/yyyy in Vietnamese"
+    );
     let hanoi = page(&app, "/agencies?parent=01", &session).await;
     assert!(hanoi.text.contains("Phường Ba Đình") && hanoi.text.contains("Thành phố Hà Nội"));
     let bad = page(&app, "/agencies?as_of=2025-02-30", &session).await;
@@ -145,7 +226,10 @@ async fn the_agency_tree_and_the_catalogues_follow_the_date_and_the_search(app: 
     let regimes = page(&app, "/regimes?q=thuong%20mai", &session).await;
     assert!(regimes.text.contains("BC-TM-T") && !regimes.text.contains("BC-KTXH-T"));
     let indicators = page(&app, "/indicators?q=dan%20so", &session).await;
-    assert!(indicators.text.contains("Dân số trung bình") && indicators.text.contains("Giới tính, Khu vực"));
+    assert!(
+        indicators.text.contains("Dân số trung bình")
+            && indicators.text.contains("Giới tính, Khu vực")
+    );
     let home = page(&app, "/", &session).await;
     assert!(home.text.contains("Cán bộ nhập liệu Thành phố Hà Nội"));
 }
@@ -156,10 +240,20 @@ async fn logging_out_needs_the_session_token_and_ends_the_session(app: TestApp) 
     let csrf = hidden_input(&home.text, "csrf");
     let forged = post_form(&app, "/logout", &session, "csrf=forged").await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(page(&app, "/", &session).await.status, StatusCode::OK, "a forged logout changes nothing");
+    assert_eq!(
+        page(&app, "/", &session).await.status,
+        StatusCode::OK,
+        "a forged logout changes nothing"
+    );
     let out = post_form(&app, "/logout", &session, &format!("csrf={csrf}")).await;
-    assert_eq!((out.status, location(&out)), (StatusCode::SEE_OTHER, "/login"));
-    assert_eq!(page(&app, "/", &session).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        (out.status, location(&out)),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    assert_eq!(
+        page(&app, "/", &session).await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 app_tests!(

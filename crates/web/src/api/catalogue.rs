@@ -29,11 +29,14 @@ pub(crate) fn parse_date(text: &str) -> Result<Date, ApiError> {
 }
 
 pub(crate) fn agency_code(text: &str) -> Result<AgencyCode, ApiError> {
-    AgencyCode::new(text).map_err(|_| ApiError::not_found(&format!("cơ quan {text}"), &format!("agency {text}")))
+    AgencyCode::new(text)
+        .map_err(|_| ApiError::not_found(&format!("cơ quan {text}"), &format!("agency {text}")))
 }
 
 pub(crate) fn regime_code(text: &str) -> Result<RegimeCode, ApiError> {
-    RegimeCode::new(text).map_err(|_| ApiError::not_found(&format!("chế độ báo cáo {text}"), &format!("regime {text}")))
+    RegimeCode::new(text).map_err(|_| {
+        ApiError::not_found(&format!("chế độ báo cáo {text}"), &format!("regime {text}"))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,7 +55,12 @@ pub async fn agencies(
     ApiQuery(query): ApiQuery<AgencyQuery>,
 ) -> Result<Json<Listing<AgencyRecord>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    let date = query.as_of.as_deref().map(parse_date).transpose()?.unwrap_or_else(|| state.today());
+    let date = query
+        .as_of
+        .as_deref()
+        .map(parse_date)
+        .transpose()?
+        .unwrap_or_else(|| state.today());
     let level = query
         .level
         .as_deref()
@@ -67,7 +75,11 @@ pub async fn agencies(
         })
         .transpose()?;
     let parent = query.parent.as_deref().map(agency_code).transpose()?;
-    let filter = AgencyFilter { level, parent, query: query.q.clone() };
+    let filter = AgencyFilter {
+        level,
+        parent,
+        query: query.q.clone(),
+    };
     let all = state.store.agencies_as_of(date, &filter).await?;
     Ok(Json(Listing::page(all, &query.page)))
 }
@@ -92,13 +104,23 @@ pub async fn agency(
     ApiQuery(query): ApiQuery<AsOf>,
 ) -> Result<Json<AgencyDetail>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    let date = query.as_of.as_deref().map(parse_date).transpose()?.unwrap_or_else(|| state.today());
+    let date = query
+        .as_of
+        .as_deref()
+        .map(parse_date)
+        .transpose()?
+        .unwrap_or_else(|| state.today());
     let code = agency_code(&code)?;
     let agency = state
         .store
         .agency_as_of(&code, date)
         .await?
-        .ok_or_else(|| ApiError::not_found(&format!("cơ quan {code} vào ngày {date}"), &format!("agency {code} on {date}")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                &format!("cơ quan {code} vào ngày {date}"),
+                &format!("agency {code} on {date}"),
+            )
+        })?;
     let lineage = state.store.lineage(&code, date).await?;
     Ok(Json(AgencyDetail { agency, lineage }))
 }
@@ -115,9 +137,15 @@ pub async fn agency_users(
     Ok(Json(Listing::page(users, &Page::default())))
 }
 
-pub async fn categories(State(state): State<AppState>, caller: Caller) -> Result<Json<Listing<Category>>, ApiError> {
+pub async fn categories(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Listing<Category>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    Ok(Json(Listing::page(state.store.categories().await?, &Page::default())))
+    Ok(Json(Listing::page(
+        state.store.categories().await?,
+        &Page::default(),
+    )))
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,14 +161,27 @@ pub async fn indicators(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<Listing<Indicator>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    Ok(Json(Listing::page(state.store.indicators(query.q.as_deref()).await?, &query.page)))
+    Ok(Json(Listing::page(
+        state.store.indicators(query.q.as_deref()).await?,
+        &query.page,
+    )))
 }
 
-pub async fn indicator(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> Result<Json<Indicator>, ApiError> {
+pub async fn indicator(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Indicator>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    let not_found = || ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"));
+    let not_found =
+        || ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"));
     let parsed = IndicatorCode::new(code.clone()).map_err(|_| not_found())?;
-    state.store.indicator(&parsed).await?.map(Json).ok_or_else(not_found)
+    state
+        .store
+        .indicator(&parsed)
+        .await?
+        .map(Json)
+        .ok_or_else(not_found)
 }
 
 /// A regime as the API shows it: the stored document plus what it lacks.
@@ -154,7 +195,10 @@ pub struct RegimeView {
 impl From<Regime> for RegimeView {
     fn from(regime: Regime) -> Self {
         let missing_elements = regime.content().missing_elements();
-        Self { regime, missing_elements }
+        Self {
+            regime,
+            missing_elements,
+        }
     }
 }
 
@@ -164,20 +208,28 @@ pub async fn regimes(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<Listing<RegimeView>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    let all = state.store.regimes(query.q.as_deref()).await?.into_iter().map(RegimeView::from).collect();
+    let all = state
+        .store
+        .regimes(query.q.as_deref())
+        .await?
+        .into_iter()
+        .map(RegimeView::from)
+        .collect();
     Ok(Json(Listing::page(all, &query.page)))
 }
 
 pub(crate) async fn load_regime(state: &AppState, code: &str) -> Result<Regime, ApiError> {
     let parsed = regime_code(code)?;
-    state
-        .store
-        .regime(&parsed)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}")))
+    state.store.regime(&parsed).await?.ok_or_else(|| {
+        ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
+    })
 }
 
-pub async fn regime(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> Result<Json<RegimeView>, ApiError> {
+pub async fn regime(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<RegimeView>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
     Ok(Json(load_regime(&state, &code).await?.into()))
 }
@@ -201,16 +253,28 @@ async fn form_views(state: &AppState, regime: &Regime) -> Result<Vec<FormView>, 
             indicators: form
                 .rows
                 .iter()
-                .filter_map(|row| catalogue.iter().find(|i| i.code() == &row.indicator).cloned())
+                .filter_map(|row| {
+                    catalogue
+                        .iter()
+                        .find(|i| i.code() == &row.indicator)
+                        .cloned()
+                })
                 .collect(),
         })
         .collect())
 }
 
-pub async fn regime_forms(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> Result<Json<Listing<FormView>>, ApiError> {
+pub async fn regime_forms(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Listing<FormView>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
     let regime = load_regime(&state, &code).await?;
-    Ok(Json(Listing::page(form_views(&state, &regime).await?, &Page::default())))
+    Ok(Json(Listing::page(
+        form_views(&state, &regime).await?,
+        &Page::default(),
+    )))
 }
 
 pub async fn regime_form(
@@ -235,7 +299,10 @@ pub async fn regime_outline(
 ) -> Result<Json<Listing<OutlineSection>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
     let regime = load_regime(&state, &code).await?;
-    Ok(Json(Listing::page(regime.content().outline.clone(), &Page::default())))
+    Ok(Json(Listing::page(
+        regime.content().outline.clone(),
+        &Page::default(),
+    )))
 }
 
 pub async fn regime_assignments(
@@ -247,5 +314,8 @@ pub async fn regime_assignments(
     caller.require(Action::ReadCatalogue)?;
     let regime = load_regime(&state, &code).await?;
     let date = query.as_of.as_deref().map(parse_date).transpose()?;
-    Ok(Json(Listing::page(state.store.assignments(regime.code(), date).await?, &Page::default())))
+    Ok(Json(Listing::page(
+        state.store.assignments(regime.code(), date).await?,
+        &Page::default(),
+    )))
 }

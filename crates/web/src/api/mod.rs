@@ -17,16 +17,28 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me", get(session::me))
         .route("/api/v1/agencies", get(catalogue::agencies))
         .route("/api/v1/agencies/{code}", get(catalogue::agency))
-        .route("/api/v1/agencies/{code}/users", get(catalogue::agency_users))
+        .route(
+            "/api/v1/agencies/{code}/users",
+            get(catalogue::agency_users),
+        )
         .route("/api/v1/categories", get(catalogue::categories))
         .route("/api/v1/indicators", get(catalogue::indicators))
         .route("/api/v1/indicators/{code}", get(catalogue::indicator))
         .route("/api/v1/regimes", get(catalogue::regimes))
         .route("/api/v1/regimes/{code}", get(catalogue::regime))
         .route("/api/v1/regimes/{code}/forms", get(catalogue::regime_forms))
-        .route("/api/v1/regimes/{code}/forms/{form}", get(catalogue::regime_form))
-        .route("/api/v1/regimes/{code}/outline", get(catalogue::regime_outline))
-        .route("/api/v1/regimes/{code}/assignments", get(catalogue::regime_assignments))
+        .route(
+            "/api/v1/regimes/{code}/forms/{form}",
+            get(catalogue::regime_form),
+        )
+        .route(
+            "/api/v1/regimes/{code}/outline",
+            get(catalogue::regime_outline),
+        )
+        .route(
+            "/api/v1/regimes/{code}/assignments",
+            get(catalogue::regime_assignments),
+        )
 }
 
 /// `limit` and `offset` of a list.
@@ -39,10 +51,15 @@ pub struct Page {
 }
 
 /// Query strings are text, and a flattened struct loses serde_urlencoded's number parsing.
-fn number_in_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+fn number_in_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
     let text: Option<String> = Option::deserialize(deserializer)?;
     text.filter(|t| !t.is_empty())
-        .map(|t| t.parse().map_err(|_| serde::de::Error::custom(format!("{t:?} is not a count"))))
+        .map(|t| {
+            t.parse()
+                .map_err(|_| serde::de::Error::custom(format!("{t:?} is not a count")))
+        })
         .transpose()
 }
 

@@ -14,7 +14,11 @@ use crate::error::ApiError;
 
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     if state.store.ping().await {
-        (StatusCode::OK, Json(json!({"status": "ok", "database": state.store.backend().name()}))).into_response()
+        (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": state.store.backend().name()})),
+        )
+            .into_response()
     } else {
         ApiError::unavailable().into_response()
     }
@@ -33,10 +37,17 @@ pub struct TokenAnswer {
     expires_at: String,
 }
 
-pub async fn token(State(state): State<AppState>, ApiJson(credentials): ApiJson<Credentials>) -> Result<Json<TokenAnswer>, ApiError> {
+pub async fn token(
+    State(state): State<AppState>,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> Result<Json<TokenAnswer>, ApiError> {
     let user_id = check_password(&state, &credentials.username, &credentials.password).await?;
     let (token, _, expires_at) = issue(&state, user_id, TokenKind::Api).await?;
-    Ok(Json(TokenAnswer { token, token_type: "Bearer", expires_at }))
+    Ok(Json(TokenAnswer {
+        token,
+        token_type: "Bearer",
+        expires_at,
+    }))
 }
 
 pub async fn me(caller: Caller) -> Json<Principal> {

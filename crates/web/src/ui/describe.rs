@@ -4,7 +4,9 @@
 use baocao_domain::agency::{AgencyKind, AgencyLevel};
 use baocao_domain::indicator::{Aggregation, ValueType};
 use baocao_domain::period::Frequency;
-use baocao_domain::regime::{CutoffRule, DeadlineRule, Method, RegimeKind, RegimeStatus, RowValues, FormColumn};
+use baocao_domain::regime::{
+    CutoffRule, DeadlineRule, FormColumn, Method, RegimeKind, RegimeStatus, RowValues,
+};
 
 use crate::i18n::Lang;
 
@@ -26,8 +28,16 @@ pub fn frequency(f: Frequency, lang: Lang) -> &'static str {
 
 pub fn method(m: Method, lang: Lang) -> &'static str {
     match m {
-        Method::ReportingSystem => pick(lang, "Qua Hệ thống thông tin báo cáo", "Through the reporting information system"),
-        Method::ElectronicDocumentSigned => pick(lang, "Văn bản điện tử có chữ ký số", "Digitally signed electronic document"),
+        Method::ReportingSystem => pick(
+            lang,
+            "Qua Hệ thống thông tin báo cáo",
+            "Through the reporting information system",
+        ),
+        Method::ElectronicDocumentSigned => pick(
+            lang,
+            "Văn bản điện tử có chữ ký số",
+            "Digitally signed electronic document",
+        ),
         Method::ElectronicDocument => pick(lang, "Văn bản điện tử", "Electronic document"),
         Method::Paper => pick(lang, "Văn bản giấy", "Paper document"),
         Method::Post => pick(lang, "Qua dịch vụ bưu chính", "By post"),
@@ -39,13 +49,23 @@ pub fn method(m: Method, lang: Lang) -> &'static str {
 
 pub fn deadline(rule: &DeadlineRule, lang: Lang) -> String {
     match rule {
-        DeadlineRule::DayOfMonth { day, months_after_period_end: 0 } => match lang {
+        DeadlineRule::DayOfMonth {
+            day,
+            months_after_period_end: 0,
+        } => match lang {
             Lang::Vi => format!("Ngày {day} của tháng cuối kỳ báo cáo"),
             Lang::En => format!("Day {day} of the period's last month"),
         },
-        DeadlineRule::DayOfMonth { day, months_after_period_end } => match lang {
-            Lang::Vi => format!("Ngày {day} của tháng thứ {months_after_period_end} sau kỳ báo cáo"),
-            Lang::En => format!("Day {day} of the month {months_after_period_end} month(s) after the period"),
+        DeadlineRule::DayOfMonth {
+            day,
+            months_after_period_end,
+        } => match lang {
+            Lang::Vi => {
+                format!("Ngày {day} của tháng thứ {months_after_period_end} sau kỳ báo cáo")
+            }
+            Lang::En => format!(
+                "Day {day} of the month {months_after_period_end} month(s) after the period"
+            ),
         },
     }
 }
@@ -55,14 +75,30 @@ pub fn cutoff(rule: &CutoffRule, frequency: Option<Frequency>, lang: Lang) -> St
         CutoffRule::Calendar => pick(lang, "Theo kỳ dương lịch", "The calendar period").to_string(),
         CutoffRule::Decree09 => {
             let window = match (frequency, lang) {
-                (Some(Frequency::Monthly), Lang::Vi) => "từ ngày 15 tháng trước đến ngày 14 của tháng thuộc kỳ báo cáo",
-                (Some(Frequency::Monthly), Lang::En) => "the 15th of the previous month to the 14th of the period's month",
-                (Some(Frequency::Quarterly), Lang::Vi) => "từ ngày 15 của tháng trước kỳ báo cáo đến ngày 14 của tháng cuối quý",
-                (Some(Frequency::Quarterly), Lang::En) => "the 15th of the month before the quarter to the 14th of its last month",
-                (Some(Frequency::SixMonthly), Lang::Vi) => "từ ngày 15 tháng 12 năm trước đến ngày 14 tháng 6 (6 tháng đầu năm), từ ngày 15 tháng 6 đến ngày 14 tháng 12 (6 tháng cuối năm)",
-                (Some(Frequency::SixMonthly), Lang::En) => "15 December to 14 June (first half), 15 June to 14 December (second half)",
-                (Some(Frequency::Yearly), Lang::Vi) => "từ ngày 15 tháng 12 năm trước đến ngày 14 tháng 12 của năm báo cáo",
-                (Some(Frequency::Yearly), Lang::En) => "15 December of the previous year to 14 December",
+                (Some(Frequency::Monthly), Lang::Vi) => {
+                    "từ ngày 15 tháng trước đến ngày 14 của tháng thuộc kỳ báo cáo"
+                }
+                (Some(Frequency::Monthly), Lang::En) => {
+                    "the 15th of the previous month to the 14th of the period's month"
+                }
+                (Some(Frequency::Quarterly), Lang::Vi) => {
+                    "từ ngày 15 của tháng trước kỳ báo cáo đến ngày 14 của tháng cuối quý"
+                }
+                (Some(Frequency::Quarterly), Lang::En) => {
+                    "the 15th of the month before the quarter to the 14th of its last month"
+                }
+                (Some(Frequency::SixMonthly), Lang::Vi) => {
+                    "từ ngày 15 tháng 12 năm trước đến ngày 14 tháng 6 (6 tháng đầu năm), từ ngày 15 tháng 6 đến ngày 14 tháng 12 (6 tháng cuối năm)"
+                }
+                (Some(Frequency::SixMonthly), Lang::En) => {
+                    "15 December to 14 June (first half), 15 June to 14 December (second half)"
+                }
+                (Some(Frequency::Yearly), Lang::Vi) => {
+                    "từ ngày 15 tháng 12 năm trước đến ngày 14 tháng 12 của năm báo cáo"
+                }
+                (Some(Frequency::Yearly), Lang::En) => {
+                    "15 December of the previous year to 14 December"
+                }
                 (_, Lang::Vi) => "theo Điều 12",
                 (_, Lang::En) => "per Article 12",
             };
@@ -92,7 +128,11 @@ pub fn regime_status(status: RegimeStatus, lang: Lang) -> &'static str {
 
 pub fn row_values(values: RowValues, lang: Lang) -> &'static str {
     match values {
-        RowValues::CompiledTotal => pick(lang, "Số liệu tổng hợp toàn địa bàn", "Compiled totals for the whole territory"),
+        RowValues::CompiledTotal => pick(
+            lang,
+            "Số liệu tổng hợp toàn địa bàn",
+            "Compiled totals for the whole territory",
+        ),
         RowValues::Own => pick(lang, "Số liệu của chính đơn vị", "The agency's own values"),
     }
 }
@@ -113,7 +153,11 @@ pub fn agency_kind(kind: AgencyKind, lang: Lang) -> &'static str {
         AgencyKind::Ministry => pick(lang, "Bộ", "Ministry"),
         AgencyKind::MinisterialAgency => pick(lang, "Cơ quan ngang bộ", "Ministerial-level agency"),
         AgencyKind::Province => pick(lang, "Tỉnh", "Province"),
-        AgencyKind::City => pick(lang, "Thành phố trực thuộc trung ương", "Centrally-run city"),
+        AgencyKind::City => pick(
+            lang,
+            "Thành phố trực thuộc trung ương",
+            "Centrally-run city",
+        ),
         AgencyKind::Department => pick(lang, "Sở, ngành", "Department"),
         AgencyKind::Commune => pick(lang, "Xã, phường, đặc khu", "Commune"),
     }

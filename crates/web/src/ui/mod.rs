@@ -64,8 +64,16 @@ pub fn routes() -> Router<AppState> {
 
 async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
-         (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))],
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
         include_str!("../../static/app.css"),
     )
         .into_response()
@@ -83,8 +91,14 @@ impl FromRequestParts<AppState> for PageContext {
     type Rejection = PageError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let lang = Lang::from_cookie(cookie(&parts.headers, LANG_COOKIE));
-        let caller = resolve(parts, state).await.map_err(|e| PageError::from_api(e, lang))?;
-        let path = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+        let caller = resolve(parts, state)
+            .await
+            .map_err(|e| PageError::from_api(e, lang))?;
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
         Ok(Self { lang, caller, path })
     }
 }
@@ -92,11 +106,18 @@ impl FromRequestParts<AppState> for PageContext {
 impl PageContext {
     /// The caller, or a redirect to the login page that comes back here.
     pub fn logged_in(&self) -> Result<&Caller, PageError> {
-        self.caller.as_ref().ok_or_else(|| PageError::Redirect(format!("/login?next={}", urlencode(&self.path))))
+        self.caller
+            .as_ref()
+            .ok_or_else(|| PageError::Redirect(format!("/login?next={}", urlencode(&self.path))))
     }
 
     /// Renders `template` inside the layout with `values`.
-    pub fn render(&self, state: &AppState, template: &str, values: impl Serialize) -> Result<Response, PageError> {
+    pub fn render(
+        &self,
+        state: &AppState,
+        template: &str,
+        values: impl Serialize,
+    ) -> Result<Response, PageError> {
         let user = self.caller.as_ref().map(|c| &c.principal);
         let csrf = self.caller.as_ref().and_then(|c| c.csrf.clone());
         let html = state
@@ -122,13 +143,23 @@ impl PageContext {
 }
 
 fn html_response(status: StatusCode, html: String) -> Response {
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], Html(html)).into_response()
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        Html(html),
+    )
+        .into_response()
 }
 
 pub(crate) fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -164,7 +195,12 @@ impl IntoResponse for PageError {
                             message_en => &error.message_en,
                         })
                     })
-                    .unwrap_or_else(|_| format!("<!doctype html><meta charset=\"utf-8\"><p>{}</p><p>{}</p>", error.message, error.message_en));
+                    .unwrap_or_else(|_| {
+                        format!(
+                            "<!doctype html><meta charset=\"utf-8\"><p>{}</p><p>{}</p>",
+                            error.message, error.message_en
+                        )
+                    });
                 html_response(error.status, html)
             }
         }

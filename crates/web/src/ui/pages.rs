@@ -29,12 +29,26 @@ pub async fn home(State(state): State<AppState>, page: PageContext) -> Result<Re
     let caller = page.logged_in()?;
     let lang = page.lang;
     let today = state.today();
-    let agency = state.store.agency_as_of(&caller.principal.agency, today).await.map_err(store_fail(lang))?;
+    let agency = state
+        .store
+        .agency_as_of(&caller.principal.agency, today)
+        .await
+        .map_err(store_fail(lang))?;
     let regimes = state.store.regimes(None).await.map_err(store_fail(lang))?;
-    let indicators = state.store.indicators(None).await.map_err(store_fail(lang))?;
+    let indicators = state
+        .store
+        .indicators(None)
+        .await
+        .map_err(store_fail(lang))?;
     let provinces = state
         .store
-        .agencies_as_of(today, &AgencyFilter { level: Some(AgencyLevel::Province), ..Default::default() })
+        .agencies_as_of(
+            today,
+            &AgencyFilter {
+                level: Some(AgencyLevel::Province),
+                ..Default::default()
+            },
+        )
         .await
         .map_err(store_fail(lang))?;
     page.render(
@@ -64,11 +78,21 @@ fn regime_name(regime: &Regime, lang: Lang) -> String {
     }
 }
 
-pub async fn regimes(State(state): State<AppState>, page: PageContext, Query(query): Query<SearchQuery>) -> Result<Response, PageError> {
+pub async fn regimes(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, PageError> {
     let caller = page.logged_in()?;
-    caller.require(Action::ReadCatalogue).map_err(fail(page.lang))?;
+    caller
+        .require(Action::ReadCatalogue)
+        .map_err(fail(page.lang))?;
     let lang = page.lang;
-    let regimes = state.store.regimes(query.q.as_deref()).await.map_err(store_fail(lang))?;
+    let regimes = state
+        .store
+        .regimes(query.q.as_deref())
+        .await
+        .map_err(store_fail(lang))?;
     let rows: Vec<Value> = regimes
         .iter()
         .map(|regime| {
@@ -87,25 +111,60 @@ pub async fn regimes(State(state): State<AppState>, page: PageContext, Query(que
             })
         })
         .collect();
-    page.render(&state, "regimes.html", json!({ "q": query.q, "rows": rows }))
+    page.render(
+        &state,
+        "regimes.html",
+        json!({ "q": query.q, "rows": rows }),
+    )
 }
 
-pub async fn regime(State(state): State<AppState>, page: PageContext, Path(code): Path<String>) -> Result<Response, PageError> {
+pub async fn regime(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
     let caller = page.logged_in()?;
-    caller.require(Action::ReadCatalogue).map_err(fail(page.lang))?;
+    caller
+        .require(Action::ReadCatalogue)
+        .map_err(fail(page.lang))?;
     let lang = page.lang;
     let tr = strings(lang);
     let today = state.today();
     let regime = load_regime(&state, &code).await.map_err(fail(lang))?;
     let content = regime.content();
-    let catalogue = state.store.indicators(None).await.map_err(store_fail(lang))?;
+    let catalogue = state
+        .store
+        .indicators(None)
+        .await
+        .map_err(store_fail(lang))?;
     let receiver = match &content.receiving_agency {
         Some(ReceivingAgency::Agency { code }) => {
-            let agency = state.store.agency_as_of(code, today).await.map_err(store_fail(lang))?;
-            Some(agency.map_or_else(|| code.to_string(), |a| format!("{} ({code})", if lang == Lang::Vi { a.name_vi } else { a.name_en })))
+            let agency = state
+                .store
+                .agency_as_of(code, today)
+                .await
+                .map_err(store_fail(lang))?;
+            Some(agency.map_or_else(
+                || code.to_string(),
+                |a| {
+                    format!(
+                        "{} ({code})",
+                        if lang == Lang::Vi {
+                            a.name_vi
+                        } else {
+                            a.name_en
+                        }
+                    )
+                },
+            ))
         }
         Some(ReceivingAgency::Parent) => Some(
-            if lang == Lang::Vi { "Cơ quan cấp trên trực tiếp của đơn vị báo cáo" } else { "Each reporting agency's direct parent" }.to_string(),
+            if lang == Lang::Vi {
+                "Cơ quan cấp trên trực tiếp của đơn vị báo cáo"
+            } else {
+                "Each reporting agency's direct parent"
+            }
+            .to_string(),
         ),
         None => None,
     };
@@ -113,17 +172,45 @@ pub async fn regime(State(state): State<AppState>, page: PageContext, Path(code)
         match element {
             Element::Name => content.name.clone(),
             Element::ContentRequirements => content.content_requirements.clone(),
-            Element::ReportingAgencies => content.reporting_agencies.as_ref().map(|r| r.description_vi.clone()),
+            Element::ReportingAgencies => content
+                .reporting_agencies
+                .as_ref()
+                .map(|r| r.description_vi.clone()),
             Element::ReceivingAgency => receiver.clone(),
-            Element::Methods => (!content.methods.is_empty())
-                .then(|| content.methods.iter().map(|m| describe::method(*m, lang)).collect::<Vec<_>>().join("; ")),
-            Element::Deadline => content.deadline.as_ref().map(|d| describe::deadline(d, lang)),
-            Element::Frequency => content.frequency.map(|f| describe::frequency(f, lang).to_string()),
-            Element::Cutoff => content.cutoff.as_ref().map(|c| describe::cutoff(c, content.frequency, lang)),
-            Element::Outline => (!content.outline.is_empty()).then(|| {
-                if lang == Lang::Vi { format!("{} mục (xem bên dưới)", content.outline.len()) } else { format!("{} sections (below)", content.outline.len()) }
+            Element::Methods => (!content.methods.is_empty()).then(|| {
+                content
+                    .methods
+                    .iter()
+                    .map(|m| describe::method(*m, lang))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             }),
-            Element::Forms => (!content.forms.is_empty()).then(|| content.forms.iter().map(|f| f.code.clone()).collect::<Vec<_>>().join("; ")),
+            Element::Deadline => content
+                .deadline
+                .as_ref()
+                .map(|d| describe::deadline(d, lang)),
+            Element::Frequency => content
+                .frequency
+                .map(|f| describe::frequency(f, lang).to_string()),
+            Element::Cutoff => content
+                .cutoff
+                .as_ref()
+                .map(|c| describe::cutoff(c, content.frequency, lang)),
+            Element::Outline => (!content.outline.is_empty()).then(|| {
+                if lang == Lang::Vi {
+                    format!("{} mục (xem bên dưới)", content.outline.len())
+                } else {
+                    format!("{} sections (below)", content.outline.len())
+                }
+            }),
+            Element::Forms => (!content.forms.is_empty()).then(|| {
+                content
+                    .forms
+                    .iter()
+                    .map(|f| f.code.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }),
         }
     };
     let elements: Vec<Value> = Element::ALL
@@ -155,7 +242,12 @@ pub async fn regime(State(state): State<AppState>, page: PageContext, Path(code)
             })
         })
         .collect();
-    let assigned = state.store.assignments(regime.code(), Some(today)).await.map_err(store_fail(lang))?.len();
+    let assigned = state
+        .store
+        .assignments(regime.code(), Some(today))
+        .await
+        .map_err(store_fail(lang))?
+        .len();
     page.render(
         &state,
         "regime.html",
@@ -187,9 +279,15 @@ pub struct AgencyQuery {
     q: Option<String>,
 }
 
-pub async fn agencies(State(state): State<AppState>, page: PageContext, Query(query): Query<AgencyQuery>) -> Result<Response, PageError> {
+pub async fn agencies(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<AgencyQuery>,
+) -> Result<Response, PageError> {
     let caller = page.logged_in()?;
-    caller.require(Action::ReadCatalogue).map_err(fail(page.lang))?;
+    caller
+        .require(Action::ReadCatalogue)
+        .map_err(fail(page.lang))?;
     let lang = page.lang;
     let tr = strings(lang);
     let date = match query.as_of.as_deref().filter(|d| !d.is_empty()) {
@@ -200,16 +298,44 @@ pub async fn agencies(State(state): State<AppState>, page: PageContext, Query(qu
         Some(text) => agency_code(text).map_err(fail(lang))?,
         None => AgencyCode::new("VN").map_err(|_| fail(lang)(ApiError::internal()))?,
     };
-    let name = |vi: &str, en: &str| if lang == Lang::Vi { vi.to_string() } else { en.to_string() };
+    let name = |vi: &str, en: &str| {
+        if lang == Lang::Vi {
+            vi.to_string()
+        } else {
+            en.to_string()
+        }
+    };
     let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let filter = match search {
-        Some(q) => AgencyFilter { query: Some(q.to_string()), ..Default::default() },
-        None => AgencyFilter { parent: Some(parent.clone()), ..Default::default() },
+        Some(q) => AgencyFilter {
+            query: Some(q.to_string()),
+            ..Default::default()
+        },
+        None => AgencyFilter {
+            parent: Some(parent.clone()),
+            ..Default::default()
+        },
     };
-    let agencies = state.store.agencies_as_of(date, &filter).await.map_err(store_fail(lang))?;
+    let agencies = state
+        .store
+        .agencies_as_of(date, &filter)
+        .await
+        .map_err(store_fail(lang))?;
     let mut lineage = Vec::new();
-    for code in state.store.lineage(&parent, date).await.map_err(store_fail(lang))?.iter().rev() {
-        if let Some(a) = state.store.agency_as_of(code, date).await.map_err(store_fail(lang))? {
+    for code in state
+        .store
+        .lineage(&parent, date)
+        .await
+        .map_err(store_fail(lang))?
+        .iter()
+        .rev()
+    {
+        if let Some(a) = state
+            .store
+            .agency_as_of(code, date)
+            .await
+            .map_err(store_fail(lang))?
+        {
             lineage.push(json!({ "code": a.code.as_str(), "name": name(&a.name_vi, &a.name_en) }));
         }
     }
@@ -247,9 +373,15 @@ pub async fn agencies(State(state): State<AppState>, page: PageContext, Query(qu
     )
 }
 
-pub async fn indicators(State(state): State<AppState>, page: PageContext, Query(query): Query<SearchQuery>) -> Result<Response, PageError> {
+pub async fn indicators(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, PageError> {
     let caller = page.logged_in()?;
-    caller.require(Action::ReadCatalogue).map_err(fail(page.lang))?;
+    caller
+        .require(Action::ReadCatalogue)
+        .map_err(fail(page.lang))?;
     let lang = page.lang;
     let categories = state.store.categories().await.map_err(store_fail(lang))?;
     let rows: Vec<Value> = state
@@ -263,10 +395,16 @@ pub async fn indicators(State(state): State<AppState>, page: PageContext, Query(
                 .disaggregation
                 .iter()
                 .map(|code| {
-                    categories
-                        .iter()
-                        .find(|c| c.code() == code)
-                        .map_or_else(|| code.clone(), |c| if lang == Lang::Vi { c.name_vi.clone() } else { c.name_en.clone() })
+                    categories.iter().find(|c| c.code() == code).map_or_else(
+                        || code.clone(),
+                        |c| {
+                            if lang == Lang::Vi {
+                                c.name_vi.clone()
+                            } else {
+                                c.name_en.clone()
+                            }
+                        },
+                    )
                 })
                 .collect();
             json!({
@@ -281,5 +419,9 @@ pub async fn indicators(State(state): State<AppState>, page: PageContext, Query(
             })
         })
         .collect();
-    page.render(&state, "indicators.html", json!({ "q": query.q, "rows": rows }))
+    page.render(
+        &state,
+        "indicators.html",
+        json!({ "q": query.q, "rows": rows }),
+    )
 }

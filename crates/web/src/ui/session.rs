@@ -21,14 +21,28 @@ const LOGIN_CSRF_COOKIE: &str = "baocao_login_csrf";
 /// Only a local path may be a redirect target (no `//host`, no scheme).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
         _ => "/".to_string(),
     }
 }
 
-fn set_cookie(headers: &mut HeaderMap, state: &AppState, name: &str, value: &str, max_age_seconds: i64) {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}");
+fn set_cookie(
+    headers: &mut HeaderMap,
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age_seconds: i64,
+) {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let text = format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}"
+    );
     if let Ok(value) = HeaderValue::from_str(&text) {
         headers.append(SET_COOKIE, value);
     }
@@ -40,7 +54,11 @@ pub struct NextQuery {
     error: Option<String>,
 }
 
-pub async fn login_page(State(state): State<AppState>, page: PageContext, Query(query): Query<NextQuery>) -> Result<Response, PageError> {
+pub async fn login_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, PageError> {
     let csrf = new_secret();
     let mut response = page.render(
         &state,
@@ -51,7 +69,13 @@ pub async fn login_page(State(state): State<AppState>, page: PageContext, Query(
             "failed": query.error.is_some(),
         }),
     )?;
-    set_cookie(response.headers_mut(), &state, LOGIN_CSRF_COOKIE, &csrf, 3600);
+    set_cookie(
+        response.headers_mut(),
+        &state,
+        LOGIN_CSRF_COOKIE,
+        &csrf,
+        3600,
+    );
     Ok(response)
 }
 
@@ -63,7 +87,12 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(state): State<AppState>, page: PageContext, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, PageError> {
+pub async fn login(
+    State(state): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
     if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return Err(PageError::from_api(ApiError::csrf(), page.lang));
     }
@@ -71,13 +100,24 @@ pub async fn login(State(state): State<AppState>, page: PageContext, headers: He
     let user_id = match check_password(&state, form.username.trim(), &form.password).await {
         Ok(id) => id,
         Err(error) if error.code == "invalid_credentials" => {
-            return Ok(Redirect::to(&format!("/login?error=1&next={}", super::urlencode(&next))).into_response());
+            return Ok(
+                Redirect::to(&format!("/login?error=1&next={}", super::urlencode(&next)))
+                    .into_response(),
+            );
         }
         Err(error) => return Err(PageError::from_api(error, page.lang)),
     };
-    let (secret, _, _) = issue(&state, user_id, TokenKind::Session).await.map_err(|e| PageError::from_api(e, page.lang))?;
+    let (secret, _, _) = issue(&state, user_id, TokenKind::Session)
+        .await
+        .map_err(|e| PageError::from_api(e, page.lang))?;
     let mut response = Redirect::to(&next).into_response();
-    set_cookie(response.headers_mut(), &state, SESSION_COOKIE, &secret, state.config.session_ttl.as_secs());
+    set_cookie(
+        response.headers_mut(),
+        &state,
+        SESSION_COOKIE,
+        &secret,
+        state.config.session_ttl.as_secs(),
+    );
     set_cookie(response.headers_mut(), &state, LOGIN_CSRF_COOKIE, "", 0);
     Ok(response)
 }
@@ -87,13 +127,24 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(State(state): State<AppState>, page: PageContext, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
-    let Some(caller) = &page.caller else { return Ok(Redirect::to("/login").into_response()) };
+pub async fn logout(
+    State(state): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let Some(caller) = &page.caller else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     if caller.csrf.as_deref() != Some(form.csrf.as_str()) {
         return Err(PageError::from_api(ApiError::csrf(), page.lang));
     }
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
-        state.store.delete_token(secret).await.map_err(|e| PageError::from_api(e.into(), page.lang))?;
+        state
+            .store
+            .delete_token(secret)
+            .await
+            .map_err(|e| PageError::from_api(e.into(), page.lang))?;
     }
     let mut response = Redirect::to("/login").into_response();
     set_cookie(response.headers_mut(), &state, SESSION_COOKIE, "", 0);
@@ -105,10 +156,20 @@ pub struct BackQuery {
     next: Option<String>,
 }
 
-pub async fn switch_language(State(state): State<AppState>, Path(lang): Path<String>, Query(query): Query<BackQuery>) -> Response {
+pub async fn switch_language(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    Query(query): Query<BackQuery>,
+) -> Response {
     let lang = if lang == "en" { "en" } else { "vi" };
     let mut response = Redirect::to(&safe_next(query.next.as_deref())).into_response();
-    set_cookie(response.headers_mut(), &state, LANG_COOKIE, lang, 365 * 24 * 3600);
+    set_cookie(
+        response.headers_mut(),
+        &state,
+        LANG_COOKIE,
+        lang,
+        365 * 24 * 3600,
+    );
     response
 }
 
