@@ -56,6 +56,20 @@ impl TestApp {
         Some(TestApp { db, state, router })
     }
 
+    /// Serves the app on a free port of 127.0.0.1 for as long as the test runs; answers the
+    /// base URL (for real clients such as a browser).
+    pub async fn spawn(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let address = listener.local_addr().expect("a local address");
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        format!("http://{address}")
+    }
+
     /// Sends a request; `body` is JSON when given.
     pub async fn call(
         &self,

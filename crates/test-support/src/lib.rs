@@ -9,6 +9,7 @@
 //! sets, turns that into a failure).
 
 pub mod app;
+pub mod browser;
 
 pub use app::{Answer, TestApp};
 pub use baocao_store::Backend;
