@@ -164,18 +164,13 @@ impl Store {
               AND ($5 = '' OR s.search_key LIKE $5)
             ORDER BY a.code"
         );
-        let pattern = filter
-            .query
-            .as_deref()
-            .map(search_key)
-            .filter(|q| !q.is_empty())
-            .map(|q| format!("%{q}%"));
+        let pattern = crate::search_pattern(filter.query.as_deref());
         let rows: Vec<AgencyRow> = on_db!(self, pool => sqlx::query_as(&sql)
             .bind(date.to_string())
             .bind(kinds.first().copied().unwrap_or(""))
             .bind(kinds.get(1).copied().unwrap_or(""))
             .bind(filter.parent.as_ref().map(|p| p.as_str()).unwrap_or(""))
-            .bind(pattern.unwrap_or_default())
+            .bind(pattern)
             .fetch_all(pool)
             .await?);
         rows.into_iter().map(AgencyRecord::try_from).collect()

@@ -147,11 +147,7 @@ impl Store {
 
     /// Indicators ordered by code; `query` matches code and names without diacritics.
     pub async fn indicators(&self, query: Option<&str>) -> Result<Vec<Indicator>, StoreError> {
-        let pattern = query
-            .map(search_key)
-            .filter(|q| !q.is_empty())
-            .map(|q| format!("%{q}%"))
-            .unwrap_or_default();
+        let pattern = crate::search_pattern(query);
         let sql =
             format!("{SELECT_INDICATORS} WHERE ($1 = '' OR search_key LIKE $1) ORDER BY code");
         let rows: Vec<IndicatorRow> =

@@ -193,6 +193,16 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A `LIKE` pattern matching `query` anywhere in a search key, or `""` for no filter (the
+/// queries read `$n = '' OR search_key LIKE $n`).
+pub(crate) fn search_pattern(query: Option<&str>) -> String {
+    query
+        .map(baocao_domain::text::search_key)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{q}%"))
+        .unwrap_or_default()
+}
+
 /// Dates travel as ISO text in both backends.
 pub(crate) fn date_text(date: Option<jiff::civil::Date>) -> Option<String> {
     date.map(|d| d.to_string())

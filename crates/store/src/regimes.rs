@@ -92,11 +92,7 @@ impl Store {
     /// The latest version of every regime, ordered by code; `query` matches code and name
     /// without diacritics.
     pub async fn regimes(&self, query: Option<&str>) -> Result<Vec<Regime>, StoreError> {
-        let pattern = query
-            .map(search_key)
-            .filter(|q| !q.is_empty())
-            .map(|q| format!("%{q}%"))
-            .unwrap_or_default();
+        let pattern = crate::search_pattern(query);
         let sql =
             format!("{LATEST_VERSIONS} AND ($1 = '' OR rv.search_key LIKE $1) ORDER BY r.code");
         let rows: Vec<VersionRow> =

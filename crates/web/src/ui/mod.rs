@@ -111,6 +111,19 @@ impl PageContext {
             .ok_or_else(|| PageError::Redirect(format!("/login?next={}", urlencode(&self.path))))
     }
 
+    /// The caller, if logged in (else a redirect to log in) and allowed `action` (else a 403
+    /// page).
+    pub fn allowed(
+        &self,
+        action: baocao_domain::permission::Action<'_>,
+    ) -> Result<&Caller, PageError> {
+        let caller = self.logged_in()?;
+        caller
+            .require(action)
+            .map_err(|error| PageError::from_api(error, self.lang))?;
+        Ok(caller)
+    }
+
     /// Renders `template` inside the layout with `values`.
     pub fn render(
         &self,

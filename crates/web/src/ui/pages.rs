@@ -83,10 +83,7 @@ pub async fn regimes(
     page: PageContext,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    let caller = page.logged_in()?;
-    caller
-        .require(Action::ReadCatalogue)
-        .map_err(fail(page.lang))?;
+    page.allowed(Action::ReadCatalogue)?;
     let lang = page.lang;
     let regimes = state
         .store
@@ -123,10 +120,7 @@ pub async fn regime(
     page: PageContext,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let caller = page.logged_in()?;
-    caller
-        .require(Action::ReadCatalogue)
-        .map_err(fail(page.lang))?;
+    page.allowed(Action::ReadCatalogue)?;
     let lang = page.lang;
     let tr = strings(lang);
     let today = state.today();
@@ -284,10 +278,7 @@ pub async fn agencies(
     page: PageContext,
     Query(query): Query<AgencyQuery>,
 ) -> Result<Response, PageError> {
-    let caller = page.logged_in()?;
-    caller
-        .require(Action::ReadCatalogue)
-        .map_err(fail(page.lang))?;
+    page.allowed(Action::ReadCatalogue)?;
     let lang = page.lang;
     let tr = strings(lang);
     let date = match query.as_of.as_deref().filter(|d| !d.is_empty()) {
@@ -378,10 +369,7 @@ pub async fn indicators(
     page: PageContext,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    let caller = page.logged_in()?;
-    caller
-        .require(Action::ReadCatalogue)
-        .map_err(fail(page.lang))?;
+    page.allowed(Action::ReadCatalogue)?;
     let lang = page.lang;
     let categories = state.store.categories().await.map_err(store_fail(lang))?;
     let rows: Vec<Value> = state
