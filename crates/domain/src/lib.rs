@@ -6,6 +6,7 @@
 //! - [`agency`]: agencies, their validity intervals and the hierarchy as of a date;
 //! - [`indicator`]: indicators and disaggregation categories;
 //! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
+//! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
 //! - [`regime`]: regimes with their ten elements, forms and outlines, and publication;
 //! - [`assignment`]: who reports which regime to whom, from when;
 //! - [`submission`]: the state machine of a report;
@@ -45,6 +46,7 @@ macro_rules! string_enum {
 
 pub mod agency;
 pub mod assignment;
+pub mod calendar;
 pub mod indicator;
 pub mod period;
 pub mod permission;

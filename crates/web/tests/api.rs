@@ -286,3 +286,62 @@ app_tests!(
     indicators_are_listed_with_their_disaggregation,
     a_reporter_sees_only_their_own_agencys_users,
 );
+
+mod calendar {
+    use super::*;
+
+    async fn periods_answer_their_decree_09_windows_and_deadlines(app: TestApp) {
+        let token = app.login("hanoi").await;
+        let month = app
+            .get("/api/v1/periods/monthly/202601", &token)
+            .await
+            .json();
+        assert_eq!(
+            month,
+            json!({"id": "202601", "frequency": "monthly", "start": "2026-01-01", "end": "2026-01-31",
+                   "cutoff_start": "2025-12-15", "cutoff_end": "2026-01-14"})
+        );
+        let year = app
+            .get("/api/v1/regimes/BC-DSHN-N/periods/2025", &token)
+            .await
+            .json();
+        assert_eq!(
+            (year["cutoff_start"].as_str(), year["cutoff_end"].as_str()),
+            (Some("2024-12-15"), Some("2025-12-14"))
+        );
+        assert_eq!(year["deadline"], "2026-01-15");
+        let quarter = app
+            .get("/api/v1/regimes/BC-KSTTHC-Q/periods/2026Q1", &token)
+            .await
+            .json();
+        assert_eq!(
+            (quarter["cutoff_end"].as_str(), quarter["deadline"].as_str()),
+            (Some("2026-03-14"), Some("2026-03-20"))
+        );
+
+        for (path, code) in [
+            ("/api/v1/periods/quarterly/2026Q5", "invalid_period"),
+            ("/api/v1/periods/monthly/202613", "invalid_period"),
+            ("/api/v1/periods/weekly/2026W54", "invalid_period"),
+            (
+                "/api/v1/periods/monthly/2026Q4",
+                "period_frequency_mismatch",
+            ),
+            ("/api/v1/periods/fortnightly/2026", "invalid_frequency"),
+            (
+                "/api/v1/regimes/BC-KTXH-T/periods/2026Q4",
+                "period_frequency_mismatch",
+            ),
+        ] {
+            let answer = app.get(path, &token).await;
+            assert_eq!(
+                (answer.status, error_code(&answer.json())),
+                (StatusCode::BAD_REQUEST, code),
+                "{path}"
+            );
+            assert_bilingual(&answer.json());
+        }
+    }
+
+    app_tests!(periods_answer_their_decree_09_windows_and_deadlines);
+}

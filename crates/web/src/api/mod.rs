@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and `/healthz`. Lists answer `{"items": [...], "total": N}`
 //! in full unless `limit`/`offset` are given.
 
+mod calendar;
 pub(crate) mod catalogue;
 mod session;
 
@@ -38,6 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/regimes/{code}/assignments",
             get(catalogue::regime_assignments),
+        )
+        .route(
+            "/api/v1/regimes/{code}/periods/{period}",
+            get(calendar::regime_period),
+        )
+        .route(
+            "/api/v1/periods/{frequency}/{period}",
+            get(calendar::period),
         )
 }
 
