@@ -9,7 +9,7 @@
 //! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
 //! - [`regime`]: regimes with their ten elements, forms and outlines, and publication;
 //! - [`assignment`]: who reports which regime to whom, from when;
-//! - [`submission`]: the state machine of a report;
+//! - [`submission`]: the state machine of a report; [`report`]: its cells and sections;
 //! - [`value`]: data values and disaggregation option combinations;
 //! - [`user`]: users' roles and grants; [`permission`]: the one policy deciding access.
 //!
@@ -51,6 +51,7 @@ pub mod indicator;
 pub mod period;
 pub mod permission;
 pub mod regime;
+pub mod report;
 pub mod submission;
 pub mod text;
 pub mod user;

@@ -72,6 +72,10 @@ impl OptionCombo {
         Self(options)
     }
 
+    pub fn into_map(self) -> BTreeMap<String, String> {
+        self.0
+    }
+
     /// `area=urban;sex=female`, or the empty string for the total.
     pub fn key(&self) -> String {
         self.0

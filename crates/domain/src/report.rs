@@ -1,0 +1,428 @@
+//! The content of a report: the cells of its forms and the text of its outline's sections,
+//! checked against the regime and the indicator catalogue by the same code for every channel
+//! (UI, API, import).
+//!
+//! A cell is addressed by (form, row indicator, column, option combination). Edits merge into
+//! a draft: a cell with a value is set, a cell with an empty value is cleared, and a section
+//! with text replaces that section's text. The content serialises canonically (cells and
+//! sections sorted), so its SHA-256 is stable for signing.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::indicator::{Category, Indicator, IndicatorCode};
+use crate::regime::{FormColumn, RegimeContent};
+use crate::value::{OptionCombo, Value, ValueError};
+
+/// Where a cell sits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CellAddress {
+    pub form: String,
+    pub row: IndicatorCode,
+    pub column: FormColumn,
+    #[serde(default)]
+    pub options: OptionCombo,
+}
+
+/// A cell as a client sends it: the value may be a JSON number or a string in plain
+/// notation; `null` or `""` clears the cell.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CellInput {
+    #[serde(flatten)]
+    pub address: CellAddress,
+    pub value: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SectionInput {
+    pub index: usize,
+    pub text: String,
+}
+
+/// One cell that could not be taken, and why (Vietnamese and English).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CellProblem {
+    pub form: String,
+    pub row: String,
+    pub column: String,
+    pub message: String,
+    pub message_en: String,
+}
+
+/// A stored cell: its address and value in canonical text (plain notation for numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    #[serde(flatten)]
+    pub address: CellAddress,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    pub index: usize,
+    pub text: String,
+}
+
+/// What a report says: cells and sections, each sorted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportContent {
+    pub values: Vec<Cell>,
+    pub sections: Vec<Section>,
+}
+
+/// The regime and catalogue a report's content is checked against.
+pub struct ReportShape<'a> {
+    pub regime: &'a RegimeContent,
+    pub indicators: &'a [Indicator],
+    pub categories: &'a [Category],
+}
+
+fn problem(address: &CellAddress, message: String, message_en: String) -> CellProblem {
+    CellProblem {
+        form: address.form.clone(),
+        row: address.row.to_string(),
+        column: address.column.as_str().to_string(),
+        message,
+        message_en,
+    }
+}
+
+/// Plain notation: integers without a decimal point, others as Rust prints them (shortest
+/// round-trip), never with an exponent for the magnitudes reports hold.
+fn canonical_number(number: f64) -> String {
+    if number.fract() == 0.0 && number.abs() < 1e15 {
+        format!("{}", number as i64)
+    } else {
+        format!("{number}")
+    }
+}
+
+impl ReportShape<'_> {
+    /// Checks one cell and answers its canonical value (`None` to clear it).
+    pub fn check_cell(
+        &self,
+        input: &CellInput,
+    ) -> Result<(CellAddress, Option<String>), CellProblem> {
+        let address = &input.address;
+        let form = self.regime.form(&address.form).ok_or_else(|| {
+            problem(
+                address,
+                format!("Không có biểu mẫu {}.", address.form),
+                format!("No form {}.", address.form),
+            )
+        })?;
+        if !form.rows.iter().any(|r| r.indicator == address.row) {
+            return Err(problem(
+                address,
+                format!("Biểu {} không có chỉ tiêu {}.", form.code, address.row),
+                format!("Form {} has no row {}.", form.code, address.row),
+            ));
+        }
+        if !form.columns.contains(&address.column) {
+            return Err(problem(
+                address,
+                format!("Biểu {} không có cột {}.", form.code, address.column),
+                format!("Form {} has no column {}.", form.code, address.column),
+            ));
+        }
+        let indicator = self
+            .indicators
+            .iter()
+            .find(|i| i.code() == &address.row)
+            .ok_or_else(|| {
+                problem(
+                    address,
+                    format!("Chỉ tiêu {} không có trong danh mục.", address.row),
+                    format!("Indicator {} is not in the catalogue.", address.row),
+                )
+            })?;
+        let options = OptionCombo::new(
+            address.options.clone().into_map(),
+            indicator,
+            self.categories,
+        )
+        .map_err(|error| match error {
+            ValueError::UnknownCategory { category, .. } => problem(
+                address,
+                format!("Chỉ tiêu {} không phân tổ theo {category}.", address.row),
+                format!(
+                    "Indicator {} is not disaggregated by {category}.",
+                    address.row
+                ),
+            ),
+            other => problem(
+                address,
+                format!("Phân tổ không hợp lệ: {other}."),
+                format!("Invalid disaggregation: {other}."),
+            ),
+        })?;
+        let text = match &input.value {
+            None | Some(serde_json::Value::Null) => {
+                return Ok((
+                    CellAddress {
+                        options,
+                        ..address.clone()
+                    },
+                    None,
+                ));
+            }
+            Some(serde_json::Value::String(text)) if text.trim().is_empty() => {
+                return Ok((
+                    CellAddress {
+                        options,
+                        ..address.clone()
+                    },
+                    None,
+                ));
+            }
+            Some(serde_json::Value::String(text)) => text.trim().to_string(),
+            Some(serde_json::Value::Number(number)) => number.to_string(),
+            Some(serde_json::Value::Bool(flag)) => flag.to_string(),
+            Some(other) => other.to_string(),
+        };
+        let value = Value::parse(indicator.value_type(), &text).map_err(|_| {
+            problem(
+                address,
+                format!(
+                    "Giá trị {text:?} không hợp lệ cho chỉ tiêu {} (kiểu {}; số viết dạng 1234.5).",
+                    address.row,
+                    indicator.value_type()
+                ),
+                format!(
+                    "{text:?} is not a valid {} value for {} (write numbers as 1234.5).",
+                    indicator.value_type(),
+                    address.row
+                ),
+            )
+        })?;
+        let canonical = match value {
+            Value::Number(n) => canonical_number(n),
+            Value::Bool(b) => b.to_string(),
+            Value::Text(t) => t,
+        };
+        Ok((
+            CellAddress {
+                options,
+                ..address.clone()
+            },
+            Some(canonical),
+        ))
+    }
+
+    /// Merges edits into `content`; all or nothing — any bad cell or section rejects the
+    /// whole edit and lists every problem.
+    pub fn merge(
+        &self,
+        content: &ReportContent,
+        cells: &[CellInput],
+        sections: &[SectionInput],
+    ) -> Result<ReportContent, Vec<CellProblem>> {
+        let mut values: BTreeMap<CellAddress, String> = content
+            .values
+            .iter()
+            .map(|c| (c.address.clone(), c.value.clone()))
+            .collect();
+        let mut problems = Vec::new();
+        for input in cells {
+            match self.check_cell(input) {
+                Ok((address, Some(value))) => {
+                    values.insert(address, value);
+                }
+                Ok((address, None)) => {
+                    values.remove(&address);
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let mut texts: BTreeMap<usize, String> = content
+            .sections
+            .iter()
+            .map(|s| (s.index, s.text.clone()))
+            .collect();
+        for section in sections {
+            if section.index >= self.regime.outline.len() {
+                problems.push(CellProblem {
+                    form: String::new(),
+                    row: String::new(),
+                    column: String::new(),
+                    message: format!("Đề cương không có mục số {} (đếm từ 0).", section.index),
+                    message_en: format!(
+                        "The outline has no section {} (counting from 0).",
+                        section.index
+                    ),
+                });
+            } else if section.text.trim().is_empty() {
+                texts.remove(&section.index);
+            } else {
+                texts.insert(section.index, section.text.clone());
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(ReportContent {
+            values: values
+                .into_iter()
+                .map(|(address, value)| Cell { address, value })
+                .collect(),
+            sections: texts
+                .into_iter()
+                .map(|(index, text)| Section { index, text })
+                .collect(),
+        })
+    }
+}
+
+impl ReportContent {
+    /// The canonical JSON (stable key order, sorted cells and sections) that is hashed and
+    /// signed.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::{Aggregation, CategoryOption, ValueType};
+
+    fn shape_parts() -> (RegimeContent, Vec<Indicator>, Vec<Category>) {
+        let regime = crate::regime::tests::monthly_socioeconomic();
+        let indicator = |code: &str, value_type, disaggregation: Vec<String>| {
+            Indicator::new(
+                IndicatorCode::new(code).unwrap(),
+                code.into(),
+                code.into(),
+                "%".into(),
+                "%".into(),
+                value_type,
+                Aggregation::Sum,
+                None,
+                disaggregation,
+                String::new(),
+                String::new(),
+            )
+            .unwrap()
+        };
+        let sex = Category::new(
+            "sex".into(),
+            "Giới tính".into(),
+            "Sex".into(),
+            ["male", "female"]
+                .map(|c| CategoryOption {
+                    code: c.into(),
+                    name_vi: c.into(),
+                    name_en: c.into(),
+                })
+                .to_vec(),
+        )
+        .unwrap();
+        (
+            regime,
+            vec![
+                indicator("KT03", ValueType::Decimal, vec![]),
+                indicator("KT04", ValueType::Integer, vec!["sex".into()]),
+            ],
+            vec![sex],
+        )
+    }
+
+    fn cell(row: &str, options: &[(&str, &str)], value: serde_json::Value) -> CellInput {
+        serde_json::from_value(serde_json::json!({
+            "form": "Biểu 01/KTXH-T", "row": row, "column": "this_period",
+            "options": options.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect::<BTreeMap<_, _>>(),
+            "value": value,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn edits_merge_into_a_canonical_draft() {
+        let (regime, indicators, categories) = shape_parts();
+        let shape = ReportShape {
+            regime: &regime,
+            indicators: &indicators,
+            categories: &categories,
+        };
+        let first = shape
+            .merge(
+                &ReportContent::default(),
+                &[
+                    cell("KT04", &[("sex", "female")], "2650".into()),
+                    cell("KT03", &[], 107.9.into()),
+                ],
+                &[SectionInput {
+                    index: 0,
+                    text: "Kinh tế phục hồi.".into(),
+                }],
+            )
+            .unwrap();
+        assert_eq!(
+            first
+                .values
+                .iter()
+                .map(|c| (c.address.row.as_str(), c.value.as_str()))
+                .collect::<Vec<_>>(),
+            [("KT03", "107.9"), ("KT04", "2650")]
+        );
+        let second = shape
+            .merge(&first, &[cell("KT03", &[], serde_json::Value::Null)], &[])
+            .unwrap();
+        assert_eq!(second.values.len(), 1, "null clears a cell");
+        assert_eq!(
+            second.sections, first.sections,
+            "sections not sent are kept"
+        );
+        assert_eq!(
+            first.canonical_json(),
+            shape
+                .merge(
+                    &ReportContent::default(),
+                    &[
+                        cell("KT03", &[], "107.9".into()),
+                        cell("KT04", &[("sex", "female")], 2650.into())
+                    ],
+                    &[SectionInput {
+                        index: 0,
+                        text: "Kinh tế phục hồi.".into()
+                    }]
+                )
+                .unwrap()
+                .canonical_json(),
+            "the same content in another order hashes the same"
+        );
+    }
+
+    #[test]
+    fn every_bad_cell_is_reported_and_nothing_is_taken() {
+        let (regime, indicators, categories) = shape_parts();
+        let shape = ReportShape {
+            regime: &regime,
+            indicators: &indicators,
+            categories: &categories,
+        };
+        let problems = shape
+            .merge(
+                &ReportContent::default(),
+                &[
+                    cell("KT03", &[], "1.234,5".into()),
+                    cell("KT04", &[], "3.5".into()),
+                    cell("KT04", &[("area", "urban")], "1".into()),
+                    cell("KT99", &[], "1".into()),
+                    cell("KT03", &[], "12".into()),
+                ],
+                &[SectionInput {
+                    index: 9,
+                    text: "x".into(),
+                }],
+            )
+            .unwrap_err();
+        assert_eq!(problems.len(), 5);
+        assert!(
+            problems
+                .iter()
+                .all(|p| !p.message.is_empty() && !p.message_en.is_empty())
+        );
+    }
+}
