@@ -23,6 +23,7 @@ pub mod catalogue;
 pub mod credentials;
 mod error;
 pub mod regimes;
+pub mod reports;
 pub mod users;
 pub mod values;
 

@@ -3,10 +3,11 @@
 
 mod calendar;
 pub(crate) mod catalogue;
+mod reports;
 mod session;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -47,6 +48,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/periods/{frequency}/{period}",
             get(calendar::period),
+        )
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}",
+            get(reports::slot),
+        )
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/draft",
+            put(reports::save_draft),
         )
 }
 

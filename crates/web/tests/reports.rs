@@ -1,0 +1,229 @@
+//! Report slots over the API: reading a slot, saving a draft with an optimistic lock, and
+//! who may see a draft — on SQLite and PostgreSQL.
+
+use axum::http::{Method, StatusCode};
+use baocao_test_support::{TestApp, app_tests};
+use serde_json::{Value, json};
+
+const SLOT: &str = "/api/v1/reports/BC-KTXH-T/01/202611";
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+fn monthly_values() -> Value {
+    let rows = [
+        ("KT03", json!("107.9")),
+        ("KT04", json!(60123.4)),
+        ("KT05", json!("1790.2")),
+        ("KT06", json!("2388.0")),
+        ("KT07", json!("103.4")),
+        ("KT08", json!("3999.5")),
+        ("KT09", json!("37000.1")),
+        ("KT11", json!(2650)),
+    ];
+    Value::Array(
+        rows.into_iter()
+            .map(|(row, value)| json!({"form": "Biểu 01/KTXH-T", "row": row, "column": "this_period", "options": {}, "value": value}))
+            .collect(),
+    )
+}
+
+async fn put_draft(app: &TestApp, token: &str, body: Value) -> baocao_test_support::Answer {
+    app.call(
+        Method::PUT,
+        &format!("{SLOT}/draft"),
+        Some(token),
+        Some(&body),
+    )
+    .await
+}
+
+async fn a_reporter_saves_a_draft_and_reads_it_back(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let empty = app.get(SLOT, &hanoi).await.json();
+    assert_eq!(
+        (empty["status"].as_str(), empty["version"].as_i64()),
+        (Some("not_started"), Some(0))
+    );
+    assert_eq!(empty["receiving_agency"], "VPCP");
+    assert_eq!(
+        (
+            empty["cutoff_start"].as_str(),
+            empty["cutoff_end"].as_str(),
+            empty["deadline"].as_str()
+        ),
+        (Some("2026-10-15"), Some("2026-11-14"), Some("2026-11-20"))
+    );
+
+    let saved = put_draft(&app, &hanoi, json!({"version": 0, "values": monthly_values(),
+                                               "sections": [{"index": 0, "text": "Kinh tế tiếp tục phục hồi."}]})).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let saved = saved.json();
+    assert_eq!(
+        (saved["status"].as_str(), saved["version"].as_i64()),
+        (Some("draft"), Some(1))
+    );
+    assert_eq!(saved["values"].as_array().unwrap().len(), 8);
+    let kt06 = saved["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["row"] == "KT06")
+        .unwrap();
+    assert_eq!(
+        kt06["value"], "2388",
+        "values are kept in canonical plain notation"
+    );
+
+    // A second editor changes one cell; sections not sent are kept.
+    let second = put_draft(&app, &app.login("hanoi-lead").await, json!({"version": 1,
+        "values": [{"form": "Biểu 01/KTXH-T", "row": "KT05", "column": "this_period", "options": {}, "value": "1795.0"}], "sections": []})).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let read = app.get(SLOT, &hanoi).await.json();
+    assert_eq!(read["version"], 2);
+    assert_eq!(
+        read["sections"],
+        json!([{"index": 0, "text": "Kinh tế tiếp tục phục hồi."}])
+    );
+    assert!(
+        read["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["row"] == "KT05" && v["value"] == "1795")
+    );
+}
+
+async fn a_stale_save_is_refused_and_changes_nothing(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    assert_eq!(
+        put_draft(
+            &app,
+            &hanoi,
+            json!({"version": 0, "values": monthly_values()})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let stale = put_draft(&app, &hanoi, json!({"version": 0, "values": [{"form": "Biểu 01/KTXH-T", "row": "KT03", "column": "this_period", "value": "1"}]})).await;
+    assert_eq!(
+        (stale.status, error_code(&stale.json())),
+        (StatusCode::CONFLICT, "version_conflict")
+    );
+    assert_eq!(stale.json()["error"]["current_version"], 1);
+    let read = app.get(SLOT, &hanoi).await.json();
+    assert_eq!(read["version"], 1);
+    assert!(
+        read["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["row"] == "KT03" && v["value"] == "107.9")
+    );
+}
+
+async fn bad_cells_are_listed_and_nothing_is_saved(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let bad = put_draft(
+        &app,
+        &hanoi,
+        json!({"version": 0, "values": [
+        {"form": "Biểu 01/KTXH-T", "row": "KT03", "column": "this_period", "value": "1.234,5"},
+        {"form": "Biểu 01/KTXH-T", "row": "KT11", "column": "this_period", "value": "12.5"},
+        {"form": "Biểu 01/KTXH-T", "row": "XH01", "column": "this_period", "value": "1"},
+        {"form": "Biểu 01/KTXH-T", "row": "KT04", "column": "this_period", "value": "5"}
+    ], "sections": [{"index": 7, "text": "?"}]}),
+    )
+    .await;
+    assert_eq!(
+        (bad.status, error_code(&bad.json())),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_values")
+    );
+    assert_eq!(bad.json()["error"]["problems"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        app.get(SLOT, &hanoi).await.json()["status"],
+        "not_started",
+        "a rejected save writes nothing"
+    );
+}
+
+async fn nobody_else_reads_or_writes_a_draft(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    assert_eq!(
+        put_draft(
+            &app,
+            &hanoi,
+            json!({"version": 0, "values": monthly_values()})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    for user in ["hcm", "hcm-lead", "vpcp", "btc"] {
+        let token = app.login(user).await;
+        let read = app.get(SLOT, &token).await;
+        assert_eq!(
+            (read.status, error_code(&read.json())),
+            (StatusCode::FORBIDDEN, "forbidden"),
+            "{user} read Hà Nội's draft"
+        );
+        let write = put_draft(&app, &token, json!({"version": 1, "values": []})).await;
+        assert_eq!(
+            write.status,
+            StatusCode::FORBIDDEN,
+            "{user} wrote Hà Nội's draft"
+        );
+    }
+    let admin = app.login("admin").await;
+    assert_eq!(app.get(SLOT, &admin).await.json()["version"], 1);
+}
+
+async fn only_assigned_slots_of_the_right_frequency_exist(app: TestApp) {
+    let admin = app.login("admin").await;
+    let cases = [
+        (
+            "/api/v1/reports/BC-TTATGT-T/01/202611",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/reports/BC-KTXH-T/01/2026Q4",
+            StatusCode::BAD_REQUEST,
+            "period_frequency_mismatch",
+        ),
+        (
+            "/api/v1/reports/BC-KTXH-T/01/202613",
+            StatusCode::BAD_REQUEST,
+            "invalid_period",
+        ),
+        // Bình Dương (74) reported until June 2025 and was merged into TP. Hồ Chí Minh.
+        (
+            "/api/v1/reports/BC-KTXH-T/74/202508",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for (path, status, code) in cases {
+        let answer = app.get(path, &admin).await;
+        assert_eq!(
+            (answer.status, error_code(&answer.json())),
+            (status, code),
+            "{path}"
+        );
+    }
+    let june = app.get("/api/v1/reports/BC-KTXH-T/74/202506", &admin).await;
+    assert_eq!(
+        (june.status, june.json()["receiving_agency"].as_str()),
+        (StatusCode::OK, Some("VPCP"))
+    );
+}
+
+app_tests!(
+    a_reporter_saves_a_draft_and_reads_it_back,
+    a_stale_save_is_refused_and_changes_nothing,
+    bad_cells_are_listed_and_nothing_is_saved,
+    nobody_else_reads_or_writes_a_draft,
+    only_assigned_slots_of_the_right_frequency_exist,
+);
