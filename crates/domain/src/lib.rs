@@ -52,6 +52,7 @@ pub mod period;
 pub mod permission;
 pub mod regime;
 pub mod report;
+pub mod signature;
 pub mod submission;
 pub mod text;
 pub mod user;

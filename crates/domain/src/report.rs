@@ -275,10 +275,13 @@ impl ReportShape<'_> {
 }
 
 impl ReportContent {
-    /// The canonical JSON (stable key order, sorted cells and sections) that is hashed and
-    /// signed.
+    /// The canonical JSON that is hashed and signed: object keys sorted, no whitespace, cells
+    /// and sections in their sorted order — reproducible by any verifier from the content.
     pub fn canonical_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        // serde_json's map keeps keys sorted; going through a Value sorts every object.
+        serde_json::to_value(self)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
     }
 }
 

@@ -174,3 +174,191 @@ impl Store {
         saved.ok_or_else(conflict)
     }
 }
+
+/// A submitted version as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct VersionRecord {
+    pub number: i32,
+    #[serde(skip)]
+    pub content: String,
+    pub content_sha256: String,
+    pub signature: String,
+    pub public_key: String,
+    pub signed_by: String,
+    pub submitted_at: String,
+    pub late: bool,
+}
+
+/// A version to record with a submit.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub content: String,
+    pub content_sha256: String,
+    pub signature: String,
+    pub public_key: String,
+    pub late: bool,
+}
+
+/// One action on a report.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub action: &'a str,
+    pub actor: &'a str,
+    pub at: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+impl Store {
+    async fn submission_id(&self, key: &SlotKey) -> Result<i32, StoreError> {
+        const SQL: &str = "
+            SELECT s.id FROM submissions s
+            JOIN regimes r ON r.id = s.regime_id
+            JOIN periods p ON p.id = s.period_id
+            WHERE r.code = $1 AND s.agency_id = $2 AND p.code = $3";
+        let agency_id = self.agency_id(&key.agency, Some(key.period.end())).await?;
+        let id: Option<i32> = on_db!(self, pool => sqlx::query_scalar(SQL)
+            .bind(key.regime.as_str())
+            .bind(agency_id)
+            .bind(key.period.to_string())
+            .fetch_optional(pool)
+            .await?);
+        id.ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "report {} {} {}",
+                key.regime, key.agency, key.period
+            ))
+        })
+    }
+
+    /// Moves a report from `from` to `to`, recording the event and, for a submit, the new
+    /// version (numbered after the last), all in one transaction. If the report is no longer
+    /// in `from` (someone acted first) nothing changes and the answer is a conflict.
+    pub async fn transition(
+        &self,
+        key: &SlotKey,
+        from: SubmissionStatus,
+        to: SubmissionStatus,
+        event: &Event<'_>,
+        version: Option<&NewVersion>,
+    ) -> Result<i32, StoreError> {
+        let id = self.submission_id(key).await?;
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let lock: Option<i32> = sqlx::query_scalar(
+                "UPDATE submissions SET status = $1, lock_version = lock_version + 1, updated_at = $2
+                 WHERE id = $3 AND status = $4 RETURNING lock_version",
+            )
+            .bind(to.as_str())
+            .bind(event.at)
+            .bind(id)
+            .bind(from.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let lock = lock.ok_or_else(|| StoreError::Conflict(format!("report {} {} {} is no longer {from}", key.regime, key.agency, key.period)))?;
+            if let Some(version) = version {
+                sqlx::query(
+                    "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late)
+                     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(id)
+                .bind(&version.content)
+                .bind(&version.content_sha256)
+                .bind(&version.signature)
+                .bind(&version.public_key)
+                .bind(event.actor)
+                .bind(event.at)
+                .bind(version.late)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)")
+                .bind(id)
+                .bind(event.action)
+                .bind(event.actor)
+                .bind(event.at)
+                .bind(event.reason)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(lock)
+        })
+    }
+
+    /// Every submitted version of a report, oldest first.
+    pub async fn versions(&self, key: &SlotKey) -> Result<Vec<VersionRecord>, StoreError> {
+        let Ok(id) = self.submission_id(key).await else {
+            return Ok(Vec::new());
+        };
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT number, content, content_sha256, signature, public_key, signed_by, submitted_at, late
+             FROM submission_versions WHERE submission_id = $1 ORDER BY number",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// The latest reason a report was returned or reopened with, if any.
+    pub async fn last_reason(&self, key: &SlotKey) -> Result<Option<String>, StoreError> {
+        let Ok(id) = self.submission_id(key).await else {
+            return Ok(None);
+        };
+        let reason: Option<Option<String>> = on_db!(self, pool => sqlx::query_scalar(
+            "SELECT reason FROM submission_events WHERE submission_id = $1 AND reason IS NOT NULL ORDER BY id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        Ok(reason.flatten())
+    }
+
+    /// The agency's newest signing key (secret hex, public hex), if it has one.
+    pub async fn signing_key(
+        &self,
+        agency: &AgencyCode,
+        date: jiff::civil::Date,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let agency_id = self.agency_id(agency, Some(date)).await?;
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT secret_key, public_key FROM agency_keys WHERE agency_id = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(agency_id)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    pub async fn add_signing_key(
+        &self,
+        agency: &AgencyCode,
+        date: jiff::civil::Date,
+        secret_hex: &str,
+        public_hex: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let agency_id = self.agency_id(agency, Some(date)).await?;
+        on_db!(self, pool => sqlx::query("INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(agency_id)
+            .bind(public_hex)
+            .bind(secret_hex)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    /// The published keys of every agency that has held `agency`'s code, newest first
+    /// (public key hex, created at).
+    pub async fn public_keys(
+        &self,
+        agency: &AgencyCode,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT k.public_key, k.created_at FROM agency_keys k JOIN agencies a ON a.id = k.agency_id
+             WHERE a.code = $1 ORDER BY k.id DESC",
+        )
+        .bind(agency.as_str())
+        .fetch_all(pool)
+        .await?))
+    }
+}

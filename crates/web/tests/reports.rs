@@ -220,7 +220,166 @@ async fn only_assigned_slots_of_the_right_frequency_exist(app: TestApp) {
     );
 }
 
+async fn act(app: &TestApp, token: &str, action: &str, body: Value) -> baocao_test_support::Answer {
+    app.call(
+        Method::POST,
+        &format!("{SLOT}/{action}"),
+        Some(token),
+        Some(&body),
+    )
+    .await
+}
+
+async fn submit_return_resubmit_accept_keeps_every_signed_version(app: TestApp) {
+    let (hanoi, lead, vpcp) = (
+        app.login("hanoi").await,
+        app.login("hanoi-lead").await,
+        app.login("vpcp").await,
+    );
+    assert_eq!(
+        put_draft(
+            &app,
+            &hanoi,
+            json!({"version": 0, "values": monthly_values()})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    let by_reporter = act(&app, &hanoi, "submit", json!({})).await;
+    assert_eq!(
+        by_reporter.status,
+        StatusCode::FORBIDDEN,
+        "a reporter prepares; the approver submits"
+    );
+    let early = act(&app, &vpcp, "accept", json!({})).await;
+    assert_eq!(
+        early.status,
+        StatusCode::CONFLICT,
+        "nothing submitted yet: {}",
+        early.text
+    );
+
+    let submitted = act(&app, &lead, "submit", json!({})).await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text);
+    assert_eq!(submitted.json()["status"], "submitted");
+    // The test clock stands at 26 November 2026; 202611 was due on 20 November.
+    assert_eq!(
+        submitted.json()["versions"][0]["late"],
+        true,
+        "a report after its deadline is accepted and marked late"
+    );
+    let edit = put_draft(
+        &app,
+        &hanoi,
+        json!({"version": submitted.json()["version"], "values": []}),
+    )
+    .await;
+    assert_eq!(
+        (edit.status, error_code(&edit.json())),
+        (StatusCode::CONFLICT, "not_editable")
+    );
+
+    // The reviewer now sees the submitted content, not a draft.
+    let seen = app.get(SLOT, &vpcp).await.json();
+    assert_eq!(seen["values"].as_array().unwrap().len(), 8);
+    assert_eq!(
+        act(&app, &vpcp, "return", json!({})).await.status,
+        StatusCode::BAD_REQUEST,
+        "a return needs a reason"
+    );
+    let returned = act(
+        &app,
+        &vpcp,
+        "return",
+        json!({"reason": "Đề nghị kiểm tra lại số liệu KT05."}),
+    )
+    .await;
+    assert_eq!(returned.json()["status"], "returned");
+    let read = app.get(SLOT, &hanoi).await.json();
+    assert_eq!(read["return_reason"], "Đề nghị kiểm tra lại số liệu KT05.");
+    let fixed = put_draft(
+        &app,
+        &hanoi,
+        json!({"version": read["version"], "values": [
+        {"form": "Biểu 01/KTXH-T", "row": "KT05", "column": "this_period", "value": "1795.0"}]}),
+    )
+    .await;
+    assert_eq!(fixed.status, StatusCode::OK);
+    assert_eq!(
+        act(&app, &lead, "submit", json!({})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&app, &lead, "accept", json!({})).await.status,
+        StatusCode::FORBIDDEN,
+        "only the receiver accepts"
+    );
+    let accepted = act(&app, &vpcp, "accept", json!({})).await.json();
+    assert_eq!(accepted["status"], "accepted");
+    let versions = accepted["versions"].as_array().unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| v["number"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_ne!(versions[0]["sha256"], versions[1]["sha256"]);
+
+    let signature = app
+        .get(&format!("{SLOT}/versions/2/signature"), &vpcp)
+        .await
+        .json();
+    assert_eq!(signature["verified"], true);
+    assert!(baocao_domain::signature::verify(
+        signature["public_key"].as_str().unwrap(),
+        signature["sha256"].as_str().unwrap(),
+        signature["signature"].as_str().unwrap()
+    ));
+    let digest = hex_sha256(&serde_json::to_string(&signature["content"]).unwrap());
+    assert_eq!(
+        signature["sha256"].as_str().unwrap(),
+        digest,
+        "the digest is of the content shown, keys sorted"
+    );
+    assert_eq!(
+        hex_sha256(signature["canonical_content"].as_str().unwrap()),
+        digest
+    );
+    let keys = app.get("/api/v1/agencies/01/keys", &vpcp).await.json();
+    assert_eq!(keys["keys"][0]["public_key"], signature["public_key"]);
+    assert_eq!(
+        app.get(
+            &format!("{SLOT}/versions/2/signature"),
+            &app.login("hcm").await
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let reopen = act(
+        &app,
+        &vpcp,
+        "reopen",
+        json!({"reason": "Bổ sung số liệu KT08."}),
+    )
+    .await
+    .json();
+    assert_eq!(reopen["status"], "returned");
+}
+
+fn hex_sha256(text: &str) -> String {
+    baocao_domain::signature::digest(text)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 app_tests!(
+    submit_return_resubmit_accept_keeps_every_signed_version,
     a_reporter_saves_a_draft_and_reads_it_back,
     a_stale_save_is_refused_and_changes_nothing,
     bad_cells_are_listed_and_nothing_is_saved,

@@ -57,6 +57,27 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/reports/{regime}/{agency}/{period}/draft",
             put(reports::save_draft),
         )
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/submit",
+            post(reports::submit),
+        )
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/accept",
+            post(reports::accept),
+        )
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/return",
+            post(reports::return_report),
+        )
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/reopen",
+            post(reports::reopen),
+        )
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/signature",
+            get(reports::signature),
+        )
+        .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
 }
 
 /// `limit` and `offset` of a list.

@@ -38,6 +38,8 @@ pub struct SlotView {
     values: Vec<Cell>,
     sections: Vec<Section>,
     versions: Vec<serde_json::Value>,
+    /// Why the report was last returned or reopened.
+    return_reason: Option<String>,
     updated_at: Option<String>,
 }
 
@@ -122,11 +124,17 @@ async fn view(state: &AppState, slot: &Slot, with_draft: bool) -> Result<SlotVie
         ),
         None => ("not_started", 0, ReportContent::default(), None),
     };
+    let versions = state.store.versions(&slot.key).await?;
+    // Those who may not see the draft see the latest version that was sent to them.
     let draft = if with_draft {
         draft
     } else {
-        ReportContent::default()
+        versions
+            .last()
+            .and_then(|v| serde_json::from_str(&v.content).ok())
+            .unwrap_or_default()
     };
+    let return_reason = state.store.last_reason(&slot.key).await?;
     Ok(SlotView {
         regime: slot.key.regime.to_string(),
         agency: slot.key.agency.to_string(),
@@ -142,7 +150,11 @@ async fn view(state: &AppState, slot: &Slot, with_draft: bool) -> Result<SlotVie
             .map(|rule| deadline(rule, slot.key.period)),
         values: draft.values,
         sections: draft.sections,
-        versions: Vec::new(),
+        versions: versions
+            .iter()
+            .map(|v| json!({"number": v.number, "submitted_at": v.submitted_at, "signed_by": v.signed_by, "late": v.late, "sha256": v.content_sha256}))
+            .collect(),
+        return_reason,
         updated_at,
     })
 }
@@ -254,4 +266,281 @@ pub async fn save_draft(
             other => other.into(),
         })?;
     Ok(Json(view(&state, &slot, true).await?))
+}
+
+/// The body of an action: a reason where one is needed (return), explanations of warnings
+/// (submit; validation rules come with the data-quality work).
+#[derive(Deserialize, Default)]
+pub struct ActionBody {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    explanations: Vec<serde_json::Value>,
+}
+
+fn not_allowed(error: baocao_domain::submission::TransitionError) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "invalid_transition",
+        format!(
+            "Không thể {} báo cáo đang ở trạng thái {}.",
+            action_vi(error.action),
+            error.from
+        ),
+        format!("Cannot {} a report that is {}.", error.action, error.from),
+    )
+}
+
+fn action_vi(action: SubmissionAction) -> &'static str {
+    match action {
+        SubmissionAction::Save => "lưu",
+        SubmissionAction::Submit => "gửi",
+        SubmissionAction::Accept => "tiếp nhận",
+        SubmissionAction::Return => "trả lại",
+        SubmissionAction::Reopen => "mở lại",
+    }
+}
+
+fn raced(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Conflict(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            "version_conflict",
+            "Báo cáo vừa được người khác thay đổi; hãy tải lại.",
+            "Someone else changed the report just now; reload it.",
+        ),
+        other => other.into(),
+    }
+}
+
+/// The end of the deadline day in Vietnam: a report is on time if it arrives by then.
+fn late(state: &AppState, due: Option<Date>) -> bool {
+    let Some(due) = due else { return false };
+    let end_of_day = due
+        .tomorrow()
+        .ok()
+        .and_then(|next| next.to_zoned(crate::legal_time_zone()).ok())
+        .map(|zoned| zoned.timestamp());
+    end_of_day.is_some_and(|end| state.clock.now() >= end)
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    slot: &Slot,
+    action: SubmissionAction,
+    reason: Option<&str>,
+) -> Result<Json<SlotView>, ApiError> {
+    let record = state.store.report_slot(&slot.key).await?.ok_or_else(|| {
+        not_allowed(baocao_domain::submission::TransitionError {
+            from: SubmissionStatus::Draft,
+            action,
+        })
+    })?;
+    let to = SubmissionStatus::apply(Some(record.status), action).map_err(not_allowed)?;
+    let now = state.now_text();
+    let actor = caller.principal.username.to_string();
+    let event = baocao_store::reports::Event {
+        action: action.as_str(),
+        actor: &actor,
+        at: &now,
+        reason,
+    };
+    let version = if action == SubmissionAction::Submit {
+        let on = slot.key.period.end();
+        let keys = match state.store.signing_key(&slot.key.agency, on).await? {
+            Some((secret_hex, public_hex)) => baocao_domain::signature::KeyPair {
+                secret_hex,
+                public_hex,
+            },
+            None => {
+                let mut secret = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+                let keys = baocao_domain::signature::KeyPair::from_secret(secret);
+                state
+                    .store
+                    .add_signing_key(
+                        &slot.key.agency,
+                        on,
+                        &keys.secret_hex,
+                        &keys.public_hex,
+                        &now,
+                    )
+                    .await?;
+                keys
+            }
+        };
+        let content = record.draft.canonical_json();
+        let (digest, signature) = keys.sign(&content).ok_or_else(ApiError::internal)?;
+        let due = slot
+            .regime
+            .content()
+            .deadline
+            .as_ref()
+            .map(|rule| deadline(rule, slot.key.period));
+        Some(baocao_store::reports::NewVersion {
+            content,
+            content_sha256: digest,
+            signature,
+            public_key: keys.public_hex,
+            late: late(state, due),
+        })
+    } else {
+        None
+    };
+    state
+        .store
+        .transition(&slot.key, record.status, to, &event, version.as_ref())
+        .await
+        .map_err(raced)?;
+    let editor = caller.may(Action::EditDraft {
+        reporting: &slot.reporting_lineage,
+    });
+    Ok(Json(view(state, slot, editor).await?))
+}
+
+type SlotPath = Path<(String, String, String)>;
+
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((r, a, p)): SlotPath,
+    ApiJson(_body): ApiJson<ActionBody>,
+) -> Result<Json<SlotView>, ApiError> {
+    let slot = resolve_slot(&state, &r, &a, &p).await?;
+    caller.require(Action::Submit {
+        reporting: &slot.reporting_lineage,
+    })?;
+    act(&state, &caller, &slot, SubmissionAction::Submit, None).await
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((r, a, p)): SlotPath,
+    ApiJson(_body): ApiJson<ActionBody>,
+) -> Result<Json<SlotView>, ApiError> {
+    let slot = resolve_slot(&state, &r, &a, &p).await?;
+    caller.require(Action::Review {
+        receiving: &slot.receiving_lineage,
+    })?;
+    act(&state, &caller, &slot, SubmissionAction::Accept, None).await
+}
+
+fn required_reason(body: &ActionBody) -> Result<&str, ApiError> {
+    body.reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "reason_required",
+                "Cần ghi rõ lý do.",
+                "A reason is required.",
+            )
+        })
+}
+
+pub async fn return_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((r, a, p)): SlotPath,
+    ApiJson(body): ApiJson<ActionBody>,
+) -> Result<Json<SlotView>, ApiError> {
+    let slot = resolve_slot(&state, &r, &a, &p).await?;
+    caller.require(Action::Review {
+        receiving: &slot.receiving_lineage,
+    })?;
+    let reason = required_reason(&body)?;
+    act(
+        &state,
+        &caller,
+        &slot,
+        SubmissionAction::Return,
+        Some(reason),
+    )
+    .await
+}
+
+pub async fn reopen(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((r, a, p)): SlotPath,
+    ApiJson(body): ApiJson<ActionBody>,
+) -> Result<Json<SlotView>, ApiError> {
+    let slot = resolve_slot(&state, &r, &a, &p).await?;
+    caller.require(Action::Review {
+        receiving: &slot.receiving_lineage,
+    })?;
+    let reason = required_reason(&body)?;
+    act(
+        &state,
+        &caller,
+        &slot,
+        SubmissionAction::Reopen,
+        Some(reason),
+    )
+    .await
+}
+
+/// `GET …/versions/{n}/signature`: what was signed, by whom, and how to verify it.
+pub async fn signature(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((r, a, p, number)): Path<(String, String, String, i32)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let slot = resolve_slot(&state, &r, &a, &p).await?;
+    let allowed = caller.may(Action::EditDraft {
+        reporting: &slot.reporting_lineage,
+    }) || caller.may(Action::ReadSubmitted {
+        reporting: &slot.reporting_lineage,
+        receiving: &slot.receiving_lineage,
+    });
+    if !allowed {
+        return Err(ApiError::forbidden());
+    }
+    let version = state
+        .store
+        .versions(&slot.key)
+        .await?
+        .into_iter()
+        .find(|v| v.number == number)
+        .ok_or_else(|| {
+            ApiError::not_found(&format!("phiên bản {number}"), &format!("version {number}"))
+        })?;
+    let verified = baocao_domain::signature::verify(
+        &version.public_key,
+        &version.content_sha256,
+        &version.signature,
+    );
+    Ok(Json(json!({
+        "number": version.number,
+        "algorithm": "Ed25519 over the raw 32-byte SHA-256 digest of the canonical content",
+        "sha256": version.content_sha256,
+        "signature": version.signature,
+        "public_key": version.public_key,
+        "signed_by": version.signed_by,
+        "signed_at": version.submitted_at,
+        "late": version.late,
+        "verified": verified,
+        "content": serde_json::from_str::<serde_json::Value>(&version.content).unwrap_or_default(),
+        "canonical_content": version.content,
+    })))
+}
+
+/// `GET /api/v1/agencies/{code}/keys`: the agency's published signing keys.
+pub async fn agency_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let code = agency_code(&code)?;
+    let keys = state.store.public_keys(&code).await?;
+    Ok(Json(json!({
+        "agency": code,
+        "algorithm": "Ed25519",
+        "keys": keys.into_iter().map(|(public_key, created_at)| json!({"public_key": public_key, "created_at": created_at})).collect::<Vec<_>>(),
+    })))
 }
