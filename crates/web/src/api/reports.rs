@@ -402,30 +402,66 @@ async fn act(
 
 type SlotPath = Path<(String, String, String)>;
 
+/// Every action route: resolve the slot, ask the policy for the action's right (the
+/// approver submits; the receiver accepts, returns, reopens), take the reason where one is
+/// needed, then act.
+async fn action_route(
+    state: AppState,
+    caller: Caller,
+    (regime, agency, period): (String, String, String),
+    action: SubmissionAction,
+    body: ActionBody,
+) -> Result<Json<SlotView>, ApiError> {
+    let slot = resolve_slot(&state, &regime, &agency, &period).await?;
+    match action {
+        SubmissionAction::Submit => caller.require(Action::Submit {
+            reporting: &slot.reporting_lineage,
+        })?,
+        _ => caller.require(Action::Review {
+            receiving: &slot.receiving_lineage,
+        })?,
+    }
+    let reason = match action {
+        SubmissionAction::Return | SubmissionAction::Reopen => Some(required_reason(&body)?),
+        _ => None,
+    };
+    act(&state, &caller, &slot, action, reason).await
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
-    Path((r, a, p)): SlotPath,
-    ApiJson(_body): ApiJson<ActionBody>,
+    Path(slot): SlotPath,
+    ApiJson(body): ApiJson<ActionBody>,
 ) -> Result<Json<SlotView>, ApiError> {
-    let slot = resolve_slot(&state, &r, &a, &p).await?;
-    caller.require(Action::Submit {
-        reporting: &slot.reporting_lineage,
-    })?;
-    act(&state, &caller, &slot, SubmissionAction::Submit, None).await
+    action_route(state, caller, slot, SubmissionAction::Submit, body).await
 }
 
 pub async fn accept(
     State(state): State<AppState>,
     caller: Caller,
-    Path((r, a, p)): SlotPath,
-    ApiJson(_body): ApiJson<ActionBody>,
+    Path(slot): SlotPath,
+    ApiJson(body): ApiJson<ActionBody>,
 ) -> Result<Json<SlotView>, ApiError> {
-    let slot = resolve_slot(&state, &r, &a, &p).await?;
-    caller.require(Action::Review {
-        receiving: &slot.receiving_lineage,
-    })?;
-    act(&state, &caller, &slot, SubmissionAction::Accept, None).await
+    action_route(state, caller, slot, SubmissionAction::Accept, body).await
+}
+
+pub async fn return_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slot): SlotPath,
+    ApiJson(body): ApiJson<ActionBody>,
+) -> Result<Json<SlotView>, ApiError> {
+    action_route(state, caller, slot, SubmissionAction::Return, body).await
+}
+
+pub async fn reopen(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slot): SlotPath,
+    ApiJson(body): ApiJson<ActionBody>,
+) -> Result<Json<SlotView>, ApiError> {
+    action_route(state, caller, slot, SubmissionAction::Reopen, body).await
 }
 
 fn required_reason(body: &ActionBody) -> Result<&str, ApiError> {
@@ -440,48 +476,6 @@ fn required_reason(body: &ActionBody) -> Result<&str, ApiError> {
                 "A reason is required.",
             )
         })
-}
-
-pub async fn return_report(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((r, a, p)): SlotPath,
-    ApiJson(body): ApiJson<ActionBody>,
-) -> Result<Json<SlotView>, ApiError> {
-    let slot = resolve_slot(&state, &r, &a, &p).await?;
-    caller.require(Action::Review {
-        receiving: &slot.receiving_lineage,
-    })?;
-    let reason = required_reason(&body)?;
-    act(
-        &state,
-        &caller,
-        &slot,
-        SubmissionAction::Return,
-        Some(reason),
-    )
-    .await
-}
-
-pub async fn reopen(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((r, a, p)): SlotPath,
-    ApiJson(body): ApiJson<ActionBody>,
-) -> Result<Json<SlotView>, ApiError> {
-    let slot = resolve_slot(&state, &r, &a, &p).await?;
-    caller.require(Action::Review {
-        receiving: &slot.receiving_lineage,
-    })?;
-    let reason = required_reason(&body)?;
-    act(
-        &state,
-        &caller,
-        &slot,
-        SubmissionAction::Reopen,
-        Some(reason),
-    )
-    .await
 }
 
 /// `GET …/versions/{n}/signature`: what was signed, by whom, and how to verify it.
