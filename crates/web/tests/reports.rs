@@ -378,7 +378,110 @@ fn hex_sha256(text: &str) -> String {
         .collect()
 }
 
+/// Every route of the workflow as the agency's own users, a foreign province's, an ancestor
+/// viewer, the administrator and the receiving reviewer: allowed means "not 403" (the state
+/// may still refuse with 409), forbidden means 403 — whatever state the report is in.
+async fn the_permission_matrix_holds_for_every_workflow_route(app: TestApp) {
+    let actors = [
+        "hanoi",
+        "hanoi-lead",
+        "hcm",
+        "hcm-lead",
+        "lanhdao",
+        "admin",
+        "vpcp",
+    ];
+    let mut tokens = std::collections::HashMap::new();
+    for actor in actors {
+        tokens.insert(actor, app.login(actor).await);
+    }
+    assert_eq!(
+        put_draft(
+            &app,
+            &tokens["hanoi"],
+            json!({"version": 0, "values": monthly_values()})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&app, &tokens["hanoi-lead"], "submit", json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    //                       hanoi  lead   hcm    hcm-l  lanhdao admin  vpcp
+    let matrix: [(&str, Method, &str, [bool; 7]); 7] = [
+        (
+            "read",
+            Method::GET,
+            "",
+            [true, true, false, false, true, true, true],
+        ),
+        (
+            "draft",
+            Method::PUT,
+            "/draft",
+            [true, true, false, false, false, true, false],
+        ),
+        (
+            "submit",
+            Method::POST,
+            "/submit",
+            [false, true, false, false, false, true, false],
+        ),
+        (
+            "accept",
+            Method::POST,
+            "/accept",
+            [false, false, false, false, false, true, true],
+        ),
+        (
+            "return",
+            Method::POST,
+            "/return",
+            [false, false, false, false, false, true, true],
+        ),
+        (
+            "reopen",
+            Method::POST,
+            "/reopen",
+            [false, false, false, false, false, true, true],
+        ),
+        (
+            "signature",
+            Method::GET,
+            "/versions/1/signature",
+            [true, true, false, false, true, true, true],
+        ),
+    ];
+    for (name, method, suffix, allowed) in matrix {
+        for (actor, expected) in actors.iter().zip(allowed) {
+            let body = (method != Method::GET)
+                .then(|| json!({"version": 0, "values": [], "reason": "Kiểm tra quyền."}));
+            let answer = app
+                .call(
+                    method.clone(),
+                    &format!("{SLOT}{suffix}"),
+                    Some(&tokens[actor]),
+                    body.as_ref(),
+                )
+                .await;
+            assert_eq!(
+                answer.status != StatusCode::FORBIDDEN,
+                expected,
+                "{name} as {actor}: {} {}",
+                answer.status,
+                answer.text
+            );
+        }
+    }
+}
+
 app_tests!(
+    the_permission_matrix_holds_for_every_workflow_route,
     submit_return_resubmit_accept_keeps_every_signed_version,
     a_reporter_saves_a_draft_and_reads_it_back,
     a_stale_save_is_refused_and_changes_nothing,
