@@ -275,6 +275,34 @@ impl ReportShape<'_> {
 }
 
 impl ReportContent {
+    /// The data values this content gives when accepted: its "this period" cells, each
+    /// with its indicator's value type (numbers where the text is a number), from `source`.
+    pub fn data_values(
+        &self,
+        agency: &crate::agency::AgencyCode,
+        period: crate::period::PeriodId,
+        indicators: &[Indicator],
+        source: &str,
+    ) -> Vec<crate::value::DataValue> {
+        self.values
+            .iter()
+            .filter(|cell| cell.address.column == FormColumn::ThisPeriod)
+            .filter_map(|cell| {
+                let indicator = indicators.iter().find(|i| i.code() == &cell.address.row)?;
+                let value = Value::parse(indicator.value_type(), &cell.value).ok()?;
+                Some(crate::value::DataValue {
+                    indicator: cell.address.row.clone(),
+                    options: cell.address.options.clone(),
+                    agency: agency.clone(),
+                    period,
+                    value,
+                    channel: crate::value::Channel::Web,
+                    source: source.to_string(),
+                })
+            })
+            .collect()
+    }
+
     /// The canonical JSON that is hashed and signed: object keys sorted, no whitespace, cells
     /// and sections in their sorted order — reproducible by any verifier from the content.
     pub fn canonical_json(&self) -> String {

@@ -151,6 +151,9 @@ pub struct DataValue {
     pub period: PeriodId,
     pub value: Value,
     pub channel: Channel,
+    /// Where it came from: `regime:BC-KTXH-T` for a regime's accepted reports, a connector's
+    /// or an import's code otherwise.
+    pub source: String,
 }
 
 #[cfg(test)]

@@ -7,6 +7,12 @@ use baocao_domain::regime::RegimeCode;
 use baocao_domain::report::ReportContent;
 use baocao_domain::submission::SubmissionStatus;
 
+use std::collections::HashMap;
+
+use baocao_domain::indicator::IndicatorCode;
+use baocao_domain::value::Value;
+
+use crate::values::code_id;
 use crate::{Store, StoreError, on_db};
 
 /// Which report: regime, reporting agency, period.
@@ -199,6 +205,18 @@ pub struct NewVersion {
     pub late: bool,
 }
 
+/// What an action does to the published data values.
+#[derive(Debug, Clone)]
+pub enum ValueChange<'a> {
+    /// Acceptance: the version's values enter the data (replacing the source's earlier ones).
+    Publish {
+        source: &'a str,
+        values: &'a [baocao_domain::value::DataValue],
+    },
+    /// Reopening: the report's values leave the data until it is accepted again.
+    Withdraw { source: &'a str },
+}
+
 /// One action on a report.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
@@ -240,8 +258,15 @@ impl Store {
         to: SubmissionStatus,
         event: &Event<'_>,
         version: Option<&NewVersion>,
+        values: Option<ValueChange<'_>>,
     ) -> Result<i32, StoreError> {
         let id = self.submission_id(key).await?;
+        let agency_id = self.agency_id(&key.agency, Some(key.period.end())).await?;
+        let published: &[baocao_domain::value::DataValue] = match &values {
+            Some(ValueChange::Publish { values, .. }) => values,
+            _ => &[],
+        };
+        let agency_ids = self.value_agency_ids(published).await?;
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
             let lock: Option<i32> = sqlx::query_scalar(
@@ -271,6 +296,21 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            if let Some(ValueChange::Publish { source, .. } | ValueChange::Withdraw { source }) = &values {
+                // Clear what this source said for the agency and period, then write anew: a
+                // cell emptied in a resubmission must leave the data too.
+                sqlx::query(
+                    "DELETE FROM data_values WHERE agency_id = $1
+                       AND period_id = (SELECT id FROM periods WHERE code = $2)
+                       AND source_id = (SELECT id FROM sources WHERE code = $3)",
+                )
+                .bind(agency_id)
+                .bind(key.period.to_string())
+                .bind(*source)
+                .execute(&mut *tx)
+                .await?;
+            }
+            crate::values::write_values!(tx, published, agency_ids, event.at);
             sqlx::query("INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)")
                 .bind(id)
                 .bind(event.action)

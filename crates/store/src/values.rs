@@ -1,12 +1,14 @@
 //! Data values, stored for scale: every key an integer (agency, period, indicator, option
-//! combination), the value a double or a text, the channel a small integer. The primary key
-//! (agency, period, indicator, combination) serves an agency's report; the index
-//! (indicator, period) serves reads across agencies. Nationally this table holds hundreds of
-//! millions of rows; in PostgreSQL it is the one to distribute (Citus, by agency) or to
-//! mirror into an analytical store when one server no longer suffices.
+//! combination, source), the value a double or a text, the channel a small integer. The
+//! primary key (agency, period, indicator, combination, source) serves an agency's report;
+//! the index (indicator, period) serves reads across agencies. Nationally this table holds
+//! hundreds of millions of rows; in PostgreSQL it is the one to distribute (Citus, by
+//! agency) or to mirror into an analytical store when one server no longer suffices.
+//!
+//! A value is keyed by its source too: a province's report and a ministry's feed may both
+//! give KT04 for the same province and month, and both are kept.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::indicator::IndicatorCode;
@@ -15,7 +17,7 @@ use baocao_domain::value::{Channel, DataValue, OptionCombo, Value};
 
 use crate::{Store, StoreError, on_db};
 
-fn channel_number(channel: Channel) -> i16 {
+pub(crate) fn channel_number(channel: Channel) -> i16 {
     Channel::ALL.iter().position(|c| *c == channel).unwrap_or(0) as i16
 }
 
@@ -26,105 +28,134 @@ fn channel_from(number: i16) -> Result<Channel, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("channel {number}")))
 }
 
+/// The id of a row of a small code table (`periods`, `option_combos`, `sources`,
+/// `indicators`) inside the transaction `$tx`, created on first use where `$insert` says
+/// how, and cached in `$cache`.
+macro_rules! code_id {
+    ($tx:expr, $cache:expr, $key:expr, $select:literal) => {{
+        match $cache.get(&$key) {
+            Some(id) => *id,
+            None => {
+                let id: Option<i32> = sqlx::query_scalar($select)
+                    .bind($key.to_string())
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                let id = id.ok_or_else(|| {
+                    StoreError::NotFound(format!("{} {}", stringify!($cache), $key))
+                })?;
+                $cache.insert($key.clone(), id);
+                id
+            }
+        }
+    }};
+    ($tx:expr, $cache:expr, $key:expr, $select:literal, $insert:expr) => {{
+        if !$cache.contains_key(&$key) {
+            $insert.execute(&mut *$tx).await?;
+        }
+        code_id!($tx, $cache, $key, $select)
+    }};
+}
+pub(crate) use code_id;
+
+/// Writes `$values` (a slice of [`DataValue`]) inside the transaction `$tx`; `$agency_ids`
+/// maps (agency, period) to the agency's id. Compiled once per backend by `on_db!`.
+macro_rules! write_values {
+    ($tx:expr, $values:expr, $agency_ids:expr, $now:expr) => {{
+        let mut periods: HashMap<PeriodId, i32> = HashMap::new();
+        let mut combos: HashMap<String, i32> = HashMap::new();
+        let mut indicators: HashMap<IndicatorCode, i32> = HashMap::new();
+        let mut sources: HashMap<String, i32> = HashMap::new();
+        for value in $values {
+            let period_id = code_id!($tx, periods, value.period, "SELECT id FROM periods WHERE code = $1",
+                sqlx::query("INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
+                    .bind(value.period.to_string())
+                    .bind(value.period.frequency().as_str())
+                    .bind(value.period.start().to_string())
+                    .bind(value.period.end().to_string())
+            );
+            let combo = value.options.key();
+            let combo_id = code_id!($tx, combos, combo, "SELECT id FROM option_combos WHERE key = $1",
+                sqlx::query("INSERT INTO option_combos (key) VALUES ($1) ON CONFLICT (key) DO NOTHING").bind(&combo)
+            );
+            let source_id = code_id!($tx, sources, value.source, "SELECT id FROM sources WHERE code = $1",
+                sqlx::query("INSERT INTO sources (code) VALUES ($1) ON CONFLICT (code) DO NOTHING").bind(&value.source)
+            );
+            let indicator_id = code_id!($tx, indicators, value.indicator, "SELECT id FROM indicators WHERE code = $1");
+            let (number, text) = match &value.value {
+                Value::Number(n) => (Some(*n), None),
+                Value::Bool(b) => (None, Some(b.to_string())),
+                Value::Text(t) => (None, Some(t.clone())),
+            };
+            let agency_id = $agency_ids
+                .get(&(value.agency.clone(), value.period))
+                .copied()
+                .ok_or_else(|| StoreError::NotFound(format!("agency {}", value.agency)))?;
+            sqlx::query(
+                "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, source_id, value_num, value_text, channel, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (agency_id, period_id, indicator_id, combo_id, source_id)
+                 DO UPDATE SET value_num = excluded.value_num, value_text = excluded.value_text,
+                               channel = excluded.channel, updated_at = excluded.updated_at",
+            )
+            .bind(agency_id)
+            .bind(period_id)
+            .bind(indicator_id)
+            .bind(combo_id)
+            .bind(source_id)
+            .bind(number)
+            .bind(text)
+            .bind($crate::values::channel_number(value.channel))
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+pub(crate) use write_values;
+
 #[derive(sqlx::FromRow)]
 struct ValueRow {
     indicator: String,
     combo: String,
+    source: String,
     value_num: Option<f64>,
     value_text: Option<String>,
     channel: i16,
 }
 
 impl Store {
-    /// Writes values (insert or replace), all or nothing. Each value's agency is the one with
-    /// its code valid at the end of the value's period.
-    pub async fn upsert_values(&self, values: &[DataValue], now: &str) -> Result<(), StoreError> {
-        let mut agencies: HashMap<(AgencyCode, PeriodId), i32> = HashMap::new();
+    /// The ids of the agencies the values belong to: each value's agency is the one with its
+    /// code valid at the end of the value's period.
+    pub(crate) async fn value_agency_ids(
+        &self,
+        values: &[DataValue],
+    ) -> Result<HashMap<(AgencyCode, PeriodId), i32>, StoreError> {
+        let mut agencies = HashMap::new();
         for value in values {
-            if let Entry::Vacant(slot) = agencies.entry((value.agency.clone(), value.period)) {
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                agencies.entry((value.agency.clone(), value.period))
+            {
                 slot.insert(
                     self.agency_id(&value.agency, Some(value.period.end()))
                         .await?,
                 );
             }
         }
+        Ok(agencies)
+    }
+
+    /// Writes values (insert or replace), all or nothing.
+    pub async fn upsert_values(&self, values: &[DataValue], now: &str) -> Result<(), StoreError> {
+        let agency_ids = self.value_agency_ids(values).await?;
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let mut periods: HashMap<PeriodId, i32> = HashMap::new();
-            let mut combos: HashMap<String, i32> = HashMap::new();
-            let mut indicators: HashMap<IndicatorCode, i32> = HashMap::new();
-            for value in values {
-                let period_id = match periods.entry(value.period) {
-                    Entry::Occupied(known) => *known.get(),
-                    Entry::Vacant(slot) => {
-                    sqlx::query("INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
-                        .bind(value.period.to_string())
-                        .bind(value.period.frequency().as_str())
-                        .bind(value.period.start().to_string())
-                        .bind(value.period.end().to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    let id: i32 = sqlx::query_scalar("SELECT id FROM periods WHERE code = $1")
-                        .bind(value.period.to_string())
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    *slot.insert(id)
-                    }
-                };
-                let key = value.options.key();
-                let combo_id = match combos.entry(key) {
-                    Entry::Occupied(known) => *known.get(),
-                    Entry::Vacant(slot) => {
-                    sqlx::query("INSERT INTO option_combos (key) VALUES ($1) ON CONFLICT (key) DO NOTHING")
-                        .bind(slot.key())
-                        .execute(&mut *tx)
-                        .await?;
-                    let id: i32 = sqlx::query_scalar("SELECT id FROM option_combos WHERE key = $1")
-                        .bind(slot.key())
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    *slot.insert(id)
-                    }
-                };
-                let indicator_id = match indicators.entry(value.indicator.clone()) {
-                    Entry::Occupied(known) => *known.get(),
-                    Entry::Vacant(slot) => {
-                    let id: Option<i32> = sqlx::query_scalar("SELECT id FROM indicators WHERE code = $1")
-                        .bind(value.indicator.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    *slot.insert(id.ok_or_else(|| StoreError::NotFound(format!("indicator {}", value.indicator)))?)
-                    }
-                };
-                let (number, text) = match &value.value {
-                    Value::Number(n) => (Some(*n), None),
-                    Value::Bool(b) => (None, Some(b.to_string())),
-                    Value::Text(t) => (None, Some(t.clone())),
-                };
-                sqlx::query(
-                    "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, value_num, value_text, channel, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                     ON CONFLICT (agency_id, period_id, indicator_id, combo_id)
-                     DO UPDATE SET value_num = excluded.value_num, value_text = excluded.value_text,
-                                   channel = excluded.channel, updated_at = excluded.updated_at",
-                )
-                .bind(agencies[&(value.agency.clone(), value.period)])
-                .bind(period_id)
-                .bind(indicator_id)
-                .bind(combo_id)
-                .bind(number)
-                .bind(text)
-                .bind(channel_number(value.channel))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
+            write_values!(tx, values, agency_ids, now);
             tx.commit().await?;
             Ok(())
         })
     }
 
-    /// Every value of one agency and period, ordered by indicator and combination.
+    /// Every value of one agency and period, ordered by indicator, combination and source.
     pub async fn values_of(
         &self,
         agency: &AgencyCode,
@@ -134,13 +165,14 @@ impl Store {
             return Ok(Vec::new());
         };
         const SQL: &str = "
-            SELECT i.code AS indicator, c.key AS combo, v.value_num, v.value_text, v.channel
+            SELECT i.code AS indicator, c.key AS combo, s.code AS source, v.value_num, v.value_text, v.channel
             FROM data_values v
             JOIN periods p ON p.id = v.period_id
             JOIN indicators i ON i.id = v.indicator_id
             JOIN option_combos c ON c.id = v.combo_id
+            JOIN sources s ON s.id = v.source_id
             WHERE v.agency_id = $1 AND p.code = $2
-            ORDER BY i.code, c.key";
+            ORDER BY i.code, c.key, s.code";
         let rows: Vec<ValueRow> = on_db!(self, pool => sqlx::query_as(SQL)
             .bind(agency_id)
             .bind(period.to_string())
@@ -178,6 +210,7 @@ impl Store {
                     period,
                     value,
                     channel: channel_from(row.channel)?,
+                    source: row.source,
                 })
             })
             .collect()

@@ -497,6 +497,7 @@ fn value(
         period: PeriodId::parse(period).unwrap(),
         value: Value::Number(number),
         channel: Channel::Web,
+        source: "regime:BC-TEST".into(),
     }
 }
 

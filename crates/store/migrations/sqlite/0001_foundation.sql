@@ -147,6 +147,14 @@ CREATE TABLE option_combos (
     key  TEXT NOT NULL UNIQUE
 );
 
+-- Where values come from: a regime's reports (`regime:BC-KTXH-T`), a connector, an import.
+-- The same indicator for the same agency and period may arrive from two sources; both are
+-- kept, and their difference is a data-quality finding.
+CREATE TABLE sources (
+    id    INTEGER PRIMARY KEY,
+    code  TEXT NOT NULL UNIQUE
+);
+
 -- The hot table: hundreds of millions of rows nationally. Integer keys only; the primary
 -- key serves an agency's report (agency, period), the second index the cross-agency reads
 -- of analytics (indicator, period).
@@ -155,12 +163,12 @@ CREATE TABLE data_values (
     period_id     INTEGER NOT NULL,
     indicator_id  INTEGER NOT NULL,
     combo_id      INTEGER NOT NULL,
+    source_id     INTEGER NOT NULL,
     value_num     REAL,
     value_text    TEXT,
     channel       INTEGER NOT NULL,
-    source        TEXT,
     updated_at    TEXT NOT NULL,
-    PRIMARY KEY (agency_id, period_id, indicator_id, combo_id)
+    PRIMARY KEY (agency_id, period_id, indicator_id, combo_id, source_id)
 ) WITHOUT ROWID;
 CREATE INDEX data_values_indicator_period ON data_values (indicator_id, period_id);
 

@@ -14,7 +14,7 @@ use baocao_domain::regime::Regime;
 use baocao_domain::report::{Cell, CellInput, ReportContent, ReportShape, Section, SectionInput};
 use baocao_domain::submission::{SubmissionAction, SubmissionStatus};
 use baocao_store::StoreError;
-use baocao_store::reports::SlotKey;
+use baocao_store::reports::{SlotKey, ValueChange};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -389,9 +389,37 @@ async fn act(
     } else {
         None
     };
+    // Accepted numbers enter the data at once; a reopened report's leave it.
+    let source = format!("regime:{}", slot.key.regime);
+    let accepted_values = match action {
+        SubmissionAction::Accept => {
+            let latest = state.store.versions(&slot.key).await?.pop();
+            let content: ReportContent = latest
+                .and_then(|v| serde_json::from_str(&v.content).ok())
+                .unwrap_or_default();
+            let indicators = state.store.indicators(None).await?;
+            content.data_values(&slot.key.agency, slot.key.period, &indicators, &source)
+        }
+        _ => Vec::new(),
+    };
+    let values = match action {
+        SubmissionAction::Accept => Some(ValueChange::Publish {
+            source: &source,
+            values: &accepted_values,
+        }),
+        SubmissionAction::Reopen => Some(ValueChange::Withdraw { source: &source }),
+        _ => None,
+    };
     state
         .store
-        .transition(&slot.key, record.status, to, &event, version.as_ref())
+        .transition(
+            &slot.key,
+            record.status,
+            to,
+            &event,
+            version.as_ref(),
+            values,
+        )
         .await
         .map_err(raced)?;
     let editor = caller.may(Action::EditDraft {
