@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use baocao_seed::{LoadOutcome, load_demo};
+use baocao_seed::{HistoryScope, LoadOutcome, load_demo, load_demo_history};
 use baocao_store::{Store, StoreError, redact};
 use baocao_web::{AppState, SystemClock, WebConfig, legal_time_zone, router, stamp};
 use clap::{Args, Parser, Subcommand};
@@ -131,6 +131,8 @@ async fn demo(store: &Store) -> Result<()> {
         LoadOutcome::Loaded => tracing::info!("demo data loaded"),
         LoadOutcome::AlreadyPresent => tracing::info!("demo data already present; nothing changed"),
     }
+    // The history is loaded once, after the data set; a later start finds it and moves on.
+    load_demo_history(store, &HistoryScope::default()).await?;
     Ok(())
 }
 

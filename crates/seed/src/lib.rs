@@ -8,6 +8,7 @@
 //! of `data/regimes/` with its assignments, and the demo accounts (password `demo`).
 
 mod files;
+mod history;
 mod users;
 
 use baocao_domain::Date;
@@ -18,6 +19,7 @@ use baocao_domain::regime::Regime;
 use baocao_store::users::NewUser;
 use baocao_store::{Store, StoreError};
 
+pub use history::{HistoryScope, load_demo_history};
 pub use users::demo_usernames;
 
 #[derive(Debug, thiserror::Error)]

@@ -145,8 +145,6 @@ async fn loads_once_and_answers_as_of_any_date(store: Store) {
     );
 }
 
-both_backends!(loads_once_and_answers_as_of_any_date);
-
 #[test]
 fn the_readme_names_every_demo_account() {
     let readme = include_str!("../../../README.md");
@@ -160,3 +158,54 @@ fn the_readme_names_every_demo_account() {
         );
     }
 }
+
+async fn the_history_is_accepted_signed_and_in_the_data(store: Store) {
+    load_demo(&store, date(2026, 11, 26), NOW).await.unwrap();
+    let scope = baocao_seed::HistoryScope {
+        until: date(2024, 3, 31),
+        regimes: vec!["BC-KTXH-T".into()],
+    };
+    let written = baocao_seed::load_demo_history(&store, &scope)
+        .await
+        .unwrap();
+    // 63 provinces × 3 months, less the few that were never sent.
+    assert!((170..189).contains(&written), "{written} reports");
+    let mut with_data = 0;
+    for month in ["202401", "202402", "202403"] {
+        let values = store
+            .values_of(
+                &code("01"),
+                baocao_domain::period::PeriodId::parse(month).unwrap(),
+            )
+            .await
+            .unwrap();
+        if !values.is_empty() {
+            with_data += 1;
+            assert_eq!(values.len(), 8);
+            assert!(values.iter().all(|v| v.source == "regime:BC-KTXH-T"));
+            let retail = values
+                .iter()
+                .find(|v| v.indicator.as_str() == "KT04")
+                .unwrap()
+                .value
+                .as_number()
+                .unwrap();
+            assert!(
+                (20_000.0..80_000.0).contains(&retail),
+                "Hà Nội's monthly retail sales {retail} tỷ đồng"
+            );
+        }
+    }
+    assert!(with_data >= 2);
+    // A slice loaded twice is refused rather than doubled (the slots exist).
+    assert!(
+        baocao_seed::load_demo_history(&store, &scope)
+            .await
+            .is_err()
+    );
+}
+
+both_backends!(
+    loads_once_and_answers_as_of_any_date,
+    the_history_is_accepted_signed_and_in_the_data
+);

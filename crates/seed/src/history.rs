@@ -1,0 +1,393 @@
+//! The demo's history: accepted, signed reports of every demo regime for every period that
+//! ends between 1 January 2024 and 30 June 2026 (fixed dates, so the demo is the same on
+//! every machine and later periods stay open for reporting), for every province and ministry
+//! assigned then, and for the commune regime the communes of Hà Nội. Some are late, some
+//! were returned and resubmitted, a few are missing, so compliance has something to say.
+//!
+//! Numbers are generated deterministically: a base per indicator, a scale per agency (the
+//! two big cities larger; a merged province's scale is the sum of its predecessors', so a
+//! series runs unbroken through July 2025), growth, seasonality and a little noise. Every
+//! report is marked as demo data by its source and signer.
+
+use std::collections::HashMap;
+
+use baocao_domain::Date;
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::calendar::deadline;
+use baocao_domain::indicator::{Aggregation, Indicator, ValueType};
+use baocao_domain::period::PeriodId;
+use baocao_domain::regime::{FormColumn, Regime};
+use baocao_domain::report::{Cell, CellAddress, ReportContent};
+use baocao_domain::signature::{KeyPair, digest};
+use baocao_domain::submission::SubmissionStatus;
+use baocao_domain::value::OptionCombo;
+use baocao_store::Store;
+use baocao_store::reports::{Event, NewVersion, SlotKey, ValueChange};
+use jiff::civil::date;
+
+use crate::{DemoData, SeedError};
+
+const HISTORY_SETTING: &str = "demo_history";
+const DEMO_SIGNER: &str = "demo-generator";
+
+/// Which part of the history to load (tests load a slice).
+#[derive(Debug, Clone)]
+pub struct HistoryScope {
+    /// Periods ending on or before this day.
+    pub until: Date,
+    /// Only these regimes (all when empty).
+    pub regimes: Vec<String>,
+}
+
+impl Default for HistoryScope {
+    fn default() -> Self {
+        Self {
+            until: date(2026, 6, 30),
+            regimes: Vec::new(),
+        }
+    }
+}
+
+/// A number in [0, 1) from a text, the same on every machine (FNV-1a).
+fn unit(text: &str) -> f64 {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    (hash >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// An agency's size relative to an average province.
+fn scales(demo: &DemoData) -> HashMap<(AgencyCode, Option<Date>), f64> {
+    let mut scales = HashMap::new();
+    let own = |code: &AgencyCode| match code.as_str() {
+        "01" | "79" => 8.0,
+        "VN" => 60.0,
+        other => 0.4 + 1.6 * unit(other),
+    };
+    for agency in demo.directory.agencies() {
+        scales.insert(
+            (agency.code().clone(), agency.lifetime().from()),
+            own(agency.code()),
+        );
+    }
+    // A merged unit is as large as the units it was formed from.
+    let mut merged: HashMap<AgencyCode, f64> = HashMap::new();
+    for succession in &demo.successions {
+        if succession.kind == baocao_domain::agency::SuccessionKind::Merge {
+            *merged.entry(succession.successor.clone()).or_default() +=
+                own(&succession.predecessor);
+        }
+    }
+    for (code, scale) in merged {
+        scales.insert((code, Some(crate::files::reorganisation_day())), scale);
+    }
+    scales
+}
+
+/// A plausible value of `indicator` for an agency of `scale` in `period`.
+fn generate(indicator: &Indicator, scale: f64, period: PeriodId, seed: &str) -> String {
+    let code = indicator.code().as_str();
+    let (base, scaled) = match code {
+        "KT03" => (108.0, false),
+        "KT07" => (103.5, false),
+        "KT04" => (5200.0, true),
+        "KT05" => (310.0, true),
+        "KT06" => (290.0, true),
+        "KT08" => (420.0, true),
+        "KT09" => (1550.0, true),
+        "KT11" => (160.0, true),
+        "HC01" => (1700.0, false),
+        "HC02" => (42000.0, true),
+        "HC03" => (40000.0, true),
+        "HC04" => (600.0, true),
+        "HC05" => (140.0, true),
+        "HC06" => (125.0, true),
+        "VB01" => (9000.0, true),
+        "VB02" => (15000.0, true),
+        "VB03" => (8600.0, true),
+        "XH01" => (1500.0, true),
+        "XH06" => (420000.0, true),
+        "XH05" => (21000.0, true),
+        "XH11" => (1.2, true),
+        "XH12" => (0.6, true),
+        "XH13" => (0.3, true),
+        _ => (100.0, indicator.aggregation() == Aggregation::Sum),
+    };
+    let years = f64::from(period.year() - 2024) + f64::from(period.start().month() - 1) / 12.0;
+    let growth = if scaled { 1.07f64.powf(years) } else { 1.0 };
+    let season =
+        1.0 + 0.08 * (f64::from(period.start().month()) * std::f64::consts::PI / 6.0).sin();
+    let season = if indicator.aggregation() == Aggregation::Sum {
+        season
+    } else {
+        1.0
+    };
+    let noise = 0.95 + 0.1 * unit(seed);
+    // Quarterly and yearly sums cover more months than a monthly base.
+    let months = f64::from(i32::from(period.end().month()) - i32::from(period.start().month()) + 1);
+    let span = if indicator.aggregation() == Aggregation::Sum
+        && !code.starts_with("HC")
+        && !code.starts_with("VB")
+    {
+        months
+    } else {
+        1.0
+    };
+    let value = base * if scaled { scale } else { 1.0 } * growth * season * noise * span;
+    match indicator.value_type() {
+        ValueType::Integer => format!("{}", value.round() as i64),
+        _ => format!("{:.1}", value),
+    }
+}
+
+fn timestamp(day: Date, days: i64) -> String {
+    let moment = (day + jiff::Span::new().days(days))
+        .at(9, 0, 0, 0)
+        .to_zoned(baocao_domain_tz())
+        .map(|z| z.timestamp())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    moment.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn baocao_domain_tz() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(7))
+}
+
+/// Loads the history once; answers how many reports it wrote.
+pub async fn load_demo_history(store: &Store, scope: &HistoryScope) -> Result<usize, SeedError> {
+    if store.setting(HISTORY_SETTING).await?.is_some() {
+        return Ok(0);
+    }
+    let demo = DemoData::parse()?;
+    let scales = scales(&demo);
+    let mut keys: HashMap<AgencyCode, KeyPair> = HashMap::new();
+    let mut written = 0;
+    for regime in &demo.regimes {
+        if !scope.regimes.is_empty() && !scope.regimes.iter().any(|r| r == regime.code().as_str()) {
+            continue;
+        }
+        written += load_regime(store, &demo, regime, scope, &scales, &mut keys).await?;
+    }
+    if scope.regimes.is_empty() {
+        store
+            .set_setting(HISTORY_SETTING, &scope.until.to_string())
+            .await?;
+    }
+    tracing::info!(reports = written, "demo history loaded");
+    Ok(written)
+}
+
+async fn load_regime(
+    store: &Store,
+    demo: &DemoData,
+    regime: &Regime,
+    scope: &HistoryScope,
+    scales: &HashMap<(AgencyCode, Option<Date>), f64>,
+    keys: &mut HashMap<AgencyCode, KeyPair>,
+) -> Result<usize, SeedError> {
+    let content = regime.content();
+    let (Some(frequency), Some(rule)) = (content.frequency, &content.deadline) else {
+        return Ok(0);
+    };
+    let commune_regime = content
+        .forms
+        .iter()
+        .all(|f| f.values == baocao_domain::regime::RowValues::Own);
+    let source = format!("regime:{}", regime.code());
+    let mut written = 0;
+    let mut period = PeriodId::containing(frequency, crate::demo_start());
+    while period.end() <= scope.until {
+        // Communes exist from July 2025; of them, the demo's history covers Hà Nội's.
+        for assignment in store.assignments(regime.code(), Some(period.end())).await? {
+            if commune_regime && assignment.receiving_agency != "01" {
+                continue;
+            }
+            let agency = AgencyCode::new(assignment.reporting_agency.clone())
+                .map_err(|e| crate::bad("history", e))?;
+            let Some(lifetime) = demo
+                .directory
+                .find(&agency, period.end())
+                .map(|a| a.lifetime().from())
+            else {
+                continue;
+            };
+            let seed = format!("{}|{}|{}", regime.code(), agency, period);
+            let roll = unit(&seed);
+            if roll < 0.03 {
+                continue; // never sent
+            }
+            let scale = scales
+                .get(&(agency.clone(), lifetime))
+                .copied()
+                .unwrap_or(1.0);
+            let mut cells = Vec::new();
+            for form in &content.forms {
+                for row in &form.rows {
+                    let Some(indicator) =
+                        demo.indicators.iter().find(|i| i.code() == &row.indicator)
+                    else {
+                        continue;
+                    };
+                    let value = generate(
+                        indicator,
+                        scale,
+                        period,
+                        &format!("{seed}|{}", row.indicator),
+                    );
+                    cells.push(Cell {
+                        address: CellAddress {
+                            form: form.code.clone(),
+                            row: row.indicator.clone(),
+                            column: FormColumn::ThisPeriod,
+                            options: OptionCombo::TOTAL,
+                        },
+                        value,
+                    });
+                }
+            }
+            cells.sort_by(|a, b| a.address.cmp(&b.address));
+            let report = ReportContent {
+                values: cells,
+                sections: Vec::new(),
+            };
+            let receiving = AgencyCode::new(assignment.receiving_agency.clone())
+                .map_err(|e| crate::bad("history", e))?;
+            let key = SlotKey {
+                regime: regime.code().clone(),
+                agency: agency.clone(),
+                period,
+            };
+            let due = deadline(rule, period);
+            let late = roll < 0.08;
+            let returned = (0.08..0.11).contains(&roll);
+            let submitted_at = timestamp(due, if late { 3 } else { -2 });
+            let pair = match keys.get(&agency) {
+                Some(pair) => pair.clone(),
+                None => {
+                    let pair = KeyPair::from_secret(digest(&format!(
+                        "baocao demo signing key {agency} {lifetime:?}"
+                    )));
+                    store
+                        .add_signing_key(
+                            &agency,
+                            period.end(),
+                            &pair.secret_hex,
+                            &pair.public_hex,
+                            &submitted_at,
+                        )
+                        .await?;
+                    keys.insert(agency.clone(), pair.clone());
+                    pair
+                }
+            };
+            let canonical = report.canonical_json();
+            let (sha, signature) = pair
+                .sign(&canonical)
+                .ok_or_else(|| crate::bad("history", "signing failed"))?;
+            let version = NewVersion {
+                content: canonical,
+                content_sha256: sha,
+                signature,
+                public_key: pair.public_hex.clone(),
+                late,
+            };
+            store
+                .save_draft(
+                    &key,
+                    &receiving,
+                    SubmissionStatus::Draft,
+                    0,
+                    &report,
+                    &timestamp(due, -5),
+                )
+                .await?;
+            let submit = Event {
+                action: "submit",
+                actor: DEMO_SIGNER,
+                at: &submitted_at,
+                reason: None,
+            };
+            store
+                .transition(
+                    &key,
+                    SubmissionStatus::Draft,
+                    SubmissionStatus::Submitted,
+                    &submit,
+                    Some(&version),
+                    None,
+                )
+                .await?;
+            let mut accepted_at = timestamp(due, if late { 4 } else { 1 });
+            if returned {
+                let back = Event {
+                    action: "return",
+                    actor: DEMO_SIGNER,
+                    at: &accepted_at,
+                    reason: Some("Đề nghị rà soát lại số liệu (dữ liệu mẫu)."),
+                };
+                let lock = store
+                    .transition(
+                        &key,
+                        SubmissionStatus::Submitted,
+                        SubmissionStatus::Returned,
+                        &back,
+                        None,
+                        None,
+                    )
+                    .await?;
+                store
+                    .save_draft(
+                        &key,
+                        &receiving,
+                        SubmissionStatus::Returned,
+                        lock,
+                        &report,
+                        &accepted_at,
+                    )
+                    .await?;
+                let again = Event {
+                    action: "submit",
+                    actor: DEMO_SIGNER,
+                    at: &accepted_at,
+                    reason: None,
+                };
+                store
+                    .transition(
+                        &key,
+                        SubmissionStatus::Returned,
+                        SubmissionStatus::Submitted,
+                        &again,
+                        Some(&version),
+                        None,
+                    )
+                    .await?;
+                accepted_at = timestamp(due, 6);
+            }
+            let values = report.data_values(&agency, period, &demo.indicators, &source);
+            let accept = Event {
+                action: "accept",
+                actor: DEMO_SIGNER,
+                at: &accepted_at,
+                reason: None,
+            };
+            store
+                .transition(
+                    &key,
+                    SubmissionStatus::Submitted,
+                    SubmissionStatus::Accepted,
+                    &accept,
+                    None,
+                    Some(ValueChange::Publish {
+                        source: &source,
+                        values: &values,
+                    }),
+                )
+                .await?;
+            written += 1;
+        }
+        period = period.next();
+    }
+    Ok(written)
+}
