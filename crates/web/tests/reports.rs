@@ -480,7 +480,57 @@ async fn the_permission_matrix_holds_for_every_workflow_route(app: TestApp) {
     }
 }
 
+async fn a_regime_in_draft_takes_no_reports(app: TestApp) {
+    let published = app
+        .db
+        .store
+        .regime(&baocao_domain::regime::RegimeCode::new("BC-KTXH-T").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut content = published.content().clone();
+    content.code = baocao_domain::regime::RegimeCode::new("BC-NHAP-T").unwrap();
+    let draft = baocao_domain::regime::Regime::draft(content).unwrap();
+    app.db
+        .store
+        .create_regime(&draft, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    let assignment = baocao_domain::assignment::Assignment::new(
+        draft.code().clone(),
+        baocao_domain::agency::AgencyCode::new("01").unwrap(),
+        baocao_domain::agency::AgencyCode::new("VPCP").unwrap(),
+        baocao_domain::agency::Validity::ALWAYS,
+    )
+    .unwrap();
+    app.db
+        .store
+        .insert_assignments(&[assignment])
+        .await
+        .unwrap();
+    let hanoi = app.login("hanoi").await;
+    let answer = app
+        .call(
+            Method::PUT,
+            "/api/v1/reports/BC-NHAP-T/01/202611/draft",
+            Some(&hanoi),
+            Some(&json!({"version": 0, "values": monthly_values()})),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, error_code(&answer.json())),
+        (StatusCode::CONFLICT, "regime_not_published")
+    );
+    assert_eq!(
+        app.get("/api/v1/reports/BC-NHAP-T/01/202611", &hanoi)
+            .await
+            .json()["status"],
+        "not_started"
+    );
+}
+
 app_tests!(
+    a_regime_in_draft_takes_no_reports,
     the_permission_matrix_holds_for_every_workflow_route,
     submit_return_resubmit_accept_keeps_every_signed_version,
     a_reporter_saves_a_draft_and_reads_it_back,

@@ -108,6 +108,26 @@ async fn resolve_slot(
     })
 }
 
+/// Reports are made only under a published regime: a draft is still being written, a
+/// retired one no longer asks for reports (its old reports can still be reviewed).
+fn require_published(slot: &Slot) -> Result<(), ApiError> {
+    if slot.regime.status() == baocao_domain::regime::RegimeStatus::Published {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "regime_not_published",
+        format!(
+            "Chế độ báo cáo {} chưa ban hành hoặc đã hết hiệu lực: không nhận báo cáo.",
+            slot.key.regime
+        ),
+        format!(
+            "Regime {} is not published (draft or retired): it takes no reports.",
+            slot.key.regime
+        ),
+    ))
+}
+
 async fn view(state: &AppState, slot: &Slot, with_draft: bool) -> Result<SlotView, ApiError> {
     let record = state.store.report_slot(&slot.key).await?;
     let content = slot.regime.content();
@@ -203,6 +223,7 @@ pub async fn save_draft(
     ApiJson(edit): ApiJson<DraftEdit>,
 ) -> Result<Json<SlotView>, ApiError> {
     let slot = resolve_slot(&state, &regime, &agency, &period).await?;
+    require_published(&slot)?;
     caller.require(Action::EditDraft {
         reporting: &slot.reporting_lineage,
     })?;
@@ -441,6 +462,9 @@ async fn action_route(
     body: ActionBody,
 ) -> Result<Json<SlotView>, ApiError> {
     let slot = resolve_slot(&state, &regime, &agency, &period).await?;
+    if action == SubmissionAction::Submit {
+        require_published(&slot)?;
+    }
     match action {
         SubmissionAction::Submit => caller.require(Action::Submit {
             reporting: &slot.reporting_lineage,
