@@ -132,6 +132,22 @@ fn periods_per_year(frequency: Frequency) -> usize {
     }
 }
 
+/// The legal calendar's time zone: Vietnam, UTC+7 (no daylight saving).
+pub fn legal_time_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(7))
+}
+
+/// Whether a report that arrived at `at` missed `deadline`: it is on time until the end of
+/// the deadline day in the legal calendar.
+pub fn is_late(deadline: Date, at: jiff::Timestamp) -> bool {
+    let end_of_day = deadline
+        .tomorrow()
+        .ok()
+        .and_then(|next| next.to_zoned(legal_time_zone()).ok())
+        .map(|zoned| zoned.timestamp());
+    end_of_day.is_some_and(|end| at >= end)
+}
+
 /// Checks that `period` is of the regime's frequency.
 pub fn check_frequency(expected: Frequency, period: PeriodId) -> Result<(), CalendarError> {
     if period.frequency() == expected {
@@ -218,6 +234,21 @@ mod tests {
         assert!(check_deadline(Frequency::Monthly, &CutoffRule::Decree09, &rule, 2026).is_ok());
         // Under calendar windows day 20 of the same month is too early.
         assert!(check_deadline(Frequency::Monthly, &CutoffRule::Calendar, &rule, 2026).is_err());
+    }
+
+    #[test]
+    fn a_report_is_on_time_until_the_end_of_the_deadline_day_in_vietnam() {
+        let at = |text: &str| text.parse::<jiff::Timestamp>().unwrap();
+        let due = date(2026, 11, 20);
+        assert!(
+            !is_late(due, at("2026-11-20T16:59:59Z")),
+            "23:59:59 in Hà Nội"
+        );
+        assert!(is_late(due, at("2026-11-20T17:00:00Z")), "one second later");
+        assert!(
+            is_late(due, at("2026-11-20T17:01:00Z")),
+            "a minute after the deadline"
+        );
     }
 
     #[test]

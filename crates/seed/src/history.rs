@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::calendar::deadline;
+use baocao_domain::calendar::{deadline, is_late, legal_time_zone};
 use baocao_domain::indicator::{Aggregation, Indicator, ValueType};
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::{FormColumn, Regime};
@@ -21,8 +21,8 @@ use baocao_domain::report::{Cell, CellAddress, ReportContent};
 use baocao_domain::signature::{KeyPair, digest};
 use baocao_domain::submission::SubmissionStatus;
 use baocao_domain::value::OptionCombo;
-use baocao_store::Store;
 use baocao_store::reports::{Event, NewVersion, SlotKey, ValueChange};
+use baocao_store::{Store, timestamp_text};
 use jiff::civil::date;
 
 use crate::{DemoData, SeedError};
@@ -142,17 +142,17 @@ fn generate(indicator: &Indicator, scale: f64, period: PeriodId, seed: &str) -> 
     }
 }
 
-fn timestamp(day: Date, days: i64) -> String {
-    let moment = (day + jiff::Span::new().days(days))
+/// 09:00 in Vietnam, `days` after `day`.
+fn morning(day: Date, days: i64) -> jiff::Timestamp {
+    (day + jiff::Span::new().days(days))
         .at(9, 0, 0, 0)
-        .to_zoned(baocao_domain_tz())
+        .to_zoned(legal_time_zone())
         .map(|z| z.timestamp())
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    moment.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-fn baocao_domain_tz() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(7))
+fn timestamp(day: Date, days: i64) -> String {
+    timestamp_text(morning(day, days))
 }
 
 /// Loads the history once; answers how many reports it wrote.
@@ -260,9 +260,10 @@ async fn load_regime(
                 period,
             };
             let due = deadline(rule, period);
-            let late = roll < 0.08;
+            let submitted = morning(due, if roll < 0.08 { 3 } else { -2 });
+            let late = is_late(due, submitted);
             let returned = (0.08..0.11).contains(&roll);
-            let submitted_at = timestamp(due, if late { 3 } else { -2 });
+            let submitted_at = timestamp_text(submitted);
             let pair = match keys.get(&agency) {
                 Some(pair) => pair.clone(),
                 None => {

@@ -183,6 +183,12 @@ impl Store {
     }
 }
 
+/// An instant as stored: RFC 3339 in UTC with whole seconds, so that text order is time
+/// order in both databases.
+pub fn timestamp_text(instant: jiff::Timestamp) -> String {
+    instant.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// A URL fit for logs: the password, if any, replaced.
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {

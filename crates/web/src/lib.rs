@@ -18,7 +18,6 @@ use axum::Router;
 use baocao_store::Store;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::{Offset, TimeZone};
 
 /// Where the time comes from.
 pub trait Clock: Send + Sync + 'static {
@@ -95,13 +94,8 @@ impl AppState {
     }
 }
 
-pub fn legal_time_zone() -> TimeZone {
-    TimeZone::fixed(Offset::constant(7))
-}
-
-pub fn stamp(instant: Timestamp) -> String {
-    instant.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
+pub use baocao_domain::calendar::legal_time_zone;
+pub use baocao_store::timestamp_text as stamp;
 
 /// The whole application: API, UI and health check.
 pub fn router(state: AppState) -> Router {

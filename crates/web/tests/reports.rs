@@ -412,50 +412,16 @@ async fn the_permission_matrix_holds_for_every_workflow_route(app: TestApp) {
         StatusCode::OK
     );
 
-    //                       hanoi  lead   hcm    hcm-l  lanhdao admin  vpcp
+    #[rustfmt::skip]
     let matrix: [(&str, Method, &str, [bool; 7]); 7] = [
-        (
-            "read",
-            Method::GET,
-            "",
-            [true, true, false, false, true, true, true],
-        ),
-        (
-            "draft",
-            Method::PUT,
-            "/draft",
-            [true, true, false, false, false, true, false],
-        ),
-        (
-            "submit",
-            Method::POST,
-            "/submit",
-            [false, true, false, false, false, true, false],
-        ),
-        (
-            "accept",
-            Method::POST,
-            "/accept",
-            [false, false, false, false, false, true, true],
-        ),
-        (
-            "return",
-            Method::POST,
-            "/return",
-            [false, false, false, false, false, true, true],
-        ),
-        (
-            "reopen",
-            Method::POST,
-            "/reopen",
-            [false, false, false, false, false, true, true],
-        ),
-        (
-            "signature",
-            Method::GET,
-            "/versions/1/signature",
-            [true, true, false, false, true, true, true],
-        ),
+        //                                                  hanoi  lead   hcm    hcm-l  lanhdao admin vpcp
+        ("read",      Method::GET,  "",                      [true,  true,  false, false, true,  true, true]),
+        ("draft",     Method::PUT,  "/draft",                [true,  true,  false, false, false, true, false]),
+        ("submit",    Method::POST, "/submit",               [false, true,  false, false, false, true, false]),
+        ("accept",    Method::POST, "/accept",               [false, false, false, false, false, true, true]),
+        ("return",    Method::POST, "/return",               [false, false, false, false, false, true, true]),
+        ("reopen",    Method::POST, "/reopen",               [false, false, false, false, false, true, true]),
+        ("signature", Method::GET,  "/versions/1/signature", [true,  true,  false, false, true,  true, true]),
     ];
     for (name, method, suffix, allowed) in matrix {
         for (actor, expected) in actors.iter().zip(allowed) {

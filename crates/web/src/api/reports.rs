@@ -335,17 +335,6 @@ fn raced(error: StoreError) -> ApiError {
     }
 }
 
-/// The end of the deadline day in Vietnam: a report is on time if it arrives by then.
-fn late(state: &AppState, due: Option<Date>) -> bool {
-    let Some(due) = due else { return false };
-    let end_of_day = due
-        .tomorrow()
-        .ok()
-        .and_then(|next| next.to_zoned(crate::legal_time_zone()).ok())
-        .map(|zoned| zoned.timestamp());
-    end_of_day.is_some_and(|end| state.clock.now() >= end)
-}
-
 async fn act(
     state: &AppState,
     caller: &Caller,
@@ -405,7 +394,7 @@ async fn act(
             content_sha256: digest,
             signature,
             public_key: keys.public_hex,
-            late: late(state, due),
+            late: due.is_some_and(|due| baocao_domain::calendar::is_late(due, state.clock.now())),
         })
     } else {
         None
