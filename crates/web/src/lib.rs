@@ -69,7 +69,6 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub config: WebConfig,
-    pub templates: Arc<minijinja::Environment<'static>>,
 }
 
 impl AppState {
@@ -78,7 +77,6 @@ impl AppState {
             store,
             clock,
             config,
-            templates: Arc::new(ui::templates()),
         }
     }
 

@@ -34,8 +34,13 @@ macro_rules! template {
     };
 }
 
-/// The templates, compiled once at start-up (their syntax is checked by a test).
-pub fn templates() -> Environment<'static> {
+/// The templates, embedded in the binary and compiled once, on first use.
+pub fn templates() -> &'static Environment<'static> {
+    static TEMPLATES: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(compile_templates)
+}
+
+fn compile_templates() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     template!(env, "base.html");
@@ -125,16 +130,10 @@ impl PageContext {
     }
 
     /// Renders `template` inside the layout with `values`.
-    pub fn render(
-        &self,
-        state: &AppState,
-        template: &str,
-        values: impl Serialize,
-    ) -> Result<Response, PageError> {
+    pub fn render(&self, template: &str, values: impl Serialize) -> Result<Response, PageError> {
         let user = self.caller.as_ref().map(|c| &c.principal);
         let csrf = self.caller.as_ref().and_then(|c| c.csrf.clone());
-        let html = state
-            .templates
+        let html = templates()
             .get_template(template)
             .and_then(|t| {
                 t.render(context! {

@@ -52,7 +52,6 @@ pub async fn home(State(state): State<AppState>, page: PageContext) -> Result<Re
         .await
         .map_err(store_fail(lang))?;
     page.render(
-        &state,
         "home.html",
         json!({
             "agency": agency.map(|a| if lang == Lang::Vi { a.name_vi } else { a.name_en }),
@@ -108,11 +107,7 @@ pub async fn regimes(
             })
         })
         .collect();
-    page.render(
-        &state,
-        "regimes.html",
-        json!({ "q": query.q, "rows": rows }),
-    )
+    page.render("regimes.html", json!({ "q": query.q, "rows": rows }))
 }
 
 pub async fn regime(
@@ -242,9 +237,7 @@ pub async fn regime(
         .await
         .map_err(store_fail(lang))?
         .len();
-    page.render(
-        &state,
-        "regime.html",
+    page.render("regime.html",
         json!({
             "code": regime.code().as_str(),
             "name": regime_name(&regime, lang),
@@ -350,7 +343,6 @@ pub async fn agencies(
         }
     }
     page.render(
-        &state,
         "agencies.html",
         json!({
             "as_of": date.to_string(),
@@ -407,9 +399,5 @@ pub async fn indicators(
             })
         })
         .collect();
-    page.render(
-        &state,
-        "indicators.html",
-        json!({ "q": query.q, "rows": rows }),
-    )
+    page.render("indicators.html", json!({ "q": query.q, "rows": rows }))
 }

@@ -61,7 +61,6 @@ pub async fn login_page(
 ) -> Result<Response, PageError> {
     let csrf = new_secret();
     let mut response = page.render(
-        &state,
         "login.html",
         serde_json::json!({
             "login_csrf": csrf,
