@@ -4,12 +4,14 @@
 //!
 //! Layout:
 //! - [`agency`]: agencies, their validity intervals and the hierarchy as of a date;
+//! - [`aggregation`]: roll-ups of accepted values along hierarchy, time and disaggregations;
 //! - [`indicator`]: indicators and disaggregation categories;
 //! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
 //! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
 //! - [`regime`]: regimes with their ten elements, forms and outlines, and publication;
 //! - [`assignment`]: who reports which regime to whom, from when;
 //! - [`submission`]: the state machine of a report; [`report`]: its cells and sections;
+//! - [`rules`]: validation rules and formulas — their language, checks and evaluation;
 //! - [`value`]: data values and disaggregation option combinations;
 //! - [`user`]: users' roles and grants; [`permission`]: the one policy deciding access.
 //!
@@ -45,6 +47,7 @@ macro_rules! string_enum {
 }
 
 pub mod agency;
+pub mod aggregation;
 pub mod assignment;
 pub mod calendar;
 pub mod indicator;
@@ -52,6 +55,7 @@ pub mod period;
 pub mod permission;
 pub mod regime;
 pub mod report;
+pub mod rules;
 pub mod signature;
 pub mod submission;
 pub mod text;

@@ -176,6 +176,41 @@ impl PeriodId {
     pub fn next(&self) -> Self {
         Self::containing_or_year_after(self.frequency, self.end().tomorrow().ok(), self.year)
     }
+    /// The period `periods` steps back, then `years` years back (the same period of an
+    /// earlier year: `202611` → `202511`; a week keeps its number where that year has it).
+    pub fn back(&self, periods: u16, years: u16) -> Self {
+        let mut period = *self;
+        for _ in 0..periods {
+            period = period.previous();
+        }
+        if years == 0 {
+            return period;
+        }
+        let year = period.year - years as i16;
+        match period.frequency {
+            Frequency::Daily => {
+                // 29 February becomes 28 February in a common year.
+                let start = period.start();
+                let day = Date::new(year, start.month(), start.day())
+                    .unwrap_or_else(|_| date(year, start.month(), 28));
+                Self::containing(Frequency::Daily, day)
+            }
+            Frequency::Weekly => {
+                let last_week = date(year, 12, 28).iso_week_date().week() as u16;
+                Self {
+                    frequency: period.frequency,
+                    year,
+                    index: period.index.min(last_week),
+                }
+            }
+            _ => Self {
+                frequency: period.frequency,
+                year,
+                index: period.index,
+            },
+        }
+    }
+
     pub fn previous(&self) -> Self {
         Self::containing_or_year_after(self.frequency, self.start().yesterday().ok(), self.year - 2)
     }
@@ -244,6 +279,17 @@ mod tests {
 
     fn period(text: &str) -> PeriodId {
         PeriodId::parse(text).unwrap()
+    }
+
+    #[test]
+    fn periods_back_and_years_back() {
+        assert_eq!(period("202611").back(12, 0), period("202511"));
+        assert_eq!(period("202601").back(1, 0), period("202512"));
+        assert_eq!(period("2026Q1").back(1, 1), period("2024Q4"));
+        assert_eq!(period("20240229").back(0, 1), period("20230228"));
+        assert_eq!(period("2026W53").back(0, 1), period("2025W52"));
+        assert_eq!(period("2026N9").back(0, 2), period("2024N9"));
+        assert_eq!(period("2026").back(0, 0), period("2026"));
     }
 
     #[test]

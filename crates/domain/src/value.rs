@@ -85,6 +85,15 @@ impl OptionCombo {
             .join(";")
     }
 
+    /// How many categories it names.
+    pub fn depth(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn option(&self, category: &str) -> Option<&str> {
+        self.0.get(category).map(String::as_str)
+    }
+
     pub fn is_total(&self) -> bool {
         self.0.is_empty()
     }

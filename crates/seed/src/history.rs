@@ -293,6 +293,7 @@ async fn load_regime(
                 signature,
                 public_key: pair.public_hex.clone(),
                 late,
+                warnings: "[]".into(),
             };
             store
                 .save_draft(

@@ -193,6 +193,9 @@ pub struct VersionRecord {
     pub signed_by: String,
     pub submitted_at: String,
     pub late: bool,
+    /// JSON: the warnings it carried, each with the reporter's explanation.
+    #[serde(skip)]
+    pub warnings: String,
 }
 
 /// A version to record with a submit.
@@ -203,6 +206,8 @@ pub struct NewVersion {
     pub signature: String,
     pub public_key: String,
     pub late: bool,
+    /// JSON: the warnings it carried, each with the reporter's explanation.
+    pub warnings: String,
 }
 
 /// What an action does to the published data values.
@@ -282,8 +287,8 @@ impl Store {
             let lock = lock.ok_or_else(|| StoreError::Conflict(format!("report {} {} {} is no longer {from}", key.regime, key.agency, key.period)))?;
             if let Some(version) = version {
                 sqlx::query(
-                    "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late)
-                     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings)
+                     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(id)
                 .bind(&version.content)
@@ -293,6 +298,7 @@ impl Store {
                 .bind(event.actor)
                 .bind(event.at)
                 .bind(version.late)
+                .bind(&version.warnings)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -330,7 +336,7 @@ impl Store {
             return Ok(Vec::new());
         };
         Ok(on_db!(self, pool => sqlx::query_as(
-            "SELECT number, content, content_sha256, signature, public_key, signed_by, submitted_at, late
+            "SELECT number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings
              FROM submission_versions WHERE submission_id = $1 ORDER BY number",
         )
         .bind(id)

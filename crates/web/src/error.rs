@@ -17,6 +17,9 @@ pub struct ApiError {
     pub message_en: String,
     /// Extra fields merged into the error object (e.g. a parse position).
     pub details: serde_json::Map<String, serde_json::Value>,
+    /// Fields beside the error object, for clients that read a listing at the top level
+    /// (the `violations` of a refused submission).
+    pub beside: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -32,6 +35,7 @@ impl ApiError {
             message: message.into(),
             message_en: message_en.into(),
             details: serde_json::Map::new(),
+            beside: serde_json::Map::new(),
         }
     }
 
@@ -127,6 +131,12 @@ impl ApiError {
         self.details.insert(key.to_string(), value);
         self
     }
+
+    /// A detail given both in the error object and beside it.
+    pub fn with_listing(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.beside.insert(key.to_string(), value.clone());
+        self.with_detail(key, value)
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -149,6 +159,8 @@ impl IntoResponse for ApiError {
         error.insert("message".into(), json!(self.message));
         error.insert("message_en".into(), json!(self.message_en));
         error.extend(self.details);
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut body = self.beside;
+        body.insert("error".into(), serde_json::Value::Object(error));
+        (self.status, Json(body)).into_response()
     }
 }

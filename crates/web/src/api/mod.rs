@@ -4,6 +4,7 @@
 mod calendar;
 pub(crate) mod catalogue;
 mod reports;
+mod rules;
 mod session;
 
 use axum::Router;
@@ -78,6 +79,7 @@ pub fn routes() -> Router<AppState> {
             get(reports::signature),
         )
         .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
+        .route("/api/v1/rules/check", post(rules::check))
 }
 
 /// `limit` and `offset` of a list.

@@ -12,6 +12,7 @@ use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
 use baocao_domain::regime::Regime;
 use baocao_domain::report::{Cell, CellInput, ReportContent, ReportShape, Section, SectionInput};
+use baocao_domain::rules::{Blocker, Explanation, Violation, blocker};
 use baocao_domain::submission::{SubmissionAction, SubmissionStatus};
 use baocao_store::StoreError;
 use baocao_store::reports::{SlotKey, ValueChange};
@@ -22,6 +23,7 @@ use super::catalogue::{agency_code, load_regime};
 use crate::AppState;
 use crate::auth::{ApiJson, Caller};
 use crate::error::ApiError;
+use crate::validation::{Catalogue, ReportUnderCheck, violations};
 
 /// A slot as the API shows it. `version` is the optimistic lock (0 before the first save).
 #[derive(Serialize)]
@@ -41,6 +43,8 @@ pub struct SlotView {
     /// Why the report was last returned or reopened.
     return_reason: Option<String>,
     updated_at: Option<String>,
+    /// The regime's rules that the content shown breaks.
+    violations: Vec<Violation>,
 }
 
 /// A slot resolved from its path, with the caller's right to edit it checked or not.
@@ -155,6 +159,7 @@ async fn view(state: &AppState, slot: &Slot, with_draft: bool) -> Result<SlotVie
             .unwrap_or_default()
     };
     let return_reason = state.store.last_reason(&slot.key).await?;
+    let violations = slot_violations(state, slot, &draft).await?;
     Ok(SlotView {
         regime: slot.key.regime.to_string(),
         agency: slot.key.agency.to_string(),
@@ -172,11 +177,32 @@ async fn view(state: &AppState, slot: &Slot, with_draft: bool) -> Result<SlotVie
         sections: draft.sections,
         versions: versions
             .iter()
-            .map(|v| json!({"number": v.number, "submitted_at": v.submitted_at, "signed_by": v.signed_by, "late": v.late, "sha256": v.content_sha256}))
+            .map(|v| json!({"number": v.number, "submitted_at": v.submitted_at, "signed_by": v.signed_by, "late": v.late, "sha256": v.content_sha256,
+                "warnings": serde_json::from_str::<serde_json::Value>(&v.warnings).unwrap_or_default()}))
             .collect(),
         return_reason,
         updated_at,
+        violations,
     })
+}
+
+async fn slot_violations(
+    state: &AppState,
+    slot: &Slot,
+    content: &ReportContent,
+) -> Result<Vec<Violation>, ApiError> {
+    let catalogue = Catalogue::load(state).await?;
+    violations(
+        state,
+        &catalogue,
+        &ReportUnderCheck {
+            regime: &slot.regime,
+            agency: &slot.key.agency,
+            period: slot.key.period,
+            content,
+        },
+    )
+    .await
 }
 
 pub async fn slot(
@@ -289,15 +315,48 @@ pub async fn save_draft(
     Ok(Json(view(&state, &slot, true).await?))
 }
 
-/// The body of an action: a reason where one is needed (return), explanations of warnings
-/// (submit; validation rules come with the data-quality work).
+/// The body of an action: a reason where one is needed (return, reopen), explanations of
+/// the warnings a report carries (submit).
 #[derive(Deserialize, Default)]
 pub struct ActionBody {
     #[serde(default)]
     reason: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)]
-    explanations: Vec<serde_json::Value>,
+    explanations: Vec<Explanation>,
+}
+
+/// A submission may go only without errors and with every warning explained; the answer is
+/// the warnings with their explanations, to keep with the version.
+fn check_submittable(
+    violations: Vec<Violation>,
+    explanations: &[Explanation],
+) -> Result<serde_json::Value, ApiError> {
+    match blocker(&violations, explanations) {
+        Some(Blocker::Errors) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Báo cáo vi phạm quy tắc kiểm tra (lỗi): hãy sửa số liệu trước khi gửi.",
+            "The report breaks validation rules (errors): correct the data before submitting.",
+        )
+        .with_listing("violations", json!(violations))),
+        Some(Blocker::UnexplainedWarnings) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "explanation_required",
+            "Báo cáo có cảnh báo chưa được giải trình: hãy ghi giải trình cho từng cảnh báo.",
+            "The report has warnings without an explanation: explain each warning.",
+        )
+        .with_listing("violations", json!(violations))),
+        None => Ok(json!(
+            violations
+                .iter()
+                .map(|v| {
+                    let explanation = explanations.iter().find(|e| e.rule == v.rule).map(|e| e.text.trim());
+                    json!({"rule": v.rule, "severity": v.severity, "expression": v.expression,
+                           "message": v.message, "message_en": v.message_en, "explanation": explanation})
+                })
+                .collect::<Vec<_>>()
+        )),
+    }
 }
 
 fn not_allowed(error: baocao_domain::submission::TransitionError) -> ApiError {
@@ -341,6 +400,7 @@ async fn act(
     slot: &Slot,
     action: SubmissionAction,
     reason: Option<&str>,
+    explanations: &[Explanation],
 ) -> Result<Json<SlotView>, ApiError> {
     let record = state.store.report_slot(&slot.key).await?.ok_or_else(|| {
         not_allowed(baocao_domain::submission::TransitionError {
@@ -358,6 +418,8 @@ async fn act(
         reason,
     };
     let version = if action == SubmissionAction::Submit {
+        let warnings =
+            check_submittable(slot_violations(state, slot, &record.draft).await?, explanations)?;
         let on = slot.key.period.end();
         let keys = match state.store.signing_key(&slot.key.agency, on).await? {
             Some((secret_hex, public_hex)) => baocao_domain::signature::KeyPair {
@@ -395,6 +457,7 @@ async fn act(
             signature,
             public_key: keys.public_hex,
             late: due.is_some_and(|due| baocao_domain::calendar::is_late(due, state.clock.now())),
+            warnings: warnings.to_string(),
         })
     } else {
         None
@@ -466,7 +529,7 @@ async fn action_route(
         SubmissionAction::Return | SubmissionAction::Reopen => Some(required_reason(&body)?),
         _ => None,
     };
-    act(&state, &caller, &slot, action, reason).await
+    act(&state, &caller, &slot, action, reason, &body.explanations).await
 }
 
 pub async fn submit(

@@ -1,0 +1,388 @@
+//! Aggregation of accepted data values along the agency hierarchy, along time and across
+//! disaggregations, by each indicator's rule — computed from the values themselves at query
+//! time, so an accepted number is in every aggregate at once.
+//!
+//! # The hierarchy of a date
+//! An [`AgencyGraph`] is the hierarchy as it stood on one date (`as_of`). Every agency that
+//! ever held data has a *representative* in it: itself if it was valid on that date, else the
+//! agency its successions lead to (Bình Dương, merged into TP. Hồ Chí Minh on 1 July 2025, is
+//! represented by the new TP. Hồ Chí Minh). So with today's hierarchy the data of agencies
+//! merged away count for their successors, and a series does not break at a merger; with the
+//! hierarchy of 2024 each old province answers for itself. A split has several successors:
+//! the data of the divided agency cannot be apportioned, and goes to none of them.
+//!
+//! # What a node's value is
+//! The data a node holds are the values of the agencies it represents. A node with data for
+//! the indicator answers with them: a compiled total stands instead of its subordinates' sum
+//! (SPEC.md's glossary). A node without answers with its children's values combined. Own
+//! values reported at several levels are a later refinement (see the closing notes).
+//!
+//! # Time
+//! A period asked for (`2025Q4`) takes the values of periods wholly inside it (the three
+//! months), of the coarsest frequency a node has there, so a quarterly and a monthly report
+//! of the same number are not added together. Of several sources for one cell, a regime's
+//! accepted report wins over other sources, then the first source by name.
+//!
+//! # Rules
+//! `sum` adds over time and hierarchy; `average` averages every value underneath (over time
+//! and agencies alike, as DHIS2 does); `last` takes each node's value of the latest period and
+//! adds them up the hierarchy (a stock such as population); `min` and `max` take the least and
+//! greatest; `none` is never aggregated: only a value reported for exactly that agency and
+//! period answers.
+//!
+//! # Disaggregations
+//! A query either asks for the total or splits by some categories (`sex`). Of the values of one
+//! agency and period, those whose options agree on the asked categories are grouped; within a
+//! group the coarsest breakdown present answers — a reported total before the sum of its
+//! parts — so totals and parts are never added together.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jiff::civil::Date;
+
+use crate::agency::{AgencyCode, AgencyKind, AgencyLevel};
+use crate::indicator::Aggregation;
+use crate::period::PeriodId;
+use crate::value::OptionCombo;
+
+/// A storage key of an agency (one lifetime of a code).
+pub type AgencyKey = i64;
+
+/// An agency as the graph needs it: its key and code, whether it was valid on the graph's
+/// date, and where it sat then.
+#[derive(Debug, Clone)]
+pub struct GraphAgency {
+    pub key: AgencyKey,
+    pub code: AgencyCode,
+    /// Its kind and parent on the graph's date; `None` if it was not valid then.
+    pub as_of: Option<(AgencyKind, Option<AgencyKey>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgencyGraph {
+    date: Date,
+    agencies: HashMap<AgencyKey, GraphAgency>,
+    children: HashMap<AgencyKey, Vec<AgencyKey>>,
+    by_code: HashMap<AgencyCode, AgencyKey>,
+    representative: HashMap<AgencyKey, AgencyKey>,
+}
+
+impl AgencyGraph {
+    /// `successions` are (predecessor, successor) pairs of every reorganisation.
+    pub fn new(date: Date, agencies: Vec<GraphAgency>, successions: &[(AgencyKey, AgencyKey)]) -> Self {
+        let mut children: HashMap<AgencyKey, Vec<AgencyKey>> = HashMap::new();
+        let mut by_code = HashMap::new();
+        for agency in &agencies {
+            if let Some((_, parent)) = agency.as_of {
+                by_code.insert(agency.code.clone(), agency.key);
+                if let Some(parent) = parent {
+                    children.entry(parent).or_default().push(agency.key);
+                }
+            }
+        }
+        for list in children.values_mut() {
+            list.sort_unstable();
+        }
+        let mut successors: HashMap<AgencyKey, Vec<AgencyKey>> = HashMap::new();
+        for (from, to) in successions {
+            successors.entry(*from).or_default().push(*to);
+        }
+        let agencies: HashMap<AgencyKey, GraphAgency> =
+            agencies.into_iter().map(|a| (a.key, a)).collect();
+        let mut representative = HashMap::new();
+        for key in agencies.keys() {
+            if let Some(found) = Self::follow(&agencies, &successors, *key) {
+                representative.insert(*key, found);
+            }
+        }
+        Self {
+            date,
+            agencies,
+            children,
+            by_code,
+            representative,
+        }
+    }
+
+    /// The agency valid on the graph's date that carries `key`'s data: itself, or where its
+    /// successions lead, as long as each step has exactly one successor.
+    fn follow(
+        agencies: &HashMap<AgencyKey, GraphAgency>,
+        successors: &HashMap<AgencyKey, Vec<AgencyKey>>,
+        start: AgencyKey,
+    ) -> Option<AgencyKey> {
+        let mut key = start;
+        let mut seen = HashSet::new();
+        loop {
+            if agencies.get(&key)?.as_of.is_some() {
+                return Some(key);
+            }
+            if !seen.insert(key) {
+                return None;
+            }
+            match successors.get(&key).map(Vec::as_slice) {
+                Some([only]) => key = *only,
+                _ => return None,
+            }
+        }
+    }
+
+    pub fn date(&self) -> Date {
+        self.date
+    }
+
+    /// The agency with `code` on the graph's date.
+    pub fn find(&self, code: &AgencyCode) -> Option<AgencyKey> {
+        self.by_code.get(code).copied()
+    }
+
+    pub fn code(&self, key: AgencyKey) -> Option<&AgencyCode> {
+        self.agencies.get(&key).map(|a| &a.code)
+    }
+
+    pub fn representative(&self, key: AgencyKey) -> Option<AgencyKey> {
+        self.representative.get(&key).copied()
+    }
+
+    pub fn children(&self, key: AgencyKey) -> &[AgencyKey] {
+        self.children.get(&key).map_or(&[], Vec::as_slice)
+    }
+
+    /// The agency's descendants of `level` on the graph's date, by code.
+    pub fn descendants_at(&self, key: AgencyKey, level: AgencyLevel) -> Vec<AgencyKey> {
+        let mut found = Vec::new();
+        let mut stack = vec![key];
+        while let Some(next) = stack.pop() {
+            for child in self.children(next) {
+                let at_level = self
+                    .agencies
+                    .get(child)
+                    .and_then(|a| a.as_of)
+                    .is_some_and(|(kind, _)| kind.level() == level);
+                if at_level {
+                    found.push(*child);
+                }
+                stack.push(*child);
+            }
+        }
+        found.sort_by(|a, b| self.code(*a).cmp(&self.code(*b)));
+        found
+    }
+
+    /// Every agency valid on the graph's date at or below `key`.
+    pub fn subtree(&self, key: AgencyKey) -> Vec<AgencyKey> {
+        let mut all = vec![key];
+        let mut index = 0;
+        while index < all.len() {
+            all.extend_from_slice(self.children(all[index]));
+            index += 1;
+        }
+        all
+    }
+}
+
+/// One accepted data value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub agency: AgencyKey,
+    pub period: PeriodId,
+    pub options: OptionCombo,
+    pub source: String,
+    pub value: f64,
+}
+
+/// A running aggregate, combined up the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Partial {
+    Sum(f64),
+    Mean { sum: f64, count: u32 },
+    Min(f64),
+    Max(f64),
+}
+
+impl Partial {
+    fn combine(self, other: Partial) -> Partial {
+        match (self, other) {
+            (Partial::Sum(a), Partial::Sum(b)) => Partial::Sum(a + b),
+            (Partial::Mean { sum: a, count: m }, Partial::Mean { sum: b, count: n }) => {
+                Partial::Mean {
+                    sum: a + b,
+                    count: m + n,
+                }
+            }
+            (Partial::Min(a), Partial::Min(b)) => Partial::Min(a.min(b)),
+            (Partial::Max(a), Partial::Max(b)) => Partial::Max(a.max(b)),
+            (kept, _) => kept,
+        }
+    }
+    fn value(self) -> f64 {
+        match self {
+            Partial::Sum(v) | Partial::Min(v) | Partial::Max(v) => v,
+            Partial::Mean { sum, count } => sum / f64::from(count.max(1)),
+        }
+    }
+}
+
+fn source_rank(source: &str) -> (bool, &str) {
+    (!source.starts_with("regime:"), source)
+}
+
+fn period_days(period: &PeriodId) -> i32 {
+    (period.end() - period.start()).get_days()
+}
+
+/// The options of `combo` on the asked categories: the key of its group.
+fn project(combo: &OptionCombo, categories: &[String]) -> Option<OptionCombo> {
+    let mut projected = BTreeMap::new();
+    for category in categories {
+        projected.insert(category.clone(), combo.option(category)?.to_string());
+    }
+    Some(OptionCombo::from_stored(projected))
+}
+
+/// A question for the engine: one indicator, one period, split by some categories.
+#[derive(Debug, Clone)]
+pub struct Question<'a> {
+    pub aggregation: Aggregation,
+    pub period: PeriodId,
+    pub disaggregate: &'a [String],
+}
+
+/// Observations of one indicator, gathered by the node that represents their agency.
+pub struct Gathered<'a> {
+    by_node: HashMap<AgencyKey, Vec<&'a Observation>>,
+}
+
+impl<'a> Gathered<'a> {
+    pub fn new(graph: &AgencyGraph, observations: &'a [Observation]) -> Self {
+        let mut by_node: HashMap<AgencyKey, Vec<&Observation>> = HashMap::new();
+        for observation in observations {
+            if let Some(node) = graph.representative(observation.agency) {
+                by_node.entry(node).or_default().push(observation);
+            }
+        }
+        Self { by_node }
+    }
+}
+
+/// The value of each group of options for `target`, by the indicator's rule.
+pub fn aggregate(
+    graph: &AgencyGraph,
+    gathered: &Gathered,
+    target: AgencyKey,
+    question: &Question,
+) -> BTreeMap<OptionCombo, f64> {
+    if question.aggregation == Aggregation::None {
+        let own: Vec<&Observation> = gathered
+            .by_node
+            .get(&target)
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|o| o.agency == target && o.period == question.period)
+                    .collect()
+            })
+            .unwrap_or_default();
+        return node_partials(&own, question)
+            .into_iter()
+            .map(|(group, partial)| (group, partial.value()))
+            .collect();
+    }
+    rolled_up(graph, gathered, target, question)
+        .into_iter()
+        .map(|(group, partial)| (group, partial.value()))
+        .collect()
+}
+
+fn rolled_up(
+    graph: &AgencyGraph,
+    gathered: &Gathered,
+    node: AgencyKey,
+    question: &Question,
+) -> BTreeMap<OptionCombo, Partial> {
+    let inside: Vec<&Observation> = gathered
+        .by_node
+        .get(&node)
+        .map(|list| {
+            list.iter()
+                .copied()
+                .filter(|o| {
+                    o.period.start() >= question.period.start()
+                        && o.period.end() <= question.period.end()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let own = node_partials(&inside, question);
+    let mut result: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
+    for child in graph.children(node) {
+        for (group, partial) in rolled_up(graph, gathered, *child, question) {
+            // A compiled total of the node stands instead of its children's sum.
+            if own.contains_key(&group) {
+                continue;
+            }
+            result
+                .entry(group)
+                .and_modify(|p| *p = p.combine(partial))
+                .or_insert(partial);
+        }
+    }
+    result.extend(own);
+    result
+}
+
+/// One node's own data inside the period, reduced to one partial per group.
+fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<OptionCombo, Partial> {
+    // The coarsest frequency present, so reports of different frequencies do not add up.
+    let Some(coarsest) = inside.iter().map(|o| period_days(&o.period)).max() else {
+        return BTreeMap::new();
+    };
+    // One value per cell (agency, period, options): the preferred source.
+    let mut cells: BTreeMap<(AgencyKey, PeriodId, &OptionCombo), &Observation> = BTreeMap::new();
+    for observation in inside.iter().filter(|o| period_days(&o.period) == coarsest) {
+        cells
+            .entry((observation.agency, observation.period, &observation.options))
+            .and_modify(|kept| {
+                if source_rank(&observation.source) < source_rank(&kept.source) {
+                    *kept = observation;
+                }
+            })
+            .or_insert(observation);
+    }
+    // Per (agency, period, group): the coarsest breakdown present answers.
+    let mut groups: BTreeMap<(AgencyKey, PeriodId, OptionCombo), (usize, f64)> = BTreeMap::new();
+    for ((agency, period, options), observation) in &cells {
+        let Some(group) = project(options, question.disaggregate) else {
+            continue;
+        };
+        let depth = options.depth();
+        groups
+            .entry((*agency, *period, group))
+            .and_modify(|(kept_depth, sum)| {
+                if depth < *kept_depth {
+                    *kept_depth = depth;
+                    *sum = observation.value;
+                } else if depth == *kept_depth {
+                    *sum += observation.value;
+                }
+            })
+            .or_insert((depth, observation.value));
+    }
+    let latest: Option<PeriodId> = groups.keys().map(|(_, period, _)| *period).max_by_key(|p| p.end());
+    let mut partials: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
+    for ((_, period, group), (_, value)) in groups {
+        let partial = match question.aggregation {
+            Aggregation::Sum | Aggregation::None => Partial::Sum(value),
+            Aggregation::Last if Some(period) != latest => continue,
+            Aggregation::Last => Partial::Sum(value),
+            Aggregation::Average => Partial::Mean { sum: value, count: 1 },
+            Aggregation::Min => Partial::Min(value),
+            Aggregation::Max => Partial::Max(value),
+        };
+        partials
+            .entry(group)
+            .and_modify(|p| *p = p.combine(partial))
+            .or_insert(partial);
+    }
+    partials
+}

@@ -1,0 +1,112 @@
+//! The rule editor's check (`POST /api/v1/rules/check`): parse and check an expression
+//! against a regime's forms and the catalogue, and, given sample values, evaluate it — so an
+//! author sees a mistake, with its position, before the rule is saved.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use baocao_domain::permission::Action;
+use baocao_domain::report::{CellInput, ReportContent, ReportShape};
+use baocao_domain::rules::{
+    Evaluated, RuleContext, RuleError, RuleInputs, Scope, compile_condition, compile_formula, evaluate,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::catalogue::load_regime;
+use crate::AppState;
+use crate::auth::{ApiJson, Caller};
+use crate::error::ApiError;
+use crate::validation::Catalogue;
+
+#[derive(Deserialize)]
+pub struct RuleCheck {
+    regime: String,
+    expression: String,
+    /// `condition` (a validation rule, the default) or `formula` (a derived indicator).
+    #[serde(default)]
+    kind: Option<String>,
+    /// Sample cells, as a draft takes them, to evaluate the expression on.
+    #[serde(default)]
+    values: Vec<CellInput>,
+}
+
+/// The answer for an expression that cannot be used, with where it goes wrong.
+pub fn rule_error(error: &RuleError) -> ApiError {
+    let code = match error {
+        RuleError::Syntax { .. } => "rule_syntax",
+        RuleError::Invalid { .. } => "rule_invalid",
+    };
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        code,
+        error.message().to_string(),
+        error.message_en().to_string(),
+    )
+    .with_detail("position", json!(error.position()))
+}
+
+pub async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<RuleCheck>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let regime = load_regime(&state, &request.regime).await?;
+    let catalogue = Catalogue::load(&state).await?;
+    let context = RuleContext {
+        regime: regime.content(),
+        indicators: &catalogue.indicators,
+        categories: &catalogue.categories,
+    };
+    let formula = match request.kind.as_deref() {
+        None | Some("condition") => false,
+        Some("formula") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_kind",
+                format!("Loại biểu thức {other:?} không hợp lệ (condition hoặc formula)."),
+                format!("Unknown expression kind {other:?} (condition or formula)."),
+            ));
+        }
+    };
+    let expr = if formula {
+        compile_formula(&request.expression, &context)
+    } else {
+        compile_condition(&request.expression, &context)
+    }
+    .map_err(|error| rule_error(&error))?;
+    let reads: Vec<_> = expr
+        .lookups()
+        .into_iter()
+        .map(|lookup| {
+            json!({"cell": lookup.cell, "periods_back": lookup.periods_back,
+                   "years_back": lookup.years_back, "children": lookup.scope == Scope::Children})
+        })
+        .collect();
+    let mut answer = json!({"ok": true, "kind": if formula { "formula" } else { "condition" }, "reads": reads});
+    if !request.values.is_empty() {
+        let shape = ReportShape {
+            regime: regime.content(),
+            indicators: &catalogue.indicators,
+            categories: &catalogue.categories,
+        };
+        let sample = shape
+            .merge(&ReportContent::default(), &request.values, &[])
+            .map_err(|problems| {
+                ApiError::bad_request(
+                    "invalid_values",
+                    "Số liệu mẫu không hợp lệ.",
+                    "The sample values are invalid.",
+                )
+                .with_detail("problems", json!(problems))
+            })?;
+        let result = match evaluate(&expr, &RuleInputs::from_report(&sample)) {
+            Evaluated::Boolean(holds) => json!({"holds": holds}),
+            Evaluated::Number(value) => json!({"value": value}),
+            Evaluated::Blank | Evaluated::Undefined => json!({"applies": false}),
+        };
+        answer["sample"] = result;
+    }
+    Ok(Json(answer))
+}
