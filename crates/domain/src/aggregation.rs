@@ -227,8 +227,18 @@ fn source_rank(source: &str) -> (bool, &str) {
     (!source.starts_with("regime:"), source)
 }
 
-fn period_days(period: &PeriodId) -> i32 {
-    (period.end() - period.start()).get_days()
+/// How long a frequency's periods are, to find the coarsest.
+fn coarseness(period: &PeriodId) -> u8 {
+    use crate::period::Frequency;
+    match period.frequency() {
+        Frequency::Daily => 0,
+        Frequency::Weekly => 1,
+        Frequency::Monthly => 2,
+        Frequency::Quarterly => 3,
+        Frequency::SixMonthly => 4,
+        Frequency::NineMonthly => 5,
+        Frequency::Yearly => 6,
+    }
 }
 
 /// The options of `combo` on the asked categories: the key of its group.
@@ -334,12 +344,12 @@ fn rolled_up(
 /// One node's own data inside the period, reduced to one partial per group.
 fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<OptionCombo, Partial> {
     // The coarsest frequency present, so reports of different frequencies do not add up.
-    let Some(coarsest) = inside.iter().map(|o| period_days(&o.period)).max() else {
+    let Some(coarsest) = inside.iter().map(|o| coarseness(&o.period)).max() else {
         return BTreeMap::new();
     };
     // One value per cell (agency, period, options): the preferred source.
     let mut cells: BTreeMap<(AgencyKey, PeriodId, &OptionCombo), &Observation> = BTreeMap::new();
-    for observation in inside.iter().filter(|o| period_days(&o.period) == coarsest) {
+    for observation in inside.iter().filter(|o| coarseness(&o.period) == coarsest) {
         cells
             .entry((observation.agency, observation.period, &observation.options))
             .and_modify(|kept| {

@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 };
 
 pub mod agencies;
+pub mod analytics;
 pub mod catalogue;
 pub mod credentials;
 mod error;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::indicator::IndicatorCode;
 use baocao_domain::period::PeriodId;
-use baocao_domain::value::{Channel, DataValue, OptionCombo, Value};
+use baocao_domain::value::{Channel, DataValue, Value};
 
 use crate::{Store, StoreError, on_db};
 
@@ -180,18 +180,7 @@ impl Store {
             .await?);
         rows.into_iter()
             .map(|row| {
-                let options = row
-                    .combo
-                    .split(';')
-                    .filter(|pair| !pair.is_empty())
-                    .map(|pair| {
-                        pair.split_once('=')
-                            .map(|(c, o)| (c.to_string(), o.to_string()))
-                            .ok_or_else(|| {
-                                StoreError::Corrupt(format!("option combination {:?}", row.combo))
-                            })
-                    })
-                    .collect::<Result<_, _>>()?;
+                let options = crate::analytics::combo_from_key(&row.combo)?;
                 let value = match (row.value_num, row.value_text) {
                     (Some(n), _) => Value::Number(n),
                     (None, Some(t)) if t == "true" || t == "false" => Value::Bool(t == "true"),
@@ -205,7 +194,7 @@ impl Store {
                 Ok(DataValue {
                     indicator: IndicatorCode::new(row.indicator)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    options: OptionCombo::from_stored(options),
+                    options,
                     agency: agency.clone(),
                     period,
                     value,

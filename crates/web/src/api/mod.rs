@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and `/healthz`. Lists answer `{"items": [...], "total": N}`
 //! in full unless `limit`/`offset` are given.
 
+mod analytics;
 mod calendar;
 pub(crate) mod catalogue;
 mod reports;
@@ -80,6 +81,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
         .route("/api/v1/rules/check", post(rules::check))
+        .route(
+            "/api/v1/analytics",
+            get(analytics::get).post(analytics::post),
+        )
 }
 
 /// `limit` and `offset` of a list.

@@ -1,0 +1,237 @@
+//! `GET /api/v1/analytics` (and `POST` for a query too long for a URL): aggregated values
+//! of indicators for agencies and periods, computed live by the domain's aggregation engine
+//! over the accepted data values, with the hierarchy of any date.
+
+use axum::Json;
+use axum::extract::State;
+use baocao_domain::agency::{AgencyCode, AgencyLevel};
+use baocao_domain::aggregation::{AgencyGraph, Gathered, Question, aggregate};
+use baocao_domain::indicator::{Indicator, IndicatorCode};
+use baocao_domain::period::PeriodId;
+use baocao_domain::permission::Action;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::catalogue::parse_date;
+use crate::AppState;
+use crate::auth::{ApiJson, ApiQuery, Caller};
+use crate::error::ApiError;
+
+/// The most cells one answer may hold; a bigger question should be an export.
+const MAX_ROWS: usize = 200_000;
+
+/// What is asked, from a query string or a JSON body.
+#[derive(Debug, Default, Deserialize)]
+pub struct AnalyticsQuery {
+    #[serde(default)]
+    indicator: Vec<String>,
+    #[serde(default)]
+    period: Vec<String>,
+    agency: Option<String>,
+    level: Option<String>,
+    as_of: Option<String>,
+    #[serde(default)]
+    disaggregate: Vec<String>,
+}
+
+impl AnalyticsQuery {
+    /// From `key=value` pairs where `indicator`, `period` and `disaggregate` repeat (and may
+    /// also be written comma-separated).
+    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let mut query = Self::default();
+        for (key, value) in pairs {
+            let many = || {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            };
+            match key.as_str() {
+                "indicator" => query.indicator.extend(many()),
+                "period" => query.period.extend(many()),
+                "disaggregate" => query.disaggregate.extend(many()),
+                "agency" => query.agency = Some(value),
+                "level" => query.level = Some(value),
+                "as_of" => query.as_of = Some(value),
+                other => {
+                    return Err(ApiError::bad_request(
+                        "invalid_query",
+                        format!("Tham số {other:?} không được hỗ trợ."),
+                        format!("Unknown parameter {other:?}."),
+                    ));
+                }
+            }
+        }
+        Ok(query)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AnalyticsRow {
+    indicator: String,
+    agency: String,
+    period: String,
+    options: serde_json::Value,
+    /// Null where nothing was reported.
+    value: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AnalyticsAnswer {
+    rows: Vec<AnalyticsRow>,
+    as_of: String,
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
+) -> Result<Json<AnalyticsAnswer>, ApiError> {
+    answer(&state, &caller, AnalyticsQuery::from_pairs(pairs)?).await
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(query): ApiJson<AnalyticsQuery>,
+) -> Result<Json<AnalyticsAnswer>, ApiError> {
+    answer(&state, &caller, query).await
+}
+
+fn required(list: &[String], name: &str) -> Result<(), ApiError> {
+    if list.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("Cần ít nhất một tham số {name}."),
+            format!("At least one {name} is required."),
+        ));
+    }
+    Ok(())
+}
+
+async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    query: AnalyticsQuery,
+) -> Result<Json<AnalyticsAnswer>, ApiError> {
+    required(&query.indicator, "indicator")?;
+    required(&query.period, "period")?;
+    let as_of = match &query.as_of {
+        Some(text) => parse_date(text)?,
+        None => state.today(),
+    };
+    let periods = query
+        .period
+        .iter()
+        .map(|text| {
+            PeriodId::parse(text).map_err(|error| {
+                ApiError::bad_request(
+                    "invalid_period",
+                    format!("Kỳ không hợp lệ {:?}: {}.", error.text, error.reason),
+                    format!("Invalid period {:?}: {}.", error.text, error.reason),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut indicators: Vec<Indicator> = Vec::new();
+    for code in &query.indicator {
+        let unknown = || {
+            ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"))
+        };
+        let parsed = IndicatorCode::new(code.as_str()).map_err(|_| unknown())?;
+        indicators.push(state.store.indicator(&parsed).await?.ok_or_else(unknown)?);
+    }
+    let level = query
+        .level
+        .as_deref()
+        .map(|text| {
+            AgencyLevel::parse(text).map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_level",
+                    format!("Cấp {text:?} không hợp lệ (national, ministry, province, department, commune)."),
+                    format!("Unknown level {text:?} (national, ministry, province, department, commune)."),
+                )
+            })
+        })
+        .transpose()?;
+    let agency_text = query.agency.as_deref().unwrap_or("VN");
+    let agency = AgencyCode::new(agency_text).map_err(|_| {
+        ApiError::not_found(
+            &format!("cơ quan {agency_text}"),
+            &format!("agency {agency_text}"),
+        )
+    })?;
+
+    let lineage = state.store.lineage(&agency, as_of).await?;
+    if lineage.is_empty() {
+        return Err(ApiError::not_found(
+            &format!("cơ quan {agency} vào ngày {as_of}"),
+            &format!("agency {agency} on {as_of}"),
+        ));
+    }
+    caller.require(Action::ReadAnalytics { agency: &lineage })?;
+
+    let (agencies, successions) = state.store.agency_graph(as_of).await?;
+    let graph = AgencyGraph::new(as_of, agencies, &successions);
+    let root = graph.find(&agency).ok_or_else(|| {
+        ApiError::not_found(
+            &format!("cơ quan {agency} vào ngày {as_of}"),
+            &format!("agency {agency} on {as_of}"),
+        )
+    })?;
+    let targets = match level {
+        Some(level) => graph.descendants_at(root, level),
+        None => vec![root],
+    };
+    let cells = indicators.len() * targets.len() * periods.len();
+    if cells > MAX_ROWS {
+        return Err(ApiError::bad_request(
+            "query_too_large",
+            format!("Truy vấn quá lớn ({cells} ô, tối đa {MAX_ROWS}); hãy dùng chức năng xuất dữ liệu."),
+            format!("The query is too large ({cells} cells, at most {MAX_ROWS}); use an export."),
+        ));
+    }
+    let start = periods.iter().map(PeriodId::start).min().unwrap_or(as_of);
+    let end = periods.iter().map(PeriodId::end).max().unwrap_or(as_of);
+
+    let mut rows = Vec::with_capacity(cells);
+    for indicator in &indicators {
+        let observations = state.store.observations(indicator.code(), start, end).await?;
+        let gathered = Gathered::new(&graph, &observations);
+        for period in &periods {
+            let question = Question {
+                aggregation: indicator.aggregation(),
+                period: *period,
+                disaggregate: &query.disaggregate,
+            };
+            for target in &targets {
+                let code = graph.code(*target).map(ToString::to_string).unwrap_or_default();
+                let values = aggregate(&graph, &gathered, *target, &question);
+                if values.is_empty() {
+                    rows.push(AnalyticsRow {
+                        indicator: indicator.code().to_string(),
+                        agency: code.clone(),
+                        period: period.to_string(),
+                        options: json!({}),
+                        value: None,
+                    });
+                }
+                for (options, value) in values {
+                    rows.push(AnalyticsRow {
+                        indicator: indicator.code().to_string(),
+                        agency: code.clone(),
+                        period: period.to_string(),
+                        options: json!(options),
+                        value: Some(value),
+                    });
+                }
+            }
+        }
+    }
+    Ok(Json(AnalyticsAnswer {
+        rows,
+        as_of: as_of.to_string(),
+    }))
+}
