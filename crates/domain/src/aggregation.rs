@@ -69,7 +69,11 @@ pub struct AgencyGraph {
 
 impl AgencyGraph {
     /// `successions` are (predecessor, successor) pairs of every reorganisation.
-    pub fn new(date: Date, agencies: Vec<GraphAgency>, successions: &[(AgencyKey, AgencyKey)]) -> Self {
+    pub fn new(
+        date: Date,
+        agencies: Vec<GraphAgency>,
+        successions: &[(AgencyKey, AgencyKey)],
+    ) -> Self {
         let mut children: HashMap<AgencyKey, Vec<AgencyKey>> = HashMap::new();
         let mut by_code = HashMap::new();
         for agency in &agencies {
@@ -378,14 +382,20 @@ fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<Optio
             })
             .or_insert((depth, observation.value));
     }
-    let latest: Option<PeriodId> = groups.keys().map(|(_, period, _)| *period).max_by_key(|p| p.end());
+    let latest: Option<PeriodId> = groups
+        .keys()
+        .map(|(_, period, _)| *period)
+        .max_by_key(|p| p.end());
     let mut partials: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
     for ((_, period, group), (_, value)) in groups {
         let partial = match question.aggregation {
             Aggregation::Sum | Aggregation::None => Partial::Sum(value),
             Aggregation::Last if Some(period) != latest => continue,
             Aggregation::Last => Partial::Sum(value),
-            Aggregation::Average => Partial::Mean { sum: value, count: 1 },
+            Aggregation::Average => Partial::Mean {
+                sum: value,
+                count: 1,
+            },
             Aggregation::Min => Partial::Min(value),
             Aggregation::Max => Partial::Max(value),
         };

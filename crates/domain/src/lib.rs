@@ -9,6 +9,7 @@
 //! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
 //! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
 //! - [`regime`]: regimes with their ten elements, forms and outlines, and publication;
+//! - [`registry`]: the standardisation check and duplicate detection over regimes;
 //! - [`assignment`]: who reports which regime to whom, from when;
 //! - [`submission`]: the state machine of a report; [`report`]: its cells and sections;
 //! - [`rules`]: validation rules and formulas — their language, checks and evaluation;
@@ -54,6 +55,7 @@ pub mod indicator;
 pub mod period;
 pub mod permission;
 pub mod regime;
+pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod signature;

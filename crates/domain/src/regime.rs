@@ -89,6 +89,27 @@ string_enum!(
     Forms => "forms",
 });
 
+impl Element {
+    /// The element's name as Decree 09/2019 writes it, and in English.
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            Element::Name => ("Tên báo cáo", "Report name"),
+            Element::ContentRequirements => ("Nội dung yêu cầu báo cáo", "Content requirements"),
+            Element::ReportingAgencies => ("Đối tượng thực hiện báo cáo", "Reporting agencies"),
+            Element::ReceivingAgency => ("Cơ quan nhận báo cáo", "Receiving agency"),
+            Element::Methods => (
+                "Phương thức gửi, nhận báo cáo",
+                "Methods of sending and receiving",
+            ),
+            Element::Deadline => ("Thời hạn gửi báo cáo", "Submission deadline"),
+            Element::Frequency => ("Tần suất thực hiện báo cáo", "Reporting frequency"),
+            Element::Cutoff => ("Thời gian chốt số liệu báo cáo", "Data cut-off period"),
+            Element::Outline => ("Mẫu đề cương báo cáo", "Outline template"),
+            Element::Forms => ("Biểu mẫu số liệu báo cáo", "Data form templates"),
+        }
+    }
+}
+
 string_enum!(
     /// Periodic, thematic or ad hoc (Decree 09/2019, Article 3).
     RegimeKind, {

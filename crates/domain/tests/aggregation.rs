@@ -71,7 +71,11 @@ fn graph(on: Date) -> AgencyGraph {
             }),
         })
         .collect();
-    AgencyGraph::new(on, agencies, &[(A, C), (B, C), (A1, C1), (A2, C1), (B1, C2)])
+    AgencyGraph::new(
+        on,
+        agencies,
+        &[(A, C), (B, C), (A1, C1), (A2, C1), (B1, C2)],
+    )
 }
 
 /// Who answers for whose data, written out by hand for each hierarchy.
@@ -100,7 +104,12 @@ fn inside(o: &Observation, period: PeriodId) -> bool {
 
 /// The values a node's answer is made of: its own if it has any in the period, else its
 /// children's; each list is one node's values with their periods.
-fn leaves(node: AgencyKey, on: Date, period: PeriodId, data: &[Observation]) -> Vec<Vec<(PeriodId, f64)>> {
+fn leaves(
+    node: AgencyKey,
+    on: Date,
+    period: PeriodId,
+    data: &[Observation],
+) -> Vec<Vec<(PeriodId, f64)>> {
     let own: Vec<(PeriodId, f64)> = data
         .iter()
         .filter(|o| members(node, on).contains(&o.agency) && inside(o, period))
@@ -115,7 +124,13 @@ fn leaves(node: AgencyKey, on: Date, period: PeriodId, data: &[Observation]) -> 
         .collect()
 }
 
-fn brute(rule: Aggregation, node: AgencyKey, on: Date, period: PeriodId, data: &[Observation]) -> Option<f64> {
+fn brute(
+    rule: Aggregation,
+    node: AgencyKey,
+    on: Date,
+    period: PeriodId,
+    data: &[Observation],
+) -> Option<f64> {
     let groups = leaves(node, on, period, data);
     let all: Vec<f64> = groups.iter().flatten().map(|(_, v)| *v).collect();
     if all.is_empty() && rule != Aggregation::None {
@@ -131,12 +146,19 @@ fn brute(rule: Aggregation, node: AgencyKey, on: Date, period: PeriodId, data: &
                 .iter()
                 .map(|g| {
                     let latest = g.iter().map(|(p, _)| p.end()).max().unwrap();
-                    g.iter().filter(|(p, _)| p.end() == latest).map(|(_, v)| v).sum::<f64>()
+                    g.iter()
+                        .filter(|(p, _)| p.end() == latest)
+                        .map(|(_, v)| v)
+                        .sum::<f64>()
                 })
                 .sum(),
         ),
         Aggregation::None => {
-            let own: Vec<f64> = data.iter().filter(|o| o.agency == node && o.period == period).map(|o| o.value).collect();
+            let own: Vec<f64> = data
+                .iter()
+                .filter(|o| o.agency == node && o.period == period)
+                .map(|o| o.value)
+                .collect();
             (!own.is_empty()).then(|| own.iter().sum())
         }
     }
@@ -156,28 +178,36 @@ fn months() -> Vec<PeriodId> {
 /// the months they exist.
 fn observations() -> impl Strategy<Value = Vec<Observation>> {
     let reporters = [A, B, C, D, A1, A2, B1, C1, C2, D1, D2];
-    proptest::collection::vec((0..reporters.len(), 0..24usize, 0u32..1000, 0..10u8), 0..80).prop_map(move |rows| {
-        let months = months();
-        let mut seen = std::collections::HashSet::new();
-        rows.into_iter()
-            .filter_map(|(who, month, value, source)| {
-                let agency = reporters[who];
-                let period = months[month];
-                // Provinces report only rarely (compiled totals); nobody reports twice.
-                let province = [A, B, C, D].contains(&agency);
-                if !valid(agency, period.end()) || (province && value % 4 != 0) || !seen.insert((agency, period)) {
-                    return None;
-                }
-                Some(Observation {
-                    agency,
-                    period,
-                    options: OptionCombo::TOTAL,
-                    source: if source < 8 { "regime:BC-X".into() } else { "import:y".into() },
-                    value: f64::from(value),
+    proptest::collection::vec((0..reporters.len(), 0..24usize, 0u32..1000, 0..10u8), 0..80)
+        .prop_map(move |rows| {
+            let months = months();
+            let mut seen = std::collections::HashSet::new();
+            rows.into_iter()
+                .filter_map(|(who, month, value, source)| {
+                    let agency = reporters[who];
+                    let period = months[month];
+                    // Provinces report only rarely (compiled totals); nobody reports twice.
+                    let province = [A, B, C, D].contains(&agency);
+                    if !valid(agency, period.end())
+                        || (province && value % 4 != 0)
+                        || !seen.insert((agency, period))
+                    {
+                        return None;
+                    }
+                    Some(Observation {
+                        agency,
+                        period,
+                        options: OptionCombo::TOTAL,
+                        source: if source < 8 {
+                            "regime:BC-X".into()
+                        } else {
+                            "import:y".into()
+                        },
+                        value: f64::from(value),
+                    })
                 })
-            })
-            .collect()
-    })
+                .collect()
+        })
 }
 
 fn rules() -> impl Strategy<Value = Aggregation> {
@@ -193,8 +223,16 @@ fn rules() -> impl Strategy<Value = Aggregation> {
 
 fn periods() -> impl Strategy<Value = PeriodId> {
     prop_oneof![
-        Just("2024"), Just("2025"), Just("2024Q2"), Just("2025Q2"), Just("2025Q3"), Just("2025S1"),
-        Just("2025S2"), Just("202507"), Just("202406"), Just("2025N9"),
+        Just("2024"),
+        Just("2025"),
+        Just("2024Q2"),
+        Just("2025Q2"),
+        Just("2025Q3"),
+        Just("2025S1"),
+        Just("2025S2"),
+        Just("202507"),
+        Just("202406"),
+        Just("2025N9"),
     ]
     .prop_map(|text| PeriodId::parse(text).unwrap())
 }
@@ -229,11 +267,22 @@ proptest! {
     }
 }
 
-fn value(agency: AgencyKey, period: &str, options: &[(&str, &str)], source: &str, value: f64) -> Observation {
+fn value(
+    agency: AgencyKey,
+    period: &str,
+    options: &[(&str, &str)],
+    source: &str,
+    value: f64,
+) -> Observation {
     Observation {
         agency,
         period: PeriodId::parse(period).unwrap(),
-        options: OptionCombo::from_stored(options.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect()),
+        options: OptionCombo::from_stored(
+            options
+                .iter()
+                .map(|(c, o)| (c.to_string(), o.to_string()))
+                .collect(),
+        ),
         source: source.into(),
         value,
     }
@@ -250,12 +299,31 @@ fn totals_and_parts_are_never_added_together() {
         value(D2, "202601", &[("sex", "female")], "regime:R", 2.0),
     ];
     let gathered = Gathered::new(&graph, &data);
-    let total = Question { aggregation: Aggregation::Sum, period: PeriodId::parse("2026Q1").unwrap(), disaggregate: &[] };
-    assert_eq!(aggregate(&graph, &gathered, D, &total).get(&OptionCombo::TOTAL), Some(&13.0));
+    let total = Question {
+        aggregation: Aggregation::Sum,
+        period: PeriodId::parse("2026Q1").unwrap(),
+        disaggregate: &[],
+    };
+    assert_eq!(
+        aggregate(&graph, &gathered, D, &total).get(&OptionCombo::TOTAL),
+        Some(&13.0)
+    );
     let sex = ["sex".to_string()];
-    let by_sex = Question { disaggregate: &sex, ..total };
-    let split: BTreeMap<String, f64> = aggregate(&graph, &gathered, D, &by_sex).into_iter().map(|(k, v)| (k.key(), v)).collect();
-    assert_eq!(split, BTreeMap::from([("sex=female".to_string(), 8.0), ("sex=male".to_string(), 5.0)]));
+    let by_sex = Question {
+        disaggregate: &sex,
+        ..total
+    };
+    let split: BTreeMap<String, f64> = aggregate(&graph, &gathered, D, &by_sex)
+        .into_iter()
+        .map(|(k, v)| (k.key(), v))
+        .collect();
+    assert_eq!(
+        split,
+        BTreeMap::from([
+            ("sex=female".to_string(), 8.0),
+            ("sex=male".to_string(), 5.0)
+        ])
+    );
 }
 
 #[test]
@@ -269,23 +337,41 @@ fn a_report_wins_over_another_source_and_frequencies_do_not_add_up() {
         value(D2, "2026Q1", &[], "regime:Q", 5.0),
     ];
     let gathered = Gathered::new(&graph, &data);
-    let question = Question { aggregation: Aggregation::Sum, period: PeriodId::parse("2026Q1").unwrap(), disaggregate: &[] };
-    assert_eq!(aggregate(&graph, &gathered, D1, &question).get(&OptionCombo::TOTAL), Some(&30.0));
-    assert_eq!(aggregate(&graph, &gathered, D2, &question).get(&OptionCombo::TOTAL), Some(&5.0));
-    assert_eq!(aggregate(&graph, &gathered, D, &question).get(&OptionCombo::TOTAL), Some(&35.0));
+    let question = Question {
+        aggregation: Aggregation::Sum,
+        period: PeriodId::parse("2026Q1").unwrap(),
+        disaggregate: &[],
+    };
+    assert_eq!(
+        aggregate(&graph, &gathered, D1, &question).get(&OptionCombo::TOTAL),
+        Some(&30.0)
+    );
+    assert_eq!(
+        aggregate(&graph, &gathered, D2, &question).get(&OptionCombo::TOTAL),
+        Some(&5.0)
+    );
+    assert_eq!(
+        aggregate(&graph, &gathered, D, &question).get(&OptionCombo::TOTAL),
+        Some(&35.0)
+    );
 }
 
 #[test]
 fn a_split_agency_has_no_single_heir() {
     let on = date(2026, 11, 26);
-    let agencies = [(1, None, true), (2, Some(1), false), (3, Some(1), true), (4, Some(1), true)]
-        .into_iter()
-        .map(|(key, parent, valid)| GraphAgency {
-            key,
-            code: AgencyCode::new(format!("S{key}")).unwrap(),
-            as_of: valid.then_some((AgencyKind::Province, parent)),
-        })
-        .collect();
+    let agencies = [
+        (1, None, true),
+        (2, Some(1), false),
+        (3, Some(1), true),
+        (4, Some(1), true),
+    ]
+    .into_iter()
+    .map(|(key, parent, valid)| GraphAgency {
+        key,
+        code: AgencyCode::new(format!("S{key}")).unwrap(),
+        as_of: valid.then_some((AgencyKind::Province, parent)),
+    })
+    .collect();
     let graph = AgencyGraph::new(on, agencies, &[(2, 3), (2, 4)]);
     assert_eq!(graph.representative(2), None);
     assert_eq!(graph.representative(3), Some(3));

@@ -62,7 +62,10 @@ pub async fn violations(
     for lookup in rules.lookups() {
         if !lookup.is_in_report() {
             let period = report.period.back(lookup.periods_back, lookup.years_back);
-            wanted.entry((period, lookup.scope)).or_default().push(lookup);
+            wanted
+                .entry((period, lookup.scope))
+                .or_default()
+                .push(lookup);
         }
     }
     for ((period, scope), lookups) in wanted {

@@ -10,10 +10,21 @@ use baocao_domain::value::{Channel, DataValue, OptionCombo, Value as Number};
 use baocao_test_support::{TestApp, app_tests};
 use serde_json::{Value, json};
 
-fn value(indicator: &str, agency: &str, period: &str, options: &[(&str, &str)], number: f64) -> DataValue {
+fn value(
+    indicator: &str,
+    agency: &str,
+    period: &str,
+    options: &[(&str, &str)],
+    number: f64,
+) -> DataValue {
     DataValue {
         indicator: IndicatorCode::new(indicator).unwrap(),
-        options: OptionCombo::from_stored(options.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect()),
+        options: OptionCombo::from_stored(
+            options
+                .iter()
+                .map(|(c, o)| (c.to_string(), o.to_string()))
+                .collect(),
+        ),
         agency: AgencyCode::new(agency).unwrap(),
         period: PeriodId::parse(period).unwrap(),
         value: Number::Number(number),
@@ -25,7 +36,10 @@ fn value(indicator: &str, agency: &str, period: &str, options: &[(&str, &str)], 
 async fn analytics(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let answer = app.get(&format!("/api/v1/analytics?{query}"), token).await;
     assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.text);
-    answer.json()["rows"].as_array().cloned().unwrap_or_default()
+    answer.json()["rows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn single(rows: &[Value]) -> Option<f64> {
@@ -45,41 +59,112 @@ async fn sums_follow_the_hierarchy_and_time_and_the_merger(app: TestApp) {
     // After: the new 79 and 01.
     values.push(value("KT04", "79", "202510", &[], 500.0));
     values.push(value("KT04", "01", "202510", &[], 700.0));
-    app.db.store.upsert_values(&values, "2026-11-26T08:00:00Z").await.unwrap();
+    app.db
+        .store
+        .upsert_values(&values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
     let admin = app.login("admin").await;
 
     // A quarter over monthly data adds the months; the nation adds its provinces.
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT04&agency=01&period=2024Q4").await), Some(6000.0));
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT04&agency=VN&period=2024Q4").await), Some(6000.0 + 666.0));
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT04&agency=01&period=2024Q4").await),
+        Some(6000.0)
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT04&agency=VN&period=2024Q4").await),
+        Some(6000.0 + 666.0)
+    );
     // Today's TP. Hồ Chí Minh carries its predecessors' 2024 series; 2024's hierarchy does not.
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT04&agency=79&period=2024").await), Some(666.0));
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT04&agency=79&period=2024&as_of=2024-12-31").await), Some(600.0));
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT04&agency=74&period=2024&as_of=2024-12-31").await), Some(60.0));
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT04&agency=79&period=2025").await), Some(500.0));
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT04&agency=79&period=2024").await),
+        Some(666.0)
+    );
+    assert_eq!(
+        single(
+            &analytics(
+                &app,
+                &admin,
+                "indicator=KT04&agency=79&period=2024&as_of=2024-12-31"
+            )
+            .await
+        ),
+        Some(600.0)
+    );
+    assert_eq!(
+        single(
+            &analytics(
+                &app,
+                &admin,
+                "indicator=KT04&agency=74&period=2024&as_of=2024-12-31"
+            )
+            .await
+        ),
+        Some(60.0)
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT04&agency=79&period=2025").await),
+        Some(500.0)
+    );
 
-    let provinces = analytics(&app, &admin, "indicator=KT04&agency=VN&level=province&period=2024Q4").await;
-    assert_eq!(provinces.len(), 34, "every province of today, with null where nothing was reported");
+    let provinces = analytics(
+        &app,
+        &admin,
+        "indicator=KT04&agency=VN&level=province&period=2024Q4",
+    )
+    .await;
+    assert_eq!(
+        provinces.len(),
+        34,
+        "every province of today, with null where nothing was reported"
+    );
     let reported: Vec<(&str, f64)> = provinces
         .iter()
         .filter_map(|r| Some((r["agency"].as_str()?, r["value"].as_f64()?)))
         .collect();
     assert_eq!(reported, [("01", 6000.0), ("79", 666.0)]);
-    let old = analytics(&app, &admin, "indicator=KT04&agency=VN&level=province&period=2024Q4&as_of=2024-12-31").await;
+    let old = analytics(
+        &app,
+        &admin,
+        "indicator=KT04&agency=VN&level=province&period=2024Q4&as_of=2024-12-31",
+    )
+    .await;
     assert_eq!(old.len(), 63);
 
     // CPI is never aggregated: the nation has no CPI unless reported for it.
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT07&agency=VN&period=202412").await), None);
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT07&agency=01&period=202412").await), Some(103.0));
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT07&agency=01&period=2024Q4").await), None);
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT07&agency=VN&period=202412").await),
+        None
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT07&agency=01&period=202412").await),
+        Some(103.0)
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT07&agency=01&period=2024Q4").await),
+        None
+    );
 
     // Repeated parameters, several indicators and periods.
-    let many = analytics(&app, &admin, "indicator=KT04&indicator=KT07&agency=01&period=202410&period=202412").await;
+    let many = analytics(
+        &app,
+        &admin,
+        "indicator=KT04&indicator=KT07&agency=01&period=202410&period=202412",
+    )
+    .await;
     assert_eq!(many.len(), 4);
     let posted = app
-        .call(Method::POST, "/api/v1/analytics", Some(&admin),
-              Some(&json!({"indicator": ["KT04"], "agency": "01", "period": ["2024Q4"]})))
+        .call(
+            Method::POST,
+            "/api/v1/analytics",
+            Some(&admin),
+            Some(&json!({"indicator": ["KT04"], "agency": "01", "period": ["2024Q4"]})),
+        )
         .await;
-    assert_eq!(single(posted.json()["rows"].as_array().unwrap()), Some(6000.0));
+    assert_eq!(
+        single(posted.json()["rows"].as_array().unwrap()),
+        Some(6000.0)
+    );
 }
 
 async fn disaggregations_split_without_double_counting(app: TestApp) {
@@ -91,19 +176,48 @@ async fn disaggregations_split_without_double_counting(app: TestApp) {
         value("XH01", "79", "2025", &[("sex", "female")], 3.0),
     ];
     let admin = app.login("admin").await;
-    let known = app.db.store.indicator(&IndicatorCode::new("XH01").unwrap()).await.unwrap().unwrap();
+    let known = app
+        .db
+        .store
+        .indicator(&IndicatorCode::new("XH01").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     if !known.disaggregation.contains(&"sex".to_string()) {
         // The catalogue decides which indicators are split by sex; pick one that is.
-        panic!("XH01 should be disaggregated by sex in the demo catalogue: {:?}", known.disaggregation);
+        panic!(
+            "XH01 should be disaggregated by sex in the demo catalogue: {:?}",
+            known.disaggregation
+        );
     }
-    app.db.store.upsert_values(&values, "2026-11-26T08:00:00Z").await.unwrap();
-    assert_eq!(single(&analytics(&app, &admin, "indicator=XH01&agency=VN&period=2025").await), Some(14.0));
-    let split = analytics(&app, &admin, "indicator=XH01&agency=VN&period=2025&disaggregate=sex").await;
+    app.db
+        .store
+        .upsert_values(&values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH01&agency=VN&period=2025").await),
+        Some(14.0)
+    );
+    let split = analytics(
+        &app,
+        &admin,
+        "indicator=XH01&agency=VN&period=2025&disaggregate=sex",
+    )
+    .await;
     let pairs: Vec<(String, f64)> = split
         .iter()
-        .map(|r| (r["options"]["sex"].as_str().unwrap().to_string(), r["value"].as_f64().unwrap()))
+        .map(|r| {
+            (
+                r["options"]["sex"].as_str().unwrap().to_string(),
+                r["value"].as_f64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(pairs, [("female".to_string(), 8.0), ("male".to_string(), 6.0)]);
+    assert_eq!(
+        pairs,
+        [("female".to_string(), 8.0), ("male".to_string(), 6.0)]
+    );
 }
 
 async fn bad_questions_get_clear_errors(app: TestApp) {
@@ -118,31 +232,105 @@ async fn bad_questions_get_clear_errors(app: TestApp) {
         ("indicator=KT04&period=2026&colour=red", "invalid_query"),
     ] {
         let answer = app.get(&format!("/api/v1/analytics?{query}"), &admin).await;
-        assert_eq!(answer.json()["error"]["code"], code, "{query}: {}", answer.text);
+        assert_eq!(
+            answer.json()["error"]["code"],
+            code,
+            "{query}: {}",
+            answer.text
+        );
         assert!(answer.status.is_client_error());
     }
     // A province's reporter reads its own province, not the nation.
     let hanoi = app.login("hanoi").await;
-    assert_eq!(app.get("/api/v1/analytics?indicator=KT04&period=2026&agency=01", &hanoi).await.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/analytics?indicator=KT04&period=2026&agency=VN", &hanoi).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(
+            "/api/v1/analytics?indicator=KT04&period=2026&agency=01",
+            &hanoi
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(
+            "/api/v1/analytics?indicator=KT04&period=2026&agency=VN",
+            &hanoi
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn an_accepted_report_is_in_the_national_figure_at_once(app: TestApp) {
-    let (hanoi, lead, vpcp, admin) = (app.login("hanoi").await, app.login("hanoi-lead").await, app.login("vpcp").await, app.login("admin").await);
+    let (hanoi, lead, vpcp, admin) = (
+        app.login("hanoi").await,
+        app.login("hanoi-lead").await,
+        app.login("vpcp").await,
+        app.login("admin").await,
+    );
     let slot = "/api/v1/reports/BC-KTXH-T/01/202610";
     let national = "indicator=KT04&agency=VN&period=202610";
     assert_eq!(single(&analytics(&app, &admin, national).await), None);
     let cells = json!([{"form": "Biểu 01/KTXH-T", "row": "KT04", "column": "this_period", "options": {}, "value": "77777.5"}]);
-    let saved = app.call(Method::PUT, &format!("{slot}/draft"), Some(&hanoi), Some(&json!({"version": 0, "values": cells}))).await;
+    let saved = app
+        .call(
+            Method::PUT,
+            &format!("{slot}/draft"),
+            Some(&hanoi),
+            Some(&json!({"version": 0, "values": cells})),
+        )
+        .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
-    assert_eq!(app.call(Method::POST, &format!("{slot}/submit"), Some(&lead), Some(&json!({}))).await.status, StatusCode::OK);
-    assert_eq!(single(&analytics(&app, &admin, national).await), None, "submitted is not yet accepted");
-    assert_eq!(app.call(Method::POST, &format!("{slot}/accept"), Some(&vpcp), Some(&json!({}))).await.status, StatusCode::OK);
-    assert_eq!(single(&analytics(&app, &admin, national).await), Some(77777.5));
-    assert_eq!(single(&analytics(&app, &admin, "indicator=KT04&agency=VN&period=2026").await), Some(77777.5));
-    let reopened = app.call(Method::POST, &format!("{slot}/reopen"), Some(&vpcp), Some(&json!({"reason": "Kiểm tra lại"}))).await;
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{slot}/submit"),
+            Some(&lead),
+            Some(&json!({}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, national).await),
+        None,
+        "submitted is not yet accepted"
+    );
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{slot}/accept"),
+            Some(&vpcp),
+            Some(&json!({}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, national).await),
+        Some(77777.5)
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT04&agency=VN&period=2026").await),
+        Some(77777.5)
+    );
+    let reopened = app
+        .call(
+            Method::POST,
+            &format!("{slot}/reopen"),
+            Some(&vpcp),
+            Some(&json!({"reason": "Kiểm tra lại"})),
+        )
+        .await;
     assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.text);
-    assert_eq!(single(&analytics(&app, &admin, national).await), None, "a reopened report leaves the aggregates");
+    assert_eq!(
+        single(&analytics(&app, &admin, national).await),
+        None,
+        "a reopened report leaves the aggregates"
+    );
 }
 
 app_tests!(

@@ -12,7 +12,10 @@ use baocao_test_support::{Answer, TestApp, app_tests};
 use serde_json::{Value, json};
 
 fn error_code(answer: &Answer) -> String {
-    answer.json()["error"]["code"].as_str().unwrap_or("").to_string()
+    answer.json()["error"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn cells(form: &str, rows: &[(&str, &str)]) -> Value {
@@ -24,7 +27,9 @@ fn cells(form: &str, rows: &[(&str, &str)]) -> Value {
 }
 
 async fn save(app: &TestApp, token: &str, slot: &str, values: Value) -> Answer {
-    let version = app.get(slot, token).await.json()["version"].as_i64().unwrap_or(0);
+    let version = app.get(slot, token).await.json()["version"]
+        .as_i64()
+        .unwrap_or(0);
     app.call(
         Method::PUT,
         &format!("{slot}/draft"),
@@ -35,14 +40,23 @@ async fn save(app: &TestApp, token: &str, slot: &str, values: Value) -> Answer {
 }
 
 async fn act(app: &TestApp, token: &str, slot: &str, action: &str, body: Value) -> Answer {
-    app.call(Method::POST, &format!("{slot}/{action}"), Some(token), Some(&body))
-        .await
+    app.call(
+        Method::POST,
+        &format!("{slot}/{action}"),
+        Some(token),
+        Some(&body),
+    )
+    .await
 }
 
 fn rule_ids(violations: &Value) -> Vec<String> {
     violations
         .as_array()
-        .map(|list| list.iter().map(|v| v["rule"].as_str().unwrap_or("").to_string()).collect())
+        .map(|list| {
+            list.iter()
+                .map(|v| v["rule"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -51,7 +65,12 @@ const PROCEDURES_FORM: &str = "Biểu 01/KSTTHC";
 
 async fn an_error_blocks_submission_until_the_data_is_fixed(app: TestApp) {
     let (hanoi, lead) = (app.login("hanoi").await, app.login("hanoi-lead").await);
-    let wrong = [("HC01", "120"), ("HC02", "10"), ("HC03", "8"), ("HC04", "5")];
+    let wrong = [
+        ("HC01", "120"),
+        ("HC02", "10"),
+        ("HC03", "8"),
+        ("HC04", "5"),
+    ];
     let saved = save(&app, &hanoi, PROCEDURES, cells(PROCEDURES_FORM, &wrong)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     let draft = saved.json();
@@ -66,15 +85,36 @@ async fn an_error_blocks_submission_until_the_data_is_fixed(app: TestApp) {
     assert_eq!(highlighted, ["HC02", "HC03", "HC04"]);
 
     // Explaining an error does not help: errors block.
-    let refused = act(&app, &lead, PROCEDURES, "submit",
-        json!({"explanations": [{"rule": "R1", "text": "Số liệu đúng"}]})).await;
-    assert_eq!((refused.status, error_code(&refused).as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    let refused = act(
+        &app,
+        &lead,
+        PROCEDURES,
+        "submit",
+        json!({"explanations": [{"rule": "R1", "text": "Số liệu đúng"}]}),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
     assert_eq!(rule_ids(&refused.json()["violations"]), ["R1"]);
     assert_eq!(rule_ids(&refused.json()["error"]["violations"]), ["R1"]);
     let unchanged = app.get(PROCEDURES, &hanoi).await.json();
-    assert_eq!((unchanged["status"].as_str(), unchanged["versions"].as_array().map(Vec::len)), (Some("draft"), Some(0)));
+    assert_eq!(
+        (
+            unchanged["status"].as_str(),
+            unchanged["versions"].as_array().map(Vec::len)
+        ),
+        (Some("draft"), Some(0))
+    );
 
-    let fixed = save(&app, &hanoi, PROCEDURES, cells(PROCEDURES_FORM, &[("HC04", "2")])).await;
+    let fixed = save(
+        &app,
+        &hanoi,
+        PROCEDURES,
+        cells(PROCEDURES_FORM, &[("HC04", "2")]),
+    )
+    .await;
     assert_eq!(rule_ids(&fixed.json()["violations"]), Vec::<String>::new());
     let sent = act(&app, &lead, PROCEDURES, "submit", json!({})).await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
@@ -84,18 +124,48 @@ async fn an_error_blocks_submission_until_the_data_is_fixed(app: TestApp) {
 const DOCUMENTS: &str = "/api/v1/reports/BC-VBDT-Q/01/2026Q3";
 
 async fn a_warning_needs_a_written_explanation_that_the_receiver_reads(app: TestApp) {
-    let (hanoi, lead, vpcp) = (app.login("hanoi").await, app.login("hanoi-lead").await, app.login("vpcp").await);
-    let saved = save(&app, &hanoi, DOCUMENTS, cells("Biểu 01/VBĐT", &[("VB01", "100"), ("VB02", "90"), ("VB03", "130")])).await;
+    let (hanoi, lead, vpcp) = (
+        app.login("hanoi").await,
+        app.login("hanoi-lead").await,
+        app.login("vpcp").await,
+    );
+    let saved = save(
+        &app,
+        &hanoi,
+        DOCUMENTS,
+        cells(
+            "Biểu 01/VBĐT",
+            &[("VB01", "100"), ("VB02", "90"), ("VB03", "130")],
+        ),
+    )
+    .await;
     assert_eq!(rule_ids(&saved.json()["violations"]), ["R1"]);
     assert_eq!(saved.json()["violations"][0]["severity"], "warning");
 
     let bare = act(&app, &lead, DOCUMENTS, "submit", json!({})).await;
-    assert_eq!((bare.status, error_code(&bare).as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "explanation_required"));
-    let blank = act(&app, &lead, DOCUMENTS, "submit", json!({"explanations": [{"rule": "R1", "text": "  "}]})).await;
+    assert_eq!(
+        (bare.status, error_code(&bare).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "explanation_required")
+    );
+    let blank = act(
+        &app,
+        &lead,
+        DOCUMENTS,
+        "submit",
+        json!({"explanations": [{"rule": "R1", "text": "  "}]}),
+    )
+    .await;
     assert_eq!(error_code(&blank), "explanation_required");
 
     let reason = "Văn bản ký số gồm cả văn bản nội bộ không gửi đi.";
-    let sent = act(&app, &lead, DOCUMENTS, "submit", json!({"explanations": [{"rule": "R1", "text": reason}]})).await;
+    let sent = act(
+        &app,
+        &lead,
+        DOCUMENTS,
+        "submit",
+        json!({"explanations": [{"rule": "R1", "text": reason}]}),
+    )
+    .await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
     let seen = app.get(DOCUMENTS, &vpcp).await.json();
     assert_eq!(seen["versions"][0]["warnings"][0]["rule"], "R1");
@@ -106,12 +176,19 @@ async fn a_warning_needs_a_written_explanation_that_the_receiver_reads(app: Test
 /// A copy of the monthly socio-economic regime with rules over history and subordinates.
 async fn publish_history_regime(app: &TestApp) {
     let store = &app.db.store;
-    let base = store.regime(&RegimeCode::new("BC-KTXH-T").unwrap()).await.unwrap().unwrap();
+    let base = store
+        .regime(&RegimeCode::new("BC-KTXH-T").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let mut content = base.content().clone();
     content.code = RegimeCode::new("BC-LS-T").unwrap();
     content.rules = [
         ("[KT04] >= 0.5 * prev([KT04])", Severity::Warning),
-        ("[KT04] <= 3 * same_period_last_year([KT04])", Severity::Warning),
+        (
+            "[KT04] <= 3 * same_period_last_year([KT04])",
+            Severity::Warning,
+        ),
         ("[KT04] >= children_sum([KT04])", Severity::Error),
     ]
     .into_iter()
@@ -122,8 +199,14 @@ async fn publish_history_regime(app: &TestApp) {
         message_en: String::new(),
     })
     .collect();
-    let regime = Regime::draft(content).unwrap().publish(jiff::civil::date(2020, 1, 1)).unwrap();
-    store.create_regime(&regime, "2026-11-26T08:00:00Z").await.unwrap();
+    let regime = Regime::draft(content)
+        .unwrap()
+        .publish(jiff::civil::date(2020, 1, 1))
+        .unwrap();
+    store
+        .create_regime(&regime, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
     let assignment = baocao_domain::assignment::Assignment::new(
         regime.code().clone(),
         AgencyCode::new("01").unwrap(),
@@ -152,13 +235,21 @@ async fn rules_read_earlier_periods_and_subordinates(app: TestApp) {
     let hanoi = app.login("hanoi").await;
     let one = |value: &str| cells("Biểu 01/KTXH-T", &[("KT04", value)]);
     // No history yet: rules over earlier periods and subordinates do not apply.
-    assert_eq!(rule_ids(&save(&app, &hanoi, slot, one("100")).await.json()["violations"]), Vec::<String>::new());
+    assert_eq!(
+        rule_ids(&save(&app, &hanoi, slot, one("100")).await.json()["violations"]),
+        Vec::<String>::new()
+    );
 
-    let communes = app.db.store
-        .agencies_as_of(jiff::civil::date(2026, 11, 30), &baocao_store::agencies::AgencyFilter {
-            parent: Some(AgencyCode::new("01").unwrap()),
-            ..Default::default()
-        })
+    let communes = app
+        .db
+        .store
+        .agencies_as_of(
+            jiff::civil::date(2026, 11, 30),
+            &baocao_store::agencies::AgencyFilter {
+                parent: Some(AgencyCode::new("01").unwrap()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(communes.len() >= 2, "Hà Nội has communes in the demo");
@@ -170,42 +261,107 @@ async fn rules_read_earlier_periods_and_subordinates(app: TestApp) {
         kt04(communes[0].code.as_str(), "202611", 60.0, "regime:BC-LS-T"),
         kt04(communes[1].code.as_str(), "202611", 50.0, "regime:BC-LS-T"),
     ];
-    app.db.store.upsert_values(&values, "2026-11-26T08:00:00Z").await.unwrap();
+    app.db
+        .store
+        .upsert_values(&values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
     // 100 < 0.5 × 300 (R1), 100 > 3 × 20 (R2), 100 < 60 + 50 (R3).
-    assert_eq!(rule_ids(&save(&app, &hanoi, slot, one("100")).await.json()["violations"]), ["R1", "R2", "R3"]);
-    assert_eq!(rule_ids(&save(&app, &hanoi, slot, one("155")).await.json()["violations"]), ["R2"]);
-    assert_eq!(rule_ids(&save(&app, &hanoi, slot, one("55")).await.json()["violations"]), ["R1", "R3"]);
+    assert_eq!(
+        rule_ids(&save(&app, &hanoi, slot, one("100")).await.json()["violations"]),
+        ["R1", "R2", "R3"]
+    );
+    assert_eq!(
+        rule_ids(&save(&app, &hanoi, slot, one("155")).await.json()["violations"]),
+        ["R2"]
+    );
+    assert_eq!(
+        rule_ids(&save(&app, &hanoi, slot, one("55")).await.json()["violations"]),
+        ["R1", "R3"]
+    );
 }
 
 async fn check(app: &TestApp, token: &str, body: Value) -> Answer {
-    app.call(Method::POST, "/api/v1/rules/check", Some(token), Some(&body)).await
+    app.call(
+        Method::POST,
+        "/api/v1/rules/check",
+        Some(token),
+        Some(&body),
+    )
+    .await
 }
 
 async fn the_rule_editor_checks_before_saving(app: TestApp) {
     let admin = app.login("admin").await;
-    let malformed = [("[HC02] >= ) 3", 10), ("1 +* 2", 3), ("[HC02] + ", 9), ("sum([HC02]", 10), ("[HC02] <= [HC0", 14)];
+    let malformed = [
+        ("[HC02] >= ) 3", 10),
+        ("1 +* 2", 3),
+        ("[HC02] + ", 9),
+        ("sum([HC02]", 10),
+        ("[HC02] <= [HC0", 14),
+    ];
     for (expression, position) in malformed {
-        let answer = check(&app, &admin, json!({"regime": "BC-KSTTHC-Q", "expression": expression})).await;
-        assert_eq!((answer.status, error_code(&answer).as_str()), (StatusCode::BAD_REQUEST, "rule_syntax"), "{expression}");
+        let answer = check(
+            &app,
+            &admin,
+            json!({"regime": "BC-KSTTHC-Q", "expression": expression}),
+        )
+        .await;
+        assert_eq!(
+            (answer.status, error_code(&answer).as_str()),
+            (StatusCode::BAD_REQUEST, "rule_syntax"),
+            "{expression}"
+        );
         assert_eq!(answer.json()["error"]["position"], position, "{expression}");
-        assert!(answer.json()["error"]["message"].as_str().unwrap().contains("vị trí"));
+        assert!(
+            answer.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("vị trí")
+        );
     }
-    let unknown = check(&app, &admin, json!({"regime": "BC-KSTTHC-Q", "expression": "[HC02] >= [KT04]"})).await;
-    assert_eq!((unknown.status, error_code(&unknown).as_str(), unknown.json()["error"]["position"].as_u64()),
-               (StatusCode::BAD_REQUEST, "rule_invalid", Some(10)));
+    let unknown = check(
+        &app,
+        &admin,
+        json!({"regime": "BC-KSTTHC-Q", "expression": "[HC02] >= [KT04]"}),
+    )
+    .await;
+    assert_eq!(
+        (
+            unknown.status,
+            error_code(&unknown).as_str(),
+            unknown.json()["error"]["position"].as_u64()
+        ),
+        (StatusCode::BAD_REQUEST, "rule_invalid", Some(10))
+    );
 
-    let valid = check(&app, &admin, json!({"regime": "BC-KSTTHC-Q", "expression": "[HC03] + [HC04] <= [HC02]",
-        "values": cells(PROCEDURES_FORM, &[("HC02", "10"), ("HC03", "8"), ("HC04", "5")])})).await;
+    let valid = check(
+        &app,
+        &admin,
+        json!({"regime": "BC-KSTTHC-Q", "expression": "[HC03] + [HC04] <= [HC02]",
+        "values": cells(PROCEDURES_FORM, &[("HC02", "10"), ("HC03", "8"), ("HC04", "5")])}),
+    )
+    .await;
     assert_eq!(valid.status, StatusCode::OK, "{}", valid.text);
     assert_eq!(valid.json()["ok"], true);
     assert_eq!(valid.json()["sample"]["holds"], false);
     assert_eq!(valid.json()["reads"].as_array().map(Vec::len), Some(3));
-    let formula = check(&app, &admin, json!({"regime": "BC-KSTTHC-Q", "kind": "formula", "expression": "100 * [HC03] / [HC02]",
-        "values": cells(PROCEDURES_FORM, &[("HC02", "10"), ("HC03", "8")])})).await;
+    let formula = check(
+        &app,
+        &admin,
+        json!({"regime": "BC-KSTTHC-Q", "kind": "formula", "expression": "100 * [HC03] / [HC02]",
+        "values": cells(PROCEDURES_FORM, &[("HC02", "10"), ("HC03", "8")])}),
+    )
+    .await;
     assert_eq!(formula.json()["sample"]["value"], 80.0);
 
     let reporter = app.login("hanoi").await;
-    let forbidden = check(&app, &reporter, json!({"regime": "BC-KSTTHC-Q", "expression": "[HC02] > 0"})).await;
+    let forbidden = check(
+        &app,
+        &reporter,
+        json!({"regime": "BC-KSTTHC-Q", "expression": "[HC02] > 0"}),
+    )
+    .await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
     let healthy = app.call(Method::GET, "/healthz", None, None).await;
     assert_eq!(healthy.status, StatusCode::OK);

@@ -259,10 +259,7 @@ impl RuleContext<'_> {
             let (expr, found) = self.compile_in(argument, inner)?;
             let wanted = match (function, index) {
                 (Function::If, 0) => Type::Boolean,
-                (Function::If, _) => compiled
-                    .get(1)
-                    .map(|(_, t)| *t)
-                    .unwrap_or(found),
+                (Function::If, _) => compiled.get(1).map(|(_, t)| *t).unwrap_or(found),
                 _ => Type::Number,
             };
             expect(argument, found, wanted)?;
@@ -363,7 +360,10 @@ impl RuleContext<'_> {
             {
                 return Err(invalid(
                     span,
-                    format!("Hai phân tổ cùng nhóm {} trong một tham chiếu.", category.code()),
+                    format!(
+                        "Hai phân tổ cùng nhóm {} trong một tham chiếu.",
+                        category.code()
+                    ),
                     format!("Two options of {} in one reference.", category.code()),
                 ));
             }

@@ -35,7 +35,11 @@ pub fn evaluate(expr: &Expr, data: &dyn RuleData) -> Evaluated {
         // An empty cell of the report is the reporter's to fill; a number never reported in
         // an earlier period or by a subordinate leaves nothing to compare with.
         Expr::Read(lookup) => data.number(lookup).map_or(
-            if lookup.is_in_report() { Blank } else { Undefined },
+            if lookup.is_in_report() {
+                Blank
+            } else {
+                Undefined
+            },
             Number,
         ),
         Expr::Unary(UnaryOp::Negate, operand) => match evaluate(operand, data) {

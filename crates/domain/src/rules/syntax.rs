@@ -181,10 +181,7 @@ pub fn parse(text: &str) -> Result<Node, RuleError> {
         }
     })?;
     let whole = pairs.next().ok_or_else(RuleError::empty)?;
-    let expression = whole
-        .into_inner()
-        .next()
-        .ok_or_else(RuleError::empty)?;
+    let expression = whole.into_inner().next().ok_or_else(RuleError::empty)?;
     Ok(expression_node(expression.into_inner(), &positions))
 }
 
@@ -327,7 +324,9 @@ mod tests {
             panic!()
         };
         assert_eq!(left.span, Span { start: 2, end: 15 });
-        assert!(matches!(&right.syntax, Syntax::Call(name, args) if name == "prev" && args.len() == 2));
+        assert!(
+            matches!(&right.syntax, Syntax::Call(name, args) if name == "prev" && args.len() == 2)
+        );
         // Vietnamese text before an error moves the position by characters, not bytes.
         assert_eq!(position("[A] + \u{a0}đ"), 7);
     }

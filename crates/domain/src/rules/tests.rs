@@ -1,7 +1,9 @@
 //! A known rule set on a known data set, and the parser under random input.
 
 use super::*;
-use crate::indicator::{Aggregation, Category, CategoryOption, Indicator, IndicatorCode, ValueType};
+use crate::indicator::{
+    Aggregation, Category, CategoryOption, Indicator, IndicatorCode, ValueType,
+};
 use crate::regime::{RegimeContent, Severity, ValidationRule};
 
 fn regime(rules: &[(&str, Severity)]) -> RegimeContent {
@@ -46,7 +48,11 @@ fn catalogue() -> (Vec<Indicator>, Vec<Category>) {
         "Giới tính".into(),
         "Sex".into(),
         ["male", "female"]
-            .map(|c| CategoryOption { code: c.into(), name_vi: c.into(), name_en: c.into() })
+            .map(|c| CategoryOption {
+                code: c.into(),
+                name_vi: c.into(),
+                name_en: c.into(),
+            })
             .to_vec(),
     )
     .unwrap();
@@ -70,10 +76,18 @@ fn cell(row: &str, column: &str, options: &[(&str, &str)], value: &str) -> crate
     .unwrap()
 }
 
-fn check(rules: &[(&str, Severity)], content: &ReportContent, history: &[(Lookup, f64)]) -> Vec<String> {
+fn check(
+    rules: &[(&str, Severity)],
+    content: &ReportContent,
+    history: &[(Lookup, f64)],
+) -> Vec<String> {
     let regime = regime(rules);
     let (indicators, categories) = catalogue();
-    let context = RuleContext { regime: &regime, indicators: &indicators, categories: &categories };
+    let context = RuleContext {
+        regime: &regime,
+        indicators: &indicators,
+        categories: &categories,
+    };
     let set = RuleSet::compile(&context);
     assert!(set.broken.is_empty(), "{:?}", set.broken);
     let mut inputs = RuleInputs::from_report(content);
@@ -96,16 +110,16 @@ fn lookup(row: &str, periods_back: u16, years_back: u16, scope: Scope) -> Lookup
 fn a_known_rule_set_gives_exactly_the_expected_violations() {
     use Severity::{Error, Warning};
     let rules = [
-        ("[HC03] + [HC04] <= [HC02]", Error),                     // R1: 8 + 5 > 10 → broken
-        ("[HC03] <= [HC02]", Error),                              // R2: holds
-        ("[CT01.total] = [CT01.male] + [CT01.female]", Error),    // R3: 30 ≠ 12 + 17 → broken
-        ("[HC02:year_to_date] >= [HC02]", Warning),               // R4: 40 >= 10 holds
-        ("[HC02] >= 0.9 * prev([HC02], 1)", Warning),             // R5: 10 < 0.9 × 20 → broken
+        ("[HC03] + [HC04] <= [HC02]", Error), // R1: 8 + 5 > 10 → broken
+        ("[HC03] <= [HC02]", Error),          // R2: holds
+        ("[CT01.total] = [CT01.male] + [CT01.female]", Error), // R3: 30 ≠ 12 + 17 → broken
+        ("[HC02:year_to_date] >= [HC02]", Warning), // R4: 40 >= 10 holds
+        ("[HC02] >= 0.9 * prev([HC02], 1)", Warning), // R5: 10 < 0.9 × 20 → broken
         ("[HC02] <= 2 * same_period_last_year([HC02])", Warning), // R6: 10 <= 2 × 6 holds
-        ("[HC02] = children_sum([HC02])", Warning),               // R7: 10 ≠ 9 → broken
-        ("if(is_blank([HC04]), true, [HC04] < 5)", Error),        // R8: 5 < 5 fails → broken
+        ("[HC02] = children_sum([HC02])", Warning), // R7: 10 ≠ 9 → broken
+        ("if(is_blank([HC04]), true, [HC04] < 5)", Error), // R8: 5 < 5 fails → broken
         ("abs([HC03] - [HC04]) <= max([HC03], [HC04], 1)", Error), // R9: 3 <= 8 holds
-        ("[HC02] / 0 > 1", Error),                                // R10: blank → does not apply
+        ("[HC02] / 0 > 1", Error),            // R10: blank → does not apply
         ("not ([HC02] > 100) and sum([HC03], [HC04]) = 13", Error), // R11: holds
     ];
     let content = ReportContent {
@@ -125,7 +139,10 @@ fn a_known_rule_set_gives_exactly_the_expected_violations() {
         (lookup("HC02", 0, 1, Scope::Own), 6.0),
         (lookup("HC02", 0, 0, Scope::Children), 9.0),
     ];
-    assert_eq!(check(&rules, &content, &history), ["R1", "R3", "R5", "R7", "R8"]);
+    assert_eq!(
+        check(&rules, &content, &history),
+        ["R1", "R3", "R5", "R7", "R8"]
+    );
 }
 
 #[test]
@@ -140,10 +157,16 @@ fn blanks_do_not_fire_rules_on_an_empty_report_but_an_empty_total_counts() {
     // No history: a comparison with last year's blank figure does not apply.
     let growth = [
         ("[HC02] >= 0.9 * prev([HC02])", Severity::Warning),
-        ("[HC02] <= 3 * same_period_last_year([HC02])", Severity::Warning),
+        (
+            "[HC02] <= 3 * same_period_last_year([HC02])",
+            Severity::Warning,
+        ),
         ("[HC02] = children_sum([HC02])", Severity::Warning),
     ];
-    let filled = ReportContent { values: vec![cell("HC02", "this_period", &[], "1")], sections: vec![] };
+    let filled = ReportContent {
+        values: vec![cell("HC02", "this_period", &[], "1")],
+        sections: vec![],
+    };
     assert!(check(&growth, &filled, &[]).is_empty());
 }
 
@@ -165,7 +188,11 @@ fn equality_allows_for_rounding() {
 fn meaningless_rules_are_refused_with_the_position_of_the_fault() {
     let regime = regime(&[]);
     let (indicators, categories) = catalogue();
-    let context = RuleContext { regime: &regime, indicators: &indicators, categories: &categories };
+    let context = RuleContext {
+        regime: &regime,
+        indicators: &indicators,
+        categories: &categories,
+    };
     let fault = |text: &str| match compile_condition(text, &context) {
         Err(RuleError::Invalid { position, .. }) => position,
         other => panic!("{text:?}: {other:?}"),
@@ -192,13 +219,34 @@ fn errors_block_and_warnings_need_explanations() {
         message_en: String::new(),
         cells: vec![],
     };
-    let explain = |rule: &str, text: &str| Explanation { rule: rule.into(), text: text.into() };
-    let warnings = [violation("R1", Severity::Warning), violation("R2", Severity::Warning)];
-    assert_eq!(blocker(&warnings, &[explain("R1", "Mùa lễ hội")]), Some(Blocker::UnexplainedWarnings));
-    assert_eq!(blocker(&warnings, &[explain("R1", "Lễ hội"), explain("R2", "  ")]), Some(Blocker::UnexplainedWarnings));
-    assert_eq!(blocker(&warnings, &[explain("R1", "Lễ hội"), explain("R2", "Bão")]), None);
-    let mixed = [violation("R1", Severity::Error), violation("R2", Severity::Warning)];
-    assert_eq!(blocker(&mixed, &[explain("R1", "x"), explain("R2", "y")]), Some(Blocker::Errors));
+    let explain = |rule: &str, text: &str| Explanation {
+        rule: rule.into(),
+        text: text.into(),
+    };
+    let warnings = [
+        violation("R1", Severity::Warning),
+        violation("R2", Severity::Warning),
+    ];
+    assert_eq!(
+        blocker(&warnings, &[explain("R1", "Mùa lễ hội")]),
+        Some(Blocker::UnexplainedWarnings)
+    );
+    assert_eq!(
+        blocker(&warnings, &[explain("R1", "Lễ hội"), explain("R2", "  ")]),
+        Some(Blocker::UnexplainedWarnings)
+    );
+    assert_eq!(
+        blocker(&warnings, &[explain("R1", "Lễ hội"), explain("R2", "Bão")]),
+        None
+    );
+    let mixed = [
+        violation("R1", Severity::Error),
+        violation("R2", Severity::Warning),
+    ];
+    assert_eq!(
+        blocker(&mixed, &[explain("R1", "x"), explain("R2", "y")]),
+        Some(Blocker::Errors)
+    );
     assert_eq!(blocker(&[], &[]), None);
 }
 
@@ -210,14 +258,33 @@ mod fuzz {
     /// failing on its first character.
     fn token() -> impl Strategy<Value = String> {
         prop_oneof![
-            Just("[HC02]".to_string()), Just("[CT01.male]".to_string()), Just("[HC02:year_to_date]".to_string()),
-            Just("[".to_string()), Just("]".to_string()), Just("(".to_string()), Just(")".to_string()),
-            Just(",".to_string()), Just("+".to_string()), Just("-".to_string()), Just("*".to_string()),
-            Just("/".to_string()), Just("<=".to_string()), Just("=".to_string()), Just("!".to_string()),
-            Just(" and ".to_string()), Just(" or ".to_string()), Just("not ".to_string()),
-            Just("sum(".to_string()), Just("prev(".to_string()), Just("if(".to_string()),
-            Just("children_sum(".to_string()), Just("is_blank(".to_string()),
-            Just("0.9".to_string()), Just("12".to_string()), Just("true".to_string()), Just(" ".to_string()),
+            Just("[HC02]".to_string()),
+            Just("[CT01.male]".to_string()),
+            Just("[HC02:year_to_date]".to_string()),
+            Just("[".to_string()),
+            Just("]".to_string()),
+            Just("(".to_string()),
+            Just(")".to_string()),
+            Just(",".to_string()),
+            Just("+".to_string()),
+            Just("-".to_string()),
+            Just("*".to_string()),
+            Just("/".to_string()),
+            Just("<=".to_string()),
+            Just("=".to_string()),
+            Just("!".to_string()),
+            Just(" and ".to_string()),
+            Just(" or ".to_string()),
+            Just("not ".to_string()),
+            Just("sum(".to_string()),
+            Just("prev(".to_string()),
+            Just("if(".to_string()),
+            Just("children_sum(".to_string()),
+            Just("is_blank(".to_string()),
+            Just("0.9".to_string()),
+            Just("12".to_string()),
+            Just("true".to_string()),
+            Just(" ".to_string()),
             "\\PC{0,3}",
         ]
     }

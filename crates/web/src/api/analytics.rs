@@ -137,9 +137,8 @@ async fn answer(
         .collect::<Result<Vec<_>, _>>()?;
     let mut indicators: Vec<Indicator> = Vec::new();
     for code in &query.indicator {
-        let unknown = || {
-            ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"))
-        };
+        let unknown =
+            || ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"));
         let parsed = IndicatorCode::new(code.as_str()).map_err(|_| unknown())?;
         indicators.push(state.store.indicator(&parsed).await?.ok_or_else(unknown)?);
     }
@@ -189,7 +188,9 @@ async fn answer(
     if cells > MAX_ROWS {
         return Err(ApiError::bad_request(
             "query_too_large",
-            format!("Truy vấn quá lớn ({cells} ô, tối đa {MAX_ROWS}); hãy dùng chức năng xuất dữ liệu."),
+            format!(
+                "Truy vấn quá lớn ({cells} ô, tối đa {MAX_ROWS}); hãy dùng chức năng xuất dữ liệu."
+            ),
             format!("The query is too large ({cells} cells, at most {MAX_ROWS}); use an export."),
         ));
     }
@@ -198,7 +199,10 @@ async fn answer(
 
     let mut rows = Vec::with_capacity(cells);
     for indicator in &indicators {
-        let observations = state.store.observations(indicator.code(), start, end).await?;
+        let observations = state
+            .store
+            .observations(indicator.code(), start, end)
+            .await?;
         let gathered = Gathered::new(&graph, &observations);
         for period in &periods {
             let question = Question {
@@ -207,7 +211,10 @@ async fn answer(
                 disaggregate: &query.disaggregate,
             };
             for target in &targets {
-                let code = graph.code(*target).map(ToString::to_string).unwrap_or_default();
+                let code = graph
+                    .code(*target)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 let values = aggregate(&graph, &gathered, *target, &question);
                 if values.is_empty() {
                     rows.push(AnalyticsRow {

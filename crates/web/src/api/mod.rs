@@ -4,6 +4,7 @@
 mod analytics;
 mod calendar;
 pub(crate) mod catalogue;
+mod registry;
 mod reports;
 mod rules;
 mod session;
@@ -28,7 +29,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/categories", get(catalogue::categories))
         .route("/api/v1/indicators", get(catalogue::indicators))
         .route("/api/v1/indicators/{code}", get(catalogue::indicator))
-        .route("/api/v1/regimes", get(catalogue::regimes))
+        .route(
+            "/api/v1/regimes",
+            get(catalogue::regimes).post(registry::create),
+        )
+        .route(
+            "/api/v1/regimes/standardisation",
+            get(registry::standardisation),
+        )
+        .route("/api/v1/regimes/duplicates", get(registry::duplicates))
         .route("/api/v1/regimes/{code}", get(catalogue::regime))
         .route("/api/v1/regimes/{code}/forms", get(catalogue::regime_forms))
         .route(

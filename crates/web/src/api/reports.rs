@@ -418,8 +418,10 @@ async fn act(
         reason,
     };
     let version = if action == SubmissionAction::Submit {
-        let warnings =
-            check_submittable(slot_violations(state, slot, &record.draft).await?, explanations)?;
+        let warnings = check_submittable(
+            slot_violations(state, slot, &record.draft).await?,
+            explanations,
+        )?;
         let on = slot.key.period.end();
         let keys = match state.store.signing_key(&slot.key.agency, on).await? {
             Some((secret_hex, public_hex)) => baocao_domain::signature::KeyPair {

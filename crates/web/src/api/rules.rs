@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use baocao_domain::permission::Action;
 use baocao_domain::report::{CellInput, ReportContent, ReportShape};
 use baocao_domain::rules::{
-    Evaluated, RuleContext, RuleError, RuleInputs, Scope, compile_condition, compile_formula, evaluate,
+    Evaluated, RuleContext, RuleError, RuleInputs, Scope, compile_condition, compile_formula,
+    evaluate,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -84,7 +85,8 @@ pub async fn check(
                    "years_back": lookup.years_back, "children": lookup.scope == Scope::Children})
         })
         .collect();
-    let mut answer = json!({"ok": true, "kind": if formula { "formula" } else { "condition" }, "reads": reads});
+    let mut answer =
+        json!({"ok": true, "kind": if formula { "formula" } else { "condition" }, "reads": reads});
     if !request.values.is_empty() {
         let shape = ReportShape {
             regime: regime.content(),
