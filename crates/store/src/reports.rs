@@ -330,6 +330,27 @@ impl Store {
         })
     }
 
+    /// The reports sent to `receiver` that wait for its review (status submitted), oldest
+    /// first: (regime, reporting agency, period, submitted at).
+    pub async fn awaiting_review(
+        &self,
+        receiver: &AgencyCode,
+    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        const SQL: &str = "
+            SELECT r.code, a.code, p.code, s.updated_at
+            FROM submissions s
+            JOIN regimes r ON r.id = s.regime_id
+            JOIN agencies a ON a.id = s.agency_id
+            JOIN periods p ON p.id = s.period_id
+            JOIN agencies rcv ON rcv.id = s.receiving_agency_id
+            WHERE rcv.code = $1 AND s.status = 'submitted'
+            ORDER BY s.updated_at, r.code, a.code";
+        Ok(on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(receiver.as_str())
+            .fetch_all(pool)
+            .await?))
+    }
+
     /// Every submitted version of a report, oldest first.
     pub async fn versions(&self, key: &SlotKey) -> Result<Vec<VersionRecord>, StoreError> {
         let Ok(id) = self.submission_id(key).await else {

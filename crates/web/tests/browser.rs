@@ -71,3 +71,48 @@ async fn a_reporter_logs_in_by_keyboard_and_reads_a_regime() {
     browser.screenshot(&shots.join("regime-en.png")).await;
     browser.quit().await;
 }
+
+/// A reporter fills a form in the browser: a number that breaks a rule is marked, the fix
+/// clears it; then the approver submits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reporter_fills_a_form_and_the_rules_answer() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::demo(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let base = app.spawn().await;
+    let slot = "/reports/BC-KSTTHC-Q/01/2026Q3";
+    browser.goto(&format!("{base}{slot}")).await;
+    browser.keys("hanoi\u{E004}demo\u{E007}").await;
+    browser.wait_for_url(slot).await;
+
+    let cell = |code: &str| format!("input[aria-label^='{code} '][aria-label$='Kỳ báo cáo']");
+    browser.type_into(&cell("HC02"), "10").await;
+    browser.type_into(&cell("HC03"), "8").await;
+    browser.type_into(&cell("HC04"), "5").await;
+    browser.click("button[value='save']").await;
+    browser.wait_for_url("?done=save").await;
+    let text = browser.text().await;
+    assert!(text.contains("Đã lưu bản nháp"), "{text}");
+    assert!(
+        text.contains("R1 · Lỗi"),
+        "the broken rule is listed: {text}"
+    );
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    browser
+        .screenshot(&shots.join("report-violation.png"))
+        .await;
+
+    browser.type_into(&cell("HC04"), "\u{E003}2").await; // Backspace, then the right number
+    browser.click("button[value='save']").await;
+    browser.wait_for_url("?done=save").await;
+    assert!(
+        browser
+            .text()
+            .await
+            .contains("Số liệu thỏa mãn mọi quy tắc kiểm tra")
+    );
+    browser.quit().await;
+}

@@ -256,9 +256,151 @@ async fn logging_out_needs_the_session_token_and_ends_the_session(app: TestApp) 
     );
 }
 
+/// The `name` of the input labelled with `label` (an indicator code) first.
+fn name_attr(html: &str, label: &str) -> String {
+    let at = html.find(&format!("aria-label=\"{label} ")).unwrap();
+    let tag = &html[html[..at].rfind("<input").unwrap()..at];
+    let start = tag.find("name=\"").unwrap() + 6;
+    tag[start..].split('"').next().unwrap().to_string()
+}
+
+const PROCEDURES_PAGE: &str = "/reports/BC-KSTTHC-Q/01/2026Q3";
+
+async fn reporting_in_the_browser_follows_the_same_rules_as_the_api(app: TestApp) {
+    let reporter = log_in(&app, "hanoi").await;
+    let desk = page(&app, "/reports", &reporter).await;
+    assert_eq!(desk.status, StatusCode::OK);
+    assert!(
+        desk.text.contains("/reports/BC-KSTTHC-Q/01/2026Q4"),
+        "the desk lists the current quarter"
+    );
+    assert!(desk.text.contains(PROCEDURES_PAGE), "and the one before");
+
+    let form = page(&app, PROCEDURES_PAGE, &reporter).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = hidden_input(&form.text, "csrf");
+    let (hc02, hc03, hc04) = (
+        name_attr(&form.text, "HC02"),
+        name_attr(&form.text, "HC03"),
+        name_attr(&form.text, "HC04"),
+    );
+    // A value that is not a number: refused, nothing saved, what was typed is shown again.
+    let refused = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &reporter,
+        &format!("csrf={csrf}&version=0&intent=save&{hc02}=10&{hc03}=abc"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text.contains("value=\"abc\""),
+        "the typed value is kept on the page"
+    );
+    assert!(
+        page(&app, PROCEDURES_PAGE, &reporter)
+            .await
+            .text
+            .contains("status_not_started"),
+        "nothing was saved"
+    );
+
+    let saved = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &reporter,
+        &format!("csrf={csrf}&version=0&intent=save&{hc02}=10&{hc03}=8&{hc04}=5"),
+    )
+    .await;
+    assert_eq!(
+        (saved.status, location(&saved)),
+        (
+            StatusCode::SEE_OTHER,
+            "/reports/BC-KSTTHC-Q/01/2026Q3?done=save"
+        )
+    );
+    let draft = page(&app, "/reports/BC-KSTTHC-Q/01/2026Q3?done=save", &reporter).await;
+    assert!(
+        draft.text.contains("id=\"violation-R1\""),
+        "the broken rule is shown"
+    );
+    assert!(draft.text.contains("cell flagged"), "its cells are marked");
+    assert!(draft.text.contains("Đã lưu bản nháp"));
+    assert!(
+        !draft.text.contains("value=\"submit\""),
+        "a reporter does not submit"
+    );
+
+    let lead = log_in(&app, "hanoi-lead").await;
+    let lead_page = page(&app, PROCEDURES_PAGE, &lead).await;
+    let lead_csrf = hidden_input(&lead_page.text, "csrf");
+    let version = hidden_input(&lead_page.text, "version");
+    assert!(lead_page.text.contains("value=\"submit\""));
+    let blocked = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &lead,
+        &format!("csrf={lead_csrf}&version={version}&intent=submit"),
+    )
+    .await;
+    assert_eq!(blocked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        blocked.text.contains("vi phạm quy tắc kiểm tra"),
+        "the error says why"
+    );
+    assert!(blocked.text.contains("status_draft"));
+
+    let forged = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &lead,
+        &format!("csrf=forged&version={version}&intent=submit"),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let sent = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &lead,
+        &format!("csrf={lead_csrf}&version={version}&intent=submit&{hc02}=10&{hc03}=8&{hc04}=2"),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    let submitted = page(&app, PROCEDURES_PAGE, &lead).await;
+    assert!(submitted.text.contains("status_submitted"));
+    assert!(submitted.text.contains("id=\"versions\""));
+
+    let vpcp = log_in(&app, "vpcp").await;
+    let review_desk = page(&app, "/reports", &vpcp).await;
+    assert!(review_desk.text.contains("id=\"to-review\""));
+    assert!(review_desk.text.contains(PROCEDURES_PAGE));
+    let review = page(&app, PROCEDURES_PAGE, &vpcp).await;
+    let vpcp_csrf = hidden_input(&review.text, "csrf");
+    assert!(
+        !review.text.contains("<input name=\"c"),
+        "the receiver reads, it does not edit"
+    );
+    let accepted = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &vpcp,
+        &format!("csrf={vpcp_csrf}&intent=accept"),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.text);
+    assert!(
+        page(&app, PROCEDURES_PAGE, &vpcp)
+            .await
+            .text
+            .contains("status_accepted")
+    );
+}
+
 app_tests!(
     the_login_form_is_protected_and_leads_back,
     the_regime_page_shows_the_ten_elements_in_vietnamese_and_english,
     the_agency_tree_and_the_catalogues_follow_the_date_and_the_search,
     logging_out_needs_the_session_token_and_ends_the_session,
+    reporting_in_the_browser_follows_the_same_rules_as_the_api,
 );

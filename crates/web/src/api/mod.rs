@@ -5,7 +5,7 @@ mod analytics;
 mod calendar;
 pub(crate) mod catalogue;
 mod registry;
-mod reports;
+pub(crate) mod reports;
 mod rules;
 mod session;
 

@@ -45,6 +45,44 @@ pub struct SlotView {
     updated_at: Option<String>,
     /// The regime's rules that the content shown breaks.
     violations: Vec<Violation>,
+    /// What the caller may do with the slot now.
+    allowed: AllowedActions,
+}
+
+/// What the caller may do with a slot in its current status.
+#[derive(Serialize, Default)]
+pub struct AllowedActions {
+    edit: bool,
+    submit: bool,
+    accept: bool,
+    #[serde(rename = "return")]
+    return_: bool,
+    reopen: bool,
+}
+
+fn allowed_actions(
+    caller: &Caller,
+    slot: &Slot,
+    status: Option<SubmissionStatus>,
+) -> AllowedActions {
+    let published = slot.regime.status() == baocao_domain::regime::RegimeStatus::Published;
+    let can = |action: SubmissionAction| SubmissionStatus::apply(status, action).is_ok();
+    let editor = caller.may(Action::EditDraft {
+        reporting: &slot.reporting_lineage,
+    });
+    let approver = caller.may(Action::Submit {
+        reporting: &slot.reporting_lineage,
+    });
+    let reviewer = caller.may(Action::Review {
+        receiving: &slot.receiving_lineage,
+    });
+    AllowedActions {
+        edit: published && editor && can(SubmissionAction::Save),
+        submit: published && approver && status.is_some() && can(SubmissionAction::Submit),
+        accept: reviewer && can(SubmissionAction::Accept),
+        return_: reviewer && can(SubmissionAction::Return),
+        reopen: reviewer && can(SubmissionAction::Reopen),
+    }
 }
 
 /// A slot resolved from its path, with the caller's right to edit it checked or not.
@@ -132,8 +170,14 @@ fn require_published(slot: &Slot) -> Result<(), ApiError> {
     ))
 }
 
-async fn view(state: &AppState, slot: &Slot, with_draft: bool) -> Result<SlotView, ApiError> {
+async fn view(
+    state: &AppState,
+    caller: &Caller,
+    slot: &Slot,
+    with_draft: bool,
+) -> Result<SlotView, ApiError> {
     let record = state.store.report_slot(&slot.key).await?;
+    let allowed = allowed_actions(caller, slot, record.as_ref().map(|r| r.status));
     let content = slot.regime.content();
     let window = content
         .cutoff
@@ -183,6 +227,7 @@ async fn view(state: &AppState, slot: &Slot, with_draft: bool) -> Result<SlotVie
         return_reason,
         updated_at,
         violations,
+        allowed,
     })
 }
 
@@ -208,13 +253,23 @@ async fn slot_violations(
 pub async fn slot(
     State(state): State<AppState>,
     caller: Caller,
-    Path((regime, agency, period)): Path<(String, String, String)>,
+    Path(path): SlotPath,
 ) -> Result<Json<SlotView>, ApiError> {
-    let slot = resolve_slot(&state, &regime, &agency, &period).await?;
+    Ok(Json(read_slot(&state, &caller, &path).await?))
+}
+
+/// A slot as the caller may see it: the draft for its editors, the latest submitted version
+/// for those it was sent to.
+pub(crate) async fn read_slot(
+    state: &AppState,
+    caller: &Caller,
+    (regime, agency, period): &(String, String, String),
+) -> Result<SlotView, ApiError> {
+    let slot = resolve_slot(state, regime, agency, period).await?;
     if caller.may(Action::EditDraft {
         reporting: &slot.reporting_lineage,
     }) {
-        return Ok(Json(view(&state, &slot, true).await?));
+        return view(state, caller, &slot, true).await;
     }
     // Others see a report only once it has been sent to (or above) them; never a draft.
     caller.require(Action::ReadSubmitted {
@@ -229,26 +284,37 @@ pub async fn slot(
     if !sent {
         return Err(ApiError::forbidden());
     }
-    Ok(Json(view(&state, &slot, false).await?))
+    view(state, caller, &slot, false).await
 }
 
 #[derive(Deserialize)]
 pub struct DraftEdit {
     /// The lock read with the slot (0 before the first save).
-    version: i32,
+    pub(crate) version: i32,
     #[serde(default)]
-    values: Vec<CellInput>,
+    pub(crate) values: Vec<CellInput>,
     #[serde(default)]
-    sections: Vec<SectionInput>,
+    pub(crate) sections: Vec<SectionInput>,
 }
 
 pub async fn save_draft(
     State(state): State<AppState>,
     caller: Caller,
-    Path((regime, agency, period)): Path<(String, String, String)>,
+    Path(path): SlotPath,
     ApiJson(edit): ApiJson<DraftEdit>,
 ) -> Result<Json<SlotView>, ApiError> {
-    let slot = resolve_slot(&state, &regime, &agency, &period).await?;
+    Ok(Json(edit_draft(&state, &caller, &path, edit).await?))
+}
+
+/// Merges an edit into the slot's draft (all or nothing) and answers the slot.
+pub(crate) async fn edit_draft(
+    state: &AppState,
+    caller: &Caller,
+    (regime, agency, period): &(String, String, String),
+    edit: DraftEdit,
+) -> Result<SlotView, ApiError> {
+    let state = state.clone();
+    let slot = resolve_slot(&state, regime, agency, period).await?;
     require_published(&slot)?;
     caller.require(Action::EditDraft {
         reporting: &slot.reporting_lineage,
@@ -312,7 +378,7 @@ pub async fn save_draft(
             ),
             other => other.into(),
         })?;
-    Ok(Json(view(&state, &slot, true).await?))
+    view(&state, caller, &slot, true).await
 }
 
 /// The body of an action: a reason where one is needed (return, reopen), explanations of
@@ -320,9 +386,9 @@ pub async fn save_draft(
 #[derive(Deserialize, Default)]
 pub struct ActionBody {
     #[serde(default)]
-    reason: Option<String>,
+    pub(crate) reason: Option<String>,
     #[serde(default)]
-    explanations: Vec<Explanation>,
+    pub(crate) explanations: Vec<Explanation>,
 }
 
 /// A submission may go only without errors and with every warning explained; the answer is
@@ -401,7 +467,7 @@ async fn act(
     action: SubmissionAction,
     reason: Option<&str>,
     explanations: &[Explanation],
-) -> Result<Json<SlotView>, ApiError> {
+) -> Result<SlotView, ApiError> {
     let record = state.store.report_slot(&slot.key).await?.ok_or_else(|| {
         not_allowed(baocao_domain::submission::TransitionError {
             from: SubmissionStatus::Draft,
@@ -500,7 +566,7 @@ async fn act(
     let editor = caller.may(Action::EditDraft {
         reporting: &slot.reporting_lineage,
     });
-    Ok(Json(view(state, slot, editor).await?))
+    view(state, caller, slot, editor).await
 }
 
 type SlotPath = Path<(String, String, String)>;
@@ -508,14 +574,28 @@ type SlotPath = Path<(String, String, String)>;
 /// Every action route: resolve the slot, ask the policy for the action's right (the
 /// approver submits; the receiver accepts, returns, reopens), take the reason where one is
 /// needed, then act.
-async fn action_route(
+pub(crate) async fn action_route(
     state: AppState,
     caller: Caller,
     (regime, agency, period): (String, String, String),
     action: SubmissionAction,
     body: ActionBody,
 ) -> Result<Json<SlotView>, ApiError> {
-    let slot = resolve_slot(&state, &regime, &agency, &period).await?;
+    Ok(Json(
+        perform(&state, &caller, &(regime, agency, period), action, body).await?,
+    ))
+}
+
+/// One action on a slot, for the API and the UI alike.
+pub(crate) async fn perform(
+    state: &AppState,
+    caller: &Caller,
+    (regime, agency, period): &(String, String, String),
+    action: SubmissionAction,
+    body: ActionBody,
+) -> Result<SlotView, ApiError> {
+    let state = state.clone();
+    let slot = resolve_slot(&state, regime, agency, period).await?;
     if action == SubmissionAction::Submit {
         require_published(&slot)?;
     }
@@ -531,7 +611,7 @@ async fn action_route(
         SubmissionAction::Return | SubmissionAction::Reopen => Some(required_reason(&body)?),
         _ => None,
     };
-    act(&state, &caller, &slot, action, reason, &body.explanations).await
+    act(&state, caller, &slot, action, reason, &body.explanations).await
 }
 
 pub async fn submit(

@@ -7,6 +7,7 @@
 
 mod describe;
 mod pages;
+mod reports;
 mod session;
 
 use axum::Router;
@@ -51,6 +52,8 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "agencies.html");
     template!(env, "indicators.html");
     template!(env, "error.html");
+    template!(env, "reports.html");
+    template!(env, "report.html");
     env
 }
 
@@ -64,6 +67,11 @@ pub fn routes() -> Router<AppState> {
         .route("/regimes/{code}", get(pages::regime))
         .route("/agencies", get(pages::agencies))
         .route("/indicators", get(pages::indicators))
+        .route("/reports", get(reports::desk))
+        .route(
+            "/reports/{regime}/{agency}/{period}",
+            get(reports::slot_page).post(reports::slot_post),
+        )
         .route("/static/app.css", get(stylesheet))
 }
 

@@ -1,0 +1,564 @@
+//! Reporting in the browser: the desk (the agency's report slots and those awaiting its
+//! review) and a slot's page — the data forms as a grid, the outline's sections, the
+//! validation results with explanations for warnings, and the actions the caller may take.
+//!
+//! Every action goes through the same functions as the API ([`crate::api::reports`]), so
+//! the same checks, rules and permissions hold; an edit the server refuses is shown again with
+//! what was typed, so nothing is lost.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::indicator::{Category, Indicator};
+use baocao_domain::period::PeriodId;
+use baocao_domain::regime::{Regime, RegimeStatus};
+use baocao_domain::report::{CellAddress, CellInput, SectionInput};
+use baocao_domain::rules::Explanation;
+use baocao_domain::submission::SubmissionAction;
+use baocao_domain::value::OptionCombo;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::describe;
+use super::{PageContext, PageError};
+use crate::AppState;
+use crate::api::catalogue::load_regime;
+use crate::api::reports::{ActionBody, DraftEdit, edit_draft, perform, read_slot};
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::validation::Catalogue;
+
+/// The most option combinations one indicator's rows may spread into on a form.
+const MAX_COMBINATIONS: usize = 48;
+
+type SlotPath = (String, String, String);
+
+#[derive(Serialize)]
+struct GridCell {
+    name: String,
+    value: String,
+    flagged: bool,
+}
+
+#[derive(Serialize)]
+struct GridRow {
+    indicator: String,
+    name: String,
+    unit: String,
+    options: String,
+    is_part: bool,
+    cells: Vec<GridCell>,
+}
+
+#[derive(Serialize)]
+struct GridForm {
+    code: String,
+    title: String,
+    columns: Vec<&'static str>,
+    rows: Vec<GridRow>,
+}
+
+/// Every combination of the options of `categories` (a cross product), in their order.
+fn combinations(indicator: &Indicator, categories: &[Category]) -> Vec<OptionCombo> {
+    let mut combos = vec![BTreeMap::new()];
+    for code in &indicator.disaggregation {
+        let Some(category) = categories.iter().find(|c| c.code() == code) else {
+            continue;
+        };
+        combos = combos
+            .into_iter()
+            .flat_map(|combo| {
+                category.options().iter().map(move |option| {
+                    let mut next = combo.clone();
+                    next.insert(code.clone(), option.code.clone());
+                    next
+                })
+            })
+            .take(MAX_COMBINATIONS)
+            .collect();
+    }
+    combos
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .map(OptionCombo::from_stored)
+        .collect()
+}
+
+fn combo_label(combo: &OptionCombo, categories: &[Category], lang: Lang) -> String {
+    combo
+        .clone()
+        .into_map()
+        .iter()
+        .map(|(category, option)| {
+            categories
+                .iter()
+                .find(|c| c.code() == category)
+                .and_then(|c| c.options().iter().find(|o| &o.code == option))
+                .map_or(option.clone(), |o| {
+                    if lang == Lang::En {
+                        o.name_en.clone()
+                    } else {
+                        o.name_vi.clone()
+                    }
+                })
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The cells of a regime's forms in a fixed order: cell `n` of the page is `addresses[n]`.
+fn layout(regime: &Regime, catalogue: &Catalogue) -> Vec<(usize, CellAddress, bool)> {
+    let mut addresses = Vec::new();
+    for (form_index, form) in regime.content().forms.iter().enumerate() {
+        for row in &form.rows {
+            let Some(indicator) = catalogue
+                .indicators
+                .iter()
+                .find(|i| i.code() == &row.indicator)
+            else {
+                continue;
+            };
+            let mut combos = vec![(OptionCombo::TOTAL, false)];
+            combos.extend(
+                combinations(indicator, &catalogue.categories)
+                    .into_iter()
+                    .map(|c| (c, true)),
+            );
+            for (combo, is_part) in combos {
+                for column in &form.columns {
+                    addresses.push((
+                        form_index,
+                        CellAddress {
+                            form: form.code.clone(),
+                            row: row.indicator.clone(),
+                            column: *column,
+                            options: combo.clone(),
+                        },
+                        is_part,
+                    ));
+                }
+            }
+        }
+    }
+    addresses
+}
+
+fn grid(
+    regime: &Regime,
+    catalogue: &Catalogue,
+    values: &HashMap<CellAddress, String>,
+    flagged: &HashSet<CellAddress>,
+    lang: Lang,
+) -> Vec<GridForm> {
+    let mut forms: Vec<GridForm> = regime
+        .content()
+        .forms
+        .iter()
+        .map(|form| GridForm {
+            code: form.code.clone(),
+            title: if lang == Lang::En && !form.title_en.is_empty() {
+                form.title_en.clone()
+            } else {
+                form.title_vi.clone()
+            },
+            columns: form
+                .columns
+                .iter()
+                .map(|c| describe::column(*c, lang))
+                .collect(),
+            rows: Vec::new(),
+        })
+        .collect();
+    for (n, (form_index, address, is_part)) in layout(regime, catalogue).into_iter().enumerate() {
+        let form = &mut forms[form_index];
+        let same_row = form.rows.last().is_some_and(|r| {
+            r.indicator == address.row.as_str()
+                && r.options == combo_label(&address.options, &catalogue.categories, lang)
+        });
+        if !same_row {
+            let indicator = catalogue
+                .indicators
+                .iter()
+                .find(|i| i.code() == &address.row);
+            form.rows.push(GridRow {
+                indicator: address.row.to_string(),
+                name: indicator.map_or(String::new(), |i| {
+                    if lang == Lang::En {
+                        i.name_en.clone()
+                    } else {
+                        i.name_vi.clone()
+                    }
+                }),
+                unit: indicator.map_or(String::new(), |i| {
+                    if lang == Lang::En {
+                        i.unit_en.clone()
+                    } else {
+                        i.unit_vi.clone()
+                    }
+                }),
+                options: combo_label(&address.options, &catalogue.categories, lang),
+                is_part,
+                cells: Vec::new(),
+            });
+        }
+        if let Some(row) = form.rows.last_mut() {
+            row.cells.push(GridCell {
+                name: format!("c{n}"),
+                value: values.get(&address).cloned().unwrap_or_default(),
+                flagged: flagged.contains(&address),
+            });
+        }
+    }
+    forms
+}
+
+fn status_label(status: &str) -> String {
+    format!("status_{status}")
+}
+
+/// What the page shows besides the slot: a message after an action, or an error.
+#[derive(Serialize, Default)]
+struct Notice {
+    kind: &'static str,
+    message: String,
+    message_en: String,
+}
+
+async fn render_slot(
+    state: &AppState,
+    page: &PageContext,
+    path: &SlotPath,
+    notice: Option<Notice>,
+    typed: Option<&HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let caller = page.logged_in()?;
+    let view = serde_json::to_value(read_slot(state, caller, path).await.map_err(fail)?)
+        .map_err(|_| fail(ApiError::internal()))?;
+    let regime = load_regime(state, &path.0).await.map_err(fail)?;
+    let catalogue = Catalogue::load(state).await.map_err(fail)?;
+    let mut values: HashMap<CellAddress, String> = view["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|cell| {
+            let address: CellAddress = serde_json::from_value(cell.clone()).ok()?;
+            Some((address, cell["value"].as_str()?.to_string()))
+        })
+        .collect();
+    let mut sections: BTreeMap<usize, String> = view["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            Some((
+                s["index"].as_u64()? as usize,
+                s["text"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    // After a refused edit, show what was typed rather than what is stored.
+    if let Some(typed) = typed {
+        for (n, (_, address, _)) in layout(&regime, &catalogue).into_iter().enumerate() {
+            if let Some(text) = typed.get(&format!("c{n}")) {
+                values.insert(address, text.clone());
+            }
+        }
+        for index in 0..regime.content().outline.len() {
+            if let Some(text) = typed.get(&format!("s{index}")) {
+                sections.insert(index, text.clone());
+            }
+        }
+    }
+    let flagged: HashSet<CellAddress> = view["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|v| v["cells"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| serde_json::from_value(c).ok())
+        .collect();
+    let outline: Vec<Value> = regime
+        .content()
+        .outline
+        .iter()
+        .enumerate()
+        .map(|(index, section)| {
+            json!({
+                "name": format!("s{index}"),
+                "heading": if lang == Lang::En && !section.heading_en.is_empty() { &section.heading_en } else { &section.heading_vi },
+                "guidance": if lang == Lang::En && !section.guidance_en.is_empty() { &section.guidance_en } else { &section.guidance_vi },
+                "text": sections.get(&index).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let date = |key: &str| {
+        view[key]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .map(|d| describe::date(d, lang))
+    };
+    let agency_code = AgencyCode::new(path.1.as_str()).map_err(|_| fail(ApiError::forbidden()))?;
+    let agency = state
+        .store
+        .agency_as_of(
+            &agency_code,
+            PeriodId::parse(&path.2)
+                .map(|p| p.end())
+                .unwrap_or(state.today()),
+        )
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let name = |regime: &Regime| match lang {
+        Lang::En if !regime.content().name_en.is_empty() => regime.content().name_en.clone(),
+        _ => regime.content().name.clone().unwrap_or_default(),
+    };
+    page.render(
+        "report.html",
+        json!({
+            "regime": path.0, "agency": path.1, "period": path.2,
+            "regime_name": name(&regime),
+            "agency_name": agency.map(|a| if lang == Lang::En { a.name_en } else { a.name_vi }),
+            "action": format!("/reports/{}/{}/{}", super::urlencode(&path.0), super::urlencode(&path.1), super::urlencode(&path.2)),
+            "status": status_label(view["status"].as_str().unwrap_or("not_started")),
+            "version": view["version"],
+            "deadline": date("deadline"),
+            "cutoff_start": date("cutoff_start"),
+            "cutoff_end": date("cutoff_end"),
+            "receiving_agency": view["receiving_agency"],
+            "forms": grid(&regime, &catalogue, &values, &flagged, lang),
+            "outline": outline,
+            "violations": view["violations"],
+            "versions": view["versions"],
+            "return_reason": view["return_reason"],
+            "allowed": view["allowed"],
+            "notice": notice,
+        }),
+    )
+}
+
+pub async fn slot_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(path): Path<SlotPath>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let notice = query.get("done").and_then(|done| {
+        let key = match done.as_str() {
+            "save" => "saved",
+            "submit" => "done_submit",
+            "accept" => "done_accept",
+            "return" => "done_return",
+            "reopen" => "done_reopen",
+            _ => return None,
+        };
+        let both = (
+            crate::i18n::strings(Lang::Vi).get(key).copied(),
+            crate::i18n::strings(Lang::En).get(key).copied(),
+        );
+        Some(Notice {
+            kind: "ok",
+            message: both.0.unwrap_or_default().into(),
+            message_en: both.1.unwrap_or_default().into(),
+        })
+    });
+    render_slot(&state, &page, &path, notice, None).await
+}
+
+/// A posted slot form: `intent` says which button; cells are `c{n}`, sections `s{i}`,
+/// explanations `x:{rule}`.
+pub async fn slot_post(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(path): Path<SlotPath>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let caller = page.logged_in()?;
+    let fields: HashMap<String, String> = fields.into_iter().collect();
+    if fields.get("csrf").map(String::as_str) != caller.csrf.as_deref() || caller.csrf.is_none() {
+        return Err(PageError::from_api(ApiError::csrf(), lang));
+    }
+    let intent = fields.get("intent").map(String::as_str).unwrap_or("save");
+    let outcome = act(&state, caller, &path, intent, &fields).await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/reports/{}/{}/{}?done={intent}",
+            super::urlencode(&path.0),
+            super::urlencode(&path.1),
+            super::urlencode(&path.2)
+        ))
+        .into_response()),
+        Err(error) => {
+            let notice = Notice {
+                kind: "error",
+                message: error.message.clone(),
+                message_en: error.message_en.clone(),
+            };
+            let mut response =
+                render_slot(&state, &page, &path, Some(notice), Some(&fields)).await?;
+            *response.status_mut() = error.status;
+            Ok(response)
+        }
+    }
+}
+
+async fn act(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    path: &SlotPath,
+    intent: &str,
+    fields: &HashMap<String, String>,
+) -> Result<(), ApiError> {
+    let regime = load_regime(state, &path.0).await?;
+    let catalogue = Catalogue::load(state).await?;
+    let has_cells = fields
+        .keys()
+        .any(|k| k.starts_with('c') && k[1..].parse::<usize>().is_ok());
+    if intent == "save" || (intent == "submit" && has_cells) {
+        let mut values = Vec::new();
+        for (n, (_, address, _)) in layout(&regime, &catalogue).into_iter().enumerate() {
+            if let Some(text) = fields.get(&format!("c{n}")) {
+                let mut cell = serde_json::to_value(&address).map_err(|_| ApiError::internal())?;
+                cell["value"] = json!(text);
+                let input: CellInput =
+                    serde_json::from_value(cell).map_err(|_| ApiError::internal())?;
+                values.push(input);
+            }
+        }
+        let sections = (0..regime.content().outline.len())
+            .filter_map(|index| {
+                fields.get(&format!("s{index}")).map(|text| SectionInput {
+                    index,
+                    text: text.clone(),
+                })
+            })
+            .collect();
+        let version = fields
+            .get("version")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        edit_draft(
+            state,
+            caller,
+            path,
+            DraftEdit {
+                version,
+                values,
+                sections,
+            },
+        )
+        .await?;
+    }
+    let action = match intent {
+        "save" => return Ok(()),
+        "submit" => SubmissionAction::Submit,
+        "accept" => SubmissionAction::Accept,
+        "return" => SubmissionAction::Return,
+        "reopen" => SubmissionAction::Reopen,
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_action",
+                format!("Thao tác không hợp lệ: {other}."),
+                format!("Unknown action: {other}."),
+            ));
+        }
+    };
+    let explanations = fields
+        .iter()
+        .filter_map(|(key, text)| {
+            Some(Explanation {
+                rule: key.strip_prefix("x:")?.to_string(),
+                text: text.clone(),
+            })
+        })
+        .collect();
+    let body = ActionBody {
+        reason: fields.get("reason").cloned(),
+        explanations,
+    };
+    perform(state, caller, path, action, body).await?;
+    Ok(())
+}
+
+/// The desk: this agency's slots of every published regime assigned to it (the period that
+/// contains today and the one before), and every report sent to it awaiting review.
+pub async fn desk(State(state): State<AppState>, page: PageContext) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let caller = page.logged_in()?;
+    let today = state.today();
+    let agency = caller.principal.agency.clone();
+    let mut mine = Vec::new();
+    let mut to_review = Vec::new();
+    for regime in state
+        .store
+        .regimes(None)
+        .await
+        .map_err(|e| fail(e.into()))?
+    {
+        if regime.status() != RegimeStatus::Published {
+            continue;
+        }
+        let Some(frequency) = regime.content().frequency else {
+            continue;
+        };
+        let assignments = state
+            .store
+            .assignments(regime.code(), Some(today))
+            .await
+            .map_err(|e| fail(e.into()))?;
+        let current = PeriodId::containing(frequency, today);
+        for assignment in &assignments {
+            if assignment.reporting_agency != agency.as_str() {
+                continue;
+            }
+            for period in [current.previous(), current] {
+                let key = baocao_store::reports::SlotKey {
+                    regime: regime.code().clone(),
+                    agency: AgencyCode::new(assignment.reporting_agency.as_str())
+                        .map_err(|_| fail(ApiError::internal()))?,
+                    period,
+                };
+                let record = state
+                    .store
+                    .report_slot(&key)
+                    .await
+                    .map_err(|e| fail(e.into()))?;
+                let status = record.as_ref().map_or("not_started", |r| r.status.as_str());
+                let due = regime.content().deadline.as_ref().map(|rule| {
+                    describe::date(baocao_domain::calendar::deadline(rule, period), lang)
+                });
+                let row = json!({
+                    "href": format!("/reports/{}/{}/{}", super::urlencode(regime.code().as_str()), super::urlencode(key.agency.as_str()), period),
+                    "regime": regime.code().as_str(),
+                    "regime_name": regime.content().name,
+                    "agency": key.agency.as_str(),
+                    "period": period.to_string(),
+                    "deadline": due,
+                    "status": status_label(status),
+                });
+                mine.push(row);
+            }
+        }
+    }
+    for (regime, reporting, period, submitted_at) in state
+        .store
+        .awaiting_review(&agency)
+        .await
+        .map_err(|e| fail(e.into()))?
+    {
+        to_review.push(json!({
+            "href": format!("/reports/{}/{}/{}", super::urlencode(&regime), super::urlencode(&reporting), super::urlencode(&period)),
+            "regime": regime, "agency": reporting, "period": period,
+            "submitted_at": submitted_at,
+            "status": status_label("submitted"),
+        }));
+    }
+    page.render(
+        "reports.html",
+        json!({"mine": mine, "to_review": to_review}),
+    )
+}
