@@ -12,6 +12,7 @@
 //! - [`registry`]: the standardisation check and duplicate detection over regimes;
 //! - [`assignment`]: who reports which regime to whom, from when;
 //! - [`submission`]: the state machine of a report; [`report`]: its cells and sections;
+//! - [`quality`]: outliers against history, last year and peers;
 //! - [`rules`]: validation rules and formulas — their language, checks and evaluation;
 //! - [`value`]: data values and disaggregation option combinations;
 //! - [`user`]: users' roles and grants; [`permission`]: the one policy deciding access.
@@ -54,6 +55,7 @@ pub mod calendar;
 pub mod indicator;
 pub mod period;
 pub mod permission;
+pub mod quality;
 pub mod regime;
 pub mod registry;
 pub mod report;
