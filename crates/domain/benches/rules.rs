@@ -30,39 +30,75 @@ fn regime(rules: Vec<ValidationRule>) -> RegimeContent {
 }
 
 fn rule(expression: String) -> ValidationRule {
-    ValidationRule { expression, severity: Severity::Warning, message_vi: "Đo".into(), message_en: String::new() }
+    ValidationRule {
+        expression,
+        severity: Severity::Warning,
+        message_vi: "Đo".into(),
+        message_en: String::new(),
+    }
 }
 
 fn main() {
     let indicators: Vec<Indicator> = (0..ROWS)
         .map(|i| {
-            Indicator::new(IndicatorCode::new(code(i)).unwrap(), code(i), code(i), "đv".into(), "u".into(),
-                ValueType::Decimal, Aggregation::Sum, None, vec![], String::new(), String::new()).unwrap()
+            Indicator::new(
+                IndicatorCode::new(code(i)).unwrap(),
+                code(i),
+                code(i),
+                "đv".into(),
+                "u".into(),
+                ValueType::Decimal,
+                Aggregation::Sum,
+                None,
+                vec![],
+                String::new(),
+                String::new(),
+            )
+            .unwrap()
         })
         .collect();
     // 50 rules: totals of ten parts, comparisons, year-to-date, history, functions.
     let mut rules = Vec::new();
     for t in 0..20 {
-        let parts: Vec<String> = (1..=10).map(|k| format!("[{}]", code(t * 11 + k))).collect();
+        let parts: Vec<String> = (1..=10)
+            .map(|k| format!("[{}]", code(t * 11 + k)))
+            .collect();
         rules.push(rule(format!("[{}] = {}", code(t * 11), parts.join(" + "))));
     }
     for k in 0..10 {
         rules.push(rule(format!("[{}] <= [{}] * 2", code(k), code(k + 100))));
-        rules.push(rule(format!("[{c}:year_to_date] >= [{c}]", c = code(k + 30))));
+        rules.push(rule(format!(
+            "[{c}:year_to_date] >= [{c}]",
+            c = code(k + 30)
+        )));
     }
     for k in 0..5 {
-        rules.push(rule(format!("[{c}] >= 0.5 * prev([{c}])", c = code(k + 60))));
-        rules.push(rule(format!("if(is_blank([{a}]), true, abs([{a}] - [{b}]) <= max([{a}], [{b}], 1))", a = code(k + 70), b = code(k + 80))));
+        rules.push(rule(format!(
+            "[{c}] >= 0.5 * prev([{c}])",
+            c = code(k + 60)
+        )));
+        rules.push(rule(format!(
+            "if(is_blank([{a}]), true, abs([{a}] - [{b}]) <= max([{a}], [{b}], 1))",
+            a = code(k + 70),
+            b = code(k + 80)
+        )));
     }
     let content = regime(rules);
-    let context = RuleContext { regime: &content, indicators: &indicators, categories: &[] };
+    let context = RuleContext {
+        regime: &content,
+        indicators: &indicators,
+        categories: &[],
+    };
     let set = RuleSet::compile(&context);
     assert!(set.broken.is_empty(), "{:?}", set.broken);
     let rule_count = set.rules.len();
 
     let mut report = ReportContent::default();
     for i in 0..ROWS {
-        for (column, value) in [("this_period", i as f64 + 1.0), ("year_to_date", 10.0 * (i as f64 + 1.0))] {
+        for (column, value) in [
+            ("this_period", i as f64 + 1.0),
+            ("year_to_date", 10.0 * (i as f64 + 1.0)),
+        ] {
             let cell: Cell = serde_json::from_value(serde_json::json!({
                 "form": "Biểu 01", "row": code(i), "column": column, "options": {}, "value": value.to_string()
             })).unwrap();
@@ -76,7 +112,9 @@ fn main() {
         }
     }
     // The numbers the baseline reads, by (row, column) as the form is laid out.
-    let numbers: Vec<[f64; 2]> = (0..ROWS).map(|i| [i as f64 + 1.0, 10.0 * (i as f64 + 1.0)]).collect();
+    let numbers: Vec<[f64; 2]> = (0..ROWS)
+        .map(|i| [i as f64 + 1.0, 10.0 * (i as f64 + 1.0)])
+        .collect();
 
     let rounds = 2_000;
     let start = Instant::now();
@@ -107,14 +145,30 @@ fn main() {
         baseline_broken += black_box(count);
     }
     let baseline = start.elapsed();
-    assert_eq!(broken, baseline_broken, "the engine and the baseline must agree");
+    assert_eq!(
+        broken, baseline_broken,
+        "the engine and the baseline must agree"
+    );
 
     let per_rule = engine.as_secs_f64() / (rounds * rule_count) as f64;
     let per_rule_baseline = baseline.as_secs_f64() / (rounds * rule_count) as f64;
-    println!("rules benchmark: {rule_count} rules over a {}-cell form, {rounds} rounds", ROWS * 2);
-    println!("  engine:    {:>10.3} µs per rule ({:.3} ms per form)", per_rule * 1e6, per_rule * rule_count as f64 * 1e3);
-    println!("  baseline:  {:>10.3} µs per rule (hand-written Rust, same arithmetic)", per_rule_baseline * 1e6);
-    println!("  ratio engine/baseline: {:.1}×; target < 1000 µs per rule: {}", per_rule / per_rule_baseline.max(1e-12),
-        if per_rule < 1e-3 { "met" } else { "NOT MET" });
+    println!(
+        "rules benchmark: {rule_count} rules over a {}-cell form, {rounds} rounds",
+        ROWS * 2
+    );
+    println!(
+        "  engine:    {:>10.3} µs per rule ({:.3} ms per form)",
+        per_rule * 1e6,
+        per_rule * rule_count as f64 * 1e3
+    );
+    println!(
+        "  baseline:  {:>10.3} µs per rule (hand-written Rust, same arithmetic)",
+        per_rule_baseline * 1e6
+    );
+    println!(
+        "  ratio engine/baseline: {:.1}×; target < 1000 µs per rule: {}",
+        per_rule / per_rule_baseline.max(1e-12),
+        if per_rule < 1e-3 { "met" } else { "NOT MET" }
+    );
     println!("  violations per round: {}", broken / rounds);
 }

@@ -144,6 +144,11 @@ impl AgencyGraph {
         self.agencies.get(&key).map(|a| &a.code)
     }
 
+    /// The level of an agency valid on the graph's date.
+    pub fn level(&self, key: AgencyKey) -> Option<AgencyLevel> {
+        self.agencies.get(&key)?.as_of.map(|(kind, _)| kind.level())
+    }
+
     pub fn representative(&self, key: AgencyKey) -> Option<AgencyKey> {
         self.representative.get(&key).copied()
     }

@@ -50,16 +50,30 @@ impl OutlierReason {
     pub fn describe(&self) -> (String, String) {
         match self {
             OutlierReason::History { z, median, points } => (
-                format!("Khác thường so với {points} kỳ trước của đơn vị (trung vị {median}, điểm z hiệu chỉnh {z:.1})."),
-                format!("Unusual against the agency's {points} earlier periods (median {median}, modified z {z:.1})."),
+                format!(
+                    "Khác thường so với {points} kỳ trước của đơn vị (trung vị {median}, điểm z hiệu chỉnh {z:.1})."
+                ),
+                format!(
+                    "Unusual against the agency's {points} earlier periods (median {median}, modified z {z:.1})."
+                ),
             ),
             OutlierReason::YearOnYear { change, last_year } => (
-                format!("Thay đổi {:+.0}% so với cùng kỳ năm trước ({last_year}).", change * 100.0),
-                format!("Changed {:+.0}% from the same period last year ({last_year}).", change * 100.0),
+                format!(
+                    "Thay đổi {:+.0}% so với cùng kỳ năm trước ({last_year}).",
+                    change * 100.0
+                ),
+                format!(
+                    "Changed {:+.0}% from the same period last year ({last_year}).",
+                    change * 100.0
+                ),
             ),
             OutlierReason::Peers { z, median, points } => (
-                format!("Khác thường so với {points} đơn vị cùng cấp trong kỳ (trung vị {median}, điểm z hiệu chỉnh {z:.1})."),
-                format!("Unusual against {points} peer agencies this period (median {median}, modified z {z:.1})."),
+                format!(
+                    "Khác thường so với {points} đơn vị cùng cấp trong kỳ (trung vị {median}, điểm z hiệu chỉnh {z:.1})."
+                ),
+                format!(
+                    "Unusual against {points} peer agencies this period (median {median}, modified z {z:.1})."
+                ),
             ),
         }
     }
@@ -145,10 +159,22 @@ pub fn outlier_reasons(input: &OutlierInput, settings: &OutlierSettings) -> Vec<
 mod tests {
     use super::*;
 
-    const HISTORY: [f64; 12] = [100.0, 104.0, 98.0, 101.0, 99.0, 103.0, 97.0, 102.0, 100.0, 105.0, 96.0, 101.0];
+    const HISTORY: [f64; 12] = [
+        100.0, 104.0, 98.0, 101.0, 99.0, 103.0, 97.0, 102.0, 100.0, 105.0, 96.0, 101.0,
+    ];
 
-    fn reasons(value: f64, history: &[f64], last_year: Option<f64>, peers: &[f64]) -> Vec<&'static str> {
-        let input = OutlierInput { value, history, last_year, peers };
+    fn reasons(
+        value: f64,
+        history: &[f64],
+        last_year: Option<f64>,
+        peers: &[f64],
+    ) -> Vec<&'static str> {
+        let input = OutlierInput {
+            value,
+            history,
+            last_year,
+            peers,
+        };
         outlier_reasons(&input, &OutlierSettings::default())
             .into_iter()
             .map(|r| match r {
@@ -171,7 +197,10 @@ mod tests {
     #[test]
     fn ordinary_values_pass_and_wild_ones_are_flagged_with_their_reason() {
         assert!(reasons(103.0, &HISTORY, Some(95.0), &[]).is_empty());
-        assert_eq!(reasons(1030.0, &HISTORY, Some(95.0), &[]), ["history", "year_on_year"]);
+        assert_eq!(
+            reasons(1030.0, &HISTORY, Some(95.0), &[]),
+            ["history", "year_on_year"]
+        );
         assert_eq!(reasons(30.0, &HISTORY, None, &[]), ["history"]);
         // A decimal slip (10×) among peers.
         let peers = [80.0, 120.0, 95.0, 110.0, 105.0, 90.0, 100.0];
@@ -182,7 +211,11 @@ mod tests {
     #[test]
     fn too_little_history_says_nothing() {
         assert!(reasons(1000.0, &HISTORY[..5], None, &HISTORY[..3]).is_empty());
-        let (vi, en) = OutlierReason::YearOnYear { change: 0.8, last_year: 50.0 }.describe();
+        let (vi, en) = OutlierReason::YearOnYear {
+            change: 0.8,
+            last_year: 50.0,
+        }
+        .describe();
         assert!(vi.contains("+80%") && en.contains("+80%"), "{vi} / {en}");
     }
 

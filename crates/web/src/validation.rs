@@ -124,3 +124,125 @@ fn preferred_number(
         .or(first)
         .and_then(|v| v.value.as_number())
 }
+
+/// A cell whose value looks wrong against history, last year or peers, with the reasons.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutlierFlag {
+    pub cell: baocao_domain::report::CellAddress,
+    pub value: f64,
+    pub reasons: Vec<serde_json::Value>,
+}
+
+/// The settings key holding per-indicator outlier thresholds (JSON: code → settings).
+pub const OUTLIER_SETTINGS: &str = "outlier_settings";
+
+/// Per-indicator outlier thresholds, defaults where none were set.
+pub async fn outlier_settings(
+    state: &AppState,
+) -> Result<BTreeMap<String, baocao_domain::quality::OutlierSettings>, ApiError> {
+    Ok(state
+        .store
+        .setting(OUTLIER_SETTINGS)
+        .await?
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default())
+}
+
+/// Outliers among the report's "this period" numbers: against the agency's accepted values of
+/// the last two years (its predecessors' included), the same period last year, and the same
+/// level's agencies in this period — all from this regime's accepted reports.
+pub async fn outliers(
+    state: &AppState,
+    report: &ReportUnderCheck<'_>,
+) -> Result<Vec<OutlierFlag>, ApiError> {
+    use baocao_domain::aggregation::AgencyGraph;
+    use baocao_domain::quality::{OutlierInput, outlier_reasons};
+    use baocao_domain::regime::FormColumn;
+
+    let numbers: Vec<(&baocao_domain::report::CellAddress, f64)> = report
+        .content
+        .values
+        .iter()
+        .filter(|c| c.address.column == FormColumn::ThisPeriod)
+        .filter_map(|c| Some((&c.address, c.value.parse::<f64>().ok()?)))
+        .collect();
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let on = report.period.end();
+    let (agencies, successions) = state.store.agency_graph(on).await?;
+    let graph = AgencyGraph::new(on, agencies, &successions);
+    let Some(own) = graph.find(report.agency) else {
+        return Ok(Vec::new());
+    };
+    let level = graph.level(own);
+    let source = format!("regime:{}", report.regime.code());
+    let settings = outlier_settings(state).await?;
+    let earliest = report.period.back(0, 2).start();
+    let mut flags = Vec::new();
+    let mut indicators: Vec<&baocao_domain::indicator::IndicatorCode> =
+        numbers.iter().map(|(a, _)| &a.row).collect();
+    indicators.sort();
+    indicators.dedup();
+    for indicator in indicators {
+        let observations = state
+            .store
+            .observations(indicator, earliest, report.period.end())
+            .await?;
+        let same_frequency = |o: &&baocao_domain::aggregation::Observation| {
+            o.source == source && o.period.frequency() == report.period.frequency()
+        };
+        let threshold = settings
+            .get(indicator.as_str())
+            .copied()
+            .unwrap_or_default();
+        for (address, value) in numbers.iter().filter(|(a, _)| &a.row == indicator) {
+            // Own history by period (predecessors add up), and peers' values this period.
+            let mut by_period: BTreeMap<PeriodId, f64> = BTreeMap::new();
+            let mut peers: BTreeMap<i64, f64> = BTreeMap::new();
+            for o in observations
+                .iter()
+                .filter(same_frequency)
+                .filter(|o| o.options == address.options)
+            {
+                let Some(node) = graph.representative(o.agency) else {
+                    continue;
+                };
+                if node == own && o.period < report.period {
+                    *by_period.entry(o.period).or_default() += o.value;
+                } else if node != own && o.period == report.period && graph.level(node) == level {
+                    *peers.entry(node).or_default() += o.value;
+                }
+            }
+            let last_year = by_period.get(&report.period.back(0, 1)).copied();
+            let history: Vec<f64> = by_period.values().copied().collect();
+            let peer_values: Vec<f64> = peers.values().copied().collect();
+            let reasons = outlier_reasons(
+                &OutlierInput {
+                    value: *value,
+                    history: &history,
+                    last_year,
+                    peers: &peer_values,
+                },
+                &threshold,
+            );
+            if !reasons.is_empty() {
+                flags.push(OutlierFlag {
+                    cell: (*address).clone(),
+                    value: *value,
+                    reasons: reasons
+                        .iter()
+                        .map(|reason| {
+                            let (message, message_en) = reason.describe();
+                            let mut json = serde_json::to_value(reason).unwrap_or_default();
+                            json["message"] = message.into();
+                            json["message_en"] = message_en.into();
+                            json
+                        })
+                        .collect(),
+                });
+            }
+        }
+    }
+    Ok(flags)
+}

@@ -173,15 +173,7 @@ pub async fn indicator(
     Path(code): Path<String>,
 ) -> Result<Json<Indicator>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    let not_found =
-        || ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"));
-    let parsed = IndicatorCode::new(code.clone()).map_err(|_| not_found())?;
-    state
-        .store
-        .indicator(&parsed)
-        .await?
-        .map(Json)
-        .ok_or_else(not_found)
+    Ok(Json(known_indicator(&state, &code).await?))
 }
 
 /// A regime as the API shows it: the stored document plus what it lacks.
@@ -318,4 +310,54 @@ pub async fn regime_assignments(
         state.store.assignments(regime.code(), date).await?,
         &Page::default(),
     )))
+}
+
+/// `GET /api/v1/indicators/{code}/outlier-settings`: the thresholds outlier checks use for
+/// the indicator (the defaults unless a regime manager set others).
+pub async fn outlier_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<baocao_domain::quality::OutlierSettings>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let indicator = known_indicator(&state, &code).await?;
+    let all = crate::validation::outlier_settings(&state).await?;
+    Ok(Json(
+        all.get(indicator.code().as_str())
+            .copied()
+            .unwrap_or_default(),
+    ))
+}
+
+/// `PUT /api/v1/indicators/{code}/outlier-settings` with `{"z_threshold", "year_on_year",
+/// "min_points"}` (regime managers).
+pub async fn set_outlier_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    crate::auth::ApiJson(settings): crate::auth::ApiJson<baocao_domain::quality::OutlierSettings>,
+) -> Result<Json<baocao_domain::quality::OutlierSettings>, ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let indicator = known_indicator(&state, &code).await?;
+    if !(settings.z_threshold > 0.0 && settings.year_on_year > 0.0) || settings.min_points < 3 {
+        return Err(ApiError::bad_request(
+            "invalid_settings",
+            "Ngưỡng phải dương và cần ít nhất 3 điểm so sánh.",
+            "Thresholds must be positive and at least 3 points are needed.",
+        ));
+    }
+    let mut all = crate::validation::outlier_settings(&state).await?;
+    all.insert(indicator.code().to_string(), settings);
+    let text = serde_json::to_string(&all).map_err(|_| ApiError::internal())?;
+    state
+        .store
+        .set_setting(crate::validation::OUTLIER_SETTINGS, &text)
+        .await?;
+    Ok(Json(settings))
+}
+
+async fn known_indicator(state: &AppState, code: &str) -> Result<Indicator, ApiError> {
+    let unknown = || ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"));
+    let parsed = IndicatorCode::new(code).map_err(|_| unknown())?;
+    state.store.indicator(&parsed).await?.ok_or_else(unknown)
 }

@@ -91,6 +91,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
         .route("/api/v1/rules/check", post(rules::check))
         .route(
+            "/api/v1/indicators/{code}/outlier-settings",
+            get(catalogue::outlier_settings).put(catalogue::set_outlier_settings),
+        )
+        .route(
             "/api/v1/analytics",
             get(analytics::get).post(analytics::post),
         )

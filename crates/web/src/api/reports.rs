@@ -23,7 +23,7 @@ use super::catalogue::{agency_code, load_regime};
 use crate::AppState;
 use crate::auth::{ApiJson, Caller};
 use crate::error::ApiError;
-use crate::validation::{Catalogue, ReportUnderCheck, violations};
+use crate::validation::{Catalogue, OutlierFlag, ReportUnderCheck, outliers, violations};
 
 /// A slot as the API shows it. `version` is the optimistic lock (0 before the first save).
 #[derive(Serialize)]
@@ -45,6 +45,9 @@ pub struct SlotView {
     updated_at: Option<String>,
     /// The regime's rules that the content shown breaks.
     violations: Vec<Violation>,
+    /// Numbers that look wrong against history, last year or peers (a prompt to check, not a
+    /// block).
+    outliers: Vec<OutlierFlag>,
     /// What the caller may do with the slot now.
     allowed: AllowedActions,
 }
@@ -204,6 +207,16 @@ async fn view(
     };
     let return_reason = state.store.last_reason(&slot.key).await?;
     let violations = slot_violations(state, slot, &draft).await?;
+    let outliers = outliers(
+        state,
+        &ReportUnderCheck {
+            regime: &slot.regime,
+            agency: &slot.key.agency,
+            period: slot.key.period,
+            content: &draft,
+        },
+    )
+    .await?;
     Ok(SlotView {
         regime: slot.key.regime.to_string(),
         agency: slot.key.agency.to_string(),
@@ -227,6 +240,7 @@ async fn view(
         return_reason,
         updated_at,
         violations,
+        outliers,
         allowed,
     })
 }

@@ -40,6 +40,7 @@ struct GridCell {
     name: String,
     value: String,
     flagged: bool,
+    outlier: bool,
 }
 
 #[derive(Serialize)]
@@ -150,6 +151,7 @@ fn grid(
     catalogue: &Catalogue,
     values: &HashMap<CellAddress, String>,
     flagged: &HashSet<CellAddress>,
+    unusual: &HashSet<CellAddress>,
     lang: Lang,
 ) -> Vec<GridForm> {
     let mut forms: Vec<GridForm> = regime
@@ -208,6 +210,7 @@ fn grid(
                 name: format!("c{n}"),
                 value: values.get(&address).cloned().unwrap_or_default(),
                 flagged: flagged.contains(&address),
+                outlier: unusual.contains(&address),
             });
         }
     }
@@ -280,6 +283,12 @@ async fn render_slot(
         .flat_map(|v| v["cells"].as_array().cloned().unwrap_or_default())
         .filter_map(|c| serde_json::from_value(c).ok())
         .collect();
+    let unusual: HashSet<CellAddress> = view["outliers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| serde_json::from_value(o["cell"].clone()).ok())
+        .collect();
     let outline: Vec<Value> = regime
         .content()
         .outline
@@ -328,7 +337,8 @@ async fn render_slot(
             "cutoff_start": date("cutoff_start"),
             "cutoff_end": date("cutoff_end"),
             "receiving_agency": view["receiving_agency"],
-            "forms": grid(&regime, &catalogue, &values, &flagged, lang),
+            "forms": grid(&regime, &catalogue, &values, &flagged, &unusual, lang),
+            "outliers": view["outliers"],
             "outline": outline,
             "violations": view["violations"],
             "versions": view["versions"],

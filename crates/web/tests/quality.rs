@@ -1,0 +1,122 @@
+//! Outliers on a report slot: a number far from the agency's accepted history and from last
+//! year is flagged with its reasons; thresholds are set per indicator — on SQLite and
+//! PostgreSQL.
+
+use axum::http::{Method, StatusCode};
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::indicator::IndicatorCode;
+use baocao_domain::period::PeriodId;
+use baocao_domain::value::{Channel, DataValue, OptionCombo, Value as Number};
+use baocao_test_support::{TestApp, app_tests};
+use serde_json::{Value, json};
+
+const SLOT: &str = "/api/v1/reports/BC-KTXH-T/01/202611";
+
+fn kt04(agency: &str, period: PeriodId, value: f64) -> DataValue {
+    DataValue {
+        indicator: IndicatorCode::new("KT04").unwrap(),
+        options: OptionCombo::TOTAL,
+        agency: AgencyCode::new(agency).unwrap(),
+        period,
+        value: Number::Number(value),
+        channel: Channel::Web,
+        source: "regime:BC-KTXH-T".into(),
+    }
+}
+
+async fn save(app: &TestApp, token: &str, value: &str) -> Value {
+    let version = app.get(SLOT, token).await.json()["version"]
+        .as_i64()
+        .unwrap_or(0);
+    let answer = app
+        .call(Method::PUT, &format!("{SLOT}/draft"), Some(token), Some(&json!({"version": version,
+            "values": [{"form": "Biểu 01/KTXH-T", "row": "KT04", "column": "this_period", "options": {}, "value": value}]})))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.json()
+}
+
+fn kinds(slot: &Value) -> Vec<String> {
+    slot["outliers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|o| o["reasons"].as_array().cloned().unwrap_or_default())
+        .map(|r| r["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn a_wild_number_is_flagged_against_history_last_year_and_peers(app: TestApp) {
+    // Two years of Hà Nội's retail sales around 60,000, and ten provinces around 20,000 now.
+    let mut values = Vec::new();
+    let mut period = PeriodId::parse("202411").unwrap();
+    for step in 0..24 {
+        values.push(kt04("01", period, 60_000.0 + f64::from(step % 5) * 500.0));
+        period = period.next();
+    }
+    let now = PeriodId::parse("202611").unwrap();
+    for (n, agency) in ["04", "08", "12", "15", "19", "20", "22", "24", "25", "31"]
+        .iter()
+        .enumerate()
+    {
+        values.push(kt04(agency, now, 20_000.0 + n as f64 * 300.0));
+    }
+    app.db
+        .store
+        .upsert_values(&values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    let hanoi = app.login("hanoi").await;
+
+    assert_eq!(
+        kinds(&save(&app, &hanoi, "61000").await),
+        ["peers"],
+        "in line with its history, far above its peers"
+    );
+    let wild = save(&app, &hanoi, "610000").await;
+    assert_eq!(kinds(&wild), ["history", "year_on_year", "peers"]);
+    let reason = &wild["outliers"][0]["reasons"][1];
+    assert!(
+        reason["message"]
+            .as_str()
+            .unwrap()
+            .contains("cùng kỳ năm trước"),
+        "{reason}"
+    );
+    assert_eq!(wild["outliers"][0]["cell"]["row"], "KT04");
+
+    // A regime manager widens the thresholds for KT04: only the history check still fires.
+    let admin = app.login("admin").await;
+    let path = "/api/v1/indicators/KT04/outlier-settings";
+    assert_eq!(app.get(path, &admin).await.json()["z_threshold"], 3.5);
+    let set = app
+        .call(
+            Method::PUT,
+            path,
+            Some(&admin),
+            Some(&json!({"z_threshold": 600.0, "year_on_year": 20.0, "min_points": 6})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    assert_eq!(kinds(&app.get(SLOT, &hanoi).await.json()), ["history"]);
+    let refused = app
+        .call(
+            Method::PUT,
+            path,
+            Some(&hanoi),
+            Some(&json!({"z_threshold": 1.0, "year_on_year": 1.0, "min_points": 6})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let bad = app
+        .call(
+            Method::PUT,
+            path,
+            Some(&admin),
+            Some(&json!({"z_threshold": -1.0, "year_on_year": 1.0, "min_points": 6})),
+        )
+        .await;
+    assert_eq!(bad.json()["error"]["code"], "invalid_settings");
+}
+
+app_tests!(a_wild_number_is_flagged_against_history_last_year_and_peers,);
