@@ -20,8 +20,9 @@
 //! # Time
 //! A period asked for (`2025Q4`) takes the values of periods wholly inside it (the three
 //! months), of the coarsest frequency a node has there, so a quarterly and a monthly report
-//! of the same number are not added together. Of several sources for one cell, a regime's
-//! accepted report wins over other sources, then the first source by name.
+//! of the same number are not added together. Of several sources for one cell, the one a
+//! reviewer marked authoritative wins, then a regime's accepted report, then the first source
+//! by name.
 //!
 //! # Rules
 //! `sum` adds over time and hierarchy; `average` averages every value underneath (over time
@@ -198,6 +199,8 @@ pub struct Observation {
     pub options: OptionCombo,
     pub source: String,
     pub value: f64,
+    /// A reviewer marked this source as the one to trust for the cell.
+    pub authoritative: bool,
 }
 
 /// A running aggregate, combined up the hierarchy.
@@ -232,8 +235,14 @@ impl Partial {
     }
 }
 
-fn source_rank(source: &str) -> (bool, &str) {
-    (!source.starts_with("regime:"), source)
+/// Which source answers for a cell: the one marked authoritative, then a regime's accepted
+/// report, then the first by name.
+fn source_rank(observation: &Observation) -> (bool, bool, &str) {
+    (
+        !observation.authoritative,
+        !observation.source.starts_with("regime:"),
+        &observation.source,
+    )
 }
 
 /// How long a frequency's periods are, to find the coarsest.
@@ -362,7 +371,7 @@ fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<Optio
         cells
             .entry((observation.agency, observation.period, &observation.options))
             .and_modify(|kept| {
-                if source_rank(&observation.source) < source_rank(&kept.source) {
+                if source_rank(observation) < source_rank(kept) {
                     *kept = observation;
                 }
             })

@@ -285,6 +285,7 @@ fn value(
         ),
         source: source.into(),
         value,
+        authoritative: false,
     }
 }
 
@@ -353,6 +354,24 @@ fn a_report_wins_over_another_source_and_frequencies_do_not_add_up() {
     assert_eq!(
         aggregate(&graph, &gathered, D, &question).get(&OptionCombo::TOTAL),
         Some(&35.0)
+    );
+}
+
+#[test]
+fn a_source_marked_authoritative_wins() {
+    let graph = graph(date(2026, 11, 26));
+    let mut feed = value(D1, "202601", &[], "import:feed", 99.0);
+    feed.authoritative = true;
+    let data = [value(D1, "202601", &[], "regime:R", 10.0), feed];
+    let gathered = Gathered::new(&graph, &data);
+    let question = Question {
+        aggregation: Aggregation::Sum,
+        period: PeriodId::parse("202601").unwrap(),
+        disaggregate: &[],
+    };
+    assert_eq!(
+        aggregate(&graph, &gathered, D, &question).get(&OptionCombo::TOTAL),
+        Some(&99.0)
     );
 }
 

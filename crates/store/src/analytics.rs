@@ -31,6 +31,7 @@ struct ObservationRow {
     combo: String,
     source: String,
     value_num: f64,
+    authoritative: bool,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -105,11 +106,15 @@ impl Store {
         end: Date,
     ) -> Result<Vec<Observation>, StoreError> {
         const SQL: &str = "
-            SELECT v.agency_id, p.code AS period, c.key AS combo, s.code AS source, v.value_num
+            SELECT v.agency_id, p.code AS period, c.key AS combo, s.code AS source, v.value_num,
+                   (au.source_id IS NOT NULL AND au.source_id = v.source_id) AS authoritative
             FROM data_values v
             JOIN periods p ON p.id = v.period_id
             JOIN option_combos c ON c.id = v.combo_id
             JOIN sources s ON s.id = v.source_id
+            LEFT JOIN authoritative_sources au
+              ON au.agency_id = v.agency_id AND au.period_id = v.period_id
+             AND au.indicator_id = v.indicator_id AND au.combo_id = v.combo_id
             WHERE v.indicator_id = (SELECT id FROM indicators WHERE code = $1)
               AND p.start_date >= $2 AND p.end_date <= $3
               AND v.value_num IS NOT NULL";
@@ -127,8 +132,124 @@ impl Store {
                     options: combo_from_key(&row.combo)?,
                     source: row.source,
                     value: row.value_num,
+                    authoritative: row.authoritative,
                 })
             })
             .collect()
+    }
+}
+
+/// One source's number for a cell that more than one source gives differently.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct SourcedValue {
+    pub agency: String,
+    pub period: String,
+    pub indicator: String,
+    pub combo: String,
+    pub source: String,
+    pub value: f64,
+    pub updated_at: String,
+    pub authoritative: bool,
+}
+
+/// A cell to mark: whose, when, what, and which source to trust.
+pub struct CellOfSource<'a> {
+    pub agency: &'a AgencyCode,
+    pub period: PeriodId,
+    pub indicator: &'a IndicatorCode,
+    pub options: &'a OptionCombo,
+    pub source: &'a str,
+}
+
+impl Store {
+    /// Every number of every cell that two or more sources give differently, optionally for
+    /// one indicator, agency (code) or period, ordered by cell and source.
+    pub async fn conflicting_values(
+        &self,
+        indicator: Option<&IndicatorCode>,
+        agency: Option<&AgencyCode>,
+        period: Option<PeriodId>,
+    ) -> Result<Vec<SourcedValue>, StoreError> {
+        const SQL: &str = "
+            SELECT a.code AS agency, p.code AS period, i.code AS indicator, c.key AS combo,
+                   s.code AS source, v.value_num AS value, v.updated_at,
+                   (au.source_id IS NOT NULL AND au.source_id = v.source_id) AS authoritative
+            FROM data_values v
+            JOIN (SELECT agency_id, period_id, indicator_id, combo_id FROM data_values
+                  WHERE value_num IS NOT NULL
+                  GROUP BY agency_id, period_id, indicator_id, combo_id
+                  HAVING COUNT(*) > 1 AND MAX(value_num) <> MIN(value_num)) k
+              ON k.agency_id = v.agency_id AND k.period_id = v.period_id
+             AND k.indicator_id = v.indicator_id AND k.combo_id = v.combo_id
+            JOIN agencies a ON a.id = v.agency_id
+            JOIN periods p ON p.id = v.period_id
+            JOIN indicators i ON i.id = v.indicator_id
+            JOIN option_combos c ON c.id = v.combo_id
+            JOIN sources s ON s.id = v.source_id
+            LEFT JOIN authoritative_sources au
+              ON au.agency_id = v.agency_id AND au.period_id = v.period_id
+             AND au.indicator_id = v.indicator_id AND au.combo_id = v.combo_id
+            WHERE v.value_num IS NOT NULL
+              AND ($1 = '' OR i.code = $1) AND ($2 = '' OR a.code = $2) AND ($3 = '' OR p.code = $3)
+            ORDER BY a.code, p.code, i.code, c.key, s.code";
+        Ok(on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(indicator.map_or("", |i| i.as_str()))
+            .bind(agency.map_or("", |a| a.as_str()))
+            .bind(period.map(|p| p.to_string()).unwrap_or_default())
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Marks `cell.source` as the one to trust for the cell (replacing an earlier mark). The
+    /// source must give the cell a number.
+    pub async fn mark_authoritative(
+        &self,
+        cell: &CellOfSource<'_>,
+        by: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let agency_id = self.agency_id(cell.agency, Some(cell.period.end())).await?;
+        const FIND: &str = "
+            SELECT v.period_id, v.indicator_id, v.combo_id, v.source_id FROM data_values v
+            JOIN periods p ON p.id = v.period_id
+            JOIN indicators i ON i.id = v.indicator_id
+            JOIN option_combos c ON c.id = v.combo_id
+            JOIN sources s ON s.id = v.source_id
+            WHERE v.agency_id = $1 AND p.code = $2 AND i.code = $3 AND c.key = $4 AND s.code = $5
+              AND v.value_num IS NOT NULL";
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let ids: Option<(i32, i32, i32, i32)> = sqlx::query_as(FIND)
+                .bind(agency_id)
+                .bind(cell.period.to_string())
+                .bind(cell.indicator.as_str())
+                .bind(cell.options.key())
+                .bind(cell.source)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (period_id, indicator_id, combo_id, source_id) = ids.ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "value of {} for {} {} from {}",
+                    cell.indicator, cell.agency, cell.period, cell.source
+                ))
+            })?;
+            sqlx::query(
+                "INSERT INTO authoritative_sources (agency_id, period_id, indicator_id, combo_id, source_id, marked_by, marked_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (agency_id, period_id, indicator_id, combo_id)
+                 DO UPDATE SET source_id = excluded.source_id, marked_by = excluded.marked_by, marked_at = excluded.marked_at",
+            )
+            .bind(agency_id)
+            .bind(period_id)
+            .bind(indicator_id)
+            .bind(combo_id)
+            .bind(source_id)
+            .bind(by)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }

@@ -119,4 +119,103 @@ async fn a_wild_number_is_flagged_against_history_last_year_and_peers(app: TestA
     assert_eq!(bad.json()["error"]["code"], "invalid_settings");
 }
 
-app_tests!(a_wild_number_is_flagged_against_history_last_year_and_peers,);
+async fn two_sources_that_disagree_are_listed_and_one_can_be_trusted(app: TestApp) {
+    let october = PeriodId::parse("202610").unwrap();
+    let mut feed = kt04("01", october, 120.0);
+    feed.source = "import:bct-feed".into();
+    let mut agreeing = kt04("79", october, 50.0);
+    agreeing.source = "import:bct-feed".into();
+    app.db
+        .store
+        .upsert_values(
+            &[
+                kt04("01", october, 100.0),
+                feed,
+                kt04("79", october, 50.0),
+                agreeing,
+            ],
+            "2026-11-26T08:00:00Z",
+        )
+        .await
+        .unwrap();
+    let admin = app.login("admin").await;
+    let list = app
+        .get("/api/v1/quality/discrepancies?indicator=KT04", &admin)
+        .await
+        .json();
+    assert_eq!(
+        list["total"], 1,
+        "agreeing sources are no discrepancy: {list}"
+    );
+    let item = &list["items"][0];
+    assert_eq!(
+        (
+            item["agency"].as_str(),
+            item["period"].as_str(),
+            item["difference"].as_f64()
+        ),
+        (Some("01"), Some("202610"), Some(20.0))
+    );
+    let sources: Vec<&str> = item["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["import:bct-feed", "regime:BC-KTXH-T"]);
+
+    let figure = "/api/v1/analytics?indicator=KT04&agency=01&period=202610";
+    assert_eq!(
+        app.get(figure, &admin).await.json()["rows"][0]["value"],
+        100.0,
+        "the regime's report answers by default"
+    );
+    let mark = json!({"agency": "01", "period": "202610", "indicator": "KT04", "options": {}, "source": "import:bct-feed"});
+    let hanoi = app.login("hanoi").await;
+    let path = "/api/v1/quality/discrepancies/authoritative";
+    assert_eq!(
+        app.call(Method::POST, path, Some(&hanoi), Some(&mark))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let marked = app
+        .call(Method::POST, path, Some(&admin), Some(&mark))
+        .await;
+    assert_eq!(marked.status, StatusCode::OK, "{}", marked.text);
+    assert_eq!(
+        app.get(figure, &admin).await.json()["rows"][0]["value"],
+        120.0,
+        "the trusted source answers"
+    );
+    assert_eq!(
+        app.get("/api/v1/quality/discrepancies?agency=01", &admin)
+            .await
+            .json()["items"][0]["authoritative"],
+        "import:bct-feed"
+    );
+    let unknown = json!({"agency": "01", "period": "202610", "indicator": "KT04", "options": {}, "source": "import:nobody"});
+    assert_eq!(
+        app.call(Method::POST, path, Some(&admin), Some(&unknown))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/v1/quality/discrepancies", &hanoi)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/quality/discrepancies?agency=01", &hanoi)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+app_tests!(
+    a_wild_number_is_flagged_against_history_last_year_and_peers,
+    two_sources_that_disagree_are_listed_and_one_can_be_trusted,
+);

@@ -4,6 +4,7 @@
 mod analytics;
 mod calendar;
 pub(crate) mod catalogue;
+mod quality;
 mod registry;
 pub(crate) mod reports;
 mod rules;
@@ -90,6 +91,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
         .route("/api/v1/rules/check", post(rules::check))
+        .route("/api/v1/quality/discrepancies", get(quality::discrepancies))
+        .route(
+            "/api/v1/quality/discrepancies/authoritative",
+            post(quality::mark_authoritative),
+        )
         .route(
             "/api/v1/indicators/{code}/outlier-settings",
             get(catalogue::outlier_settings).put(catalogue::set_outlier_settings),
