@@ -204,6 +204,7 @@ fn observations() -> impl Strategy<Value = Vec<Observation>> {
                             "import:y".into()
                         },
                         value: f64::from(value),
+                        authoritative: false,
                     })
                 })
                 .collect()
