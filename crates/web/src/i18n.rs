@@ -75,7 +75,6 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("disaggregation", "Phân tổ", "Disaggregation"),
     ("group", "Nhóm", "Group"),
     ("as_of", "Tại ngày", "As of"),
-    ("show", "Xem", "Show"),
     ("count", "Số lượng", "Count"),
     ("no_results", "Không có kết quả.", "Nothing found."),
     ("legal_basis", "Căn cứ pháp lý", "Legal basis"),
@@ -243,6 +242,25 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Lý do trả lại gần nhất",
         "Latest reason for return",
     ),
+    (
+        "outliers",
+        "Số liệu bất thường cần kiểm tra lại",
+        "Unusual numbers to check",
+    ),
+    ("quality", "Chất lượng số liệu", "Data quality"),
+    ("show", "Xem", "Show"),
+    ("completeness", "Ô đã điền", "Cells filled"),
+    ("rule_errors", "Lỗi", "Errors"),
+    ("rule_warnings", "Cảnh báo", "Warnings"),
+    ("explained", "đã giải trình", "explained"),
+    ("outliers_short", "Bất thường", "Outliers"),
+    (
+        "discrepancies",
+        "Chênh lệch giữa nguồn",
+        "Source discrepancies",
+    ),
+    ("timeliness", "Đúng hạn", "On time"),
+    ("on_time", "đúng hạn", "on time"),
 ];
 
 /// Every string for `lang`, keyed for templates.
@@ -266,6 +284,39 @@ mod tests {
                 !vi.trim().is_empty() && !en.trim().is_empty(),
                 "{key} lacks a translation"
             );
+        }
+    }
+
+    #[test]
+    fn every_key_a_template_reads_exists() {
+        let known: std::collections::HashSet<&str> = STRINGS.iter().map(|(k, _, _)| *k).collect();
+        for name in crate::ui::templates().templates().map(|(name, _)| name) {
+            let source = crate::ui::templates()
+                .get_template(name)
+                .unwrap()
+                .source()
+                .to_string();
+            for piece in source.split("tr.").skip(1) {
+                let key: String = piece
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(
+                    known.contains(key.as_str()),
+                    "{name} reads tr.{key}, which has no translation"
+                );
+            }
+        }
+        for dynamic in [
+            "status_not_started",
+            "status_draft",
+            "status_submitted",
+            "status_accepted",
+            "status_returned",
+            "severity_error",
+            "severity_warning",
+        ] {
+            assert!(known.contains(dynamic), "{dynamic}");
         }
     }
 }

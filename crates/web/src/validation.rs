@@ -148,88 +148,107 @@ pub async fn outlier_settings(
         .unwrap_or_default())
 }
 
-/// Outliers among the report's "this period" numbers: against the agency's accepted values of
-/// the last two years (its predecessors' included), the same period last year, and the same
-/// level's agencies in this period — all from this regime's accepted reports.
-pub async fn outliers(
-    state: &AppState,
-    report: &ReportUnderCheck<'_>,
-) -> Result<Vec<OutlierFlag>, ApiError> {
-    use baocao_domain::aggregation::AgencyGraph;
-    use baocao_domain::quality::{OutlierInput, outlier_reasons};
-    use baocao_domain::regime::FormColumn;
+/// What outlier checks of one regime and period compare with: the hierarchy of the period's
+/// end, every agency's accepted values of the regime's indicators over the two years before,
+/// and the thresholds. Built once, it serves one report or all of them (the quality page).
+pub struct OutlierContext {
+    graph: baocao_domain::aggregation::AgencyGraph,
+    observations: BTreeMap<String, Vec<baocao_domain::aggregation::Observation>>,
+    settings: BTreeMap<String, baocao_domain::quality::OutlierSettings>,
+    source: String,
+    period: PeriodId,
+}
 
-    let numbers: Vec<(&baocao_domain::report::CellAddress, f64)> = report
-        .content
-        .values
-        .iter()
-        .filter(|c| c.address.column == FormColumn::ThisPeriod)
-        .filter_map(|c| Some((&c.address, c.value.parse::<f64>().ok()?)))
-        .collect();
-    if numbers.is_empty() {
-        return Ok(Vec::new());
+impl OutlierContext {
+    pub async fn load(
+        state: &AppState,
+        regime: &Regime,
+        period: PeriodId,
+    ) -> Result<Self, ApiError> {
+        let on = period.end();
+        let (agencies, successions) = state.store.agency_graph(on).await?;
+        let graph = baocao_domain::aggregation::AgencyGraph::new(on, agencies, &successions);
+        let earliest = period.back(0, 2).start();
+        let mut observations = BTreeMap::new();
+        for form in &regime.content().forms {
+            for row in &form.rows {
+                if !observations.contains_key(row.indicator.as_str()) {
+                    let found = state
+                        .store
+                        .observations(&row.indicator, earliest, period.end())
+                        .await?;
+                    observations.insert(row.indicator.to_string(), found);
+                }
+            }
+        }
+        Ok(Self {
+            graph,
+            observations,
+            settings: outlier_settings(state).await?,
+            source: format!("regime:{}", regime.code()),
+            period,
+        })
     }
-    let on = report.period.end();
-    let (agencies, successions) = state.store.agency_graph(on).await?;
-    let graph = AgencyGraph::new(on, agencies, &successions);
-    let Some(own) = graph.find(report.agency) else {
-        return Ok(Vec::new());
-    };
-    let level = graph.level(own);
-    let source = format!("regime:{}", report.regime.code());
-    let settings = outlier_settings(state).await?;
-    let earliest = report.period.back(0, 2).start();
-    let mut flags = Vec::new();
-    let mut indicators: Vec<&baocao_domain::indicator::IndicatorCode> =
-        numbers.iter().map(|(a, _)| &a.row).collect();
-    indicators.sort();
-    indicators.dedup();
-    for indicator in indicators {
-        let observations = state
-            .store
-            .observations(indicator, earliest, report.period.end())
-            .await?;
-        let same_frequency = |o: &&baocao_domain::aggregation::Observation| {
-            o.source == source && o.period.frequency() == report.period.frequency()
+
+    /// Outliers among a report's "this period" numbers: against the agency's accepted values
+    /// of the two years before (its predecessors' included), the same period last year, and
+    /// the same level's agencies in this period — all from this regime's accepted reports.
+    pub fn outliers(&self, agency: &AgencyCode, content: &ReportContent) -> Vec<OutlierFlag> {
+        use baocao_domain::quality::{OutlierInput, outlier_reasons};
+        use baocao_domain::regime::FormColumn;
+        let Some(own) = self.graph.find(agency) else {
+            return Vec::new();
         };
-        let threshold = settings
-            .get(indicator.as_str())
-            .copied()
-            .unwrap_or_default();
-        for (address, value) in numbers.iter().filter(|(a, _)| &a.row == indicator) {
+        let level = self.graph.level(own);
+        let mut flags = Vec::new();
+        for cell in content
+            .values
+            .iter()
+            .filter(|c| c.address.column == FormColumn::ThisPeriod)
+        {
+            let Ok(value) = cell.value.parse::<f64>() else {
+                continue;
+            };
+            let address = &cell.address;
+            let Some(observations) = self.observations.get(address.row.as_str()) else {
+                continue;
+            };
             // Own history by period (predecessors add up), and peers' values this period.
             let mut by_period: BTreeMap<PeriodId, f64> = BTreeMap::new();
             let mut peers: BTreeMap<i64, f64> = BTreeMap::new();
-            for o in observations
-                .iter()
-                .filter(same_frequency)
-                .filter(|o| o.options == address.options)
-            {
-                let Some(node) = graph.representative(o.agency) else {
+            for o in observations.iter().filter(|o| {
+                o.source == self.source
+                    && o.period.frequency() == self.period.frequency()
+                    && o.options == address.options
+            }) {
+                let Some(node) = self.graph.representative(o.agency) else {
                     continue;
                 };
-                if node == own && o.period < report.period {
+                if node == own && o.period < self.period {
                     *by_period.entry(o.period).or_default() += o.value;
-                } else if node != own && o.period == report.period && graph.level(node) == level {
+                } else if node != own && o.period == self.period && self.graph.level(node) == level
+                {
                     *peers.entry(node).or_default() += o.value;
                 }
             }
-            let last_year = by_period.get(&report.period.back(0, 1)).copied();
             let history: Vec<f64> = by_period.values().copied().collect();
             let peer_values: Vec<f64> = peers.values().copied().collect();
-            let reasons = outlier_reasons(
-                &OutlierInput {
-                    value: *value,
-                    history: &history,
-                    last_year,
-                    peers: &peer_values,
-                },
-                &threshold,
-            );
+            let input = OutlierInput {
+                value,
+                history: &history,
+                last_year: by_period.get(&self.period.back(0, 1)).copied(),
+                peers: &peer_values,
+            };
+            let threshold = self
+                .settings
+                .get(address.row.as_str())
+                .copied()
+                .unwrap_or_default();
+            let reasons = outlier_reasons(&input, &threshold);
             if !reasons.is_empty() {
                 flags.push(OutlierFlag {
-                    cell: (*address).clone(),
-                    value: *value,
+                    cell: address.clone(),
+                    value,
                     reasons: reasons
                         .iter()
                         .map(|reason| {
@@ -243,6 +262,18 @@ pub async fn outliers(
                 });
             }
         }
+        flags
     }
-    Ok(flags)
+}
+
+/// The outliers of one report.
+pub async fn outliers(
+    state: &AppState,
+    report: &ReportUnderCheck<'_>,
+) -> Result<Vec<OutlierFlag>, ApiError> {
+    if report.content.values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let context = OutlierContext::load(state, report.regime, report.period).await?;
+    Ok(context.outliers(report.agency, report.content))
 }

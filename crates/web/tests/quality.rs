@@ -215,7 +215,113 @@ async fn two_sources_that_disagree_are_listed_and_one_can_be_trusted(app: TestAp
     );
 }
 
+/// Hà Nội sends a complete report with an explained warning; TP. Hồ Chí Minh one cell of three.
+pub async fn two_reports_of_different_quality(app: &TestApp) {
+    let slot = |agency: &str| format!("/api/v1/reports/BC-VBDT-Q/{agency}/2026Q3");
+    for (agency, reporter, lead, cells) in [
+        (
+            "01",
+            "hanoi",
+            "hanoi-lead",
+            vec![("VB01", "100"), ("VB02", "90"), ("VB03", "130")],
+        ),
+        ("79", "hcm", "hcm-lead", vec![("VB01", "40")]),
+    ] {
+        let (reporter, lead) = (app.login(reporter).await, app.login(lead).await);
+        let values: Vec<Value> = cells
+            .iter()
+            .map(|(row, value)| json!({"form": "Biểu 01/VBĐT", "row": row, "column": "this_period", "options": {}, "value": value}))
+            .collect();
+        let saved = app
+            .call(
+                Method::PUT,
+                &format!("{}/draft", slot(agency)),
+                Some(&reporter),
+                Some(&json!({"version": 0, "values": values})),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        let sent = app
+            .call(
+                Method::POST,
+                &format!("{}/submit", slot(agency)),
+                Some(&lead),
+                Some(&json!({"explanations": [{"rule": "R1", "text": "Gồm văn bản nội bộ."}]})),
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    }
+}
+
+async fn the_quality_dashboard_measures_every_report(app: TestApp) {
+    two_reports_of_different_quality(&app).await;
+    let vpcp = app.login("vpcp").await;
+    let answer = app
+        .get("/api/v1/quality?regime=BC-VBDT-Q&period=2026Q3", &vpcp)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let rows = answer.json()["items"].as_array().cloned().unwrap();
+    let row = |agency: &str| {
+        rows.iter()
+            .find(|r| r["agency"] == agency)
+            .cloned()
+            .unwrap()
+    };
+    let hanoi = row("01");
+    assert_eq!(
+        (
+            hanoi["status"].as_str(),
+            hanoi["cells_filled"].as_u64(),
+            hanoi["cells_total"].as_u64(),
+            hanoi["completeness"].as_f64()
+        ),
+        (Some("submitted"), Some(3), Some(3), Some(1.0))
+    );
+    assert_eq!(
+        (
+            hanoi["errors"].as_u64(),
+            hanoi["warnings"].as_u64(),
+            hanoi["warnings_explained"].as_u64()
+        ),
+        (Some(0), Some(1), Some(1))
+    );
+    assert_eq!(
+        hanoi["late"], true,
+        "sent on 26 November, after the 25 September deadline"
+    );
+    let hcm = row("79");
+    assert_eq!(
+        (hcm["cells_filled"].as_u64(), hcm["warnings"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let silent = row("04");
+    assert_eq!(
+        (silent["status"].as_str(), silent["completeness"].as_f64()),
+        (Some("not_started"), None)
+    );
+    assert!(
+        rows.len() >= 34,
+        "every province assigned is listed for the receiver"
+    );
+
+    let own = app
+        .get(
+            "/api/v1/quality?regime=BC-VBDT-Q&period=2026Q3",
+            &app.login("hanoi").await,
+        )
+        .await
+        .json();
+    let agencies: Vec<&str> = own["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["agency"].as_str().unwrap())
+        .collect();
+    assert_eq!(agencies, ["01"], "a province sees its own report only");
+}
+
 app_tests!(
+    the_quality_dashboard_measures_every_report,
     a_wild_number_is_flagged_against_history_last_year_and_peers,
     two_sources_that_disagree_are_listed_and_one_can_be_trusted,
 );

@@ -397,10 +397,64 @@ async fn reporting_in_the_browser_follows_the_same_rules_as_the_api(app: TestApp
     );
 }
 
+async fn the_quality_page_shows_each_report_and_leads_to_it(app: TestApp) {
+    let slot = "/api/v1/reports/BC-VBDT-Q/01/2026Q3";
+    let (hanoi, lead) = (app.login("hanoi").await, app.login("hanoi-lead").await);
+    let values = serde_json::json!({"version": 0, "values": [
+        {"form": "Biểu 01/VBĐT", "row": "VB01", "column": "this_period", "options": {}, "value": "100"},
+        {"form": "Biểu 01/VBĐT", "row": "VB03", "column": "this_period", "options": {}, "value": "130"}]});
+    assert_eq!(
+        app.call(
+            Method::PUT,
+            &format!("{slot}/draft"),
+            Some(&hanoi),
+            Some(&values)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let explained =
+        serde_json::json!({"explanations": [{"rule": "R1", "text": "Gồm văn bản nội bộ."}]});
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{slot}/submit"),
+            Some(&lead),
+            Some(&explained)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    let session = log_in(&app, "vpcp").await;
+    let quality = page(&app, "/quality?regime=BC-VBDT-Q&period=2026Q3", &session).await;
+    assert_eq!(quality.status, StatusCode::OK);
+    let row_start = quality
+        .text
+        .find("id=\"quality-01\"")
+        .expect("Hà Nội's row");
+    let row =
+        &quality.text[row_start..row_start + quality.text[row_start..].find("</tr>").unwrap()];
+    assert!(
+        row.contains("href=\"/reports/BC-VBDT-Q/01/2026Q3\""),
+        "{row}"
+    );
+    assert!(row.contains("2/3"), "two of three cells: {row}");
+    assert!(row.contains("đã giải trình: 1"), "{row}");
+    assert!(row.contains("gửi muộn"), "{row}");
+    assert!(
+        quality.text.contains("id=\"quality-79\""),
+        "every assigned province is listed"
+    );
+}
+
 app_tests!(
     the_login_form_is_protected_and_leads_back,
     the_regime_page_shows_the_ten_elements_in_vietnamese_and_english,
     the_agency_tree_and_the_catalogues_follow_the_date_and_the_search,
     logging_out_needs_the_session_token_and_ends_the_session,
     reporting_in_the_browser_follows_the_same_rules_as_the_api,
+    the_quality_page_shows_each_report_and_leads_to_it,
 );

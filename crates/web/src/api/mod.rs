@@ -4,7 +4,7 @@
 mod analytics;
 mod calendar;
 pub(crate) mod catalogue;
-mod quality;
+pub(crate) mod quality;
 mod registry;
 pub(crate) mod reports;
 mod rules;
@@ -91,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
         .route("/api/v1/rules/check", post(rules::check))
+        .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/quality/discrepancies", get(quality::discrepancies))
         .route(
             "/api/v1/quality/discrepancies/authoritative",

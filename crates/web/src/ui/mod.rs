@@ -7,6 +7,7 @@
 
 mod describe;
 mod pages;
+mod quality;
 mod reports;
 mod session;
 
@@ -54,6 +55,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "error.html");
     template!(env, "reports.html");
     template!(env, "report.html");
+    template!(env, "quality.html");
     env
 }
 
@@ -68,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agencies", get(pages::agencies))
         .route("/indicators", get(pages::indicators))
         .route("/reports", get(reports::desk))
+        .route("/quality", get(quality::page))
         .route(
             "/reports/{regime}/{agency}/{period}",
             get(reports::slot_page).post(reports::slot_post),
