@@ -29,6 +29,8 @@ pub enum RegimeError {
     EmptyForm(String),
     #[error("form {form}: indicator {indicator} appears twice")]
     DuplicateRow { form: String, indicator: String },
+    #[error("form {form}, row {indicator}: the minimum is above the maximum")]
+    CellRange { form: String, indicator: String },
     #[error("deadline day {0} is not a day of a month (1 to 31)")]
     DeadlineDay(u8),
     #[error("the regime lacks {}", .0.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "))]
@@ -223,14 +225,101 @@ pub struct OutlineSection {
     pub guidance_en: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FormRow {
     pub indicator: IndicatorCode,
+    /// What a cell of this row may hold, beyond its indicator's value type.
+    #[serde(default, skip_serializing_if = "CellRules::is_empty")]
+    pub cells: CellRules,
+}
+
+impl FormRow {
+    pub fn new(indicator: IndicatorCode) -> Self {
+        Self {
+            indicator,
+            cells: CellRules::default(),
+        }
+    }
+}
+
+/// Rules on the cells of a form row, checked wherever a cell is written (the UI, the API,
+/// imports) by [`crate::report::ReportShape`]; `required` is checked when the report is
+/// submitted, since a draft may be saved half-filled.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CellRules {
+    /// The row's total in the first measure column must be filled before submission.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// At most this many digits after the decimal point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub non_negative: bool,
+    /// The only values allowed (as written), where the row is a choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+}
+
+impl CellRules {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// Why `text` (already of the indicator's type; `number` where numeric) breaks the rules,
+    /// in Vietnamese and English.
+    pub fn check(&self, text: &str, number: Option<f64>) -> Option<(String, String)> {
+        if !self.allowed.is_empty() && !self.allowed.iter().any(|a| a == text) {
+            let list = self.allowed.join(", ");
+            return Some((
+                format!("Giá trị {text:?} không nằm trong danh sách cho phép ({list})."),
+                format!("{text:?} is not one of the allowed values ({list})."),
+            ));
+        }
+        let number = number?;
+        if self.non_negative && number < 0.0 {
+            return Some((
+                format!("Giá trị {text} không được âm."),
+                format!("{text} must not be negative."),
+            ));
+        }
+        if let Some(min) = self.min
+            && number < min
+        {
+            return Some((
+                format!("Giá trị {text} nhỏ hơn mức tối thiểu {min}."),
+                format!("{text} is below the minimum {min}."),
+            ));
+        }
+        if let Some(max) = self.max
+            && number > max
+        {
+            return Some((
+                format!("Giá trị {text} lớn hơn mức tối đa {max}."),
+                format!("{text} is above the maximum {max}."),
+            ));
+        }
+        if let Some(decimals) = self.decimals {
+            let written = text
+                .split_once('.')
+                .map_or(0, |(_, fraction)| fraction.len());
+            if written > usize::from(decimals) {
+                return Some((
+                    format!("Giá trị {text} có quá {decimals} chữ số thập phân."),
+                    format!("{text} has more than {decimals} decimal places."),
+                ));
+            }
+        }
+        None
+    }
 }
 
 /// A data form (biểu mẫu): rows of indicators by columns of measures. Each row's values are
 /// kept per combination of its indicator's disaggregation options.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Form {
     pub code: String,
     pub title_vi: String,
@@ -267,7 +356,7 @@ pub struct DerivedIndicator {
 
 /// What a regime says: its code, legal basis, kind and the ten elements. Elements are
 /// optional here because a draft may lack them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegimeContent {
     pub code: RegimeCode,
     pub name: Option<String>,
@@ -309,6 +398,14 @@ impl RegimeContent {
             }
             let mut indicators = HashSet::new();
             for row in &form.rows {
+                if let (Some(min), Some(max)) = (row.cells.min, row.cells.max)
+                    && min > max
+                {
+                    return Err(RegimeError::CellRange {
+                        form: form.code.clone(),
+                        indicator: row.indicator.to_string(),
+                    });
+                }
                 if !indicators.insert(&row.indicator) {
                     return Err(RegimeError::DuplicateRow {
                         form: form.code.clone(),
@@ -369,7 +466,7 @@ impl RegimeContent {
 }
 
 /// One version of a regime with its status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Regime {
     version: u32,
     status: RegimeStatus,

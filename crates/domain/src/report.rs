@@ -112,13 +112,13 @@ impl ReportShape<'_> {
                 format!("No form {}.", address.form),
             )
         })?;
-        if !form.rows.iter().any(|r| r.indicator == address.row) {
+        let Some(form_row) = form.rows.iter().find(|r| r.indicator == address.row) else {
             return Err(problem(
                 address,
                 format!("Biểu {} không có chỉ tiêu {}.", form.code, address.row),
                 format!("Form {} has no row {}.", form.code, address.row),
             ));
-        }
+        };
         if !form.columns.contains(&address.column) {
             return Err(problem(
                 address,
@@ -196,6 +196,13 @@ impl ReportShape<'_> {
                 ),
             )
         })?;
+        if let Some((message, message_en)) = form_row.cells.check(&text, value.as_number()) {
+            return Err(problem(
+                address,
+                format!("{}: {message}", address.row),
+                format!("{}: {message_en}", address.row),
+            ));
+        }
         let canonical = match value {
             Value::Number(n) => canonical_number(n),
             Value::Bool(b) => b.to_string(),
@@ -366,6 +373,63 @@ mod tests {
             "value": value,
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn cell_rules_refuse_what_the_row_does_not_allow() {
+        let (mut regime, indicators, categories) = shape_parts();
+        regime.forms[0].rows[0].cells = crate::regime::CellRules {
+            min: Some(50.0),
+            max: Some(200.0),
+            decimals: Some(1),
+            non_negative: true,
+            ..Default::default()
+        };
+        let shape = ReportShape {
+            regime: &regime,
+            indicators: &indicators,
+            categories: &categories,
+        };
+        let refused = |value: serde_json::Value| {
+            shape
+                .merge(&ReportContent::default(), &[cell("KT03", &[], value)], &[])
+                .unwrap_err()[0]
+                .message_en
+                .clone()
+        };
+        assert!(refused("-1".into()).contains("must not be negative"));
+        assert!(refused("49.9".into()).contains("below the minimum 50"));
+        assert!(refused("200.5".into()).contains("above the maximum 200"));
+        assert!(refused("107.95".into()).contains("more than 1 decimal places"));
+        assert!(
+            shape
+                .merge(
+                    &ReportContent::default(),
+                    &[cell("KT03", &[], "107.9".into())],
+                    &[]
+                )
+                .is_ok()
+        );
+        regime.forms[0].rows[0].cells = crate::regime::CellRules {
+            allowed: vec!["100".into(), "200".into()],
+            ..Default::default()
+        };
+        let shape = ReportShape {
+            regime: &regime,
+            indicators: &indicators,
+            categories: &categories,
+        };
+        assert!(
+            shape
+                .merge(
+                    &ReportContent::default(),
+                    &[cell("KT03", &[], "150".into())],
+                    &[]
+                )
+                .unwrap_err()[0]
+                .message_en
+                .contains("allowed values")
+        );
     }
 
     #[test]

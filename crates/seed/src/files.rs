@@ -452,11 +452,7 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
                     title_en: String::new(),
                     values: f.values,
                     columns: f.columns,
-                    rows: f
-                        .rows
-                        .into_iter()
-                        .map(|indicator| FormRow { indicator })
-                        .collect(),
+                    rows: f.rows.into_iter().map(FormRow::new).collect(),
                 })
                 .collect::<Vec<_>>();
             if let Some(unknown) = forms

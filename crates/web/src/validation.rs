@@ -101,7 +101,9 @@ pub async fn violations(
             }
         }
     }
-    Ok(rules.check(&inputs))
+    let mut found = baocao_domain::rules::missing_required(report.regime.content(), report.content);
+    found.extend(rules.check(&inputs));
+    Ok(found)
 }
 
 /// An agency's number for a lookup's cell: the regime's own accepted report first, another

@@ -367,7 +367,74 @@ async fn the_rule_editor_checks_before_saving(app: TestApp) {
     assert_eq!(healthy.status, StatusCode::OK);
 }
 
+async fn cell_rules_refuse_bad_numbers_and_required_rows_block_submission(app: TestApp) {
+    let store = &app.db.store;
+    let base = store
+        .regime(&RegimeCode::new("BC-KSTTHC-Q").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut content = base.content().clone();
+    content.code = RegimeCode::new("BC-BAT-BUOC-Q").unwrap();
+    content.forms[0].rows[1].cells = baocao_domain::regime::CellRules {
+        required: true,
+        non_negative: true,
+        decimals: Some(0),
+        ..Default::default()
+    };
+    assert_eq!(content.forms[0].rows[1].indicator.as_str(), "HC02");
+    let regime = Regime::draft(content)
+        .unwrap()
+        .publish(jiff::civil::date(2020, 1, 1))
+        .unwrap();
+    store
+        .create_regime(&regime, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    let assignment = baocao_domain::assignment::Assignment::new(
+        regime.code().clone(),
+        AgencyCode::new("01").unwrap(),
+        AgencyCode::new("VPCP").unwrap(),
+        baocao_domain::agency::Validity::ALWAYS,
+    )
+    .unwrap();
+    store.insert_assignments(&[assignment]).await.unwrap();
+    let slot = "/api/v1/reports/BC-BAT-BUOC-Q/01/2026Q3";
+    let (hanoi, lead) = (app.login("hanoi").await, app.login("hanoi-lead").await);
+
+    for bad in ["-3", "2.5"] {
+        let refused = save(
+            &app,
+            &hanoi,
+            slot,
+            cells(PROCEDURES_FORM, &[("HC02", bad), ("HC03", "1")]),
+        )
+        .await;
+        assert_eq!(
+            (refused.status, error_code(&refused).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_values"),
+            "{bad}"
+        );
+    }
+    let partial = save(&app, &hanoi, slot, cells(PROCEDURES_FORM, &[("HC03", "1")])).await;
+    assert_eq!(partial.status, StatusCode::OK, "a draft may be half-filled");
+    assert_eq!(
+        rule_ids(&partial.json()["violations"]),
+        ["REQ:HC02", "R1"],
+        "the empty total also breaks R1"
+    );
+    let blocked = act(&app, &lead, slot, "submit", json!({})).await;
+    assert_eq!(error_code(&blocked), "validation_failed");
+    let filled = save(&app, &hanoi, slot, cells(PROCEDURES_FORM, &[("HC02", "4")])).await;
+    assert_eq!(rule_ids(&filled.json()["violations"]), Vec::<String>::new());
+    assert_eq!(
+        act(&app, &lead, slot, "submit", json!({})).await.status,
+        StatusCode::OK
+    );
+}
+
 app_tests!(
+    cell_rules_refuse_bad_numbers_and_required_rows_block_submission,
     an_error_blocks_submission_until_the_data_is_fixed,
     a_warning_needs_a_written_explanation_that_the_receiver_reads,
     rules_read_earlier_periods_and_subordinates,

@@ -36,16 +36,7 @@ async fn page(app: &TestApp, path: &str, cookies: &str) -> Answer {
         .body(Body::empty())
         .unwrap();
     let mut answer = app.send(request).await;
-    for (entity, text) in [
-        ("&#x2f;", "/"),
-        ("&#x27;", "'"),
-        ("&quot;", "\""),
-        ("&lt;", "<"),
-        ("&gt;", ">"),
-        ("&amp;", "&"),
-    ] {
-        answer.text = answer.text.replace(entity, text);
-    }
+    answer.text = decode(&answer.text);
     answer
 }
 
@@ -450,6 +441,56 @@ async fn the_quality_page_shows_each_report_and_leads_to_it(app: TestApp) {
     );
 }
 
+async fn the_rule_editor_points_at_a_mistake_and_evaluates_a_sample(app: TestApp) {
+    let session = log_in(&app, "admin").await;
+    let editor = page(&app, "/regimes/BC-KSTTHC-Q/rules", &session).await;
+    assert_eq!(editor.status, StatusCode::OK);
+    let csrf = hidden_input(&editor.text, "csrf");
+    let malformed = post_form(
+        &app,
+        "/regimes/BC-KSTTHC-Q/rules",
+        &session,
+        &format!("csrf={csrf}&kind=condition&sample=&expression=%5BHC02%5D+%3E%3D+%29+3"),
+    )
+    .await;
+    let text = decode(&malformed.text);
+    assert!(text.contains("vị trí 10"), "{text}");
+    assert!(
+        text.contains(&format!("[HC02] >= ) 3\n{}^", " ".repeat(10))),
+        "a caret under the mistake: {text}"
+    );
+    let sample = post_form(&app, "/regimes/BC-KSTTHC-Q/rules", &session,
+        &format!("csrf={csrf}&kind=condition&sample=HC02%3D10%3B+HC03%3D8%3B+HC04%3D5&expression=%5BHC03%5D+%2B+%5BHC04%5D+%3C%3D+%5BHC02%5D")).await;
+    let text = decode(&sample.text);
+    assert!(
+        text.contains("Biểu thức hợp lệ") && text.contains("vi phạm"),
+        "{text}"
+    );
+    let reporter = log_in(&app, "hanoi").await;
+    assert_eq!(
+        page(&app, "/regimes/BC-KSTTHC-Q/rules", &reporter)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// HTML entities the template engine escapes, decoded.
+fn decode(html: &str) -> String {
+    [
+        ("&#x2f;", "/"),
+        ("&#x27;", "'"),
+        ("&quot;", "\""),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(html.to_string(), |text, (entity, plain)| {
+        text.replace(entity, plain)
+    })
+}
+
 app_tests!(
     the_login_form_is_protected_and_leads_back,
     the_regime_page_shows_the_ten_elements_in_vietnamese_and_english,
@@ -457,4 +498,5 @@ app_tests!(
     logging_out_needs_the_session_token_and_ends_the_session,
     reporting_in_the_browser_follows_the_same_rules_as_the_api,
     the_quality_page_shows_each_report_and_leads_to_it,
+    the_rule_editor_points_at_a_mistake_and_evaluates_a_sample,
 );

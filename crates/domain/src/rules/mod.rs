@@ -291,6 +291,48 @@ impl RuleSet {
     }
 }
 
+/// The rows marked required whose total in the first measure column (`this_period` where the
+/// form has it) is empty: an error each, named `REQ:{indicator}`.
+pub fn missing_required(
+    regime: &crate::regime::RegimeContent,
+    content: &ReportContent,
+) -> Vec<Violation> {
+    use crate::regime::FormColumn;
+    let mut missing = Vec::new();
+    for form in &regime.forms {
+        let column = if form.columns.contains(&FormColumn::ThisPeriod) {
+            FormColumn::ThisPeriod
+        } else {
+            form.columns[0]
+        };
+        for row in form.rows.iter().filter(|r| r.cells.required) {
+            let address = CellAddress {
+                form: form.code.clone(),
+                row: row.indicator.clone(),
+                column,
+                options: crate::value::OptionCombo::TOTAL,
+            };
+            if !content.values.iter().any(|c| c.address == address) {
+                missing.push(Violation {
+                    rule: format!("REQ:{}", row.indicator),
+                    severity: Severity::Error,
+                    expression: String::new(),
+                    message: format!(
+                        "Chưa điền chỉ tiêu bắt buộc {} (biểu {}).",
+                        row.indicator, form.code
+                    ),
+                    message_en: format!(
+                        "Required indicator {} (form {}) is empty.",
+                        row.indicator, form.code
+                    ),
+                    cells: vec![address],
+                });
+            }
+        }
+    }
+    missing
+}
+
 /// What keeps a submission back: errors, or warnings nobody explained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Blocker {

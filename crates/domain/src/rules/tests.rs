@@ -312,3 +312,27 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn required_rows_must_be_filled() {
+    let mut content = regime(&[]);
+    content.forms[0].rows[0].cells.required = true;
+    let empty = ReportContent::default();
+    let missing = missing_required(&content, &empty);
+    assert_eq!(
+        missing.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(),
+        ["REQ:HC02"]
+    );
+    assert_eq!(missing[0].severity, Severity::Error);
+    let filled = ReportContent {
+        values: vec![cell("HC02", "this_period", &[], "4")],
+        sections: vec![],
+    };
+    assert!(missing_required(&content, &filled).is_empty());
+    // Another column does not count.
+    let other = ReportContent {
+        values: vec![cell("HC02", "year_to_date", &[], "4")],
+        sections: vec![],
+    };
+    assert_eq!(missing_required(&content, &other).len(), 1);
+}

@@ -7,7 +7,7 @@ pub(crate) mod catalogue;
 pub(crate) mod quality;
 mod registry;
 pub(crate) mod reports;
-mod rules;
+pub(crate) mod rules;
 mod session;
 
 use axum::Router;

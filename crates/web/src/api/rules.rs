@@ -22,14 +22,14 @@ use crate::validation::Catalogue;
 
 #[derive(Deserialize)]
 pub struct RuleCheck {
-    regime: String,
-    expression: String,
+    pub(crate) regime: String,
+    pub(crate) expression: String,
     /// `condition` (a validation rule, the default) or `formula` (a derived indicator).
     #[serde(default)]
-    kind: Option<String>,
+    pub(crate) kind: Option<String>,
     /// Sample cells, as a draft takes them, to evaluate the expression on.
     #[serde(default)]
-    values: Vec<CellInput>,
+    pub(crate) values: Vec<CellInput>,
 }
 
 /// The answer for an expression that cannot be used, with where it goes wrong.
@@ -53,8 +53,17 @@ pub async fn check(
     ApiJson(request): ApiJson<RuleCheck>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let regime = load_regime(&state, &request.regime).await?;
-    let catalogue = Catalogue::load(&state).await?;
+    Ok(Json(check_expression(&state, &request).await?))
+}
+
+/// Checks (and on sample values evaluates) an expression: the API's and the editor page's
+/// one path.
+pub(crate) async fn check_expression(
+    state: &AppState,
+    request: &RuleCheck,
+) -> Result<serde_json::Value, ApiError> {
+    let regime = load_regime(state, &request.regime).await?;
+    let catalogue = Catalogue::load(state).await?;
     let context = RuleContext {
         regime: regime.content(),
         indicators: &catalogue.indicators,
@@ -110,5 +119,5 @@ pub async fn check(
         };
         answer["sample"] = result;
     }
-    Ok(Json(answer))
+    Ok(answer)
 }

@@ -9,6 +9,7 @@ mod describe;
 mod pages;
 mod quality;
 mod reports;
+mod rules;
 mod session;
 
 use axum::Router;
@@ -56,6 +57,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "reports.html");
     template!(env, "report.html");
     template!(env, "quality.html");
+    template!(env, "rules.html");
     env
 }
 
@@ -67,6 +69,10 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{lang}", get(session::switch_language))
         .route("/regimes", get(pages::regimes))
         .route("/regimes/{code}", get(pages::regime))
+        .route(
+            "/regimes/{code}/rules",
+            get(rules::editor).post(rules::check),
+        )
         .route("/agencies", get(pages::agencies))
         .route("/indicators", get(pages::indicators))
         .route("/reports", get(reports::desk))
