@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::indicator::IndicatorCode;
 use baocao_domain::period::PeriodId;
-use baocao_domain::regime::{Regime, RegimeCode, Severity, ValidationRule};
+use baocao_domain::regime::{Regime, RegimeCode, RegimeContent, Severity, ValidationRule};
 use baocao_domain::value::{Channel, DataValue, OptionCombo, Value as Number};
 use baocao_test_support::{Answer, TestApp, app_tests};
 use serde_json::{Value, json};
@@ -173,32 +173,23 @@ async fn a_warning_needs_a_written_explanation_that_the_receiver_reads(app: Test
     assert_eq!(rule_ids(&seen["violations"]), ["R1"]);
 }
 
-/// A copy of the monthly socio-economic regime with rules over history and subordinates.
-async fn publish_history_regime(app: &TestApp) {
+/// Publishes a copy of the demo regime `base` as `code`, changed by `edit`, assigned to Hà Nội
+/// reporting to the Government Office.
+async fn publish_copy(
+    app: &TestApp,
+    base: &str,
+    code: &str,
+    edit: impl FnOnce(&mut RegimeContent),
+) {
     let store = &app.db.store;
     let base = store
-        .regime(&RegimeCode::new("BC-KTXH-T").unwrap())
+        .regime(&RegimeCode::new(base).unwrap())
         .await
         .unwrap()
         .unwrap();
     let mut content = base.content().clone();
-    content.code = RegimeCode::new("BC-LS-T").unwrap();
-    content.rules = [
-        ("[KT04] >= 0.5 * prev([KT04])", Severity::Warning),
-        (
-            "[KT04] <= 3 * same_period_last_year([KT04])",
-            Severity::Warning,
-        ),
-        ("[KT04] >= children_sum([KT04])", Severity::Error),
-    ]
-    .into_iter()
-    .map(|(expression, severity)| ValidationRule {
-        expression: expression.into(),
-        severity,
-        message_vi: "Kiểm tra".into(),
-        message_en: String::new(),
-    })
-    .collect();
+    content.code = RegimeCode::new(code).unwrap();
+    edit(&mut content);
     let regime = Regime::draft(content)
         .unwrap()
         .publish(jiff::civil::date(2020, 1, 1))
@@ -215,6 +206,29 @@ async fn publish_history_regime(app: &TestApp) {
     )
     .unwrap();
     store.insert_assignments(&[assignment]).await.unwrap();
+}
+
+/// A copy of the monthly socio-economic regime with rules over history and subordinates.
+async fn publish_history_regime(app: &TestApp) {
+    publish_copy(app, "BC-KTXH-T", "BC-LS-T", |content| {
+        content.rules = [
+            ("[KT04] >= 0.5 * prev([KT04])", Severity::Warning),
+            (
+                "[KT04] <= 3 * same_period_last_year([KT04])",
+                Severity::Warning,
+            ),
+            ("[KT04] >= children_sum([KT04])", Severity::Error),
+        ]
+        .into_iter()
+        .map(|(expression, severity)| ValidationRule {
+            expression: expression.into(),
+            severity,
+            message_vi: "Kiểm tra".into(),
+            message_en: String::new(),
+        })
+        .collect();
+    })
+    .await;
 }
 
 fn kt04(agency: &str, period: &str, value: f64, source: &str) -> DataValue {
@@ -368,37 +382,16 @@ async fn the_rule_editor_checks_before_saving(app: TestApp) {
 }
 
 async fn cell_rules_refuse_bad_numbers_and_required_rows_block_submission(app: TestApp) {
-    let store = &app.db.store;
-    let base = store
-        .regime(&RegimeCode::new("BC-KSTTHC-Q").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut content = base.content().clone();
-    content.code = RegimeCode::new("BC-BAT-BUOC-Q").unwrap();
-    content.forms[0].rows[1].cells = baocao_domain::regime::CellRules {
-        required: true,
-        non_negative: true,
-        decimals: Some(0),
-        ..Default::default()
-    };
-    assert_eq!(content.forms[0].rows[1].indicator.as_str(), "HC02");
-    let regime = Regime::draft(content)
-        .unwrap()
-        .publish(jiff::civil::date(2020, 1, 1))
-        .unwrap();
-    store
-        .create_regime(&regime, "2026-11-26T08:00:00Z")
-        .await
-        .unwrap();
-    let assignment = baocao_domain::assignment::Assignment::new(
-        regime.code().clone(),
-        AgencyCode::new("01").unwrap(),
-        AgencyCode::new("VPCP").unwrap(),
-        baocao_domain::agency::Validity::ALWAYS,
-    )
-    .unwrap();
-    store.insert_assignments(&[assignment]).await.unwrap();
+    publish_copy(&app, "BC-KSTTHC-Q", "BC-BAT-BUOC-Q", |content| {
+        assert_eq!(content.forms[0].rows[1].indicator.as_str(), "HC02");
+        content.forms[0].rows[1].cells = baocao_domain::regime::CellRules {
+            required: true,
+            non_negative: true,
+            decimals: Some(0),
+            ..Default::default()
+        };
+    })
+    .await;
     let slot = "/api/v1/reports/BC-BAT-BUOC-Q/01/2026Q3";
     let (hanoi, lead) = (app.login("hanoi").await, app.login("hanoi-lead").await);
 
