@@ -281,7 +281,71 @@ impl ReportShape<'_> {
     }
 }
 
+/// One cell that differs between two versions (`None` where the cell is empty).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CellChange {
+    #[serde(flatten)]
+    pub address: CellAddress,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// One outline section that differs between two versions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionChange {
+    pub index: usize,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// What changed from one content to another, cell by cell and section by section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ContentDiff {
+    pub cells: Vec<CellChange>,
+    pub sections: Vec<SectionChange>,
+}
+
 impl ReportContent {
+    /// The cells and sections that differ from `before` to `self`, in address order.
+    pub fn changes_since(&self, before: &ReportContent) -> ContentDiff {
+        let old: BTreeMap<&CellAddress, &String> = before
+            .values
+            .iter()
+            .map(|c| (&c.address, &c.value))
+            .collect();
+        let new: BTreeMap<&CellAddress, &String> =
+            self.values.iter().map(|c| (&c.address, &c.value)).collect();
+        let mut addresses: Vec<&CellAddress> = old.keys().chain(new.keys()).copied().collect();
+        addresses.sort();
+        addresses.dedup();
+        let cells = addresses
+            .into_iter()
+            .filter(|a| old.get(a) != new.get(a))
+            .map(|a| CellChange {
+                address: a.clone(),
+                before: old.get(a).map(|v| (*v).clone()),
+                after: new.get(a).map(|v| (*v).clone()),
+            })
+            .collect();
+        let old_text: BTreeMap<usize, &String> =
+            before.sections.iter().map(|s| (s.index, &s.text)).collect();
+        let new_text: BTreeMap<usize, &String> =
+            self.sections.iter().map(|s| (s.index, &s.text)).collect();
+        let mut indexes: Vec<usize> = old_text.keys().chain(new_text.keys()).copied().collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        let sections = indexes
+            .into_iter()
+            .filter(|i| old_text.get(i) != new_text.get(i))
+            .map(|index| SectionChange {
+                index,
+                before: old_text.get(&index).map(|t| (*t).clone()),
+                after: new_text.get(&index).map(|t| (*t).clone()),
+            })
+            .collect();
+        ContentDiff { cells, sections }
+    }
+
     /// The data values this content gives when accepted: its "this period" cells, each
     /// with its indicator's value type (numbers where the text is a number), from `source`.
     pub fn data_values(
@@ -373,6 +437,68 @@ mod tests {
             "value": value,
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn two_versions_differ_cell_by_cell() {
+        let (regime, indicators, categories) = shape_parts();
+        let shape = ReportShape {
+            regime: &regime,
+            indicators: &indicators,
+            categories: &categories,
+        };
+        let first = shape
+            .merge(
+                &ReportContent::default(),
+                &[
+                    cell("KT03", &[], "107.9".into()),
+                    cell("KT04", &[("sex", "male")], "10".into()),
+                ],
+                &[SectionInput {
+                    index: 0,
+                    text: "A".into(),
+                }],
+            )
+            .unwrap();
+        let second = shape
+            .merge(
+                &first,
+                &[
+                    cell("KT03", &[], "108".into()),
+                    cell("KT04", &[("sex", "male")], "".into()),
+                    cell("KT04", &[("sex", "female")], "7".into()),
+                ],
+                &[],
+            )
+            .unwrap();
+        let diff = second.changes_since(&first);
+        let rows: Vec<(String, Option<&str>, Option<&str>)> = diff
+            .cells
+            .iter()
+            .map(|c| {
+                (
+                    format!("{}{}", c.address.row, c.address.options.key()),
+                    c.before.as_deref(),
+                    c.after.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("KT03".to_string(), Some("107.9"), Some("108")),
+                ("KT04sex=female".to_string(), None, Some("7")),
+                ("KT04sex=male".to_string(), Some("10"), None),
+            ]
+        );
+        assert!(diff.sections.is_empty());
+        assert_eq!(
+            first.changes_since(&ReportContent::default()).sections[0]
+                .after
+                .as_deref(),
+            Some("A")
+        );
+        assert_eq!(second.changes_since(&second), ContentDiff::default());
     }
 
     #[test]

@@ -248,6 +248,27 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Unusual numbers to check",
     ),
     ("quality", "Chất lượng số liệu", "Data quality"),
+    ("changes", "Thay đổi", "Changes"),
+    ("column", "Cột", "Column"),
+    ("before", "Trước", "Before"),
+    ("after", "Sau", "After"),
+    (
+        "no_cell_changes",
+        "Không có ô số liệu nào thay đổi.",
+        "No cell changed.",
+    ),
+    (
+        "accept_selected",
+        "Tiếp nhận các báo cáo đã chọn",
+        "Accept the selected reports",
+    ),
+    ("select", "Chọn", "Select"),
+    (
+        "accepted_count",
+        "Số báo cáo vừa tiếp nhận",
+        "Reports just accepted",
+    ),
+    ("show_changes", "Xem thay đổi", "Show changes"),
     ("rule_editor", "Soạn quy tắc kiểm tra", "Rule editor"),
     (
         "rule_help",

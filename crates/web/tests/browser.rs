@@ -116,3 +116,120 @@ async fn a_reporter_fills_a_form_and_the_rules_answer() {
     );
     browser.quit().await;
 }
+
+async fn log_in_at(browser: &Browser, base: &str, path: &str, user: &str) {
+    browser.goto(&format!("{base}{path}")).await;
+    if browser.url().await.contains("/login") {
+        browser.keys(&format!("{user}\u{E004}demo\u{E007}")).await;
+    }
+    browser.wait_for_url(path).await;
+}
+
+async fn log_out(browser: &Browser) {
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for_url("/login").await;
+}
+
+/// The whole story of a monthly report, as the people involved see it: Hà Nội's reporter
+/// fills and saves it, the leader signs and submits, the Government Office returns it with a
+/// reason, the leader corrects and resubmits, the Office accepts it from its desk and reads
+/// what changed. A screenshot of each step is kept in the target's tmp folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_report_goes_from_draft_to_accepted() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::demo(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let base = app.spawn().await;
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let slot = "/reports/BC-KTXH-T/01/202611";
+    let cell = |code: &str| format!("input[aria-label^='{code} '][aria-label$='Kỳ báo cáo']");
+
+    // 1. The reporter finds the report on the desk and fills it.
+    log_in_at(&browser, &base, "/reports", "hanoi").await;
+    browser.click(&format!("a[href='{slot}']")).await;
+    browser.wait_for_url(slot).await;
+    for (code, value) in [
+        ("KT03", "107.9"),
+        ("KT04", "60123.4"),
+        ("KT05", "1790.2"),
+        ("KT06", "2388"),
+        ("KT07", "103.4"),
+        ("KT08", "3999.5"),
+        ("KT09", "37000.1"),
+        ("KT11", "2650"),
+    ] {
+        browser.type_into(&cell(code), value).await;
+    }
+    browser.click("button[value='save']").await;
+    browser.wait_for_url("?done=save").await;
+    assert!(browser.text().await.contains("Đã lưu bản nháp"));
+    browser.screenshot(&shots.join("story-1-saved.png")).await;
+    log_out(&browser).await;
+
+    // 2. The leader signs and submits.
+    log_in_at(&browser, &base, slot, "hanoi-lead").await;
+    browser.click("button[value='submit']").await;
+    browser.wait_for_url("?done=submit").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Đã ký số và gửi báo cáo") && text.contains("Đã gửi, chờ tiếp nhận"),
+        "{text}"
+    );
+    browser
+        .screenshot(&shots.join("story-2-submitted.png"))
+        .await;
+    log_out(&browser).await;
+
+    // 3. The Government Office returns it with a reason.
+    log_in_at(&browser, &base, "/reports", "vpcp").await;
+    assert!(browser.text().await.contains("Báo cáo chờ tiếp nhận"));
+    browser.click(&format!("#to-review a[href='{slot}']")).await;
+    browser.wait_for_url(slot).await;
+    browser
+        .type_into("input[name='reason']", "Tổng mức bán lẻ cần kiểm tra lại.")
+        .await;
+    browser.click("button[value='return']").await;
+    browser.wait_for_url("?done=return").await;
+    assert!(browser.text().await.contains("Bị trả lại"));
+    browser
+        .screenshot(&shots.join("story-3-returned.png"))
+        .await;
+    log_out(&browser).await;
+
+    // 4. The leader sees why, corrects the number, resubmits.
+    log_in_at(&browser, &base, slot, "hanoi-lead").await;
+    assert!(
+        browser
+            .text()
+            .await
+            .contains("Tổng mức bán lẻ cần kiểm tra lại.")
+    );
+    browser
+        .type_into(&cell("KT04"), &"\u{E003}".repeat(7))
+        .await;
+    browser.type_into(&cell("KT04"), "60200").await;
+    browser.click("button[value='submit']").await;
+    browser.wait_for_url("?done=submit").await;
+    browser
+        .screenshot(&shots.join("story-4-resubmitted.png"))
+        .await;
+    log_out(&browser).await;
+
+    // 5. The Office accepts it from the desk and reads what changed.
+    log_in_at(&browser, &base, "/reports", "vpcp").await;
+    browser
+        .click("input[name='pick'][value='BC-KTXH-T|01|202611']")
+        .await;
+    browser.click("#to-review ~ p button").await;
+    browser.wait_for_url("/reports?accepted=1").await;
+    browser.goto(&format!("{base}{slot}/versions/2")).await;
+    let diff = browser.text().await;
+    assert!(diff.contains("60123.4") && diff.contains("60200"), "{diff}");
+    browser.screenshot(&shots.join("story-5-changes.png")).await;
+    browser.goto(&format!("{base}{slot}")).await;
+    assert!(browser.text().await.contains("Đã tiếp nhận"));
+    browser.quit().await;
+}

@@ -333,6 +333,8 @@ async fn submit_return_resubmit_accept_keeps_every_signed_version(app: TestApp) 
         .await
         .json();
     assert_eq!(signature["verified"], true);
+    assert_eq!(signature["signer"], "hanoi-lead");
+    assert!(signature["signed_at"].as_str().is_some());
     assert!(baocao_domain::signature::verify(
         signature["public_key"].as_str().unwrap(),
         signature["sha256"].as_str().unwrap(),
@@ -413,7 +415,7 @@ async fn the_permission_matrix_holds_for_every_workflow_route(app: TestApp) {
     );
 
     #[rustfmt::skip]
-    let matrix: [(&str, Method, &str, [bool; 7]); 7] = [
+    let matrix: [(&str, Method, &str, [bool; 7]); 8] = [
         //                                                  hanoi  lead   hcm    hcm-l  lanhdao admin vpcp
         ("read",      Method::GET,  "",                      [true,  true,  false, false, true,  true, true]),
         ("draft",     Method::PUT,  "/draft",                [true,  true,  false, false, false, true, false]),
@@ -422,6 +424,7 @@ async fn the_permission_matrix_holds_for_every_workflow_route(app: TestApp) {
         ("return",    Method::POST, "/return",               [false, false, false, false, false, true, true]),
         ("reopen",    Method::POST, "/reopen",               [false, false, false, false, false, true, true]),
         ("signature", Method::GET,  "/versions/1/signature", [true,  true,  false, false, true,  true, true]),
+        ("diff",      Method::GET,  "/versions/1/diff",      [true,  true,  false, false, true,  true, true]),
     ];
     for (name, method, suffix, allowed) in matrix {
         for (actor, expected) in actors.iter().zip(allowed) {
@@ -495,7 +498,151 @@ async fn a_regime_in_draft_takes_no_reports(app: TestApp) {
     );
 }
 
+async fn versions_differ_cell_by_cell_and_reviewers_accept_many_at_once(app: TestApp) {
+    let vpcp = app.login("vpcp").await;
+    let months = |agency: &str| format!("/api/v1/reports/BC-KTXH-T/{agency}/202611");
+    for (agency, reporter, lead) in [("01", "hanoi", "hanoi-lead"), ("79", "hcm", "hcm-lead")] {
+        let (reporter, lead) = (app.login(reporter).await, app.login(lead).await);
+        let saved = app
+            .call(
+                Method::PUT,
+                &format!("{}/draft", months(agency)),
+                Some(&reporter),
+                Some(&json!({"version": 0, "values": monthly_values()})),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        let sent = app
+            .call(
+                Method::POST,
+                &format!("{}/submit", months(agency)),
+                Some(&lead),
+                Some(&json!({})),
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    }
+    // Return Hà Nội's, change one number, send again: version 2 differs from 1 in that cell.
+    let hanoi_slot = months("01");
+    let returned = app
+        .call(
+            Method::POST,
+            &format!("{hanoi_slot}/return"),
+            Some(&vpcp),
+            Some(&json!({"reason": "KT04?"})),
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::OK);
+    let hanoi = app.login("hanoi").await;
+    let version = app.get(&hanoi_slot, &hanoi).await.json()["version"].clone();
+    let fix = json!({"version": version, "values": [{"form": "Biểu 01/KTXH-T", "row": "KT04", "column": "this_period", "options": {}, "value": "60200"}]});
+    assert_eq!(
+        app.call(
+            Method::PUT,
+            &format!("{hanoi_slot}/draft"),
+            Some(&hanoi),
+            Some(&fix)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let lead = app.login("hanoi-lead").await;
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{hanoi_slot}/submit"),
+            Some(&lead),
+            Some(&json!({}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let diff = app
+        .get(&format!("{hanoi_slot}/versions/2/diff"), &vpcp)
+        .await
+        .json();
+    assert_eq!(
+        (diff["from"].as_i64(), diff["to"].as_i64()),
+        (Some(1), Some(2))
+    );
+    let cells = diff["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 1, "{diff}");
+    assert_eq!(
+        (
+            cells[0]["row"].as_str(),
+            cells[0]["before"].as_str(),
+            cells[0]["after"].as_str()
+        ),
+        (Some("KT04"), Some("60123.4"), Some("60200"))
+    );
+    let whole = app
+        .get(&format!("{hanoi_slot}/versions/1/diff?against=0"), &vpcp)
+        .await
+        .json();
+    assert_eq!(whole["cells"].as_array().unwrap().len(), 8);
+    assert_eq!(
+        app.get(&format!("{hanoi_slot}/versions/3/diff"), &vpcp)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // One not awaiting review (HCM's 202610 was never sent): nothing is accepted.
+    let both = json!({"reports": [
+        {"regime": "BC-KTXH-T", "agency": "01", "period": "202611"},
+        {"regime": "BC-KTXH-T", "agency": "79", "period": "202610"}]});
+    let refused = app
+        .call(
+            Method::POST,
+            "/api/v1/reports/accept",
+            Some(&vpcp),
+            Some(&both),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, error_code(&refused.json())),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
+    assert_eq!(
+        app.get(&hanoi_slot, &vpcp).await.json()["status"],
+        "submitted"
+    );
+    let pair = json!({"reports": [
+        {"regime": "BC-KTXH-T", "agency": "01", "period": "202611"},
+        {"regime": "BC-KTXH-T", "agency": "79", "period": "202611"}]});
+    assert_eq!(
+        app.call(
+            Method::POST,
+            "/api/v1/reports/accept",
+            Some(&hanoi),
+            Some(&pair)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let accepted = app
+        .call(
+            Method::POST,
+            "/api/v1/reports/accept",
+            Some(&vpcp),
+            Some(&pair),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    assert_eq!(accepted.json()["accepted"], 2);
+    for agency in ["01", "79"] {
+        assert_eq!(
+            app.get(&months(agency), &vpcp).await.json()["status"],
+            "accepted"
+        );
+    }
+}
+
 app_tests!(
+    versions_differ_cell_by_cell_and_reviewers_accept_many_at_once,
     a_regime_in_draft_takes_no_reports,
     the_permission_matrix_holds_for_every_workflow_route,
     submit_return_resubmit_accept_keeps_every_signed_version,

@@ -90,6 +90,11 @@ pub fn routes() -> Router<AppState> {
             get(reports::signature),
         )
         .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
+        .route("/api/v1/reports/accept", post(reports::accept_many))
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/diff",
+            get(reports::version_diff),
+        )
         .route("/api/v1/rules/check", post(rules::check))
         .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/quality/discrepancies", get(quality::discrepancies))

@@ -664,6 +664,87 @@ pub async fn reopen(
     action_route(state, caller, slot, SubmissionAction::Reopen, body).await
 }
 
+/// A report slot named in a body.
+#[derive(Deserialize, Serialize, Clone)]
+pub struct SlotRef {
+    pub regime: String,
+    pub agency: String,
+    pub period: String,
+}
+
+#[derive(Deserialize)]
+pub struct BulkAccept {
+    reports: Vec<SlotRef>,
+}
+
+/// `POST /api/v1/reports/accept` with `{"reports": [{"regime", "agency", "period"}]}`: a
+/// reviewer accepts many submissions at once. Every one is checked first (the caller reviews
+/// it, it waits for review); if any is refused, none is accepted.
+pub async fn accept_many(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<BulkAccept>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let accepted = accept_all(&state, &caller, &body.reports).await?;
+    Ok(Json(
+        json!({"accepted": accepted.len(), "reports": accepted}),
+    ))
+}
+
+pub(crate) async fn accept_all(
+    state: &AppState,
+    caller: &Caller,
+    reports: &[SlotRef],
+) -> Result<Vec<SlotView>, ApiError> {
+    if reports.is_empty() {
+        return Err(ApiError::bad_request(
+            "nothing_selected",
+            "Chưa chọn báo cáo nào.",
+            "No report was selected.",
+        ));
+    }
+    for report in reports {
+        let slot = resolve_slot(state, &report.regime, &report.agency, &report.period).await?;
+        caller.require(Action::Review {
+            receiving: &slot.receiving_lineage,
+        })?;
+        let status = state.store.report_slot(&slot.key).await?.map(|r| r.status);
+        if status != Some(SubmissionStatus::Submitted) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                format!(
+                    "Báo cáo {} của {} kỳ {} không ở trạng thái chờ tiếp nhận; không báo cáo nào được tiếp nhận.",
+                    report.regime, report.agency, report.period
+                ),
+                format!(
+                    "Report {} of {} for {} is not awaiting review; none was accepted.",
+                    report.regime, report.agency, report.period
+                ),
+            ));
+        }
+    }
+    let mut accepted = Vec::with_capacity(reports.len());
+    for report in reports {
+        let path = (
+            report.regime.clone(),
+            report.agency.clone(),
+            report.period.clone(),
+        );
+        accepted.push(
+            perform(
+                state,
+                caller,
+                &path,
+                SubmissionAction::Accept,
+                ActionBody::default(),
+            )
+            .await?,
+        );
+    }
+    Ok(accepted)
+}
+
 fn required_reason(body: &ActionBody) -> Result<&str, ApiError> {
     body.reason
         .as_deref()
@@ -679,12 +760,14 @@ fn required_reason(body: &ActionBody) -> Result<&str, ApiError> {
 }
 
 /// `GET …/versions/{n}/signature`: what was signed, by whom, and how to verify it.
-pub async fn signature(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((r, a, p, number)): Path<(String, String, String, i32)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let slot = resolve_slot(&state, &r, &a, &p).await?;
+/// The submitted versions of a slot, for those who may read them: its editors and the
+/// agencies it was sent to.
+async fn readable_versions(
+    state: &AppState,
+    caller: &Caller,
+    (regime, agency, period): &(String, String, String),
+) -> Result<Vec<baocao_store::reports::VersionRecord>, ApiError> {
+    let slot = resolve_slot(state, regime, agency, period).await?;
     let allowed = caller.may(Action::EditDraft {
         reporting: &slot.reporting_lineage,
     }) || caller.may(Action::ReadSubmitted {
@@ -694,15 +777,66 @@ pub async fn signature(
     if !allowed {
         return Err(ApiError::forbidden());
     }
-    let version = state
-        .store
-        .versions(&slot.key)
-        .await?
-        .into_iter()
-        .find(|v| v.number == number)
-        .ok_or_else(|| {
-            ApiError::not_found(&format!("phiên bản {number}"), &format!("version {number}"))
-        })?;
+    Ok(state.store.versions(&slot.key).await?)
+}
+
+fn version_number(
+    versions: &[baocao_store::reports::VersionRecord],
+    number: i32,
+) -> Result<&baocao_store::reports::VersionRecord, ApiError> {
+    versions.iter().find(|v| v.number == number).ok_or_else(|| {
+        ApiError::not_found(&format!("phiên bản {number}"), &format!("version {number}"))
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DiffQuery {
+    /// The earlier version (default: the one before; 0 is the empty report).
+    against: Option<i32>,
+}
+
+/// `GET …/versions/{n}/diff?against=m`: the cells and sections that changed from version m
+/// to version n.
+pub async fn version_diff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((r, a, p, number)): Path<(String, String, String, i32)>,
+    crate::auth::ApiQuery(query): crate::auth::ApiQuery<DiffQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(
+        diff_of(&state, &caller, &(r, a, p), number, query.against).await?,
+    ))
+}
+
+pub(crate) async fn diff_of(
+    state: &AppState,
+    caller: &Caller,
+    path: &(String, String, String),
+    number: i32,
+    against: Option<i32>,
+) -> Result<serde_json::Value, ApiError> {
+    let versions = readable_versions(state, caller, path).await?;
+    let content = |v: &baocao_store::reports::VersionRecord| -> ReportContent {
+        serde_json::from_str(&v.content).unwrap_or_default()
+    };
+    let after = content(version_number(&versions, number)?);
+    let against = against.unwrap_or(number - 1);
+    let before = if against == 0 {
+        ReportContent::default()
+    } else {
+        content(version_number(&versions, against)?)
+    };
+    let diff = after.changes_since(&before);
+    Ok(json!({"from": against, "to": number, "cells": diff.cells, "sections": diff.sections}))
+}
+
+pub async fn signature(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((r, a, p, number)): Path<(String, String, String, i32)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let versions = readable_versions(&state, &caller, &(r, a, p)).await?;
+    let version = version_number(&versions, number)?;
     let verified = baocao_domain::signature::verify(
         &version.public_key,
         &version.content_sha256,
@@ -714,6 +848,7 @@ pub async fn signature(
         "sha256": version.content_sha256,
         "signature": version.signature,
         "public_key": version.public_key,
+        "signer": version.signed_by,
         "signed_by": version.signed_by,
         "signed_at": version.submitted_at,
         "late": version.late,

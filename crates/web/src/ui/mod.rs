@@ -58,6 +58,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "report.html");
     template!(env, "quality.html");
     template!(env, "rules.html");
+    template!(env, "version.html");
     env
 }
 
@@ -76,6 +77,11 @@ pub fn routes() -> Router<AppState> {
         .route("/agencies", get(pages::agencies))
         .route("/indicators", get(pages::indicators))
         .route("/reports", get(reports::desk))
+        .route("/reports/accept", post(reports::accept_many))
+        .route(
+            "/reports/{regime}/{agency}/{period}/versions/{number}",
+            get(reports::version_page),
+        )
         .route("/quality", get(quality::page))
         .route(
             "/reports/{regime}/{agency}/{period}",

@@ -495,7 +495,11 @@ async fn act(
 
 /// The desk: this agency's slots of every published regime assigned to it (the period that
 /// contains today and the one before), and every report sent to it awaiting review.
-pub async fn desk(State(state): State<AppState>, page: PageContext) -> Result<Response, PageError> {
+pub async fn desk(
+    State(state): State<AppState>,
+    page: PageContext,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
     let caller = page.logged_in()?;
@@ -569,6 +573,93 @@ pub async fn desk(State(state): State<AppState>, page: PageContext) -> Result<Re
     }
     page.render(
         "reports.html",
-        json!({"mine": mine, "to_review": to_review}),
+        json!({"mine": mine, "to_review": to_review, "accepted": query.get("accepted")}),
+    )
+}
+
+/// `POST /reports/accept`: the reviewer's bulk acceptance from the desk (`pick` repeated,
+/// each `regime|agency|period`).
+pub async fn accept_many(
+    State(state): State<AppState>,
+    page: PageContext,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let caller = page.logged_in()?;
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    if csrf.is_none() || csrf != caller.csrf.as_deref() {
+        return Err(PageError::from_api(ApiError::csrf(), lang));
+    }
+    let picked: Vec<crate::api::reports::SlotRef> = fields
+        .iter()
+        .filter(|(k, _)| k == "pick")
+        .filter_map(|(_, v)| {
+            let mut parts = v.splitn(3, '|');
+            Some(crate::api::reports::SlotRef {
+                regime: parts.next()?.to_string(),
+                agency: parts.next()?.to_string(),
+                period: parts.next()?.to_string(),
+            })
+        })
+        .collect();
+    let accepted = crate::api::reports::accept_all(&state, caller, &picked)
+        .await
+        .map_err(|e| PageError::from_api(e, lang))?;
+    Ok(Redirect::to(&format!("/reports?accepted={}", accepted.len())).into_response())
+}
+
+/// A submitted version and what changed from the one before, cell by cell.
+pub async fn version_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path((regime, agency, period, number)): Path<(String, String, String, i32)>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let caller = page.logged_in()?;
+    let path = (regime, agency, period);
+    let diff = crate::api::reports::diff_of(&state, caller, &path, number, None)
+        .await
+        .map_err(|e| PageError::from_api(e, lang))?;
+    let regime_record = load_regime(&state, &path.0)
+        .await
+        .map_err(|e| PageError::from_api(e, lang))?;
+    let outline = &regime_record.content().outline;
+    let sections: Vec<Value> = diff["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let heading = s["index"]
+                .as_u64()
+                .and_then(|i| outline.get(i as usize))
+                .map(|o| o.heading_vi.clone());
+            json!({"heading": heading, "before": s["before"], "after": s["after"]})
+        })
+        .collect();
+    let cells: Vec<Value> = diff["cells"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let mut c = c.clone();
+            let label = c["column"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .map(|column| describe::column(column, lang));
+            c["column_label"] = json!(label);
+            c
+        })
+        .collect();
+    page.render(
+        "version.html",
+        json!({
+            "regime": path.0, "agency": path.1, "period": path.2,
+            "slot": format!("/reports/{}/{}/{}", super::urlencode(&path.0), super::urlencode(&path.1), super::urlencode(&path.2)),
+            "number": number, "from": diff["from"],
+            "cells": cells, "sections": sections,
+        }),
     )
 }
