@@ -359,6 +359,20 @@ fn rolled_up(
     result
 }
 
+/// Several agencies' values of one cell combined by the indicator's rule (the pre-fill of a
+/// report from its subordinates'): `None` for an indicator that is never aggregated or where
+/// there is nothing to combine.
+pub fn combine(aggregation: Aggregation, values: &[f64]) -> Option<f64> {
+    let first = *values.first()?;
+    match aggregation {
+        Aggregation::Sum | Aggregation::Last => Some(values.iter().sum()),
+        Aggregation::Average => Some(values.iter().sum::<f64>() / values.len() as f64),
+        Aggregation::Min => Some(values.iter().copied().fold(first, f64::min)),
+        Aggregation::Max => Some(values.iter().copied().fold(first, f64::max)),
+        Aggregation::None => None,
+    }
+}
+
 /// One node's own data inside the period, reduced to one partial per group.
 fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<OptionCombo, Partial> {
     // The coarsest frequency present, so reports of different frequencies do not add up.

@@ -90,7 +90,7 @@ fn problem(address: &CellAddress, message: String, message_en: String) -> CellPr
 
 /// Plain notation: integers without a decimal point, others as Rust prints them (shortest
 /// round-trip), never with an exponent for the magnitudes reports hold.
-fn canonical_number(number: f64) -> String {
+pub fn canonical_number(number: f64) -> String {
     if number.fract() == 0.0 && number.abs() < 1e15 {
         format!("{}", number as i64)
     } else {

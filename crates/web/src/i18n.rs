@@ -248,6 +248,31 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Unusual numbers to check",
     ),
     ("quality", "Chất lượng số liệu", "Data quality"),
+    (
+        "all_saved",
+        "Mọi thay đổi đã được lưu.",
+        "Every change is saved.",
+    ),
+    (
+        "unsaved_changes",
+        "{n} thay đổi chưa lưu.",
+        "{n} changes not yet saved.",
+    ),
+    (
+        "offline",
+        "(mất kết nối — sẽ lưu khi có mạng trở lại)",
+        "(offline — will save when the network is back)",
+    ),
+    (
+        "restore_unsaved",
+        "Khôi phục các thay đổi chưa lưu từ lần trước",
+        "Restore the unsaved changes from last time",
+    ),
+    (
+        "prefill",
+        "Điền sẵn từ số liệu đã có",
+        "Pre-fill from data already held",
+    ),
     ("changes", "Thay đổi", "Changes"),
     ("column", "Cột", "Column"),
     ("before", "Trước", "Before"),

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod prefill;
 pub mod ui;
 pub mod validation;
 

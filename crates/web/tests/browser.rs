@@ -105,6 +105,16 @@ async fn a_reporter_fills_a_form_and_the_rules_answer() {
         .screenshot(&shots.join("report-violation.png"))
         .await;
 
+    // The page counts what is not yet saved and adds up the disaggregated parts as they come.
+    let parts = "tr.part input[aria-label^='HC02 '][aria-label$='Kỳ báo cáo']";
+    browser.type_into(parts, "7").await;
+    let text = browser.text().await;
+    assert!(text.contains("1 thay đổi chưa lưu"), "{text}");
+    assert!(
+        text.contains("Σ 7"),
+        "the parts' sum beside the total: {text}"
+    );
+    browser.type_into(parts, "\u{E003}").await;
     browser.type_into(&cell("HC04"), "\u{E003}2").await; // Backspace, then the right number
     browser.click("button[value='save']").await;
     browser.wait_for_url("?done=save").await;

@@ -641,7 +641,131 @@ async fn versions_differ_cell_by_cell_and_reviewers_accept_many_at_once(app: Tes
     }
 }
 
+async fn a_report_is_prefilled_from_subordinates_and_the_previous_period(app: TestApp) {
+    use baocao_domain::agency::{AgencyCode, Validity};
+    use baocao_domain::regime::{Regime, RegimeCode};
+    let store = &app.db.store;
+    let base = store
+        .regime(&RegimeCode::new("BC-DSHN-N").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut content = base.content().clone();
+    content.code = RegimeCode::new("BC-GOP-N").unwrap();
+    let regime = Regime::draft(content)
+        .unwrap()
+        .publish(jiff::civil::date(2020, 1, 1))
+        .unwrap();
+    store
+        .create_regime(&regime, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    let communes: Vec<String> = store
+        .agencies_as_of(
+            jiff::civil::date(2026, 12, 31),
+            &baocao_store::agencies::AgencyFilter {
+                parent: Some(AgencyCode::new("01").unwrap()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .take(3)
+        .map(|a| a.code.to_string())
+        .collect();
+    let mut assignments = vec![
+        baocao_domain::assignment::Assignment::new(
+            regime.code().clone(),
+            AgencyCode::new("01").unwrap(),
+            AgencyCode::new("VPCP").unwrap(),
+            Validity::ALWAYS,
+        )
+        .unwrap(),
+    ];
+    for commune in &communes {
+        assignments.push(
+            baocao_domain::assignment::Assignment::new(
+                regime.code().clone(),
+                AgencyCode::new(commune.as_str()).unwrap(),
+                AgencyCode::new("01").unwrap(),
+                Validity::ALWAYS,
+            )
+            .unwrap(),
+        );
+    }
+    store.insert_assignments(&assignments).await.unwrap();
+    let value = |indicator: &str, agency: &str, period: &str, number: f64| {
+        baocao_domain::value::DataValue {
+            indicator: baocao_domain::indicator::IndicatorCode::new(indicator).unwrap(),
+            options: baocao_domain::value::OptionCombo::TOTAL,
+            agency: AgencyCode::new(agency).unwrap(),
+            period: baocao_domain::period::PeriodId::parse(period).unwrap(),
+            value: baocao_domain::value::Value::Number(number),
+            channel: baocao_domain::value::Channel::Web,
+            source: "regime:BC-GOP-N".into(),
+        }
+    };
+    store
+        .upsert_values(
+            &[
+                value("XH05", &communes[0], "2026", 10.0),
+                value("XH05", &communes[1], "2026", 15.0),
+                value("XH01", &communes[0], "2026", 3.5),
+                value("XH01", &communes[1], "2026", 4.0),
+                value("XH06", "01", "2025", 1200.0),
+            ],
+            "2026-11-26T08:00:00Z",
+        )
+        .await
+        .unwrap();
+
+    let hanoi = app.login("hanoi").await;
+    let answer = app
+        .get("/api/v1/reports/BC-GOP-N/01/2026/prefill", &hanoi)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let prefill = answer.json();
+    let suggested: Vec<(&str, &str, &str)> = prefill["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["row"].as_str().unwrap(),
+                v["value"].as_str().unwrap(),
+                v["from"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        suggested,
+        [
+            ("XH01", "7.5", "subordinates"),
+            ("XH06", "1200", "previous_period"),
+            ("XH05", "25", "subordinates")
+        ]
+    );
+    assert_eq!(prefill["missing"], json!([communes[2]]));
+    assert_eq!(prefill["included"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get("/api/v1/reports/BC-GOP-N/01/2026", &hanoi)
+            .await
+            .json()["status"],
+        "not_started",
+        "nothing saved"
+    );
+    let vpcp = app.login("vpcp").await;
+    assert_eq!(
+        app.get("/api/v1/reports/BC-GOP-N/01/2026/prefill", &vpcp)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 app_tests!(
+    a_report_is_prefilled_from_subordinates_and_the_previous_period,
     versions_differ_cell_by_cell_and_reviewers_accept_many_at_once,
     a_regime_in_draft_takes_no_reports,
     the_permission_matrix_holds_for_every_workflow_route,

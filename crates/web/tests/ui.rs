@@ -275,6 +275,20 @@ async fn reporting_in_the_browser_follows_the_same_rules_as_the_api(app: TestApp
         name_attr(&form.text, "HC03"),
         name_attr(&form.text, "HC04"),
     );
+    // Pre-fill suggests what the system already holds (here nothing), saving nothing.
+    let prefilled = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &reporter,
+        &format!("csrf={csrf}&version=0&intent=prefill"),
+    )
+    .await;
+    assert_eq!(prefilled.status, StatusCode::OK);
+    assert!(
+        decode(&prefilled.text).contains("Đã điền sẵn 0 ô"),
+        "{}",
+        prefilled.text
+    );
     // A value that is not a number: refused, nothing saved, what was typed is shown again.
     let refused = post_form(
         &app,

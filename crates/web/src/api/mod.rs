@@ -92,6 +92,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
         .route("/api/v1/reports/accept", post(reports::accept_many))
         .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/prefill",
+            get(reports::prefill),
+        )
+        .route(
             "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/diff",
             get(reports::version_diff),
         )

@@ -664,6 +664,22 @@ pub async fn reopen(
     action_route(state, caller, slot, SubmissionAction::Reopen, body).await
 }
 
+/// `GET …/prefill`: values suggested from the subordinates' accepted reports and, for stock
+/// indicators, the previous period (for the slot's editors; nothing is saved).
+pub async fn prefill(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((regime, agency, period)): SlotPath,
+) -> Result<Json<crate::prefill::Prefill>, ApiError> {
+    let slot = resolve_slot(&state, &regime, &agency, &period).await?;
+    caller.require(Action::EditDraft {
+        reporting: &slot.reporting_lineage,
+    })?;
+    Ok(Json(
+        crate::prefill::prefill(&state, &slot.regime, &slot.key.agency, slot.key.period).await?,
+    ))
+}
+
 /// A report slot named in a body.
 #[derive(Deserialize, Serialize, Clone)]
 pub struct SlotRef {

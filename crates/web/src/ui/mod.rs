@@ -88,23 +88,36 @@ pub fn routes() -> Router<AppState> {
             get(reports::slot_page).post(reports::slot_post),
         )
         .route("/static/app.css", get(stylesheet))
+        .route("/static/report.js", get(report_script))
 }
 
-async fn stylesheet() -> Response {
+/// A file of `static/`, embedded in the binary, cacheable for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=3600"),
             ),
         ],
-        include_str!("../../static/app.css"),
+        body,
     )
         .into_response()
+}
+
+async fn report_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/report.js"),
+    )
+}
+
+async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    )
 }
 
 /// What every page knows about its request: the language, the caller if logged in, and the

@@ -392,6 +392,9 @@ pub async fn slot_post(
         return Err(PageError::from_api(ApiError::csrf(), lang));
     }
     let intent = fields.get("intent").map(String::as_str).unwrap_or("save");
+    if intent == "prefill" {
+        return prefill(&state, &page, &path, fields).await;
+    }
     let outcome = act(&state, caller, &path, intent, &fields).await;
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!(
@@ -413,6 +416,57 @@ pub async fn slot_post(
             Ok(response)
         }
     }
+}
+
+/// Shows the page with the suggested values in the inputs (over what was typed), unsaved.
+async fn prefill(
+    state: &AppState,
+    page: &PageContext,
+    path: &SlotPath,
+    mut typed: HashMap<String, String>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let caller = page.logged_in()?;
+    // Only the slot's editors may ask; reading the slot as an editor checks that.
+    let view = read_slot(state, caller, path).await.map_err(fail)?;
+    if !serde_json::to_value(&view).map_err(|_| fail(ApiError::internal()))?["allowed"]["edit"]
+        .as_bool()
+        .unwrap_or(false)
+    {
+        return Err(fail(ApiError::forbidden()));
+    }
+    let regime = load_regime(state, &path.0).await.map_err(fail)?;
+    let agency = AgencyCode::new(path.1.as_str()).map_err(|_| fail(ApiError::forbidden()))?;
+    let period = PeriodId::parse(&path.2).map_err(|_| fail(ApiError::forbidden()))?;
+    let catalogue = Catalogue::load(state).await.map_err(fail)?;
+    let suggested = crate::prefill::prefill(state, &regime, &agency, period)
+        .await
+        .map_err(fail)?;
+    let mut filled = 0;
+    for (n, (_, address, _)) in layout(&regime, &catalogue).into_iter().enumerate() {
+        if let Some(cell) = suggested.values.iter().find(|s| s.address == address) {
+            typed.insert(format!("c{n}"), cell.value.clone());
+            filled += 1;
+        }
+    }
+    let missing = if suggested.missing.is_empty() {
+        "—".to_string()
+    } else {
+        suggested.missing.join(", ")
+    };
+    let notice = Notice {
+        kind: "info",
+        message: format!(
+            "Đã điền sẵn {filled} ô (từ {} đơn vị cấp dưới đã được tiếp nhận; chưa có: {missing}). Hãy kiểm tra rồi bấm Lưu nháp.",
+            suggested.included.len()
+        ),
+        message_en: format!(
+            "{filled} cells pre-filled (from {} subordinates' accepted reports; still missing: {missing}). Check them, then save.",
+            suggested.included.len()
+        ),
+    };
+    render_slot(state, page, path, Some(notice), Some(&typed)).await
 }
 
 async fn act(

@@ -1,0 +1,145 @@
+//! Pre-filling a report from data the system already holds: the sum (by each indicator's
+//! rule) of the subordinates' accepted reports of the same regime, naming those still
+//! missing; and, for stock indicators (aggregation `last`: population, enrolment), the
+//! agency's own accepted value of the period before. Suggestions only: nothing is saved until
+//! the reporter saves.
+
+use std::collections::BTreeMap;
+
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::aggregation::combine;
+use baocao_domain::indicator::Aggregation;
+use baocao_domain::period::PeriodId;
+use baocao_domain::regime::{FormColumn, Regime};
+use baocao_domain::report::{CellAddress, canonical_number as plain};
+use baocao_domain::value::{OptionCombo, Value};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::validation::Catalogue;
+
+#[derive(Debug, Serialize)]
+pub struct SuggestedCell {
+    #[serde(flatten)]
+    pub address: CellAddress,
+    pub value: String,
+    /// `subordinates` or `previous_period`.
+    pub from: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Prefill {
+    pub values: Vec<SuggestedCell>,
+    /// Subordinates assigned the regime that have no accepted report for the period yet.
+    pub missing: Vec<String>,
+    /// Subordinates whose accepted reports were added up.
+    pub included: Vec<String>,
+}
+
+pub async fn prefill(
+    state: &AppState,
+    regime: &Regime,
+    agency: &AgencyCode,
+    period: PeriodId,
+) -> Result<Prefill, ApiError> {
+    let catalogue = Catalogue::load(state).await?;
+    let source = format!("regime:{}", regime.code());
+    let on = period.end();
+    // Subordinates that report the same regime in this period.
+    let subordinates: Vec<AgencyCode> = state
+        .store
+        .assignments(regime.code(), Some(on))
+        .await?
+        .into_iter()
+        .filter_map(|a| AgencyCode::new(a.reporting_agency).ok())
+        .collect();
+    let mut children = Vec::new();
+    for candidate in subordinates {
+        let lineage = state.store.lineage(&candidate, on).await?;
+        if lineage.get(1) == Some(agency) {
+            children.push(candidate);
+        }
+    }
+    let mut from_children: BTreeMap<(String, OptionCombo), Vec<f64>> = BTreeMap::new();
+    let (mut included, mut missing) = (Vec::new(), Vec::new());
+    for child in &children {
+        let values: Vec<_> = state
+            .store
+            .values_of(child, period)
+            .await?
+            .into_iter()
+            .filter(|v| v.source == source)
+            .collect();
+        if values.is_empty() {
+            missing.push(child.to_string());
+            continue;
+        }
+        included.push(child.to_string());
+        for value in values {
+            if let Value::Number(n) = value.value {
+                from_children
+                    .entry((value.indicator.to_string(), value.options))
+                    .or_default()
+                    .push(n);
+            }
+        }
+    }
+    let previous: Vec<_> = state
+        .store
+        .values_of(agency, period.previous())
+        .await?
+        .into_iter()
+        .filter(|v| v.source == source)
+        .collect();
+    let mut suggestions = Vec::new();
+    for form in &regime.content().forms {
+        if !form.columns.contains(&FormColumn::ThisPeriod) {
+            continue;
+        }
+        for row in &form.rows {
+            let Some(indicator) = catalogue
+                .indicators
+                .iter()
+                .find(|i| i.code() == &row.indicator)
+            else {
+                continue;
+            };
+            let address = |options: OptionCombo| CellAddress {
+                form: form.code.clone(),
+                row: row.indicator.clone(),
+                column: FormColumn::ThisPeriod,
+                options,
+            };
+            let mut found = false;
+            for ((code, options), values) in &from_children {
+                if code == row.indicator.as_str()
+                    && let Some(total) = combine(indicator.aggregation(), values)
+                {
+                    found = true;
+                    suggestions.push(SuggestedCell {
+                        address: address(options.clone()),
+                        value: plain(total),
+                        from: "subordinates",
+                    });
+                }
+            }
+            if !found && indicator.aggregation() == Aggregation::Last {
+                for value in previous.iter().filter(|v| v.indicator == row.indicator) {
+                    if let Value::Number(n) = value.value {
+                        suggestions.push(SuggestedCell {
+                            address: address(value.options.clone()),
+                            value: plain(n),
+                            from: "previous_period",
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(Prefill {
+        values: suggestions,
+        missing,
+        included,
+    })
+}

@@ -1,0 +1,99 @@
+// Progressive help on a report's page; the page works without it. It counts the changes not
+// yet saved, keeps a copy of them in this browser (so a draft survives an expired session or
+// a lost connection), saves in the background every half minute while online, and shows the
+// sum of an indicator's disaggregated parts beside its total as they are typed.
+(function () {
+  "use strict";
+  var form = document.getElementById("report-form");
+  if (!form || !form.querySelector("input[name^='c']")) { return; }
+  var status = document.getElementById("save-state");
+  var key = "baocao:" + location.pathname;
+  var initial = {};
+  var inputs = Array.prototype.slice.call(form.querySelectorAll("input[name^='c'], textarea[name^='s']"));
+  inputs.forEach(function (el) { initial[el.name] = el.value; });
+
+  function changed() {
+    return inputs.filter(function (el) { return el.value !== initial[el.name]; });
+  }
+  function show(extra) {
+    var n = changed().length;
+    if (!status) { return; }
+    status.textContent = n === 0 ? status.dataset.saved
+      : status.dataset.unsaved.replace("{n}", n) + (extra ? " " + extra : "");
+  }
+  function remember() {
+    var copy = {};
+    changed().forEach(function (el) { copy[el.name] = el.value; });
+    try {
+      if (Object.keys(copy).length) { localStorage.setItem(key, JSON.stringify(copy)); }
+      else { localStorage.removeItem(key); }
+    } catch (e) { /* storage full or refused: the counter still tells */ }
+  }
+  function sums() {
+    form.querySelectorAll("tr.total").forEach(function (total) {
+      var parts = [];
+      var next = total.nextElementSibling;
+      while (next && next.classList.contains("part")) { parts.push(next); next = next.nextElementSibling; }
+      if (!parts.length) { return; }
+      total.querySelectorAll("td.cell").forEach(function (cell, column) {
+        var sum = 0, any = false;
+        parts.forEach(function (part) {
+          var input = part.querySelectorAll("td.cell input")[column];
+          var v = input ? parseFloat(input.value) : NaN;
+          if (!isNaN(v)) { sum += v; any = true; }
+        });
+        var hint = cell.querySelector(".sum");
+        if (!hint) { hint = document.createElement("span"); hint.className = "sum muted"; cell.appendChild(hint); }
+        hint.textContent = any ? "Σ " + Math.round(sum * 1e6) / 1e6 : "";
+      });
+    });
+  }
+
+  // Just saved: the server has everything, the copy is stale.
+  if (status && status.dataset.clean === "true") { try { localStorage.removeItem(key); } catch (e) {} }
+  // A copy kept from an earlier visit that the server does not have: offer it back.
+  try {
+    var kept = JSON.parse(localStorage.getItem(key) || "null");
+    if (kept && status) {
+      var restore = document.createElement("button");
+      restore.type = "button";
+      restore.id = "restore";
+      restore.textContent = status.dataset.restore;
+      restore.addEventListener("click", function () {
+        inputs.forEach(function (el) { if (el.name in kept) { el.value = kept[el.name]; } });
+        restore.remove(); show(); sums();
+      });
+      status.parentNode.insertBefore(restore, status.nextSibling);
+    }
+  } catch (e) { /* an unreadable copy is ignored */ }
+
+  form.addEventListener("input", function () { show(); remember(); sums(); });
+  // The copy stays until the server has the changes: a refused save must not lose them.
+  var submitting = false;
+  form.addEventListener("submit", function () { submitting = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (!submitting && changed().length) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+
+  var every = parseInt(form.dataset.autosaveMs || "30000", 10);
+  setInterval(function () {
+    if (!changed().length) { return; }
+    if (!navigator.onLine) { show(status.dataset.offline); return; }
+    var body = new URLSearchParams(new FormData(form));
+    body.set("intent", "save");
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (html) {
+        var version = /name="version" value="(\d+)"/.exec(html);
+        if (version) { form.querySelector("input[name='version']").value = version[1]; }
+        inputs.forEach(function (el) { initial[el.name] = el.value; });
+        remember(); show();
+      })
+      .catch(function () { show(status.dataset.offline); });
+  }, every);
+  show(); sums();
+}());
