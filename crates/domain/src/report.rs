@@ -281,6 +281,35 @@ impl ReportShape<'_> {
     }
 }
 
+/// Accepted "this period" numbers of earlier periods, from which the columns that stored data
+/// determines are filled — never asked of the reporter a second time.
+#[derive(Debug, Default, Clone)]
+pub struct EarlierNumbers {
+    /// The same period a year before.
+    pub last_year: BTreeMap<(IndicatorCode, OptionCombo), f64>,
+    /// The period before.
+    pub previous: BTreeMap<(IndicatorCode, OptionCombo), f64>,
+    /// Every earlier period of the same year, added up.
+    pub earlier_this_year: BTreeMap<(IndicatorCode, OptionCombo), f64>,
+}
+
+/// Whether a column of a row is filled from stored data rather than typed: the same period
+/// last year and the previous period always; year to date where the indicator adds up over
+/// time (`sum`) or is a stock (`last`).
+pub fn is_derived(column: FormColumn, indicator: &Indicator) -> bool {
+    use crate::indicator::Aggregation;
+    match column {
+        FormColumn::SamePeriodLastYear | FormColumn::PreviousPeriod => true,
+        FormColumn::YearToDate => {
+            matches!(
+                indicator.aggregation(),
+                Aggregation::Sum | Aggregation::Last
+            ) && indicator.value_type().is_numeric()
+        }
+        FormColumn::ThisPeriod | FormColumn::Plan => false,
+    }
+}
+
 /// One cell that differs between two versions (`None` where the cell is empty).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellChange {
@@ -306,6 +335,108 @@ pub struct ContentDiff {
 }
 
 impl ReportContent {
+    /// Fills the derived columns of every form (see [`is_derived`]) from this period's cells
+    /// and `earlier`, replacing whatever they held: a derived cell with nothing to derive it
+    /// from is left empty.
+    pub fn fill_derived_columns(&mut self, shape: &ReportShape, earlier: &EarlierNumbers) {
+        use crate::indicator::Aggregation;
+        let this_period: BTreeMap<(String, IndicatorCode, OptionCombo), f64> = self
+            .values
+            .iter()
+            .filter(|c| c.address.column == FormColumn::ThisPeriod)
+            .filter_map(|c| {
+                let a = &c.address;
+                Some((
+                    (a.form.clone(), a.row.clone(), a.options.clone()),
+                    c.value.parse().ok()?,
+                ))
+            })
+            .collect();
+        let mut derived_combos: Vec<(CellAddress, Option<f64>)> = Vec::new();
+        for form in &shape.regime.forms {
+            for row in &form.rows {
+                let Some(indicator) = shape.indicators.iter().find(|i| i.code() == &row.indicator)
+                else {
+                    continue;
+                };
+                for column in form.columns.iter().filter(|c| is_derived(**c, indicator)) {
+                    // Every combination that has a number now or had one before.
+                    let mut combos: Vec<OptionCombo> = this_period
+                        .keys()
+                        .filter(|(f, r, _)| f == &form.code && r == &row.indicator)
+                        .map(|(_, _, o)| o.clone())
+                        .chain(
+                            [
+                                &earlier.last_year,
+                                &earlier.previous,
+                                &earlier.earlier_this_year,
+                            ]
+                            .into_iter()
+                            .flat_map(|m| m.keys())
+                            .filter(|(r, _)| r == &row.indicator)
+                            .map(|(_, o)| o.clone()),
+                        )
+                        .collect();
+                    combos.sort();
+                    combos.dedup();
+                    for options in combos {
+                        let key = (row.indicator.clone(), options.clone());
+                        let now = this_period
+                            .get(&(form.code.clone(), row.indicator.clone(), options.clone()))
+                            .copied();
+                        let value = match column {
+                            FormColumn::SamePeriodLastYear => earlier.last_year.get(&key).copied(),
+                            FormColumn::PreviousPeriod => earlier.previous.get(&key).copied(),
+                            _ if indicator.aggregation() == Aggregation::Last => now,
+                            _ => now.map(|n| {
+                                n + earlier.earlier_this_year.get(&key).copied().unwrap_or(0.0)
+                            }),
+                        };
+                        derived_combos.push((
+                            CellAddress {
+                                form: form.code.clone(),
+                                row: row.indicator.clone(),
+                                column: *column,
+                                options,
+                            },
+                            value,
+                        ));
+                    }
+                }
+            }
+        }
+        let derived: std::collections::BTreeSet<(&str, &IndicatorCode, FormColumn)> = shape
+            .regime
+            .forms
+            .iter()
+            .flat_map(|f| f.rows.iter().map(move |r| (f, r)))
+            .flat_map(|(f, r)| {
+                let indicator = shape.indicators.iter().find(|i| i.code() == &r.indicator);
+                f.columns
+                    .iter()
+                    .filter(move |c| indicator.is_some_and(|i| is_derived(**c, i)))
+                    .map(move |c| (f.code.as_str(), &r.indicator, *c))
+            })
+            .collect();
+        let mut cells: BTreeMap<CellAddress, String> = self
+            .values
+            .iter()
+            .filter(|c| {
+                !derived.contains(&(c.address.form.as_str(), &c.address.row, c.address.column))
+            })
+            .map(|c| (c.address.clone(), c.value.clone()))
+            .collect();
+        for (address, value) in derived_combos {
+            if let Some(value) = value {
+                cells.insert(address, canonical_number(value));
+            }
+        }
+        self.values = cells
+            .into_iter()
+            .map(|(address, value)| Cell { address, value })
+            .collect();
+    }
+
     /// The cells and sections that differ from `before` to `self`, in address order.
     pub fn changes_since(&self, before: &ReportContent) -> ContentDiff {
         let old: BTreeMap<&CellAddress, &String> = before
@@ -437,6 +568,58 @@ mod tests {
             "value": value,
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn columns_that_stored_data_determines_are_filled_from_it() {
+        let (mut regime, indicators, categories) = shape_parts();
+        regime.forms[0].columns = vec![
+            FormColumn::ThisPeriod,
+            FormColumn::SamePeriodLastYear,
+            FormColumn::YearToDate,
+        ];
+        let shape = ReportShape {
+            regime: &regime,
+            indicators: &indicators,
+            categories: &categories,
+        };
+        let mut content = shape
+            .merge(
+                &ReportContent::default(),
+                &[
+                    cell("KT04", &[], "10".into()),
+                    // A typed value in a derived column is replaced.
+                    serde_json::from_value(
+                        serde_json::json!({"form": "Biểu 01/KTXH-T", "row": "KT04",
+                        "column": "year_to_date", "options": {}, "value": "999"}),
+                    )
+                    .unwrap(),
+                ],
+                &[],
+            )
+            .unwrap();
+        let code = IndicatorCode::new("KT04").unwrap();
+        let earlier = EarlierNumbers {
+            last_year: BTreeMap::from([((code.clone(), OptionCombo::TOTAL), 8.0)]),
+            previous: BTreeMap::new(),
+            earlier_this_year: BTreeMap::from([((code.clone(), OptionCombo::TOTAL), 90.0)]),
+        };
+        content.fill_derived_columns(&shape, &earlier);
+        let cells: Vec<(&str, &str)> = content
+            .values
+            .iter()
+            .map(|c| (c.address.column.as_str(), c.value.as_str()))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                ("this_period", "10"),
+                ("same_period_last_year", "8"),
+                ("year_to_date", "100")
+            ]
+        );
+        assert!(is_derived(FormColumn::PreviousPeriod, &indicators[0]));
+        assert!(!is_derived(FormColumn::Plan, &indicators[0]));
     }
 
     #[test]

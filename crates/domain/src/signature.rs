@@ -11,6 +11,11 @@ pub fn digest(content: &str) -> [u8; 32] {
     Sha256::digest(content.as_bytes()).into()
 }
 
+/// The SHA-256 of `content` as hex, as stored beside a signed version.
+pub fn digest_hex(content: &str) -> String {
+    hex::encode(digest(content))
+}
+
 /// An agency's signing key pair, as hex of the raw 32-byte secret and public keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPair {

@@ -249,6 +249,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("quality", "Chất lượng số liệu", "Data quality"),
     (
+        "derived_cell",
+        "Tính từ số liệu đã tiếp nhận; không cần nhập.",
+        "Computed from accepted data; not typed.",
+    ),
+    (
         "all_saved",
         "Mọi thay đổi đã được lưu.",
         "Every change is saved.",

@@ -143,3 +143,71 @@ pub async fn prefill(
         included,
     })
 }
+
+/// The accepted "this period" numbers of the agency (its predecessors' included) for the same
+/// period last year, the period before and the earlier periods of the year — what the derived
+/// columns of its report are filled from. Empty where the regime's forms derive nothing.
+pub async fn earlier_numbers(
+    state: &AppState,
+    regime: &Regime,
+    agency: &AgencyCode,
+    period: PeriodId,
+    catalogue: &Catalogue,
+) -> Result<baocao_domain::report::EarlierNumbers, ApiError> {
+    use baocao_domain::aggregation::AgencyGraph;
+    use baocao_domain::report::{EarlierNumbers, is_derived};
+    let mut earlier = EarlierNumbers::default();
+    let mut indicators = Vec::new();
+    for form in &regime.content().forms {
+        for row in &form.rows {
+            let derives = catalogue
+                .indicators
+                .iter()
+                .find(|i| i.code() == &row.indicator)
+                .is_some_and(|i| form.columns.iter().any(|c| is_derived(*c, i)));
+            if derives && !indicators.contains(&row.indicator) {
+                indicators.push(row.indicator.clone());
+            }
+        }
+    }
+    if indicators.is_empty() {
+        return Ok(earlier);
+    }
+    let on = period.end();
+    let (agencies, successions) = state.store.agency_graph(on).await?;
+    let graph = AgencyGraph::new(on, agencies, &successions);
+    let Some(own) = graph.find(agency) else {
+        return Ok(earlier);
+    };
+    let source = format!("regime:{}", regime.code());
+    let (last_year, previous) = (period.back(0, 1), period.previous());
+    let year_start =
+        PeriodId::containing(period.frequency(), jiff::civil::date(period.year(), 1, 1));
+    for indicator in indicators {
+        let observations = state
+            .store
+            .observations(
+                &indicator,
+                last_year.start().min(previous.start()),
+                period.end(),
+            )
+            .await?;
+        for o in observations.iter().filter(|o| {
+            o.source == source
+                && o.period.frequency() == period.frequency()
+                && graph.representative(o.agency) == Some(own)
+        }) {
+            let key = (indicator.clone(), o.options.clone());
+            if o.period == last_year {
+                *earlier.last_year.entry(key.clone()).or_default() += o.value;
+            }
+            if o.period == previous {
+                *earlier.previous.entry(key.clone()).or_default() += o.value;
+            }
+            if o.period >= year_start && o.period < period && o.period.year() == period.year() {
+                *earlier.earlier_this_year.entry(key).or_default() += o.value;
+            }
+        }
+    }
+    Ok(earlier)
+}

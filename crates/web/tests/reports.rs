@@ -64,7 +64,8 @@ async fn a_reporter_saves_a_draft_and_reads_it_back(app: TestApp) {
         (saved["status"].as_str(), saved["version"].as_i64()),
         (Some("draft"), Some(1))
     );
-    assert_eq!(saved["values"].as_array().unwrap().len(), 8);
+    // Eight typed cells, and the year to date of the six that add up, filled from them.
+    assert_eq!(saved["values"].as_array().unwrap().len(), 14);
     let kt06 = saved["values"]
         .as_array()
         .unwrap()
@@ -283,7 +284,7 @@ async fn submit_return_resubmit_accept_keeps_every_signed_version(app: TestApp) 
 
     // The reviewer now sees the submitted content, not a draft.
     let seen = app.get(SLOT, &vpcp).await.json();
-    assert_eq!(seen["values"].as_array().unwrap().len(), 8);
+    assert_eq!(seen["values"].as_array().unwrap().len(), 14);
     assert_eq!(
         act(&app, &vpcp, "return", json!({})).await.status,
         StatusCode::BAD_REQUEST,
@@ -568,7 +569,7 @@ async fn versions_differ_cell_by_cell_and_reviewers_accept_many_at_once(app: Tes
         (Some(1), Some(2))
     );
     let cells = diff["cells"].as_array().unwrap();
-    assert_eq!(cells.len(), 1, "{diff}");
+    assert_eq!(cells.len(), 2, "the number and its year to date: {diff}");
     assert_eq!(
         (
             cells[0]["row"].as_str(),
@@ -581,7 +582,7 @@ async fn versions_differ_cell_by_cell_and_reviewers_accept_many_at_once(app: Tes
         .get(&format!("{hanoi_slot}/versions/1/diff?against=0"), &vpcp)
         .await
         .json();
-    assert_eq!(whole["cells"].as_array().unwrap().len(), 8);
+    assert_eq!(whole["cells"].as_array().unwrap().len(), 14);
     assert_eq!(
         app.get(&format!("{hanoi_slot}/versions/3/diff"), &vpcp)
             .await
@@ -764,7 +765,146 @@ async fn a_report_is_prefilled_from_subordinates_and_the_previous_period(app: Te
     );
 }
 
+async fn an_accepted_signature_fails_once_a_stored_value_is_altered(app: TestApp) {
+    let (hanoi, lead, vpcp) = (
+        app.login("hanoi").await,
+        app.login("hanoi-lead").await,
+        app.login("vpcp").await,
+    );
+    assert_eq!(
+        put_draft(
+            &app,
+            &hanoi,
+            json!({"version": 0, "values": monthly_values()})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&app, &lead, "submit", json!({})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&app, &vpcp, "accept", json!({})).await.status,
+        StatusCode::OK
+    );
+    let check = || async {
+        app.get(&format!("{SLOT}/versions/1/signature"), &vpcp)
+            .await
+            .json()
+    };
+    let intact = check().await;
+    assert_eq!(intact["verified"], true, "{intact}");
+    assert_eq!(
+        intact["checks"],
+        json!({"signature": true, "content_digest": true, "key_published": true, "data_values": true})
+    );
+
+    // Someone with database access changes an accepted number…
+    app.db
+        .store
+        .execute_for_tests(
+            "UPDATE data_values SET value_num = value_num + 1 WHERE value_num = 60123.4",
+        )
+        .await
+        .unwrap();
+    let altered = check().await;
+    assert_eq!(
+        (
+            altered["verified"].as_bool(),
+            altered["checks"]["data_values"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+    app.db
+        .store
+        .execute_for_tests(
+            "UPDATE data_values SET value_num = value_num - 1 WHERE value_num = 60124.4",
+        )
+        .await
+        .unwrap();
+    assert_eq!(check().await["verified"], true);
+
+    // …or the signed content itself.
+    app.db
+        .store
+        .execute_for_tests(
+            "UPDATE submission_versions SET content = REPLACE(content, '60123.4', '60123.5')",
+        )
+        .await
+        .unwrap();
+    let rewritten = check().await;
+    assert_eq!(
+        (
+            rewritten["verified"].as_bool(),
+            rewritten["checks"]["content_digest"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+}
+
+async fn year_to_date_is_filled_from_accepted_reports_not_typed_again(app: TestApp) {
+    let value = |period: &str, number: f64| baocao_domain::value::DataValue {
+        indicator: baocao_domain::indicator::IndicatorCode::new("HC02").unwrap(),
+        options: baocao_domain::value::OptionCombo::TOTAL,
+        agency: baocao_domain::agency::AgencyCode::new("01").unwrap(),
+        period: baocao_domain::period::PeriodId::parse(period).unwrap(),
+        value: baocao_domain::value::Value::Number(number),
+        channel: baocao_domain::value::Channel::Web,
+        source: "regime:BC-KSTTHC-Q".into(),
+    };
+    app.db
+        .store
+        .upsert_values(
+            &[
+                value("2026Q1", 5.0),
+                value("2026Q2", 7.0),
+                value("2025Q3", 100.0),
+            ],
+            "2026-11-26T08:00:00Z",
+        )
+        .await
+        .unwrap();
+    let hanoi = app.login("hanoi").await;
+    let slot = "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3";
+    let cells = json!([
+        {"form": "Biểu 01/KSTTHC", "row": "HC02", "column": "this_period", "options": {}, "value": "10"},
+        {"form": "Biểu 01/KSTTHC", "row": "HC02", "column": "year_to_date", "options": {}, "value": "999"}]);
+    let saved = app
+        .call(
+            Method::PUT,
+            &format!("{slot}/draft"),
+            Some(&hanoi),
+            Some(&json!({"version": 0, "values": cells})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let stored: Vec<(String, String)> = saved.json()["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["row"] == "HC02")
+        .map(|c| {
+            (
+                c["column"].as_str().unwrap().to_string(),
+                c["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            ("this_period".to_string(), "10".to_string()),
+            ("year_to_date".to_string(), "22".to_string())
+        ],
+        "5 + 7 accepted earlier this year, plus this quarter's 10; the typed 999 is not kept"
+    );
+}
+
 app_tests!(
+    year_to_date_is_filled_from_accepted_reports_not_typed_again,
+    an_accepted_signature_fails_once_a_stored_value_is_altered,
     a_report_is_prefilled_from_subordinates_and_the_previous_period,
     versions_differ_cell_by_cell_and_reviewers_accept_many_at_once,
     a_regime_in_draft_takes_no_reports,

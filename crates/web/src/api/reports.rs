@@ -344,14 +344,13 @@ pub(crate) async fn edit_draft(
             )
         })?;
     let current = record.as_ref().map(|r| r.draft.clone()).unwrap_or_default();
-    let indicators = state.store.indicators(None).await?;
-    let categories = state.store.categories().await?;
+    let catalogue = Catalogue::load(&state).await?;
     let shape = ReportShape {
         regime: slot.regime.content(),
-        indicators: &indicators,
-        categories: &categories,
+        indicators: &catalogue.indicators,
+        categories: &catalogue.categories,
     };
-    let merged = shape
+    let mut merged = shape
         .merge(&current, &edit.values, &edit.sections)
         .map_err(|problems| {
             ApiError::new(
@@ -368,6 +367,15 @@ pub(crate) async fn edit_draft(
             )
             .with_detail("problems", json!(problems))
         })?;
+    let earlier = crate::prefill::earlier_numbers(
+        &state,
+        &slot.regime,
+        &slot.key.agency,
+        slot.key.period,
+        &catalogue,
+    )
+    .await?;
+    merged.fill_derived_columns(&shape, &earlier);
     state
         .store
         .save_draft(
@@ -782,7 +790,7 @@ async fn readable_versions(
     state: &AppState,
     caller: &Caller,
     (regime, agency, period): &(String, String, String),
-) -> Result<Vec<baocao_store::reports::VersionRecord>, ApiError> {
+) -> Result<(Slot, Vec<baocao_store::reports::VersionRecord>), ApiError> {
     let slot = resolve_slot(state, regime, agency, period).await?;
     let allowed = caller.may(Action::EditDraft {
         reporting: &slot.reporting_lineage,
@@ -793,7 +801,8 @@ async fn readable_versions(
     if !allowed {
         return Err(ApiError::forbidden());
     }
-    Ok(state.store.versions(&slot.key).await?)
+    let versions = state.store.versions(&slot.key).await?;
+    Ok((slot, versions))
 }
 
 fn version_number(
@@ -831,7 +840,7 @@ pub(crate) async fn diff_of(
     number: i32,
     against: Option<i32>,
 ) -> Result<serde_json::Value, ApiError> {
-    let versions = readable_versions(state, caller, path).await?;
+    let (_, versions) = readable_versions(state, caller, path).await?;
     let content = |v: &baocao_store::reports::VersionRecord| -> ReportContent {
         serde_json::from_str(&v.content).unwrap_or_default()
     };
@@ -851,13 +860,61 @@ pub async fn signature(
     caller: Caller,
     Path((r, a, p, number)): Path<(String, String, String, i32)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let versions = readable_versions(&state, &caller, &(r, a, p)).await?;
+    let (slot, versions) = readable_versions(&state, &caller, &(r, a, p)).await?;
     let version = version_number(&versions, number)?;
-    let verified = baocao_domain::signature::verify(
+    // Four things must hold: the signature over the stored digest, the digest of the stored
+    // content, the key among the agency's published ones, and — for the accepted version —
+    // the data values in the database equal to what was signed.
+    let signature_valid = baocao_domain::signature::verify(
         &version.public_key,
         &version.content_sha256,
         &version.signature,
     );
+    let digest_matches =
+        baocao_domain::signature::digest_hex(&version.content) == version.content_sha256;
+    let key_published = state
+        .store
+        .public_keys(&slot.key.agency)
+        .await?
+        .iter()
+        .any(|(key, _)| key == &version.public_key);
+    let accepted = state
+        .store
+        .report_slot(&slot.key)
+        .await?
+        .is_some_and(|r| r.status == SubmissionStatus::Accepted);
+    let data_values_match = if accepted && versions.last().map(|v| v.number) == Some(number) {
+        let content: ReportContent = serde_json::from_str(&version.content).unwrap_or_default();
+        let indicators = state.store.indicators(None).await?;
+        let source = format!("regime:{}", slot.key.regime);
+        let key = |v: &baocao_domain::value::DataValue| {
+            (
+                v.indicator.to_string(),
+                v.options.key(),
+                format!("{:?}", v.value),
+            )
+        };
+        let mut signed: Vec<_> = content
+            .data_values(&slot.key.agency, slot.key.period, &indicators, &source)
+            .iter()
+            .map(key)
+            .collect();
+        let mut stored: Vec<_> = state
+            .store
+            .values_of(&slot.key.agency, slot.key.period)
+            .await?
+            .iter()
+            .filter(|v| v.source == source)
+            .map(key)
+            .collect();
+        signed.sort();
+        stored.sort();
+        Some(signed == stored)
+    } else {
+        None
+    };
+    let verified =
+        signature_valid && digest_matches && key_published && data_values_match != Some(false);
     Ok(Json(json!({
         "number": version.number,
         "algorithm": "Ed25519 over the raw 32-byte SHA-256 digest of the canonical content",
@@ -869,6 +926,8 @@ pub async fn signature(
         "signed_at": version.submitted_at,
         "late": version.late,
         "verified": verified,
+        "checks": {"signature": signature_valid, "content_digest": digest_matches,
+                   "key_published": key_published, "data_values": data_values_match},
         "content": serde_json::from_str::<serde_json::Value>(&version.content).unwrap_or_default(),
         "canonical_content": version.content,
     })))

@@ -41,6 +41,8 @@ struct GridCell {
     value: String,
     flagged: bool,
     outlier: bool,
+    /// Filled from stored data, not typed.
+    derived: bool,
 }
 
 #[derive(Serialize)]
@@ -211,6 +213,11 @@ fn grid(
                 value: values.get(&address).cloned().unwrap_or_default(),
                 flagged: flagged.contains(&address),
                 outlier: unusual.contains(&address),
+                derived: catalogue
+                    .indicators
+                    .iter()
+                    .find(|i| i.code() == &address.row)
+                    .is_some_and(|i| baocao_domain::report::is_derived(address.column, i)),
             });
         }
     }
