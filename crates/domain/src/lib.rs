@@ -8,6 +8,7 @@
 //! - [`indicator`]: indicators and disaggregation categories;
 //! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
 //! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
+//! - [`compliance`]: expected reports from history, their status at a moment, rates;
 //! - [`regime`]: regimes with their ten elements, forms and outlines, and publication;
 //! - [`registry`]: the standardisation check and duplicate detection over regimes;
 //! - [`assignment`]: who reports which regime to whom, from when;
@@ -52,6 +53,7 @@ pub mod agency;
 pub mod aggregation;
 pub mod assignment;
 pub mod calendar;
+pub mod compliance;
 pub mod indicator;
 pub mod period;
 pub mod permission;

@@ -330,6 +330,18 @@ pub struct Form {
     pub rows: Vec<FormRow>,
 }
 
+impl Form {
+    /// The column a row's own figure is written in: `this_period` where the form has it,
+    /// else its first column. Completeness and required rows look there.
+    pub fn first_measure_column(&self) -> FormColumn {
+        if self.columns.contains(&FormColumn::ThisPeriod) {
+            FormColumn::ThisPeriod
+        } else {
+            self.columns[0]
+        }
+    }
+}
+
 string_enum!(
     /// Whether a broken rule blocks submission or asks for an explanation.
     Severity, {

@@ -335,6 +335,22 @@ pub struct ContentDiff {
 }
 
 impl ReportContent {
+    /// Whether every row of every form has its total filled in the first measure column
+    /// (`this_period` where the form has it): an empty report sent on time is not complete.
+    pub fn fills_every_row(&self, regime: &RegimeContent) -> bool {
+        regime.forms.iter().all(|form| {
+            let column = form.first_measure_column();
+            form.rows.iter().all(|row| {
+                self.values.iter().any(|c| {
+                    c.address.form == form.code
+                        && c.address.row == row.indicator
+                        && c.address.column == column
+                        && c.address.options.is_total()
+                })
+            })
+        })
+    }
+
     /// Fills the derived columns of every form (see [`is_derived`]) from this period's cells
     /// and `earlier`, replacing whatever they held: a derived cell with nothing to derive it
     /// from is left empty.

@@ -21,6 +21,7 @@ use sqlx::sqlite::{
 pub mod agencies;
 pub mod analytics;
 pub mod catalogue;
+pub mod compliance;
 pub mod credentials;
 mod error;
 pub mod regimes;

@@ -489,6 +489,43 @@ async fn the_rule_editor_points_at_a_mistake_and_evaluates_a_sample(app: TestApp
     );
 }
 
+async fn the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports(app: TestApp) {
+    let session = log_in(&app, "lanhdao").await;
+    let matrix = page(
+        &app,
+        "/compliance?regime=BC-KSTTHC-Q&from=2025Q2&to=2025Q3",
+        &session,
+    )
+    .await;
+    assert_eq!(matrix.status, StatusCode::OK);
+    let text = &matrix.text;
+    assert!(
+        text.contains("đã gửi báo cáo ít nhất một kỳ"),
+        "the summary line"
+    );
+    let row_start = text
+        .find("id=\"compliance-02\"")
+        .expect("Hà Giang is listed");
+    let row = &text[row_start..row_start + text[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("class=\"slot-overdue\""), "{row}");
+    assert!(
+        row.contains("href=\"/reports/BC-KSTTHC-Q/02/2025Q2\""),
+        "{row}"
+    );
+    assert!(
+        row.contains("class=\"muted\""),
+        "not expected after the merger: {row}"
+    );
+    let defaults = page(&app, "/compliance", &session).await;
+    assert_eq!(defaults.status, StatusCode::OK);
+    assert!(defaults.text.contains("id=\"compliance\""));
+    let reporter = log_in(&app, "hanoi").await;
+    assert_eq!(
+        page(&app, "/compliance", &reporter).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 /// HTML entities the template engine escapes, decoded.
 fn decode(html: &str) -> String {
     [
@@ -513,4 +550,5 @@ app_tests!(
     reporting_in_the_browser_follows_the_same_rules_as_the_api,
     the_quality_page_shows_each_report_and_leads_to_it,
     the_rule_editor_points_at_a_mistake_and_evaluates_a_sample,
+    the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports,
 );

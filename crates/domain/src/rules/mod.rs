@@ -297,14 +297,9 @@ pub fn missing_required(
     regime: &crate::regime::RegimeContent,
     content: &ReportContent,
 ) -> Vec<Violation> {
-    use crate::regime::FormColumn;
     let mut missing = Vec::new();
     for form in &regime.forms {
-        let column = if form.columns.contains(&FormColumn::ThisPeriod) {
-            FormColumn::ThisPeriod
-        } else {
-            form.columns[0]
-        };
+        let column = form.first_measure_column();
         for row in form.rows.iter().filter(|r| r.cells.required) {
             let address = CellAddress {
                 form: form.code.clone(),

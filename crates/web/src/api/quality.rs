@@ -259,7 +259,6 @@ pub(crate) async fn quality_rows(
     caller: &Caller,
     query: &DashboardQuery,
 ) -> Result<Vec<QualityRow>, ApiError> {
-    use baocao_domain::regime::FormColumn;
     use baocao_domain::report::ReportContent;
     use baocao_store::reports::SlotKey;
 
@@ -269,13 +268,6 @@ pub(crate) async fn quality_rows(
     let outlier_context = crate::validation::OutlierContext::load(state, &regime, period).await?;
     let rules_total = regime.content().rules.len();
     let required: usize = regime.content().forms.iter().map(|f| f.rows.len()).sum();
-    let first_column = |form: &baocao_domain::regime::Form| {
-        if form.columns.contains(&FormColumn::ThisPeriod) {
-            FormColumn::ThisPeriod
-        } else {
-            form.columns[0]
-        }
-    };
     let mut conflicts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for value in state
         .store
@@ -359,7 +351,7 @@ pub(crate) async fn quality_rows(
                     content.values.iter().any(|c| {
                         c.address.form == form.code
                             && c.address.row == r.indicator
-                            && c.address.column == first_column(form)
+                            && c.address.column == form.first_measure_column()
                             && c.address.options.is_total()
                     })
                 })

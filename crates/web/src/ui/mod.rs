@@ -5,6 +5,7 @@
 //! Pages read through the same store calls and the same policy as the API; templates only
 //! show what a handler hands them.
 
+mod compliance;
 mod describe;
 mod pages;
 mod quality;
@@ -59,6 +60,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "quality.html");
     template!(env, "rules.html");
     template!(env, "version.html");
+    template!(env, "compliance.html");
     env
 }
 
@@ -83,6 +85,7 @@ pub fn routes() -> Router<AppState> {
             get(reports::version_page),
         )
         .route("/quality", get(quality::page))
+        .route("/compliance", get(compliance::page))
         .route(
             "/reports/{regime}/{agency}/{period}",
             get(reports::slot_page).post(reports::slot_post),
