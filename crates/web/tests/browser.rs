@@ -243,3 +243,51 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
     assert!(browser.text().await.contains("Đã tiếp nhận"));
     browser.quit().await;
 }
+
+/// A leader opens the dashboard: cards, the line over two years, provinces as bars and on the
+/// map, drawn on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_reads_the_dashboard() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::demo(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let mut values = Vec::new();
+    let provinces = ["01", "79", "31", "48", "92", "22", "38", "46", "66", "75"];
+    let mut period = baocao_domain::period::PeriodId::parse("202411").unwrap();
+    for step in 0..24 {
+        for (n, agency) in provinces.iter().enumerate() {
+            values.push(baocao_domain::value::DataValue {
+                indicator: baocao_domain::indicator::IndicatorCode::new("KT04").unwrap(),
+                options: baocao_domain::value::OptionCombo::TOTAL,
+                agency: baocao_domain::agency::AgencyCode::new(*agency).unwrap(),
+                period,
+                value: baocao_domain::value::Value::Number(
+                    1000.0 * (10 - n) as f64 * (1.0 + 0.01 * f64::from(step)),
+                ),
+                channel: baocao_domain::value::Channel::Web,
+                source: "regime:BC-KTXH-T".into(),
+            });
+        }
+        period = period.next();
+    }
+    app.db
+        .store
+        .upsert_values(&values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    let base = app.spawn().await;
+    browser.goto(&format!("{base}/dashboard")).await;
+    browser.keys("lanhdao\u{E004}demo\u{E007}").await;
+    browser.wait_for_url("/dashboard").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Bảng điều hành") && text.contains("Tổng mức bán lẻ"),
+        "{text}"
+    );
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    browser.screenshot(&shots.join("dashboard.png")).await;
+    browser.quit().await;
+}

@@ -526,6 +526,62 @@ async fn the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports(ap
     );
 }
 
+async fn the_dashboard_draws_cards_a_line_bars_and_the_map(app: TestApp) {
+    let value = |agency: &str, period: &str, number: f64| baocao_domain::value::DataValue {
+        indicator: baocao_domain::indicator::IndicatorCode::new("KT04").unwrap(),
+        options: baocao_domain::value::OptionCombo::TOTAL,
+        agency: baocao_domain::agency::AgencyCode::new(agency).unwrap(),
+        period: baocao_domain::period::PeriodId::parse(period).unwrap(),
+        value: baocao_domain::value::Value::Number(number),
+        channel: baocao_domain::value::Channel::Web,
+        source: "regime:BC-KTXH-T".into(),
+    };
+    app.db
+        .store
+        .upsert_values(
+            &[
+                value("01", "202610", 60000.0),
+                value("79", "202610", 120000.0),
+                value("01", "202510", 50000.0),
+                value("79", "202510", 100000.0),
+            ],
+            "2026-11-26T08:00:00Z",
+        )
+        .await
+        .unwrap();
+    let session = log_in(&app, "lanhdao").await;
+    let dashboard = page(&app, "/dashboard", &session).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    let text = &dashboard.text;
+    assert!(
+        text.contains("<strong>10/2026</strong>"),
+        "the latest month with data"
+    );
+    assert!(
+        text.contains("180.000"),
+        "the national figure in Vietnamese notation"
+    );
+    assert!(text.contains("+20%"), "the change from October 2025");
+    assert_eq!(
+        text.matches("<path id=\"map-").count(),
+        34,
+        "every province on the map"
+    );
+    assert!(
+        text.contains("Thành phố Hồ Chí Minh: 120.000"),
+        "a province's tooltip"
+    );
+    assert!(text.contains("id=\"line-chart\"") && text.contains("id=\"bar-chart\""));
+    let other = page(&app, "/dashboard?indicator=KT05", &session).await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(
+        page(&app, "/dashboard?indicator=NOPE", &session)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 /// HTML entities the template engine escapes, decoded.
 fn decode(html: &str) -> String {
     [
@@ -551,4 +607,5 @@ app_tests!(
     the_quality_page_shows_each_report_and_leads_to_it,
     the_rule_editor_points_at_a_mistake_and_evaluates_a_sample,
     the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports,
+    the_dashboard_draws_cards_a_line_bars_and_the_map,
 );

@@ -24,14 +24,14 @@ const MAX_ROWS: usize = 200_000;
 #[derive(Debug, Default, Deserialize)]
 pub struct AnalyticsQuery {
     #[serde(default)]
-    indicator: Vec<String>,
+    pub(crate) indicator: Vec<String>,
     #[serde(default)]
-    period: Vec<String>,
-    agency: Option<String>,
-    level: Option<String>,
-    as_of: Option<String>,
+    pub(crate) period: Vec<String>,
+    pub(crate) agency: Option<String>,
+    pub(crate) level: Option<String>,
+    pub(crate) as_of: Option<String>,
     #[serde(default)]
-    disaggregate: Vec<String>,
+    pub(crate) disaggregate: Vec<String>,
 }
 
 impl AnalyticsQuery {
@@ -70,18 +70,18 @@ impl AnalyticsQuery {
 
 #[derive(Debug, Serialize)]
 pub struct AnalyticsRow {
-    indicator: String,
-    agency: String,
-    period: String,
-    options: serde_json::Value,
+    pub indicator: String,
+    pub agency: String,
+    pub period: String,
+    pub options: serde_json::Value,
     /// Null where nothing was reported.
-    value: Option<f64>,
+    pub value: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct AnalyticsAnswer {
-    rows: Vec<AnalyticsRow>,
-    as_of: String,
+    pub rows: Vec<AnalyticsRow>,
+    pub as_of: String,
 }
 
 pub async fn get(
@@ -89,7 +89,9 @@ pub async fn get(
     caller: Caller,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Json<AnalyticsAnswer>, ApiError> {
-    answer(&state, &caller, AnalyticsQuery::from_pairs(pairs)?).await
+    Ok(Json(
+        answer(&state, &caller, AnalyticsQuery::from_pairs(pairs)?).await?,
+    ))
 }
 
 pub async fn post(
@@ -97,7 +99,7 @@ pub async fn post(
     caller: Caller,
     ApiJson(query): ApiJson<AnalyticsQuery>,
 ) -> Result<Json<AnalyticsAnswer>, ApiError> {
-    answer(&state, &caller, query).await
+    Ok(Json(answer(&state, &caller, query).await?))
 }
 
 fn required(list: &[String], name: &str) -> Result<(), ApiError> {
@@ -111,11 +113,12 @@ fn required(list: &[String], name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn answer(
+/// The rows of an analytics question, for the API and the dashboard pages alike.
+pub(crate) async fn answer(
     state: &AppState,
     caller: &Caller,
     query: AnalyticsQuery,
-) -> Result<Json<AnalyticsAnswer>, ApiError> {
+) -> Result<AnalyticsAnswer, ApiError> {
     required(&query.indicator, "indicator")?;
     required(&query.period, "period")?;
     let as_of = match &query.as_of {
@@ -237,8 +240,8 @@ async fn answer(
             }
         }
     }
-    Ok(Json(AnalyticsAnswer {
+    Ok(AnalyticsAnswer {
         rows,
         as_of: as_of.to_string(),
-    }))
+    })
 }

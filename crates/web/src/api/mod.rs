@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`, and `/healthz`. Lists answer `{"items": [...], "total": N}`
 //! in full unless `limit`/`offset` are given.
 
-mod analytics;
+pub(crate) mod analytics;
 mod calendar;
 pub(crate) mod catalogue;
 pub(crate) mod compliance;

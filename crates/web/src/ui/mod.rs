@@ -5,7 +5,9 @@
 //! Pages read through the same store calls and the same policy as the API; templates only
 //! show what a handler hands them.
 
+mod charts;
 mod compliance;
+mod dashboard;
 mod describe;
 mod pages;
 mod quality;
@@ -61,6 +63,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "rules.html");
     template!(env, "version.html");
     template!(env, "compliance.html");
+    template!(env, "dashboard.html");
     env
 }
 
@@ -86,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/quality", get(quality::page))
         .route("/compliance", get(compliance::page))
+        .route("/dashboard", get(dashboard::page))
         .route(
             "/reports/{regime}/{agency}/{period}",
             get(reports::slot_page).post(reports::slot_post),
