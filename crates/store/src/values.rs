@@ -205,3 +205,76 @@ impl Store {
             .collect()
     }
 }
+
+/// One stored value for an export, with its key (for paging on) and its codes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    pub agency_id: i32,
+    pub period_id: i32,
+    pub indicator_id: i32,
+    pub combo_id: i32,
+    pub source_id: i32,
+    pub agency: String,
+    pub period: String,
+    pub indicator: String,
+    pub combo: String,
+    pub source: String,
+    pub value_num: Option<f64>,
+    pub value_text: Option<String>,
+    pub updated_at: String,
+}
+
+impl ExportRow {
+    /// The primary key, from which the next page starts.
+    pub fn key(&self) -> [i32; 5] {
+        [
+            self.agency_id,
+            self.period_id,
+            self.indicator_id,
+            self.combo_id,
+            self.source_id,
+        ]
+    }
+}
+
+impl Store {
+    /// A page of stored values in primary-key order after `after`, optionally of one
+    /// indicator, in periods wholly within `start..=end`. Paging by key keeps every page as
+    /// cheap as the first, so an export of any size streams in bounded memory.
+    pub async fn values_page(
+        &self,
+        indicator: Option<&IndicatorCode>,
+        start: jiff::civil::Date,
+        end: jiff::civil::Date,
+        after: Option<[i32; 5]>,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>, StoreError> {
+        const SQL: &str = "
+            SELECT v.agency_id, v.period_id, v.indicator_id, v.combo_id, v.source_id,
+                   a.code AS agency, p.code AS period, i.code AS indicator, c.key AS combo,
+                   s.code AS source, v.value_num, v.value_text, v.updated_at
+            FROM data_values v
+            JOIN agencies a ON a.id = v.agency_id
+            JOIN periods p ON p.id = v.period_id
+            JOIN indicators i ON i.id = v.indicator_id
+            JOIN option_combos c ON c.id = v.combo_id
+            JOIN sources s ON s.id = v.source_id
+            WHERE ($1 = '' OR i.code = $1) AND p.start_date >= $2 AND p.end_date <= $3
+              AND (v.agency_id, v.period_id, v.indicator_id, v.combo_id, v.source_id) > ($4, $5, $6, $7, $8)
+            ORDER BY v.agency_id, v.period_id, v.indicator_id, v.combo_id, v.source_id
+            LIMIT $9";
+        let after = after.unwrap_or([i32::MIN; 5]);
+        Ok(on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(indicator.map_or("", |i| i.as_str()))
+            .bind(start.to_string())
+            .bind(end.to_string())
+            .bind(after[0])
+            .bind(after[1])
+            .bind(after[2])
+            .bind(after[3])
+            .bind(after[4])
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+}

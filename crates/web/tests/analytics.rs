@@ -333,7 +333,84 @@ async fn an_accepted_report_is_in_the_national_figure_at_once(app: TestApp) {
     );
 }
 
+async fn every_value_streams_out_as_csv_page_by_page(app: TestApp) {
+    // 34 provinces × 24 months × 18 indicators = 14,688 rows: three pages of 5,000.
+    let provinces = [
+        "01", "04", "08", "11", "12", "14", "15", "19", "20", "22", "24", "25", "31", "33", "37",
+        "38", "40", "42", "44", "46", "48", "51", "52", "56", "66", "68", "75", "79", "80", "82",
+        "86", "91", "92", "96",
+    ];
+    let mut values = Vec::new();
+    let numeric: Vec<String> = app
+        .db
+        .store
+        .indicators(None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|i| i.value_type().is_numeric())
+        .take(18)
+        .map(|i| i.code().to_string())
+        .collect();
+    assert_eq!(numeric.len(), 18);
+    let mut period = PeriodId::parse("202507").unwrap();
+    for _ in 0..24 {
+        for agency in provinces {
+            for indicator in &numeric {
+                values.push(value(indicator, agency, &period.to_string(), &[], 1234.5));
+            }
+        }
+        period = period.next();
+    }
+    app.db
+        .store
+        .upsert_values(&values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    let admin = app.login("admin").await;
+    let answer = app
+        .get("/api/v1/data-values.csv?from=202507&to=202706", &admin)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.headers["content-type"], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = answer.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "agency,period,indicator,options,source,value,updated_at"
+    );
+    assert_eq!(
+        lines.len() - 1,
+        values.len(),
+        "every value exactly once across the pages"
+    );
+    let mut keys: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| &l[..l.find(",regime").unwrap()])
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), values.len());
+    assert!(lines.contains(&"01,202507,KT04,,regime:BC-KTXH-T,1234.5,2026-11-26T08:00:00Z"));
+    let one = app
+        .get("/api/v1/data-values.csv?indicator=KT04&from=2025Q3", &admin)
+        .await;
+    assert_eq!(one.text.lines().count() - 1, 34 * 3);
+    let bad = app.get("/api/v1/data-values.csv?from=2025Q5", &admin).await;
+    assert_eq!(
+        (bad.status, bad.json()["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_period"))
+    );
+    let hanoi = app.login("hanoi").await;
+    assert_eq!(
+        app.get("/api/v1/data-values.csv?from=2025", &hanoi)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 app_tests!(
+    every_value_streams_out_as_csv_page_by_page,
     sums_follow_the_hierarchy_and_time_and_the_merger,
     disaggregations_split_without_double_counting,
     bad_questions_get_clear_errors,

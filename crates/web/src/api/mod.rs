@@ -5,6 +5,7 @@ pub(crate) mod analytics;
 mod calendar;
 pub(crate) mod catalogue;
 pub(crate) mod compliance;
+mod export;
 pub(crate) mod quality;
 mod registry;
 pub(crate) mod reports;
@@ -103,6 +104,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/rules/check", post(rules::check))
         .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/compliance", get(compliance::get))
+        .route("/api/v1/data-values.csv", get(export::csv))
         .route("/api/v1/quality/discrepancies", get(quality::discrepancies))
         .route(
             "/api/v1/quality/discrepancies/authoritative",
