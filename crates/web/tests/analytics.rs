@@ -409,7 +409,42 @@ async fn every_value_streams_out_as_csv_page_by_page(app: TestApp) {
     );
 }
 
+async fn a_derived_indicator_is_a_ratio_of_aggregates(app: TestApp) {
+    // XH04 = 100 * [XH05] / [XH06] (BC-DSHN-N): poor households per hundred households.
+    let values = [
+        value("XH05", "01", "2025", &[], 50.0),
+        value("XH06", "01", "2025", &[], 1000.0),
+        value("XH05", "79", "2025", &[], 30.0),
+        value("XH06", "79", "2025", &[], 3000.0),
+        value("XH06", "04", "2025", &[], 500.0),
+    ];
+    app.db
+        .store
+        .upsert_values(&values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    let admin = app.login("admin").await;
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH04&agency=01&period=2025").await),
+        Some(5.0)
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH04&agency=79&period=2025").await),
+        Some(1.0)
+    );
+    // The nation: 100 × 80 / 4,500 — the ratio of the sums, not the average of the ratios.
+    let nation =
+        single(&analytics(&app, &admin, "indicator=XH04&agency=VN&period=2025").await).unwrap();
+    assert!((nation - 100.0 * 80.0 / 4500.0).abs() < 1e-9, "{nation}");
+    // A province with households but no count of the poor has no rate, not a zero.
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH04&agency=04&period=2025").await),
+        None
+    );
+}
+
 app_tests!(
+    a_derived_indicator_is_a_ratio_of_aggregates,
     every_value_streams_out_as_csv_page_by_page,
     sums_follow_the_hierarchy_and_time_and_the_merger,
     disaggregations_split_without_double_counting,

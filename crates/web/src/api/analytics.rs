@@ -1,6 +1,8 @@
 //! `GET /api/v1/analytics` (and `POST` for a query too long for a URL): aggregated values
 //! of indicators for agencies and periods, computed live by the domain's aggregation engine
-//! over the accepted data values, with the hierarchy of any date.
+//! over the accepted data values, with the hierarchy of any date. An indicator a regime
+//! defines as derived (`100 * [XH05] / [XH06]`) is computed after aggregation: its inputs are
+//! aggregated by their own rules, then its formula runs (a ratio of sums, not a sum of ratios).
 
 use axum::Json;
 use axum::extract::State;
@@ -9,6 +11,9 @@ use baocao_domain::aggregation::{AgencyGraph, Gathered, Question, aggregate};
 use baocao_domain::indicator::{Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
+use baocao_domain::rules::{
+    Evaluated, Expr, Lookup, RuleContext, RuleInputs, Scope, compile_formula, evaluate,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -113,6 +118,157 @@ fn required(list: &[String], name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The indicators asked for that a regime defines as derived (`[[derived]]`), with their
+/// checked formula and the catalogue entries of the indicators the formula reads.
+async fn derived_formulas(
+    state: &AppState,
+    asked: &[Indicator],
+) -> Result<std::collections::HashMap<String, (Expr, Vec<Indicator>)>, ApiError> {
+    let mut formulas = std::collections::HashMap::new();
+    let regimes = state.store.regimes(None).await?;
+    let wanted: Vec<&str> = asked.iter().map(|i| i.code().as_str()).collect();
+    if !regimes.iter().any(|r| {
+        r.content()
+            .derived
+            .iter()
+            .any(|d| wanted.contains(&d.code.as_str()))
+    }) {
+        return Ok(formulas);
+    }
+    let catalogue = crate::validation::Catalogue::load(state).await?;
+    for regime in &regimes {
+        for derived in &regime.content().derived {
+            if !wanted.contains(&derived.code.as_str())
+                || formulas.contains_key(derived.code.as_str())
+            {
+                continue;
+            }
+            let context = RuleContext {
+                regime: regime.content(),
+                indicators: &catalogue.indicators,
+                categories: &catalogue.categories,
+            };
+            match compile_formula(&derived.formula, &context) {
+                Ok(expr) => {
+                    let inputs: Vec<Indicator> = catalogue
+                        .indicators
+                        .iter()
+                        .filter(|i| expr.lookups().iter().any(|l| &l.cell.row == i.code()))
+                        .cloned()
+                        .collect();
+                    formulas.insert(derived.code.to_string(), (expr, inputs));
+                }
+                Err(error) => {
+                    tracing::warn!(regime = %regime.code(), indicator = %derived.code, %error, "a derived formula does not compile");
+                }
+            }
+        }
+    }
+    Ok(formulas)
+}
+
+/// What derived indicators are evaluated over: the question's graph, agencies and periods.
+struct DerivedContext<'a> {
+    state: &'a AppState,
+    graph: &'a AgencyGraph,
+    targets: &'a [baocao_domain::aggregation::AgencyKey],
+    periods: &'a [PeriodId],
+}
+
+impl DerivedContext<'_> {
+    /// A derived indicator is computed after aggregation: each number its formula reads is
+    /// aggregated by its own rule for the agency and (shifted) period, then the formula runs.
+    /// A missing input gives no value rather than a misleading one.
+    async fn evaluate(
+        &self,
+        code: &str,
+        expr: &Expr,
+        inputs: &[Indicator],
+    ) -> Result<Vec<AnalyticsRow>, ApiError> {
+        let lookups: Vec<Lookup> = expr
+            .lookups()
+            .into_iter()
+            .filter(|l| l.scope == Scope::Own)
+            .collect();
+        let start = self
+            .periods
+            .iter()
+            .flat_map(|p| {
+                lookups
+                    .iter()
+                    .map(move |l| p.back(l.periods_back, l.years_back).start())
+            })
+            .min()
+            .unwrap_or(self.graph.date());
+        let end = self
+            .periods
+            .iter()
+            .map(PeriodId::end)
+            .max()
+            .unwrap_or(self.graph.date());
+        let mut observed = std::collections::HashMap::new();
+        for input in inputs {
+            observed.insert(
+                input.code().to_string(),
+                self.state
+                    .store
+                    .observations(input.code(), start, end)
+                    .await?,
+            );
+        }
+        let gathered: std::collections::HashMap<&str, Gathered> = observed
+            .iter()
+            .map(|(code, list)| (code.as_str(), Gathered::new(self.graph, list)))
+            .collect();
+        let mut rows = Vec::new();
+        for period in self.periods {
+            for target in self.targets {
+                let mut numbers = RuleInputs::default();
+                let mut complete = true;
+                for lookup in &lookups {
+                    let input = inputs.iter().find(|i| i.code() == &lookup.cell.row);
+                    let found = gathered.get(lookup.cell.row.as_str());
+                    let (Some(input), Some(found)) = (input, found) else {
+                        complete = false;
+                        break;
+                    };
+                    let categories: Vec<String> =
+                        lookup.cell.options.clone().into_map().into_keys().collect();
+                    let question = Question {
+                        aggregation: input.aggregation(),
+                        period: period.back(lookup.periods_back, lookup.years_back),
+                        disaggregate: &categories,
+                    };
+                    match aggregate(self.graph, found, *target, &question).get(&lookup.cell.options)
+                    {
+                        Some(value) => numbers.insert(lookup.clone(), *value),
+                        None => {
+                            complete = false;
+                            break;
+                        }
+                    }
+                }
+                let value = match complete.then(|| evaluate(expr, &numbers)) {
+                    Some(Evaluated::Number(v)) if v.is_finite() => Some(v),
+                    _ => None,
+                };
+                rows.push(AnalyticsRow {
+                    indicator: code.to_string(),
+                    agency: self
+                        .graph
+                        .code(*target)
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    period: period.to_string(),
+                    options: json!({}),
+                    value,
+                });
+            }
+        }
+        Ok(rows)
+    }
+}
+
 /// The rows of an analytics question, for the API and the dashboard pages alike.
 pub(crate) async fn answer(
     state: &AppState,
@@ -201,7 +357,22 @@ pub(crate) async fn answer(
     let end = periods.iter().map(PeriodId::end).max().unwrap_or(as_of);
 
     let mut rows = Vec::with_capacity(cells);
+    let formulas = derived_formulas(state, &indicators).await?;
     for indicator in &indicators {
+        if let Some((expr, inputs)) = formulas.get(indicator.code().as_str()) {
+            let context = DerivedContext {
+                state,
+                graph: &graph,
+                targets: &targets,
+                periods: &periods,
+            };
+            rows.extend(
+                context
+                    .evaluate(indicator.code().as_str(), expr, inputs)
+                    .await?,
+            );
+            continue;
+        }
         let observations = state
             .store
             .observations(indicator.code(), start, end)
