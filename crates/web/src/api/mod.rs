@@ -6,6 +6,7 @@ mod calendar;
 pub(crate) mod catalogue;
 pub(crate) mod compliance;
 mod export;
+mod interop;
 pub(crate) mod quality;
 mod registry;
 pub(crate) mod reports;
@@ -105,6 +106,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/compliance", get(compliance::get))
         .route("/api/v1/data-values.csv", get(export::csv))
+        .route(
+            "/api/v1/dataValueSets",
+            get(interop::export).post(interop::import),
+        )
+        // DHIS2's own path, so tools written for DHIS2 find it.
+        .route(
+            "/api/dataValueSets",
+            get(interop::export).post(interop::import),
+        )
         .route("/api/v1/quality/discrepancies", get(quality::discrepancies))
         .route(
             "/api/v1/quality/discrepancies/authoritative",

@@ -1,0 +1,418 @@
+//! DHIS2 data value sets over the API: `POST /api/v1/dataValueSets` (also at DHIS2's own
+//! `/api/dataValueSets`) takes DHIS2's JSON and answers DHIS2's import summary; `GET` answers
+//! a slot's values in the same shape. Pushed values land in the report drafts of their
+//! (regime = `dataSet`, agency = `orgUnit`, period) through the very code the UI and the
+//! draft API use, so the same cell rules, permissions and optimistic locks hold.
+//!
+//! Codes are the id scheme: `dataElement` is an indicator code, `orgUnit` an agency code,
+//! `categoryOptionCombo` an option combination written `sex=female;area=urban` (absent or
+//! `default` for the total). Values go to the `this_period` column of the form that has the
+//! row.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use baocao_domain::regime::FormColumn;
+use baocao_domain::report::{CellAddress, CellInput, ReportShape};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::catalogue::load_regime;
+use super::reports::{DraftEdit, edit_draft, read_slot};
+use crate::AppState;
+use crate::auth::{ApiJson, ApiQuery, Caller};
+use crate::error::ApiError;
+use crate::validation::Catalogue;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataValueSet {
+    data_set: Option<String>,
+    period: Option<String>,
+    org_unit: Option<String>,
+    #[serde(default)]
+    data_values: Vec<DataValueIn>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct DataValueIn {
+    data_element: String,
+    period: Option<String>,
+    org_unit: Option<String>,
+    category_option_combo: Option<String>,
+    value: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportOptions {
+    #[serde(default)]
+    dry_run: Option<String>,
+    #[serde(default)]
+    import_strategy: Option<String>,
+    #[serde(default)]
+    atomic_mode: Option<String>,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct ImportCount {
+    imported: usize,
+    updated: usize,
+    ignored: usize,
+    deleted: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Conflict {
+    object: String,
+    value: String,
+    /// The reason in English (DHIS2 clients show `value`); Vietnamese beside it.
+    value_vi: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportSummary {
+    response_type: &'static str,
+    status: &'static str,
+    description: String,
+    import_count: ImportCount,
+    conflicts: Vec<Conflict>,
+    dry_run: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    Create,
+    Update,
+    CreateAndUpdate,
+    Delete,
+}
+
+fn flag(text: Option<&str>) -> bool {
+    matches!(text, Some("true") | Some("1"))
+}
+
+fn combo_of(text: Option<&str>) -> BTreeMap<String, String> {
+    match text {
+        None | Some("") | Some("default") => BTreeMap::new(),
+        Some(key) => key
+            .split(';')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(c, o)| (c.trim().to_string(), o.trim().to_string()))
+            .collect(),
+    }
+}
+
+fn conflict(object: &str, vi: String, en: String) -> Conflict {
+    Conflict {
+        object: object.to_string(),
+        value: en,
+        value_vi: vi,
+    }
+}
+
+/// One slot's share of the payload, checked: what to send to the draft, and the counts.
+struct SlotPlan {
+    path: (String, String, String),
+    version: i32,
+    cells: Vec<CellInput>,
+    count: ImportCount,
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(options): ApiQuery<ImportOptions>,
+    ApiJson(set): ApiJson<DataValueSet>,
+) -> Result<Response, ApiError> {
+    let strategy = match options
+        .import_strategy
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        None | Some("CREATE_AND_UPDATE") | Some("NEW_AND_UPDATES") => Strategy::CreateAndUpdate,
+        Some("CREATE") | Some("NEW") => Strategy::Create,
+        Some("UPDATE") | Some("UPDATES") => Strategy::Update,
+        Some("DELETE") | Some("DELETES") => Strategy::Delete,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_import_strategy",
+                format!(
+                    "importStrategy {other:?} không hợp lệ (CREATE, UPDATE, CREATE_AND_UPDATE, DELETE)."
+                ),
+                format!(
+                    "Unknown importStrategy {other:?} (CREATE, UPDATE, CREATE_AND_UPDATE, DELETE)."
+                ),
+            ));
+        }
+    };
+    let atomic = !matches!(
+        options
+            .atomic_mode
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref(),
+        Some("NONE")
+    );
+    let dry_run = flag(options.dry_run.as_deref());
+    let regime_code = set.data_set.clone().ok_or_else(|| {
+        ApiError::bad_request(
+            "data_set_required",
+            "Cần dataSet (mã chế độ báo cáo).",
+            "dataSet (the regime's code) is required.",
+        )
+    })?;
+    let regime = load_regime(&state, &regime_code).await?;
+    let catalogue = Catalogue::load(&state).await?;
+    let shape = ReportShape {
+        regime: regime.content(),
+        indicators: &catalogue.indicators,
+        categories: &catalogue.categories,
+    };
+
+    // Group the values by slot, keeping their order.
+    let mut groups: Vec<((String, String), Vec<(usize, DataValueIn)>)> = Vec::new();
+    let mut conflicts = Vec::new();
+    for (index, value) in set.data_values.iter().enumerate() {
+        let org_unit = value.org_unit.clone().or_else(|| set.org_unit.clone());
+        let period = value.period.clone().or_else(|| set.period.clone());
+        let (Some(org_unit), Some(period)) = (org_unit, period) else {
+            conflicts.push(conflict(
+                &value.data_element,
+                format!("Giá trị số {index} thiếu orgUnit hoặc period."),
+                format!("Value {index} lacks an orgUnit or a period."),
+            ));
+            continue;
+        };
+        match groups
+            .iter_mut()
+            .find(|(key, _)| key == &(org_unit.clone(), period.clone()))
+        {
+            Some((_, list)) => list.push((index, value.clone())),
+            None => groups.push(((org_unit, period), vec![(index, value.clone())])),
+        }
+    }
+
+    let mut plans = Vec::new();
+    for ((org_unit, period), values) in groups {
+        let path = (regime_code.clone(), org_unit.clone(), period.clone());
+        let slot = match read_slot(&state, &caller, &path).await {
+            Ok(view) => serde_json::to_value(view).unwrap_or_default(),
+            Err(error) => {
+                for (_, value) in &values {
+                    conflicts.push(conflict(
+                        &format!("{org_unit}/{period}/{}", value.data_element),
+                        error.message.clone(),
+                        error.message_en.clone(),
+                    ));
+                }
+                continue;
+            }
+        };
+        if !slot["allowed"]["edit"].as_bool().unwrap_or(false) {
+            for (_, value) in &values {
+                conflicts.push(conflict(
+                    &format!("{org_unit}/{period}/{}", value.data_element),
+                    format!("Không được sửa báo cáo {regime_code} của {org_unit} kỳ {period} (trạng thái {}).", slot["status"]),
+                    format!("Report {regime_code} of {org_unit} for {period} cannot be changed (status {}).", slot["status"]),
+                ));
+            }
+            continue;
+        }
+        let current: HashMap<CellAddress, String> = slot["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|cell| {
+                Some((
+                    serde_json::from_value(cell.clone()).ok()?,
+                    cell["value"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut plan = SlotPlan {
+            path,
+            version: slot["version"].as_i64().unwrap_or(0) as i32,
+            cells: Vec::new(),
+            count: ImportCount::default(),
+        };
+        for (index, value) in values {
+            let object = format!("{org_unit}/{period}/{}", value.data_element);
+            let Some(form) = regime.content().forms.iter().find(|f| {
+                f.rows
+                    .iter()
+                    .any(|r| r.indicator.as_str() == value.data_element)
+            }) else {
+                conflicts.push(conflict(
+                    &object,
+                    format!(
+                        "Chỉ tiêu {} không có trong các biểu của {regime_code}.",
+                        value.data_element
+                    ),
+                    format!(
+                        "Data element {} is in no form of {regime_code}.",
+                        value.data_element
+                    ),
+                ));
+                continue;
+            };
+            let mut raw = json!({
+                "form": form.code, "row": value.data_element, "column": FormColumn::ThisPeriod,
+                "options": combo_of(value.category_option_combo.as_deref()),
+                "value": if strategy == Strategy::Delete { serde_json::Value::Null } else { value.value.clone().unwrap_or(serde_json::Value::Null) },
+            });
+            if !form.columns.contains(&FormColumn::ThisPeriod) {
+                raw["column"] = json!(form.first_measure_column());
+            }
+            let input: CellInput = match serde_json::from_value(raw) {
+                Ok(input) => input,
+                Err(error) => {
+                    conflicts.push(conflict(
+                        &object,
+                        format!("Giá trị số {index} không hợp lệ: {error}."),
+                        format!("Value {index} is invalid: {error}."),
+                    ));
+                    continue;
+                }
+            };
+            match shape.check_cell(&input) {
+                Err(problem) => {
+                    conflicts.push(conflict(&object, problem.message, problem.message_en))
+                }
+                Ok((address, new)) => {
+                    let old = current.get(&address);
+                    let counted = match (strategy, old, &new) {
+                        (Strategy::Delete, Some(_), _) => Some(&mut plan.count.deleted),
+                        (Strategy::Delete, None, _) => None,
+                        (_, None, None) => None,
+                        (_, Some(old), Some(new)) if old == new => None,
+                        (Strategy::Create, Some(_), _) => None,
+                        (Strategy::Update, None, _) => None,
+                        (_, None, Some(_)) => Some(&mut plan.count.imported),
+                        (_, Some(_), None) => Some(&mut plan.count.deleted),
+                        (_, Some(_), Some(_)) => Some(&mut plan.count.updated),
+                    };
+                    match counted {
+                        Some(count) => {
+                            *count += 1;
+                            plan.cells.push(input);
+                        }
+                        None => plan.count.ignored += 1,
+                    }
+                }
+            }
+        }
+        plans.push(plan);
+    }
+
+    let refused = atomic && !conflicts.is_empty();
+    let mut total = ImportCount::default();
+    if !refused {
+        for plan in &plans {
+            total.imported += plan.count.imported;
+            total.updated += plan.count.updated;
+            total.ignored += plan.count.ignored;
+            total.deleted += plan.count.deleted;
+        }
+    } else {
+        total.ignored = set.data_values.len();
+    }
+    if !refused && !dry_run {
+        for plan in plans.into_iter().filter(|p| !p.cells.is_empty()) {
+            edit_draft(
+                &state,
+                &caller,
+                &plan.path,
+                DraftEdit {
+                    version: plan.version,
+                    values: plan.cells,
+                    sections: Vec::new(),
+                },
+            )
+            .await?;
+        }
+    }
+    let status = if refused {
+        "ERROR"
+    } else if conflicts.is_empty() {
+        "SUCCESS"
+    } else {
+        "WARNING"
+    };
+    let summary = ImportSummary {
+        response_type: "ImportSummary",
+        status,
+        description: if refused {
+            "Import refused: at least one value is in conflict and atomicMode is ALL; nothing was imported.".into()
+        } else if dry_run {
+            "Dry run: nothing was written.".into()
+        } else {
+            "Import process completed.".into()
+        },
+        import_count: total,
+        conflicts,
+        dry_run,
+    };
+    let code = if refused {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(summary)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportQuery {
+    data_set: String,
+    period: String,
+    org_unit: String,
+}
+
+/// `GET /api/v1/dataValueSets?dataSet=&period=&orgUnit=`: a slot's "this period" values in
+/// DHIS2's shape (the draft for its editors, the latest sent version for its receivers).
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let path = (
+        query.data_set.clone(),
+        query.org_unit.clone(),
+        query.period.clone(),
+    );
+    let slot = serde_json::to_value(read_slot(&state, &caller, &path).await?).unwrap_or_default();
+    let values: Vec<serde_json::Value> = slot["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["column"] == "this_period")
+        .map(|c| {
+            let combo: String = c["options"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                        .collect::<Vec<_>>()
+                        .join(";")
+                })
+                .unwrap_or_default();
+            json!({
+                "dataElement": c["row"], "period": query.period, "orgUnit": query.org_unit,
+                "categoryOptionCombo": if combo.is_empty() { "default".to_string() } else { combo },
+                "value": c["value"],
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "dataSet": query.data_set, "period": query.period, "orgUnit": query.org_unit,
+        "completeDate": slot["versions"].as_array().and_then(|v| v.last()).map(|v| v["submitted_at"].clone()),
+        "dataValues": values,
+    })))
+}
