@@ -345,3 +345,53 @@ mod calendar {
 
     app_tests!(periods_answer_their_decree_09_windows_and_deadlines);
 }
+
+/// The OpenAPI document describes exactly the routes the router has, method by method.
+#[tokio::test]
+async fn the_openapi_document_matches_the_routes() {
+    let Some(app) = baocao_test_support::TestApp::demo(baocao_test_support::Backend::Sqlite).await
+    else {
+        return;
+    };
+    let answer = app
+        .call(axum::http::Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(answer.status, axum::http::StatusCode::OK);
+    let doc = answer.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().unwrap().iter().map(move |(method, op)| {
+                assert!(
+                    op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{method} {path} has a summary"
+                );
+                (path.clone(), method.clone())
+            })
+        })
+        .collect();
+    // The routes as written in the router's source (the `routes()` function).
+    let source = include_str!("../src/api/mod.rs");
+    let body = &source[source.find("pub fn routes()").unwrap()..];
+    let body = &body[..body.find("\n}").unwrap()];
+    let mut routed = Vec::new();
+    for piece in body.split(".route(").skip(1) {
+        let path = piece.split('"').nth(1).unwrap().to_string();
+        for method in ["get", "post", "put", "delete"] {
+            let call = format!("{method}(");
+            let called = piece
+                .match_indices(&call)
+                .any(|(at, _)| !piece[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+            if called {
+                routed.push((path.clone(), method.to_string()));
+            }
+        }
+    }
+    documented.sort();
+    routed.sort();
+    routed.dedup();
+    assert_eq!(documented, routed);
+}

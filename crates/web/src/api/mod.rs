@@ -103,6 +103,7 @@ pub fn routes() -> Router<AppState> {
             get(reports::version_diff),
         )
         .route("/api/v1/rules/check", post(rules::check))
+        .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/compliance", get(compliance::get))
         .route("/api/v1/data-values.csv", get(export::csv))
@@ -128,6 +129,20 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/analytics",
             get(analytics::get).post(analytics::post),
         )
+}
+
+/// `GET /api/v1/openapi.json`: the API described (a test keeps it in step with the routes
+/// above, path by path and method by method).
+async fn openapi() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        include_str!("../../static/openapi.json"),
+    )
+        .into_response()
 }
 
 /// `limit` and `offset` of a list.
