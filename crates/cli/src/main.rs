@@ -178,6 +178,7 @@ async fn run(cli: Cli) -> Result<()> {
                 ..WebConfig::default()
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
+            spawn_reminders(state.clone());
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("Không mở được cổng / cannot listen on {address}"))?;
@@ -189,6 +190,25 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs the reminder job now and every 15 minutes while the server serves. A failed run is
+/// logged and retried at the next tick; the job itself never sends a reminder twice.
+fn spawn_reminders(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(15 * 60));
+        loop {
+            tick.tick().await;
+            match baocao_web::reminders::run_reminders(&state).await {
+                Ok(0) => {}
+                Ok(created) => tracing::info!(created, "reminders sent"),
+                Err(error) => tracing::warn!(
+                    code = error.code,
+                    "the reminder job failed; it runs again later"
+                ),
+            }
+        }
+    });
 }
 
 fn main() {

@@ -24,6 +24,7 @@ pub mod catalogue;
 pub mod compliance;
 pub mod credentials;
 mod error;
+pub mod notifications;
 pub mod regimes;
 pub mod reports;
 pub mod users;

@@ -248,6 +248,18 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Unusual numbers to check",
     ),
     ("quality", "Chất lượng số liệu", "Data quality"),
+    ("notifications", "Thông báo", "Notifications"),
+    (
+        "no_notifications",
+        "Không có thông báo nào.",
+        "No notifications.",
+    ),
+    ("notice_overdue", "Quá hạn gửi báo cáo", "Report overdue"),
+    (
+        "notice_due_soon",
+        "Sắp đến hạn gửi báo cáo",
+        "Report due soon",
+    ),
     ("dashboard", "Bảng điều hành", "Dashboard"),
     (
         "latest_month",

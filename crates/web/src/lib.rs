@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod prefill;
+pub mod reminders;
 pub mod ui;
 pub mod validation;
 

@@ -101,7 +101,7 @@ pub(crate) async fn compliance(
     })?;
     let regime = load_regime(state, &query.regime).await?;
     let content = regime.content();
-    let (Some(frequency), Some(rule), Some(cutoff)) =
+    let (Some(frequency), Some(_), Some(_)) =
         (content.frequency, &content.deadline, &content.cutoff)
     else {
         return Err(ApiError::bad_request(
@@ -132,54 +132,7 @@ pub(crate) async fn compliance(
         periods.push(next);
     }
 
-    let spans = state.store.assignment_spans(regime.code()).await?;
-    let kinds = state.store.assigned_kinds(regime.code()).await?;
-    let facts = state
-        .store
-        .report_facts(regime.code(), first.start(), last.end())
-        .await?;
-    let reports: HashMap<(i32, PeriodId), &baocao_store::compliance::ReportFact> =
-        facts.iter().map(|f| ((f.agency_id, f.period), f)).collect();
-    let mut names: HashMap<String, String> = HashMap::new();
-    let mut expected = Vec::new();
-    for p in &periods {
-        let on = p.end().to_string();
-        let mut seen = std::collections::HashSet::new();
-        for span in spans.iter().filter(|s| {
-            within(&on, &s.valid_from, &s.valid_to) && within(&on, &s.agency_from, &s.agency_to)
-        }) {
-            if !seen.insert(span.agency_id) {
-                continue;
-            }
-            let Some(state_then) = kinds
-                .iter()
-                .find(|k| k.agency_id == span.agency_id && within(&on, &k.valid_from, &k.valid_to))
-            else {
-                continue;
-            };
-            let Ok(kind) = AgencyKind::parse(&state_then.kind) else {
-                continue;
-            };
-            names.insert(span.agency.clone(), state_then.name_vi.clone());
-            let report = reports.get(&(span.agency_id, *p)).map(|fact| ReportState {
-                status: fact.status,
-                first_late: fact.first_late,
-                complete: fact
-                    .latest_content
-                    .as_deref()
-                    .and_then(|c| serde_json::from_str::<ReportContent>(c).ok())
-                    .is_some_and(|c| c.fills_every_row(content)),
-            });
-            expected.push(Expected {
-                agency: span.agency.clone(),
-                kind,
-                period: *p,
-                opens: cutoff_window(cutoff, *p).start,
-                deadline: deadline(rule, *p),
-                report,
-            });
-        }
-    }
+    let (expected, names) = expected_reports(state, &regime, &periods).await?;
     let result = tally(&expected);
     let now = state.clock.now();
     let mut statuses: BTreeMap<&str, BTreeMap<String, SlotStatus>> = BTreeMap::new();
@@ -232,4 +185,71 @@ pub(crate) async fn compliance(
         summary: summary_vi,
         summary_en,
     })
+}
+
+/// The reports expected of a regime's periods, from the history of its assignments and of
+/// the agencies' lifetimes, each with how it stands; and the agencies' names then.
+pub(crate) async fn expected_reports(
+    state: &AppState,
+    regime: &baocao_domain::regime::Regime,
+    periods: &[PeriodId],
+) -> Result<(Vec<Expected>, HashMap<String, String>), ApiError> {
+    let content = regime.content();
+    let (Some(rule), Some(cutoff), Some(first), Some(last)) = (
+        &content.deadline,
+        &content.cutoff,
+        periods.first(),
+        periods.last(),
+    ) else {
+        return Ok((Vec::new(), HashMap::new()));
+    };
+    let spans = state.store.assignment_spans(regime.code()).await?;
+    let kinds = state.store.assigned_kinds(regime.code()).await?;
+    let facts = state
+        .store
+        .report_facts(regime.code(), first.start(), last.end())
+        .await?;
+    let reports: HashMap<(i32, PeriodId), &baocao_store::compliance::ReportFact> =
+        facts.iter().map(|f| ((f.agency_id, f.period), f)).collect();
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut expected = Vec::new();
+    for p in periods {
+        let on = p.end().to_string();
+        let mut seen = std::collections::HashSet::new();
+        for span in spans.iter().filter(|s| {
+            within(&on, &s.valid_from, &s.valid_to) && within(&on, &s.agency_from, &s.agency_to)
+        }) {
+            if !seen.insert(span.agency_id) {
+                continue;
+            }
+            let Some(state_then) = kinds
+                .iter()
+                .find(|k| k.agency_id == span.agency_id && within(&on, &k.valid_from, &k.valid_to))
+            else {
+                continue;
+            };
+            let Ok(kind) = AgencyKind::parse(&state_then.kind) else {
+                continue;
+            };
+            names.insert(span.agency.clone(), state_then.name_vi.clone());
+            let report = reports.get(&(span.agency_id, *p)).map(|fact| ReportState {
+                status: fact.status,
+                first_late: fact.first_late,
+                complete: fact
+                    .latest_content
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str::<ReportContent>(c).ok())
+                    .is_some_and(|c| c.fills_every_row(content)),
+            });
+            expected.push(Expected {
+                agency: span.agency.clone(),
+                kind,
+                period: *p,
+                opens: cutoff_window(cutoff, *p).start,
+                deadline: deadline(rule, *p),
+                report,
+            });
+        }
+    }
+    Ok((expected, names))
 }

@@ -7,6 +7,7 @@ pub(crate) mod catalogue;
 pub(crate) mod compliance;
 mod export;
 mod interop;
+mod notifications;
 pub(crate) mod quality;
 mod registry;
 pub(crate) mod reports;
@@ -104,6 +105,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/rules/check", post(rules::check))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/notifications", get(notifications::list))
+        .route("/api/v1/notifications/{id}/read", post(notifications::read))
         .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/compliance", get(compliance::get))
         .route("/api/v1/data-values.csv", get(export::csv))

@@ -64,6 +64,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "version.html");
     template!(env, "compliance.html");
     template!(env, "dashboard.html");
+    template!(env, "notifications.html");
     env
 }
 
@@ -82,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agencies", get(pages::agencies))
         .route("/indicators", get(pages::indicators))
         .route("/reports", get(reports::desk))
+        .route("/notifications", get(reports::notifications))
         .route("/reports/accept", post(reports::accept_many))
         .route(
             "/reports/{regime}/{agency}/{period}/versions/{number}",

@@ -724,3 +724,31 @@ pub async fn version_page(
         }),
     )
 }
+
+/// The caller's notifications: reminders of reports due soon or overdue, each leading to its
+/// report.
+pub async fn notifications(
+    State(state): State<AppState>,
+    page: PageContext,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let caller = page.logged_in()?;
+    let items = state
+        .store
+        .notifications_of(caller.principal.username.as_str())
+        .await
+        .map_err(|e| PageError::from_api(e.into(), lang))?;
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|n| {
+            json!({
+                "href": format!("/reports/{}/{}/{}", super::urlencode(&n.regime), super::urlencode(&n.agency), super::urlencode(&n.period)),
+                "regime": n.regime, "agency": n.agency, "period": n.period,
+                "kind": format!("notice_{}", n.kind),
+                "deadline": n.deadline.parse().ok().map(|d| describe::date(d, lang)),
+                "unread": n.read_at.is_none(),
+            })
+        })
+        .collect();
+    page.render("notifications.html", json!({"items": rows}))
+}

@@ -1,0 +1,79 @@
+//! Notifications: reminders of reports due soon or overdue, one per user, report and kind
+//! (a unique key, so the reminder job is idempotent across runs and restarts).
+
+use serde::Serialize;
+
+use crate::{Store, StoreError, on_db};
+
+/// A reminder to write.
+pub struct NewNotification<'a> {
+    pub username: &'a str,
+    pub regime: &'a str,
+    pub agency: &'a str,
+    pub period: &'a str,
+    /// `due_soon` or `overdue`.
+    pub kind: &'a str,
+    pub deadline: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct NotificationRecord {
+    pub id: i32,
+    pub regime: String,
+    pub agency: String,
+    pub period: String,
+    pub kind: String,
+    pub deadline: String,
+    pub created_at: String,
+    pub read_at: Option<String>,
+}
+
+impl Store {
+    /// Writes the notification unless the user already has it; answers whether it is new.
+    pub async fn notify(&self, new: &NewNotification<'_>, now: &str) -> Result<bool, StoreError> {
+        const SQL: &str = "
+            INSERT INTO notifications (user_id, regime, agency, period, kind, deadline, created_at)
+            SELECT id, $2, $3, $4, $5, $6, $7 FROM users WHERE username = $1
+            ON CONFLICT (user_id, regime, agency, period, kind) DO NOTHING";
+        let done = on_db!(self, pool => sqlx::query(SQL)
+            .bind(new.username)
+            .bind(new.regime)
+            .bind(new.agency)
+            .bind(new.period)
+            .bind(new.kind)
+            .bind(new.deadline)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
+    }
+
+    /// A user's notifications, newest first.
+    pub async fn notifications_of(
+        &self,
+        username: &str,
+    ) -> Result<Vec<NotificationRecord>, StoreError> {
+        const SQL: &str = "
+            SELECT n.id, n.regime, n.agency, n.period, n.kind, n.deadline, n.created_at, n.read_at
+            FROM notifications n JOIN users u ON u.id = n.user_id
+            WHERE u.username = $1
+            ORDER BY n.created_at DESC, n.id DESC";
+        Ok(on_db!(self, pool => sqlx::query_as(SQL).bind(username).fetch_all(pool).await?))
+    }
+
+    /// Marks one of the user's notifications read; answers whether it was theirs.
+    pub async fn mark_read(&self, username: &str, id: i32, now: &str) -> Result<bool, StoreError> {
+        const SQL: &str = "
+            UPDATE notifications SET read_at = COALESCE(read_at, $3)
+            WHERE id = $2 AND user_id = (SELECT id FROM users WHERE username = $1)";
+        let done = on_db!(self, pool => sqlx::query(SQL)
+            .bind(username)
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
+    }
+}

@@ -1,0 +1,134 @@
+//! Reminders: the job turns overdue reports into notifications for the reporting agency's
+//! reporters and approvers, once however often it runs, never for a report already sent —
+//! on SQLite and PostgreSQL, with the clock at 2026-11-26.
+
+use axum::http::{Method, StatusCode};
+use baocao_test_support::{TestApp, app_tests};
+use serde_json::{Value, json};
+
+fn has(list: &Value, regime: &str, period: &str, kind: &str) -> bool {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["regime"] == regime && n["period"] == period && n["kind"] == kind)
+}
+
+async fn overdue_reports_are_reminded_once_and_sent_ones_not_at_all(app: TestApp) {
+    // TP. Hồ Chí Minh sends its November report before the job runs.
+    let (hcm, hcm_lead) = (app.login("hcm").await, app.login("hcm-lead").await);
+    let cells = json!({"version": 0, "values": [{"form": "Biểu 01/KTXH-T", "row": "KT04", "column": "this_period", "options": {}, "value": "1"}]});
+    assert_eq!(
+        app.call(
+            Method::PUT,
+            "/api/v1/reports/BC-KTXH-T/79/202611/draft",
+            Some(&hcm),
+            Some(&cells)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(
+            Method::POST,
+            "/api/v1/reports/BC-KTXH-T/79/202611/submit",
+            Some(&hcm_lead),
+            Some(&json!({}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    let created = baocao_web::reminders::run_reminders(&app.state)
+        .await
+        .unwrap();
+    assert!(created > 0);
+    assert_eq!(
+        baocao_web::reminders::run_reminders(&app.state)
+            .await
+            .unwrap(),
+        0,
+        "a second run sends nothing"
+    );
+
+    let hanoi = app.login("hanoi").await;
+    let mine = app.get("/api/v1/notifications", &hanoi).await.json();
+    assert!(has(&mine, "BC-KTXH-T", "202611", "overdue"), "{mine}");
+    assert!(
+        !has(&mine, "BC-KSTTHC-Q", "2026Q4", "overdue"),
+        "2026Q4 is not due yet"
+    );
+    assert_eq!(mine["unread"], mine["total"]);
+    let lead = app
+        .get("/api/v1/notifications", &app.login("hanoi-lead").await)
+        .await
+        .json();
+    assert!(
+        has(&lead, "BC-KTXH-T", "202611", "overdue"),
+        "approvers are reminded too"
+    );
+    let sent = app.get("/api/v1/notifications", &hcm).await.json();
+    assert!(
+        !has(&sent, "BC-KTXH-T", "202611", "overdue"),
+        "a report already sent is not overdue"
+    );
+    assert!(has(&sent, "BC-KTXH-T", "202610", "overdue"));
+    assert_eq!(
+        app.get("/api/v1/notifications", &app.login("vpcp").await)
+            .await
+            .json()["total"],
+        0,
+        "reviewers are not reminded"
+    );
+
+    let id = mine["items"][0]["id"].as_i64().unwrap();
+    let read = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/notifications/{id}/read"),
+            Some(&hanoi),
+            None,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/notifications", &hanoi).await.json()["unread"]
+            .as_u64()
+            .unwrap()
+            + 1,
+        mine["unread"].as_u64().unwrap()
+    );
+    // The page lists them, each leading to its report.
+    let page = app
+        .send(
+            axum::http::Request::builder()
+                .uri("/notifications")
+                .header("authorization", format!("Bearer {hanoi}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let html = page.text.replace("&#x2f;", "/");
+    assert!(
+        html.contains("href=\"/reports/BC-KTXH-T/01/202611\"")
+            && html.contains("Quá hạn gửi báo cáo"),
+        "{html}"
+    );
+    let foreign = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/notifications/{id}/read"),
+            Some(&hcm),
+            None,
+        )
+        .await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::NOT_FOUND,
+        "nobody reads another's notifications"
+    );
+}
+
+app_tests!(overdue_reports_are_reminded_once_and_sent_ones_not_at_all,);
