@@ -78,10 +78,30 @@ pub fn cutoff_window(rule: &CutoffRule, period: PeriodId) -> CutoffWindow {
     }
 }
 
-/// The date a report of `period` is due under `rule`. A day past the end of a short month
-/// falls on that month's last day (day 31 of a February deadline is 28 or 29 February).
-pub fn deadline(rule: &DeadlineRule, period: PeriodId) -> Date {
+/// The date a report of `period` is due under `rule`, the regime's cut-off rule (for rules
+/// counted from the window's end; the calendar period where there is none) and Vietnam's
+/// working days. A day past the end of a short month falls on that month's last day (day 31
+/// of a February deadline is 28 or 29 February).
+pub fn deadline(rule: &DeadlineRule, cutoff: Option<&CutoffRule>, period: PeriodId) -> Date {
     match rule {
+        DeadlineRule::DaysAfterCutoff { days, working_days } => {
+            let end = cutoff.map_or(period.end(), |c| cutoff_window(c, period).end);
+            if *working_days {
+                crate::holidays::HolidayCalendar::vietnam().working_days_after(end, *days)
+            } else {
+                end.checked_add(jiff::Span::new().days(i64::from(*days)))
+                    .unwrap_or(end)
+            }
+        }
+        DeadlineRule::FixedDate {
+            month,
+            day,
+            years_after_period_end,
+        } => {
+            let year = period.end().year() + i16::from(*years_after_period_end);
+            Date::new(year, *month as i8, *day as i8)
+                .unwrap_or_else(|_| date(year, *month as i8, 1).last_of_month())
+        }
         DeadlineRule::DayOfMonth {
             day,
             months_after_period_end,
@@ -108,7 +128,7 @@ pub fn check_deadline(
     let mut period = PeriodId::containing(frequency, date(sample_year, 1, 1));
     for _ in 0..periods_per_year(frequency) {
         let window = cutoff_window(cutoff, period);
-        let due = deadline(rule, period);
+        let due = deadline(rule, Some(cutoff), period);
         if due < window.end {
             return Err(CalendarError::DeadlineBeforeCutoff {
                 period: period.to_string(),
@@ -200,8 +220,39 @@ mod tests {
                 day,
                 months_after_period_end,
             },
+            None,
             PeriodId::parse(period).unwrap(),
         )
+    }
+
+    #[test]
+    fn deadlines_counted_from_the_cutoff_end_or_on_a_fixed_day() {
+        let after = |days, working_days, period: &str| {
+            deadline(
+                &DeadlineRule::DaysAfterCutoff { days, working_days },
+                Some(&CutoffRule::Decree09),
+                PeriodId::parse(period).unwrap(),
+            )
+        };
+        // November 2026's window ends Saturday the 14th: 5 days later is the 19th; 2 working
+        // days later is Tuesday the 17th.
+        assert_eq!(after(5, false, "202611"), date(2026, 11, 19));
+        assert_eq!(after(2, true, "202611"), date(2026, 11, 17));
+        // January 2026's window ends the 14th (Wednesday); 2 working days: Friday the 16th.
+        assert_eq!(after(2, true, "202601"), date(2026, 1, 16));
+        // February 2026's window ends the 14th, a Saturday; Tết runs from the 16th to the
+        // 20th: the first working day after is Monday the 23rd.
+        assert_eq!(after(1, true, "202602"), date(2026, 2, 23));
+        let fixed = DeadlineRule::FixedDate {
+            month: 1,
+            day: 15,
+            years_after_period_end: 1,
+        };
+        assert_eq!(
+            deadline(&fixed, None, PeriodId::parse("2026").unwrap()),
+            date(2027, 1, 15)
+        );
+        assert!(check_deadline(Frequency::Yearly, &CutoffRule::Decree09, &fixed, 2026).is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Layout:
 //! - [`agency`]: agencies, their validity intervals and the hierarchy as of a date;
 //! - [`aggregation`]: roll-ups of accepted values along hierarchy, time and disaggregations;
+//! - [`holidays`]: working days and Vietnam's public holidays, lunar ones included;
 //! - [`indicator`]: indicators and disaggregation categories;
 //! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
 //! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
@@ -54,6 +55,7 @@ pub mod aggregation;
 pub mod assignment;
 pub mod calendar;
 pub mod compliance;
+pub mod holidays;
 pub mod indicator;
 pub mod period;
 pub mod permission;

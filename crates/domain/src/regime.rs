@@ -31,6 +31,8 @@ pub enum RegimeError {
     DuplicateRow { form: String, indicator: String },
     #[error("form {form}, row {indicator}: the minimum is above the maximum")]
     CellRange { form: String, indicator: String },
+    #[error("{0}")]
+    Calendar(String),
     #[error("deadline day {0} is not a day of a month (1 to 31)")]
     DeadlineDay(u8),
     #[error("the regime lacks {}", .0.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "))]
@@ -201,6 +203,16 @@ pub enum DeadlineRule {
     DayOfMonth {
         day: u8,
         months_after_period_end: u8,
+    },
+    /// `days` (working days if `working_days`, Vietnam's public holidays skipped) after the
+    /// cut-off window ends.
+    DaysAfterCutoff { days: u16, working_days: bool },
+    /// A fixed day of the year `years_after_period_end` years after the period's year
+    /// ("15 January of the next year").
+    FixedDate {
+        month: u8,
+        day: u8,
+        years_after_period_end: u8,
     },
 }
 
@@ -426,12 +438,25 @@ impl RegimeContent {
                 }
             }
         }
-        if let Some(DeadlineRule::DayOfMonth { day, .. }) = self.deadline
-            && !(1..=31).contains(&day)
-        {
-            return Err(RegimeError::DeadlineDay(day));
+        match self.deadline {
+            Some(DeadlineRule::DayOfMonth { day, .. }) if !(1..=31).contains(&day) => {
+                return Err(RegimeError::DeadlineDay(day));
+            }
+            Some(DeadlineRule::FixedDate { month, day, .. })
+                if jiff::civil::Date::new(2024, month as i8, day as i8).is_err() =>
+            {
+                return Err(RegimeError::DeadlineDay(day));
+            }
+            _ => {}
         }
         Ok(())
+    }
+
+    /// The deadline of a report of `period`, if the regime has a deadline rule.
+    pub fn deadline_of(&self, period: crate::period::PeriodId) -> Option<jiff::civil::Date> {
+        self.deadline
+            .as_ref()
+            .map(|rule| crate::calendar::deadline(rule, self.cutoff.as_ref(), period))
     }
 
     /// The mandatory elements this content lacks, in the decree's order.
@@ -534,6 +559,15 @@ impl Regime {
         if !missing.is_empty() {
             return Err(RegimeError::MissingElements(missing));
         }
+        // A deadline must leave the cut-off window time to close (checked over a year).
+        if let (Some(frequency), Some(rule), Some(cutoff)) = (
+            self.content.frequency,
+            &self.content.deadline,
+            &self.content.cutoff,
+        ) {
+            crate::calendar::check_deadline(frequency, cutoff, rule, effective_from.year())
+                .map_err(|error| RegimeError::Calendar(error.to_string()))?;
+        }
         self.status = RegimeStatus::Published;
         self.effective_from = Some(effective_from);
         Ok(self)
@@ -617,6 +651,23 @@ pub(crate) mod tests {
             RegimeError::MissingElements(vec![Element::Cutoff, Element::Outline])
         );
         assert!(Regime::restore(content, 1, RegimeStatus::Published, None).is_err());
+    }
+
+    #[test]
+    fn a_deadline_before_the_cutoff_end_cannot_be_published() {
+        let mut content = monthly_socioeconomic();
+        content.deadline = Some(DeadlineRule::DayOfMonth {
+            day: 5,
+            months_after_period_end: 0,
+        });
+        let refused = Regime::draft(content)
+            .unwrap()
+            .publish(date(2026, 1, 1))
+            .unwrap_err();
+        assert!(
+            matches!(refused, RegimeError::Calendar(ref text) if text.contains("before the cut-off window ends")),
+            "{refused}"
+        );
     }
 
     #[test]

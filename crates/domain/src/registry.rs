@@ -13,9 +13,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::calendar::{cutoff_window, deadline};
+use crate::calendar::{CalendarError, check_deadline};
 use crate::indicator::Indicator;
-use crate::period::{Frequency, PeriodId};
 use crate::regime::{RegimeContent, RegimeKind};
 use crate::rules::{RuleContext, compile_condition, compile_formula};
 use crate::text::search_key;
@@ -63,28 +62,17 @@ pub fn standardisation_problems(content: &RegimeContent, context: &RuleContext) 
         .collect();
     if let (Some(frequency), Some(rule), Some(cutoff)) =
         (content.frequency, &content.deadline, &content.cutoff)
+        && let Err(CalendarError::DeadlineBeforeCutoff {
+            period,
+            deadline,
+            cutoff_end,
+        }) = check_deadline(frequency, cutoff, rule, 2026)
     {
-        // Every period of a year: a rule may go wrong only in some months.
-        let mut period = PeriodId::containing(frequency, jiff::civil::date(2026, 1, 1));
-        for _ in 0..periods_in_a_year(frequency) {
-            let due = deadline(rule, period);
-            let window = cutoff_window(cutoff, period);
-            if due < window.end {
-                problems.push(problem(
-                    "deadline_before_cutoff_end",
-                    format!(
-                        "Thời hạn gửi báo cáo kỳ {period} ({due}) trước ngày chốt số liệu ({}).",
-                        window.end
-                    ),
-                    format!(
-                        "The deadline of period {period} ({due}) is before its cut-off end ({}).",
-                        window.end
-                    ),
-                ));
-                break;
-            }
-            period = period.next();
-        }
+        problems.push(problem(
+            "deadline_before_cutoff_end",
+            format!("Thời hạn gửi báo cáo kỳ {period} ({deadline}) trước ngày chốt số liệu ({cutoff_end})."),
+            format!("The deadline of period {period} ({deadline}) is before its cut-off end ({cutoff_end})."),
+        ));
     }
     if content.kind != RegimeKind::Periodic && content.frequency.is_some() {
         problems.push(problem(
@@ -164,17 +152,6 @@ pub fn standardisation_problems(content: &RegimeContent, context: &RuleContext) 
         }
     }
     problems
-}
-
-fn periods_in_a_year(frequency: Frequency) -> usize {
-    match frequency {
-        Frequency::Daily => 366,
-        Frequency::Weekly => 53,
-        Frequency::Monthly => 12,
-        Frequency::Quarterly => 4,
-        Frequency::SixMonthly => 2,
-        Frequency::NineMonthly | Frequency::Yearly => 1,
-    }
 }
 
 /// Common abbreviations of Vietnamese administrative writing, after [`search_key`].

@@ -259,7 +259,7 @@ async fn load_regime(
                 agency: agency.clone(),
                 period,
             };
-            let due = deadline(rule, period);
+            let due = deadline(rule, regime.content().cutoff.as_ref(), period);
             let submitted = morning(due, if roll < 0.08 { 3 } else { -2 });
             let late = is_late(due, submitted);
             let returned = (0.08..0.11).contains(&roll);

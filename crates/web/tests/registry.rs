@@ -179,7 +179,37 @@ async fn a_planted_duplicate_tops_the_list(app: TestApp) {
     );
 }
 
+async fn deadlines_in_working_days_skip_weekends_and_tet(app: TestApp) {
+    let admin = app.login("admin").await;
+    let mut regime = base(&app, &admin).await;
+    regime["code"] = json!("BC-NGAY-LV-T");
+    regime["frequency"] = json!("monthly");
+    regime["deadline"] = json!({"kind": "days_after_cutoff", "days": 2, "working_days": true});
+    assert_eq!(
+        post(&app, &admin, &regime).await.status,
+        StatusCode::CREATED
+    );
+    let due = |period: &str| {
+        let path = format!("/api/v1/regimes/BC-NGAY-LV-T/periods/{period}");
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.get(&path, &admin).await.json()["deadline"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    // November 2026's window ends Saturday the 14th: Monday 16, Tuesday 17.
+    assert_eq!(due("202611").await, "2026-11-17");
+    // February 2026's ends Saturday the 14th, then Tết from the 16th to the 20th.
+    assert_eq!(due("202602").await, "2026-02-24");
+    let page = app.get("/api/v1/regimes/BC-NGAY-LV-T", &admin).await.json();
+    assert_eq!(page["deadline"]["working_days"], true);
+}
+
 app_tests!(
+    deadlines_in_working_days_skip_weekends_and_tet,
     a_posted_regime_is_a_draft_and_read_back_alike,
     the_standardisation_report_flags_what_is_missing_or_wrong,
     a_planted_duplicate_tops_the_list,

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use baocao_domain::Date;
-use baocao_domain::calendar::{check_frequency, cutoff_window, deadline};
+use baocao_domain::calendar::{check_frequency, cutoff_window};
 use baocao_domain::period::{Frequency, PeriodId};
 use baocao_domain::permission::Action;
 use baocao_domain::regime::CutoffRule;
@@ -100,9 +100,8 @@ pub async fn regime_period(
         .cutoff
         .as_ref()
         .ok_or_else(|| incomplete("thời gian chốt số liệu", "cut-off rule"))?;
-    let rule = content
-        .deadline
-        .as_ref()
+    let due = content
+        .deadline_of(period)
         .ok_or_else(|| incomplete("thời hạn gửi báo cáo", "deadline rule"))?;
-    Ok(Json(view(period, cutoff, Some(deadline(rule, period)))))
+    Ok(Json(view(period, cutoff, Some(due))))
 }

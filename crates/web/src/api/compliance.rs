@@ -246,7 +246,7 @@ pub(crate) async fn expected_reports(
                 kind,
                 period: *p,
                 opens: cutoff_window(cutoff, *p).start,
-                deadline: deadline(rule, *p),
+                deadline: deadline(rule, Some(cutoff), *p),
                 report,
             });
         }

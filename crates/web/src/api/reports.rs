@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::calendar::{check_frequency, cutoff_window, deadline};
+use baocao_domain::calendar::{check_frequency, cutoff_window};
 use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
 use baocao_domain::regime::Regime;
@@ -226,10 +226,7 @@ async fn view(
         version,
         cutoff_start: window.map(|w| w.start),
         cutoff_end: window.map(|w| w.end),
-        deadline: content
-            .deadline
-            .as_ref()
-            .map(|rule| deadline(rule, slot.key.period)),
+        deadline: content.deadline_of(slot.key.period),
         values: draft.values,
         sections: draft.sections,
         versions: versions
@@ -535,12 +532,7 @@ async fn act(
         };
         let content = record.draft.canonical_json();
         let (digest, signature) = keys.sign(&content).ok_or_else(ApiError::internal)?;
-        let due = slot
-            .regime
-            .content()
-            .deadline
-            .as_ref()
-            .map(|rule| deadline(rule, slot.key.period));
+        let due = slot.regime.content().deadline_of(slot.key.period);
         Some(baocao_store::reports::NewVersion {
             content,
             content_sha256: digest,

@@ -67,6 +67,24 @@ pub fn deadline(rule: &DeadlineRule, lang: Lang) -> String {
                 "Day {day} of the month {months_after_period_end} month(s) after the period"
             ),
         },
+        DeadlineRule::DaysAfterCutoff { days, working_days } => match (lang, working_days) {
+            (Lang::Vi, true) => format!("{days} ngày làm việc sau ngày chốt số liệu"),
+            (Lang::Vi, false) => format!("{days} ngày sau ngày chốt số liệu"),
+            (Lang::En, true) => format!("{days} working days after the cut-off end"),
+            (Lang::En, false) => format!("{days} days after the cut-off end"),
+        },
+        DeadlineRule::FixedDate {
+            month,
+            day,
+            years_after_period_end,
+        } => match (lang, years_after_period_end) {
+            (Lang::Vi, 0) => format!("Ngày {day}/{month} của năm báo cáo"),
+            (Lang::Vi, 1) => format!("Ngày {day}/{month} năm sau"),
+            (Lang::Vi, n) => format!("Ngày {day}/{month}, {n} năm sau năm báo cáo"),
+            (Lang::En, 0) => format!("{day}/{month} of the period's year"),
+            (Lang::En, 1) => format!("{day}/{month} of the next year"),
+            (Lang::En, n) => format!("{day}/{month}, {n} years after the period's year"),
+        },
     }
 }
 

@@ -603,9 +603,10 @@ pub async fn desk(
                     .await
                     .map_err(|e| fail(e.into()))?;
                 let status = record.as_ref().map_or("not_started", |r| r.status.as_str());
-                let due = regime.content().deadline.as_ref().map(|rule| {
-                    describe::date(baocao_domain::calendar::deadline(rule, period), lang)
-                });
+                let due = regime
+                    .content()
+                    .deadline_of(period)
+                    .map(|day| describe::date(day, lang));
                 let row = json!({
                     "href": format!("/reports/{}/{}/{}", super::urlencode(regime.code().as_str()), super::urlencode(key.agency.as_str()), period),
                     "regime": regime.code().as_str(),
