@@ -404,6 +404,47 @@ pub struct RegimeContent {
     pub rules: Vec<ValidationRule>,
     #[serde(default)]
     pub derived: Vec<DerivedIndicator>,
+    /// What happens after the deadline — two separate settings, where DHIS2's "timely days"
+    /// and "expiry days" are easily confused.
+    #[serde(default)]
+    pub after_deadline: AfterDeadline,
+}
+
+/// After the deadline: whether a report may still be submitted (it is then marked late), and
+/// whether — and how many days after the deadline — the report locks, so that nothing more
+/// can be typed or sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AfterDeadline {
+    /// Late reports are accepted and marked late (the default, as the demo regimes do).
+    #[serde(default = "accepted_by_default")]
+    pub late_accepted: bool,
+    /// The report locks at the end of this many days after the deadline (never if absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_after_days: Option<u16>,
+}
+
+fn accepted_by_default() -> bool {
+    true
+}
+
+impl Default for AfterDeadline {
+    fn default() -> Self {
+        Self {
+            late_accepted: true,
+            lock_after_days: None,
+        }
+    }
+}
+
+impl AfterDeadline {
+    /// The last day a report of a period due on `deadline` can be edited or sent, if it locks.
+    pub fn last_open_day(&self, deadline: jiff::civil::Date) -> Option<jiff::civil::Date> {
+        self.lock_after_days.map(|days| {
+            deadline
+                .checked_add(jiff::Span::new().days(i64::from(days)))
+                .unwrap_or(deadline)
+        })
+    }
 }
 
 impl RegimeContent {

@@ -485,6 +485,8 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
                 forms,
                 rules: r.rules,
                 derived: r.derived,
+                // SPEC: demo regimes accept late reports and never lock.
+                after_deadline: baocao_domain::regime::AfterDeadline::default(),
             };
             Regime::draft(content)
                 .and_then(|d| d.publish(demo_start()))

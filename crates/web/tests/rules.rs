@@ -426,7 +426,94 @@ async fn cell_rules_refuse_bad_numbers_and_required_rows_block_submission(app: T
     );
 }
 
+async fn late_reports_and_locked_slots_follow_the_regimes_settings(app: TestApp) {
+    // BC-KTXH-T's November deadline was the 20th; the clock reads the 26th.
+    publish_copy(&app, "BC-KTXH-T", "BC-KHONG-MUON-T", |content| {
+        content.after_deadline = baocao_domain::regime::AfterDeadline {
+            late_accepted: false,
+            lock_after_days: None,
+        };
+    })
+    .await;
+    publish_copy(&app, "BC-KTXH-T", "BC-KHOA-T", |content| {
+        content.after_deadline = baocao_domain::regime::AfterDeadline {
+            late_accepted: true,
+            lock_after_days: Some(3),
+        };
+    })
+    .await;
+    publish_copy(&app, "BC-KTXH-T", "BC-KHOA-MUON-T", |content| {
+        content.after_deadline = baocao_domain::regime::AfterDeadline {
+            late_accepted: true,
+            lock_after_days: Some(10),
+        };
+    })
+    .await;
+    let (hanoi, lead) = (app.login("hanoi").await, app.login("hanoi-lead").await);
+    let one = cells("Biểu 01/KTXH-T", &[("KT04", "1")]);
+
+    let slot = "/api/v1/reports/BC-KHONG-MUON-T/01/202611";
+    assert_eq!(
+        save(&app, &hanoi, slot, one.clone()).await.status,
+        StatusCode::OK,
+        "a draft may still be written"
+    );
+    let late = act(&app, &lead, slot, "submit", json!({})).await;
+    assert_eq!(
+        (late.status, error_code(&late).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "deadline_passed")
+    );
+    assert!(
+        late.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("20/11/2026")
+    );
+    let next = "/api/v1/reports/BC-KHONG-MUON-T/01/202612";
+    assert_eq!(
+        save(&app, &hanoi, next, one.clone()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&app, &lead, next, "submit", json!({})).await.status,
+        StatusCode::OK,
+        "December is not late yet"
+    );
+
+    let locked = save(
+        &app,
+        &hanoi,
+        "/api/v1/reports/BC-KHOA-T/01/202611",
+        one.clone(),
+    )
+    .await;
+    assert_eq!(
+        (locked.status, error_code(&locked).as_str()),
+        (StatusCode::CONFLICT, "slot_locked")
+    );
+    assert!(
+        locked.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("23/11/2026")
+    );
+    let open = "/api/v1/reports/BC-KHOA-MUON-T/01/202611";
+    assert_eq!(
+        save(&app, &hanoi, open, one).await.status,
+        StatusCode::OK,
+        "locks on 30 November"
+    );
+    let sent = act(&app, &lead, open, "submit", json!({})).await;
+    assert_eq!(sent.status, StatusCode::OK);
+    assert_eq!(
+        sent.json()["versions"][0]["late"],
+        true,
+        "accepted, and marked late"
+    );
+}
+
 app_tests!(
+    late_reports_and_locked_slots_follow_the_regimes_settings,
     cell_rules_refuse_bad_numbers_and_required_rows_block_submission,
     an_error_blocks_submission_until_the_data_is_fixed,
     a_warning_needs_a_written_explanation_that_the_receiver_reads,

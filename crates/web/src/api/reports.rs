@@ -173,6 +173,53 @@ fn require_published(slot: &Slot) -> Result<(), ApiError> {
     ))
 }
 
+/// A report whose regime locks it some days after the deadline takes nothing more after that
+/// (the receiver may still review it).
+fn require_unlocked(state: &AppState, slot: &Slot) -> Result<(), ApiError> {
+    let content = slot.regime.content();
+    let Some(due) = content.deadline_of(slot.key.period) else {
+        return Ok(());
+    };
+    match content.after_deadline.last_open_day(due) {
+        Some(last) if state.today() > last => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "slot_locked",
+            format!(
+                "Báo cáo kỳ {} đã khóa sau ngày {}: không sửa, không gửi được nữa.",
+                slot.key.period,
+                last.strftime("%d/%m/%Y")
+            ),
+            format!(
+                "The report for {} locked after {last}: it can no longer be edited or sent.",
+                slot.key.period
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A regime that does not accept late reports refuses a submission after the deadline day.
+fn require_not_late(state: &AppState, slot: &Slot) -> Result<(), ApiError> {
+    let content = slot.regime.content();
+    match content.deadline_of(slot.key.period) {
+        Some(due)
+            if !content.after_deadline.late_accepted
+                && baocao_domain::calendar::is_late(due, state.clock.now()) =>
+        {
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "deadline_passed",
+                format!(
+                    "Đã quá hạn gửi báo cáo ({}); chế độ báo cáo này không nhận báo cáo muộn.",
+                    due.strftime("%d/%m/%Y")
+                ),
+                format!("The deadline ({due}) has passed; this regime takes no late reports."),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn view(
     state: &AppState,
     caller: &Caller,
@@ -327,6 +374,7 @@ pub(crate) async fn edit_draft(
     let state = state.clone();
     let slot = resolve_slot(&state, regime, agency, period).await?;
     require_published(&slot)?;
+    require_unlocked(&state, &slot)?;
     caller.require(Action::EditDraft {
         reporting: &slot.reporting_lineage,
     })?;
@@ -612,6 +660,8 @@ pub(crate) async fn perform(
     let slot = resolve_slot(&state, regime, agency, period).await?;
     if action == SubmissionAction::Submit {
         require_published(&slot)?;
+        require_unlocked(&state, &slot)?;
+        require_not_late(&state, &slot)?;
     }
     match action {
         SubmissionAction::Submit => caller.require(Action::Submit {
