@@ -17,7 +17,7 @@ use baocao_domain::rules::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::parse_date;
+use super::catalogue::{parse_date, parse_period};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
@@ -284,15 +284,7 @@ pub(crate) async fn answer(
     let periods = query
         .period
         .iter()
-        .map(|text| {
-            PeriodId::parse(text).map_err(|error| {
-                ApiError::bad_request(
-                    "invalid_period",
-                    format!("Kỳ không hợp lệ {:?}: {}.", error.text, error.reason),
-                    format!("Invalid period {:?}: {}.", error.text, error.reason),
-                )
-            })
-        })
+        .map(|text| parse_period(text))
         .collect::<Result<Vec<_>, _>>()?;
     let mut indicators: Vec<Indicator> = Vec::new();
     for code in &query.indicator {

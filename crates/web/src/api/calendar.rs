@@ -10,6 +10,7 @@ use baocao_domain::regime::CutoffRule;
 use serde::Serialize;
 
 use super::catalogue::load_regime;
+use super::catalogue::parse_period;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -24,16 +25,6 @@ pub struct PeriodView {
     cutoff_end: Date,
     #[serde(skip_serializing_if = "Option::is_none")]
     deadline: Option<Date>,
-}
-
-fn parse_period(text: &str) -> Result<PeriodId, ApiError> {
-    PeriodId::parse(text).map_err(|error| {
-        ApiError::bad_request(
-            "invalid_period",
-            format!("Kỳ báo cáo không hợp lệ {text:?}: {} (ví dụ 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026).", error.reason),
-            format!("Invalid period {text:?}: {} (e.g. 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026).", error.reason),
-        )
-    })
 }
 
 fn frequency_mismatch(period: PeriodId, expected: Frequency) -> ApiError {

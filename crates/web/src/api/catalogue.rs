@@ -28,6 +28,17 @@ pub(crate) fn parse_date(text: &str) -> Result<Date, ApiError> {
     })
 }
 
+/// A period id, or the one `invalid_period` error every route gives, with examples.
+pub(crate) fn parse_period(text: &str) -> Result<baocao_domain::period::PeriodId, ApiError> {
+    baocao_domain::period::PeriodId::parse(text).map_err(|error| {
+        ApiError::bad_request(
+            "invalid_period",
+            format!("Kỳ báo cáo không hợp lệ {text:?}: {} (ví dụ 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026).", error.reason),
+            format!("Invalid period {text:?}: {} (e.g. 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026).", error.reason),
+        )
+    })
+}
+
 pub(crate) fn agency_code(text: &str) -> Result<AgencyCode, ApiError> {
     AgencyCode::new(text)
         .map_err(|_| ApiError::not_found(&format!("cơ quan {text}"), &format!("agency {text}")))

@@ -17,6 +17,7 @@ use baocao_store::compliance::within;
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::load_regime;
+use super::catalogue::parse_period;
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
@@ -72,16 +73,6 @@ pub struct ComplianceAnswer {
     pub summary_en: String,
 }
 
-fn period(text: &str) -> Result<PeriodId, ApiError> {
-    PeriodId::parse(text).map_err(|error| {
-        ApiError::bad_request(
-            "invalid_period",
-            format!("Kỳ không hợp lệ {:?}: {}.", error.text, error.reason),
-            format!("Invalid period {:?}: {}.", error.text, error.reason),
-        )
-    })
-}
-
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -110,8 +101,8 @@ pub(crate) async fn compliance(
             "This regime lacks a frequency, deadline or cut-off: compliance cannot be computed.",
         ));
     };
-    let first = period(&query.from)?;
-    let last = period(query.to.as_deref().unwrap_or(&query.from))?;
+    let first = parse_period(&query.from)?;
+    let last = parse_period(query.to.as_deref().unwrap_or(&query.from))?;
     if first.frequency() != frequency || last.frequency() != frequency {
         return Err(ApiError::bad_request(
             "period_frequency_mismatch",

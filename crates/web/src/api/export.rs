@@ -9,12 +9,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::indicator::IndicatorCode;
-use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
 use baocao_domain::report::canonical_number;
 use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::catalogue::parse_period;
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
@@ -31,16 +31,6 @@ pub struct ExportQuery {
     to: Option<String>,
 }
 
-fn period(text: &str) -> Result<PeriodId, ApiError> {
-    PeriodId::parse(text).map_err(|error| {
-        ApiError::bad_request(
-            "invalid_period",
-            format!("Kỳ không hợp lệ {:?}: {}.", error.text, error.reason),
-            format!("Invalid period {:?}: {}.", error.text, error.reason),
-        )
-    })
-}
-
 pub async fn csv(
     State(state): State<AppState>,
     caller: Caller,
@@ -49,8 +39,8 @@ pub async fn csv(
     caller.require(Action::ReadAnalytics {
         agency: &[AgencyCode::new("VN").expect("VN is a code")],
     })?;
-    let start = period(&query.from)?.start();
-    let end = period(query.to.as_deref().unwrap_or(&query.from))?.end();
+    let start = parse_period(&query.from)?.start();
+    let end = parse_period(query.to.as_deref().unwrap_or(&query.from))?.end();
     let indicator = match query.indicator.as_deref().filter(|i| !i.is_empty()) {
         Some(code) => {
             let parsed = IndicatorCode::new(code).map_err(|_| {

@@ -7,14 +7,13 @@ use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::indicator::IndicatorCode;
-use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
 use baocao_domain::value::OptionCombo;
 use baocao_store::analytics::{CellOfSource, SourcedValue};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::agency_code;
+use super::catalogue::{agency_code, parse_period};
 use super::{Listing, Page};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller, lineage_today};
@@ -52,14 +51,6 @@ pub struct Discrepancy {
     authoritative: Option<String>,
 }
 
-fn invalid_period(error: baocao_domain::period::PeriodError) -> ApiError {
-    ApiError::bad_request(
-        "invalid_period",
-        format!("Kỳ không hợp lệ {:?}: {}.", error.text, error.reason),
-        format!("Invalid period {:?}: {}.", error.text, error.reason),
-    )
-}
-
 fn indicator_code(text: &str) -> Result<IndicatorCode, ApiError> {
     IndicatorCode::new(text)
         .map_err(|_| ApiError::not_found(&format!("chỉ tiêu {text}"), &format!("indicator {text}")))
@@ -83,12 +74,7 @@ pub async fn discrepancies(
 ) -> Result<Json<Listing<Discrepancy>>, ApiError> {
     let indicator = query.indicator.as_deref().map(indicator_code).transpose()?;
     let agency = query.agency.as_deref().map(agency_code).transpose()?;
-    let period = query
-        .period
-        .as_deref()
-        .map(PeriodId::parse)
-        .transpose()
-        .map_err(invalid_period)?;
+    let period = query.period.as_deref().map(parse_period).transpose()?;
     match &agency {
         Some(code) if !may_read(&state, &caller, code).await => return Err(ApiError::forbidden()),
         Some(_) => {}
@@ -190,7 +176,7 @@ pub async fn mark_authoritative(
     ApiJson(mark): ApiJson<Mark>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let agency = agency_code(&mark.agency)?;
-    let period = PeriodId::parse(&mark.period).map_err(invalid_period)?;
+    let period = parse_period(&mark.period)?;
     let indicator = indicator_code(&mark.indicator)?;
     let lineage = state.store.lineage(&agency, period.end()).await?;
     if lineage.is_empty() {
@@ -263,7 +249,7 @@ pub(crate) async fn quality_rows(
     use baocao_store::reports::SlotKey;
 
     let regime = super::catalogue::load_regime(state, &query.regime).await?;
-    let period = PeriodId::parse(&query.period).map_err(invalid_period)?;
+    let period = parse_period(&query.period)?;
     let catalogue = crate::validation::Catalogue::load(state).await?;
     let outlier_context = crate::validation::OutlierContext::load(state, &regime, period).await?;
     let rules_total = regime.content().rules.len();

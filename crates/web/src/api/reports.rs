@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::calendar::{check_frequency, cutoff_window};
-use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
 use baocao_domain::regime::Regime;
 use baocao_domain::report::{Cell, CellInput, ReportContent, ReportShape, Section, SectionInput};
@@ -19,7 +18,7 @@ use baocao_store::reports::{SlotKey, ValueChange};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::{agency_code, load_regime};
+use super::catalogue::{agency_code, load_regime, parse_period};
 use crate::AppState;
 use crate::auth::{ApiJson, Caller};
 use crate::error::ApiError;
@@ -105,16 +104,7 @@ async fn resolve_slot(
 ) -> Result<Slot, ApiError> {
     let regime = load_regime(state, regime).await?;
     let agency = agency_code(agency)?;
-    let period = PeriodId::parse(period).map_err(|error| {
-        ApiError::bad_request(
-            "invalid_period",
-            format!(
-                "Kỳ báo cáo không hợp lệ {:?}: {}.",
-                error.text, error.reason
-            ),
-            format!("Invalid period {:?}: {}.", error.text, error.reason),
-        )
-    })?;
+    let period = parse_period(period)?;
     if let Some(frequency) = regime.content().frequency {
         check_frequency(frequency, period).map_err(|_| {
             ApiError::bad_request(
