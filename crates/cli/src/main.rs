@@ -58,6 +58,12 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArg,
     },
+    /// Check every regime against the ten elements and the calendar rules of Decree 09/2019
+    /// and print the problems; exits with 1 if any regime has an error.
+    Standardisation {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 #[derive(Args)]
@@ -153,6 +159,14 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open_store(&database_of(database)).await?;
             demo(&store).await?;
         }
+        Command::Standardisation { database } => {
+            let store = open_store(&database_of(database)).await?;
+            let errors = standardisation(&store).await?;
+            store.close().await;
+            if errors > 0 {
+                std::process::exit(1);
+            }
+        }
         Command::Serve {
             database,
             bind,
@@ -190,6 +204,41 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prints the standardisation report, one line per problem, and answers how many regimes
+/// have an error.
+async fn standardisation(store: &Store) -> anyhow::Result<usize> {
+    use baocao_domain::regime::Severity;
+    let indicators = store.indicators(None).await?;
+    let categories = store.categories().await?;
+    let mut with_errors = 0;
+    for regime in store.regimes(None).await? {
+        let context = baocao_domain::rules::RuleContext {
+            regime: regime.content(),
+            indicators: &indicators,
+            categories: &categories,
+        };
+        let problems =
+            baocao_domain::registry::standardisation_problems(regime.content(), &context);
+        if problems.iter().any(|p| p.severity == Severity::Error) {
+            with_errors += 1;
+        }
+        if problems.is_empty() {
+            println!("{}\tok", regime.code());
+        }
+        for problem in problems {
+            println!(
+                "{}\t{}\t{}\t{} / {}",
+                regime.code(),
+                problem.severity,
+                problem.code,
+                problem.message,
+                problem.message_en
+            );
+        }
+    }
+    Ok(with_errors)
 }
 
 /// Runs the reminder job now and every 15 minutes while the server serves. A failed run is

@@ -167,3 +167,40 @@ fn a_restart_on_the_same_database_keeps_everything_and_loads_nothing_twice() {
     drop(_server);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_standardisation_command_reports_every_regime() {
+    let dir = std::env::temp_dir().join(format!("baocao-cli-standard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}", dir.join("baocao.db").display());
+    let loaded = run(&["demo", "--database", &database]);
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    let report = run(&["standardisation", "--database", &database]);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        report.status.success(),
+        "no demo regime has an error: {text}"
+    );
+    for regime in [
+        "BC-KTXH-T",
+        "BC-TM-T",
+        "BC-TTATGT-T",
+        "BC-KSTTHC-Q",
+        "BC-VBDT-Q",
+        "BC-DSHN-N",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{regime}\t"))),
+            "{regime} is listed: {text}"
+        );
+    }
+    assert!(
+        text.contains("warning\tindicator_without_definition"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
