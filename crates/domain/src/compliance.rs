@@ -82,10 +82,6 @@ impl Expected {
             SlotStatus::Open
         }
     }
-
-    fn submitted(&self) -> bool {
-        self.report.as_ref().is_some_and(|r| r.first_late.is_some())
-    }
 }
 
 /// Counts of expected reports.
@@ -211,11 +207,6 @@ pub fn summary(compliance: &Compliance) -> (String, String) {
         format!("{} đã gửi báo cáo ít nhất một kỳ.", vi.join(", ")),
         format!("{} sent at least one report.", en.join(", ")),
     )
-}
-
-/// Whether the expected report counts as submitted (for matrices).
-pub fn is_submitted(expected: &Expected) -> bool {
-    expected.submitted()
 }
 
 #[cfg(test)]

@@ -338,17 +338,25 @@ impl ReportContent {
     /// Whether every row of every form has its total filled in the first measure column
     /// (`this_period` where the form has it): an empty report sent on time is not complete.
     pub fn fills_every_row(&self, regime: &RegimeContent) -> bool {
-        regime.forms.iter().all(|form| {
-            let column = form.first_measure_column();
-            form.rows.iter().all(|row| {
+        self.filled_rows(regime) == regime.forms.iter().map(|f| f.rows.len()).sum::<usize>()
+    }
+
+    /// How many rows of the regime's forms have their total filled in the first measure
+    /// column.
+    pub fn filled_rows(&self, regime: &RegimeContent) -> usize {
+        regime
+            .forms
+            .iter()
+            .flat_map(|form| form.rows.iter().map(move |row| (form, row)))
+            .filter(|(form, row)| {
                 self.values.iter().any(|c| {
                     c.address.form == form.code
                         && c.address.row == row.indicator
-                        && c.address.column == column
+                        && c.address.column == form.first_measure_column()
                         && c.address.options.is_total()
                 })
             })
-        })
+            .count()
     }
 
     /// Fills the derived columns of every form (see [`is_derived`]) from this period's cells

@@ -18,6 +18,8 @@ pub enum ValueError {
     UnknownCategory { indicator: String, category: String },
     #[error("category {category} has no option {option}")]
     UnknownOption { category: String, option: String },
+    #[error("{0:?} is not an option combination (category=option;…)")]
+    BadCombinationKey(String),
 }
 
 string_enum!(
@@ -97,6 +99,26 @@ impl OptionCombo {
     pub fn is_total(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The combination a [`key`](Self::key) names: `area=urban;sex=female`; empty or
+    /// `default` (DHIS2's name for it) is the total. Categories and options are not checked
+    /// against a catalogue here.
+    pub fn from_key(key: &str) -> Result<Self, ValueError> {
+        if key.trim() == "default" {
+            return Ok(Self::TOTAL);
+        }
+        key.split(';')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                pair.split_once('=')
+                    .map(|(c, o)| (c.trim().to_string(), o.trim().to_string()))
+                    .filter(|(c, o)| !c.is_empty() && !o.is_empty())
+                    .ok_or_else(|| ValueError::BadCombinationKey(key.to_string()))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
 }
 
 /// A value, typed.
@@ -168,6 +190,17 @@ pub struct DataValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_combination_reads_back_from_its_key() {
+        let combo = OptionCombo::from_key("sex=female; area=urban").unwrap();
+        assert_eq!(combo.key(), "area=urban;sex=female");
+        assert_eq!(OptionCombo::from_key(&combo.key()).unwrap(), combo);
+        assert!(OptionCombo::from_key("").unwrap().is_total());
+        assert!(OptionCombo::from_key("default").unwrap().is_total());
+        assert!(OptionCombo::from_key("sex").is_err());
+        assert!(OptionCombo::from_key("=female").is_err());
+    }
     use crate::indicator::{Aggregation, CategoryOption};
 
     #[test]

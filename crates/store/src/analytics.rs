@@ -39,15 +39,7 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
 }
 
 pub(crate) fn combo_from_key(key: &str) -> Result<OptionCombo, StoreError> {
-    key.split(';')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            pair.split_once('=')
-                .map(|(c, o)| (c.to_string(), o.to_string()))
-                .ok_or_else(|| corrupt(format!("option combination {key:?}")))
-        })
-        .collect::<Result<_, _>>()
-        .map(OptionCombo::from_stored)
+    OptionCombo::from_key(key).map_err(corrupt)
 }
 
 impl Store {

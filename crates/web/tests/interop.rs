@@ -193,6 +193,18 @@ async fn conflicts_refuse_the_whole_set_unless_asked_otherwise(app: TestApp) {
         (stranger.json()["status"].as_str(), counts(&stranger)),
         (Some("WARNING"), [0, 0, 0, 0])
     );
+    let bad_combo = json!({"dataSet": "BC-KTXH-T", "period": "202612", "orgUnit": "01",
+        "dataValues": [{"dataElement": "KT04", "categoryOptionCombo": "sex", "value": "1"}]});
+    let refused = push(&app, &hanoi, "", &bad_combo).await;
+    assert_eq!(refused.json()["status"], "ERROR");
+    assert!(
+        refused.json()["conflicts"][0]["value"]
+            .as_str()
+            .unwrap()
+            .contains("categoryOptionCombo"),
+        "{}",
+        refused.text
+    );
     let no_set = push(&app, &hanoi, "", &json!({"dataValues": []})).await;
     assert_eq!(
         (no_set.status, no_set.json()["error"]["code"].as_str()),

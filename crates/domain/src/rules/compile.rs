@@ -325,8 +325,7 @@ impl RuleContext<'_> {
                 }
                 column
             }
-            None if form.columns.contains(&FormColumn::ThisPeriod) => FormColumn::ThisPeriod,
-            None => form.columns[0],
+            None => form.first_measure_column(),
         };
         if frame.is_history() && column != FormColumn::ThisPeriod {
             return Err(invalid(

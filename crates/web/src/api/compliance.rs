@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::extract::State;
-use baocao_domain::agency::{AgencyCode, AgencyKind};
+use baocao_domain::agency::AgencyKind;
 use baocao_domain::calendar::{cutoff_window, deadline};
 use baocao_domain::compliance::{Expected, ReportState, SlotStatus, Tally, summary, tally};
 use baocao_domain::period::PeriodId;
@@ -88,7 +88,7 @@ pub(crate) async fn compliance(
 ) -> Result<ComplianceAnswer, ApiError> {
     // Compliance across agencies is the whole country's business: the reading of analytics at VN.
     caller.require(Action::ReadAnalytics {
-        agency: &[AgencyCode::new("VN").expect("VN is a code")],
+        agency: &super::national(),
     })?;
     let regime = load_regime(state, &query.regime).await?;
     let content = regime.content();

@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use baocao_domain::agency::AgencyCode;
 use baocao_domain::indicator::IndicatorCode;
 use baocao_domain::permission::Action;
 use baocao_domain::report::canonical_number;
@@ -37,7 +36,7 @@ pub async fn csv(
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ReadAnalytics {
-        agency: &[AgencyCode::new("VN").expect("VN is a code")],
+        agency: &super::national(),
     })?;
     let start = parse_period(&query.from)?.start();
     let end = parse_period(query.to.as_deref().unwrap_or(&query.from))?.end();

@@ -9,14 +9,14 @@
 //! `default` for the total). Values go to the `this_period` column of the form that has the
 //! row.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use baocao_domain::regime::FormColumn;
 use baocao_domain::report::{CellAddress, CellInput, ReportShape};
+use baocao_domain::value::OptionCombo;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -97,17 +97,6 @@ fn flag(text: Option<&str>) -> bool {
     matches!(text, Some("true") | Some("1"))
 }
 
-fn combo_of(text: Option<&str>) -> BTreeMap<String, String> {
-    match text {
-        None | Some("") | Some("default") => BTreeMap::new(),
-        Some(key) => key
-            .split(';')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(c, o)| (c.trim().to_string(), o.trim().to_string()))
-            .collect(),
-    }
-}
-
 fn conflict(object: &str, vi: String, en: String) -> Conflict {
     Conflict {
         object: object.to_string(),
@@ -115,6 +104,9 @@ fn conflict(object: &str, vi: String, en: String) -> Conflict {
         value_vi: vi,
     }
 }
+
+/// A slot of the pushed regime: (orgUnit, period).
+type SlotOf = (String, String);
 
 /// One slot's share of the payload, checked: what to send to the draft, and the counts.
 struct SlotPlan {
@@ -177,7 +169,7 @@ pub async fn import(
     };
 
     // Group the values by slot, keeping their order.
-    let mut groups: Vec<((String, String), Vec<(usize, DataValueIn)>)> = Vec::new();
+    let mut groups: Vec<(SlotOf, Vec<(usize, DataValueIn)>)> = Vec::new();
     let mut conflicts = Vec::new();
     for (index, value) in set.data_values.iter().enumerate() {
         let org_unit = value.org_unit.clone().or_else(|| set.org_unit.clone());
@@ -262,14 +254,23 @@ pub async fn import(
                 ));
                 continue;
             };
-            let mut raw = json!({
-                "form": form.code, "row": value.data_element, "column": FormColumn::ThisPeriod,
-                "options": combo_of(value.category_option_combo.as_deref()),
+            let options =
+                match OptionCombo::from_key(value.category_option_combo.as_deref().unwrap_or("")) {
+                    Ok(options) => options,
+                    Err(error) => {
+                        conflicts.push(conflict(
+                            &object,
+                            format!("categoryOptionCombo không hợp lệ: {error}."),
+                            format!("Invalid categoryOptionCombo: {error}."),
+                        ));
+                        continue;
+                    }
+                };
+            let raw = json!({
+                "form": form.code, "row": value.data_element, "column": form.first_measure_column(),
+                "options": options,
                 "value": if strategy == Strategy::Delete { serde_json::Value::Null } else { value.value.clone().unwrap_or(serde_json::Value::Null) },
             });
-            if !form.columns.contains(&FormColumn::ThisPeriod) {
-                raw["column"] = json!(form.first_measure_column());
-            }
             let input: CellInput = match serde_json::from_value(raw) {
                 Ok(input) => input,
                 Err(error) => {
@@ -394,14 +395,8 @@ pub async fn export(
         .flatten()
         .filter(|c| c["column"] == "this_period")
         .map(|c| {
-            let combo: String = c["options"]
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                        .collect::<Vec<_>>()
-                        .join(";")
-                })
+            let combo = serde_json::from_value::<OptionCombo>(c["options"].clone())
+                .map(|o| o.key())
                 .unwrap_or_default();
             json!({
                 "dataElement": c["row"], "period": query.period, "orgUnit": query.org_unit,

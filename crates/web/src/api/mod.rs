@@ -148,6 +148,12 @@ async fn openapi() -> axum::response::Response {
         .into_response()
 }
 
+/// The lineage of the whole country (`VN`, SPEC.md): reading its analytics is the right to
+/// see every agency's figures.
+pub(crate) fn national() -> [baocao_domain::agency::AgencyCode; 1] {
+    [baocao_domain::agency::AgencyCode::new("VN").expect("VN is a valid agency code")]
+}
+
 /// `limit` and `offset` of a list.
 #[derive(Debug, Default, Deserialize)]
 pub struct Page {

@@ -62,7 +62,7 @@ async fn may_read(state: &AppState, caller: &Caller, agency: &AgencyCode) -> boo
         Ok(lineage) => caller.may(Action::ReadAnalytics { agency: &lineage }),
         // An agency of the past: readable by whoever reads the whole country.
         Err(_) => caller.may(Action::ReadAnalytics {
-            agency: &[AgencyCode::new("VN").expect("VN is a code")],
+            agency: &super::national(),
         }),
     }
 }
@@ -79,7 +79,7 @@ pub async fn discrepancies(
         Some(code) if !may_read(&state, &caller, code).await => return Err(ApiError::forbidden()),
         Some(_) => {}
         None => caller.require(Action::ReadAnalytics {
-            agency: &[AgencyCode::new("VN").expect("VN is a code")],
+            agency: &super::national(),
         })?,
     }
     let rows = state
@@ -150,12 +150,7 @@ pub async fn discrepancies(
 }
 
 fn options_json(key: &str) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> = key
-        .split(';')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(c, o)| (c.to_string(), json!(o)))
-        .collect();
-    serde_json::Value::Object(map)
+    OptionCombo::from_key(key).map_or(json!({}), |combo| json!(combo))
 }
 
 #[derive(Deserialize)]
@@ -328,20 +323,7 @@ pub(crate) async fn quality_rows(
             discrepancies: conflicts.get(agency.as_str()).copied().unwrap_or(0),
         };
         if let (Some(content), Some(version)) = (content, latest) {
-            row.cells_filled = regime
-                .content()
-                .forms
-                .iter()
-                .flat_map(|f| f.rows.iter().map(move |r| (f, r)))
-                .filter(|(form, r)| {
-                    content.values.iter().any(|c| {
-                        c.address.form == form.code
-                            && c.address.row == r.indicator
-                            && c.address.column == form.first_measure_column()
-                            && c.address.options.is_total()
-                    })
-                })
-                .count();
+            row.cells_filled = content.filled_rows(regime.content());
             row.completeness = (required > 0).then(|| row.cells_filled as f64 / required as f64);
             let violations = crate::validation::violations(
                 state,

@@ -87,14 +87,7 @@ fn sample_cells(
             .iter()
             .find(|f| f.rows.iter().any(|r| r.indicator.as_str() == row.trim()))
             .ok_or_else(bad)?;
-        let column = if form
-            .columns
-            .contains(&baocao_domain::regime::FormColumn::ThisPeriod)
-        {
-            baocao_domain::regime::FormColumn::ThisPeriod
-        } else {
-            form.columns[0]
-        };
+        let column = form.first_measure_column();
         cells.push(
             serde_json::from_value(
                 json!({"form": form.code, "row": row.trim(), "column": column,
