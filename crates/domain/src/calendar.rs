@@ -6,8 +6,10 @@
 //! (daily, weekly) use the calendar period. The deadline is computed from the period by the
 //! regime's rule; a deadline before the window ends is refused at authoring time.
 
-use jiff::civil::{Date, date};
+use jiff::civil::{Date, Time, date};
 use serde::Serialize;
+
+use crate::holidays::HolidayCalendar;
 
 use crate::period::{Frequency, PeriodId};
 use crate::regime::{CutoffRule, DeadlineRule};
@@ -79,15 +81,20 @@ pub fn cutoff_window(rule: &CutoffRule, period: PeriodId) -> CutoffWindow {
 }
 
 /// The date a report of `period` is due under `rule`, the regime's cut-off rule (for rules
-/// counted from the window's end; the calendar period where there is none) and Vietnam's
-/// working days. A day past the end of a short month falls on that month's last day (day 31
+/// counted from the window's end; the calendar period where there is none) and the working
+/// days of `holidays`. A day past the end of a short month falls on that month's last day (day 31
 /// of a February deadline is 28 or 29 February).
-pub fn deadline(rule: &DeadlineRule, cutoff: Option<&CutoffRule>, period: PeriodId) -> Date {
+pub fn deadline(
+    rule: &DeadlineRule,
+    cutoff: Option<&CutoffRule>,
+    period: PeriodId,
+    holidays: &HolidayCalendar,
+) -> Date {
     match rule {
         DeadlineRule::DaysAfterCutoff { days, working_days } => {
             let end = cutoff.map_or(period.end(), |c| cutoff_window(c, period).end);
             if *working_days {
-                crate::holidays::HolidayCalendar::vietnam().working_days_after(end, *days)
+                holidays.working_days_after(end, *days)
             } else {
                 end.checked_add(jiff::Span::new().days(i64::from(*days)))
                     .unwrap_or(end)
@@ -118,7 +125,9 @@ pub fn deadline(rule: &DeadlineRule, cutoff: Option<&CutoffRule>, period: Period
 }
 
 /// Checks that a regime's deadline leaves the window time to close, on a sample of periods
-/// of its frequency (one year of them, which covers every month a rule can land in).
+/// of its frequency (one year of them, which covers every month a rule can land in). Working
+/// days are counted on Vietnam's default calendar: a deployment's extra days off only move a
+/// deadline later, so they cannot make it fall before the window's end.
 pub fn check_deadline(
     frequency: Frequency,
     cutoff: &CutoffRule,
@@ -128,7 +137,7 @@ pub fn check_deadline(
     let mut period = PeriodId::containing(frequency, date(sample_year, 1, 1));
     for _ in 0..periods_per_year(frequency) {
         let window = cutoff_window(cutoff, period);
-        let due = deadline(rule, Some(cutoff), period);
+        let due = deadline(rule, Some(cutoff), period, HolidayCalendar::vietnam());
         if due < window.end {
             return Err(CalendarError::DeadlineBeforeCutoff {
                 period: period.to_string(),
@@ -157,15 +166,59 @@ pub fn legal_time_zone() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(7))
 }
 
-/// Whether a report that arrived at `at` missed `deadline`: it is on time until the end of
-/// the deadline day in the legal calendar.
+/// When a report falls due: a day and, if the regime sets one, a time of day in the legal
+/// calendar. Without a time the whole day counts: a report is on time until midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Due {
+    pub day: Date,
+    pub time: Option<Time>,
+}
+
+impl Due {
+    pub fn on(day: Date) -> Self {
+        Self { day, time: None }
+    }
+
+    /// The first moment a report is late: a second after the deadline's time (so one sent at
+    /// 17:00:00 for a 17:00 deadline is on time, one sent at 17:01 is not), or the midnight
+    /// that ends the deadline day.
+    pub fn late_from(&self) -> Option<jiff::Timestamp> {
+        let zone = legal_time_zone();
+        match self.time {
+            Some(time) => self
+                .day
+                .to_datetime(time)
+                .to_zoned(zone)
+                .ok()
+                .and_then(|zoned| zoned.checked_add(jiff::Span::new().seconds(1)).ok())
+                .map(|zoned| zoned.timestamp()),
+            None => self
+                .day
+                .tomorrow()
+                .ok()
+                .and_then(|next| next.to_zoned(zone).ok())
+                .map(|zoned| zoned.timestamp()),
+        }
+    }
+
+    /// Whether a report that arrived at `at` missed this deadline.
+    pub fn is_late(&self, at: jiff::Timestamp) -> bool {
+        self.late_from().is_some_and(|late| at >= late)
+    }
+}
+
+impl std::fmt::Display for Due {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.time {
+            Some(time) => write!(f, "{} {}", self.day, time.strftime("%H:%M")),
+            None => write!(f, "{}", self.day),
+        }
+    }
+}
+
+/// Whether a report that arrived at `at` missed a deadline that lasts the whole of `deadline`.
 pub fn is_late(deadline: Date, at: jiff::Timestamp) -> bool {
-    let end_of_day = deadline
-        .tomorrow()
-        .ok()
-        .and_then(|next| next.to_zoned(legal_time_zone()).ok())
-        .map(|zoned| zoned.timestamp());
-    end_of_day.is_some_and(|end| at >= end)
+    Due::on(deadline).is_late(at)
 }
 
 /// Checks that `period` is of the regime's frequency.
@@ -222,6 +275,7 @@ mod tests {
             },
             None,
             PeriodId::parse(period).unwrap(),
+            HolidayCalendar::vietnam(),
         )
     }
 
@@ -232,6 +286,7 @@ mod tests {
                 &DeadlineRule::DaysAfterCutoff { days, working_days },
                 Some(&CutoffRule::Decree09),
                 PeriodId::parse(period).unwrap(),
+                HolidayCalendar::vietnam(),
             )
         };
         // November 2026's window ends Saturday the 14th: 5 days later is the 19th; 2 working
@@ -249,7 +304,12 @@ mod tests {
             years_after_period_end: 1,
         };
         assert_eq!(
-            deadline(&fixed, None, PeriodId::parse("2026").unwrap()),
+            deadline(
+                &fixed,
+                None,
+                PeriodId::parse("2026").unwrap(),
+                HolidayCalendar::vietnam()
+            ),
             date(2027, 1, 15)
         );
         assert!(check_deadline(Frequency::Yearly, &CutoffRule::Decree09, &fixed, 2026).is_ok());
@@ -309,5 +369,25 @@ mod tests {
             check_frequency(Frequency::Monthly, PeriodId::parse("2026Q4").unwrap()),
             Err(CalendarError::FrequencyMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn a_deadline_with_a_time_of_day_is_missed_a_second_after_it() {
+        let due = Due {
+            day: date(2026, 11, 18),
+            time: Some(Time::constant(17, 0, 0, 0)),
+        };
+        let at = |text: &str| text.parse::<jiff::Timestamp>().unwrap();
+        // 17:00 in Vietnam is 10:00 UTC.
+        assert!(!due.is_late(at("2026-11-18T10:00:00Z")));
+        assert!(due.is_late(at("2026-11-18T10:01:00Z")));
+        assert!(due.is_late(at("2026-11-18T10:00:01Z")));
+        let whole_day = Due::on(date(2026, 11, 18));
+        assert!(!whole_day.is_late(at("2026-11-18T16:59:59Z")));
+        assert!(whole_day.is_late(at("2026-11-18T17:00:00Z")));
+        assert_eq!(due.to_string(), "2026-11-18 17:00");
+        assert_eq!(whole_day.to_string(), "2026-11-18");
+        let time: Time = serde_json::from_str("\"17:00\"").unwrap();
+        assert_eq!(time, Time::constant(17, 0, 0, 0));
     }
 }

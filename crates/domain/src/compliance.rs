@@ -17,7 +17,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::agency::AgencyKind;
-use crate::calendar::{is_late, legal_time_zone};
+use crate::calendar::{Due, legal_time_zone};
 use crate::period::PeriodId;
 use crate::submission::SubmissionStatus;
 
@@ -29,7 +29,7 @@ pub struct Expected {
     pub period: PeriodId,
     /// The first day the report may be written (the start of its cut-off window).
     pub opens: Date,
-    pub deadline: Date,
+    pub deadline: Due,
     /// The report as it stands, if one was started.
     pub report: Option<ReportState>,
 }
@@ -74,9 +74,9 @@ impl Expected {
         }
         if today < self.opens {
             SlotStatus::Upcoming
-        } else if is_late(self.deadline, now) {
+        } else if self.deadline.is_late(now) {
             SlotStatus::Overdue
-        } else if (self.deadline - today).get_days() < DUE_SOON_DAYS {
+        } else if (self.deadline.day - today).get_days() < DUE_SOON_DAYS {
             SlotStatus::DueSoon
         } else {
             SlotStatus::Open
@@ -230,7 +230,7 @@ mod tests {
             kind,
             period,
             opens: period.start(),
-            deadline: date(period.year(), 11, 20),
+            deadline: Due::on(date(period.year(), 11, 20)),
             report: report.map(|(status, first_late, complete)| ReportState {
                 status,
                 first_late,

@@ -394,6 +394,10 @@ pub struct RegimeContent {
     #[serde(default)]
     pub methods: Vec<Method>,
     pub deadline: Option<DeadlineRule>,
+    /// The time of day (Vietnam time) the deadline falls at; without one, the whole deadline
+    /// day counts. A report sent a minute after it is late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_time: Option<jiff::civil::Time>,
     pub frequency: Option<Frequency>,
     pub cutoff: Option<CutoffRule>,
     #[serde(default)]
@@ -493,11 +497,17 @@ impl RegimeContent {
         Ok(())
     }
 
-    /// The deadline of a report of `period`, if the regime has a deadline rule.
-    pub fn deadline_of(&self, period: crate::period::PeriodId) -> Option<jiff::civil::Date> {
-        self.deadline
-            .as_ref()
-            .map(|rule| crate::calendar::deadline(rule, self.cutoff.as_ref(), period))
+    /// The deadline of a report of `period`, if the regime has a deadline rule, with working
+    /// days counted on `holidays`.
+    pub fn deadline_of(
+        &self,
+        period: crate::period::PeriodId,
+        holidays: &crate::holidays::HolidayCalendar,
+    ) -> Option<crate::calendar::Due> {
+        self.deadline.as_ref().map(|rule| crate::calendar::Due {
+            day: crate::calendar::deadline(rule, self.cutoff.as_ref(), period, holidays),
+            time: self.deadline_time,
+        })
     }
 
     /// The mandatory elements this content lacks, in the decree's order.

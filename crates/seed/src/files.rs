@@ -479,6 +479,8 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
                     day: r.deadline.day,
                     months_after_period_end: r.deadline.months_after_period_end,
                 }),
+                // The example regimes give a day, not an hour: the whole day counts.
+                deadline_time: None,
                 frequency: Some(r.frequency),
                 cutoff: Some(cutoff),
                 outline: r.outline,

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::calendar::{deadline, is_late, legal_time_zone};
+use baocao_domain::calendar::{Due, deadline, legal_time_zone};
 use baocao_domain::indicator::{Aggregation, Indicator, ValueType};
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::{FormColumn, Regime};
@@ -196,6 +196,7 @@ async fn load_regime(
         .iter()
         .all(|f| f.values == baocao_domain::regime::RowValues::Own);
     let source = format!("regime:{}", regime.code());
+    let holidays = &store.holiday_calendar().await?;
     let mut written = 0;
     let mut period = PeriodId::containing(frequency, crate::demo_start());
     while period.end() <= scope.until {
@@ -259,9 +260,12 @@ async fn load_regime(
                 agency: agency.clone(),
                 period,
             };
-            let due = deadline(rule, regime.content().cutoff.as_ref(), period);
-            let submitted = morning(due, if roll < 0.08 { 3 } else { -2 });
-            let late = is_late(due, submitted);
+            let due = Due {
+                day: deadline(rule, regime.content().cutoff.as_ref(), period, holidays),
+                time: regime.content().deadline_time,
+            };
+            let submitted = morning(due.day, if roll < 0.08 { 3 } else { -2 });
+            let late = due.is_late(submitted);
             let returned = (0.08..0.11).contains(&roll);
             let submitted_at = timestamp_text(submitted);
             let pair = match keys.get(&agency) {
@@ -302,7 +306,7 @@ async fn load_regime(
                     SubmissionStatus::Draft,
                     0,
                     &report,
-                    &timestamp(due, -5),
+                    &timestamp(due.day, -5),
                 )
                 .await?;
             let submit = Event {
@@ -321,7 +325,7 @@ async fn load_regime(
                     None,
                 )
                 .await?;
-            let mut accepted_at = timestamp(due, if late { 4 } else { 1 });
+            let mut accepted_at = timestamp(due.day, if late { 4 } else { 1 });
             if returned {
                 let back = Event {
                     action: "return",
@@ -365,7 +369,7 @@ async fn load_regime(
                         None,
                     )
                     .await?;
-                accepted_at = timestamp(due, 6);
+                accepted_at = timestamp(due.day, 6);
             }
             let values = report.data_values(&agency, period, &demo.indicators, &source);
             let accept = Event {

@@ -82,12 +82,13 @@ impl Store {
         Ok(on_db!(self, pool => sqlx::query_as(SQL).bind(regime.as_str()).fetch_all(pool).await?))
     }
 
-    /// The regime's reports for periods wholly within `start..=end`.
+    /// The regime's reports for periods wholly within `start..=end`, of one agency or all.
     pub async fn report_facts(
         &self,
         regime: &RegimeCode,
         start: Date,
         end: Date,
+        agency: Option<&str>,
     ) -> Result<Vec<ReportFact>, StoreError> {
         const SQL: &str = "
             SELECT s.agency_id, p.code AS period, s.status,
@@ -98,11 +99,13 @@ impl Store {
             FROM submissions s
             JOIN regimes r ON r.id = s.regime_id
             JOIN periods p ON p.id = s.period_id
-            WHERE r.code = $1 AND p.start_date >= $2 AND p.end_date <= $3";
+            WHERE r.code = $1 AND p.start_date >= $2 AND p.end_date <= $3
+              AND ($4 IS NULL OR s.agency_id IN (SELECT id FROM agencies WHERE code = $4))";
         let rows: Vec<ReportRow> = on_db!(self, pool => sqlx::query_as(SQL)
             .bind(regime.as_str())
             .bind(start.to_string())
             .bind(end.to_string())
+            .bind(agency)
             .fetch_all(pool)
             .await?);
         rows.into_iter()

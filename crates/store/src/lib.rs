@@ -1,7 +1,7 @@
 //! baocao's persistence on SQLite (embedded default, one file) and PostgreSQL (production),
 //! behind one [`Store`].
 //!
-//! Layout: one module per aggregate ([`agencies`], [`catalogue`], [`regimes`], [`users`],
+//! Layout: one module per aggregate ([`agencies`], [`calendar`], [`catalogue`], [`regimes`], [`users`],
 //! [`values`]), each with its SQL in plain strings beside the functions that run it. Both
 //! backends run the same SQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`, recursive CTEs);
 //! where they differ it is in the migrations (`migrations/sqlite`, `migrations/postgres`, kept
@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 
 pub mod agencies;
 pub mod analytics;
+pub mod calendar;
 pub mod catalogue;
 pub mod compliance;
 pub mod credentials;

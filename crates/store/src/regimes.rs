@@ -3,6 +3,7 @@
 //! checked by the domain on the way in and out.
 
 use baocao_domain::Date;
+use baocao_domain::agency::AgencyCode;
 use baocao_domain::assignment::Assignment;
 use baocao_domain::regime::{Regime, RegimeCode, RegimeContent, RegimeStatus};
 use baocao_domain::text::search_key;
@@ -158,6 +159,22 @@ impl Store {
         Ok(on_db!(self, pool => sqlx::query_as(SQL)
             .bind(regime.as_str())
             .bind(date_text(date).unwrap_or_default())
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// The codes of the regimes an agency has ever been assigned to report.
+    pub async fn regimes_assigned_to(
+        &self,
+        agency: &AgencyCode,
+    ) -> Result<Vec<String>, StoreError> {
+        const SQL: &str = "
+            SELECT DISTINCT r.code FROM assignments x
+            JOIN regimes r ON r.id = x.regime_id
+            JOIN agencies a ON a.id = x.reporting_agency_id
+            WHERE a.code = $1 ORDER BY r.code";
+        Ok(on_db!(self, pool => sqlx::query_scalar(SQL)
+            .bind(agency.as_str())
             .fetch_all(pool)
             .await?))
     }

@@ -144,7 +144,7 @@ async fn main() {
         store.assignment_spans(&regime).await.unwrap();
         store.assigned_kinds(&regime).await.unwrap();
         store
-            .report_facts(&regime, start_date, end_date)
+            .report_facts(&regime, start_date, end_date, None)
             .await
             .unwrap();
     })

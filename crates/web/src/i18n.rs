@@ -402,6 +402,22 @@ pub fn strings(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         .collect()
 }
 
+/// A deadline: its day, and its time of day when it has one ("17:00 18/11/2026").
+pub fn due(due: baocao_domain::calendar::Due, lang: Lang) -> String {
+    match due.time {
+        Some(time) => format!("{} {}", time.strftime("%H:%M"), date(due.day, lang)),
+        None => date(due.day, lang),
+    }
+}
+
+/// `dd/mm/yyyy` in Vietnamese, ISO in English.
+pub fn date(date: baocao_domain::Date, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => date.strftime("%d/%m/%Y").to_string(),
+        Lang::En => date.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

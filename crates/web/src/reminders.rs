@@ -32,7 +32,7 @@ pub async fn run_reminders(state: &AppState) -> Result<usize, ApiError> {
         }
         let current = PeriodId::containing(frequency, today);
         let (expected, _) =
-            expected_reports(state, &regime, &[current.previous(), current]).await?;
+            expected_reports(state, &regime, &[current.previous(), current], None).await?;
         for report in expected {
             let kind = match report.status(now) {
                 SlotStatus::DueSoon => "due_soon",

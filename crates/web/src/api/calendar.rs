@@ -1,18 +1,20 @@
-//! Periods with their cut-off windows, and a regime's periods with their deadlines.
+//! Periods with their cut-off windows, a regime's periods with their deadlines, and the
+//! deployment's holiday calendar that working-day deadlines are counted on.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use baocao_domain::Date;
-use baocao_domain::calendar::{check_frequency, cutoff_window};
+use baocao_domain::calendar::{Due, check_frequency, cutoff_window};
+use baocao_domain::holidays::{CalendarOverride, DayKind, DayName, HolidayCalendar};
 use baocao_domain::period::{Frequency, PeriodId};
 use baocao_domain::permission::Action;
 use baocao_domain::regime::CutoffRule;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::catalogue::load_regime;
 use super::catalogue::parse_period;
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
 
 #[derive(Serialize)]
@@ -25,6 +27,12 @@ pub struct PeriodView {
     cutoff_end: Date,
     #[serde(skip_serializing_if = "Option::is_none")]
     deadline: Option<Date>,
+    /// The deadline's time of day (Vietnam time), when the regime sets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deadline_time: Option<String>,
+    /// The first moment a report is late (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    late_from: Option<jiff::Timestamp>,
 }
 
 fn frequency_mismatch(period: PeriodId, expected: Frequency) -> ApiError {
@@ -35,7 +43,7 @@ fn frequency_mismatch(period: PeriodId, expected: Frequency) -> ApiError {
     )
 }
 
-fn view(period: PeriodId, cutoff: &CutoffRule, due: Option<Date>) -> PeriodView {
+fn view(period: PeriodId, cutoff: &CutoffRule, due: Option<Due>) -> PeriodView {
     let window = cutoff_window(cutoff, period);
     PeriodView {
         id: period.to_string(),
@@ -44,7 +52,11 @@ fn view(period: PeriodId, cutoff: &CutoffRule, due: Option<Date>) -> PeriodView 
         end: period.end(),
         cutoff_start: window.start,
         cutoff_end: window.end,
-        deadline: due,
+        deadline: due.map(|due| due.day),
+        deadline_time: due
+            .and_then(|due| due.time)
+            .map(|time| time.strftime("%H:%M").to_string()),
+        late_from: due.and_then(|due| due.late_from()),
     }
 }
 
@@ -92,7 +104,155 @@ pub async fn regime_period(
         .as_ref()
         .ok_or_else(|| incomplete("thời gian chốt số liệu", "cut-off rule"))?;
     let due = content
-        .deadline_of(period)
+        .deadline_of(period, &state.store.holiday_calendar().await?)
         .ok_or_else(|| incomplete("thời hạn gửi báo cáo", "deadline rule"))?;
     Ok(Json(view(period, cutoff, Some(due))))
+}
+
+#[derive(Deserialize)]
+pub struct HolidaysQuery {
+    #[serde(default, deserialize_with = "super::number_in_text")]
+    year: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct DayOff {
+    date: Date,
+    name_vi: String,
+    name_en: String,
+    /// Set by this deployment rather than by the law's default.
+    configured: bool,
+}
+
+#[derive(Serialize)]
+pub struct HolidaysAnswer {
+    year: i16,
+    holidays: Vec<DayOff>,
+    /// Saturdays and Sundays made working days (worked in exchange for a bridge day).
+    working_weekend_days: Vec<Date>,
+    /// Every change this deployment made to the default, in that year.
+    changes: Vec<CalendarOverride>,
+}
+
+/// `GET /api/v1/calendar/holidays?year=`: the days off of a year (default: this year) on the
+/// deployment's calendar — the law's holidays, compensatory days and the deployment's changes.
+pub async fn holidays(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<HolidaysQuery>,
+) -> Result<Json<HolidaysAnswer>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let year = match query.year {
+        None => state.today().year(),
+        Some(year) if (1900..=2100).contains(&year) => year as i16,
+        Some(year) => {
+            return Err(ApiError::bad_request(
+                "invalid_year",
+                format!("Năm {year} nằm ngoài khoảng 1900–2100."),
+                format!("Year {year} is outside 1900–2100."),
+            ));
+        }
+    };
+    let changes: Vec<CalendarOverride> = state
+        .store
+        .calendar_overrides()
+        .await?
+        .into_iter()
+        .filter(|c| c.day.year() == year)
+        .collect();
+    let calendar = HolidayCalendar::vietnam().with_overrides(&changes);
+    let holidays = calendar
+        .holidays_in(year)
+        .map(|(date, name)| DayOff {
+            date,
+            name_vi: name.vi.clone(),
+            name_en: name.en.clone(),
+            configured: changes.iter().any(|c| c.day == date),
+        })
+        .collect();
+    Ok(Json(HolidaysAnswer {
+        year,
+        holidays,
+        working_weekend_days: calendar.working_weekend_days_in(year).collect(),
+        changes,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct DayChange {
+    kind: DayKind,
+    #[serde(default)]
+    name_vi: String,
+    #[serde(default)]
+    name_en: String,
+}
+
+fn calendar_day(text: &str) -> Result<Date, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_date",
+            format!("Ngày phải có dạng YYYY-MM-DD, không phải {text:?}."),
+            format!("The day must be YYYY-MM-DD, not {text:?}."),
+        )
+    })
+}
+
+/// `PUT /api/v1/calendar/days/{date}`: makes a day a holiday (a bridge day) or a working day
+/// (a Saturday worked in exchange) — regime managers and administrators, since it moves
+/// deadlines counted in working days.
+pub async fn set_day(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(day): Path<String>,
+    ApiJson(change): ApiJson<DayChange>,
+) -> Result<Json<CalendarOverride>, ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let day = calendar_day(&day)?;
+    let (default_vi, default_en) = match change.kind {
+        DayKind::Holiday => ("Ngày nghỉ", "Day off"),
+        DayKind::WorkingDay => ("Ngày làm việc", "Working day"),
+    };
+    let name = |given: String, default: &str| {
+        let given = given.trim().to_string();
+        if given.is_empty() {
+            default.to_string()
+        } else {
+            given
+        }
+    };
+    let change = CalendarOverride {
+        day,
+        kind: change.kind,
+        name: DayName {
+            vi: name(change.name_vi, default_vi),
+            en: name(change.name_en, default_en),
+        },
+    };
+    state
+        .store
+        .set_calendar_day(
+            &change,
+            caller.principal.username.as_str(),
+            &state.now_text(),
+        )
+        .await?;
+    Ok(Json(change))
+}
+
+/// `DELETE /api/v1/calendar/days/{date}`: the default applies to the day again.
+pub async fn clear_day(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(day): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let day = calendar_day(&day)?;
+    if state.store.clear_calendar_day(day).await? {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(
+            &format!("thay đổi lịch ngày {day}"),
+            &format!("calendar change on {day}"),
+        ))
+    }
 }

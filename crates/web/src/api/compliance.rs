@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::AgencyKind;
-use baocao_domain::calendar::{cutoff_window, deadline};
+use baocao_domain::calendar::{Due, cutoff_window, deadline};
 use baocao_domain::compliance::{Expected, ReportState, SlotStatus, Tally, summary, tally};
 use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
@@ -123,7 +123,7 @@ pub(crate) async fn compliance(
         periods.push(next);
     }
 
-    let (expected, names) = expected_reports(state, &regime, &periods).await?;
+    let (expected, names) = expected_reports(state, &regime, &periods, None).await?;
     let result = tally(&expected);
     let now = state.clock.now();
     let mut statuses: BTreeMap<&str, BTreeMap<String, SlotStatus>> = BTreeMap::new();
@@ -178,12 +178,14 @@ pub(crate) async fn compliance(
     })
 }
 
-/// The reports expected of a regime's periods, from the history of its assignments and of
-/// the agencies' lifetimes, each with how it stands; and the agencies' names then.
+/// The reports expected of a regime's periods (of every agency, or of `only`), from the
+/// history of its assignments and of the agencies' lifetimes, each with how it stands; and the
+/// agencies' names then.
 pub(crate) async fn expected_reports(
     state: &AppState,
     regime: &baocao_domain::regime::Regime,
     periods: &[PeriodId],
+    only: Option<&str>,
 ) -> Result<(Vec<Expected>, HashMap<String, String>), ApiError> {
     let content = regime.content();
     let (Some(rule), Some(cutoff), Some(first), Some(last)) = (
@@ -194,11 +196,12 @@ pub(crate) async fn expected_reports(
     ) else {
         return Ok((Vec::new(), HashMap::new()));
     };
+    let holidays = state.store.holiday_calendar().await?;
     let spans = state.store.assignment_spans(regime.code()).await?;
     let kinds = state.store.assigned_kinds(regime.code()).await?;
     let facts = state
         .store
-        .report_facts(regime.code(), first.start(), last.end())
+        .report_facts(regime.code(), first.start(), last.end(), only)
         .await?;
     let reports: HashMap<(i32, PeriodId), &baocao_store::compliance::ReportFact> =
         facts.iter().map(|f| ((f.agency_id, f.period), f)).collect();
@@ -208,7 +211,9 @@ pub(crate) async fn expected_reports(
         let on = p.end().to_string();
         let mut seen = std::collections::HashSet::new();
         for span in spans.iter().filter(|s| {
-            within(&on, &s.valid_from, &s.valid_to) && within(&on, &s.agency_from, &s.agency_to)
+            only.is_none_or(|code| s.agency == code)
+                && within(&on, &s.valid_from, &s.valid_to)
+                && within(&on, &s.agency_from, &s.agency_to)
         }) {
             if !seen.insert(span.agency_id) {
                 continue;
@@ -237,7 +242,10 @@ pub(crate) async fn expected_reports(
                 kind,
                 period: *p,
                 opens: cutoff_window(cutoff, *p).start,
-                deadline: deadline(rule, Some(cutoff), *p),
+                deadline: Due {
+                    day: deadline(rule, Some(cutoff), *p, &holidays),
+                    time: content.deadline_time,
+                },
                 report,
             });
         }

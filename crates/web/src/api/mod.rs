@@ -12,6 +12,7 @@ pub(crate) mod quality;
 mod registry;
 pub(crate) mod reports;
 pub(crate) mod rules;
+pub(crate) mod schedule;
 mod session;
 
 use axum::Router;
@@ -109,6 +110,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notifications/{id}/read", post(notifications::read))
         .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/compliance", get(compliance::get))
+        .route("/api/v1/schedule", get(schedule::get))
+        .route("/api/v1/calendar/holidays", get(calendar::holidays))
+        .route(
+            "/api/v1/calendar/days/{date}",
+            put(calendar::set_day).delete(calendar::clear_day),
+        )
         .route("/api/v1/data-values.csv", get(export::csv))
         .route(
             "/api/v1/dataValueSets",

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::calendar::{check_frequency, cutoff_window};
+use baocao_domain::calendar::{Due, check_frequency, cutoff_window};
 use baocao_domain::permission::Action;
 use baocao_domain::regime::Regime;
 use baocao_domain::report::{Cell, CellInput, ReportContent, ReportShape, Section, SectionInput};
@@ -36,6 +36,9 @@ pub struct SlotView {
     cutoff_start: Option<Date>,
     cutoff_end: Option<Date>,
     deadline: Option<Date>,
+    /// The deadline's time of day (Vietnam time), when the regime sets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deadline_time: Option<String>,
     values: Vec<Cell>,
     sections: Vec<Section>,
     versions: Vec<serde_json::Value>,
@@ -94,6 +97,8 @@ struct Slot {
     receiving_agency: AgencyCode,
     reporting_lineage: Vec<AgencyCode>,
     receiving_lineage: Vec<AgencyCode>,
+    /// The report's deadline on the deployment's holiday calendar, if the regime has one.
+    due: Option<Due>,
 }
 
 async fn resolve_slot(
@@ -134,12 +139,16 @@ async fn resolve_slot(
     let on = period.end();
     let reporting_lineage = state.store.lineage(&agency, on).await?;
     let receiving_lineage = state.store.lineage(&receiving_agency, on).await?;
+    let due = regime
+        .content()
+        .deadline_of(period, &state.store.holiday_calendar().await?);
     Ok(Slot {
         key,
         regime,
         receiving_agency,
         reporting_lineage,
         receiving_lineage,
+        due,
     })
 }
 
@@ -167,10 +176,10 @@ fn require_published(slot: &Slot) -> Result<(), ApiError> {
 /// (the receiver may still review it).
 fn require_unlocked(state: &AppState, slot: &Slot) -> Result<(), ApiError> {
     let content = slot.regime.content();
-    let Some(due) = content.deadline_of(slot.key.period) else {
+    let Some(due) = slot.due else {
         return Ok(());
     };
-    match content.after_deadline.last_open_day(due) {
+    match content.after_deadline.last_open_day(due.day) {
         Some(last) if state.today() > last => Err(ApiError::new(
             StatusCode::CONFLICT,
             "slot_locked",
@@ -188,20 +197,17 @@ fn require_unlocked(state: &AppState, slot: &Slot) -> Result<(), ApiError> {
     }
 }
 
-/// A regime that does not accept late reports refuses a submission after the deadline day.
+/// A regime that does not accept late reports refuses a submission after the deadline.
 fn require_not_late(state: &AppState, slot: &Slot) -> Result<(), ApiError> {
     let content = slot.regime.content();
-    match content.deadline_of(slot.key.period) {
-        Some(due)
-            if !content.after_deadline.late_accepted
-                && baocao_domain::calendar::is_late(due, state.clock.now()) =>
-        {
+    match slot.due {
+        Some(due) if !content.after_deadline.late_accepted && due.is_late(state.clock.now()) => {
             Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "deadline_passed",
                 format!(
                     "Đã quá hạn gửi báo cáo ({}); chế độ báo cáo này không nhận báo cáo muộn.",
-                    due.strftime("%d/%m/%Y")
+                    crate::i18n::due(due, crate::i18n::Lang::Vi)
                 ),
                 format!("The deadline ({due}) has passed; this regime takes no late reports."),
             ))
@@ -263,7 +269,11 @@ async fn view(
         version,
         cutoff_start: window.map(|w| w.start),
         cutoff_end: window.map(|w| w.end),
-        deadline: content.deadline_of(slot.key.period),
+        deadline: slot.due.map(|due| due.day),
+        deadline_time: slot
+            .due
+            .and_then(|due| due.time)
+            .map(|time| time.strftime("%H:%M").to_string()),
         values: draft.values,
         sections: draft.sections,
         versions: versions
@@ -570,13 +580,12 @@ async fn act(
         };
         let content = record.draft.canonical_json();
         let (digest, signature) = keys.sign(&content).ok_or_else(ApiError::internal)?;
-        let due = slot.regime.content().deadline_of(slot.key.period);
         Some(baocao_store::reports::NewVersion {
             content,
             content_sha256: digest,
             signature,
             public_key: keys.public_hex,
-            late: due.is_some_and(|due| baocao_domain::calendar::is_late(due, state.clock.now())),
+            late: slot.due.is_some_and(|due| due.is_late(state.clock.now())),
             warnings: warnings.to_string(),
         })
     } else {

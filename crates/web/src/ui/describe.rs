@@ -9,6 +9,7 @@ use baocao_domain::regime::{
 };
 
 use crate::i18n::Lang;
+pub use crate::i18n::{date, due};
 
 fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
     if lang == Lang::Vi { vi } else { en }
@@ -209,13 +210,5 @@ pub fn aggregation(aggregation: Aggregation, lang: Lang) -> &'static str {
         Aggregation::Max => pick(lang, "Lớn nhất", "Maximum"),
         Aggregation::Last => pick(lang, "Giá trị cuối kỳ", "Last value in period"),
         Aggregation::None => pick(lang, "Không cộng dồn", "Not aggregated"),
-    }
-}
-
-/// `dd/mm/yyyy` in Vietnamese, ISO in English.
-pub fn date(date: baocao_domain::Date, lang: Lang) -> String {
-    match lang {
-        Lang::Vi => date.strftime("%d/%m/%Y").to_string(),
-        Lang::En => date.to_string(),
     }
 }

@@ -568,6 +568,11 @@ pub async fn desk(
     let agency = caller.principal.agency.clone();
     let mut mine = Vec::new();
     let mut to_review = Vec::new();
+    let holidays = state
+        .store
+        .holiday_calendar()
+        .await
+        .map_err(|e| fail(e.into()))?;
     for regime in state
         .store
         .regimes(None)
@@ -605,8 +610,8 @@ pub async fn desk(
                 let status = record.as_ref().map_or("not_started", |r| r.status.as_str());
                 let due = regime
                     .content()
-                    .deadline_of(period)
-                    .map(|day| describe::date(day, lang));
+                    .deadline_of(period, &holidays)
+                    .map(|due| describe::due(due, lang));
                 let row = json!({
                     "href": format!("/reports/{}/{}/{}", super::urlencode(regime.code().as_str()), super::urlencode(key.agency.as_str()), period),
                     "regime": regime.code().as_str(),

@@ -1,0 +1,96 @@
+//! The deployment's holiday calendar: its changes to the default (days made holidays or
+//! working days), applied by the domain's [`HolidayCalendar::with_overrides`].
+
+use baocao_domain::Date;
+use baocao_domain::holidays::{CalendarOverride, DayKind, DayName, HolidayCalendar};
+
+use crate::{Store, StoreError, on_db};
+
+#[derive(sqlx::FromRow)]
+struct DayRow {
+    day: String,
+    kind: String,
+    name_vi: String,
+    name_en: String,
+}
+
+impl DayRow {
+    fn into_override(self) -> Result<CalendarOverride, StoreError> {
+        let day: Date = self
+            .day
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("calendar day {}: {e}", self.day)))?;
+        let kind = match self.kind.as_str() {
+            "holiday" => DayKind::Holiday,
+            "working_day" => DayKind::WorkingDay,
+            other => return Err(StoreError::Corrupt(format!("calendar day kind {other}"))),
+        };
+        Ok(CalendarOverride {
+            day,
+            kind,
+            name: DayName {
+                vi: self.name_vi,
+                en: self.name_en,
+            },
+        })
+    }
+}
+
+fn kind_text(kind: DayKind) -> &'static str {
+    match kind {
+        DayKind::Holiday => "holiday",
+        DayKind::WorkingDay => "working_day",
+    }
+}
+
+impl Store {
+    /// Every configured change, by day.
+    pub async fn calendar_overrides(&self) -> Result<Vec<CalendarOverride>, StoreError> {
+        const SQL: &str = "SELECT day, kind, name_vi, name_en FROM calendar_days ORDER BY day";
+        let rows: Vec<DayRow> = on_db!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+        rows.into_iter().map(DayRow::into_override).collect()
+    }
+
+    /// Vietnam's default calendar with the deployment's changes.
+    pub async fn holiday_calendar(&self) -> Result<HolidayCalendar, StoreError> {
+        let overrides = self.calendar_overrides().await?;
+        Ok(HolidayCalendar::vietnam().with_overrides(&overrides))
+    }
+
+    /// Sets (or replaces) the change on one day.
+    pub async fn set_calendar_day(
+        &self,
+        change: &CalendarOverride,
+        by: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "
+            INSERT INTO calendar_days (day, kind, name_vi, name_en, changed_by, changed_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name_vi = excluded.name_vi,
+                name_en = excluded.name_en, changed_by = excluded.changed_by,
+                changed_at = excluded.changed_at";
+        on_db!(self, pool => sqlx::query(SQL)
+            .bind(change.day.to_string())
+            .bind(kind_text(change.kind))
+            .bind(&change.name.vi)
+            .bind(&change.name.en)
+            .bind(by)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Removes the change on one day (the default applies again); answers whether there was one.
+    pub async fn clear_calendar_day(&self, day: Date) -> Result<bool, StoreError> {
+        const SQL: &str = "DELETE FROM calendar_days WHERE day = $1";
+        let done = on_db!(self, pool => sqlx::query(SQL)
+            .bind(day.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
+    }
+}
