@@ -526,6 +526,73 @@ async fn the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports(ap
     );
 }
 
+async fn the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off(app: TestApp) {
+    let reporter = log_in(&app, "hanoi").await;
+    let schedule = page(&app, "/schedule", &reporter).await;
+    assert_eq!(schedule.status, StatusCode::OK);
+    let text = &schedule.text;
+    let row_start = text
+        .find("id=\"schedule-BC-KSTTHC-Q-2026Q4\"")
+        .expect("the quarterly report is scheduled");
+    let row = &text[row_start..row_start + text[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("class=\"slot-open\""), "{row}");
+    assert!(row.contains("2026-12-20"), "{row}");
+    assert!(row.contains("href=\"/reports/BC-KSTTHC-Q/01/2026Q4\""), "{row}");
+    assert!(
+        !text.contains("id=\"calendar-change\""),
+        "a reporter does not change the calendar"
+    );
+    // The holidays of the range's first year (2026), Hùng Kings' compensatory day included.
+    assert!(text.contains("2026-04-27"));
+    assert!(text.contains("Nghỉ bù"));
+
+    let admin = log_in(&app, "admin").await;
+    let form = page(&app, "/schedule?agency=01", &admin).await;
+    assert!(form.text.contains("id=\"calendar-change\""));
+    let csrf = hidden_input(&form.text, "csrf");
+    let forged = post_form(
+        &app,
+        "/schedule/calendar",
+        &admin,
+        "csrf=forged&date=2026-12-31&kind=holiday",
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let set = post_form(
+        &app,
+        "/schedule/calendar",
+        &admin,
+        &format!("csrf={csrf}&date=2026-12-31&kind=holiday&name_vi=Ngh%E1%BB%89+ho%C3%A1n+%C4%91%E1%BB%95i"),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.text);
+    assert_eq!(location(&set), "/schedule?from=2026-01-01#calendar");
+    let after = page(&app, "/schedule?agency=01&from=2026-01-01&to=2026-12-31", &admin).await;
+    assert!(after.text.contains("Nghỉ hoán đổi"), "the configured day is listed");
+    let calendar = app
+        .get(
+            "/api/v1/calendar/holidays?year=2026",
+            &app.login("admin").await,
+        )
+        .await
+        .json();
+    assert_eq!(calendar["changes"][0]["day"], "2026-12-31");
+    let cleared = post_form(
+        &app,
+        "/schedule/calendar",
+        &admin,
+        &format!("csrf={csrf}&date=2026-12-31&kind=clear"),
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER);
+    assert!(
+        !page(&app, "/schedule?agency=01&from=2026-01-01&to=2026-12-31", &admin)
+            .await
+            .text
+            .contains("Nghỉ hoán đổi")
+    );
+}
+
 async fn the_dashboard_draws_cards_a_line_bars_and_the_map(app: TestApp) {
     let value = |agency: &str, period: &str, number: f64| baocao_domain::value::DataValue {
         indicator: baocao_domain::indicator::IndicatorCode::new("KT04").unwrap(),
@@ -608,4 +675,5 @@ app_tests!(
     the_rule_editor_points_at_a_mistake_and_evaluates_a_sample,
     the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports,
     the_dashboard_draws_cards_a_line_bars_and_the_map,
+    the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off,
 );

@@ -116,7 +116,7 @@ pub struct HolidaysQuery {
 }
 
 #[derive(Serialize)]
-pub struct DayOff {
+pub(crate) struct DayOff {
     date: Date,
     name_vi: String,
     name_en: String,
@@ -125,7 +125,7 @@ pub struct DayOff {
 }
 
 #[derive(Serialize)]
-pub struct HolidaysAnswer {
+pub(crate) struct HolidaysAnswer {
     year: i16,
     holidays: Vec<DayOff>,
     /// Saturdays and Sundays made working days (worked in exchange for a bridge day).
@@ -142,7 +142,15 @@ pub async fn holidays(
     ApiQuery(query): ApiQuery<HolidaysQuery>,
 ) -> Result<Json<HolidaysAnswer>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    let year = match query.year {
+    Ok(Json(holidays_of(&state, query.year).await?))
+}
+
+/// The days off of `year` (default: this year).
+pub(crate) async fn holidays_of(
+    state: &AppState,
+    year: Option<usize>,
+) -> Result<HolidaysAnswer, ApiError> {
+    let year = match year {
         None => state.today().year(),
         Some(year) if (1900..=2100).contains(&year) => year as i16,
         Some(year) => {
@@ -170,21 +178,21 @@ pub async fn holidays(
             configured: changes.iter().any(|c| c.day == date),
         })
         .collect();
-    Ok(Json(HolidaysAnswer {
+    Ok(HolidaysAnswer {
         year,
         holidays,
         working_weekend_days: calendar.working_weekend_days_in(year).collect(),
         changes,
-    }))
+    })
 }
 
 #[derive(Deserialize)]
 pub struct DayChange {
-    kind: DayKind,
+    pub(crate) kind: DayKind,
     #[serde(default)]
-    name_vi: String,
+    pub(crate) name_vi: String,
     #[serde(default)]
-    name_en: String,
+    pub(crate) name_en: String,
 }
 
 fn calendar_day(text: &str) -> Result<Date, ApiError> {
@@ -206,8 +214,17 @@ pub async fn set_day(
     Path(day): Path<String>,
     ApiJson(change): ApiJson<DayChange>,
 ) -> Result<Json<CalendarOverride>, ApiError> {
+    Ok(Json(change_day(&state, &caller, &day, change).await?))
+}
+
+pub(crate) async fn change_day(
+    state: &AppState,
+    caller: &Caller,
+    day: &str,
+    change: DayChange,
+) -> Result<CalendarOverride, ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let day = calendar_day(&day)?;
+    let day = calendar_day(day)?;
     let (default_vi, default_en) = match change.kind {
         DayKind::Holiday => ("Ngày nghỉ", "Day off"),
         DayKind::WorkingDay => ("Ngày làm việc", "Working day"),
@@ -236,7 +253,7 @@ pub async fn set_day(
             &state.now_text(),
         )
         .await?;
-    Ok(Json(change))
+    Ok(change)
 }
 
 /// `DELETE /api/v1/calendar/days/{date}`: the default applies to the day again.
@@ -245,10 +262,15 @@ pub async fn clear_day(
     caller: Caller,
     Path(day): Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
+    remove_day(&state, &caller, &day).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn remove_day(state: &AppState, caller: &Caller, day: &str) -> Result<(), ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let day = calendar_day(&day)?;
+    let day = calendar_day(day)?;
     if state.store.clear_calendar_day(day).await? {
-        Ok(axum::http::StatusCode::NO_CONTENT)
+        Ok(())
     } else {
         Err(ApiError::not_found(
             &format!("thay đổi lịch ngày {day}"),

@@ -2,7 +2,7 @@
 //! in full unless `limit`/`offset` are given.
 
 pub(crate) mod analytics;
-mod calendar;
+pub(crate) mod calendar;
 pub(crate) mod catalogue;
 pub(crate) mod compliance;
 mod export;

@@ -7,6 +7,7 @@
 
 mod charts;
 mod compliance;
+mod schedule;
 mod dashboard;
 mod describe;
 mod pages;
@@ -63,6 +64,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "rules.html");
     template!(env, "version.html");
     template!(env, "compliance.html");
+    template!(env, "schedule.html");
     template!(env, "dashboard.html");
     template!(env, "notifications.html");
     env
@@ -91,6 +93,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/quality", get(quality::page))
         .route("/compliance", get(compliance::page))
+        .route("/schedule", get(schedule::page))
+        .route("/schedule/calendar", post(schedule::change_calendar))
         .route("/dashboard", get(dashboard::page))
         .route(
             "/reports/{regime}/{agency}/{period}",
