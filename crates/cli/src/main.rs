@@ -47,6 +47,13 @@ enum Command {
         /// Load the demo data set into an empty database (a database that holds it is left as it is).
         #[arg(long)]
         demo: bool,
+        /// Email reminders through this SMTP relay, smtp://HOST[:PORT] (default: none, reminders
+        /// stay in the app).
+        #[arg(long, env = "BAOCAO_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// The sender of reminder emails [default: baocao <no-reply@localhost>].
+        #[arg(long, env = "BAOCAO_MAIL_FROM")]
+        mail_from: Option<String>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -80,6 +87,8 @@ struct FileConfig {
     database: Option<String>,
     bind: Option<String>,
     secure_cookies: Option<bool>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 fn read_config(path: &PathBuf) -> Result<FileConfig> {
@@ -171,6 +180,8 @@ async fn run(cli: Cli) -> Result<()> {
             database,
             bind,
             demo: with_demo,
+            smtp_url,
+            mail_from,
         } => {
             let url = database_of(database);
             let bind = bind
@@ -187,8 +198,18 @@ async fn run(cli: Cli) -> Result<()> {
                     "the database is empty; start with --demo to load the demo data set"
                 );
             }
+            let mail =
+                smtp_url
+                    .or(file.smtp_url.clone())
+                    .map(|smtp_url| baocao_web::mail::MailConfig {
+                        smtp_url,
+                        from: mail_from
+                            .or(file.mail_from.clone())
+                            .unwrap_or_else(|| "baocao <no-reply@localhost>".to_string()),
+                    });
             let config = WebConfig {
                 secure_cookies: file.secure_cookies.unwrap_or(false),
+                mail,
                 ..WebConfig::default()
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
@@ -241,8 +262,9 @@ async fn standardisation(store: &Store) -> anyhow::Result<usize> {
     Ok(with_errors)
 }
 
-/// Runs the reminder job now and every 15 minutes while the server serves. A failed run is
-/// logged and retried at the next tick; the job itself never sends a reminder twice.
+/// Runs the reminder job now and every 15 minutes while the server serves, then emails what
+/// it wrote when a relay is configured. A failed run is logged and retried at the next tick;
+/// the job itself never sends a reminder twice.
 fn spawn_reminders(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(15 * 60));
@@ -255,6 +277,13 @@ fn spawn_reminders(state: AppState) {
                     code = error.code,
                     "the reminder job failed; it runs again later"
                 ),
+            }
+            match baocao_web::mail::send_pending_emails(&state).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "reminder emails sent"),
+                Err(error) => {
+                    tracing::warn!(%error, "reminder emails failed; they are retried later")
+                }
             }
         }
     });

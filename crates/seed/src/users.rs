@@ -82,6 +82,8 @@ pub(crate) fn demo_users(
             username: Username::new(name).map_err(|e| bad("users", e))?,
             password_hash: password_hash.clone(),
             full_name,
+            // Demo addresses on a reserved domain (RFC 2606): nothing leaves a demo.
+            email: Some(format!("{name}@baocao.example")),
             agency: agency.clone(),
             grants,
         })

@@ -28,7 +28,49 @@ pub struct NotificationRecord {
     pub read_at: Option<String>,
 }
 
+/// A notification waiting to go out by email.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PendingEmail {
+    pub id: i32,
+    pub email: String,
+    pub full_name: String,
+    pub regime: String,
+    pub agency: String,
+    pub period: String,
+    pub kind: String,
+    pub deadline: String,
+}
+
 impl Store {
+    /// Notifications created since `since` whose user has an address and that have not gone
+    /// out by email yet, oldest first.
+    pub async fn pending_emails(
+        &self,
+        since: &str,
+        limit: i64,
+    ) -> Result<Vec<PendingEmail>, StoreError> {
+        const SQL: &str = "
+            SELECT n.id, u.email, u.full_name, n.regime, n.agency, n.period, n.kind, n.deadline
+            FROM notifications n JOIN users u ON u.id = n.user_id
+            WHERE n.emailed_at IS NULL AND n.created_at >= $1
+              AND u.email IS NOT NULL AND u.email <> '' AND u.active
+            ORDER BY n.created_at, n.id
+            LIMIT $2";
+        Ok(on_db!(self, pool => sqlx::query_as(SQL).bind(since).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Records that a notification went out by email.
+    pub async fn mark_emailed(&self, id: i32, now: &str) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE notifications SET emailed_at = $2 WHERE id = $1";
+        on_db!(self, pool => sqlx::query(SQL)
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
     /// Writes the notification unless the user already has it; answers whether it is new.
     pub async fn notify(&self, new: &NewNotification<'_>, now: &str) -> Result<bool, StoreError> {
         const SQL: &str = "

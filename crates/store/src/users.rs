@@ -14,6 +14,8 @@ use crate::{Store, StoreError, on_db};
 pub struct UserRecord {
     pub username: Username,
     pub full_name: String,
+    /// Where reminders are emailed, if anywhere.
+    pub email: Option<String>,
     pub agency: AgencyCode,
     pub active: bool,
     pub grants: Vec<RoleGrant>,
@@ -36,6 +38,7 @@ pub struct NewUser {
     pub username: Username,
     pub password_hash: String,
     pub full_name: String,
+    pub email: Option<String>,
     pub agency: AgencyCode,
     pub grants: Vec<RoleGrant>,
 }
@@ -61,6 +64,7 @@ struct UserRow {
     id: i32,
     username: String,
     full_name: String,
+    email: Option<String>,
     agency: String,
     active: bool,
 }
@@ -74,7 +78,7 @@ struct GrantRow {
 }
 
 const SELECT_USERS: &str = "
-    SELECT u.id, u.username, u.full_name, a.code AS agency, u.active
+    SELECT u.id, u.username, u.full_name, u.email, a.code AS agency, u.active
     FROM users u JOIN agencies a ON a.id = u.agency_id";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -102,14 +106,15 @@ impl Store {
             let mut tx = pool.begin().await?;
             for (user, agency_id, grants) in &resolved {
                 let id: i32 = sqlx::query_scalar(
-                    "INSERT INTO users (username, password_hash, full_name, agency_id, active, created_at)
-                     VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
+                    "INSERT INTO users (username, password_hash, full_name, agency_id, active, created_at, email)
+                     VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
                 )
                 .bind(user.username.as_str())
                 .bind(&user.password_hash)
                 .bind(&user.full_name)
                 .bind(agency_id)
                 .bind(now)
+                .bind(&user.email)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_unique(e, || format!("user {}", user.username)))?;
@@ -150,6 +155,7 @@ impl Store {
             users.push(UserRecord {
                 username: Username::new(row.username).map_err(corrupt)?,
                 full_name: row.full_name,
+                email: row.email,
                 agency: AgencyCode::new(row.agency).map_err(corrupt)?,
                 active: row.active,
                 grants,

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod smtp;
 
 pub use app::{Answer, TestApp};
 pub use baocao_store::Backend;

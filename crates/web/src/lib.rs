@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod mail;
 pub mod prefill;
 pub mod reminders;
 pub mod ui;
@@ -54,6 +55,8 @@ pub struct WebConfig {
     pub session_ttl: jiff::SignedDuration,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Email reminders through this relay (none: in-app notifications only).
+    pub mail: Option<mail::MailConfig>,
 }
 
 impl Default for WebConfig {
@@ -62,6 +65,7 @@ impl Default for WebConfig {
             token_ttl: jiff::SignedDuration::from_hours(12),
             session_ttl: jiff::SignedDuration::from_hours(8),
             secure_cookies: false,
+            mail: None,
         }
     }
 }

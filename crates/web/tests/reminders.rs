@@ -1,9 +1,17 @@
 //! Reminders: the job turns overdue reports into notifications for the reporting agency's
-//! reporters and approvers, once however often it runs, never for a report already sent —
-//! on SQLite and PostgreSQL, with the clock at 2026-11-26.
+//! reporters and approvers, once however often it runs, never for a report already sent, and
+//! emails them through an SMTP relay (a sink the test starts) once, across failures and
+//! restarts — on SQLite and PostgreSQL, with the clock at 2026-11-26.
 
 use axum::http::{Method, StatusCode};
+use std::sync::Arc;
+
+use baocao_test_support::app::test_now;
+use baocao_test_support::smtp::SmtpSink;
 use baocao_test_support::{TestApp, app_tests};
+use baocao_web::mail::{MailConfig, send_pending_emails};
+use baocao_web::reminders::run_reminders;
+use baocao_web::{AppState, FixedClock, WebConfig};
 use serde_json::{Value, json};
 
 fn has(list: &Value, regime: &str, period: &str, kind: &str) -> bool {
@@ -131,4 +139,74 @@ async fn overdue_reports_are_reminded_once_and_sent_ones_not_at_all(app: TestApp
     );
 }
 
-app_tests!(overdue_reports_are_reminded_once_and_sent_ones_not_at_all,);
+/// The app's state with reminder emails going to `sink` (same database, same fixed clock).
+fn with_mail(app: &TestApp, sink: &SmtpSink) -> AppState {
+    AppState::new(
+        app.state.store.clone(),
+        Arc::new(FixedClock(test_now())),
+        WebConfig {
+            mail: Some(MailConfig {
+                smtp_url: sink.url(),
+                from: "baocao <no-reply@baocao.example>".into(),
+            }),
+            ..WebConfig::default()
+        },
+    )
+}
+
+async fn reminders_are_emailed_once_retried_when_the_relay_fails_and_not_resent_after_a_restart(
+    app: TestApp,
+) {
+    let sink = SmtpSink::start().await;
+    let state = with_mail(&app, &sink);
+    let created = run_reminders(&state).await.unwrap();
+    assert!(created > 0);
+
+    // The relay is down: nothing is lost, nothing is marked sent.
+    sink.refuse(true);
+    assert!(send_pending_emails(&state).await.is_err());
+    assert!(sink.received().is_empty());
+
+    sink.refuse(false);
+    let sent = send_pending_emails(&state).await.unwrap();
+    assert_eq!(
+        sent, created,
+        "one email per new notification (every demo user has an address)"
+    );
+    let mails = sink.received();
+    assert_eq!(mails.len(), sent);
+    let to_hanoi: Vec<_> = mails
+        .iter()
+        .filter(|m| m.to == ["hanoi@baocao.example"])
+        .collect();
+    assert!(
+        to_hanoi.iter().any(|m| m
+            .text
+            .contains("chế độ báo cáo BC-KTXH-T, đơn vị 01, kỳ 202611")
+            && m.text.contains("Quá hạn gửi báo cáo")
+            && m.text
+                .contains("regime BC-KTXH-T, agency 01, period 202611")),
+        "{:?}",
+        to_hanoi.first()
+    );
+    assert!(mails.iter().all(|m| m.from == "no-reply@baocao.example"));
+
+    // Another tick, and a restarted server (a new state on the same database): nothing more.
+    assert_eq!(run_reminders(&state).await.unwrap(), 0);
+    assert_eq!(send_pending_emails(&state).await.unwrap(), 0);
+    let restarted = with_mail(&app, &sink);
+    assert_eq!(run_reminders(&restarted).await.unwrap(), 0);
+    assert_eq!(send_pending_emails(&restarted).await.unwrap(), 0);
+    assert_eq!(sink.received().len(), sent);
+}
+
+async fn without_a_relay_nothing_is_emailed(app: TestApp) {
+    assert!(run_reminders(&app.state).await.unwrap() > 0);
+    assert_eq!(send_pending_emails(&app.state).await.unwrap(), 0);
+}
+
+app_tests!(
+    overdue_reports_are_reminded_once_and_sent_ones_not_at_all,
+    reminders_are_emailed_once_retried_when_the_relay_fails_and_not_resent_after_a_restart,
+    without_a_relay_nothing_is_emailed,
+);

@@ -537,7 +537,10 @@ async fn the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off(app
     let row = &text[row_start..row_start + text[row_start..].find("</tr>").unwrap()];
     assert!(row.contains("class=\"slot-open\""), "{row}");
     assert!(row.contains("2026-12-20"), "{row}");
-    assert!(row.contains("href=\"/reports/BC-KSTTHC-Q/01/2026Q4\""), "{row}");
+    assert!(
+        row.contains("href=\"/reports/BC-KSTTHC-Q/01/2026Q4\""),
+        "{row}"
+    );
     assert!(
         !text.contains("id=\"calendar-change\""),
         "a reporter does not change the calendar"
@@ -567,8 +570,16 @@ async fn the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off(app
     .await;
     assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.text);
     assert_eq!(location(&set), "/schedule?from=2026-01-01#calendar");
-    let after = page(&app, "/schedule?agency=01&from=2026-01-01&to=2026-12-31", &admin).await;
-    assert!(after.text.contains("Nghỉ hoán đổi"), "the configured day is listed");
+    let after = page(
+        &app,
+        "/schedule?agency=01&from=2026-01-01&to=2026-12-31",
+        &admin,
+    )
+    .await;
+    assert!(
+        after.text.contains("Nghỉ hoán đổi"),
+        "the configured day is listed"
+    );
     let calendar = app
         .get(
             "/api/v1/calendar/holidays?year=2026",
@@ -586,10 +597,14 @@ async fn the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off(app
     .await;
     assert_eq!(cleared.status, StatusCode::SEE_OTHER);
     assert!(
-        !page(&app, "/schedule?agency=01&from=2026-01-01&to=2026-12-31", &admin)
-            .await
-            .text
-            .contains("Nghỉ hoán đổi")
+        !page(
+            &app,
+            "/schedule?agency=01&from=2026-01-01&to=2026-12-31",
+            &admin
+        )
+        .await
+        .text
+        .contains("Nghỉ hoán đổi")
     );
 }
 

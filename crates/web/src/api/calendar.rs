@@ -266,7 +266,11 @@ pub async fn clear_day(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn remove_day(state: &AppState, caller: &Caller, day: &str) -> Result<(), ApiError> {
+pub(crate) async fn remove_day(
+    state: &AppState,
+    caller: &Caller,
+    day: &str,
+) -> Result<(), ApiError> {
     caller.require(Action::AuthorRegimes)?;
     let day = calendar_day(day)?;
     if state.store.clear_calendar_day(day).await? {

@@ -7,13 +7,13 @@
 
 mod charts;
 mod compliance;
-mod schedule;
 mod dashboard;
 mod describe;
 mod pages;
 mod quality;
 mod reports;
 mod rules;
+mod schedule;
 mod session;
 
 use axum::Router;
