@@ -249,7 +249,7 @@ fn source_rank(observation: &Observation) -> (bool, bool, &str) {
 fn coarseness(period: &PeriodId) -> u8 {
     use crate::period::Frequency;
     match period.frequency() {
-        Frequency::Daily => 0,
+        Frequency::Daily | Frequency::Dated => 0,
         Frequency::Weekly => 1,
         Frequency::Monthly => 2,
         Frequency::Quarterly => 3,

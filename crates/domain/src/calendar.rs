@@ -66,7 +66,8 @@ pub fn cutoff_window(rule: &CutoffRule, period: PeriodId) -> CutoffWindow {
     let first_month = period.start().month();
     let last_month = period.end().month();
     match period.frequency() {
-        Frequency::Daily | Frequency::Weekly => calendar,
+        // An ad hoc report's dates are its window.
+        Frequency::Daily | Frequency::Weekly | Frequency::Dated => calendar,
         // Every other window runs from the 15th of the month before the period's first month
         // to the 14th of its last month: monthly, quarterly, both halves, nine months, the year.
         Frequency::Monthly
@@ -157,7 +158,7 @@ fn periods_per_year(frequency: Frequency) -> usize {
         Frequency::Monthly => 12,
         Frequency::Quarterly => 4,
         Frequency::SixMonthly => 2,
-        Frequency::NineMonthly | Frequency::Yearly => 1,
+        Frequency::NineMonthly | Frequency::Yearly | Frequency::Dated => 1,
     }
 }
 

@@ -4,6 +4,10 @@
 //! September cumulative report; not a DHIS2 form, since DHIS2 has none) and yearly `2026`.
 //! Parsing is strict: `2026Q5`, `202613` and `2026W54` are errors, never normalised.
 //!
+//! Ad hoc and thematic reports have their own dates: a dated period `20261101_20261115` runs
+//! from its first to its last day (both included, at most ten years). DHIS2 has no such form;
+//! its next and previous periods are the ranges of the same length just after and before.
+//!
 //! A period here is the calendar period; the cut-off window of Decree 09 is a rule of the
 //! regime applied to it elsewhere.
 
@@ -20,7 +24,11 @@ string_enum!(
     SixMonthly => "six_monthly",
     NineMonthly => "nine_monthly",
     Yearly => "yearly",
+    Dated => "dated",
 });
+
+/// The longest dated period, in days.
+pub const MAX_DATED_DAYS: u16 = 3660;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid period {text:?}: {reason}")]
@@ -30,12 +38,14 @@ pub struct PeriodError {
 }
 
 /// A period: a frequency, a year and the index of the period within the year (day of year
-/// for daily, ISO week, month, quarter, half; 1 for yearly and nine-monthly).
+/// for daily and for the first day of a dated period, ISO week, month, quarter, half; 1 for
+/// yearly and nine-monthly), and for a dated period the days after its first that it spans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PeriodId {
     frequency: Frequency,
     year: i16,
     index: u16,
+    extra_days: u16,
 }
 
 const MIN_YEAR: i16 = 1900;
@@ -49,6 +59,9 @@ impl PeriodId {
         };
         if !text.is_ascii() || text.len() < 4 {
             return Err(err("expected a year of four digits first"));
+        }
+        if let Some((first, last)) = text.split_once('_') {
+            return Self::parse_dated(text, first, last);
         }
         let (year_text, rest) = text.split_at(4);
         let year: i16 =
@@ -108,10 +121,43 @@ impl PeriodId {
             frequency,
             year,
             index,
+            extra_days: 0,
         })
     }
 
-    /// The period of `frequency` that contains `day` (calendar periods).
+    fn parse_dated(text: &str, first: &str, last: &str) -> Result<Self, PeriodError> {
+        let err = |reason| PeriodError {
+            text: text.to_string(),
+            reason,
+        };
+        let day = |part: &str| match Self::parse(part) {
+            Ok(period) if period.frequency == Frequency::Daily && part.len() == 8 => {
+                Ok(period.start())
+            }
+            _ => Err(err("expected YYYYMMDD_YYYYMMDD, two real days")),
+        };
+        let (first, last) = (day(first)?, day(last)?);
+        Self::dated(first, last).ok_or_else(|| {
+            err("the last day must not be before the first, and at most ten years after")
+        })
+    }
+
+    /// The dated period from `first` to `last` (both included), if it is one.
+    pub fn dated(first: Date, last: Date) -> Option<Self> {
+        let span = (last - first).get_days();
+        let span = u16::try_from(span)
+            .ok()
+            .filter(|days| *days < MAX_DATED_DAYS)?;
+        Some(Self {
+            frequency: Frequency::Dated,
+            year: first.year(),
+            index: first.day_of_year() as u16,
+            extra_days: span,
+        })
+    }
+
+    /// The period of `frequency` that contains `day` (calendar periods; the day itself for a
+    /// dated period).
     pub fn containing(frequency: Frequency, day: Date) -> Self {
         let year = day.year();
         let index = match frequency {
@@ -122,17 +168,20 @@ impl PeriodId {
                     frequency,
                     year: week.year(),
                     index: week.week() as u16,
+                    extra_days: 0,
                 };
             }
             Frequency::Monthly => day.month() as u16,
             Frequency::Quarterly => (day.month() as u16 - 1) / 3 + 1,
             Frequency::SixMonthly => (day.month() as u16 - 1) / 6 + 1,
             Frequency::NineMonthly | Frequency::Yearly => 1,
+            Frequency::Dated => day.day_of_year() as u16,
         };
         Self {
             frequency,
             year,
             index,
+            extra_days: 0,
         }
     }
 
@@ -146,7 +195,7 @@ impl PeriodId {
     /// First day of the calendar period.
     pub fn start(&self) -> Date {
         match self.frequency {
-            Frequency::Daily => {
+            Frequency::Daily | Frequency::Dated => {
                 date(self.year, 1, 1) + jiff::Span::new().days(i64::from(self.index) - 1)
             }
             Frequency::Weekly => ISOWeekDate::new(self.year, self.index as i8, Weekday::Monday)
@@ -164,6 +213,7 @@ impl PeriodId {
         let last_of_month = |month: i8| date(self.year, month, 1).last_of_month();
         match self.frequency {
             Frequency::Daily => self.start(),
+            Frequency::Dated => self.start() + jiff::Span::new().days(i64::from(self.extra_days)),
             Frequency::Weekly => self.start() + jiff::Span::new().days(6),
             Frequency::Monthly => last_of_month(self.index as i8),
             Frequency::Quarterly => last_of_month(self.index as i8 * 3),
@@ -174,7 +224,23 @@ impl PeriodId {
     }
 
     pub fn next(&self) -> Self {
+        if self.frequency == Frequency::Dated {
+            return self.shifted(i64::from(self.extra_days) + 1);
+        }
         Self::containing_or_year_after(self.frequency, self.end().tomorrow().ok(), self.year)
+    }
+
+    /// A dated period moved by `days`, keeping its length (itself where that leaves the
+    /// calendar).
+    fn shifted(&self, days: i64) -> Self {
+        self.start()
+            .checked_add(jiff::Span::new().days(days))
+            .ok()
+            .and_then(|first| {
+                let last = first.checked_add(jiff::Span::new().days(i64::from(self.extra_days)));
+                Self::dated(first, last.ok()?)
+            })
+            .unwrap_or(*self)
     }
     /// The period `periods` steps back, then `years` years back (the same period of an
     /// earlier year: `202611` → `202511`; a week keeps its number where that year has it).
@@ -188,6 +254,16 @@ impl PeriodId {
         }
         let year = period.year - years as i16;
         match period.frequency {
+            Frequency::Dated => {
+                let start = period.start();
+                let first = Date::new(year, start.month(), start.day())
+                    .unwrap_or_else(|_| date(year, start.month(), 28));
+                first
+                    .checked_add(jiff::Span::new().days(i64::from(period.extra_days)))
+                    .ok()
+                    .and_then(|last| Self::dated(first, last))
+                    .unwrap_or(period)
+            }
             Frequency::Daily => {
                 // 29 February becomes 28 February in a common year.
                 let start = period.start();
@@ -201,17 +277,22 @@ impl PeriodId {
                     frequency: period.frequency,
                     year,
                     index: period.index.min(last_week),
+                    extra_days: 0,
                 }
             }
             _ => Self {
                 frequency: period.frequency,
                 year,
                 index: period.index,
+                extra_days: 0,
             },
         }
     }
 
     pub fn previous(&self) -> Self {
+        if self.frequency == Frequency::Dated {
+            return self.shifted(-(i64::from(self.extra_days) + 1));
+        }
         Self::containing_or_year_after(self.frequency, self.start().yesterday().ok(), self.year - 2)
     }
 
@@ -227,12 +308,14 @@ impl PeriodId {
                 frequency,
                 year: fallback_year + 1,
                 index: 1,
+                extra_days: 0,
             },
             (_, Some(day)) => Self::containing(frequency, day),
             (_, None) => Self {
                 frequency,
                 year: fallback_year + 1,
                 index: 1,
+                extra_days: 0,
             },
         }
     }
@@ -249,6 +332,12 @@ impl std::fmt::Display for PeriodId {
             Frequency::SixMonthly => write!(f, "{year}S{}", self.index),
             Frequency::NineMonthly => write!(f, "{year}N9"),
             Frequency::Yearly => write!(f, "{year}"),
+            Frequency::Dated => write!(
+                f,
+                "{}_{}",
+                self.start().strftime("%Y%m%d"),
+                self.end().strftime("%Y%m%d")
+            ),
         }
     }
 }
@@ -293,10 +382,47 @@ mod tests {
     }
 
     #[test]
+    fn dated_periods_of_ad_hoc_reports_have_their_own_dates() {
+        let round = period("20261101_20261115");
+        assert_eq!(round.frequency(), Frequency::Dated);
+        assert_eq!(
+            (round.start(), round.end()),
+            (date(2026, 11, 1), date(2026, 11, 15))
+        );
+        assert_eq!(round.next(), period("20261116_20261130"));
+        assert_eq!(round.previous(), period("20261017_20261031"));
+        assert_eq!(period("20241220_20250110").end(), date(2025, 1, 10));
+        assert_eq!(
+            period("20240229_20240301").back(0, 1),
+            period("20230228_20230301")
+        );
+        assert_eq!(period("20261126_20261126").end(), date(2026, 11, 26));
+        for text in [
+            "20261115_20261101",
+            "20261101_2026111",
+            "20261101_20261131",
+            "2026_2027",
+            "202611_202612",
+            "20200101_20310101",
+            "20261101_",
+        ] {
+            assert!(PeriodId::parse(text).is_err(), "{text} should be refused");
+        }
+    }
+
+    #[test]
     fn every_form_round_trips_canonically() {
         for text in [
-            "20261126", "2026W48", "2026W1", "202611", "2026Q4", "2026S2", "2026N9", "2026",
+            "20261126",
+            "2026W48",
+            "2026W1",
+            "202611",
+            "2026Q4",
+            "2026S2",
+            "2026N9",
+            "2026",
             "2026W53",
+            "20261101_20261115",
         ] {
             assert_eq!(period(text).to_string(), text);
         }

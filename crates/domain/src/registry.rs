@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::calendar::{CalendarError, check_deadline};
 use crate::indicator::Indicator;
+use crate::period::Frequency;
 use crate::regime::{RegimeContent, RegimeKind};
 use crate::rules::{RuleContext, compile_condition, compile_formula};
 use crate::text::search_key;
@@ -74,11 +75,19 @@ pub fn standardisation_problems(content: &RegimeContent, context: &RuleContext) 
             format!("The deadline of period {period} ({deadline}) is before its cut-off end ({cutoff_end})."),
         ));
     }
-    if content.kind != RegimeKind::Periodic && content.frequency.is_some() {
+    let dated = content.frequency == Some(Frequency::Dated);
+    if content.kind != RegimeKind::Periodic && content.frequency.is_some() && !dated {
         problems.push(problem(
             "frequency_not_for_kind",
             "Báo cáo chuyên đề hoặc đột xuất không có tần suất định kỳ.".into(),
             "A thematic or ad hoc report has no regular frequency.".into(),
+        ));
+    }
+    if content.kind == RegimeKind::Periodic && dated {
+        problems.push(problem(
+            "frequency_not_for_kind",
+            "Báo cáo định kỳ phải có tần suất định kỳ, không phải kỳ theo ngày tự chọn.".into(),
+            "A periodic report needs a regular frequency, not dates of its own.".into(),
         ));
     }
     let mut seen = BTreeSet::new();

@@ -360,6 +360,98 @@ async fn the_holiday_calendar_is_configured_and_moves_working_day_deadlines(app:
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
+async fn an_ad_hoc_report_is_made_for_dates_of_its_own(app: TestApp) {
+    // An ad hoc request: the monthly form, reported for a round of explicit dates, due three
+    // days after the round ends.
+    let store = &app.state.store;
+    let base = store
+        .regime(&RegimeCode::new("BC-KTXH-T").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut content = base.content().clone();
+    content.code = RegimeCode::new("BC-DOTXUAT").unwrap();
+    content.kind = baocao_domain::regime::RegimeKind::AdHoc;
+    content.frequency = None;
+    content.cutoff = Some(baocao_domain::regime::CutoffRule::Calendar);
+    content.deadline = Some(DeadlineRule::DaysAfterCutoff {
+        days: 3,
+        working_days: false,
+    });
+    let regime = Regime::draft(content)
+        .unwrap()
+        .publish(jiff::civil::date(2026, 1, 1))
+        .unwrap();
+    store
+        .create_regime(&regime, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    let assignment = Assignment::new(
+        regime.code().clone(),
+        AgencyCode::new("01").unwrap(),
+        AgencyCode::new("VPCP").unwrap(),
+        Validity::new(Some(jiff::civil::date(2026, 1, 1)), None).unwrap(),
+    )
+    .unwrap();
+    store.insert_assignments(&[assignment]).await.unwrap();
+
+    let hanoi = app.login("hanoi").await;
+    let slot = "/api/v1/reports/BC-DOTXUAT/01/20261101_20261115";
+    let view = app.get(slot, &hanoi).await;
+    assert_eq!(view.status, StatusCode::OK, "{}", view.text);
+    let view = view.json();
+    assert_eq!(
+        (
+            &view["period"],
+            &view["cutoff_start"],
+            &view["cutoff_end"],
+            &view["deadline"]
+        ),
+        (
+            &json!("20261101_20261115"),
+            &json!("2026-11-01"),
+            &json!("2026-11-15"),
+            &json!("2026-11-18")
+        )
+    );
+    let saved = app
+        .call(
+            Method::PUT,
+            &format!("{slot}/draft"),
+            Some(&hanoi),
+            Some(&json!({"version": 0, "values": monthly_values()})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    // A calendar period is not a round of an ad hoc report; a round must be real dates.
+    let monthly = app
+        .get("/api/v1/reports/BC-DOTXUAT/01/202611", &hanoi)
+        .await;
+    assert_eq!(monthly.status, StatusCode::BAD_REQUEST);
+    assert_eq!(monthly.json()["error"]["code"], "period_frequency_mismatch");
+    let backwards = app
+        .get("/api/v1/reports/BC-DOTXUAT/01/20261115_20261101", &hanoi)
+        .await;
+    assert_eq!(backwards.json()["error"]["code"], "invalid_period");
+    // And a periodic regime refuses a round.
+    let round = app
+        .get("/api/v1/reports/BC-KTXH-T/01/20261101_20261115", &hanoi)
+        .await;
+    assert_eq!(round.json()["error"]["code"], "period_frequency_mismatch");
+    let period = app
+        .get("/api/v1/periods/dated/20261101_20261115", &hanoi)
+        .await
+        .json();
+    assert_eq!(
+        (&period["start"], &period["end"], &period["cutoff_end"]),
+        (
+            &json!("2026-11-01"),
+            &json!("2026-11-15"),
+            &json!("2026-11-15")
+        )
+    );
+}
+
 async fn deadline(app: &TestApp, token: &str) -> Value {
     app.get("/api/v1/regimes/BC-NGAY-Q/periods/2026Q4", token)
         .await
@@ -372,4 +464,5 @@ app_tests!(
     the_schedule_refuses_bad_ranges_and_strangers,
     a_deadline_at_a_time_of_day_is_missed_one_minute_after,
     the_holiday_calendar_is_configured_and_moves_working_day_deadlines,
+    an_ad_hoc_report_is_made_for_dates_of_its_own,
 );

@@ -69,8 +69,8 @@ pub async fn period(
     let frequency: Frequency = frequency.parse().map_err(|unknown: String| {
         ApiError::bad_request(
             "invalid_frequency",
-            format!("Tần suất không hợp lệ {unknown:?} (daily, weekly, monthly, quarterly, six_monthly, nine_monthly, yearly)."),
-            format!("Unknown frequency {unknown:?} (daily, weekly, monthly, quarterly, six_monthly, nine_monthly, yearly)."),
+            format!("Tần suất không hợp lệ {unknown:?} (daily, weekly, monthly, quarterly, six_monthly, nine_monthly, yearly, dated)."),
+            format!("Unknown frequency {unknown:?} (daily, weekly, monthly, quarterly, six_monthly, nine_monthly, yearly, dated)."),
         )
     })?;
     let period = parse_period(&id)?;

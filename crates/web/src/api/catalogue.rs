@@ -33,8 +33,8 @@ pub(crate) fn parse_period(text: &str) -> Result<baocao_domain::period::PeriodId
     baocao_domain::period::PeriodId::parse(text).map_err(|error| {
         ApiError::bad_request(
             "invalid_period",
-            format!("Kỳ báo cáo không hợp lệ {text:?}: {} (ví dụ 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026).", error.reason),
-            format!("Invalid period {text:?}: {} (e.g. 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026).", error.reason),
+            format!("Kỳ báo cáo không hợp lệ {text:?}: {} (ví dụ 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026N9, 2026, hoặc một đợt 20261101_20261115).", error.reason),
+            format!("Invalid period {text:?}: {} (e.g. 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026N9, 2026, or a round 20261101_20261115).", error.reason),
         )
     })
 }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::calendar::{Due, check_frequency, cutoff_window};
+use baocao_domain::period::Frequency;
 use baocao_domain::permission::Action;
 use baocao_domain::regime::Regime;
 use baocao_domain::report::{Cell, CellInput, ReportContent, ReportShape, Section, SectionInput};
@@ -110,14 +111,27 @@ async fn resolve_slot(
     let regime = load_regime(state, regime).await?;
     let agency = agency_code(agency)?;
     let period = parse_period(period)?;
-    if let Some(frequency) = regime.content().frequency {
-        check_frequency(frequency, period).map_err(|_| {
+    match regime.content().frequency {
+        Some(frequency) => check_frequency(frequency, period).map_err(|_| {
             ApiError::bad_request(
                 "period_frequency_mismatch",
                 format!("Kỳ {period} không thuộc tần suất {frequency} của chế độ báo cáo."),
                 format!("Period {period} is not of the regime's frequency ({frequency})."),
             )
-        })?;
+        })?,
+        // Thematic and ad hoc reports are made for dates of their own.
+        None if period.frequency() != Frequency::Dated => {
+            return Err(ApiError::bad_request(
+                "period_frequency_mismatch",
+                format!(
+                    "Báo cáo chuyên đề, đột xuất lập theo ngày của từng đợt (YYYYMMDD_YYYYMMDD), không theo kỳ {period}."
+                ),
+                format!(
+                    "Thematic and ad hoc reports are made for dates of their own (YYYYMMDD_YYYYMMDD), not for {period}."
+                ),
+            ));
+        }
+        None => {}
     }
     let key = SlotKey {
         regime: regime.code().clone(),

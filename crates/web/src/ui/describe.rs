@@ -24,6 +24,7 @@ pub fn frequency(f: Frequency, lang: Lang) -> &'static str {
         Frequency::SixMonthly => pick(lang, "6 tháng", "Six-monthly"),
         Frequency::NineMonthly => pick(lang, "9 tháng", "Nine-monthly"),
         Frequency::Yearly => pick(lang, "Hằng năm", "Yearly"),
+        Frequency::Dated => pick(lang, "Theo ngày của từng đợt", "Dates of each round"),
     }
 }
 
