@@ -62,6 +62,7 @@ pub mod permission;
 pub mod quality;
 pub mod regime;
 pub mod registry;
+pub mod reorganisation;
 pub mod report;
 pub mod rules;
 pub mod signature;

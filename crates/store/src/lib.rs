@@ -27,6 +27,7 @@ pub mod credentials;
 mod error;
 pub mod notifications;
 pub mod regimes;
+pub mod reorganisation;
 pub mod reports;
 pub mod users;
 pub mod values;

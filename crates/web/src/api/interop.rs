@@ -93,7 +93,7 @@ enum Strategy {
     Delete,
 }
 
-fn flag(text: Option<&str>) -> bool {
+pub(crate) fn flag(text: Option<&str>) -> bool {
     matches!(text, Some("true") | Some("1"))
 }
 

@@ -10,6 +10,7 @@ mod interop;
 mod notifications;
 pub(crate) mod quality;
 mod registry;
+mod reorganisation;
 pub(crate) mod reports;
 pub(crate) mod rules;
 pub(crate) mod schedule;
@@ -111,6 +112,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/compliance", get(compliance::get))
         .route("/api/v1/schedule", get(schedule::get))
+        .route(
+            "/api/v1/agencies/events",
+            get(reorganisation::list).post(reorganisation::record),
+        )
         .route("/api/v1/calendar/holidays", get(calendar::holidays))
         .route(
             "/api/v1/calendar/days/{date}",
