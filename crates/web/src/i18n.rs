@@ -279,7 +279,6 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("schedule", "Lịch báo cáo", "Reporting schedule"),
     ("agency", "Cơ quan, đơn vị", "Agency"),
     ("opens", "Bắt đầu lập", "Opens"),
-    ("cutoff_window", "Thời gian chốt số liệu", "Cut-off window"),
     ("after_deadline", "Sau hạn", "After the deadline"),
     (
         "late_accepted",
