@@ -42,6 +42,12 @@ pub enum RegimeError {
         from: RegimeStatus,
         to: RegimeStatus,
     },
+    #[error("an amendment keeps the regime's code {expected}, not {given}")]
+    CodeChanged { expected: String, given: String },
+    #[error(
+        "an amendment takes effect after the version it replaces (from {previous}), not on {given}"
+    )]
+    EffectiveTooEarly { previous: Date, given: Date },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -414,6 +420,19 @@ pub struct RegimeContent {
     pub after_deadline: AfterDeadline,
 }
 
+/// A form with more cells than a regime may ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OversizedForm {
+    pub form: String,
+    pub cells: u64,
+    pub limit: u64,
+    /// The row with the most cells: where to cut disaggregations first.
+    pub widest_row: Option<String>,
+}
+
+/// The most cells one form may have (rows × columns × option combinations).
+pub const MAX_FORM_CELLS: u64 = 20_000;
+
 /// After the deadline: whether a report may still be submitted (it is then marked late), and
 /// whether — and how many days after the deadline — the report locks, so that nothing more
 /// can be typed or sent.
@@ -452,6 +471,49 @@ impl AfterDeadline {
 }
 
 impl RegimeContent {
+    /// The cells of each form, and the first form over `limit`: a row holds one cell per
+    /// column and per combination of its indicator's disaggregation options, totals included —
+    /// a product that explodes quickly (five categories of ten options: 161,051 cells a row).
+    pub fn oversized_form(
+        &self,
+        indicators: &[crate::indicator::Indicator],
+        categories: &[crate::indicator::Category],
+        limit: u64,
+    ) -> Option<OversizedForm> {
+        for form in &self.forms {
+            let mut cells: u64 = 0;
+            let mut widest: Option<(&FormRow, u64)> = None;
+            for row in &form.rows {
+                let combinations = indicators
+                    .iter()
+                    .find(|i| i.code() == &row.indicator)
+                    .map_or(1u64, |indicator| {
+                        indicator.disaggregation.iter().fold(1u64, |product, code| {
+                            let options = categories
+                                .iter()
+                                .find(|c| c.code() == code)
+                                .map_or(0, |c| c.options().len() as u64);
+                            product.saturating_mul(options + 1)
+                        })
+                    });
+                let row_cells = combinations.saturating_mul(form.columns.len() as u64);
+                cells = cells.saturating_add(row_cells);
+                if widest.is_none_or(|(_, most)| row_cells > most) {
+                    widest = Some((row, row_cells));
+                }
+            }
+            if cells > limit {
+                return Some(OversizedForm {
+                    form: form.code.clone(),
+                    cells,
+                    limit,
+                    widest_row: widest.map(|(row, _)| row.indicator.to_string()),
+                });
+            }
+        }
+        None
+    }
+
     /// Checks what must hold even in a draft: codes, unique forms, sensible deadline days.
     pub fn check(&self) -> Result<(), RegimeError> {
         let mut form_codes = HashSet::new();
@@ -624,6 +686,48 @@ impl Regime {
         Ok(self)
     }
 
+    /// A new version of this published regime, in draft, with `content` (same code). Reports
+    /// of periods before the new version takes effect keep this one.
+    pub fn amend(&self, content: RegimeContent) -> Result<Self, RegimeError> {
+        if self.status != RegimeStatus::Published {
+            return Err(RegimeError::StatusChange {
+                from: self.status,
+                to: RegimeStatus::Draft,
+            });
+        }
+        if content.code != self.content.code {
+            return Err(RegimeError::CodeChanged {
+                expected: self.content.code.to_string(),
+                given: content.code.to_string(),
+            });
+        }
+        content.check()?;
+        Ok(Self {
+            version: self.version + 1,
+            status: RegimeStatus::Draft,
+            effective_from: None,
+            content,
+        })
+    }
+
+    /// Publishes an amendment: like [`Regime::publish`], and it must take effect after
+    /// `previous` (the version it replaces) did.
+    pub fn publish_after(
+        self,
+        previous: &Regime,
+        effective_from: Date,
+    ) -> Result<Self, RegimeError> {
+        if let Some(earlier) = previous.effective_from
+            && effective_from <= earlier
+        {
+            return Err(RegimeError::EffectiveTooEarly {
+                previous: earlier,
+                given: effective_from,
+            });
+        }
+        self.publish(effective_from)
+    }
+
     pub fn retire(mut self) -> Result<Self, RegimeError> {
         if self.status != RegimeStatus::Published {
             return Err(RegimeError::StatusChange {
@@ -675,6 +779,104 @@ pub(crate) mod tests {
                        "columns": ["this_period"], "rows": [{"indicator": "KT03"}, {"indicator": "KT04"}]}]
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn an_amendment_is_a_new_draft_version_that_takes_effect_later() {
+        let first = Regime::draft(monthly_socioeconomic())
+            .unwrap()
+            .publish(date(2026, 1, 1))
+            .unwrap();
+        let mut changed = monthly_socioeconomic();
+        changed.deadline = Some(DeadlineRule::DayOfMonth {
+            day: 25,
+            months_after_period_end: 0,
+        });
+        let amendment = first.amend(changed.clone()).unwrap();
+        assert_eq!(
+            (amendment.version(), amendment.status()),
+            (2, RegimeStatus::Draft)
+        );
+        assert_eq!(
+            amendment.clone().publish_after(&first, date(2026, 1, 1)),
+            Err(RegimeError::EffectiveTooEarly {
+                previous: date(2026, 1, 1),
+                given: date(2026, 1, 1)
+            })
+        );
+        let second = amendment.publish_after(&first, date(2027, 1, 1)).unwrap();
+        assert_eq!(second.effective_from(), Some(date(2027, 1, 1)));
+        let mut renamed = changed;
+        renamed.code = RegimeCode::new("BC-KHAC").unwrap();
+        assert!(matches!(
+            first.amend(renamed),
+            Err(RegimeError::CodeChanged { .. })
+        ));
+        let draft = Regime::draft(monthly_socioeconomic()).unwrap();
+        assert!(matches!(
+            draft.amend(monthly_socioeconomic()),
+            Err(RegimeError::StatusChange { .. })
+        ));
+    }
+
+    #[test]
+    fn a_form_whose_disaggregations_explode_is_named_with_its_widest_row() {
+        use crate::indicator::{
+            Aggregation, Category, CategoryOption, Indicator, IndicatorCode, ValueType,
+        };
+        let category = |code: &str, options: usize| {
+            Category::new(
+                code.into(),
+                code.into(),
+                code.into(),
+                (0..options)
+                    .map(|n| CategoryOption {
+                        code: format!("O{n}"),
+                        name_vi: format!("Lựa chọn {n}"),
+                        name_en: format!("Option {n}"),
+                    })
+                    .collect(),
+            )
+            .unwrap()
+        };
+        let categories = vec![
+            category("TINH", 34),
+            category("TUOI", 20),
+            category("GIOI", 2),
+        ];
+        let indicator = |code: &str, disaggregation: &[&str]| {
+            Indicator::new(
+                IndicatorCode::new(code).unwrap(),
+                code.into(),
+                code.into(),
+                "người".into(),
+                "people".into(),
+                ValueType::Integer,
+                Aggregation::Sum,
+                None,
+                disaggregation.iter().map(|d| d.to_string()).collect(),
+                String::new(),
+                String::new(),
+            )
+            .unwrap()
+        };
+        let indicators = vec![
+            indicator("KT03", &["GIOI"]),
+            indicator("KT04", &["TINH", "TUOI", "GIOI"]),
+        ];
+        let content = monthly_socioeconomic();
+        // KT03: 1 column × 3 (two options and the total); KT04: 35 × 21 × 3 = 2,205.
+        assert_eq!(
+            content.oversized_form(&indicators, &categories, 2_208),
+            None
+        );
+        let over = content
+            .oversized_form(&indicators, &categories, 2_207)
+            .unwrap();
+        assert_eq!(
+            (over.cells, over.widest_row.as_deref()),
+            (2_208, Some("KT04"))
+        );
     }
 
     #[test]

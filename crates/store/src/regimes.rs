@@ -48,11 +48,21 @@ pub struct AssignmentRecord {
     pub valid_to: Option<String>,
 }
 
+/// Each regime's version in force: its newest published (or retired) version, or its draft if
+/// it was never published. An amendment in draft does not replace the version in force.
 const LATEST_VERSIONS: &str = "
     SELECT rv.version, rv.status, rv.effective_from, rv.content
     FROM regime_versions rv
     JOIN regimes r ON r.id = rv.regime_id
-    WHERE rv.version = (SELECT MAX(version) FROM regime_versions WHERE regime_id = rv.regime_id)";
+    WHERE rv.version = COALESCE(
+        (SELECT MAX(version) FROM regime_versions WHERE regime_id = rv.regime_id AND status <> 'draft'),
+        (SELECT MAX(version) FROM regime_versions WHERE regime_id = rv.regime_id))";
+
+const VERSIONS: &str = "
+    SELECT rv.version, rv.status, rv.effective_from, rv.content
+    FROM regime_versions rv
+    JOIN regimes r ON r.id = rv.regime_id
+    WHERE r.code = $1";
 
 impl Store {
     /// Stores a new regime (its first version). A code already in use is a conflict.
@@ -106,6 +116,98 @@ impl Store {
         let sql = format!("{LATEST_VERSIONS} AND r.code = $1");
         let row: Option<VersionRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_optional(pool).await?);
         row.map(Regime::try_from).transpose()
+    }
+
+    /// Every version of a regime, oldest first.
+    pub async fn regime_versions(&self, code: &RegimeCode) -> Result<Vec<Regime>, StoreError> {
+        let sql = format!("{VERSIONS} ORDER BY rv.version");
+        let rows: Vec<VersionRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(code.as_str()).fetch_all(pool).await?);
+        rows.into_iter().map(Regime::try_from).collect()
+    }
+
+    /// The version that governs periods starting on `date`: the published (or retired) version
+    /// with the latest effective date not after it; the first published one for earlier
+    /// periods; the regime in force if none was published.
+    pub async fn regime_for(
+        &self,
+        code: &RegimeCode,
+        date: Date,
+    ) -> Result<Option<Regime>, StoreError> {
+        let versions = self.regime_versions(code).await?;
+        let published: Vec<&Regime> = versions
+            .iter()
+            .filter(|r| r.status() != RegimeStatus::Draft)
+            .collect();
+        let chosen = published
+            .iter()
+            .rev()
+            .find(|r| r.effective_from().is_none_or(|from| from <= date))
+            .or(published.first())
+            .copied()
+            .or(versions.last());
+        Ok(chosen.cloned())
+    }
+
+    /// Stores a new version of an existing regime.
+    pub async fn add_regime_version(&self, regime: &Regime, now: &str) -> Result<(), StoreError> {
+        let content = serde_json::to_string(regime.content())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let key = search_key(&format!(
+            "{} {}",
+            regime.code(),
+            regime.content().name.as_deref().unwrap_or("")
+        ));
+        on_db!(self, pool => sqlx::query(
+            "INSERT INTO regime_versions (regime_id, version, status, effective_from, content, search_key, created_at)
+             SELECT id, $2, $3, $4, $5, $6, $7 FROM regimes WHERE code = $1",
+        )
+        .bind(regime.code().as_str())
+        .bind(regime.version() as i32)
+        .bind(regime.status().as_str())
+        .bind(date_text(regime.effective_from()))
+        .bind(content)
+        .bind(key)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(|e| StoreError::on_unique(e, || format!("regime {} version {}", regime.code(), regime.version())))
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Writes a version's status, effective date and content over the stored one (a draft
+    /// edited, published or a version retired).
+    pub async fn update_regime_version(&self, regime: &Regime) -> Result<(), StoreError> {
+        let content = serde_json::to_string(regime.content())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let key = search_key(&format!(
+            "{} {}",
+            regime.code(),
+            regime.content().name.as_deref().unwrap_or("")
+        ));
+        let done = on_db!(self, pool => sqlx::query(
+            "UPDATE regime_versions SET status = $3, effective_from = $4, content = $5, search_key = $6
+             WHERE version = $2 AND regime_id = (SELECT id FROM regimes WHERE code = $1)",
+        )
+        .bind(regime.code().as_str())
+        .bind(regime.version() as i32)
+        .bind(regime.status().as_str())
+        .bind(date_text(regime.effective_from()))
+        .bind(content)
+        .bind(key)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if done == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!(
+                "regime {} version {}",
+                regime.code(),
+                regime.version()
+            )))
+        }
     }
 
     /// Writes assignments, all or nothing; each agency is the one with its code valid when the

@@ -208,7 +208,156 @@ async fn deadlines_in_working_days_skip_weekends_and_tet(app: TestApp) {
     assert_eq!(page["deadline"]["working_days"], true);
 }
 
+async fn a_regime_is_drafted_published_assigned_amended_and_retired(app: TestApp) {
+    let admin = app.login("admin").await;
+    let mut regime = base(&app, &admin).await;
+    regime["code"] = json!("BC-VONGDOI-Q");
+    regime["name"] = json!("Báo cáo thử vòng đời");
+    assert_eq!(
+        post(&app, &admin, &regime).await.status,
+        StatusCode::CREATED
+    );
+    let call = |method: Method, path: &str, body: Option<Value>| {
+        let app = &app;
+        let admin = admin.clone();
+        let path = format!("/api/v1/regimes/BC-VONGDOI-Q{path}");
+        async move { app.call(method, &path, Some(&admin), body.as_ref()).await }
+    };
+
+    // The draft is edited in place while it has never been published.
+    regime["name"] = json!("Báo cáo thử vòng đời (sửa)");
+    let edited = call(Method::PUT, "/draft", Some(regime.clone())).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(
+        (
+            edited.json()["version"].as_u64(),
+            edited.json()["status"].as_str()
+        ),
+        (Some(1), Some("draft"))
+    );
+    let hanoi = app.login("hanoi").await;
+    let foreign = app
+        .call(
+            Method::PUT,
+            "/api/v1/regimes/BC-VONGDOI-Q/draft",
+            Some(&hanoi),
+            Some(&regime),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+
+    // Published from 2026, assigned to Hà Nội, it takes reports: due 20 December for 2026Q4.
+    let published = call(
+        Method::POST,
+        "/publish",
+        Some(json!({"effective_from": "2026-01-01"})),
+    )
+    .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+    let assigned = call(
+        Method::POST,
+        "/assignments",
+        Some(json!({"assignments": [{"reporting_agency": "01", "receiving_agency": "VPCP", "valid_from": "2026-01-01"}]})),
+    )
+    .await;
+    assert_eq!(assigned.status, StatusCode::CREATED, "{}", assigned.text);
+    let slot = |period: &'static str| {
+        let app = &app;
+        let hanoi = hanoi.clone();
+        async move {
+            app.get(&format!("/api/v1/reports/BC-VONGDOI-Q/01/{period}"), &hanoi)
+                .await
+                .json()
+        }
+    };
+    let q4 = slot("2026Q4").await;
+    assert_eq!(
+        (&q4["deadline"], &q4["regime_version"]),
+        (&json!("2026-12-20"), &json!(1))
+    );
+
+    // An amendment moves the deadline to the 25th from 2027: a draft version 2 that does not
+    // replace the version in force until published, and then only for periods from 2027.
+    regime["deadline"] = json!({"kind": "day_of_month", "day": 25, "months_after_period_end": 0});
+    let amended = call(Method::PUT, "/draft", Some(regime.clone())).await;
+    assert_eq!(amended.status, StatusCode::OK, "{}", amended.text);
+    assert_eq!(
+        (
+            amended.json()["version"].as_u64(),
+            amended.json()["status"].as_str()
+        ),
+        (Some(2), Some("draft"))
+    );
+    let in_force = app.get("/api/v1/regimes/BC-VONGDOI-Q", &admin).await.json();
+    assert_eq!(
+        (in_force["version"].as_u64(), in_force["status"].as_str()),
+        (Some(1), Some("published"))
+    );
+    let too_early = call(
+        Method::POST,
+        "/publish",
+        Some(json!({"effective_from": "2026-01-01"})),
+    )
+    .await;
+    assert_eq!(too_early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(too_early.json()["error"]["code"], "invalid_regime");
+    let second = call(
+        Method::POST,
+        "/publish",
+        Some(json!({"effective_from": "2027-01-01"})),
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let q4 = slot("2026Q4").await;
+    assert_eq!(
+        (&q4["deadline"], &q4["regime_version"]),
+        (&json!("2026-12-20"), &json!(1)),
+        "an earlier period keeps its version"
+    );
+    let q1 = slot("2027Q1").await;
+    assert_eq!(
+        (&q1["deadline"], &q1["regime_version"]),
+        (&json!("2027-03-25"), &json!(2))
+    );
+    let versions = call(Method::GET, "/versions", None).await.json();
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+
+    // Bad assignments are refused whole.
+    for body in [
+        json!({"assignments": [{"reporting_agency": "ZZ", "receiving_agency": "VPCP", "valid_from": "2026-01-01"}]}),
+        json!({"assignments": [{"reporting_agency": "01", "receiving_agency": "01", "valid_from": "2026-01-01"}]}),
+        json!({"assignments": [{"reporting_agency": "79", "receiving_agency": "VPCP", "valid_from": "2026-05-01", "valid_to": "2026-01-01"}]}),
+    ] {
+        let refused = call(Method::POST, "/assignments", Some(body.clone())).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            refused.text
+        );
+    }
+
+    // Retired, it takes no more reports for any period.
+    let retired = call(Method::POST, "/retire", None).await;
+    assert_eq!(retired.status, StatusCode::OK, "{}", retired.text);
+    assert_eq!(retired.json()["status"], "retired");
+    for period in ["2026Q4", "2027Q1"] {
+        let draft = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/reports/BC-VONGDOI-Q/01/{period}/draft"),
+                Some(&hanoi),
+                Some(&json!({"version": 0, "values": []})),
+            )
+            .await;
+        assert_eq!(draft.status.as_u16() / 100, 4, "{period}: {}", draft.text);
+    }
+    let again = call(Method::PUT, "/draft", Some(regime)).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 app_tests!(
+    a_regime_is_drafted_published_assigned_amended_and_retired,
     deadlines_in_working_days_skip_weekends_and_tet,
     a_posted_regime_is_a_draft_and_read_back_alike,
     the_standardisation_report_flags_what_is_missing_or_wrong,

@@ -11,7 +11,7 @@ use baocao_domain::permission::Action;
 use baocao_domain::regime::CutoffRule;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::load_regime;
+use super::catalogue::load_regime_for;
 use super::catalogue::parse_period;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
@@ -85,8 +85,8 @@ pub async fn regime_period(
     Path((code, id)): Path<(String, String)>,
 ) -> Result<Json<PeriodView>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    let regime = load_regime(&state, &code).await?;
     let period = parse_period(&id)?;
+    let regime = load_regime_for(&state, &code, period.start()).await?;
     let content = regime.content();
     if let Some(frequency) = content.frequency {
         check_frequency(frequency, period).map_err(|_| frequency_mismatch(period, frequency))?;

@@ -221,6 +221,18 @@ pub async fn regimes(
     Ok(Json(Listing::page(all, &query.page)))
 }
 
+/// The version of a regime that governs periods starting on `date`.
+pub(crate) async fn load_regime_for(
+    state: &AppState,
+    code: &str,
+    date: baocao_domain::Date,
+) -> Result<Regime, ApiError> {
+    let parsed = regime_code(code)?;
+    state.store.regime_for(&parsed, date).await?.ok_or_else(|| {
+        ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
+    })
+}
+
 pub(crate) async fn load_regime(state: &AppState, code: &str) -> Result<Regime, ApiError> {
     let parsed = regime_code(code)?;
     state.store.regime(&parsed).await?.ok_or_else(|| {

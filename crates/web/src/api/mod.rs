@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/regimes/duplicates", get(registry::duplicates))
         .route("/api/v1/regimes/{code}", get(catalogue::regime))
+        .route("/api/v1/regimes/{code}/versions", get(registry::versions))
+        .route("/api/v1/regimes/{code}/draft", put(registry::save_draft))
+        .route("/api/v1/regimes/{code}/publish", post(registry::publish))
+        .route("/api/v1/regimes/{code}/retire", post(registry::retire))
         .route("/api/v1/regimes/{code}/forms", get(catalogue::regime_forms))
         .route(
             "/api/v1/regimes/{code}/forms/{form}",
@@ -57,7 +61,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/regimes/{code}/assignments",
-            get(catalogue::regime_assignments),
+            get(catalogue::regime_assignments).post(registry::assign),
         )
         .route(
             "/api/v1/regimes/{code}/periods/{period}",

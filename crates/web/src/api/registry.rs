@@ -1,12 +1,15 @@
 //! Authoring and auditing the registry of regimes: `POST /api/v1/regimes` (a new regime, in
-//! draft), the standardisation report and the duplicate list. The checks themselves are the
+//! draft), its draft, amendments, publication, retirement and assignments, the
+//! standardisation report and the duplicate list. The checks themselves are the
 //! domain's ([`baocao_domain::registry`]); here they meet the stored regimes and catalogue.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use baocao_domain::agency::Validity;
+use baocao_domain::assignment::Assignment;
 use baocao_domain::permission::Action;
-use baocao_domain::regime::{Regime, RegimeContent};
+use baocao_domain::regime::{MAX_FORM_CELLS, Regime, RegimeContent, RegimeError, RegimeStatus};
 use baocao_domain::registry::{
     DuplicatePair, Problem, RegimeItems, duplicates as find_duplicates, standardisation_problems,
 };
@@ -14,7 +17,7 @@ use baocao_domain::rules::{RuleContext, compile_condition, compile_formula};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::RegimeView;
+use super::catalogue::{RegimeView, load_regime};
 use super::rules::rule_error;
 use super::{Listing, Page};
 use crate::AppState;
@@ -31,16 +34,62 @@ pub async fn create(
     ApiJson(content): ApiJson<RegimeContent>,
 ) -> Result<(StatusCode, Json<RegimeView>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let regime = Regime::draft(content).map_err(|error| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_regime",
-            format!("Chế độ báo cáo không hợp lệ: {error}."),
-            format!("Invalid regime: {error}."),
-        )
-    })?;
-    let catalogue = Catalogue::load(&state).await?;
-    for form in &regime.content().forms {
+    let regime = Regime::draft(content).map_err(|error| invalid(&error))?;
+    check_against_catalogue(&state, regime.content()).await?;
+    state
+        .store
+        .create_regime(&regime, &state.now_text())
+        .await
+        .map_err(|error| match error {
+            baocao_store::StoreError::Conflict(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "regime_exists",
+                format!("Đã có chế độ báo cáo mã {}.", regime.code()),
+                format!("A regime with code {} already exists.", regime.code()),
+            ),
+            other => other.into(),
+        })?;
+    Ok((StatusCode::CREATED, Json(regime.into())))
+}
+
+fn invalid(error: &RegimeError) -> ApiError {
+    let vi = match error {
+        RegimeError::MissingElements(missing) => format!(
+            "Chế độ báo cáo còn thiếu: {}.",
+            missing
+                .iter()
+                .map(|e| e.labels().0)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        RegimeError::StatusChange { from, to } => {
+            format!("Chế độ báo cáo đang ở trạng thái {from}, không chuyển sang {to} được.")
+        }
+        RegimeError::EffectiveTooEarly { previous, given } => {
+            format!("Bản sửa đổi phải có hiệu lực sau bản trước ({previous}), không phải {given}.")
+        }
+        RegimeError::CodeChanged { expected, given } => {
+            format!("Bản sửa đổi giữ mã {expected}, không đổi thành {given}.")
+        }
+        other => format!("Chế độ báo cáo không hợp lệ: {other}."),
+    };
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_regime",
+        vi,
+        format!("Invalid regime: {error}."),
+    )
+}
+
+/// What a regime's content must satisfy against the catalogue: its rows are catalogue
+/// indicators, its rules and derived indicators compile, and no form asks for more cells than
+/// [`MAX_FORM_CELLS`].
+async fn check_against_catalogue(
+    state: &AppState,
+    content: &RegimeContent,
+) -> Result<(), ApiError> {
+    let catalogue = Catalogue::load(state).await?;
+    for form in &content.forms {
         for row in &form.rows {
             if !catalogue
                 .indicators
@@ -62,34 +111,237 @@ pub async fn create(
             }
         }
     }
+    if let Some(over) =
+        content.oversized_form(&catalogue.indicators, &catalogue.categories, MAX_FORM_CELLS)
+    {
+        let row = over.widest_row.as_deref().unwrap_or("?");
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_too_large",
+            format!(
+                "Biểu {} có {} ô (số dòng × số cột × các tổ hợp phân tổ), vượt giới hạn {} ô. Dòng {} nhiều ô nhất: hãy bớt phân tổ của chỉ tiêu này hoặc tách thành nhiều biểu.",
+                over.form, over.cells, over.limit, row
+            ),
+            format!(
+                "Form {} has {} cells (rows × columns × disaggregation combinations), over the limit of {}. Row {} has the most: drop some of its disaggregations or split the form.",
+                over.form, over.cells, over.limit, row
+            ),
+        )
+        .with_detail("form", json!(over.form))
+        .with_detail("cells", json!(over.cells)));
+    }
     let context = RuleContext {
-        regime: regime.content(),
+        regime: content,
         indicators: &catalogue.indicators,
         categories: &catalogue.categories,
     };
-    for (index, rule) in regime.content().rules.iter().enumerate() {
+    for (index, rule) in content.rules.iter().enumerate() {
         compile_condition(&rule.expression, &context).map_err(|error| {
             rule_error(&error).with_detail("rule", json!(format!("R{}", index + 1)))
         })?;
     }
-    for derived in &regime.content().derived {
+    for derived in &content.derived {
         compile_formula(&derived.formula, &context)
             .map_err(|error| rule_error(&error).with_detail("derived", json!(derived.code)))?;
     }
-    state
-        .store
-        .create_regime(&regime, &state.now_text())
-        .await
-        .map_err(|error| match error {
-            baocao_store::StoreError::Conflict(_) => ApiError::new(
-                StatusCode::CONFLICT,
-                "regime_exists",
-                format!("Đã có chế độ báo cáo mã {}.", regime.code()),
-                format!("A regime with code {} already exists.", regime.code()),
-            ),
-            other => other.into(),
+    Ok(())
+}
+
+/// `GET /api/v1/regimes/{code}/versions`: every version, oldest first.
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<RegimeView>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    let regime = load_regime(&state, &code).await?;
+    let versions = state.store.regime_versions(regime.code()).await?;
+    Ok(Json(versions.into_iter().map(RegimeView::from).collect()))
+}
+
+fn latest(versions: Vec<Regime>, code: &str) -> Result<Regime, ApiError> {
+    versions.into_iter().last().ok_or_else(|| {
+        ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
+    })
+}
+
+/// `PUT /api/v1/regimes/{code}/draft`: writes the regime's draft — the never-published
+/// regime's own, or an amendment of the published one (a new version, created on the first
+/// write). A retired regime takes no draft.
+pub async fn save_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(content): ApiJson<RegimeContent>,
+) -> Result<Json<RegimeView>, ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let parsed = super::catalogue::regime_code(&code)?;
+    let current = latest(state.store.regime_versions(&parsed).await?, &code)?;
+    if content.code != parsed {
+        return Err(invalid(&RegimeError::CodeChanged {
+            expected: parsed.to_string(),
+            given: content.code.to_string(),
+        }));
+    }
+    check_against_catalogue(&state, &content).await?;
+    let draft = match current.status() {
+        RegimeStatus::Draft => {
+            let draft = Regime::restore(content, current.version(), RegimeStatus::Draft, None)
+                .map_err(|e| invalid(&e))?;
+            state.store.update_regime_version(&draft).await?;
+            draft
+        }
+        RegimeStatus::Published => {
+            let draft = current.amend(content).map_err(|e| invalid(&e))?;
+            state
+                .store
+                .add_regime_version(&draft, &state.now_text())
+                .await?;
+            draft
+        }
+        RegimeStatus::Retired => {
+            return Err(invalid(&RegimeError::StatusChange {
+                from: RegimeStatus::Retired,
+                to: RegimeStatus::Draft,
+            }));
+        }
+    };
+    Ok(Json(draft.into()))
+}
+
+#[derive(Deserialize)]
+pub struct PublishBody {
+    effective_from: baocao_domain::Date,
+}
+
+/// `POST /api/v1/regimes/{code}/publish` `{"effective_from"}`: publishes the draft. An
+/// amendment takes effect after the version it replaces; reports of earlier periods keep the
+/// version they were made with.
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<PublishBody>,
+) -> Result<Json<RegimeView>, ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let parsed = super::catalogue::regime_code(&code)?;
+    let mut versions = state.store.regime_versions(&parsed).await?;
+    let draft = versions.pop().ok_or_else(|| {
+        ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
+    })?;
+    let previous = versions
+        .iter()
+        .rev()
+        .find(|v| v.status() != RegimeStatus::Draft);
+    let published = match previous {
+        Some(previous) => draft.publish_after(previous, body.effective_from),
+        None => draft.publish(body.effective_from),
+    }
+    .map_err(|e| invalid(&e))?;
+    state.store.update_regime_version(&published).await?;
+    Ok(Json(published.into()))
+}
+
+/// `POST /api/v1/regimes/{code}/retire`: the regime takes no more reports; its history stays.
+pub async fn retire(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<RegimeView>, ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let regime = load_regime(&state, &code).await?;
+    let retired = regime.retire().map_err(|e| invalid(&e))?;
+    // Every earlier published version retires with it: no period takes reports any more.
+    for version in state.store.regime_versions(retired.code()).await? {
+        if version.status() == RegimeStatus::Published && version.version() != retired.version() {
+            let version = version.retire().map_err(|e| invalid(&e))?;
+            state.store.update_regime_version(&version).await?;
+        }
+    }
+    state.store.update_regime_version(&retired).await?;
+    Ok(Json(retired.into()))
+}
+
+#[derive(Deserialize)]
+pub struct NewAssignment {
+    reporting_agency: String,
+    receiving_agency: String,
+    valid_from: Option<baocao_domain::Date>,
+    #[serde(default)]
+    valid_to: Option<baocao_domain::Date>,
+}
+
+#[derive(Deserialize)]
+pub struct AssignmentsBody {
+    assignments: Vec<NewAssignment>,
+}
+
+/// `POST /api/v1/regimes/{code}/assignments`: which agencies report the regime, to whom,
+/// from when — all or nothing.
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<AssignmentsBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let regime = load_regime(&state, &code).await?;
+    let mut assignments = Vec::with_capacity(body.assignments.len());
+    for (index, item) in body.assignments.iter().enumerate() {
+        let refused = |vi: String, en: String| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_assignment",
+                vi,
+                en,
+            )
+            .with_detail("index", json!(index))
+        };
+        let validity = Validity::new(item.valid_from, item.valid_to).map_err(|e| {
+            refused(
+                format!(
+                    "Giao báo cáo thứ {}: khoảng hiệu lực không hợp lệ.",
+                    index + 1
+                ),
+                format!("Assignment {}: {e}.", index + 1),
+            )
         })?;
-    Ok((StatusCode::CREATED, Json(regime.into())))
+        let (reporting, receiving) = (
+            super::catalogue::agency_code(&item.reporting_agency)?,
+            super::catalogue::agency_code(&item.receiving_agency)?,
+        );
+        let on = item.valid_from.unwrap_or_else(|| state.today());
+        for agency in [&reporting, &receiving] {
+            if state.store.agency_as_of(agency, on).await?.is_none() {
+                return Err(refused(
+                    format!(
+                        "Giao báo cáo thứ {}: cơ quan {agency} không tồn tại vào ngày {on}.",
+                        index + 1
+                    ),
+                    format!(
+                        "Assignment {}: agency {agency} does not exist on {on}.",
+                        index + 1
+                    ),
+                ));
+            }
+        }
+        let assignment = Assignment::new(regime.code().clone(), reporting, receiving, validity)
+            .map_err(|e| {
+                refused(
+                    format!(
+                        "Giao báo cáo thứ {}: cơ quan không tự báo cáo cho chính mình.",
+                        index + 1
+                    ),
+                    format!("Assignment {}: {e}.", index + 1),
+                )
+            })?;
+        assignments.push(assignment);
+    }
+    state.store.insert_assignments(&assignments).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"regime": regime.code().as_str(), "created": assignments.len()})),
+    ))
 }
 
 #[derive(Serialize)]

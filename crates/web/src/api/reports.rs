@@ -19,7 +19,7 @@ use baocao_store::reports::{SlotKey, ValueChange};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::{agency_code, load_regime, parse_period};
+use super::catalogue::{agency_code, load_regime_for, parse_period};
 use crate::AppState;
 use crate::auth::{ApiJson, Caller};
 use crate::error::ApiError;
@@ -34,6 +34,9 @@ pub struct SlotView {
     receiving_agency: String,
     status: &'static str,
     version: i32,
+    /// The version of the regime that governs this period (an amendment governs only the
+    /// periods from its effective date).
+    regime_version: u32,
     cutoff_start: Option<Date>,
     cutoff_end: Option<Date>,
     deadline: Option<Date>,
@@ -108,9 +111,9 @@ async fn resolve_slot(
     agency: &str,
     period: &str,
 ) -> Result<Slot, ApiError> {
-    let regime = load_regime(state, regime).await?;
-    let agency = agency_code(agency)?;
     let period = parse_period(period)?;
+    let regime = load_regime_for(state, regime, period.start()).await?;
+    let agency = agency_code(agency)?;
     match regime.content().frequency {
         Some(frequency) => check_frequency(frequency, period).map_err(|_| {
             ApiError::bad_request(
@@ -281,6 +284,7 @@ async fn view(
         receiving_agency: slot.receiving_agency.to_string(),
         status,
         version,
+        regime_version: slot.regime.version(),
         cutoff_start: window.map(|w| w.start),
         cutoff_end: window.map(|w| w.end),
         deadline: slot.due.map(|due| due.day),
