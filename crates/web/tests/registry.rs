@@ -177,6 +177,49 @@ async fn a_planted_duplicate_tops_the_list(app: TestApp) {
             .windows(2)
             .all(|w| w[0]["score"].as_f64() >= w[1]["score"].as_f64())
     );
+
+    // The same review per issuing agency: the copy is issued by another ministry.
+    let mut other = base(&app, &admin).await;
+    other["code"] = json!("BC-TTHC-BTP-Q");
+    other["legal_basis"]["issuer"] = json!("Bộ Tư pháp");
+    assert_eq!(post(&app, &admin, &other).await.status, StatusCode::CREATED);
+    let of_justice = app
+        .get("/api/v1/regimes/duplicates?issuer=bo%20tu%20phap", &admin)
+        .await
+        .json();
+    let items = of_justice["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(
+        items
+            .iter()
+            .all(|p| p["issuer_a"] == "Bộ Tư pháp" || p["issuer_b"] == "Bộ Tư pháp"),
+        "{items:?}"
+    );
+    let issuers = app.get("/api/v1/regimes/issuers", &admin).await.json();
+    let justice = issuers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["issuer"] == "Bộ Tư pháp")
+        .expect("a report for the Ministry of Justice");
+    assert_eq!(justice["regimes"], 1);
+    assert_eq!(justice["regime_codes"], json!(["BC-TTHC-BTP-Q"]));
+    assert_eq!(
+        justice["duplicate_pairs"].as_u64(),
+        Some(items.len() as u64)
+    );
+    let total: u64 = issuers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["regimes"].as_u64().unwrap())
+        .sum();
+    let regimes = app.get("/api/v1/regimes", &admin).await.json();
+    assert_eq!(
+        Some(total),
+        regimes["total"].as_u64(),
+        "every regime counted once"
+    );
 }
 
 async fn deadlines_in_working_days_skip_weekends_and_tet(app: TestApp) {

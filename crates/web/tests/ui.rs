@@ -608,6 +608,35 @@ async fn the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off(app
     );
 }
 
+async fn the_registry_review_shows_problems_issuers_and_duplicates(app: TestApp) {
+    let admin = app.login("admin").await;
+    let mut regime = app.get("/api/v1/regimes/BC-KSTTHC-Q", &admin).await.json();
+    let object = regime.as_object_mut().unwrap();
+    object.remove("version");
+    object.remove("status");
+    regime["code"] = serde_json::json!("BC-THIEU-Q");
+    regime["cutoff"] = serde_json::Value::Null;
+    let created = app
+        .call(Method::POST, "/api/v1/regimes", Some(&admin), Some(&regime))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let session = log_in(&app, "lanhdao").await;
+    let review = page(&app, "/registry", &session).await;
+    assert_eq!(review.status, StatusCode::OK);
+    let text = &review.text;
+    let row_start = text
+        .find("id=\"standard-BC-THIEU-Q\"")
+        .expect("the planted regime is listed");
+    let row = &text[row_start..row_start + text[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("Thời gian chốt số liệu"), "{row}");
+    assert!(text.contains("id=\"issuer-table\""));
+    // The copy asks for the same six indicators as the original: the pair is listed.
+    assert!(text.contains("href=\"/regimes/BC-THIEU-Q\""));
+    let duplicates = &text[text.find("id=\"duplicates-table\"").unwrap()..];
+    assert!(duplicates.contains("BC-KSTTHC-Q") && duplicates.contains("BC-THIEU-Q"));
+    assert!(duplicates.contains("100%"));
+}
+
 async fn the_dashboard_draws_cards_a_line_bars_and_the_map(app: TestApp) {
     let value = |agency: &str, period: &str, number: f64| baocao_domain::value::DataValue {
         indicator: baocao_domain::indicator::IndicatorCode::new("KT04").unwrap(),
@@ -691,4 +720,5 @@ app_tests!(
     the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports,
     the_dashboard_draws_cards_a_line_bars_and_the_map,
     the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off,
+    the_registry_review_shows_problems_issuers_and_duplicates,
 );

@@ -9,7 +9,7 @@ mod export;
 mod interop;
 mod notifications;
 pub(crate) mod quality;
-mod registry;
+pub(crate) mod registry;
 mod reorganisation;
 pub(crate) mod reports;
 pub(crate) mod rules;
@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
             get(registry::standardisation),
         )
         .route("/api/v1/regimes/duplicates", get(registry::duplicates))
+        .route("/api/v1/regimes/issuers", get(registry::issuers))
         .route("/api/v1/regimes/{code}", get(catalogue::regime))
         .route("/api/v1/regimes/{code}/versions", get(registry::versions))
         .route("/api/v1/regimes/{code}/draft", put(registry::save_draft))

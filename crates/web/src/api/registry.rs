@@ -14,6 +14,10 @@ use baocao_domain::registry::{
     DuplicatePair, Problem, RegimeItems, duplicates as find_duplicates, standardisation_problems,
 };
 use baocao_domain::rules::{RuleContext, compile_condition, compile_formula};
+use std::collections::{BTreeMap, HashMap};
+
+use baocao_domain::regime::Severity;
+use baocao_domain::text::search_key;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -348,6 +352,7 @@ pub async fn assign(
 pub struct StandardisationEntry {
     regime: String,
     name: Option<String>,
+    issuer: String,
     status: &'static str,
     problems: Vec<Problem>,
 }
@@ -360,7 +365,14 @@ pub async fn standardisation(
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<Listing<StandardisationEntry>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    let catalogue = Catalogue::load(&state).await?;
+    Ok(Json(standardisation_entries(&state, &page).await?))
+}
+
+pub(crate) async fn standardisation_entries(
+    state: &AppState,
+    page: &Page,
+) -> Result<Listing<StandardisationEntry>, ApiError> {
+    let catalogue = Catalogue::load(state).await?;
     let mut entries: Vec<StandardisationEntry> = state
         .store
         .regimes(None)
@@ -375,13 +387,14 @@ pub async fn standardisation(
             StandardisationEntry {
                 regime: regime.code().to_string(),
                 name: regime.content().name.clone(),
+                issuer: issuer_of(&regime),
                 status: regime.status().as_str(),
                 problems: standardisation_problems(regime.content(), &context),
             }
         })
         .collect();
     entries.sort_by_key(|e| e.problems.is_empty());
-    Ok(Json(Listing::page(entries, &page)))
+    Ok(Listing::page(entries, page))
 }
 
 #[derive(Deserialize)]
@@ -389,8 +402,29 @@ pub struct DuplicateQuery {
     /// Pairs sharing fewer items are left out (default 1).
     #[serde(default)]
     min_shared: Option<String>,
+    /// Only pairs with a regime issued by this agency (matched without case or diacritics).
+    #[serde(default)]
+    issuer: Option<String>,
     #[serde(flatten)]
     page: Page,
+}
+
+/// A duplicate pair with who issued each regime.
+#[derive(Serialize)]
+pub struct DuplicateView {
+    #[serde(flatten)]
+    pair: DuplicatePair,
+    issuer_a: String,
+    issuer_b: String,
+}
+
+fn issuer_of(regime: &Regime) -> String {
+    regime
+        .content()
+        .legal_basis
+        .as_ref()
+        .map(|basis| basis.issuer.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// `GET /api/v1/regimes/duplicates`: pairs of regimes asking for the same indicators, most
@@ -399,7 +433,7 @@ pub async fn duplicates(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<DuplicateQuery>,
-) -> Result<Json<Listing<DuplicatePair>>, ApiError> {
+) -> Result<Json<Listing<DuplicateView>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
     let min_shared = match query.min_shared.as_deref() {
         None | Some("") => 1,
@@ -411,14 +445,102 @@ pub async fn duplicates(
             )
         })?,
     };
-    let catalogue = Catalogue::load(&state).await?;
+    let issuer = query
+        .issuer
+        .as_deref()
+        .map(search_key)
+        .filter(|key| !key.is_empty());
+    Ok(Json(Listing::page(
+        duplicate_views(&state, min_shared, issuer.as_deref()).await?,
+        &query.page,
+    )))
+}
+
+pub(crate) async fn duplicate_views(
+    state: &AppState,
+    min_shared: usize,
+    issuer: Option<&str>,
+) -> Result<Vec<DuplicateView>, ApiError> {
+    let catalogue = Catalogue::load(state).await?;
     let regimes = state.store.regimes(None).await?;
+    let issuers: HashMap<String, String> = regimes
+        .iter()
+        .map(|r| (r.code().to_string(), issuer_of(r)))
+        .collect();
     let items: Vec<RegimeItems> = regimes
         .iter()
         .map(|r| RegimeItems::of(r.content(), &catalogue.indicators))
         .collect();
-    Ok(Json(Listing::page(
-        find_duplicates(&items, min_shared),
-        &query.page,
-    )))
+    Ok(find_duplicates(&items, min_shared)
+        .into_iter()
+        .map(|pair| DuplicateView {
+            issuer_a: issuers.get(&pair.a).cloned().unwrap_or_default(),
+            issuer_b: issuers.get(&pair.b).cloned().unwrap_or_default(),
+            pair,
+        })
+        .filter(|view| {
+            issuer.is_none_or(|key| {
+                search_key(&view.issuer_a).contains(key) || search_key(&view.issuer_b).contains(key)
+            })
+        })
+        .collect())
+}
+
+/// One issuing agency's part of the registry: its regimes, how many break the standard, and
+/// how many duplicate pairs involve them.
+#[derive(Serialize)]
+pub struct IssuerReport {
+    pub issuer: String,
+    pub regimes: usize,
+    pub with_errors: usize,
+    pub duplicate_pairs: usize,
+    pub regime_codes: Vec<String>,
+}
+
+/// `GET /api/v1/regimes/issuers`: the registry per issuing agency, most regimes first — the
+/// report each ministry receives in a review of its regimes.
+pub async fn issuers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<IssuerReport>>, ApiError> {
+    caller.require(Action::ReadCatalogue)?;
+    Ok(Json(issuer_reports(&state).await?))
+}
+
+pub(crate) async fn issuer_reports(state: &AppState) -> Result<Vec<IssuerReport>, ApiError> {
+    let catalogue = Catalogue::load(state).await?;
+    let regimes = state.store.regimes(None).await?;
+    let pairs = duplicate_views(state, 1, None).await?;
+    let mut reports: BTreeMap<String, IssuerReport> = BTreeMap::new();
+    for regime in &regimes {
+        let issuer = issuer_of(regime);
+        let context = RuleContext {
+            regime: regime.content(),
+            indicators: &catalogue.indicators,
+            categories: &catalogue.categories,
+        };
+        let broken = standardisation_problems(regime.content(), &context)
+            .iter()
+            .any(|p| p.severity == Severity::Error);
+        let code = regime.code().to_string();
+        let report = reports
+            .entry(issuer.clone())
+            .or_insert_with(|| IssuerReport {
+                issuer,
+                regimes: 0,
+                with_errors: 0,
+                duplicate_pairs: 0,
+                regime_codes: Vec::new(),
+            });
+        report.regimes += 1;
+        report.with_errors += usize::from(broken);
+        report.duplicate_pairs += pairs
+            .iter()
+            .filter(|p| p.pair.a == code || p.pair.b == code)
+            .count();
+        report.regime_codes.push(code);
+    }
+    let mut reports: Vec<IssuerReport> = reports.into_values().collect();
+    reports.sort_by(|a, b| b.regimes.cmp(&a.regimes).then(a.issuer.cmp(&b.issuer)));
+    Ok(reports)
 }

@@ -11,6 +11,7 @@ mod dashboard;
 mod describe;
 mod pages;
 mod quality;
+mod registry;
 mod reports;
 mod rules;
 mod schedule;
@@ -65,6 +66,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "version.html");
     template!(env, "compliance.html");
     template!(env, "schedule.html");
+    template!(env, "registry.html");
     template!(env, "dashboard.html");
     template!(env, "notifications.html");
     env
@@ -78,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{lang}", get(session::switch_language))
         .route("/regimes", get(pages::regimes))
         .route("/regimes/{code}", get(pages::regime))
+        .route("/registry", get(registry::page))
         .route(
             "/regimes/{code}/rules",
             get(rules::editor).post(rules::check),

@@ -1,0 +1,56 @@
+//! The registry review page: every regime's standardisation problems, the registry per
+//! issuing agency, and the pairs of regimes that ask for the same indicators — the work of
+//! cutting duplicate regimes and those missing mandatory elements.
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+use baocao_domain::permission::Action;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{PageContext, PageError};
+use crate::AppState;
+use crate::api::Page;
+use crate::api::registry::{duplicate_views, issuer_reports, standardisation_entries};
+
+#[derive(Deserialize)]
+pub struct RegistryQuery {
+    issuer: Option<String>,
+}
+
+/// Pairs shown on the page; the API pages through the rest.
+const PAIRS_SHOWN: usize = 50;
+
+pub async fn page(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<RegistryQuery>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |error| PageError::from_api(error, lang);
+    page.allowed(Action::ReadCatalogue)?;
+    let issuer = query
+        .issuer
+        .as_deref()
+        .map(baocao_domain::text::search_key)
+        .filter(|key| !key.is_empty());
+    let standardisation = standardisation_entries(&state, &Page::default())
+        .await
+        .map_err(fail)?;
+    let issuers = issuer_reports(&state).await.map_err(fail)?;
+    let mut pairs = duplicate_views(&state, 1, issuer.as_deref())
+        .await
+        .map_err(fail)?;
+    let total_pairs = pairs.len();
+    pairs.truncate(PAIRS_SHOWN);
+    page.render(
+        "registry.html",
+        json!({
+            "standardisation": standardisation.items,
+            "issuers": issuers,
+            "pairs": pairs,
+            "total_pairs": total_pairs,
+            "issuer": query.issuer,
+        }),
+    )
+}
