@@ -19,6 +19,12 @@ pub enum IndicatorError {
     },
     #[error("category {0}: needs at least two options with distinct codes")]
     BadOptions(String),
+    #[error("indicator {code}: unknown {field} {value:?}")]
+    UnknownValue {
+        code: String,
+        field: &'static str,
+        value: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -207,6 +213,101 @@ impl Indicator {
     }
     pub fn aggregation(&self) -> Aggregation {
         self.aggregation
+    }
+}
+
+/// An indicator as a catalogue file writes it — one CSV row: `code, name_vi, name_en,
+/// unit_vi, unit_en, value_type, aggregation, frequency, disaggregation` (category codes
+/// separated by `;`), `group` and an optional `definition_vi`. The demo's catalogue and an
+/// import read the same columns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IndicatorRecord {
+    pub code: String,
+    pub name_vi: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub unit_vi: String,
+    #[serde(default)]
+    pub unit_en: String,
+    pub value_type: String,
+    pub aggregation: String,
+    #[serde(default)]
+    pub frequency: String,
+    #[serde(default)]
+    pub disaggregation: String,
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub definition_vi: String,
+}
+
+impl IndicatorRecord {
+    /// The checked indicator; its categories must be among `categories`.
+    pub fn into_indicator(self, categories: &[Category]) -> Result<Indicator, IndicatorError> {
+        let unknown = |field: &'static str, value: &str| IndicatorError::UnknownValue {
+            code: self.code.clone(),
+            field,
+            value: value.to_string(),
+        };
+        let disaggregation: Vec<String> = self
+            .disaggregation
+            .split(';')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect();
+        if let Some(missing) = disaggregation
+            .iter()
+            .find(|c| !categories.iter().any(|k| k.code() == c.as_str()))
+        {
+            return Err(unknown("category", missing));
+        }
+        let value_type = self
+            .value_type
+            .trim()
+            .parse()
+            .map_err(|_| unknown("value type", &self.value_type))?;
+        let aggregation = self
+            .aggregation
+            .trim()
+            .parse()
+            .map_err(|_| unknown("aggregation", &self.aggregation))?;
+        let frequency = match self.frequency.trim() {
+            "" => None,
+            text => Some(text.parse().map_err(|_| unknown("frequency", text))?),
+        };
+        Indicator::new(
+            IndicatorCode::new(self.code.trim())?,
+            self.name_vi.trim().to_string(),
+            self.name_en.trim().to_string(),
+            self.unit_vi.trim().to_string(),
+            self.unit_en.trim().to_string(),
+            value_type,
+            aggregation,
+            frequency,
+            disaggregation,
+            self.group.trim().to_string(),
+            self.definition_vi.trim().to_string(),
+        )
+    }
+}
+
+impl Indicator {
+    /// What differs from `other` in the indicator's meaning — its value type, aggregation
+    /// rule or disaggregation — which stored numbers were kept by, and so must not change.
+    pub fn meaning_changes(&self, other: &Indicator) -> Vec<&'static str> {
+        let mut changes = Vec::new();
+        if self.value_type != other.value_type {
+            changes.push("value_type");
+        }
+        if self.aggregation != other.aggregation {
+            changes.push("aggregation");
+        }
+        if self.disaggregation != other.disaggregation {
+            changes.push("disaggregation");
+        }
+        changes
     }
 }
 

@@ -8,7 +8,9 @@ use baocao_domain::agency::{
     SuccessionKind, Validity,
 };
 use baocao_domain::assignment::Assignment;
-use baocao_domain::indicator::{Category, CategoryOption, Indicator, IndicatorCode};
+use baocao_domain::indicator::{
+    Category, CategoryOption, Indicator, IndicatorCode, IndicatorRecord,
+};
 use baocao_domain::regime::{
     AgencySelector, CutoffRule, DeadlineRule, DerivedIndicator, Form, FormColumn, FormRow,
     LegalBasis, Method, OutlineSection, ReceivingAgency, Regime, RegimeCode, RegimeContent,
@@ -259,20 +261,6 @@ struct OptionRow {
     option_name_en: String,
 }
 
-#[derive(Deserialize)]
-struct IndicatorRow {
-    code: String,
-    name_vi: String,
-    name_en: String,
-    unit_vi: String,
-    unit_en: String,
-    value_type: String,
-    aggregation: String,
-    frequency: String,
-    disaggregation: String,
-    group: String,
-}
-
 pub(crate) fn catalogue() -> Result<(Vec<Category>, Vec<Indicator>), SeedError> {
     let file = DISAGGREGATIONS.0;
     let mut by_category: BTreeMap<String, (String, String, Vec<CategoryOption>)> = BTreeMap::new();
@@ -295,47 +283,9 @@ pub(crate) fn catalogue() -> Result<(Vec<Category>, Vec<Indicator>), SeedError> 
         .collect::<Result<Vec<_>, _>>()?;
 
     let file = INDICATORS.0;
-    let indicators = rows::<IndicatorRow>(INDICATORS)?
+    let indicators = rows::<IndicatorRecord>(INDICATORS)?
         .into_iter()
-        .map(|row| {
-            let disaggregation: Vec<String> = row
-                .disaggregation
-                .split(';')
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect();
-            if let Some(unknown) = disaggregation
-                .iter()
-                .find(|c| !categories.iter().any(|k| k.code() == c.as_str()))
-            {
-                return Err(bad(
-                    file,
-                    format!("indicator {}: unknown category {unknown}", row.code),
-                ));
-            }
-            Indicator::new(
-                IndicatorCode::new(row.code).map_err(|e| bad(file, e))?,
-                row.name_vi,
-                row.name_en,
-                row.unit_vi,
-                row.unit_en,
-                row.value_type
-                    .parse()
-                    .map_err(|t| bad(file, format!("value type {t}")))?,
-                row.aggregation
-                    .parse()
-                    .map_err(|t| bad(file, format!("aggregation {t}")))?,
-                Some(
-                    row.frequency
-                        .parse()
-                        .map_err(|t| bad(file, format!("frequency {t}")))?,
-                ),
-                disaggregation,
-                row.group,
-                String::new(),
-            )
-            .map_err(|e| bad(file, e))
-        })
+        .map(|row| row.into_indicator(&categories).map_err(|e| bad(file, e)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((categories, indicators))
 }

@@ -102,6 +102,25 @@ impl Store {
 
     /// Writes indicators (their categories must exist), all or nothing.
     pub async fn insert_indicators(&self, indicators: &[Indicator]) -> Result<(), StoreError> {
+        self.import_indicators(indicators, &[]).await
+    }
+
+    /// Creates `created` and rewrites the names, units, frequency, group and definition of
+    /// `updated` (existing codes; their meaning — type, aggregation, disaggregation — is kept),
+    /// all or nothing.
+    pub async fn import_indicators(
+        &self,
+        created: &[Indicator],
+        updated: &[Indicator],
+    ) -> Result<(), StoreError> {
+        let key = |indicator: &Indicator| {
+            search_key(&format!(
+                "{} {} {}",
+                indicator.code(),
+                indicator.name_vi,
+                indicator.name_en
+            ))
+        };
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
             let category_ids: HashMap<String, i32> = sqlx::query_as::<_, (String, i32)>("SELECT code, id FROM categories")
@@ -109,7 +128,7 @@ impl Store {
                 .await?
                 .into_iter()
                 .collect();
-            for indicator in indicators {
+            for indicator in created {
                 let id: i32 = sqlx::query_scalar(
                     "INSERT INTO indicators (code, name_vi, name_en, search_key, unit_vi, unit_en, value_type, aggregation, frequency, group_vi, definition_vi)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -117,7 +136,7 @@ impl Store {
                 .bind(indicator.code().as_str())
                 .bind(&indicator.name_vi)
                 .bind(&indicator.name_en)
-                .bind(search_key(&format!("{} {} {}", indicator.code(), indicator.name_vi, indicator.name_en)))
+                .bind(key(indicator))
                 .bind(&indicator.unit_vi)
                 .bind(&indicator.unit_en)
                 .bind(indicator.value_type().as_str())
@@ -138,6 +157,28 @@ impl Store {
                         .bind(position as i32)
                         .execute(&mut *tx)
                         .await?;
+                }
+            }
+            for indicator in updated {
+                let done = sqlx::query(
+                    "UPDATE indicators SET name_vi = $2, name_en = $3, search_key = $4, unit_vi = $5, unit_en = $6,
+                        frequency = $7, group_vi = $8, definition_vi = $9
+                     WHERE code = $1",
+                )
+                .bind(indicator.code().as_str())
+                .bind(&indicator.name_vi)
+                .bind(&indicator.name_en)
+                .bind(key(indicator))
+                .bind(&indicator.unit_vi)
+                .bind(&indicator.unit_en)
+                .bind(indicator.frequency.map(|f| f.as_str()))
+                .bind(&indicator.group_vi)
+                .bind(&indicator.definition_vi)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Err(StoreError::NotFound(format!("indicator {}", indicator.code())));
                 }
             }
             tx.commit().await?;

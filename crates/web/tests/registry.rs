@@ -399,7 +399,137 @@ async fn a_regime_is_drafted_published_assigned_amended_and_retired(app: TestApp
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+async fn import_csv(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    csv: &str,
+) -> baocao_test_support::Answer {
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/indicators/import{query}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "text/csv; charset=utf-8")
+        .body(axum::body::Body::from(csv.to_string()))
+        .unwrap();
+    app.send(request).await
+}
+
+const HEADER: &str = "code,name_vi,name_en,unit_vi,unit_en,value_type,aggregation,frequency,disaggregation,group,definition_vi\n";
+
+async fn the_indicator_catalogue_is_imported_whole_or_not_at_all(app: TestApp) {
+    let admin = app.login("admin").await;
+    // One new indicator, one known indicator with a definition added, one unchanged.
+    let good = format!(
+        "{HEADER}XH90,Số người được trợ giúp xã hội,People receiving social assistance,người,people,integer,sum,yearly,sex,Xã hội,Người hưởng trợ cấp hằng tháng\n\
+         KT04,Tổng mức bán lẻ hàng hóa và doanh thu dịch vụ tiêu dùng,Retail sales of goods and consumer services,tỷ đồng,billion VND,decimal,sum,monthly,,Thương mại,Doanh thu bán lẻ theo giá hiện hành\n\
+         XH05,Số hộ nghèo,Poor households,hộ,households,integer,sum,yearly,area,Xã hội,\n"
+    );
+    let dry = import_csv(&app, &admin, "?dry_run=true", &good).await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
+    let dry = dry.json();
+    assert_eq!(
+        (
+            &dry["created"],
+            &dry["updated"],
+            &dry["unchanged"],
+            &dry["imported"]
+        ),
+        (
+            &json!(["XH90"]),
+            &json!(["KT04"]),
+            &json!(["XH05"]),
+            &json!(false)
+        )
+    );
+    assert_eq!(
+        app.get("/api/v1/indicators/XH90", &admin).await.status,
+        StatusCode::NOT_FOUND,
+        "a dry run writes nothing"
+    );
+    let done = import_csv(&app, &admin, "", &good).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(done.json()["imported"], true);
+    let new = app.get("/api/v1/indicators/XH90", &admin).await.json();
+    assert_eq!(new["disaggregation"], json!(["sex"]));
+    let known = app.get("/api/v1/indicators/KT04", &admin).await.json();
+    assert_eq!(
+        known["definition_vi"],
+        "Doanh thu bán lẻ theo giá hiện hành"
+    );
+    let again = import_csv(&app, &admin, "", &good).await.json();
+    assert_eq!(
+        again["unchanged"].as_array().unwrap().len(),
+        3,
+        "importing twice changes nothing"
+    );
+
+    // Every bad line is reported, and a file with one bad line imports nothing.
+    let bad = format!(
+        "{HEADER}XH91,Chỉ tiêu mới,New indicator,người,people,integer,sum,yearly,,Xã hội,\n\
+         XH92,Phân tổ lạ,Unknown category,người,people,integer,sum,yearly,tuoi,Xã hội,\n\
+         XH93,Kiểu lạ,Unknown type,người,people,number,sum,yearly,,Xã hội,\n\
+         KT04,Tổng mức bán lẻ,Retail sales,tỷ đồng,billion VND,decimal,average,monthly,,Thương mại,\n\
+         XH91,Trùng mã,Twice,người,people,integer,sum,yearly,,Xã hội,\n\
+         XH94,,No name,người,people,integer,sum,yearly,,Xã hội,\n"
+    );
+    let refused = import_csv(&app, &admin, "", &bad).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let report = refused.json();
+    let lines: Vec<u64> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 4, 5, 6, 7]);
+    assert!(
+        report["errors"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("kiểu giá trị")
+    );
+    assert!(
+        report["errors"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cách tổng hợp")
+    );
+    assert!(
+        report["errors"][2]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("aggregation")
+    );
+    assert_eq!(
+        app.get("/api/v1/indicators/XH91", &admin).await.status,
+        StatusCode::NOT_FOUND,
+        "nothing of a refused file is imported"
+    );
+
+    let wrong_type = app
+        .call(
+            Method::POST,
+            "/api/v1/indicators/import",
+            Some(&admin),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let reporter = app.login("hanoi").await;
+    assert_eq!(
+        import_csv(&app, &reporter, "", &good).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 app_tests!(
+    the_indicator_catalogue_is_imported_whole_or_not_at_all,
     a_regime_is_drafted_published_assigned_amended_and_retired,
     deadlines_in_working_days_skip_weekends_and_tet,
     a_posted_regime_is_a_draft_and_read_back_alike,

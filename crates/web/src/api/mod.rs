@@ -6,6 +6,7 @@ pub(crate) mod calendar;
 pub(crate) mod catalogue;
 pub(crate) mod compliance;
 mod export;
+mod import;
 mod interop;
 mod notifications;
 pub(crate) mod quality;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/categories", get(catalogue::categories))
         .route("/api/v1/indicators", get(catalogue::indicators))
+        .route("/api/v1/indicators/import", post(import::indicators))
         .route("/api/v1/indicators/{code}", get(catalogue::indicator))
         .route(
             "/api/v1/regimes",

@@ -1,0 +1,201 @@
+//! `POST /api/v1/indicators/import`: the indicator catalogue from a CSV file (the columns of
+//! [`IndicatorRecord`], the demo catalogue's own), all or nothing. New codes are created;
+//! known ones get their names, units, frequency, group and definition rewritten, but never
+//! their meaning (value type, aggregation, disaggregation), which stored numbers depend on.
+//! Every line's problem is reported at once; `?dry_run=true` answers what would happen and
+//! writes nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use baocao_domain::indicator::{Indicator, IndicatorError, IndicatorRecord};
+use baocao_domain::permission::Action;
+use serde::{Deserialize, Serialize};
+
+use super::interop::flag;
+use crate::AppState;
+use crate::auth::{ApiQuery, Caller};
+use crate::error::ApiError;
+
+#[derive(Deserialize, Default)]
+pub struct ImportOptions {
+    dry_run: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct LineError {
+    /// The line of the file (the header is line 1).
+    line: usize,
+    code: String,
+    message: String,
+    message_en: String,
+}
+
+#[derive(Serialize)]
+pub struct ImportReport {
+    dry_run: bool,
+    /// Whether the catalogue was changed.
+    imported: bool,
+    created: Vec<String>,
+    updated: Vec<String>,
+    unchanged: Vec<String>,
+    errors: Vec<LineError>,
+}
+
+fn line_error(line: usize, code: &str, vi: String, en: String) -> LineError {
+    LineError {
+        line,
+        code: code.to_string(),
+        message: vi,
+        message_en: en,
+    }
+}
+
+fn describe(error: &IndicatorError) -> String {
+    match error {
+        IndicatorError::InvalidCode(code) => format!("Mã không hợp lệ {code:?}."),
+        IndicatorError::MissingNameOrUnit(_) => {
+            "Thiếu tên tiếng Việt hoặc đơn vị tính.".to_string()
+        }
+        IndicatorError::AggregationNotForType {
+            value_type,
+            aggregation,
+            ..
+        } => format!("Giá trị kiểu {value_type} không tổng hợp theo {aggregation} được."),
+        IndicatorError::BadOptions(code) => format!("Phân tổ {code} không hợp lệ."),
+        IndicatorError::UnknownValue { field, value, .. } => {
+            let field = match *field {
+                "category" => "phân tổ",
+                "value type" => "kiểu giá trị",
+                "aggregation" => "cách tổng hợp",
+                "frequency" => "tần suất",
+                other => other,
+            };
+            format!("Không có {field} {value:?}.")
+        }
+    }
+}
+
+pub async fn indicators(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(options): ApiQuery<ImportOptions>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("text/csv") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Tệp danh mục chỉ tiêu phải là CSV (Content-Type: text/csv).",
+            "The indicator catalogue must be CSV (Content-Type: text/csv).",
+        ));
+    }
+    let dry_run = flag(options.dry_run.as_deref());
+    let categories = state.store.categories().await?;
+    let existing: HashMap<String, Indicator> = state
+        .store
+        .indicators(None)
+        .await?
+        .into_iter()
+        .map(|i| (i.code().to_string(), i))
+        .collect();
+    let mut report = ImportReport {
+        dry_run,
+        imported: false,
+        created: Vec::new(),
+        updated: Vec::new(),
+        unchanged: Vec::new(),
+        errors: Vec::new(),
+    };
+    let (mut created, mut updated) = (Vec::new(), Vec::new());
+    let mut seen = HashSet::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(body.as_ref());
+    for (index, row) in reader.deserialize::<IndicatorRecord>().enumerate() {
+        let line = index + 2;
+        let record = match row {
+            Ok(record) => record,
+            Err(error) => {
+                report.errors.push(line_error(
+                    line,
+                    "",
+                    format!("Dòng không đọc được: {error}."),
+                    format!("Unreadable line: {error}."),
+                ));
+                continue;
+            }
+        };
+        let code = record.code.trim().to_string();
+        if !seen.insert(code.clone()) {
+            report.errors.push(line_error(
+                line,
+                &code,
+                format!("Mã {code} xuất hiện hai lần trong tệp."),
+                format!("Code {code} appears twice in the file."),
+            ));
+            continue;
+        }
+        let indicator = match record.into_indicator(&categories) {
+            Ok(indicator) => indicator,
+            Err(error) => {
+                report
+                    .errors
+                    .push(line_error(line, &code, describe(&error), error.to_string()));
+                continue;
+            }
+        };
+        match existing.get(&code) {
+            None => {
+                report.created.push(code);
+                created.push(indicator);
+            }
+            Some(known) if known == &indicator => report.unchanged.push(code),
+            Some(known) => {
+                let changes = known.meaning_changes(&indicator);
+                if changes.is_empty() {
+                    report.updated.push(code);
+                    updated.push(indicator);
+                } else {
+                    report.errors.push(line_error(
+                        line,
+                        &code,
+                        format!(
+                            "Chỉ tiêu {code} đã có số liệu theo định nghĩa cũ: không đổi {} được; hãy tạo chỉ tiêu mới.",
+                            changes
+                                .iter()
+                                .map(|c| match *c {
+                                    "value_type" => "kiểu giá trị",
+                                    "aggregation" => "cách tổng hợp",
+                                    _ => "phân tổ",
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        format!(
+                            "Indicator {code} keeps data by its current definition: its {} cannot change; create a new indicator.",
+                            changes.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if !report.errors.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)));
+    }
+    if !dry_run && (!created.is_empty() || !updated.is_empty()) {
+        state.store.import_indicators(&created, &updated).await?;
+        report.imported = true;
+    }
+    Ok((StatusCode::OK, Json(report)))
+}
