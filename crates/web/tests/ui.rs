@@ -637,6 +637,178 @@ async fn the_registry_review_shows_problems_issuers_and_duplicates(app: TestApp)
     assert!(duplicates.contains("100%"));
 }
 
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                other => format!("%{other:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn a_manager_designs_publishes_assigns_and_amends_a_regime_in_the_browser(app: TestApp) {
+    let reporter = log_in(&app, "hanoi").await;
+    assert_eq!(
+        page(&app, "/regimes/new", &reporter).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let session = log_in(&app, "admin").await;
+    let blank = page(&app, "/regimes/new", &session).await;
+    assert_eq!(blank.status, StatusCode::OK);
+    assert!(blank.text.contains("id=\"regime-design\""));
+    let csrf = hidden_input(&blank.text, "csrf");
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "save"),
+        ("code", "BC-THIETKE-T"),
+        ("name", "Báo cáo thiết kế thử hằng tháng"),
+        ("kind", "periodic"),
+        ("legal_document", "Quyết định 01/QĐ-TTg"),
+        ("legal_issuer", "Thủ tướng Chính phủ"),
+        ("legal_date", "2026-01-01"),
+        ("content_requirements", "Doanh thu bán lẻ trong tháng."),
+        ("reporting_description", "Ủy ban nhân dân cấp tỉnh"),
+        ("reporting_level", "province"),
+        ("receiving", "VPCP"),
+        ("method", "reporting_system"),
+        ("frequency", "monthly"),
+        ("cutoff", "decree09"),
+        ("deadline_kind", "day_of_month"),
+        ("deadline_day", "18"),
+        ("deadline_months", "0"),
+        ("deadline_time", "17:00"),
+        ("late_accepted", "1"),
+        ("outline_heading", "I. Tình hình chung"),
+        ("outline_guidance", "Nêu khái quát."),
+        ("outline_heading", "II. Kiến nghị"),
+        ("outline_guidance", ""),
+        ("outline_heading", ""),
+        ("outline_guidance", ""),
+        ("form0_code", "Biểu 01/TK"),
+        ("form0_title", "Bán lẻ"),
+        ("form0_values", "compiled_total"),
+        ("form0_column", "this_period"),
+        ("form0_row", "KT04"),
+        ("form0_required_KT04", "1"),
+        ("form0_min_KT04", "0"),
+    ];
+    let created = post_form(&app, "/regimes/new", &session, &form_body(&fields)).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    assert_eq!(
+        location(&created),
+        "/regimes/BC-THIETKE-T/design?done=created"
+    );
+    let admin = app.login("admin").await;
+    let regime = app.get("/api/v1/regimes/BC-THIETKE-T", &admin).await.json();
+    assert_eq!(regime["status"], "draft");
+    assert_eq!(
+        regime["missing_elements"],
+        serde_json::json!([]),
+        "{regime}"
+    );
+    assert_eq!(regime["deadline"]["day"], 18);
+    assert_eq!(regime["deadline_time"], "17:00:00");
+    assert_eq!(regime["outline"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        regime["forms"][0]["rows"][0]["cells"],
+        serde_json::json!({"required": true, "min": 0.0})
+    );
+
+    let designer = page(&app, "/regimes/BC-THIETKE-T/design?done=created", &session).await;
+    assert!(designer.text.contains("id=\"design-notice\""));
+    let publish = form_body(&[
+        ("csrf", &csrf),
+        ("action", "publish"),
+        ("effective_from", "2026-01-01"),
+    ]);
+    let published = post_form(&app, "/regimes/BC-THIETKE-T/design", &session, &publish).await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.text
+    );
+    let assign = form_body(&[
+        ("csrf", &csrf),
+        ("action", "assign"),
+        ("assign_reporting", "01, 79"),
+        ("assign_receiving", "VPCP"),
+        ("assign_from", "2026-01-01"),
+    ]);
+    let assigned = post_form(&app, "/regimes/BC-THIETKE-T/design", &session, &assign).await;
+    assert_eq!(assigned.status, StatusCode::SEE_OTHER, "{}", assigned.text);
+    let hanoi = app.login("hanoi").await;
+    let slot = app
+        .get("/api/v1/reports/BC-THIETKE-T/01/202611", &hanoi)
+        .await;
+    assert_eq!(slot.status, StatusCode::OK, "{}", slot.text);
+    assert_eq!(
+        (&slot.json()["deadline"], &slot.json()["deadline_time"]),
+        (
+            &serde_json::json!("2026-11-18"),
+            &serde_json::json!("17:00")
+        )
+    );
+
+    // Saving the published regime makes an amendment; a bad number shows the page again.
+    for field in fields.iter_mut() {
+        if field.0 == "deadline_day" {
+            field.1 = "25";
+        }
+        if field.0 == "form0_min_KT04" {
+            field.1 = "không";
+        }
+    }
+    let refused = post_form(
+        &app,
+        "/regimes/BC-THIETKE-T/design",
+        &session,
+        &form_body(&fields),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::OK);
+    let refused_text = decode(&refused.text);
+    assert!(refused_text.contains("id=\"design-error\""));
+    assert!(
+        refused_text.contains("không phải là số hợp lệ"),
+        "the reason is told"
+    );
+    for field in fields.iter_mut() {
+        if field.0 == "form0_min_KT04" {
+            field.1 = "0";
+        }
+    }
+    let amended = post_form(
+        &app,
+        "/regimes/BC-THIETKE-T/design",
+        &session,
+        &form_body(&fields),
+    )
+    .await;
+    assert_eq!(amended.status, StatusCode::SEE_OTHER, "{}", amended.text);
+    let versions = app
+        .get("/api/v1/regimes/BC-THIETKE-T/versions", &admin)
+        .await
+        .json();
+    let versions = versions.as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        (&versions[1]["status"], &versions[1]["deadline"]["day"]),
+        (&serde_json::json!("draft"), &serde_json::json!(25))
+    );
+    let listed = page(&app, "/regimes/BC-THIETKE-T", &session).await;
+    assert!(listed.text.contains("id=\"design-link\""));
+}
+
 async fn the_dashboard_draws_cards_a_line_bars_and_the_map(app: TestApp) {
     let value = |agency: &str, period: &str, number: f64| baocao_domain::value::DataValue {
         indicator: baocao_domain::indicator::IndicatorCode::new("KT04").unwrap(),
@@ -721,4 +893,5 @@ app_tests!(
     the_dashboard_draws_cards_a_line_bars_and_the_map,
     the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off,
     the_registry_review_shows_problems_issuers_and_duplicates,
+    a_manager_designs_publishes_assigns_and_amends_a_regime_in_the_browser,
 );

@@ -37,9 +37,18 @@ pub async fn create(
     caller: Caller,
     ApiJson(content): ApiJson<RegimeContent>,
 ) -> Result<(StatusCode, Json<RegimeView>), ApiError> {
+    let regime = create_regime(&state, &caller, content).await?;
+    Ok((StatusCode::CREATED, Json(regime.into())))
+}
+
+pub(crate) async fn create_regime(
+    state: &AppState,
+    caller: &Caller,
+    content: RegimeContent,
+) -> Result<Regime, ApiError> {
     caller.require(Action::AuthorRegimes)?;
     let regime = Regime::draft(content).map_err(|error| invalid(&error))?;
-    check_against_catalogue(&state, regime.content()).await?;
+    check_against_catalogue(state, regime.content()).await?;
     state
         .store
         .create_regime(&regime, &state.now_text())
@@ -53,7 +62,7 @@ pub async fn create(
             ),
             other => other.into(),
         })?;
-    Ok((StatusCode::CREATED, Json(regime.into())))
+    Ok(regime)
 }
 
 fn invalid(error: &RegimeError) -> ApiError {
@@ -178,16 +187,29 @@ pub async fn save_draft(
     Path(code): Path<String>,
     ApiJson(content): ApiJson<RegimeContent>,
 ) -> Result<Json<RegimeView>, ApiError> {
+    Ok(Json(
+        save_regime_draft(&state, &caller, &code, content)
+            .await?
+            .into(),
+    ))
+}
+
+pub(crate) async fn save_regime_draft(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    content: RegimeContent,
+) -> Result<Regime, ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let parsed = super::catalogue::regime_code(&code)?;
-    let current = latest(state.store.regime_versions(&parsed).await?, &code)?;
+    let parsed = super::catalogue::regime_code(code)?;
+    let current = latest(state.store.regime_versions(&parsed).await?, code)?;
     if content.code != parsed {
         return Err(invalid(&RegimeError::CodeChanged {
             expected: parsed.to_string(),
             given: content.code.to_string(),
         }));
     }
-    check_against_catalogue(&state, &content).await?;
+    check_against_catalogue(state, &content).await?;
     let draft = match current.status() {
         RegimeStatus::Draft => {
             let draft = Regime::restore(content, current.version(), RegimeStatus::Draft, None)
@@ -210,7 +232,7 @@ pub async fn save_draft(
             }));
         }
     };
-    Ok(Json(draft.into()))
+    Ok(draft)
 }
 
 #[derive(Deserialize)]
@@ -227,8 +249,21 @@ pub async fn publish(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<PublishBody>,
 ) -> Result<Json<RegimeView>, ApiError> {
+    Ok(Json(
+        publish_regime(&state, &caller, &code, body.effective_from)
+            .await?
+            .into(),
+    ))
+}
+
+pub(crate) async fn publish_regime(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    effective_from: baocao_domain::Date,
+) -> Result<Regime, ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let parsed = super::catalogue::regime_code(&code)?;
+    let parsed = super::catalogue::regime_code(code)?;
     let mut versions = state.store.regime_versions(&parsed).await?;
     let draft = versions.pop().ok_or_else(|| {
         ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
@@ -238,12 +273,12 @@ pub async fn publish(
         .rev()
         .find(|v| v.status() != RegimeStatus::Draft);
     let published = match previous {
-        Some(previous) => draft.publish_after(previous, body.effective_from),
-        None => draft.publish(body.effective_from),
+        Some(previous) => draft.publish_after(previous, effective_from),
+        None => draft.publish(effective_from),
     }
     .map_err(|e| invalid(&e))?;
     state.store.update_regime_version(&published).await?;
-    Ok(Json(published.into()))
+    Ok(published)
 }
 
 /// `POST /api/v1/regimes/{code}/retire`: the regime takes no more reports; its history stays.
@@ -252,8 +287,16 @@ pub async fn retire(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<RegimeView>, ApiError> {
+    Ok(Json(retire_regime(&state, &caller, &code).await?.into()))
+}
+
+pub(crate) async fn retire_regime(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+) -> Result<Regime, ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let regime = load_regime(&state, &code).await?;
+    let regime = load_regime(state, code).await?;
     let retired = regime.retire().map_err(|e| invalid(&e))?;
     // Every earlier published version retires with it: no period takes reports any more.
     for version in state.store.regime_versions(retired.code()).await? {
@@ -263,16 +306,16 @@ pub async fn retire(
         }
     }
     state.store.update_regime_version(&retired).await?;
-    Ok(Json(retired.into()))
+    Ok(retired)
 }
 
 #[derive(Deserialize)]
 pub struct NewAssignment {
-    reporting_agency: String,
-    receiving_agency: String,
-    valid_from: Option<baocao_domain::Date>,
+    pub(crate) reporting_agency: String,
+    pub(crate) receiving_agency: String,
+    pub(crate) valid_from: Option<baocao_domain::Date>,
     #[serde(default)]
-    valid_to: Option<baocao_domain::Date>,
+    pub(crate) valid_to: Option<baocao_domain::Date>,
 }
 
 #[derive(Deserialize)]
@@ -288,10 +331,23 @@ pub async fn assign(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<AssignmentsBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let created = assign_regime(&state, &caller, &code, &body.assignments).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"regime": code, "created": created})),
+    ))
+}
+
+pub(crate) async fn assign_regime(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    items: &[NewAssignment],
+) -> Result<usize, ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let regime = load_regime(&state, &code).await?;
-    let mut assignments = Vec::with_capacity(body.assignments.len());
-    for (index, item) in body.assignments.iter().enumerate() {
+    let regime = load_regime(state, code).await?;
+    let mut assignments = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
         let refused = |vi: String, en: String| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -342,10 +398,7 @@ pub async fn assign(
         assignments.push(assignment);
     }
     state.store.insert_assignments(&assignments).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"regime": regime.code().as_str(), "created": assignments.len()})),
-    ))
+    Ok(assignments.len())
 }
 
 #[derive(Serialize)]

@@ -9,6 +9,7 @@ mod charts;
 mod compliance;
 mod dashboard;
 mod describe;
+mod designer;
 mod pages;
 mod quality;
 mod registry;
@@ -67,6 +68,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "compliance.html");
     template!(env, "schedule.html");
     template!(env, "registry.html");
+    template!(env, "regime_design.html");
     template!(env, "dashboard.html");
     template!(env, "notifications.html");
     env
@@ -79,7 +81,15 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(session::logout))
         .route("/lang/{lang}", get(session::switch_language))
         .route("/regimes", get(pages::regimes))
+        .route(
+            "/regimes/new",
+            get(designer::new_page).post(designer::create),
+        )
         .route("/regimes/{code}", get(pages::regime))
+        .route(
+            "/regimes/{code}/design",
+            get(designer::page).post(designer::act),
+        )
         .route("/registry", get(registry::page))
         .route(
             "/regimes/{code}/rules",

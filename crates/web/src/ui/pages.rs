@@ -107,7 +107,14 @@ pub async fn regimes(
             })
         })
         .collect();
-    page.render("regimes.html", json!({ "q": query.q, "rows": rows }))
+    let may_author = page
+        .caller
+        .as_ref()
+        .is_some_and(|c| c.may(Action::AuthorRegimes));
+    page.render(
+        "regimes.html",
+        json!({ "q": query.q, "rows": rows, "may_author": may_author }),
+    )
 }
 
 pub async fn regime(
@@ -239,6 +246,7 @@ pub async fn regime(
         .len();
     page.render("regime.html",
         json!({
+            "may_author": page.caller.as_ref().is_some_and(|c| c.may(Action::AuthorRegimes)),
             "code": regime.code().as_str(),
             "name": regime_name(&regime, lang),
             "version": regime.version(),
