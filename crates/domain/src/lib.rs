@@ -61,6 +61,7 @@ pub mod period;
 pub mod permission;
 pub mod quality;
 pub mod regime;
+pub mod regime_record;
 pub mod registry;
 pub mod reorganisation;
 pub mod report;

@@ -67,34 +67,45 @@ const VERSIONS: &str = "
 impl Store {
     /// Stores a new regime (its first version). A code already in use is a conflict.
     pub async fn create_regime(&self, regime: &Regime, now: &str) -> Result<(), StoreError> {
-        let content = serde_json::to_string(regime.content())
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let key = search_key(&format!(
-            "{} {}",
-            regime.code(),
-            regime.content().name.as_deref().unwrap_or("")
-        ));
+        self.create_regimes(std::slice::from_ref(regime), now).await
+    }
+
+    /// Stores new regimes, all or nothing. A code already in use is a conflict.
+    pub async fn create_regimes(&self, regimes: &[Regime], now: &str) -> Result<(), StoreError> {
+        let mut documents = Vec::with_capacity(regimes.len());
+        for regime in regimes {
+            let content = serde_json::to_string(regime.content())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let key = search_key(&format!(
+                "{} {}",
+                regime.code(),
+                regime.content().name.as_deref().unwrap_or("")
+            ));
+            documents.push((regime, content, key));
+        }
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let id: i32 = sqlx::query_scalar("INSERT INTO regimes (code, created_at) VALUES ($1, $2) RETURNING id")
-                .bind(regime.code().as_str())
+            for (regime, content, key) in &documents {
+                let id: i32 = sqlx::query_scalar("INSERT INTO regimes (code, created_at) VALUES ($1, $2) RETURNING id")
+                    .bind(regime.code().as_str())
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::on_unique(e, || format!("regime {}", regime.code())))?;
+                sqlx::query(
+                    "INSERT INTO regime_versions (regime_id, version, status, effective_from, content, search_key, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(regime.version() as i32)
+                .bind(regime.status().as_str())
+                .bind(date_text(regime.effective_from()))
+                .bind(content)
+                .bind(key)
                 .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| StoreError::on_unique(e, || format!("regime {}", regime.code())))?;
-            sqlx::query(
-                "INSERT INTO regime_versions (regime_id, version, status, effective_from, content, search_key, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(id)
-            .bind(regime.version() as i32)
-            .bind(regime.status().as_str())
-            .bind(date_text(regime.effective_from()))
-            .bind(content)
-            .bind(key)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             Ok(())
         })

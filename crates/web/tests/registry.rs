@@ -528,7 +528,111 @@ async fn the_indicator_catalogue_is_imported_whole_or_not_at_all(app: TestApp) {
     );
 }
 
+async fn import_regimes(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    csv: &str,
+) -> baocao_test_support::Answer {
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/regimes/import{query}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(csv.to_string()))
+        .unwrap();
+    app.send(request).await
+}
+
+const REGIME_HEADER: &str = "code,name_vi,name_en,kind,legal_document,legal_issuer,legal_date,content_requirements,reporting_levels,receiving_agency,methods,frequency,cutoff,deadline,deadline_time,outline,indicators\n";
+
+async fn a_ministrys_list_of_regimes_is_imported_as_drafts_for_review(app: TestApp) {
+    let admin = app.login("admin").await;
+    let good = format!(
+        "{REGIME_HEADER}BC-NHAP-1,Báo cáo thủ tục hành chính của Bộ,,periodic,Thông tư 05/2021/TT-BNV,Bộ Nội vụ,2021-06-01,Kết quả giải quyết hồ sơ,province,VPCP,reporting_system,quarterly,decree09,day_of_month:20,17:00,I. Kết quả|II. Kiến nghị,HC01;HC02;HC03;HC04;HC05;HC06\n\
+         BC-NHAP-2,Báo cáo thiếu thành phần,,periodic,Thông tư 05/2021/TT-BNV,Bộ Nội vụ,,Nội dung,province,VPCP,email,monthly,,day_of_month:18,,,KT04\n"
+    );
+    let dry = import_regimes(&app, &admin, "?dry_run=true", &good).await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
+    let dry = dry.json();
+    assert_eq!(dry["created"][0]["missing_elements"], json!([]));
+    assert_eq!(
+        dry["created"][1]["missing_elements"],
+        json!(["cutoff", "outline"])
+    );
+    assert_eq!(
+        app.get("/api/v1/regimes/BC-NHAP-1", &admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let done = import_regimes(&app, &admin, "", &good).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let first = app.get("/api/v1/regimes/BC-NHAP-1", &admin).await.json();
+    assert_eq!(
+        (&first["status"], &first["deadline_time"]),
+        (&json!("draft"), &json!("17:00:00"))
+    );
+    let standard = app
+        .get("/api/v1/regimes/standardisation", &admin)
+        .await
+        .json();
+    let flagged: Vec<&str> = standard["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["problems"].as_array().unwrap().is_empty())
+        .map(|e| e["regime"].as_str().unwrap())
+        .collect();
+    assert!(flagged.contains(&"BC-NHAP-2"), "{flagged:?}");
+    let pairs = app
+        .get("/api/v1/regimes/duplicates?issuer=Bo%20Noi%20vu", &admin)
+        .await
+        .json();
+    assert!(
+        pairs["items"].as_array().unwrap().iter().any(|p| {
+            let mut pair = [p["a"].as_str().unwrap(), p["b"].as_str().unwrap()];
+            pair.sort();
+            pair == ["BC-KSTTHC-Q", "BC-NHAP-1"] && p["score"] == 1.0
+        }),
+        "the imported copy of an existing regime is found: {pairs}"
+    );
+
+    let bad = format!(
+        "{REGIME_HEADER}BC-NHAP-3,Chỉ tiêu lạ,,periodic,,,,,province,VPCP,,monthly,decree09,day_of_month:18,,,ZZ99\n\
+         BC-NHAP-4,Tần suất lạ,,periodic,,,,,province,VPCP,,fortnightly,decree09,day_of_month:18,,,\n\
+         BC-KTXH-T,Mã đã có,,periodic,,,,,province,VPCP,,monthly,decree09,day_of_month:18,,,\n\
+         BC-NHAP-5,Hạn lạ,,periodic,,,,,province,VPCP,,monthly,decree09,khi nào xong,,,\n"
+    );
+    let refused = import_regimes(&app, &admin, "", &bad).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let errors = refused.json()["errors"].clone();
+    let lines: Vec<u64> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3, 4, 5]);
+    assert!(errors[0]["message"].as_str().unwrap().contains("ZZ99"));
+    assert!(
+        errors[3]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("deadline")
+    );
+    assert_eq!(
+        app.get("/api/v1/regimes/BC-NHAP-3", &admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 app_tests!(
+    a_ministrys_list_of_regimes_is_imported_as_drafts_for_review,
     the_indicator_catalogue_is_imported_whole_or_not_at_all,
     a_regime_is_drafted_published_assigned_amended_and_retired,
     deadlines_in_working_days_skip_weekends_and_tet,

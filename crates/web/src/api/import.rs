@@ -1,9 +1,12 @@
-//! `POST /api/v1/indicators/import`: the indicator catalogue from a CSV file (the columns of
-//! [`IndicatorRecord`], the demo catalogue's own), all or nothing. New codes are created;
-//! known ones get their names, units, frequency, group and definition rewritten, but never
-//! their meaning (value type, aggregation, disaggregation), which stored numbers depend on.
-//! Every line's problem is reported at once; `?dry_run=true` answers what would happen and
-//! writes nothing.
+//! Catalogue imports from CSV, all or nothing, every line's problem reported at once, and
+//! `?dry_run=true` to see what would happen without writing:
+//! - `POST /api/v1/indicators/import`: the columns of [`IndicatorRecord`] (the demo
+//!   catalogue's own). New codes are created; known ones get their names, units, frequency,
+//!   group and definition rewritten, but never their meaning (value type, aggregation,
+//!   disaggregation), which stored numbers depend on.
+//! - `POST /api/v1/regimes/import`: one regime a row ([`RegimeRecord`]), stored as drafts —
+//!   a ministry's list of regimes, ready for the standardisation check and duplicate search.
+//!   Each draft's missing elements are reported; a known code is refused.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +16,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use baocao_domain::indicator::{Indicator, IndicatorError, IndicatorRecord};
 use baocao_domain::permission::Action;
+use baocao_domain::regime::Regime;
+use baocao_domain::regime_record::RegimeRecord;
 use serde::{Deserialize, Serialize};
 
 use super::interop::flag;
@@ -79,6 +84,23 @@ fn describe(error: &IndicatorError) -> String {
     }
 }
 
+fn require_csv(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("text/csv") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Tệp nhập danh mục phải là CSV (Content-Type: text/csv).",
+            "A catalogue import must be CSV (Content-Type: text/csv).",
+        ))
+    }
+}
+
 pub async fn indicators(
     State(state): State<AppState>,
     caller: Caller,
@@ -87,18 +109,7 @@ pub async fn indicators(
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("text/csv") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Tệp danh mục chỉ tiêu phải là CSV (Content-Type: text/csv).",
-            "The indicator catalogue must be CSV (Content-Type: text/csv).",
-        ));
-    }
+    require_csv(&headers)?;
     let dry_run = flag(options.dry_run.as_deref());
     let categories = state.store.categories().await?;
     let existing: HashMap<String, Indicator> = state
@@ -195,6 +206,124 @@ pub async fn indicators(
     }
     if !dry_run && (!created.is_empty() || !updated.is_empty()) {
         state.store.import_indicators(&created, &updated).await?;
+        report.imported = true;
+    }
+    Ok((StatusCode::OK, Json(report)))
+}
+
+#[derive(Serialize)]
+pub struct RegimeLine {
+    line: usize,
+    code: String,
+    /// The mandatory elements the draft lacks (for the standardisation review).
+    missing_elements: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct RegimeImportReport {
+    dry_run: bool,
+    imported: bool,
+    created: Vec<RegimeLine>,
+    errors: Vec<LineError>,
+}
+
+pub async fn regimes(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(options): ApiQuery<ImportOptions>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RegimeImportReport>), ApiError> {
+    caller.require(Action::AuthorRegimes)?;
+    require_csv(&headers)?;
+    let dry_run = flag(options.dry_run.as_deref());
+    let catalogue = crate::validation::Catalogue::load(&state).await?;
+    let known: HashSet<String> = state
+        .store
+        .regimes(None)
+        .await?
+        .iter()
+        .map(|r| r.code().to_string())
+        .collect();
+    let mut report = RegimeImportReport {
+        dry_run,
+        imported: false,
+        created: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut drafts: Vec<Regime> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(body.as_ref());
+    for (index, row) in reader.deserialize::<RegimeRecord>().enumerate() {
+        let line = index + 2;
+        let record = match row {
+            Ok(record) => record,
+            Err(error) => {
+                report.errors.push(line_error(
+                    line,
+                    "",
+                    format!("Dòng không đọc được: {error}."),
+                    format!("Unreadable line: {error}."),
+                ));
+                continue;
+            }
+        };
+        let code = record.code.trim().to_string();
+        if known.contains(&code) || !seen.insert(code.clone()) {
+            report.errors.push(line_error(
+                line,
+                &code,
+                format!("Đã có chế độ báo cáo mã {code} (trong hệ thống hoặc ở dòng trước)."),
+                format!("Regime {code} already exists (stored or on an earlier line)."),
+            ));
+            continue;
+        }
+        let checked = record
+            .into_content()
+            .map_err(|e| {
+                (
+                    format!("Cột {}: {:?} không hợp lệ.", e.column, e.value),
+                    e.to_string(),
+                )
+            })
+            .and_then(|content| {
+                Regime::draft(content).map_err(|e| {
+                    let error = super::registry::invalid(&e);
+                    (error.message, error.message_en)
+                })
+            })
+            .and_then(|regime| {
+                super::registry::check_with(&catalogue, regime.content())
+                    .map(|()| regime)
+                    .map_err(|e| (e.message, e.message_en))
+            });
+        match checked {
+            Ok(regime) => {
+                report.created.push(RegimeLine {
+                    line,
+                    code,
+                    missing_elements: regime
+                        .content()
+                        .missing_elements()
+                        .iter()
+                        .map(|e| e.as_str())
+                        .collect(),
+                });
+                drafts.push(regime);
+            }
+            Err((vi, en)) => report.errors.push(line_error(line, &code, vi, en)),
+        }
+    }
+    if !report.errors.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)));
+    }
+    if !dry_run && !drafts.is_empty() {
+        state
+            .store
+            .create_regimes(&drafts, &state.now_text())
+            .await?;
         report.imported = true;
     }
     Ok((StatusCode::OK, Json(report)))

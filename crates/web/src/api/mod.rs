@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/regimes/duplicates", get(registry::duplicates))
         .route("/api/v1/regimes/issuers", get(registry::issuers))
+        .route("/api/v1/regimes/import", post(import::regimes))
         .route("/api/v1/regimes/{code}", get(catalogue::regime))
         .route("/api/v1/regimes/{code}/versions", get(registry::versions))
         .route("/api/v1/regimes/{code}/draft", put(registry::save_draft))

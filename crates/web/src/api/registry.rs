@@ -65,7 +65,7 @@ pub(crate) async fn create_regime(
     Ok(regime)
 }
 
-fn invalid(error: &RegimeError) -> ApiError {
+pub(crate) fn invalid(error: &RegimeError) -> ApiError {
     let vi = match error {
         RegimeError::MissingElements(missing) => format!(
             "Chế độ báo cáo còn thiếu: {}.",
@@ -101,7 +101,10 @@ async fn check_against_catalogue(
     state: &AppState,
     content: &RegimeContent,
 ) -> Result<(), ApiError> {
-    let catalogue = Catalogue::load(state).await?;
+    check_with(&Catalogue::load(state).await?, content)
+}
+
+pub(crate) fn check_with(catalogue: &Catalogue, content: &RegimeContent) -> Result<(), ApiError> {
     for form in &content.forms {
         for row in &form.rows {
             if !catalogue
