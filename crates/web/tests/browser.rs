@@ -291,3 +291,57 @@ async fn a_leader_reads_the_dashboard() {
     browser.screenshot(&shots.join("dashboard.png")).await;
     browser.quit().await;
 }
+
+/// A regime manager amends a published regime in the designer: a new first heading of the
+/// outline and one more indicator row, saved as version 2 while version 1 stays in force.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_amends_a_regime_in_the_designer() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::demo(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let base = app.spawn().await;
+    log_in_at(&browser, &base, "/regimes/BC-KSTTHC-Q/design", "admin").await;
+    let text = browser.text().await;
+    assert!(text.contains("Thiết kế chế độ báo cáo"), "{text}");
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    browser.screenshot(&shots.join("designer.png")).await;
+    // The first empty heading after the existing sections, and KT04 in the first form.
+    browser
+        .type_into(
+            "#outline-design p:nth-last-of-type(3) input[name='outline_heading']",
+            "III. Đề xuất mới",
+        )
+        .await;
+    browser.click("#form-design-0 input[value='KT04']").await;
+    browser.click("#regime-design button[type='submit']").await;
+    let url = browser.wait_for_url("done=saved").await;
+    assert!(url.contains("/regimes/BC-KSTTHC-Q/design"), "{url}");
+    assert!(browser.text().await.contains("Đã lưu bản nháp"));
+    let versions = app
+        .state
+        .store
+        .regime_versions(&baocao_domain::regime::RegimeCode::new("BC-KSTTHC-Q").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    let amendment = versions[1].content();
+    assert_eq!(
+        amendment.outline.last().map(|s| s.heading_vi.as_str()),
+        Some("III. Đề xuất mới")
+    );
+    assert!(
+        amendment.forms[0]
+            .rows
+            .iter()
+            .any(|r| r.indicator.as_str() == "KT04")
+    );
+    assert_eq!(
+        versions[0].status(),
+        baocao_domain::regime::RegimeStatus::Published,
+        "the version in force is untouched"
+    );
+    browser.quit().await;
+}
