@@ -631,7 +631,36 @@ async fn a_ministrys_list_of_regimes_is_imported_as_drafts_for_review(app: TestA
     );
 }
 
+async fn an_excel_workbook_imports_like_its_csv(app: TestApp) {
+    let admin = app.login("admin").await;
+    let upload = |body: Vec<u8>| {
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/indicators/import")
+            .header("authorization", format!("Bearer {admin}"))
+            .header(
+                "content-type",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let workbook = include_bytes!("fixtures/indicators.xlsx").to_vec();
+    let answer = app.send(upload(workbook)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.json()["created"], json!(["XH95", "XH96"]));
+    let imported = app.get("/api/v1/indicators/XH95", &admin).await.json();
+    assert_eq!(
+        (&imported["unit_vi"], &imported["disaggregation"]),
+        (&json!("trẻ"), &json!(["sex"]))
+    );
+    let broken = app.send(upload(b"PK not really a workbook".to_vec())).await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert_eq!(broken.json()["error"]["code"], "invalid_workbook");
+}
+
 app_tests!(
+    an_excel_workbook_imports_like_its_csv,
     a_ministrys_list_of_regimes_is_imported_as_drafts_for_review,
     the_indicator_catalogue_is_imported_whole_or_not_at_all,
     a_regime_is_drafted_published_assigned_amended_and_retired,

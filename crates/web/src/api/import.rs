@@ -1,4 +1,4 @@
-//! Catalogue imports from CSV, all or nothing, every line's problem reported at once, and
+//! Catalogue imports from CSV or an Excel workbook (its first sheet), all or nothing, every line's problem reported at once, and
 //! `?dry_run=true` to see what would happen without writing:
 //! - `POST /api/v1/indicators/import`: the columns of [`IndicatorRecord`] (the demo
 //!   catalogue's own). New codes are created; known ones get their names, units, frequency,
@@ -84,21 +84,52 @@ fn describe(error: &IndicatorError) -> String {
     }
 }
 
-fn require_csv(headers: &HeaderMap) -> Result<(), ApiError> {
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The uploaded table as CSV text: CSV as sent, or the first sheet of an xlsx workbook (its
+/// first row the header) written out as CSV, so both go through one reader.
+fn table_text(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if content_type.starts_with("text/csv") {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+        return Ok(body.to_vec());
+    }
+    if !content_type.starts_with(XLSX) {
+        return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "Tệp nhập danh mục phải là CSV (Content-Type: text/csv).",
-            "A catalogue import must be CSV (Content-Type: text/csv).",
-        ))
+            "Tệp nhập danh mục phải là CSV (text/csv) hoặc Excel (.xlsx).",
+            "A catalogue import must be CSV (text/csv) or an Excel workbook (.xlsx).",
+        ));
     }
+    use calamine::Reader;
+    let unreadable = |error: String| {
+        ApiError::bad_request(
+            "invalid_workbook",
+            format!("Không đọc được tệp Excel: {error}."),
+            format!("The workbook cannot be read: {error}."),
+        )
+    };
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(body.as_ref()))
+            .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+    let sheet = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| unreadable("no sheet".into()))?
+        .map_err(|e| unreadable(e.to_string()))?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in sheet.rows() {
+        let cells: Vec<String> = row.iter().map(ToString::to_string).collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        writer
+            .write_record(&cells)
+            .map_err(|e| unreadable(e.to_string()))?;
+    }
+    writer.into_inner().map_err(|e| unreadable(e.to_string()))
 }
 
 pub async fn indicators(
@@ -109,7 +140,7 @@ pub async fn indicators(
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    require_csv(&headers)?;
+    let table = table_text(&headers, &body)?;
     let dry_run = flag(options.dry_run.as_deref());
     let categories = state.store.categories().await?;
     let existing: HashMap<String, Indicator> = state
@@ -131,7 +162,7 @@ pub async fn indicators(
     let mut seen = HashSet::new();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
-        .from_reader(body.as_ref());
+        .from_reader(table.as_slice());
     for (index, row) in reader.deserialize::<IndicatorRecord>().enumerate() {
         let line = index + 2;
         let record = match row {
@@ -235,7 +266,7 @@ pub async fn regimes(
     body: Bytes,
 ) -> Result<(StatusCode, Json<RegimeImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    require_csv(&headers)?;
+    let table = table_text(&headers, &body)?;
     let dry_run = flag(options.dry_run.as_deref());
     let catalogue = crate::validation::Catalogue::load(&state).await?;
     let known: HashSet<String> = state
@@ -255,7 +286,7 @@ pub async fn regimes(
     let mut seen = HashSet::new();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
-        .from_reader(body.as_ref());
+        .from_reader(table.as_slice());
     for (index, row) in reader.deserialize::<RegimeRecord>().enumerate() {
         let line = index + 2;
         let record = match row {
