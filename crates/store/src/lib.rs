@@ -22,6 +22,7 @@ pub mod agencies;
 pub mod analytics;
 pub mod calendar;
 pub mod catalogue;
+pub mod clients;
 pub mod compliance;
 pub mod credentials;
 mod error;

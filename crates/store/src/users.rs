@@ -183,6 +183,11 @@ impl Store {
             .collect()
     }
 
+    /// The active user `user_id` as a caller.
+    pub async fn principal_of(&self, user_id: i32) -> Result<Option<Principal>, StoreError> {
+        self.principal(user_id).await
+    }
+
     async fn principal(&self, user_id: i32) -> Result<Option<Principal>, StoreError> {
         let sql = format!("{SELECT_USERS} WHERE u.id = $1 AND u.active");
         let row: Option<UserRow> =

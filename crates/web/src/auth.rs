@@ -1,13 +1,17 @@
-//! Who is calling. API clients send `Authorization: Bearer TOKEN` (from
+//! Who is calling. People's programs send `Authorization: Bearer TOKEN` (from
 //! `POST /api/v1/auth/token`); the UI holds a session cookie, and every form it posts carries
-//! the session's CSRF token. Both resolve to a [`Caller`], whose [`Caller::require`] asks the
-//! domain's one policy. Only SHA-256 hashes of tokens are stored.
+//! the session's CSRF token. Registered client systems send `Authorization: ApiToken TOKEN`,
+//! and tools written for DHIS2 may use HTTP Basic with an account's name and password (a
+//! client's password is its token). All resolve to a [`Caller`], whose [`Caller::require`]
+//! asks the domain's one policy; a client's calls also carry its scopes and are rate-limited
+//! per minute. Only hashes of tokens and passwords are stored.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::permission::{Action, allows};
+use baocao_store::clients::ClientRecord;
 use baocao_store::credentials::{new_secret, verify_password};
 use baocao_store::users::{Principal, TokenKind};
 use serde::de::DeserializeOwned;
@@ -23,6 +27,8 @@ pub struct Caller {
     pub principal: Principal,
     /// The CSRF token of the UI session, when the caller came with a session cookie.
     pub csrf: Option<String>,
+    /// The registered client system the call comes from, with its scopes.
+    pub client: Option<ClientRecord>,
 }
 
 impl Caller {
@@ -38,6 +44,89 @@ impl Caller {
     pub fn may(&self, action: Action<'_>) -> bool {
         allows(&self.principal.grants, action)
     }
+
+    /// For a client system: whether its scopes cover pushing (or pulling) data of `regime`.
+    /// People are not limited here; their grants decide.
+    pub fn require_scope(&self, push: bool, regime: &str) -> Result<(), ApiError> {
+        let Some(client) = &self.client else {
+            return Ok(());
+        };
+        let allowed = if push {
+            client.can_push
+        } else {
+            client.can_pull
+        };
+        let regime_ok = client.regimes.is_empty() || client.regimes.iter().any(|r| r == regime);
+        if allowed && regime_ok {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "out_of_scope",
+                format!(
+                    "Hệ thống {} không được {} dữ liệu của chế độ báo cáo {regime}.",
+                    client.name,
+                    if push { "gửi" } else { "lấy" }
+                ),
+                format!(
+                    "Client {} may not {} data of regime {regime}.",
+                    client.name,
+                    if push { "push" } else { "pull" }
+                ),
+            ))
+        }
+    }
+}
+
+/// Calls per client and minute: a fixed window per client, in memory (each server counts its
+/// own calls; behind several servers the limit is per server).
+#[derive(Default)]
+pub struct RateLimiter {
+    windows: std::sync::Mutex<std::collections::HashMap<i32, (i64, u32)>>,
+}
+
+impl RateLimiter {
+    /// Counts a call of `client` at `now`; false when it is over `per_minute` this minute.
+    pub fn allow(&self, client: i32, per_minute: i32, now: jiff::Timestamp) -> bool {
+        let minute = now.as_second().div_euclid(60);
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = windows.entry(client).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        i64::from(entry.1) <= i64::from(per_minute.max(0))
+    }
+}
+
+/// The caller of a registered client, once its rate limit lets the call through.
+fn client_caller(
+    state: &AppState,
+    client: ClientRecord,
+    principal: Principal,
+) -> Result<Caller, ApiError> {
+    if !state
+        .limiter
+        .allow(client.id, client.rate_per_minute, state.clock.now())
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "Hệ thống {} đã gửi quá {} yêu cầu trong một phút; hãy thử lại sau.",
+                client.name, client.rate_per_minute
+            ),
+            format!(
+                "Client {} sent more than {} requests this minute; try again shortly.",
+                client.name, client.rate_per_minute
+            ),
+        ));
+    }
+    Ok(Caller {
+        principal,
+        csrf: None,
+        client: Some(client),
+    })
 }
 
 /// The value of cookie `name` in the request, if any.
@@ -55,15 +144,51 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
 /// Resolves the caller from a bearer token or a session cookie; `None` if neither is valid.
 pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
     let now = state.now_text();
-    let bearer = parts
+    let authorization = parts
         .headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+        .unwrap_or("");
+    let scheme = |name: &str| {
+        authorization
+            .split_once(' ')
+            .filter(|(given, _)| given.eq_ignore_ascii_case(name))
+            .map(|(_, rest)| rest.trim())
+    };
+    if let Some(token) = scheme("ApiToken") {
+        return match state.store.client_by_token(token, &now).await? {
+            Some((client, principal)) => client_caller(state, client, principal).map(Some),
+            None => Ok(None),
+        };
+    }
+    if let Some(encoded) = scheme("Basic") {
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let Some((username, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+            return Ok(None);
+        };
+        let Ok(user_id) = check_password(state, username, password).await else {
+            return Ok(None);
+        };
+        let Some(principal) = state.store.principal_of(user_id).await? else {
+            return Ok(None);
+        };
+        return match state.store.client_of_user(user_id).await? {
+            Some(client) if client.revoked_at.is_none() => {
+                client_caller(state, client, principal).map(Some)
+            }
+            Some(_) => Ok(None),
+            None => Ok(Some(Caller {
+                principal,
+                csrf: None,
+                client: None,
+            })),
+        };
+    }
+    let bearer = scheme("Bearer");
     if let Some(token) = bearer {
         let found = state
             .store
@@ -72,6 +197,7 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
         return Ok(found.map(|(principal, _)| Caller {
             principal,
             csrf: None,
+            client: None,
         }));
     }
     if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
@@ -79,7 +205,11 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
             .store
             .resolve_token(TokenKind::Session, secret, &now)
             .await?;
-        return Ok(found.map(|(principal, csrf)| Caller { principal, csrf }));
+        return Ok(found.map(|(principal, csrf)| Caller {
+            principal,
+            csrf,
+            client: None,
+        }));
     }
     Ok(None)
 }

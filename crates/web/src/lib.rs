@@ -76,6 +76,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub config: WebConfig,
+    /// Client systems' calls this minute.
+    pub limiter: Arc<auth::RateLimiter>,
 }
 
 impl AppState {
@@ -84,6 +86,7 @@ impl AppState {
             store,
             clock,
             config,
+            limiter: Arc::default(),
         }
     }
 

@@ -212,7 +212,240 @@ async fn conflicts_refuse_the_whole_set_unless_asked_otherwise(app: TestApp) {
     );
 }
 
+/// A request to DHIS2's own path with an `Authorization` header as DHIS2 tools send it.
+async fn as_client(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    authorization: &str,
+    body: Option<&Value>,
+) -> Answer {
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", authorization);
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let body = body.map_or_else(axum::body::Body::empty, |b| {
+        axum::body::Body::from(b.to_string())
+    });
+    app.send(request.body(body).unwrap()).await
+}
+
+fn basic(name: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{name}:{secret}"))
+    )
+}
+
+async fn registered_clients_push_and_pull_within_their_scopes_and_rate(app: TestApp) {
+    let admin = app.login("admin").await;
+    let hanoi = app.login("hanoi").await;
+    let registration = json!({"name": "his-hanoi", "agency": "01", "regimes": ["BC-KTXH-T"],
+                              "push": true, "pull": true, "rate_per_minute": 5});
+    let refused = app
+        .call(
+            Method::POST,
+            "/api/v1/clients",
+            Some(&hanoi),
+            Some(&registration),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let registered = app
+        .call(
+            Method::POST,
+            "/api/v1/clients",
+            Some(&admin),
+            Some(&registration),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text
+    );
+    let token = registered.json()["token"].as_str().unwrap().to_string();
+    let id = registered.json()["id"].as_i64().unwrap();
+    let api_token = format!("ApiToken {token}");
+
+    // Push with the token, then the same values with HTTP Basic: imported once, then ignored.
+    let values = set(&[("KT04", json!("60123.4"))]);
+    let first = as_client(
+        &app,
+        Method::POST,
+        "/api/dataValueSets",
+        &api_token,
+        Some(&values),
+    )
+    .await;
+    assert_eq!(
+        (first.status, counts(&first)),
+        (StatusCode::OK, [1, 0, 0, 0]),
+        "{}",
+        first.text
+    );
+    let again = as_client(
+        &app,
+        Method::POST,
+        "/api/dataValueSets",
+        &basic("his-hanoi", &token),
+        Some(&values),
+    )
+    .await;
+    assert_eq!(
+        (again.status, counts(&again)),
+        (StatusCode::OK, [0, 0, 1, 0]),
+        "{}",
+        again.text
+    );
+    assert!(
+        stored(&app, &hanoi)
+            .await
+            .contains(&("KT04".to_string(), "60123.4".to_string()))
+    );
+
+    // Outside its regimes, or another province: refused.
+    let other_regime = json!({"dataSet": "BC-KSTTHC-Q", "period": "2026Q4", "orgUnit": "01",
+                              "dataValues": [{"dataElement": "HC01", "value": "1"}]});
+    let out = as_client(
+        &app,
+        Method::POST,
+        "/api/dataValueSets",
+        &api_token,
+        Some(&other_regime),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::FORBIDDEN);
+    assert_eq!(out.json()["error"]["code"], "out_of_scope");
+    let mut elsewhere = set(&[("KT04", json!("1"))]);
+    elsewhere["orgUnit"] = json!("79");
+    let foreign = as_client(
+        &app,
+        Method::POST,
+        "/api/dataValueSets",
+        &api_token,
+        Some(&elsewhere),
+    )
+    .await;
+    assert_eq!(foreign.json()["status"], "ERROR", "{}", foreign.text);
+
+    // Pull in DHIS2's shape.
+    let pulled = as_client(
+        &app,
+        Method::GET,
+        "/api/dataValueSets?dataSet=BC-KTXH-T&period=202611&orgUnit=01",
+        &api_token,
+        None,
+    )
+    .await;
+    assert_eq!(pulled.status, StatusCode::OK, "{}", pulled.text);
+    assert_eq!(pulled.json()["dataValues"][0]["value"], "60123.4");
+
+    // Five calls this minute are allowed; the sixth waits.
+    let limited = as_client(
+        &app,
+        Method::GET,
+        "/api/dataValueSets?dataSet=BC-KTXH-T&period=202611&orgUnit=01",
+        &api_token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.text
+    );
+    assert_eq!(limited.json()["error"]["code"], "rate_limited");
+
+    let listed = app.get("/api/v1/clients", &admin).await.json();
+    let client = &listed.as_array().unwrap()[0];
+    assert_eq!(client["name"], "his-hanoi");
+    assert!(client["last_used_at"].is_string());
+    assert!(client.get("token").is_none(), "tokens are never listed");
+
+    // Revoked: neither the token nor the account works any more.
+    let revoked = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/clients/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    for authorization in [
+        api_token.clone(),
+        basic("his-hanoi", &token),
+        "ApiToken wrong".to_string(),
+    ] {
+        let answer = as_client(
+            &app,
+            Method::GET,
+            "/api/dataValueSets?dataSet=BC-KTXH-T&period=202611&orgUnit=01",
+            &authorization,
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{authorization}");
+    }
+}
+
+async fn a_client_granted_submission_sends_the_report_on(app: TestApp) {
+    let admin = app.login("admin").await;
+    let registration = json!({"name": "his-hcm", "agency": "79", "push": true, "submit": true});
+    let registered = app
+        .call(
+            Method::POST,
+            "/api/v1/clients",
+            Some(&admin),
+            Some(&registration),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text
+    );
+    let token = registered.json()["token"].as_str().unwrap().to_string();
+    let mut values = set(&[
+        ("KT03", json!("107.9")),
+        ("KT04", json!("60123.4")),
+        ("KT05", json!("1790.2")),
+        ("KT06", json!("2388.0")),
+        ("KT07", json!("103.4")),
+        ("KT08", json!("3999.5")),
+        ("KT09", json!("37000.1")),
+        ("KT11", json!("2650")),
+    ]);
+    values["orgUnit"] = json!("79");
+    let pushed = as_client(
+        &app,
+        Method::POST,
+        "/api/dataValueSets",
+        &format!("ApiToken {token}"),
+        Some(&values),
+    )
+    .await;
+    assert_eq!(pushed.status, StatusCode::OK, "{}", pushed.text);
+    assert_eq!(pushed.json()["status"], "SUCCESS", "{}", pushed.text);
+    let slot = app
+        .get("/api/v1/reports/BC-KTXH-T/79/202611", &admin)
+        .await
+        .json();
+    assert_eq!(slot["status"], "submitted");
+    assert_eq!(slot["versions"][0]["signed_by"], "his-hcm");
+}
+
 app_tests!(
+    registered_clients_push_and_pull_within_their_scopes_and_rate,
+    a_client_granted_submission_sends_the_report_on,
     a_pushed_set_lands_in_the_draft_once,
     conflicts_refuse_the_whole_set_unless_asked_otherwise,
 );

@@ -21,11 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::catalogue::load_regime;
-use super::reports::{DraftEdit, edit_draft, read_slot};
+use super::reports::{ActionBody, DraftEdit, edit_draft, perform, read_slot};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::validation::Catalogue;
+use baocao_domain::submission::SubmissionAction;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -160,6 +161,7 @@ pub async fn import(
             "dataSet (the regime's code) is required.",
         )
     })?;
+    caller.require_scope(true, &regime_code)?;
     let regime = load_regime(&state, &regime_code).await?;
     let catalogue = Catalogue::load(&state).await?;
     let shape = ReportShape {
@@ -325,6 +327,7 @@ pub async fn import(
         total.ignored = set.data_values.len();
     }
     if !refused && !dry_run {
+        let submits = caller.client.as_ref().is_some_and(|c| c.can_submit);
         for plan in plans.into_iter().filter(|p| !p.cells.is_empty()) {
             edit_draft(
                 &state,
@@ -337,6 +340,24 @@ pub async fn import(
                 },
             )
             .await?;
+            // A client granted submission sends the report on; if the rules stop it, the
+            // values stay in the draft and the summary says why.
+            if submits
+                && let Err(error) = perform(
+                    &state,
+                    &caller,
+                    &plan.path,
+                    SubmissionAction::Submit,
+                    ActionBody::default(),
+                )
+                .await
+            {
+                conflicts.push(conflict(
+                    &format!("{}/{}", plan.path.1, plan.path.2),
+                    format!("Đã lưu bản nháp nhưng chưa gửi được: {}", error.message),
+                    format!("Saved as a draft but not submitted: {}", error.message_en),
+                ));
+            }
         }
     }
     let status = if refused {
@@ -383,6 +404,7 @@ pub async fn export(
     caller: Caller,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_scope(false, &query.data_set)?;
     let path = (
         query.data_set.clone(),
         query.org_unit.clone(),

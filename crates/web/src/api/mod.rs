@@ -4,6 +4,7 @@
 pub(crate) mod analytics;
 pub(crate) mod calendar;
 pub(crate) mod catalogue;
+mod clients;
 pub(crate) mod compliance;
 mod export;
 mod import;
@@ -120,6 +121,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/quality", get(quality::dashboard))
         .route("/api/v1/compliance", get(compliance::get))
         .route("/api/v1/schedule", get(schedule::get))
+        .route(
+            "/api/v1/clients",
+            get(clients::list).post(clients::register),
+        )
+        .route(
+            "/api/v1/clients/{id}",
+            axum::routing::delete(clients::revoke),
+        )
         .route(
             "/api/v1/agencies/events",
             get(reorganisation::list).post(reorganisation::record),
