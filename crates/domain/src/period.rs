@@ -142,6 +142,59 @@ impl PeriodId {
         })
     }
 
+    /// The period an ISO 8601 interval of a start and a duration names, as IHE ADX writes
+    /// periods: `2026-11-01/P1M` is `202611`, `2026-10-01/P3M` is `2026Q4`, `2026-07-01/P6M`
+    /// is `2026S2`, `2026-01-01/P9M` is `2026N9`, `2026-01-01/P1Y` is `2026`,
+    /// `2026-11-23/P7D` is `2026W48`, `2026-11-26/P1D` is `20261126`. The start must be where
+    /// such a period starts.
+    pub fn from_interval(text: &str) -> Result<Self, PeriodError> {
+        let err = |reason| PeriodError {
+            text: text.to_string(),
+            reason,
+        };
+        let (start, duration) = text
+            .split_once('/')
+            .ok_or_else(|| err("expected START/DURATION, e.g. 2026-11-01/P1M"))?;
+        let start: Date = start
+            .parse()
+            .map_err(|_| err("the start must be a date YYYY-MM-DD"))?;
+        let frequency = match duration {
+            "P1D" => Frequency::Daily,
+            "P7D" | "P1W" => Frequency::Weekly,
+            "P1M" => Frequency::Monthly,
+            "P3M" => Frequency::Quarterly,
+            "P6M" => Frequency::SixMonthly,
+            "P9M" => Frequency::NineMonthly,
+            "P1Y" | "P12M" => Frequency::Yearly,
+            _ => {
+                return Err(err(
+                    "unsupported duration (P1D, P7D, P1M, P3M, P6M, P9M, P1Y)",
+                ));
+            }
+        };
+        let period = Self::containing(frequency, start);
+        if period.start() != start {
+            return Err(err("the start is not the first day of such a period"));
+        }
+        Ok(period)
+    }
+
+    /// The period as an ISO 8601 interval (see [`PeriodId::from_interval`]); a dated period
+    /// gives its length in days.
+    pub fn to_interval(&self) -> String {
+        let duration = match self.frequency {
+            Frequency::Daily => "P1D".to_string(),
+            Frequency::Weekly => "P7D".to_string(),
+            Frequency::Monthly => "P1M".to_string(),
+            Frequency::Quarterly => "P3M".to_string(),
+            Frequency::SixMonthly => "P6M".to_string(),
+            Frequency::NineMonthly => "P9M".to_string(),
+            Frequency::Yearly => "P1Y".to_string(),
+            Frequency::Dated => format!("P{}D", self.extra_days + 1),
+        };
+        format!("{}/{duration}", self.start())
+    }
+
     /// The dated period from `first` to `last` (both included), if it is one.
     pub fn dated(first: Date, last: Date) -> Option<Self> {
         let span = (last - first).get_days();
@@ -379,6 +432,35 @@ mod tests {
         assert_eq!(period("2026W53").back(0, 1), period("2025W52"));
         assert_eq!(period("2026N9").back(0, 2), period("2024N9"));
         assert_eq!(period("2026").back(0, 0), period("2026"));
+    }
+
+    #[test]
+    fn adx_intervals_name_periods_both_ways() {
+        for (interval, id) in [
+            ("2026-11-01/P1M", "202611"),
+            ("2026-10-01/P3M", "2026Q4"),
+            ("2026-07-01/P6M", "2026S2"),
+            ("2026-01-01/P9M", "2026N9"),
+            ("2026-01-01/P1Y", "2026"),
+            ("2026-11-23/P7D", "2026W48"),
+            ("2024-02-29/P1D", "20240229"),
+        ] {
+            assert_eq!(
+                PeriodId::from_interval(interval).unwrap(),
+                period(id),
+                "{interval}"
+            );
+            assert_eq!(period(id).to_interval(), interval);
+        }
+        for bad in [
+            "2026-11-02/P1M",
+            "2026-11-01",
+            "2026-11-01/P2M",
+            "2026-13-01/P1M",
+            "2026-11-24/P7D",
+        ] {
+            assert!(PeriodId::from_interval(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

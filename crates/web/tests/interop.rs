@@ -443,7 +443,116 @@ async fn a_client_granted_submission_sends_the_report_on(app: TestApp) {
     assert_eq!(slot["versions"][0]["signed_by"], "his-hcm");
 }
 
+async fn push_as(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    content_type: &str,
+    body: &str,
+) -> Answer {
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/dataValueSets{query}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    app.send(request).await
+}
+
+async fn csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let csv = "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup\n\
+               KT04,202611,01,,,60123.4,his,,,false\n\
+               KT05,202611,01,default,,1790.2,his,,,false\n";
+    let pushed = push_as(&app, &hanoi, "?dataSet=BC-KTXH-T", "text/csv", csv).await;
+    assert_eq!(
+        (pushed.status, counts(&pushed)),
+        (StatusCode::OK, [2, 0, 0, 0]),
+        "{}",
+        pushed.text
+    );
+    let again = push_as(&app, &hanoi, "?dataSet=BC-KTXH-T", "application/csv", csv).await;
+    assert_eq!(
+        counts(&again),
+        [0, 0, 2, 0],
+        "the same payload twice changes nothing"
+    );
+
+    let adx = r#"<?xml version="1.0" encoding="UTF-8"?>
+<adx xmlns="urn:ihe:qrph:adx:2015" exported="2026-11-26T08:00:00Z">
+  <group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T">
+    <dataValue dataElement="KT03" value="107.9"/>
+    <dataValue dataElement="KT06" value="2388"/>
+  </group>
+</adx>"#;
+    let pushed = push_as(&app, &hanoi, "", "application/adx+xml", adx).await;
+    assert_eq!(
+        (pushed.status, counts(&pushed)),
+        (StatusCode::OK, [2, 0, 0, 0]),
+        "{}",
+        pushed.text
+    );
+    let cells = stored(&app, &hanoi).await;
+    for (row, value) in [
+        ("KT03", "107.9"),
+        ("KT04", "60123.4"),
+        ("KT05", "1790.2"),
+        ("KT06", "2388"),
+    ] {
+        assert!(
+            cells.contains(&(row.to_string(), value.to_string())),
+            "{row} in {cells:?}"
+        );
+    }
+
+    let bomb = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<adx><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"><dataValue dataElement="KT07" value="&lol2;"/></group></adx>"#;
+    let external = r#"<?xml version="1.0"?>
+<!DOCTYPE adx [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<adx><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"><dataValue dataElement="KT07" value="&xxe;"/></group></adx>"#;
+    let undeclared = r#"<adx><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"><dataValue dataElement="KT07" value="&xxe;"/></group></adx>"#;
+    let broken =
+        r#"<adx><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"><dataValue"#;
+    let bad_period = r#"<adx><group orgUnit="01" period="2026-11-02/P1M" dataSet="BC-KTXH-T"><dataValue dataElement="KT07" value="1"/></group></adx>"#;
+    for body in [bomb, external, undeclared, broken, bad_period] {
+        let refused = push_as(&app, &hanoi, "", "application/adx+xml", body).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            refused.text
+        );
+        assert_eq!(refused.json()["error"]["code"], "malformed_payload");
+    }
+    assert!(
+        !stored(&app, &hanoi)
+            .await
+            .iter()
+            .any(|(row, _)| row == "KT07"),
+        "nothing of a refused payload lands"
+    );
+
+    let no_set = push_as(&app, &hanoi, "", "text/csv", csv).await;
+    assert_eq!(no_set.json()["error"]["code"], "data_set_required");
+    let short = push_as(
+        &app,
+        &hanoi,
+        "?dataSet=BC-KTXH-T",
+        "text/csv",
+        "KT04,202611,01\n",
+    )
+    .await;
+    assert_eq!(short.json()["error"]["code"], "malformed_payload");
+    let plain = push_as(&app, &hanoi, "", "text/plain", "KT04 = 1").await;
+    assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let json = push_as(&app, &hanoi, "", "application/json", "{not json").await;
+    assert_eq!(json.json()["error"]["code"], "invalid_json");
+}
+
 app_tests!(
+    csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused,
     registered_clients_push_and_pull_within_their_scopes_and_rate,
     a_client_granted_submission_sends_the_report_on,
     a_pushed_set_lands_in_the_draft_once,

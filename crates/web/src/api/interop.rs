@@ -1,5 +1,6 @@
 //! DHIS2 data value sets over the API: `POST /api/v1/dataValueSets` (also at DHIS2's own
-//! `/api/dataValueSets`) takes DHIS2's JSON and answers DHIS2's import summary; `GET` answers
+//! `/api/dataValueSets`) takes DHIS2's JSON, DHIS2's CSV or IHE ADX XML
+//! ([`super::payload`]) and answers DHIS2's import summary; `GET` answers
 //! a slot's values in the same shape. Pushed values land in the report drafts of their
 //! (regime = `dataSet`, agency = `orgUnit`, period) through the very code the UI and the
 //! draft API use, so the same cell rules, permissions and optimistic locks hold.
@@ -23,7 +24,7 @@ use serde_json::json;
 use super::catalogue::load_regime;
 use super::reports::{ActionBody, DraftEdit, edit_draft, perform, read_slot};
 use crate::AppState;
-use crate::auth::{ApiJson, ApiQuery, Caller};
+use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::validation::Catalogue;
 use baocao_domain::submission::SubmissionAction;
@@ -31,21 +32,21 @@ use baocao_domain::submission::SubmissionAction;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DataValueSet {
-    data_set: Option<String>,
-    period: Option<String>,
-    org_unit: Option<String>,
+    pub(crate) data_set: Option<String>,
+    pub(crate) period: Option<String>,
+    pub(crate) org_unit: Option<String>,
     #[serde(default)]
-    data_values: Vec<DataValueIn>,
+    pub(crate) data_values: Vec<DataValueIn>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct DataValueIn {
-    data_element: String,
-    period: Option<String>,
-    org_unit: Option<String>,
-    category_option_combo: Option<String>,
-    value: Option<serde_json::Value>,
+    pub(crate) data_element: String,
+    pub(crate) period: Option<String>,
+    pub(crate) org_unit: Option<String>,
+    pub(crate) category_option_combo: Option<String>,
+    pub(crate) value: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -57,6 +58,9 @@ pub struct ImportOptions {
     import_strategy: Option<String>,
     #[serde(default)]
     atomic_mode: Option<String>,
+    /// The regime of a CSV payload (JSON and ADX name it inside).
+    #[serde(default)]
+    data_set: Option<String>,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -121,8 +125,10 @@ pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(options): ApiQuery<ImportOptions>,
-    ApiJson(set): ApiJson<DataValueSet>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let set = super::payload::read(&headers, &body, options.data_set.as_deref())?;
     let strategy = match options
         .import_strategy
         .as_deref()

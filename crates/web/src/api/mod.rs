@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod interop;
 mod notifications;
+mod payload;
 pub(crate) mod quality;
 pub(crate) mod registry;
 mod reorganisation;
