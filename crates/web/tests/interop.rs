@@ -551,7 +551,102 @@ async fn csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused(app: TestApp
     assert_eq!(json.json()["error"]["code"], "invalid_json");
 }
 
+async fn pull(app: &TestApp, token: &str, query: &str, if_none_match: Option<&str>) -> Answer {
+    let mut request = axum::http::Request::builder()
+        .uri(format!("/api/dataValueSets?{query}"))
+        .header("authorization", format!("Bearer {token}"));
+    if let Some(tag) = if_none_match {
+        request = request.header("if-none-match", tag);
+    }
+    app.send(request.body(axum::body::Body::empty()).unwrap())
+        .await
+}
+
+async fn values_are_pulled_in_three_formats_with_etags_and_children(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let two = set(&[("KT04", json!("60123.4")), ("KT05", json!("1790.2"))]);
+    assert_eq!(push(&app, &hanoi, "", &two).await.status, StatusCode::OK);
+    let slot = "dataSet=BC-KTXH-T&period=202611&orgUnit=01";
+
+    let csv = pull(&app, &hanoi, &format!("{slot}&format=csv"), None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.text
+            .starts_with("dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"),
+        "{}",
+        csv.text
+    );
+    assert!(
+        csv.text.contains("KT04,202611,01,default,,60123.4\n"),
+        "{}",
+        csv.text
+    );
+    let adx = pull(&app, &hanoi, &format!("{slot}&format=adx"), None).await;
+    assert!(
+        adx.text
+            .contains(r#"<group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T">"#),
+        "{}",
+        adx.text
+    );
+    assert!(
+        adx.text
+            .contains(r#"<dataValue dataElement="KT05" value="1790.2"/>"#),
+        "{}",
+        adx.text
+    );
+    // What comes out goes back in unchanged: every value ignored.
+    let back = push_as(&app, &hanoi, "", "application/adx+xml", &adx.text).await;
+    assert_eq!(counts(&back), [0, 0, 2, 0], "{}", back.text);
+    let back = push_as(&app, &hanoi, "?dataSet=BC-KTXH-T", "text/csv", &csv.text).await;
+    assert_eq!(counts(&back), [0, 0, 2, 0], "{}", back.text);
+
+    let first = pull(&app, &hanoi, slot, None).await;
+    let etag = first.headers["etag"].to_str().unwrap().to_string();
+    let unchanged = pull(&app, &hanoi, slot, Some(&etag)).await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+    assert!(unchanged.text.is_empty());
+    assert_eq!(
+        push(&app, &hanoi, "", &set(&[("KT04", json!("1"))]))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let changed = pull(&app, &hanoi, slot, Some(&etag)).await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_ne!(changed.headers["etag"].to_str().unwrap(), etag);
+
+    // A province's communes, by children=true.
+    let admin = app.login("admin").await;
+    let communes = app
+        .get("/api/v1/agencies?parent=01&level=commune&limit=2", &admin)
+        .await
+        .json();
+    let commune = communes["items"][0]["code"].as_str().unwrap().to_string();
+    let traffic = json!({"dataSet": "BC-TTATGT-T", "period": "202611", "orgUnit": commune,
+                         "dataValues": [{"dataElement": "XH11", "value": "3"}]});
+    let pushed = push(&app, &admin, "", &traffic).await;
+    assert_eq!(pushed.status, StatusCode::OK, "{}", pushed.text);
+    let subtree = pull(
+        &app,
+        &admin,
+        "dataSet=BC-TTATGT-T&period=202611&orgUnit=01&children=true",
+        None,
+    )
+    .await;
+    assert_eq!(subtree.status, StatusCode::OK, "{}", subtree.text);
+    let values = subtree.json()["dataValues"].as_array().cloned().unwrap();
+    assert!(
+        values
+            .iter()
+            .any(|v| v["orgUnit"] == commune.as_str() && v["value"] == "3"),
+        "{values:?}"
+    );
+    let bad = pull(&app, &hanoi, &format!("{slot}&format=pdf"), None).await;
+    assert_eq!(bad.json()["error"]["code"], "invalid_format");
+}
+
 app_tests!(
+    values_are_pulled_in_three_formats_with_etags_and_children,
     csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused,
     registered_clients_push_and_pull_within_their_scopes_and_rate,
     a_client_granted_submission_sends_the_report_on,

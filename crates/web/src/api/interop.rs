@@ -401,41 +401,208 @@ pub struct ExportQuery {
     data_set: String,
     period: String,
     org_unit: String,
+    /// `true`: the orgUnit's subordinates too (as they stood at the period's end).
+    #[serde(default)]
+    children: Option<String>,
+    /// `json` (default), `csv` or `adx`; or ask by `Accept`.
+    #[serde(default)]
+    format: Option<String>,
 }
 
-/// `GET /api/v1/dataValueSets?dataSet=&period=&orgUnit=`: a slot's "this period" values in
-/// DHIS2's shape (the draft for its editors, the latest sent version for its receivers).
+/// One value read back: (orgUnit, dataElement, option combination key, value).
+type ValueOut = (String, String, String, serde_json::Value);
+
+/// `GET /api/v1/dataValueSets?dataSet=&period=&orgUnit=&children=`: the slots' "this period"
+/// values (the draft for its editors, the latest sent version for its receivers) as DHIS2
+/// JSON, DHIS2 CSV or IHE ADX (by `format=` or `Accept`), with an ETag: a client that sends
+/// it back in `If-None-Match` gets `304 Not Modified` while nothing changed.
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     ApiQuery(query): ApiQuery<ExportQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require_scope(false, &query.data_set)?;
-    let path = (
-        query.data_set.clone(),
-        query.org_unit.clone(),
-        query.period.clone(),
-    );
-    let slot = serde_json::to_value(read_slot(&state, &caller, &path).await?).unwrap_or_default();
-    let values: Vec<serde_json::Value> = slot["values"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| c["column"] == "this_period")
-        .map(|c| {
-            let combo = serde_json::from_value::<OptionCombo>(c["options"].clone())
+    let mut org_units = vec![query.org_unit.clone()];
+    let children = flag(query.children.as_deref());
+    if children {
+        let period = super::catalogue::parse_period(&query.period)?;
+        let parent = super::catalogue::agency_code(&query.org_unit)?;
+        let filter = baocao_store::agencies::AgencyFilter {
+            parent: Some(parent),
+            ..Default::default()
+        };
+        org_units.extend(
+            state
+                .store
+                .agencies_as_of(period.end(), &filter)
+                .await?
+                .into_iter()
+                .map(|a| a.code.to_string()),
+        );
+    }
+    let mut values: Vec<ValueOut> = Vec::new();
+    let mut complete_date = serde_json::Value::Null;
+    for (index, org_unit) in org_units.iter().enumerate() {
+        let path = (
+            query.data_set.clone(),
+            org_unit.clone(),
+            query.period.clone(),
+        );
+        let slot = match read_slot(&state, &caller, &path).await {
+            Ok(view) => serde_json::to_value(view).unwrap_or_default(),
+            // The asked orgUnit must answer (unless its subordinates are what is asked); a
+            // subordinate not assigned the regime, or not readable by the caller, is left out.
+            Err(error) if index == 0 && !children => return Err(error),
+            Err(_) => continue,
+        };
+        if index == 0 {
+            complete_date = slot["versions"]
+                .as_array()
+                .and_then(|v| v.last())
+                .map(|v| v["submitted_at"].clone())
+                .unwrap_or_default();
+        }
+        for cell in slot["values"].as_array().into_iter().flatten() {
+            if cell["column"] != "this_period" {
+                continue;
+            }
+            let combo = serde_json::from_value::<OptionCombo>(cell["options"].clone())
                 .map(|o| o.key())
                 .unwrap_or_default();
-            json!({
-                "dataElement": c["row"], "period": query.period, "orgUnit": query.org_unit,
-                "categoryOptionCombo": if combo.is_empty() { "default".to_string() } else { combo },
-                "value": c["value"],
-            })
-        })
-        .collect();
-    Ok(Json(json!({
-        "dataSet": query.data_set, "period": query.period, "orgUnit": query.org_unit,
-        "completeDate": slot["versions"].as_array().and_then(|v| v.last()).map(|v| v["submitted_at"].clone()),
-        "dataValues": values,
-    })))
+            values.push((
+                org_unit.clone(),
+                cell["row"].as_str().unwrap_or_default().to_string(),
+                combo,
+                cell["value"].clone(),
+            ));
+        }
+    }
+    let accept = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = match query.format.as_deref() {
+        Some(format) => format.to_ascii_lowercase(),
+        None if accept.contains("adx") => "adx".into(),
+        None if accept.contains("text/csv") => "csv".into(),
+        None => "json".into(),
+    };
+    let (content_type, body) = match format.as_str() {
+        "json" => ("application/json", json!({
+            "dataSet": query.data_set, "period": query.period, "orgUnit": query.org_unit,
+            "completeDate": complete_date,
+            "dataValues": values.iter().map(|(org_unit, element, combo, value)| json!({
+                "dataElement": element, "period": query.period, "orgUnit": org_unit,
+                "categoryOptionCombo": if combo.is_empty() { "default" } else { combo.as_str() },
+                "value": value,
+            })).collect::<Vec<_>>(),
+        }).to_string()),
+        "csv" => ("text/csv; charset=utf-8", values_csv(&query.period, &values)?),
+        "adx" => ("application/adx+xml", values_adx(&query, &values)?),
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_format",
+                format!("Định dạng {other:?} không hỗ trợ (json, csv, adx)."),
+                format!("Format {other:?} is not offered (json, csv, adx)."),
+            ));
+        }
+    };
+    let etag = format!("\"{}\"", baocao_domain::signature::digest_hex(&body));
+    let fresh = headers
+        .get(axum::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|given| given.split(',').any(|tag| tag.trim() == etag));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    if let Ok(value) = axum::http::HeaderValue::from_str(&etag) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ETAG, value);
+    }
+    Ok(response)
+}
+
+fn text_of(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// DHIS2's data value CSV.
+fn values_csv(period: &str, values: &[ValueOut]) -> Result<String, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let row = |w: &mut csv::Writer<Vec<u8>>, cells: [&str; 6]| {
+        w.write_record(cells).map_err(|_| ApiError::internal())
+    };
+    row(
+        &mut writer,
+        [
+            "dataelement",
+            "period",
+            "orgunit",
+            "catoptcombo",
+            "attroptcombo",
+            "value",
+        ],
+    )?;
+    for (org_unit, element, combo, value) in values {
+        let combo = if combo.is_empty() {
+            "default"
+        } else {
+            combo.as_str()
+        };
+        row(
+            &mut writer,
+            [element, period, org_unit, combo, "", &text_of(value)],
+        )?;
+    }
+    let bytes = writer.into_inner().map_err(|_| ApiError::internal())?;
+    String::from_utf8(bytes).map_err(|_| ApiError::internal())
+}
+
+/// IHE ADX: one group per orgUnit, disaggregations as attributes.
+fn values_adx(query: &ExportQuery, values: &[ValueOut]) -> Result<String, ApiError> {
+    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
+    let period = super::catalogue::parse_period(&query.period)?.to_interval();
+    let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
+    let fail = |_| ApiError::internal();
+    writer
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(fail)?;
+    let mut root = BytesStart::new("adx");
+    root.push_attribute(("xmlns", "urn:ihe:qrph:adx:2015"));
+    writer.write_event(Event::Start(root)).map_err(fail)?;
+    let mut org_units: Vec<&String> = values.iter().map(|v| &v.0).collect();
+    org_units.dedup();
+    for org_unit in org_units {
+        let mut group = BytesStart::new("group");
+        group.push_attribute(("orgUnit", org_unit.as_str()));
+        group.push_attribute(("period", period.as_str()));
+        group.push_attribute(("dataSet", query.data_set.as_str()));
+        writer.write_event(Event::Start(group)).map_err(fail)?;
+        for (_, element, combo, value) in values.iter().filter(|v| &v.0 == org_unit) {
+            let mut data_value = BytesStart::new("dataValue");
+            data_value.push_attribute(("dataElement", element.as_str()));
+            for pair in combo.split(';').filter(|p| !p.is_empty()) {
+                if let Some((category, option)) = pair.split_once('=') {
+                    data_value.push_attribute((category, option));
+                }
+            }
+            data_value.push_attribute(("value", text_of(value).as_str()));
+            writer.write_event(Event::Empty(data_value)).map_err(fail)?;
+        }
+        writer
+            .write_event(Event::End(BytesEnd::new("group")))
+            .map_err(fail)?;
+    }
+    writer
+        .write_event(Event::End(BytesEnd::new("adx")))
+        .map_err(fail)?;
+    String::from_utf8(writer.into_inner()).map_err(|_| ApiError::internal())
 }
