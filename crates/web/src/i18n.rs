@@ -277,6 +277,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("map", "Bản đồ", "Map"),
     ("compliance", "Tình hình gửi báo cáo", "Compliance"),
     ("schedule", "Lịch báo cáo", "Reporting schedule"),
+    ("api_docs", "Tài liệu API", "API documentation"),
+    ("parameter", "Tham số", "Parameter"),
+    ("where", "Vị trí", "In"),
+    ("request_body", "Nội dung gửi", "Request body"),
+    ("answers", "Mã trả lời", "Responses"),
     (
         "design_regime",
         "Thiết kế chế độ báo cáo",

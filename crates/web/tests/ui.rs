@@ -809,6 +809,28 @@ async fn a_manager_designs_publishes_assigns_and_amends_a_regime_in_the_browser(
     assert!(listed.text.contains("id=\"design-link\""));
 }
 
+async fn the_api_documentation_is_a_page_that_needs_nothing_from_outside(app: TestApp) {
+    let docs = page(&app, "/api/docs", "").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    let text = &docs.text;
+    let document = app.get("/api/v1/openapi.json", "").await.json();
+    let mut operations = 0;
+    for (path, methods) in document["paths"].as_object().unwrap() {
+        for method in methods.as_object().unwrap().keys() {
+            operations += 1;
+            assert!(
+                text.contains(&format!("{} {path}", method.to_uppercase())),
+                "{method} {path} is documented"
+            );
+        }
+    }
+    assert!(operations > 50);
+    assert!(
+        !text.contains("src=\"http") && !text.contains("href=\"http"),
+        "no asset from elsewhere"
+    );
+}
+
 async fn the_dashboard_draws_cards_a_line_bars_and_the_map(app: TestApp) {
     let value = |agency: &str, period: &str, number: f64| baocao_domain::value::DataValue {
         indicator: baocao_domain::indicator::IndicatorCode::new("KT04").unwrap(),
@@ -894,4 +916,5 @@ app_tests!(
     the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off,
     the_registry_review_shows_problems_issuers_and_duplicates,
     a_manager_designs_publishes_assigns_and_amends_a_regime_in_the_browser,
+    the_api_documentation_is_a_page_that_needs_nothing_from_outside,
 );

@@ -164,6 +164,9 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// The OpenAPI document (a test keeps it in step with [`routes`]).
+pub(crate) const OPENAPI: &str = include_str!("../../static/openapi.json");
+
 /// `GET /api/v1/openapi.json`: the API described (a test keeps it in step with the routes
 /// above, path by path and method by method).
 async fn openapi() -> axum::response::Response {
@@ -173,7 +176,7 @@ async fn openapi() -> axum::response::Response {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/json"),
         )],
-        include_str!("../../static/openapi.json"),
+        OPENAPI,
     )
         .into_response()
 }

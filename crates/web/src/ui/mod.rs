@@ -5,6 +5,7 @@
 //! Pages read through the same store calls and the same policy as the API; templates only
 //! show what a handler hands them.
 
+mod api_docs;
 mod charts;
 mod compliance;
 mod dashboard;
@@ -69,6 +70,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "schedule.html");
     template!(env, "registry.html");
     template!(env, "regime_design.html");
+    template!(env, "api_docs.html");
     template!(env, "dashboard.html");
     template!(env, "notifications.html");
     env
@@ -91,6 +93,7 @@ pub fn routes() -> Router<AppState> {
             get(designer::page).post(designer::act),
         )
         .route("/registry", get(registry::page))
+        .route("/api/docs", get(api_docs::page))
         .route(
             "/regimes/{code}/rules",
             get(rules::editor).post(rules::check),
