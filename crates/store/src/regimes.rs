@@ -64,6 +64,18 @@ const VERSIONS: &str = "
     JOIN regimes r ON r.id = rv.regime_id
     WHERE r.code = $1";
 
+/// A version as stored: the content's JSON document and the search key of code and name.
+fn document(regime: &Regime) -> Result<(String, String), StoreError> {
+    let content =
+        serde_json::to_string(regime.content()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let key = search_key(&format!(
+        "{} {}",
+        regime.code(),
+        regime.content().name.as_deref().unwrap_or("")
+    ));
+    Ok((content, key))
+}
+
 impl Store {
     /// Stores a new regime (its first version). A code already in use is a conflict.
     pub async fn create_regime(&self, regime: &Regime, now: &str) -> Result<(), StoreError> {
@@ -74,13 +86,7 @@ impl Store {
     pub async fn create_regimes(&self, regimes: &[Regime], now: &str) -> Result<(), StoreError> {
         let mut documents = Vec::with_capacity(regimes.len());
         for regime in regimes {
-            let content = serde_json::to_string(regime.content())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let key = search_key(&format!(
-                "{} {}",
-                regime.code(),
-                regime.content().name.as_deref().unwrap_or("")
-            ));
+            let (content, key) = document(regime)?;
             documents.push((regime, content, key));
         }
         on_db!(self, pool => {
@@ -162,13 +168,7 @@ impl Store {
 
     /// Stores a new version of an existing regime.
     pub async fn add_regime_version(&self, regime: &Regime, now: &str) -> Result<(), StoreError> {
-        let content = serde_json::to_string(regime.content())
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let key = search_key(&format!(
-            "{} {}",
-            regime.code(),
-            regime.content().name.as_deref().unwrap_or("")
-        ));
+        let (content, key) = document(regime)?;
         on_db!(self, pool => sqlx::query(
             "INSERT INTO regime_versions (regime_id, version, status, effective_from, content, search_key, created_at)
              SELECT id, $2, $3, $4, $5, $6, $7 FROM regimes WHERE code = $1",
@@ -190,13 +190,7 @@ impl Store {
     /// Writes a version's status, effective date and content over the stored one (a draft
     /// edited, published or a version retired).
     pub async fn update_regime_version(&self, regime: &Regime) -> Result<(), StoreError> {
-        let content = serde_json::to_string(regime.content())
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let key = search_key(&format!(
-            "{} {}",
-            regime.code(),
-            regime.content().name.as_deref().unwrap_or("")
-        ));
+        let (content, key) = document(regime)?;
         let done = on_db!(self, pool => sqlx::query(
             "UPDATE regime_versions SET status = $3, effective_from = $4, content = $5, search_key = $6
              WHERE version = $2 AND regime_id = (SELECT id FROM regimes WHERE code = $1)",

@@ -125,6 +125,20 @@ async fn publish_copy(
     rule: DeadlineRule,
     time: Option<jiff::civil::Time>,
 ) {
+    publish_edited(app, base, code, |content| {
+        content.deadline = Some(rule);
+        content.deadline_time = time;
+    })
+    .await;
+}
+
+/// A copy of a demo regime changed by `edit`, published and assigned to Hà Nội from 2026.
+async fn publish_edited(
+    app: &TestApp,
+    base: &str,
+    code: &str,
+    edit: impl FnOnce(&mut baocao_domain::regime::RegimeContent),
+) {
     let store = &app.state.store;
     let base = store
         .regime(&RegimeCode::new(base).unwrap())
@@ -133,8 +147,7 @@ async fn publish_copy(
         .unwrap();
     let mut content = base.content().clone();
     content.code = RegimeCode::new(code).unwrap();
-    content.deadline = Some(rule);
-    content.deadline_time = time;
+    edit(&mut content);
     let regime = Regime::draft(content)
         .unwrap()
         .publish(jiff::civil::date(2026, 1, 1))
@@ -363,37 +376,16 @@ async fn the_holiday_calendar_is_configured_and_moves_working_day_deadlines(app:
 async fn an_ad_hoc_report_is_made_for_dates_of_its_own(app: TestApp) {
     // An ad hoc request: the monthly form, reported for a round of explicit dates, due three
     // days after the round ends.
-    let store = &app.state.store;
-    let base = store
-        .regime(&RegimeCode::new("BC-KTXH-T").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut content = base.content().clone();
-    content.code = RegimeCode::new("BC-DOTXUAT").unwrap();
-    content.kind = baocao_domain::regime::RegimeKind::AdHoc;
-    content.frequency = None;
-    content.cutoff = Some(baocao_domain::regime::CutoffRule::Calendar);
-    content.deadline = Some(DeadlineRule::DaysAfterCutoff {
-        days: 3,
-        working_days: false,
-    });
-    let regime = Regime::draft(content)
-        .unwrap()
-        .publish(jiff::civil::date(2026, 1, 1))
-        .unwrap();
-    store
-        .create_regime(&regime, "2026-01-01T00:00:00Z")
-        .await
-        .unwrap();
-    let assignment = Assignment::new(
-        regime.code().clone(),
-        AgencyCode::new("01").unwrap(),
-        AgencyCode::new("VPCP").unwrap(),
-        Validity::new(Some(jiff::civil::date(2026, 1, 1)), None).unwrap(),
-    )
-    .unwrap();
-    store.insert_assignments(&[assignment]).await.unwrap();
+    publish_edited(&app, "BC-KTXH-T", "BC-DOTXUAT", |content| {
+        content.kind = baocao_domain::regime::RegimeKind::AdHoc;
+        content.frequency = None;
+        content.cutoff = Some(baocao_domain::regime::CutoffRule::Calendar);
+        content.deadline = Some(DeadlineRule::DaysAfterCutoff {
+            days: 3,
+            working_days: false,
+        });
+    })
+    .await;
 
     let hanoi = app.login("hanoi").await;
     let slot = "/api/v1/reports/BC-DOTXUAT/01/20261101_20261115";

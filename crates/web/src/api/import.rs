@@ -59,6 +59,45 @@ fn line_error(line: usize, code: &str, vi: String, en: String) -> LineError {
     }
 }
 
+/// The table's rows as records with their line numbers (the header is line 1) and codes;
+/// unreadable lines and codes given twice go to `errors`.
+fn read_records<T: serde::de::DeserializeOwned>(
+    table: &[u8],
+    code_of: impl Fn(&T) -> String,
+    errors: &mut Vec<LineError>,
+) -> Vec<(usize, String, T)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(table);
+    let mut seen = HashSet::new();
+    let mut records = Vec::new();
+    for (index, row) in reader.deserialize::<T>().enumerate() {
+        let line = index + 2;
+        match row {
+            Ok(record) => {
+                let code = code_of(&record).trim().to_string();
+                if seen.insert(code.clone()) {
+                    records.push((line, code, record));
+                } else {
+                    errors.push(line_error(
+                        line,
+                        &code,
+                        format!("Mã {code} xuất hiện hai lần trong tệp."),
+                        format!("Code {code} appears twice in the file."),
+                    ));
+                }
+            }
+            Err(error) => errors.push(line_error(
+                line,
+                "",
+                format!("Dòng không đọc được: {error}."),
+                format!("Unreadable line: {error}."),
+            )),
+        }
+    }
+    records
+}
+
 fn describe(error: &IndicatorError) -> String {
     match error {
         IndicatorError::InvalidCode(code) => format!("Mã không hợp lệ {code:?}."),
@@ -159,34 +198,12 @@ pub async fn indicators(
         errors: Vec::new(),
     };
     let (mut created, mut updated) = (Vec::new(), Vec::new());
-    let mut seen = HashSet::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::Headers)
-        .from_reader(table.as_slice());
-    for (index, row) in reader.deserialize::<IndicatorRecord>().enumerate() {
-        let line = index + 2;
-        let record = match row {
-            Ok(record) => record,
-            Err(error) => {
-                report.errors.push(line_error(
-                    line,
-                    "",
-                    format!("Dòng không đọc được: {error}."),
-                    format!("Unreadable line: {error}."),
-                ));
-                continue;
-            }
-        };
-        let code = record.code.trim().to_string();
-        if !seen.insert(code.clone()) {
-            report.errors.push(line_error(
-                line,
-                &code,
-                format!("Mã {code} xuất hiện hai lần trong tệp."),
-                format!("Code {code} appears twice in the file."),
-            ));
-            continue;
-        }
+    let records = read_records(
+        &table,
+        |r: &IndicatorRecord| r.code.clone(),
+        &mut report.errors,
+    );
+    for (line, code, record) in records {
         let indicator = match record.into_indicator(&categories) {
             Ok(indicator) => indicator,
             Err(error) => {
@@ -233,6 +250,7 @@ pub async fn indicators(
         }
     }
     if !report.errors.is_empty() {
+        report.errors.sort_by_key(|e| e.line);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)));
     }
     if !dry_run && (!created.is_empty() || !updated.is_empty()) {
@@ -283,31 +301,18 @@ pub async fn regimes(
         errors: Vec::new(),
     };
     let mut drafts: Vec<Regime> = Vec::new();
-    let mut seen = HashSet::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::Headers)
-        .from_reader(table.as_slice());
-    for (index, row) in reader.deserialize::<RegimeRecord>().enumerate() {
-        let line = index + 2;
-        let record = match row {
-            Ok(record) => record,
-            Err(error) => {
-                report.errors.push(line_error(
-                    line,
-                    "",
-                    format!("Dòng không đọc được: {error}."),
-                    format!("Unreadable line: {error}."),
-                ));
-                continue;
-            }
-        };
-        let code = record.code.trim().to_string();
-        if known.contains(&code) || !seen.insert(code.clone()) {
+    let records = read_records(
+        &table,
+        |r: &RegimeRecord| r.code.clone(),
+        &mut report.errors,
+    );
+    for (line, code, record) in records {
+        if known.contains(&code) {
             report.errors.push(line_error(
                 line,
                 &code,
-                format!("Đã có chế độ báo cáo mã {code} (trong hệ thống hoặc ở dòng trước)."),
-                format!("Regime {code} already exists (stored or on an earlier line)."),
+                format!("Đã có chế độ báo cáo mã {code}."),
+                format!("Regime {code} already exists."),
             ));
             continue;
         }
@@ -348,6 +353,7 @@ pub async fn regimes(
         }
     }
     if !report.errors.is_empty() {
+        report.errors.sort_by_key(|e| e.line);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)));
     }
     if !dry_run && !drafts.is_empty() {

@@ -297,6 +297,28 @@ fn check_csrf(caller: &Caller, fields: &Fields, lang: Lang) -> Result<(), PageEr
     Ok(())
 }
 
+/// The regime's newest version (its draft, if it has one).
+async fn latest_version(
+    state: &AppState,
+    code: &str,
+    lang: Lang,
+) -> Result<baocao_domain::regime::Regime, PageError> {
+    let missing = || {
+        PageError::from_api(
+            ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}")),
+            lang,
+        )
+    };
+    let parsed = RegimeCode::new(code).map_err(|_| missing())?;
+    state
+        .store
+        .regime_versions(&parsed)
+        .await
+        .map_err(|e| PageError::from_api(e.into(), lang))?
+        .pop()
+        .ok_or_else(missing)
+}
+
 /// `GET /regimes/{code}/design`: the draft if there is one, else the version in force.
 pub async fn page(
     State(state): State<AppState>,
@@ -306,23 +328,8 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     author(&page)?;
     let lang = page.lang;
-    let parsed = RegimeCode::new(&code).map_err(|_| {
-        PageError::from_api(
-            ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}")),
-            lang,
-        )
-    })?;
-    let versions = state
-        .store
-        .regime_versions(&parsed)
-        .await
-        .map_err(|e| PageError::from_api(e.into(), lang))?;
-    let Some(latest) = versions.last() else {
-        return Err(PageError::from_api(
-            ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}")),
-            lang,
-        ));
-    };
+    let latest = latest_version(&state, &code, lang).await?;
+    let parsed = latest.code().clone();
     let notice = query.get("done").map(|done| match (done.as_str(), lang) {
         ("created", Lang::Vi) => "Đã tạo bản nháp.",
         ("saved", Lang::Vi) => "Đã lưu bản nháp.",
@@ -357,19 +364,7 @@ pub async fn act(
     let caller = author(&page)?;
     let lang = page.lang;
     check_csrf(caller, &fields, lang)?;
-    let versions = state
-        .store
-        .regime_versions(
-            &RegimeCode::new(&code).map_err(|_| PageError::from_api(ApiError::internal(), lang))?,
-        )
-        .await
-        .map_err(|e| PageError::from_api(e.into(), lang))?;
-    let Some(latest) = versions.last() else {
-        return Err(PageError::from_api(
-            ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}")),
-            lang,
-        ));
-    };
+    let latest = latest_version(&state, &code, lang).await?;
     let base = latest.content().clone();
     let message = |e: ApiError| {
         if lang == Lang::Vi {
