@@ -296,6 +296,80 @@ pub struct EarlierNumbers {
 /// Whether a column of a row is filled from stored data rather than typed: the same period
 /// last year and the previous period always; year to date where the indicator adds up over
 /// time (`sum`) or is a stock (`last`).
+/// The most option combinations one indicator's rows spread into on a form's grid.
+pub const MAX_COMBINATIONS: usize = 48;
+
+/// Every combination of the options of an indicator's categories (a cross product, in their
+/// order), at most `limit` of them; the total (no options) is not among them.
+pub fn option_combinations(
+    indicator: &Indicator,
+    categories: &[crate::indicator::Category],
+    limit: usize,
+) -> Vec<OptionCombo> {
+    let mut combos = vec![std::collections::BTreeMap::new()];
+    for code in &indicator.disaggregation {
+        let Some(category) = categories.iter().find(|c| c.code() == code) else {
+            continue;
+        };
+        combos = combos
+            .into_iter()
+            .flat_map(|combo| {
+                category.options().iter().map(move |option| {
+                    let mut next = combo.clone();
+                    next.insert(code.clone(), option.code.clone());
+                    next
+                })
+            })
+            .take(limit)
+            .collect();
+    }
+    combos
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .map(OptionCombo::from_stored)
+        .collect()
+}
+
+/// The cells of a regime's forms in the order a grid or a workbook shows them: form by form,
+/// row by row, the total then each option combination, column by column; each with its
+/// form's index and whether it is a part (a combination) rather than the row's total.
+pub fn cell_layout(
+    regime: &RegimeContent,
+    indicators: &[Indicator],
+    categories: &[crate::indicator::Category],
+    limit: usize,
+) -> Vec<(usize, CellAddress, bool)> {
+    let mut addresses = Vec::new();
+    for (form_index, form) in regime.forms.iter().enumerate() {
+        for row in &form.rows {
+            let Some(indicator) = indicators.iter().find(|i| i.code() == &row.indicator) else {
+                continue;
+            };
+            let mut combos = vec![(OptionCombo::TOTAL, false)];
+            combos.extend(
+                option_combinations(indicator, categories, limit)
+                    .into_iter()
+                    .map(|c| (c, true)),
+            );
+            for (combo, is_part) in combos {
+                for column in &form.columns {
+                    addresses.push((
+                        form_index,
+                        CellAddress {
+                            form: form.code.clone(),
+                            row: row.indicator.clone(),
+                            column: *column,
+                            options: combo.clone(),
+                        },
+                        is_part,
+                    ));
+                }
+            }
+        }
+    }
+    addresses
+}
+
 pub fn is_derived(column: FormColumn, indicator: &Indicator) -> bool {
     use crate::indicator::Aggregation;
     match column {

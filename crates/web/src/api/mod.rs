@@ -18,6 +18,7 @@ pub(crate) mod reports;
 pub(crate) mod rules;
 pub(crate) mod schedule;
 mod session;
+mod workbook;
 
 use axum::Router;
 use axum::routing::{get, post, put};
@@ -106,6 +107,10 @@ pub fn routes() -> Router<AppState> {
             get(reports::signature),
         )
         .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
+        .route(
+            "/api/v1/reports/{regime}/{agency}/{period}/workbook",
+            get(workbook::download).post(workbook::upload),
+        )
         .route("/api/v1/reports/accept", post(reports::accept_many))
         .route(
             "/api/v1/reports/{regime}/{agency}/{period}/prefill",

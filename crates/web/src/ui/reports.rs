@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::indicator::{Category, Indicator};
+use baocao_domain::indicator::Category;
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::{Regime, RegimeStatus};
 use baocao_domain::report::{CellAddress, CellInput, SectionInput};
@@ -30,8 +30,7 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::validation::Catalogue;
 
-/// The most option combinations one indicator's rows may spread into on a form.
-const MAX_COMBINATIONS: usize = 48;
+use baocao_domain::report::MAX_COMBINATIONS;
 
 type SlotPath = (String, String, String);
 
@@ -63,32 +62,6 @@ struct GridForm {
     rows: Vec<GridRow>,
 }
 
-/// Every combination of the options of `categories` (a cross product), in their order.
-fn combinations(indicator: &Indicator, categories: &[Category]) -> Vec<OptionCombo> {
-    let mut combos = vec![BTreeMap::new()];
-    for code in &indicator.disaggregation {
-        let Some(category) = categories.iter().find(|c| c.code() == code) else {
-            continue;
-        };
-        combos = combos
-            .into_iter()
-            .flat_map(|combo| {
-                category.options().iter().map(move |option| {
-                    let mut next = combo.clone();
-                    next.insert(code.clone(), option.code.clone());
-                    next
-                })
-            })
-            .take(MAX_COMBINATIONS)
-            .collect();
-    }
-    combos
-        .into_iter()
-        .filter(|c| !c.is_empty())
-        .map(OptionCombo::from_stored)
-        .collect()
-}
-
 fn combo_label(combo: &OptionCombo, categories: &[Category], lang: Lang) -> String {
     combo
         .clone()
@@ -113,39 +86,12 @@ fn combo_label(combo: &OptionCombo, categories: &[Category], lang: Lang) -> Stri
 
 /// The cells of a regime's forms in a fixed order: cell `n` of the page is `addresses[n]`.
 fn layout(regime: &Regime, catalogue: &Catalogue) -> Vec<(usize, CellAddress, bool)> {
-    let mut addresses = Vec::new();
-    for (form_index, form) in regime.content().forms.iter().enumerate() {
-        for row in &form.rows {
-            let Some(indicator) = catalogue
-                .indicators
-                .iter()
-                .find(|i| i.code() == &row.indicator)
-            else {
-                continue;
-            };
-            let mut combos = vec![(OptionCombo::TOTAL, false)];
-            combos.extend(
-                combinations(indicator, &catalogue.categories)
-                    .into_iter()
-                    .map(|c| (c, true)),
-            );
-            for (combo, is_part) in combos {
-                for column in &form.columns {
-                    addresses.push((
-                        form_index,
-                        CellAddress {
-                            form: form.code.clone(),
-                            row: row.indicator.clone(),
-                            column: *column,
-                            options: combo.clone(),
-                        },
-                        is_part,
-                    ));
-                }
-            }
-        }
-    }
-    addresses
+    baocao_domain::report::cell_layout(
+        regime.content(),
+        &catalogue.indicators,
+        &catalogue.categories,
+        MAX_COMBINATIONS,
+    )
 }
 
 fn grid(
