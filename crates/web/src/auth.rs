@@ -310,6 +310,26 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
+/// Path parameters whose rejection (a number that is not one) is an [`ApiError`]
+/// (`invalid_path`), in JSON like every other error.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|rejection| {
+                ApiError::bad_request(
+                    "invalid_path",
+                    format!("Đường dẫn không hợp lệ: {}", rejection.body_text()),
+                    format!("Invalid path: {}", rejection.body_text()),
+                )
+            })
+    }
+}
+
 /// Query parameters whose rejection is an [`ApiError`] (`invalid_query`).
 pub struct ApiQuery<T>(pub T);
 

@@ -278,7 +278,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("compliance", "Tình hình gửi báo cáo", "Compliance"),
     ("schedule", "Lịch báo cáo", "Reporting schedule"),
     ("api_docs", "Tài liệu API", "API documentation"),
-    ("download_workbook", "Tải biểu mẫu Excel (điền rồi gửi lại qua API)", "Download the Excel workbook (fill it, send it back through the API)"),
+    (
+        "download_workbook",
+        "Tải biểu mẫu Excel (điền rồi gửi lại qua API)",
+        "Download the Excel workbook (fill it, send it back through the API)",
+    ),
     ("parameter", "Tham số", "Parameter"),
     ("where", "Vị trí", "In"),
     ("request_body", "Nội dung gửi", "Request body"),

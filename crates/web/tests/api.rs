@@ -66,6 +66,25 @@ async fn a_malformed_body_is_a_clear_400(app: TestApp) {
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&answer.json()), "invalid_json");
     assert_bilingual(&answer.json());
+    // A path number that is not one answers in JSON like every other error.
+    let token = app.login("hanoi").await;
+    for (method, path) in [
+        (Method::POST, "/api/v1/notifications/abc/read"),
+        (
+            Method::GET,
+            "/api/v1/reports/BC-KTXH-T/01/202611/versions/x/diff",
+        ),
+    ] {
+        let answer = app.call(method, path, Some(&token), None).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            error_code(&answer.json()),
+            "invalid_path",
+            "{path}: {}",
+            answer.text
+        );
+        assert_bilingual(&answer.json());
+    }
 }
 
 async fn the_catalogue_needs_a_login(app: TestApp) {

@@ -5,7 +5,7 @@
 //! scopes need at its agency and below: push → reporter, submit → approver, pull → viewer.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use baocao_domain::permission::Action;
 use baocao_domain::user::{Role, RoleGrant, Username};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::agency_code;
 use crate::AppState;
-use crate::auth::{ApiJson, Caller, lineage_today};
+use crate::auth::{ApiJson, ApiPath, Caller, lineage_today};
 use crate::error::ApiError;
 
 /// Calls a minute when the registration does not say.
@@ -184,7 +184,7 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Action::ManageUsers {
         agency: &super::national(),

@@ -2,11 +2,11 @@
 //! count) and `POST /api/v1/notifications/{id}/read`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::json;
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{ApiPath, Caller};
 use crate::error::ApiError;
 
 pub async fn list(
@@ -26,7 +26,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if !state
         .store

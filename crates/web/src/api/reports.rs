@@ -21,7 +21,7 @@ use serde_json::json;
 
 use super::catalogue::{agency_code, load_regime_for, parse_period};
 use crate::AppState;
-use crate::auth::{ApiJson, Caller};
+use crate::auth::{ApiJson, ApiPath, Caller};
 use crate::error::ApiError;
 use crate::validation::{Catalogue, OutlierFlag, ReportUnderCheck, outliers, violations};
 
@@ -884,7 +884,7 @@ pub struct DiffQuery {
 pub async fn version_diff(
     State(state): State<AppState>,
     caller: Caller,
-    Path((r, a, p, number)): Path<(String, String, String, i32)>,
+    ApiPath((r, a, p, number)): ApiPath<(String, String, String, i32)>,
     crate::auth::ApiQuery(query): crate::auth::ApiQuery<DiffQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(
@@ -917,7 +917,7 @@ pub(crate) async fn diff_of(
 pub async fn signature(
     State(state): State<AppState>,
     caller: Caller,
-    Path((r, a, p, number)): Path<(String, String, String, i32)>,
+    ApiPath((r, a, p, number)): ApiPath<(String, String, String, i32)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (slot, versions) = readable_versions(&state, &caller, &(r, a, p)).await?;
     let version = version_number(&versions, number)?;
