@@ -80,6 +80,27 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
+    /// The ceiling the import benchmark compares with: `rows` rows of a value's width
+    /// inserted into a scratch table, one prepared INSERT a row, in one transaction; answers
+    /// the seconds it took. The table is dropped afterwards.
+    pub async fn bench_raw_inserts(&self, rows: usize) -> Result<f64, StoreError> {
+        on_db!(self, pool => {
+            sqlx::query("CREATE TABLE IF NOT EXISTS bench_raw (indicator TEXT, agency TEXT, period TEXT, value TEXT)")
+                .execute(pool).await?;
+            let start = std::time::Instant::now();
+            let mut tx = pool.begin().await?;
+            for n in 0..rows {
+                sqlx::query("INSERT INTO bench_raw (indicator, agency, period, value) VALUES ($1, $2, $3, $4)")
+                    .bind("XH11").bind(format!("{n:05}")).bind("202611").bind("3")
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            let seconds = start.elapsed().as_secs_f64();
+            sqlx::query("DROP TABLE bench_raw").execute(pool).await?;
+            Ok(seconds)
+        })
+    }
+
     /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`. Does not migrate.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let invalid = |reason: String| StoreError::InvalidUrl {

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::catalogue::load_regime;
-use super::reports::{ActionBody, DraftEdit, edit_draft, perform, read_slot};
+use super::reports::{ActionBody, DraftEdit, draft_of, perform, read_slot, write_draft};
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
@@ -116,6 +116,7 @@ type SlotOf = (String, String);
 /// One slot's share of the payload, checked: what to send to the draft, and the counts.
 struct SlotPlan {
     path: (String, String, String),
+    slot: super::reports::Slot,
     version: i32,
     cells: Vec<CellInput>,
     count: ImportCount,
@@ -202,8 +203,8 @@ pub async fn import(
     let mut plans = Vec::new();
     for ((org_unit, period), values) in groups {
         let path = (regime_code.clone(), org_unit.clone(), period.clone());
-        let slot = match read_slot(&state, &caller, &path).await {
-            Ok(view) => serde_json::to_value(view).unwrap_or_default(),
+        let slot = match draft_of(&state, &caller, &path).await {
+            Ok(slot) => slot,
             Err(error) => {
                 for (_, value) in &values {
                     conflicts.push(conflict(
@@ -215,30 +216,25 @@ pub async fn import(
                 continue;
             }
         };
-        if !slot["allowed"]["edit"].as_bool().unwrap_or(false) {
+        if !slot.editable {
             for (_, value) in &values {
                 conflicts.push(conflict(
                     &format!("{org_unit}/{period}/{}", value.data_element),
-                    format!("Không được sửa báo cáo {regime_code} của {org_unit} kỳ {period} (trạng thái {}).", slot["status"]),
-                    format!("Report {regime_code} of {org_unit} for {period} cannot be changed (status {}).", slot["status"]),
+                    format!("Không được sửa báo cáo {regime_code} của {org_unit} kỳ {period} (trạng thái {}).", slot.status),
+                    format!("Report {regime_code} of {org_unit} for {period} cannot be changed (status {}).", slot.status),
                 ));
             }
             continue;
         }
-        let current: HashMap<CellAddress, String> = slot["values"]
-            .as_array()
+        let current: HashMap<CellAddress, String> = slot
+            .values
             .into_iter()
-            .flatten()
-            .filter_map(|cell| {
-                Some((
-                    serde_json::from_value(cell.clone()).ok()?,
-                    cell["value"].as_str()?.to_string(),
-                ))
-            })
+            .map(|cell| (cell.address, cell.value))
             .collect();
         let mut plan = SlotPlan {
             path,
-            version: slot["version"].as_i64().unwrap_or(0) as i32,
+            slot: slot.slot,
+            version: slot.version,
             cells: Vec::new(),
             count: ImportCount::default(),
         };
@@ -335,15 +331,16 @@ pub async fn import(
     if !refused && !dry_run {
         let submits = caller.client.as_ref().is_some_and(|c| c.can_submit);
         for plan in plans.into_iter().filter(|p| !p.cells.is_empty()) {
-            edit_draft(
+            write_draft(
                 &state,
                 &caller,
-                &plan.path,
+                plan.slot,
                 DraftEdit {
                     version: plan.version,
                     values: plan.cells,
                     sections: Vec::new(),
                 },
+                &catalogue,
             )
             .await?;
             // A client granted submission sends the report on; if the rules stop it, the

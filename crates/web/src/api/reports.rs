@@ -95,7 +95,7 @@ fn allowed_actions(
 }
 
 /// A slot resolved from its path, with the caller's right to edit it checked or not.
-struct Slot {
+pub(crate) struct Slot {
     key: SlotKey,
     regime: Regime,
     receiving_agency: AgencyCode,
@@ -386,11 +386,58 @@ pub async fn save_draft(
 pub(crate) async fn edit_draft(
     state: &AppState,
     caller: &Caller,
-    (regime, agency, period): &(String, String, String),
+    path: &(String, String, String),
     edit: DraftEdit,
 ) -> Result<SlotView, ApiError> {
+    let catalogue = Catalogue::load(state).await?;
+    let slot = resolve_slot(state, &path.0, &path.1, &path.2).await?;
+    let slot = write_draft(state, caller, slot, edit, &catalogue).await?;
+    view(state, caller, &slot, true).await
+}
+
+/// A slot's draft as an editor's machine needs it — its cells, its lock, whether it can be
+/// changed now — without the checks and outliers a person reads (bulk pushes read thousands).
+pub(crate) struct DraftState {
+    pub slot: Slot,
+    pub version: i32,
+    pub values: Vec<Cell>,
+    pub status: &'static str,
+    pub editable: bool,
+}
+
+pub(crate) async fn draft_of(
+    state: &AppState,
+    caller: &Caller,
+    (regime, agency, period): &(String, String, String),
+) -> Result<DraftState, ApiError> {
+    let slot = resolve_slot(state, regime, agency, period).await?;
+    caller.require(Action::EditDraft {
+        reporting: &slot.reporting_lineage,
+    })?;
+    let record = state.store.report_slot(&slot.key).await?;
+    let status = record.as_ref().map(|r| r.status);
+    let editable = SubmissionStatus::apply(status, SubmissionAction::Save).is_ok()
+        && require_published(&slot).is_ok()
+        && require_unlocked(state, &slot).is_ok();
+    Ok(DraftState {
+        slot,
+        version: record.as_ref().map_or(0, |r| r.lock_version),
+        status: status.map_or("not_started", |s| s.as_str()),
+        values: record.map(|r| r.draft.values).unwrap_or_default(),
+        editable,
+    })
+}
+
+/// Merges an edit into a resolved slot's draft (all or nothing), with the catalogue already
+/// read.
+pub(crate) async fn write_draft(
+    state: &AppState,
+    caller: &Caller,
+    slot: Slot,
+    edit: DraftEdit,
+    catalogue: &Catalogue,
+) -> Result<Slot, ApiError> {
     let state = state.clone();
-    let slot = resolve_slot(&state, regime, agency, period).await?;
     require_published(&slot)?;
     require_unlocked(&state, &slot)?;
     caller.require(Action::EditDraft {
@@ -407,7 +454,6 @@ pub(crate) async fn edit_draft(
             )
         })?;
     let current = record.as_ref().map(|r| r.draft.clone()).unwrap_or_default();
-    let catalogue = Catalogue::load(&state).await?;
     let shape = ReportShape {
         regime: slot.regime.content(),
         indicators: &catalogue.indicators,
@@ -435,7 +481,7 @@ pub(crate) async fn edit_draft(
         &slot.regime,
         &slot.key.agency,
         slot.key.period,
-        &catalogue,
+        catalogue,
     )
     .await?;
     merged.fill_derived_columns(&shape, &earlier);
@@ -463,7 +509,7 @@ pub(crate) async fn edit_draft(
             ),
             other => other.into(),
         })?;
-    view(&state, caller, &slot, true).await
+    Ok(slot)
 }
 
 /// The body of an action: a reason where one is needed (return, reopen), explanations of
