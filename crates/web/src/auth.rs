@@ -330,6 +330,38 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
     }
 }
 
+/// A request body as bytes, whose rejection — above all a body over the configured limit — is
+/// an [`ApiError`] in JSON (`payload_too_large`), never axum's plain text.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl FromRequest<AppState> for ApiBytes {
+    type Rejection = ApiError;
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let limit = state.config.max_body_bytes;
+        axum::body::Bytes::from_request(request, state)
+            .await
+            .map(ApiBytes)
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!(
+                            "Dữ liệu gửi vượt giới hạn {limit} byte; hãy chia nhỏ rồi gửi lại."
+                        ),
+                        format!("The payload is over the {limit}-byte limit; send it in parts."),
+                    )
+                } else {
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        format!("Không đọc được nội dung gửi: {}", rejection.body_text()),
+                        format!("The request body cannot be read: {}", rejection.body_text()),
+                    )
+                }
+            })
+    }
+}
+
 /// Query parameters whose rejection is an [`ApiError`] (`invalid_query`).
 pub struct ApiQuery<T>(pub T);
 

@@ -57,6 +57,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Email reminders through this relay (none: in-app notifications only).
     pub mail: Option<mail::MailConfig>,
+    /// The largest request body accepted (pushes, imports, workbooks).
+    pub max_body_bytes: usize,
 }
 
 impl Default for WebConfig {
@@ -66,6 +68,7 @@ impl Default for WebConfig {
             session_ttl: jiff::SignedDuration::from_hours(8),
             secure_cookies: false,
             mail: None,
+            max_body_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -107,8 +110,10 @@ pub use baocao_store::timestamp_text as stamp;
 
 /// The whole application: API, UI and health check.
 pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
     Router::new()
         .merge(api::routes())
         .merge(ui::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
         .with_state(state)
 }

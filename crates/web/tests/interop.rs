@@ -645,7 +645,45 @@ async fn values_are_pulled_in_three_formats_with_etags_and_children(app: TestApp
     assert_eq!(bad.json()["error"]["code"], "invalid_format");
 }
 
+async fn a_payload_over_the_limit_is_a_clear_413_and_changes_nothing(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let small = baocao_web::AppState::new(
+        app.state.store.clone(),
+        std::sync::Arc::new(baocao_web::FixedClock(baocao_test_support::app::test_now())),
+        baocao_web::WebConfig {
+            max_body_bytes: 1024,
+            ..baocao_web::WebConfig::default()
+        },
+    );
+    let big = set(&[
+        ("KT04", json!("60123.4")),
+        ("KT05", json!("x".repeat(2000))),
+    ])
+    .to_string();
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/dataValueSets")
+        .header("authorization", format!("Bearer {hanoi}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(big))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(baocao_web::router(small), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let error: Value = serde_json::from_slice(&body).expect("a JSON error");
+    assert_eq!(error["error"]["code"], "payload_too_large");
+    assert!(
+        stored(&app, &hanoi).await.is_empty(),
+        "nothing was imported"
+    );
+}
+
 app_tests!(
+    a_payload_over_the_limit_is_a_clear_413_and_changes_nothing,
     values_are_pulled_in_three_formats_with_etags_and_children,
     csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused,
     registered_clients_push_and_pull_within_their_scopes_and_rate,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::interop::flag;
 use crate::AppState;
-use crate::auth::{ApiQuery, Caller};
+use crate::auth::{ApiBytes, ApiQuery, Caller};
 use crate::error::ApiError;
 
 #[derive(Deserialize, Default)]
@@ -176,7 +176,7 @@ pub async fn indicators(
     caller: Caller,
     ApiQuery(options): ApiQuery<ImportOptions>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
     let table = table_text(&headers, &body)?;
@@ -281,7 +281,7 @@ pub async fn regimes(
     caller: Caller,
     ApiQuery(options): ApiQuery<ImportOptions>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<RegimeImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
     let table = table_text(&headers, &body)?;

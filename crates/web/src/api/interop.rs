@@ -24,7 +24,7 @@ use serde_json::json;
 use super::catalogue::load_regime;
 use super::reports::{ActionBody, DraftEdit, draft_of, perform, read_slot, write_draft};
 use crate::AppState;
-use crate::auth::{ApiQuery, Caller};
+use crate::auth::{ApiBytes, ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::validation::Catalogue;
 use baocao_domain::submission::SubmissionAction;
@@ -127,7 +127,7 @@ pub async fn import(
     caller: Caller,
     ApiQuery(options): ApiQuery<ImportOptions>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let set = super::payload::read(&headers, &body, options.data_set.as_deref())?;
     let strategy = match options

@@ -9,7 +9,6 @@
 //! Each sheet carries its keys for the way back: row 5 (hidden) holds the form code and the
 //! column codes, column A (hidden) each row's indicator and option combination.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +22,7 @@ use serde::Serialize;
 use super::catalogue::{load_regime_for, parse_period};
 use super::reports::{DraftEdit, edit_draft, read_slot};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{ApiBytes, Caller};
 use crate::error::ApiError;
 use crate::validation::Catalogue;
 
@@ -308,7 +307,7 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(path): Path<SlotPath>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     use calamine::Reader;
     let view = serde_json::to_value(read_slot(&state, &caller, &path).await?).unwrap_or_default();
