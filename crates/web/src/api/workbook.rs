@@ -46,24 +46,12 @@ fn column_label(column: baocao_domain::regime::FormColumn) -> &'static str {
     }
 }
 
+/// The row's disaggregation in Vietnamese: "Tổng số" for the total.
 fn combo_label(combo: &OptionCombo, catalogue: &Catalogue) -> String {
     if combo.is_total() {
         return "Tổng số".to_string();
     }
-    combo
-        .clone()
-        .into_map()
-        .iter()
-        .map(|(category, option)| {
-            catalogue
-                .categories
-                .iter()
-                .find(|c| c.code() == category)
-                .and_then(|c| c.options().iter().find(|o| &o.code == option))
-                .map_or(option.clone(), |o| o.name_vi.clone())
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
+    crate::i18n::combo_label(combo, &catalogue.categories, crate::i18n::Lang::Vi)
 }
 
 fn xlsx_failed(_: XlsxError) -> ApiError {

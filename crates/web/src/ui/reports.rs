@@ -11,13 +11,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::indicator::Category;
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::{Regime, RegimeStatus};
 use baocao_domain::report::{CellAddress, CellInput, SectionInput};
 use baocao_domain::rules::Explanation;
 use baocao_domain::submission::SubmissionAction;
-use baocao_domain::value::OptionCombo;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -27,7 +25,7 @@ use crate::AppState;
 use crate::api::catalogue::load_regime;
 use crate::api::reports::{ActionBody, DraftEdit, edit_draft, perform, read_slot};
 use crate::error::ApiError;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, combo_label};
 use crate::validation::Catalogue;
 
 use baocao_domain::report::MAX_COMBINATIONS;
@@ -60,28 +58,6 @@ struct GridForm {
     title: String,
     columns: Vec<&'static str>,
     rows: Vec<GridRow>,
-}
-
-fn combo_label(combo: &OptionCombo, categories: &[Category], lang: Lang) -> String {
-    combo
-        .clone()
-        .into_map()
-        .iter()
-        .map(|(category, option)| {
-            categories
-                .iter()
-                .find(|c| c.code() == category)
-                .and_then(|c| c.options().iter().find(|o| &o.code == option))
-                .map_or(option.clone(), |o| {
-                    if lang == Lang::En {
-                        o.name_en.clone()
-                    } else {
-                        o.name_vi.clone()
-                    }
-                })
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 /// The cells of a regime's forms in a fixed order: cell `n` of the page is `addresses[n]`.
