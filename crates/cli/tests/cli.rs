@@ -121,7 +121,8 @@ fn serve(database: &str, port: u16) -> Server {
         .expect("start baocao serve");
     let server = Server(child);
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(120) {
+    // Loading the demo history unoptimised, beside another test doing the same, is slow.
+    while started.elapsed() < Duration::from_secs(400) {
         if http(port, "GET", "/healthz", None, "").is_some_and(|(status, _)| status == 200) {
             return server;
         }

@@ -322,13 +322,13 @@ pub fn aggregate(
         .collect()
 }
 
-fn rolled_up(
-    graph: &AgencyGraph,
-    gathered: &Gathered,
+/// The observations a node holds in periods wholly inside the question's period.
+fn node_inside<'o>(
+    gathered: &Gathered<'o>,
     node: AgencyKey,
     question: &Question,
-) -> BTreeMap<OptionCombo, Partial> {
-    let inside: Vec<&Observation> = gathered
+) -> Vec<&'o Observation> {
+    gathered
         .by_node
         .get(&node)
         .map(|list| {
@@ -340,7 +340,16 @@ fn rolled_up(
                 })
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn rolled_up(
+    graph: &AgencyGraph,
+    gathered: &Gathered,
+    node: AgencyKey,
+    question: &Question,
+) -> BTreeMap<OptionCombo, Partial> {
+    let inside = node_inside(gathered, node, question);
     let own = node_partials(&inside, question);
     let mut result: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
     for child in graph.children(node) {
@@ -373,11 +382,18 @@ pub fn combine(aggregation: Aggregation, values: &[f64]) -> Option<f64> {
     }
 }
 
-/// One node's own data inside the period, reduced to one partial per group.
-fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<OptionCombo, Partial> {
+/// The cells that answer for one node's own data inside the period, per (agency, period,
+/// group): the preferred source of each cell, the coarsest frequency present, and within a
+/// group the coarsest breakdown present (a reported total before its parts).
+fn selected<'o>(
+    inside: &[&'o Observation],
+    question: &Question,
+) -> BTreeMap<(AgencyKey, PeriodId, OptionCombo), (usize, Vec<&'o Observation>)> {
+    let mut groups: BTreeMap<(AgencyKey, PeriodId, OptionCombo), (usize, Vec<&Observation>)> =
+        BTreeMap::new();
     // The coarsest frequency present, so reports of different frequencies do not add up.
     let Some(coarsest) = inside.iter().map(|o| coarseness(&o.period)).max() else {
-        return BTreeMap::new();
+        return groups;
     };
     // One value per cell (agency, period, options): the preferred source.
     let mut cells: BTreeMap<(AgencyKey, PeriodId, &OptionCombo), &Observation> = BTreeMap::new();
@@ -391,35 +407,38 @@ fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<Optio
             })
             .or_insert(observation);
     }
-    // Per (agency, period, group): the coarsest breakdown present answers.
-    let mut groups: BTreeMap<(AgencyKey, PeriodId, OptionCombo), (usize, f64)> = BTreeMap::new();
-    for ((agency, period, options), observation) in &cells {
+    for ((agency, period, options), observation) in cells {
         let Some(group) = project(options, question.disaggregate) else {
             continue;
         };
         let depth = options.depth();
         groups
-            .entry((*agency, *period, group))
-            .and_modify(|(kept_depth, sum)| {
+            .entry((agency, period, group))
+            .and_modify(|(kept_depth, list)| {
                 if depth < *kept_depth {
                     *kept_depth = depth;
-                    *sum = observation.value;
+                    list.clear();
+                    list.push(observation);
                 } else if depth == *kept_depth {
-                    *sum += observation.value;
+                    list.push(observation);
                 }
             })
-            .or_insert((depth, observation.value));
+            .or_insert_with(|| (depth, vec![observation]));
     }
-    let latest: Option<PeriodId> = groups
-        .keys()
-        .map(|(_, period, _)| *period)
-        .max_by_key(|p| p.end());
+    if question.aggregation == Aggregation::Last {
+        let latest = groups.keys().map(|(_, period, _)| period.end()).max();
+        groups.retain(|(_, period, _), _| Some(period.end()) == latest);
+    }
+    groups
+}
+
+/// One node's own data inside the period, reduced to one partial per group.
+fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<OptionCombo, Partial> {
     let mut partials: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
-    for ((_, period, group), (_, value)) in groups {
+    for ((_, _, group), (_, list)) in selected(inside, question) {
+        let value: f64 = list.iter().map(|o| o.value).sum();
         let partial = match question.aggregation {
-            Aggregation::Sum | Aggregation::None => Partial::Sum(value),
-            Aggregation::Last if Some(period) != latest => continue,
-            Aggregation::Last => Partial::Sum(value),
+            Aggregation::Sum | Aggregation::None | Aggregation::Last => Partial::Sum(value),
             Aggregation::Average => Partial::Mean {
                 sum: value,
                 count: 1,
@@ -433,4 +452,37 @@ fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<Optio
             .or_insert(partial);
     }
     partials
+}
+
+/// The values behind `target`'s number for each group — the sources a pivot's cell links to:
+/// the same selection [`aggregate`] makes, a compiled total standing for its subordinates.
+pub fn sources<'o>(
+    graph: &AgencyGraph,
+    gathered: &Gathered<'o>,
+    target: AgencyKey,
+    question: &Question,
+) -> BTreeMap<OptionCombo, Vec<&'o Observation>> {
+    let inside = node_inside(gathered, target, question);
+    let mut own: BTreeMap<OptionCombo, Vec<&Observation>> = BTreeMap::new();
+    for ((agency, period, group), (_, list)) in selected(&inside, question) {
+        if question.aggregation == Aggregation::None
+            && (agency != target || period != question.period)
+        {
+            continue;
+        }
+        own.entry(group).or_default().extend(list);
+    }
+    if question.aggregation == Aggregation::None {
+        return own;
+    }
+    let mut result: BTreeMap<OptionCombo, Vec<&Observation>> = BTreeMap::new();
+    for child in graph.children(target) {
+        for (group, list) in sources(graph, gathered, *child, question) {
+            if !own.contains_key(&group) {
+                result.entry(group).or_default().extend(list);
+            }
+        }
+    }
+    result.extend(own);
+    result
 }

@@ -37,6 +37,7 @@ const COMMUNES: (&str, &str) = data_file!("communes-from-2025-07-01.csv");
 const EVENTS: (&str, &str) = data_file!("agency-events.csv");
 const DISAGGREGATIONS: (&str, &str) = data_file!("disaggregations.csv");
 const INDICATORS: (&str, &str) = data_file!("indicators.csv");
+const TABLES: (&str, &str) = data_file!("tables.toml");
 const REGIMES: &[(&str, &str)] = &[
     data_file!("regimes/monthly-socioeconomic-province.toml"),
     data_file!("regimes/monthly-trade-province-moit.toml"),
@@ -504,4 +505,33 @@ pub(crate) fn assignments(
         }
     }
     Ok(assignments)
+}
+
+#[derive(Deserialize)]
+struct TablesFile {
+    table: Vec<baocao_domain::table::TableDefinition>,
+}
+
+/// The demo's indicator tables, each checked and reading only indicators of the catalogue.
+pub fn tables(
+    indicators: &[Indicator],
+) -> Result<Vec<baocao_domain::table::TableDefinition>, SeedError> {
+    let (name, text) = TABLES;
+    let file: TablesFile = toml::from_str(text).map_err(|e| bad(name, e))?;
+    for table in &file.table {
+        table
+            .check()
+            .map_err(|e| bad(name, format!("{}: {e}", table.code)))?;
+        if let Some(unknown) = table
+            .indicators
+            .iter()
+            .find(|code| !indicators.iter().any(|i| i.code() == *code))
+        {
+            return Err(bad(
+                name,
+                format!("{}: unknown indicator {unknown}", table.code),
+            ));
+        }
+    }
+    Ok(file.table)
 }

@@ -142,6 +142,76 @@ fn generate(indicator: &Indicator, scale: f64, period: PeriodId, seed: &str) -> 
     }
 }
 
+/// The parts of a disaggregated total — every option combination — adding up exactly to it
+/// (in whole units, or tenths for decimals). Each option's share is fixed per agency (`seed`),
+/// so a series keeps its proportions. Rates and indices (rule `none`) have no parts.
+fn breakdown(
+    indicator: &Indicator,
+    categories: &[baocao_domain::indicator::Category],
+    total: &str,
+    seed: &str,
+) -> Vec<(OptionCombo, String)> {
+    let additive = matches!(
+        indicator.aggregation(),
+        Aggregation::Sum | Aggregation::Last
+    );
+    let Ok(total) = total.parse::<f64>() else {
+        return Vec::new();
+    };
+    if !additive || indicator.disaggregation.is_empty() {
+        return Vec::new();
+    }
+    let combos = baocao_domain::report::option_combinations(
+        indicator,
+        categories,
+        baocao_domain::report::MAX_COMBINATIONS,
+    );
+    let share = |category: &str, option: &str| {
+        let options = categories
+            .iter()
+            .find(|c| c.code() == category)
+            .map(|c| c.options().to_vec())
+            .unwrap_or_default();
+        let weight = |o: &str| 0.8 + 0.4 * unit(&format!("{seed}|{category}|{o}"));
+        weight(option)
+            / options
+                .iter()
+                .map(|o| weight(&o.code))
+                .sum::<f64>()
+                .max(f64::MIN_POSITIVE)
+    };
+    let scale = match indicator.value_type() {
+        ValueType::Integer => 1.0,
+        _ => 10.0,
+    };
+    let units = (total * scale).round() as i64;
+    let mut given = 0;
+    let mut parts = Vec::with_capacity(combos.len());
+    for (index, combo) in combos.iter().enumerate() {
+        let weight: f64 = combo
+            .clone()
+            .into_map()
+            .iter()
+            .map(|(category, option)| share(category, option))
+            .product();
+        // Rounded up or down at random (fixed per cell), so small counts do not all fall
+        // into the last part.
+        let jitter = unit(&format!("{seed}|{}|{total}", combo.key()));
+        let part = if index + 1 == combos.len() {
+            units - given
+        } else {
+            ((units as f64 * weight + jitter).floor() as i64).min(units - given)
+        };
+        given += part;
+        let text = match indicator.value_type() {
+            ValueType::Integer => part.to_string(),
+            _ => format!("{:.1}", part as f64 / scale),
+        };
+        parts.push((combo.clone(), text));
+    }
+    parts
+}
+
 /// 09:00 in Vietnam, `days` after `day`.
 fn morning(day: Date, days: i64) -> jiff::Timestamp {
     (day + jiff::Span::new().days(days))
@@ -237,6 +307,12 @@ async fn load_regime(
                         period,
                         &format!("{seed}|{}", row.indicator),
                     );
+                    let parts = breakdown(
+                        indicator,
+                        &demo.categories,
+                        &value,
+                        &format!("{}|{}", agency, row.indicator),
+                    );
                     cells.push(Cell {
                         address: CellAddress {
                             form: form.code.clone(),
@@ -246,6 +322,17 @@ async fn load_regime(
                         },
                         value,
                     });
+                    for (options, value) in parts {
+                        cells.push(Cell {
+                            address: CellAddress {
+                                form: form.code.clone(),
+                                row: row.indicator.clone(),
+                                column: FormColumn::ThisPeriod,
+                                options,
+                            },
+                            value,
+                        });
+                    }
                 }
             }
             cells.sort_by(|a, b| a.address.cmp(&b.address));

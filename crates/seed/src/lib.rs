@@ -73,6 +73,22 @@ impl DemoData {
     }
 }
 
+const TABLES_SETTING: &str = "demo_tables";
+
+/// The demo's indicator tables, once (a demo database made before tables existed gets them
+/// on its next start).
+async fn load_demo_tables(store: &Store, now: &str) -> Result<(), SeedError> {
+    if store.setting(TABLES_SETTING).await?.is_some() {
+        return Ok(());
+    }
+    let (_, indicators) = files::catalogue()?;
+    for table in files::tables(&indicators)? {
+        store.save_indicator_table(&table, "demo", now).await?;
+    }
+    store.set_setting(TABLES_SETTING, now).await?;
+    Ok(())
+}
+
 /// What [`load_demo`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadOutcome {
@@ -86,6 +102,7 @@ const DEMO_SETTING: &str = "demo_data";
 /// changes nothing. `today` picks the agencies users belong to; `now` stamps the rows.
 pub async fn load_demo(store: &Store, today: Date, now: &str) -> Result<LoadOutcome, SeedError> {
     if store.setting(DEMO_SETTING).await?.is_some() {
+        load_demo_tables(store, now).await?;
         return Ok(LoadOutcome::AlreadyPresent);
     }
     if !store.is_empty().await? {
@@ -104,6 +121,7 @@ pub async fn load_demo(store: &Store, today: Date, now: &str) -> Result<LoadOutc
     store.insert_assignments(&demo.assignments).await?;
     store.create_users(&users, today, now).await?;
     store.set_setting(DEMO_SETTING, now).await?;
+    load_demo_tables(store, now).await?;
     tracing::info!(
         agencies = demo.directory.agencies().len(),
         regimes = demo.regimes.len(),

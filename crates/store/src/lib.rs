@@ -30,6 +30,7 @@ pub mod notifications;
 pub mod regimes;
 pub mod reorganisation;
 pub mod reports;
+pub mod tables;
 pub mod users;
 pub mod values;
 

@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
-use baocao_domain::aggregation::{AgencyGraph, Gathered, Question, aggregate};
+use baocao_domain::aggregation::{AgencyGraph, AgencyKey, Gathered, Question, aggregate};
 use baocao_domain::indicator::{Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
@@ -42,7 +42,7 @@ pub struct AnalyticsQuery {
 impl AnalyticsQuery {
     /// From `key=value` pairs where `indicator`, `period` and `disaggregate` repeat (and may
     /// also be written comma-separated).
-    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
         let mut query = Self::default();
         for (key, value) in pairs {
             let many = || {
@@ -171,7 +171,7 @@ async fn derived_formulas(
 struct DerivedContext<'a> {
     state: &'a AppState,
     graph: &'a AgencyGraph,
-    targets: &'a [baocao_domain::aggregation::AgencyKey],
+    targets: &'a [AgencyKey],
     periods: &'a [PeriodId],
 }
 
@@ -269,12 +269,123 @@ impl DerivedContext<'_> {
     }
 }
 
-/// The rows of an analytics question, for the API and the dashboard pages alike.
-pub(crate) async fn answer(
+/// A checked analytics question: the hierarchy of its date, the agencies and periods asked,
+/// the indicators with their rules and formulas. Rows come from it an indicator at a time, so
+/// an export can stream a question of any size.
+pub(crate) struct Plan {
+    pub indicators: Vec<Indicator>,
+    pub periods: Vec<PeriodId>,
+    pub disaggregate: Vec<String>,
+    pub as_of: jiff::civil::Date,
+    pub graph: AgencyGraph,
+    pub targets: Vec<AgencyKey>,
+    formulas: std::collections::HashMap<String, (Expr, Vec<Indicator>)>,
+}
+
+impl Plan {
+    /// How many rows the question asks for (before disaggregation).
+    pub fn cells(&self) -> usize {
+        self.indicators.len() * self.targets.len() * self.periods.len()
+    }
+
+    /// The rows of one indicator for some of the plan's periods.
+    pub async fn rows_of(
+        &self,
+        state: &AppState,
+        indicator: &Indicator,
+        periods: &[PeriodId],
+    ) -> Result<Vec<AnalyticsRow>, ApiError> {
+        if let Some((expr, inputs)) = self.formulas.get(indicator.code().as_str()) {
+            let context = DerivedContext {
+                state,
+                graph: &self.graph,
+                targets: &self.targets,
+                periods,
+            };
+            return context
+                .evaluate(indicator.code().as_str(), expr, inputs)
+                .await;
+        }
+        let start = periods
+            .iter()
+            .map(PeriodId::start)
+            .min()
+            .unwrap_or(self.as_of);
+        let end = periods
+            .iter()
+            .map(PeriodId::end)
+            .max()
+            .unwrap_or(self.as_of);
+        let observations = state
+            .store
+            .observations(indicator.code(), start, end)
+            .await?;
+        let gathered = Gathered::new(&self.graph, &observations);
+        let mut rows = Vec::with_capacity(periods.len() * self.targets.len());
+        for period in periods {
+            let question = Question {
+                aggregation: indicator.aggregation(),
+                period: *period,
+                disaggregate: &self.disaggregate,
+            };
+            for target in &self.targets {
+                let code = self
+                    .graph
+                    .code(*target)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let values = aggregate(&self.graph, &gathered, *target, &question);
+                if values.is_empty() {
+                    rows.push(AnalyticsRow {
+                        indicator: indicator.code().to_string(),
+                        agency: code.clone(),
+                        period: period.to_string(),
+                        options: json!({}),
+                        value: None,
+                    });
+                }
+                for (options, value) in values {
+                    rows.push(AnalyticsRow {
+                        indicator: indicator.code().to_string(),
+                        agency: code.clone(),
+                        period: period.to_string(),
+                        options: json!(options),
+                        value: Some(value),
+                    });
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Every row, refused past [`MAX_ROWS`] (an export streams instead).
+    pub async fn rows(&self, state: &AppState) -> Result<Vec<AnalyticsRow>, ApiError> {
+        let cells = self.cells();
+        if cells > MAX_ROWS {
+            return Err(ApiError::bad_request(
+                "query_too_large",
+                format!(
+                    "Truy vấn quá lớn ({cells} ô, tối đa {MAX_ROWS}); hãy dùng chức năng xuất dữ liệu."
+                ),
+                format!(
+                    "The query is too large ({cells} cells, at most {MAX_ROWS}); use an export."
+                ),
+            ));
+        }
+        let mut rows = Vec::with_capacity(cells);
+        for indicator in &self.indicators {
+            rows.extend(self.rows_of(state, indicator, &self.periods).await?);
+        }
+        Ok(rows)
+    }
+}
+
+/// Checks a question and prepares it: the caller must read analytics of the agency asked.
+pub(crate) async fn plan(
     state: &AppState,
     caller: &Caller,
     query: AnalyticsQuery,
-) -> Result<AnalyticsAnswer, ApiError> {
+) -> Result<Plan, ApiError> {
     required(&query.indicator, "indicator")?;
     required(&query.period, "period")?;
     let as_of = match &query.as_of {
@@ -296,6 +407,7 @@ pub(crate) async fn answer(
     let level = query
         .level
         .as_deref()
+        .filter(|text| !text.is_empty())
         .map(|text| {
             AgencyLevel::parse(text).map_err(|_| {
                 ApiError::bad_request(
@@ -335,76 +447,27 @@ pub(crate) async fn answer(
         Some(level) => graph.descendants_at(root, level),
         None => vec![root],
     };
-    let cells = indicators.len() * targets.len() * periods.len();
-    if cells > MAX_ROWS {
-        return Err(ApiError::bad_request(
-            "query_too_large",
-            format!(
-                "Truy vấn quá lớn ({cells} ô, tối đa {MAX_ROWS}); hãy dùng chức năng xuất dữ liệu."
-            ),
-            format!("The query is too large ({cells} cells, at most {MAX_ROWS}); use an export."),
-        ));
-    }
-    let start = periods.iter().map(PeriodId::start).min().unwrap_or(as_of);
-    let end = periods.iter().map(PeriodId::end).max().unwrap_or(as_of);
-
-    let mut rows = Vec::with_capacity(cells);
     let formulas = derived_formulas(state, &indicators).await?;
-    for indicator in &indicators {
-        if let Some((expr, inputs)) = formulas.get(indicator.code().as_str()) {
-            let context = DerivedContext {
-                state,
-                graph: &graph,
-                targets: &targets,
-                periods: &periods,
-            };
-            rows.extend(
-                context
-                    .evaluate(indicator.code().as_str(), expr, inputs)
-                    .await?,
-            );
-            continue;
-        }
-        let observations = state
-            .store
-            .observations(indicator.code(), start, end)
-            .await?;
-        let gathered = Gathered::new(&graph, &observations);
-        for period in &periods {
-            let question = Question {
-                aggregation: indicator.aggregation(),
-                period: *period,
-                disaggregate: &query.disaggregate,
-            };
-            for target in &targets {
-                let code = graph
-                    .code(*target)
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                let values = aggregate(&graph, &gathered, *target, &question);
-                if values.is_empty() {
-                    rows.push(AnalyticsRow {
-                        indicator: indicator.code().to_string(),
-                        agency: code.clone(),
-                        period: period.to_string(),
-                        options: json!({}),
-                        value: None,
-                    });
-                }
-                for (options, value) in values {
-                    rows.push(AnalyticsRow {
-                        indicator: indicator.code().to_string(),
-                        agency: code.clone(),
-                        period: period.to_string(),
-                        options: json!(options),
-                        value: Some(value),
-                    });
-                }
-            }
-        }
-    }
+    Ok(Plan {
+        indicators,
+        periods,
+        disaggregate: query.disaggregate,
+        as_of,
+        graph,
+        targets,
+        formulas,
+    })
+}
+
+/// The rows of an analytics question, for the API and the dashboard pages alike.
+pub(crate) async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    query: AnalyticsQuery,
+) -> Result<AnalyticsAnswer, ApiError> {
+    let plan = plan(state, caller, query).await?;
     Ok(AnalyticsAnswer {
-        rows,
-        as_of: as_of.to_string(),
+        rows: plan.rows(state).await?,
+        as_of: plan.as_of.to_string(),
     })
 }

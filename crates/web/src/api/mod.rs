@@ -11,6 +11,7 @@ mod import;
 mod interop;
 mod notifications;
 mod payload;
+pub(crate) mod pivot;
 pub(crate) mod quality;
 pub(crate) mod registry;
 mod reorganisation;
@@ -18,6 +19,7 @@ pub(crate) mod reports;
 pub(crate) mod rules;
 pub(crate) mod schedule;
 mod session;
+pub(crate) mod tables;
 mod workbook;
 
 use axum::Router;
@@ -167,6 +169,19 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/analytics",
             get(analytics::get).post(analytics::post),
         )
+        .route("/api/v1/analytics/sources", get(pivot::sources_api))
+        .route("/api/v1/pivot", get(pivot::get).post(pivot::post))
+        .route(
+            "/api/v1/pivot/export",
+            get(tables::export_pivot_get).post(tables::export_pivot_post),
+        )
+        .route("/api/v1/tables", get(tables::list))
+        .route(
+            "/api/v1/tables/{code}",
+            get(tables::get).put(tables::put).delete(tables::delete),
+        )
+        .route("/api/v1/tables/{code}/data", get(tables::data))
+        .route("/api/v1/tables/{code}/export", get(tables::export_table))
 }
 
 /// The OpenAPI document (a test keeps it in step with [`routes`]).

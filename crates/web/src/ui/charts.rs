@@ -164,6 +164,157 @@ pub fn bars(title: &str, items: &[(String, Option<f64>)], lang: Lang) -> String 
     svg
 }
 
+/// Series colours, in order.
+const PALETTE: [&str; 6] = [
+    "#0b4f8a", "#d9822b", "#3a9b5c", "#a23b72", "#6c6f7f", "#c9b037",
+];
+
+/// A legend under a chart of several series.
+fn legend(svg: &mut String, names: &[&str], y: f64) {
+    let mut x = LEFT;
+    for (i, name) in names.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{colour}\"/>\
+             <text x=\"{:.1}\" y=\"{y:.1}\" font-size=\"10\">{}</text>",
+            y - 9.0,
+            x + 14.0,
+            escape(name)
+        );
+        x += 24.0 + 6.0 * name.chars().count().min(40) as f64;
+    }
+}
+
+/// Several lines over the same labels (`series`: name and one value per label), with a
+/// legend; gaps where a value is missing.
+pub fn lines(
+    title: &str,
+    labels: &[String],
+    series: &[(String, Vec<Option<f64>>)],
+    lang: Lang,
+) -> String {
+    let high = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().flatten())
+        .copied()
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    let step = (WIDTH - LEFT - 10.0) / labels.len().max(2).saturating_sub(1) as f64;
+    let y = |v: f64| 10.0 + (HEIGHT - BOTTOM - 10.0) * (1.0 - v / high);
+    let total_height = HEIGHT + 20.0;
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {WIDTH} {total_height}\" role=\"img\" aria-label=\"{}\" class=\"chart lines\">",
+        escape(title)
+    );
+    axis(&mut svg, high, lang);
+    for (k, (name, values)) in series.iter().enumerate() {
+        let colour = PALETTE[k % PALETTE.len()];
+        let mut path = String::new();
+        let mut pen_down = false;
+        for (i, value) in values.iter().enumerate() {
+            match value {
+                Some(v) => {
+                    let x = LEFT + step * i as f64;
+                    let _ = write!(
+                        path,
+                        "{}{x:.1},{:.1} ",
+                        if pen_down { "L" } else { "M" },
+                        y(*v)
+                    );
+                    let _ = write!(
+                        svg,
+                        "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{colour}\"><title>{} — {}: {}</title></circle>",
+                        y(*v),
+                        escape(name),
+                        escape(labels.get(i).map_or("", String::as_str)),
+                        number(*v, 1, lang)
+                    );
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        let _ = write!(
+            svg,
+            "<path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>"
+        );
+    }
+    x_labels(&mut svg, labels, step);
+    let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+    legend(&mut svg, &names, HEIGHT + 12.0);
+    svg.push_str("</svg>");
+    svg
+}
+
+fn x_labels(svg: &mut String, labels: &[String], step: f64) {
+    let every = labels.len().div_ceil(12).max(1);
+    for (i, label) in labels.iter().enumerate() {
+        if i % every == 0 || i + 1 == labels.len() {
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+                LEFT + step * i as f64,
+                HEIGHT - BOTTOM + 16.0,
+                escape(label)
+            );
+        }
+    }
+}
+
+/// Stacked columns: one column per label, one segment per series, with a legend.
+pub fn stacked(
+    title: &str,
+    labels: &[String],
+    series: &[(String, Vec<Option<f64>>)],
+    lang: Lang,
+) -> String {
+    let totals: Vec<f64> = (0..labels.len())
+        .map(|i| {
+            series
+                .iter()
+                .filter_map(|(_, v)| v.get(i).copied().flatten())
+                .filter(|v| *v > 0.0)
+                .sum()
+        })
+        .collect();
+    let high = totals.iter().copied().fold(0.0_f64, f64::max).max(1.0);
+    let slot = (WIDTH - LEFT - 10.0) / labels.len().max(1) as f64;
+    let width = (slot * 0.7).max(2.0);
+    let scale = |v: f64| (HEIGHT - BOTTOM - 10.0) * v / high;
+    let total_height = HEIGHT + 20.0;
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {WIDTH} {total_height}\" role=\"img\" aria-label=\"{}\" class=\"chart stacked\">",
+        escape(title)
+    );
+    axis(&mut svg, high, lang);
+    for (i, label) in labels.iter().enumerate() {
+        let x = LEFT + slot * i as f64 + (slot - width) / 2.0;
+        let mut base = HEIGHT - BOTTOM;
+        for (k, (name, values)) in series.iter().enumerate() {
+            let Some(v) = values.get(i).copied().flatten().filter(|v| *v > 0.0) else {
+                continue;
+            };
+            let h = scale(v);
+            base -= h;
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{base:.1}\" width=\"{width:.1}\" height=\"{h:.1}\" fill=\"{}\"><title>{} — {}: {}</title></rect>",
+                PALETTE[k % PALETTE.len()],
+                escape(name),
+                escape(label),
+                number(v, 1, lang)
+            );
+        }
+    }
+    x_labels(&mut svg, labels, slot);
+    // Labels sit under the middle of their column.
+    let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+    legend(&mut svg, &names, HEIGHT + 12.0);
+    svg.push_str("</svg>");
+    svg
+}
+
 /// The provinces' outlines, projected once: code → SVG path data.
 fn outlines() -> &'static Vec<(String, String)> {
     static OUTLINES: OnceLock<Vec<(String, String)>> = OnceLock::new();
@@ -281,6 +432,25 @@ mod tests {
             svg.contains("#eeeeee"),
             "provinces without a value are grey"
         );
+    }
+
+    #[test]
+    fn several_series_get_their_colours_and_a_legend() {
+        let labels = vec!["01/2026".to_string(), "02/2026".to_string()];
+        let series = vec![
+            ("Xuất khẩu".to_string(), vec![Some(1.0), Some(2.0)]),
+            ("Nhập khẩu".to_string(), vec![None, Some(3.0)]),
+        ];
+        let svg = lines("L", &labels, &series, Lang::Vi);
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert!(svg.contains(PALETTE[1]) && svg.contains(">Nhập khẩu<"));
+        let svg = stacked("S", &labels, &series, Lang::Vi);
+        assert_eq!(
+            svg.matches("<rect").count(),
+            3 + 2,
+            "three segments and two legend keys"
+        );
+        assert!(svg.contains("Nhập khẩu — 02/2026: 3"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! show what a handler hands them.
 
 mod api_docs;
-mod charts;
+pub(crate) mod charts;
 mod compliance;
 mod dashboard;
 mod describe;
@@ -18,6 +18,7 @@ mod reports;
 mod rules;
 mod schedule;
 mod session;
+mod tables;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -73,6 +74,11 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "api_docs.html");
     template!(env, "dashboard.html");
     template!(env, "notifications.html");
+    template!(env, "_pivot.html");
+    template!(env, "tables.html");
+    template!(env, "table.html");
+    template!(env, "pivot.html");
+    template!(env, "sources.html");
     env
 }
 
@@ -112,6 +118,10 @@ pub fn routes() -> Router<AppState> {
         .route("/schedule", get(schedule::page))
         .route("/schedule/calendar", post(schedule::change_calendar))
         .route("/dashboard", get(dashboard::page))
+        .route("/tables", get(tables::catalogue))
+        .route("/tables/{code}", get(tables::table))
+        .route("/pivot", get(tables::explorer))
+        .route("/analytics/sources", get(tables::sources))
         .route(
             "/reports/{regime}/{agency}/{period}",
             get(reports::slot_page).post(reports::slot_post),

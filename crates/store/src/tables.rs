@@ -1,0 +1,114 @@
+//! The catalogue of saved indicator tables: each kept whole as the JSON of its
+//! [`TableDefinition`], keyed by code and listed by theme. Plus the one read a relative
+//! period selection needs: the last day the table's indicators have data for.
+
+use baocao_domain::indicator::IndicatorCode;
+use baocao_domain::table::TableDefinition;
+use jiff::civil::Date;
+
+use crate::{Store, StoreError, on_db};
+
+fn parse(definition: &str) -> Result<TableDefinition, StoreError> {
+    serde_json::from_str(definition)
+        .map_err(|e| StoreError::Corrupt(format!("indicator table: {e}")))
+}
+
+impl Store {
+    /// Every saved table, by theme then code.
+    pub async fn indicator_tables(&self) -> Result<Vec<TableDefinition>, StoreError> {
+        let rows: Vec<(String,)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT definition FROM indicator_tables ORDER BY theme, code")
+            .fetch_all(pool)
+            .await?);
+        rows.iter().map(|(text,)| parse(text)).collect()
+    }
+
+    pub async fn indicator_table(&self, code: &str) -> Result<Option<TableDefinition>, StoreError> {
+        let row: Option<(String,)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT definition FROM indicator_tables WHERE code = $1")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?);
+        row.map(|(text,)| parse(&text)).transpose()
+    }
+
+    /// Saves a table (a new one, or replacing the one with its code); true when it was new.
+    pub async fn save_indicator_table(
+        &self,
+        table: &TableDefinition,
+        by: &str,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let definition =
+            serde_json::to_string(table).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE indicator_tables SET theme = $2, definition = $3, updated_by = $4, updated_at = $5
+                 WHERE code = $1")
+                .bind(&table.code)
+                .bind(&table.theme_vi)
+                .bind(&definition)
+                .bind(by)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                sqlx::query(
+                    "INSERT INTO indicator_tables (code, theme, definition, updated_by, updated_at)
+                     VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&table.code)
+                    .bind(&table.theme_vi)
+                    .bind(&definition)
+                    .bind(by)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::on_unique(e, || format!("indicator table {}", table.code)))?;
+            }
+            tx.commit().await?;
+            Ok(updated == 0)
+        })
+    }
+
+    /// Deletes a table; false when there was none.
+    pub async fn delete_indicator_table(&self, code: &str) -> Result<bool, StoreError> {
+        let deleted = on_db!(self, pool => sqlx::query("DELETE FROM indicator_tables WHERE code = $1")
+            .bind(code)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(deleted > 0)
+    }
+
+    /// The end of the latest period, ending on or before `by`, for which any of `indicators`
+    /// has a number.
+    pub async fn latest_data_end(
+        &self,
+        indicators: &[IndicatorCode],
+        by: Date,
+    ) -> Result<Option<Date>, StoreError> {
+        let mut latest: Option<Date> = None;
+        // One indexed probe per indicator: the (indicator, period) index answers each.
+        for indicator in indicators {
+            let row: Option<(Option<String>,)> = on_db!(self, pool => sqlx::query_as(
+                "SELECT MAX(p.end_date) FROM periods p
+                 WHERE p.end_date <= $2 AND EXISTS (
+                   SELECT 1 FROM data_values v
+                   WHERE v.period_id = p.id AND v.value_num IS NOT NULL
+                     AND v.indicator_id = (SELECT id FROM indicators WHERE code = $1))")
+                .bind(indicator.as_str())
+                .bind(by.to_string())
+                .fetch_optional(pool)
+                .await?);
+            if let Some((Some(text),)) = row {
+                let day: Date = text
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("period end {text}: {e}")))?;
+                latest = latest.max(Some(day));
+            }
+        }
+        Ok(latest)
+    }
+}

@@ -1,0 +1,379 @@
+//! The indicator tables and the pivot explorer: the catalogue of saved tables by theme
+//! (`/tables`), one table with its chart and exports (`/tables/{code}`), the explorer that
+//! lays any question out by rows and columns (`/pivot`), and the values behind one number
+//! (`/analytics/sources`). All draw the API's pivot view; the numbers link to their sources.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use baocao_domain::period::Frequency;
+use baocao_domain::pivot::Dimension;
+use baocao_domain::table::latest_ending_by;
+use serde_json::json;
+
+use super::charts::{bars, choropleth, lines, stacked};
+use super::{PageContext, PageError};
+use crate::AppState;
+use crate::api::analytics::AnalyticsQuery;
+use crate::api::pivot::{PivotRequest, PivotView, build, sources_of};
+use crate::api::tables::{find, request_of};
+use crate::i18n::Lang;
+
+pub async fn catalogue(
+    State(state): State<AppState>,
+    page: PageContext,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    page.logged_in()?;
+    let english = lang == Lang::En;
+    let tables = state
+        .store
+        .indicator_tables()
+        .await
+        .map_err(|e| PageError::from_api(e.into(), lang))?;
+    let mut themes: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    for table in &tables {
+        let theme = table.theme(english).to_string();
+        let entry =
+            json!({"code": table.code, "title": table.title(english), "chart": table.chart});
+        match themes.iter_mut().find(|(name, _)| *name == theme) {
+            Some((_, list)) => list.push(entry),
+            None => themes.push((theme, vec![entry])),
+        }
+    }
+    page.render(
+        "tables.html",
+        json!({
+            "count": tables.len(),
+            "themes": themes.iter().map(|(name, list)| json!({"name": name, "tables": list})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+/// The chart of a pivot: the side holding the periods runs along the axis, the other side's
+/// entries are the series; bars and the map show the latest column of each row.
+fn chart(view: &PivotView, kind: &str, title: &str, lang: Lang) -> Option<String> {
+    let label = |headers: &[crate::api::pivot::Header]| {
+        headers
+            .iter()
+            .map(|h| h.label.clone())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let periods_down = view.layout.rows.contains(&Dimension::Period);
+    let column_labels: Vec<String> = view.columns.iter().map(|c| label(c)).collect();
+    let row_labels: Vec<String> = view.rows.iter().map(|r| label(&r.headers)).collect();
+    let (axis, series): (Vec<String>, Vec<(String, Vec<Option<f64>>)>) = if periods_down {
+        let series = column_labels
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                (
+                    name.clone(),
+                    view.rows.iter().map(|r| r.cells[c].value).collect(),
+                )
+            })
+            .collect();
+        (row_labels.clone(), series)
+    } else {
+        let series = view
+            .rows
+            .iter()
+            .zip(&row_labels)
+            .map(|(r, name)| (name.clone(), r.cells.iter().map(|c| c.value).collect()))
+            .collect();
+        (column_labels.clone(), series)
+    };
+    let latest = |r: &crate::api::pivot::RowView| r.cells.iter().rev().find_map(|c| c.value);
+    match kind {
+        "line" => Some(lines(title, &axis, &series, lang)),
+        "stacked" => Some(stacked(title, &axis, &series, lang)),
+        "bar" => {
+            let items: Vec<(String, Option<f64>)> = view
+                .rows
+                .iter()
+                .zip(&row_labels)
+                .map(|(r, name)| (name.clone(), latest(r)))
+                .collect();
+            Some(bars(title, &items, lang))
+        }
+        "map" if view.layout.rows.first() == Some(&Dimension::Agency) => {
+            let values: HashMap<String, f64> = view
+                .rows
+                .iter()
+                .filter_map(|r| Some((r.headers.first()?.key.clone(), latest(r)?)))
+                .collect();
+            let names: HashMap<String, String> = view
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    let h = r.headers.first()?;
+                    Some((h.key.clone(), h.label.clone()))
+                })
+                .collect();
+            Some(choropleth(title, &values, &names, lang))
+        }
+        _ => None,
+    }
+}
+
+fn pairs_of(raw: Option<String>) -> Vec<(String, String)> {
+    raw.map(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+pub async fn table(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |e| PageError::from_api(e, lang);
+    let caller = page.logged_in()?;
+    let english = lang == Lang::En;
+    let definition = find(&state, &code).await.map_err(fail)?;
+    let as_of = pairs_of(raw)
+        .into_iter()
+        .find(|(k, _)| k == "as_of")
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty());
+    let request = request_of(&state, &definition, as_of.clone(), lang)
+        .await
+        .map_err(fail)?;
+    let view = build(&state, caller, request).await.map_err(fail)?;
+    let title = definition.title(english).to_string();
+    let drawn = definition
+        .chart
+        .as_deref()
+        .and_then(|kind| chart(&view, kind, &title, lang));
+    let suffix = as_of.map(|d| format!("&as_of={d}")).unwrap_or_default();
+    let export = |format: &str, shape: &str| {
+        format!(
+            "/api/v1/tables/{code}/export?format={format}&shape={shape}&lang={}{suffix}",
+            lang.code()
+        )
+    };
+    page.render(
+        "table.html",
+        json!({
+            "code": definition.code,
+            "title": title,
+            "theme": definition.theme(english),
+            "pivot": view,
+            "chart": drawn,
+            "exports": {
+                "csv": export("csv", "table"), "xlsx": export("xlsx", "table"),
+                "long_csv": export("csv", "long"), "long_xlsx": export("xlsx", "long"),
+            },
+            "explore": format!("/pivot?{}", explorer_query(&definition_request(&state, &definition, lang).await)),
+        }),
+    )
+}
+
+/// The question a table asks, for opening it in the explorer.
+async fn definition_request(
+    state: &AppState,
+    table: &baocao_domain::table::TableDefinition,
+    lang: Lang,
+) -> Option<PivotRequest> {
+    request_of(state, table, None, lang).await.ok()
+}
+
+fn explorer_query(request: &Option<PivotRequest>) -> String {
+    let Some(request) = request else {
+        return String::new();
+    };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for indicator in &request.query.indicator {
+        pairs.push(("indicator".into(), indicator.clone()));
+    }
+    pairs.push((
+        "agency".into(),
+        request.query.agency.clone().unwrap_or_default(),
+    ));
+    pairs.push((
+        "level".into(),
+        request.query.level.clone().unwrap_or_default(),
+    ));
+    pairs.push(("period".into(), request.query.period.join(",")));
+    for category in &request.query.disaggregate {
+        pairs.push(("disaggregate".into(), category.clone()));
+    }
+    let join = |list: &[Dimension]| {
+        list.iter()
+            .map(Dimension::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    pairs.push(("rows".into(), join(&request.rows)));
+    pairs.push(("columns".into(), join(&request.columns)));
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// The explorer: a form for the question and the layout, and the table it gives.
+pub async fn explorer(
+    State(state): State<AppState>,
+    page: PageContext,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |e| PageError::from_api(e, lang);
+    let caller = page.logged_in()?;
+    let english = lang == Lang::En;
+    let pairs: Vec<(String, String)> = pairs_of(raw)
+        .into_iter()
+        .filter(|(k, v)| !v.is_empty() && k != "lang")
+        .collect();
+    let indicators = state
+        .store
+        .indicators(None)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let categories = state.store.categories().await.map_err(|e| fail(e.into()))?;
+    let mut request = if pairs.is_empty() {
+        // A first visit: retail sales by province over the last six months with data.
+        let codes = [baocao_domain::indicator::IndicatorCode::new("KT04")
+            .map_err(|_| fail(crate::error::ApiError::not_found("chỉ tiêu", "indicator")))?];
+        let latest = state
+            .store
+            .latest_data_end(&codes, state.today())
+            .await
+            .map_err(|e| fail(e.into()))?
+            .unwrap_or(state.today());
+        let anchor = latest_ending_by(Frequency::Monthly, latest);
+        PivotRequest {
+            query: AnalyticsQuery {
+                indicator: vec!["KT04".into()],
+                period: (0..6)
+                    .rev()
+                    .map(|n| anchor.back(n, 0).to_string())
+                    .collect(),
+                agency: Some("VN".into()),
+                level: Some("province".into()),
+                as_of: None,
+                disaggregate: vec![],
+            },
+            rows: vec![Dimension::Agency],
+            columns: vec![Dimension::Period],
+            lang: None,
+        }
+    } else {
+        PivotRequest::from_pairs(pairs, &[]).map_err(fail)?
+    };
+    request.lang = Some(lang.code().to_string());
+    let query_text = explorer_query(&Some(PivotRequest {
+        query: AnalyticsQuery {
+            indicator: request.query.indicator.clone(),
+            period: request.query.period.clone(),
+            agency: request.query.agency.clone(),
+            level: request.query.level.clone(),
+            as_of: request.query.as_of.clone(),
+            disaggregate: request.query.disaggregate.clone(),
+        },
+        rows: request.rows.clone(),
+        columns: request.columns.clone(),
+        lang: None,
+    }));
+    let form = json!({
+        "indicators": request.query.indicator,
+        "agency": request.query.agency.clone().unwrap_or_else(|| "VN".into()),
+        "level": request.query.level.clone().unwrap_or_default(),
+        "period": request.query.period.join(","),
+        "as_of": request.query.as_of.clone().unwrap_or_default(),
+        "disaggregate": request.query.disaggregate,
+    });
+    let placement: BTreeMap<String, String> = request
+        .rows
+        .iter()
+        .map(|d| (d.as_str().to_string(), "rows".to_string()))
+        .chain(
+            request
+                .columns
+                .iter()
+                .map(|d| (d.as_str().to_string(), "columns".to_string())),
+        )
+        .collect();
+    let view = build(&state, caller, request).await;
+    let (view, error) = match view {
+        Ok(view) => (Some(view), None),
+        Err(error) => (
+            None,
+            Some(if english {
+                error.message_en
+            } else {
+                error.message
+            }),
+        ),
+    };
+    let pick = |vi: &str, en: &str| {
+        if english && !en.is_empty() {
+            en.to_string()
+        } else {
+            vi.to_string()
+        }
+    };
+    let mut dimensions = vec![
+        json!({"key": "indicator", "name": if english { "Indicator" } else { "Chỉ tiêu" }}),
+        json!({"key": "agency", "name": if english { "Agency" } else { "Cơ quan, địa phương" }}),
+        json!({"key": "period", "name": if english { "Period" } else { "Kỳ" }}),
+    ];
+    dimensions.extend(
+        categories
+            .iter()
+            .map(|c| json!({"key": c.code(), "name": pick(&c.name_vi, &c.name_en)})),
+    );
+    page.render(
+        "pivot.html",
+        json!({
+            "form": form,
+            "placement": placement,
+            "dimensions": dimensions,
+            "indicators": indicators.iter().map(|i| json!({"code": i.code().as_str(), "name": pick(&i.name_vi, &i.name_en)})).collect::<Vec<_>>(),
+            "categories": categories.iter().map(|c| json!({"code": c.code(), "name": pick(&c.name_vi, &c.name_en)})).collect::<Vec<_>>(),
+            "levels": ["province", "ministry", "department", "commune"],
+            "pivot": view,
+            "error": error,
+            "exports": {
+                "csv": format!("/api/v1/pivot/export?format=csv&lang={}&{query_text}", lang.code()),
+                "xlsx": format!("/api/v1/pivot/export?format=xlsx&lang={}&{query_text}", lang.code()),
+                "long_csv": format!("/api/v1/pivot/export?format=csv&shape=long&lang={}&{query_text}", lang.code()),
+            },
+        }),
+    )
+}
+
+/// The values behind one number, each leading to its report.
+pub async fn sources(
+    State(state): State<AppState>,
+    page: PageContext,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let caller = page.logged_in()?;
+    let answer = sources_of(&state, caller, pairs_of(raw))
+        .await
+        .map_err(|e| PageError::from_api(e, lang))?;
+    let total: f64 = answer.values.iter().map(|v| v.value).sum();
+    page.render(
+        "sources.html",
+        json!({
+            "answer": answer,
+            "count": answer.values.len(),
+            "sum": super::charts::number(total, 2, lang),
+            "values": answer.values.iter().map(|v| json!({
+                "agency": v.agency, "agency_name": v.agency_name, "period": v.period,
+                "options": v.options.iter().map(|(c, o)| format!("{c}={o}")).collect::<Vec<_>>().join("; "),
+                "value": super::charts::number(v.value, 2, lang),
+                "source": v.source, "report": v.report,
+            })).collect::<Vec<_>>(),
+        }),
+    )
+}
