@@ -68,6 +68,8 @@ pub fn latest_ending_by(frequency: Frequency, day: jiff::civil::Date) -> PeriodI
 /// A saved table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableDefinition {
+    /// Given by the address a table is saved at, where it is not in the body.
+    #[serde(default)]
     pub code: String,
     pub theme_vi: String,
     #[serde(default)]

@@ -887,6 +887,105 @@ async fn the_dashboard_draws_cards_a_line_bars_and_the_map(app: TestApp) {
     );
 }
 
+async fn tables_and_the_pivot_explorer_draw_numbers_that_lead_to_their_sources(app: TestApp) {
+    let value = |indicator: &str, agency: &str, period: &str, number: f64| {
+        baocao_domain::value::DataValue {
+            indicator: baocao_domain::indicator::IndicatorCode::new(indicator).unwrap(),
+            options: baocao_domain::value::OptionCombo::TOTAL,
+            agency: baocao_domain::agency::AgencyCode::new(agency).unwrap(),
+            period: baocao_domain::period::PeriodId::parse(period).unwrap(),
+            value: baocao_domain::value::Value::Number(number),
+            channel: baocao_domain::value::Channel::Web,
+            source: "regime:BC-KTXH-T".into(),
+        }
+    };
+    app.db
+        .store
+        .upsert_values(
+            &[
+                value("KT05", "VN", "202609", 40000.5),
+                value("KT06", "VN", "202609", 38000.0),
+                value("KT05", "01", "202609", 1234.5),
+                value("KT04", "01", "202609", 60000.0),
+                value("KT04", "79", "202609", 120000.0),
+            ],
+            "2026-11-26T08:00:00Z",
+        )
+        .await
+        .unwrap();
+    let session = log_in(&app, "lanhdao").await;
+    let catalogue = page(&app, "/tables", &session).await;
+    assert_eq!(catalogue.status, StatusCode::OK);
+    assert!(catalogue.text.contains("Thương mại") && catalogue.text.contains("id=\"table-TM-04\""));
+
+    // A line of exports and imports, the national figure reported as a compiled total.
+    let table = page(&app, "/tables/TM-04", &session).await;
+    assert_eq!(table.status, StatusCode::OK);
+    assert!(
+        table.text.contains("class=\"chart lines\""),
+        "the line chart"
+    );
+    assert!(
+        table.text.contains("40.000,5"),
+        "the number in Vietnamese notation"
+    );
+    assert!(
+        decode(&table.text).contains("/analytics/sources?indicator=KT05&agency=VN&period=202609")
+    );
+    assert!(decode(&table.text).contains("/api/v1/tables/TM-04/export?format=xlsx"));
+
+    // The retail map colours the two provinces with data.
+    let map = page(&app, "/tables/TM-01", &session).await;
+    assert_eq!(map.text.matches("<path id=\"map-").count(), 34);
+    assert!(map.text.contains("Thành phố Hồ Chí Minh: 120.000"));
+
+    // The explorer: provinces down, indicators across, with a total.
+    let explorer = page(
+        &app,
+        "/pivot?indicator=KT04&indicator=KT05&agency=VN&level=province&period=202609&rows=agency&columns=indicator",
+        &session,
+    )
+    .await;
+    assert_eq!(explorer.status, StatusCode::OK);
+    assert!(explorer.text.contains("id=\"pivot\""));
+    assert!(
+        explorer
+            .text
+            .contains("<td class=\"num total\" id=\"grand-total\"></td>"),
+        "two indicators have no grand total"
+    );
+    assert!(
+        explorer.text.contains("180.000"),
+        "the provinces' retail total"
+    );
+    let first_visit = page(&app, "/pivot", &session).await;
+    assert_eq!(first_visit.status, StatusCode::OK);
+    assert!(
+        first_visit.text.contains("selected>KT04"),
+        "a first visit shows retail sales"
+    );
+    let wrong = page(&app, "/pivot?indicator=KT04&period=bad", &session).await;
+    assert_eq!(wrong.status, StatusCode::OK);
+    assert!(
+        wrong.text.contains("id=\"pivot-error\""),
+        "a bad question is explained on the page"
+    );
+
+    // The national export figure comes from the national report, which the sources show.
+    let sources = page(
+        &app,
+        "/analytics/sources?indicator=KT05&agency=VN&period=202609",
+        &session,
+    )
+    .await;
+    assert_eq!(sources.status, StatusCode::OK);
+    assert!(decode(&sources.text).contains("href=\"/reports/BC-KTXH-T/VN/202609\""));
+    assert!(
+        !sources.text.contains(">01 —"),
+        "a compiled total stands for its provinces"
+    );
+}
+
 /// HTML entities the template engine escapes, decoded.
 fn decode(html: &str) -> String {
     [
@@ -917,4 +1016,5 @@ app_tests!(
     the_registry_review_shows_problems_issuers_and_duplicates,
     a_manager_designs_publishes_assigns_and_amends_a_regime_in_the_browser,
     the_api_documentation_is_a_page_that_needs_nothing_from_outside,
+    tables_and_the_pivot_explorer_draw_numbers_that_lead_to_their_sources,
 );

@@ -500,7 +500,11 @@ where
 
 /// The table as shown: a header row per column dimension, then the rows, then the totals.
 fn grid(view: &PivotView, lang: Lang) -> Vec<Vec<Field>> {
-    let total = if lang == Lang::En { "Total" } else { "Tổng" };
+    let total = if lang == Lang::En {
+        "Total"
+    } else {
+        "Tổng số"
+    };
     let corner = view.row_dimensions.len().max(1);
     let mut grid = Vec::new();
     let levels = view.column_dimensions.len().max(1);

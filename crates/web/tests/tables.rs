@@ -1,0 +1,463 @@
+//! Indicator tables, pivots and their exports over accepted values: the demo's catalogue, a
+//! table's relative periods ending at the latest data, layout and totals by each indicator's
+//! rule, the values behind a number, saving and refusing tables, and CSV/xlsx exports (the
+//! long shape streamed) — on SQLite and PostgreSQL.
+
+use axum::http::{Method, StatusCode};
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::indicator::IndicatorCode;
+use baocao_domain::period::PeriodId;
+use baocao_domain::value::{Channel, DataValue, OptionCombo, Value as Number};
+use baocao_test_support::{TestApp, app_tests};
+use calamine::{Data, Reader};
+use serde_json::{Value, json};
+
+fn value(
+    indicator: &str,
+    agency: &str,
+    period: &str,
+    options: &[(&str, &str)],
+    number: f64,
+) -> DataValue {
+    DataValue {
+        indicator: IndicatorCode::new(indicator).unwrap(),
+        options: OptionCombo::from_stored(
+            options
+                .iter()
+                .map(|(c, o)| (c.to_string(), o.to_string()))
+                .collect(),
+        ),
+        agency: AgencyCode::new(agency).unwrap(),
+        period: PeriodId::parse(period).unwrap(),
+        value: Number::Number(number),
+        channel: Channel::Web,
+        source: "regime:BC-KTXH-T".into(),
+    }
+}
+
+async fn store(app: &TestApp, values: &[DataValue]) {
+    app.db
+        .store
+        .upsert_values(values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+}
+
+/// Retail sales (sum) and CPI (none) for Hà Nội and TP. Hồ Chí Minh, March–May 2026.
+async fn retail(app: &TestApp) {
+    let mut values = Vec::new();
+    for (agency, base) in [("01", 100.0), ("79", 10.0)] {
+        for (month, factor) in [("202603", 1.0), ("202604", 2.0), ("202605", 3.0)] {
+            values.push(value("KT04", agency, month, &[], base * factor));
+            values.push(value("KT07", agency, month, &[], 103.0));
+        }
+    }
+    store(app, &values).await;
+}
+
+/// The row of a pivot whose first header has `key`.
+fn row<'a>(pivot: &'a Value, key: &str) -> &'a Value {
+    pivot["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["headers"][0]["key"] == key)
+        .unwrap_or_else(|| panic!("no row {key} in {pivot}"))
+}
+
+fn numbers(row: &Value) -> Vec<Option<f64>> {
+    row["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_f64())
+        .collect()
+}
+
+async fn the_demo_catalogue_has_tables_by_theme(app: TestApp) {
+    let token = app.login("lanhdao").await;
+    let list = app.get("/api/v1/tables", &token).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let tables = list.json()["tables"].as_array().cloned().unwrap();
+    assert!(tables.len() >= 20, "{} tables", tables.len());
+    let themes: std::collections::BTreeSet<&str> = tables
+        .iter()
+        .filter_map(|t| t["theme_vi"].as_str())
+        .collect();
+    assert!(themes.len() >= 5, "{themes:?}");
+    // Every demo table answers (the demo in tests has no history, so nothing is filled; a
+    // table split by a category has no options to show without data).
+    for table in &tables {
+        let code = table["code"].as_str().unwrap();
+        let data = app
+            .get(&format!("/api/v1/tables/{code}/data"), &token)
+            .await;
+        assert_eq!(data.status, StatusCode::OK, "{code}: {}", data.text);
+        let split = table["disaggregate"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty());
+        assert!(
+            split || !data.json()["rows"].as_array().unwrap().is_empty(),
+            "{code} has rows"
+        );
+    }
+    let missing = app.get("/api/v1/tables/NO-SUCH", &token).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json()["error"]["code"], "not_found");
+}
+
+async fn a_table_ends_at_the_latest_data_and_totals_by_rule(app: TestApp) {
+    retail(&app).await;
+    let admin = app.login("admin").await;
+    let table = json!({
+        "theme_vi": "Thử nghiệm", "title_vi": "Bán lẻ và CPI của hai thành phố",
+        "indicators": ["KT04", "KT07"], "agency": "VN", "level": "province",
+        "periods": {"frequency": "monthly", "last": 2},
+        "layout": {"rows": ["indicator", "agency"], "columns": ["period"]}
+    });
+    let saved = app
+        .call(
+            Method::PUT,
+            "/api/v1/tables/TEST-1",
+            Some(&admin),
+            Some(&table),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+    let again = app
+        .call(
+            Method::PUT,
+            "/api/v1/tables/TEST-1",
+            Some(&admin),
+            Some(&table),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "saving again replaces");
+
+    let data = app.get("/api/v1/tables/TEST-1/data", &admin).await;
+    assert_eq!(data.status, StatusCode::OK, "{}", data.text);
+    let pivot = data.json();
+    // The last two months with data, not the two before today (November 2026).
+    assert_eq!(pivot["periods"], json!(["202604", "202605"]));
+    assert_eq!(pivot["columns"][0][0]["label"], "04/2026");
+    let rows = pivot["rows"].as_array().unwrap();
+    let hanoi_retail = rows
+        .iter()
+        .find(|r| r["headers"][0]["key"] == "KT04" && r["headers"][1]["key"] == "01")
+        .unwrap();
+    assert_eq!(numbers(hanoi_retail), vec![Some(200.0), Some(300.0)]);
+    assert_eq!(
+        hanoi_retail["total"]["value"], 500.0,
+        "a sum adds over months"
+    );
+    assert_eq!(hanoi_retail["headers"][1]["label"], "Thành phố Hà Nội");
+    let hanoi_cpi = rows
+        .iter()
+        .find(|r| r["headers"][0]["key"] == "KT07" && r["headers"][1]["key"] == "01")
+        .unwrap();
+    assert_eq!(numbers(hanoi_cpi), vec![Some(103.0), Some(103.0)]);
+    assert!(
+        hanoi_cpi["total"]["value"].is_null(),
+        "an index does not add up"
+    );
+    // A column mixes two indicators: no total; nor a grand total.
+    assert!(pivot["column_totals"][0]["value"].is_null());
+    assert!(pivot["grand_total"]["value"].is_null());
+    // Every number links to the values behind it.
+    let link = hanoi_retail["cells"][1]["sources"].as_str().unwrap();
+    assert!(
+        link.starts_with("/analytics/sources?indicator=KT04&agency=01&period=202605"),
+        "{link}"
+    );
+
+    let deleted = app
+        .call(Method::DELETE, "/api/v1/tables/TEST-1", Some(&admin), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/tables/TEST-1", &admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn tables_are_checked_and_saved_only_by_authors(app: TestApp) {
+    let (admin, hanoi) = (app.login("admin").await, app.login("hanoi").await);
+    let good = json!({
+        "theme_vi": "T", "title_vi": "Bảng", "indicators": ["KT04"], "agency": "VN",
+        "periods": {"frequency": "monthly", "last": 3}
+    });
+    let refused = app
+        .call(Method::PUT, "/api/v1/tables/T-2", Some(&hanoi), Some(&good))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let mut unknown = good.clone();
+    unknown["indicators"] = json!(["ZZ99"]);
+    let answer = app
+        .call(
+            Method::PUT,
+            "/api/v1/tables/T-2",
+            Some(&admin),
+            Some(&unknown),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json()["error"]["code"], "unknown_indicator");
+    let mut empty = good.clone();
+    empty["periods"] = json!({"frequency": "monthly", "last": 0});
+    let answer = app
+        .call(
+            Method::PUT,
+            "/api/v1/tables/T-2",
+            Some(&admin),
+            Some(&empty),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json()["error"]["code"], "invalid_table");
+    assert!(
+        answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("không hợp lệ")
+    );
+    let bad_code = app
+        .call(
+            Method::PUT,
+            "/api/v1/tables/a%20b",
+            Some(&admin),
+            Some(&good),
+        )
+        .await;
+    assert_eq!(bad_code.status, StatusCode::BAD_REQUEST);
+    // Nothing of the refused ones was saved.
+    let list = app.get("/api/v1/tables", &admin).await.json();
+    assert!(
+        !list["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["code"] == "T-2")
+    );
+}
+
+async fn a_pivot_splits_by_a_category_and_links_to_its_sources(app: TestApp) {
+    let mut values = Vec::new();
+    for (agency, male, female) in [("01", 3.0, 2.0), ("79", 5.0, 4.0)] {
+        values.push(value("XH12", agency, "202605", &[("sex", "male")], male));
+        values.push(value(
+            "XH12",
+            agency,
+            "202605",
+            &[("sex", "female")],
+            female,
+        ));
+    }
+    store(&app, &values).await;
+    let admin = app.login("admin").await;
+    let pivot = app
+        .get(
+            "/api/v1/pivot?indicator=XH12&agency=VN&level=province&period=202605&disaggregate=sex&rows=agency&columns=sex&lang=en",
+            &admin,
+        )
+        .await;
+    assert_eq!(pivot.status, StatusCode::OK, "{}", pivot.text);
+    let pivot = pivot.json();
+    let sexes: Vec<&str> = pivot["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c[0]["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(sexes, ["female", "male"]);
+    assert_eq!(pivot["columns"][0][0]["label"], "Female");
+    assert_eq!(numbers(row(&pivot, "79")), vec![Some(4.0), Some(5.0)]);
+    assert_eq!(row(&pivot, "79")["total"]["value"], 9.0);
+    // The period sits nowhere in the layout: it does not vary, so it needs no place.
+    assert_eq!(pivot["layout"]["rows"], json!(["agency"]));
+    // Column totals: the provinces' women and men.
+    let totals: Vec<Option<f64>> = pivot["column_totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_f64())
+        .collect();
+    assert_eq!(totals[..2], [Some(6.0), Some(8.0)]);
+    assert_eq!(pivot["grand_total"]["value"], 14.0);
+
+    // The same question posted as JSON answers the same.
+    let posted = app
+        .call(
+            Method::POST,
+            "/api/v1/pivot",
+            Some(&admin),
+            Some(&json!({"indicator": ["XH12"], "agency": "VN", "level": "province",
+                "period": ["202605"], "disaggregate": ["sex"], "rows": ["agency"], "columns": ["sex"], "lang": "en"})),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.text);
+    assert_eq!(posted.json()["rows"], pivot["rows"]);
+
+    // The national male figure is made of the two provinces' male values, each from its report.
+    let sources = app
+        .get(
+            "/api/v1/analytics/sources?indicator=XH12&agency=VN&period=202605&options=sex%3Dmale",
+            &admin,
+        )
+        .await;
+    assert_eq!(sources.status, StatusCode::OK, "{}", sources.text);
+    let list = sources.json()["values"].as_array().cloned().unwrap();
+    let found: Vec<(String, f64)> = list
+        .iter()
+        .map(|v| {
+            (
+                v["agency"].as_str().unwrap().to_string(),
+                v["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("01".to_string(), 3.0), ("79".to_string(), 5.0)]);
+    assert_eq!(list[0]["report"], "/reports/BC-KTXH-T/01/202605");
+
+    let bad = app
+        .get(
+            "/api/v1/pivot?indicator=XH12&period=202605&rows=a%20b",
+            &admin,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["code"], "invalid_dimension");
+}
+
+async fn exports_write_the_table_and_stream_the_rows(app: TestApp) {
+    retail(&app).await;
+    let admin = app.login("admin").await;
+    let query = "indicator=KT04&agency=VN&level=province&period=202603,202604,202605&rows=agency&columns=period";
+    let csv = app
+        .get(&format!("/api/v1/pivot/export?format=csv&{query}"), &admin)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "\"Cơ quan, địa phương\",03/2026,04/2026,05/2026,Tổng số"
+    );
+    assert!(
+        lines.contains(&"Thành phố Hà Nội,100,200,300,600"),
+        "{lines:?}"
+    );
+    assert_eq!(*lines.last().unwrap(), "Tổng số,110,220,330,660");
+
+    // The long shape: one row per number, with codes and names.
+    let long = app
+        .get(
+            &format!("/api/v1/pivot/export?format=csv&shape=long&{query}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(long.status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(long.text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 34 * 3, "every province and month");
+    let hanoi_may = rows
+        .iter()
+        .find(|r| &r[2] == "01" && &r[4] == "202605")
+        .unwrap();
+    assert_eq!(&hanoi_may[8], "300");
+    assert_eq!(&hanoi_may[5], "05/2026");
+
+    // POSTed with the question in the body, as xlsx.
+    let body = json!({"indicator": ["KT04"], "agency": "VN", "level": "province",
+        "period": ["202603", "202604", "202605"], "rows": ["agency"], "columns": ["period"]});
+    for shape in ["table", "long"] {
+        let request = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/pivot/export?format=xlsx&shape={shape}"))
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(baocao_web::router(app.state.clone()), request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{shape}");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let name = book.sheet_names()[0].clone();
+        let range = book.worksheet_range(&name).unwrap();
+        let grid: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+        match shape {
+            "table" => {
+                assert_eq!(grid[0][1], Data::String("03/2026".into()));
+                let hanoi = grid
+                    .iter()
+                    .find(|r| r[0] == Data::String("Thành phố Hà Nội".into()))
+                    .unwrap();
+                assert_eq!(hanoi[4], Data::Float(600.0));
+            }
+            _ => {
+                assert_eq!(grid.len(), 1 + 34 * 3);
+                assert_eq!(grid[0][0], Data::String("indicator".into()));
+            }
+        }
+    }
+
+    // A table's export carries its code as the file name.
+    let admin_table = app
+        .get("/api/v1/tables/TM-01/export?format=csv", &admin)
+        .await;
+    assert_eq!(admin_table.status, StatusCode::OK);
+    assert!(
+        admin_table.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("TM-01.csv")
+    );
+    let bad = app
+        .get(&format!("/api/v1/pivot/export?format=pdf&{query}"), &admin)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["code"], "invalid_format");
+}
+
+async fn a_province_reads_only_its_own_pivots(app: TestApp) {
+    let hanoi = app.login("hanoi-lead").await;
+    let national = app
+        .get(
+            "/api/v1/pivot?indicator=KT04&agency=VN&period=202605",
+            &hanoi,
+        )
+        .await;
+    assert_eq!(national.status, StatusCode::FORBIDDEN);
+    let own = app
+        .get(
+            "/api/v1/pivot?indicator=KT04&agency=01&period=202605",
+            &hanoi,
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    let export = app
+        .get(
+            "/api/v1/pivot/export?indicator=KT04&agency=VN&period=202605&shape=long",
+            &hanoi,
+        )
+        .await;
+    assert_eq!(export.status, StatusCode::FORBIDDEN);
+}
+
+app_tests!(
+    the_demo_catalogue_has_tables_by_theme,
+    a_table_ends_at_the_latest_data_and_totals_by_rule,
+    tables_are_checked_and_saved_only_by_authors,
+    a_pivot_splits_by_a_category_and_links_to_its_sources,
+    exports_write_the_table_and_stream_the_rows,
+    a_province_reads_only_its_own_pivots,
+);
