@@ -179,6 +179,22 @@ impl AgencyGraph {
         found
     }
 
+    /// The agencies valid on the graph's date with no parent valid then (the Government, and
+    /// any agency outside the tree).
+    pub fn roots(&self) -> Vec<AgencyKey> {
+        let mut roots: Vec<AgencyKey> = self
+            .agencies
+            .values()
+            .filter_map(|a| match a.as_of {
+                Some((_, None)) => Some(a.key),
+                Some((_, Some(parent))) if self.level(parent).is_none() => Some(a.key),
+                _ => None,
+            })
+            .collect();
+        roots.sort_unstable();
+        roots
+    }
+
     /// Every agency valid on the graph's date at or below `key`.
     pub fn subtree(&self, key: AgencyKey) -> Vec<AgencyKey> {
         let mut all = vec![key];
@@ -320,6 +336,60 @@ pub fn aggregate(
         .into_iter()
         .map(|(group, partial)| (group, partial.value()))
         .collect()
+}
+
+/// What [`aggregate`] answers for every agency of the graph, in one walk up from the leaves
+/// (each node's partials are computed once and combined into its parent's). Agencies with
+/// nothing to answer are left out. This is what the analytics cache keeps per question.
+pub fn aggregate_every_node(
+    graph: &AgencyGraph,
+    gathered: &Gathered,
+    question: &Question,
+) -> HashMap<AgencyKey, BTreeMap<OptionCombo, f64>> {
+    let mut answers = HashMap::new();
+    if question.aggregation == Aggregation::None {
+        for node in gathered.by_node.keys() {
+            let values = aggregate(graph, gathered, *node, question);
+            if !values.is_empty() {
+                answers.insert(*node, values);
+            }
+        }
+        return answers;
+    }
+    fn walk(
+        graph: &AgencyGraph,
+        gathered: &Gathered,
+        node: AgencyKey,
+        question: &Question,
+        answers: &mut HashMap<AgencyKey, BTreeMap<OptionCombo, f64>>,
+    ) -> BTreeMap<OptionCombo, Partial> {
+        let inside = node_inside(gathered, node, question);
+        let own = node_partials(&inside, question);
+        let mut result: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
+        for child in graph.children(node) {
+            for (group, partial) in walk(graph, gathered, *child, question, answers) {
+                if own.contains_key(&group) {
+                    continue;
+                }
+                result
+                    .entry(group)
+                    .and_modify(|p| *p = p.combine(partial))
+                    .or_insert(partial);
+            }
+        }
+        result.extend(own);
+        if !result.is_empty() {
+            answers.insert(
+                node,
+                result.iter().map(|(g, p)| (g.clone(), p.value())).collect(),
+            );
+        }
+        result
+    }
+    for root in graph.roots() {
+        walk(graph, gathered, root, question, &mut answers);
+    }
+    answers
 }
 
 /// The observations a node holds in periods wholly inside the question's period.

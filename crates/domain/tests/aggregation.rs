@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use baocao_domain::agency::{AgencyCode, AgencyKind};
 use baocao_domain::aggregation::{
     AgencyGraph, AgencyKey, Gathered, GraphAgency, Observation, Question, aggregate,
+    aggregate_every_node,
 };
 use baocao_domain::indicator::Aggregation;
 use baocao_domain::period::PeriodId;
@@ -257,6 +258,8 @@ proptest! {
         let graph = graph(on);
         let gathered = Gathered::new(&graph, &data);
         let question = Question { aggregation: rule, period, disaggregate: &[] };
+        // The cached form: every node at once.
+        let every = aggregate_every_node(&graph, &gathered, &question);
         for node in [VN, A, B, C, D, A1, C1, C2, D1] {
             if !valid(node, on) {
                 continue;
@@ -264,6 +267,8 @@ proptest! {
             let got = aggregate(&graph, &gathered, node, &question).remove(&OptionCombo::TOTAL);
             let want = brute(rule, node, on, period, &data);
             prop_assert!(close(got, want), "{rule} {period} node {node} as of {on}: got {got:?}, want {want:?}");
+            let at_once = every.get(&node).and_then(|v| v.get(&OptionCombo::TOTAL)).copied();
+            prop_assert!(close(at_once, want), "every node at once: {rule} {period} node {node} as of {on}: got {at_once:?}, want {want:?}");
         }
     }
 }

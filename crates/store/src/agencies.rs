@@ -143,8 +143,9 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            Ok(())
-        })
+            Ok::<(), StoreError>(())
+        })?;
+        self.raise_hierarchy_generation().await
     }
 
     /// The agencies valid on `date`, as they stood then, ordered by code.

@@ -240,8 +240,47 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+            sqlx::query("UPDATE periods SET generation = generation + 1 WHERE id = $1")
+                .bind(period_id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         })
+    }
+}
+
+/// The setting raised whenever the hierarchy changes (agencies loaded, a reorganisation).
+pub(crate) const HIERARCHY_GENERATION: &str = "hierarchy_generation";
+
+impl Store {
+    /// The change counters of the periods wholly within `start`..=`end`, by period code.
+    pub async fn period_generations(
+        &self,
+        start: Date,
+        end: Date,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT code, generation FROM periods WHERE start_date >= $1 AND end_date <= $2")
+            .bind(start.to_string())
+            .bind(end.to_string())
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// The hierarchy's change counter.
+    pub async fn hierarchy_generation(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .setting(HIERARCHY_GENERATION)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Raises the hierarchy's change counter (after agencies or their history changed).
+    pub(crate) async fn raise_hierarchy_generation(&self) -> Result<(), StoreError> {
+        let next = self.hierarchy_generation().await? + 1;
+        self.set_setting(HIERARCHY_GENERATION, &next.to_string())
+            .await
     }
 }

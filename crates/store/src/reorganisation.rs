@@ -121,6 +121,34 @@ impl Store {
         let before = plan.date.yesterday().map_err(corrupt)?.to_string();
         let mut outcome = Outcome::default();
         let event_json = serde_json::to_string(event).map_err(corrupt)?;
+        let applied = self
+            .apply_in_transaction(
+                event,
+                plan,
+                by,
+                now,
+                &day,
+                &before,
+                &mut outcome,
+                &event_json,
+            )
+            .await?;
+        self.raise_hierarchy_generation().await?;
+        Ok((applied, outcome))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_in_transaction(
+        &self,
+        event: &AgencyEvent,
+        plan: &Plan,
+        by: &str,
+        now: &str,
+        day: &str,
+        before: &str,
+        outcome: &mut Outcome,
+        event_json: &str,
+    ) -> Result<i32, StoreError> {
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
             // The ended agencies and the sources of moves, as they were the day before.
@@ -179,7 +207,7 @@ impl Store {
                 )
                 .bind(id).bind(&day).fetch_one(&mut *tx).await?;
                 let key = search_key(&format!("{} {} {}", restated.code, restated.name_vi, restated.name_en));
-                if current.1.as_deref() == Some(day.as_str()) {
+                if current.1.as_deref() == Some(day) {
                     // A second event of the same day changes the state that day began.
                     sqlx::query("UPDATE agency_states SET name_vi = $2, name_en = $3, search_key = $4, kind = $5, parent_id = $6 WHERE id = $1")
                         .bind(current.0).bind(&restated.name_vi).bind(&restated.name_en).bind(&key)
@@ -220,7 +248,7 @@ impl Store {
                 for row in rows {
                     let reporting = successor_of(row.reporting_agency_id).unwrap_or(row.reporting_agency_id);
                     let receiving = successor_of(row.receiving_agency_id).unwrap_or(row.receiving_agency_id);
-                    if row.valid_from.as_deref().is_some_and(|f| f >= day.as_str()) {
+                    if row.valid_from.as_deref().is_some_and(|f| f >= day) {
                         sqlx::query("UPDATE assignments SET reporting_agency_id = $2, receiving_agency_id = $3 WHERE id = $1")
                             .bind(row.id).bind(reporting).bind(receiving).execute(&mut *tx).await?;
                         continue;
@@ -281,7 +309,7 @@ impl Store {
             .bind(&day).bind(event.kind()).bind(&event_json).bind(&outcome_json).bind(by).bind(now)
             .fetch_one(&mut *tx).await?;
             tx.commit().await?;
-            Ok((id, outcome))
+            Ok(id)
         })
     }
 

@@ -315,6 +315,10 @@ impl Store {
                 .bind(*source)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query("UPDATE periods SET generation = generation + 1 WHERE code = $1")
+                    .bind(key.period.to_string())
+                    .execute(&mut *tx)
+                    .await?;
             }
             crate::values::write_values!(tx, published, agency_ids, event.at);
             sqlx::query("INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)")

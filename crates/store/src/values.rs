@@ -109,6 +109,13 @@ macro_rules! write_values {
             .execute(&mut *$tx)
             .await?;
         }
+        // The periods whose data changed: cached aggregates over them are stale now.
+        for period_id in periods.values() {
+            sqlx::query("UPDATE periods SET generation = generation + 1 WHERE id = $1")
+                .bind(*period_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
     }};
 }
 pub(crate) use write_values;

@@ -6,6 +6,7 @@
 //! domain types, ask [`baocao_domain::permission::allows`] through [`auth::Caller`], call the
 //! store, and shape the answer. The clock is injected ([`Clock`]) so tests fix the time.
 
+pub mod aggregates;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub config: WebConfig,
     /// Client systems' calls this minute.
     pub limiter: Arc<auth::RateLimiter>,
+    /// Aggregates already computed, kept while their data stay the same.
+    pub aggregates: Arc<aggregates::AggregateCache>,
 }
 
 impl AppState {
@@ -90,6 +93,7 @@ impl AppState {
             clock,
             config,
             limiter: Arc::default(),
+            aggregates: Arc::default(),
         }
     }
 

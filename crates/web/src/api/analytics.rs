@@ -7,7 +7,9 @@
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
-use baocao_domain::aggregation::{AgencyGraph, AgencyKey, Gathered, Question, aggregate};
+use baocao_domain::aggregation::{
+    AgencyGraph, AgencyKey, Gathered, Question, aggregate, aggregate_every_node,
+};
 use baocao_domain::indicator::{Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
@@ -277,7 +279,9 @@ pub(crate) struct Plan {
     pub periods: Vec<PeriodId>,
     pub disaggregate: Vec<String>,
     pub as_of: jiff::civil::Date,
-    pub graph: AgencyGraph,
+    pub graph: std::sync::Arc<AgencyGraph>,
+    /// The hierarchy's change counter the graph was read under.
+    hierarchy: i64,
     pub targets: Vec<AgencyKey>,
     formulas: std::collections::HashMap<String, (Expr, Vec<Indicator>)>,
 }
@@ -316,17 +320,57 @@ impl Plan {
             .map(PeriodId::end)
             .max()
             .unwrap_or(self.as_of);
-        let observations = state
+        // The change counters of the stored periods in range: a cached answer stands while
+        // the counters of the periods under it are the same.
+        let counters: Vec<(PeriodId, i64)> = state
             .store
-            .observations(indicator.code(), start, end)
-            .await?;
-        let gathered = Gathered::new(&self.graph, &observations);
+            .period_generations(start, end)
+            .await?
+            .into_iter()
+            .filter_map(|(code, generation)| Some((PeriodId::parse(&code).ok()?, generation)))
+            .collect();
+        let mut observations: Option<Vec<baocao_domain::aggregation::Observation>> = None;
         let mut rows = Vec::with_capacity(periods.len() * self.targets.len());
         for period in periods {
-            let question = Question {
+            let token: i64 = counters
+                .iter()
+                .filter(|(p, _)| p.start() >= period.start() && p.end() <= period.end())
+                .map(|(_, generation)| generation)
+                .sum();
+            let cached = crate::aggregates::Question {
+                indicator: indicator.code().to_string(),
                 aggregation: indicator.aggregation(),
                 period: *period,
-                disaggregate: &self.disaggregate,
+                disaggregate: self.disaggregate.clone(),
+                as_of: self.as_of,
+                hierarchy: self.hierarchy,
+            };
+            let answers = match state.aggregates.answers(&cached, token) {
+                Some(answers) => answers,
+                None => {
+                    if observations.is_none() {
+                        observations = Some(
+                            state
+                                .store
+                                .observations(indicator.code(), start, end)
+                                .await?,
+                        );
+                    }
+                    let gathered =
+                        Gathered::new(&self.graph, observations.as_deref().unwrap_or_default());
+                    let question = Question {
+                        aggregation: indicator.aggregation(),
+                        period: *period,
+                        disaggregate: &self.disaggregate,
+                    };
+                    let answers = std::sync::Arc::new(aggregate_every_node(
+                        &self.graph,
+                        &gathered,
+                        &question,
+                    ));
+                    state.aggregates.keep(cached, token, answers.clone());
+                    answers
+                }
             };
             for target in &self.targets {
                 let code = self
@@ -334,24 +378,25 @@ impl Plan {
                     .code(*target)
                     .map(ToString::to_string)
                     .unwrap_or_default();
-                let values = aggregate(&self.graph, &gathered, *target, &question);
-                if values.is_empty() {
-                    rows.push(AnalyticsRow {
+                match answers.get(target) {
+                    Some(values) if !values.is_empty() => {
+                        for (options, value) in values {
+                            rows.push(AnalyticsRow {
+                                indicator: indicator.code().to_string(),
+                                agency: code.clone(),
+                                period: period.to_string(),
+                                options: json!(options),
+                                value: Some(*value),
+                            });
+                        }
+                    }
+                    _ => rows.push(AnalyticsRow {
                         indicator: indicator.code().to_string(),
-                        agency: code.clone(),
+                        agency: code,
                         period: period.to_string(),
                         options: json!({}),
                         value: None,
-                    });
-                }
-                for (options, value) in values {
-                    rows.push(AnalyticsRow {
-                        indicator: indicator.code().to_string(),
-                        agency: code.clone(),
-                        period: period.to_string(),
-                        options: json!(options),
-                        value: Some(value),
-                    });
+                    }),
                 }
             }
         }
@@ -435,8 +480,18 @@ pub(crate) async fn plan(
     }
     caller.require(Action::ReadAnalytics { agency: &lineage })?;
 
-    let (agencies, successions) = state.store.agency_graph(as_of).await?;
-    let graph = AgencyGraph::new(as_of, agencies, &successions);
+    // The counter is read before the hierarchy, so a graph kept under it is never newer
+    // than the hierarchy it claims.
+    let hierarchy = state.store.hierarchy_generation().await?;
+    let graph = match state.aggregates.graph(as_of, hierarchy) {
+        Some(graph) => graph,
+        None => {
+            let (agencies, successions) = state.store.agency_graph(as_of).await?;
+            let graph = std::sync::Arc::new(AgencyGraph::new(as_of, agencies, &successions));
+            state.aggregates.keep_graph(as_of, hierarchy, graph.clone());
+            graph
+        }
+    };
     let root = graph.find(&agency).ok_or_else(|| {
         ApiError::not_found(
             &format!("cơ quan {agency} vào ngày {as_of}"),
@@ -454,6 +509,7 @@ pub(crate) async fn plan(
         disaggregate: query.disaggregate,
         as_of,
         graph,
+        hierarchy,
         targets,
         formulas,
     })
