@@ -27,9 +27,9 @@ struct GraphRow {
 #[derive(sqlx::FromRow)]
 struct ObservationRow {
     agency_id: i32,
-    period: String,
-    combo: String,
-    source: String,
+    period_id: i32,
+    combo_id: i32,
+    source_id: i32,
     value_num: f64,
     authoritative: bool,
 }
@@ -91,38 +91,75 @@ impl Store {
     }
 
     /// The numeric values of `indicator` in periods wholly within `start`..=`end`.
+    ///
+    /// The values are read as integer keys only, through the (indicator, period) index, and
+    /// the few periods, combinations and sources they name are read once beside them: a
+    /// national month is tens of thousands of rows, and text columns on each would cost more
+    /// than the rest of the question.
     pub async fn observations(
         &self,
         indicator: &IndicatorCode,
         start: Date,
         end: Date,
     ) -> Result<Vec<Observation>, StoreError> {
-        const SQL: &str = "
-            SELECT v.agency_id, p.code AS period, c.key AS combo, s.code AS source, v.value_num,
+        const VALUES: &str = "
+            SELECT v.agency_id, v.period_id, v.combo_id, v.source_id, v.value_num,
                    (au.source_id IS NOT NULL AND au.source_id = v.source_id) AS authoritative
             FROM data_values v
-            JOIN periods p ON p.id = v.period_id
-            JOIN option_combos c ON c.id = v.combo_id
-            JOIN sources s ON s.id = v.source_id
             LEFT JOIN authoritative_sources au
               ON au.agency_id = v.agency_id AND au.period_id = v.period_id
              AND au.indicator_id = v.indicator_id AND au.combo_id = v.combo_id
             WHERE v.indicator_id = (SELECT id FROM indicators WHERE code = $1)
-              AND p.start_date >= $2 AND p.end_date <= $3
+              AND v.period_id IN (SELECT id FROM periods WHERE start_date >= $2 AND end_date <= $3)
               AND v.value_num IS NOT NULL";
-        let rows: Vec<ObservationRow> = on_db!(self, pool => sqlx::query_as(SQL)
-            .bind(indicator.as_str())
-            .bind(start.to_string())
-            .bind(end.to_string())
-            .fetch_all(pool)
-            .await?);
+        const PERIODS: &str =
+            "SELECT id, code FROM periods WHERE start_date >= $1 AND end_date <= $2";
+        let (rows, periods, combos, sources): (
+            Vec<ObservationRow>,
+            Vec<(i32, String)>,
+            Vec<(i32, String)>,
+            Vec<(i32, String)>,
+        ) = on_db!(self, pool => {
+            let rows = sqlx::query_as(VALUES)
+                .bind(indicator.as_str())
+                .bind(start.to_string())
+                .bind(end.to_string())
+                .fetch_all(pool)
+                .await?;
+            let periods = sqlx::query_as(PERIODS)
+                .bind(start.to_string())
+                .bind(end.to_string())
+                .fetch_all(pool)
+                .await?;
+            let combos = sqlx::query_as("SELECT id, key FROM option_combos").fetch_all(pool).await?;
+            let sources = sqlx::query_as("SELECT id, code FROM sources").fetch_all(pool).await?;
+            (rows, periods, combos, sources)
+        });
+        let periods: std::collections::HashMap<i32, PeriodId> = periods
+            .into_iter()
+            .map(|(id, code)| Ok((id, PeriodId::parse(&code).map_err(|e| corrupt(e.reason))?)))
+            .collect::<Result<_, StoreError>>()?;
+        let combos: std::collections::HashMap<i32, OptionCombo> = combos
+            .into_iter()
+            .map(|(id, key)| Ok((id, combo_from_key(&key)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let sources: std::collections::HashMap<i32, String> = sources.into_iter().collect();
         rows.into_iter()
             .map(|row| {
+                let missing = |what: &str, id: i32| corrupt(format!("{what} {id} of a value"));
                 Ok(Observation {
                     agency: row.agency_id.into(),
-                    period: PeriodId::parse(&row.period).map_err(|e| corrupt(e.reason))?,
-                    options: combo_from_key(&row.combo)?,
-                    source: row.source,
+                    period: *periods
+                        .get(&row.period_id)
+                        .ok_or_else(|| missing("period", row.period_id))?,
+                    options: combos
+                        .get(&row.combo_id)
+                        .ok_or_else(|| missing("combination", row.combo_id))?
+                        .clone(),
+                    source: sources
+                        .get(&row.source_id)
+                        .ok_or_else(|| missing("source", row.source_id))?
+                        .clone(),
                     value: row.value_num,
                     authoritative: row.authoritative,
                 })

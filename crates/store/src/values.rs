@@ -57,6 +57,10 @@ macro_rules! code_id {
 }
 pub(crate) use code_id;
 
+/// Rows written by one INSERT: 9 parameters each, within SQLite's 32,766 and PostgreSQL's
+/// 65,535.
+pub(crate) const ROWS_PER_INSERT: usize = 1_000;
+
 /// Writes `$values` (a slice of [`DataValue`]) inside the transaction `$tx`; `$agency_ids`
 /// maps (agency, period) to the agency's id. Compiled once per backend by `on_db!`.
 macro_rules! write_values {
@@ -65,6 +69,9 @@ macro_rules! write_values {
         let mut combos: HashMap<String, i32> = HashMap::new();
         let mut indicators: HashMap<IndicatorCode, i32> = HashMap::new();
         let mut sources: HashMap<String, i32> = HashMap::new();
+        type Row = ((i32, i32, i32, i32, i32), Option<f64>, Option<String>, i16);
+        let mut rows: Vec<Row> = Vec::new();
+        let mut positions: HashMap<(i32, i32, i32, i32, i32), usize> = HashMap::new();
         for value in $values {
             let period_id = code_id!($tx, periods, value.period, "SELECT id FROM periods WHERE code = $1",
                 sqlx::query("INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
@@ -90,24 +97,38 @@ macro_rules! write_values {
                 .get(&(value.agency.clone(), value.period))
                 .copied()
                 .ok_or_else(|| StoreError::NotFound(format!("agency {}", value.agency)))?;
-            sqlx::query(
-                "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, source_id, value_num, value_text, channel, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (agency_id, period_id, indicator_id, combo_id, source_id)
+            let key = (agency_id, period_id, indicator_id, combo_id, source_id);
+            match positions.get(&key) {
+                // The same cell twice: the later value wins, as it would row by row.
+                Some(at) => rows[*at] = (key, number, text, $crate::values::channel_number(value.channel)),
+                None => {
+                    positions.insert(key, rows.len());
+                    rows.push((key, number, text, $crate::values::channel_number(value.channel)));
+                }
+            }
+        }
+        // Many rows a statement: the round trips, not the rows, are what a write costs.
+        for chunk in rows.chunks($crate::values::ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, source_id, value_num, value_text, channel, updated_at) ",
+            );
+            insert.push_values(chunk, |mut row, (key, number, text, channel)| {
+                row.push_bind(key.0)
+                    .push_bind(key.1)
+                    .push_bind(key.2)
+                    .push_bind(key.3)
+                    .push_bind(key.4)
+                    .push_bind(*number)
+                    .push_bind(text.clone())
+                    .push_bind(*channel)
+                    .push_bind($now);
+            });
+            insert.push(
+                " ON CONFLICT (agency_id, period_id, indicator_id, combo_id, source_id)
                  DO UPDATE SET value_num = excluded.value_num, value_text = excluded.value_text,
                                channel = excluded.channel, updated_at = excluded.updated_at",
-            )
-            .bind(agency_id)
-            .bind(period_id)
-            .bind(indicator_id)
-            .bind(combo_id)
-            .bind(source_id)
-            .bind(number)
-            .bind(text)
-            .bind($crate::values::channel_number(value.channel))
-            .bind($now)
-            .execute(&mut *$tx)
-            .await?;
+            );
+            insert.build().execute(&mut *$tx).await?;
         }
         // The periods whose data changed: cached aggregates over them are stale now.
         for period_id in periods.values() {

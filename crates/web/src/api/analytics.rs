@@ -329,7 +329,6 @@ impl Plan {
             .into_iter()
             .filter_map(|(code, generation)| Some((PeriodId::parse(&code).ok()?, generation)))
             .collect();
-        let mut observations: Option<Vec<baocao_domain::aggregation::Observation>> = None;
         let mut rows = Vec::with_capacity(periods.len() * self.targets.len());
         for period in periods {
             let token: i64 = counters
@@ -348,16 +347,13 @@ impl Plan {
             let answers = match state.aggregates.answers(&cached, token) {
                 Some(answers) => answers,
                 None => {
-                    if observations.is_none() {
-                        observations = Some(
-                            state
-                                .store
-                                .observations(indicator.code(), start, end)
-                                .await?,
-                        );
-                    }
-                    let gathered =
-                        Gathered::new(&self.graph, observations.as_deref().unwrap_or_default());
+                    // Only the data of this period: after an acceptance, only the periods it
+                    // changed are read again.
+                    let observations = state
+                        .store
+                        .observations(indicator.code(), period.start(), period.end())
+                        .await?;
+                    let gathered = Gathered::new(&self.graph, &observations);
                     let question = Question {
                         aggregation: indicator.aggregation(),
                         period: *period,
