@@ -282,6 +282,9 @@ pub(crate) struct Plan {
     pub graph: std::sync::Arc<AgencyGraph>,
     /// The hierarchy's change counter the graph was read under.
     hierarchy: i64,
+    /// The change counters of the stored periods within the asked ones, read once: a cached
+    /// answer stands while the counters of the periods under it are the same.
+    counters: Vec<(PeriodId, i64)>,
     pub targets: Vec<AgencyKey>,
     formulas: std::collections::HashMap<String, (Expr, Vec<Indicator>)>,
 }
@@ -310,25 +313,7 @@ impl Plan {
                 .evaluate(indicator.code().as_str(), expr, inputs)
                 .await;
         }
-        let start = periods
-            .iter()
-            .map(PeriodId::start)
-            .min()
-            .unwrap_or(self.as_of);
-        let end = periods
-            .iter()
-            .map(PeriodId::end)
-            .max()
-            .unwrap_or(self.as_of);
-        // The change counters of the stored periods in range: a cached answer stands while
-        // the counters of the periods under it are the same.
-        let counters: Vec<(PeriodId, i64)> = state
-            .store
-            .period_generations(start, end)
-            .await?
-            .into_iter()
-            .filter_map(|(code, generation)| Some((PeriodId::parse(&code).ok()?, generation)))
-            .collect();
+        let counters = &self.counters;
         let mut rows = Vec::with_capacity(periods.len() * self.targets.len());
         for period in periods {
             let token: i64 = counters
@@ -438,12 +423,23 @@ pub(crate) async fn plan(
         .iter()
         .map(|text| parse_period(text))
         .collect::<Result<Vec<_>, _>>()?;
+    // Many indicators are read in one query rather than one each.
+    let catalogue = if query.indicator.len() > 4 {
+        state.store.indicators(None).await?
+    } else {
+        Vec::new()
+    };
     let mut indicators: Vec<Indicator> = Vec::new();
     for code in &query.indicator {
         let unknown =
             || ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"));
         let parsed = IndicatorCode::new(code.as_str()).map_err(|_| unknown())?;
-        indicators.push(state.store.indicator(&parsed).await?.ok_or_else(unknown)?);
+        let found = match catalogue.iter().find(|i| i.code() == &parsed) {
+            Some(indicator) => Some(indicator.clone()),
+            None if catalogue.is_empty() => state.store.indicator(&parsed).await?,
+            None => None,
+        };
+        indicators.push(found.ok_or_else(unknown)?);
     }
     let level = query
         .level
@@ -499,6 +495,15 @@ pub(crate) async fn plan(
         None => vec![root],
     };
     let formulas = derived_formulas(state, &indicators).await?;
+    let start = periods.iter().map(PeriodId::start).min().unwrap_or(as_of);
+    let end = periods.iter().map(PeriodId::end).max().unwrap_or(as_of);
+    let counters = state
+        .store
+        .period_generations(start, end)
+        .await?
+        .into_iter()
+        .filter_map(|(code, generation)| Some((PeriodId::parse(&code).ok()?, generation)))
+        .collect();
     Ok(Plan {
         indicators,
         periods,
@@ -506,6 +511,7 @@ pub(crate) async fn plan(
         as_of,
         graph,
         hierarchy,
+        counters,
         targets,
         formulas,
     })
