@@ -352,3 +352,66 @@ async fn a_manager_amends_a_regime_in_the_designer() {
     );
     browser.quit().await;
 }
+
+/// A leader turns a pivot around in the explorer: the periods move to the rows and the
+/// provinces to the columns by the layout selects, and the page shows the new table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_turns_a_pivot_around() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::demo(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let value = |agency: &str, period: &str, number: f64| baocao_domain::value::DataValue {
+        indicator: baocao_domain::indicator::IndicatorCode::new("KT04").unwrap(),
+        options: baocao_domain::value::OptionCombo::TOTAL,
+        agency: baocao_domain::agency::AgencyCode::new(agency).unwrap(),
+        period: baocao_domain::period::PeriodId::parse(period).unwrap(),
+        value: baocao_domain::value::Value::Number(number),
+        channel: baocao_domain::value::Channel::Web,
+        source: "regime:BC-KTXH-T".into(),
+    };
+    app.db
+        .store
+        .upsert_values(
+            &[
+                value("01", "202609", 61000.0),
+                value("01", "202610", 62000.0),
+                value("79", "202610", 99000.0),
+            ],
+            "2026-11-26T08:00:00Z",
+        )
+        .await
+        .unwrap();
+    let base = app.spawn().await;
+    browser
+        .goto(&format!(
+            "{base}/pivot?indicator=KT04&agency=VN&level=province&period=202609,202610&rows=agency&columns=period"
+        ))
+        .await;
+    browser.keys("lanhdao\u{E004}demo\u{E007}").await;
+    browser.wait_for_url("columns=period").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Khai thác số liệu") && text.contains("62.000"),
+        "{text}"
+    );
+    browser
+        .click("select[name='place-period'] option[value='rows']")
+        .await;
+    browser
+        .click("select[name='place-agency'] option[value='columns']")
+        .await;
+    browser.click("#pivot-show").await;
+    let url = browser.wait_for_url("columns=agency").await;
+    assert!(url.contains("rows=period"), "{url}");
+    let text = browser.text().await;
+    assert!(
+        text.contains("10/2026") && text.contains("161.000"),
+        "the month's total across provinces: {text}"
+    );
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    browser.screenshot(&shots.join("pivot.png")).await;
+    browser.quit().await;
+}
