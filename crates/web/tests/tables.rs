@@ -453,7 +453,91 @@ async fn a_province_reads_only_its_own_pivots(app: TestApp) {
     assert_eq!(export.status, StatusCode::FORBIDDEN);
 }
 
+async fn an_indicator_table_is_an_sdmx_data_message(app: TestApp) {
+    let mut values = Vec::new();
+    for (agency, male, female) in [("01", 3.0, 2.0), ("79", 5.0, 4.0)] {
+        for month in ["202604", "202605"] {
+            values.push(value("XH12", agency, month, &[("sex", "male")], male));
+            values.push(value("XH12", agency, month, &[("sex", "female")], female));
+        }
+    }
+    store(&app, &values).await;
+    let admin = app.login("admin").await;
+    let table = json!({
+        "theme_vi": "An toàn giao thông", "title_vi": "Người chết do tai nạn giao thông",
+        "indicators": ["XH12"], "agency": "VN", "level": "province",
+        "periods": {"frequency": "monthly", "last": 2}, "disaggregate": ["sex"]
+    });
+    let saved = app
+        .call(
+            Method::PUT,
+            "/api/v1/tables/AT-SDMX",
+            Some(&admin),
+            Some(&table),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+
+    let answer = app
+        .get("/api/v1/sdmx/data/AT-SDMX/XH12.79.male+female", &admin)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert!(
+        answer.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/vnd.sdmx.data+json")
+    );
+    let message = answer.json();
+    let series = &message["structure"]["dimensions"]["series"];
+    let ids: Vec<&str> = series
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["INDICATOR", "REF_AREA", "SEX"]);
+    assert_eq!(
+        series[1]["values"],
+        json!([{"id": "79", "name": "Thành phố Hồ Chí Minh"}])
+    );
+    let time = &message["structure"]["dimensions"]["observation"][0];
+    assert_eq!(time["id"], "TIME_PERIOD");
+    let periods: Vec<&str> = time["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, ["2026-04", "2026-05"]);
+    // Each series key indexes the dimensions' values; each observation the periods.
+    let sex = series[2]["values"].as_array().unwrap();
+    let male = sex.iter().position(|v| v["id"] == "male").unwrap();
+    let observations = &message["dataSets"][0]["series"][format!("0:0:{male}")]["observations"];
+    assert_eq!(observations["0"], json!([5.0]));
+    assert_eq!(observations["1"], json!([5.0]));
+    assert_eq!(
+        message["dataSets"][0]["series"].as_object().unwrap().len(),
+        2
+    );
+
+    let narrowed = app
+        .get("/api/v1/sdmx/data/AT-SDMX/all?startPeriod=2026-05", &admin)
+        .await
+        .json();
+    assert_eq!(
+        narrowed["structure"]["dimensions"]["observation"][0]["values"][0]["id"],
+        "2026-05"
+    );
+    let bad = app.get("/api/v1/sdmx/data/AT-SDMX/XH12", &admin).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["code"], "invalid_key");
+    let unknown = app.get("/api/v1/sdmx/data/NOPE/all", &admin).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
 app_tests!(
+    an_indicator_table_is_an_sdmx_data_message,
     the_demo_catalogue_has_tables_by_theme,
     a_table_ends_at_the_latest_data_and_totals_by_rule,
     tables_are_checked_and_saved_only_by_authors,

@@ -18,6 +18,7 @@ mod reorganisation;
 pub(crate) mod reports;
 pub(crate) mod rules;
 pub(crate) mod schedule;
+mod sdmx;
 mod session;
 pub(crate) mod tables;
 mod workbook;
@@ -175,6 +176,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/pivot/export",
             get(tables::export_pivot_get).post(tables::export_pivot_post),
         )
+        .route("/api/v1/sdmx/data/{flow}", get(sdmx::data_all))
+        .route("/api/v1/sdmx/data/{flow}/{key}", get(sdmx::data))
         .route("/api/v1/tables", get(tables::list))
         .route(
             "/api/v1/tables/{code}",
