@@ -332,7 +332,7 @@ pub fn aggregate(
             .map(|(group, partial)| (group, partial.value()))
             .collect();
     }
-    rolled_up(graph, gathered, target, question)
+    rolled_up(graph, gathered, target, question, None)
         .into_iter()
         .map(|(group, partial)| (group, partial.value()))
         .collect()
@@ -356,38 +356,8 @@ pub fn aggregate_every_node(
         }
         return answers;
     }
-    fn walk(
-        graph: &AgencyGraph,
-        gathered: &Gathered,
-        node: AgencyKey,
-        question: &Question,
-        answers: &mut HashMap<AgencyKey, BTreeMap<OptionCombo, f64>>,
-    ) -> BTreeMap<OptionCombo, Partial> {
-        let inside = node_inside(gathered, node, question);
-        let own = node_partials(&inside, question);
-        let mut result: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
-        for child in graph.children(node) {
-            for (group, partial) in walk(graph, gathered, *child, question, answers) {
-                if own.contains_key(&group) {
-                    continue;
-                }
-                result
-                    .entry(group)
-                    .and_modify(|p| *p = p.combine(partial))
-                    .or_insert(partial);
-            }
-        }
-        result.extend(own);
-        if !result.is_empty() {
-            answers.insert(
-                node,
-                result.iter().map(|(g, p)| (g.clone(), p.value())).collect(),
-            );
-        }
-        result
-    }
     for root in graph.roots() {
-        walk(graph, gathered, root, question, &mut answers);
+        rolled_up(graph, gathered, root, question, Some(&mut answers));
     }
     answers
 }
@@ -413,18 +383,22 @@ fn node_inside<'o>(
         .unwrap_or_default()
 }
 
+/// A node's partials: its own data where it has them (a compiled total stands instead of its
+/// children's sum), else its children's combined. With `answers`, every node's values on the
+/// way are recorded too.
 fn rolled_up(
     graph: &AgencyGraph,
     gathered: &Gathered,
     node: AgencyKey,
     question: &Question,
+    mut answers: Option<&mut HashMap<AgencyKey, BTreeMap<OptionCombo, f64>>>,
 ) -> BTreeMap<OptionCombo, Partial> {
     let inside = node_inside(gathered, node, question);
     let own = node_partials(&inside, question);
     let mut result: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
     for child in graph.children(node) {
-        for (group, partial) in rolled_up(graph, gathered, *child, question) {
-            // A compiled total of the node stands instead of its children's sum.
+        for (group, partial) in rolled_up(graph, gathered, *child, question, answers.as_deref_mut())
+        {
             if own.contains_key(&group) {
                 continue;
             }
@@ -435,6 +409,14 @@ fn rolled_up(
         }
     }
     result.extend(own);
+    if let Some(answers) = answers
+        && !result.is_empty()
+    {
+        answers.insert(
+            node,
+            result.iter().map(|(g, p)| (g.clone(), p.value())).collect(),
+        );
+    }
     result
 }
 

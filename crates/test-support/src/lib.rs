@@ -17,6 +17,34 @@ pub use baocao_store::Backend;
 use baocao_store::Store;
 use rand::Rng;
 
+/// A number as a province's accepted monthly report (`BC-KTXH-T`) stores it, for tests that
+/// put data in place without going through the reporting workflow; `options` are
+/// (category, option) pairs, none for the total.
+pub fn reported_value(
+    indicator: &str,
+    agency: &str,
+    period: &str,
+    options: &[(&str, &str)],
+    number: f64,
+) -> baocao_domain::value::DataValue {
+    use baocao_domain::value::{Channel, DataValue, OptionCombo, Value};
+    DataValue {
+        indicator: baocao_domain::indicator::IndicatorCode::new(indicator)
+            .expect("an indicator code"),
+        options: OptionCombo::from_stored(
+            options
+                .iter()
+                .map(|(c, o)| (c.to_string(), o.to_string()))
+                .collect(),
+        ),
+        agency: baocao_domain::agency::AgencyCode::new(agency).expect("an agency code"),
+        period: baocao_domain::period::PeriodId::parse(period).expect("a period"),
+        value: Value::Number(number),
+        channel: Channel::Web,
+        source: "regime:BC-KTXH-T".into(),
+    }
+}
+
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// A migrated, empty database that disappears with the value.

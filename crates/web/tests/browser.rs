@@ -363,14 +363,8 @@ async fn a_leader_turns_a_pivot_around() {
     let app = TestApp::demo(Backend::Sqlite)
         .await
         .expect("SQLite is always there");
-    let value = |agency: &str, period: &str, number: f64| baocao_domain::value::DataValue {
-        indicator: baocao_domain::indicator::IndicatorCode::new("KT04").unwrap(),
-        options: baocao_domain::value::OptionCombo::TOTAL,
-        agency: baocao_domain::agency::AgencyCode::new(agency).unwrap(),
-        period: baocao_domain::period::PeriodId::parse(period).unwrap(),
-        value: baocao_domain::value::Value::Number(number),
-        channel: baocao_domain::value::Channel::Web,
-        source: "regime:BC-KTXH-T".into(),
+    let value = |agency: &str, period: &str, number: f64| {
+        baocao_test_support::reported_value("KT04", agency, period, &[], number)
     };
     app.db
         .store

@@ -4,36 +4,12 @@
 //! long shape streamed) — on SQLite and PostgreSQL.
 
 use axum::http::{Method, StatusCode};
-use baocao_domain::agency::AgencyCode;
-use baocao_domain::indicator::IndicatorCode;
-use baocao_domain::period::PeriodId;
-use baocao_domain::value::{Channel, DataValue, OptionCombo, Value as Number};
+use baocao_domain::value::DataValue;
 use baocao_test_support::{TestApp, app_tests};
 use calamine::{Data, Reader};
 use serde_json::{Value, json};
 
-fn value(
-    indicator: &str,
-    agency: &str,
-    period: &str,
-    options: &[(&str, &str)],
-    number: f64,
-) -> DataValue {
-    DataValue {
-        indicator: IndicatorCode::new(indicator).unwrap(),
-        options: OptionCombo::from_stored(
-            options
-                .iter()
-                .map(|(c, o)| (c.to_string(), o.to_string()))
-                .collect(),
-        ),
-        agency: AgencyCode::new(agency).unwrap(),
-        period: PeriodId::parse(period).unwrap(),
-        value: Number::Number(number),
-        channel: Channel::Web,
-        source: "regime:BC-KTXH-T".into(),
-    }
-}
+use baocao_test_support::reported_value as value;
 
 async fn store(app: &TestApp, values: &[DataValue]) {
     app.db

@@ -889,15 +889,7 @@ async fn the_dashboard_draws_cards_a_line_bars_and_the_map(app: TestApp) {
 
 async fn tables_and_the_pivot_explorer_draw_numbers_that_lead_to_their_sources(app: TestApp) {
     let value = |indicator: &str, agency: &str, period: &str, number: f64| {
-        baocao_domain::value::DataValue {
-            indicator: baocao_domain::indicator::IndicatorCode::new(indicator).unwrap(),
-            options: baocao_domain::value::OptionCombo::TOTAL,
-            agency: baocao_domain::agency::AgencyCode::new(agency).unwrap(),
-            period: baocao_domain::period::PeriodId::parse(period).unwrap(),
-            value: baocao_domain::value::Value::Number(number),
-            channel: baocao_domain::value::Channel::Web,
-            source: "regime:BC-KTXH-T".into(),
-        }
+        baocao_test_support::reported_value(indicator, agency, period, &[], number)
     };
     app.db
         .store
