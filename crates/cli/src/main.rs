@@ -214,6 +214,7 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             spawn_reminders(state.clone());
+            spawn_table_warming(state.clone());
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("Không mở được cổng / cannot listen on {address}"))?;
@@ -260,6 +261,24 @@ async fn standardisation(store: &Store) -> anyhow::Result<usize> {
         }
     }
     Ok(with_errors)
+}
+
+/// Keeps the indicator tables' answers computed: now, then every minute (only what changed is
+/// recomputed; see `baocao_web::aggregates`).
+fn spawn_table_warming(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let started = std::time::Instant::now();
+            let tables = baocao_web::aggregates::warm_tables(&state).await;
+            tracing::debug!(
+                tables,
+                seconds = started.elapsed().as_secs_f64(),
+                "indicator tables warm"
+            );
+        }
+    });
 }
 
 /// Runs the reminder job now and every 15 minutes while the server serves, then emails what

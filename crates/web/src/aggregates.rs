@@ -19,6 +19,12 @@
 //! question of the same indicator and period — any agency, any level — is a lookup. The cache
 //! holds at most [`BUDGET`] answers (agency × option group), the least recently used leaving
 //! first.
+//!
+//! # Knowing in advance
+//! The saved indicator tables say what people will ask. [`warm_tables`] asks every table's
+//! question, so the first reader of a table finds it computed; the server runs it at start
+//! and every minute, which after an acceptance recomputes just the changed periods of the
+//! tables that cover them, and costs a few counter reads when nothing changed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -61,6 +67,8 @@ struct Inner {
     answers: HashMap<Question, Cached>,
     size: usize,
     clock: u64,
+    /// Answers computed and kept since the server started.
+    computed: u64,
 }
 
 /// Shared by every request of a server.
@@ -74,6 +82,8 @@ pub struct AggregateCache {
 pub struct CacheSize {
     pub questions: usize,
     pub answers: usize,
+    /// Questions computed since the start (a hit does not count).
+    pub computed: u64,
 }
 
 impl AggregateCache {
@@ -148,6 +158,7 @@ impl AggregateCache {
             }
         }
         inner.size += size;
+        inner.computed += 1;
         inner.answers.insert(
             question,
             Cached {
@@ -164,6 +175,7 @@ impl AggregateCache {
         CacheSize {
             questions: inner.answers.len(),
             answers: inner.size,
+            computed: inner.computed,
         }
     }
 }
@@ -228,4 +240,34 @@ mod tests {
         );
         assert!(cache.size().answers <= BUDGET);
     }
+}
+
+/// Asks every saved table's question (for its whole agency, at today's hierarchy) so its
+/// answers are in the cache; answers how many tables were computed. A table that fails is
+/// logged and skipped.
+pub async fn warm_tables(state: &crate::AppState) -> usize {
+    let tables = match state.store.indicator_tables().await {
+        Ok(tables) => tables,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the indicator tables to warm the cache");
+            return 0;
+        }
+    };
+    let mut warmed = 0;
+    for table in &tables {
+        let outcome = async {
+            let request =
+                crate::api::tables::request_of(state, table, None, crate::i18n::Lang::Vi).await?;
+            let plan = crate::api::analytics::plan_for_server(state, request.query).await?;
+            plan.rows(state).await
+        }
+        .await;
+        match outcome {
+            Ok(_) => warmed += 1,
+            Err(error) => {
+                tracing::warn!(table = %table.code, code = error.code, "a table could not be warmed")
+            }
+        }
+    }
+    warmed
 }

@@ -512,7 +512,49 @@ async fn an_indicator_table_is_an_sdmx_data_message(app: TestApp) {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
+async fn the_tables_are_kept_warm_and_only_what_changed_is_recomputed(app: TestApp) {
+    retail(&app).await;
+    let warmed = baocao_web::aggregates::warm_tables(&app.state).await;
+    let tables = app.state.store.indicator_tables().await.unwrap().len();
+    assert_eq!(warmed, tables, "every demo table is computed");
+    let first = app.state.aggregates.size();
+    assert!(first.computed > 0 && first.questions > 0);
+    // Nothing changed: nothing is computed again.
+    baocao_web::aggregates::warm_tables(&app.state).await;
+    assert_eq!(app.state.aggregates.size().computed, first.computed);
+    // A reader of a warm table computes nothing either.
+    let admin = app.login("admin").await;
+    let data = app.get("/api/v1/tables/TM-01/data", &admin).await;
+    assert_eq!(data.status, StatusCode::OK);
+    assert_eq!(app.state.aggregates.size().computed, first.computed);
+    // A new number for May 2026: only the questions over May are computed again, and the
+    // table shows it.
+    store(&app, &[value("KT04", "01", "202605", &[], 999.0)]).await;
+    baocao_web::aggregates::warm_tables(&app.state).await;
+    let again = app.state.aggregates.size().computed - first.computed;
+    assert!(
+        again > 0 && again < first.computed,
+        "{again} of {} recomputed",
+        first.computed
+    );
+    let data = app.get("/api/v1/tables/TM-01/data", &admin).await.json();
+    let hanoi = data["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["headers"][0]["key"] == "01")
+        .unwrap();
+    let may = data["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c[0]["key"] == "202605")
+        .unwrap();
+    assert_eq!(hanoi["cells"][may]["value"], 999.0);
+}
+
 app_tests!(
+    the_tables_are_kept_warm_and_only_what_changed_is_recomputed,
     an_indicator_table_is_an_sdmx_data_message,
     the_demo_catalogue_has_tables_by_theme,
     a_table_ends_at_the_latest_data_and_totals_by_rule,

@@ -412,6 +412,22 @@ pub(crate) async fn plan(
     caller: &Caller,
     query: AnalyticsQuery,
 ) -> Result<Plan, ApiError> {
+    prepare(state, Some(caller), query).await
+}
+
+/// [`plan`] for the server's own work (keeping the cache warm): no caller, no permission.
+pub(crate) async fn plan_for_server(
+    state: &AppState,
+    query: AnalyticsQuery,
+) -> Result<Plan, ApiError> {
+    prepare(state, None, query).await
+}
+
+async fn prepare(
+    state: &AppState,
+    caller: Option<&Caller>,
+    query: AnalyticsQuery,
+) -> Result<Plan, ApiError> {
     required(&query.indicator, "indicator")?;
     required(&query.period, "period")?;
     let as_of = match &query.as_of {
@@ -470,7 +486,9 @@ pub(crate) async fn plan(
             &format!("agency {agency} on {as_of}"),
         ));
     }
-    caller.require(Action::ReadAnalytics { agency: &lineage })?;
+    if let Some(caller) = caller {
+        caller.require(Action::ReadAnalytics { agency: &lineage })?;
+    }
 
     // The counter is read before the hierarchy, so a graph kept under it is never newer
     // than the hierarchy it claims.
