@@ -217,7 +217,8 @@ mod tests {
             cache.size(),
             CacheSize {
                 questions: 1,
-                answers: 3
+                answers: 3,
+                computed: 1
             }
         );
     }
