@@ -332,7 +332,7 @@ pub fn aggregate(
             .map(|(group, partial)| (group, partial.value()))
             .collect();
     }
-    rolled_up(graph, gathered, target, question, None)
+    rolled_up(graph, gathered, target, question, None, None)
         .into_iter()
         .map(|(group, partial)| (group, partial.value()))
         .collect()
@@ -357,9 +357,47 @@ pub fn aggregate_every_node(
         return answers;
     }
     for root in graph.roots() {
-        rolled_up(graph, gathered, root, question, Some(&mut answers));
+        rolled_up(graph, gathered, root, question, Some(&mut answers), None);
     }
     answers
+}
+
+/// A compiled total that differs from what its subordinates' values combine to — a
+/// discrepancy in SPEC.md's sense. The compiled total is what the aggregates use; the
+/// difference is there for a reviewer to explain or correct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotalDifference {
+    pub agency: AgencyKey,
+    pub options: OptionCombo,
+    /// The agency's own (compiled) value.
+    pub reported: f64,
+    /// Its subordinates' values combined by the indicator's rule.
+    pub subordinates: f64,
+}
+
+/// Every compiled total of the graph that differs from its subordinates' combined values,
+/// for one question, the lowest agencies first. An indicator that is never aggregated has
+/// none.
+pub fn total_differences(
+    graph: &AgencyGraph,
+    gathered: &Gathered,
+    question: &Question,
+) -> Vec<TotalDifference> {
+    let mut differences = Vec::new();
+    if question.aggregation == Aggregation::None {
+        return differences;
+    }
+    for root in graph.roots() {
+        rolled_up(
+            graph,
+            gathered,
+            root,
+            question,
+            None,
+            Some(&mut differences),
+        );
+    }
+    differences
 }
 
 /// The observations a node holds in periods wholly inside the question's period.
@@ -392,20 +430,45 @@ fn rolled_up(
     node: AgencyKey,
     question: &Question,
     mut answers: Option<&mut HashMap<AgencyKey, BTreeMap<OptionCombo, f64>>>,
+    mut differences: Option<&mut Vec<TotalDifference>>,
 ) -> BTreeMap<OptionCombo, Partial> {
     let inside = node_inside(gathered, node, question);
     let own = node_partials(&inside, question);
     let mut result: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
+    // What the children combine to where the node has a compiled total of its own.
+    let mut covered: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
     for child in graph.children(node) {
-        for (group, partial) in rolled_up(graph, gathered, *child, question, answers.as_deref_mut())
-        {
-            if own.contains_key(&group) {
-                continue;
-            }
-            result
-                .entry(group)
+        let below = rolled_up(
+            graph,
+            gathered,
+            *child,
+            question,
+            answers.as_deref_mut(),
+            differences.as_deref_mut(),
+        );
+        for (group, partial) in below {
+            let into = if own.contains_key(&group) {
+                &mut covered
+            } else {
+                &mut result
+            };
+            into.entry(group)
                 .and_modify(|p| *p = p.combine(partial))
                 .or_insert(partial);
+        }
+    }
+    if let Some(differences) = differences {
+        for (group, below) in covered {
+            let (reported, subordinates) = (own[&group].value(), below.value());
+            let scale = reported.abs().max(subordinates.abs()).max(1.0);
+            if (reported - subordinates).abs() > 1e-9 * scale {
+                differences.push(TotalDifference {
+                    agency: node,
+                    options: group,
+                    reported,
+                    subordinates,
+                });
+            }
         }
     }
     result.extend(own);

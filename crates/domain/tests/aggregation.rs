@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use baocao_domain::agency::{AgencyCode, AgencyKind};
 use baocao_domain::aggregation::{
     AgencyGraph, AgencyKey, Gathered, GraphAgency, Observation, Question, aggregate,
-    aggregate_every_node,
+    aggregate_every_node, total_differences,
 };
 use baocao_domain::indicator::Aggregation;
 use baocao_domain::period::PeriodId;
@@ -379,6 +379,40 @@ fn a_source_marked_authoritative_wins() {
         aggregate(&graph, &gathered, D, &question).get(&OptionCombo::TOTAL),
         Some(&99.0)
     );
+}
+
+#[test]
+fn a_compiled_total_that_differs_from_its_subordinates_is_a_discrepancy() {
+    let graph = graph(date(2026, 11, 26));
+    let data = vec![
+        value(VN, "202605", &[], "regime:A", 1000.0),
+        // C's compiled total agrees with its communes; D's does not.
+        value(C, "202605", &[], "regime:A", 100.0),
+        value(C1, "202605", &[], "regime:A", 60.0),
+        value(C2, "202605", &[], "regime:A", 40.0),
+        value(D, "202605", &[], "regime:A", 20.0),
+        value(D1, "202605", &[], "regime:A", 10.0),
+        value(D2, "202605", &[], "regime:A", 5.0),
+    ];
+    let gathered = Gathered::new(&graph, &data);
+    let question = Question {
+        aggregation: Aggregation::Sum,
+        period: PeriodId::parse("202605").unwrap(),
+        disaggregate: &[],
+    };
+    let found: Vec<(AgencyKey, f64, f64)> = total_differences(&graph, &gathered, &question)
+        .into_iter()
+        .map(|d| (d.agency, d.reported, d.subordinates))
+        .collect();
+    assert_eq!(found, [(D, 20.0, 15.0), (VN, 1000.0, 120.0)]);
+    // The compiled totals are what the aggregates answer.
+    let national = aggregate(&graph, &gathered, VN, &question);
+    assert_eq!(national.get(&OptionCombo::TOTAL), Some(&1000.0));
+    let never = Question {
+        aggregation: Aggregation::None,
+        ..question
+    };
+    assert!(total_differences(&graph, &gathered, &never).is_empty());
 }
 
 #[test]

@@ -420,7 +420,55 @@ async fn a_derived_indicator_is_a_ratio_of_aggregates(app: TestApp) {
     );
 }
 
+async fn a_compiled_total_that_differs_from_the_provinces_is_listed(app: TestApp) {
+    app.db
+        .store
+        .upsert_values(
+            &[
+                value("KT04", "VN", "202605", &[], 1000.0),
+                value("KT04", "01", "202605", &[], 100.0),
+                value("KT04", "79", "202605", &[], 10.0),
+                value("KT07", "VN", "202605", &[], 104.0),
+                value("KT07", "01", "202605", &[], 103.0),
+            ],
+            "2026-11-26T08:00:00Z",
+        )
+        .await
+        .unwrap();
+    let admin = app.login("admin").await;
+    // The national report's total is the national figure…
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT04&agency=VN&period=202605").await),
+        Some(1000.0)
+    );
+    // …and its difference from the provinces' sum is listed.
+    let answer = app
+        .get(
+            "/api/v1/analytics/discrepancies?indicator=KT04&indicator=KT07&agency=VN&period=202605",
+            &admin,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let found = answer.json()["discrepancies"].as_array().cloned().unwrap();
+    assert_eq!(found.len(), 1, "an index is never summed: {found:?}");
+    assert_eq!(found[0]["agency"], "VN");
+    assert_eq!(found[0]["reported"], 1000.0);
+    assert_eq!(found[0]["subordinates"], 110.0);
+    assert_eq!(found[0]["difference"], 890.0);
+    // A province's reader sees none of the nation's.
+    let hanoi = app.login("hanoi-lead").await;
+    let own = app
+        .get(
+            "/api/v1/analytics/discrepancies?indicator=KT04&agency=01&period=202605",
+            &hanoi,
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.json()["discrepancies"].as_array().unwrap().is_empty());
+}
+
 app_tests!(
+    a_compiled_total_that_differs_from_the_provinces_is_listed,
     a_derived_indicator_is_a_ratio_of_aggregates,
     every_value_streams_out_as_csv_page_by_page,
     sums_follow_the_hierarchy_and_time_and_the_merger,

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
 use baocao_domain::aggregation::{
-    AgencyGraph, AgencyKey, Gathered, Question, aggregate, aggregate_every_node,
+    AgencyGraph, AgencyKey, Gathered, Question, aggregate, aggregate_every_node, total_differences,
 };
 use baocao_domain::indicator::{Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
@@ -546,4 +546,81 @@ pub(crate) async fn answer(
         rows: plan.rows(state).await?,
         as_of: plan.as_of.to_string(),
     })
+}
+
+/// A compiled total that differs from its subordinates' combined values.
+#[derive(Debug, Serialize)]
+pub struct DiscrepancyRow {
+    pub indicator: String,
+    pub agency: String,
+    pub period: String,
+    pub options: serde_json::Value,
+    /// The agency's own value, which the aggregates use.
+    pub reported: f64,
+    /// What its subordinates' values combine to by the indicator's rule.
+    pub subordinates: f64,
+    pub difference: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DiscrepancyAnswer {
+    pub discrepancies: Vec<DiscrepancyRow>,
+    pub as_of: String,
+}
+
+/// `GET /api/v1/analytics/discrepancies` (the analytics parameters): every agency within the
+/// one asked (or its descendants at `level`, and theirs) whose compiled total differs from its
+/// subordinates' values combined, per indicator, period and option group — the totals stand
+/// in the aggregates, the differences are for a reviewer to explain.
+pub async fn discrepancies(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
+) -> Result<Json<DiscrepancyAnswer>, ApiError> {
+    let plan = plan(&state, &caller, AnalyticsQuery::from_pairs(pairs)?).await?;
+    let within: std::collections::HashSet<AgencyKey> = plan
+        .targets
+        .iter()
+        .flat_map(|target| plan.graph.subtree(*target))
+        .collect();
+    let mut rows = Vec::new();
+    for indicator in &plan.indicators {
+        if plan.formulas.contains_key(indicator.code().as_str()) {
+            continue; // computed, never reported: no compiled totals
+        }
+        for period in &plan.periods {
+            let observations = state
+                .store
+                .observations(indicator.code(), period.start(), period.end())
+                .await?;
+            let gathered = Gathered::new(&plan.graph, &observations);
+            let question = Question {
+                aggregation: indicator.aggregation(),
+                period: *period,
+                disaggregate: &plan.disaggregate,
+            };
+            for found in total_differences(&plan.graph, &gathered, &question) {
+                if !within.contains(&found.agency) {
+                    continue;
+                }
+                rows.push(DiscrepancyRow {
+                    indicator: indicator.code().to_string(),
+                    agency: plan
+                        .graph
+                        .code(found.agency)
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    period: period.to_string(),
+                    options: json!(found.options),
+                    reported: found.reported,
+                    subordinates: found.subordinates,
+                    difference: found.reported - found.subordinates,
+                });
+            }
+        }
+    }
+    Ok(Json(DiscrepancyAnswer {
+        discrepancies: rows,
+        as_of: plan.as_of.to_string(),
+    }))
 }

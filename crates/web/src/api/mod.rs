@@ -171,6 +171,10 @@ pub fn routes() -> Router<AppState> {
             get(analytics::get).post(analytics::post),
         )
         .route("/api/v1/analytics/sources", get(pivot::sources_api))
+        .route(
+            "/api/v1/analytics/discrepancies",
+            get(analytics::discrepancies),
+        )
         .route("/api/v1/pivot", get(pivot::get).post(pivot::post))
         .route(
             "/api/v1/pivot/export",
