@@ -344,10 +344,8 @@ impl Plan {
                         period: *period,
                         disaggregate: &self.disaggregate,
                     };
-                    let answers = std::sync::Arc::new(aggregate_every_node(
-                        &self.graph,
-                        &gathered,
-                        &question,
+                    let answers = std::sync::Arc::new(crate::aggregates::compact(
+                        aggregate_every_node(&self.graph, &gathered, &question),
                     ));
                     state.aggregates.keep(cached, token, answers.clone());
                     answers
@@ -361,7 +359,7 @@ impl Plan {
                     .unwrap_or_default();
                 match answers.get(target) {
                     Some(values) if !values.is_empty() => {
-                        for (options, value) in values {
+                        for (options, value) in values.iter() {
                             rows.push(AnalyticsRow {
                                 indicator: indicator.code().to_string(),
                                 agency: code.clone(),
