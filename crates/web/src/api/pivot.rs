@@ -199,15 +199,12 @@ impl Labels {
             Dimension::Period => PeriodId::parse(key)
                 .map(|p| period_label(p, self.lang))
                 .unwrap_or_else(|_| key.to_string()),
-            Dimension::Category(code) if key.is_empty() => {
-                let _ = code;
-                if self.lang == Lang::En {
-                    "Total"
-                } else {
-                    "Tổng"
-                }
-                .to_string()
+            Dimension::Category(_) if key.is_empty() => if self.lang == Lang::En {
+                "Total"
+            } else {
+                "Tổng"
             }
+            .to_string(),
             Dimension::Category(code) => self
                 .categories
                 .get(code)

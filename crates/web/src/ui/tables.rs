@@ -146,6 +146,7 @@ pub async fn table(
     let request = request_of(&state, &definition, as_of.clone(), lang)
         .await
         .map_err(fail)?;
+    let explore = format!("/pivot?{}", explorer_query(&request));
     let view = build(&state, caller, request).await.map_err(fail)?;
     let title = definition.title(english).to_string();
     let drawn = definition
@@ -171,24 +172,13 @@ pub async fn table(
                 "csv": export("csv", "table"), "xlsx": export("xlsx", "table"),
                 "long_csv": export("csv", "long"), "long_xlsx": export("xlsx", "long"),
             },
-            "explore": format!("/pivot?{}", explorer_query(&definition_request(&state, &definition, lang).await)),
+            "explore": explore,
         }),
     )
 }
 
-/// The question a table asks, for opening it in the explorer.
-async fn definition_request(
-    state: &AppState,
-    table: &baocao_domain::table::TableDefinition,
-    lang: Lang,
-) -> Option<PivotRequest> {
-    request_of(state, table, None, lang).await.ok()
-}
-
-fn explorer_query(request: &Option<PivotRequest>) -> String {
-    let Some(request) = request else {
-        return String::new();
-    };
+/// The explorer's address for a question (its hierarchy date aside).
+fn explorer_query(request: &PivotRequest) -> String {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for indicator in &request.query.indicator {
         pairs.push(("indicator".into(), indicator.clone()));
@@ -269,19 +259,7 @@ pub async fn explorer(
         PivotRequest::from_pairs(pairs, &[]).map_err(fail)?
     };
     request.lang = Some(lang.code().to_string());
-    let query_text = explorer_query(&Some(PivotRequest {
-        query: AnalyticsQuery {
-            indicator: request.query.indicator.clone(),
-            period: request.query.period.clone(),
-            agency: request.query.agency.clone(),
-            level: request.query.level.clone(),
-            as_of: request.query.as_of.clone(),
-            disaggregate: request.query.disaggregate.clone(),
-        },
-        rows: request.rows.clone(),
-        columns: request.columns.clone(),
-        lang: None,
-    }));
+    let query_text = explorer_query(&request);
     let form = json!({
         "indicators": request.query.indicator,
         "agency": request.query.agency.clone().unwrap_or_else(|| "VN".into()),
