@@ -154,6 +154,24 @@ impl AgencyGraph {
         self.representative.get(&key).copied()
     }
 
+    /// The agency, then its parent, up to the root, as they stood on the graph's date; empty
+    /// if the agency was not valid then.
+    pub fn lineage(&self, key: AgencyKey) -> Vec<AgencyKey> {
+        let mut lineage = Vec::new();
+        let mut next = Some(key);
+        while let Some(key) = next {
+            let Some((_, parent)) = self.agencies.get(&key).and_then(|a| a.as_of) else {
+                break;
+            };
+            if lineage.contains(&key) || lineage.len() > 32 {
+                break;
+            }
+            lineage.push(key);
+            next = parent;
+        }
+        lineage
+    }
+
     pub fn children(&self, key: AgencyKey) -> &[AgencyKey] {
         self.children.get(&key).map_or(&[], Vec::as_slice)
     }

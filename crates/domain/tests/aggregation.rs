@@ -435,3 +435,14 @@ fn a_split_agency_has_no_single_heir() {
     assert_eq!(graph.representative(2), None);
     assert_eq!(graph.representative(3), Some(3));
 }
+
+#[test]
+fn a_lineage_follows_the_hierarchy_of_the_graphs_date() {
+    let before_merger = graph(date(2025, 1, 1));
+    assert_eq!(before_merger.lineage(A1), vec![A1, A, VN]);
+    assert_eq!(before_merger.lineage(C1), Vec::<AgencyKey>::new());
+    let after_merger = graph(date(2025, 12, 1));
+    assert_eq!(after_merger.lineage(C2), vec![C2, C, VN]);
+    assert_eq!(after_merger.lineage(A1), Vec::<AgencyKey>::new());
+    assert_eq!(after_merger.lineage(VN), vec![VN]);
+}

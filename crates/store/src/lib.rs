@@ -25,6 +25,7 @@ pub mod catalogue;
 pub mod clients;
 pub mod compliance;
 pub mod credentials;
+pub mod drafts;
 mod error;
 pub mod notifications;
 pub mod regimes;

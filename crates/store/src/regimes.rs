@@ -286,7 +286,8 @@ impl Store {
             .await?))
     }
 
-    async fn regime_id(&self, code: &RegimeCode) -> Result<i32, StoreError> {
+    /// The id of a regime's row.
+    pub async fn regime_id(&self, code: &RegimeCode) -> Result<i32, StoreError> {
         let id: Option<i32> = on_db!(self, pool => sqlx::query_scalar("SELECT id FROM regimes WHERE code = $1")
             .bind(code.as_str())
             .fetch_optional(pool)

@@ -50,18 +50,21 @@ const SLOT: &str = "
     JOIN agencies rec ON rec.id = s.receiving_agency_id
     WHERE r.code = $1 AND s.agency_id = $2 AND p.code = $3";
 
+pub(crate) const INSERT_PERIOD: &str = "INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING";
+pub(crate) const PERIOD_ID: &str = "SELECT id FROM periods WHERE code = $1";
+
 impl Store {
     /// The id of a period's row, created on first use.
-    pub(crate) async fn period_id(&self, period: PeriodId) -> Result<i32, StoreError> {
+    pub async fn period_id(&self, period: PeriodId) -> Result<i32, StoreError> {
         on_db!(self, pool => {
-            sqlx::query("INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
+            sqlx::query(INSERT_PERIOD)
                 .bind(period.to_string())
                 .bind(period.frequency().as_str())
                 .bind(period.start().to_string())
                 .bind(period.end().to_string())
                 .execute(pool)
                 .await?;
-            Ok(sqlx::query_scalar("SELECT id FROM periods WHERE code = $1").bind(period.to_string()).fetch_one(pool).await?)
+            Ok(sqlx::query_scalar(PERIOD_ID).bind(period.to_string()).fetch_one(pool).await?)
         })
     }
 
@@ -86,6 +89,40 @@ impl Store {
             .await?);
         code.map(|c| AgencyCode::new(c).map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()
+    }
+
+    /// For every agency assigned the regime for `period`, its receiving agency: what
+    /// [`assigned_receiver`](Self::assigned_receiver) answers one agency at a time.
+    pub async fn assigned_receivers(
+        &self,
+        regime: &RegimeCode,
+        period: PeriodId,
+    ) -> Result<HashMap<AgencyCode, AgencyCode>, StoreError> {
+        const SQL: &str = "
+            SELECT rep.code, rec.code FROM assignments x
+            JOIN regimes r ON r.id = x.regime_id
+            JOIN agencies rep ON rep.id = x.reporting_agency_id
+            JOIN agencies rec ON rec.id = x.receiving_agency_id
+            WHERE r.code = $1
+              AND (rep.valid_from IS NULL OR rep.valid_from <= $2) AND (rep.valid_to IS NULL OR rep.valid_to >= $2)
+              AND (x.valid_from IS NULL OR x.valid_from <= $2) AND (x.valid_to IS NULL OR x.valid_to >= $3)
+            ORDER BY x.id";
+        let rows: Vec<(String, String)> = on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(regime.as_str())
+            .bind(period.end().to_string())
+            .bind(period.start().to_string())
+            .fetch_all(pool)
+            .await?);
+        let mut receivers = HashMap::new();
+        for (reporting, receiving) in rows {
+            let code =
+                |c: String| AgencyCode::new(c).map_err(|e| StoreError::Corrupt(e.to_string()));
+            // The first assignment wins, as for one agency.
+            receivers
+                .entry(code(reporting)?)
+                .or_insert(code(receiving)?);
+        }
+        Ok(receivers)
     }
 
     /// The slot, if anything was ever saved in it.

@@ -283,3 +283,21 @@ pub async fn warm_tables(state: &crate::AppState) -> usize {
     }
     warmed
 }
+
+/// The hierarchy as it stood on `date`, from the cache while the hierarchy is unchanged, with
+/// the hierarchy counter it stands for.
+pub(crate) async fn agency_graph(
+    state: &crate::AppState,
+    date: Date,
+) -> Result<(Arc<AgencyGraph>, i64), crate::error::ApiError> {
+    // The counter is read before the hierarchy, so a graph kept under it is never newer
+    // than the hierarchy it claims.
+    let hierarchy = state.store.hierarchy_generation().await?;
+    if let Some(graph) = state.aggregates.graph(date, hierarchy) {
+        return Ok((graph, hierarchy));
+    }
+    let (agencies, successions) = state.store.agency_graph(date).await?;
+    let graph = Arc::new(AgencyGraph::new(date, agencies, &successions));
+    state.aggregates.keep_graph(date, hierarchy, graph.clone());
+    Ok((graph, hierarchy))
+}

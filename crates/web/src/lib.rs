@@ -60,6 +60,8 @@ pub struct WebConfig {
     pub mail: Option<mail::MailConfig>,
     /// The largest request body accepted (pushes, imports, workbooks).
     pub max_body_bytes: usize,
+    /// The largest data value set pushed (`POST /api/v1/dataValueSets`), read as a stream.
+    pub max_push_bytes: usize,
 }
 
 impl Default for WebConfig {
@@ -70,6 +72,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             mail: None,
             max_body_bytes: 16 * 1024 * 1024,
+            max_push_bytes: 1024 * 1024 * 1024,
         }
     }
 }

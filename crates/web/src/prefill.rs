@@ -144,19 +144,12 @@ pub async fn prefill(
     })
 }
 
-/// The accepted "this period" numbers of the agency (its predecessors' included) for the same
-/// period last year, the period before and the earlier periods of the year — what the derived
-/// columns of its report are filled from. Empty where the regime's forms derive nothing.
-pub async fn earlier_numbers(
-    state: &AppState,
+/// The indicators of the regime's forms that have a column derived from earlier numbers.
+fn derived_indicators(
     regime: &Regime,
-    agency: &AgencyCode,
-    period: PeriodId,
     catalogue: &Catalogue,
-) -> Result<baocao_domain::report::EarlierNumbers, ApiError> {
-    use baocao_domain::aggregation::AgencyGraph;
-    use baocao_domain::report::{EarlierNumbers, is_derived};
-    let mut earlier = EarlierNumbers::default();
+) -> Vec<baocao_domain::indicator::IndicatorCode> {
+    use baocao_domain::report::is_derived;
     let mut indicators = Vec::new();
     for form in &regime.content().forms {
         for row in &form.rows {
@@ -170,6 +163,28 @@ pub async fn earlier_numbers(
             }
         }
     }
+    indicators
+}
+
+/// Whether a draft of the regime has columns to fill from earlier numbers.
+pub fn derives_any(regime: &Regime, catalogue: &Catalogue) -> bool {
+    !derived_indicators(regime, catalogue).is_empty()
+}
+
+/// The accepted "this period" numbers of the agency (its predecessors' included) for the same
+/// period last year, the period before and the earlier periods of the year — what the derived
+/// columns of its report are filled from. Empty where the regime's forms derive nothing.
+pub async fn earlier_numbers(
+    state: &AppState,
+    regime: &Regime,
+    agency: &AgencyCode,
+    period: PeriodId,
+    catalogue: &Catalogue,
+) -> Result<baocao_domain::report::EarlierNumbers, ApiError> {
+    use baocao_domain::aggregation::AgencyGraph;
+    use baocao_domain::report::EarlierNumbers;
+    let mut earlier = EarlierNumbers::default();
+    let indicators = derived_indicators(regime, catalogue);
     if indicators.is_empty() {
         return Ok(earlier);
     }

@@ -652,6 +652,7 @@ async fn a_payload_over_the_limit_is_a_clear_413_and_changes_nothing(app: TestAp
         std::sync::Arc::new(baocao_web::FixedClock(baocao_test_support::app::test_now())),
         baocao_web::WebConfig {
             max_body_bytes: 1024,
+            max_push_bytes: 1024,
             ..baocao_web::WebConfig::default()
         },
     );

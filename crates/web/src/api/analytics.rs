@@ -488,18 +488,7 @@ async fn prepare(
         caller.require(Action::ReadAnalytics { agency: &lineage })?;
     }
 
-    // The counter is read before the hierarchy, so a graph kept under it is never newer
-    // than the hierarchy it claims.
-    let hierarchy = state.store.hierarchy_generation().await?;
-    let graph = match state.aggregates.graph(as_of, hierarchy) {
-        Some(graph) => graph,
-        None => {
-            let (agencies, successions) = state.store.agency_graph(as_of).await?;
-            let graph = std::sync::Arc::new(AgencyGraph::new(as_of, agencies, &successions));
-            state.aggregates.keep_graph(as_of, hierarchy, graph.clone());
-            graph
-        }
-    };
+    let (graph, hierarchy) = crate::aggregates::agency_graph(state, as_of).await?;
     let root = graph.find(&agency).ok_or_else(|| {
         ApiError::not_found(
             &format!("cơ quan {agency} vào ngày {as_of}"),

@@ -12,6 +12,7 @@ mod interop;
 mod notifications;
 mod payload;
 pub(crate) mod pivot;
+mod push;
 pub(crate) mod quality;
 pub(crate) mod registry;
 mod reorganisation;
@@ -150,12 +151,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/data-values.csv", get(export::csv))
         .route(
             "/api/v1/dataValueSets",
-            get(interop::export).post(interop::import),
+            get(interop::export).post(push::import),
         )
         // DHIS2's own path, so tools written for DHIS2 find it.
         .route(
             "/api/dataValueSets",
-            get(interop::export).post(interop::import),
+            get(interop::export).post(push::import),
         )
         .route("/api/v1/quality/discrepancies", get(quality::discrepancies))
         .route(

@@ -1,18 +1,25 @@
-//! The three shapes a data value set arrives in, read into one [`DataValueSet`]: DHIS2's JSON
+//! The three shapes a data value set arrives in, read as a stream: DHIS2's JSON
 //! (`application/json`), DHIS2's CSV (`text/csv`: `dataelement, period, orgunit, catoptcombo,
 //! attroptcombo, value, …`, the header line optional; the regime from `?dataSet=`) and IHE ADX
 //! (`application/adx+xml`: `<group dataSet orgUnit period="2026-11-01/P1M">` holding
 //! `<dataValue dataElement value sex="female"/>`, disaggregations as attributes).
 //!
+//! [`read`] hands each value on as soon as it is read, so a payload of a million values is
+//! never held whole; the set's own fields (JSON's `dataSet`, `period`, `orgUnit`, ADX's group
+//! `dataSet`) are handed on as they are met, before the values that follow them.
+//!
 //! XML is read by quick-xml, which expands no DTD: an entity other than the five predefined
 //! ones (an "entity bomb", an external entity) is an error, never fetched nor expanded.
+
+use std::io::{BufRead, Read};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use baocao_domain::period::PeriodId;
 use quick_xml::events::Event;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::interop::{DataValueIn, DataValueSet};
+use super::interop::DataValueIn;
 use crate::error::ApiError;
 
 fn malformed(kind: &str, detail: impl std::fmt::Display) -> ApiError {
@@ -23,55 +30,192 @@ fn malformed(kind: &str, detail: impl std::fmt::Display) -> ApiError {
     )
 }
 
-/// Reads the body by its content type.
-pub fn read(
-    headers: &HeaderMap,
-    body: &Bytes,
-    data_set: Option<&str>,
-) -> Result<DataValueSet, ApiError> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Adx,
+}
+
+/// The payload's format by its content type.
+pub fn format_of(headers: &HeaderMap) -> Result<Format, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    let mut set = match essence {
-        "application/json" | "" => serde_json::from_slice::<DataValueSet>(body).map_err(|e| {
-            ApiError::bad_request(
-                "invalid_json",
-                format!("JSON không hợp lệ: {e}."),
-                format!("Invalid JSON: {e}."),
-            )
-        })?,
-        "text/csv" | "application/csv" => csv(body)?,
-        "application/adx+xml" | "application/xml" | "text/xml" => adx(body)?,
-        other => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                format!(
-                    "Không nhận kiểu dữ liệu {other:?}: dùng application/json, text/csv hoặc application/adx+xml."
-                ),
-                format!(
-                    "Content type {other:?} is not accepted: use application/json, text/csv or application/adx+xml."
-                ),
-            ));
-        }
-    };
-    if set.data_set.is_none() {
-        set.data_set = data_set.map(str::to_string);
+    match content_type.split(';').next().unwrap_or("").trim() {
+        "application/json" | "" => Ok(Format::Json),
+        "text/csv" | "application/csv" => Ok(Format::Csv),
+        "application/adx+xml" | "application/xml" | "text/xml" => Ok(Format::Adx),
+        other => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "Không nhận kiểu dữ liệu {other:?}: dùng application/json, text/csv hoặc application/adx+xml."
+            ),
+            format!(
+                "Content type {other:?} is not accepted: use application/json, text/csv or application/adx+xml."
+            ),
+        )),
     }
-    Ok(set)
+}
+
+/// The set's own fields, as far as read.
+#[derive(Debug, Clone, Default)]
+pub struct SetHeader {
+    pub data_set: Option<String>,
+    pub period: Option<String>,
+    pub org_unit: Option<String>,
+}
+
+/// What the reader hands on, in payload order.
+#[derive(Debug)]
+pub enum Item {
+    Header(SetHeader),
+    Value(DataValueIn),
+}
+
+/// Raised when the receiver of the items wants no more (it met an error of its own).
+const STOPPED: &str = "reading stopped";
+
+/// Reads the payload, handing each item to `emit` as it comes; `emit` answers `false` to stop.
+pub fn read(
+    format: Format,
+    reader: impl BufRead,
+    emit: &mut dyn FnMut(Item) -> bool,
+) -> Result<(), ApiError> {
+    match format {
+        Format::Json => json(reader, emit),
+        Format::Csv => csv(reader, emit),
+        Format::Adx => adx(reader, emit),
+    }
+}
+
+/// A blocking reader over a body's chunks, as an async task receives them; an error sent
+/// down the channel (a body over the limit, a broken connection) ends the read.
+pub struct ChunkReader {
+    chunks: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl ChunkReader {
+    pub fn new(chunks: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Self {
+        Self {
+            chunks,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(error)) => return Err(error),
+                None => return Ok(0),
+            }
+        }
+        let n = buffer.len().min(self.current.len());
+        buffer[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
+}
+
+/// DHIS2's JSON, its `dataValues` walked one element at a time.
+fn json(reader: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let invalid = |e: serde_json::Error| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("JSON không hợp lệ: {e}."),
+            format!("Invalid JSON: {e}."),
+        )
+    };
+    SetSeed { emit }
+        .deserialize(&mut deserializer)
+        .map_err(invalid)?;
+    deserializer.end().map_err(invalid)
+}
+
+struct SetSeed<'a> {
+    emit: &'a mut dyn FnMut(Item) -> bool,
+}
+
+impl<'de> DeserializeSeed<'de> for SetSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SetSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a data value set object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut header = SetHeader::default();
+        while let Some(key) = map.next_key::<String>()? {
+            let field = match key.as_str() {
+                "dataSet" => &mut header.data_set,
+                "period" => &mut header.period,
+                "orgUnit" => &mut header.org_unit,
+                "dataValues" => {
+                    map.next_value_seed(ValuesSeed {
+                        emit: &mut *self.emit,
+                    })?;
+                    continue;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *field = map.next_value()?;
+            if !(self.emit)(Item::Header(header.clone())) {
+                return Err(de::Error::custom(STOPPED));
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ValuesSeed<'a> {
+    emit: &'a mut dyn FnMut(Item) -> bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValuesSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of data values")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(value) = seq.next_element::<DataValueIn>()? {
+            if !(self.emit)(Item::Value(value)) {
+                return Err(de::Error::custom(STOPPED));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// DHIS2's data value CSV.
-fn csv(body: &[u8]) -> Result<DataValueSet, ApiError> {
+fn csv(body: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), ApiError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(body);
-    let mut values = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| malformed("CSV", e))?;
         let cell = |n: usize| record.get(n).map(str::to_string).filter(|c| !c.is_empty());
@@ -93,7 +237,7 @@ fn csv(body: &[u8]) -> Result<DataValueSet, ApiError> {
             ));
         }
         let deleted = cell(10).is_some_and(|d| d.eq_ignore_ascii_case("true"));
-        values.push(DataValueIn {
+        let value = DataValueIn {
             data_element: cell(0).unwrap_or_default(),
             period: cell(1),
             org_unit: cell(2),
@@ -103,24 +247,22 @@ fn csv(body: &[u8]) -> Result<DataValueSet, ApiError> {
             } else {
                 cell(5).map(serde_json::Value::String)
             },
-        });
+            deleted: None,
+        };
+        if !emit(Item::Value(value)) {
+            return Err(malformed("CSV", STOPPED));
+        }
     }
-    Ok(DataValueSet {
-        data_set: None,
-        period: None,
-        org_unit: None,
-        data_values: values,
-    })
+    Ok(())
 }
 
 /// IHE ADX: every group's values, with the group's orgUnit and period on each; one dataSet.
-fn adx(body: &[u8]) -> Result<DataValueSet, ApiError> {
+fn adx(body: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), ApiError> {
     let mut reader = quick_xml::Reader::from_reader(body);
     reader.config_mut().trim_text(true);
     let mut buffer = Vec::new();
     let mut data_set: Option<String> = None;
     let mut group: Option<(String, String)> = None;
-    let mut values = Vec::new();
     let mut saw_root = false;
     loop {
         let event = reader
@@ -154,6 +296,9 @@ fn adx(body: &[u8]) -> Result<DataValueSet, ApiError> {
                 match element.local_name().as_ref() {
                     b"adx" => saw_root = true,
                     b"group" => {
+                        if !saw_root {
+                            return Err(malformed("ADX", "a group outside an <adx> root element"));
+                        }
                         let set = attribute("dataSet")
                             .ok_or_else(|| malformed("ADX", "a group without dataSet"))?;
                         if data_set.as_ref().is_some_and(|known| known != &set) {
@@ -161,6 +306,15 @@ fn adx(body: &[u8]) -> Result<DataValueSet, ApiError> {
                                 "ADX",
                                 "groups of different dataSets (send one regime a payload)",
                             ));
+                        }
+                        if data_set.is_none() {
+                            let header = SetHeader {
+                                data_set: Some(set.clone()),
+                                ..SetHeader::default()
+                            };
+                            if !emit(Item::Header(header)) {
+                                return Err(malformed("ADX", STOPPED));
+                            }
                         }
                         data_set = Some(set);
                         let interval = attribute("period")
@@ -185,13 +339,17 @@ fn adx(body: &[u8]) -> Result<DataValueSet, ApiError> {
                             .map(|(k, v)| format!("{k}={v}"))
                             .collect();
                         combo.sort();
-                        values.push(DataValueIn {
+                        let value = DataValueIn {
                             data_element,
                             period: Some(period),
                             org_unit: Some(org_unit),
                             category_option_combo: (!combo.is_empty()).then(|| combo.join(";")),
                             value: attribute("value").map(serde_json::Value::String),
-                        });
+                            deleted: None,
+                        };
+                        if !emit(Item::Value(value)) {
+                            return Err(malformed("ADX", STOPPED));
+                        }
                     }
                     _ => {}
                 }
@@ -205,10 +363,5 @@ fn adx(body: &[u8]) -> Result<DataValueSet, ApiError> {
     if !saw_root {
         return Err(malformed("ADX", "no <adx> root element"));
     }
-    Ok(DataValueSet {
-        data_set,
-        period: None,
-        org_unit: None,
-        data_values: values,
-    })
+    Ok(())
 }

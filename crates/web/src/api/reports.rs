@@ -2,15 +2,19 @@
 //! save its draft. The same checks as the UI's data entry: the domain's report shape, the
 //! submission state machine, and the permission policy on the agency's lineage.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::calendar::{Due, check_frequency, cutoff_window};
-use baocao_domain::period::Frequency;
+use baocao_domain::period::{Frequency, PeriodId};
 use baocao_domain::permission::Action;
 use baocao_domain::regime::Regime;
+use baocao_domain::regime::RegimeCode;
 use baocao_domain::report::{Cell, CellInput, ReportContent, ReportShape, Section, SectionInput};
 use baocao_domain::rules::{Blocker, Explanation, Violation, blocker};
 use baocao_domain::submission::{SubmissionAction, SubmissionStatus};
@@ -97,7 +101,7 @@ fn allowed_actions(
 /// A slot resolved from its path, with the caller's right to edit it checked or not.
 pub(crate) struct Slot {
     key: SlotKey,
-    regime: Regime,
+    regime: Arc<Regime>,
     receiving_agency: AgencyCode,
     reporting_lineage: Vec<AgencyCode>,
     receiving_lineage: Vec<AgencyCode>,
@@ -105,15 +109,14 @@ pub(crate) struct Slot {
     due: Option<Due>,
 }
 
-async fn resolve_slot(
+/// The period of a slot path, checked against the regime in force at its start.
+async fn checked_period(
     state: &AppState,
     regime: &str,
-    agency: &str,
     period: &str,
-) -> Result<Slot, ApiError> {
+) -> Result<(Regime, PeriodId), ApiError> {
     let period = parse_period(period)?;
     let regime = load_regime_for(state, regime, period.start()).await?;
-    let agency = agency_code(agency)?;
     match regime.content().frequency {
         Some(frequency) => check_frequency(frequency, period).map_err(|_| {
             ApiError::bad_request(
@@ -136,23 +139,36 @@ async fn resolve_slot(
         }
         None => {}
     }
+    Ok((regime, period))
+}
+
+fn not_assigned(regime: &RegimeCode, agency: &AgencyCode, period: PeriodId) -> ApiError {
+    ApiError::not_found(
+        &format!("báo cáo {regime} của {agency} kỳ {period} (đơn vị không được giao báo cáo này)"),
+        &format!(
+            "report {regime} of {agency} for {period} (the agency is not assigned this regime)"
+        ),
+    )
+}
+
+async fn resolve_slot(
+    state: &AppState,
+    regime: &str,
+    agency: &str,
+    period: &str,
+) -> Result<Slot, ApiError> {
+    let (regime, period) = checked_period(state, regime, period).await?;
+    let agency = agency_code(agency)?;
     let key = SlotKey {
         regime: regime.code().clone(),
         agency: agency.clone(),
         period,
     };
-    let receiving_agency = state.store.assigned_receiver(&key).await?.ok_or_else(|| {
-        ApiError::not_found(
-            &format!(
-                "báo cáo {} của {agency} kỳ {period} (đơn vị không được giao báo cáo này)",
-                regime.code()
-            ),
-            &format!(
-                "report {} of {agency} for {period} (the agency is not assigned this regime)",
-                regime.code()
-            ),
-        )
-    })?;
+    let receiving_agency = state
+        .store
+        .assigned_receiver(&key)
+        .await?
+        .ok_or_else(|| not_assigned(regime.code(), &agency, period))?;
     let on = period.end();
     let reporting_lineage = state.store.lineage(&agency, on).await?;
     let receiving_lineage = state.store.lineage(&receiving_agency, on).await?;
@@ -161,7 +177,7 @@ async fn resolve_slot(
         .deadline_of(period, &state.store.holiday_calendar().await?);
     Ok(Slot {
         key,
-        regime,
+        regime: Arc::new(regime),
         receiving_agency,
         reporting_lineage,
         receiving_lineage,
@@ -395,39 +411,6 @@ pub(crate) async fn edit_draft(
     view(state, caller, &slot, true).await
 }
 
-/// A slot's draft as an editor's machine needs it — its cells, its lock, whether it can be
-/// changed now — without the checks and outliers a person reads (bulk pushes read thousands).
-pub(crate) struct DraftState {
-    pub slot: Slot,
-    pub version: i32,
-    pub values: Vec<Cell>,
-    pub status: &'static str,
-    pub editable: bool,
-}
-
-pub(crate) async fn draft_of(
-    state: &AppState,
-    caller: &Caller,
-    (regime, agency, period): &(String, String, String),
-) -> Result<DraftState, ApiError> {
-    let slot = resolve_slot(state, regime, agency, period).await?;
-    caller.require(Action::EditDraft {
-        reporting: &slot.reporting_lineage,
-    })?;
-    let record = state.store.report_slot(&slot.key).await?;
-    let status = record.as_ref().map(|r| r.status);
-    let editable = SubmissionStatus::apply(status, SubmissionAction::Save).is_ok()
-        && require_published(&slot).is_ok()
-        && require_unlocked(state, &slot).is_ok();
-    Ok(DraftState {
-        slot,
-        version: record.as_ref().map_or(0, |r| r.lock_version),
-        status: status.map_or("not_started", |s| s.as_str()),
-        values: record.map(|r| r.draft.values).unwrap_or_default(),
-        editable,
-    })
-}
-
 /// Merges an edit into a resolved slot's draft (all or nothing), with the catalogue already
 /// read.
 pub(crate) async fn write_draft(
@@ -454,37 +437,7 @@ pub(crate) async fn write_draft(
             )
         })?;
     let current = record.as_ref().map(|r| r.draft.clone()).unwrap_or_default();
-    let shape = ReportShape {
-        regime: slot.regime.content(),
-        indicators: &catalogue.indicators,
-        categories: &catalogue.categories,
-    };
-    let mut merged = shape
-        .merge(&current, &edit.values, &edit.sections)
-        .map_err(|problems| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_values",
-                format!(
-                    "{} ô số liệu hoặc mục đề cương không hợp lệ; không có gì được lưu.",
-                    problems.len()
-                ),
-                format!(
-                    "{} cells or sections are invalid; nothing was saved.",
-                    problems.len()
-                ),
-            )
-            .with_detail("problems", json!(problems))
-        })?;
-    let earlier = crate::prefill::earlier_numbers(
-        &state,
-        &slot.regime,
-        &slot.key.agency,
-        slot.key.period,
-        catalogue,
-    )
-    .await?;
-    merged.fill_derived_columns(&shape, &earlier);
+    let merged = merged_draft(&state, &slot, &current, &edit, catalogue).await?;
     state
         .store
         .save_draft(
@@ -510,6 +463,285 @@ pub(crate) async fn write_draft(
             other => other.into(),
         })?;
     Ok(slot)
+}
+
+/// `current` with the edit merged in (all or nothing) and the derived columns (last period,
+/// same period last year, year to date) filled from the numbers already accepted.
+async fn merged_draft(
+    state: &AppState,
+    slot: &Slot,
+    current: &ReportContent,
+    edit: &DraftEdit,
+    catalogue: &Catalogue,
+) -> Result<ReportContent, ApiError> {
+    let shape = ReportShape {
+        regime: slot.regime.content(),
+        indicators: &catalogue.indicators,
+        categories: &catalogue.categories,
+    };
+    let mut merged = shape
+        .merge(current, &edit.values, &edit.sections)
+        .map_err(|problems| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_values",
+                format!(
+                    "{} ô số liệu hoặc mục đề cương không hợp lệ; không có gì được lưu.",
+                    problems.len()
+                ),
+                format!(
+                    "{} cells or sections are invalid; nothing was saved.",
+                    problems.len()
+                ),
+            )
+            .with_detail("problems", json!(problems))
+        })?;
+    if crate::prefill::derives_any(&slot.regime, catalogue) {
+        let earlier = crate::prefill::earlier_numbers(
+            state,
+            &slot.regime,
+            &slot.key.agency,
+            slot.key.period,
+            catalogue,
+        )
+        .await?;
+        merged.fill_derived_columns(&shape, &earlier);
+    }
+    Ok(merged)
+}
+
+/// What every slot of one regime and period shares, read once for a bulk push of thousands of
+/// slots: the regime in force, the assignments' receivers, the hierarchy of the period's end
+/// and the deadline. [`slot`](Self::slot) then resolves a slot as [`resolve_slot`] would,
+/// from memory.
+pub(crate) struct PeriodSlots {
+    regime: Arc<Regime>,
+    period: PeriodId,
+    due: Option<Due>,
+    receivers: HashMap<AgencyCode, AgencyCode>,
+    graph: Arc<baocao_domain::aggregation::AgencyGraph>,
+    regime_id: i32,
+    period_id: i32,
+}
+
+/// A slot of a bulk edit with its draft as read in the edit's transaction.
+pub(crate) struct BulkDraft {
+    slot: Slot,
+    agency_id: i32,
+    receiving_id: i32,
+    record: Option<baocao_store::reports::SlotRecord>,
+}
+
+impl BulkDraft {
+    /// The draft's cells now.
+    pub(crate) fn values(&self) -> &[Cell] {
+        self.record.as_ref().map_or(&[], |r| &r.draft.values)
+    }
+
+    pub(crate) fn status(&self) -> Option<SubmissionStatus> {
+        self.record.as_ref().map(|r| r.status)
+    }
+
+    /// The slot's path: (regime, agency, period).
+    pub(crate) fn path(&self) -> (String, String, String) {
+        (
+            self.slot.key.regime.to_string(),
+            self.slot.key.agency.to_string(),
+            self.slot.key.period.to_string(),
+        )
+    }
+}
+
+impl PeriodSlots {
+    /// Reads what the period's slots share; its row is made in `tx`, which may hold the
+    /// database's only write lock.
+    pub(crate) async fn open(
+        state: &AppState,
+        tx: &mut baocao_store::drafts::DraftTransaction,
+        regime: &str,
+        period: &str,
+    ) -> Result<Self, ApiError> {
+        let (regime, period) = checked_period(state, regime, period).await?;
+        let receivers = state
+            .store
+            .assigned_receivers(regime.code(), period)
+            .await?;
+        let (graph, _) = crate::aggregates::agency_graph(state, period.end()).await?;
+        let due = regime
+            .content()
+            .deadline_of(period, &state.store.holiday_calendar().await?);
+        let regime_id = state.store.regime_id(regime.code()).await?;
+        let period_id = tx.period_id(period).await?;
+        Ok(Self {
+            regime: Arc::new(regime),
+            period,
+            due,
+            receivers,
+            graph,
+            regime_id,
+            period_id,
+        })
+    }
+
+    pub(crate) fn regime(&self) -> &Regime {
+        &self.regime
+    }
+
+    fn lineage(&self, agency: &AgencyCode) -> Option<(i32, Vec<AgencyCode>)> {
+        let key = self.graph.find(agency)?;
+        let lineage = self
+            .graph
+            .lineage(key)
+            .into_iter()
+            .filter_map(|k| self.graph.code(k).cloned())
+            .collect();
+        Some((i32::try_from(key).ok()?, lineage))
+    }
+
+    /// The slot of `agency`, resolved and checked as the API's draft save checks it: assigned,
+    /// the caller may edit it, the regime published, the report not locked.
+    fn slot(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        agency: &str,
+    ) -> Result<(Slot, i32, i32), ApiError> {
+        let agency = agency_code(agency)?;
+        let not_assigned = || not_assigned(self.regime.code(), &agency, self.period);
+        let receiving_agency = self
+            .receivers
+            .get(&agency)
+            .ok_or_else(not_assigned)?
+            .clone();
+        let (agency_id, reporting_lineage) = self.lineage(&agency).ok_or_else(not_assigned)?;
+        let (receiving_id, receiving_lineage) =
+            self.lineage(&receiving_agency).ok_or_else(not_assigned)?;
+        let slot = Slot {
+            key: SlotKey {
+                regime: self.regime.code().clone(),
+                agency,
+                period: self.period,
+            },
+            regime: self.regime.clone(),
+            receiving_agency,
+            reporting_lineage,
+            receiving_lineage,
+            due: self.due,
+        };
+        caller.require(Action::EditDraft {
+            reporting: &slot.reporting_lineage,
+        })?;
+        require_published(&slot)?;
+        require_unlocked(state, &slot)?;
+        Ok((slot, agency_id, receiving_id))
+    }
+
+    /// The drafts of `agencies`' slots, read in `tx`; a slot that cannot be edited is its
+    /// error.
+    pub(crate) async fn drafts(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        tx: &mut baocao_store::drafts::DraftTransaction,
+        agencies: &[String],
+    ) -> Result<Vec<Result<BulkDraft, ApiError>>, ApiError> {
+        let resolved: Vec<_> = agencies
+            .iter()
+            .map(|agency| self.slot(state, caller, agency))
+            .collect();
+        let ids: Vec<i32> = resolved
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(_, id, _)| *id))
+            .collect();
+        let mut records = tx.slots(self.regime_id, self.period_id, &ids).await?;
+        Ok(resolved
+            .into_iter()
+            .map(|resolved| {
+                let (slot, agency_id, receiving_id) = resolved?;
+                let record = records.remove(&agency_id);
+                let status = record.as_ref().map(|r| r.status);
+                SubmissionStatus::apply(status, SubmissionAction::Save).map_err(|error| {
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        "not_editable",
+                        format!(
+                            "Báo cáo {} của {} kỳ {} đang ở trạng thái {}: không sửa được.",
+                            slot.key.regime, slot.key.agency, slot.key.period, error.from
+                        ),
+                        format!(
+                            "Report {} of {} for {} is {}: it cannot be edited.",
+                            slot.key.regime, slot.key.agency, slot.key.period, error.from
+                        ),
+                    )
+                })?;
+                Ok(BulkDraft {
+                    slot,
+                    agency_id,
+                    receiving_id,
+                    record,
+                })
+            })
+            .collect())
+    }
+
+    /// Merges each edit into its draft and saves them all in `tx`, each under the lock read
+    /// with it; answers, per edit, whether it was saved or why not.
+    pub(crate) async fn save(
+        &self,
+        state: &AppState,
+        catalogue: &Catalogue,
+        tx: &mut baocao_store::drafts::DraftTransaction,
+        edits: Vec<(BulkDraft, Vec<CellInput>)>,
+    ) -> Result<Vec<Result<(), ApiError>>, ApiError> {
+        let mut outcomes = Vec::with_capacity(edits.len());
+        let mut merged = Vec::new();
+        for (draft, values) in &edits {
+            let current = draft
+                .record
+                .as_ref()
+                .map(|r| r.draft.clone())
+                .unwrap_or_default();
+            let edit = DraftEdit {
+                version: 0,
+                values: values.clone(),
+                sections: Vec::new(),
+            };
+            match merged_draft(state, &draft.slot, &current, &edit, catalogue).await {
+                Ok(content) => {
+                    merged.push((draft, content));
+                    outcomes.push(Ok(()));
+                }
+                Err(error) => outcomes.push(Err(error)),
+            }
+        }
+        let writes: Vec<baocao_store::drafts::DraftWrite<'_>> = merged
+            .iter()
+            .map(|(draft, content)| baocao_store::drafts::DraftWrite {
+                agency: draft.agency_id,
+                receiving_agency: draft.receiving_id,
+                // What a save leaves: a draft, or a returned report still returned.
+                status: SubmissionStatus::apply(draft.status(), SubmissionAction::Save)
+                    .unwrap_or(SubmissionStatus::Draft),
+                expected_lock: draft.record.as_ref().map_or(0, |r| r.lock_version),
+                draft: content,
+            })
+            .collect();
+        let saved = tx
+            .save(self.regime_id, self.period_id, &writes, &state.now_text())
+            .await?;
+        let mut saved = saved.into_iter();
+        for outcome in outcomes.iter_mut().filter(|o| o.is_ok()) {
+            if saved.next() == Some(false) {
+                *outcome = Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "version_conflict",
+                    "Báo cáo đã được người khác sửa trong lúc nhập; hãy gửi lại.",
+                    "Someone else changed the report during the import; send it again.",
+                ));
+            }
+        }
+        Ok(outcomes)
+    }
 }
 
 /// The body of an action: a reason where one is needed (return, reopen), explanations of
