@@ -215,6 +215,7 @@ async fn run(cli: Cli) -> Result<()> {
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             spawn_reminders(state.clone());
             spawn_table_warming(state.clone());
+            spawn_connectors(state.clone());
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("Không mở được cổng / cannot listen on {address}"))?;
@@ -277,6 +278,31 @@ fn spawn_table_warming(state: AppState) {
                 seconds = started.elapsed().as_secs_f64(),
                 "indicator tables warm"
             );
+        }
+    });
+}
+
+/// Runs the due connectors every half minute while the server serves; a run that fails is
+/// logged in the connector's run log and retried by its back-off, not here.
+fn spawn_connectors(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            match baocao_web::connectors::run_due(&state).await {
+                Ok(runs) => {
+                    for (code, run) in runs {
+                        tracing::info!(
+                            connector = code,
+                            succeeded = run.succeeded,
+                            stored = run.stored,
+                            rejected = run.rejected,
+                            "connector run"
+                        );
+                    }
+                }
+                Err(error) => tracing::warn!(error = %error.message_en, "connectors not run"),
+            }
         }
     });
 }

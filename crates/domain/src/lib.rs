@@ -10,6 +10,7 @@
 //! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
 //! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
 //! - [`compliance`]: expected reports from history, their status at a moment, rates;
+//! - [`connector`]: other systems pulled on a schedule and the mapping of their records;
 //! - [`regime`]: regimes with their ten elements, forms and outlines, and publication;
 //! - [`registry`]: the standardisation check and duplicate detection over regimes;
 //! - [`assignment`]: who reports which regime to whom, from when;
@@ -57,6 +58,7 @@ pub mod aggregation;
 pub mod assignment;
 pub mod calendar;
 pub mod compliance;
+pub mod connector;
 pub mod holidays;
 pub mod indicator;
 pub mod period;

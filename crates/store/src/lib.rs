@@ -24,6 +24,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod clients;
 pub mod compliance;
+pub mod connectors;
 pub mod credentials;
 pub mod drafts;
 mod error;

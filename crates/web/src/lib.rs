@@ -9,6 +9,7 @@
 pub mod aggregates;
 pub mod api;
 pub mod auth;
+pub mod connectors;
 pub mod error;
 pub mod i18n;
 pub mod mail;

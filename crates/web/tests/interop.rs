@@ -683,7 +683,78 @@ async fn a_payload_over_the_limit_is_a_clear_413_and_changes_nothing(app: TestAp
     );
 }
 
+/// A push sent in pieces, as a client streaming a large payload sends it.
+async fn push_streamed(app: &TestApp, token: &str, query: &str, pieces: Vec<String>) -> Answer {
+    let stream = tokio_stream::iter(
+        pieces
+            .into_iter()
+            .map(|piece| Ok::<_, std::io::Error>(axum::body::Bytes::from(piece))),
+    );
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/dataValueSets{query}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap();
+    app.send(request).await
+}
+
+async fn a_streamed_payload_lands_whatever_its_key_order_and_a_broken_one_leaves_nothing(
+    app: TestApp,
+) {
+    let hanoi = app.login("hanoi").await;
+    // The values before the set's own fields: they wait for them, then land.
+    let values_first = vec![
+        r#"{"dataValues": [{"dataElement": "KT03", "value": "107.9"},"#.to_string(),
+        r#" {"dataElement": "KT04", "value": 60123.4}],"#.to_string(),
+        r#" "dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01"}"#.to_string(),
+    ];
+    let landed = push_streamed(&app, &hanoi, "", values_first).await;
+    assert_eq!(
+        (landed.status, counts(&landed)),
+        (StatusCode::OK, [2, 0, 0, 0]),
+        "{}",
+        landed.text
+    );
+
+    // Cut off half-way: an all-or-nothing push keeps none of the values it had read.
+    let broken = vec![
+        r#"{"dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01", "dataValues": ["#
+            .to_string(),
+        r#"{"dataElement": "KT05", "value": "1790.2"}, {"dataElement": "KT06", "value": "2388"},"#
+            .to_string(),
+        r#"{"dataElement": "KT09", "val"#.to_string(),
+    ];
+    let refused = push_streamed(&app, &hanoi, "", broken).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.json()["error"]["code"], "invalid_json");
+    let rows: Vec<String> = stored(&app, &hanoi)
+        .await
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(
+        rows,
+        ["KT03", "KT04"],
+        "nothing of the broken payload was kept"
+    );
+
+    // DHIS2's `deleted: true` removes a value.
+    let removal = json!({"dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01",
+        "dataValues": [{"dataElement": "KT04", "value": "60123.4", "deleted": true}]});
+    let removed = push(&app, &hanoi, "", &removal).await;
+    assert_eq!(counts(&removed), [0, 0, 0, 1], "{}", removed.text);
+    let rows: Vec<String> = stored(&app, &hanoi)
+        .await
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(rows, ["KT03"]);
+}
+
 app_tests!(
+    a_streamed_payload_lands_whatever_its_key_order_and_a_broken_one_leaves_nothing,
     a_payload_over_the_limit_is_a_clear_413_and_changes_nothing,
     values_are_pulled_in_three_formats_with_etags_and_children,
     csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused,

@@ -6,6 +6,7 @@ pub(crate) mod calendar;
 pub(crate) mod catalogue;
 mod clients;
 pub(crate) mod compliance;
+mod connectors;
 mod export;
 mod import;
 mod interop;
@@ -148,6 +149,15 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/calendar/days/{date}",
             put(calendar::set_day).delete(calendar::clear_day),
         )
+        .route("/api/v1/connectors", get(connectors::list))
+        .route(
+            "/api/v1/connectors/{code}",
+            get(connectors::get)
+                .put(connectors::put)
+                .delete(connectors::delete),
+        )
+        .route("/api/v1/connectors/{code}/run", post(connectors::run))
+        .route("/api/v1/connectors/{code}/runs", get(connectors::runs))
         .route("/api/v1/data-values.csv", get(export::csv))
         .route(
             "/api/v1/dataValueSets",

@@ -1,0 +1,222 @@
+//! Connectors and their run log: each connector kept whole as the JSON of its
+//! [`ConnectorSpec`], with its schedule (`next_run_at`, the failures in a row behind the
+//! back-off); each run with its counts and its first errors. A due connector is claimed by
+//! moving its `next_run_at` with a compare-and-set, so two servers never run it together.
+
+use baocao_domain::connector::ConnectorSpec;
+
+use crate::{Store, StoreError, on_db};
+
+/// A stored connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectorRecord {
+    pub code: String,
+    pub spec: ConnectorSpec,
+    pub enabled: bool,
+    pub next_run_at: String,
+    pub failures: i32,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ConnectorRow {
+    code: String,
+    definition: String,
+    enabled: bool,
+    next_run_at: String,
+    failures: i32,
+    updated_by: String,
+    updated_at: String,
+}
+
+impl TryFrom<ConnectorRow> for ConnectorRecord {
+    type Error = StoreError;
+    fn try_from(row: ConnectorRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            spec: serde_json::from_str(&row.definition)
+                .map_err(|e| StoreError::Corrupt(format!("connector {}: {e}", row.code)))?,
+            code: row.code,
+            enabled: row.enabled,
+            next_run_at: row.next_run_at,
+            failures: row.failures,
+            updated_by: row.updated_by,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// One run as logged.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct RunRecord {
+    pub started_at: String,
+    pub finished_at: String,
+    pub succeeded: bool,
+    /// 1 for a run on schedule; n for the (n−1)-th retry after failures in a row.
+    pub attempt: i32,
+    /// Records read from the peer.
+    pub fetched: i32,
+    /// Values stored from them.
+    pub stored: i32,
+    /// Records refused by the mapping or the catalogue.
+    pub rejected: i32,
+    pub message: String,
+    /// The first refused records with their reasons, as JSON.
+    pub errors: String,
+}
+
+const SELECT: &str = "SELECT code, definition, enabled, next_run_at, failures, updated_by, updated_at FROM connectors";
+
+impl Store {
+    pub async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError> {
+        let sql = format!("{SELECT} ORDER BY code");
+        let rows: Vec<ConnectorRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        rows.into_iter().map(ConnectorRecord::try_from).collect()
+    }
+
+    pub async fn connector(&self, code: &str) -> Result<Option<ConnectorRecord>, StoreError> {
+        let sql = format!("{SELECT} WHERE code = $1");
+        let row: Option<ConnectorRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(code).fetch_optional(pool).await?);
+        row.map(ConnectorRecord::try_from).transpose()
+    }
+
+    /// The enabled connectors whose next run is due at `now`.
+    pub async fn due_connectors(&self, now: &str) -> Result<Vec<ConnectorRecord>, StoreError> {
+        let sql = format!("{SELECT} WHERE enabled AND next_run_at <= $1 ORDER BY next_run_at");
+        let rows: Vec<ConnectorRow> =
+            on_db!(self, pool => sqlx::query_as(&sql).bind(now).fetch_all(pool).await?);
+        rows.into_iter().map(ConnectorRecord::try_from).collect()
+    }
+
+    /// Saves a connector (new, or replacing the one with its code, its failures forgotten);
+    /// true when it was new.
+    pub async fn save_connector(
+        &self,
+        code: &str,
+        spec: &ConnectorSpec,
+        enabled: bool,
+        next_run_at: &str,
+        by: &str,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let definition =
+            serde_json::to_string(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE connectors SET definition = $2, enabled = $3, next_run_at = $4, failures = 0,
+                 updated_by = $5, updated_at = $6 WHERE code = $1")
+                .bind(code)
+                .bind(&definition)
+                .bind(enabled)
+                .bind(next_run_at)
+                .bind(by)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                sqlx::query(
+                    "INSERT INTO connectors (code, definition, enabled, next_run_at, failures, updated_by, updated_at)
+                     VALUES ($1, $2, $3, $4, 0, $5, $6)")
+                    .bind(code)
+                    .bind(&definition)
+                    .bind(enabled)
+                    .bind(next_run_at)
+                    .bind(by)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(updated == 0)
+        })
+    }
+
+    /// Removes a connector and its run log; false if there was none.
+    pub async fn delete_connector(&self, code: &str) -> Result<bool, StoreError> {
+        let deleted = on_db!(self, pool => sqlx::query("DELETE FROM connectors WHERE code = $1")
+            .bind(code)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(deleted > 0)
+    }
+
+    /// Takes a run of the connector for this server: moves its next run from `seen` (as read)
+    /// to `lease_until`; false if another server took it first.
+    pub async fn claim_connector(
+        &self,
+        code: &str,
+        seen: &str,
+        lease_until: &str,
+    ) -> Result<bool, StoreError> {
+        let claimed = on_db!(self, pool => sqlx::query(
+            "UPDATE connectors SET next_run_at = $3 WHERE code = $1 AND next_run_at = $2")
+            .bind(code)
+            .bind(seen)
+            .bind(lease_until)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(claimed == 1)
+    }
+
+    /// Logs a run and sets the connector's next run and failures in a row.
+    pub async fn record_connector_run(
+        &self,
+        code: &str,
+        run: &RunRecord,
+        next_run_at: &str,
+        failures: i32,
+    ) -> Result<(), StoreError> {
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: Option<i32> = sqlx::query_scalar(
+                "UPDATE connectors SET next_run_at = $2, failures = $3 WHERE code = $1 RETURNING id")
+                .bind(code)
+                .bind(next_run_at)
+                .bind(failures)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(id) = id else {
+                return Err(StoreError::NotFound(format!("connector {code}")));
+            };
+            sqlx::query(
+                "INSERT INTO connector_runs (connector_id, started_at, finished_at, succeeded, attempt, fetched, stored, rejected, message, errors)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(id)
+                .bind(&run.started_at)
+                .bind(&run.finished_at)
+                .bind(run.succeeded)
+                .bind(run.attempt)
+                .bind(run.fetched)
+                .bind(run.stored)
+                .bind(run.rejected)
+                .bind(&run.message)
+                .bind(&run.errors)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The connector's last `limit` runs, newest first.
+    pub async fn connector_runs(
+        &self,
+        code: &str,
+        limit: i64,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT r.started_at, r.finished_at, r.succeeded, r.attempt, r.fetched, r.stored, r.rejected, r.message, r.errors
+             FROM connector_runs r JOIN connectors c ON c.id = r.connector_id
+             WHERE c.code = $1 ORDER BY r.id DESC LIMIT $2")
+            .bind(code)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+}

@@ -1,0 +1,204 @@
+//! Connectors over the API (the national system administrator's): `GET /api/v1/connectors`,
+//! `GET|PUT|DELETE /api/v1/connectors/{code}`, `POST /api/v1/connectors/{code}/run` (now, off
+//! schedule) and `GET /api/v1/connectors/{code}/runs` (the run log, newest first). A
+//! connector's credentials for its peer are written, never read back: views name the kind of
+//! authentication only.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use baocao_domain::connector::{ConnectorSpec, PeerAuth};
+use baocao_domain::permission::Action;
+use baocao_store::connectors::{ConnectorRecord, RunRecord};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::auth::{ApiJson, ApiPath, Caller};
+use crate::error::ApiError;
+
+/// Runs listed with a connector.
+const RUNS_SHOWN: i64 = 20;
+
+fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    caller.require(Action::ManageUsers {
+        agency: &super::national(),
+    })
+}
+
+fn not_found(code: &str) -> ApiError {
+    ApiError::not_found(&format!("kết nối {code}"), &format!("connector {code}"))
+}
+
+#[derive(Deserialize)]
+pub struct ConnectorInput {
+    #[serde(flatten)]
+    spec: ConnectorSpec,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+#[derive(Serialize)]
+pub struct ConnectorView {
+    code: String,
+    name: String,
+    url: String,
+    format: baocao_domain::connector::PeerFormat,
+    /// `none`, `bearer`, `basic` or `header`: the credentials themselves are not shown.
+    auth: &'static str,
+    every_minutes: u32,
+    mapping: baocao_domain::connector::Mapping,
+    enabled: bool,
+    next_run_at: String,
+    failures: i32,
+    source: String,
+    updated_by: String,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runs: Option<Vec<RunRecord>>,
+}
+
+fn view(record: ConnectorRecord, runs: Option<Vec<RunRecord>>) -> ConnectorView {
+    let auth = match record.spec.auth {
+        PeerAuth::None => "none",
+        PeerAuth::Bearer { .. } => "bearer",
+        PeerAuth::Basic { .. } => "basic",
+        PeerAuth::Header { .. } => "header",
+    };
+    ConnectorView {
+        source: crate::connectors::source_of(&record.code),
+        code: record.code,
+        name: record.spec.name,
+        url: record.spec.url,
+        format: record.spec.format,
+        auth,
+        every_minutes: record.spec.every_minutes,
+        mapping: record.spec.mapping,
+        enabled: record.enabled,
+        next_run_at: record.next_run_at,
+        failures: record.failures,
+        updated_by: record.updated_by,
+        updated_at: record.updated_at,
+        runs,
+    }
+}
+
+async fn find(state: &AppState, code: &str) -> Result<ConnectorRecord, ApiError> {
+    state
+        .store
+        .connector(code)
+        .await?
+        .ok_or_else(|| not_found(code))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ConnectorView>>, ApiError> {
+    require_admin(&caller)?;
+    Ok(Json(
+        state
+            .store
+            .connectors()
+            .await?
+            .into_iter()
+            .map(|r| view(r, None))
+            .collect(),
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<ConnectorView>, ApiError> {
+    require_admin(&caller)?;
+    let record = find(&state, &code).await?;
+    let runs = state.store.connector_runs(&code, RUNS_SHOWN).await?;
+    Ok(Json(view(record, Some(runs))))
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(input): ApiJson<ConnectorInput>,
+) -> Result<Response, ApiError> {
+    require_admin(&caller)?;
+    let valid_code = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid_code {
+        return Err(ApiError::bad_request(
+            "invalid_code",
+            format!("Mã kết nối {code:?} không hợp lệ (chữ, số, - và _; tối đa 64 ký tự)."),
+            format!("Connector code {code:?} is invalid (letters, digits, - and _; at most 64)."),
+        ));
+    }
+    input.spec.check().map_err(|error| {
+        ApiError::bad_request(
+            "invalid_connector",
+            format!("Kết nối không hợp lệ: {error}."),
+            format!("Invalid connector: {error}."),
+        )
+    })?;
+    // A new or changed connector runs at the next tick of the scheduler.
+    let now = state.now_text();
+    let created = state
+        .store
+        .save_connector(
+            &code,
+            &input.spec,
+            input.enabled,
+            &now,
+            caller.principal.username.as_str(),
+            &now,
+        )
+        .await?;
+    let record = find(&state, &code).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view(record, None))).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(code): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&caller)?;
+    if state.store.delete_connector(&code).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&code))
+    }
+}
+
+pub async fn run(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<RunRecord>, ApiError> {
+    require_admin(&caller)?;
+    let record = find(&state, &code).await?;
+    Ok(Json(crate::connectors::run(&state, &record).await?))
+}
+
+pub async fn runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<Vec<RunRecord>>, ApiError> {
+    require_admin(&caller)?;
+    find(&state, &code).await?;
+    Ok(Json(state.store.connector_runs(&code, 200).await?))
+}

@@ -1,0 +1,307 @@
+//! Running connectors: fetch a peer's records over HTTP(S) with its credentials, map each with
+//! the connector's declarative mapping ([`baocao_domain::connector`]), store the values as
+//! coming from the connector (`source = connector:CODE`, channel `connector`) and log the run
+//! with its counts and first errors. A run that cannot fetch or read the peer fails and is
+//! retried with back-off (1, 2, 4 … minutes); records the mapping refuses are counted and
+//! listed, the others stored.
+//!
+//! [`run_due`] is what the server's scheduler calls every half minute; a due connector is
+//! claimed first, so several servers share the schedule without running a connector twice.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use baocao_domain::Date;
+use baocao_domain::connector::{ConnectorSpec, PeerAuth, PeerFormat};
+use baocao_domain::value::{Channel, DataValue};
+use baocao_store::connectors::{ConnectorRecord, RunRecord};
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::validation::Catalogue;
+
+/// The largest answer read from a peer.
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+/// Refused records listed in a run's log (the count covers them all).
+const ERRORS_KEPT: usize = 50;
+/// How long a claimed run may take before another server may take the connector.
+const LEASE_MINUTES: i64 = 15;
+
+/// The source stored with a connector's values.
+pub fn source_of(code: &str) -> String {
+    format!("connector:{code}")
+}
+
+/// Runs every due connector; answers the runs made.
+pub async fn run_due(state: &AppState) -> Result<Vec<(String, RunRecord)>, ApiError> {
+    let now = state.now_text();
+    let mut runs = Vec::new();
+    for connector in state.store.due_connectors(&now).await? {
+        let lease =
+            crate::stamp(state.clock.now() + jiff::SignedDuration::from_mins(LEASE_MINUTES));
+        if !state
+            .store
+            .claim_connector(&connector.code, &connector.next_run_at, &lease)
+            .await?
+        {
+            continue;
+        }
+        let run = run(state, &connector).await?;
+        runs.push((connector.code, run));
+    }
+    Ok(runs)
+}
+
+/// Runs one connector now, logs the run and sets its next one.
+pub async fn run(state: &AppState, connector: &ConnectorRecord) -> Result<RunRecord, ApiError> {
+    let started_at = state.now_text();
+    let attempt = connector.failures + 1;
+    let outcome = match fetch(&connector.spec).await {
+        Ok(body) => store(state, connector, &body).await?,
+        Err(reason) => Err(reason),
+    };
+    let finished_at = state.now_text();
+    let (run, failures) = match outcome {
+        Ok(counts) => (
+            RunRecord {
+                started_at,
+                finished_at,
+                succeeded: true,
+                attempt,
+                fetched: counts.fetched,
+                stored: counts.stored,
+                rejected: counts.errors.len() as i32 + counts.more_errors,
+                message: format!(
+                    "{} bản ghi đọc được, {} giá trị lưu, {} bị từ chối / {} records read, {} values stored, {} refused",
+                    counts.fetched,
+                    counts.stored,
+                    counts.errors.len() as i32 + counts.more_errors,
+                    counts.fetched,
+                    counts.stored,
+                    counts.errors.len() as i32 + counts.more_errors
+                ),
+                errors: json!(counts.errors).to_string(),
+            },
+            0,
+        ),
+        Err(reason) => (
+            RunRecord {
+                started_at,
+                finished_at,
+                succeeded: false,
+                attempt,
+                fetched: 0,
+                stored: 0,
+                rejected: 0,
+                message: reason,
+                errors: "[]".into(),
+            },
+            connector.failures + 1,
+        ),
+    };
+    let wait = connector
+        .spec
+        .next_run_after(u32::try_from(failures).unwrap_or(0));
+    let next_run_at = crate::stamp(state.clock.now() + wait);
+    state
+        .store
+        .record_connector_run(&connector.code, &run, &next_run_at, failures)
+        .await?;
+    Ok(run)
+}
+
+/// The peer's answer, or why it could not be had (Vietnamese / English).
+async fn fetch(spec: &ConnectorSpec) -> Result<Vec<u8>, String> {
+    let failed = |e: &dyn std::fmt::Display| {
+        format!(
+            "Không lấy được dữ liệu từ {} / cannot fetch {}: {e}",
+            spec.url, spec.url
+        )
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| failed(&e))?;
+    let mut request = client.get(&spec.url);
+    request = match &spec.auth {
+        PeerAuth::None => request,
+        PeerAuth::Bearer { token } => request.bearer_auth(token),
+        PeerAuth::Basic { username, password } => request.basic_auth(username, Some(password)),
+        PeerAuth::Header { name, value } => request.header(name.as_str(), value.as_str()),
+    };
+    let mut response = request.send().await.map_err(|e| failed(&e))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!(
+            "Hệ thống nguồn trả lời {status} / the peer answered {status} ({})",
+            spec.url
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_ANSWER_BYTES {
+            return Err(format!(
+                "Câu trả lời vượt {MAX_ANSWER_BYTES} byte / the answer is over {MAX_ANSWER_BYTES} bytes"
+            ));
+        }
+    }
+    Ok(body)
+}
+
+/// The records of an answer, each as its fields' texts.
+fn records(spec: &ConnectorSpec, body: &[u8]) -> Result<Vec<BTreeMap<String, String>>, String> {
+    match spec.format {
+        PeerFormat::Json => {
+            let unreadable =
+                |e: &dyn std::fmt::Display| format!("JSON không đọc được / unreadable JSON: {e}");
+            let document: serde_json::Value =
+                serde_json::from_slice(body).map_err(|e| unreadable(&e))?;
+            let list = document
+                .pointer(&spec.mapping.records)
+                .and_then(|v| v.as_array())
+                .ok_or_else(|| {
+                    unreadable(&format!(
+                        "no array at {:?}",
+                        if spec.mapping.records.is_empty() {
+                            "/"
+                        } else {
+                            &spec.mapping.records
+                        }
+                    ))
+                })?;
+            Ok(list
+                .iter()
+                .map(|record| {
+                    let mut fields = BTreeMap::new();
+                    if let Some(object) = record.as_object() {
+                        for (name, value) in object {
+                            let text = match value {
+                                serde_json::Value::String(text) => text.clone(),
+                                serde_json::Value::Null => String::new(),
+                                other => other.to_string(),
+                            };
+                            fields.insert(name.clone(), text);
+                        }
+                    }
+                    fields
+                })
+                .collect())
+        }
+        PeerFormat::Csv => {
+            let unreadable =
+                |e: &dyn std::fmt::Display| format!("CSV không đọc được / unreadable CSV: {e}");
+            let mut reader = csv::ReaderBuilder::new()
+                .trim(csv::Trim::All)
+                .from_reader(body);
+            let headers = reader.headers().map_err(|e| unreadable(&e))?.clone();
+            reader
+                .records()
+                .map(|row| {
+                    let row = row.map_err(|e| unreadable(&e))?;
+                    Ok(headers
+                        .iter()
+                        .zip(row.iter())
+                        .map(|(h, v)| (h.to_string(), v.to_string()))
+                        .collect())
+                })
+                .collect()
+        }
+    }
+}
+
+struct Counts {
+    fetched: i32,
+    stored: i32,
+    errors: Vec<serde_json::Value>,
+    more_errors: i32,
+}
+
+/// Maps and stores an answer's records; `Err` when the answer cannot be read at all.
+async fn store(
+    state: &AppState,
+    connector: &ConnectorRecord,
+    body: &[u8],
+) -> Result<Result<Counts, String>, ApiError> {
+    let records = match records(&connector.spec, body) {
+        Ok(records) => records,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let catalogue = Catalogue::load(state).await?;
+    let source = source_of(&connector.code);
+    let mut counts = Counts {
+        fetched: records.len() as i32,
+        stored: 0,
+        errors: Vec::new(),
+        more_errors: 0,
+    };
+    let mut refuse = |index: usize, reason_vi: String, reason_en: String| {
+        if counts.errors.len() < ERRORS_KEPT {
+            counts
+                .errors
+                .push(json!({"record": index, "message": reason_vi, "message_en": reason_en}));
+        } else {
+            counts.more_errors += 1;
+        }
+    };
+    let mut values = Vec::new();
+    let mut graphs: HashMap<Date, std::sync::Arc<baocao_domain::aggregation::AgencyGraph>> =
+        HashMap::new();
+    for (index, record) in records.iter().enumerate() {
+        let mapped = connector.spec.mapping.apply(
+            |name| record.get(name).cloned(),
+            &catalogue.indicators,
+            &catalogue.categories,
+        );
+        let mapped = match mapped {
+            Ok(mapped) => mapped,
+            Err(error) => {
+                refuse(
+                    index,
+                    format!("Bản ghi {index} không ánh xạ được: {error}"),
+                    format!("Record {index} cannot be mapped: {error}"),
+                );
+                continue;
+            }
+        };
+        let on = mapped.period.end();
+        let graph = match graphs.get(&on) {
+            Some(graph) => graph.clone(),
+            None => {
+                let (graph, _) = crate::aggregates::agency_graph(state, on).await?;
+                graphs.insert(on, graph.clone());
+                graph
+            }
+        };
+        if graph.find(&mapped.agency).is_none() {
+            refuse(
+                index,
+                format!(
+                    "Bản ghi {index}: không có cơ quan {} vào cuối kỳ {}",
+                    mapped.agency, mapped.period
+                ),
+                format!(
+                    "Record {index}: no agency {} at the end of {}",
+                    mapped.agency, mapped.period
+                ),
+            );
+            continue;
+        }
+        values.push(DataValue {
+            indicator: mapped.indicator,
+            options: mapped.options,
+            agency: mapped.agency,
+            period: mapped.period,
+            value: mapped.value,
+            channel: Channel::Connector,
+            source: source.clone(),
+        });
+    }
+    counts.stored = values.len() as i32;
+    state
+        .store
+        .upsert_values(&values, &state.now_text())
+        .await?;
+    Ok(Ok(counts))
+}
