@@ -2,7 +2,10 @@
 //! DHIS2 JSON and CSV, on SQLite and PostgreSQL, against the ceiling of the same number of rows
 //! inserted raw with the same driver in the same run (one transaction, one prepared INSERT a
 //! row). The payload: the commune regime (three indicators a commune) for every commune of a
-//! month — 3,321 reports, 9,963 values. Run with `cargo bench -p baocao-web --bench import`.
+//! month — 3,321 reports, 9,963 values. Then a streamed push of a million values (the same
+//! month a hundred times over, each round changing every value), generated as it is sent, with
+//! the process's peak memory during the push against the payload's size. Run with
+//! `cargo bench -p baocao-web --bench import` (`BAOCAO_BENCH_MILLION=0` skips the million).
 
 use std::time::Instant;
 
@@ -95,6 +98,89 @@ async fn run(backend: Backend) {
     }
     println!("  ratio JSON/ceiling   {:>9.3}", raw_seconds / json_seconds);
     println!("  ratio CSV/ceiling    {:>9.3}", raw_seconds / csv_seconds);
+
+    if std::env::var("BAOCAO_BENCH_MILLION").as_deref() != Ok("0") {
+        million(&app, &admin, &codes, &rows).await;
+    }
+}
+
+/// Resident memory now and at its peak (VmRSS, VmHWM), in MiB.
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A million values streamed in one push, never held whole by the sender either.
+async fn million(app: &TestApp, token: &str, codes: &[String], rows: &[&str]) {
+    const ROUNDS: usize = 100;
+    let per_round = codes.len() * rows.len();
+    let values = per_round * ROUNDS;
+    let codes = codes.to_vec();
+    let rows: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    let pieces = (0..=ROUNDS * codes.len() + 1).map(move |n| {
+        let piece = if n == 0 {
+            r#"{"dataSet": "BC-TTATGT-T", "period": "202611", "dataValues": ["#.to_string()
+        } else if n == ROUNDS * codes.len() + 1 {
+            "]}".to_string()
+        } else {
+            let (round, code) = ((n - 1) / codes.len(), &codes[(n - 1) % codes.len()]);
+            rows.iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let comma = if n == 1 && i == 0 { "" } else { "," };
+                    format!(
+                        r#"{comma}{{"dataElement":"{row}","orgUnit":"{code}","value":"{}"}}"#,
+                        round + 1
+                    )
+                })
+                .collect()
+        };
+        counter.fetch_add(piece.len(), std::sync::atomic::Ordering::Relaxed);
+        Ok::<_, std::io::Error>(axum::body::Bytes::from(piece))
+    });
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/dataValueSets?atomicMode=NONE")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(tokio_stream::iter(pieces)))
+        .unwrap();
+    // Forget the peak so far (the demo load), so the peak read after is the push's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let (before, _) = memory_mib();
+    let start = Instant::now();
+    let answer = app.send(request).await;
+    let seconds = start.elapsed().as_secs_f64();
+    let (_, peak) = memory_mib();
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "{}",
+        &answer.text[..answer.text.len().min(400)]
+    );
+    let count = &answer.json()["importCount"];
+    let bytes = sent.load(std::sync::atomic::Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
+    println!(
+        "  streamed push        {values} values ({bytes:.0} MiB of JSON) in {seconds:.1} s: {:>7.0} values/s; imported {}, updated {}, ignored {}",
+        values as f64 / seconds,
+        count["imported"],
+        count["updated"],
+        count["ignored"]
+    );
+    println!(
+        "  memory               {before:.0} MiB before, peak {peak:.0} MiB during: +{:.0} MiB for a {bytes:.0} MiB payload",
+        peak - before
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

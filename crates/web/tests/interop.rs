@@ -740,6 +740,16 @@ async fn a_streamed_payload_lands_whatever_its_key_order_and_a_broken_one_leaves
         "nothing of the broken payload was kept"
     );
 
+    // A cell given twice in one payload: imported, then updated by its second mention.
+    let twice = set(&[("KT06", json!("1")), ("KT06", json!("2"))]);
+    assert_eq!(counts(&push(&app, &hanoi, "", &twice).await), [1, 1, 0, 0]);
+    assert_eq!(counts(&push(&app, &hanoi, "", &twice).await), [0, 2, 0, 0]);
+    let cleared = set(&[("KT06", Value::Null)]);
+    assert_eq!(
+        counts(&push(&app, &hanoi, "", &cleared).await),
+        [0, 0, 0, 1]
+    );
+
     // DHIS2's `deleted: true` removes a value.
     let removal = json!({"dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01",
         "dataValues": [{"dataElement": "KT04", "value": "60123.4", "deleted": true}]});

@@ -418,16 +418,22 @@ impl Run<'_> {
                 .collect();
             let mut cells = Vec::new();
             let mut count = ImportCount::default();
+            // A cell given twice is counted against what its first mention left.
+            let mut given: HashMap<CellAddress, Option<String>> = HashMap::new();
             for (index, value) in values {
                 let object = format!("{org_unit}/{period}/{}", value.data_element);
                 match cell_of(&shape, self.strategy, index, &value) {
                     Err((vi, en)) => self.conflicts.push(conflict(&object, vi, en)),
                     Ok((input, address, new)) => {
-                        let counted = match (self.strategy, current.get(&address), &new) {
+                        let old = match given.get(&address) {
+                            Some(earlier) => earlier.as_ref(),
+                            None => current.get(&address).copied(),
+                        };
+                        let counted = match (self.strategy, old, &new) {
                             (Strategy::Delete, Some(_), _) => Some(&mut count.deleted),
                             (Strategy::Delete, None, _) => None,
                             (_, None, None) => None,
-                            (_, Some(old), Some(new)) if *old == new => None,
+                            (_, Some(old), Some(new)) if old == new => None,
                             (Strategy::Create, Some(_), _) => None,
                             (Strategy::Update, None, _) => None,
                             (_, None, Some(_)) => Some(&mut count.imported),
@@ -438,6 +444,12 @@ impl Run<'_> {
                             Some(counter) => {
                                 *counter += 1;
                                 cells.push(input);
+                                let left = if self.strategy == Strategy::Delete {
+                                    None
+                                } else {
+                                    new
+                                };
+                                given.insert(address, left);
                             }
                             None => count.ignored += 1,
                         }
