@@ -994,7 +994,72 @@ fn decode(html: &str) -> String {
     })
 }
 
+async fn the_connectors_page_shows_runs_and_runs_one_now(app: TestApp) {
+    let token = app.login("admin").await;
+    // A peer that does not answer: its run fails and says so.
+    let spec = serde_json::json!({
+        "name": "Hệ thống y tế tỉnh", "url": "http://127.0.0.1:9/data", "format": "csv",
+        "every_minutes": 60,
+        "mapping": {"indicator": {"value": "KT04"}, "agency": {"field": "tinh"},
+                    "period": {"field": "ky"}, "value": {"field": "so"}}
+    });
+    let saved = app
+        .call(
+            Method::PUT,
+            "/api/v1/connectors/y-te",
+            Some(&token),
+            Some(&spec),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+
+    let reporter = log_in(&app, "hanoi").await;
+    assert!(
+        !page(&app, "/", &reporter)
+            .await
+            .text
+            .contains("href=\"/connectors\"")
+    );
+    assert_eq!(
+        page(&app, "/connectors", &reporter).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let admin = log_in(&app, "admin").await;
+    let before = page(&app, "/connectors", &admin).await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(
+        before.text.contains("href=\"/connectors\""),
+        "the administrator's menu leads here"
+    );
+    assert!(before.text.contains("id=\"connector-y-te\""));
+    assert!(before.text.contains("Hệ thống y tế tỉnh"));
+    assert!(before.text.contains("Chưa chạy lần nào."));
+    let csrf = hidden_input(&before.text, "csrf");
+    let forged = post_form(&app, "/connectors/y-te/run", &admin, "csrf=forged").await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let ran = post_form(
+        &app,
+        "/connectors/y-te/run",
+        &admin,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(
+        (ran.status, location(&ran)),
+        (StatusCode::SEE_OTHER, "/connectors#connector-y-te")
+    );
+    let after = page(&app, "/connectors", &admin).await;
+    let row = &after.text[after
+        .text
+        .find("class=\"run-failed\"")
+        .expect("the failed run is listed")..];
+    assert!(row.contains("Lỗi"), "{row}");
+    assert!(after.text.contains("1 lần lỗi liên tiếp"));
+}
+
 app_tests!(
+    the_connectors_page_shows_runs_and_runs_one_now,
     the_login_form_is_protected_and_leads_back,
     the_regime_page_shows_the_ten_elements_in_vietnamese_and_english,
     the_agency_tree_and_the_catalogues_follow_the_date_and_the_search,

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 /// Runs listed with a connector.
 const RUNS_SHOWN: i64 = 20;
 
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+pub(crate) fn require_admin(caller: &Caller) -> Result<(), ApiError> {
     caller.require(Action::ManageUsers {
         agency: &super::national(),
     })
@@ -100,15 +100,27 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<Vec<ConnectorView>>, ApiError> {
     require_admin(&caller)?;
-    Ok(Json(
-        state
-            .store
-            .connectors()
-            .await?
-            .into_iter()
-            .map(|r| view(r, None))
-            .collect(),
-    ))
+    Ok(Json(listing(&state, 0).await?))
+}
+
+/// Every connector, each with its last `runs` runs (none: no run log).
+pub(crate) async fn listing(state: &AppState, runs: i64) -> Result<Vec<ConnectorView>, ApiError> {
+    let mut views = Vec::new();
+    for record in state.store.connectors().await? {
+        let log = if runs > 0 {
+            Some(state.store.connector_runs(&record.code, runs).await?)
+        } else {
+            None
+        };
+        views.push(view(record, log));
+    }
+    Ok(views)
+}
+
+/// Runs a connector now (the API's and the page's "run now").
+pub(crate) async fn run_now(state: &AppState, code: &str) -> Result<RunRecord, ApiError> {
+    let record = find(state, code).await?;
+    crate::connectors::run(state, &record).await
 }
 
 pub async fn get(
@@ -189,8 +201,7 @@ pub async fn run(
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<RunRecord>, ApiError> {
     require_admin(&caller)?;
-    let record = find(&state, &code).await?;
-    Ok(Json(crate::connectors::run(&state, &record).await?))
+    Ok(Json(run_now(&state, &code).await?))
 }
 
 pub async fn runs(

@@ -6,7 +6,7 @@ pub(crate) mod calendar;
 pub(crate) mod catalogue;
 mod clients;
 pub(crate) mod compliance;
-mod connectors;
+pub(crate) mod connectors;
 mod export;
 mod import;
 mod interop;

@@ -8,6 +8,7 @@
 mod api_docs;
 pub(crate) mod charts;
 mod compliance;
+mod connectors;
 mod dashboard;
 mod describe;
 mod designer;
@@ -74,6 +75,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "api_docs.html");
     template!(env, "dashboard.html");
     template!(env, "notifications.html");
+    template!(env, "connectors.html");
     template!(env, "_pivot.html");
     template!(env, "tables.html");
     template!(env, "table.html");
@@ -108,6 +110,8 @@ pub fn routes() -> Router<AppState> {
         .route("/indicators", get(pages::indicators))
         .route("/reports", get(reports::desk))
         .route("/notifications", get(reports::notifications))
+        .route("/connectors", get(connectors::page))
+        .route("/connectors/{code}/run", post(connectors::run))
         .route("/reports/accept", post(reports::accept_many))
         .route(
             "/reports/{regime}/{agency}/{period}/versions/{number}",
@@ -208,6 +212,10 @@ impl PageContext {
     pub fn render(&self, template: &str, values: impl Serialize) -> Result<Response, PageError> {
         let user = self.caller.as_ref().map(|c| &c.principal);
         let csrf = self.caller.as_ref().and_then(|c| c.csrf.clone());
+        let administrator = self
+            .caller
+            .as_ref()
+            .is_some_and(|c| crate::api::connectors::require_admin(c).is_ok());
         let html = templates()
             .get_template(template)
             .and_then(|t| {
@@ -216,6 +224,7 @@ impl PageContext {
                     lang => self.lang.code(),
                     user => user,
                     csrf => csrf,
+                    administrator => administrator,
                     path => &self.path,
                     path_encoded => urlencode(&self.path),
                     page => values,

@@ -1,0 +1,43 @@
+//! The connectors page (system administrator): every connector with its peer, schedule, next
+//! run, failures in a row and its last runs' counts and errors; "run now" per connector.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+
+use super::{PageContext, PageError};
+use crate::AppState;
+use crate::api::connectors::{listing, require_admin, run_now};
+use crate::error::ApiError;
+
+/// Runs shown per connector.
+const RUNS_SHOWN: i64 = 5;
+
+pub async fn page(State(state): State<AppState>, page: PageContext) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let caller = page.logged_in()?;
+    require_admin(caller).map_err(fail)?;
+    let connectors = listing(&state, RUNS_SHOWN).await.map_err(fail)?;
+    page.render("connectors.html", json!({ "connectors": connectors }))
+}
+
+/// `POST /connectors/{code}/run`: runs it now, then back to its row.
+pub async fn run(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(code): Path<String>,
+    axum::Form(fields): axum::Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let caller = page.logged_in()?;
+    if fields.get("csrf").map(String::as_str) != caller.csrf.as_deref() || caller.csrf.is_none() {
+        return Err(fail(ApiError::csrf()));
+    }
+    require_admin(caller).map_err(fail)?;
+    run_now(&state, &code).await.map_err(fail)?;
+    Ok(Redirect::to(&format!("/connectors#connector-{code}")).into_response())
+}
