@@ -47,6 +47,8 @@ use crate::validation::Catalogue;
 const CHUNK: usize = 20_000;
 /// Values a message from the reading thread.
 const BATCH: usize = 1_000;
+/// Conflicts listed in a summary (all are counted).
+const CONFLICTS_LISTED: usize = 10_000;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -200,9 +202,9 @@ pub async fn import(
         waiting: Vec::new(),
         seen: 0,
         count: ImportCount::default(),
-        conflicts: Vec::new(),
+        conflicts: ConflictLog::default(),
         refused: false,
-        touched: Vec::new(),
+        touched: HashSet::new(),
     };
 
     let limit = state.config.max_push_bytes;
@@ -252,6 +254,23 @@ pub async fn import(
     }
 }
 
+/// The conflicts of a push: all counted, the first [`CONFLICTS_LISTED`] listed, so a payload
+/// of a million bad values answers a summary of bounded size.
+#[derive(Default)]
+struct ConflictLog {
+    listed: Vec<Conflict>,
+    count: usize,
+}
+
+impl ConflictLog {
+    fn note(&mut self, conflict: Conflict) {
+        self.count += 1;
+        if self.listed.len() < CONFLICTS_LISTED {
+            self.listed.push(conflict);
+        }
+    }
+}
+
 /// A value waiting for its slot: its place in the payload, the value, its orgUnit and period.
 type Placed = (usize, DataValueIn, String, String);
 
@@ -274,11 +293,12 @@ struct Run<'a> {
     waiting: Vec<(usize, DataValueIn)>,
     seen: usize,
     count: ImportCount,
-    conflicts: Vec<Conflict>,
+    conflicts: ConflictLog,
     /// In all-or-nothing mode: a conflict was found, nothing will be kept.
     refused: bool,
-    /// Slots written, for a client granted submission.
-    touched: Vec<(String, String, String)>,
+    /// Slots written, kept only for a client granted submission (one entry a slot, however
+    /// many values it took).
+    touched: HashSet<(String, String, String)>,
 }
 
 impl Run<'_> {
@@ -287,6 +307,10 @@ impl Run<'_> {
             .data_set
             .as_ref()
             .or(self.query_data_set.as_ref())
+    }
+
+    fn submits(&self) -> bool {
+        self.caller.client.as_ref().is_some_and(|c| c.can_submit)
     }
 
     fn take(&mut self, item: Item) {
@@ -375,7 +399,7 @@ impl Run<'_> {
             Err(error) => {
                 for (org_unit, values) in &slots {
                     for (_, value) in values {
-                        self.conflicts.push(conflict(
+                        self.conflicts.note(conflict(
                             &format!("{org_unit}/{period}/{}", value.data_element),
                             error.message.clone(),
                             error.message_en.clone(),
@@ -402,7 +426,7 @@ impl Run<'_> {
                 Ok(draft) => draft,
                 Err(error) => {
                     for (_, value) in &values {
-                        self.conflicts.push(conflict(
+                        self.conflicts.note(conflict(
                             &format!("{org_unit}/{period}/{}", value.data_element),
                             error.message.clone(),
                             error.message_en.clone(),
@@ -423,7 +447,7 @@ impl Run<'_> {
             for (index, value) in values {
                 let object = format!("{org_unit}/{period}/{}", value.data_element);
                 match cell_of(&shape, self.strategy, index, &value) {
-                    Err((vi, en)) => self.conflicts.push(conflict(&object, vi, en)),
+                    Err((vi, en)) => self.conflicts.note(conflict(&object, vi, en)),
                     Ok((input, address, new)) => {
                         let old = match given.get(&address) {
                             Some(earlier) => earlier.as_ref(),
@@ -463,7 +487,7 @@ impl Run<'_> {
                 counts.push(count);
             }
         }
-        if self.atomic && !self.conflicts.is_empty() {
+        if self.atomic && self.conflicts.count > 0 {
             self.refused = true;
         }
         if self.refused || edits.is_empty() {
@@ -475,10 +499,12 @@ impl Run<'_> {
             match outcome {
                 Ok(()) => {
                     self.count.add(count);
-                    self.touched.push(path);
+                    if self.submits() {
+                        self.touched.insert(path);
+                    }
                 }
                 Err(error) => {
-                    self.conflicts.push(conflict(
+                    self.conflicts.note(conflict(
                         &format!("{}/{}", path.1, path.2),
                         error.message,
                         error.message_en,
@@ -504,14 +530,14 @@ impl Run<'_> {
             let period = value.period.clone().or_else(|| self.header.period.clone());
             match (org_unit, period) {
                 (Some(org_unit), Some(period)) => self.ready.push((index, value, org_unit, period)),
-                _ => self.conflicts.push(conflict(
+                _ => self.conflicts.note(conflict(
                     &value.data_element,
                     format!("Giá trị số {index} thiếu orgUnit hoặc period."),
                     format!("Value {index} lacks an orgUnit or a period."),
                 )),
             }
         }
-        if self.atomic && !self.conflicts.is_empty() {
+        if self.atomic && self.conflicts.count > 0 {
             self.refused = true;
         }
         self.flush().await?;
@@ -530,15 +556,10 @@ impl Run<'_> {
         }
         // A client granted submission sends each report on; if the rules stop it, the values
         // stay in the draft and the summary says why.
-        if !self.refused
-            && !self.dry_run
-            && self.caller.client.as_ref().is_some_and(|c| c.can_submit)
-        {
-            let mut sent = HashSet::new();
-            for path in std::mem::take(&mut self.touched) {
-                if !sent.insert(path.clone()) {
-                    continue;
-                }
+        if !self.refused && !self.dry_run && self.submits() {
+            let mut touched: Vec<_> = std::mem::take(&mut self.touched).into_iter().collect();
+            touched.sort();
+            for path in touched {
                 if let Err(error) = perform(
                     self.state,
                     self.caller,
@@ -548,7 +569,7 @@ impl Run<'_> {
                 )
                 .await
                 {
-                    self.conflicts.push(conflict(
+                    self.conflicts.note(conflict(
                         &format!("{}/{}", path.1, path.2),
                         format!("Đã lưu bản nháp nhưng chưa gửi được: {}", error.message),
                         format!("Saved as a draft but not submitted: {}", error.message_en),
@@ -558,23 +579,31 @@ impl Run<'_> {
         }
         let status = if self.refused {
             "ERROR"
-        } else if self.conflicts.is_empty() {
+        } else if self.conflicts.count == 0 {
             "SUCCESS"
         } else {
             "WARNING"
         };
+        let mut description = if self.refused {
+            "Import refused: at least one value is in conflict and atomicMode is ALL; nothing was imported.".to_string()
+        } else if self.dry_run {
+            "Dry run: nothing was written.".to_string()
+        } else {
+            "Import process completed.".to_string()
+        };
+        if self.conflicts.count > self.conflicts.listed.len() {
+            description.push_str(&format!(
+                " {} conflicts; the first {} are listed.",
+                self.conflicts.count,
+                self.conflicts.listed.len()
+            ));
+        }
         let summary = ImportSummary {
             response_type: "ImportSummary",
             status,
-            description: if self.refused {
-                "Import refused: at least one value is in conflict and atomicMode is ALL; nothing was imported.".into()
-            } else if self.dry_run {
-                "Dry run: nothing was written.".into()
-            } else {
-                "Import process completed.".into()
-            },
+            description,
             import_count: self.count,
-            conflicts: std::mem::take(&mut self.conflicts),
+            conflicts: std::mem::take(&mut self.conflicts.listed),
             dry_run: self.dry_run,
         };
         let code = if self.refused {
