@@ -303,10 +303,35 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        axum::Json::<T>::from_request(req, state)
+        let axum::Json(mut value) = axum::Json::<serde_json::Value>::from_request(req, state)
             .await
-            .map(|axum::Json(value)| ApiJson(value))
-            .map_err(|rejection| ApiError::invalid_json(&rejection.body_text()))
+            .map_err(|rejection| ApiError::invalid_json(&rejection.body_text()))?;
+        whole_numbers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|error| {
+                ApiError::invalid_json(&format!(
+                    "Failed to deserialize the JSON body into the target type: {error}"
+                ))
+            })
+    }
+}
+
+/// JSON has one number type: `3.0` is the integer 3 to JSON Schema and to many clients'
+/// encoders. Such numbers are made integers before a count or a version reads them.
+fn whole_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                *value = serde_json::Value::from(float as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 

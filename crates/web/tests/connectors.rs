@@ -141,6 +141,21 @@ async fn a_connector_pulls_maps_and_logs_json_and_csv(app: TestApp) {
         .await;
     assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
     assert_eq!(invalid.json()["error"]["code"], "invalid_connector");
+    bad["url"] = json!("http://[::1");
+    let unreadable = app
+        .call(
+            Method::PUT,
+            "/api/v1/connectors/thuong-mai",
+            Some(&admin),
+            Some(&bad),
+        )
+        .await;
+    assert_eq!(
+        unreadable.json()["error"]["code"],
+        "invalid_connector",
+        "{}",
+        unreadable.text
+    );
 
     let created = app
         .call(

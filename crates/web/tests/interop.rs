@@ -71,6 +71,17 @@ async fn a_pushed_set_lands_in_the_draft_once(app: TestApp) {
         first.text
     );
     assert_eq!(counts(&first), [3, 0, 0, 0]);
+    // DHIS2 2.38's web message around the same summary, for clients that read it there.
+    let message = first.json();
+    assert_eq!(
+        (
+            message["httpStatusCode"].as_u64(),
+            message["httpStatus"].as_str()
+        ),
+        (Some(200), Some("OK"))
+    );
+    assert_eq!(message["response"]["importCount"], message["importCount"]);
+    assert_eq!(message["response"]["status"], "SUCCESS");
     assert_eq!(stored(&app, &hanoi).await.len(), 3);
 
     let again = push(&app, &hanoi, "", &three).await;
@@ -152,6 +163,13 @@ async fn conflicts_refuse_the_whole_set_unless_asked_otherwise(app: TestApp) {
     );
     let conflicts = refused.json()["conflicts"].as_array().unwrap().len();
     assert_eq!(conflicts, 3, "{}", refused.text);
+    assert_eq!(refused.json()["httpStatusCode"], 409);
+    assert_eq!(
+        refused.json()["response"]["conflicts"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
     assert!(
         stored(&app, &hanoi).await.is_empty(),
         "nothing half-imported"
@@ -599,6 +617,22 @@ async fn values_are_pulled_in_three_formats_with_etags_and_children(app: TestApp
     assert_eq!(counts(&back), [0, 0, 2, 0], "{}", back.text);
     let back = push_as(&app, &hanoi, "?dataSet=BC-KTXH-T", "text/csv", &csv.text).await;
     assert_eq!(counts(&back), [0, 0, 2, 0], "{}", back.text);
+
+    // Paged as DHIS2 pages: one value a page, the pager saying how many.
+    let second_page = pull(&app, &hanoi, &format!("{slot}&pageSize=1&page=2"), None)
+        .await
+        .json();
+    assert_eq!(second_page["dataValues"].as_array().map(Vec::len), Some(1));
+    assert_eq!(second_page["dataValues"][0]["dataElement"], "KT05");
+    assert_eq!(
+        (
+            second_page["pager"]["total"].as_u64(),
+            second_page["pager"]["pageCount"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    let bad_page = pull(&app, &hanoi, &format!("{slot}&pageSize=0"), None).await;
+    assert_eq!(bad_page.json()["error"]["code"], "invalid_page");
 
     let first = pull(&app, &hanoi, slot, None).await;
     let etag = first.headers["etag"].to_str().unwrap().to_string();

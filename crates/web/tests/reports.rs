@@ -191,7 +191,7 @@ async fn only_assigned_slots_of_the_right_frequency_exist(app: TestApp) {
         ),
         (
             "/api/v1/reports/BC-KTXH-T/01/2026Q4",
-            StatusCode::BAD_REQUEST,
+            StatusCode::NOT_FOUND,
             "period_frequency_mismatch",
         ),
         (

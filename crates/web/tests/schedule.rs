@@ -419,7 +419,7 @@ async fn an_ad_hoc_report_is_made_for_dates_of_its_own(app: TestApp) {
     let monthly = app
         .get("/api/v1/reports/BC-DOTXUAT/01/202611", &hanoi)
         .await;
-    assert_eq!(monthly.status, StatusCode::BAD_REQUEST);
+    assert_eq!(monthly.status, StatusCode::NOT_FOUND, "no such report");
     assert_eq!(monthly.json()["error"]["code"], "period_frequency_mismatch");
     let backwards = app
         .get("/api/v1/reports/BC-DOTXUAT/01/20261115_20261101", &hanoi)

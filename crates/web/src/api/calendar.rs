@@ -35,8 +35,10 @@ pub struct PeriodView {
     late_from: Option<jiff::Timestamp>,
 }
 
+/// A path naming a period of another frequency names nothing: not found, with the reason.
 fn frequency_mismatch(period: PeriodId, expected: Frequency) -> ApiError {
-    ApiError::bad_request(
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
         "period_frequency_mismatch",
         format!("Kỳ {period} không thuộc tần suất {expected}."),
         format!("Period {period} is not {expected}."),

@@ -153,6 +153,20 @@ pub async fn put(
             format!("Connector code {code:?} is invalid (letters, digits, - and _; at most 64)."),
         ));
     }
+    let address = url::Url::parse(input.spec.url.trim()).ok();
+    if !address.is_some_and(|a| matches!(a.scheme(), "http" | "https") && a.host().is_some()) {
+        return Err(ApiError::bad_request(
+            "invalid_connector",
+            format!(
+                "Kết nối không hợp lệ: địa chỉ {:?} không phải URL http(s) đọc được.",
+                input.spec.url
+            ),
+            format!(
+                "Invalid connector: {:?} is not a readable http(s) URL.",
+                input.spec.url
+            ),
+        ));
+    }
     input.spec.check().map_err(|error| {
         ApiError::bad_request(
             "invalid_connector",

@@ -180,7 +180,7 @@ pub async fn indicators(
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
     let table = table_text(&headers, &body)?;
-    let dry_run = flag(options.dry_run.as_deref());
+    let dry_run = flag(options.dry_run.as_deref())?;
     let categories = state.store.categories().await?;
     let existing: HashMap<String, Indicator> = state
         .store
@@ -285,7 +285,7 @@ pub async fn regimes(
 ) -> Result<(StatusCode, Json<RegimeImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
     let table = table_text(&headers, &body)?;
-    let dry_run = flag(options.dry_run.as_deref());
+    let dry_run = flag(options.dry_run.as_deref())?;
     let catalogue = crate::validation::Catalogue::load(&state).await?;
     let known: HashSet<String> = state
         .store

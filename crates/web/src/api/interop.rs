@@ -33,8 +33,18 @@ pub struct DataValueIn {
     pub(crate) deleted: Option<bool>,
 }
 
-pub(crate) fn flag(text: Option<&str>) -> bool {
-    matches!(text, Some("true") | Some("1"))
+/// A yes/no query parameter: `true`/`1`, `false`/`0`, or absent (no); anything else is a
+/// clear 400 rather than a silent "no".
+pub(crate) fn flag(text: Option<&str>) -> Result<bool, ApiError> {
+    match text {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_flag",
+            format!("Giá trị {other:?} không hợp lệ: dùng true hoặc false."),
+            format!("{other:?} is not a yes/no value: use true or false."),
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -49,7 +59,16 @@ pub struct ExportQuery {
     /// `json` (default), `csv` or `adx`; or ask by `Accept`.
     #[serde(default)]
     format: Option<String>,
+    /// DHIS2's paging: `pageSize` values a page (at most 50,000), `page` from 1; without
+    /// `pageSize`, every value.
+    #[serde(default)]
+    page: Option<usize>,
+    #[serde(default)]
+    page_size: Option<usize>,
 }
+
+/// Values a page at most.
+const MAX_PAGE_SIZE: usize = 50_000;
 
 /// One value read back: (orgUnit, dataElement, option combination key, value).
 type ValueOut = (String, String, String, serde_json::Value);
@@ -66,7 +85,7 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     caller.require_scope(false, &query.data_set)?;
     let mut org_units = vec![query.org_unit.clone()];
-    let children = flag(query.children.as_deref());
+    let children = flag(query.children.as_deref())?;
     if children {
         let period = super::catalogue::parse_period(&query.period)?;
         let parent = super::catalogue::agency_code(&query.org_unit)?;
@@ -120,6 +139,27 @@ pub async fn export(
             ));
         }
     }
+    let total = values.len();
+    let pager = match query.page_size {
+        None => None,
+        Some(size) if (1..=MAX_PAGE_SIZE).contains(&size) && query.page != Some(0) => {
+            let page = query.page.unwrap_or(1);
+            values = values
+                .into_iter()
+                .skip((page - 1) * size)
+                .take(size)
+                .collect();
+            Some(json!({"page": page, "pageSize": size, "total": total,
+                        "pageCount": total.div_ceil(size).max(1)}))
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_page",
+                format!("page từ 1, pageSize từ 1 đến {MAX_PAGE_SIZE}."),
+                format!("page counts from 1; pageSize is 1 to {MAX_PAGE_SIZE}."),
+            ));
+        }
+    };
     let accept = headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -131,16 +171,25 @@ pub async fn export(
         None => "json".into(),
     };
     let (content_type, body) = match format.as_str() {
-        "json" => ("application/json", json!({
-            "dataSet": query.data_set, "period": query.period, "orgUnit": query.org_unit,
-            "completeDate": complete_date,
-            "dataValues": values.iter().map(|(org_unit, element, combo, value)| json!({
-                "dataElement": element, "period": query.period, "orgUnit": org_unit,
-                "categoryOptionCombo": if combo.is_empty() { "default" } else { combo.as_str() },
-                "value": value,
-            })).collect::<Vec<_>>(),
-        }).to_string()),
-        "csv" => ("text/csv; charset=utf-8", values_csv(&query.period, &values)?),
+        "json" => {
+            let mut set = json!({
+                "dataSet": query.data_set, "period": query.period, "orgUnit": query.org_unit,
+                "completeDate": complete_date,
+                "dataValues": values.iter().map(|(org_unit, element, combo, value)| json!({
+                    "dataElement": element, "period": query.period, "orgUnit": org_unit,
+                    "categoryOptionCombo": if combo.is_empty() { "default" } else { combo.as_str() },
+                    "value": value,
+                })).collect::<Vec<_>>(),
+            });
+            if let Some(pager) = pager {
+                set["pager"] = pager;
+            }
+            ("application/json", set.to_string())
+        }
+        "csv" => (
+            "text/csv; charset=utf-8",
+            values_csv(&query.period, &values)?,
+        ),
         "adx" => ("application/adx+xml", values_adx(&query, &values)?),
         other => {
             return Err(ApiError::bad_request(

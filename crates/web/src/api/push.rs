@@ -192,7 +192,7 @@ pub async fn import(
                 .as_deref(),
             Some("NONE")
         ),
-        dry_run: flag(options.dry_run.as_deref()),
+        dry_run: flag(options.dry_run.as_deref())?,
         query_data_set: options.data_set.clone(),
         header: SetHeader::default(),
         regime: None,
@@ -611,7 +611,7 @@ impl Run<'_> {
         } else {
             StatusCode::OK
         };
-        Ok((code, Json(summary)).into_response())
+        Ok((code, Json(web_message(code, &summary))).into_response())
     }
 
     /// Ends a push that failed as a whole: nothing uncommitted is kept. Chunks a push in
@@ -628,6 +628,23 @@ impl Run<'_> {
             error
         }
     }
+}
+
+/// The summary as both generations of DHIS2 answer it: the import summary's own fields at the
+/// top (DHIS2 before 2.38, and clients that read `importCount` there) and the same summary
+/// under `response` in a web message with `httpStatus` (DHIS2 2.38 and later).
+fn web_message(code: StatusCode, summary: &ImportSummary) -> serde_json::Value {
+    let inner = json!(summary);
+    let mut outer = inner.clone();
+    outer["httpStatus"] = json!(code.canonical_reason().unwrap_or(""));
+    outer["httpStatusCode"] = json!(code.as_u16());
+    outer["message"] = json!(if code.is_success() {
+        "Import was successful."
+    } else {
+        "An error occurred, please check import summary."
+    });
+    outer["response"] = inner;
+    outer
 }
 
 fn data_set_required() -> ApiError {

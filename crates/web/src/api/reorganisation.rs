@@ -80,7 +80,7 @@ pub async fn record(
     })?;
     let standings = state.store.standings_before(event.date()).await?;
     let plan = plan(&event, &standings).map_err(|e| refused(&e))?;
-    if flag(options.dry_run.as_deref()) {
+    if flag(options.dry_run.as_deref())? {
         return Ok((
             StatusCode::OK,
             Json(EventAnswer {

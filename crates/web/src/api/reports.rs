@@ -118,8 +118,10 @@ async fn checked_period(
     let period = parse_period(period)?;
     let regime = load_regime_for(state, regime, period.start()).await?;
     match regime.content().frequency {
+        // A period the regime does not have names no report: not found, with the reason.
         Some(frequency) => check_frequency(frequency, period).map_err(|_| {
-            ApiError::bad_request(
+            ApiError::new(
+                StatusCode::NOT_FOUND,
                 "period_frequency_mismatch",
                 format!("Kỳ {period} không thuộc tần suất {frequency} của chế độ báo cáo."),
                 format!("Period {period} is not of the regime's frequency ({frequency})."),
@@ -127,7 +129,8 @@ async fn checked_period(
         })?,
         // Thematic and ad hoc reports are made for dates of their own.
         None if period.frequency() != Frequency::Dated => {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
                 "period_frequency_mismatch",
                 format!(
                     "Báo cáo chuyên đề, đột xuất lập theo ngày của từng đợt (YYYYMMDD_YYYYMMDD), không theo kỳ {period}."
