@@ -13,6 +13,7 @@ PERIOD = {"type": "string", "pattern": "^" + YEAR + "(W([1-9]|[1-4][0-9]|5[0-2])
 DATE = {"type": "string", "format": "date", "pattern": "^(19[0-9]{2}|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"}
 OPTIONAL_DATE = {"type": "string", "pattern": "^((19[0-9]{2}|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?$",
                  "description": "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."}
+OPTIONAL_CODE = {"type": "string", "pattern": "^([^\\s?#/\\x00-\\x1f\\x7f-\\x9f]{1,64})?$"}
 LEVEL = {"type": "string", "enum": ["national", "ministry", "province", "department", "commune"]}
 FREQUENCY = {"type": "string", "enum": ["daily", "weekly", "monthly", "quarterly", "six_monthly", "nine_monthly", "yearly"]}
 BOOL = {"type": "boolean"}
@@ -23,19 +24,27 @@ DIMENSIONS = {"type": "string", "pattern": "^(indicator|agency|period)(,(indicat
 CATEGORY = {"type": "string", "enum": ["sex", "area"]}
 PIVOT_AXIS = {"type": "array", "items": {"type": "string", "enum": ["indicator", "agency", "period"]}, "uniqueItems": True}
 
-def query_schema(op_path, name):
+def query_schema(op_path, name, method):
     if name in ("as_of",):
         return DATE
     if name in ("from", "to"):
         return OPTIONAL_DATE if op_path == "/api/v1/schedule" else PERIOD
     if name in ("period", "startPeriod", "endPeriod"):
         return PERIOD
-    if name in ("indicator", "agency", "parent", "regime", "dataSet", "orgUnit", "issuer"):
+    if name == "agency" and op_path == "/api/v1/schedule":
+        return OPTIONAL_CODE
+    if name in ("issuer", "q"):
+        return {"type": "string"}
+    if name == "dataSet" and method == "post":
+        return {"type": "string", "description": "The regime of a CSV payload (JSON and ADX name it inside)."}
+    if name in ("indicator", "agency", "parent", "regime", "dataSet", "orgUnit"):
         return CODE
     if name == "level":
         return LEVEL
     if name in ("limit", "offset"):
         return COUNT
+    if name == "page":
+        return {"type": "integer", "minimum": 1, "maximum": 1000000}
     if name == "min_shared":
         return {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}
     if name == "year":
@@ -55,7 +64,7 @@ def query_schema(op_path, name):
     if name == "importStrategy":
         return {"type": "string", "enum": ["CREATE", "UPDATE", "CREATE_AND_UPDATE", "DELETE"]}
     if name == "atomicMode":
-        return {"type": "string", "enum": ["ALL", "NONE"]}
+        return {"type": "string", "enum": ["ALL", "NONE", "TRUE", "FALSE", "all", "none", "true", "false"]}
     if name == "format":
         if "dataValueSets" in op_path:
             return {"type": "string", "enum": ["json", "csv", "adx"]}
@@ -100,9 +109,9 @@ FIELD = {"type": "object", "properties": {"field": {"type": ["string", "null"]},
 BODIES = {
     ("post", "/api/v1/auth/token"): obj(["username", "password"], {"username": STR, "password": STR}),
     ("put", "/api/v1/reports/{regime}/{agency}/{period}/draft"): obj(["version"], {
-        "version": {"type": "integer", "minimum": 0},
+        "version": {"type": "integer", "minimum": 0, "maximum": 2147483647},
         "values": {"type": "array", "items": CELL},
-        "sections": {"type": "array", "items": obj(["index", "text"], {"index": {"type": "integer", "minimum": 0}, "text": {"type": "string"}})}}),
+        "sections": {"type": "array", "items": obj(["index", "text"], {"index": {"type": "integer", "minimum": 0, "maximum": 100000}, "text": {"type": "string"}})}}),
     ("post", "/api/v1/reports/accept"): obj(["reports"], {"reports": {"type": "array", "items": SLOT, "minItems": 1}}),
     ("put", "/api/v1/calendar/days/{date}"): obj(["kind"], {
         "kind": {"type": "string", "enum": ["holiday", "working_day"]},
@@ -136,7 +145,7 @@ BODIES = {
         "format": {"type": "string", "enum": ["json", "csv"]},
         "auth": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["none", "bearer", "basic", "header"]}}},
         "every_minutes": {"type": "integer", "minimum": 1, "maximum": 44640},
-        "enabled": BOOL,
+        "enabled": {"type": ["boolean", "null"]},
         "mapping": obj(["indicator", "agency", "period", "value"], {
             "records": {"type": "string", "pattern": "^(/.*)?$"},
             "indicator": FIELD, "agency": FIELD, "period": FIELD, "value": FIELD,
@@ -175,8 +184,13 @@ REGIME = obj(["code", "kind"], {"code": CODE, "kind": {"type": "string", "enum":
     "name": {"type": ["string", "null"]}, "name_en": {"type": "string"},
     "frequency": {"type": ["string", "null"], "enum": ["daily", "weekly", "monthly", "quarterly", "six_monthly", "nine_monthly", "yearly", "dated", None]},
     "content_requirements": {"type": ["string", "null"]},
-    "forms": {"type": "array", "items": {"type": "object"}}, "outline": {"type": "array", "items": {"type": "object"}},
-    "rules": {"type": "array", "items": {"type": "object"}}, "derived": {"type": "array", "items": {"type": "object"}}})
+    "forms": {"type": "array", "items": obj(["code", "title_vi", "values", "columns", "rows"], {
+        "code": CODE, "title_vi": STR,
+        "columns": {"type": "array", "items": {"type": "string", "enum": ["this_period", "same_period_last_year", "year_to_date", "previous_period", "plan"]}},
+        "rows": {"type": "array", "items": obj(["indicator"], {"indicator": CODE})}})},
+    "outline": {"type": "array", "items": obj(["heading_vi"], {"heading_vi": {"type": "string"}, "heading_en": {"type": "string"}, "guidance_vi": {"type": "string"}, "guidance_en": {"type": "string"}})},
+    "rules": {"type": "array", "items": obj(["expression", "severity", "message_vi"], {"expression": STR, "severity": {"type": "string", "enum": ["error", "warning"]}, "message_vi": STR, "message_en": {"type": "string"}})},
+    "derived": {"type": "array", "items": obj(["code", "formula"], {"code": CODE, "formula": STR})}})
 BODIES[("post", "/api/v1/regimes")] = REGIME
 BODIES[("put", "/api/v1/regimes/{code}/draft")] = REGIME
 ACTION = obj([], {"reason": {"type": "string"}, "explanations": {"type": "array", "items": obj(["rule", "text"], {"rule": STR, "text": STR})}})
@@ -187,7 +201,7 @@ for p, item in doc["paths"].items():
     for method, op in item.items():
         for param in op.get("parameters", []):
             if param["in"] == "query":
-                schema = query_schema(p, param["name"])
+                schema = query_schema(p, param["name"], method)
             elif param["in"] == "path":
                 schema = path_schema(param["name"])
             else:

@@ -395,8 +395,10 @@ async fn a_regime_is_drafted_published_assigned_amended_and_retired(app: TestApp
             .await;
         assert_eq!(draft.status.as_u16() / 100, 4, "{period}: {}", draft.text);
     }
+    // A retired regime cannot be drafted again: a conflict with its state.
     let again = call(Method::PUT, "/draft", Some(regime)).await;
-    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.json()["error"]["code"], "invalid_regime");
 }
 
 async fn import_csv(

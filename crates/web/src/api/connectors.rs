@@ -30,16 +30,31 @@ fn not_found(code: &str) -> ApiError {
     ApiError::not_found(&format!("kết nối {code}"), &format!("connector {code}"))
 }
 
-#[derive(Deserialize)]
+/// A connector as sent: its spec's fields and `enabled` (default true) side by side. Read in
+/// two steps rather than with `#[serde(flatten)]`, which buffers the body and loses serde's
+/// own checks of the spec's fields.
 pub struct ConnectorInput {
-    #[serde(flatten)]
     spec: ConnectorSpec,
-    #[serde(default = "enabled_by_default")]
     enabled: bool,
 }
 
-fn enabled_by_default() -> bool {
-    true
+impl<'de> Deserialize<'de> for ConnectorInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::deserialize(deserializer)?;
+        let enabled = match fields.remove("enabled") {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::Bool(enabled)) => enabled,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "enabled: {other} is not true or false"
+                )));
+            }
+        };
+        let spec =
+            serde_json::from_value(serde_json::Value::Object(fields)).map_err(D::Error::custom)?;
+        Ok(Self { spec, enabled })
+    }
 }
 
 #[derive(Serialize)]

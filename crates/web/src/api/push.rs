@@ -126,6 +126,19 @@ fn strategy_of(text: Option<&str>) -> Result<Strategy, ApiError> {
     }
 }
 
+/// `atomicMode`: ALL (the default; DHIS2's older TRUE too) or NONE (FALSE).
+fn atomic_of(text: Option<&str>) -> Result<bool, ApiError> {
+    match text.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("ALL") | Some("TRUE") => Ok(true),
+        Some("NONE") | Some("FALSE") => Ok(false),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_atomic_mode",
+            format!("atomicMode {other:?} không hợp lệ (ALL, NONE)."),
+            format!("Unknown atomicMode {other:?} (ALL, NONE)."),
+        )),
+    }
+}
+
 fn conflict(object: &str, vi: String, en: String) -> Conflict {
     Conflict {
         object: object.to_string(),
@@ -184,14 +197,7 @@ pub async fn import(
         state: &state,
         caller: &caller,
         strategy: strategy_of(options.import_strategy.as_deref())?,
-        atomic: !matches!(
-            options
-                .atomic_mode
-                .as_deref()
-                .map(str::to_ascii_uppercase)
-                .as_deref(),
-            Some("NONE")
-        ),
+        atomic: atomic_of(options.atomic_mode.as_deref())?,
         dry_run: flag(options.dry_run.as_deref())?,
         query_data_set: options.data_set.clone(),
         header: SetHeader::default(),

@@ -86,8 +86,14 @@ pub(crate) fn invalid(error: &RegimeError) -> ApiError {
         }
         other => format!("Chế độ báo cáo không hợp lệ: {other}."),
     };
+    // A regime not in the status a change needs is a conflict with its state, not a bad body.
+    let status = if matches!(error, RegimeError::StatusChange { .. }) {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
+        status,
         "invalid_regime",
         vi,
         format!("Invalid regime: {error}."),
