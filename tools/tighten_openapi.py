@@ -143,7 +143,11 @@ BODIES = {
     ("put", "/api/v1/connectors/{code}"): obj(["name", "url", "format", "every_minutes", "mapping"], {
         "name": STR, "url": {"type": "string", "pattern": "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$"},
         "format": {"type": "string", "enum": ["json", "csv"]},
-        "auth": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["none", "bearer", "basic", "header"]}}},
+        "auth": {"oneOf": [
+            obj(["kind"], {"kind": {"const": "none"}}),
+            obj(["kind", "token"], {"kind": {"const": "bearer"}, "token": {"type": "string"}}),
+            obj(["kind", "username", "password"], {"kind": {"const": "basic"}, "username": {"type": "string"}, "password": {"type": "string"}}),
+            obj(["kind", "name", "value"], {"kind": {"const": "header"}, "name": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"}, "value": {"type": "string", "pattern": "^[ -~]{0,1000}$"}})]},
         "every_minutes": {"type": "integer", "minimum": 1, "maximum": 44640},
         "enabled": {"type": ["boolean", "null"]},
         "mapping": obj(["indicator", "agency", "period", "value"], {
@@ -213,6 +217,10 @@ for p, item in doc["paths"].items():
         body = BODIES.get((method, p))
         if body is not None:
             op["requestBody"]["content"]["application/json"]["schema"] = body
+        # Whatever else goes wrong is answered in the one error shape.
+        op["responses"].setdefault("default", {"$ref": "#/components/responses/Error"})
+        if method != "get":
+            op["responses"].setdefault("409", {"$ref": "#/components/responses/Error"})
         # POST /regimes takes a regime, not the list's paging.
         if (method, p) == ("post", "/api/v1/regimes"):
             op.pop("parameters", None)

@@ -523,6 +523,15 @@ async fn the_indicator_catalogue_is_imported_whole_or_not_at_all(app: TestApp) {
         )
         .await;
     assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A table that is not a catalogue (no code column) is refused even without rows.
+    let foreign = import_csv(&app, &admin, "", "ma,ten\n").await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        foreign.text
+    );
+    assert_eq!(foreign.json()["errors"][0]["line"], 1);
     let reporter = app.login("hanoi").await;
     assert_eq!(
         import_csv(&app, &reporter, "", &good).await.status,

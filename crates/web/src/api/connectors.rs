@@ -51,8 +51,8 @@ impl<'de> Deserialize<'de> for ConnectorInput {
                 )));
             }
         };
-        let spec =
-            serde_json::from_value(serde_json::Value::Object(fields)).map_err(D::Error::custom)?;
+        let spec = serde_path_to_error::deserialize(serde_json::Value::Object(fields))
+            .map_err(D::Error::custom)?;
         Ok(Self { spec, enabled })
     }
 }
@@ -180,6 +180,16 @@ pub async fn put(
                 "Invalid connector: {:?} is not a readable http(s) URL.",
                 input.spec.url
             ),
+        ));
+    }
+    if let PeerAuth::Header { name, value } = &input.spec.auth
+        && (axum::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || axum::http::HeaderValue::from_str(value).is_err())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_connector",
+            format!("Kết nối không hợp lệ: tiêu đề HTTP {name:?} không gửi được."),
+            format!("Invalid connector: the HTTP header {name:?} cannot be sent."),
         ));
     }
     input.spec.check().map_err(|error| {

@@ -71,6 +71,17 @@ fn read_records<T: serde::de::DeserializeOwned>(
         .from_reader(table);
     let mut seen = HashSet::new();
     let mut records = Vec::new();
+    // A table without a code column is not one of ours, even with no rows to complain about.
+    let headers = reader.headers().map(|h| h.clone()).unwrap_or_default();
+    if !headers.iter().any(|h| h == "code") {
+        errors.push(line_error(
+            1,
+            "",
+            "Dòng tiêu đề thiếu cột code.".to_string(),
+            "The header line lacks a code column.".to_string(),
+        ));
+        return records;
+    }
     for (index, row) in reader.deserialize::<T>().enumerate() {
         let line = index + 2;
         match row {
