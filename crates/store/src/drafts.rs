@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 
-use baocao_domain::agency::AgencyCode;
 use baocao_domain::period::PeriodId;
 use baocao_domain::report::ReportContent;
 use baocao_domain::submission::SubmissionStatus;
@@ -60,11 +59,8 @@ pub struct DraftWrite<'a> {
 #[derive(sqlx::FromRow)]
 struct BulkSlotRow {
     agency_id: i32,
-    status: String,
-    lock_version: i32,
-    draft: String,
-    receiving_agency: String,
-    updated_at: String,
+    #[sqlx(flatten)]
+    slot: crate::reports::SlotRow,
 }
 
 impl Store {
@@ -124,21 +120,7 @@ impl DraftTransaction {
                 .fetch_all(conn)
                 .await?);
             for row in rows {
-                found.insert(
-                    row.agency_id,
-                    SlotRecord {
-                        status: row
-                            .status
-                            .parse()
-                            .map_err(|s| StoreError::Corrupt(format!("submission status {s:?}")))?,
-                        lock_version: row.lock_version,
-                        draft: serde_json::from_str(&row.draft)
-                            .map_err(|e| StoreError::Corrupt(format!("draft: {e}")))?,
-                        receiving_agency: AgencyCode::new(row.receiving_agency)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                        updated_at: row.updated_at,
-                    },
-                );
+                found.insert(row.agency_id, SlotRecord::try_from(row.slot)?);
             }
         }
         Ok(found)

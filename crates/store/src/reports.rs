@@ -34,12 +34,30 @@ pub struct SlotRecord {
 }
 
 #[derive(sqlx::FromRow)]
-struct SlotRow {
+pub(crate) struct SlotRow {
     status: String,
     lock_version: i32,
     draft: String,
     receiving_agency: String,
     updated_at: String,
+}
+
+impl TryFrom<SlotRow> for SlotRecord {
+    type Error = StoreError;
+    fn try_from(row: SlotRow) -> Result<Self, StoreError> {
+        Ok(SlotRecord {
+            status: row
+                .status
+                .parse()
+                .map_err(|s| StoreError::Corrupt(format!("submission status {s:?}")))?,
+            lock_version: row.lock_version,
+            draft: serde_json::from_str(&row.draft)
+                .map_err(|e| StoreError::Corrupt(format!("draft: {e}")))?,
+            receiving_agency: AgencyCode::new(row.receiving_agency)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            updated_at: row.updated_at,
+        })
+    }
 }
 
 const SLOT: &str = "
@@ -136,21 +154,7 @@ impl Store {
             .bind(key.period.to_string())
             .fetch_optional(pool)
             .await?);
-        row.map(|row| {
-            Ok(SlotRecord {
-                status: row
-                    .status
-                    .parse()
-                    .map_err(|s| StoreError::Corrupt(format!("submission status {s:?}")))?,
-                lock_version: row.lock_version,
-                draft: serde_json::from_str(&row.draft)
-                    .map_err(|e| StoreError::Corrupt(format!("draft: {e}")))?,
-                receiving_agency: AgencyCode::new(row.receiving_agency)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                updated_at: row.updated_at,
-            })
-        })
-        .transpose()
+        row.map(SlotRecord::try_from).transpose()
     }
 
     /// Saves a draft if the slot's lock is still `expected_lock` (0 for a slot never saved);
@@ -169,52 +173,31 @@ impl Store {
             .agency_id(receiving_agency, Some(key.period.end()))
             .await?;
         let period_id = self.period_id(key.period).await?;
-        let regime_id: i32 =
-            on_db!(self, pool => sqlx::query_scalar("SELECT id FROM regimes WHERE code = $1")
-            .bind(key.regime.as_str())
-            .fetch_optional(pool)
-            .await?)
-            .ok_or_else(|| StoreError::NotFound(format!("regime {}", key.regime)))?;
-        let content = draft.canonical_json();
-        let conflict = || {
-            StoreError::Conflict(format!(
+        let regime_id = self.regime_id(&key.regime).await?;
+        let mut tx = self.begin_drafts().await?;
+        let saved = tx
+            .save(
+                regime_id,
+                period_id,
+                &[crate::drafts::DraftWrite {
+                    agency: agency_id,
+                    receiving_agency: receiving_id,
+                    status,
+                    expected_lock,
+                    draft,
+                }],
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        if saved == [true] {
+            Ok(expected_lock + 1)
+        } else {
+            Err(StoreError::Conflict(format!(
                 "report {} {} {} was changed by someone else",
                 key.regime, key.agency, key.period
-            ))
-        };
-        let saved: Option<i32> = if expected_lock == 0 {
-            on_db!(self, pool => sqlx::query_scalar(
-                "INSERT INTO submissions (regime_id, agency_id, period_id, receiving_agency_id, status, lock_version, draft, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)
-                 ON CONFLICT (regime_id, agency_id, period_id) DO NOTHING
-                 RETURNING lock_version",
-            )
-            .bind(regime_id)
-            .bind(agency_id)
-            .bind(period_id)
-            .bind(receiving_id)
-            .bind(status.as_str())
-            .bind(&content)
-            .bind(now)
-            .fetch_optional(pool)
-            .await?)
-        } else {
-            on_db!(self, pool => sqlx::query_scalar(
-                "UPDATE submissions SET draft = $1, status = $2, lock_version = lock_version + 1, updated_at = $3
-                 WHERE regime_id = $4 AND agency_id = $5 AND period_id = $6 AND lock_version = $7
-                 RETURNING lock_version",
-            )
-            .bind(&content)
-            .bind(status.as_str())
-            .bind(now)
-            .bind(regime_id)
-            .bind(agency_id)
-            .bind(period_id)
-            .bind(expected_lock)
-            .fetch_optional(pool)
-            .await?)
-        };
-        saved.ok_or_else(conflict)
+            )))
+        }
     }
 }
 

@@ -33,10 +33,7 @@ pub async fn run(
 ) -> Result<Response, PageError> {
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
-    let caller = page.logged_in()?;
-    if fields.get("csrf").map(String::as_str) != caller.csrf.as_deref() || caller.csrf.is_none() {
-        return Err(fail(ApiError::csrf()));
-    }
+    let caller = page.posted(fields.get("csrf").map(String::as_str))?;
     require_admin(caller).map_err(fail)?;
     run_now(&state, &code).await.map_err(fail)?;
     Ok(Redirect::to(&format!("/connectors#connector-{code}")).into_response())

@@ -286,15 +286,11 @@ fn author(page: &PageContext) -> Result<&Caller, PageError> {
     page.allowed(Action::AuthorRegimes)
 }
 
-fn check_csrf(caller: &Caller, fields: &Fields, lang: Lang) -> Result<(), PageError> {
-    let given = fields
+fn csrf_of(fields: &Fields) -> Option<&str> {
+    fields
         .iter()
         .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    if given.is_none() || given != caller.csrf.as_deref() {
-        return Err(PageError::from_api(ApiError::csrf(), lang));
-    }
-    Ok(())
+        .map(|(_, v)| v.as_str())
 }
 
 /// The regime's newest version (its draft, if it has one).
@@ -361,9 +357,9 @@ pub async fn act(
     Path(code): Path<String>,
     axum::Form(fields): axum::Form<Fields>,
 ) -> Result<Response, PageError> {
+    page.posted(csrf_of(&fields))?;
     let caller = author(&page)?;
     let lang = page.lang;
-    check_csrf(caller, &fields, lang)?;
     let latest = latest_version(&state, &code, lang).await?;
     let base = latest.content().clone();
     let message = |e: ApiError| {
@@ -442,9 +438,9 @@ pub async fn create(
     page: PageContext,
     axum::Form(fields): axum::Form<Fields>,
 ) -> Result<Response, PageError> {
+    page.posted(csrf_of(&fields))?;
     let caller = author(&page)?;
     let lang = page.lang;
-    check_csrf(caller, &fields, lang)?;
     let code = value(&fields, "code").to_string();
     let attempt = match RegimeCode::new(&code) {
         Ok(parsed) => {

@@ -195,6 +195,16 @@ impl PageContext {
             .ok_or_else(|| PageError::Redirect(format!("/login?next={}", urlencode(&self.path))))
     }
 
+    /// The caller of a form post: logged in (else a redirect to log in) and sending back its
+    /// session's CSRF token (else a 403 page).
+    pub fn posted(&self, csrf: Option<&str>) -> Result<&Caller, PageError> {
+        let caller = self.logged_in()?;
+        if caller.csrf.is_none() || csrf != caller.csrf.as_deref() {
+            return Err(PageError::from_api(ApiError::csrf(), self.lang));
+        }
+        Ok(caller)
+    }
+
     /// The caller, if logged in (else a redirect to log in) and allowed `action` (else a 403
     /// page).
     pub fn allowed(

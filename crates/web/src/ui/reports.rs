@@ -314,12 +314,8 @@ pub async fn slot_post(
     Path(path): Path<SlotPath>,
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let lang = page.lang;
-    let caller = page.logged_in()?;
     let fields: HashMap<String, String> = fields.into_iter().collect();
-    if fields.get("csrf").map(String::as_str) != caller.csrf.as_deref() || caller.csrf.is_none() {
-        return Err(PageError::from_api(ApiError::csrf(), lang));
-    }
+    let caller = page.posted(fields.get("csrf").map(String::as_str))?;
     let intent = fields.get("intent").map(String::as_str).unwrap_or("save");
     if intent == "prefill" {
         return prefill(&state, &page, &path, fields).await;

@@ -65,10 +65,7 @@ pub async fn change_calendar(
 ) -> Result<Response, PageError> {
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
-    let caller = page.logged_in()?;
-    if fields.get("csrf").map(String::as_str) != caller.csrf.as_deref() || caller.csrf.is_none() {
-        return Err(fail(ApiError::csrf()));
-    }
+    let caller = page.posted(fields.get("csrf").map(String::as_str))?;
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let day = field("date");
     match field("kind").as_str() {
