@@ -11,6 +11,7 @@
 pub mod app;
 pub mod browser;
 pub mod smtp;
+pub mod workbook;
 
 pub use app::{Answer, TestApp};
 pub use baocao_store::Backend;

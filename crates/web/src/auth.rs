@@ -214,12 +214,28 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
     Ok(None)
 }
 
+/// The header a page's script sends its session's CSRF token in when it calls the API.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        resolve(parts, state)
+        let caller = resolve(parts, state)
             .await?
-            .ok_or_else(ApiError::unauthorized)
+            .ok_or_else(ApiError::unauthorized)?;
+        // A browser sends the session cookie with any request, whoever's page made it: a change
+        // made with the cookie must also carry the token only the session's own pages know.
+        let reads = matches!(
+            parts.method,
+            axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+        );
+        if let Some(csrf) = &caller.csrf
+            && !reads
+            && parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) != Some(csrf.as_str())
+        {
+            return Err(ApiError::csrf());
+        }
+        Ok(caller)
     }
 }
 

@@ -304,6 +304,22 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("notifications", "Thông báo", "Notifications"),
     ("connectors", "Kết nối hệ thống", "Connectors"),
     (
+        "upload_workbook",
+        "Nộp tệp Excel đã điền",
+        "Upload the filled workbook",
+    ),
+    ("upload", "Tải lên", "Upload"),
+    (
+        "workbook_failed",
+        "Tệp Excel chưa được nhận:",
+        "The workbook was not taken:",
+    ),
+    (
+        "workbook_saved",
+        "Đã lưu số liệu từ tệp Excel vào bản nháp.",
+        "The workbook's numbers are saved in the draft.",
+    ),
+    (
         "connectors_intro",
         "Hệ thống của cơ quan khác mà hệ thống này lấy số liệu theo lịch; mỗi lần chạy được ghi lại.",
         "Other agencies' systems pulled on a schedule; every run is logged.",

@@ -96,4 +96,47 @@
       .catch(function () { show(status.dataset.offline); });
   }, every);
   show(); sums();
+
+  // A workbook filled offline goes to the API as it is; a refusal lists each bad cell.
+  var upload = document.getElementById("workbook-upload");
+  if (upload) {
+    upload.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var file = document.getElementById("workbook-file").files[0];
+      var result = document.getElementById("workbook-result");
+      if (!file) { return; }
+      fetch(upload.dataset.url, {
+        method: "POST", body: file, credentials: "same-origin",
+        headers: {
+          "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          "x-csrf-token": upload.dataset.csrf
+        }
+      })
+        .then(function (response) {
+          if (response.ok) {
+            result.textContent = upload.dataset.saved;
+            submitting = true;
+            window.location.reload();
+            return;
+          }
+          return response.json().then(function (answer) {
+            result.textContent = "";
+            var error = answer.error || {};
+            var heading = document.createElement("p");
+            heading.className = "error";
+            heading.textContent = upload.dataset.failed + " " + (error.message || response.status);
+            result.appendChild(heading);
+            var list = document.createElement("ul");
+            list.id = "workbook-cells";
+            (answer.cells || []).forEach(function (cell) {
+              var item = document.createElement("li");
+              item.textContent = cell.sheet + "!" + cell.cell + " (" + cell.row + ", " + cell.column + "): " + cell.message;
+              list.appendChild(item);
+            });
+            result.appendChild(list);
+          });
+        })
+        .catch(function () { result.textContent = upload.dataset.failed; });
+    });
+  }
 }());

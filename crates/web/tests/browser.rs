@@ -1,6 +1,7 @@
 //! The UI in a real browser (headless Chromium from Debian's packages, driven by
 //! chromedriver): a reporter logs in with the keyboard alone and reads a regime's ten
-//! elements, in Vietnamese and then in English.
+//! elements, in Vietnamese and then in English; fills and saves a report; uploads a workbook
+//! filled offline; and a report goes from draft to accepted.
 
 use baocao_test_support::browser::Browser;
 use baocao_test_support::{Backend, TestApp};
@@ -407,5 +408,95 @@ async fn a_leader_turns_a_pivot_around() {
     );
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     browser.screenshot(&shots.join("pivot.png")).await;
+    browser.quit().await;
+}
+
+/// The blank workbook of Hà Nội's November report, as the API hands it out.
+async fn blank_workbook(app: &TestApp, token: &str) -> Vec<u8> {
+    let request = axum::http::Request::builder()
+        .uri("/api/v1/reports/BC-KTXH-T/01/202611/workbook")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(baocao_web::router(app.state.clone()), request)
+        .await
+        .unwrap();
+    axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+/// A reporter fills the workbook in another program and uploads it from the report page: a
+/// bad cell is named by its sheet and address and nothing is saved; the corrected workbook
+/// lands in the draft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filled_workbook_is_uploaded_from_the_report_page() {
+    use baocao_test_support::workbook::{cells, filled};
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::demo(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let base = app.spawn().await;
+    let token = app.login("hanoi").await;
+    let (sheet, template) = cells(&blank_workbook(&app, &token).await);
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let bad = folder.join("workbook-bad.xlsx");
+    let good = folder.join("workbook-good.xlsx");
+    std::fs::write(&bad, filled(&sheet, &template, &[("KT04", "nhiều lắm")])).unwrap();
+    std::fs::write(&good, filled(&sheet, &template, &[("KT04", "60123.4")])).unwrap();
+
+    let slot = "/reports/BC-KTXH-T/01/202611";
+    log_in_at(&browser, &base, slot, "hanoi").await;
+    browser
+        .type_into("#workbook-file", bad.to_str().unwrap())
+        .await;
+    browser.click("#workbook-send").await;
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = browser.text().await;
+        if text.contains("Tệp Excel chưa được nhận") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(text.contains("Tệp Excel chưa được nhận"), "{text}");
+    assert!(
+        text.contains(&format!("{sheet}!")) && text.contains("KT04"),
+        "{text}"
+    );
+    let stored = || async {
+        let slot = app
+            .get("/api/v1/reports/BC-KTXH-T/01/202611", &token)
+            .await
+            .json();
+        slot["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["row"] == "KT04" && c["column"] == "this_period")
+            .and_then(|c| c["value"].as_str().map(str::to_string))
+    };
+    assert_eq!(
+        stored().await,
+        None,
+        "nothing of the refused workbook was saved"
+    );
+
+    browser
+        .type_into("#workbook-file", good.to_str().unwrap())
+        .await;
+    browser.click("#workbook-send").await;
+    let mut saved = None;
+    for _ in 0..100 {
+        saved = stored().await;
+        if saved.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(saved.as_deref(), Some("60123.4"));
     browser.quit().await;
 }

@@ -1058,7 +1058,43 @@ async fn the_connectors_page_shows_runs_and_runs_one_now(app: TestApp) {
     assert!(after.text.contains("1 lần lỗi liên tiếp"));
 }
 
+/// The API takes the session cookie, so a page's script can call it; a change made with the
+/// cookie must carry the session's CSRF token too, which another site's page cannot know.
+async fn a_change_through_the_api_with_the_session_cookie_needs_its_csrf_token(app: TestApp) {
+    let reporter = log_in(&app, "hanoi").await;
+    let page_html = page(&app, "/reports/BC-KTXH-T/01/202611", &reporter).await;
+    assert!(
+        page_html.text.contains("id=\"workbook-upload\""),
+        "the page offers the upload"
+    );
+    let csrf = hidden_input(&page_html.text, "csrf");
+    let save = |token: Option<String>| {
+        let mut request = Request::builder()
+            .method(Method::PUT)
+            .uri("/api/v1/reports/BC-KTXH-T/01/202611/draft")
+            .header(header::COOKIE, &reporter)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header("x-csrf-token", token);
+        }
+        request
+            .body(Body::from(r#"{"version": 0, "values": []}"#))
+            .unwrap()
+    };
+    let forged = app.send(save(None)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(forged.json()["error"]["code"], "csrf_failed");
+    let wrong = app.send(save(Some("guess".into()))).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let own = app.send(save(Some(csrf))).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    // Reading needs no token.
+    let read = page(&app, "/api/v1/reports/BC-KTXH-T/01/202611", &reporter).await;
+    assert_eq!(read.status, StatusCode::OK);
+}
+
 app_tests!(
+    a_change_through_the_api_with_the_session_cookie_needs_its_csrf_token,
     the_connectors_page_shows_runs_and_runs_one_now,
     the_login_form_is_protected_and_leads_back,
     the_regime_page_shows_the_ten_elements_in_vietnamese_and_english,

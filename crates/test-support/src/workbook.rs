@@ -1,0 +1,54 @@
+//! Workbooks as a person fills them in another program: the cells of a downloaded template,
+//! and a filled copy written back, for tests of the workbook round trip.
+
+use calamine::{Data, Reader};
+
+/// The template's first sheet as (row, column, text) cells.
+pub fn cells(workbook: &[u8]) -> (String, Vec<(u32, u32, String)>) {
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(workbook.to_vec())).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    let mut out = Vec::new();
+    for (row, col, value) in range.used_cells() {
+        let (start_row, start_col) = range.start().unwrap();
+        let text = match value {
+            Data::Float(f) => format!("{f}"),
+            other => other.to_string(),
+        };
+        out.push((start_row + row as u32, start_col + col as u32, text));
+    }
+    (name, out)
+}
+
+/// A workbook like the template with `typed` (indicator → text) in the this-period column,
+/// as a person would fill it in another program.
+pub fn filled(name: &str, template: &[(u32, u32, String)], typed: &[(&str, &str)]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(name).unwrap();
+    let value_column = template
+        .iter()
+        .find(|(r, _, t)| *r == 4 && t == "this_period")
+        .map(|(_, c, _)| *c)
+        .expect("the key row names the column");
+    for (row, col, text) in template {
+        sheet.write_string(*row, *col as u16, text).unwrap();
+    }
+    for (indicator, value) in typed {
+        let row = template
+            .iter()
+            .find(|(_, c, t)| *c == 0 && t == &format!("{indicator}|"))
+            .map(|(r, _, _)| *r)
+            .expect("a row for the indicator");
+        match value.parse::<f64>() {
+            Ok(number) => sheet
+                .write_number(row, value_column as u16, number)
+                .unwrap(),
+            Err(_) => sheet
+                .write_string(row, value_column as u16, *value)
+                .unwrap(),
+        };
+    }
+    book.save_to_buffer().unwrap()
+}
