@@ -3,6 +3,30 @@
 
 use calamine::{Data, Reader};
 
+use crate::app::TestApp;
+
+/// The workbook of the slot at `slot` (`/api/v1/reports/{regime}/{agency}/{period}`), as the API
+/// hands it to `token`'s holder: an xlsx file.
+pub async fn download(app: &TestApp, token: &str, slot: &str) -> Vec<u8> {
+    let request = axum::http::Request::builder()
+        .uri(format!("{slot}/workbook"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .expect("a request");
+    let response = tower::ServiceExt::oneshot(baocao_web::router(app.state.clone()), request)
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), axum::http::StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("the workbook")
+        .to_vec()
+}
+
 /// The template's first sheet as (row, column, text) cells.
 pub fn cells(workbook: &[u8]) -> (String, Vec<(u32, u32, String)>) {
     let mut book: calamine::Xlsx<_> =

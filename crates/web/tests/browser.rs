@@ -21,12 +21,9 @@ const TEN_ELEMENTS: [&str; 10] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reporter_logs_in_by_keyboard_and_reads_a_regime() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = browser_and_demo().await else {
         return;
     };
-    let app = TestApp::demo(Backend::Sqlite)
-        .await
-        .expect("SQLite is always there");
     let base = app.spawn().await;
 
     browser.goto(&format!("{base}/regimes/BC-KTXH-T")).await;
@@ -77,12 +74,9 @@ async fn a_reporter_logs_in_by_keyboard_and_reads_a_regime() {
 /// clears it; then the approver submits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reporter_fills_a_form_and_the_rules_answer() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = browser_and_demo().await else {
         return;
     };
-    let app = TestApp::demo(Backend::Sqlite)
-        .await
-        .expect("SQLite is always there");
     let base = app.spawn().await;
     let slot = "/reports/BC-KSTTHC-Q/01/2026Q3";
     browser.goto(&format!("{base}{slot}")).await;
@@ -135,6 +129,16 @@ async fn a_reporter_fills_a_form_and_the_rules_answer() {
     browser.quit().await;
 }
 
+/// A browser and the demo on SQLite; `None` where no browser is installed (a test then
+/// passes as skipped, unless CI demands the browser, which `Browser::start` enforces).
+async fn browser_and_demo() -> Option<(Browser, TestApp)> {
+    let browser = Browser::start().await?;
+    let app = TestApp::demo(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    Some((browser, app))
+}
+
 async fn log_in_at(browser: &Browser, base: &str, path: &str, user: &str) {
     browser.goto(&format!("{base}{path}")).await;
     if browser.url().await.contains("/login") {
@@ -154,12 +158,9 @@ async fn log_out(browser: &Browser) {
 /// what changed. A screenshot of each step is kept in the target's tmp folder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_monthly_report_goes_from_draft_to_accepted() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = browser_and_demo().await else {
         return;
     };
-    let app = TestApp::demo(Backend::Sqlite)
-        .await
-        .expect("SQLite is always there");
     let base = app.spawn().await;
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let slot = "/reports/BC-KTXH-T/01/202611";
@@ -256,12 +257,9 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
 /// map, drawn on the server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_reads_the_dashboard() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = browser_and_demo().await else {
         return;
     };
-    let app = TestApp::demo(Backend::Sqlite)
-        .await
-        .expect("SQLite is always there");
     let mut values = Vec::new();
     let provinces = ["01", "79", "31", "48", "92", "22", "38", "46", "66", "75"];
     let mut period = baocao_domain::period::PeriodId::parse("202411").unwrap();
@@ -304,12 +302,9 @@ async fn a_leader_reads_the_dashboard() {
 /// outline and one more indicator row, saved as version 2 while version 1 stays in force.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_amends_a_regime_in_the_designer() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = browser_and_demo().await else {
         return;
     };
-    let app = TestApp::demo(Backend::Sqlite)
-        .await
-        .expect("SQLite is always there");
     let base = app.spawn().await;
     log_in_at(&browser, &base, "/regimes/BC-KSTTHC-Q/design", "admin").await;
     let text = browser.text().await;
@@ -358,12 +353,9 @@ async fn a_manager_amends_a_regime_in_the_designer() {
 /// provinces to the columns by the layout selects, and the page shows the new table.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_turns_a_pivot_around() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = browser_and_demo().await else {
         return;
     };
-    let app = TestApp::demo(Backend::Sqlite)
-        .await
-        .expect("SQLite is always there");
     let value = |agency: &str, period: &str, number: f64| {
         baocao_test_support::reported_value("KT04", agency, period, &[], number)
     };
@@ -411,37 +403,19 @@ async fn a_leader_turns_a_pivot_around() {
     browser.quit().await;
 }
 
-/// The blank workbook of Hà Nội's November report, as the API hands it out.
-async fn blank_workbook(app: &TestApp, token: &str) -> Vec<u8> {
-    let request = axum::http::Request::builder()
-        .uri("/api/v1/reports/BC-KTXH-T/01/202611/workbook")
-        .header("authorization", format!("Bearer {token}"))
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let response = tower::ServiceExt::oneshot(baocao_web::router(app.state.clone()), request)
-        .await
-        .unwrap();
-    axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec()
-}
-
 /// A reporter fills the workbook in another program and uploads it from the report page: a
 /// bad cell is named by its sheet and address and nothing is saved; the corrected workbook
 /// lands in the draft.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filled_workbook_is_uploaded_from_the_report_page() {
-    use baocao_test_support::workbook::{cells, filled};
-    let Some(browser) = Browser::start().await else {
+    use baocao_test_support::workbook::{cells, download, filled};
+    let Some((browser, app)) = browser_and_demo().await else {
         return;
     };
-    let app = TestApp::demo(Backend::Sqlite)
-        .await
-        .expect("SQLite is always there");
     let base = app.spawn().await;
     let token = app.login("hanoi").await;
-    let (sheet, template) = cells(&blank_workbook(&app, &token).await);
+    let (sheet, template) =
+        cells(&download(&app, &token, "/api/v1/reports/BC-KTXH-T/01/202611").await);
     let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let bad = folder.join("workbook-bad.xlsx");
     let good = folder.join("workbook-good.xlsx");

@@ -4,6 +4,10 @@
 
 use axum::http::{Method, StatusCode};
 use baocao_test_support::workbook::{cells, filled};
+
+async fn download(app: &TestApp, token: &str) -> Vec<u8> {
+    baocao_test_support::workbook::download(app, token, SLOT).await
+}
 use baocao_test_support::{Answer, TestApp, app_tests};
 use serde_json::json;
 
@@ -21,26 +25,6 @@ async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> Answer {
         .body(axum::body::Body::from(body))
         .unwrap();
     app.send(request).await
-}
-
-async fn download(app: &TestApp, token: &str) -> Vec<u8> {
-    let request = axum::http::Request::builder()
-        .uri(format!("{SLOT}/workbook"))
-        .header("authorization", format!("Bearer {token}"))
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let response = tower::ServiceExt::oneshot(baocao_web::router(app.state.clone()), request)
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    );
-    axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec()
 }
 
 async fn stored(app: &TestApp, token: &str, row: &str) -> Option<String> {
