@@ -58,6 +58,18 @@ pub enum PeerAuth {
     },
 }
 
+impl PeerAuth {
+    /// The kind of authentication, which may be shown where the credentials may not.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PeerAuth::None => "none",
+            PeerAuth::Bearer { .. } => "bearer",
+            PeerAuth::Basic { .. } => "basic",
+            PeerAuth::Header { .. } => "header",
+        }
+    }
+}
+
 /// Where one piece of a data value comes from: a field of the record (`field`), or a constant
 /// (`value`); then translated through `codes` (the peer's code → ours) when given.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -105,9 +105,16 @@ impl Store {
             serde_json::to_string(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
-                "UPDATE connectors SET definition = $2, enabled = $3, next_run_at = $4, failures = 0,
-                 updated_by = $5, updated_at = $6 WHERE code = $1")
+            let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM connectors WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO connectors (code, definition, enabled, next_run_at, failures, updated_by, updated_at)
+                 VALUES ($1, $2, $3, $4, 0, $5, $6)
+                 ON CONFLICT (code) DO UPDATE SET definition = excluded.definition, enabled = excluded.enabled,
+                   next_run_at = excluded.next_run_at, failures = 0,
+                   updated_by = excluded.updated_by, updated_at = excluded.updated_at")
                 .bind(code)
                 .bind(&definition)
                 .bind(enabled)
@@ -115,23 +122,9 @@ impl Store {
                 .bind(by)
                 .bind(at)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if updated == 0 {
-                sqlx::query(
-                    "INSERT INTO connectors (code, definition, enabled, next_run_at, failures, updated_by, updated_at)
-                     VALUES ($1, $2, $3, $4, 0, $5, $6)")
-                    .bind(code)
-                    .bind(&definition)
-                    .bind(enabled)
-                    .bind(next_run_at)
-                    .bind(by)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+                .await?;
             tx.commit().await?;
-            Ok(updated == 0)
+            Ok(known.is_none())
         })
     }
 

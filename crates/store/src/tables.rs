@@ -43,32 +43,24 @@ impl Store {
             serde_json::to_string(table).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
-                "UPDATE indicator_tables SET theme = $2, definition = $3, updated_by = $4, updated_at = $5
-                 WHERE code = $1")
+            let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM indicator_tables WHERE code = $1")
+                .bind(&table.code)
+                .fetch_optional(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO indicator_tables (code, theme, definition, updated_by, updated_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (code) DO UPDATE SET theme = excluded.theme, definition = excluded.definition,
+                   updated_by = excluded.updated_by, updated_at = excluded.updated_at")
                 .bind(&table.code)
                 .bind(&table.theme_vi)
                 .bind(&definition)
                 .bind(by)
                 .bind(at)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if updated == 0 {
-                sqlx::query(
-                    "INSERT INTO indicator_tables (code, theme, definition, updated_by, updated_at)
-                     VALUES ($1, $2, $3, $4, $5)")
-                    .bind(&table.code)
-                    .bind(&table.theme_vi)
-                    .bind(&definition)
-                    .bind(by)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| StoreError::on_unique(e, || format!("indicator table {}", table.code)))?;
-            }
+                .await?;
             tx.commit().await?;
-            Ok(updated == 0)
+            Ok(known.is_none())
         })
     }
 

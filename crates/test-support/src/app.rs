@@ -117,6 +117,25 @@ impl TestApp {
         self.call(Method::GET, path, Some(token), None).await
     }
 
+    /// A slot's "this period" totals (`slot`: `/api/v1/reports/{regime}/{agency}/{period}`)
+    /// as `token`'s holder reads them: (row, value), in the slot's order.
+    pub async fn this_period_totals(&self, slot: &str, token: &str) -> Vec<(String, String)> {
+        let view = self.get(slot, token).await.json();
+        view["values"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| c["column"] == "this_period" && c["options"] == serde_json::json!({}))
+            .filter_map(|c| {
+                Some((
+                    c["row"].as_str()?.to_string(),
+                    c["value"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    }
+
     /// Logs in through the API and answers the bearer token.
     pub async fn login(&self, username: &str) -> String {
         let body = serde_json::json!({ "username": username, "password": "demo" });

@@ -30,12 +30,13 @@ pub async fn download(app: &TestApp, token: &str, slot: &str) -> Vec<u8> {
 /// The template's first sheet as (row, column, text) cells.
 pub fn cells(workbook: &[u8]) -> (String, Vec<(u32, u32, String)>) {
     let mut book: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(workbook.to_vec())).unwrap();
+        calamine::open_workbook_from_rs(std::io::Cursor::new(workbook.to_vec()))
+            .expect("an xlsx workbook");
     let name = book.sheet_names()[0].clone();
-    let range = book.worksheet_range(&name).unwrap();
+    let range = book.worksheet_range(&name).expect("a readable first sheet");
     let mut out = Vec::new();
     for (row, col, value) in range.used_cells() {
-        let (start_row, start_col) = range.start().unwrap();
+        let (start_row, start_col) = range.start().expect("a sheet with cells");
         let text = match value {
             Data::Float(f) => format!("{f}"),
             other => other.to_string(),
@@ -50,14 +51,16 @@ pub fn cells(workbook: &[u8]) -> (String, Vec<(u32, u32, String)>) {
 pub fn filled(name: &str, template: &[(u32, u32, String)], typed: &[(&str, &str)]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    sheet.set_name(name).unwrap();
+    sheet.set_name(name).expect("a valid sheet name");
     let value_column = template
         .iter()
         .find(|(r, _, t)| *r == 4 && t == "this_period")
         .map(|(_, c, _)| *c)
         .expect("the key row names the column");
     for (row, col, text) in template {
-        sheet.write_string(*row, *col as u16, text).unwrap();
+        sheet
+            .write_string(*row, *col as u16, text)
+            .expect("a cell in range");
     }
     for (indicator, value) in typed {
         let row = template
@@ -68,11 +71,11 @@ pub fn filled(name: &str, template: &[(u32, u32, String)], typed: &[(&str, &str)
         match value.parse::<f64>() {
             Ok(number) => sheet
                 .write_number(row, value_column as u16, number)
-                .unwrap(),
+                .expect("a cell in range"),
             Err(_) => sheet
                 .write_string(row, value_column as u16, *value)
-                .unwrap(),
+                .expect("a cell in range"),
         };
     }
-    book.save_to_buffer().unwrap()
+    book.save_to_buffer().expect("the workbook written")
 }

@@ -61,45 +61,28 @@ pub async fn run(state: &AppState, connector: &ConnectorRecord) -> Result<RunRec
         Ok(body) => store(state, connector, &body).await?,
         Err(reason) => Err(reason),
     };
-    let finished_at = state.now_text();
-    let (run, failures) = match outcome {
-        Ok(counts) => (
-            RunRecord {
-                started_at,
-                finished_at,
-                succeeded: true,
-                attempt,
-                fetched: counts.fetched,
-                stored: counts.stored,
-                rejected: counts.errors.len() as i32 + counts.more_errors,
-                message: format!(
-                    "{} bản ghi đọc được, {} giá trị lưu, {} bị từ chối / {} records read, {} values stored, {} refused",
-                    counts.fetched,
-                    counts.stored,
-                    counts.errors.len() as i32 + counts.more_errors,
-                    counts.fetched,
-                    counts.stored,
-                    counts.errors.len() as i32 + counts.more_errors
-                ),
-                errors: json!(counts.errors).to_string(),
-            },
-            0,
-        ),
-        Err(reason) => (
-            RunRecord {
-                started_at,
-                finished_at,
-                succeeded: false,
-                attempt,
-                fetched: 0,
-                stored: 0,
-                rejected: 0,
-                message: reason,
-                errors: "[]".into(),
-            },
-            connector.failures + 1,
-        ),
+    let succeeded = outcome.is_ok();
+    let counts = outcome.as_ref().ok();
+    let (fetched, stored, rejected) =
+        counts.map_or((0, 0, 0), |c| (c.fetched, c.stored, c.rejected));
+    let run = RunRecord {
+        started_at,
+        finished_at: state.now_text(),
+        succeeded,
+        attempt,
+        fetched,
+        stored,
+        rejected,
+        message: match &outcome {
+            Ok(_) => format!(
+                "{fetched} bản ghi đọc được, {stored} giá trị lưu, {rejected} bị từ chối / {fetched} records read, {stored} values stored, {rejected} refused"
+            ),
+            Err(reason) => reason.clone(),
+        },
+        errors: json!(counts.map_or(&Vec::new(), |c| &c.errors)).to_string(),
     };
+    // Failures in a row, behind the back-off: this attempt's, or none after a success.
+    let failures = if succeeded { 0 } else { attempt };
     let wait = connector
         .spec
         .next_run_after(u32::try_from(failures).unwrap_or(0));
@@ -214,8 +197,10 @@ fn records(spec: &ConnectorSpec, body: &[u8]) -> Result<Vec<BTreeMap<String, Str
 struct Counts {
     fetched: i32,
     stored: i32,
+    /// Records refused, all counted.
+    rejected: i32,
+    /// The first [`ERRORS_KEPT`] refusals with their reasons.
     errors: Vec<serde_json::Value>,
-    more_errors: i32,
 }
 
 /// Maps and stores an answer's records; `Err` when the answer cannot be read at all.
@@ -233,16 +218,15 @@ async fn store(
     let mut counts = Counts {
         fetched: records.len() as i32,
         stored: 0,
+        rejected: 0,
         errors: Vec::new(),
-        more_errors: 0,
     };
     let mut refuse = |index: usize, reason_vi: String, reason_en: String| {
+        counts.rejected += 1;
         if counts.errors.len() < ERRORS_KEPT {
             counts
                 .errors
                 .push(json!({"record": index, "message": reason_vi, "message_en": reason_en}));
-        } else {
-            counts.more_errors += 1;
         }
     };
     let mut values = Vec::new();

@@ -442,16 +442,11 @@ async fn a_filled_workbook_is_uploaded_from_the_report_page() {
         "{text}"
     );
     let stored = || async {
-        let slot = app
-            .get("/api/v1/reports/BC-KTXH-T/01/202611", &token)
+        app.this_period_totals("/api/v1/reports/BC-KTXH-T/01/202611", &token)
             .await
-            .json();
-        slot["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["row"] == "KT04" && c["column"] == "this_period")
-            .and_then(|c| c["value"].as_str().map(str::to_string))
+            .into_iter()
+            .find(|(row, _)| row == "KT04")
+            .map(|(_, value)| value)
     };
     assert_eq!(
         stored().await,

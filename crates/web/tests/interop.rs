@@ -30,22 +30,8 @@ fn counts(answer: &Answer) -> [u64; 4] {
 }
 
 async fn stored(app: &TestApp, token: &str) -> Vec<(String, String)> {
-    let slot = app
-        .get("/api/v1/reports/BC-KTXH-T/01/202611", token)
+    app.this_period_totals("/api/v1/reports/BC-KTXH-T/01/202611", token)
         .await
-        .json();
-    slot["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["column"] == "this_period")
-        .map(|c| {
-            (
-                c["row"].as_str().unwrap().to_string(),
-                c["value"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 async fn a_pushed_set_lands_in_the_draft_once(app: TestApp) {

@@ -28,13 +28,11 @@ async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> Answer {
 }
 
 async fn stored(app: &TestApp, token: &str, row: &str) -> Option<String> {
-    let slot = app.get(SLOT, token).await.json();
-    slot["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["row"] == row && c["column"] == "this_period" && c["options"] == json!({}))
-        .and_then(|c| c["value"].as_str().map(str::to_string))
+    app.this_period_totals(SLOT, token)
+        .await
+        .into_iter()
+        .find(|(r, _)| r == row)
+        .map(|(_, value)| value)
 }
 
 async fn a_report_goes_out_as_a_workbook_and_comes_back_into_the_draft(app: TestApp) {

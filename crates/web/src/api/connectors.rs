@@ -78,19 +78,13 @@ pub struct ConnectorView {
 }
 
 fn view(record: ConnectorRecord, runs: Option<Vec<RunRecord>>) -> ConnectorView {
-    let auth = match record.spec.auth {
-        PeerAuth::None => "none",
-        PeerAuth::Bearer { .. } => "bearer",
-        PeerAuth::Basic { .. } => "basic",
-        PeerAuth::Header { .. } => "header",
-    };
     ConnectorView {
+        auth: record.spec.auth.kind(),
         source: crate::connectors::source_of(&record.code),
         code: record.code,
         name: record.spec.name,
         url: record.spec.url,
         format: record.spec.format,
-        auth,
         every_minutes: record.spec.every_minutes,
         mapping: record.spec.mapping,
         enabled: record.enabled,

@@ -16,7 +16,7 @@
 //! back. `atomicMode=NONE` commits chunk by chunk and keeps every value that is not in
 //! conflict. On SQLite an all-or-nothing push holds the database's write lock while it runs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufReader;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -354,28 +354,17 @@ impl Run<'_> {
         if self.tx.is_none() {
             self.tx = Some(self.state.store.begin_drafts().await?);
         }
-        // By period, then by agency, in payload order.
-        let mut by_period: Vec<(String, Vec<(String, Vec<(usize, DataValueIn)>)>)> = Vec::new();
-        let mut places: HashMap<(String, String), (usize, usize)> = HashMap::new();
+        // By period, then by agency in the order the payload first names it.
+        let mut by_period: BTreeMap<String, Vec<(String, Vec<(usize, DataValueIn)>)>> =
+            BTreeMap::new();
+        let mut places: HashMap<(String, String), usize> = HashMap::new();
         for (index, value, org_unit, period) in std::mem::take(&mut self.ready) {
-            let key = (period.clone(), org_unit.clone());
-            let (p, a) = match places.get(&key) {
-                Some(place) => *place,
-                None => {
-                    let p = match by_period.iter().position(|(known, _)| known == &period) {
-                        Some(p) => p,
-                        None => {
-                            by_period.push((period.clone(), Vec::new()));
-                            by_period.len() - 1
-                        }
-                    };
-                    by_period[p].1.push((org_unit, Vec::new()));
-                    let place = (p, by_period[p].1.len() - 1);
-                    places.insert(key, place);
-                    place
-                }
-            };
-            by_period[p].1[a].1.push((index, value));
+            let slots = by_period.entry(period.clone()).or_default();
+            let at = *places.entry((period, org_unit.clone())).or_insert_with(|| {
+                slots.push((org_unit, Vec::new()));
+                slots.len() - 1
+            });
+            slots[at].1.push((index, value));
         }
         for (period, slots) in by_period {
             self.flush_period(&period, slots).await?;

@@ -533,16 +533,14 @@ pub(crate) struct BulkDraft {
     agency_id: i32,
     receiving_id: i32,
     record: Option<baocao_store::reports::SlotRecord>,
+    /// The status a save leaves: a draft, or a returned report still returned.
+    saved_as: SubmissionStatus,
 }
 
 impl BulkDraft {
     /// The draft's cells now.
     pub(crate) fn values(&self) -> &[Cell] {
         self.record.as_ref().map_or(&[], |r| &r.draft.values)
-    }
-
-    pub(crate) fn status(&self) -> Option<SubmissionStatus> {
-        self.record.as_ref().map(|r| r.status)
     }
 
     /// The slot's path: (regime, agency, period).
@@ -663,25 +661,27 @@ impl PeriodSlots {
                 let (slot, agency_id, receiving_id) = resolved?;
                 let record = records.remove(&agency_id);
                 let status = record.as_ref().map(|r| r.status);
-                SubmissionStatus::apply(status, SubmissionAction::Save).map_err(|error| {
-                    ApiError::new(
-                        StatusCode::CONFLICT,
-                        "not_editable",
-                        format!(
-                            "Báo cáo {} của {} kỳ {} đang ở trạng thái {}: không sửa được.",
-                            slot.key.regime, slot.key.agency, slot.key.period, error.from
-                        ),
-                        format!(
-                            "Report {} of {} for {} is {}: it cannot be edited.",
-                            slot.key.regime, slot.key.agency, slot.key.period, error.from
-                        ),
-                    )
-                })?;
+                let saved_as =
+                    SubmissionStatus::apply(status, SubmissionAction::Save).map_err(|error| {
+                        ApiError::new(
+                            StatusCode::CONFLICT,
+                            "not_editable",
+                            format!(
+                                "Báo cáo {} của {} kỳ {} đang ở trạng thái {}: không sửa được.",
+                                slot.key.regime, slot.key.agency, slot.key.period, error.from
+                            ),
+                            format!(
+                                "Report {} of {} for {} is {}: it cannot be edited.",
+                                slot.key.regime, slot.key.agency, slot.key.period, error.from
+                            ),
+                        )
+                    })?;
                 Ok(BulkDraft {
                     slot,
                     agency_id,
                     receiving_id,
                     record,
+                    saved_as,
                 })
             })
             .collect())
@@ -698,18 +698,15 @@ impl PeriodSlots {
     ) -> Result<Vec<Result<(), ApiError>>, ApiError> {
         let mut outcomes = Vec::with_capacity(edits.len());
         let mut merged = Vec::new();
-        for (draft, values) in &edits {
-            let current = draft
-                .record
-                .as_ref()
-                .map(|r| r.draft.clone())
-                .unwrap_or_default();
+        let never_saved = ReportContent::default();
+        for (draft, values) in edits {
+            let current = draft.record.as_ref().map_or(&never_saved, |r| &r.draft);
             let edit = DraftEdit {
                 version: 0,
-                values: values.clone(),
+                values,
                 sections: Vec::new(),
             };
-            match merged_draft(state, &draft.slot, &current, &edit, catalogue).await {
+            match merged_draft(state, &draft.slot, current, &edit, catalogue).await {
                 Ok(content) => {
                     merged.push((draft, content));
                     outcomes.push(Ok(()));
@@ -722,9 +719,7 @@ impl PeriodSlots {
             .map(|(draft, content)| baocao_store::drafts::DraftWrite {
                 agency: draft.agency_id,
                 receiving_agency: draft.receiving_id,
-                // What a save leaves: a draft, or a returned report still returned.
-                status: SubmissionStatus::apply(draft.status(), SubmissionAction::Save)
-                    .unwrap_or(SubmissionStatus::Draft),
+                status: draft.saved_as,
                 expected_lock: draft.record.as_ref().map_or(0, |r| r.lock_version),
                 draft: content,
             })
