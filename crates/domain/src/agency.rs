@@ -407,6 +407,7 @@ string_enum!(
 /// A link from an agency that ended the day before `date` to one valid from `date`. Codes
 /// alone are ambiguous over time (79 names two agencies); the date resolves them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Succession {
     pub date: Date,
     pub predecessor: AgencyCode,

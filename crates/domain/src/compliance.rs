@@ -46,6 +46,7 @@ pub struct ReportState {
 /// Where an expected report stands at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SlotStatus {
     Upcoming,
     Open,
@@ -86,6 +87,7 @@ impl Expected {
 
 /// Counts of expected reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     pub expected: usize,
     pub submitted: usize,

@@ -19,6 +19,7 @@ use crate::value::{OptionCombo, Value};
 
 /// What a connector pulls and how it reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectorSpec {
     pub name: String,
     /// `http://` or `https://`.
@@ -33,6 +34,7 @@ pub struct ConnectorSpec {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PeerFormat {
     Json,
     Csv,
@@ -41,6 +43,7 @@ pub enum PeerFormat {
 /// How the peer wants baocao to authenticate.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PeerAuth {
     #[default]
     None,
@@ -73,6 +76,7 @@ impl PeerAuth {
 /// Where one piece of a data value comes from: a field of the record (`field`), or a constant
 /// (`value`); then translated through `codes` (the peer's code → ours) when given.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldMap {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -84,6 +88,7 @@ pub struct FieldMap {
 
 /// The record-to-value mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mapping {
     /// JSON only: the records' array as a JSON pointer (`/data/rows`); empty for a top-level
     /// array.

@@ -57,6 +57,7 @@ const HUNG_KINGS: [(i16, i8, i8); 11] = [
 
 /// What a day off is called, in Vietnamese and English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayName {
     pub vi: String,
     pub en: String,
@@ -74,6 +75,7 @@ impl DayName {
 /// How a deployment changes the default calendar on one day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DayKind {
     /// A day off (a bridge day, a holiday the default lacks).
     Holiday,
@@ -84,6 +86,7 @@ pub enum DayKind {
 
 /// One configured day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarOverride {
     pub day: Date,
     pub kind: DayKind,

@@ -93,6 +93,7 @@ string_enum!(
 
 /// One option of a category ("female" of "sex").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryOption {
     pub code: String,
     pub name_vi: String,
@@ -101,6 +102,7 @@ pub struct CategoryOption {
 
 /// A disaggregation category with its options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
     code: String,
     pub name_vi: String,
@@ -147,6 +149,7 @@ impl Category {
 
 /// A measured quantity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Indicator {
     code: IndicatorCode,
     pub name_vi: String,

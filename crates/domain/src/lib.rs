@@ -20,6 +20,7 @@
 //! - [`quality`]: outliers against history, last year and peers;
 //! - [`rules`]: validation rules and formulas — their language, checks and evaluation;
 //! - [`value`]: data values and disaggregation option combinations;
+//! - [`schema`]: how checked values look on the wire, for the API document (feature `openapi`);
 //! - [`user`]: users' roles and grants; [`permission`]: the one policy deciding access.
 //!
 //! Architecture invariant: this crate knows nothing of HTTP, SQL, files or the current time;
@@ -31,6 +32,7 @@ macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident, { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
         impl $name {
@@ -71,6 +73,8 @@ pub mod registry;
 pub mod reorganisation;
 pub mod report;
 pub mod rules;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod signature;
 pub mod submission;
 pub mod table;

@@ -98,6 +98,7 @@ impl Fact {
 
 /// Which dimensions go down the rows and which across the columns, outermost first.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Layout {
     #[serde(default)]
     pub rows: Vec<Dimension>,

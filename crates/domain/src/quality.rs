@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// Thresholds of the outlier checks, configurable per indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutlierSettings {
     /// Modified z-score beyond which a value is far from its history or peers.
     pub z_threshold: f64,

@@ -168,6 +168,7 @@ string_enum!(
 });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegalBasis {
     pub document: String,
     pub issuer: String,
@@ -177,6 +178,7 @@ pub struct LegalBasis {
 /// Which agencies must report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AgencySelector {
     /// Every agency of these levels valid in the period.
     Levels { levels: Vec<AgencyLevel> },
@@ -185,6 +187,7 @@ pub enum AgencySelector {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportingAgencies {
     pub description_vi: String,
     pub selector: AgencySelector,
@@ -193,6 +196,7 @@ pub struct ReportingAgencies {
 /// Who receives the reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReceivingAgency {
     Agency {
         code: AgencyCode,
@@ -204,6 +208,7 @@ pub enum ReceivingAgency {
 /// When a report is due, relative to its period. The calendar work extends the kinds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeadlineRule {
     /// Day `day` of the month `months_after_period_end` months after the period's last month.
     DayOfMonth {
@@ -225,6 +230,7 @@ pub enum DeadlineRule {
 /// Which dates a period's data covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CutoffRule {
     /// The windows of Decree 09/2019 Article 12 (15th of the previous month to the 14th…).
     Decree09,
@@ -233,6 +239,7 @@ pub enum CutoffRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutlineSection {
     pub heading_vi: String,
     #[serde(default)]
@@ -244,6 +251,7 @@ pub struct OutlineSection {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormRow {
     pub indicator: IndicatorCode,
     /// What a cell of this row may hold, beyond its indicator's value type.
@@ -264,6 +272,7 @@ impl FormRow {
 /// imports) by [`crate::report::ReportShape`]; `required` is checked when the report is
 /// submitted, since a draft may be saved half-filled.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CellRules {
     /// The row's total in the first measure column must be filled before submission.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -338,6 +347,7 @@ impl CellRules {
 /// A data form (biểu mẫu): rows of indicators by columns of measures. Each row's values are
 /// kept per combination of its indicator's disaggregation options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Form {
     pub code: String,
     pub title_vi: String,
@@ -369,6 +379,7 @@ string_enum!(
 
 /// A validation rule as authored; the data-quality work parses and evaluates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidationRule {
     pub expression: String,
     pub severity: Severity,
@@ -379,6 +390,7 @@ pub struct ValidationRule {
 
 /// An indicator computed from others after aggregation ("100 * [XH05] / [XH06]").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DerivedIndicator {
     pub code: IndicatorCode,
     pub formula: String,
@@ -387,6 +399,7 @@ pub struct DerivedIndicator {
 /// What a regime says: its code, legal basis, kind and the ten elements. Elements are
 /// optional here because a draft may lack them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegimeContent {
     pub code: RegimeCode,
     pub name: Option<String>,
@@ -403,6 +416,10 @@ pub struct RegimeContent {
     /// The time of day (Vietnam time) the deadline falls at; without one, the whole deadline
     /// day counts. A report sent a minute after it is late.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?$")
+    )]
     pub deadline_time: Option<jiff::civil::Time>,
     pub frequency: Option<Frequency>,
     pub cutoff: Option<CutoffRule>,
@@ -437,6 +454,7 @@ pub const MAX_FORM_CELLS: u64 = 20_000;
 /// whether — and how many days after the deadline — the report locks, so that nothing more
 /// can be typed or sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AfterDeadline {
     /// Late reports are accepted and marked late (the default, as the demo regimes do).
     #[serde(default = "accepted_by_default")]
@@ -617,6 +635,7 @@ impl RegimeContent {
 
 /// One version of a regime with its status.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Regime {
     version: u32,
     status: RegimeStatus,

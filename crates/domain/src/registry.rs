@@ -23,6 +23,7 @@ use crate::text::search_key;
 
 /// One finding of the standardisation check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// `error` (the regime breaks the decree or cannot work) or `warning` (it works, but a
     /// reader of its forms lacks something).
@@ -228,6 +229,7 @@ impl<'a> RegimeItems<'a> {
 
 /// Two regimes that ask for the same things.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DuplicatePair {
     pub a: String,
     pub b: String,

@@ -17,6 +17,7 @@ use crate::agency::{AgencyCode, AgencyKind, Succession, SuccessionKind};
 
 /// An agency formed by an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAgency {
     pub code: AgencyCode,
     pub name_vi: String,
@@ -30,6 +31,7 @@ pub struct NewAgency {
 /// A change to the hierarchy on a date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AgencyEvent {
     /// A new name (and possibly kind: a province becoming a centrally-run city).
     Rename {
@@ -108,6 +110,7 @@ pub struct Standing {
 
 /// A new state of an agency that goes on, from the event's date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Restated {
     pub code: AgencyCode,
     pub name_vi: String,
@@ -118,6 +121,7 @@ pub struct Restated {
 
 /// What an event does to the hierarchy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Plan {
     pub date: Date,
     /// Agencies whose lifetime ends the day before `date`.

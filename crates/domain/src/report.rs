@@ -17,6 +17,7 @@ use crate::value::{OptionCombo, Value, ValueError};
 
 /// Where a cell sits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CellAddress {
     pub form: String,
     pub row: IndicatorCode,
@@ -28,6 +29,7 @@ pub struct CellAddress {
 /// A cell as a client sends it: the value may be a JSON number or a string in plain
 /// notation; `null` or `""` clears the cell.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CellInput {
     #[serde(flatten)]
     pub address: CellAddress,
@@ -35,6 +37,7 @@ pub struct CellInput {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SectionInput {
     pub index: usize,
     pub text: String,
@@ -52,6 +55,7 @@ pub struct CellProblem {
 
 /// A stored cell: its address and value in canonical text (plain notation for numbers).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cell {
     #[serde(flatten)]
     pub address: CellAddress,
@@ -59,6 +63,7 @@ pub struct Cell {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Section {
     pub index: usize,
     pub text: String,

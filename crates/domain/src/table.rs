@@ -29,6 +29,7 @@ pub enum TableError {
 /// Which periods a table shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PeriodSelection {
     /// The `last` periods of `frequency`, up to the anchor.
     Latest { frequency: Frequency, last: u16 },
@@ -67,6 +68,7 @@ pub fn latest_ending_by(frequency: Frequency, day: jiff::civil::Date) -> PeriodI
 
 /// A saved table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TableDefinition {
     /// Given by the address a table is saved at, where it is not in the body.
     #[serde(default)]

@@ -60,6 +60,7 @@ string_enum!(
 
 /// A role on an agency, or on the agency and everything below it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoleGrant {
     pub role: Role,
     pub agency: AgencyCode,

@@ -37,6 +37,7 @@ string_enum!(
 /// every category. Ordered, so its canonical key is stable.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OptionCombo(BTreeMap<String, String>);
 
 impl OptionCombo {

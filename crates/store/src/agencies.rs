@@ -12,6 +12,7 @@ use crate::{Store, StoreError, date_text, on_db, parse_date};
 
 /// An agency as it stood on the date asked for; `valid_from`/`valid_to` are its lifetime.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgencyRecord {
     pub code: AgencyCode,
     pub name_vi: String,

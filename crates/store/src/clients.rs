@@ -24,6 +24,7 @@ pub struct NewClient<'a> {
 
 /// A registered client (never its token).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientRecord {
     pub id: i32,
     pub name: String,

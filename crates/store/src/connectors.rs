@@ -48,6 +48,7 @@ impl TryFrom<ConnectorRow> for ConnectorRecord {
 
 /// One run as logged.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunRecord {
     pub started_at: String,
     pub finished_at: String,

@@ -40,6 +40,7 @@ impl TryFrom<VersionRow> for Regime {
 
 /// An assignment as stored, with its agencies' codes.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentRecord {
     pub regime: String,
     pub reporting_agency: String,

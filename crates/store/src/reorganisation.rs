@@ -18,6 +18,7 @@ use crate::{Store, StoreError, on_db};
 
 /// What applying an event changed beyond the hierarchy.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outcome {
     pub agencies_ended: usize,
     pub agencies_created: usize,

@@ -11,6 +11,7 @@ use crate::{Store, StoreError, on_db};
 
 /// A user as shown in lists (never the password hash).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRecord {
     pub username: Username,
     pub full_name: String,

@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::validation::Catalogue;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SuggestedCell {
     #[serde(flatten)]
     pub address: CellAddress,
@@ -28,7 +28,7 @@ pub struct SuggestedCell {
     pub from: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Prefill {
     pub values: Vec<SuggestedCell>,
     /// Subordinates assigned the regime that have no accepted report for the period yet.

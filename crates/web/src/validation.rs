@@ -128,7 +128,7 @@ fn preferred_number(
 }
 
 /// A cell whose value looks wrong against history, last year or peers, with the reasons.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct OutlierFlag {
     pub cell: baocao_domain::report::CellAddress,
     pub value: f64,

@@ -371,9 +371,12 @@ mod calendar {
     app_tests!(periods_answer_their_decree_09_windows_and_deadlines);
 }
 
-/// The OpenAPI document describes exactly the routes the router has, method by method.
+/// The OpenAPI document is generated from the handlers, and the router is built from the same
+/// declarations, so every route is documented by construction. What is left to check: the
+/// document is well formed (unique operation ids, a summary each, every `$ref` resolves) and
+/// every operation it lists is really served (not the router's bare 404 or 405).
 #[tokio::test]
-async fn the_openapi_document_matches_the_routes() {
+async fn the_openapi_document_describes_the_routes_the_router_serves() {
     let Some(app) = baocao_test_support::TestApp::demo(baocao_test_support::Backend::Sqlite).await
     else {
         return;
@@ -384,39 +387,71 @@ async fn the_openapi_document_matches_the_routes() {
     assert_eq!(answer.status, axum::http::StatusCode::OK);
     let doc = answer.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    let mut documented: Vec<(String, String)> = doc["paths"]
-        .as_object()
-        .unwrap()
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.len() > 100, "bodies are described by components");
+    let unresolved: std::collections::BTreeSet<&String> = refs
         .iter()
-        .flat_map(|(path, item)| {
-            item.as_object().unwrap().iter().map(move |(method, op)| {
-                assert!(
-                    op["summary"].as_str().is_some_and(|s| !s.is_empty()),
-                    "{method} {path} has a summary"
-                );
-                (path.clone(), method.clone())
-            })
-        })
+        .filter(|reference| doc.pointer(reference.trim_start_matches('#')).is_none())
         .collect();
-    // The routes as written in the router's source (the `routes()` function).
-    let source = include_str!("../src/api/mod.rs");
-    let body = &source[source.find("pub fn routes()").unwrap()..];
-    let body = &body[..body.find("\n}").unwrap()];
-    let mut routed = Vec::new();
-    for piece in body.split(".route(").skip(1) {
-        let path = piece.split('"').nth(1).unwrap().to_string();
-        for method in ["get", "post", "put", "delete"] {
-            let call = format!("{method}(");
-            let called = piece
-                .match_indices(&call)
-                .any(|(at, _)| !piece[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
-            if called {
-                routed.push((path.clone(), method.to_string()));
-            }
+    assert!(unresolved.is_empty(), "every $ref resolves: {unresolved:?}");
+    let mut ids = std::collections::HashSet::new();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            assert!(
+                operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{method} {path} has a summary"
+            );
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_string()), "{id} is unique");
+            assert!(
+                operation["responses"]["default"]["$ref"] == "#/components/responses/Error",
+                "{method} {path} documents its errors"
+            );
+            // Any value fills a path parameter: the handler, not the router, refuses it.
+            let concrete: String = path
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        "x"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let method = axum::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let answer = app.call(method.clone(), &concrete, None, None).await;
+            assert_ne!(
+                answer.status,
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is routed"
+            );
+            assert!(
+                answer.status != axum::http::StatusCode::NOT_FOUND || !answer.text.is_empty(),
+                "{method} {path} is routed (a handler answered, not the router's bare 404)"
+            );
         }
     }
-    documented.sort();
-    routed.sort();
-    routed.dedup();
-    assert_eq!(documented, routed);
+    assert!(operations > 80);
+    // DHIS2's path is served and listed like its /api/v1 twin.
+    assert_eq!(
+        doc["paths"]["/api/dataValueSets"]["post"]["requestBody"],
+        doc["paths"]["/api/v1/dataValueSets"]["post"]["requestBody"]
+    );
+}
+
+fn collect_refs(value: &serde_json::Value, refs: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(reference)) = map.get("$ref") {
+                refs.push(reference.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, refs));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
+        _ => {}
+    }
 }

@@ -236,6 +236,7 @@ impl Expr {
 
 /// A rule the data breaks, with the cells of the report it reads (to highlight them).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Violation {
     pub rule: String,
     pub severity: Severity,
@@ -247,6 +248,7 @@ pub struct Violation {
 
 /// A reporter's written reason why a warning is not a mistake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     pub rule: String,
     pub text: String,

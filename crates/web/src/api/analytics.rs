@@ -4,6 +4,8 @@
 //! defines as derived (`100 * [XH05] / [XH06]`) is computed after aggregation: its inputs are
 //! aggregated by their own rules, then its formula runs (a ratio of sums, not a sum of ratios).
 
+use super::doc;
+
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
@@ -28,7 +30,7 @@ use crate::error::ApiError;
 const MAX_ROWS: usize = 200_000;
 
 /// What is asked, from a query string or a JSON body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct AnalyticsQuery {
     #[serde(default)]
     pub(crate) indicator: Vec<String>,
@@ -75,7 +77,7 @@ impl AnalyticsQuery {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AnalyticsRow {
     pub indicator: String,
     pub agency: String,
@@ -85,12 +87,30 @@ pub struct AnalyticsRow {
     pub value: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AnalyticsAnswer {
     pub rows: Vec<AnalyticsRow>,
     pub as_of: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics",
+    tag = "Analytics",
+    operation_id = "get_api_v1_analytics",
+    summary = "Aggregated values of indicators for agencies and periods (live).",
+    params(
+        ("indicator" = doc::IndicatorCode, Query),
+        ("period" = doc::PeriodId, Query),
+        ("agency" = Option<doc::AgencyCode>, Query),
+        ("level" = Option<doc::AgencyLevel>, Query),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("disaggregate" = Option<doc::Disaggregation>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = AnalyticsAnswer),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,6 +121,17 @@ pub async fn get(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/analytics",
+    tag = "Analytics",
+    operation_id = "post_api_v1_analytics",
+    summary = "The same question as JSON, for queries too long for a URL.",
+    request_body(content = AnalyticsQuery, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = AnalyticsAnswer),
+    ),
+)]
 pub async fn post(
     State(state): State<AppState>,
     caller: Caller,
@@ -536,7 +567,7 @@ pub(crate) async fn answer(
 }
 
 /// A compiled total that differs from its subordinates' combined values.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DiscrepancyRow {
     pub indicator: String,
     pub agency: String,
@@ -549,7 +580,7 @@ pub struct DiscrepancyRow {
     pub difference: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DiscrepancyAnswer {
     pub discrepancies: Vec<DiscrepancyRow>,
     pub as_of: String,
@@ -559,6 +590,24 @@ pub struct DiscrepancyAnswer {
 /// one asked (or its descendants at `level`, and theirs) whose compiled total differs from its
 /// subordinates' values combined, per indicator, period and option group — the totals stand
 /// in the aggregates, the differences are for a reviewer to explain.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/discrepancies",
+    tag = "Analytics",
+    operation_id = "get_api_v1_analytics_discrepancies",
+    summary = "Compiled totals that differ from their subordinates' combined values (the agency asked and everything below it, or below its descendants at level): reported, subordinates, difference.",
+    params(
+        ("indicator" = doc::IndicatorCode, Query),
+        ("period" = doc::PeriodId, Query),
+        ("agency" = Option<doc::AgencyCode>, Query),
+        ("level" = Option<doc::AgencyLevel>, Query),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("disaggregate" = Option<doc::Disaggregation>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = DiscrepancyAnswer),
+    ),
+)]
 pub async fn discrepancies(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,6 +1,8 @@
 //! Periods with their cut-off windows, a regime's periods with their deadlines, and the
 //! deployment's holiday calendar that working-day deadlines are counted on.
 
+use super::doc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use baocao_domain::Date;
@@ -17,7 +19,7 @@ use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PeriodView {
     id: String,
     frequency: Frequency,
@@ -63,6 +65,20 @@ fn view(period: PeriodId, cutoff: &CutoffRule, due: Option<Due>) -> PeriodView {
 }
 
 /// `GET /api/v1/periods/{frequency}/{period_id}` with the default (Decree 09) window.
+#[utoipa::path(
+    get,
+    path = "/api/v1/periods/{frequency}/{period}",
+    tag = "Calendar",
+    operation_id = "get_api_v1_periods_frequency_period",
+    summary = "A period: bounds and the Decree 09 cut-off window.",
+    params(
+        ("frequency" = doc::Frequency, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = PeriodView),
+    ),
+)]
 pub async fn period(
     caller: Caller,
     Path((frequency, id)): Path<(String, String)>,
@@ -81,6 +97,20 @@ pub async fn period(
 }
 
 /// `GET /api/v1/regimes/{code}/periods/{period_id}`: the regime's window and deadline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/{code}/periods/{period}",
+    tag = "Calendar",
+    operation_id = "get_api_v1_regimes_code_periods_period",
+    summary = "A period of the regime: bounds, cut-off window, deadline.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = PeriodView),
+    ),
+)]
 pub async fn regime_period(
     State(state): State<AppState>,
     caller: Caller,
@@ -117,7 +147,7 @@ pub struct HolidaysQuery {
     year: Option<usize>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct DayOff {
     date: Date,
     name_vi: String,
@@ -126,7 +156,7 @@ pub(crate) struct DayOff {
     configured: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct HolidaysAnswer {
     year: i16,
     holidays: Vec<DayOff>,
@@ -138,6 +168,19 @@ pub(crate) struct HolidaysAnswer {
 
 /// `GET /api/v1/calendar/holidays?year=`: the days off of a year (default: this year) on the
 /// deployment's calendar — the law's holidays, compensatory days and the deployment's changes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calendar/holidays",
+    tag = "Calendar",
+    operation_id = "get_api_v1_calendar_holidays",
+    summary = "The days off of a year on the deployment's calendar (law, compensatory days, changes).",
+    params(
+        ("year" = Option<i32>, Query, minimum = 1900, maximum = 2100),
+    ),
+    responses(
+        (status = 200, description = "OK", body = HolidaysAnswer),
+    ),
+)]
 pub async fn holidays(
     State(state): State<AppState>,
     caller: Caller,
@@ -188,7 +231,7 @@ pub(crate) async fn holidays_of(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DayChange {
     pub(crate) kind: DayKind,
     #[serde(default)]
@@ -210,6 +253,20 @@ fn calendar_day(text: &str) -> Result<Date, ApiError> {
 /// `PUT /api/v1/calendar/days/{date}`: makes a day a holiday (a bridge day) or a working day
 /// (a Saturday worked in exchange) — regime managers and administrators, since it moves
 /// deadlines counted in working days.
+#[utoipa::path(
+    put,
+    path = "/api/v1/calendar/days/{date}",
+    tag = "Calendar",
+    operation_id = "put_api_v1_calendar_days_date",
+    summary = "Make a day a holiday or a working day: {\"kind\": \"holiday\"|\"working_day\", \"name_vi\", \"name_en\"}.",
+    params(
+        ("date" = jiff::civil::Date, Path),
+    ),
+    request_body(content = DayChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = CalendarOverride),
+    ),
+)]
 pub async fn set_day(
     State(state): State<AppState>,
     caller: Caller,
@@ -259,6 +316,19 @@ pub(crate) async fn change_day(
 }
 
 /// `DELETE /api/v1/calendar/days/{date}`: the default applies to the day again.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/calendar/days/{date}",
+    tag = "Calendar",
+    operation_id = "delete_api_v1_calendar_days_date",
+    summary = "Remove the deployment's change on a day.",
+    params(
+        ("date" = jiff::civil::Date, Path),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+    ),
+)]
 pub async fn clear_day(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,6 +1,8 @@
 //! Read-only catalogue: agencies as of a date, users of an agency, categories, indicators,
 //! regimes with their ten elements, forms, outlines and assignments.
 
+use super::doc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use baocao_domain::Date;
@@ -60,6 +62,24 @@ pub struct AgencyQuery {
     page: Page,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/agencies",
+    tag = "Catalogue",
+    operation_id = "get_api_v1_agencies",
+    summary = "Agencies as of a date, by level, parent or search.",
+    params(
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("level" = Option<doc::AgencyLevel>, Query),
+        ("parent" = Option<doc::AgencyCode>, Query),
+        ("q" = Option<String>, Query),
+        ("limit" = Option<usize>, Query),
+        ("offset" = Option<usize>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<AgencyRecord>),
+    ),
+)]
 pub async fn agencies(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,7 +120,7 @@ pub struct AsOf {
     as_of: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AgencyDetail {
     #[serde(flatten)]
     agency: AgencyRecord,
@@ -108,6 +128,20 @@ pub struct AgencyDetail {
     lineage: Vec<AgencyCode>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/agencies/{code}",
+    tag = "Catalogue",
+    operation_id = "get_api_v1_agencies_code",
+    summary = "One agency as of a date.",
+    params(
+        ("code" = doc::AgencyCode, Path),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = AgencyDetail),
+    ),
+)]
 pub async fn agency(
     State(state): State<AppState>,
     caller: Caller,
@@ -136,6 +170,19 @@ pub async fn agency(
     Ok(Json(AgencyDetail { agency, lineage }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/agencies/{code}/users",
+    tag = "Catalogue",
+    operation_id = "get_api_v1_agencies_code_users",
+    summary = "The users of an agency.",
+    params(
+        ("code" = doc::AgencyCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<UserRecord>),
+    ),
+)]
 pub async fn agency_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -148,6 +195,16 @@ pub async fn agency_users(
     Ok(Json(Listing::page(users, &Page::default())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/categories",
+    tag = "Catalogue",
+    operation_id = "get_api_v1_categories",
+    summary = "Disaggregation categories with their options.",
+    responses(
+        (status = 200, description = "OK", body = Listing<Category>),
+    ),
+)]
 pub async fn categories(
     State(state): State<AppState>,
     caller: Caller,
@@ -166,6 +223,21 @@ pub struct SearchQuery {
     page: Page,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/indicators",
+    tag = "Catalogue",
+    operation_id = "get_api_v1_indicators",
+    summary = "Indicators, searchable.",
+    params(
+        ("q" = Option<String>, Query),
+        ("limit" = Option<usize>, Query),
+        ("offset" = Option<usize>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<Indicator>),
+    ),
+)]
 pub async fn indicators(
     State(state): State<AppState>,
     caller: Caller,
@@ -178,6 +250,19 @@ pub async fn indicators(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/indicators/{code}",
+    tag = "Catalogue",
+    operation_id = "get_api_v1_indicators_code",
+    summary = "One indicator.",
+    params(
+        ("code" = doc::IndicatorCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Indicator),
+    ),
+)]
 pub async fn indicator(
     State(state): State<AppState>,
     caller: Caller,
@@ -188,7 +273,7 @@ pub async fn indicator(
 }
 
 /// A regime as the API shows it: the stored document plus what it lacks.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RegimeView {
     #[serde(flatten)]
     regime: Regime,
@@ -205,6 +290,21 @@ impl From<Regime> for RegimeView {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes",
+    tag = "Registry",
+    operation_id = "get_api_v1_regimes",
+    summary = "Regimes with their ten elements.",
+    params(
+        ("q" = Option<String>, Query),
+        ("limit" = Option<usize>, Query),
+        ("offset" = Option<usize>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<RegimeView>),
+    ),
+)]
 pub async fn regimes(
     State(state): State<AppState>,
     caller: Caller,
@@ -240,6 +340,19 @@ pub(crate) async fn load_regime(state: &AppState, code: &str) -> Result<Regime, 
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/{code}",
+    tag = "Registry",
+    operation_id = "get_api_v1_regimes_code",
+    summary = "One regime with its ten elements and what it lacks.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = RegimeView),
+    ),
+)]
 pub async fn regime(
     State(state): State<AppState>,
     caller: Caller,
@@ -250,7 +363,7 @@ pub async fn regime(
 }
 
 /// A form with each row's indicator spelled out.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FormView {
     #[serde(flatten)]
     form: Form,
@@ -279,6 +392,19 @@ async fn form_views(state: &AppState, regime: &Regime) -> Result<Vec<FormView>, 
         .collect())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/{code}/forms",
+    tag = "Registry",
+    operation_id = "get_api_v1_regimes_code_forms",
+    summary = "The regime's data forms with their indicators.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<FormView>),
+    ),
+)]
 pub async fn regime_forms(
     State(state): State<AppState>,
     caller: Caller,
@@ -292,6 +418,20 @@ pub async fn regime_forms(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/{code}/forms/{form}",
+    tag = "Registry",
+    operation_id = "get_api_v1_regimes_code_forms_form",
+    summary = "One form (URL-encode its code).",
+    params(
+        ("code" = doc::RegimeCode, Path),
+        ("form" = doc::Code, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = FormView),
+    ),
+)]
 pub async fn regime_form(
     State(state): State<AppState>,
     caller: Caller,
@@ -307,6 +447,19 @@ pub async fn regime_form(
         .ok_or_else(|| ApiError::not_found(&format!("biểu mẫu {form}"), &format!("form {form}")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/{code}/outline",
+    tag = "Registry",
+    operation_id = "get_api_v1_regimes_code_outline",
+    summary = "The regime's outline sections.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<OutlineSection>),
+    ),
+)]
 pub async fn regime_outline(
     State(state): State<AppState>,
     caller: Caller,
@@ -320,6 +473,20 @@ pub async fn regime_outline(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/{code}/assignments",
+    tag = "Registry",
+    operation_id = "get_api_v1_regimes_code_assignments",
+    summary = "Who reports the regime to whom, as of a date.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<AssignmentRecord>),
+    ),
+)]
 pub async fn regime_assignments(
     State(state): State<AppState>,
     caller: Caller,
@@ -337,6 +504,19 @@ pub async fn regime_assignments(
 
 /// `GET /api/v1/indicators/{code}/outlier-settings`: the thresholds outlier checks use for
 /// the indicator (the defaults unless a regime manager set others).
+#[utoipa::path(
+    get,
+    path = "/api/v1/indicators/{code}/outlier-settings",
+    tag = "Data quality",
+    operation_id = "get_api_v1_indicators_code_outlier_settings",
+    summary = "The outlier thresholds of an indicator.",
+    params(
+        ("code" = doc::IndicatorCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = baocao_domain::quality::OutlierSettings),
+    ),
+)]
 pub async fn outlier_settings(
     State(state): State<AppState>,
     caller: Caller,
@@ -354,6 +534,20 @@ pub async fn outlier_settings(
 
 /// `PUT /api/v1/indicators/{code}/outlier-settings` with `{"z_threshold", "year_on_year",
 /// "min_points"}` (regime managers).
+#[utoipa::path(
+    put,
+    path = "/api/v1/indicators/{code}/outlier-settings",
+    tag = "Data quality",
+    operation_id = "put_api_v1_indicators_code_outlier_settings",
+    summary = "Set an indicator's outlier thresholds (regime managers).",
+    params(
+        ("code" = doc::IndicatorCode, Path),
+    ),
+    request_body(content = baocao_domain::quality::OutlierSettings, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = baocao_domain::quality::OutlierSettings),
+    ),
+)]
 pub async fn set_outlier_settings(
     State(state): State<AppState>,
     caller: Caller,

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 /// Calls a minute when the registration does not say.
 const DEFAULT_RATE: i32 = 600;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Registration {
     /// The account name: lowercase letters, digits, `.`, `_`, `-`.
     name: String,
@@ -44,7 +44,7 @@ pub struct Registration {
     expires_at: Option<jiff::Timestamp>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Registered {
     #[serde(flatten)]
     client: ClientRecord,
@@ -56,6 +56,17 @@ fn refused(vi: String, en: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_client", vi, en)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/clients",
+    tag = "Clients",
+    operation_id = "post_api_v1_clients",
+    summary = "Register a client system: {\"name\", \"agency\", \"regimes\", \"push\", \"pull\", \"submit\", \"rate_per_minute\", \"expires_at\"}; the answer carries its token once (Authorization: ApiToken …, or HTTP Basic name:token).",
+    request_body(content = Registration, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Registered", body = Registered),
+    ),
+)]
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
@@ -171,6 +182,16 @@ pub async fn register(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/clients",
+    tag = "Clients",
+    operation_id = "get_api_v1_clients",
+    summary = "Registered client systems with their scopes and last use (never tokens).",
+    responses(
+        (status = 200, description = "OK", body = Vec<ClientRecord>),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -181,6 +202,19 @@ pub async fn list(
     Ok(Json(state.store.clients().await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/clients/{id}",
+    tag = "Clients",
+    operation_id = "delete_api_v1_clients_id",
+    summary = "Revoke a client: its token and account stop working.",
+    params(
+        ("id" = u32, Path, minimum = 1, maximum = 1000000),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+    ),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

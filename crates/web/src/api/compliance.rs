@@ -3,6 +3,8 @@
 //! status of every expected report now. What was expected comes from the history of
 //! assignments and agencies (the domain's [`baocao_domain::compliance`]).
 
+use super::doc;
+
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
@@ -32,7 +34,7 @@ pub struct ComplianceQuery {
     pub(crate) to: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AgencyCompliance {
     pub agency: String,
     pub name: String,
@@ -46,7 +48,7 @@ pub struct AgencyCompliance {
     pub periods: BTreeMap<String, SlotStatus>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct KindCompliance {
     pub kind: AgencyKind,
     pub agencies: usize,
@@ -57,7 +59,7 @@ pub struct KindCompliance {
     pub timeliness: Option<f64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ComplianceAnswer {
     pub regime: String,
     pub from: String,
@@ -73,6 +75,21 @@ pub struct ComplianceAnswer {
     pub summary_en: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/compliance",
+    tag = "Compliance",
+    operation_id = "get_api_v1_compliance",
+    summary = "Expected, submitted, on time, late, missing, complete per agency over a range of periods.",
+    params(
+        ("regime" = doc::RegimeCode, Query),
+        ("from" = doc::PeriodId, Query),
+        ("to" = Option<doc::PeriodId>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = ComplianceAnswer),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,6 +4,8 @@
 //! connector's credentials for its peer are written, never read back: views name the kind of
 //! authentication only.
 
+use super::doc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -38,6 +40,33 @@ pub struct ConnectorInput {
     enabled: bool,
 }
 
+/// Described as it is read: the spec's fields with `enabled` beside them.
+impl utoipa::PartialSchema for ConnectorInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
+        let enabled = ObjectBuilder::new().property(
+            "enabled",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .description(Some("Runs on its schedule (default true).")),
+        );
+        AllOfBuilder::new()
+            .item(<ConnectorSpec as utoipa::PartialSchema>::schema())
+            .item(enabled)
+            .into()
+    }
+}
+impl utoipa::ToSchema for ConnectorInput {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <ConnectorSpec as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 impl<'de> Deserialize<'de> for ConnectorInput {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
@@ -57,7 +86,7 @@ impl<'de> Deserialize<'de> for ConnectorInput {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ConnectorView {
     code: String,
     name: String,
@@ -104,6 +133,16 @@ async fn find(state: &AppState, code: &str) -> Result<ConnectorRecord, ApiError>
         .ok_or_else(|| not_found(code))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connectors",
+    tag = "Connectors",
+    operation_id = "get_api_v1_connectors",
+    summary = "Connectors (system administrator): peers pulled on a schedule, with their mapping, next run and failures in a row; credentials never shown.",
+    responses(
+        (status = 200, description = "OK", body = Vec<ConnectorView>),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -132,6 +171,19 @@ pub(crate) async fn run_now(state: &AppState, code: &str) -> Result<RunRecord, A
     crate::connectors::run(state, &record).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connectors/{code}",
+    tag = "Connectors",
+    operation_id = "get_api_v1_connectors_code",
+    summary = "One connector with its last 20 runs.",
+    params(
+        ("code" = doc::Code, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = ConnectorView),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -143,6 +195,21 @@ pub async fn get(
     Ok(Json(view(record, Some(runs))))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/connectors/{code}",
+    tag = "Connectors",
+    operation_id = "put_api_v1_connectors_code",
+    summary = "Saves a connector: name, url (http/https), format (json|csv), auth ({kind: none|bearer|basic|header, …}), every_minutes, mapping ({records, indicator, agency, period, value, options} of {field|value, codes}), enabled. It runs at the scheduler's next tick.",
+    params(
+        ("code" = doc::Code, Path),
+    ),
+    request_body(content = ConnectorInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 201, description = "Created", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -215,6 +282,19 @@ pub async fn put(
     Ok((status, Json(view(record, None))).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/connectors/{code}",
+    tag = "Connectors",
+    operation_id = "delete_api_v1_connectors_code",
+    summary = "Removes a connector and its run log.",
+    params(
+        ("code" = doc::Code, Path),
+    ),
+    responses(
+        (status = 204, description = "No Content"),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -228,6 +308,19 @@ pub async fn delete(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/connectors/{code}/run",
+    tag = "Connectors",
+    operation_id = "post_api_v1_connectors_code_run",
+    summary = "Runs the connector now: fetches, maps, stores (source connector:CODE) and logs the run, which it answers.",
+    params(
+        ("code" = doc::Code, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = RunRecord),
+    ),
+)]
 pub async fn run(
     State(state): State<AppState>,
     caller: Caller,
@@ -237,6 +330,19 @@ pub async fn run(
     Ok(Json(run_now(&state, &code).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connectors/{code}/runs",
+    tag = "Connectors",
+    operation_id = "get_api_v1_connectors_code_runs",
+    summary = "The connector's run log, newest first: started/finished, succeeded, attempt, fetched, stored, rejected, message, errors.",
+    params(
+        ("code" = doc::Code, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<RunRecord>),
+    ),
+)]
 pub async fn runs(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,6 +3,8 @@
 //! times out nor fills memory. Numbers in plain notation, options as `category=option;…`,
 //! one row per (agency, period, indicator, options, source).
 
+use super::doc;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -30,6 +32,21 @@ pub struct ExportQuery {
     to: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/data-values.csv",
+    tag = "Interoperability",
+    operation_id = "get_api_v1_data_values_csv",
+    summary = "Every stored value as CSV, streamed.",
+    params(
+        ("from" = doc::PeriodId, Query),
+        ("to" = Option<doc::PeriodId>, Query),
+        ("indicator" = Option<doc::IndicatorCode>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = String, content_type = "text/csv"),
+    ),
+)]
 pub async fn csv(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,6 +8,8 @@
 //!   a ministry's list of regimes, ready for the standardisation check and duplicate search.
 //!   Each draft's missing elements are reported; a known code is refused.
 
+use super::doc;
+
 use std::collections::{HashMap, HashSet};
 
 use axum::Json;
@@ -30,7 +32,7 @@ pub struct ImportOptions {
     dry_run: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LineError {
     /// The line of the file (the header is line 1).
     line: usize,
@@ -39,7 +41,7 @@ pub struct LineError {
     message_en: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     dry_run: bool,
     /// Whether the catalogue was changed.
@@ -182,6 +184,21 @@ fn table_text(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, ApiError> {
     writer.into_inner().map_err(|e| unreadable(e.to_string()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/indicators/import",
+    tag = "Catalogue",
+    operation_id = "post_api_v1_indicators_import",
+    summary = "Import indicators from CSV or an xlsx workbook (first sheet) (code,name_vi,name_en,unit_vi,unit_en,value_type,aggregation,frequency,disaggregation,group[,definition_vi]), all or nothing; ?dry_run=true writes nothing. 422 lists every line's problem.",
+    params(
+        ("dry_run" = Option<bool>, Query),
+    ),
+    request_body(content((String = "text/csv"), (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses(
+        (status = 200, description = "Imported (or the dry run's answer)", body = ImportReport),
+        (status = 422, description = "Nothing imported: every line's problem", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn indicators(
     State(state): State<AppState>,
     caller: Caller,
@@ -271,7 +288,7 @@ pub async fn indicators(
     Ok((StatusCode::OK, Json(report)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RegimeLine {
     line: usize,
     code: String,
@@ -279,7 +296,7 @@ pub struct RegimeLine {
     missing_elements: Vec<&'static str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RegimeImportReport {
     dry_run: bool,
     imported: bool,
@@ -287,6 +304,21 @@ pub struct RegimeImportReport {
     errors: Vec<LineError>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/regimes/import",
+    tag = "Regimes",
+    operation_id = "post_api_v1_regimes_import",
+    summary = "Import regimes as drafts from CSV or an xlsx workbook (first sheet), one a row (code,name_vi,name_en,kind,legal_document,legal_issuer,legal_date,content_requirements,reporting_levels,receiving_agency,methods,frequency,cutoff,deadline,deadline_time,outline,indicators), all or nothing; ?dry_run=true writes nothing.",
+    params(
+        ("dry_run" = Option<bool>, Query),
+    ),
+    request_body(content((String = "text/csv"), (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses(
+        (status = 200, description = "Imported (or the dry run's answer)", body = RegimeImportReport),
+        (status = 422, description = "Nothing imported: every line's problem", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn regimes(
     State(state): State<AppState>,
     caller: Caller,

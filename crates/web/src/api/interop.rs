@@ -7,6 +7,8 @@
 //! `default` for the total). Values are the `this_period` column of the form that has the
 //! row.
 
+use super::doc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -77,6 +79,27 @@ type ValueOut = (String, String, String, serde_json::Value);
 /// values (the draft for its editors, the latest sent version for its receivers) as DHIS2
 /// JSON, DHIS2 CSV or IHE ADX (by `format=` or `Accept`), with an ETag: a client that sends
 /// it back in `If-None-Match` gets `304 Not Modified` while nothing changed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dataValueSets",
+    tag = "Interoperability",
+    operation_id = "get_api_v1_dataValueSets",
+    summary = "A slot's values as a DHIS2 data value set.",
+    params(
+        ("dataSet" = doc::RegimeCode, Query),
+        ("period" = doc::PeriodId, Query),
+        ("orgUnit" = doc::AgencyCode, Query),
+        ("children" = Option<bool>, Query),
+        ("format" = Option<doc::ValueSetFormat>, Query),
+        ("If-None-Match" = Option<String>, Header),
+        ("page" = Option<u32>, Query, description = "Page number from 1 (with pageSize).", minimum = 1, maximum = 1000000),
+        ("pageSize" = Option<u32>, Query, description = "Values a page, 1 to 50,000; the JSON answer then carries a pager.", minimum = 1, maximum = 50000),
+    ),
+    responses(
+        (status = 200, description = "OK", content((serde_json::Value = "application/json"), (String = "text/csv"), (String = "application/adx+xml"))),
+        (status = 304, description = "Not modified since the ETag given"),
+    ),
+)]
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,

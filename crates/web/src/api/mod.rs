@@ -7,6 +7,7 @@ pub(crate) mod catalogue;
 mod clients;
 pub(crate) mod compliance;
 pub(crate) mod connectors;
+mod doc;
 mod export;
 mod import;
 mod interop;
@@ -26,187 +27,126 @@ pub(crate) mod tables;
 mod workbook;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(session::health))
-        .route("/api/v1/auth/token", post(session::token))
-        .route("/api/v1/me", get(session::me))
-        .route("/api/v1/agencies", get(catalogue::agencies))
-        .route("/api/v1/agencies/{code}", get(catalogue::agency))
-        .route(
-            "/api/v1/agencies/{code}/users",
-            get(catalogue::agency_users),
-        )
-        .route("/api/v1/categories", get(catalogue::categories))
-        .route("/api/v1/indicators", get(catalogue::indicators))
-        .route("/api/v1/indicators/import", post(import::indicators))
-        .route("/api/v1/indicators/{code}", get(catalogue::indicator))
-        .route(
-            "/api/v1/regimes",
-            get(catalogue::regimes).post(registry::create),
-        )
-        .route(
-            "/api/v1/regimes/standardisation",
-            get(registry::standardisation),
-        )
-        .route("/api/v1/regimes/duplicates", get(registry::duplicates))
-        .route("/api/v1/regimes/issuers", get(registry::issuers))
-        .route("/api/v1/regimes/import", post(import::regimes))
-        .route("/api/v1/regimes/{code}", get(catalogue::regime))
-        .route("/api/v1/regimes/{code}/versions", get(registry::versions))
-        .route("/api/v1/regimes/{code}/draft", put(registry::save_draft))
-        .route("/api/v1/regimes/{code}/publish", post(registry::publish))
-        .route("/api/v1/regimes/{code}/retire", post(registry::retire))
-        .route("/api/v1/regimes/{code}/forms", get(catalogue::regime_forms))
-        .route(
-            "/api/v1/regimes/{code}/forms/{form}",
-            get(catalogue::regime_form),
-        )
-        .route(
-            "/api/v1/regimes/{code}/outline",
-            get(catalogue::regime_outline),
-        )
-        .route(
-            "/api/v1/regimes/{code}/assignments",
-            get(catalogue::regime_assignments).post(registry::assign),
-        )
-        .route(
-            "/api/v1/regimes/{code}/periods/{period}",
-            get(calendar::regime_period),
-        )
-        .route(
-            "/api/v1/periods/{frequency}/{period}",
-            get(calendar::period),
-        )
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}",
-            get(reports::slot),
-        )
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/draft",
-            put(reports::save_draft),
-        )
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/submit",
-            post(reports::submit),
-        )
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/accept",
-            post(reports::accept),
-        )
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/return",
-            post(reports::return_report),
-        )
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/reopen",
-            post(reports::reopen),
-        )
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/signature",
-            get(reports::signature),
-        )
-        .route("/api/v1/agencies/{code}/keys", get(reports::agency_keys))
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/workbook",
-            get(workbook::download).post(workbook::upload),
-        )
-        .route("/api/v1/reports/accept", post(reports::accept_many))
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/prefill",
-            get(reports::prefill),
-        )
-        .route(
-            "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/diff",
-            get(reports::version_diff),
-        )
-        .route("/api/v1/rules/check", post(rules::check))
-        .route("/api/v1/openapi.json", get(openapi))
-        .route("/api/v1/notifications", get(notifications::list))
-        .route("/api/v1/notifications/{id}/read", post(notifications::read))
-        .route("/api/v1/quality", get(quality::dashboard))
-        .route("/api/v1/compliance", get(compliance::get))
-        .route("/api/v1/schedule", get(schedule::get))
-        .route(
-            "/api/v1/clients",
-            get(clients::list).post(clients::register),
-        )
-        .route(
-            "/api/v1/clients/{id}",
-            axum::routing::delete(clients::revoke),
-        )
-        .route(
-            "/api/v1/agencies/events",
-            get(reorganisation::list).post(reorganisation::record),
-        )
-        .route("/api/v1/calendar/holidays", get(calendar::holidays))
-        .route(
-            "/api/v1/calendar/days/{date}",
-            put(calendar::set_day).delete(calendar::clear_day),
-        )
-        .route("/api/v1/connectors", get(connectors::list))
-        .route(
-            "/api/v1/connectors/{code}",
-            get(connectors::get)
-                .put(connectors::put)
-                .delete(connectors::delete),
-        )
-        .route("/api/v1/connectors/{code}/run", post(connectors::run))
-        .route("/api/v1/connectors/{code}/runs", get(connectors::runs))
-        .route("/api/v1/data-values.csv", get(export::csv))
-        .route(
-            "/api/v1/dataValueSets",
-            get(interop::export).post(push::import),
-        )
-        // DHIS2's own path, so tools written for DHIS2 find it.
-        .route(
-            "/api/dataValueSets",
-            get(interop::export).post(push::import),
-        )
-        .route("/api/v1/quality/discrepancies", get(quality::discrepancies))
-        .route(
-            "/api/v1/quality/discrepancies/authoritative",
-            post(quality::mark_authoritative),
-        )
-        .route(
-            "/api/v1/indicators/{code}/outlier-settings",
-            get(catalogue::outlier_settings).put(catalogue::set_outlier_settings),
-        )
-        .route(
-            "/api/v1/analytics",
-            get(analytics::get).post(analytics::post),
-        )
-        .route("/api/v1/analytics/sources", get(pivot::sources_api))
-        .route(
-            "/api/v1/analytics/discrepancies",
-            get(analytics::discrepancies),
-        )
-        .route("/api/v1/pivot", get(pivot::get).post(pivot::post))
-        .route(
-            "/api/v1/pivot/export",
-            get(tables::export_pivot_get).post(tables::export_pivot_post),
-        )
-        .route("/api/v1/sdmx/data/{flow}", get(sdmx::data_all))
-        .route("/api/v1/sdmx/data/{flow}/{key}", get(sdmx::data))
-        .route("/api/v1/tables", get(tables::list))
-        .route(
-            "/api/v1/tables/{code}",
-            get(tables::get).put(tables::put).delete(tables::delete),
-        )
-        .route("/api/v1/tables/{code}/data", get(tables::data))
-        .route("/api/v1/tables/{code}/export", get(tables::export_table))
+    let (router, _) = documented_routes().split_for_parts();
+    // DHIS2's own path, so tools written for DHIS2 find it (listed by `doc::complete`).
+    router.route(
+        "/api/dataValueSets",
+        get(interop::export).post(push::import),
+    )
 }
 
-/// The OpenAPI document (a test keeps it in step with [`routes`]).
-pub(crate) const OPENAPI: &str = include_str!("../../static/openapi.json");
+/// Every route of the API with its description: each handler's `#[utoipa::path]` gives both
+/// the path the router serves and the operation the document lists.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
+        .routes(routes!(session::health))
+        .routes(routes!(session::token))
+        .routes(routes!(session::me))
+        .routes(routes!(catalogue::agencies))
+        .routes(routes!(catalogue::agency))
+        .routes(routes!(catalogue::agency_users))
+        .routes(routes!(catalogue::categories))
+        .routes(routes!(catalogue::indicators))
+        .routes(routes!(import::indicators))
+        .routes(routes!(catalogue::indicator))
+        .routes(routes!(catalogue::regimes, registry::create))
+        .routes(routes!(registry::standardisation))
+        .routes(routes!(registry::duplicates))
+        .routes(routes!(registry::issuers))
+        .routes(routes!(import::regimes))
+        .routes(routes!(catalogue::regime))
+        .routes(routes!(registry::versions))
+        .routes(routes!(registry::save_draft))
+        .routes(routes!(registry::publish))
+        .routes(routes!(registry::retire))
+        .routes(routes!(catalogue::regime_forms))
+        .routes(routes!(catalogue::regime_form))
+        .routes(routes!(catalogue::regime_outline))
+        .routes(routes!(catalogue::regime_assignments, registry::assign))
+        .routes(routes!(calendar::regime_period))
+        .routes(routes!(calendar::period))
+        .routes(routes!(reports::slot))
+        .routes(routes!(reports::save_draft))
+        .routes(routes!(reports::submit))
+        .routes(routes!(reports::accept))
+        .routes(routes!(reports::return_report))
+        .routes(routes!(reports::reopen))
+        .routes(routes!(reports::signature))
+        .routes(routes!(reports::agency_keys))
+        .routes(routes!(workbook::download, workbook::upload))
+        .routes(routes!(reports::accept_many))
+        .routes(routes!(reports::prefill))
+        .routes(routes!(reports::version_diff))
+        .routes(routes!(rules::check))
+        .routes(routes!(openapi))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::read))
+        .routes(routes!(quality::dashboard))
+        .routes(routes!(compliance::get))
+        .routes(routes!(schedule::get))
+        .routes(routes!(clients::list, clients::register))
+        .routes(routes!(clients::revoke))
+        .routes(routes!(reorganisation::list, reorganisation::record))
+        .routes(routes!(calendar::holidays))
+        .routes(routes!(calendar::set_day, calendar::clear_day))
+        .routes(routes!(connectors::list))
+        .routes(routes!(
+            connectors::get,
+            connectors::put,
+            connectors::delete
+        ))
+        .routes(routes!(connectors::run))
+        .routes(routes!(connectors::runs))
+        .routes(routes!(export::csv))
+        .routes(routes!(interop::export, push::import))
+        .routes(routes!(quality::discrepancies))
+        .routes(routes!(quality::mark_authoritative))
+        .routes(routes!(
+            catalogue::outlier_settings,
+            catalogue::set_outlier_settings
+        ))
+        .routes(routes!(analytics::get, analytics::post))
+        .routes(routes!(pivot::sources_api))
+        .routes(routes!(analytics::discrepancies))
+        .routes(routes!(pivot::get, pivot::post))
+        .routes(routes!(tables::export_pivot_get, tables::export_pivot_post))
+        .routes(routes!(sdmx::data_all))
+        .routes(routes!(sdmx::data))
+        .routes(routes!(tables::list))
+        .routes(routes!(tables::get, tables::put, tables::delete))
+        .routes(routes!(tables::data))
+        .routes(routes!(tables::export_table))
+}
 
-/// `GET /api/v1/openapi.json`: the API described (a test keeps it in step with the routes
-/// above, path by path and method by method).
+/// The API document, generated once from [`documented_routes`].
+pub(crate) fn document() -> &'static str {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let (_, mut openapi) = documented_routes().split_for_parts();
+        doc::complete(&mut openapi);
+        openapi.to_json().expect("the API document serialises")
+    })
+}
+
+/// `GET /api/v1/openapi.json`: the API described.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "Health",
+    operation_id = "get_openapi",
+    summary = "This document.",
+    security(()),
+    responses((status = 200, description = "OK", body = serde_json::Value)),
+)]
 async fn openapi() -> axum::response::Response {
     use axum::response::IntoResponse;
     (
@@ -214,7 +154,7 @@ async fn openapi() -> axum::response::Response {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/json"),
         )],
-        OPENAPI,
+        document(),
     )
         .into_response()
 }
@@ -248,7 +188,7 @@ fn number_in_text<'de, D: serde::Deserializer<'de>>(
 }
 
 /// A page of a list with the list's full length.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Listing<T> {
     pub items: Vec<T>,
     pub total: usize,

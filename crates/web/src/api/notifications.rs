@@ -9,6 +9,16 @@ use crate::AppState;
 use crate::auth::{ApiPath, Caller};
 use crate::error::ApiError;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    tag = "Notifications",
+    operation_id = "get_notifications",
+    summary = "The caller's notifications (reminders), newest first, with the unread count.",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -23,6 +33,19 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/{id}/read",
+    tag = "Notifications",
+    operation_id = "post_notification_read",
+    summary = "Mark one of the caller's notifications read.",
+    params(
+        ("id" = u32, Path, minimum = 1, maximum = 1000000),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn read(
     State(state): State<AppState>,
     caller: Caller,

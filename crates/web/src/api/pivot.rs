@@ -4,6 +4,8 @@
 //! (`GET /api/v1/analytics/sources`). The indicator tables and the pivot explorer pages draw
 //! the same view.
 
+use super::doc;
+
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
@@ -23,7 +25,7 @@ use crate::i18n::Lang;
 use crate::ui::charts::number;
 
 /// A question and its layout, from a JSON body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct PivotRequest {
     #[serde(flatten)]
     pub query: AnalyticsQuery,
@@ -233,13 +235,13 @@ pub fn facts(rows: &[AnalyticsRow], split: bool) -> Vec<Fact> {
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Header {
     pub key: String,
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CellView {
     pub value: Option<f64>,
     /// The number as the language writes it (empty where there is none).
@@ -248,7 +250,7 @@ pub struct CellView {
     pub sources: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RowView {
     pub headers: Vec<Header>,
     pub cells: Vec<CellView>,
@@ -256,7 +258,7 @@ pub struct RowView {
 }
 
 /// A pivot with its names: what the API answers and the pages draw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PivotView {
     pub as_of: String,
     pub periods: Vec<String>,
@@ -384,6 +386,27 @@ pub(crate) async fn build(
     Ok(view(&plan, &facts, &layout, &labels))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/pivot",
+    tag = "Analytics",
+    operation_id = "get_api_v1_pivot",
+    summary = "An analytics question laid out on rows and columns (indicator, agency, period or a category), with totals by each indicator's rule and a link to the sources of every number.",
+    params(
+        ("indicator" = doc::IndicatorCode, Query),
+        ("period" = doc::PeriodId, Query),
+        ("agency" = Option<doc::AgencyCode>, Query),
+        ("level" = Option<doc::AgencyLevel>, Query),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("disaggregate" = Option<doc::Disaggregation>, Query),
+        ("rows" = Option<String>, Query, pattern = r#"^(indicator|agency|period)(,(indicator|agency|period))?$"#),
+        ("columns" = Option<String>, Query, pattern = r#"^(indicator|agency|period)(,(indicator|agency|period))?$"#),
+        ("lang" = Option<doc::Language>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = PivotView),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -393,6 +416,17 @@ pub async fn get(
     Ok(Json(build(&state, &caller, request).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/pivot",
+    tag = "Analytics",
+    operation_id = "post_api_v1_pivot",
+    summary = "The same pivot with the question as JSON (the analytics fields plus rows, columns, lang).",
+    request_body(content = PivotRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = PivotView),
+    ),
+)]
 pub async fn post(
     State(state): State<AppState>,
     caller: Caller,
@@ -402,7 +436,7 @@ pub async fn post(
 }
 
 /// One value behind an aggregated number.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SourceRow {
     pub agency: String,
     pub agency_name: String,
@@ -414,7 +448,7 @@ pub struct SourceRow {
     pub report: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SourcesAnswer {
     pub indicator: String,
     pub agency: String,
@@ -513,6 +547,25 @@ pub(crate) async fn sources_of(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/sources",
+    tag = "Analytics",
+    operation_id = "get_api_v1_analytics_sources",
+    summary = "The values behind one aggregated number (indicator, agency, period, options=category=option;…), each with its source and report.",
+    params(
+        ("indicator" = doc::IndicatorCode, Query),
+        ("period" = doc::PeriodId, Query),
+        ("agency" = Option<doc::AgencyCode>, Query),
+        ("level" = Option<doc::AgencyLevel>, Query),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("disaggregate" = Option<doc::Disaggregation>, Query),
+        ("options" = Option<String>, Query, pattern = r#"^(sex=(male|female)|area=(urban|rural))(;area=(urban|rural))?$"#),
+    ),
+    responses(
+        (status = 200, description = "OK", body = SourcesAnswer),
+    ),
+)]
 pub async fn sources_api(
     State(state): State<AppState>,
     caller: Caller,

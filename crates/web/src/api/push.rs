@@ -16,6 +16,8 @@
 //! back. `atomicMode=NONE` commits chunk by chunk and keeps every value that is not in
 //! conflict. On SQLite an all-or-nothing push holds the database's write lock while it runs.
 
+use super::doc;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufReader;
 use std::sync::Arc;
@@ -185,6 +187,24 @@ async fn forward(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/dataValueSets",
+    tag = "Interoperability",
+    operation_id = "post_api_v1_dataValueSets",
+    summary = "Push a DHIS2 data value set (JSON, CSV or ADX, read as a stream) into report drafts; answers DHIS2's import summary.",
+    params(
+        ("dryRun" = Option<bool>, Query),
+        ("importStrategy" = Option<doc::ImportStrategy>, Query),
+        ("atomicMode" = Option<String>, Query, pattern = r#"^(ALL|NONE|TRUE|FALSE|all|none|true|false)$"#),
+        ("dataSet" = Option<String>, Query, description = "The regime of a CSV payload (JSON and ADX name it inside)."),
+    ),
+    request_body(content((doc::DataValueSetDocument = "application/json"), (String = "text/csv"), (String = "application/adx+xml"))),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 409, description = "Refused in all-or-nothing mode: DHIS2's import summary with status ERROR and every conflict; nothing was imported.", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn import(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,6 +3,8 @@
 //! numbers, their sources and the difference; `POST …/authoritative` marks the source to
 //! trust, which every aggregate then takes.
 
+use super::doc;
+
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::AgencyCode;
@@ -28,7 +30,7 @@ pub struct DiscrepancyQuery {
     page: Page,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SourceNumber {
     source: String,
     value: f64,
@@ -36,7 +38,7 @@ pub struct SourceNumber {
     authoritative: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Discrepancy {
     agency: String,
     period: String,
@@ -67,6 +69,21 @@ async fn may_read(state: &AppState, caller: &Caller, agency: &AgencyCode) -> boo
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/quality/discrepancies",
+    tag = "Data quality",
+    operation_id = "get_api_v1_quality_discrepancies",
+    summary = "Cells that two sources give differently.",
+    params(
+        ("indicator" = Option<doc::IndicatorCode>, Query),
+        ("agency" = Option<doc::AgencyCode>, Query),
+        ("period" = Option<doc::PeriodId>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<Discrepancy>),
+    ),
+)]
 pub async fn discrepancies(
     State(state): State<AppState>,
     caller: Caller,
@@ -153,7 +170,7 @@ fn options_json(key: &str) -> serde_json::Value {
     OptionCombo::from_key(key).map_or(json!({}), |combo| json!(combo))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Mark {
     agency: String,
     period: String,
@@ -165,6 +182,17 @@ pub struct Mark {
 
 /// `POST /api/v1/quality/discrepancies/authoritative`: a reviewer above the agency marks the
 /// source to trust for one cell.
+#[utoipa::path(
+    post,
+    path = "/api/v1/quality/discrepancies/authoritative",
+    tag = "Data quality",
+    operation_id = "post_api_v1_quality_discrepancies_authoritative",
+    summary = "Mark the source to trust for a cell.",
+    request_body(content = Mark, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn mark_authoritative(
     State(state): State<AppState>,
     caller: Caller,
@@ -213,7 +241,7 @@ pub struct DashboardQuery {
 
 /// One reporting agency's report for a regime and period, as data quality sees it. The
 /// numbers are of the latest version sent (none before the first submission).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct QualityRow {
     pub agency: String,
     pub agency_name: String,
@@ -360,6 +388,20 @@ pub(crate) async fn quality_rows(
 
 /// `GET /api/v1/quality?regime=&period=`: per reporting agency, the completeness of cells,
 /// rules broken, warnings explained, outliers, discrepancies and timeliness.
+#[utoipa::path(
+    get,
+    path = "/api/v1/quality",
+    tag = "Data quality",
+    operation_id = "get_api_v1_quality",
+    summary = "Per reporting agency: cells filled, rules, outliers, discrepancies, timeliness.",
+    params(
+        ("regime" = doc::RegimeCode, Query),
+        ("period" = doc::PeriodId, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<QualityRow>),
+    ),
+)]
 pub async fn dashboard(
     State(state): State<AppState>,
     caller: Caller,

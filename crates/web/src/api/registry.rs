@@ -3,6 +3,8 @@
 //! standardisation report and the duplicate list. The checks themselves are the
 //! domain's ([`baocao_domain::registry`]); here they meet the stored regimes and catalogue.
 
+use super::doc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -32,6 +34,17 @@ use crate::validation::Catalogue;
 /// `POST /api/v1/regimes`: the JSON shape `GET /api/v1/regimes/{code}` answers; the regime is
 /// stored as a draft whatever status the body names. Forms must use catalogue indicators and
 /// rules must compile; missing elements are allowed in a draft and reported.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regimes",
+    tag = "Registry",
+    operation_id = "post_api_v1_regimes",
+    summary = "Create a regime as a draft (same shape as GET /api/v1/regimes/{code}).",
+    request_body(content = RegimeContent, content_type = "application/json"),
+    responses(
+        (status = 201, description = "OK", body = RegimeView),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -170,6 +183,19 @@ pub(crate) fn check_with(catalogue: &Catalogue, content: &RegimeContent) -> Resu
 }
 
 /// `GET /api/v1/regimes/{code}/versions`: every version, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/{code}/versions",
+    tag = "Regimes",
+    operation_id = "get_api_v1_regimes_code_versions",
+    summary = "Every version of the regime, oldest first.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<RegimeView>),
+    ),
+)]
 pub async fn versions(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,6 +216,20 @@ fn latest(versions: Vec<Regime>, code: &str) -> Result<Regime, ApiError> {
 /// `PUT /api/v1/regimes/{code}/draft`: writes the regime's draft — the never-published
 /// regime's own, or an amendment of the published one (a new version, created on the first
 /// write). A retired regime takes no draft.
+#[utoipa::path(
+    put,
+    path = "/api/v1/regimes/{code}/draft",
+    tag = "Regimes",
+    operation_id = "put_api_v1_regimes_code_draft",
+    summary = "Write the regime's draft: the never-published regime's own, or an amendment (a new version) of the published one. Same JSON shape as GET /api/v1/regimes/{code}.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+    ),
+    request_body(content = RegimeContent, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = RegimeView),
+    ),
+)]
 pub async fn save_draft(
     State(state): State<AppState>,
     caller: Caller,
@@ -244,7 +284,7 @@ pub(crate) async fn save_regime_draft(
     Ok(draft)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PublishBody {
     effective_from: baocao_domain::Date,
 }
@@ -252,6 +292,20 @@ pub struct PublishBody {
 /// `POST /api/v1/regimes/{code}/publish` `{"effective_from"}`: publishes the draft. An
 /// amendment takes effect after the version it replaces; reports of earlier periods keep the
 /// version they were made with.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regimes/{code}/publish",
+    tag = "Regimes",
+    operation_id = "post_api_v1_regimes_code_publish",
+    summary = "Publish the draft from {\"effective_from\"}; an amendment takes effect after the version it replaces.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+    ),
+    request_body(content = PublishBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = RegimeView),
+    ),
+)]
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
@@ -291,6 +345,19 @@ pub(crate) async fn publish_regime(
 }
 
 /// `POST /api/v1/regimes/{code}/retire`: the regime takes no more reports; its history stays.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regimes/{code}/retire",
+    tag = "Regimes",
+    operation_id = "post_api_v1_regimes_code_retire",
+    summary = "Retire the regime: it takes no more reports.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = RegimeView),
+    ),
+)]
 pub async fn retire(
     State(state): State<AppState>,
     caller: Caller,
@@ -318,7 +385,7 @@ pub(crate) async fn retire_regime(
     Ok(retired)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewAssignment {
     pub(crate) reporting_agency: String,
     pub(crate) receiving_agency: String,
@@ -327,13 +394,27 @@ pub struct NewAssignment {
     pub(crate) valid_to: Option<baocao_domain::Date>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AssignmentsBody {
     assignments: Vec<NewAssignment>,
 }
 
 /// `POST /api/v1/regimes/{code}/assignments`: which agencies report the regime, to whom,
 /// from when — all or nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regimes/{code}/assignments",
+    tag = "Regimes",
+    operation_id = "post_api_v1_regimes_code_assignments",
+    summary = "Assign the regime: {\"assignments\": [{\"reporting_agency\", \"receiving_agency\", \"valid_from\", \"valid_to\"}]}, all or nothing.",
+    params(
+        ("code" = doc::RegimeCode, Path),
+    ),
+    request_body(content = AssignmentsBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn assign(
     State(state): State<AppState>,
     caller: Caller,
@@ -410,7 +491,7 @@ pub(crate) async fn assign_regime(
     Ok(assignments.len())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct StandardisationEntry {
     regime: String,
     name: Option<String>,
@@ -421,6 +502,16 @@ pub struct StandardisationEntry {
 
 /// `GET /api/v1/regimes/standardisation`: every regime with its problems (none for a clean one),
 /// those with problems first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/standardisation",
+    tag = "Registry",
+    operation_id = "get_api_v1_regimes_standardisation",
+    summary = "Every regime with its problems against Decree 09/2019.",
+    responses(
+        (status = 200, description = "OK", body = Listing<StandardisationEntry>),
+    ),
+)]
 pub async fn standardisation(
     State(state): State<AppState>,
     caller: Caller,
@@ -472,7 +563,7 @@ pub struct DuplicateQuery {
 }
 
 /// A duplicate pair with who issued each regime.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DuplicateView {
     #[serde(flatten)]
     pair: DuplicatePair,
@@ -491,6 +582,20 @@ fn issuer_of(regime: &Regime) -> String {
 
 /// `GET /api/v1/regimes/duplicates`: pairs of regimes asking for the same indicators, most
 /// similar first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/duplicates",
+    tag = "Registry",
+    operation_id = "get_api_v1_regimes_duplicates",
+    summary = "Pairs of regimes asking for the same indicators, most similar first.",
+    params(
+        ("min_shared" = Option<usize>, Query),
+        ("issuer" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Listing<DuplicateView>),
+    ),
+)]
 pub async fn duplicates(
     State(state): State<AppState>,
     caller: Caller,
@@ -550,7 +655,7 @@ pub(crate) async fn duplicate_views(
 
 /// One issuing agency's part of the registry: its regimes, how many break the standard, and
 /// how many duplicate pairs involve them.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IssuerReport {
     pub issuer: String,
     pub regimes: usize,
@@ -561,6 +666,16 @@ pub struct IssuerReport {
 
 /// `GET /api/v1/regimes/issuers`: the registry per issuing agency, most regimes first — the
 /// report each ministry receives in a review of its regimes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regimes/issuers",
+    tag = "Regimes",
+    operation_id = "get_api_v1_regimes_issuers",
+    summary = "The registry per issuing agency: regimes, how many break the standard, duplicate pairs.",
+    responses(
+        (status = 200, description = "OK", body = Vec<IssuerReport>),
+    ),
+)]
 pub async fn issuers(
     State(state): State<AppState>,
     caller: Caller,

@@ -21,7 +21,7 @@ pub struct EventOptions {
     dry_run: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventAnswer {
     /// The recorded event's id (absent in a dry run).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +68,21 @@ fn refused(error: &ReorganisationError) -> ApiError {
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/agencies/events",
+    tag = "Agencies",
+    operation_id = "post_api_v1_agencies_events",
+    summary = "Record a reorganisation on its date: {\"event\": \"merge\"|\"split\"|\"rename\"|\"reparent\"|\"dissolve\", \"date\", …}. Assignments, users and open drafts of ended agencies pass to their successors. ?dry_run=true answers the plan only.",
+    params(
+        ("dry_run" = Option<bool>, Query),
+    ),
+    request_body(content = AgencyEvent, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Dry run: the plan", body = EventAnswer),
+        (status = 201, description = "Recorded", body = EventAnswer),
+    ),
+)]
 pub async fn record(
     State(state): State<AppState>,
     caller: Caller,
@@ -114,11 +129,21 @@ pub async fn record(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventList {
     items: Vec<serde_json::Value>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/agencies/events",
+    tag = "Agencies",
+    operation_id = "get_api_v1_agencies_events",
+    summary = "The recorded reorganisation events, newest first, with what each moved.",
+    responses(
+        (status = 200, description = "OK", body = EventList),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

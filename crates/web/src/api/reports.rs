@@ -2,6 +2,8 @@
 //! save its draft. The same checks as the UI's data entry: the domain's report shape, the
 //! submission state machine, and the permission policy on the agency's lineage.
 
+use super::doc;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -30,7 +32,7 @@ use crate::error::ApiError;
 use crate::validation::{Catalogue, OutlierFlag, ReportUnderCheck, outliers, violations};
 
 /// A slot as the API shows it. `version` is the optimistic lock (0 before the first save).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SlotView {
     regime: String,
     agency: String,
@@ -63,7 +65,7 @@ pub struct SlotView {
 }
 
 /// What the caller may do with a slot in its current status.
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, utoipa::ToSchema)]
 pub struct AllowedActions {
     edit: bool,
     submit: bool,
@@ -345,6 +347,21 @@ async fn slot_violations(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{regime}/{agency}/{period}",
+    tag = "Reporting",
+    operation_id = "get_api_v1_reports_regime_agency_period",
+    summary = "A report slot: status, version lock, deadline, content, violations, outliers, allowed actions.",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = SlotView),
+    ),
+)]
 pub async fn slot(
     State(state): State<AppState>,
     caller: Caller,
@@ -382,7 +399,7 @@ pub(crate) async fn read_slot(
     view(state, caller, &slot, false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DraftEdit {
     /// The lock read with the slot (0 before the first save).
     pub(crate) version: i32,
@@ -392,6 +409,22 @@ pub struct DraftEdit {
     pub(crate) sections: Vec<SectionInput>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/draft",
+    tag = "Reporting",
+    operation_id = "put_api_v1_reports_regime_agency_period_draft",
+    summary = "Merge cells and sections into the draft (optimistic lock on version).",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    request_body(content = DraftEdit, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = SlotView),
+    ),
+)]
 pub async fn save_draft(
     State(state): State<AppState>,
     caller: Caller,
@@ -744,7 +777,7 @@ impl PeriodSlots {
 
 /// The body of an action: a reason where one is needed (return, reopen), explanations of
 /// the warnings a report carries (submit).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct ActionBody {
     #[serde(default)]
     pub(crate) reason: Option<String>,
@@ -971,6 +1004,22 @@ pub(crate) async fn perform(
     act(&state, caller, &slot, action, reason, &body.explanations).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/submit",
+    tag = "Reporting",
+    operation_id = "post_api_v1_reports_regime_agency_period_submit",
+    summary = "Sign and submit the draft (approver); 422 validation_failed or explanation_required.",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    request_body(content = ActionBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = SlotView),
+    ),
+)]
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
@@ -980,6 +1029,22 @@ pub async fn submit(
     action_route(state, caller, slot, SubmissionAction::Submit, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/accept",
+    tag = "Reporting",
+    operation_id = "post_api_v1_reports_regime_agency_period_accept",
+    summary = "Accept a submitted report (receiving reviewer).",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    request_body(content = ActionBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = SlotView),
+    ),
+)]
 pub async fn accept(
     State(state): State<AppState>,
     caller: Caller,
@@ -989,6 +1054,22 @@ pub async fn accept(
     action_route(state, caller, slot, SubmissionAction::Accept, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/return",
+    tag = "Reporting",
+    operation_id = "post_api_v1_reports_regime_agency_period_return",
+    summary = "Return a submitted report with {reason}.",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    request_body(content = ActionBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = SlotView),
+    ),
+)]
 pub async fn return_report(
     State(state): State<AppState>,
     caller: Caller,
@@ -998,6 +1079,22 @@ pub async fn return_report(
     action_route(state, caller, slot, SubmissionAction::Return, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/reopen",
+    tag = "Reporting",
+    operation_id = "post_api_v1_reports_regime_agency_period_reopen",
+    summary = "Reopen an accepted report with {reason}.",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    request_body(content = ActionBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = SlotView),
+    ),
+)]
 pub async fn reopen(
     State(state): State<AppState>,
     caller: Caller,
@@ -1009,6 +1106,21 @@ pub async fn reopen(
 
 /// `GET …/prefill`: values suggested from the subordinates' accepted reports and, for stock
 /// indicators, the previous period (for the slot's editors; nothing is saved).
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/prefill",
+    tag = "Reporting",
+    operation_id = "get_api_v1_reports_regime_agency_period_prefill",
+    summary = "Values suggested from subordinates and the previous period.",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = crate::prefill::Prefill),
+    ),
+)]
 pub async fn prefill(
     State(state): State<AppState>,
     caller: Caller,
@@ -1024,14 +1136,14 @@ pub async fn prefill(
 }
 
 /// A report slot named in a body.
-#[derive(Deserialize, Serialize, Clone)]
+#[derive(Deserialize, Serialize, Clone, utoipa::ToSchema)]
 pub struct SlotRef {
     pub regime: String,
     pub agency: String,
     pub period: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct BulkAccept {
     reports: Vec<SlotRef>,
 }
@@ -1039,6 +1151,17 @@ pub struct BulkAccept {
 /// `POST /api/v1/reports/accept` with `{"reports": [{"regime", "agency", "period"}]}`: a
 /// reviewer accepts many submissions at once. Every one is checked first (the caller reviews
 /// it, it waits for review); if any is refused, none is accepted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/accept",
+    tag = "Reporting",
+    operation_id = "post_api_v1_reports_accept",
+    summary = "Accept many submitted reports at once (all or none).",
+    request_body(content = BulkAccept, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn accept_many(
     State(state): State<AppState>,
     caller: Caller,
@@ -1157,6 +1280,23 @@ pub struct DiffQuery {
 
 /// `GET …/versions/{n}/diff?against=m`: the cells and sections that changed from version m
 /// to version n.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/diff",
+    tag = "Reporting",
+    operation_id = "get_api_v1_reports_regime_agency_period_versions_number_diff",
+    summary = "Cells and sections changed from version `against` (default n-1).",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+        ("number" = u32, Path, minimum = 1, maximum = 1000000),
+        ("against" = Option<u32>, Query, minimum = 1, maximum = 1000000),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn version_diff(
     State(state): State<AppState>,
     caller: Caller,
@@ -1190,6 +1330,22 @@ pub(crate) async fn diff_of(
     Ok(json!({"from": against, "to": number, "cells": diff.cells, "sections": diff.sections}))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/signature",
+    tag = "Reporting",
+    operation_id = "get_api_v1_reports_regime_agency_period_versions_number_signature",
+    summary = "A version's signature, digest, key and verification.",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+        ("number" = u32, Path, minimum = 1, maximum = 1000000),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn signature(
     State(state): State<AppState>,
     caller: Caller,
@@ -1269,6 +1425,19 @@ pub async fn signature(
 }
 
 /// `GET /api/v1/agencies/{code}/keys`: the agency's published signing keys.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agencies/{code}/keys",
+    tag = "Reporting",
+    operation_id = "get_api_v1_agencies_code_keys",
+    summary = "The agency's published Ed25519 signing keys.",
+    params(
+        ("code" = doc::AgencyCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn agency_keys(
     State(state): State<AppState>,
     caller: Caller,

@@ -20,7 +20,7 @@ use crate::auth::{ApiJson, Caller};
 use crate::error::ApiError;
 use crate::validation::Catalogue;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RuleCheck {
     pub(crate) regime: String,
     pub(crate) expression: String,
@@ -47,6 +47,17 @@ pub fn rule_error(error: &RuleError) -> ApiError {
     .with_detail("position", json!(error.position()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/rules/check",
+    tag = "Data quality",
+    operation_id = "post_api_v1_rules_check",
+    summary = "Check a rule or formula; evaluate it on sample values.",
+    request_body(content = RuleCheck, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn check(
     State(state): State<AppState>,
     caller: Caller,

@@ -5,6 +5,8 @@
 //! report stands now. What is expected comes from the history of assignments, as compliance
 //! does ([`super::compliance::expected_reports`]).
 
+use super::doc;
+
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::Date;
@@ -37,7 +39,7 @@ pub struct ScheduleQuery {
     pub(crate) to: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ScheduleItem {
     pub regime: String,
     pub regime_name: Option<String>,
@@ -57,7 +59,7 @@ pub struct ScheduleItem {
     pub status: SlotStatus,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ScheduleAnswer {
     pub agency: String,
     pub from: Date,
@@ -65,6 +67,21 @@ pub struct ScheduleAnswer {
     pub items: Vec<ScheduleItem>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schedule",
+    tag = "Compliance",
+    operation_id = "get_api_v1_schedule",
+    summary = "An agency's reporting calendar: every expected report with its open date, cut-off window, deadline and status now.",
+    params(
+        ("agency" = Option<doc::AgencyCode>, Query),
+        ("from" = Option<jiff::civil::Date>, Query, description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
+        ("to" = Option<jiff::civil::Date>, Query, description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
+    ),
+    responses(
+        (status = 200, description = "OK", body = ScheduleAnswer),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,

@@ -7,6 +7,8 @@
 //! TIME_PERIOD in SDMX's period notation (`2026-01`, `2026-Q1`, `2026-S1`, `2026`).
 //! `startPeriod`/`endPeriod` narrow the periods; `lang=en` names things in English.
 
+use super::doc;
+
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -61,6 +63,23 @@ fn parse_key(key: &str, positions: usize) -> Result<Vec<Option<Vec<String>>>, Ap
 }
 
 /// `GET /api/v1/sdmx/data/{flow}`: the whole flow.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sdmx/data/{flow}",
+    tag = "Interoperability",
+    operation_id = "get_api_v1_sdmx_data_flow",
+    summary = "An indicator table (its code is the flow) as an SDMX-JSON 1.0 data message: series by INDICATOR, REF_AREA and each disaggregation, observations along TIME_PERIOD.",
+    params(
+        ("flow" = doc::Code, Path),
+        ("startPeriod" = Option<doc::PeriodId>, Query),
+        ("endPeriod" = Option<doc::PeriodId>, Query),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("lang" = Option<doc::Language>, Query),
+    ),
+    responses(
+        (status = 200, description = "An SDMX-JSON 1.0 data message", body = serde_json::Value, content_type = "application/vnd.sdmx.data+json"),
+    ),
+)]
 pub async fn data_all(
     state: State<AppState>,
     caller: Caller,
@@ -70,6 +89,24 @@ pub async fn data_all(
     message(state, caller, flow, "all".into(), query).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sdmx/data/{flow}/{key}",
+    tag = "Interoperability",
+    operation_id = "get_api_v1_sdmx_data_flow_key",
+    summary = "The same, for the series a key selects (values joined by +, dimensions by ., empty or all for any).",
+    params(
+        ("flow" = doc::Code, Path),
+        ("key" = String, Path, max_length = 200, pattern = r#"^[^\s?#/\x00-\x1f\x7f-\x9f]{1,200}$"#),
+        ("startPeriod" = Option<doc::PeriodId>, Query),
+        ("endPeriod" = Option<doc::PeriodId>, Query),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("lang" = Option<doc::Language>, Query),
+    ),
+    responses(
+        (status = 200, description = "An SDMX-JSON 1.0 data message", body = serde_json::Value, content_type = "application/vnd.sdmx.data+json"),
+    ),
+)]
 pub async fn data(
     state: State<AppState>,
     caller: Caller,

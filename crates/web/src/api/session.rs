@@ -12,6 +12,17 @@ use crate::AppState;
 use crate::auth::{ApiJson, Caller, check_password, issue};
 use crate::error::ApiError;
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "Health",
+    operation_id = "get_healthz",
+    summary = "200 when the server can serve.",
+    security(()),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     if state.store.ping().await {
         (
@@ -24,19 +35,31 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenAnswer {
     token: String,
     token_type: &'static str,
     expires_at: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token",
+    tag = "Auth",
+    operation_id = "post_api_v1_auth_token",
+    summary = "Exchange {username, password} for a bearer token.",
+    security(()),
+    request_body(content = Credentials, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = TokenAnswer),
+    ),
+)]
 pub async fn token(
     State(state): State<AppState>,
     ApiJson(credentials): ApiJson<Credentials>,
@@ -50,6 +73,16 @@ pub async fn token(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "Auth",
+    operation_id = "get_api_v1_me",
+    summary = "The caller: user, agency, roles.",
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn me(caller: Caller) -> Json<Principal> {
     Json(caller.principal)
 }

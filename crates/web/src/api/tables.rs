@@ -10,6 +10,8 @@
 //! it in memory (xlsx is written in rust_xlsxwriter's constant-memory mode; a sheet holds at
 //! most 1,048,575 rows, so a longer export must be CSV).
 
+use super::doc;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -40,11 +42,21 @@ fn not_found(code: &str) -> ApiError {
     )
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TableList {
     pub tables: Vec<TableDefinition>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tables",
+    tag = "Indicator tables",
+    operation_id = "get_api_v1_tables",
+    summary = "The catalogue of saved indicator tables, by theme.",
+    responses(
+        (status = 200, description = "OK", body = TableList),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -63,6 +75,19 @@ pub(crate) async fn find(state: &AppState, code: &str) -> Result<TableDefinition
         .ok_or_else(|| not_found(code))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tables/{code}",
+    tag = "Indicator tables",
+    operation_id = "get_api_v1_tables_code",
+    summary = "One saved table's definition.",
+    params(
+        ("code" = doc::Code, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = TableDefinition),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -73,6 +98,21 @@ pub async fn get(
 }
 
 /// Saves a table: its indicators must exist and its layout name known dimensions.
+#[utoipa::path(
+    put,
+    path = "/api/v1/tables/{code}",
+    tag = "Indicator tables",
+    operation_id = "put_api_v1_tables_code",
+    summary = "Saves a table (regime authors): indicators, agency, level, periods ({frequency,last} or {list}), disaggregate, layout, chart.",
+    params(
+        ("code" = doc::Code, Path),
+    ),
+    request_body(content = TableDefinition, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 201, description = "Created", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -110,6 +150,19 @@ pub async fn put(
     Ok((status, Json(table)).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tables/{code}",
+    tag = "Indicator tables",
+    operation_id = "delete_api_v1_tables_code",
+    summary = "Deletes a table (regime authors).",
+    params(
+        ("code" = doc::Code, Path),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -176,13 +229,28 @@ fn options(pairs: &[(String, String)]) -> (Lang, Option<String>) {
     (lang, find("as_of").filter(|v| !v.is_empty()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TableData {
     pub table: TableDefinition,
     #[serde(flatten)]
     pub pivot: PivotView,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tables/{code}/data",
+    tag = "Indicator tables",
+    operation_id = "get_api_v1_tables_code_data",
+    summary = "A table's numbers today (relative periods end at the latest period with data), laid out as a pivot.",
+    params(
+        ("code" = doc::Code, Path),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("lang" = Option<doc::Language>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", body = TableData),
+    ),
+)]
 pub async fn data(
     State(state): State<AppState>,
     caller: Caller,
@@ -241,6 +309,23 @@ fn export_options(pairs: &[(String, String)]) -> Result<(Format, Shape), ApiErro
     Ok((format, shape))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tables/{code}/export",
+    tag = "Indicator tables",
+    operation_id = "get_api_v1_tables_code_export",
+    summary = "A table as CSV or xlsx (shape=table or long).",
+    params(
+        ("code" = doc::Code, Path),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("lang" = Option<doc::Language>, Query),
+        ("format" = Option<doc::ExportFormat>, Query),
+        ("shape" = Option<doc::ExportShape>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", content((String = "text/csv"), (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    ),
+)]
 pub async fn export_table(
     State(state): State<AppState>,
     caller: Caller,
@@ -254,6 +339,29 @@ pub async fn export_table(
     export(state, &caller, request, format, shape, &table.code).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/pivot/export",
+    tag = "Analytics",
+    operation_id = "get_api_v1_pivot_export",
+    summary = "A pivot as CSV or xlsx: shape=table (as shown, with totals) or shape=long (one row per number, streamed, unbounded in CSV).",
+    params(
+        ("indicator" = doc::IndicatorCode, Query),
+        ("period" = doc::PeriodId, Query),
+        ("agency" = Option<doc::AgencyCode>, Query),
+        ("level" = Option<doc::AgencyLevel>, Query),
+        ("as_of" = Option<jiff::civil::Date>, Query),
+        ("disaggregate" = Option<doc::Disaggregation>, Query),
+        ("rows" = Option<String>, Query, pattern = r#"^(indicator|agency|period)(,(indicator|agency|period))?$"#),
+        ("columns" = Option<String>, Query, pattern = r#"^(indicator|agency|period)(,(indicator|agency|period))?$"#),
+        ("lang" = Option<doc::Language>, Query),
+        ("format" = Option<doc::ExportFormat>, Query),
+        ("shape" = Option<doc::ExportShape>, Query),
+    ),
+    responses(
+        (status = 200, description = "OK", content((String = "text/csv"), (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    ),
+)]
 pub async fn export_pivot_get(
     State(state): State<AppState>,
     caller: Caller,
@@ -265,6 +373,21 @@ pub async fn export_pivot_get(
 }
 
 /// `POST /api/v1/pivot/export?format=&shape=` with the question as a JSON body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/pivot/export",
+    tag = "Analytics",
+    operation_id = "post_api_v1_pivot_export",
+    summary = "The same export with the question as a JSON body, for questions too long for a URL.",
+    params(
+        ("format" = Option<doc::ExportFormat>, Query),
+        ("shape" = Option<doc::ExportShape>, Query),
+    ),
+    request_body(content = PivotRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", content((String = "text/csv"), (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    ),
+)]
 pub async fn export_pivot_post(
     State(state): State<AppState>,
     caller: Caller,

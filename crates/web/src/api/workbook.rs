@@ -9,6 +9,8 @@
 //! Each sheet carries its keys for the way back: row 5 (hidden) holds the form code and the
 //! column codes, column A (hidden) each row's indicator and option combination.
 
+use super::doc;
+
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -59,6 +61,21 @@ fn xlsx_failed(_: XlsxError) -> ApiError {
 }
 
 /// `GET …/workbook`: the slot as a workbook to fill.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/workbook",
+    tag = "Reports",
+    operation_id = "get_api_v1_reports_workbook",
+    summary = "The report as an xlsx workbook to fill: one sheet a form, Vietnamese headers, the draft filled in, input cells unlocked on a protected sheet with data validation.",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    responses(
+        (status = 200, description = "The workbook", body = doc::Binary, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ),
+)]
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
@@ -291,6 +308,23 @@ fn text_of(cell: &calamine::Data) -> Option<String> {
 }
 
 /// `POST …/workbook`: the filled workbook into the draft, all or nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/workbook",
+    tag = "Reports",
+    operation_id = "post_api_v1_reports_workbook",
+    summary = "A filled workbook into the draft, all or nothing; 422 names every refused cell by sheet and address.",
+    params(
+        ("regime" = doc::RegimeCode, Path),
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+    ),
+    request_body(content((doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (doc::Binary = "application/octet-stream"))),
+    responses(
+        (status = 200, description = "The draft", body = serde_json::Value, content_type = "application/json"),
+        (status = 422, description = "Refused cells", body = serde_json::Value, content_type = "application/json"),
+    ),
+)]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,0 +1,245 @@
+//! The OpenAPI document, generated from the code: each handler carries its
+//! `#[utoipa::path]`, the router in [`super::routes`] is built from those same attributes (so a
+//! route cannot exist undocumented), and bodies are described by the types that (de)serialise
+//! them (`ToSchema`). This module holds what belongs to the document as a whole — its header,
+//! the error responses every operation may give, the DHIS2 alias paths — and the few schemas
+//! that have no type of their own elsewhere (query words parsed by hand, binary bodies, the
+//! DHIS2 data value set read by the streaming parser).
+//!
+//! It never decides behaviour: a word listed here is only described, the handler still parses it.
+
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{OpenApi, RefOr, Response, Schema};
+use utoipa::{PartialSchema, ToResponse, ToSchema};
+
+pub use baocao_domain::agency::{AgencyCode, AgencyLevel};
+pub use baocao_domain::indicator::IndicatorCode;
+pub use baocao_domain::period::{Frequency, PeriodId};
+pub use baocao_domain::regime::RegimeCode;
+
+/// The document's header; paths come from the handlers through the router.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "baocao — Hệ thống thông tin báo cáo",
+        version = "1",
+        description = "The reporting information system's JSON API. Authenticate with POST /api/v1/auth/token and send `Authorization: Bearer <token>`. Errors are {\"error\": {\"code\", \"message\" (Vietnamese), \"message_en\"}}.",
+    ),
+    servers((url = "/")),
+    security(("bearer" = [])),
+    tags((name = "Connectors", description = "Scheduled pulls from other agencies' systems.")),
+    components(
+        responses(Error),
+        // Parameters' schemas (bodies' schemas are collected from the handlers).
+        schemas(
+            Code, AgencyCode, RegimeCode, IndicatorCode, PeriodId, AgencyLevel, Frequency,
+            Language, Disaggregation, ExportFormat, ExportShape, ValueSetFormat, ImportStrategy,
+        ),
+    ),
+)]
+pub struct ApiDoc;
+
+/// A code as the domain checks it (`text::check_code`): 1–64 characters, no blank, control,
+/// `?`, `#` or `/`.
+pub struct Code;
+
+impl PartialSchema for Code {
+    fn schema() -> RefOr<Schema> {
+        baocao_domain::schema::code()
+    }
+}
+impl ToSchema for Code {}
+
+/// A file's bytes (a workbook).
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+impl ToSchema for Binary {}
+
+/// The language of labels in an export (`lang=`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum Language {
+    Vi,
+    En,
+}
+
+/// A disaggregation category to split figures by (`disaggregate=`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum Disaggregation {
+    Sex,
+    Area,
+}
+
+/// The file an export is written as (`format=`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+/// A table export laid out as on screen or one value a line (`shape=`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum ExportShape {
+    Table,
+    Long,
+}
+
+/// The format of a data value set pulled (`format=`; otherwise by `Accept`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum ValueSetFormat {
+    Json,
+    Csv,
+    Adx,
+}
+
+/// DHIS2's `importStrategy`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ImportStrategy {
+    Create,
+    Update,
+    CreateAndUpdate,
+    Delete,
+}
+
+/// DHIS2's data value set as pushed in JSON. The push reads it with a streaming parser
+/// (`payload.rs`), so this type only describes it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "camelCase")]
+pub struct DataValueSetDocument {
+    /// The regime.
+    data_set: RegimeCode,
+    /// The period of values that name none.
+    period: Option<PeriodId>,
+    /// The reporting agency of values that name none.
+    org_unit: Option<AgencyCode>,
+    complete_date: Option<String>,
+    data_values: Vec<DataValueDocument>,
+}
+
+/// One value of a [`DataValueSetDocument`].
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "camelCase")]
+pub struct DataValueDocument {
+    /// The indicator.
+    data_element: IndicatorCode,
+    period: Option<PeriodId>,
+    org_unit: Option<AgencyCode>,
+    /// `default` (the total) or a disaggregation such as `sex=female;area=rural`.
+    #[schema(
+        pattern = r"^(default|(sex=(male|female)|area=(urban|rural))(;area=(urban|rural))?)?$"
+    )]
+    category_option_combo: Option<String>,
+    /// A number, a text, a yes/no, or null to clear the cell.
+    #[schema(value_type = Option<serde_json::Value>)]
+    value: Option<()>,
+    /// Remove the value.
+    deleted: Option<bool>,
+    comment: Option<String>,
+}
+
+/// Every refusal: `{"error": {"code", "message", "message_en"}}` (`crate::error::ApiError`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    #[schema(inline)]
+    error: ErrorDetail,
+}
+
+/// The refusal itself, with its stable code.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    code: String,
+    /// In Vietnamese.
+    message: String,
+    message_en: String,
+}
+
+/// A refusal with a stable code, in Vietnamese and English.
+#[derive(ToResponse)]
+#[response(description = "A refusal with a stable code, in Vietnamese and English.")]
+#[allow(dead_code)]
+pub struct Error(#[to_schema] ErrorBody);
+
+/// Completes the document the router collected: DHIS2's alias path, then what holds for every
+/// operation and is not repeated on each — the error statuses it may answer with, and how to
+/// authenticate.
+pub fn complete(openapi: &mut OpenApi) {
+    add_dhis2_aliases(openapi);
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.security_schemes.insert(
+        "bearer".into(),
+        RefOr::T(utoipa::openapi::security::SecurityScheme::Http(
+            utoipa::openapi::security::Http::new(utoipa::openapi::security::HttpAuthScheme::Bearer),
+        )),
+    );
+    let error = || RefOr::<Response>::Ref(utoipa::openapi::Ref::from_response_name("Error"));
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            (HttpMethod::Get, item.get.as_mut()),
+            (HttpMethod::Post, item.post.as_mut()),
+            (HttpMethod::Put, item.put.as_mut()),
+            (HttpMethod::Delete, item.delete.as_mut()),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let writes = method != HttpMethod::Get;
+            for status in ["400", "401", "403", "404", "422"]
+                .into_iter()
+                .chain(writes.then_some("409"))
+                .chain(operation.request_body.is_some().then_some("413"))
+                .chain(operation.request_body.is_some().then_some("415"))
+                .chain(["default"])
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.into())
+                    .or_insert_with(error);
+            }
+        }
+    }
+}
+
+/// DHIS2's own path answers as `/api/v1/dataValueSets` does, so tools written for DHIS2 find
+/// it; the document lists it too, with its own operation ids.
+fn add_dhis2_aliases(openapi: &mut OpenApi) {
+    let Some(item) = openapi.paths.paths.get("/api/v1/dataValueSets").cloned() else {
+        return;
+    };
+    let mut alias = item;
+    for operation in [alias.get.as_mut(), alias.post.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = &operation.operation_id {
+            operation.operation_id = Some(id.replace("api_v1", "api"));
+        }
+    }
+    openapi
+        .paths
+        .paths
+        .insert("/api/dataValueSets".into(), alias);
+}
