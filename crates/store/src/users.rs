@@ -24,6 +24,7 @@ pub struct UserRecord {
 
 /// Who is making a request: the user, their agency and grants.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Principal {
     #[serde(skip)]
     pub id: i32,

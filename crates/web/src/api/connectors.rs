@@ -206,8 +206,8 @@ pub async fn get(
     ),
     request_body(content = ConnectorInput, content_type = "application/json"),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
-        (status = 201, description = "Created", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "Replaced", body = ConnectorView),
+        (status = 201, description = "Created", body = ConnectorView),
     ),
 )]
 pub async fn put(

@@ -196,7 +196,7 @@ fn table_text(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, ApiError> {
     request_body(content((String = "text/csv"), (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, description = "Imported (or the dry run's answer)", body = ImportReport),
-        (status = 422, description = "Nothing imported: every line's problem", body = serde_json::Value, content_type = "application/json"),
+        (status = 422, description = "Nothing imported: every line's problem", body = ImportReport),
     ),
 )]
 pub async fn indicators(
@@ -316,7 +316,7 @@ pub struct RegimeImportReport {
     request_body(content((String = "text/csv"), (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, description = "Imported (or the dry run's answer)", body = RegimeImportReport),
-        (status = 422, description = "Nothing imported: every line's problem", body = serde_json::Value, content_type = "application/json"),
+        (status = 422, description = "Nothing imported: every line's problem", body = RegimeImportReport),
     ),
 )]
 pub async fn regimes(

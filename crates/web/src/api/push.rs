@@ -66,7 +66,7 @@ pub struct ImportOptions {
     data_set: Option<String>,
 }
 
-#[derive(Debug, Serialize, Default, Clone, Copy)]
+#[derive(Debug, Serialize, Default, Clone, Copy, utoipa::ToSchema)]
 pub struct ImportCount {
     pub imported: usize,
     pub updated: usize,
@@ -83,7 +83,7 @@ impl ImportCount {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Conflict {
     object: String,
     value: String,
@@ -91,7 +91,8 @@ pub struct Conflict {
     value_vi: String,
 }
 
-#[derive(Debug, Serialize)]
+/// DHIS2's import summary.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportSummary {
     response_type: &'static str,
@@ -201,8 +202,8 @@ async fn forward(
     ),
     request_body(content((doc::DataValueSetDocument = "application/json"), (String = "text/csv"), (String = "application/adx+xml"))),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
-        (status = 409, description = "Refused in all-or-nothing mode: DHIS2's import summary with status ERROR and every conflict; nothing was imported.", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = WebMessage),
+        (status = 409, description = "Refused in all-or-nothing mode: DHIS2's import summary with status ERROR and every conflict; nothing was imported.", body = WebMessage),
     ),
 )]
 pub async fn import(
@@ -626,7 +627,7 @@ impl Run<'_> {
         } else {
             StatusCode::OK
         };
-        Ok((code, Json(web_message(code, &summary))).into_response())
+        Ok((code, Json(web_message(code, summary))).into_response())
     }
 
     /// Ends a push that failed as a whole: nothing uncommitted is kept. Chunks a push in
@@ -648,18 +649,29 @@ impl Run<'_> {
 /// The summary as both generations of DHIS2 answer it: the import summary's own fields at the
 /// top (DHIS2 before 2.38, and clients that read `importCount` there) and the same summary
 /// under `response` in a web message with `httpStatus` (DHIS2 2.38 and later).
-fn web_message(code: StatusCode, summary: &ImportSummary) -> serde_json::Value {
-    let inner = json!(summary);
-    let mut outer = inner.clone();
-    outer["httpStatus"] = json!(code.canonical_reason().unwrap_or(""));
-    outer["httpStatusCode"] = json!(code.as_u16());
-    outer["message"] = json!(if code.is_success() {
-        "Import was successful."
-    } else {
-        "An error occurred, please check import summary."
-    });
-    outer["response"] = inner;
-    outer
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebMessage {
+    #[serde(flatten)]
+    summary: ImportSummary,
+    http_status: &'static str,
+    http_status_code: u16,
+    message: &'static str,
+    response: ImportSummary,
+}
+
+fn web_message(code: StatusCode, summary: ImportSummary) -> WebMessage {
+    WebMessage {
+        summary: summary.clone(),
+        http_status: code.canonical_reason().unwrap_or(""),
+        http_status_code: code.as_u16(),
+        message: if code.is_success() {
+            "Import was successful."
+        } else {
+            "An error occurred, please check import summary."
+        },
+        response: summary,
+    }
 }
 
 fn data_set_required() -> ApiError {

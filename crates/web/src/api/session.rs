@@ -80,7 +80,7 @@ pub async fn token(
     operation_id = "get_api_v1_me",
     summary = "The caller: user, agency, roles.",
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = Principal),
     ),
 )]
 pub async fn me(caller: Caller) -> Json<Principal> {

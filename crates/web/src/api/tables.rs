@@ -109,8 +109,8 @@ pub async fn get(
     ),
     request_body(content = TableDefinition, content_type = "application/json"),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
-        (status = 201, description = "Created", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "Replaced", body = TableDefinition),
+        (status = 201, description = "Created", body = TableDefinition),
     ),
 )]
 pub async fn put(

@@ -321,7 +321,7 @@ fn text_of(cell: &calamine::Data) -> Option<String> {
     ),
     request_body(content((doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (doc::Binary = "application/octet-stream"))),
     responses(
-        (status = 200, description = "The draft", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "The draft", body = super::reports::SlotView),
         (status = 422, description = "Refused cells", body = serde_json::Value, content_type = "application/json"),
     ),
 )]
