@@ -283,6 +283,7 @@ pub struct CellRules {
     pub max: Option<f64>,
     /// At most this many digits after the decimal point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 255))]
     pub decimals: Option<u8>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub non_negative: bool,
@@ -461,6 +462,7 @@ pub struct AfterDeadline {
     pub late_accepted: bool,
     /// The report locks at the end of this many days after the deadline (never if absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 65535))]
     pub lock_after_days: Option<u16>,
 }
 

@@ -393,6 +393,9 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("where", "Vị trí", "In"),
     ("request_body", "Nội dung gửi", "Request body"),
     ("answers", "Mã trả lời", "Responses"),
+    ("schemas", "Cấu trúc dữ liệu", "Schemas"),
+    ("schema_type", "Kiểu", "Type"),
+    ("field", "Trường", "Field"),
     (
         "design_regime",
         "Thiết kế chế độ báo cáo",

@@ -661,6 +661,15 @@ async fn values_are_pulled_in_three_formats_with_etags_and_children(app: TestApp
             .any(|v| v["orgUnit"] == commune.as_str() && v["value"] == "3"),
         "{values:?}"
     );
+    // An unknown regime is refused, not answered with an empty set of subordinates.
+    let unknown = pull(
+        &app,
+        &admin,
+        "dataSet=KHONG-CO&period=202611&orgUnit=01&children=true",
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
     let bad = pull(&app, &hanoi, &format!("{slot}&format=pdf"), None).await;
     assert_eq!(bad.json()["error"]["code"], "invalid_format");
 }

@@ -825,6 +825,18 @@ async fn the_api_documentation_is_a_page_that_needs_nothing_from_outside(app: Te
         }
     }
     assert!(operations > 50);
+    // Every body's schema is on the page, its fields with their types.
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    for name in schemas.keys() {
+        assert!(
+            text.contains(&format!("id=\"schema-{name}\"")),
+            "{name} is described"
+        );
+    }
+    assert!(
+        text.contains("<code>dataValues</code>")
+            && text.contains("<code>[DataValueDocument]</code>")
+    );
     assert!(
         !text.contains("src=\"http") && !text.contains("href=\"http"),
         "no asset from elsewhere"

@@ -73,8 +73,8 @@ pub struct AgencyQuery {
         ("level" = Option<doc::AgencyLevel>, Query),
         ("parent" = Option<doc::AgencyCode>, Query),
         ("q" = Option<String>, Query),
-        ("limit" = Option<usize>, Query),
-        ("offset" = Option<usize>, Query),
+        ("limit" = Option<usize>, Query, maximum = 18446744073709551615_u64),
+        ("offset" = Option<usize>, Query, maximum = 18446744073709551615_u64),
     ),
     responses(
         (status = 200, description = "OK", body = Listing<AgencyRecord>),
@@ -231,8 +231,8 @@ pub struct SearchQuery {
     summary = "Indicators, searchable.",
     params(
         ("q" = Option<String>, Query),
-        ("limit" = Option<usize>, Query),
-        ("offset" = Option<usize>, Query),
+        ("limit" = Option<usize>, Query, maximum = 18446744073709551615_u64),
+        ("offset" = Option<usize>, Query, maximum = 18446744073709551615_u64),
     ),
     responses(
         (status = 200, description = "OK", body = Listing<Indicator>),
@@ -298,8 +298,8 @@ impl From<Regime> for RegimeView {
     summary = "Regimes with their ten elements.",
     params(
         ("q" = Option<String>, Query),
-        ("limit" = Option<usize>, Query),
-        ("offset" = Option<usize>, Query),
+        ("limit" = Option<usize>, Query, maximum = 18446744073709551615_u64),
+        ("offset" = Option<usize>, Query, maximum = 18446744073709551615_u64),
     ),
     responses(
         (status = 200, description = "OK", body = Listing<RegimeView>),

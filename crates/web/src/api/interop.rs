@@ -110,6 +110,9 @@ pub async fn export(
     let mut org_units = vec![query.org_unit.clone()];
     let children = flag(query.children.as_deref())?;
     if children {
+        // Subordinates that cannot answer are left out below, so an unknown regime must be
+        // refused here rather than answered with an empty set.
+        super::catalogue::load_regime(&state, &query.data_set).await?;
         let period = super::catalogue::parse_period(&query.period)?;
         let parent = super::catalogue::agency_code(&query.org_unit)?;
         let filter = baocao_store::agencies::AgencyFilter {

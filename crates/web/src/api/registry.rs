@@ -589,7 +589,7 @@ fn issuer_of(regime: &Regime) -> String {
     operation_id = "get_api_v1_regimes_duplicates",
     summary = "Pairs of regimes asking for the same indicators, most similar first.",
     params(
-        ("min_shared" = Option<usize>, Query),
+        ("min_shared" = Option<usize>, Query, maximum = 18446744073709551615_u64),
         ("issuer" = Option<String>, Query),
     ),
     responses(
