@@ -100,12 +100,7 @@ pub struct AnalyticsAnswer {
     operation_id = "get_api_v1_analytics",
     summary = "Aggregated values of indicators for agencies and periods (live).",
     params(
-        ("indicator" = doc::IndicatorCode, Query),
-        ("period" = doc::PeriodId, Query),
-        ("agency" = Option<doc::AgencyCode>, Query),
-        ("level" = Option<doc::AgencyLevel>, Query),
-        ("as_of" = Option<jiff::civil::Date>, Query),
-        ("disaggregate" = Option<doc::Disaggregation>, Query),
+        doc::AnalyticsSelection,
     ),
     responses(
         (status = 200, description = "OK", body = AnalyticsAnswer),
@@ -597,12 +592,7 @@ pub struct DiscrepancyAnswer {
     operation_id = "get_api_v1_analytics_discrepancies",
     summary = "Compiled totals that differ from their subordinates' combined values (the agency asked and everything below it, or below its descendants at level): reported, subordinates, difference.",
     params(
-        ("indicator" = doc::IndicatorCode, Query),
-        ("period" = doc::PeriodId, Query),
-        ("agency" = Option<doc::AgencyCode>, Query),
-        ("level" = Option<doc::AgencyLevel>, Query),
-        ("as_of" = Option<jiff::civil::Date>, Query),
-        ("disaggregate" = Option<doc::Disaggregation>, Query),
+        doc::AnalyticsSelection,
     ),
     responses(
         (status = 200, description = "OK", body = DiscrepancyAnswer),

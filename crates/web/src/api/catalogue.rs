@@ -72,9 +72,7 @@ pub struct AgencyQuery {
         ("as_of" = Option<jiff::civil::Date>, Query),
         ("level" = Option<doc::AgencyLevel>, Query),
         ("parent" = Option<doc::AgencyCode>, Query),
-        ("q" = Option<String>, Query),
-        ("limit" = Option<usize>, Query, maximum = 18446744073709551615_u64),
-        ("offset" = Option<usize>, Query, maximum = 18446744073709551615_u64),
+        doc::Search,
     ),
     responses(
         (status = 200, description = "OK", body = Listing<AgencyRecord>),
@@ -230,9 +228,7 @@ pub struct SearchQuery {
     operation_id = "get_api_v1_indicators",
     summary = "Indicators, searchable.",
     params(
-        ("q" = Option<String>, Query),
-        ("limit" = Option<usize>, Query, maximum = 18446744073709551615_u64),
-        ("offset" = Option<usize>, Query, maximum = 18446744073709551615_u64),
+        doc::Search,
     ),
     responses(
         (status = 200, description = "OK", body = Listing<Indicator>),
@@ -297,9 +293,7 @@ impl From<Regime> for RegimeView {
     operation_id = "get_api_v1_regimes",
     summary = "Regimes with their ten elements.",
     params(
-        ("q" = Option<String>, Query),
-        ("limit" = Option<usize>, Query, maximum = 18446744073709551615_u64),
-        ("offset" = Option<usize>, Query, maximum = 18446744073709551615_u64),
+        doc::Search,
     ),
     responses(
         (status = 200, description = "OK", body = Listing<RegimeView>),

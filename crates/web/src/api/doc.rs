@@ -11,7 +11,7 @@
 use utoipa::openapi::path::HttpMethod;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{OpenApi, RefOr, Response, Schema};
-use utoipa::{PartialSchema, ToResponse, ToSchema};
+use utoipa::{IntoParams, PartialSchema, ToResponse, ToSchema};
 
 pub use baocao_domain::agency::{AgencyCode, AgencyLevel};
 pub use baocao_domain::indicator::IndicatorCode;
@@ -119,6 +119,57 @@ pub enum ImportStrategy {
     Update,
     CreateAndUpdate,
     Delete,
+}
+
+/// A report slot's address, `/reports/{regime}/{agency}/{period}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ReportPath {
+    regime: RegimeCode,
+    /// The reporting agency.
+    agency: AgencyCode,
+    period: PeriodId,
+}
+
+/// What the analytics read: indicators in a period, for an agency or a level, under the
+/// hierarchy of a date, split by a disaggregation.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AnalyticsSelection {
+    indicator: IndicatorCode,
+    period: PeriodId,
+    agency: Option<AgencyCode>,
+    level: Option<AgencyLevel>,
+    as_of: Option<jiff::civil::Date>,
+    disaggregate: Option<Disaggregation>,
+}
+
+/// How a pivot is laid out and labelled.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PivotLayout {
+    /// One or two of `indicator`, `agency`, `period`.
+    #[param(pattern = r"^(indicator|agency|period)(,(indicator|agency|period))?$")]
+    rows: Option<String>,
+    #[param(pattern = r"^(indicator|agency|period)(,(indicator|agency|period))?$")]
+    columns: Option<String>,
+    lang: Option<Language>,
+}
+
+/// A search of a catalogue and the page of it to answer (`super::Page`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct Search {
+    /// Words to look for, with or without Vietnamese diacritics.
+    q: Option<String>,
+    #[param(maximum = 18446744073709551615_u64)]
+    limit: Option<usize>,
+    #[param(maximum = 18446744073709551615_u64)]
+    offset: Option<usize>,
 }
 
 /// DHIS2's data value set as pushed in JSON. The push reads it with a streaming parser

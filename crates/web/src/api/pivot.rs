@@ -393,15 +393,8 @@ pub(crate) async fn build(
     operation_id = "get_api_v1_pivot",
     summary = "An analytics question laid out on rows and columns (indicator, agency, period or a category), with totals by each indicator's rule and a link to the sources of every number.",
     params(
-        ("indicator" = doc::IndicatorCode, Query),
-        ("period" = doc::PeriodId, Query),
-        ("agency" = Option<doc::AgencyCode>, Query),
-        ("level" = Option<doc::AgencyLevel>, Query),
-        ("as_of" = Option<jiff::civil::Date>, Query),
-        ("disaggregate" = Option<doc::Disaggregation>, Query),
-        ("rows" = Option<String>, Query, pattern = r#"^(indicator|agency|period)(,(indicator|agency|period))?$"#),
-        ("columns" = Option<String>, Query, pattern = r#"^(indicator|agency|period)(,(indicator|agency|period))?$"#),
-        ("lang" = Option<doc::Language>, Query),
+        doc::AnalyticsSelection,
+        doc::PivotLayout,
     ),
     responses(
         (status = 200, description = "OK", body = PivotView),
@@ -554,12 +547,7 @@ pub(crate) async fn sources_of(
     operation_id = "get_api_v1_analytics_sources",
     summary = "The values behind one aggregated number (indicator, agency, period, options=category=option;…), each with its source and report.",
     params(
-        ("indicator" = doc::IndicatorCode, Query),
-        ("period" = doc::PeriodId, Query),
-        ("agency" = Option<doc::AgencyCode>, Query),
-        ("level" = Option<doc::AgencyLevel>, Query),
-        ("as_of" = Option<jiff::civil::Date>, Query),
-        ("disaggregate" = Option<doc::Disaggregation>, Query),
+        doc::AnalyticsSelection,
         ("options" = Option<String>, Query, pattern = r#"^(sex=(male|female)|area=(urban|rural))(;area=(urban|rural))?$"#),
     ),
     responses(

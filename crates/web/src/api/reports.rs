@@ -354,9 +354,7 @@ async fn slot_violations(
     operation_id = "get_api_v1_reports_regime_agency_period",
     summary = "A report slot: status, version lock, deadline, content, violations, outliers, allowed actions.",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     responses(
         (status = 200, description = "OK", body = SlotView),
@@ -416,9 +414,7 @@ pub struct DraftEdit {
     operation_id = "put_api_v1_reports_regime_agency_period_draft",
     summary = "Merge cells and sections into the draft (optimistic lock on version).",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     request_body(content = DraftEdit, content_type = "application/json"),
     responses(
@@ -1011,9 +1007,7 @@ pub(crate) async fn perform(
     operation_id = "post_api_v1_reports_regime_agency_period_submit",
     summary = "Sign and submit the draft (approver); 422 validation_failed or explanation_required.",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     request_body(content = ActionBody, content_type = "application/json"),
     responses(
@@ -1036,9 +1030,7 @@ pub async fn submit(
     operation_id = "post_api_v1_reports_regime_agency_period_accept",
     summary = "Accept a submitted report (receiving reviewer).",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     request_body(content = ActionBody, content_type = "application/json"),
     responses(
@@ -1061,9 +1053,7 @@ pub async fn accept(
     operation_id = "post_api_v1_reports_regime_agency_period_return",
     summary = "Return a submitted report with {reason}.",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     request_body(content = ActionBody, content_type = "application/json"),
     responses(
@@ -1086,9 +1076,7 @@ pub async fn return_report(
     operation_id = "post_api_v1_reports_regime_agency_period_reopen",
     summary = "Reopen an accepted report with {reason}.",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     request_body(content = ActionBody, content_type = "application/json"),
     responses(
@@ -1113,9 +1101,7 @@ pub async fn reopen(
     operation_id = "get_api_v1_reports_regime_agency_period_prefill",
     summary = "Values suggested from subordinates and the previous period.",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     responses(
         (status = 200, description = "OK", body = crate::prefill::Prefill),
@@ -1287,9 +1273,7 @@ pub struct DiffQuery {
     operation_id = "get_api_v1_reports_regime_agency_period_versions_number_diff",
     summary = "Cells and sections changed from version `against` (default n-1).",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
         ("number" = u32, Path, minimum = 1, maximum = 1000000),
         ("against" = Option<u32>, Query, minimum = 1, maximum = 1000000),
     ),
@@ -1337,9 +1321,7 @@ pub(crate) async fn diff_of(
     operation_id = "get_api_v1_reports_regime_agency_period_versions_number_signature",
     summary = "A version's signature, digest, key and verification.",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
         ("number" = u32, Path, minimum = 1, maximum = 1000000),
     ),
     responses(

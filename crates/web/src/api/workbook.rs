@@ -68,9 +68,7 @@ fn xlsx_failed(_: XlsxError) -> ApiError {
     operation_id = "get_api_v1_reports_workbook",
     summary = "The report as an xlsx workbook to fill: one sheet a form, Vietnamese headers, the draft filled in, input cells unlocked on a protected sheet with data validation.",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     responses(
         (status = 200, description = "The workbook", body = doc::Binary, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -315,9 +313,7 @@ fn text_of(cell: &calamine::Data) -> Option<String> {
     operation_id = "post_api_v1_reports_workbook",
     summary = "A filled workbook into the draft, all or nothing; 422 names every refused cell by sheet and address.",
     params(
-        ("regime" = doc::RegimeCode, Path),
-        ("agency" = doc::AgencyCode, Path),
-        ("period" = doc::PeriodId, Path),
+        doc::ReportPath,
     ),
     request_body(content((doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (doc::Binary = "application/octet-stream"))),
     responses(
