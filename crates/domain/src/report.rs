@@ -71,6 +71,7 @@ pub struct Section {
 
 /// What a report says: cells and sections, each sorted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportContent {
     pub values: Vec<Cell>,
     pub sections: Vec<Section>,
@@ -391,6 +392,7 @@ pub fn is_derived(column: FormColumn, indicator: &Indicator) -> bool {
 
 /// One cell that differs between two versions (`None` where the cell is empty).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CellChange {
     #[serde(flatten)]
     pub address: CellAddress,
@@ -400,6 +402,7 @@ pub struct CellChange {
 
 /// One outline section that differs between two versions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SectionChange {
     pub index: usize,
     pub before: Option<String>,
@@ -408,6 +411,7 @@ pub struct SectionChange {
 
 /// What changed from one content to another, cell by cell and section by section.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContentDiff {
     pub cells: Vec<CellChange>,
     pub sections: Vec<SectionChange>,

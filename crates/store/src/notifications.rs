@@ -17,6 +17,7 @@ pub struct NewNotification<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationRecord {
     pub id: i32,
     pub regime: String,

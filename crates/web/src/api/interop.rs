@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use baocao_domain::value::OptionCombo;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::reports::read_slot;
@@ -79,6 +79,51 @@ type ValueOut = (String, String, String, serde_json::Value);
 /// values (the draft for its editors, the latest sent version for its receivers) as DHIS2
 /// JSON, DHIS2 CSV or IHE ADX (by `format=` or `Accept`), with an ETag: a client that sends
 /// it back in `If-None-Match` gets `304 Not Modified` while nothing changed.
+/// A data value set as pulled in JSON, in DHIS2's shape.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DataValueSet<'a> {
+    #[schema(value_type = doc::RegimeCode)]
+    data_set: &'a str,
+    #[schema(value_type = doc::PeriodId)]
+    period: &'a str,
+    #[schema(value_type = doc::AgencyCode)]
+    org_unit: &'a str,
+    /// When the asked agency's latest version was submitted.
+    #[schema(value_type = Option<String>)]
+    complete_date: serde_json::Value,
+    data_values: Vec<DataValue<'a>>,
+    /// With `pageSize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pager: Option<Pager>,
+}
+
+/// One value pulled.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DataValue<'a> {
+    #[schema(value_type = doc::IndicatorCode)]
+    data_element: &'a str,
+    #[schema(value_type = doc::PeriodId)]
+    period: &'a str,
+    #[schema(value_type = doc::AgencyCode)]
+    org_unit: &'a str,
+    /// `default` for the total, else the disaggregation (`sex=female;area=rural`).
+    category_option_combo: &'a str,
+    /// A number, a text or a yes/no.
+    value: &'a serde_json::Value,
+}
+
+/// DHIS2's pager.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pager {
+    page: usize,
+    page_size: usize,
+    total: usize,
+    page_count: usize,
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/dataValueSets",
@@ -96,7 +141,7 @@ type ValueOut = (String, String, String, serde_json::Value);
         ("pageSize" = Option<u32>, Query, description = "Values a page, 1 to 50,000; the JSON answer then carries a pager.", minimum = 1, maximum = 50000),
     ),
     responses(
-        (status = 200, description = "OK", content((serde_json::Value = "application/json"), (String = "text/csv"), (String = "application/adx+xml"))),
+        (status = 200, description = "OK", content((DataValueSet = "application/json"), (String = "text/csv"), (String = "application/adx+xml"))),
         (status = 304, description = "Not modified since the ETag given"),
     ),
 )]
@@ -175,8 +220,12 @@ pub async fn export(
                 .skip((page - 1) * size)
                 .take(size)
                 .collect();
-            Some(json!({"page": page, "pageSize": size, "total": total,
-                        "pageCount": total.div_ceil(size).max(1)}))
+            Some(Pager {
+                page,
+                page_size: size,
+                total,
+                page_count: total.div_ceil(size).max(1),
+            })
         }
         Some(_) => {
             return Err(ApiError::bad_request(
@@ -198,19 +247,24 @@ pub async fn export(
     };
     let (content_type, body) = match format.as_str() {
         "json" => {
-            let mut set = json!({
-                "dataSet": query.data_set, "period": query.period, "orgUnit": query.org_unit,
-                "completeDate": complete_date,
-                "dataValues": values.iter().map(|(org_unit, element, combo, value)| json!({
-                    "dataElement": element, "period": query.period, "orgUnit": org_unit,
-                    "categoryOptionCombo": if combo.is_empty() { "default" } else { combo.as_str() },
-                    "value": value,
-                })).collect::<Vec<_>>(),
-            });
-            if let Some(pager) = pager {
-                set["pager"] = pager;
-            }
-            ("application/json", set.to_string())
+            let set = DataValueSet {
+                data_set: &query.data_set,
+                period: &query.period,
+                org_unit: &query.org_unit,
+                complete_date,
+                data_values: values
+                    .iter()
+                    .map(|(org_unit, element, combo, value)| DataValue {
+                        data_element: element,
+                        period: &query.period,
+                        org_unit,
+                        category_option_combo: if combo.is_empty() { "default" } else { combo },
+                        value,
+                    })
+                    .collect(),
+                pager,
+            };
+            ("application/json", json!(set).to_string())
         }
         "csv" => (
             "text/csv; charset=utf-8",

@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::json;
+use baocao_store::notifications::NotificationRecord;
+use serde::Serialize;
 
 use crate::AppState;
 use crate::auth::{ApiPath, Caller};
@@ -16,21 +17,39 @@ use crate::error::ApiError;
     operation_id = "get_notifications",
     summary = "The caller's notifications (reminders), newest first, with the unread count.",
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = NotificationList),
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<NotificationList>, ApiError> {
     let items = state
         .store
         .notifications_of(caller.principal.username.as_str())
         .await?;
     let unread = items.iter().filter(|n| n.read_at.is_none()).count();
-    Ok(Json(
-        json!({"items": items, "total": items.len(), "unread": unread}),
-    ))
+    Ok(Json(NotificationList {
+        total: items.len(),
+        items,
+        unread,
+    }))
+}
+
+/// The caller's notifications, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NotificationList {
+    items: Vec<NotificationRecord>,
+    total: usize,
+    /// How many are not read yet.
+    unread: usize,
+}
+
+/// A notification marked read.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MarkedRead {
+    id: i32,
+    read: bool,
 }
 
 #[utoipa::path(
@@ -43,14 +62,14 @@ pub async fn list(
         ("id" = u32, Path, minimum = 1, maximum = 1000000),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = MarkedRead),
     ),
 )]
 pub async fn read(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i32>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<MarkedRead>, ApiError> {
     if !state
         .store
         .mark_read(caller.principal.username.as_str(), id, &state.now_text())
@@ -61,5 +80,5 @@ pub async fn read(
             &format!("notification {id}"),
         ));
     }
-    Ok(Json(json!({"id": id, "read": true})))
+    Ok(Json(MarkedRead { id, read: true }))
 }

@@ -190,14 +190,14 @@ pub struct Mark {
     summary = "Mark the source to trust for a cell.",
     request_body(content = Mark, content_type = "application/json"),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = MarkedAuthoritative),
     ),
 )]
 pub async fn mark_authoritative(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(mark): ApiJson<Mark>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<MarkedAuthoritative>, ApiError> {
     let agency = agency_code(&mark.agency)?;
     let period = parse_period(&mark.period)?;
     let indicator = indicator_code(&mark.indicator)?;
@@ -227,10 +227,27 @@ pub async fn mark_authoritative(
             &at,
         )
         .await?;
-    Ok(Json(
-        json!({"agency": agency, "period": period.to_string(), "indicator": indicator,
-                   "options": options, "source": mark.source, "marked_by": caller.principal.username, "marked_at": at}),
-    ))
+    Ok(Json(MarkedAuthoritative {
+        agency,
+        period,
+        indicator,
+        options,
+        source: mark.source,
+        marked_by: caller.principal.username.clone(),
+        marked_at: at,
+    }))
+}
+
+/// The source now authoritative for a cell.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MarkedAuthoritative {
+    agency: baocao_domain::agency::AgencyCode,
+    period: baocao_domain::period::PeriodId,
+    indicator: baocao_domain::indicator::IndicatorCode,
+    options: OptionCombo,
+    source: String,
+    marked_by: baocao_domain::user::Username,
+    marked_at: String,
 }
 
 #[derive(Deserialize)]

@@ -412,20 +412,24 @@ pub struct AssignmentsBody {
     ),
     request_body(content = AssignmentsBody, content_type = "application/json"),
     responses(
-        (status = 201, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 201, description = "Created", body = Assigned),
     ),
 )]
 pub async fn assign(
     State(state): State<AppState>,
     caller: Caller,
-    Path(code): Path<String>,
+    Path(regime): Path<String>,
     ApiJson(body): ApiJson<AssignmentsBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let created = assign_regime(&state, &caller, &code, &body.assignments).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"regime": code, "created": created})),
-    ))
+) -> Result<(StatusCode, Json<Assigned>), ApiError> {
+    let created = assign_regime(&state, &caller, &regime, &body.assignments).await?;
+    Ok((StatusCode::CREATED, Json(Assigned { regime, created })))
+}
+
+/// Assignments recorded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Assigned {
+    regime: String,
+    created: usize,
 }
 
 pub(crate) async fn assign_regime(

@@ -1145,18 +1145,26 @@ pub struct BulkAccept {
     summary = "Accept many submitted reports at once (all or none).",
     request_body(content = BulkAccept, content_type = "application/json"),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = AcceptedReports),
     ),
 )]
 pub async fn accept_many(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<BulkAccept>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let accepted = accept_all(&state, &caller, &body.reports).await?;
-    Ok(Json(
-        json!({"accepted": accepted.len(), "reports": accepted}),
-    ))
+) -> Result<Json<AcceptedReports>, ApiError> {
+    let reports = accept_all(&state, &caller, &body.reports).await?;
+    Ok(Json(AcceptedReports {
+        accepted: reports.len(),
+        reports,
+    }))
+}
+
+/// Reports accepted together.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AcceptedReports {
+    accepted: usize,
+    reports: Vec<SlotView>,
 }
 
 pub(crate) async fn accept_all(
@@ -1278,7 +1286,7 @@ pub struct DiffQuery {
         ("against" = Option<u32>, Query, minimum = 1, maximum = 1000000),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = VersionDiff),
     ),
 )]
 pub async fn version_diff(
@@ -1286,10 +1294,19 @@ pub async fn version_diff(
     caller: Caller,
     ApiPath((r, a, p, number)): ApiPath<(String, String, String, i32)>,
     crate::auth::ApiQuery(query): crate::auth::ApiQuery<DiffQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<VersionDiff>, ApiError> {
     Ok(Json(
         diff_of(&state, &caller, &(r, a, p), number, query.against).await?,
     ))
+}
+
+/// What changed between two submitted versions (`from` 0: everything in `to`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VersionDiff {
+    pub from: i32,
+    pub to: i32,
+    #[serde(flatten)]
+    pub changes: baocao_domain::report::ContentDiff,
 }
 
 pub(crate) async fn diff_of(
@@ -1298,7 +1315,7 @@ pub(crate) async fn diff_of(
     path: &(String, String, String),
     number: i32,
     against: Option<i32>,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<VersionDiff, ApiError> {
     let (_, versions) = readable_versions(state, caller, path).await?;
     let content = |v: &baocao_store::reports::VersionRecord| -> ReportContent {
         serde_json::from_str(&v.content).unwrap_or_default()
@@ -1310,8 +1327,11 @@ pub(crate) async fn diff_of(
     } else {
         content(version_number(&versions, against)?)
     };
-    let diff = after.changes_since(&before);
-    Ok(json!({"from": against, "to": number, "cells": diff.cells, "sections": diff.sections}))
+    Ok(VersionDiff {
+        from: against,
+        to: number,
+        changes: after.changes_since(&before),
+    })
 }
 
 #[utoipa::path(
@@ -1325,14 +1345,14 @@ pub(crate) async fn diff_of(
         ("number" = u32, Path, minimum = 1, maximum = 1000000),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = SignatureCheck),
     ),
 )]
 pub async fn signature(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((r, a, p, number)): ApiPath<(String, String, String, i32)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SignatureCheck>, ApiError> {
     let (slot, versions) = readable_versions(&state, &caller, &(r, a, p)).await?;
     let version = version_number(&versions, number)?;
     // Four things must hold: the signature over the stored digest, the digest of the stored
@@ -1388,22 +1408,74 @@ pub async fn signature(
     };
     let verified =
         signature_valid && digest_matches && key_published && data_values_match != Some(false);
-    Ok(Json(json!({
-        "number": version.number,
-        "algorithm": "Ed25519 over the raw 32-byte SHA-256 digest of the canonical content",
-        "sha256": version.content_sha256,
-        "signature": version.signature,
-        "public_key": version.public_key,
-        "signer": version.signed_by,
-        "signed_by": version.signed_by,
-        "signed_at": version.submitted_at,
-        "late": version.late,
-        "verified": verified,
-        "checks": {"signature": signature_valid, "content_digest": digest_matches,
-                   "key_published": key_published, "data_values": data_values_match},
-        "content": serde_json::from_str::<serde_json::Value>(&version.content).unwrap_or_default(),
-        "canonical_content": version.content,
-    })))
+    Ok(Json(SignatureCheck {
+        number: version.number,
+        algorithm: "Ed25519 over the raw 32-byte SHA-256 digest of the canonical content",
+        sha256: version.content_sha256.clone(),
+        signature: version.signature.clone(),
+        public_key: version.public_key.clone(),
+        signer: version.signed_by.clone(),
+        signed_by: version.signed_by.clone(),
+        signed_at: version.submitted_at.clone(),
+        late: version.late,
+        verified,
+        checks: SignatureChecks {
+            signature: signature_valid,
+            content_digest: digest_matches,
+            key_published,
+            data_values: data_values_match,
+        },
+        content: serde_json::from_str(&version.content).unwrap_or_default(),
+        canonical_content: version.content.clone(),
+    }))
+}
+
+/// A submitted version's signature and whether it holds, so anyone can check it again.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignatureCheck {
+    number: i32,
+    algorithm: &'static str,
+    /// Hex SHA-256 of `canonical_content`.
+    sha256: String,
+    /// Base64 Ed25519 signature.
+    signature: String,
+    public_key: String,
+    signer: String,
+    signed_by: String,
+    signed_at: String,
+    late: bool,
+    /// Every check below holds (`data_values` only where it applies).
+    verified: bool,
+    checks: SignatureChecks,
+    /// The signed content as stored.
+    #[schema(value_type = ReportContent)]
+    content: serde_json::Value,
+    /// The exact text that was digested and signed.
+    canonical_content: String,
+}
+
+/// The four things a valid signature needs.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignatureChecks {
+    signature: bool,
+    content_digest: bool,
+    key_published: bool,
+    /// For the accepted version: the stored data values equal what was signed.
+    data_values: Option<bool>,
+}
+
+/// An agency's published signing keys.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AgencyKeys {
+    agency: baocao_domain::agency::AgencyCode,
+    algorithm: &'static str,
+    keys: Vec<PublishedKey>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PublishedKey {
+    public_key: String,
+    created_at: String,
 }
 
 /// `GET /api/v1/agencies/{code}/keys`: the agency's published signing keys.
@@ -1417,20 +1489,26 @@ pub async fn signature(
         ("code" = doc::AgencyCode, Path),
     ),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = AgencyKeys),
     ),
 )]
 pub async fn agency_keys(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AgencyKeys>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
     let code = agency_code(&code)?;
     let keys = state.store.public_keys(&code).await?;
-    Ok(Json(json!({
-        "agency": code,
-        "algorithm": "Ed25519",
-        "keys": keys.into_iter().map(|(public_key, created_at)| json!({"public_key": public_key, "created_at": created_at})).collect::<Vec<_>>(),
-    })))
+    Ok(Json(AgencyKeys {
+        agency: code,
+        algorithm: "Ed25519",
+        keys: keys
+            .into_iter()
+            .map(|(public_key, created_at)| PublishedKey {
+                public_key,
+                created_at,
+            })
+            .collect(),
+    }))
 }

@@ -11,7 +11,7 @@ use baocao_domain::rules::{
     Evaluated, RuleContext, RuleError, RuleInputs, Scope, compile_condition, compile_formula,
     evaluate,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::catalogue::load_regime;
@@ -55,16 +55,48 @@ pub fn rule_error(error: &RuleError) -> ApiError {
     summary = "Check a rule or formula; evaluate it on sample values.",
     request_body(content = RuleCheck, content_type = "application/json"),
     responses(
-        (status = 200, description = "OK", body = serde_json::Value, content_type = "application/json"),
+        (status = 200, description = "OK", body = RuleCheckAnswer),
     ),
 )]
 pub async fn check(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<RuleCheck>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RuleCheckAnswer>, ApiError> {
     caller.require(Action::AuthorRegimes)?;
     Ok(Json(check_expression(&state, &request).await?))
+}
+
+/// An expression that compiles: what it is, what it reads beyond the report, and its result
+/// on the sample values if some were sent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RuleCheckAnswer {
+    ok: bool,
+    /// `condition` or `formula`.
+    kind: &'static str,
+    reads: Vec<Read>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample: Option<SampleResult>,
+}
+
+/// A cell the expression reads outside the report: an earlier period, last year, or the
+/// reporting agency's subordinates.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Read {
+    cell: baocao_domain::report::CellAddress,
+    periods_back: u16,
+    years_back: u16,
+    children: bool,
+}
+
+/// The expression on the sample: a condition holds or not, a formula gives a value, and an
+/// expression over blank cells does not apply.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum SampleResult {
+    Condition { holds: bool },
+    Formula { value: f64 },
+    Blank { applies: bool },
 }
 
 /// Checks (and on sample values evaluates) an expression: the API's and the editor page's
@@ -72,7 +104,7 @@ pub async fn check(
 pub(crate) async fn check_expression(
     state: &AppState,
     request: &RuleCheck,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<RuleCheckAnswer, ApiError> {
     let regime = load_regime(state, &request.regime).await?;
     let catalogue = Catalogue::load(state).await?;
     let context = RuleContext {
@@ -97,16 +129,22 @@ pub(crate) async fn check_expression(
         compile_condition(&request.expression, &context)
     }
     .map_err(|error| rule_error(&error))?;
-    let reads: Vec<_> = expr
+    let reads = expr
         .lookups()
         .into_iter()
-        .map(|lookup| {
-            json!({"cell": lookup.cell, "periods_back": lookup.periods_back,
-                   "years_back": lookup.years_back, "children": lookup.scope == Scope::Children})
+        .map(|lookup| Read {
+            children: lookup.scope == Scope::Children,
+            cell: lookup.cell,
+            periods_back: lookup.periods_back,
+            years_back: lookup.years_back,
         })
         .collect();
-    let mut answer =
-        json!({"ok": true, "kind": if formula { "formula" } else { "condition" }, "reads": reads});
+    let mut answer = RuleCheckAnswer {
+        ok: true,
+        kind: if formula { "formula" } else { "condition" },
+        reads,
+        sample: None,
+    };
     if !request.values.is_empty() {
         let shape = ReportShape {
             regime: regime.content(),
@@ -123,12 +161,11 @@ pub(crate) async fn check_expression(
                 )
                 .with_detail("problems", json!(problems))
             })?;
-        let result = match evaluate(&expr, &RuleInputs::from_report(&sample)) {
-            Evaluated::Boolean(holds) => json!({"holds": holds}),
-            Evaluated::Number(value) => json!({"value": value}),
-            Evaluated::Blank | Evaluated::Undefined => json!({"applies": false}),
-        };
-        answer["sample"] = result;
+        answer.sample = Some(match evaluate(&expr, &RuleInputs::from_report(&sample)) {
+            Evaluated::Boolean(holds) => SampleResult::Condition { holds },
+            Evaluated::Number(value) => SampleResult::Formula { value },
+            Evaluated::Blank | Evaluated::Undefined => SampleResult::Blank { applies: false },
+        });
     }
     Ok(answer)
 }

@@ -612,30 +612,23 @@ pub async fn version_page(
         .await
         .map_err(|e| PageError::from_api(e, lang))?;
     let outline = &regime_record.content().outline;
-    let sections: Vec<Value> = diff["sections"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let sections: Vec<Value> = diff
+        .changes
+        .sections
+        .iter()
         .map(|s| {
-            let heading = s["index"]
-                .as_u64()
-                .and_then(|i| outline.get(i as usize))
-                .map(|o| o.heading_vi.clone());
-            json!({"heading": heading, "before": s["before"], "after": s["after"]})
+            let heading = outline.get(s.index).map(|o| o.heading_vi.clone());
+            json!({"heading": heading, "before": s.before, "after": s.after})
         })
         .collect();
-    let cells: Vec<Value> = diff["cells"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let cells: Vec<Value> = diff
+        .changes
+        .cells
+        .iter()
         .map(|c| {
-            let mut c = c.clone();
-            let label = c["column"]
-                .as_str()
-                .and_then(|t| t.parse().ok())
-                .map(|column| describe::column(column, lang));
-            c["column_label"] = json!(label);
-            c
+            let mut cell = json!(c);
+            cell["column_label"] = json!(describe::column(c.address.column, lang));
+            cell
         })
         .collect();
     page.render(
@@ -643,7 +636,7 @@ pub async fn version_page(
         json!({
             "regime": path.0, "agency": path.1, "period": path.2,
             "slot": format!("/reports/{}/{}/{}", super::urlencode(&path.0), super::urlencode(&path.1), super::urlencode(&path.2)),
-            "number": number, "from": diff["from"],
+            "number": number, "from": diff.from,
             "cells": cells, "sections": sections,
         }),
     )
