@@ -82,6 +82,22 @@ pub enum Disaggregation {
     Area,
 }
 
+/// A report's status as shown: `not_started` before the first save, else its submission's.
+pub struct ReportStatus;
+
+impl PartialSchema for ReportStatus {
+    fn schema() -> RefOr<Schema> {
+        use baocao_domain::submission::SubmissionStatus;
+        let words = std::iter::once("not_started")
+            .chain(SubmissionStatus::ALL.iter().map(|status| status.as_str()));
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(words))
+            .into()
+    }
+}
+impl ToSchema for ReportStatus {}
+
 /// The file an export is written as (`format=`).
 #[derive(ToSchema)]
 #[allow(dead_code)]

@@ -38,6 +38,7 @@ pub struct SlotView {
     agency: String,
     period: String,
     receiving_agency: String,
+    #[schema(value_type = super::doc::ReportStatus)]
     status: &'static str,
     version: i32,
     /// The version of the regime that governs this period (an amendment governs only the
