@@ -33,11 +33,16 @@ const MAX_ROWS: usize = 200_000;
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct AnalyticsQuery {
     #[serde(default)]
+    #[schema(value_type = Vec<baocao_domain::indicator::IndicatorCode>)]
     pub(crate) indicator: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<baocao_domain::period::PeriodId>)]
     pub(crate) period: Vec<String>,
+    #[schema(value_type = Option<baocao_domain::agency::AgencyCode>)]
     pub(crate) agency: Option<String>,
+    #[schema(value_type = Option<baocao_domain::agency::AgencyLevel>)]
     pub(crate) level: Option<String>,
+    #[schema(value_type = Option<baocao_domain::Date>)]
     pub(crate) as_of: Option<String>,
     #[serde(default)]
     pub(crate) disaggregate: Vec<String>,

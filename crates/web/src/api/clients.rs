@@ -26,11 +26,13 @@ const DEFAULT_RATE: i32 = 600;
 pub struct Registration {
     /// The account name: lowercase letters, digits, `.`, `_`, `-`.
     name: String,
+    #[schema(value_type = baocao_domain::agency::AgencyCode)]
     agency: String,
     #[serde(default)]
     full_name: String,
     /// Regime codes the client may touch (empty: all its grants allow).
     #[serde(default)]
+    #[schema(value_type = Vec<baocao_domain::regime::RegimeCode>)]
     regimes: Vec<String>,
     #[serde(default)]
     push: bool,

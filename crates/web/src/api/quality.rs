@@ -172,8 +172,11 @@ fn options_json(key: &str) -> serde_json::Value {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Mark {
+    #[schema(value_type = baocao_domain::agency::AgencyCode)]
     agency: String,
+    #[schema(value_type = baocao_domain::period::PeriodId)]
     period: String,
+    #[schema(value_type = baocao_domain::indicator::IndicatorCode)]
     indicator: String,
     #[serde(default)]
     options: std::collections::BTreeMap<String, String>,

@@ -1125,8 +1125,11 @@ pub async fn prefill(
 /// A report slot named in a body.
 #[derive(Deserialize, Serialize, Clone, utoipa::ToSchema)]
 pub struct SlotRef {
+    #[schema(value_type = baocao_domain::regime::RegimeCode)]
     pub regime: String,
+    #[schema(value_type = baocao_domain::agency::AgencyCode)]
     pub agency: String,
+    #[schema(value_type = baocao_domain::period::PeriodId)]
     pub period: String,
 }
 

@@ -22,6 +22,7 @@ use crate::validation::Catalogue;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RuleCheck {
+    #[schema(value_type = baocao_domain::regime::RegimeCode)]
     pub(crate) regime: String,
     pub(crate) expression: String,
     /// `condition` (a validation rule, the default) or `formula` (a derived indicator).
