@@ -75,8 +75,8 @@ pub struct ScheduleAnswer {
     summary = "An agency's reporting calendar: every expected report with its open date, cut-off window, deadline and status now.",
     params(
         ("agency" = Option<doc::AgencyCode>, Query),
-        ("from" = Option<jiff::civil::Date>, Query, description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
-        ("to" = Option<jiff::civil::Date>, Query, description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
+        ("from" = Option<String>, Query, pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
+        ("to" = Option<String>, Query, pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
     ),
     responses(
         (status = 200, description = "OK", body = ScheduleAnswer),
