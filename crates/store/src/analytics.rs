@@ -290,6 +290,9 @@ impl Store {
 /// The setting raised whenever the hierarchy changes (agencies loaded, a reorganisation).
 pub(crate) const HIERARCHY_GENERATION: &str = "hierarchy_generation";
 
+/// The setting raised whenever a regime version is written.
+const REGIMES_GENERATION: &str = "regimes_generation";
+
 impl Store {
     /// The change counters of the periods wholly within `start`..=`end`, by period code.
     pub async fn period_generations(
@@ -307,17 +310,42 @@ impl Store {
 
     /// The hierarchy's change counter.
     pub async fn hierarchy_generation(&self) -> Result<i64, StoreError> {
+        self.counter(HIERARCHY_GENERATION).await
+    }
+
+    /// Raises the hierarchy's change counter (after agencies or their history changed).
+    pub(crate) async fn raise_hierarchy_generation(&self) -> Result<(), StoreError> {
+        self.raise_counter(HIERARCHY_GENERATION).await
+    }
+
+    /// The regimes' change counter: raised after any version is created or rewritten, so what
+    /// is derived from every regime (their derived indicators) can be kept until it moves.
+    pub async fn regimes_generation(&self) -> Result<i64, StoreError> {
+        self.counter(REGIMES_GENERATION).await
+    }
+
+    pub(crate) async fn raise_regimes_generation(&self) -> Result<(), StoreError> {
+        self.raise_counter(REGIMES_GENERATION).await
+    }
+
+    async fn counter(&self, key: &str) -> Result<i64, StoreError> {
         Ok(self
-            .setting(HIERARCHY_GENERATION)
+            .setting(key)
             .await?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0))
     }
 
-    /// Raises the hierarchy's change counter (after agencies or their history changed).
-    pub(crate) async fn raise_hierarchy_generation(&self) -> Result<(), StoreError> {
-        let next = self.hierarchy_generation().await? + 1;
-        self.set_setting(HIERARCHY_GENERATION, &next.to_string())
-            .await
+    /// One statement, so two servers raising it at once both count.
+    async fn raise_counter(&self, key: &str) -> Result<(), StoreError> {
+        on_db!(self, pool => sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, '1')
+             ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)",
+        )
+        .bind(key)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
     }
 }

@@ -114,8 +114,9 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            Ok(())
-        })
+            Ok::<(), StoreError>(())
+        })?;
+        self.raise_regimes_generation().await
     }
 
     /// The latest version of every regime, ordered by code; `query` matches code and name
@@ -185,7 +186,7 @@ impl Store {
         .await
         .map_err(|e| StoreError::on_unique(e, || format!("regime {} version {}", regime.code(), regime.version())))
         .map(|_| ())?);
-        Ok(())
+        self.raise_regimes_generation().await
     }
 
     /// Writes a version's status, effective date and content over the stored one (a draft
@@ -205,15 +206,14 @@ impl Store {
         .execute(pool)
         .await?
         .rows_affected());
-        if done == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound(format!(
+        if done != 1 {
+            return Err(StoreError::NotFound(format!(
                 "regime {} version {}",
                 regime.code(),
                 regime.version()
-            )))
+            )));
         }
+        self.raise_regimes_generation().await
     }
 
     /// Writes assignments, all or nothing; each agency is the one with its code valid when the

@@ -33,6 +33,7 @@ use baocao_domain::Date;
 use baocao_domain::aggregation::{AgencyGraph, AgencyKey};
 use baocao_domain::indicator::Aggregation;
 use baocao_domain::period::PeriodId;
+use baocao_domain::regime::Regime;
 use baocao_domain::value::OptionCombo;
 
 /// The most (agency, option group) answers kept — about a hundred bytes each, so some
@@ -75,6 +76,8 @@ struct Cached {
 #[derive(Default)]
 struct Inner {
     graphs: HashMap<(Date, i64), (Arc<AgencyGraph>, u64)>,
+    /// The regimes that define derived indicators, under the regimes' change counter.
+    deriving_regimes: Option<(i64, Arc<Vec<Regime>>)>,
     answers: HashMap<Question, Cached>,
     size: usize,
     clock: u64,
@@ -102,6 +105,18 @@ impl AggregateCache {
         // A panic elsewhere cannot leave the maps inconsistent: every change is one insert
         // or remove.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The regimes defining derived indicators, if kept under the regimes' counter `generation`.
+    pub fn deriving_regimes(&self, generation: i64) -> Option<Arc<Vec<Regime>>> {
+        match &self.lock().deriving_regimes {
+            Some((kept, regimes)) if *kept == generation => Some(regimes.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn keep_deriving_regimes(&self, generation: i64, regimes: Arc<Vec<Regime>>) {
+        self.lock().deriving_regimes = Some((generation, regimes));
     }
 
     /// The hierarchy of `date` under the hierarchy counter `generation`, if kept.

@@ -418,6 +418,41 @@ async fn a_derived_indicator_is_a_ratio_of_aggregates(app: TestApp) {
         single(&analytics(&app, &admin, "indicator=XH04&agency=04&period=2025").await),
         None
     );
+
+    // The regimes read for their formulas are kept between questions, until a regime changes:
+    // a new formula answers at once.
+    let mut regime = app.get("/api/v1/regimes/BC-DSHN-N", &admin).await.json();
+    let derived = regime["derived"].as_array_mut().unwrap();
+    let xh04 = derived.iter_mut().find(|d| d["code"] == "XH04").unwrap();
+    xh04["formula"] = serde_json::json!("1000 * [XH05] / [XH06]");
+    let saved = app
+        .call(
+            axum::http::Method::PUT,
+            "/api/v1/regimes/BC-DSHN-N/draft",
+            Some(&admin),
+            Some(&regime),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    // A draft amendment does not replace the version in force…
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH04&agency=01&period=2025").await),
+        Some(5.0)
+    );
+    let published = app
+        .call(
+            axum::http::Method::POST,
+            "/api/v1/regimes/BC-DSHN-N/publish",
+            Some(&admin),
+            Some(&serde_json::json!({"effective_from": "2026-12-01"})),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+    // …its publication does.
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH04&agency=01&period=2025").await),
+        Some(50.0)
+    );
 }
 
 async fn a_compiled_total_that_differs_from_the_provinces_is_listed(app: TestApp) {

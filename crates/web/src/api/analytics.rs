@@ -15,6 +15,7 @@ use baocao_domain::aggregation::{
 use baocao_domain::indicator::{Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
+use baocao_domain::regime::Regime;
 use baocao_domain::rules::{
     Evaluated, Expr, Lookup, RuleContext, RuleInputs, Scope, compile_formula, evaluate,
 };
@@ -158,7 +159,7 @@ async fn derived_formulas(
     asked: &[Indicator],
 ) -> Result<std::collections::HashMap<String, (Expr, Vec<Indicator>)>, ApiError> {
     let mut formulas = std::collections::HashMap::new();
-    let regimes = state.store.regimes(None).await?;
+    let regimes = deriving_regimes(state).await?;
     let wanted: Vec<&str> = asked.iter().map(|i| i.code().as_str()).collect();
     if !regimes.iter().any(|r| {
         r.content()
@@ -169,7 +170,7 @@ async fn derived_formulas(
         return Ok(formulas);
     }
     let catalogue = crate::validation::Catalogue::load(state).await?;
-    for regime in &regimes {
+    for regime in regimes.iter() {
         for derived in &regime.content().derived {
             if !wanted.contains(&derived.code.as_str())
                 || formulas.contains_key(derived.code.as_str())
@@ -198,6 +199,28 @@ async fn derived_formulas(
         }
     }
     Ok(formulas)
+}
+
+/// The regimes that define derived indicators. Reading every regime is the cost of a large
+/// registry (about 1,200), so they are kept until a regime version is written; the counter is
+/// read first, so what is kept under it is never older than it claims.
+async fn deriving_regimes(state: &AppState) -> Result<std::sync::Arc<Vec<Regime>>, ApiError> {
+    let generation = state.store.regimes_generation().await?;
+    if let Some(regimes) = state.aggregates.deriving_regimes(generation) {
+        return Ok(regimes);
+    }
+    let regimes: Vec<Regime> = state
+        .store
+        .regimes(None)
+        .await?
+        .into_iter()
+        .filter(|regime| !regime.content().derived.is_empty())
+        .collect();
+    let regimes = std::sync::Arc::new(regimes);
+    state
+        .aggregates
+        .keep_deriving_regimes(generation, regimes.clone());
+    Ok(regimes)
 }
 
 /// What derived indicators are evaluated over: the question's graph, agencies and periods.
