@@ -436,6 +436,19 @@ async fn the_openapi_document_describes_the_routes_the_router_serves() {
         }
     }
     assert!(operations > 80);
+    // DHIS2's ways to authenticate are listed where they are accepted.
+    let schemes: Vec<&str> = doc["paths"]["/api/dataValueSets"]["post"]["security"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|requirement| requirement.as_object().unwrap().keys())
+        .map(String::as_str)
+        .collect();
+    assert_eq!(schemes, ["bearer", "basic", "apiToken"]);
+    assert_eq!(
+        doc["components"]["securitySchemes"]["basic"]["scheme"],
+        "basic"
+    );
     // DHIS2's path is served and listed like its /api/v1 twin.
     assert_eq!(
         doc["paths"]["/api/dataValueSets"]["post"]["requestBody"],

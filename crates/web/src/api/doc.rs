@@ -255,13 +255,43 @@ pub struct Error(#[to_schema] ErrorBody);
 /// authenticate.
 pub fn complete(openapi: &mut OpenApi) {
     add_dhis2_aliases(openapi);
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+    };
     let components = openapi.components.get_or_insert_with(Default::default);
     components.security_schemes.insert(
         "bearer".into(),
-        RefOr::T(utoipa::openapi::security::SecurityScheme::Http(
-            utoipa::openapi::security::Http::new(utoipa::openapi::security::HttpAuthScheme::Bearer),
-        )),
+        RefOr::T(SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer))),
     );
+    // DHIS2's own ways, accepted on the data value set routes so its tools work unchanged.
+    components.security_schemes.insert(
+        "basic".into(),
+        RefOr::T(SecurityScheme::Http(Http::new(HttpAuthScheme::Basic))),
+    );
+    components.security_schemes.insert(
+        "apiToken".into(),
+        RefOr::T(SecurityScheme::ApiKey(ApiKey::Header(
+            ApiKeyValue::with_description(
+                "Authorization",
+                "`ApiToken <token>`: a registered client system's token, as DHIS2 sends it.",
+            ),
+        ))),
+    );
+    for path in ["/api/v1/dataValueSets", "/api/dataValueSets"] {
+        let Some(item) = openapi.paths.paths.get_mut(path) else {
+            continue;
+        };
+        for operation in [item.get.as_mut(), item.post.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            operation.security = Some(
+                ["bearer", "basic", "apiToken"]
+                    .map(|scheme| SecurityRequirement::new(scheme, Vec::<String>::new()))
+                    .to_vec(),
+            );
+        }
+    }
     let error = || RefOr::<Response>::Ref(utoipa::openapi::Ref::from_response_name("Error"));
     for item in openapi.paths.paths.values_mut() {
         let operations = [
