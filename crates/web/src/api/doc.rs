@@ -35,6 +35,7 @@ pub use baocao_domain::regime::RegimeCode;
         schemas(
             Code, AgencyCode, RegimeCode, IndicatorCode, PeriodId, AgencyLevel, Frequency,
             Language, Disaggregation, ExportFormat, ExportShape, ValueSetFormat, ImportStrategy,
+            ErrorDetail,
         ),
     ),
 )]
@@ -230,7 +231,6 @@ pub struct DataValueDocument {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ErrorBody {
-    #[schema(inline)]
     error: ErrorDetail,
 }
 

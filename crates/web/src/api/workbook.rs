@@ -272,8 +272,16 @@ pub async fn download(
         .into_response())
 }
 
+/// A refused workbook: the error, and every cell that could not be taken.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefusedWorkbook {
+    #[schema(value_type = super::doc::ErrorDetail)]
+    error: serde_json::Value,
+    cells: Vec<CellError>,
+}
+
 /// A cell the workbook could not give, by where it is.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CellError {
     sheet: String,
     cell: String,
@@ -318,7 +326,7 @@ fn text_of(cell: &calamine::Data) -> Option<String> {
     request_body(content((doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (doc::Binary = "application/octet-stream"))),
     responses(
         (status = 200, description = "The draft", body = super::reports::SlotView),
-        (status = 422, description = "Refused cells", body = serde_json::Value, content_type = "application/json"),
+        (status = 422, description = "Refused cells", body = RefusedWorkbook),
     ),
 )]
 pub async fn upload(
@@ -412,11 +420,14 @@ pub async fn upload(
         }
     }
     if !errors.is_empty() {
-        let body = serde_json::json!({"error": {
-            "code": "workbook_refused",
-            "message": format!("{} ô không hợp lệ; chưa lưu gì.", errors.len()),
-            "message_en": format!("{} cells are not valid; nothing was saved.", errors.len()),
-        }, "cells": errors});
+        let body = RefusedWorkbook {
+            error: serde_json::json!({
+                "code": "workbook_refused",
+                "message": format!("{} ô không hợp lệ; chưa lưu gì.", errors.len()),
+                "message_en": format!("{} cells are not valid; nothing was saved.", errors.len()),
+            }),
+            cells: errors,
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
     }
     let version = view["version"].as_i64().unwrap_or(0) as i32;
