@@ -5,8 +5,6 @@
 //! report stands now. What is expected comes from the history of assignments, as compliance
 //! does ([`super::compliance::expected_reports`]).
 
-use super::doc;
-
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::Date;
@@ -74,7 +72,7 @@ pub struct ScheduleAnswer {
     operation_id = "get_api_v1_schedule",
     summary = "An agency's reporting calendar: every expected report with its open date, cut-off window, deadline and status now.",
     params(
-        ("agency" = Option<doc::AgencyCode>, Query),
+        ("agency" = Option<String>, Query, pattern = r"^([^\s?#/\x00-\x1f\x7f-\x9f]{1,64})?$", description = "An agency's code; empty or absent: the caller's own."),
         ("from" = Option<String>, Query, pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
         ("to" = Option<String>, Query, pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
     ),
