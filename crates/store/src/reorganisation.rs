@@ -160,7 +160,7 @@ impl Store {
                 }
                 let id: Option<i32> = sqlx::query_scalar(ID_ON)
                     .bind(code.as_str())
-                    .bind(&before)
+                    .bind(before)
                     .fetch_optional(&mut *tx)
                     .await?;
                 id_before.insert(code, id.ok_or_else(|| StoreError::NotFound(format!("agency {code} on {before}")))?);
@@ -168,19 +168,19 @@ impl Store {
             for code in &plan.ended {
                 let id = id_before[code];
                 sqlx::query("UPDATE agencies SET valid_to = $2 WHERE id = $1")
-                    .bind(id).bind(&before).execute(&mut *tx).await?;
+                    .bind(id).bind(before).execute(&mut *tx).await?;
                 sqlx::query("UPDATE agency_states SET valid_to = $2 WHERE agency_id = $1 AND (valid_to IS NULL OR valid_to > $2)")
-                    .bind(id).bind(&before).execute(&mut *tx).await?;
+                    .bind(id).bind(before).execute(&mut *tx).await?;
                 outcome.agencies_ended += 1;
             }
             for new in &plan.created {
                 sqlx::query("INSERT INTO agencies (code, valid_from, valid_to) VALUES ($1, $2, NULL)")
-                    .bind(new.code.as_str()).bind(&day).execute(&mut *tx).await?;
+                    .bind(new.code.as_str()).bind(day).execute(&mut *tx).await?;
             }
             for new in &plan.created {
-                let id: i32 = sqlx::query_scalar(ID_ON).bind(new.code.as_str()).bind(&day).fetch_one(&mut *tx).await?;
+                let id: i32 = sqlx::query_scalar(ID_ON).bind(new.code.as_str()).bind(day).fetch_one(&mut *tx).await?;
                 let parent_id: Option<i32> = match &new.parent {
-                    Some(parent) => Some(sqlx::query_scalar(ID_ON).bind(parent.as_str()).bind(&day).fetch_optional(&mut *tx).await?
+                    Some(parent) => Some(sqlx::query_scalar(ID_ON).bind(parent.as_str()).bind(day).fetch_optional(&mut *tx).await?
                         .ok_or_else(|| StoreError::NotFound(format!("agency {parent} on {day}")))?),
                     None => None,
                 };
@@ -188,17 +188,17 @@ impl Store {
                     "INSERT INTO agency_states (agency_id, valid_from, valid_to, name_vi, name_en, search_key, kind, parent_id)
                      VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)",
                 )
-                .bind(id).bind(&day).bind(&new.name_vi).bind(&new.name_en)
+                .bind(id).bind(day).bind(&new.name_vi).bind(&new.name_en)
                 .bind(search_key(&format!("{} {} {}", new.code, new.name_vi, new.name_en)))
                 .bind(new.kind.as_str()).bind(parent_id)
                 .execute(&mut *tx).await?;
                 outcome.agencies_created += 1;
             }
             for restated in &plan.restated {
-                let id: i32 = sqlx::query_scalar(ID_ON).bind(restated.code.as_str()).bind(&day).fetch_optional(&mut *tx).await?
+                let id: i32 = sqlx::query_scalar(ID_ON).bind(restated.code.as_str()).bind(day).fetch_optional(&mut *tx).await?
                     .ok_or_else(|| StoreError::NotFound(format!("agency {} on {day}", restated.code)))?;
                 let parent_id: Option<i32> = match &restated.parent {
-                    Some(parent) => Some(sqlx::query_scalar(ID_ON).bind(parent.as_str()).bind(&day).fetch_optional(&mut *tx).await?
+                    Some(parent) => Some(sqlx::query_scalar(ID_ON).bind(parent.as_str()).bind(day).fetch_optional(&mut *tx).await?
                         .ok_or_else(|| StoreError::NotFound(format!("agency {parent} on {day}")))?),
                     None => None,
                 };
@@ -206,7 +206,7 @@ impl Store {
                     "SELECT id, valid_from FROM agency_states WHERE agency_id = $1
                        AND (valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR valid_to >= $2)",
                 )
-                .bind(id).bind(&day).fetch_one(&mut *tx).await?;
+                .bind(id).bind(day).fetch_one(&mut *tx).await?;
                 let key = search_key(&format!("{} {} {}", restated.code, restated.name_vi, restated.name_en));
                 if current.1.as_deref() == Some(day) {
                     // A second event of the same day changes the state that day began.
@@ -216,27 +216,27 @@ impl Store {
                         .execute(&mut *tx).await?;
                 } else {
                     sqlx::query("UPDATE agency_states SET valid_to = $2 WHERE id = $1")
-                        .bind(current.0).bind(&before).execute(&mut *tx).await?;
+                        .bind(current.0).bind(before).execute(&mut *tx).await?;
                     sqlx::query(
                         "INSERT INTO agency_states (agency_id, valid_from, valid_to, name_vi, name_en, search_key, kind, parent_id)
                          VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)",
                     )
-                    .bind(id).bind(&day).bind(&restated.name_vi).bind(&restated.name_en).bind(&key)
+                    .bind(id).bind(day).bind(&restated.name_vi).bind(&restated.name_en).bind(&key)
                     .bind(restated.kind.as_str()).bind(parent_id)
                     .execute(&mut *tx).await?;
                 }
                 outcome.agencies_restated += 1;
             }
             for succession in &plan.successions {
-                let successor: i32 = sqlx::query_scalar(ID_ON).bind(succession.successor.as_str()).bind(&day).fetch_one(&mut *tx).await?;
+                let successor: i32 = sqlx::query_scalar(ID_ON).bind(succession.successor.as_str()).bind(day).fetch_one(&mut *tx).await?;
                 sqlx::query("INSERT INTO agency_successions (date, predecessor_id, successor_id, kind) VALUES ($1, $2, $3, $4)")
-                    .bind(&day).bind(id_before[&succession.predecessor]).bind(successor).bind(succession.kind.as_str())
+                    .bind(day).bind(id_before[&succession.predecessor]).bind(successor).bind(succession.kind.as_str())
                     .execute(&mut *tx).await?;
             }
             // Where the work of each ended agency goes.
             let mut moves: Vec<(i32, i32)> = Vec::new();
             for (from, to) in &plan.moves {
-                let to_id: i32 = sqlx::query_scalar(ID_ON).bind(to.as_str()).bind(&day).fetch_one(&mut *tx).await?;
+                let to_id: i32 = sqlx::query_scalar(ID_ON).bind(to.as_str()).bind(day).fetch_one(&mut *tx).await?;
                 moves.push((id_before[from], to_id));
             }
             let successor_of = |id: i32| moves.iter().find(|(from, _)| *from == id).map(|(_, to)| *to);
@@ -245,7 +245,7 @@ impl Store {
                     "SELECT id, regime_id, reporting_agency_id, receiving_agency_id, valid_from, valid_to FROM assignments
                      WHERE (reporting_agency_id = $1 OR receiving_agency_id = $1) AND (valid_to IS NULL OR valid_to >= $2)",
                 )
-                .bind(*from).bind(&day).fetch_all(&mut *tx).await?;
+                .bind(*from).bind(day).fetch_all(&mut *tx).await?;
                 for row in rows {
                     let reporting = successor_of(row.reporting_agency_id).unwrap_or(row.reporting_agency_id);
                     let receiving = successor_of(row.receiving_agency_id).unwrap_or(row.receiving_agency_id);
@@ -255,19 +255,19 @@ impl Store {
                         continue;
                     }
                     sqlx::query("UPDATE assignments SET valid_to = $2 WHERE id = $1")
-                        .bind(row.id).bind(&before).execute(&mut *tx).await?;
+                        .bind(row.id).bind(before).execute(&mut *tx).await?;
                     outcome.assignments_ended += 1;
                     let already: Option<i32> = sqlx::query_scalar(
                         "SELECT id FROM assignments WHERE regime_id = $1 AND reporting_agency_id = $2
                            AND (valid_from IS NULL OR valid_from <= $3) AND (valid_to IS NULL OR valid_to >= $3)",
                     )
-                    .bind(row.regime_id).bind(reporting).bind(&day).fetch_optional(&mut *tx).await?;
+                    .bind(row.regime_id).bind(reporting).bind(day).fetch_optional(&mut *tx).await?;
                     if already.is_none() && reporting != receiving {
                         sqlx::query(
                             "INSERT INTO assignments (regime_id, reporting_agency_id, receiving_agency_id, valid_from, valid_to)
                              VALUES ($1, $2, $3, $4, $5)",
                         )
-                        .bind(row.regime_id).bind(reporting).bind(receiving).bind(&day).bind(&row.valid_to)
+                        .bind(row.regime_id).bind(reporting).bind(receiving).bind(day).bind(&row.valid_to)
                         .execute(&mut *tx).await?;
                         outcome.assignments_created += 1;
                     }
@@ -283,7 +283,7 @@ impl Store {
                      JOIN periods p ON p.id = s.period_id JOIN regimes r ON r.id = s.regime_id
                      WHERE s.agency_id = $1 AND s.status = 'draft' AND p.end_date >= $2",
                 )
-                .bind(*from).bind(&day).fetch_all(&mut *tx).await?;
+                .bind(*from).bind(day).fetch_all(&mut *tx).await?;
                 for (id, regime_id, period_id, regime, period) in drafts {
                     let taken: Option<i32> = sqlx::query_scalar(
                         "SELECT id FROM submissions WHERE regime_id = $1 AND agency_id = $2 AND period_id = $3",
@@ -307,7 +307,7 @@ impl Store {
                 "INSERT INTO agency_events (date, kind, event, outcome, recorded_by, recorded_at)
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
-            .bind(&day).bind(event.kind()).bind(&event_json).bind(&outcome_json).bind(by).bind(now)
+            .bind(day).bind(event.kind()).bind(event_json).bind(&outcome_json).bind(by).bind(now)
             .fetch_one(&mut *tx).await?;
             tx.commit().await?;
             Ok(id)

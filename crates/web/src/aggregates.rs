@@ -206,6 +206,54 @@ impl AggregateCache {
     }
 }
 
+/// Asks every saved table's question (for its whole agency, at today's hierarchy) so its
+/// answers are in the cache; answers how many tables were computed. A table that fails is
+/// logged and skipped.
+pub async fn warm_tables(state: &crate::AppState) -> usize {
+    let tables = match state.store.indicator_tables().await {
+        Ok(tables) => tables,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the indicator tables to warm the cache");
+            return 0;
+        }
+    };
+    let mut warmed = 0;
+    for table in &tables {
+        let outcome = async {
+            let request =
+                crate::api::tables::request_of(state, table, None, crate::i18n::Lang::Vi).await?;
+            let plan = crate::api::analytics::plan_for_server(state, request.query).await?;
+            plan.rows(state).await
+        }
+        .await;
+        match outcome {
+            Ok(_) => warmed += 1,
+            Err(error) => {
+                tracing::warn!(table = %table.code, code = error.code, "a table could not be warmed")
+            }
+        }
+    }
+    warmed
+}
+
+/// The hierarchy as it stood on `date`, from the cache while the hierarchy is unchanged, with
+/// the hierarchy counter it stands for.
+pub(crate) async fn agency_graph(
+    state: &crate::AppState,
+    date: Date,
+) -> Result<(Arc<AgencyGraph>, i64), crate::error::ApiError> {
+    // The counter is read before the hierarchy, so a graph kept under it is never newer
+    // than the hierarchy it claims.
+    let hierarchy = state.store.hierarchy_generation().await?;
+    if let Some(graph) = state.aggregates.graph(date, hierarchy) {
+        return Ok((graph, hierarchy));
+    }
+    let (agencies, successions) = state.store.agency_graph(date).await?;
+    let graph = Arc::new(AgencyGraph::new(date, agencies, &successions));
+    state.aggregates.keep_graph(date, hierarchy, graph.clone());
+    Ok((graph, hierarchy))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,52 +315,4 @@ mod tests {
         );
         assert!(cache.size().answers <= BUDGET);
     }
-}
-
-/// Asks every saved table's question (for its whole agency, at today's hierarchy) so its
-/// answers are in the cache; answers how many tables were computed. A table that fails is
-/// logged and skipped.
-pub async fn warm_tables(state: &crate::AppState) -> usize {
-    let tables = match state.store.indicator_tables().await {
-        Ok(tables) => tables,
-        Err(error) => {
-            tracing::warn!(%error, "cannot read the indicator tables to warm the cache");
-            return 0;
-        }
-    };
-    let mut warmed = 0;
-    for table in &tables {
-        let outcome = async {
-            let request =
-                crate::api::tables::request_of(state, table, None, crate::i18n::Lang::Vi).await?;
-            let plan = crate::api::analytics::plan_for_server(state, request.query).await?;
-            plan.rows(state).await
-        }
-        .await;
-        match outcome {
-            Ok(_) => warmed += 1,
-            Err(error) => {
-                tracing::warn!(table = %table.code, code = error.code, "a table could not be warmed")
-            }
-        }
-    }
-    warmed
-}
-
-/// The hierarchy as it stood on `date`, from the cache while the hierarchy is unchanged, with
-/// the hierarchy counter it stands for.
-pub(crate) async fn agency_graph(
-    state: &crate::AppState,
-    date: Date,
-) -> Result<(Arc<AgencyGraph>, i64), crate::error::ApiError> {
-    // The counter is read before the hierarchy, so a graph kept under it is never newer
-    // than the hierarchy it claims.
-    let hierarchy = state.store.hierarchy_generation().await?;
-    if let Some(graph) = state.aggregates.graph(date, hierarchy) {
-        return Ok((graph, hierarchy));
-    }
-    let (agencies, successions) = state.store.agency_graph(date).await?;
-    let graph = Arc::new(AgencyGraph::new(date, agencies, &successions));
-    state.aggregates.keep_graph(date, hierarchy, graph.clone());
-    Ok((graph, hierarchy))
 }

@@ -74,7 +74,7 @@ fn read_records<T: serde::de::DeserializeOwned>(
     let mut seen = HashSet::new();
     let mut records = Vec::new();
     // A table without a code column is not one of ours, even with no rows to complain about.
-    let headers = reader.headers().map(|h| h.clone()).unwrap_or_default();
+    let headers = reader.headers().cloned().unwrap_or_default();
     if !headers.iter().any(|h| h == "code") {
         errors.push(line_error(
             1,

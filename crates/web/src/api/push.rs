@@ -281,6 +281,9 @@ pub async fn import(
     }
 }
 
+/// One agency's values of a chunk, each with its place in the payload.
+type AgencyValues = (String, Vec<(usize, DataValueIn)>);
+
 /// The conflicts of a push: all counted, the first [`CONFLICTS_LISTED`] listed, so a payload
 /// of a million bad values answers a summary of bounded size.
 #[derive(Default)]
@@ -376,8 +379,7 @@ impl Run<'_> {
             self.tx = Some(self.state.store.begin_drafts().await?);
         }
         // By period, then by agency in the order the payload first names it.
-        let mut by_period: BTreeMap<String, Vec<(String, Vec<(usize, DataValueIn)>)>> =
-            BTreeMap::new();
+        let mut by_period: BTreeMap<String, Vec<AgencyValues>> = BTreeMap::new();
         let mut places: HashMap<(String, String), usize> = HashMap::new();
         for (index, value, org_unit, period) in std::mem::take(&mut self.ready) {
             let slots = by_period.entry(period.clone()).or_default();
