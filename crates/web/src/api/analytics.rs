@@ -4,8 +4,6 @@
 //! defines as derived (`100 * [XH05] / [XH06]`) is computed after aggregation: its inputs are
 //! aggregated by their own rules, then its formula runs (a ratio of sums, not a sum of ratios).
 
-use super::doc;
-
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
@@ -23,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::catalogue::{parse_date, parse_period};
+use super::doc;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;

@@ -1,8 +1,6 @@
 //! Periods with their cut-off windows, a regime's periods with their deadlines, and the
 //! deployment's holiday calendar that working-day deadlines are counted on.
 
-use super::doc;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use baocao_domain::Date;
@@ -15,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::load_regime_for;
 use super::catalogue::parse_period;
+use super::doc;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;

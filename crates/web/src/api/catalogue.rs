@@ -1,8 +1,6 @@
 //! Read-only catalogue: agencies as of a date, users of an agency, categories, indicators,
 //! regimes with their ten elements, forms, outlines and assignments.
 
-use super::doc;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use baocao_domain::Date;
@@ -15,6 +13,7 @@ use baocao_store::regimes::AssignmentRecord;
 use baocao_store::users::UserRecord;
 use serde::{Deserialize, Serialize};
 
+use super::doc;
 use super::{Listing, Page};
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller, lineage_today};

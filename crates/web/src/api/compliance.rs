@@ -3,8 +3,6 @@
 //! status of every expected report now. What was expected comes from the history of
 //! assignments and agencies (the domain's [`baocao_domain::compliance`]).
 
-use super::doc;
-
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
@@ -20,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::load_regime;
 use super::catalogue::parse_period;
+use super::doc;
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;

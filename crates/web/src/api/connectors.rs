@@ -4,8 +4,6 @@
 //! connector's credentials for its peer are written, never read back: views name the kind of
 //! authentication only.
 
-use super::doc;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,6 +13,7 @@ use baocao_domain::permission::Action;
 use baocao_store::connectors::{ConnectorRecord, RunRecord};
 use serde::{Deserialize, Serialize};
 
+use super::doc;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiPath, Caller};
 use crate::error::ApiError;

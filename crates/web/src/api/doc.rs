@@ -202,29 +202,7 @@ pub struct DataValueSetDocument {
     /// The reporting agency of values that name none.
     org_unit: Option<AgencyCode>,
     complete_date: Option<String>,
-    data_values: Vec<DataValueDocument>,
-}
-
-/// One value of a [`DataValueSetDocument`].
-#[derive(ToSchema)]
-#[allow(dead_code)]
-#[schema(rename_all = "camelCase")]
-pub struct DataValueDocument {
-    /// The indicator.
-    data_element: IndicatorCode,
-    period: Option<PeriodId>,
-    org_unit: Option<AgencyCode>,
-    /// `default` (the total) or a disaggregation such as `sex=female;area=rural`.
-    #[schema(
-        pattern = r"^(default|(sex=(male|female)|area=(urban|rural))(;area=(urban|rural))?)?$"
-    )]
-    category_option_combo: Option<String>,
-    /// A number, a text, a yes/no, or null to clear the cell.
-    #[schema(value_type = Option<serde_json::Value>)]
-    value: Option<()>,
-    /// Remove the value.
-    deleted: Option<bool>,
-    comment: Option<String>,
+    data_values: Vec<super::interop::DataValueIn>,
 }
 
 /// Every refusal: `{"error": {"code", "message", "message_en"}}` (`crate::error::ApiError`).

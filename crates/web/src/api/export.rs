@@ -3,8 +3,6 @@
 //! times out nor fills memory. Numbers in plain notation, options as `category=option;…`,
 //! one row per (agency, period, indicator, options, source).
 
-use super::doc;
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -16,6 +14,7 @@ use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::catalogue::parse_period;
+use super::doc;
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;

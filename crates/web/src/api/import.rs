@@ -8,8 +8,6 @@
 //!   a ministry's list of regimes, ready for the standardisation check and duplicate search.
 //!   Each draft's missing elements are reported; a known code is refused.
 
-use super::doc;
-
 use std::collections::{HashMap, HashSet};
 
 use axum::Json;
@@ -22,6 +20,7 @@ use baocao_domain::regime::Regime;
 use baocao_domain::regime_record::RegimeRecord;
 use serde::{Deserialize, Serialize};
 
+use super::doc;
 use super::interop::flag;
 use crate::AppState;
 use crate::auth::{ApiBytes, ApiQuery, Caller};

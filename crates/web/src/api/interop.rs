@@ -7,8 +7,6 @@
 //! `default` for the total). Values are the `this_period` column of the form that has the
 //! row.
 
-use super::doc;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,20 +14,31 @@ use baocao_domain::value::OptionCombo;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::doc;
 use super::reports::read_slot;
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
 
 /// One value as pushed: codes are the id scheme; a value with `deleted: true` removes the
-/// cell.
-#[derive(Debug, Deserialize, Clone)]
+/// cell. Period and agency default to the set's.
+#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DataValueDocument)]
 pub struct DataValueIn {
+    /// The indicator.
+    #[schema(value_type = doc::IndicatorCode)]
     pub(crate) data_element: String,
+    #[schema(value_type = Option<doc::PeriodId>)]
     pub(crate) period: Option<String>,
+    #[schema(value_type = Option<doc::AgencyCode>)]
     pub(crate) org_unit: Option<String>,
+    /// `default` (the total) or a disaggregation such as `sex=female;area=rural`.
+    #[schema(
+        pattern = r"^(default|(sex=(male|female)|area=(urban|rural))(;area=(urban|rural))?)?$"
+    )]
     pub(crate) category_option_combo: Option<String>,
+    /// A number, a text, a yes/no, or null to clear the cell.
     pub(crate) value: Option<serde_json::Value>,
     #[serde(default)]
     pub(crate) deleted: Option<bool>,

@@ -4,8 +4,6 @@
 //! (`GET /api/v1/analytics/sources`). The indicator tables and the pivot explorer pages draw
 //! the same view.
 
-use super::doc;
-
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
@@ -18,6 +16,7 @@ use baocao_domain::value::OptionCombo;
 use serde::{Deserialize, Serialize};
 
 use super::analytics::{AnalyticsQuery, AnalyticsRow, Plan, plan};
+use super::doc;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;

@@ -16,8 +16,6 @@
 //! back. `atomicMode=NONE` commits chunk by chunk and keeps every value that is not in
 //! conflict. On SQLite an all-or-nothing push holds the database's write lock while it runs.
 
-use super::doc;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufReader;
 use std::sync::Arc;
@@ -37,6 +35,7 @@ use serde_json::json;
 use tokio_stream::StreamExt;
 
 use super::catalogue::load_regime;
+use super::doc;
 use super::interop::{DataValueIn, flag};
 use super::payload::{self, Item, SetHeader};
 use super::reports::{ActionBody, BulkDraft, PeriodSlots, perform};

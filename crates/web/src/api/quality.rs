@@ -3,8 +3,6 @@
 //! numbers, their sources and the difference; `POST …/authoritative` marks the source to
 //! trust, which every aggregate then takes.
 
-use super::doc;
-
 use axum::Json;
 use axum::extract::State;
 use baocao_domain::agency::AgencyCode;
@@ -16,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::catalogue::{agency_code, parse_period};
+use super::doc;
 use super::{Listing, Page};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller, lineage_today};

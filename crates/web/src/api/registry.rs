@@ -3,8 +3,6 @@
 //! standardisation report and the duplicate list. The checks themselves are the
 //! domain's ([`baocao_domain::registry`]); here they meet the stored regimes and catalogue.
 
-use super::doc;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::catalogue::{RegimeView, load_regime};
+use super::doc;
 use super::rules::rule_error;
 use super::{Listing, Page};
 use crate::AppState;

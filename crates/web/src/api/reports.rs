@@ -2,8 +2,6 @@
 //! save its draft. The same checks as the UI's data entry: the domain's report shape, the
 //! submission state machine, and the permission policy on the agency's lineage.
 
-use super::doc;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -26,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::catalogue::{agency_code, load_regime_for, parse_period};
+use super::doc;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiPath, Caller};
 use crate::error::ApiError;
@@ -38,7 +37,7 @@ pub struct SlotView {
     agency: String,
     period: String,
     receiving_agency: String,
-    #[schema(value_type = super::doc::ReportStatus)]
+    #[schema(value_type = doc::ReportStatus)]
     status: &'static str,
     version: i32,
     /// The version of the regime that governs this period (an amendment governs only the

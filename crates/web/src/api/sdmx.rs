@@ -7,8 +7,6 @@
 //! TIME_PERIOD in SDMX's period notation (`2026-01`, `2026-Q1`, `2026-S1`, `2026`).
 //! `startPeriod`/`endPeriod` narrow the periods; `lang=en` names things in English.
 
-use super::doc;
-
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -18,6 +16,7 @@ use baocao_domain::period::{Frequency, PeriodId};
 use baocao_domain::pivot::{Dimension, Fact};
 use serde_json::{Value, json};
 
+use super::doc;
 use super::pivot::{Labels, facts};
 use super::tables::{find, request_of};
 use crate::AppState;

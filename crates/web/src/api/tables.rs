@@ -10,8 +10,6 @@
 //! it in memory (xlsx is written in rust_xlsxwriter's constant-memory mode; a sheet holds at
 //! most 1,048,575 rows, so a longer export must be CSV).
 
-use super::doc;
-
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -24,6 +22,7 @@ use serde::Serialize;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::analytics::{AnalyticsQuery, AnalyticsRow, Plan, plan};
+use super::doc;
 use super::pivot::{Labels, PivotRequest, PivotView, facts, view};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiPath, ApiQuery, Caller};

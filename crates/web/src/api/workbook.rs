@@ -9,8 +9,6 @@
 //! Each sheet carries its keys for the way back: row 5 (hidden) holds the form code and the
 //! column codes, column A (hidden) each row's indicator and option combination.
 
-use super::doc;
-
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +20,7 @@ use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, Workbook, Xlsx
 use serde::Serialize;
 
 use super::catalogue::{load_regime_for, parse_period};
+use super::doc;
 use super::reports::{DraftEdit, edit_draft, read_slot};
 use crate::AppState;
 use crate::auth::{ApiBytes, Caller};
@@ -275,7 +274,7 @@ pub async fn download(
 /// A refused workbook: the error, and every cell that could not be taken.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RefusedWorkbook {
-    #[schema(value_type = super::doc::ErrorDetail)]
+    #[schema(value_type = doc::ErrorDetail)]
     error: serde_json::Value,
     cells: Vec<CellError>,
 }
