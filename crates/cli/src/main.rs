@@ -89,6 +89,11 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    shutdown_seconds: Option<u64>,
+    /// Bounds on what one request may make the server read (`[limits]`).
+    #[serde(default)]
+    limits: baocao_formats::Limits,
 }
 
 fn read_config(path: &PathBuf) -> Result<FileConfig> {
@@ -119,6 +124,39 @@ fn explain(error: StoreError) -> anyhow::Error {
         _ => "Lỗi cơ sở dữ liệu",
     };
     anyhow::anyhow!("{vi}.\n{error}")
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting and gives in-flight requests `grace`
+/// to finish; what is still running then is cut off (its transaction rolls back).
+async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    grace: std::time::Duration,
+) -> Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!(
+            seconds = grace.as_secs(),
+            "stopping: no new connections; finishing in-flight requests"
+        );
+        let _ = stop.send(true);
+    });
+    let until = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(until(stopped.clone()));
+    tokio::select! {
+        served = server => served?,
+        _ = async { until(stopped).await; tokio::time::sleep(grace).await } => {
+            tracing::warn!("in-flight requests cut off after {} s", grace.as_secs());
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -210,6 +248,7 @@ async fn run(cli: Cli) -> Result<()> {
             let config = WebConfig {
                 secure_cookies: file.secure_cookies.unwrap_or(false),
                 mail,
+                limits: file.limits,
                 ..WebConfig::default()
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
@@ -220,10 +259,10 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .with_context(|| format!("Không mở được cổng / cannot listen on {address}"))?;
             tracing::info!(%address, database = %redact(&url), "baocao is serving; open http://{address}/");
-            axum::serve(listener, router(state))
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
-            store.close().await;
+            let grace = std::time::Duration::from_secs(file.shutdown_seconds.unwrap_or(10));
+            serve_until_stopped(listener, router(state), grace).await?;
+            // A connection still held by a cut-off request is not waited for.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), store.close()).await;
         }
     }
     Ok(())
@@ -349,7 +388,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(error) = runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // Blocking work still running (a parse cut off at shutdown) is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    if let Err(error) = outcome {
         eprintln!("Lỗi / error: {error:#}");
         std::process::exit(1);
     }

@@ -114,12 +114,8 @@ impl Store {
               AND v.value_num IS NOT NULL";
         const PERIODS: &str =
             "SELECT id, code FROM periods WHERE start_date >= $1 AND end_date <= $2";
-        let (rows, periods, combos, sources): (
-            Vec<ObservationRow>,
-            Vec<(i32, String)>,
-            Vec<(i32, String)>,
-            Vec<(i32, String)>,
-        ) = on_db!(self, pool => {
+        type Codes = Vec<(i32, String)>;
+        let (rows, periods, combos, sources): (Vec<ObservationRow>, Codes, Codes, Codes) = on_db!(self, pool => {
             let rows = sqlx::query_as(VALUES)
                 .bind(indicator.as_str())
                 .bind(start.to_string())

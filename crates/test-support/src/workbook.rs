@@ -79,3 +79,42 @@ pub fn filled(name: &str, template: &[(u32, u32, String)], typed: &[(&str, &str)
     }
     book.save_to_buffer().expect("the workbook written")
 }
+
+/// `original` (an xlsx) rewritten file by file through `edit` (name, content → content), as an
+/// attacker would hand-craft one: for tests of what the server refuses.
+pub fn rezip(original: &[u8], edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(original)).expect("an xlsx is a zip");
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).expect("an entry");
+        let name = entry.name().to_string();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).expect("an entry's bytes");
+        writer
+            .start_file(name.clone(), options)
+            .expect("a new entry");
+        writer
+            .write_all(&edit(&name, content))
+            .expect("the entry written");
+    }
+    writer.finish().expect("a zip").into_inner()
+}
+
+/// An edit for [`rezip`]: `extra` added at the end of the first sheet's data.
+pub fn append_to_first_sheet(extra: &str) -> impl Fn(&str, Vec<u8>) -> Vec<u8> + '_ {
+    move |name, content| {
+        if name == "xl/worksheets/sheet1.xml" {
+            String::from_utf8(content)
+                .expect("XML text")
+                .replace("</sheetData>", &format!("{extra}</sheetData>"))
+                .into_bytes()
+        } else {
+            content
+        }
+    }
+}

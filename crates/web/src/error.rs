@@ -139,6 +139,51 @@ impl ApiError {
     }
 }
 
+impl From<baocao_formats::LimitExceeded> for ApiError {
+    /// 413 naming the setting, so the sender knows what to split or shorten.
+    fn from(limit: baocao_formats::LimitExceeded) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "limit_exceeded",
+            format!(
+                "Dữ liệu gửi vượt giới hạn {} = {}; hãy chia nhỏ hoặc rút ngắn rồi gửi lại ({}).",
+                limit.setting, limit.limit, limit.what
+            ),
+            format!(
+                "The input goes past the limit {} = {}; split or shorten it and send it again ({}).",
+                limit.setting, limit.limit, limit.what
+            ),
+        )
+        .with_detail("limit", json!(limit.setting))
+        .with_detail("limit_value", json!(limit.limit))
+    }
+}
+
+impl From<baocao_formats::xlsx::WorkbookError> for ApiError {
+    fn from(error: baocao_formats::xlsx::WorkbookError) -> Self {
+        match error {
+            baocao_formats::xlsx::WorkbookError::Limit(limit) => limit.into(),
+            baocao_formats::xlsx::WorkbookError::Unreadable(detail) => {
+                let detail = crate::error::shortened(&detail, 300);
+                ApiError::bad_request(
+                    "invalid_workbook",
+                    format!("Không đọc được tệp Excel: {detail}."),
+                    format!("The workbook cannot be read: {detail}."),
+                )
+            }
+        }
+    }
+}
+
+/// `text` cut to at most `max` characters (an ellipsis marking the cut): what an error echoes
+/// of the sender's input, so a 100 MB value is not sent back.
+pub fn shortened(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {

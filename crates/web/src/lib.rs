@@ -63,6 +63,8 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// The largest data value set pushed (`POST /api/v1/dataValueSets`), read as a stream.
     pub max_push_bytes: usize,
+    /// Bounds on what one file or stream may make the server read (workbooks, XML, JSON, CSV).
+    pub limits: baocao_formats::Limits,
 }
 
 impl Default for WebConfig {
@@ -74,6 +76,7 @@ impl Default for WebConfig {
             mail: None,
             max_body_bytes: 16 * 1024 * 1024,
             max_push_bytes: 1024 * 1024 * 1024,
+            limits: baocao_formats::Limits::default(),
         }
     }
 }

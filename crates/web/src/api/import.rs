@@ -139,7 +139,11 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 /// The uploaded table as CSV text: CSV as sent, or the first sheet of an xlsx workbook (its
 /// first row the header) written out as CSV, so both go through one reader.
-fn table_text(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, ApiError> {
+fn table_text(
+    headers: &HeaderMap,
+    body: &Bytes,
+    limits: &baocao_formats::Limits,
+) -> Result<Vec<u8>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -155,7 +159,6 @@ fn table_text(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, ApiError> {
             "A catalogue import must be CSV (text/csv) or an Excel workbook (.xlsx).",
         ));
     }
-    use calamine::Reader;
     let unreadable = |error: String| {
         ApiError::bad_request(
             "invalid_workbook",
@@ -163,15 +166,13 @@ fn table_text(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, ApiError> {
             format!("The workbook cannot be read: {error}."),
         )
     };
-    let mut workbook: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(body.as_ref()))
-            .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-    let sheet = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("no sheet".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
+    let sheets = baocao_formats::xlsx::read(body, limits)?;
+    let sheet = sheets
+        .first()
+        .ok_or_else(|| unreadable("no sheet".into()))?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in sheet.rows() {
+    // A catalogue has a dozen columns; what lies past the 64th is not read.
+    for row in sheet.table(sheet.width().min(64)) {
         let cells: Vec<String> = row.iter().map(ToString::to_string).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -206,7 +207,7 @@ pub async fn indicators(
     ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let table = table_text(&headers, &body)?;
+    let table = table_text(&headers, &body, &state.config.limits)?;
     let dry_run = flag(options.dry_run.as_deref())?;
     let categories = state.store.categories().await?;
     let existing: HashMap<String, Indicator> = state
@@ -326,7 +327,7 @@ pub async fn regimes(
     ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<RegimeImportReport>), ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let table = table_text(&headers, &body)?;
+    let table = table_text(&headers, &body, &state.config.limits)?;
     let dry_run = flag(options.dry_run.as_deref())?;
     let catalogue = crate::validation::Catalogue::load(&state).await?;
     let known: HashSet<String> = state

@@ -19,6 +19,9 @@ use baocao_domain::period::PeriodId;
 use quick_xml::events::Event;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use baocao_formats::Limits;
+use baocao_formats::budget::Budget;
+
 use super::interop::DataValueIn;
 use crate::error::ApiError;
 
@@ -80,15 +83,25 @@ pub enum Item {
 const STOPPED: &str = "reading stopped";
 
 /// Reads the payload, handing each item to `emit` as it comes; `emit` answers `false` to stop.
+/// One value (with its fields), one CSV record, one XML tag may take at most
+/// `limits.max_token_bytes`: a longer one is refused as soon as it crosses the limit, before it
+/// is held whole.
 pub fn read(
     format: Format,
     reader: impl BufRead,
+    limits: &Limits,
     emit: &mut dyn FnMut(Item) -> bool,
 ) -> Result<(), ApiError> {
-    match format {
-        Format::Json => json(reader, emit),
-        Format::Csv => csv(reader, emit),
-        Format::Adx => adx(reader, emit),
+    let budget = Budget::new("max_token_bytes", limits.max_token_bytes);
+    let reader = budget.reader(reader);
+    let read = match format {
+        Format::Json => json(reader, &budget, emit),
+        Format::Csv => csv(reader, &budget, emit),
+        Format::Adx => adx(reader, &budget, limits, emit),
+    };
+    match budget.exceeded() {
+        Some(limit) => Err(limit.into()),
+        None => read,
     }
 }
 
@@ -125,7 +138,11 @@ impl Read for ChunkReader {
 }
 
 /// DHIS2's JSON, its `dataValues` walked one element at a time.
-fn json(reader: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), ApiError> {
+fn json(
+    reader: impl BufRead,
+    budget: &Budget,
+    emit: &mut dyn FnMut(Item) -> bool,
+) -> Result<(), ApiError> {
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
     let invalid = |e: serde_json::Error| {
         ApiError::bad_request(
@@ -134,7 +151,7 @@ fn json(reader: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), 
             format!("Invalid JSON: {e}."),
         )
     };
-    SetSeed { emit }
+    SetSeed { emit, budget }
         .deserialize(&mut deserializer)
         .map_err(invalid)?;
     deserializer.end().map_err(invalid)
@@ -142,6 +159,7 @@ fn json(reader: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), 
 
 struct SetSeed<'a> {
     emit: &'a mut dyn FnMut(Item) -> bool,
+    budget: &'a Budget,
 }
 
 impl<'de> DeserializeSeed<'de> for SetSeed<'_> {
@@ -166,15 +184,18 @@ impl<'de> Visitor<'de> for SetSeed<'_> {
                 "dataValues" => {
                     map.next_value_seed(ValuesSeed {
                         emit: &mut *self.emit,
+                        budget: self.budget,
                     })?;
                     continue;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
+                    self.budget.reset();
                     continue;
                 }
             };
             *field = map.next_value()?;
+            self.budget.reset();
             if !(self.emit)(Item::Header(header.clone())) {
                 return Err(de::Error::custom(STOPPED));
             }
@@ -185,6 +206,7 @@ impl<'de> Visitor<'de> for SetSeed<'_> {
 
 struct ValuesSeed<'a> {
     emit: &'a mut dyn FnMut(Item) -> bool,
+    budget: &'a Budget,
 }
 
 impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
@@ -201,6 +223,7 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(value) = seq.next_element::<DataValueIn>()? {
+            self.budget.reset();
             if !(self.emit)(Item::Value(value)) {
                 return Err(de::Error::custom(STOPPED));
             }
@@ -210,7 +233,11 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
 }
 
 /// DHIS2's data value CSV.
-fn csv(body: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), ApiError> {
+fn csv(
+    body: impl BufRead,
+    budget: &Budget,
+    emit: &mut dyn FnMut(Item) -> bool,
+) -> Result<(), ApiError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -218,6 +245,7 @@ fn csv(body: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), Api
         .from_reader(body);
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| malformed("CSV", e))?;
+        budget.reset();
         let cell = |n: usize| record.get(n).map(str::to_string).filter(|c| !c.is_empty());
         if index == 0
             && record
@@ -257,17 +285,35 @@ fn csv(body: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), Api
 }
 
 /// IHE ADX: every group's values, with the group's orgUnit and period on each; one dataSet.
-fn adx(body: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), ApiError> {
+fn adx(
+    body: impl BufRead,
+    budget: &Budget,
+    limits: &Limits,
+    emit: &mut dyn FnMut(Item) -> bool,
+) -> Result<(), ApiError> {
     let mut reader = quick_xml::Reader::from_reader(body);
     reader.config_mut().trim_text(true);
     let mut buffer = Vec::new();
     let mut data_set: Option<String> = None;
     let mut group: Option<(String, String)> = None;
     let mut saw_root = false;
+    let mut depth = 0usize;
     loop {
         let event = reader
             .read_event_into(&mut buffer)
             .map_err(|e| malformed("ADX", e))?;
+        budget.reset();
+        if let Event::Start(_) = event {
+            depth += 1;
+            if depth > limits.max_xml_depth {
+                return Err(baocao_formats::LimitExceeded::new(
+                    "max_xml_depth",
+                    limits.max_xml_depth,
+                    "the ADX document nests elements too deep",
+                )
+                .into());
+            }
+        }
         match event {
             Event::DocType(_) => {
                 return Err(malformed(
@@ -276,6 +322,7 @@ fn adx(body: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), Api
                 ));
             }
             Event::Start(element) | Event::Empty(element) => {
+                baocao_formats::xlsx::check_attributes(&element, limits)?;
                 let mut attributes = Vec::new();
                 for attribute in element.attributes() {
                     let attribute = attribute.map_err(|e| malformed("ADX", e))?;
@@ -354,7 +401,12 @@ fn adx(body: impl BufRead, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), Api
                     _ => {}
                 }
             }
-            Event::End(element) if element.local_name().as_ref() == b"group" => group = None,
+            Event::End(element) => {
+                depth = depth.saturating_sub(1);
+                if element.local_name().as_ref() == b"group" {
+                    group = None;
+                }
+            }
             Event::Eof => break,
             _ => {}
         }

@@ -238,10 +238,11 @@ pub async fn import(
     let (chunks, chunks_in) = tokio::sync::mpsc::channel(8);
     tokio::spawn(forward(body, chunks, limit, over_limit.clone()));
     let (items, mut items_in) = tokio::sync::mpsc::channel::<Vec<Item>>(4);
+    let limits = state.config.limits;
     let reader = tokio::task::spawn_blocking(move || {
         let input = BufReader::with_capacity(64 * 1024, payload::ChunkReader::new(chunks_in));
         let mut batch = Vec::with_capacity(BATCH);
-        let read = payload::read(format, input, &mut |item| {
+        let read = payload::read(format, input, &limits, &mut |item| {
             batch.push(item);
             batch.len() < BATCH || items.blocking_send(std::mem::take(&mut batch)).is_ok()
         });

@@ -302,8 +302,8 @@ fn reference(row: u32, col: u16) -> String {
     format!("{letters}{}", row + 1)
 }
 
-fn text_of(cell: &calamine::Data) -> Option<String> {
-    use calamine::Data;
+fn text_of(cell: &baocao_formats::xlsx::Data) -> Option<String> {
+    use baocao_formats::xlsx::Data;
     match cell {
         Data::Empty => None,
         Data::Float(number) => Some(baocao_domain::report::canonical_number(*number)),
@@ -334,7 +334,6 @@ pub async fn upload(
     Path(path): Path<SlotPath>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
-    use calamine::Reader;
     let view = serde_json::to_value(read_slot(&state, &caller, &path).await?).unwrap_or_default();
     let period = parse_period(&path.2)?;
     let regime = load_regime_for(&state, &path.0, period.start()).await?;
@@ -351,22 +350,22 @@ pub async fn upload(
             format!("The workbook cannot be read: {detail}."),
         )
     };
-    let mut workbook: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(body.as_ref()))
-            .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+    let limits = state.config.limits;
+    let sheets = tokio::task::spawn_blocking(move || baocao_formats::xlsx::read(&body, &limits))
+        .await
+        .map_err(|_| ApiError::internal())??;
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
-    for name in workbook.sheet_names() {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| unreadable(e.to_string()))?;
-        let at = |row: u32, col: u32| range.get_value((row, col)).and_then(text_of);
+    for sheet in &sheets {
+        let name = &sheet.name;
+        let at = |row: u32, col: u32| sheet.get(row, col).and_then(text_of);
         let Some(form_code) = at(KEY_ROW, 0) else {
             continue;
         };
         let Some(form) = regime.content().form(&form_code) else {
             return Err(unreadable(format!(
-                "sheet {name} is of form {form_code:?}, which the regime does not have"
+                "sheet {name} is of form {:?}, which the regime does not have",
+                crate::error::shortened(&form_code, 80)
             )));
         };
         let columns: Vec<(u16, baocao_domain::regime::FormColumn)> = (0..form.columns.len() as u16)
@@ -375,8 +374,7 @@ pub async fn upload(
                 at(KEY_ROW, u32::from(col))?.parse().ok().map(|c| (col, c))
             })
             .collect();
-        let (height, _) = range.end().unwrap_or((0, 0));
-        for row in FIRST_ROW..=height {
+        for row in sheet.rows().filter(|row| *row >= FIRST_ROW) {
             let Some(key) = at(row, 0) else { continue };
             let Some((indicator, combo)) = key.split_once('|') else {
                 continue;

@@ -64,7 +64,8 @@ fn chart(view: &PivotView, kind: &str, title: &str, lang: Lang) -> Option<String
     let periods_down = view.layout.rows.contains(&Dimension::Period);
     let column_labels: Vec<String> = view.columns.iter().map(|c| label(c)).collect();
     let row_labels: Vec<String> = view.rows.iter().map(|r| label(&r.headers)).collect();
-    let (axis, series): (Vec<String>, Vec<(String, Vec<Option<f64>>)>) = if periods_down {
+    type Series = Vec<(String, Vec<Option<f64>>)>;
+    let (axis, series): (Vec<String>, Series) = if periods_down {
         let series = column_labels
             .iter()
             .enumerate()

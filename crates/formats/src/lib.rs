@@ -1,0 +1,20 @@
+//! Reading what other people send, within bounds. Every file or stream that comes from outside
+//! — an xlsx workbook, an ADX document, a DHIS2 JSON or CSV push — is read here under
+//! [`Limits`], so that no input, however crafted, makes the server allocate more than the
+//! limits allow or spend more than linear time on it:
+//!
+//! - [`budget`]: a byte budget on one token of a stream (an XML tag or text, a JSON value, a CSV
+//!   record), reset by the parser after each token, so a 100 MB value is refused after its first
+//!   limit's worth of bytes instead of being buffered;
+//! - [`xlsx`]: a workbook checked entry by entry (entry count, inflated size, compression ratio,
+//!   XML depth, attributes and tokens, cells) before calamine reads it cell by cell, never by the
+//!   sheet's declared dimensions.
+//!
+//! Architecture invariant: no HTTP, no database, no clock; errors name the setting that refused
+//! the input so an edge can tell the sender which limit to respect.
+
+pub mod budget;
+pub mod limits;
+pub mod xlsx;
+
+pub use limits::{LimitExceeded, Limits};
