@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use baocao_seed::{HistoryScope, LoadOutcome, load_demo, load_demo_history};
+use baocao_store::secrets::Keyring;
 use baocao_store::{Store, StoreError, redact};
 use baocao_web::{AppState, SystemClock, WebConfig, legal_time_zone, router, stamp};
 use clap::{Args, Parser, Subcommand};
@@ -54,6 +55,10 @@ enum Command {
         /// The sender of reminder emails [default: baocao <no-reply@localhost>].
         #[arg(long, env = "BAOCAO_MAIL_FROM")]
         mail_from: Option<String>,
+        /// The address people reach the server at; an https:// address makes cookies Secure
+        /// and adds HSTS.
+        #[arg(long, env = "BAOCAO_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -71,6 +76,21 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArg,
     },
+    /// The key-encryption keys that seal secrets at rest.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Adds a new current key to the key file and reseals every secret under it; older keys
+    /// stay in the file (backups sealed with them still open) until you remove them.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 #[derive(Args)]
@@ -78,6 +98,81 @@ struct DatabaseArg {
     /// sqlite://PATH or postgres://… [default: sqlite://baocao.db].
     #[arg(long, env = "BAOCAO_DATABASE_URL")]
     database: Option<String>,
+    /// The file of key-encryption keys that seal secrets at rest [default: baocao.key; created
+    /// with a new key, readable by its owner only, when missing]. BAOCAO_KEYS, when set, holds
+    /// the keys themselves instead.
+    #[arg(long, env = "BAOCAO_KEY_FILE")]
+    key_file: Option<PathBuf>,
+}
+
+const DEFAULT_KEY_FILE: &str = "baocao.key";
+
+/// Where the keys come from: the environment's `BAOCAO_KEYS`, or a file.
+enum KeySource {
+    Environment(String),
+    File(PathBuf),
+}
+
+impl KeySource {
+    fn of(arg: Option<PathBuf>, file: &FileConfig) -> Self {
+        match std::env::var("BAOCAO_KEYS") {
+            Ok(keys) if !keys.trim().is_empty() => KeySource::Environment(keys.replace(';', "\n")),
+            _ => KeySource::File(
+                arg.or(file.key_file.clone())
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_KEY_FILE)),
+            ),
+        }
+    }
+
+    /// The keyring; a missing key file is created with one new key (0600).
+    fn load(&self) -> Result<Keyring> {
+        let text = match self {
+            KeySource::Environment(keys) => keys.clone(),
+            KeySource::File(path) => match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    let text = format!(
+                        "# baocao key-encryption keys: the first seals, all open. Keep this file\n# apart from database backups; without it sealed secrets cannot be opened.\n{}\n",
+                        Keyring::new_key_line(
+                            &jiff::Timestamp::now().strftime("%Y%m%d").to_string()
+                        )
+                    );
+                    write_private(path, &text)?;
+                    tracing::warn!(path = %path.display(), "created a new key file; back it up apart from the database");
+                    text
+                }
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!(
+                            "Không đọc được tệp khóa / cannot read the key file {}",
+                            path.display()
+                        )
+                    });
+                }
+            },
+        };
+        Keyring::parse(&text)
+            .map_err(|error| anyhow::anyhow!("Tệp khóa không hợp lệ / invalid key file: {error}"))
+    }
+}
+
+/// Writes `text` to `path` readable by its owner only, replacing it whole (a temporary file
+/// renamed over it).
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let temporary = path.with_extension("key.new");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&temporary)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// `baocao.toml`.
@@ -87,8 +182,12 @@ struct FileConfig {
     database: Option<String>,
     bind: Option<String>,
     secure_cookies: Option<bool>,
+    public_url: Option<String>,
+    /// Approvers and administrators must log in with a second factor (TOTP).
+    require_second_factor: Option<bool>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    key_file: Option<PathBuf>,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     shutdown_seconds: Option<u64>,
     /// Bounds on what one request may make the server read (`[limits]`).
@@ -108,6 +207,19 @@ fn read_config(path: &PathBuf) -> Result<FileConfig> {
 async fn open_store(url: &str) -> Result<Store> {
     let store = Store::connect(url).await.map_err(explain)?;
     store.migrate().await.map_err(explain)?;
+    Ok(store)
+}
+
+/// The store with the deployment's keyring; secrets still in clear (or sealed by an older key)
+/// are sealed under the current key.
+async fn open_store_with_keys(url: &str, keys: &KeySource) -> Result<Store> {
+    let store = open_store(url).await?.with_keyring(keys.load()?);
+    let resealed = store.reseal_secrets().await.map_err(|error| {
+        anyhow::anyhow!("Không mở được các bí mật đã niêm phong bằng tệp khóa này / the key file does not open the sealed secrets: {error}")
+    })?;
+    if resealed > 0 {
+        tracing::info!(resealed, "secrets sealed under the current key");
+    }
     Ok(store)
 }
 
@@ -191,23 +303,52 @@ async fn demo(store: &Store) -> Result<()> {
 
 async fn run(cli: Cli) -> Result<()> {
     let file = read_config(&cli.config)?;
-    let database_of = |arg: DatabaseArg| {
+    let database_of = |arg: &DatabaseArg| {
         arg.database
+            .clone()
             .or(file.database.clone())
             .unwrap_or_else(|| DEFAULT_DATABASE.to_string())
     };
+    let keys_of = |arg: &DatabaseArg| KeySource::of(arg.key_file.clone(), &file);
     match cli.command {
         Command::Migrate { database } => {
-            let url = database_of(database);
-            open_store(&url).await?;
+            let url = database_of(&database);
+            open_store_with_keys(&url, &keys_of(&database)).await?;
             println!("migrated {}", redact(&url));
         }
         Command::Demo { database } => {
-            let store = open_store(&database_of(database)).await?;
+            let store = open_store_with_keys(&database_of(&database), &keys_of(&database)).await?;
             demo(&store).await?;
         }
+        Command::Keys {
+            action: KeysAction::Rotate { database },
+        } => {
+            let KeySource::File(path) = keys_of(&database) else {
+                anyhow::bail!(
+                    "Xoay khóa cần một tệp khóa (bỏ BAOCAO_KEYS) / rotating keys needs a key file (unset BAOCAO_KEYS)"
+                );
+            };
+            let source = KeySource::File(path.clone());
+            // Everything must open with the keys as they are before a new one is added.
+            let store = open_store_with_keys(&database_of(&database), &source).await?;
+            let old = std::fs::read_to_string(&path)?;
+            let line =
+                Keyring::new_key_line(&jiff::Timestamp::now().strftime("%Y%m%d").to_string());
+            let (comments, keys): (Vec<&str>, Vec<&str>) = old
+                .lines()
+                .partition(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+            let text = format!("{}\n{line}\n{}\n", comments.join("\n"), keys.join("\n"));
+            let keyring = Keyring::parse(&text)?;
+            let current = keyring.current().to_string();
+            write_private(&path, &text)?;
+            let resealed = store.with_keyring(keyring).reseal_secrets().await?;
+            println!(
+                "new current key {current}; {resealed} secrets resealed; older keys kept in {}",
+                path.display()
+            );
+        }
         Command::Standardisation { database } => {
-            let store = open_store(&database_of(database)).await?;
+            let store = open_store(&database_of(&database)).await?;
             let errors = standardisation(&store).await?;
             store.close().await;
             if errors > 0 {
@@ -220,15 +361,16 @@ async fn run(cli: Cli) -> Result<()> {
             demo: with_demo,
             smtp_url,
             mail_from,
+            public_url,
         } => {
-            let url = database_of(database);
+            let url = database_of(&database);
             let bind = bind
                 .or(file.bind.clone())
                 .unwrap_or_else(|| DEFAULT_BIND.to_string());
             let address: SocketAddr = bind
                 .parse()
                 .with_context(|| format!("Địa chỉ lắng nghe không hợp lệ / invalid --bind address {bind:?} (expected HOST:PORT)"))?;
-            let store = open_store(&url).await?;
+            let store = open_store_with_keys(&url, &keys_of(&database)).await?;
             if with_demo {
                 demo(&store).await?;
             } else if store.is_empty().await? {
@@ -247,6 +389,8 @@ async fn run(cli: Cli) -> Result<()> {
                     });
             let config = WebConfig {
                 secure_cookies: file.secure_cookies.unwrap_or(false),
+                public_url: public_url.or(file.public_url.clone()),
+                require_second_factor: file.require_second_factor.unwrap_or(false),
                 mail,
                 limits: file.limits,
                 ..WebConfig::default()

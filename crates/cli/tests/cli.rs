@@ -8,13 +8,39 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_baocao");
 
+/// A key file of the test's own, beside its database (never one in the working folder).
+fn key_file(args: &[&str]) -> String {
+    let database = args
+        .windows(2)
+        .find(|pair| pair[0] == "--database")
+        .map(|pair| pair[1])
+        .unwrap_or("");
+    match database.strip_prefix("sqlite://") {
+        Some(path) => format!("{path}.key"),
+        None => std::env::temp_dir()
+            .join(format!("baocao-cli-{}.key", std::process::id()))
+            .display()
+            .to_string(),
+    }
+}
+
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
+    run_with_keys(args, None)
+}
+
+/// Runs baocao; `keys` (key lines) replace the key file when given.
+fn run_with_keys(args: &[&str], keys: Option<&str>) -> Output {
+    let mut command = Command::new(BIN);
+    command
         .args(args)
         .env_remove("BAOCAO_DATABASE_URL")
+        .env_remove("BAOCAO_KEYS")
         .env("BAOCAO_CONFIG", "/nonexistent/baocao.toml")
-        .output()
-        .expect("run baocao")
+        .env("BAOCAO_KEY_FILE", key_file(args));
+    if let Some(keys) = keys {
+        command.env("BAOCAO_KEYS", keys);
+    }
+    command.output().expect("run baocao")
 }
 
 #[test]
@@ -115,6 +141,7 @@ fn serve(database: &str, port: u16) -> Server {
             &format!("127.0.0.1:{port}"),
         ])
         .env("BAOCAO_CONFIG", "/nonexistent/baocao.toml")
+        .env("BAOCAO_KEY_FILE", key_file(&["--database", database]))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -169,8 +196,10 @@ fn a_restart_on_the_same_database_keeps_everything_and_loads_nothing_twice() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// One demo load (slow unoptimised) serves two stories: the standardisation report, then a
+/// rotation of the key-encryption key under which its signing keys are sealed.
 #[test]
-fn the_standardisation_command_reports_every_regime() {
+fn a_loaded_demo_reports_its_regimes_and_rotates_its_keys() {
     let dir = std::env::temp_dir().join(format!("baocao-cli-standard-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let database = format!("sqlite://{}", dir.join("baocao.db").display());
@@ -202,6 +231,57 @@ fn the_standardisation_command_reports_every_regime() {
     assert!(
         text.contains("warning\tindicator_without_definition"),
         "{text}"
+    );
+
+    let keys = key_file(&["--database", &database]);
+    let key_lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let old = key_lines(&std::fs::read_to_string(&keys).expect("a key file was created"));
+    assert_eq!(old.len(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &str| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&keys), 0o600);
+        assert_eq!(mode(database.trim_start_matches("sqlite://")), 0o600);
+    }
+    let rotated = run(&["keys", "rotate", "--database", &database]);
+    let said = String::from_utf8_lossy(&rotated.stdout);
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let resealed: usize = said
+        .split("; ")
+        .nth(1)
+        .and_then(|part| part.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        resealed > 100,
+        "every agency's signing key resealed: {said}"
+    );
+    let now = key_lines(&std::fs::read_to_string(&keys).unwrap());
+    assert_eq!(now.len(), 2, "the new key first, the old kept");
+    assert_eq!(now[1], old[0]);
+    // Everything is sealed under the new key: it alone opens the database, the old alone not.
+    let with_new = run_with_keys(&["migrate", "--database", &database], Some(&now[0]));
+    assert!(
+        with_new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_new.stderr)
+    );
+    let with_old = run_with_keys(&["migrate", "--database", &database], Some(&old[0]));
+    assert!(!with_old.status.success());
+    assert!(
+        String::from_utf8_lossy(&with_old.stderr).contains("does not open the sealed secrets"),
+        "{}",
+        String::from_utf8_lossy(&with_old.stderr)
     );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -11,6 +11,10 @@ pub enum IndicatorError {
     InvalidCode(String),
     #[error("indicator {0}: the Vietnamese name and the unit must not be empty")]
     MissingNameOrUnit(String),
+    #[error(
+        "indicator {0}: a name, unit or group is over 500 characters, a definition over 100,000, or one holds invisible characters"
+    )]
+    InvalidText(String),
     #[error("indicator {code}: a {value_type} value cannot be aggregated by {aggregation}")]
     AggregationNotForType {
         code: String,
@@ -183,6 +187,13 @@ impl Indicator {
     ) -> Result<Self, IndicatorError> {
         if name_vi.trim().is_empty() || (value_type.is_numeric() && unit_vi.trim().is_empty()) {
             return Err(IndicatorError::MissingNameOrUnit(code.to_string()));
+        }
+        use crate::text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, check_text};
+        let names = [&name_vi, &name_en, &unit_vi, &unit_en, &group_vi];
+        if !names.iter().all(|t| check_text(t, MAX_NAME_CHARS))
+            || !check_text(&definition_vi, MAX_TEXT_CHARS)
+        {
+            return Err(IndicatorError::InvalidText(code.to_string()));
         }
         if !value_type.is_numeric()
             && aggregation != Aggregation::None

@@ -79,6 +79,7 @@ pub mod signature;
 pub mod submission;
 pub mod table;
 pub mod text;
+pub mod totp;
 pub mod user;
 pub mod value;
 

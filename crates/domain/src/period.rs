@@ -566,4 +566,35 @@ mod tests {
         assert_eq!(period("2026").next().to_string(), "2027");
         assert_eq!(period("2026N9").previous().to_string(), "2025N9");
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Period-like text: digits, the frequency letters and separators, so that random
+        /// input reaches every branch of the parsers.
+        fn period_like() -> impl Strategy<Value = String> {
+            "[0-9WQSNP_/MYD-]{0,24}"
+        }
+
+        proptest! {
+            /// Any text: a period or an error, never a panic; a period reads back as itself.
+            #[test]
+            fn any_text_parses_or_is_refused_and_periods_read_back(text in period_like()) {
+                if let Ok(period) = PeriodId::parse(&text) {
+                    prop_assert_eq!(PeriodId::parse(&period.to_string()), Ok(period));
+                    prop_assert!(period.start() <= period.end());
+                }
+                let _ = PeriodId::from_interval(&text);
+            }
+
+            /// Arbitrary Unicode too.
+            #[test]
+            fn any_unicode_is_answered(text in "\\PC{0,40}") {
+                let _ = PeriodId::parse(&text);
+                let _ = PeriodId::from_interval(&text);
+            }
+        }
+    }
 }

@@ -23,6 +23,8 @@ pub enum RegimeError {
     InvalidCode(String),
     #[error("invalid form code {0:?}")]
     InvalidFormCode(String),
+    #[error("the {0} is too long or holds invisible characters")]
+    InvalidText(&'static str),
     #[error("form code {0} is used twice in the regime")]
     DuplicateForm(String),
     #[error("form {0} has no rows or no columns")]
@@ -536,6 +538,37 @@ impl RegimeContent {
 
     /// Checks what must hold even in a draft: codes, unique forms, sensible deadline days.
     pub fn check(&self) -> Result<(), RegimeError> {
+        use crate::text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, check_text};
+        let names = [
+            ("name", self.name.as_deref().unwrap_or("")),
+            ("English name", self.name_en.as_str()),
+        ];
+        let texts = [(
+            "content requirements",
+            self.content_requirements.as_deref().unwrap_or(""),
+        )];
+        let headings = self.outline.iter().flat_map(|section| {
+            [
+                ("outline heading", section.heading_vi.as_str()),
+                ("outline heading", section.heading_en.as_str()),
+            ]
+        });
+        let guidance = self.outline.iter().flat_map(|section| {
+            [
+                ("outline guidance", section.guidance_vi.as_str()),
+                ("outline guidance", section.guidance_en.as_str()),
+            ]
+        });
+        for (what, text) in names.into_iter().chain(headings) {
+            if !check_text(text, MAX_NAME_CHARS) {
+                return Err(RegimeError::InvalidText(what));
+            }
+        }
+        for (what, text) in texts.into_iter().chain(guidance) {
+            if !check_text(text, MAX_TEXT_CHARS) {
+                return Err(RegimeError::InvalidText(what));
+            }
+        }
         let mut form_codes = HashSet::new();
         for form in &self.forms {
             if !check_code(&form.code, true) {

@@ -187,20 +187,47 @@ impl ReportShape<'_> {
             Some(serde_json::Value::Bool(flag)) => flag.to_string(),
             Some(other) => other.to_string(),
         };
-        let value = Value::parse(indicator.value_type(), &text).map_err(|_| {
-            problem(
-                address,
-                format!(
-                    "Giá trị {text:?} không hợp lệ cho chỉ tiêu {} (kiểu {}; số viết dạng 1234.5).",
-                    address.row,
-                    indicator.value_type()
+        let value = Value::parse(indicator.value_type(), &text).map_err(|error| {
+            let shown = crate::value::quote(&text);
+            match error {
+                ValueError::OutOfRange { .. } => problem(
+                    address,
+                    format!(
+                        "Giá trị {shown:?} của chỉ tiêu {} vượt giới hạn ±999.999.999.999.999.",
+                        address.row
+                    ),
+                    format!(
+                        "{shown:?} for {} is out of range (±999,999,999,999,999).",
+                        address.row
+                    ),
                 ),
-                format!(
-                    "{text:?} is not a valid {} value for {} (write numbers as 1234.5).",
-                    indicator.value_type(),
-                    address.row
+                ValueError::TextTooLong { length } => problem(
+                    address,
+                    format!(
+                        "Nội dung của chỉ tiêu {} dài {length} ký tự, vượt giới hạn {}.",
+                        address.row,
+                        crate::value::MAX_TEXT_CHARS
+                    ),
+                    format!(
+                        "The text of {} is {length} characters long, over the {} allowed.",
+                        address.row,
+                        crate::value::MAX_TEXT_CHARS
+                    ),
                 ),
-            )
+                _ => problem(
+                    address,
+                    format!(
+                        "Giá trị {shown:?} không hợp lệ cho chỉ tiêu {} (kiểu {}; số viết dạng 1234.5).",
+                        address.row,
+                        indicator.value_type()
+                    ),
+                    format!(
+                        "{shown:?} is not a valid {} value for {} (write numbers as 1234.5).",
+                        indicator.value_type(),
+                        address.row
+                    ),
+                ),
+            }
         })?;
         if let Some((message, message_en)) = form_row.cells.check(&text, value.as_number()) {
             return Err(problem(

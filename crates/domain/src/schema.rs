@@ -13,9 +13,10 @@ use crate::pivot::Dimension;
 use crate::regime::RegimeCode;
 use crate::user::Username;
 
-/// What `text::check_code` accepts without a slash: 1–64 characters, none blank or a control
-/// character, `?`, `#` or `/`.
-pub const CODE_PATTERN: &str = r"^[^\s?#/\x00-\x1f\x7f-\x9f]{1,64}$";
+/// What `text::check_code` accepts without a slash: 1–64 characters, each a Latin letter (with
+/// Vietnamese diacritics), a digit or one of `-_.()+` (the check also refuses the few
+/// non-letters inside the Latin ranges, such as `×`).
+pub const CODE_PATTERN: &str = r"^[0-9A-Za-z\u00C0-\u024F\u1E00-\u1EFF_.()+-]{1,64}$";
 
 /// A period identifier of any frequency (`PeriodId::parse`), written in DHIS2's way. The
 /// pattern keeps days to the 28th so every text it matches is a real date.
@@ -31,10 +32,7 @@ fn text(pattern: &str, description: &str) -> RefOr<Schema> {
 
 /// A code of an agency, indicator, regime, form, table or connector.
 pub fn code() -> RefOr<Schema> {
-    text(
-        CODE_PATTERN,
-        "A code: 1–64 characters without blanks, `?`, `#` or `/`.",
-    )
+    text(CODE_PATTERN, "A code: 1–64 letters, digits or `-_.()+`.")
 }
 
 macro_rules! described {

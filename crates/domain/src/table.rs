@@ -24,6 +24,8 @@ pub enum TableError {
     Span,
     #[error("a fixed period selection needs at least one period")]
     NoPeriods,
+    #[error("a title or theme is over 500 characters or holds invisible characters")]
+    Text,
 }
 
 /// Which periods a table shows.
@@ -111,6 +113,18 @@ impl TableDefinition {
         }
         if self.title_vi.trim().is_empty() || self.indicators.is_empty() {
             return Err(TableError::Empty);
+        }
+        let texts = [
+            &self.title_vi,
+            &self.title_en,
+            &self.theme_vi,
+            &self.theme_en,
+        ];
+        if !texts
+            .iter()
+            .all(|text| crate::text::check_text(text, crate::text::MAX_NAME_CHARS))
+        {
+            return Err(TableError::Text);
         }
         match &self.periods {
             PeriodSelection::Latest { last, .. } if *last == 0 || *last > MAX_RELATIVE_PERIODS => {

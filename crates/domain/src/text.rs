@@ -20,16 +20,39 @@ pub fn search_key(text: &str) -> String {
         .join(" ")
 }
 
-/// A code as used for agencies, regimes and indicators: non-empty, at most 64 characters, no
-/// control characters, no leading or trailing space, and no `/`, `?` or `#` because such
-/// codes appear as path segments of URLs. Form codes ("Biểu 01/KTXH-T") may hold a slash.
-pub(crate) fn check_code(code: &str, allow_slash: bool) -> bool {
+/// A code as used for agencies, regimes and indicators: 1–64 characters, each a letter (Latin,
+/// with Vietnamese diacritics), a digit, or one of `-_.()+`; form codes ("Biểu 01/KTXH-T") may
+/// also hold inner spaces and `/`. Codes appear as path segments of URLs and in signed
+/// documents, so nothing invisible or direction-changing (U+202E, zero-width characters),
+/// no control character, and no `?` or `#` is allowed. `schema::CODE_PATTERN` says the same.
+pub(crate) fn check_code(code: &str, form: bool) -> bool {
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "-_.()+".contains(c)
+            || (form && (c == ' ' || c == '/'))
+            || (matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}') && c.is_alphabetic())
+    };
     !code.is_empty()
         && code.chars().count() <= 64
         && code.trim() == code
-        && !code
-            .chars()
-            .any(|c| c.is_control() || c == '?' || c == '#' || (c == '/' && !allow_slash))
+        && !code.contains("  ")
+        && code.chars().all(allowed)
+}
+
+/// The longest name (of a regime, a table, a section heading), in characters.
+pub const MAX_NAME_CHARS: usize = 500;
+/// The longest free text (content requirements, guidance), in characters.
+pub const MAX_TEXT_CHARS: usize = 100_000;
+
+/// A name or text people will read: at most `max` characters, and nothing invisible that
+/// could make it display other than it is — no control character but line breaks and tabs in
+/// long texts, no bidirectional override or isolate, no zero-width character.
+pub fn check_text(text: &str, max: usize) -> bool {
+    let invisible = |c: char| {
+        (c.is_control() && !(max > MAX_NAME_CHARS && matches!(c, '\n' | '\r' | '\t')))
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
+    text.chars().count() <= max && !text.chars().any(invisible)
 }
 
 #[cfg(test)]
@@ -53,5 +76,22 @@ mod tests {
         assert!(check_code("Biểu 01/KTXH-T", true));
         assert!(!check_code("", true));
         assert!(!check_code(" 01", false));
+        assert!(check_code("Biểu 01/VBĐT", true));
+        assert!(check_text("Báo cáo kinh tế - xã hội", MAX_NAME_CHARS));
+        assert!(!check_text("Báo cáo\u{202E}", MAX_NAME_CHARS));
+        assert!(!check_text("a\nb", MAX_NAME_CHARS));
+        assert!(check_text("a\nb", MAX_TEXT_CHARS));
+        assert!(!check_text(&"x".repeat(MAX_NAME_CHARS + 1), MAX_NAME_CHARS));
+        for hostile in [
+            "BC\u{202E}T",
+            "BC\u{200B}",
+            "a<b",
+            "a\"b",
+            "a;b",
+            "x\u{7}",
+            "😀",
+        ] {
+            assert!(!check_code(hostile, true), "{hostile:?}");
+        }
     }
 }

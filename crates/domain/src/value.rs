@@ -14,6 +14,10 @@ use crate::period::PeriodId;
 pub enum ValueError {
     #[error("{text:?} is not a valid {value_type} value")]
     BadValue { text: String, value_type: ValueType },
+    #[error("{text:?} is out of range: a number must lie within ±{MAX_MAGNITUDE:e}")]
+    OutOfRange { text: String },
+    #[error("a text value is {length} characters long, over the {MAX_TEXT_CHARS} allowed")]
+    TextTooLong { length: usize },
     #[error("indicator {indicator} is not disaggregated by {category}")]
     UnknownCategory { indicator: String, category: String },
     #[error("category {category} has no option {option}")]
@@ -122,6 +126,21 @@ impl OptionCombo {
     }
 }
 
+/// The largest magnitude a number may have: below 2^53, so sums of many such numbers stay
+/// finite and whole numbers stay exact in the engine's floating point.
+pub const MAX_MAGNITUDE: f64 = 999_999_999_999_999.0;
+
+/// The longest text value, in characters.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// What an error quotes of a sent value: its first 60 characters.
+pub fn quote(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 /// A value, typed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -133,15 +152,23 @@ pub enum Value {
 
 impl Value {
     /// Parses plain notation (`107.9`, `-3`, `2650`; no thousands separators, no exponent)
-    /// for numeric types, `true`/`false` for yes/no, anything for text.
+    /// for numeric types, within ±[`MAX_MAGNITUDE`]; `true`/`false` for yes/no; text up to
+    /// [`MAX_TEXT_CHARS`]. An error quotes at most the first 60 characters of what was sent.
     pub fn parse(value_type: ValueType, text: &str) -> Result<Self, ValueError> {
+        let quoted = || quote(text);
         let bad = || ValueError::BadValue {
-            text: text.to_string(),
+            text: quoted(),
             value_type,
         };
         let text = text.trim();
         match value_type {
-            ValueType::Text => Ok(Value::Text(text.to_string())),
+            ValueType::Text => {
+                let length = text.chars().count();
+                if length > MAX_TEXT_CHARS {
+                    return Err(ValueError::TextTooLong { length });
+                }
+                Ok(Value::Text(text.to_string()))
+            }
             ValueType::YesNo => match text {
                 "true" => Ok(Value::Bool(true)),
                 "false" => Ok(Value::Bool(false)),
@@ -157,11 +184,18 @@ impl Value {
                 if !plain || (digits.contains('.') && fraction.is_empty()) {
                     return Err(bad());
                 }
-                text.parse::<f64>()
+                if whole.trim_start_matches('0').len() > 15 || fraction.len() > 15 {
+                    return Err(ValueError::OutOfRange { text: quoted() });
+                }
+                let number = text
+                    .parse::<f64>()
                     .ok()
                     .filter(|n| n.is_finite())
-                    .map(Value::Number)
-                    .ok_or_else(bad)
+                    .ok_or_else(bad)?;
+                if number.abs() > MAX_MAGNITUDE {
+                    return Err(ValueError::OutOfRange { text: quoted() });
+                }
+                Ok(Value::Number(number))
             }
         }
     }
@@ -218,6 +252,29 @@ mod tests {
             assert!(Value::parse(ValueType::Decimal, bad).is_err(), "{bad}");
         }
         assert!(Value::parse(ValueType::Integer, "3.5").is_err());
+        assert_eq!(
+            Value::parse(ValueType::Decimal, "999999999999999"),
+            Ok(Value::Number(999_999_999_999_999.0))
+        );
+        let huge = format!("1{}", "0".repeat(308));
+        for out in [huge.as_str(), "1000000000000000", "-1000000000000000.5"] {
+            assert!(
+                matches!(
+                    Value::parse(ValueType::Decimal, out),
+                    Err(ValueError::OutOfRange { .. })
+                ),
+                "{out}"
+            );
+        }
+        let error = Value::parse(ValueType::Decimal, &huge)
+            .unwrap_err()
+            .to_string();
+        assert!(error.len() < 200, "the error quotes a prefix: {error}");
+        assert!(Value::parse(ValueType::Text, &"x".repeat(MAX_TEXT_CHARS)).is_ok());
+        assert!(matches!(
+            Value::parse(ValueType::Text, &"x".repeat(MAX_TEXT_CHARS + 1)),
+            Err(ValueError::TextTooLong { .. })
+        ));
         assert_eq!(
             Value::parse(ValueType::YesNo, "true"),
             Ok(Value::Bool(true))

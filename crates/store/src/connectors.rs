@@ -30,11 +30,12 @@ struct ConnectorRow {
     updated_at: String,
 }
 
-impl TryFrom<ConnectorRow> for ConnectorRecord {
-    type Error = StoreError;
-    fn try_from(row: ConnectorRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            spec: serde_json::from_str(&row.definition)
+impl Store {
+    /// A stored connector, its credentials opened.
+    fn connector_record(&self, row: ConnectorRow) -> Result<ConnectorRecord, StoreError> {
+        let definition = self.open_definition(&row.code, &row.definition)?;
+        Ok(ConnectorRecord {
+            spec: serde_json::from_value(definition)
                 .map_err(|e| StoreError::Corrupt(format!("connector {}: {e}", row.code)))?,
             code: row.code,
             enabled: row.enabled,
@@ -73,14 +74,16 @@ impl Store {
         let sql = format!("{SELECT} ORDER BY code");
         let rows: Vec<ConnectorRow> =
             on_db!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
-        rows.into_iter().map(ConnectorRecord::try_from).collect()
+        rows.into_iter()
+            .map(|row| self.connector_record(row))
+            .collect()
     }
 
     pub async fn connector(&self, code: &str) -> Result<Option<ConnectorRecord>, StoreError> {
         let sql = format!("{SELECT} WHERE code = $1");
         let row: Option<ConnectorRow> =
             on_db!(self, pool => sqlx::query_as(&sql).bind(code).fetch_optional(pool).await?);
-        row.map(ConnectorRecord::try_from).transpose()
+        row.map(|row| self.connector_record(row)).transpose()
     }
 
     /// The enabled connectors whose next run is due at `now`.
@@ -88,7 +91,9 @@ impl Store {
         let sql = format!("{SELECT} WHERE enabled AND next_run_at <= $1 ORDER BY next_run_at");
         let rows: Vec<ConnectorRow> =
             on_db!(self, pool => sqlx::query_as(&sql).bind(now).fetch_all(pool).await?);
-        rows.into_iter().map(ConnectorRecord::try_from).collect()
+        rows.into_iter()
+            .map(|row| self.connector_record(row))
+            .collect()
     }
 
     /// Saves a connector (new, or replacing the one with its code, its failures forgotten);
@@ -102,8 +107,9 @@ impl Store {
         by: &str,
         at: &str,
     ) -> Result<bool, StoreError> {
-        let definition =
-            serde_json::to_string(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let definition = self.seal_definition(
+            serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )?;
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
             let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM connectors WHERE code = $1")

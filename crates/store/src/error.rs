@@ -19,6 +19,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    #[error("secrets: {0}")]
+    Secrets(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

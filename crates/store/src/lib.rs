@@ -32,6 +32,7 @@ pub mod notifications;
 pub mod regimes;
 pub mod reorganisation;
 pub mod reports;
+pub mod secrets;
 pub mod tables;
 pub mod users;
 pub mod values;
@@ -57,6 +58,26 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
+/// Creates the database file readable by its owner only (0600), or makes an existing one so:
+/// it holds password hashes and sealed secrets. SQLite gives its `-wal` and `-shm` files the
+/// database file's mode.
+fn private_file(path: &str) -> std::io::Result<()> {
+    if path.starts_with(':') || path.contains("mode=memory") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -77,6 +98,8 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    /// The deployment's key-encryption keys, for secrets at rest ([`secrets`]).
+    keyring: Option<std::sync::Arc<secrets::Keyring>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -117,6 +140,12 @@ impl Store {
             if path.is_empty() {
                 return Err(invalid("no file path after sqlite://".into()));
             }
+            private_file(path.split('?').next().unwrap_or(path)).map_err(|e| {
+                StoreError::Unreachable {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| invalid(e.to_string()))?
                 .create_if_missing(true)
@@ -134,6 +163,7 @@ impl Store {
                 })?;
             Ok(Self {
                 db: Db::Sqlite(pool),
+                keyring: None,
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
@@ -148,6 +178,7 @@ impl Store {
                 })?;
             Ok(Self {
                 db: Db::Postgres(pool),
+                keyring: None,
             })
         } else {
             Err(invalid("expected sqlite://PATH or postgres://…".into()))
@@ -173,6 +204,7 @@ impl Store {
             })?;
         Ok(Self {
             db: Db::Postgres(pool),
+            keyring: None,
         })
     }
 

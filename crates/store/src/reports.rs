@@ -403,19 +403,28 @@ impl Store {
         Ok(reason.flatten())
     }
 
-    /// The agency's newest signing key (secret hex, public hex), if it has one.
+    /// The agency's newest signing key (secret hex, public hex), if it has one; the secret is
+    /// stored sealed ([`crate::secrets`]).
     pub async fn signing_key(
         &self,
         agency: &AgencyCode,
         date: jiff::civil::Date,
     ) -> Result<Option<(String, String)>, StoreError> {
         let agency_id = self.agency_id(agency, Some(date)).await?;
-        Ok(on_db!(self, pool => sqlx::query_as(
+        let stored: Option<(String, String)> = on_db!(self, pool => sqlx::query_as(
             "SELECT secret_key, public_key FROM agency_keys WHERE agency_id = $1 ORDER BY id DESC LIMIT 1",
         )
         .bind(agency_id)
         .fetch_optional(pool)
-        .await?))
+        .await?);
+        stored
+            .map(|(secret, public)| {
+                Ok((
+                    self.open_secret(&secret, crate::secrets::SIGNING_KEY_COLUMN)?,
+                    public,
+                ))
+            })
+            .transpose()
     }
 
     pub async fn add_signing_key(
@@ -427,10 +436,13 @@ impl Store {
         now: &str,
     ) -> Result<(), StoreError> {
         let agency_id = self.agency_id(agency, Some(date)).await?;
+        let sealed = self
+            .keyring()?
+            .seal(secret_hex, crate::secrets::SIGNING_KEY_COLUMN);
         on_db!(self, pool => sqlx::query("INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)")
             .bind(agency_id)
             .bind(public_hex)
-            .bind(secret_hex)
+            .bind(sealed)
             .bind(now)
             .execute(pool)
             .await

@@ -261,4 +261,156 @@ impl Store {
             .map(|_| ())?);
         Ok(())
     }
+
+    /// The user's live tokens and sessions, newest first; each named by a prefix of its hash
+    /// (which does not give the token away).
+    pub async fn tokens_of(&self, user_id: i32, now: &str) -> Result<Vec<TokenRecord>, StoreError> {
+        Ok(on_db!(self, pool => sqlx::query_as(
+            "SELECT substr(token_hash, 1, 16) AS id, kind, created_at, last_used_at, expires_at
+             FROM auth_tokens WHERE user_id = $1 AND expires_at > $2
+             ORDER BY created_at DESC, token_hash",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// Revokes the user's token named `id` (see [`Store::tokens_of`]), or every token of the
+    /// user when `id` is `None`; answers how many were revoked.
+    pub async fn revoke_tokens(&self, user_id: i32, id: Option<&str>) -> Result<u64, StoreError> {
+        let done = match id {
+            Some(id) => {
+                if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Ok(0);
+                }
+                on_db!(self, pool => sqlx::query(
+                    "DELETE FROM auth_tokens WHERE user_id = $1 AND substr(token_hash, 1, 16) = $2",
+                )
+                .bind(user_id)
+                .bind(id.to_ascii_lowercase())
+                .execute(pool)
+                .await?
+                .rows_affected())
+            }
+            None => on_db!(self, pool => sqlx::query("DELETE FROM auth_tokens WHERE user_id = $1")
+                .bind(user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()),
+        };
+        Ok(done)
+    }
+
+    /// The id of an active user by username.
+    pub async fn user_id(&self, username: &str) -> Result<Option<i32>, StoreError> {
+        Ok(
+            on_db!(self, pool => sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?),
+        )
+    }
+}
+
+/// A user's second factor as stored (the secret opened).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecondFactor {
+    pub secret: Vec<u8>,
+    pub enabled: bool,
+    pub last_step: Option<i64>,
+}
+
+impl Store {
+    /// The user's TOTP secret and state, if one was ever set.
+    pub async fn second_factor(&self, user_id: i32) -> Result<Option<SecondFactor>, StoreError> {
+        let row: Option<(Option<String>, bool, Option<i64>)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?);
+        let Some((Some(sealed), enabled, last_step)) = row else {
+            return Ok(None);
+        };
+        let secret =
+            hex::decode(self.open_secret(&sealed, crate::secrets::TOTP_COLUMN)?).map_err(|_| {
+                StoreError::Corrupt(format!("user {user_id}: a TOTP secret is not hex"))
+            })?;
+        Ok(Some(SecondFactor {
+            secret,
+            enabled,
+            last_step,
+        }))
+    }
+
+    /// Sets (sealed) or clears the user's TOTP secret; `enabled` puts it in force.
+    pub async fn set_second_factor(
+        &self,
+        user_id: i32,
+        secret: Option<&[u8]>,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
+        let sealed = match secret {
+            Some(secret) => Some(
+                self.keyring()?
+                    .seal(&hex::encode(secret), crate::secrets::TOTP_COLUMN),
+            ),
+            None => None,
+        };
+        on_db!(self, pool => sqlx::query(
+            "UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = NULL WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(sealed)
+        .bind(enabled && secret.is_some())
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Puts the secret set by [`Store::set_second_factor`] in force.
+    pub async fn enable_second_factor(&self, user_id: i32, step: i64) -> Result<(), StoreError> {
+        on_db!(self, pool => sqlx::query(
+            "UPDATE users SET totp_enabled = TRUE, totp_last_step = $2 WHERE id = $1 AND totp_secret IS NOT NULL",
+        )
+        .bind(user_id)
+        .bind(step)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Records that the code of `step` was used; false when that step (or a later one) was
+    /// used already — the code is then refused, even if two servers see it at once.
+    pub async fn use_second_factor_step(
+        &self,
+        user_id: i32,
+        step: i64,
+    ) -> Result<bool, StoreError> {
+        let done = on_db!(self, pool => sqlx::query(
+            "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+        )
+        .bind(user_id)
+        .bind(step)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(done == 1)
+    }
+}
+
+/// A live token or session, as an administrator sees it (never the secret).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenRecord {
+    /// The first 16 hex digits of the token's hash: enough to name it, not to use it.
+    pub id: String,
+    /// `api` (a bearer token) or `session` (the UI).
+    pub kind: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: String,
 }

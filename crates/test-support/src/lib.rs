@@ -72,11 +72,56 @@ fn unique_name(prefix: &str) -> String {
 }
 
 impl TestDb {
+    /// The first column of `sql`'s rows as text, read straight from the database with a
+    /// connection of its own, as someone holding the file or a dump would read it.
+    pub async fn raw_texts(&self, sql: &str) -> Vec<String> {
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => {
+                let url = format!("sqlite://{}", dir.join("test.db").display());
+                let pool = sqlx::SqlitePool::connect(&url)
+                    .await
+                    .expect("open the file");
+                let rows: Vec<(String,)> = sqlx::query_as(sql)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("a raw query");
+                pool.close().await;
+                rows.into_iter().map(|(text,)| text).collect()
+            }
+            Cleanup::PostgresSchema { url, schema } => {
+                let options: sqlx::postgres::PgConnectOptions =
+                    url.parse().expect("a PostgreSQL URL");
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.options([("search_path", schema.as_str())]))
+                    .await
+                    .expect("connect");
+                let rows: Vec<(String,)> = sqlx::query_as(sql)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("a raw query");
+                pool.close().await;
+                rows.into_iter().map(|(text,)| text).collect()
+            }
+        }
+    }
+
+    /// Where a SQLite database lives (`None` on PostgreSQL).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => Some(dir.join("test.db")),
+            Cleanup::PostgresSchema { .. } => None,
+        }
+    }
+
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join(unique_name("baocao_test"));
         std::fs::create_dir_all(&dir).expect("create a temporary directory");
         let url = format!("sqlite://{}", dir.join("test.db").display());
-        let store = Store::connect(&url).await.expect("open SQLite");
+        let store = Store::connect(&url)
+            .await
+            .expect("open SQLite")
+            .with_keyring(baocao_store::secrets::Keyring::random());
         store.migrate().await.expect("migrate SQLite");
         TestDb {
             store,
@@ -108,7 +153,8 @@ impl TestDb {
         admin.close().await;
         let store = Store::connect_postgres_schema(&url, &schema)
             .await
-            .expect("connect to the test schema");
+            .expect("connect to the test schema")
+            .with_keyring(baocao_store::secrets::Keyring::random());
         store.migrate().await.expect("migrate PostgreSQL");
         Some(TestDb {
             store,

@@ -142,7 +142,72 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
 }
 
 /// Resolves the caller from a bearer token or a session cookie; `None` if neither is valid.
+/// A client system's caller exists only on the routes clients are registered for
+/// ([`client_route`]).
 pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+    let caller = resolve_any(parts, state).await?;
+    if let Some(client) = caller.as_ref().and_then(|c| c.client.as_ref())
+        && !client_route(parts)
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "out_of_scope",
+            format!(
+                "Hệ thống {} chỉ được gửi và lấy dữ liệu (dataValueSets) và đọc danh mục.",
+                client.name
+            ),
+            format!(
+                "Client {} may only push and pull data (dataValueSets) and read the catalogues.",
+                client.name
+            ),
+        ));
+    }
+    Ok(caller)
+}
+
+/// The routes a client system's credential is accepted on: its data value sets, `me`, and
+/// reads of the catalogues it needs to map its codes.
+fn client_route(parts: &Parts) -> bool {
+    let Some(path) = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str())
+    else {
+        return false;
+    };
+    const EXCHANGE: [&str; 3] = ["/api/v1/dataValueSets", "/api/dataValueSets", "/api/v1/me"];
+    const CATALOGUES: [&str; 5] = [
+        "/api/v1/regimes",
+        "/api/v1/indicators",
+        "/api/v1/agencies",
+        "/api/v1/categories",
+        "/api/v1/periods",
+    ];
+    EXCHANGE.contains(&path)
+        || (parts.method == axum::http::Method::GET
+            && !path.ends_with("/users")
+            && CATALOGUES.iter().any(|prefix| path.starts_with(prefix)))
+}
+
+/// The address a request came from, where the server knows it (not behind a test's router).
+pub fn address_of(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+/// The address a request came from, as an extractor (never fails).
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(address_of(parts)))
+    }
+}
+
+async fn resolve_any(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
     let now = state.now_text();
     let authorization = parts
         .headers
@@ -170,12 +235,29 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
         let Some((username, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
             return Ok(None);
         };
-        let Ok(user_id) = check_password(state, username, password).await else {
-            return Ok(None);
+        let user_id = match state.logins.remembered(username, password) {
+            Some(user_id) => user_id,
+            None => match check_password(state, username, password, address_of(parts)).await {
+                Ok(user_id) => {
+                    state.logins.remember(username, password, user_id);
+                    user_id
+                }
+                Err(error) if error.code == "invalid_credentials" => return Ok(None),
+                Err(error) => return Err(error),
+            },
         };
         let Some(principal) = state.store.principal_of(user_id).await? else {
             return Ok(None);
         };
+        // A password alone does not pass a second factor.
+        if state
+            .store
+            .second_factor(user_id)
+            .await?
+            .is_some_and(|factor| factor.enabled)
+        {
+            return Ok(None);
+        }
         return match state.store.client_of_user(user_id).await? {
             Some(client) if client.revoked_at.is_none() => {
                 client_caller(state, client, principal).map(Some)
@@ -205,13 +287,24 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
             .store
             .resolve_token(TokenKind::Session, secret, &now)
             .await?;
-        return Ok(found.map(|(principal, csrf)| Caller {
+        return Ok(found.map(|(principal, _)| Caller {
             principal,
-            csrf,
+            csrf: Some(csrf_of(secret)),
             client: None,
         }));
     }
     Ok(None)
+}
+
+/// A session's CSRF token: derived from the session's secret (which only its cookie holds), so
+/// it is bound to the session and never stored — the database keeps a hash of the secret, from
+/// which the token cannot be made.
+pub fn csrf_of(session_secret: &str) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"baocao session csrf\0");
+    hasher.update(session_secret.as_bytes());
+    hex::encode(hasher.finalize())
 }
 
 /// The header a page's script sends its session's CSRF token in when it calls the API.
@@ -247,25 +340,132 @@ fn dummy_hash() -> String {
         .clone()
 }
 
-/// Checks a username and password; the user's id if they match.
+/// Checks a username and password; the user's id if they match. Throttled and run in the
+/// bounded hashing pool ([`crate::login`]): a refused attempt is 429 or 503, never a hash.
 pub async fn check_password(
     state: &AppState,
     username: &str,
     password: &str,
+    address: Option<std::net::IpAddr>,
 ) -> Result<i32, ApiError> {
+    // Nobody's name or password is this long; refusing them unhashed keeps the work bounded.
+    if username.len() > 256 || password.len() > 1024 {
+        return Err(ApiError::bad_login());
+    }
+    let guard = &state.logins;
+    guard.admit(username, address).map_err(refused_login)?;
     let record = state.store.login_record(username).await?;
     let (user_id, hash) = match record {
         Some((id, hash)) => (Some(id), hash),
         None => (None, dummy_hash()),
     };
     let password = password.to_string();
-    // argon2 is slow by design: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    let matches = guard
+        .hash(move || verify_password(&password, &hash))
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(refused_login)?;
     match (user_id, matches) {
-        (Some(id), true) => Ok(id),
-        _ => Err(ApiError::bad_login()),
+        (Some(id), true) => {
+            guard.succeeded(username, address);
+            Ok(id)
+        }
+        _ => {
+            guard.failed(username, address);
+            Err(ApiError::bad_login())
+        }
+    }
+}
+
+/// A person's login (a token or a session): the password, then the second factor when the
+/// user has one in force (`otp`, six digits, each code taken once). A client system's account
+/// is refused, since its credential is only good as ApiToken or Basic on the routes clients
+/// use; with `require_second_factor`, so is an approver's or administrator's without one.
+pub async fn person_login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    otp: Option<&str>,
+    address: Option<std::net::IpAddr>,
+) -> Result<i32, ApiError> {
+    let user_id = check_password(state, username, password, address).await?;
+    if state.store.client_of_user(user_id).await?.is_some() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "client_credentials",
+            "Tài khoản của hệ thống kết nối không đăng nhập được; hãy gửi mã ApiToken hoặc Basic trên các đường dẫn dataValueSets.",
+            "A client system's account cannot log in; send its ApiToken or Basic credentials to the dataValueSets routes.",
+        ));
+    }
+    match state.store.second_factor(user_id).await? {
+        Some(factor) if factor.enabled => {
+            let Some(otp) = otp.filter(|o| !o.trim().is_empty()) else {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "otp_required",
+                    "Tài khoản này cần mã xác thực (OTP) sáu chữ số từ ứng dụng xác thực.",
+                    "This account needs the six-digit code (OTP) from its authenticator app.",
+                ));
+            };
+            let now = state.clock.now().as_second();
+            let step = baocao_domain::totp::verify(&factor.secret, otp, now, factor.last_step);
+            let accepted = match step {
+                Some(step) => state.store.use_second_factor_step(user_id, step).await?,
+                None => false,
+            };
+            if !accepted {
+                state.logins.failed(username, address);
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "otp_invalid",
+                    "Mã xác thực (OTP) không đúng hoặc đã dùng.",
+                    "The code (OTP) is wrong or was used already.",
+                ));
+            }
+        }
+        _ if state.config.require_second_factor => {
+            let principal = state.store.principal_of(user_id).await?;
+            let needs = principal.is_some_and(|p| {
+                p.grants.iter().any(|g| {
+                    matches!(
+                        g.role,
+                        baocao_domain::user::Role::Approver
+                            | baocao_domain::user::Role::SystemAdministrator
+                    )
+                })
+            });
+            if needs {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "second_factor_required",
+                    "Người phê duyệt và quản trị viên phải dùng mã xác thực (OTP); hãy nhờ quản trị viên cơ quan đăng ký.",
+                    "Approvers and administrators must use a second factor (OTP); ask your agency's administrator to enrol you.",
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(user_id)
+}
+
+fn refused_login(refusal: crate::login::Refusal) -> ApiError {
+    match refusal {
+        crate::login::Refusal::Throttled(wait) => {
+            let seconds = wait.as_secs().max(1);
+            ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("Đăng nhập sai quá nhiều lần; hãy thử lại sau {seconds} giây."),
+                format!("Too many failed logins; try again in {seconds} s."),
+            )
+            .retry_after(seconds)
+        }
+        crate::login::Refusal::Busy => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Hệ thống đang bận kiểm tra đăng nhập; hãy thử lại sau giây lát.",
+            "The server is busy checking logins; try again shortly.",
+        )
+        .retry_after(5),
     }
 }
 
@@ -277,7 +477,7 @@ pub async fn issue(
     kind: TokenKind,
 ) -> Result<(String, Option<String>, String), ApiError> {
     let secret = new_secret();
-    let csrf = (kind == TokenKind::Session).then(new_secret);
+    let csrf = (kind == TokenKind::Session).then(|| csrf_of(&secret));
     let ttl = match kind {
         TokenKind::Api => state.config.token_ttl,
         TokenKind::Session => state.config.session_ttl,
@@ -286,14 +486,7 @@ pub async fn issue(
     let expires = crate::stamp(now.checked_add(ttl).map_err(|_| ApiError::internal())?);
     state
         .store
-        .create_token(
-            user_id,
-            kind,
-            &secret,
-            csrf.as_deref(),
-            &crate::stamp(now),
-            &expires,
-        )
+        .create_token(user_id, kind, &secret, None, &crate::stamp(now), &expires)
         .await?;
     Ok((secret, csrf, expires))
 }
@@ -319,9 +512,16 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let limit = state.config.max_body_bytes;
         let axum::Json(mut value) = axum::Json::<serde_json::Value>::from_request(req, state)
             .await
-            .map_err(|rejection| ApiError::invalid_json(&rejection.body_text()))?;
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::payload_too_large("max_body_bytes", limit)
+                } else {
+                    ApiError::invalid_json(&crate::error::shortened(&rejection.body_text(), 300))
+                }
+            })?;
         whole_numbers(&mut value);
         serde_path_to_error::deserialize(value)
             .map(ApiJson)
@@ -384,14 +584,7 @@ impl FromRequest<AppState> for ApiBytes {
             .map(ApiBytes)
             .map_err(|rejection| {
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        format!(
-                            "Dữ liệu gửi vượt giới hạn {limit} byte; hãy chia nhỏ rồi gửi lại."
-                        ),
-                        format!("The payload is over the {limit}-byte limit; send it in parts."),
-                    )
+                    ApiError::payload_too_large("max_body_bytes", limit)
                 } else {
                     ApiError::bad_request(
                         "unreadable_body",

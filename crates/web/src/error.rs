@@ -100,6 +100,19 @@ impl ApiError {
         )
     }
 
+    /// A request body over `limit` bytes, the value of the setting `setting`.
+    pub fn payload_too_large(setting: &'static str, limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "Dữ liệu gửi vượt giới hạn {limit} byte ({setting}); hãy chia nhỏ rồi gửi lại."
+            ),
+            format!("The payload is over the {limit}-byte limit ({setting}); send it in parts."),
+        )
+        .with_detail("limit", json!(setting))
+    }
+
     pub fn csrf() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
@@ -125,6 +138,12 @@ impl ApiError {
             "Hệ thống tạm thời không phục vụ được (cơ sở dữ liệu không trả lời).",
             "Temporarily unavailable (the database does not answer).",
         )
+    }
+
+    /// Asks the client to wait `seconds` before trying again (the detail `retry_after`, also
+    /// sent as the `Retry-After` header).
+    pub fn retry_after(self, seconds: u64) -> Self {
+        self.with_detail("retry_after", json!(seconds))
     }
 
     pub fn with_detail(mut self, key: &str, value: serde_json::Value) -> Self {
@@ -199,6 +218,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = self.details.get("retry_after").and_then(|v| v.as_u64());
         let mut error = serde_json::Map::new();
         error.insert("code".into(), json!(self.code));
         error.insert("message".into(), json!(self.message));
@@ -206,6 +226,12 @@ impl IntoResponse for ApiError {
         error.extend(self.details);
         let mut body = self.beside;
         body.insert("error".into(), serde_json::Value::Object(error));
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

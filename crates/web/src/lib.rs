@@ -12,6 +12,7 @@ pub mod auth;
 pub mod connectors;
 pub mod error;
 pub mod i18n;
+pub mod login;
 pub mod mail;
 pub mod prefill;
 pub mod reminders;
@@ -55,8 +56,13 @@ pub struct WebConfig {
     pub token_ttl: jiff::SignedDuration,
     /// Lifetime of a UI session.
     pub session_ttl: jiff::SignedDuration,
-    /// Mark cookies `Secure` (behind HTTPS).
+    /// Mark cookies `Secure` (behind HTTPS); implied by an `https` [`WebConfig::public_url`].
     pub secure_cookies: bool,
+    /// The address people reach the server at (`https://baocao.gov.vn`): when it is https,
+    /// cookies are `Secure` and answers carry HSTS.
+    pub public_url: Option<String>,
+    /// Approvers and administrators must log in with a second factor (TOTP).
+    pub require_second_factor: bool,
     /// Email reminders through this relay (none: in-app notifications only).
     pub mail: Option<mail::MailConfig>,
     /// The largest request body accepted (pushes, imports, workbooks).
@@ -73,11 +79,27 @@ impl Default for WebConfig {
             token_ttl: jiff::SignedDuration::from_hours(12),
             session_ttl: jiff::SignedDuration::from_hours(8),
             secure_cookies: false,
+            public_url: None,
+            require_second_factor: false,
             mail: None,
             max_body_bytes: 16 * 1024 * 1024,
             max_push_bytes: 1024 * 1024 * 1024,
             limits: baocao_formats::Limits::default(),
         }
+    }
+}
+
+impl WebConfig {
+    /// Whether people reach the server over HTTPS only.
+    pub fn https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
+    }
+
+    /// Whether cookies are marked `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies || self.https()
     }
 }
 
@@ -91,6 +113,8 @@ pub struct AppState {
     pub limiter: Arc<auth::RateLimiter>,
     /// Aggregates already computed, kept while their data stay the same.
     pub aggregates: Arc<aggregates::AggregateCache>,
+    /// Password checks: the hashing pool, failed attempts, verified HTTP Basic pairs.
+    pub logins: Arc<login::LoginGuard>,
 }
 
 impl AppState {
@@ -101,6 +125,7 @@ impl AppState {
             config,
             limiter: Arc::default(),
             aggregates: Arc::default(),
+            logins: Arc::default(),
         }
     }
 
@@ -122,9 +147,54 @@ pub use baocao_store::timestamp_text as stamp;
 /// The whole application: API, UI and health check.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
+    let https = state.config.https();
     Router::new()
         .merge(api::routes())
         .merge(ui::routes())
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            security_headers(request, next, https)
+        }))
         .with_state(state)
+}
+
+/// The content security policy of every answer: scripts, styles and everything else only
+/// from the server's own files (no inline script or style, no framing, forms post home).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Headers every answer carries: the content security policy, no sniffing, no framing, no
+/// referrer outside the site, HSTS behind HTTPS; and `Cache-Control: no-store` on what an
+/// authenticated request gets (drafts must not linger in a shared cache or the back button).
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+    https: bool,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let authenticated = request.headers().contains_key(header::AUTHORIZATION)
+        || auth::cookie(request.headers(), auth::SESSION_COOKIE).is_some();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        CONTENT_SECURITY_POLICY,
+    );
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    if authenticated {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
+    if https {
+        set(
+            headers,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
 }

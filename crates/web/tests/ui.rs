@@ -247,6 +247,44 @@ async fn logging_out_needs_the_session_token_and_ends_the_session(app: TestApp) 
     );
 }
 
+async fn a_user_sees_and_revokes_their_sessions_and_an_administrator_anyones(app: TestApp) {
+    let first = log_in(&app, "hanoi").await;
+    let second = log_in(&app, "hanoi").await;
+    let listed = page(&app, "/users/hanoi/sessions", &first).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(listed.text.contains("Phiên đăng nhập"));
+    assert_eq!(
+        listed.text.matches("<tr id=\"token-").count(),
+        2,
+        "{}",
+        listed.text
+    );
+    assert!(
+        !listed
+            .text
+            .contains(first.trim_start_matches("baocao_session="))
+    );
+    let other = page(&app, "/users/hcm/sessions", &first).await;
+    assert_ne!(other.status, StatusCode::OK, "another agency's user");
+
+    // The administrator revokes every session of hanoi: both are logged out.
+    let admin = log_in(&app, "admin").await;
+    let admin_page = page(&app, "/users/hanoi/sessions", &admin).await;
+    assert_eq!(admin_page.status, StatusCode::OK);
+    let csrf = hidden_input(&admin_page.text, "csrf");
+    let revoked = post_form(
+        &app,
+        "/users/hanoi/sessions/revoke",
+        &admin,
+        &format!("csrf={csrf}&id="),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    for session in [&first, &second] {
+        assert_eq!(page(&app, "/", session).await.status, StatusCode::SEE_OTHER);
+    }
+}
+
 /// The `name` of the input labelled with `label` (an indicator code) first.
 fn name_attr(html: &str, label: &str) -> String {
     let at = html.find(&format!("aria-label=\"{label} ")).unwrap();
@@ -1106,6 +1144,7 @@ async fn a_change_through_the_api_with_the_session_cookie_needs_its_csrf_token(a
 }
 
 app_tests!(
+    a_user_sees_and_revokes_their_sessions_and_an_administrator_anyones,
     a_change_through_the_api_with_the_session_cookie_needs_its_csrf_token,
     the_connectors_page_shows_runs_and_runs_one_now,
     the_login_form_is_protected_and_leads_back,

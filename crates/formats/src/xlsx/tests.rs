@@ -217,8 +217,16 @@ mod fuzz {
 
     use super::*;
 
+    /// 200 cases in the test suite; `tools/fuzz` sets `PROPTEST_CASES` for a longer run.
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(200)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
 
         /// Any bytes: an answer (sheets or an error), never a panic or a hang.
         #[test]

@@ -41,8 +41,7 @@ pub use baocao_domain::regime::RegimeCode;
 )]
 pub struct ApiDoc;
 
-/// A code as the domain checks it (`text::check_code`): 1–64 characters, no blank, control,
-/// `?`, `#` or `/`.
+/// A code as the domain checks it (`text::check_code`): 1–64 letters, digits or `-_.()+`.
 pub struct Code;
 
 impl PartialSchema for Code {

@@ -112,7 +112,14 @@ fn read_records<T: serde::de::DeserializeOwned>(
 
 fn describe(error: &IndicatorError) -> String {
     match error {
-        IndicatorError::InvalidCode(code) => format!("Mã không hợp lệ {code:?}."),
+        IndicatorError::InvalidCode(code) => format!(
+            "Mã không hợp lệ {:?}.",
+            crate::error::shortened(code, 80)
+        ),
+        IndicatorError::InvalidText(_) => {
+            "Tên, đơn vị hoặc nhóm dài quá 500 ký tự, định nghĩa quá 100.000 ký tự, hoặc có ký tự ẩn."
+                .to_string()
+        }
         IndicatorError::MissingNameOrUnit(_) => {
             "Thiếu tên tiếng Việt hoặc đơn vị tính.".to_string()
         }
@@ -130,7 +137,10 @@ fn describe(error: &IndicatorError) -> String {
                 "frequency" => "tần suất",
                 other => other,
             };
-            format!("Không có {field} {value:?}.")
+            format!(
+                "Không có {field} {:?}.",
+                crate::error::shortened(value, 80)
+            )
         }
     }
 }

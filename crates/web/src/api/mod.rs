@@ -22,7 +22,8 @@ pub(crate) mod reports;
 pub(crate) mod rules;
 pub(crate) mod schedule;
 mod sdmx;
-mod session;
+mod second_factor;
+pub(crate) mod session;
 pub(crate) mod tables;
 mod workbook;
 
@@ -51,6 +52,11 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(session::health))
         .routes(routes!(session::token))
         .routes(routes!(session::me))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::tokens, session::revoke_all))
+        .routes(routes!(session::revoke_one))
+        .routes(routes!(second_factor::enrol, second_factor::remove))
+        .routes(routes!(second_factor::confirm))
         .routes(routes!(catalogue::agencies))
         .routes(routes!(catalogue::agency))
         .routes(routes!(catalogue::agency_users))

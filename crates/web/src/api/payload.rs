@@ -417,3 +417,76 @@ fn adx(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn read_all(format: Format, bytes: &[u8]) -> Result<usize, ApiError> {
+        let mut values = 0;
+        read(format, bytes, &Limits::default(), &mut |item| {
+            values += matches!(item, Item::Value(_)) as usize;
+            true
+        })?;
+        Ok(values)
+    }
+
+    #[test]
+    fn each_format_reads_a_real_payload() {
+        let json = br#"{"dataSet":"BC-KTXH-T","period":"202611","orgUnit":"01","dataValues":[{"dataElement":"KT04","value":"1"}]}"#;
+        assert_eq!(read_all(Format::Json, json).unwrap(), 1);
+        assert_eq!(
+            read_all(Format::Csv, b"KT04,202611,01,,,1\nKT05,202611,01,,,2\n").unwrap(),
+            2
+        );
+        let adx = br#"<adx><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"><dataValue dataElement="KT04" value="1" sex="female"/></group></adx>"#;
+        assert_eq!(read_all(Format::Adx, adx).unwrap(), 1);
+    }
+
+    /// Pieces of the three formats, so random payloads get past the first character.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("{".to_string()),
+            Just("}".to_string()),
+            Just("[".to_string()),
+            Just("]".to_string()),
+            Just("\"dataValues\":".to_string()),
+            Just("\"dataElement\":\"KT04\"".to_string()),
+            Just("\"value\":\"1\"".to_string()),
+            Just(",".to_string()),
+            Just(":".to_string()),
+            Just("<adx>".to_string()),
+            Just("</adx>".to_string()),
+            Just("<group orgUnit=\"01\" period=\"2026-11-01/P1M\" dataSet=\"X\">".to_string()),
+            Just("</group>".to_string()),
+            Just("<dataValue dataElement=\"KT04\" value=\"1\"/>".to_string()),
+            Just("<!DOCTYPE x>".to_string()),
+            Just("&amp;".to_string()),
+            Just("\n".to_string()),
+            Just("KT04,202611,01,,,1".to_string()),
+            Just("\"".to_string()),
+            "[a-zA-Z0-9 =/<>\"-]{0,12}",
+        ]
+    }
+
+    proptest! {
+        /// Any payload in any format: values or an error, never a panic.
+        #[test]
+        fn any_payload_is_answered(pieces in proptest::collection::vec(piece(), 0..40)) {
+            let text = pieces.concat();
+            for format in [Format::Json, Format::Csv, Format::Adx] {
+                let _ = read_all(format, text.as_bytes());
+            }
+        }
+
+        /// Any bytes at all.
+        #[test]
+        fn any_bytes_are_answered(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            for format in [Format::Json, Format::Csv, Format::Adx] {
+                let _ = read_all(format, &bytes);
+            }
+        }
+    }
+}

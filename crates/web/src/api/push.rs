@@ -150,12 +150,7 @@ fn conflict(object: &str, vi: String, en: String) -> Conflict {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("Dữ liệu gửi vượt giới hạn {limit} byte; hãy chia nhỏ rồi gửi lại."),
-        format!("The payload is over the {limit}-byte limit; send it in parts."),
-    )
+    ApiError::payload_too_large("max_push_bytes", limit)
 }
 
 /// Forwards the body's chunks to the reading thread, stopping at the size limit.

@@ -1,15 +1,16 @@
-//! Health, tokens and "who am I".
+//! Health, tokens and "who am I"; logging out, and the sessions of a user listed and revoked.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use baocao_store::users::{Principal, TokenKind};
+use baocao_domain::permission::Action;
+use baocao_store::users::{Principal, TokenKind, TokenRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::AppState;
-use crate::auth::{ApiJson, Caller, check_password, issue};
+use crate::auth::{ApiJson, ApiPath, Caller, ClientAddress, issue, person_login};
 use crate::error::ApiError;
 
 #[utoipa::path(
@@ -39,6 +40,9 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
 pub struct Credentials {
     username: String,
     password: String,
+    /// The six-digit code of the user's authenticator app, when the user has a second factor.
+    #[serde(default)]
+    otp: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -62,9 +66,17 @@ pub struct TokenAnswer {
 )]
 pub async fn token(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Json<TokenAnswer>, ApiError> {
-    let user_id = check_password(&state, &credentials.username, &credentials.password).await?;
+    let user_id = person_login(
+        &state,
+        &credentials.username,
+        &credentials.password,
+        credentials.otp.as_deref(),
+        address,
+    )
+    .await?;
     let (token, _, expires_at) = issue(&state, user_id, TokenKind::Api).await?;
     Ok(Json(TokenAnswer {
         token,
@@ -85,4 +97,156 @@ pub async fn token(
 )]
 pub async fn me(caller: Caller) -> Json<Principal> {
     Json(caller.principal)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "Auth",
+    operation_id = "post_api_v1_auth_logout",
+    summary = "Revokes the bearer token (or the UI session) the request came with; 204.",
+    responses(
+        (status = 204, description = "Revoked"),
+    ),
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    if caller.client.is_some() {
+        return Err(ApiError::bad_request(
+            "not_a_token",
+            "Mã ApiToken của hệ thống kết nối được thu hồi bởi quản trị viên.",
+            "A client's ApiToken is revoked by an administrator.",
+        ));
+    }
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, token)| token.trim().to_string());
+    let secret = bearer
+        .or_else(|| crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE).map(str::to_string));
+    match secret {
+        Some(secret) => {
+            state.store.delete_token(&secret).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(ApiError::bad_request(
+            "not_a_token",
+            "Yêu cầu không mang mã truy cập nào để thu hồi (HTTP Basic không có phiên).",
+            "The request carries no token to revoke (HTTP Basic has no session).",
+        )),
+    }
+}
+
+/// The user named in a path, once the caller may manage their sessions: the user themselves,
+/// or whoever may manage the users of the user's agency.
+pub(crate) async fn session_owner(
+    state: &AppState,
+    caller: &Caller,
+    username: &str,
+) -> Result<i32, ApiError> {
+    let not_found = || {
+        ApiError::not_found(
+            &format!("người dùng {username}"),
+            &format!("user {username}"),
+        )
+    };
+    let user_id = state.store.user_id(username).await?.ok_or_else(not_found)?;
+    if user_id == caller.principal.id {
+        return Ok(user_id);
+    }
+    let principal = state
+        .store
+        .principal_of(user_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let lineage = crate::auth::lineage_today(state, &principal.agency).await?;
+    caller.require(Action::ManageUsers { agency: &lineage })?;
+    Ok(user_id)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{username}/tokens",
+    tag = "Auth",
+    operation_id = "get_api_v1_users_username_tokens",
+    summary = "A user's live bearer tokens and UI sessions (the user, or a manager of the user's agency).",
+    params(
+        ("username" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<TokenRecord>),
+    ),
+)]
+pub async fn tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(username): ApiPath<String>,
+) -> Result<Json<Vec<TokenRecord>>, ApiError> {
+    let user_id = session_owner(&state, &caller, &username).await?;
+    Ok(Json(
+        state.store.tokens_of(user_id, &state.now_text()).await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    revoked: u64,
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{username}/tokens",
+    tag = "Auth",
+    operation_id = "delete_api_v1_users_username_tokens",
+    summary = "Revokes every bearer token and UI session of a user.",
+    params(
+        ("username" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "How many were revoked", body = Revoked),
+    ),
+)]
+pub async fn revoke_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(username): ApiPath<String>,
+) -> Result<Json<Revoked>, ApiError> {
+    let user_id = session_owner(&state, &caller, &username).await?;
+    let revoked = state.store.revoke_tokens(user_id, None).await?;
+    Ok(Json(Revoked { revoked }))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{username}/tokens/{id}",
+    tag = "Auth",
+    operation_id = "delete_api_v1_users_username_tokens_id",
+    summary = "Revokes one bearer token or UI session of a user, by the id the listing gives.",
+    params(
+        ("username" = String, Path),
+        ("id" = String, Path, description = "16 hex digits"),
+    ),
+    responses(
+        (status = 200, description = "Revoked", body = Revoked),
+    ),
+)]
+pub async fn revoke_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((username, id)): ApiPath<(String, String)>,
+) -> Result<Json<Revoked>, ApiError> {
+    let user_id = session_owner(&state, &caller, &username).await?;
+    let revoked = state.store.revoke_tokens(user_id, Some(&id)).await?;
+    if revoked == 0 {
+        return Err(ApiError::not_found(
+            &format!("phiên {id}"),
+            &format!("token {id}"),
+        ));
+    }
+    Ok(Json(Revoked { revoked }))
 }

@@ -19,6 +19,7 @@ mod reports;
 mod rules;
 mod schedule;
 mod session;
+mod sessions;
 mod tables;
 
 use axum::Router;
@@ -76,6 +77,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "dashboard.html");
     template!(env, "notifications.html");
     template!(env, "connectors.html");
+    template!(env, "sessions.html");
     template!(env, "_pivot.html");
     template!(env, "tables.html");
     template!(env, "table.html");
@@ -112,6 +114,8 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications", get(reports::notifications))
         .route("/connectors", get(connectors::page))
         .route("/connectors/{code}/run", post(connectors::run))
+        .route("/users/{username}/sessions", get(sessions::page))
+        .route("/users/{username}/sessions/revoke", post(sessions::revoke))
         .route("/reports/accept", post(reports::accept_many))
         .route(
             "/reports/{regime}/{agency}/{period}/versions/{number}",
@@ -132,6 +136,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/static/app.css", get(stylesheet))
         .route("/static/report.js", get(report_script))
+        .route("/static/pivot.js", get(pivot_script))
 }
 
 /// A file of `static/`, embedded in the binary, cacheable for an hour.
@@ -153,6 +158,13 @@ async fn report_script() -> Response {
     asset(
         "text/javascript; charset=utf-8",
         include_str!("../../static/report.js"),
+    )
+}
+
+async fn pivot_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/pivot.js"),
     )
 }
 

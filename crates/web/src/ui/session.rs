@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{LANG_COOKIE, PageContext, PageError};
 use crate::AppState;
-use crate::auth::{SESSION_COOKIE, check_password, cookie, issue};
+use crate::auth::{ClientAddress, SESSION_COOKIE, cookie, issue, person_login};
 use crate::error::ApiError;
 
 const LOGIN_CSRF_COOKIE: &str = "baocao_login_csrf";
@@ -35,7 +35,7 @@ fn set_cookie(
     value: &str,
     max_age_seconds: i64,
 ) {
-    let secure = if state.config.secure_cookies {
+    let secure = if state.config.secure_cookies() {
         "; Secure"
     } else {
         ""
@@ -82,6 +82,8 @@ pub async fn login_page(
 pub struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    otp: Option<String>,
     csrf: String,
     next: Option<String>,
 }
@@ -89,6 +91,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     page: PageContext,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -96,9 +99,19 @@ pub async fn login(
         return Err(PageError::from_api(ApiError::csrf(), page.lang));
     }
     let next = safe_next(form.next.as_deref());
-    let user_id = match check_password(&state, form.username.trim(), &form.password).await {
+    let user_id = match person_login(
+        &state,
+        form.username.trim(),
+        &form.password,
+        form.otp.as_deref(),
+        address,
+    )
+    .await
+    {
         Ok(id) => id,
-        Err(error) if error.code == "invalid_credentials" => {
+        Err(error)
+            if ["invalid_credentials", "otp_required", "otp_invalid"].contains(&error.code) =>
+        {
             return Ok(
                 Redirect::to(&format!("/login?error=1&next={}", super::urlencode(&next)))
                     .into_response(),
