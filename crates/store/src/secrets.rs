@@ -199,38 +199,8 @@ impl Store {
         let current = keyring.current().to_string();
         let stale = |value: &str| Keyring::sealed_with(value) != Some(current.as_str());
         let mut resealed = 0;
-        let keys: Vec<(i32, String)> = on_db!(self, pool => sqlx::query_as("SELECT id, secret_key FROM agency_keys")
-            .fetch_all(pool)
-            .await?);
-        for (id, stored) in keys.into_iter().filter(|(_, s)| stale(s)) {
-            let sealed = keyring.seal(
-                &self.open_secret(&stored, SIGNING_KEY_COLUMN)?,
-                SIGNING_KEY_COLUMN,
-            );
-            on_db!(self, pool => sqlx::query("UPDATE agency_keys SET secret_key = $2 WHERE id = $1 AND secret_key = $3")
-                .bind(id)
-                .bind(sealed)
-                .bind(&stored)
-                .execute(pool)
-                .await
-                .map(|_| ())?);
-            resealed += 1;
-        }
-        let totp: Vec<(i32, String)> = on_db!(self, pool => sqlx::query_as(
-            "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL",
-        )
-        .fetch_all(pool)
-        .await?);
-        for (id, stored) in totp.into_iter().filter(|(_, s)| stale(s)) {
-            let sealed = keyring.seal(&self.open_secret(&stored, TOTP_COLUMN)?, TOTP_COLUMN);
-            on_db!(self, pool => sqlx::query("UPDATE users SET totp_secret = $2 WHERE id = $1 AND totp_secret = $3")
-                .bind(id)
-                .bind(sealed)
-                .bind(&stored)
-                .execute(pool)
-                .await
-                .map(|_| ())?);
-            resealed += 1;
+        for column in [SIGNING_KEY_COLUMN, TOTP_COLUMN] {
+            resealed += self.reseal_column(column, &keyring).await?;
         }
         let connectors: Vec<(String, String)> = on_db!(self, pool => sqlx::query_as("SELECT code, definition FROM connectors")
             .fetch_all(pool)
@@ -251,6 +221,33 @@ impl Store {
             on_db!(self, pool => sqlx::query("UPDATE connectors SET definition = $2 WHERE code = $1 AND definition = $3")
                 .bind(&code)
                 .bind(resealed_definition)
+                .bind(&stored)
+                .execute(pool)
+                .await
+                .map(|_| ())?);
+            resealed += 1;
+        }
+        Ok(resealed)
+    }
+
+    /// Reseals one column of secrets (`table.column`, keyed by `id`) under the current key;
+    /// answers how many values changed. The update compares the old value, so a value written
+    /// meanwhile is left to the next run.
+    async fn reseal_column(&self, column: &str, keyring: &Keyring) -> Result<usize, StoreError> {
+        let (table, name) = column.split_once('.').expect("a column is table.column");
+        let select = format!("SELECT id, {name} FROM {table} WHERE {name} IS NOT NULL");
+        let update = format!("UPDATE {table} SET {name} = $2 WHERE id = $1 AND {name} = $3");
+        let rows: Vec<(i32, String)> =
+            on_db!(self, pool => sqlx::query_as(&select).fetch_all(pool).await?);
+        let mut resealed = 0;
+        for (id, stored) in rows {
+            if Keyring::sealed_with(&stored) == Some(keyring.current()) {
+                continue;
+            }
+            let sealed = keyring.seal(&self.open_secret(&stored, column)?, column);
+            on_db!(self, pool => sqlx::query(&update)
+                .bind(id)
+                .bind(sealed)
                 .bind(&stored)
                 .execute(pool)
                 .await

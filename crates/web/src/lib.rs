@@ -186,7 +186,13 @@ async fn security_headers(
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::REFERRER_POLICY, "same-origin");
-    if authenticated {
+    // The embedded static files say `public` themselves; everything else an authenticated
+    // caller gets may be theirs alone.
+    let public = headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("public"));
+    if authenticated && !public {
         set(headers, header::CACHE_CONTROL, "no-store");
     }
     if https {

@@ -75,32 +75,26 @@ async fn a_zip_bomb_is_refused_by_its_ratio_and_changes_nothing(app: TestApp) {
 
 async fn thousands_of_attributes_on_one_element_are_refused_at_once(app: TestApp) {
     let hanoi = app.login("hanoi").await;
-    let attributes: String = (0..80_000).map(|n| format!(" a{n}=\"1\"")).collect();
-    let adx = format!(
-        r#"<adx xmlns="urn:ihe:qrph:adx:2015"><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"{attributes}><dataValue dataElement="KT04" value="1"/></group></adx>"#
-    );
+    // An ADX group carrying `count` made-up attributes.
+    let crowded = |count: usize| {
+        let attributes: String = (0..count).map(|n| format!(" a{n}=\"1\"")).collect();
+        format!(
+            r#"<adx xmlns="urn:ihe:qrph:adx:2015"><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"{attributes}><dataValue dataElement="KT04" value="1"/></group></adx>"#
+        )
+        .into_bytes()
+    };
     let started = Instant::now();
-    let answer = post(
-        &app,
-        &hanoi,
-        "/api/v1/dataValueSets",
-        "application/adx+xml",
-        adx.into_bytes(),
-    )
-    .await;
-    assert_eq!(refused_by(&answer), "max_token_bytes");
-    let few: String = (0..100).map(|n| format!(" a{n}=\"1\"")).collect();
-    let adx = format!(
-        r#"<adx xmlns="urn:ihe:qrph:adx:2015"><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"{few}><dataValue dataElement="KT04" value="1"/></group></adx>"#
-    );
-    let answer = post(
-        &app,
-        &hanoi,
-        "/api/v1/dataValueSets",
-        "application/adx+xml",
-        adx.into_bytes(),
-    )
-    .await;
+    let push = |body| {
+        post(
+            &app,
+            &hanoi,
+            "/api/v1/dataValueSets",
+            "application/adx+xml",
+            body,
+        )
+    };
+    assert_eq!(refused_by(&push(crowded(80_000)).await), "max_token_bytes");
+    let answer = push(crowded(100)).await;
     assert_eq!(refused_by(&answer), "max_xml_attributes");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
