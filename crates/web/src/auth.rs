@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::permission::{Action, allows};
 use baocao_store::clients::ClientRecord;
-use baocao_store::credentials::{new_secret, verify_password};
+use baocao_store::credentials::{new_secret, verify_password_in};
 use baocao_store::users::{Principal, TokenKind};
 use serde::de::DeserializeOwned;
 
@@ -361,7 +361,7 @@ pub async fn check_password(
     };
     let password = password.to_string();
     let matches = guard
-        .hash(move || verify_password(&password, &hash))
+        .hash(move |memory| verify_password_in(memory, &password, &hash))
         .await
         .map_err(refused_login)?;
     match (user_id, matches) {

@@ -1,8 +1,10 @@
 //! Password checks that cannot be turned against the server or against a user.
 //!
 //! - **A bounded pool for argon2.** A check costs ~19 MiB and tens of milliseconds by design;
-//!   unbounded, 300 parallel logins took 4.8 GB. At most [`LoginGuard::new`]'s `workers` checks
-//!   run at once; a login that cannot start one within [`QUEUE_WAIT`] is answered 503 at once.
+//!   unbounded, 300 parallel logins took 4.8 GB. Checks run on [`LoginGuard::new`]'s `workers`
+//!   threads of their own, each reusing one block of hashing memory, so the memory of every
+//!   check ever made is that many blocks; a login that cannot start one within [`QUEUE_WAIT`]
+//!   is answered 503.
 //! - **Throttling with back-off.** Failures are counted per account *and address* and per
 //!   address: after [`FREE_FAILURES`] (per account and address) or [`FREE_FAILURES_PER_ADDRESS`]
 //!   (per address) each further failure doubles a wait (1 s, 2 s, 4 s … up to
@@ -23,6 +25,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use baocao_store::credentials::HashMemory;
 use sha2::{Digest, Sha256};
 
 /// How long a login waits for a free hashing worker before it is refused with 503.
@@ -64,8 +67,41 @@ pub enum Refusal {
     Busy,
 }
 
+/// A password check for a hashing thread, given that thread's memory.
+type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
+
+/// The hashing threads, started at the first check; they end when the guard is dropped.
+struct Hashers {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Hashers {
+    fn start(workers: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        for n in 0..workers {
+            let queue = queue.clone();
+            let _ = std::thread::Builder::new()
+                .name(format!("password-check-{n}"))
+                .spawn(move || {
+                    let mut memory = HashMemory::default();
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(&mut memory),
+                            Err(_) => break,
+                        }
+                    }
+                });
+        }
+        Self { jobs }
+    }
+}
+
 /// The state behind every password check of one server.
 pub struct LoginGuard {
+    workers: usize,
+    hashers: std::sync::OnceLock<Mutex<Hashers>>,
     hashing: tokio::sync::Semaphore,
     failures: Mutex<HashMap<Key, Failures>>,
     /// Accounts that logged in from an address, with when they last did.
@@ -87,6 +123,8 @@ impl LoginGuard {
         let mut salt = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
         Self {
+            workers: workers.max(1),
+            hashers: std::sync::OnceLock::new(),
             hashing: tokio::sync::Semaphore::new(workers.max(1)),
             failures: Mutex::default(),
             known: Mutex::default(),
@@ -124,18 +162,28 @@ impl LoginGuard {
         }
     }
 
-    /// Runs `check` (a password verification) on a blocking thread once a worker is free.
+    /// Runs `check` (a password verification, given a worker's hashing memory) on a hashing
+    /// thread once one is free.
     pub async fn hash<T: Send + 'static>(
         &self,
-        check: impl FnOnce() -> T + Send + 'static,
+        check: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> Result<T, Refusal> {
         let permit = tokio::time::timeout(QUEUE_WAIT, self.hashing.acquire())
             .await
             .map_err(|_| Refusal::Busy)?
             .map_err(|_| Refusal::Busy)?;
-        let outcome = tokio::task::spawn_blocking(check)
-            .await
-            .map_err(|_| Refusal::Busy);
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let _ = answer.send(check(memory));
+        });
+        self.hashers
+            .get_or_init(|| Mutex::new(Hashers::start(self.workers)))
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .jobs
+            .send(job)
+            .map_err(|_| Refusal::Busy)?;
+        let outcome = answered.await.map_err(|_| Refusal::Busy);
         drop(permit);
         outcome
     }
@@ -303,7 +351,7 @@ mod tests {
             let (guard, running, most) = (guard.clone(), running.clone(), most.clone());
             checks.push(tokio::spawn(async move {
                 guard
-                    .hash(move || {
+                    .hash(move |_| {
                         use std::sync::atomic::Ordering::SeqCst;
                         let now = running.fetch_add(1, SeqCst) + 1;
                         most.fetch_max(now, SeqCst);

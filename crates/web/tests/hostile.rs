@@ -133,6 +133,37 @@ async fn a_huge_value_is_refused_without_being_held_or_echoed(app: TestApp) {
     assert_eq!(refused_by(&answer), "max_token_bytes");
 }
 
+/// A client that sends its whole body before it reads (as many do) still reads the refusal of a
+/// value over the limit, not a reset connection: the server reads and drops the rest.
+async fn a_refused_push_is_answered_to_a_client_still_sending(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hanoi = app.login("hanoi").await;
+    let base = app.spawn().await;
+    let address = base.trim_start_matches("http://");
+    let body = format!(
+        r#"{{"dataSet":"BC-KTXH-T","period":"202611","orgUnit":"01","dataValues":[{{"dataElement":"KT04","value":"{}"}}]}}"#,
+        "9".repeat(32 << 20)
+    );
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/dataValueSets HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {hanoi}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+        .write_all(body.as_bytes())
+        .await
+        .expect("the whole body is taken");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(answer.contains("max_token_bytes"));
+}
+
 /// `POST /api/v1/auth/token` from `address`.
 async fn login_from(app: &TestApp, address: [u8; 4], username: &str, password: &str) -> Answer {
     let mut request = axum::http::Request::builder()
@@ -615,6 +646,7 @@ async fn a_second_factor_is_needed_once_in_force_and_each_code_counts_once(app: 
 }
 
 app_tests!(
+    a_refused_push_is_answered_to_a_client_still_sending,
     a_second_factor_is_needed_once_in_force_and_each_code_counts_once,
     secrets_are_sealed_in_the_database_and_csrf_tokens_are_not_stored,
     answers_carry_the_security_headers_and_authenticated_ones_are_not_stored,

@@ -176,11 +176,28 @@ async fn forward(
             Err(error) => Err(std::io::Error::other(error.to_string())),
         };
         let last = message.is_err();
-        if chunks.send(message).await.is_err() || last {
+        if last {
+            return;
+        }
+        if chunks.send(message).await.is_err() {
+            // The reader stopped early (a value over its limit, a malformed payload): the rest
+            // is read and dropped, so that a client that sends its whole body before reading
+            // the answer gets the refusal instead of a reset connection. Past a bound, the
+            // connection is dropped after all.
+            let mut drained = 0usize;
+            while let Some(Ok(chunk)) = stream.next().await {
+                drained += chunk.len();
+                if drained > DRAIN_AFTER_REFUSAL {
+                    break;
+                }
+            }
             return;
         }
     }
 }
+
+/// The most of a refused body read (and dropped) after the refusal.
+const DRAIN_AFTER_REFUSAL: usize = 256 * 1024 * 1024;
 
 #[utoipa::path(
     post,
