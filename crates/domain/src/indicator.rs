@@ -188,11 +188,9 @@ impl Indicator {
         if name_vi.trim().is_empty() || (value_type.is_numeric() && unit_vi.trim().is_empty()) {
             return Err(IndicatorError::MissingNameOrUnit(code.to_string()));
         }
-        use crate::text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, check_text};
+        use crate::text::{check_long_text, check_name};
         let names = [&name_vi, &name_en, &unit_vi, &unit_en, &group_vi];
-        if !names.iter().all(|t| check_text(t, MAX_NAME_CHARS))
-            || !check_text(&definition_vi, MAX_TEXT_CHARS)
-        {
+        if !names.iter().all(|t| check_name(t)) || !check_long_text(&definition_vi) {
             return Err(IndicatorError::InvalidText(code.to_string()));
         }
         if !value_type.is_numeric()

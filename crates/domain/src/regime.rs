@@ -538,7 +538,7 @@ impl RegimeContent {
 
     /// Checks what must hold even in a draft: codes, unique forms, sensible deadline days.
     pub fn check(&self) -> Result<(), RegimeError> {
-        use crate::text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, check_text};
+        use crate::text::{check_long_text, check_name};
         let names = [
             ("name", self.name.as_deref().unwrap_or("")),
             ("English name", self.name_en.as_str()),
@@ -560,12 +560,12 @@ impl RegimeContent {
             ]
         });
         for (what, text) in names.into_iter().chain(headings) {
-            if !check_text(text, MAX_NAME_CHARS) {
+            if !check_name(text) {
                 return Err(RegimeError::InvalidText(what));
             }
         }
         for (what, text) in texts.into_iter().chain(guidance) {
-            if !check_text(text, MAX_TEXT_CHARS) {
+            if !check_long_text(text) {
                 return Err(RegimeError::InvalidText(what));
             }
         }

@@ -120,10 +120,7 @@ impl TableDefinition {
             &self.theme_vi,
             &self.theme_en,
         ];
-        if !texts
-            .iter()
-            .all(|text| crate::text::check_text(text, crate::text::MAX_NAME_CHARS))
-        {
+        if !texts.iter().all(|text| crate::text::check_name(text)) {
             return Err(TableError::Text);
         }
         match &self.periods {

@@ -44,15 +44,25 @@ pub const MAX_NAME_CHARS: usize = 500;
 /// The longest free text (content requirements, guidance), in characters.
 pub const MAX_TEXT_CHARS: usize = 100_000;
 
-/// A name or text people will read: at most `max` characters, and nothing invisible that
-/// could make it display other than it is — no control character but line breaks and tabs in
-/// long texts, no bidirectional override or isolate, no zero-width character.
-pub fn check_text(text: &str, max: usize) -> bool {
-    let invisible = |c: char| {
-        (c.is_control() && !(max > MAX_NAME_CHARS && matches!(c, '\n' | '\r' | '\t')))
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-    };
-    text.chars().count() <= max && !text.chars().any(invisible)
+/// A name (of a regime, a table, an indicator, a heading): at most [`MAX_NAME_CHARS`]
+/// characters on one line, nothing invisible.
+pub fn check_name(text: &str) -> bool {
+    text.chars().count() <= MAX_NAME_CHARS && !text.chars().any(|c| invisible(c) || c.is_control())
+}
+
+/// A long text (content requirements, guidance, a definition): at most [`MAX_TEXT_CHARS`]
+/// characters, line breaks and tabs allowed, nothing else invisible.
+pub fn check_long_text(text: &str) -> bool {
+    text.chars().count() <= MAX_TEXT_CHARS
+        && !text
+            .chars()
+            .any(|c| invisible(c) || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
+}
+
+/// Characters that make a text display other than it is: bidirectional overrides and
+/// isolates, zero-width characters, the byte-order mark.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -77,11 +87,12 @@ mod tests {
         assert!(!check_code("", true));
         assert!(!check_code(" 01", false));
         assert!(check_code("Biểu 01/VBĐT", true));
-        assert!(check_text("Báo cáo kinh tế - xã hội", MAX_NAME_CHARS));
-        assert!(!check_text("Báo cáo\u{202E}", MAX_NAME_CHARS));
-        assert!(!check_text("a\nb", MAX_NAME_CHARS));
-        assert!(check_text("a\nb", MAX_TEXT_CHARS));
-        assert!(!check_text(&"x".repeat(MAX_NAME_CHARS + 1), MAX_NAME_CHARS));
+        assert!(check_name("Báo cáo kinh tế - xã hội"));
+        assert!(!check_name("Báo cáo\u{202E}"));
+        assert!(!check_name("a\nb"));
+        assert!(check_long_text("a\nb"));
+        assert!(!check_long_text("a\u{200B}b"));
+        assert!(!check_name(&"x".repeat(MAX_NAME_CHARS + 1)));
         for hostile in [
             "BC\u{202E}T",
             "BC\u{200B}",

@@ -58,6 +58,14 @@ string_enum!(
     Viewer => "viewer",
 });
 
+/// Whether holding `grants` calls for a second factor where the deployment requires one:
+/// approvers sign reports in their agency's name, administrators can do anything.
+pub fn needs_second_factor(grants: &[RoleGrant]) -> bool {
+    grants
+        .iter()
+        .any(|g| matches!(g.role, Role::Approver | Role::SystemAdministrator))
+}
+
 /// A role on an agency, or on the agency and everything below it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

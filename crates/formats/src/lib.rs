@@ -16,5 +16,6 @@
 pub mod budget;
 pub mod limits;
 pub mod xlsx;
+pub mod xml;
 
 pub use limits::{LimitExceeded, Limits};

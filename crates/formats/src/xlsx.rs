@@ -270,7 +270,7 @@ fn scan_xml(
             Ok(Event::Empty(element)) => element,
             Ok(_) => continue,
         };
-        check_attributes(&element, limits)?;
+        crate::xml::check_attributes(&element, limits)?;
         if element.local_name().as_ref() == counted {
             *cells += 1;
             if *cells > limits.max_workbook_cells {
@@ -278,26 +278,6 @@ fn scan_xml(
             }
         }
     }
-}
-
-/// At most the allowed number of attributes on `element`, counted without the duplicate check
-/// (quadratic in their number).
-pub fn check_attributes(
-    element: &quick_xml::events::BytesStart<'_>,
-    limits: &Limits,
-) -> Result<(), LimitExceeded> {
-    let count = element.attributes().with_checks(false).count();
-    if count > limits.max_xml_attributes {
-        return Err(LimitExceeded::new(
-            "max_xml_attributes",
-            limits.max_xml_attributes,
-            format!(
-                "an element <{}> carries {count} attributes",
-                String::from_utf8_lossy(element.local_name().as_ref())
-            ),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

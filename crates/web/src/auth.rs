@@ -207,19 +207,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
+/// The credential of `Authorization: {scheme} …`, if the request carries that scheme.
+pub fn credential<'a>(headers: &'a axum::http::HeaderMap, scheme: &str) -> Option<&'a str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())?
+        .split_once(' ')
+        .filter(|(given, _)| given.eq_ignore_ascii_case(scheme))
+        .map(|(_, rest)| rest.trim())
+}
+
 async fn resolve_any(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
     let now = state.now_text();
-    let authorization = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let scheme = |name: &str| {
-        authorization
-            .split_once(' ')
-            .filter(|(given, _)| given.eq_ignore_ascii_case(name))
-            .map(|(_, rest)| rest.trim())
-    };
+    let scheme = |name: &str| credential(&parts.headers, name);
     if let Some(token) = scheme("ApiToken") {
         return match state.store.client_by_token(token, &now).await? {
             Some((client, principal)) => client_caller(state, client, principal).map(Some),
@@ -406,34 +406,14 @@ pub async fn person_login(
                     "This account needs the six-digit code (OTP) from its authenticator app.",
                 ));
             };
-            let now = state.clock.now().as_second();
-            let step = baocao_domain::totp::verify(&factor.secret, otp, now, factor.last_step);
-            let accepted = match step {
-                Some(step) => state.store.use_second_factor_step(user_id, step).await?,
-                None => false,
-            };
-            if !accepted {
+            if !use_code(state, user_id, &factor, otp).await? {
                 state.logins.failed(username, address);
-                return Err(ApiError::new(
-                    axum::http::StatusCode::UNAUTHORIZED,
-                    "otp_invalid",
-                    "Mã xác thực (OTP) không đúng hoặc đã dùng.",
-                    "The code (OTP) is wrong or was used already.",
-                ));
+                return Err(ApiError::otp_invalid());
             }
         }
         _ if state.config.require_second_factor => {
             let principal = state.store.principal_of(user_id).await?;
-            let needs = principal.is_some_and(|p| {
-                p.grants.iter().any(|g| {
-                    matches!(
-                        g.role,
-                        baocao_domain::user::Role::Approver
-                            | baocao_domain::user::Role::SystemAdministrator
-                    )
-                })
-            });
-            if needs {
+            if principal.is_some_and(|p| baocao_domain::user::needs_second_factor(&p.grants)) {
                 return Err(ApiError::new(
                     axum::http::StatusCode::FORBIDDEN,
                     "second_factor_required",
@@ -445,6 +425,31 @@ pub async fn person_login(
         _ => {}
     }
     Ok(user_id)
+}
+
+/// The time step at which `code` is right for `factor` now (one step of drift either way),
+/// if it is later than the last step used.
+pub fn code_step(
+    state: &AppState,
+    factor: &baocao_store::users::SecondFactor,
+    code: &str,
+) -> Option<i64> {
+    let now = state.clock.now().as_second();
+    baocao_domain::totp::verify(&factor.secret, code, now, factor.last_step)
+}
+
+/// Takes `code` for the user's second factor: right now and never used before — recorded as
+/// used in the same statement that checks it, so two servers cannot both take it.
+pub async fn use_code(
+    state: &AppState,
+    user_id: i32,
+    factor: &baocao_store::users::SecondFactor,
+    code: &str,
+) -> Result<bool, ApiError> {
+    Ok(match code_step(state, factor, code) {
+        Some(step) => state.store.use_second_factor_step(user_id, step).await?,
+        None => false,
+    })
 }
 
 fn refused_login(refusal: crate::login::Refusal) -> ApiError {

@@ -113,6 +113,16 @@ impl ApiError {
         .with_detail("limit", json!(setting))
     }
 
+    /// A one-time code (TOTP) that is wrong or was used already.
+    pub fn otp_invalid() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "otp_invalid",
+            "Mã xác thực (OTP) không đúng hoặc đã dùng.",
+            "The code (OTP) is wrong or was used already.",
+        )
+    }
+
     pub fn csrf() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

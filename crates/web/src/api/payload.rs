@@ -322,7 +322,7 @@ fn adx(
                 ));
             }
             Event::Start(element) | Event::Empty(element) => {
-                baocao_formats::xlsx::check_attributes(&element, limits)?;
+                baocao_formats::xml::check_attributes(&element, limits)?;
                 let mut attributes = Vec::new();
                 for attribute in element.attributes() {
                     let attribute = attribute.map_err(|e| malformed("ADX", e))?;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::session::session_owner;
 use crate::AppState;
-use crate::auth::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::auth::{ApiJson, ApiPath, ApiQuery, Caller, code_step, use_code};
 use crate::error::ApiError;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -25,14 +25,6 @@ pub struct Enrolment {
 pub struct Code {
     /// Six digits from the authenticator app.
     code: String,
-}
-
-fn wrong_code() -> ApiError {
-    ApiError::bad_request(
-        "otp_invalid",
-        "Mã xác thực (OTP) không đúng hoặc đã dùng.",
-        "The code (OTP) is wrong or was used already.",
-    )
 }
 
 #[utoipa::path(
@@ -97,9 +89,7 @@ pub async fn confirm(
         state.store.second_factor(user_id).await?.ok_or_else(|| {
             ApiError::not_found("đăng ký mã xác thực", "a second-factor enrolment")
         })?;
-    let now = state.clock.now().as_second();
-    let step = baocao_domain::totp::verify(&factor.secret, &code.code, now, factor.last_step)
-        .ok_or_else(wrong_code)?;
+    let step = code_step(&state, &factor, &code.code).ok_or_else(ApiError::otp_invalid)?;
     state.store.enable_second_factor(user_id, step).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -124,12 +114,9 @@ pub async fn remove(
         && let Some(factor) = state.store.second_factor(user_id).await?
         && factor.enabled
     {
-        let code = query.get("code").ok_or_else(wrong_code)?;
-        let now = state.clock.now().as_second();
-        let step = baocao_domain::totp::verify(&factor.secret, code, now, factor.last_step)
-            .ok_or_else(wrong_code)?;
-        if !state.store.use_second_factor_step(user_id, step).await? {
-            return Err(wrong_code());
+        let code = query.get("code").ok_or_else(ApiError::otp_invalid)?;
+        if !use_code(&state, user_id, &factor, code).await? {
+            return Err(ApiError::otp_invalid());
         }
     }
     state.store.set_second_factor(user_id, None, false).await?;

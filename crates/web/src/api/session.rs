@@ -121,14 +121,9 @@ pub async fn logout(
             "A client's ApiToken is revoked by an administrator.",
         ));
     }
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
-        .map(|(_, token)| token.trim().to_string());
-    let secret = bearer
-        .or_else(|| crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE).map(str::to_string));
+    let secret = crate::auth::credential(&headers, "Bearer")
+        .or_else(|| crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE))
+        .map(str::to_string);
     match secret {
         Some(secret) => {
             state.store.delete_token(&secret).await?;
