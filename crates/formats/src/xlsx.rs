@@ -82,6 +82,18 @@ impl Sheet {
 /// [`inspect`].
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, WorkbookError> {
     inspect(bytes, limits)?;
+    // calamine trusts some indices it reads (a shared string's number, for one) and panics on
+    // a crafted one; such a workbook is unreadable, not a crash of the request.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_cells(bytes, limits)))
+        .unwrap_or_else(|_| {
+            Err(unreadable(
+                "the workbook is damaged (a cell refers to something it does not hold)",
+            ))
+        })
+}
+
+/// Every sheet's cells, one at a time, within the cell budget.
+fn read_cells(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, WorkbookError> {
     let mut workbook: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
     let mut sheets = Vec::new();

@@ -198,6 +198,19 @@ fn too_many_files_and_doctypes_are_refused() {
 }
 
 #[test]
+fn a_cell_naming_a_shared_string_that_is_not_there_is_unreadable_not_a_panic() {
+    let crafted = rezip(
+        &workbook(),
+        with_sheet_data(r#"<row r="9"><c r="A9" t="s"><v>999999</v></c></row>"#),
+        &[],
+    );
+    assert!(matches!(
+        read(&crafted, &Limits::default()),
+        Err(WorkbookError::Unreadable(message)) if message.contains("damaged")
+    ));
+}
+
+#[test]
 fn what_is_not_a_workbook_is_unreadable_not_a_panic() {
     for bytes in [
         &b""[..],
