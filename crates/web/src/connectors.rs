@@ -135,63 +135,11 @@ async fn fetch(spec: &ConnectorSpec) -> Result<Vec<u8>, String> {
 
 /// The records of an answer, each as its fields' texts.
 fn records(spec: &ConnectorSpec, body: &[u8]) -> Result<Vec<BTreeMap<String, String>>, String> {
-    match spec.format {
-        PeerFormat::Json => {
-            let unreadable =
-                |e: &dyn std::fmt::Display| format!("JSON không đọc được / unreadable JSON: {e}");
-            let document: serde_json::Value =
-                serde_json::from_slice(body).map_err(|e| unreadable(&e))?;
-            let list = document
-                .pointer(&spec.mapping.records)
-                .and_then(|v| v.as_array())
-                .ok_or_else(|| {
-                    unreadable(&format!(
-                        "no array at {:?}",
-                        if spec.mapping.records.is_empty() {
-                            "/"
-                        } else {
-                            &spec.mapping.records
-                        }
-                    ))
-                })?;
-            Ok(list
-                .iter()
-                .map(|record| {
-                    let mut fields = BTreeMap::new();
-                    if let Some(object) = record.as_object() {
-                        for (name, value) in object {
-                            let text = match value {
-                                serde_json::Value::String(text) => text.clone(),
-                                serde_json::Value::Null => String::new(),
-                                other => other.to_string(),
-                            };
-                            fields.insert(name.clone(), text);
-                        }
-                    }
-                    fields
-                })
-                .collect())
-        }
-        PeerFormat::Csv => {
-            let unreadable =
-                |e: &dyn std::fmt::Display| format!("CSV không đọc được / unreadable CSV: {e}");
-            let mut reader = csv::ReaderBuilder::new()
-                .trim(csv::Trim::All)
-                .from_reader(body);
-            let headers = reader.headers().map_err(|e| unreadable(&e))?.clone();
-            reader
-                .records()
-                .map(|row| {
-                    let row = row.map_err(|e| unreadable(&e))?;
-                    Ok(headers
-                        .iter()
-                        .zip(row.iter())
-                        .map(|(h, v)| (h.to_string(), v.to_string()))
-                        .collect())
-                })
-                .collect()
-        }
-    }
+    let records = match spec.format {
+        PeerFormat::Json => baocao_formats::records::json_records(body, &spec.mapping.records),
+        PeerFormat::Csv => baocao_formats::records::csv_records(body),
+    };
+    records.map_err(|error| error.to_string())
 }
 
 struct Counts {

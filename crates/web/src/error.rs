@@ -204,6 +204,39 @@ impl From<baocao_formats::xlsx::WorkbookError> for ApiError {
     }
 }
 
+impl From<baocao_formats::datavalues::ReadError> for ApiError {
+    fn from(error: baocao_formats::datavalues::ReadError) -> Self {
+        use baocao_formats::datavalues::ReadError;
+        match error {
+            ReadError::Limit(limit) => limit.into(),
+            ReadError::InvalidJson(detail) => ApiError::bad_request(
+                "invalid_json",
+                format!("JSON không hợp lệ: {detail}."),
+                format!("Invalid JSON: {detail}."),
+            ),
+            ReadError::Malformed { format, detail } => ApiError::bad_request(
+                "malformed_payload",
+                format!("Dữ liệu {format} không đọc được: {detail}."),
+                format!("The {format} payload cannot be read: {detail}."),
+            ),
+        }
+    }
+}
+
+impl From<baocao_formats::table::WriteError> for ApiError {
+    fn from(error: baocao_formats::table::WriteError) -> Self {
+        tracing::error!(%error, "export");
+        ApiError::internal()
+    }
+}
+
+impl From<baocao_formats::datavalues::WriteError> for ApiError {
+    fn from(error: baocao_formats::datavalues::WriteError) -> Self {
+        tracing::error!(%error, "data value set");
+        ApiError::internal()
+    }
+}
+
 /// `text` cut to at most `max` characters (an ellipsis marking the cut): what an error echoes
 /// of the sender's input, so a 100 MB value is not sent back.
 pub fn shortened(text: &str, max: usize) -> std::borrow::Cow<'_, str> {

@@ -5,8 +5,8 @@
 
 use axum::http::{Method, StatusCode};
 use baocao_domain::value::DataValue;
+use baocao_formats::xlsx::Data;
 use baocao_test_support::{TestApp, app_tests};
-use calamine::{Data, Reader};
 use serde_json::{Value, json};
 
 use baocao_test_support::reported_value as value;
@@ -337,15 +337,14 @@ async fn exports_write_the_table_and_stream_the_rows(app: TestApp) {
         )
         .await;
     assert_eq!(long.status, StatusCode::OK);
-    let mut reader = csv::Reader::from_reader(long.text.as_bytes());
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let rows = baocao_formats::records::csv_records(long.text.as_bytes()).unwrap();
     assert_eq!(rows.len(), 34 * 3, "every province and month");
     let hanoi_may = rows
         .iter()
-        .find(|r| &r[2] == "01" && &r[4] == "202605")
+        .find(|r| r["agency"] == "01" && r["period"] == "202605")
         .unwrap();
-    assert_eq!(&hanoi_may[8], "300");
-    assert_eq!(&hanoi_may[5], "05/2026");
+    assert_eq!(hanoi_may["value"], "300");
+    assert_eq!(hanoi_may["Kỳ"], "05/2026");
 
     // POSTed with the question in the body, as xlsx.
     let body = json!({"indicator": ["KT04"], "agency": "VN", "level": "province",
@@ -365,11 +364,9 @@ async fn exports_write_the_table_and_stream_the_rows(app: TestApp) {
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .unwrap();
-        let mut book: calamine::Xlsx<_> =
-            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
-        let name = book.sheet_names()[0].clone();
-        let range = book.worksheet_range(&name).unwrap();
-        let grid: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+        let sheets =
+            baocao_formats::xlsx::read(&bytes, &baocao_formats::Limits::default()).unwrap();
+        let grid: Vec<Vec<Data>> = sheets[0].table(sheets[0].width());
         match shape {
             "table" => {
                 assert_eq!(grid[0][1], Data::String("03/2026".into()));

@@ -201,7 +201,7 @@ pub struct DataValueSetDocument {
     /// The reporting agency of values that name none.
     org_unit: Option<AgencyCode>,
     complete_date: Option<String>,
-    data_values: Vec<super::interop::DataValueIn>,
+    data_values: Vec<super::interop::DataValueDocument>,
 }
 
 /// Every refusal: `{"error": {"code", "message", "message_en"}}` (`crate::error::ApiError`).

@@ -79,35 +79,33 @@ pub async fn csv(
         let mut page = first;
         let mut header = true;
         loop {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            if std::mem::take(&mut header) {
-                let _ = writer.write_record([
-                    "agency",
-                    "period",
-                    "indicator",
-                    "options",
-                    "source",
-                    "value",
-                    "updated_at",
-                ]);
-            }
-            for row in &page {
+            const HEADER: [&str; 7] = [
+                "agency",
+                "period",
+                "indicator",
+                "options",
+                "source",
+                "value",
+                "updated_at",
+            ];
+            let header = std::mem::take(&mut header).then(|| HEADER.map(String::from));
+            let rows = page.iter().map(|row| {
                 let value = row
                     .value_num
                     .map(canonical_number)
                     .or_else(|| row.value_text.clone())
                     .unwrap_or_default();
-                let _ = writer.write_record([
-                    &row.agency,
-                    &row.period,
-                    &row.indicator,
-                    &row.combo,
-                    &row.source,
-                    &value,
-                    &row.updated_at,
-                ]);
-            }
-            let bytes = writer.into_inner().unwrap_or_default();
+                [
+                    row.agency.clone(),
+                    row.period.clone(),
+                    row.indicator.clone(),
+                    row.combo.clone(),
+                    row.source.clone(),
+                    value,
+                    row.updated_at.clone(),
+                ]
+            });
+            let bytes = baocao_formats::table::csv_records(header.into_iter().chain(rows));
             if sender.send(Ok(bytes)).await.is_err() {
                 return; // the client went away
             }

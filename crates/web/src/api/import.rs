@@ -18,6 +18,7 @@ use baocao_domain::indicator::{Indicator, IndicatorError, IndicatorRecord};
 use baocao_domain::permission::Action;
 use baocao_domain::regime::Regime;
 use baocao_domain::regime_record::RegimeRecord;
+use baocao_formats::catalogue::{self, LineProblem};
 use serde::{Deserialize, Serialize};
 
 use super::doc;
@@ -67,46 +68,24 @@ fn read_records<T: serde::de::DeserializeOwned>(
     code_of: impl Fn(&T) -> String,
     errors: &mut Vec<LineError>,
 ) -> Vec<(usize, String, T)> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::Headers)
-        .from_reader(table);
-    let mut seen = HashSet::new();
-    let mut records = Vec::new();
-    // A table without a code column is not one of ours, even with no rows to complain about.
-    let headers = reader.headers().cloned().unwrap_or_default();
-    if !headers.iter().any(|h| h == "code") {
-        errors.push(line_error(
-            1,
-            "",
-            "Dòng tiêu đề thiếu cột code.".to_string(),
-            "The header line lacks a code column.".to_string(),
-        ));
-        return records;
-    }
-    for (index, row) in reader.deserialize::<T>().enumerate() {
-        let line = index + 2;
-        match row {
-            Ok(record) => {
-                let code = code_of(&record).trim().to_string();
-                if seen.insert(code.clone()) {
-                    records.push((line, code, record));
-                } else {
-                    errors.push(line_error(
-                        line,
-                        &code,
-                        format!("Mã {code} xuất hiện hai lần trong tệp."),
-                        format!("Code {code} appears twice in the file."),
-                    ));
-                }
-            }
-            Err(error) => errors.push(line_error(
-                line,
-                "",
-                format!("Dòng không đọc được: {error}."),
-                format!("Unreadable line: {error}."),
-            )),
-        }
-    }
+    let (records, problems) = catalogue::read_records(table, code_of);
+    errors.extend(problems.into_iter().map(|error| {
+        let (vi, en) = match &error.problem {
+            LineProblem::NoCodeColumn => (
+                "Dòng tiêu đề thiếu cột code.".to_string(),
+                "The header line lacks a code column.".to_string(),
+            ),
+            LineProblem::DuplicateCode(code) => (
+                format!("Mã {code} xuất hiện hai lần trong tệp."),
+                format!("Code {code} appears twice in the file."),
+            ),
+            LineProblem::Unreadable(detail) => (
+                format!("Dòng không đọc được: {detail}."),
+                format!("Unreadable line: {detail}."),
+            ),
+        };
+        line_error(error.line, &error.code, vi, en)
+    }));
     records
 }
 
@@ -169,29 +148,7 @@ fn table_text(
             "A catalogue import must be CSV (text/csv) or an Excel workbook (.xlsx).",
         ));
     }
-    let unreadable = |error: String| {
-        ApiError::bad_request(
-            "invalid_workbook",
-            format!("Không đọc được tệp Excel: {error}."),
-            format!("The workbook cannot be read: {error}."),
-        )
-    };
-    let sheets = baocao_formats::xlsx::read(body, limits)?;
-    let sheet = sheets
-        .first()
-        .ok_or_else(|| unreadable("no sheet".into()))?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    // A catalogue has a dozen columns; what lies past the 64th is not read.
-    for row in sheet.table(sheet.width().min(64)) {
-        let cells: Vec<String> = row.iter().map(ToString::to_string).collect();
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        writer
-            .write_record(&cells)
-            .map_err(|e| unreadable(e.to_string()))?;
-    }
-    writer.into_inner().map_err(|e| unreadable(e.to_string()))
+    Ok(catalogue::first_sheet_as_csv(body, limits)?)
 }
 
 #[utoipa::path(

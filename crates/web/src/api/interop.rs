@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use baocao_domain::value::OptionCombo;
+use baocao_formats::datavalues::{self, PulledValue};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -20,28 +21,29 @@ use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
 
-/// One value as pushed: codes are the id scheme; a value with `deleted: true` removes the
-/// cell. Period and agency default to the set's.
-#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
+/// One value as pushed, as the API document describes it (read by
+/// [`baocao_formats::datavalues::DataValueIn`]): codes are the id scheme; a value with
+/// `deleted: true` removes the cell. Period and agency default to the set's.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = DataValueDocument)]
-pub struct DataValueIn {
+#[allow(dead_code)] // read by the codec; here for the document only
+pub struct DataValueDocument {
     /// The indicator.
     #[schema(value_type = doc::IndicatorCode)]
-    pub(crate) data_element: String,
+    data_element: String,
     #[schema(value_type = Option<doc::PeriodId>)]
-    pub(crate) period: Option<String>,
+    period: Option<String>,
     #[schema(value_type = Option<doc::AgencyCode>)]
-    pub(crate) org_unit: Option<String>,
+    org_unit: Option<String>,
     /// `default` (the total) or a disaggregation such as `sex=female;area=rural`.
     #[schema(
         pattern = r"^(default|(sex=(male|female)|area=(urban|rural))(;area=(urban|rural))?)?$"
     )]
-    pub(crate) category_option_combo: Option<String>,
+    category_option_combo: Option<String>,
     /// A number, a text, a yes/no, or null to clear the cell.
-    pub(crate) value: Option<serde_json::Value>,
+    value: Option<serde_json::Value>,
     #[serde(default)]
-    pub(crate) deleted: Option<bool>,
+    deleted: Option<bool>,
 }
 
 /// A yes/no query parameter: `true`/`1`, `false`/`0`, or absent (no); anything else is a
@@ -80,9 +82,6 @@ pub struct ExportQuery {
 
 /// Values a page at most.
 const MAX_PAGE_SIZE: usize = 50_000;
-
-/// One value read back: (orgUnit, dataElement, option combination key, value).
-type ValueOut = (String, String, String, serde_json::Value);
 
 /// `GET /api/v1/dataValueSets?dataSet=&period=&orgUnit=&children=`: the slots' "this period"
 /// values (the draft for its editors, the latest sent version for its receivers) as DHIS2
@@ -182,7 +181,7 @@ pub async fn export(
                 .map(|a| a.code.to_string()),
         );
     }
-    let mut values: Vec<ValueOut> = Vec::new();
+    let mut values: Vec<PulledValue> = Vec::new();
     let mut complete_date = serde_json::Value::Null;
     for (index, org_unit) in org_units.iter().enumerate() {
         let path = (
@@ -211,12 +210,12 @@ pub async fn export(
             let combo = serde_json::from_value::<OptionCombo>(cell["options"].clone())
                 .map(|o| o.key())
                 .unwrap_or_default();
-            values.push((
-                org_unit.clone(),
-                cell["row"].as_str().unwrap_or_default().to_string(),
+            values.push(PulledValue {
+                org_unit: org_unit.clone(),
+                data_element: cell["row"].as_str().unwrap_or_default().to_string(),
                 combo,
-                cell["value"].clone(),
-            ));
+                value: cell["value"].clone(),
+            });
         }
     }
     let total = values.len();
@@ -263,12 +262,12 @@ pub async fn export(
                 complete_date,
                 data_values: values
                     .iter()
-                    .map(|(org_unit, element, combo, value)| DataValue {
-                        data_element: element,
+                    .map(|value| DataValue {
+                        data_element: &value.data_element,
                         period: &query.period,
-                        org_unit,
-                        category_option_combo: if combo.is_empty() { "default" } else { combo },
-                        value,
+                        org_unit: &value.org_unit,
+                        category_option_combo: value.combo_or_default(),
+                        value: &value.value,
                     })
                     .collect(),
                 pager,
@@ -277,9 +276,15 @@ pub async fn export(
         }
         "csv" => (
             "text/csv; charset=utf-8",
-            values_csv(&query.period, &values)?,
+            datavalues::write_csv(&query.period, &values)?,
         ),
-        "adx" => ("application/adx+xml", values_adx(&query, &values)?),
+        "adx" => {
+            let period = super::catalogue::parse_period(&query.period)?;
+            (
+                "application/adx+xml",
+                datavalues::write_adx(&query.data_set, period, &values)?,
+            )
+        }
         other => {
             return Err(ApiError::bad_request(
                 "invalid_format",
@@ -304,85 +309,4 @@ pub async fn export(
             .insert(axum::http::header::ETAG, value);
     }
     Ok(response)
-}
-
-fn text_of(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(text) => text.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// DHIS2's data value CSV.
-fn values_csv(period: &str, values: &[ValueOut]) -> Result<String, ApiError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let row = |w: &mut csv::Writer<Vec<u8>>, cells: [&str; 6]| {
-        w.write_record(cells).map_err(|_| ApiError::internal())
-    };
-    row(
-        &mut writer,
-        [
-            "dataelement",
-            "period",
-            "orgunit",
-            "catoptcombo",
-            "attroptcombo",
-            "value",
-        ],
-    )?;
-    for (org_unit, element, combo, value) in values {
-        let combo = if combo.is_empty() {
-            "default"
-        } else {
-            combo.as_str()
-        };
-        row(
-            &mut writer,
-            [element, period, org_unit, combo, "", &text_of(value)],
-        )?;
-    }
-    let bytes = writer.into_inner().map_err(|_| ApiError::internal())?;
-    String::from_utf8(bytes).map_err(|_| ApiError::internal())
-}
-
-/// IHE ADX: one group per orgUnit, disaggregations as attributes.
-fn values_adx(query: &ExportQuery, values: &[ValueOut]) -> Result<String, ApiError> {
-    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
-    let period = super::catalogue::parse_period(&query.period)?.to_interval();
-    let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
-    let fail = |_| ApiError::internal();
-    writer
-        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .map_err(fail)?;
-    let mut root = BytesStart::new("adx");
-    root.push_attribute(("xmlns", "urn:ihe:qrph:adx:2015"));
-    writer.write_event(Event::Start(root)).map_err(fail)?;
-    let mut org_units: Vec<&String> = values.iter().map(|v| &v.0).collect();
-    org_units.dedup();
-    for org_unit in org_units {
-        let mut group = BytesStart::new("group");
-        group.push_attribute(("orgUnit", org_unit.as_str()));
-        group.push_attribute(("period", period.as_str()));
-        group.push_attribute(("dataSet", query.data_set.as_str()));
-        writer.write_event(Event::Start(group)).map_err(fail)?;
-        for (_, element, combo, value) in values.iter().filter(|v| &v.0 == org_unit) {
-            let mut data_value = BytesStart::new("dataValue");
-            data_value.push_attribute(("dataElement", element.as_str()));
-            for pair in combo.split(';').filter(|p| !p.is_empty()) {
-                if let Some((category, option)) = pair.split_once('=') {
-                    data_value.push_attribute((category, option));
-                }
-            }
-            data_value.push_attribute(("value", text_of(value).as_str()));
-            writer.write_event(Event::Empty(data_value)).map_err(fail)?;
-        }
-        writer
-            .write_event(Event::End(BytesEnd::new("group")))
-            .map_err(fail)?;
-    }
-    writer
-        .write_event(Event::End(BytesEnd::new("adx")))
-        .map_err(fail)?;
-    String::from_utf8(writer.into_inner()).map_err(|_| ApiError::internal())
 }

@@ -1,5 +1,5 @@
 //! Pushes of data value sets: `POST /api/v1/dataValueSets` (also at DHIS2's own
-//! `/api/dataValueSets`) takes DHIS2's JSON, DHIS2's CSV or IHE ADX XML ([`super::payload`])
+//! `/api/dataValueSets`) takes DHIS2's JSON, DHIS2's CSV or IHE ADX XML ([`baocao_formats::datavalues`])
 //! and answers DHIS2's import summary. Values land in the report drafts of their (regime =
 //! `dataSet`, agency = `orgUnit`, period) under the same cell rules, permissions, status rules
 //! and optimistic locks as the UI's data entry.
@@ -36,8 +36,10 @@ use tokio_stream::StreamExt;
 
 use super::catalogue::load_regime;
 use super::doc;
-use super::interop::{DataValueIn, flag};
-use super::payload::{self, Item, SetHeader};
+use baocao_formats::datavalues::{self, DataValueIn, Item, SetHeader};
+
+use super::interop::flag;
+use super::payload;
 use super::reports::{ActionBody, BulkDraft, PeriodSlots, perform};
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
@@ -254,7 +256,7 @@ pub async fn import(
     let reader = tokio::task::spawn_blocking(move || {
         let input = BufReader::with_capacity(64 * 1024, payload::ChunkReader::new(chunks_in));
         let mut batch = Vec::with_capacity(BATCH);
-        let read = payload::read(format, input, &limits, &mut |item| {
+        let read = datavalues::read(format, input, &limits, &mut |item| {
             batch.push(item);
             batch.len() < BATCH || items.blocking_send(std::mem::take(&mut batch)).is_ok()
         });
@@ -282,7 +284,7 @@ pub async fn import(
     let failed = if over_limit.load(Ordering::SeqCst) {
         Some(too_large(limit))
     } else {
-        failed.or(read.err())
+        failed.or(read.err().map(ApiError::from))
     };
     if let Some(error) = failed {
         return Err(run.abandon(error).await);

@@ -7,7 +7,7 @@
 //! included — bounded like any pivot. `shape=long` is one row per number (indicator, agency,
 //! period, options, value) and has no bound: it is computed an indicator and a few periods at
 //! a time and streamed, so a million-row export neither waits for the whole answer nor holds
-//! it in memory (xlsx is written in rust_xlsxwriter's constant-memory mode; a sheet holds at
+//! it in memory (xlsx is written in constant-memory mode by `baocao_formats::table`; a sheet holds at
 //! most 1,048,575 rows, so a longer export must be CSV).
 
 use axum::Json;
@@ -16,8 +16,8 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_domain::permission::Action;
-use baocao_domain::report::canonical_number;
 use baocao_domain::table::{TableDefinition, latest_ending_by};
+use baocao_formats::table::{Field, XLSX_MAX_ROWS, csv_bytes, xlsx_bytes, xlsx_streamed};
 use serde::Serialize;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -31,8 +31,6 @@ use crate::i18n::Lang;
 
 /// Periods computed per step of a streamed export.
 const PERIODS_PER_STEP: usize = 12;
-/// The rows an xlsx sheet holds below its header.
-const XLSX_MAX_ROWS: usize = 1_048_575;
 
 fn not_found(code: &str) -> ApiError {
     ApiError::not_found(
@@ -479,35 +477,7 @@ async fn export(
             }
             let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<Field>>>(4);
             let writer = tokio::task::spawn_blocking(move || {
-                let mut all = vec![header];
-                // Constant-memory mode keeps only the current row; the rest goes to a
-                // temporary file until the workbook is zipped.
-                let mut book = rust_xlsxwriter::Workbook::new();
-                let sheet = book.add_worksheet_with_constant_memory();
-                let mut next_row: u32 = 0;
-                let mut write = |rows: &[Vec<Field>]| -> Result<(), rust_xlsxwriter::XlsxError> {
-                    for row in rows {
-                        for (column, field) in row.iter().enumerate() {
-                            let column = column as u16;
-                            match field {
-                                Field::Text(text) => {
-                                    sheet.write_string(next_row, column, text)?;
-                                }
-                                Field::Number(Some(v)) => {
-                                    sheet.write_number(next_row, column, *v)?;
-                                }
-                                Field::Number(None) => {}
-                            }
-                        }
-                        next_row += 1;
-                    }
-                    Ok(())
-                };
-                write(&std::mem::take(&mut all)).map_err(xlsx_error)?;
-                while let Ok(rows) = receiver.recv() {
-                    write(&rows).map_err(xlsx_error)?;
-                }
-                book.save_to_buffer().map_err(xlsx_error)
+                xlsx_streamed(std::iter::once(vec![header]).chain(receiver.iter()))
             });
             stream_long(&state, &plan, &labels, |lines| {
                 let sender = sender.clone();
@@ -519,18 +489,6 @@ async fn export(
             Ok(attachment(format, name, Body::from(bytes)))
         }
     }
-}
-
-fn xlsx_error(error: rust_xlsxwriter::XlsxError) -> ApiError {
-    tracing::error!(%error, "xlsx export");
-    ApiError::internal()
-}
-
-/// One field of an exported row.
-#[derive(Debug, Clone)]
-enum Field {
-    Text(String),
-    Number(Option<f64>),
 }
 
 fn long_header(lang: Lang) -> Vec<Field> {
@@ -670,46 +628,4 @@ fn grid(view: &PivotView, lang: Lang) -> Vec<Vec<Field>> {
     line.push(Field::Number(view.grand_total.value));
     grid.push(line);
     grid
-}
-
-fn csv_bytes(lines: &[Vec<Field>]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for line in lines {
-        let record: Vec<String> = line
-            .iter()
-            .map(|f| match f {
-                Field::Text(text) => text.clone(),
-                Field::Number(value) => value.map(canonical_number).unwrap_or_default(),
-            })
-            .collect();
-        let _ = writer.write_record(&record);
-    }
-    writer.into_inner().unwrap_or_default()
-}
-
-fn xlsx_bytes(lines: &[Vec<Field>]) -> Result<Vec<u8>, ApiError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let numeric = rust_xlsxwriter::Format::new().set_num_format("#,##0.##");
-    for (r, line) in lines.iter().enumerate() {
-        for (c, field) in line.iter().enumerate() {
-            let (r, c) = (r as u32, c as u16);
-            match field {
-                Field::Text(text) => {
-                    sheet
-                        .write_string_with_format(r, c, text, &bold)
-                        .map_err(xlsx_error)?;
-                }
-                Field::Number(Some(v)) => {
-                    sheet
-                        .write_number_with_format(r, c, *v, &numeric)
-                        .map_err(xlsx_error)?;
-                }
-                Field::Number(None) => {}
-            }
-        }
-    }
-    sheet.set_column_width(0, 40).map_err(xlsx_error)?;
-    book.save_to_buffer().map_err(xlsx_error)
 }
