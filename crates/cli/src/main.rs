@@ -502,7 +502,7 @@ fn spawn_reminders(state: AppState) {
                 Ok(0) => {}
                 Ok(created) => tracing::info!(created, "reminders sent"),
                 Err(error) => tracing::warn!(
-                    code = error.code,
+                    %error,
                     "the reminder job failed; it runs again later"
                 ),
             }

@@ -243,3 +243,252 @@ mod tests {
         }
     }
 }
+
+/// What the caller's grants allow on one report (asked of the permission policy on the
+/// reporting and receiving agencies' lineages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rights {
+    /// May edit the draft (a reporter of the agency or above it).
+    pub edit: bool,
+    /// May sign and submit (the agency's approver).
+    pub submit: bool,
+    /// May accept, return and reopen (a reviewer of the receiving agency).
+    pub review: bool,
+}
+
+/// What the regime's version and the moment say about a report, whoever asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Circumstances {
+    /// The regime is published: a draft regime is still being written, a retired one no
+    /// longer asks for reports (its old reports can still be reviewed).
+    pub published: bool,
+    /// The last day the regime keeps the report open after its deadline has passed: nothing
+    /// more is written or sent (the receiver may still review).
+    pub locked: bool,
+    /// The deadline has passed and the regime takes no late reports.
+    pub late_refused: bool,
+}
+
+/// Why an action on a report is refused, in the order the checks are made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the regime is not published")]
+    NotPublished,
+    #[error("the report is locked")]
+    Locked,
+    #[error("the deadline has passed and late reports are not taken")]
+    DeadlinePassed,
+    #[error("not allowed")]
+    Forbidden,
+    #[error(transparent)]
+    Transition(TransitionError),
+}
+
+/// Whether `action` may be taken on a report in `status` (`None`: nothing saved yet) by a
+/// caller with `rights`, and the status it leaves. The one decision: what a page offers
+/// ([`allowed_actions`]) and what a use case checks before acting are both this function.
+pub fn decide(
+    status: Option<SubmissionStatus>,
+    action: SubmissionAction,
+    rights: Rights,
+    circumstances: Circumstances,
+) -> Result<SubmissionStatus, Refusal> {
+    use SubmissionAction as A;
+    let writes = matches!(action, A::Save | A::Submit);
+    if writes && !circumstances.published {
+        return Err(Refusal::NotPublished);
+    }
+    if writes && circumstances.locked {
+        return Err(Refusal::Locked);
+    }
+    if action == A::Submit && circumstances.late_refused {
+        return Err(Refusal::DeadlinePassed);
+    }
+    let right = match action {
+        A::Save => rights.edit,
+        A::Submit => rights.submit,
+        A::Accept | A::Return | A::Reopen => rights.review,
+    };
+    if !right {
+        return Err(Refusal::Forbidden);
+    }
+    // Only a saved report can be sent: there is nothing to sign before.
+    if action == A::Submit && status.is_none() {
+        return Err(Refusal::Transition(TransitionError {
+            from: SubmissionStatus::Draft,
+            action,
+        }));
+    }
+    SubmissionStatus::apply(status, action).map_err(Refusal::Transition)
+}
+
+/// What a caller may do with a report now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AllowedActions {
+    pub edit: bool,
+    pub submit: bool,
+    pub accept: bool,
+    #[serde(rename = "return")]
+    pub return_: bool,
+    pub reopen: bool,
+}
+
+/// Every action [`decide`] would let through.
+pub fn allowed_actions(
+    status: Option<SubmissionStatus>,
+    rights: Rights,
+    circumstances: Circumstances,
+) -> AllowedActions {
+    let may = |action| decide(status, action, rights, circumstances).is_ok();
+    AllowedActions {
+        edit: may(SubmissionAction::Save),
+        submit: may(SubmissionAction::Submit),
+        accept: may(SubmissionAction::Accept),
+        return_: may(SubmissionAction::Return),
+        reopen: may(SubmissionAction::Reopen),
+    }
+}
+
+#[cfg(test)]
+mod decision {
+    use super::*;
+
+    const EVERYONE: Rights = Rights {
+        edit: true,
+        submit: true,
+        review: true,
+    };
+    const OPEN: Circumstances = Circumstances {
+        published: true,
+        locked: false,
+        late_refused: false,
+    };
+    const ACTIONS: [SubmissionAction; 5] = [
+        SubmissionAction::Save,
+        SubmissionAction::Submit,
+        SubmissionAction::Accept,
+        SubmissionAction::Return,
+        SubmissionAction::Reopen,
+    ];
+
+    fn statuses() -> [Option<SubmissionStatus>; 5] {
+        [
+            None,
+            Some(SubmissionStatus::Draft),
+            Some(SubmissionStatus::Submitted),
+            Some(SubmissionStatus::Accepted),
+            Some(SubmissionStatus::Returned),
+        ]
+    }
+
+    #[test]
+    fn what_is_offered_is_exactly_what_is_let_through() {
+        let triples: Vec<(bool, bool, bool)> = (0..8)
+            .map(|n| (n & 1 == 1, n & 2 == 2, n & 4 == 4))
+            .collect();
+        for status in statuses() {
+            for &(edit, submit, review) in &triples {
+                for &(published, locked, late_refused) in &triples {
+                    let rights = Rights {
+                        edit,
+                        submit,
+                        review,
+                    };
+                    let now = Circumstances {
+                        published,
+                        locked,
+                        late_refused,
+                    };
+                    let offered = allowed_actions(status, rights, now);
+                    let shown = [
+                        offered.edit,
+                        offered.submit,
+                        offered.accept,
+                        offered.return_,
+                        offered.reopen,
+                    ];
+                    for (action, shown) in ACTIONS.iter().zip(shown) {
+                        assert_eq!(decide(status, *action, rights, now).is_ok(), shown);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_locked_report_offers_no_edit_nor_submit_but_can_still_be_reviewed() {
+        let locked = Circumstances {
+            locked: true,
+            ..OPEN
+        };
+        let draft = allowed_actions(Some(SubmissionStatus::Draft), EVERYONE, locked);
+        assert!(!draft.edit && !draft.submit);
+        assert_eq!(
+            decide(
+                Some(SubmissionStatus::Draft),
+                SubmissionAction::Save,
+                EVERYONE,
+                locked
+            ),
+            Err(Refusal::Locked)
+        );
+        let sent = allowed_actions(Some(SubmissionStatus::Submitted), EVERYONE, locked);
+        assert!(sent.accept && sent.return_);
+    }
+
+    #[test]
+    fn a_late_report_under_a_strict_regime_is_not_offered_for_submission() {
+        let late = Circumstances {
+            late_refused: true,
+            ..OPEN
+        };
+        let draft = allowed_actions(Some(SubmissionStatus::Draft), EVERYONE, late);
+        assert!(draft.edit, "it can still be corrected");
+        assert!(!draft.submit);
+        assert_eq!(
+            decide(
+                Some(SubmissionStatus::Draft),
+                SubmissionAction::Submit,
+                EVERYONE,
+                late
+            ),
+            Err(Refusal::DeadlinePassed)
+        );
+    }
+
+    #[test]
+    fn nothing_saved_cannot_be_submitted_and_rights_come_before_status() {
+        assert_eq!(
+            decide(None, SubmissionAction::Submit, EVERYONE, OPEN),
+            Err(Refusal::Transition(TransitionError {
+                from: SubmissionStatus::Draft,
+                action: SubmissionAction::Submit
+            }))
+        );
+        let reader = Rights::default();
+        assert_eq!(
+            decide(
+                Some(SubmissionStatus::Accepted),
+                SubmissionAction::Save,
+                reader,
+                OPEN
+            ),
+            Err(Refusal::Forbidden)
+        );
+        let unpublished = Circumstances {
+            published: false,
+            ..OPEN
+        };
+        assert_eq!(
+            decide(
+                Some(SubmissionStatus::Submitted),
+                SubmissionAction::Accept,
+                EVERYONE,
+                unpublished
+            ),
+            Ok(SubmissionStatus::Accepted),
+            "a retired regime's reports can still be reviewed"
+        );
+    }
+}

@@ -13,22 +13,118 @@ use std::collections::HashMap;
 
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::calendar::{Due, deadline, legal_time_zone};
+use baocao_domain::calendar::legal_time_zone;
 use baocao_domain::indicator::{Aggregation, Indicator, ValueType};
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::{FormColumn, Regime};
-use baocao_domain::report::{Cell, CellAddress, ReportContent};
+use baocao_domain::report::{Cell, CellAddress, CellInput};
+use baocao_domain::rules::Explanation;
 use baocao_domain::signature::{KeyPair, digest};
-use baocao_domain::submission::SubmissionStatus;
+use baocao_domain::submission::SubmissionAction;
+use baocao_domain::user::{Role, RoleGrant, Username};
 use baocao_domain::value::OptionCombo;
-use baocao_store::reports::{Event, NewVersion, SlotKey, ValueChange};
+use baocao_service::catalogue::Catalogue;
+use baocao_service::reporting::bulk::PeriodResolver;
+use baocao_service::reporting::{self, ActionInput, DraftEdit, Report, ReportingError};
+use baocao_service::{Caller, Context, FixedClock};
+use baocao_store::users::Principal;
 use baocao_store::{Store, timestamp_text};
 use jiff::civil::date;
 
 use crate::{DemoData, SeedError};
 
 const HISTORY_SETTING: &str = "demo_history";
+/// Who writes the history: a system administrator of the whole country, so that every
+/// report can be saved, submitted and reviewed by one caller.
 const DEMO_SIGNER: &str = "demo-generator";
+
+/// The history's writer: the reporting service's caller and a context whose clock is set to
+/// each step's moment, so the history goes through the one workflow the users' reports do.
+struct HistoryWriter {
+    store: Store,
+    generator: Caller,
+    catalogue: Catalogue,
+    aggregates: std::sync::Arc<baocao_service::aggregates::AggregateCache>,
+}
+
+impl HistoryWriter {
+    async fn new(store: &Store) -> Result<Self, SeedError> {
+        let national = AgencyCode::new("VN").map_err(|e| crate::bad("history", e))?;
+        let principal = Principal {
+            id: 0,
+            username: Username::new(DEMO_SIGNER).map_err(|e| crate::bad("history", e.0))?,
+            full_name: "Dữ liệu mẫu".into(),
+            agency: national.clone(),
+            grants: vec![RoleGrant {
+                role: Role::SystemAdministrator,
+                agency: national,
+                subtree: true,
+            }],
+        };
+        Ok(Self {
+            store: store.clone(),
+            generator: Caller::person(principal),
+            catalogue: Catalogue::load(store).await?,
+            aggregates: Default::default(),
+        })
+    }
+
+    /// The service's context with the clock stopped at `at`.
+    fn at(&self, at: jiff::Timestamp) -> Context {
+        Context {
+            store: self.store.clone(),
+            clock: std::sync::Arc::new(FixedClock(at)),
+            aggregates: self.aggregates.clone(),
+        }
+    }
+
+    /// Signs and submits the draft at `at`, explaining any warning its rules raise as a
+    /// reporter would.
+    async fn submit(&self, report: &Report, at: jiff::Timestamp) -> Result<i32, SeedError> {
+        let ctx = self.at(at);
+        let first = reporting::perform(
+            &ctx,
+            &self.generator,
+            report,
+            SubmissionAction::Submit,
+            ActionInput::default(),
+            &self.catalogue,
+        )
+        .await;
+        match first {
+            Err(ReportingError::ExplanationRequired(violations)) => {
+                let explanations = violations
+                    .iter()
+                    .map(|v| Explanation {
+                        rule: v.rule.clone(),
+                        text: "Số liệu mẫu (dữ liệu minh họa).".into(),
+                    })
+                    .collect();
+                reporting::perform(
+                    &ctx,
+                    &self.generator,
+                    report,
+                    SubmissionAction::Submit,
+                    ActionInput {
+                        reason: None,
+                        explanations,
+                    },
+                    &self.catalogue,
+                )
+                .await
+                .map_err(refused)
+            }
+            other => other.map_err(refused),
+        }
+    }
+}
+
+fn refused(error: ReportingError) -> SeedError {
+    match error {
+        ReportingError::Store(error) => SeedError::Store(error),
+        other => crate::bad("history", format!("{other} ({})", other.code())),
+    }
+}
 
 /// Which part of the history to load (tests load a slice).
 #[derive(Debug, Clone)]
@@ -221,10 +317,6 @@ fn morning(day: Date, days: i64) -> jiff::Timestamp {
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-fn timestamp(day: Date, days: i64) -> String {
-    timestamp_text(morning(day, days))
-}
-
 /// Loads the history once; answers how many reports it wrote.
 pub async fn load_demo_history(store: &Store, scope: &HistoryScope) -> Result<usize, SeedError> {
     if store.setting(HISTORY_SETTING).await?.is_some() {
@@ -233,12 +325,13 @@ pub async fn load_demo_history(store: &Store, scope: &HistoryScope) -> Result<us
     let demo = DemoData::parse()?;
     let scales = scales(&demo);
     let mut keys: HashMap<AgencyCode, KeyPair> = HashMap::new();
+    let writer = HistoryWriter::new(store).await?;
     let mut written = 0;
     for regime in &demo.regimes {
         if !scope.regimes.is_empty() && !scope.regimes.iter().any(|r| r == regime.code().as_str()) {
             continue;
         }
-        written += load_regime(store, &demo, regime, scope, &scales, &mut keys).await?;
+        written += load_regime(&writer, &demo, regime, scope, &scales, &mut keys).await?;
     }
     if scope.regimes.is_empty() {
         store
@@ -250,26 +343,32 @@ pub async fn load_demo_history(store: &Store, scope: &HistoryScope) -> Result<us
 }
 
 async fn load_regime(
-    store: &Store,
+    writer: &HistoryWriter,
     demo: &DemoData,
     regime: &Regime,
     scope: &HistoryScope,
     scales: &HashMap<(AgencyCode, Option<Date>), f64>,
     keys: &mut HashMap<AgencyCode, KeyPair>,
 ) -> Result<usize, SeedError> {
+    let store = &writer.store;
     let content = regime.content();
-    let (Some(frequency), Some(rule)) = (content.frequency, &content.deadline) else {
+    let (Some(frequency), Some(_)) = (content.frequency, &content.deadline) else {
         return Ok(0);
     };
     let commune_regime = content
         .forms
         .iter()
         .all(|f| f.values == baocao_domain::regime::RowValues::Own);
-    let source = format!("regime:{}", regime.code());
-    let holidays = &store.holiday_calendar().await?;
     let mut written = 0;
     let mut period = PeriodId::containing(frequency, crate::demo_start());
     while period.end() <= scope.until {
+        let resolver = PeriodResolver::read(
+            &writer.at(morning(period.end(), 0)),
+            regime.code().as_str(),
+            &period.to_string(),
+        )
+        .await
+        .map_err(refused)?;
         // Communes exist from July 2025; of them, the demo's history covers Hà Nội's.
         for assignment in store.assignments(regime.code(), Some(period.end())).await? {
             if commune_regime && assignment.receiving_agency != "01" {
@@ -336,148 +435,88 @@ async fn load_regime(
                 }
             }
             cells.sort_by(|a, b| a.address.cmp(&b.address));
-            let report = ReportContent {
-                values: cells,
-                sections: Vec::new(),
-            };
-            let receiving = AgencyCode::new(assignment.receiving_agency.clone())
-                .map_err(|e| crate::bad("history", e))?;
-            let key = SlotKey {
-                regime: regime.code().clone(),
-                agency: agency.clone(),
-                period,
-            };
-            let due = Due {
-                day: deadline(rule, regime.content().cutoff.as_ref(), period, holidays),
-                time: regime.content().deadline_time,
+            let report = resolver.report(agency.as_str()).map_err(refused)?;
+            let Some(due) = report.due else {
+                continue;
             };
             let submitted = morning(due.day, if roll < 0.08 { 3 } else { -2 });
-            let late = due.is_late(submitted);
             let returned = (0.08..0.11).contains(&roll);
-            let submitted_at = timestamp_text(submitted);
-            let pair = match keys.get(&agency) {
-                Some(pair) => pair.clone(),
-                None => {
-                    let pair = KeyPair::from_secret(digest(&format!(
-                        "baocao demo signing key {agency} {lifetime:?}"
-                    )));
-                    store
-                        .add_signing_key(
-                            &agency,
-                            period.end(),
-                            &pair.secret_hex,
-                            &pair.public_hex,
-                            &submitted_at,
-                        )
-                        .await?;
-                    keys.insert(agency.clone(), pair.clone());
-                    pair
-                }
-            };
-            let canonical = report.canonical_json();
-            let (sha, signature) = pair
-                .sign(&canonical)
-                .ok_or_else(|| crate::bad("history", "signing failed"))?;
-            let version = NewVersion {
-                content: canonical,
-                content_sha256: sha,
-                signature,
-                public_key: pair.public_hex.clone(),
-                late,
-                warnings: "[]".into(),
-            };
-            store
-                .save_draft(
-                    &key,
-                    &receiving,
-                    SubmissionStatus::Draft,
-                    0,
-                    &report,
-                    &timestamp(due.day, -5),
-                )
-                .await?;
-            let submit = Event {
-                action: "submit",
-                actor: DEMO_SIGNER,
-                at: &submitted_at,
-                reason: None,
-            };
-            store
-                .transition(
-                    &key,
-                    SubmissionStatus::Draft,
-                    SubmissionStatus::Submitted,
-                    &submit,
-                    Some(&version),
-                    None,
-                )
-                .await?;
-            let mut accepted_at = timestamp(due.day, if late { 4 } else { 1 });
-            if returned {
-                let back = Event {
-                    action: "return",
-                    actor: DEMO_SIGNER,
-                    at: &accepted_at,
-                    reason: Some("Đề nghị rà soát lại số liệu (dữ liệu mẫu)."),
-                };
-                let lock = store
-                    .transition(
-                        &key,
-                        SubmissionStatus::Submitted,
-                        SubmissionStatus::Returned,
-                        &back,
-                        None,
-                        None,
-                    )
-                    .await?;
+            if !keys.contains_key(&agency) {
+                // A key of its own per agency, the same on every machine, so the demo's
+                // signatures can be checked again anywhere.
+                let pair = KeyPair::from_secret(digest(&format!(
+                    "baocao demo signing key {agency} {lifetime:?}"
+                )));
                 store
-                    .save_draft(
-                        &key,
-                        &receiving,
-                        SubmissionStatus::Returned,
-                        lock,
-                        &report,
-                        &accepted_at,
+                    .add_signing_key(
+                        &agency,
+                        period.end(),
+                        &pair.secret_hex,
+                        &pair.public_hex,
+                        &timestamp_text(submitted),
                     )
                     .await?;
-                let again = Event {
-                    action: "submit",
-                    actor: DEMO_SIGNER,
-                    at: &accepted_at,
-                    reason: None,
-                };
-                store
-                    .transition(
-                        &key,
-                        SubmissionStatus::Returned,
-                        SubmissionStatus::Submitted,
-                        &again,
-                        Some(&version),
-                        None,
-                    )
-                    .await?;
-                accepted_at = timestamp(due.day, 6);
+                keys.insert(agency.clone(), pair);
             }
-            let values = report.data_values(&agency, period, &demo.indicators, &source);
-            let accept = Event {
-                action: "accept",
-                actor: DEMO_SIGNER,
-                at: &accepted_at,
-                reason: None,
+            let edit = |version| DraftEdit {
+                version,
+                values: cells
+                    .iter()
+                    .map(|cell| CellInput {
+                        address: cell.address.clone(),
+                        value: Some(serde_json::Value::String(cell.value.clone())),
+                    })
+                    .collect(),
+                sections: Vec::new(),
             };
-            store
-                .transition(
-                    &key,
-                    SubmissionStatus::Submitted,
-                    SubmissionStatus::Accepted,
-                    &accept,
-                    None,
-                    Some(ValueChange::Publish {
-                        source: &source,
-                        values: &values,
-                    }),
+            let generator = &writer.generator;
+            reporting::write_draft(
+                &writer.at(morning(due.day, -5)),
+                generator,
+                &report,
+                edit(0),
+                &writer.catalogue,
+            )
+            .await
+            .map_err(refused)?;
+            writer.submit(&report, submitted).await?;
+            let mut accepted_at = morning(due.day, if due.is_late(submitted) { 4 } else { 1 });
+            if returned {
+                let lock = reporting::perform(
+                    &writer.at(accepted_at),
+                    generator,
+                    &report,
+                    SubmissionAction::Return,
+                    ActionInput {
+                        reason: Some("Đề nghị rà soát lại số liệu (dữ liệu mẫu).".into()),
+                        explanations: Vec::new(),
+                    },
+                    &writer.catalogue,
                 )
-                .await?;
+                .await
+                .map_err(refused)?;
+                reporting::write_draft(
+                    &writer.at(accepted_at),
+                    generator,
+                    &report,
+                    edit(lock),
+                    &writer.catalogue,
+                )
+                .await
+                .map_err(refused)?;
+                writer.submit(&report, accepted_at).await?;
+                accepted_at = morning(due.day, 6);
+            }
+            reporting::perform(
+                &writer.at(accepted_at),
+                generator,
+                &report,
+                SubmissionAction::Accept,
+                ActionInput::default(),
+                &writer.catalogue,
+            )
+            .await
+            .map_err(refused)?;
             written += 1;
         }
         period = period.next();

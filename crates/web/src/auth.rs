@@ -21,17 +21,31 @@ use crate::error::ApiError;
 
 pub const SESSION_COOKIE: &str = "baocao_session";
 
-/// An authenticated caller.
+/// An authenticated caller: the use cases' caller (who, with which grants, through which
+/// client; reached through `Deref`) and, from a UI session, its CSRF token.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub principal: Principal,
+    pub actor: baocao_service::Caller,
     /// The CSRF token of the UI session, when the caller came with a session cookie.
     pub csrf: Option<String>,
-    /// The registered client system the call comes from, with its scopes.
-    pub client: Option<ClientRecord>,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = baocao_service::Caller;
+
+    fn deref(&self) -> &Self::Target {
+        &self.actor
+    }
 }
 
 impl Caller {
+    fn new(principal: Principal, client: Option<ClientRecord>, csrf: Option<String>) -> Self {
+        Self {
+            actor: baocao_service::Caller { principal, client },
+            csrf,
+        }
+    }
+
     /// Passes if the policy allows `action`, else a 403.
     pub fn require(&self, action: Action<'_>) -> Result<(), ApiError> {
         if allows(&self.principal.grants, action) {
@@ -39,10 +53,6 @@ impl Caller {
         } else {
             Err(ApiError::forbidden())
         }
-    }
-
-    pub fn may(&self, action: Action<'_>) -> bool {
-        allows(&self.principal.grants, action)
     }
 
     /// For a client system: whether its scopes cover pushing (or pulling) data of `regime`.
@@ -122,11 +132,7 @@ fn client_caller(
             ),
         ));
     }
-    Ok(Caller {
-        principal,
-        csrf: None,
-        client: Some(client),
-    })
+    Ok(Caller::new(principal, Some(client), None))
 }
 
 /// The value of cookie `name` in the request, if any.
@@ -263,11 +269,7 @@ async fn resolve_any(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
                 client_caller(state, client, principal).map(Some)
             }
             Some(_) => Ok(None),
-            None => Ok(Some(Caller {
-                principal,
-                csrf: None,
-                client: None,
-            })),
+            None => Ok(Some(Caller::new(principal, None, None))),
         };
     }
     let bearer = scheme("Bearer");
@@ -276,22 +278,14 @@ async fn resolve_any(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
             .store
             .resolve_token(TokenKind::Api, token, &now)
             .await?;
-        return Ok(found.map(|(principal, _)| Caller {
-            principal,
-            csrf: None,
-            client: None,
-        }));
+        return Ok(found.map(|(principal, _)| Caller::new(principal, None, None)));
     }
     if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
         let found = state
             .store
             .resolve_token(TokenKind::Session, secret, &now)
             .await?;
-        return Ok(found.map(|(principal, _)| Caller {
-            principal,
-            csrf: Some(csrf_of(secret)),
-            client: None,
-        }));
+        return Ok(found.map(|(principal, _)| Caller::new(principal, None, Some(csrf_of(secret)))));
     }
     Ok(None)
 }

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::validation::Catalogue;
+use baocao_service::catalogue::Catalogue;
 
 /// The largest answer read from a peer.
 const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
@@ -161,7 +161,7 @@ async fn store(
         Ok(records) => records,
         Err(reason) => return Ok(Err(reason)),
     };
-    let catalogue = Catalogue::load(state).await?;
+    let catalogue = Catalogue::load(&state.store).await?;
     let source = source_of(&connector.code);
     let mut counts = Counts {
         fetched: records.len() as i32,

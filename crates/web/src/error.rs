@@ -237,6 +237,252 @@ impl From<baocao_formats::datavalues::WriteError> for ApiError {
     }
 }
 
+impl From<baocao_service::catalogue::CatalogueError> for ApiError {
+    fn from(error: baocao_service::catalogue::CatalogueError) -> Self {
+        use baocao_service::catalogue::CatalogueError as E;
+        match error {
+            E::InvalidPeriod { text, reason } => ApiError::bad_request(
+                "invalid_period",
+                format!(
+                    "Kỳ báo cáo không hợp lệ {text:?}: {reason} (ví dụ 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026N9, 2026, hoặc một đợt 20261101_20261115)."
+                ),
+                format!(
+                    "Invalid period {text:?}: {reason} (e.g. 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026N9, 2026, or a round 20261101_20261115)."
+                ),
+            ),
+            E::InvalidDate(text) => ApiError::bad_request(
+                "invalid_date",
+                format!("Ngày không hợp lệ: {text:?} (định dạng YYYY-MM-DD)."),
+                format!("Invalid date {text:?} (expected YYYY-MM-DD)."),
+            ),
+            E::UnknownAgency(text) => {
+                ApiError::not_found(&format!("cơ quan {text}"), &format!("agency {text}"))
+            }
+            E::UnknownRegime(text) => {
+                ApiError::not_found(&format!("chế độ báo cáo {text}"), &format!("regime {text}"))
+            }
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
+fn action_vi(action: baocao_domain::submission::SubmissionAction) -> &'static str {
+    use baocao_domain::submission::SubmissionAction as A;
+    match action {
+        A::Save => "lưu",
+        A::Submit => "gửi",
+        A::Accept => "tiếp nhận",
+        A::Return => "trả lại",
+        A::Reopen => "mở lại",
+    }
+}
+
+impl From<baocao_service::reporting::ReportingError> for ApiError {
+    fn from(error: baocao_service::reporting::ReportingError) -> Self {
+        use baocao_service::reporting::{ConflictDuring, ReportingError as E};
+        let code = error.code();
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::PeriodNotOfRegime {
+                period,
+                frequency: Some(frequency),
+            } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                code,
+                format!("Kỳ {period} không thuộc tần suất {frequency} của chế độ báo cáo."),
+                format!("Period {period} is not of the regime's frequency ({frequency})."),
+            ),
+            E::PeriodNotOfRegime {
+                period,
+                frequency: None,
+            } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                code,
+                format!(
+                    "Báo cáo chuyên đề, đột xuất lập theo ngày của từng đợt (YYYYMMDD_YYYYMMDD), không theo kỳ {period}."
+                ),
+                format!(
+                    "Thematic and ad hoc reports are made for dates of their own (YYYYMMDD_YYYYMMDD), not for {period}."
+                ),
+            ),
+            E::NotAssigned(report) => ApiError::not_found(
+                &format!(
+                    "báo cáo {} của {} kỳ {} (đơn vị không được giao báo cáo này)",
+                    report.regime, report.agency, report.period
+                ),
+                &format!(
+                    "report {} of {} for {} (the agency is not assigned this regime)",
+                    report.regime, report.agency, report.period
+                ),
+            ),
+            E::NotPublished(regime) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!(
+                    "Chế độ báo cáo {regime} chưa ban hành hoặc đã hết hiệu lực: không nhận báo cáo."
+                ),
+                format!(
+                    "Regime {regime} is not published (draft or retired): it takes no reports."
+                ),
+            ),
+            E::Locked {
+                period,
+                last_open_day,
+            } => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!(
+                    "Báo cáo kỳ {period} đã khóa sau ngày {}: không sửa, không gửi được nữa.",
+                    last_open_day.strftime("%d/%m/%Y")
+                ),
+                format!(
+                    "The report for {period} locked after {last_open_day}: it can no longer be edited or sent."
+                ),
+            ),
+            E::DeadlinePassed(due) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!(
+                    "Đã quá hạn gửi báo cáo ({}); chế độ báo cáo này không nhận báo cáo muộn.",
+                    crate::i18n::due(due, crate::i18n::Lang::Vi)
+                ),
+                format!("The deadline ({due}) has passed; this regime takes no late reports."),
+            ),
+            E::Forbidden => ApiError::forbidden(),
+            E::NotEditable { from, report: None } => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!("Báo cáo đang ở trạng thái {from}: không sửa được."),
+                format!("The report is {from}: it cannot be edited."),
+            ),
+            E::NotEditable {
+                from,
+                report: Some(report),
+            } => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!(
+                    "Báo cáo {} của {} kỳ {} đang ở trạng thái {from}: không sửa được.",
+                    report.regime, report.agency, report.period
+                ),
+                format!(
+                    "Report {} of {} for {} is {from}: it cannot be edited.",
+                    report.regime, report.agency, report.period
+                ),
+            ),
+            E::InvalidTransition(error) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!(
+                    "Không thể {} báo cáo đang ở trạng thái {}.",
+                    action_vi(error.action),
+                    error.from
+                ),
+                format!("Cannot {} a report that is {}.", error.action, error.from),
+            ),
+            E::NotAwaitingReview(report) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!(
+                    "Báo cáo {} của {} kỳ {} không ở trạng thái chờ tiếp nhận; không báo cáo nào được tiếp nhận.",
+                    report.regime, report.agency, report.period
+                ),
+                format!(
+                    "Report {} of {} for {} is not awaiting review; none was accepted.",
+                    report.regime, report.agency, report.period
+                ),
+            ),
+            E::VersionConflict(ConflictDuring::Save { current }) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                "Báo cáo đã được người khác sửa; hãy tải lại rồi lưu lại thay đổi.",
+                "Someone else changed the report; reload it and save your changes again.",
+            )
+            .with_detail("current_version", json!(current)),
+            E::VersionConflict(ConflictDuring::Import) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                "Báo cáo đã được người khác sửa trong lúc nhập; hãy gửi lại.",
+                "Someone else changed the report during the import; send it again.",
+            ),
+            E::VersionConflict(ConflictDuring::Action) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                "Báo cáo vừa được người khác thay đổi; hãy tải lại.",
+                "Someone else changed the report just now; reload it.",
+            ),
+            E::InvalidValues(problems) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!(
+                    "{} ô số liệu hoặc mục đề cương không hợp lệ; không có gì được lưu.",
+                    problems.len()
+                ),
+                format!(
+                    "{} cells or sections are invalid; nothing was saved.",
+                    problems.len()
+                ),
+            )
+            .with_detail("problems", json!(problems)),
+            E::ValidationFailed(violations) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "Báo cáo vi phạm quy tắc kiểm tra (lỗi): hãy sửa số liệu trước khi gửi.",
+                "The report breaks validation rules (errors): correct the data before submitting.",
+            )
+            .with_listing("violations", json!(violations)),
+            E::ExplanationRequired(violations) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "Báo cáo có cảnh báo chưa được giải trình: hãy ghi giải trình cho từng cảnh báo.",
+                "The report has warnings without an explanation: explain each warning.",
+            )
+            .with_listing("violations", json!(violations)),
+            E::ReasonRequired => {
+                ApiError::bad_request(code, "Cần ghi rõ lý do.", "A reason is required.")
+            }
+            E::NothingSelected => {
+                ApiError::bad_request(code, "Chưa chọn báo cáo nào.", "No report was selected.")
+            }
+            E::VersionNotFound(number) => {
+                ApiError::not_found(&format!("phiên bản {number}"), &format!("version {number}"))
+            }
+            error @ (E::CorruptVersion { .. } | E::Signing) => {
+                tracing::error!(%error, "reporting");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<baocao_service::compliance::ComplianceError> for ApiError {
+    fn from(error: baocao_service::compliance::ComplianceError) -> Self {
+        use baocao_service::compliance::ComplianceError as E;
+        let code = error.code();
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::Forbidden => ApiError::forbidden(),
+            E::NotPeriodic => ApiError::bad_request(
+                code,
+                "Chế độ báo cáo này không có tần suất, thời hạn và thời gian chốt số liệu: không tính được.",
+                "This regime lacks a frequency, deadline or cut-off: compliance cannot be computed.",
+            ),
+            E::PeriodNotOfRegime(frequency) => ApiError::bad_request(
+                code,
+                format!("Kỳ phải theo tần suất {frequency} của chế độ báo cáo."),
+                format!("Periods must be of the regime's frequency ({frequency})."),
+            ),
+            E::RangeTooLong(max) => ApiError::bad_request(
+                code,
+                format!("Khoảng kỳ quá dài (tối đa {max} kỳ)."),
+                format!("The range is too long (at most {max} periods)."),
+            ),
+        }
+    }
+}
+
 /// `text` cut to at most `max` characters (an ellipsis marking the cut): what an error echoes
 /// of the sender's input, so a 100 MB value is not sent back.
 pub fn shortened(text: &str, max: usize) -> std::borrow::Cow<'_, str> {

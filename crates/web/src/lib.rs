@@ -11,43 +11,19 @@ pub mod api;
 pub mod auth;
 pub mod connectors;
 pub mod error;
+pub mod extract;
 pub mod i18n;
 pub mod login;
 pub mod mail;
-pub mod prefill;
 pub mod reminders;
 pub mod ui;
-pub mod validation;
 
 use std::sync::Arc;
 
 use axum::Router;
 use baocao_store::Store;
-use jiff::Timestamp;
-use jiff::civil::Date;
 
-/// Where the time comes from.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> Timestamp;
-}
-
-/// The system clock, for the server.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
-
-/// A clock stopped at one instant, for tests.
-pub struct FixedClock(pub Timestamp);
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        self.0
-    }
-}
+pub use baocao_service::{Clock, FixedClock, SystemClock};
 
 /// Settings of the web layer, decided by the binary.
 #[derive(Debug, Clone)]
@@ -103,16 +79,15 @@ impl WebConfig {
     }
 }
 
-/// What every handler may use.
+/// What every handler may use: the use cases' [`Context`](baocao_service::Context) (store,
+/// clock, caches; reached through `Deref`, so `state.store` reads as before) and what only
+/// the web edge needs.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
+    pub services: baocao_service::Context,
     pub config: WebConfig,
     /// Client systems' calls this minute.
     pub limiter: Arc<auth::RateLimiter>,
-    /// Aggregates already computed, kept while their data stay the same.
-    pub aggregates: Arc<aggregates::AggregateCache>,
     /// Password checks: the hashing pool, failed attempts, verified HTTP Basic pairs.
     pub logins: Arc<login::LoginGuard>,
 }
@@ -120,24 +95,19 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
         Self {
-            store,
-            clock,
+            services: baocao_service::Context::new(store, clock),
             config,
             limiter: Arc::default(),
-            aggregates: Arc::default(),
             logins: Arc::default(),
         }
     }
+}
 
-    /// Today in the legal calendar's time zone (Vietnam, UTC+7).
-    pub fn today(&self) -> Date {
-        self.clock.now().to_zoned(legal_time_zone()).date()
-    }
+impl std::ops::Deref for AppState {
+    type Target = baocao_service::Context;
 
-    /// The current instant as stored: RFC 3339 in UTC with whole seconds, so that text order
-    /// is time order in both databases.
-    pub fn now_text(&self) -> String {
-        stamp(self.clock.now())
+    fn deref(&self) -> &Self::Target {
+        &self.services
     }
 }
 
@@ -155,7 +125,49 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(move |request, next| {
             security_headers(request, next, https)
         }))
+        .layer(axum::middleware::from_fn(request_span))
         .with_state(state)
+}
+
+/// Every request in a span of its own — its id (the caller's `X-Request-Id` when it sends a
+/// sane one, else a new one), method and path — so one request can be followed through the
+/// use cases' spans in the log; the id is answered in `X-Request-Id`.
+async fn request_span(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tracing::Instrument;
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string);
+    let id = given.unwrap_or_else(|| {
+        format!(
+            "{:x}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        )
+    });
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let mut response = next.run(request).instrument(span).await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }
 
 /// The content security policy of every answer: scripts, styles and everything else only

@@ -27,6 +27,40 @@ async fn health_says_ok(app: TestApp) {
     assert_eq!(answer.json()["status"], "ok");
 }
 
+/// Every answer names its request, so one request can be followed in the log: a sane id the
+/// caller sent is kept, anything else is replaced by the server's own.
+async fn every_answer_carries_its_request_id(app: TestApp) {
+    let ask = |id: Option<&str>| {
+        let mut request = axum::http::Request::builder().uri("/healthz");
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        let request = request.body(axum::body::Body::empty()).unwrap();
+        let router = baocao_web::router(app.state.clone());
+        async move {
+            let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+            response
+                .headers()
+                .get("x-request-id")
+                .map(|v| v.to_str().unwrap().to_string())
+        }
+    };
+    assert_eq!(
+        ask(Some("dhis2-sync-42")).await.as_deref(),
+        Some("dhis2-sync-42")
+    );
+    let first = ask(None).await.expect("an id of the server's own");
+    let second = ask(None).await.expect("an id of the server's own");
+    assert_ne!(first, second, "each request its own id");
+    let replaced = ask(Some("<script>")).await.unwrap();
+    assert_ne!(replaced, "<script>");
+    assert!(
+        replaced
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    );
+}
+
 async fn login_gives_a_token_and_a_bad_password_is_refused(app: TestApp) {
     let token = app.login("admin").await;
     let me = app.get("/api/v1/me", &token).await;
@@ -297,6 +331,7 @@ async fn a_reporter_sees_only_their_own_agencys_users(app: TestApp) {
 
 app_tests!(
     health_says_ok,
+    every_answer_carries_its_request_id,
     login_gives_a_token_and_a_bad_password_is_refused,
     a_malformed_body_is_a_clear_400,
     the_catalogue_needs_a_login,

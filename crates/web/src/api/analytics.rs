@@ -20,11 +20,11 @@ use baocao_domain::rules::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::{parse_date, parse_period};
 use super::doc;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
+use crate::extract::{parse_date, parse_period};
 
 /// The most cells one answer may hold; a bigger question should be an export.
 const MAX_ROWS: usize = 200_000;
@@ -168,7 +168,7 @@ async fn derived_formulas(
     }) {
         return Ok(formulas);
     }
-    let catalogue = crate::validation::Catalogue::load(state).await?;
+    let catalogue = baocao_service::catalogue::Catalogue::load(&state.store).await?;
     for regime in regimes.iter() {
         for derived in &regime.content().derived {
             if !wanted.contains(&derived.code.as_str())

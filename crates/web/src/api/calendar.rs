@@ -11,12 +11,12 @@ use baocao_domain::permission::Action;
 use baocao_domain::regime::CutoffRule;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::load_regime_for;
-use super::catalogue::parse_period;
 use super::doc;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
+use crate::extract::load_regime_for;
+use crate::extract::parse_period;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PeriodView {

@@ -3,11 +3,10 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use baocao_domain::Date;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
 use baocao_domain::indicator::{Category, Indicator, IndicatorCode};
 use baocao_domain::permission::Action;
-use baocao_domain::regime::{Element, Form, OutlineSection, Regime, RegimeCode};
+use baocao_domain::regime::{Element, Form, OutlineSection, Regime};
 use baocao_store::agencies::{AgencyFilter, AgencyRecord};
 use baocao_store::regimes::AssignmentRecord;
 use baocao_store::users::UserRecord;
@@ -18,38 +17,7 @@ use super::{Listing, Page};
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller, lineage_today};
 use crate::error::ApiError;
-
-pub(crate) fn parse_date(text: &str) -> Result<Date, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::bad_request(
-            "invalid_date",
-            format!("Ngày không hợp lệ: {text:?} (định dạng YYYY-MM-DD)."),
-            format!("Invalid date {text:?} (expected YYYY-MM-DD)."),
-        )
-    })
-}
-
-/// A period id, or the one `invalid_period` error every route gives, with examples.
-pub(crate) fn parse_period(text: &str) -> Result<baocao_domain::period::PeriodId, ApiError> {
-    baocao_domain::period::PeriodId::parse(text).map_err(|error| {
-        ApiError::bad_request(
-            "invalid_period",
-            format!("Kỳ báo cáo không hợp lệ {text:?}: {} (ví dụ 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026N9, 2026, hoặc một đợt 20261101_20261115).", error.reason),
-            format!("Invalid period {text:?}: {} (e.g. 20261126, 2026W48, 202611, 2026Q4, 2026S2, 2026N9, 2026, or a round 20261101_20261115).", error.reason),
-        )
-    })
-}
-
-pub(crate) fn agency_code(text: &str) -> Result<AgencyCode, ApiError> {
-    AgencyCode::new(text)
-        .map_err(|_| ApiError::not_found(&format!("cơ quan {text}"), &format!("agency {text}")))
-}
-
-pub(crate) fn regime_code(text: &str) -> Result<RegimeCode, ApiError> {
-    RegimeCode::new(text).map_err(|_| {
-        ApiError::not_found(&format!("chế độ báo cáo {text}"), &format!("regime {text}"))
-    })
-}
+use crate::extract::{agency_code, load_regime, parse_date};
 
 #[derive(Debug, Deserialize)]
 pub struct AgencyQuery {
@@ -314,25 +282,6 @@ pub async fn regimes(
     Ok(Json(Listing::page(all, &query.page)))
 }
 
-/// The version of a regime that governs periods starting on `date`.
-pub(crate) async fn load_regime_for(
-    state: &AppState,
-    code: &str,
-    date: baocao_domain::Date,
-) -> Result<Regime, ApiError> {
-    let parsed = regime_code(code)?;
-    state.store.regime_for(&parsed, date).await?.ok_or_else(|| {
-        ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
-    })
-}
-
-pub(crate) async fn load_regime(state: &AppState, code: &str) -> Result<Regime, ApiError> {
-    let parsed = regime_code(code)?;
-    state.store.regime(&parsed).await?.ok_or_else(|| {
-        ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
-    })
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/regimes/{code}",
@@ -517,7 +466,7 @@ pub async fn outlier_settings(
 ) -> Result<Json<baocao_domain::quality::OutlierSettings>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
     let indicator = known_indicator(&state, &code).await?;
-    let all = crate::validation::outlier_settings(&state).await?;
+    let all = baocao_service::reporting::validation::outlier_settings(&state).await?;
     Ok(Json(
         all.get(indicator.code().as_str())
             .copied()
@@ -556,12 +505,15 @@ pub async fn set_outlier_settings(
             "Thresholds must be positive and at least 3 points are needed.",
         ));
     }
-    let mut all = crate::validation::outlier_settings(&state).await?;
+    let mut all = baocao_service::reporting::validation::outlier_settings(&state).await?;
     all.insert(indicator.code().to_string(), settings);
     let text = serde_json::to_string(&all).map_err(|_| ApiError::internal())?;
     state
         .store
-        .set_setting(crate::validation::OUTLIER_SETTINGS, &text)
+        .set_setting(
+            baocao_service::reporting::validation::OUTLIER_SETTINGS,
+            &text,
+        )
         .await?;
     Ok(Json(settings))
 }

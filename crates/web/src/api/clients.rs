@@ -14,10 +14,10 @@ use baocao_store::credentials::{hash_password, new_secret};
 use baocao_store::users::NewUser;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::agency_code;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiPath, Caller, lineage_today};
 use crate::error::ApiError;
+use crate::extract::agency_code;
 
 /// Calls a minute when the registration does not say.
 const DEFAULT_RATE: i32 = 600;
@@ -103,7 +103,7 @@ pub async fn register(
         ));
     }
     for regime in &registration.regimes {
-        super::catalogue::load_regime(&state, regime).await?;
+        crate::extract::load_regime(&state, regime).await?;
     }
     let grant = |role| RoleGrant {
         role,

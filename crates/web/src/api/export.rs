@@ -13,11 +13,11 @@ use baocao_domain::report::canonical_number;
 use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::catalogue::parse_period;
 use super::doc;
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
+use crate::extract::parse_period;
 
 /// Rows read per page.
 const PAGE: i64 = 5_000;

@@ -296,7 +296,7 @@ pub async fn regimes(
     caller.require(Action::AuthorRegimes)?;
     let table = table_text(&headers, &body, &state.config.limits)?;
     let dry_run = flag(options.dry_run.as_deref())?;
-    let catalogue = crate::validation::Catalogue::load(&state).await?;
+    let catalogue = baocao_service::catalogue::Catalogue::load(&state.store).await?;
     let known: HashSet<String> = state
         .store
         .regimes(None)

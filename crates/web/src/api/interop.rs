@@ -10,13 +10,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use baocao_domain::value::OptionCombo;
+use baocao_domain::regime::FormColumn;
 use baocao_formats::datavalues::{self, PulledValue};
+use baocao_service::reporting::{self, ReportAddress};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::doc;
-use super::reports::read_slot;
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
@@ -165,9 +165,9 @@ pub async fn export(
     if children {
         // Subordinates that cannot answer are left out below, so an unknown regime must be
         // refused here rather than answered with an empty set.
-        super::catalogue::load_regime(&state, &query.data_set).await?;
-        let period = super::catalogue::parse_period(&query.period)?;
-        let parent = super::catalogue::agency_code(&query.org_unit)?;
+        crate::extract::load_regime(&state, &query.data_set).await?;
+        let period = crate::extract::parse_period(&query.period)?;
+        let parent = crate::extract::agency_code(&query.org_unit)?;
         let filter = baocao_store::agencies::AgencyFilter {
             parent: Some(parent),
             ..Default::default()
@@ -184,37 +184,33 @@ pub async fn export(
     let mut values: Vec<PulledValue> = Vec::new();
     let mut complete_date = serde_json::Value::Null;
     for (index, org_unit) in org_units.iter().enumerate() {
-        let path = (
-            query.data_set.clone(),
-            org_unit.clone(),
-            query.period.clone(),
-        );
-        let slot = match read_slot(&state, &caller, &path).await {
-            Ok(view) => serde_json::to_value(view).unwrap_or_default(),
+        let read = async {
+            let address = ReportAddress::parse(&query.data_set, org_unit, &query.period)?;
+            Ok::<_, ApiError>(reporting::read(&state, &caller, &address).await?)
+        };
+        let view = match read.await {
+            Ok(view) => view,
             // The asked orgUnit must answer (unless its subordinates are what is asked); a
             // subordinate not assigned the regime, or not readable by the caller, is left out.
             Err(error) if index == 0 && !children => return Err(error),
             Err(_) => continue,
         };
         if index == 0 {
-            complete_date = slot["versions"]
-                .as_array()
-                .and_then(|v| v.last())
-                .map(|v| v["submitted_at"].clone())
+            complete_date = view
+                .versions
+                .last()
+                .map(|v| serde_json::Value::String(v.submitted_at.clone()))
                 .unwrap_or_default();
         }
-        for cell in slot["values"].as_array().into_iter().flatten() {
-            if cell["column"] != "this_period" {
+        for cell in &view.content.values {
+            if cell.address.column != FormColumn::ThisPeriod {
                 continue;
             }
-            let combo = serde_json::from_value::<OptionCombo>(cell["options"].clone())
-                .map(|o| o.key())
-                .unwrap_or_default();
             values.push(PulledValue {
                 org_unit: org_unit.clone(),
-                data_element: cell["row"].as_str().unwrap_or_default().to_string(),
-                combo,
-                value: cell["value"].clone(),
+                data_element: cell.address.row.to_string(),
+                combo: cell.address.options.key(),
+                value: serde_json::Value::String(cell.value.clone()),
             });
         }
     }
@@ -279,7 +275,7 @@ pub async fn export(
             datavalues::write_csv(&query.period, &values)?,
         ),
         "adx" => {
-            let period = super::catalogue::parse_period(&query.period)?;
+            let period = crate::extract::parse_period(&query.period)?;
             (
                 "application/adx+xml",
                 datavalues::write_adx(&query.data_set, period, &values)?,

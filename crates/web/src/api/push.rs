@@ -34,17 +34,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_stream::StreamExt;
 
-use super::catalogue::load_regime;
 use super::doc;
+use crate::extract::load_regime;
 use baocao_formats::datavalues::{self, DataValueIn, Item, SetHeader};
 
 use super::interop::flag;
 use super::payload;
-use super::reports::{ActionBody, BulkDraft, PeriodSlots, perform};
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
-use crate::validation::Catalogue;
+use baocao_service::catalogue::Catalogue;
+use baocao_service::reporting::bulk::{BulkDraft, PeriodReports};
+use baocao_service::reporting::{self, ActionInput, ReportAddress};
 
 /// Values grouped, checked and saved together.
 const CHUNK: usize = 20_000;
@@ -329,7 +330,7 @@ struct Run<'a> {
     header: SetHeader,
     /// The regime's code and the catalogue, once the first chunk is checked.
     regime: Option<(String, Catalogue)>,
-    periods: HashMap<String, Result<PeriodSlots, ApiError>>,
+    periods: HashMap<String, Result<PeriodReports, ApiError>>,
     tx: Option<DraftTransaction>,
     ready: Vec<Placed>,
     /// Values met before the set's fields they need (a JSON object that lists `dataValues`
@@ -342,7 +343,7 @@ struct Run<'a> {
     refused: bool,
     /// Slots written, kept only for a client granted submission (one entry a slot, however
     /// many values it took).
-    touched: HashSet<(String, String, String)>,
+    touched: HashSet<ReportAddress>,
 }
 
 impl Run<'_> {
@@ -387,7 +388,7 @@ impl Run<'_> {
             let code = self.data_set().cloned().ok_or_else(data_set_required)?;
             self.caller.require_scope(true, &code)?;
             load_regime(self.state, &code).await?;
-            self.regime = Some((code, Catalogue::load(self.state).await?));
+            self.regime = Some((code, Catalogue::load(&self.state.store).await?));
         }
         if self.tx.is_none() {
             self.tx = Some(self.state.store.begin_drafts().await?);
@@ -423,7 +424,9 @@ impl Run<'_> {
         let (code, catalogue) = self.regime.as_ref().expect("set by flush");
         let tx = self.tx.as_mut().expect("opened by flush");
         if !self.periods.contains_key(period) {
-            let opened = PeriodSlots::open(self.state, tx, code, period).await;
+            let opened = PeriodReports::open(self.state, tx, code, period)
+                .await
+                .map_err(ApiError::from);
             self.periods.insert(period.to_string(), opened);
         }
         let context = match &self.periods[period] {
@@ -457,6 +460,7 @@ impl Run<'_> {
             let draft = match draft {
                 Ok(draft) => draft,
                 Err(error) => {
+                    let error = ApiError::from(error);
                     for (_, value) in &values {
                         self.conflicts.note(conflict(
                             &format!("{org_unit}/{period}/{}", value.data_element),
@@ -525,7 +529,10 @@ impl Run<'_> {
         if self.refused || edits.is_empty() {
             return Ok(());
         }
-        let paths: Vec<_> = edits.iter().map(|(draft, _)| draft.path()).collect();
+        let paths: Vec<ReportAddress> = edits
+            .iter()
+            .map(|(draft, _)| draft.address().clone())
+            .collect();
         let saved = context.save(self.state, catalogue, tx, edits).await?;
         for ((outcome, count), path) in saved.into_iter().zip(counts).zip(paths) {
             match outcome {
@@ -536,8 +543,9 @@ impl Run<'_> {
                     }
                 }
                 Err(error) => {
+                    let error = ApiError::from(error);
                     self.conflicts.note(conflict(
-                        &format!("{}/{}", path.1, path.2),
+                        &format!("{}/{}", path.agency, path.period),
                         error.message,
                         error.message_en,
                     ));
@@ -590,19 +598,26 @@ impl Run<'_> {
         // stay in the draft and the summary says why.
         if !self.refused && !self.dry_run && self.submits() {
             let mut touched: Vec<_> = std::mem::take(&mut self.touched).into_iter().collect();
-            touched.sort();
+            touched.sort_by_key(|a| {
+                (
+                    a.regime.to_string(),
+                    a.agency.to_string(),
+                    a.period.to_string(),
+                )
+            });
             for path in touched {
-                if let Err(error) = perform(
+                if let Err(error) = reporting::act(
                     self.state,
                     self.caller,
                     &path,
                     SubmissionAction::Submit,
-                    ActionBody::default(),
+                    ActionInput::default(),
                 )
                 .await
                 {
+                    let error = ApiError::from(error);
                     self.conflicts.note(conflict(
-                        &format!("{}/{}", path.1, path.2),
+                        &format!("{}/{}", path.agency, path.period),
                         format!("Đã lưu bản nháp nhưng chưa gửi được: {}", error.message),
                         format!("Saved as a draft but not submitted: {}", error.message_en),
                     ));

@@ -13,12 +13,12 @@ use baocao_store::analytics::{CellOfSource, SourcedValue};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::{agency_code, parse_period};
 use super::doc;
 use super::{Listing, Page};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller, lineage_today};
 use crate::error::ApiError;
+use crate::extract::{agency_code, parse_period};
 
 #[derive(Deserialize)]
 pub struct DiscrepancyQuery {
@@ -290,10 +290,11 @@ pub(crate) async fn quality_rows(
     use baocao_domain::report::ReportContent;
     use baocao_store::reports::SlotKey;
 
-    let regime = super::catalogue::load_regime(state, &query.regime).await?;
+    let regime = crate::extract::load_regime(state, &query.regime).await?;
     let period = parse_period(&query.period)?;
-    let catalogue = crate::validation::Catalogue::load(state).await?;
-    let outlier_context = crate::validation::OutlierContext::load(state, &regime, period).await?;
+    let catalogue = baocao_service::catalogue::Catalogue::load(&state.store).await?;
+    let outlier_context =
+        baocao_service::reporting::validation::OutlierContext::load(state, &regime, period).await?;
     let rules_total = regime.content().rules.len();
     let required: usize = regime.content().forms.iter().map(|f| f.rows.len()).sum();
     let mut conflicts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -372,10 +373,10 @@ pub(crate) async fn quality_rows(
         if let (Some(content), Some(version)) = (content, latest) {
             row.cells_filled = content.filled_rows(regime.content());
             row.completeness = (required > 0).then(|| row.cells_filled as f64 / required as f64);
-            let violations = crate::validation::violations(
+            let violations = baocao_service::reporting::validation::violations(
                 state,
                 &catalogue,
-                &crate::validation::ReportUnderCheck {
+                &baocao_service::reporting::validation::ReportUnderCheck {
                     regime: &regime,
                     agency: &agency,
                     period,

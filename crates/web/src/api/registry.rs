@@ -21,14 +21,15 @@ use baocao_domain::text::search_key;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::{RegimeView, load_regime};
+use super::catalogue::RegimeView;
 use super::doc;
 use super::rules::rule_error;
 use super::{Listing, Page};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
-use crate::validation::Catalogue;
+use crate::extract::load_regime;
+use baocao_service::catalogue::Catalogue;
 
 /// `POST /api/v1/regimes`: the JSON shape `GET /api/v1/regimes/{code}` answers; the regime is
 /// stored as a draft whatever status the body names. Forms must use catalogue indicators and
@@ -119,7 +120,7 @@ async fn check_against_catalogue(
     state: &AppState,
     content: &RegimeContent,
 ) -> Result<(), ApiError> {
-    check_with(&Catalogue::load(state).await?, content)
+    check_with(&Catalogue::load(&state.store).await?, content)
 }
 
 pub(crate) fn check_with(catalogue: &Catalogue, content: &RegimeContent) -> Result<(), ApiError> {
@@ -249,7 +250,7 @@ pub(crate) async fn save_regime_draft(
     content: RegimeContent,
 ) -> Result<Regime, ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let parsed = super::catalogue::regime_code(code)?;
+    let parsed = crate::extract::regime_code(code)?;
     let current = latest(state.store.regime_versions(&parsed).await?, code)?;
     if content.code != parsed {
         return Err(invalid(&RegimeError::CodeChanged {
@@ -325,7 +326,7 @@ pub(crate) async fn publish_regime(
     effective_from: baocao_domain::Date,
 ) -> Result<Regime, ApiError> {
     caller.require(Action::AuthorRegimes)?;
-    let parsed = super::catalogue::regime_code(code)?;
+    let parsed = crate::extract::regime_code(code)?;
     let mut versions = state.store.regime_versions(&parsed).await?;
     let draft = versions.pop().ok_or_else(|| {
         ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
@@ -460,8 +461,8 @@ pub(crate) async fn assign_regime(
             )
         })?;
         let (reporting, receiving) = (
-            super::catalogue::agency_code(&item.reporting_agency)?,
-            super::catalogue::agency_code(&item.receiving_agency)?,
+            crate::extract::agency_code(&item.reporting_agency)?,
+            crate::extract::agency_code(&item.receiving_agency)?,
         );
         let on = item.valid_from.unwrap_or_else(|| state.today());
         for agency in [&reporting, &receiving] {
@@ -528,7 +529,7 @@ pub(crate) async fn standardisation_entries(
     state: &AppState,
     page: &Page,
 ) -> Result<Listing<StandardisationEntry>, ApiError> {
-    let catalogue = Catalogue::load(state).await?;
+    let catalogue = Catalogue::load(&state.store).await?;
     let mut entries: Vec<StandardisationEntry> = state
         .store
         .regimes(None)
@@ -631,7 +632,7 @@ pub(crate) async fn duplicate_views(
     min_shared: usize,
     issuer: Option<&str>,
 ) -> Result<Vec<DuplicateView>, ApiError> {
-    let catalogue = Catalogue::load(state).await?;
+    let catalogue = Catalogue::load(&state.store).await?;
     let regimes = state.store.regimes(None).await?;
     let issuers: HashMap<String, String> = regimes
         .iter()
@@ -688,7 +689,7 @@ pub async fn issuers(
 }
 
 pub(crate) async fn issuer_reports(state: &AppState) -> Result<Vec<IssuerReport>, ApiError> {
-    let catalogue = Catalogue::load(state).await?;
+    let catalogue = Catalogue::load(&state.store).await?;
     let regimes = state.store.regimes(None).await?;
     let pairs = duplicate_views(state, 1, None).await?;
     let mut reports: BTreeMap<String, IssuerReport> = BTreeMap::new();

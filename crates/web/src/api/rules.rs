@@ -14,11 +14,11 @@ use baocao_domain::rules::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalogue::load_regime;
 use crate::AppState;
 use crate::auth::{ApiJson, Caller};
 use crate::error::ApiError;
-use crate::validation::Catalogue;
+use crate::extract::load_regime;
+use baocao_service::catalogue::Catalogue;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RuleCheck {
@@ -107,7 +107,7 @@ pub(crate) async fn check_expression(
     request: &RuleCheck,
 ) -> Result<RuleCheckAnswer, ApiError> {
     let regime = load_regime(state, &request.regime).await?;
-    let catalogue = Catalogue::load(state).await?;
+    let catalogue = Catalogue::load(&state.store).await?;
     let context = RuleContext {
         regime: regime.content(),
         indicators: &catalogue.indicators,

@@ -3,7 +3,7 @@
 //! deadline is not before `from`: the open date, the cut-off window, the deadline (on the
 //! deployment's holiday calendar, with its time of day), what happens after it, and where the
 //! report stands now. What is expected comes from the history of assignments, as compliance
-//! does ([`super::compliance::expected_reports`]).
+//! does ([`baocao_service::compliance::expected_reports`]).
 
 use axum::Json;
 use axum::extract::State;
@@ -16,11 +16,11 @@ use baocao_domain::permission::Action;
 use baocao_domain::regime::{Regime, RegimeContent, RegimeStatus};
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::{agency_code, regime_code};
-use super::compliance::expected_reports;
 use crate::AppState;
 use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
+use crate::extract::{agency_code, regime_code};
+use baocao_service::compliance::expected_reports;
 
 /// The longest range one schedule may span.
 const MAX_DAYS: i64 = 366;

@@ -96,7 +96,7 @@ pub async fn token(
     ),
 )]
 pub async fn me(caller: Caller) -> Json<Principal> {
-    Json(caller.principal)
+    Json(caller.actor.principal)
 }
 
 #[utoipa::path(

@@ -8,7 +8,7 @@
 //!
 //! The workbook itself, both ways, is [`baocao_formats::workbook`]'s.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_domain::report::{CellAddress, ReportShape};
@@ -16,17 +16,16 @@ use baocao_domain::value::OptionCombo;
 use baocao_formats::workbook;
 use serde::Serialize;
 
-use super::catalogue::{load_regime_for, parse_period};
 use super::doc;
-use super::reports::{DraftEdit, edit_draft, read_slot};
 use crate::AppState;
 use crate::auth::{ApiBytes, Caller};
 use crate::error::ApiError;
-use crate::validation::Catalogue;
+use crate::extract::ReportPath;
+use crate::extract::load_regime_for;
+use baocao_service::catalogue::Catalogue;
+use baocao_service::reporting;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-type SlotPath = (String, String, String);
 
 /// `GET …/workbook`: the slot as a workbook to fill.
 #[utoipa::path(
@@ -45,19 +44,20 @@ type SlotPath = (String, String, String);
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
-    Path(path): Path<SlotPath>,
+    ReportPath(address): ReportPath,
 ) -> Result<Response, ApiError> {
-    let view = serde_json::to_value(read_slot(&state, &caller, &path).await?).unwrap_or_default();
-    let period = parse_period(&path.2)?;
-    let regime = load_regime_for(&state, &path.0, period.start()).await?;
-    let catalogue = Catalogue::load(&state).await?;
-    let stored: Vec<(CellAddress, serde_json::Value)> = view["values"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|cell| {
-            let address: CellAddress = serde_json::from_value(cell.clone()).ok()?;
-            Some((address, cell["value"].clone()))
+    let view = reporting::read(&state, &caller, &address).await?;
+    let regime = load_regime_for(&state, address.regime.as_str(), address.period.start()).await?;
+    let catalogue = Catalogue::load(&state.store).await?;
+    let stored: Vec<(CellAddress, serde_json::Value)> = view
+        .content
+        .values
+        .iter()
+        .map(|cell| {
+            (
+                cell.address.clone(),
+                serde_json::Value::String(cell.value.clone()),
+            )
         })
         .collect();
     let shape = ReportShape {
@@ -68,16 +68,21 @@ pub async fn download(
     let combo_label = |combo: &OptionCombo| {
         crate::i18n::combo_label(combo, &catalogue.categories, crate::i18n::Lang::Vi)
     };
+    let period_text = address.period.to_string();
+    let deadline = view.due.map(|due| due.day.to_string()).unwrap_or_default();
     let bytes = workbook::write(&workbook::Blank {
         shape: &shape,
         regime_code: regime.code().as_str(),
-        agency: &path.1,
-        period: &path.2,
-        deadline: view["deadline"].as_str().unwrap_or(""),
+        agency: address.agency.as_str(),
+        period: &period_text,
+        deadline: &deadline,
         filled: &stored,
         combo_label: &combo_label,
     })?;
-    let name = format!("{}_{}_{}.xlsx", path.0, path.1, path.2);
+    let name = format!(
+        "{}_{}_{}.xlsx",
+        address.regime, address.agency, address.period
+    );
     Ok((
         [
             (header::CONTENT_TYPE, XLSX.to_string()),
@@ -142,13 +147,12 @@ impl From<workbook::RefusedCell> for CellError {
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
-    Path(path): Path<SlotPath>,
+    ReportPath(address): ReportPath,
     ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
-    let view = serde_json::to_value(read_slot(&state, &caller, &path).await?).unwrap_or_default();
-    let period = parse_period(&path.2)?;
-    let regime = load_regime_for(&state, &path.0, period.start()).await?;
-    let catalogue = Catalogue::load(&state).await?;
+    let view = reporting::read(&state, &caller, &address).await?;
+    let regime = load_regime_for(&state, address.regime.as_str(), address.period.start()).await?;
+    let catalogue = Catalogue::load(&state.store).await?;
     let limits = state.config.limits;
     let read = tokio::task::spawn_blocking(move || {
         let shape = ReportShape {
@@ -182,17 +186,16 @@ pub async fn upload(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
         }
     };
-    let version = view["version"].as_i64().unwrap_or(0) as i32;
-    let saved = edit_draft(
+    let saved = reporting::save_draft(
         &state,
         &caller,
-        &path,
-        DraftEdit {
-            version,
+        &address,
+        reporting::DraftEdit {
+            version: view.lock_version,
             values: inputs,
             sections: Vec::new(),
         },
     )
     .await?;
-    Ok(axum::Json(saved).into_response())
+    Ok(axum::Json(super::reports::SlotView::from(saved)).into_response())
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::compliance::{ComplianceQuery, compliance};
+use baocao_service::compliance::compliance;
 
 #[derive(Deserialize)]
 pub struct CompliancePageQuery {
@@ -54,17 +54,9 @@ pub async fn page(
         .or_else(|| current.map(|p| p.back(3, 0).to_string()));
     let answer = match (&regime, &from) {
         (Some(regime), Some(from)) => Some(
-            compliance(
-                &state,
-                caller,
-                &ComplianceQuery {
-                    regime: regime.clone(),
-                    from: from.clone(),
-                    to: to.clone(),
-                },
-            )
-            .await
-            .map_err(|e| PageError::from_api(e, lang))?,
+            compliance(&state, caller, regime, from, to.as_deref())
+                .await
+                .map_err(|e| PageError::from_api(e.into(), lang))?,
         ),
         _ => None,
     };

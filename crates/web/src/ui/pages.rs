@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::describe;
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::catalogue::{agency_code, load_regime, parse_date};
 use crate::error::ApiError;
+use crate::extract::{agency_code, load_regime, parse_date};
 use crate::i18n::{Lang, strings};
 
 fn fail(lang: Lang) -> impl Fn(ApiError) -> PageError {

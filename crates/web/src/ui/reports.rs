@@ -1,9 +1,9 @@
-//! Reporting in the browser: the desk (the agency's report slots and those awaiting its
-//! review) and a slot's page — the data forms as a grid, the outline's sections, the
-//! validation results with explanations for warnings, and the actions the caller may take.
+//! Reporting in the browser: the desk (the agency's reports and those awaiting its review)
+//! and a report's page — the data forms as a grid, the outline's sections, the validation
+//! results with explanations for warnings, and the actions the caller may take.
 //!
-//! Every action goes through the same functions as the API ([`crate::api::reports`]), so
-//! the same checks, rules and permissions hold; an edit the server refuses is shown again with
+//! Every action goes through the same use cases as the API ([`baocao_service::reporting`]),
+//! so the same checks, rules and permissions hold and the page offers only what they allow; an edit the server refuses is shown again with
 //! what was typed, so nothing is lost.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -22,11 +22,11 @@ use serde_json::{Value, json};
 use super::describe;
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::catalogue::load_regime;
-use crate::api::reports::{ActionBody, DraftEdit, edit_draft, perform, read_slot};
 use crate::error::ApiError;
+use crate::extract::load_regime;
 use crate::i18n::{Lang, combo_label};
-use crate::validation::Catalogue;
+use baocao_service::catalogue::Catalogue;
+use baocao_service::reporting::{self, ActionInput, DraftEdit, ReportAddress};
 
 use baocao_domain::report::MAX_COMBINATIONS;
 
@@ -168,29 +168,25 @@ async fn render_slot(
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
     let caller = page.logged_in()?;
-    let view = serde_json::to_value(read_slot(state, caller, path).await.map_err(fail)?)
-        .map_err(|_| fail(ApiError::internal()))?;
+    let address = address_of(path).map_err(fail)?;
+    let view = reporting::read(state, caller, &address)
+        .await
+        .map_err(|e| fail(e.into()))?;
     let regime = load_regime(state, &path.0).await.map_err(fail)?;
-    let catalogue = Catalogue::load(state).await.map_err(fail)?;
-    let mut values: HashMap<CellAddress, String> = view["values"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|cell| {
-            let address: CellAddress = serde_json::from_value(cell.clone()).ok()?;
-            Some((address, cell["value"].as_str()?.to_string()))
-        })
+    let catalogue = Catalogue::load(&state.store)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let mut values: HashMap<CellAddress, String> = view
+        .content
+        .values
+        .iter()
+        .map(|cell| (cell.address.clone(), cell.value.clone()))
         .collect();
-    let mut sections: BTreeMap<usize, String> = view["sections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| {
-            Some((
-                s["index"].as_u64()? as usize,
-                s["text"].as_str()?.to_string(),
-            ))
-        })
+    let mut sections: BTreeMap<usize, String> = view
+        .content
+        .sections
+        .iter()
+        .map(|section| (section.index, section.text.clone()))
         .collect();
     // After a refused edit, show what was typed rather than what is stored.
     if let Some(typed) = typed {
@@ -205,19 +201,12 @@ async fn render_slot(
             }
         }
     }
-    let flagged: HashSet<CellAddress> = view["violations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|v| v["cells"].as_array().cloned().unwrap_or_default())
-        .filter_map(|c| serde_json::from_value(c).ok())
+    let flagged: HashSet<CellAddress> = view
+        .violations
+        .iter()
+        .flat_map(|v| v.cells.iter().cloned())
         .collect();
-    let unusual: HashSet<CellAddress> = view["outliers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| serde_json::from_value(o["cell"].clone()).ok())
-        .collect();
+    let unusual: HashSet<CellAddress> = view.outliers.iter().map(|o| o.cell.clone()).collect();
     let outline: Vec<Value> = regime
         .content()
         .outline
@@ -232,12 +221,7 @@ async fn render_slot(
             })
         })
         .collect();
-    let date = |key: &str| {
-        view[key]
-            .as_str()
-            .and_then(|d| d.parse().ok())
-            .map(|d| describe::date(d, lang))
-    };
+    let date = |day: Option<baocao_domain::Date>| day.map(|d| describe::date(d, lang));
     let agency_code = AgencyCode::new(path.1.as_str()).map_err(|_| fail(ApiError::forbidden()))?;
     let agency = state
         .store
@@ -260,19 +244,19 @@ async fn render_slot(
             "regime_name": name(&regime),
             "agency_name": agency.map(|a| if lang == Lang::En { a.name_en } else { a.name_vi }),
             "action": format!("/reports/{}/{}/{}", super::urlencode(&path.0), super::urlencode(&path.1), super::urlencode(&path.2)),
-            "status": status_label(view["status"].as_str().unwrap_or("not_started")),
-            "version": view["version"],
-            "deadline": date("deadline"),
-            "cutoff_start": date("cutoff_start"),
-            "cutoff_end": date("cutoff_end"),
-            "receiving_agency": view["receiving_agency"],
+            "status": status_label(view.status_name()),
+            "version": view.lock_version,
+            "deadline": date(view.due.map(|due| due.day)),
+            "cutoff_start": date(view.cutoff.map(|w| w.start)),
+            "cutoff_end": date(view.cutoff.map(|w| w.end)),
+            "receiving_agency": view.receiving_agency,
             "forms": grid(&regime, &catalogue, &values, &flagged, &unusual, lang),
-            "outliers": view["outliers"],
+            "outliers": view.outliers,
             "outline": outline,
-            "violations": view["violations"],
-            "versions": view["versions"],
-            "return_reason": view["return_reason"],
-            "allowed": view["allowed"],
+            "violations": view.violations,
+            "versions": view.versions,
+            "return_reason": view.return_reason,
+            "allowed": view.allowed,
             "notice": notice,
         }),
     )
@@ -353,21 +337,21 @@ async fn prefill(
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
     let caller = page.logged_in()?;
-    // Only the slot's editors may ask; reading the slot as an editor checks that.
-    let view = read_slot(state, caller, path).await.map_err(fail)?;
-    if !serde_json::to_value(&view).map_err(|_| fail(ApiError::internal()))?["allowed"]["edit"]
-        .as_bool()
-        .unwrap_or(false)
-    {
+    // Only the report's editors may ask, and only while they may edit it.
+    let address = address_of(path).map_err(fail)?;
+    let view = reporting::read(state, caller, &address)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    if !view.allowed.edit {
         return Err(fail(ApiError::forbidden()));
     }
     let regime = load_regime(state, &path.0).await.map_err(fail)?;
-    let agency = AgencyCode::new(path.1.as_str()).map_err(|_| fail(ApiError::forbidden()))?;
-    let period = PeriodId::parse(&path.2).map_err(|_| fail(ApiError::forbidden()))?;
-    let catalogue = Catalogue::load(state).await.map_err(fail)?;
-    let suggested = crate::prefill::prefill(state, &regime, &agency, period)
+    let catalogue = Catalogue::load(&state.store)
         .await
-        .map_err(fail)?;
+        .map_err(|e| fail(e.into()))?;
+    let suggested = reporting::suggest(state, caller, &address)
+        .await
+        .map_err(|e| fail(e.into()))?;
     let mut filled = 0;
     for (n, (_, address, _)) in layout(&regime, &catalogue).into_iter().enumerate() {
         if let Some(cell) = suggested.values.iter().find(|s| s.address == address) {
@@ -402,7 +386,7 @@ async fn act(
     fields: &HashMap<String, String>,
 ) -> Result<(), ApiError> {
     let regime = load_regime(state, &path.0).await?;
-    let catalogue = Catalogue::load(state).await?;
+    let catalogue = Catalogue::load(&state.store).await?;
     let has_cells = fields
         .keys()
         .any(|k| k.starts_with('c') && k[1..].parse::<usize>().is_ok());
@@ -429,10 +413,10 @@ async fn act(
             .get("version")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        edit_draft(
+        reporting::save_draft(
             state,
             caller,
-            path,
+            &address_of(path)?,
             DraftEdit {
                 version,
                 values,
@@ -464,12 +448,17 @@ async fn act(
             })
         })
         .collect();
-    let body = ActionBody {
+    let input = ActionInput {
         reason: fields.get("reason").cloned(),
         explanations,
     };
-    perform(state, caller, path, action, body).await?;
+    reporting::act(state, caller, &address_of(path)?, action, input).await?;
     Ok(())
+}
+
+/// The report a page's path names.
+fn address_of(path: &SlotPath) -> Result<ReportAddress, ApiError> {
+    Ok(ReportAddress::parse(&path.0, &path.1, &path.2)?)
 }
 
 /// The desk: this agency's slots of every published regime assigned to it (the period that
@@ -578,21 +567,20 @@ pub async fn accept_many(
     if csrf.is_none() || csrf != caller.csrf.as_deref() {
         return Err(PageError::from_api(ApiError::csrf(), lang));
     }
-    let picked: Vec<crate::api::reports::SlotRef> = fields
+    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let picked: Vec<ReportAddress> = fields
         .iter()
         .filter(|(k, _)| k == "pick")
         .filter_map(|(_, v)| {
             let mut parts = v.splitn(3, '|');
-            Some(crate::api::reports::SlotRef {
-                regime: parts.next()?.to_string(),
-                agency: parts.next()?.to_string(),
-                period: parts.next()?.to_string(),
-            })
+            Some((parts.next()?, parts.next()?, parts.next()?))
         })
-        .collect();
-    let accepted = crate::api::reports::accept_all(&state, caller, &picked)
+        .map(|(regime, agency, period)| ReportAddress::parse(regime, agency, period))
+        .collect::<Result<_, _>>()
+        .map_err(|e| fail(e.into()))?;
+    let accepted = reporting::accept_many(&state, caller, &picked)
         .await
-        .map_err(|e| PageError::from_api(e, lang))?;
+        .map_err(|e| fail(e.into()))?;
     Ok(Redirect::to(&format!("/reports?accepted={}", accepted.len())).into_response())
 }
 
@@ -605,9 +593,12 @@ pub async fn version_page(
     let lang = page.lang;
     let caller = page.logged_in()?;
     let path = (regime, agency, period);
-    let diff = crate::api::reports::diff_of(&state, caller, &path, number, None)
-        .await
-        .map_err(|e| PageError::from_api(e, lang))?;
+    let diff = async {
+        let address = address_of(&path)?;
+        Ok::<_, ApiError>(reporting::versions::diff(&state, caller, &address, number, None).await?)
+    }
+    .await
+    .map_err(|e| PageError::from_api(e, lang))?;
     let regime_record = load_regime(&state, &path.0)
         .await
         .map_err(|e| PageError::from_api(e, lang))?;

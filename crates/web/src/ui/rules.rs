@@ -12,9 +12,9 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::catalogue::load_regime;
 use crate::api::rules::{RuleCheck, check_expression};
 use crate::error::ApiError;
+use crate::extract::load_regime;
 
 #[derive(Deserialize, Default)]
 pub struct EditorForm {

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::indicator::{Category, Indicator};
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::Regime;
 use baocao_domain::report::ReportContent;
@@ -14,23 +13,10 @@ use baocao_domain::rules::{Lookup, RuleContext, RuleInputs, RuleSet, Scope, Viol
 use baocao_domain::value::{DataValue, Value};
 use baocao_store::agencies::AgencyFilter;
 
-use crate::AppState;
-use crate::error::ApiError;
+use baocao_store::StoreError;
 
-/// The catalogue a report's rules are compiled against.
-pub struct Catalogue {
-    pub indicators: Vec<Indicator>,
-    pub categories: Vec<Category>,
-}
-
-impl Catalogue {
-    pub async fn load(state: &AppState) -> Result<Self, ApiError> {
-        Ok(Self {
-            indicators: state.store.indicators(None).await?,
-            categories: state.store.categories().await?,
-        })
-    }
-}
+use crate::Context;
+use crate::catalogue::Catalogue;
 
 /// A report to check: whose, for which period, under which regime.
 pub struct ReportUnderCheck<'a> {
@@ -42,10 +28,10 @@ pub struct ReportUnderCheck<'a> {
 
 /// The violations of the regime's rules in the report.
 pub async fn violations(
-    state: &AppState,
+    state: &Context,
     catalogue: &Catalogue,
     report: &ReportUnderCheck<'_>,
-) -> Result<Vec<Violation>, ApiError> {
+) -> Result<Vec<Violation>, StoreError> {
     let context = RuleContext {
         regime: report.regime.content(),
         indicators: &catalogue.indicators,
@@ -128,7 +114,8 @@ fn preferred_number(
 }
 
 /// A cell whose value looks wrong against history, last year or peers, with the reasons.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutlierFlag {
     pub cell: baocao_domain::report::CellAddress,
     pub value: f64,
@@ -140,8 +127,8 @@ pub const OUTLIER_SETTINGS: &str = "outlier_settings";
 
 /// Per-indicator outlier thresholds, defaults where none were set.
 pub async fn outlier_settings(
-    state: &AppState,
-) -> Result<BTreeMap<String, baocao_domain::quality::OutlierSettings>, ApiError> {
+    state: &Context,
+) -> Result<BTreeMap<String, baocao_domain::quality::OutlierSettings>, StoreError> {
     Ok(state
         .store
         .setting(OUTLIER_SETTINGS)
@@ -154,7 +141,7 @@ pub async fn outlier_settings(
 /// end, every agency's accepted values of the regime's indicators over the two years before,
 /// and the thresholds. Built once, it serves one report or all of them (the quality page).
 pub struct OutlierContext {
-    graph: baocao_domain::aggregation::AgencyGraph,
+    graph: std::sync::Arc<baocao_domain::aggregation::AgencyGraph>,
     observations: BTreeMap<String, Vec<baocao_domain::aggregation::Observation>>,
     settings: BTreeMap<String, baocao_domain::quality::OutlierSettings>,
     source: String,
@@ -163,13 +150,12 @@ pub struct OutlierContext {
 
 impl OutlierContext {
     pub async fn load(
-        state: &AppState,
+        state: &Context,
         regime: &Regime,
         period: PeriodId,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, StoreError> {
         let on = period.end();
-        let (agencies, successions) = state.store.agency_graph(on).await?;
-        let graph = baocao_domain::aggregation::AgencyGraph::new(on, agencies, &successions);
+        let (graph, _) = crate::aggregates::agency_graph(state, on).await?;
         let earliest = period.back(0, 2).start();
         let mut observations = BTreeMap::new();
         for form in &regime.content().forms {
@@ -270,9 +256,9 @@ impl OutlierContext {
 
 /// The outliers of one report.
 pub async fn outliers(
-    state: &AppState,
+    state: &Context,
     report: &ReportUnderCheck<'_>,
-) -> Result<Vec<OutlierFlag>, ApiError> {
+) -> Result<Vec<OutlierFlag>, StoreError> {
     if report.content.values.is_empty() {
         return Ok(Vec::new());
     }

@@ -15,11 +15,13 @@ use baocao_domain::report::{CellAddress, canonical_number as plain};
 use baocao_domain::value::{OptionCombo, Value};
 use serde::Serialize;
 
-use crate::AppState;
-use crate::error::ApiError;
-use crate::validation::Catalogue;
+use baocao_store::StoreError;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+use crate::Context;
+use crate::catalogue::Catalogue;
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuggestedCell {
     #[serde(flatten)]
     pub address: CellAddress,
@@ -28,7 +30,8 @@ pub struct SuggestedCell {
     pub from: &'static str,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Prefill {
     pub values: Vec<SuggestedCell>,
     /// Subordinates assigned the regime that have no accepted report for the period yet.
@@ -38,12 +41,12 @@ pub struct Prefill {
 }
 
 pub async fn prefill(
-    state: &AppState,
+    state: &Context,
     regime: &Regime,
     agency: &AgencyCode,
     period: PeriodId,
-) -> Result<Prefill, ApiError> {
-    let catalogue = Catalogue::load(state).await?;
+) -> Result<Prefill, StoreError> {
+    let catalogue = Catalogue::load(&state.store).await?;
     let source = format!("regime:{}", regime.code());
     let on = period.end();
     // Subordinates that report the same regime in this period.
@@ -175,22 +178,21 @@ pub fn derives_any(regime: &Regime, catalogue: &Catalogue) -> bool {
 /// period last year, the period before and the earlier periods of the year — what the derived
 /// columns of its report are filled from. Empty where the regime's forms derive nothing.
 pub async fn earlier_numbers(
-    state: &AppState,
+    state: &Context,
     regime: &Regime,
     agency: &AgencyCode,
     period: PeriodId,
     catalogue: &Catalogue,
-) -> Result<baocao_domain::report::EarlierNumbers, ApiError> {
-    use baocao_domain::aggregation::AgencyGraph;
+) -> Result<baocao_domain::report::EarlierNumbers, StoreError> {
     use baocao_domain::report::EarlierNumbers;
     let mut earlier = EarlierNumbers::default();
     let indicators = derived_indicators(regime, catalogue);
     if indicators.is_empty() {
         return Ok(earlier);
     }
-    let on = period.end();
-    let (agencies, successions) = state.store.agency_graph(on).await?;
-    let graph = AgencyGraph::new(on, agencies, &successions);
+    // The hierarchy of the period's end from the shared cache: built once per hierarchy
+    // change, not once per draft save.
+    let (graph, _) = crate::aggregates::agency_graph(state, period.end()).await?;
     let Some(own) = graph.find(agency) else {
         return Ok(earlier);
     };

@@ -1,0 +1,288 @@
+//! The analytics cache: the aggregation engine's answer for every agency at once, per
+//! question — (indicator and its rule, period, disaggregation, hierarchy date) — kept in
+//! memory for as long as the data under it stay the same.
+//!
+//! # Why it is correct
+//! Every change to the data of a period (values written or withdrawn when a report is
+//! accepted, returned or reopened, a push, a source marked authoritative) raises that period's
+//! counter in the same transaction (`periods.generation`); every change to the hierarchy
+//! raises the hierarchy's counter. An answer is stored with the sum of the counters of the
+//! periods it covers and the hierarchy counter it was computed under; a read first fetches the
+//! counters (one indexed query), so a stale answer is never served — an accepted number is in
+//! every aggregate on the next read, and only the questions over the changed period are
+//! recomputed, not a rebuild. The counters live in the database, so several servers behind a
+//! load balancer each keep their own cache and stay right.
+//!
+//! # Why it is fast
+//! A question over the whole country reads its values once and walks the hierarchy once
+//! ([`aggregate_every_node`](baocao_domain::aggregation::aggregate_every_node)); every later
+//! question of the same indicator and period — any agency, any level — is a lookup. The cache
+//! holds at most [`BUDGET`] answers (agency × option group), the least recently used leaving
+//! first.
+//!
+//! # Knowing in advance
+//! The saved indicator tables say what people will ask. `warm_tables` (in the web edge) asks every table's
+//! question, so the first reader of a table finds it computed; the server runs it at start
+//! and every minute, which after an acceptance recomputes just the changed periods of the
+//! tables that cover them, and costs a few counter reads when nothing changed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use baocao_domain::Date;
+use baocao_domain::aggregation::{AgencyGraph, AgencyKey};
+use baocao_domain::indicator::Aggregation;
+use baocao_domain::period::PeriodId;
+use baocao_domain::regime::Regime;
+use baocao_domain::value::OptionCombo;
+
+/// The most (agency, option group) answers kept — about a hundred bytes each, so some
+/// 400 MB at most: the national benchmark's three questions over 200 indicators (2.8 million
+/// answers) fit.
+pub const BUDGET: usize = 4_000_000;
+/// The most hierarchies kept (one per date asked about).
+const GRAPHS: usize = 16;
+
+/// Every agency's answer to one question: its value per option group. A boxed slice rather
+/// than a map: a map allocates a whole node for the one total most agencies have.
+pub type NodeAnswers = HashMap<AgencyKey, Box<[(OptionCombo, f64)]>>;
+
+/// The engine's answers in the cache's compact form.
+pub fn compact(answers: HashMap<AgencyKey, BTreeMap<OptionCombo, f64>>) -> NodeAnswers {
+    answers
+        .into_iter()
+        .map(|(agency, values)| (agency, values.into_iter().collect()))
+        .collect()
+}
+
+/// A question the cache answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Question {
+    pub indicator: String,
+    pub aggregation: Aggregation,
+    pub period: PeriodId,
+    pub disaggregate: Vec<String>,
+    pub as_of: Date,
+    pub hierarchy: i64,
+}
+
+struct Cached {
+    token: i64,
+    answers: Arc<NodeAnswers>,
+    size: usize,
+    last_used: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    graphs: HashMap<(Date, i64), (Arc<AgencyGraph>, u64)>,
+    /// The regimes that define derived indicators, under the regimes' change counter.
+    deriving_regimes: Option<(i64, Arc<Vec<Regime>>)>,
+    answers: HashMap<Question, Cached>,
+    size: usize,
+    clock: u64,
+    /// Answers computed and kept since the server started.
+    computed: u64,
+}
+
+/// Shared by every request of a server.
+#[derive(Default)]
+pub struct AggregateCache {
+    inner: Mutex<Inner>,
+}
+
+/// How much the cache holds, for the benchmark's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSize {
+    pub questions: usize,
+    pub answers: usize,
+    /// Questions computed since the start (a hit does not count).
+    pub computed: u64,
+}
+
+impl AggregateCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic elsewhere cannot leave the maps inconsistent: every change is one insert
+        // or remove.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The regimes defining derived indicators, if kept under the regimes' counter `generation`.
+    pub fn deriving_regimes(&self, generation: i64) -> Option<Arc<Vec<Regime>>> {
+        match &self.lock().deriving_regimes {
+            Some((kept, regimes)) if *kept == generation => Some(regimes.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn keep_deriving_regimes(&self, generation: i64, regimes: Arc<Vec<Regime>>) {
+        self.lock().deriving_regimes = Some((generation, regimes));
+    }
+
+    /// The hierarchy of `date` under the hierarchy counter `generation`, if kept.
+    pub fn graph(&self, date: Date, generation: i64) -> Option<Arc<AgencyGraph>> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        let (graph, used) = inner.graphs.get_mut(&(date, generation))?;
+        *used = now;
+        Some(graph.clone())
+    }
+
+    pub fn keep_graph(&self, date: Date, generation: i64, graph: Arc<AgencyGraph>) {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        inner.graphs.retain(|(_, g), _| *g == generation);
+        if inner.graphs.len() >= GRAPHS
+            && let Some(oldest) = inner
+                .graphs
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| *key)
+        {
+            inner.graphs.remove(&oldest);
+        }
+        inner.graphs.insert((date, generation), (graph, now));
+    }
+
+    /// The answers to `question` if kept under the same data (`token`).
+    pub fn answers(&self, question: &Question, token: i64) -> Option<Arc<NodeAnswers>> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        let cached = inner.answers.get_mut(question)?;
+        if cached.token != token {
+            return None;
+        }
+        cached.last_used = now;
+        Some(cached.answers.clone())
+    }
+
+    pub fn keep(&self, question: Question, token: i64, answers: Arc<NodeAnswers>) {
+        let size: usize = answers.values().map(|v| v.len()).sum::<usize>().max(1);
+        if size > BUDGET {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        if let Some(old) = inner.answers.remove(&question) {
+            inner.size -= old.size;
+        }
+        while inner.size + size > BUDGET {
+            let Some(oldest) = inner
+                .answers
+                .iter()
+                .min_by_key(|(_, c)| c.last_used)
+                .map(|(q, _)| q.clone())
+            else {
+                break;
+            };
+            if let Some(old) = inner.answers.remove(&oldest) {
+                inner.size -= old.size;
+            }
+        }
+        inner.size += size;
+        inner.computed += 1;
+        inner.answers.insert(
+            question,
+            Cached {
+                token,
+                answers,
+                size,
+                last_used: now,
+            },
+        );
+    }
+
+    pub fn size(&self) -> CacheSize {
+        let inner = self.lock();
+        CacheSize {
+            questions: inner.answers.len(),
+            answers: inner.size,
+            computed: inner.computed,
+        }
+    }
+}
+
+/// The hierarchy as it stood on `date`, from the cache while the hierarchy is unchanged, with
+/// the hierarchy counter it stands for.
+pub async fn agency_graph(
+    state: &crate::Context,
+    date: Date,
+) -> Result<(Arc<AgencyGraph>, i64), baocao_store::StoreError> {
+    // The counter is read before the hierarchy, so a graph kept under it is never newer
+    // than the hierarchy it claims.
+    let hierarchy = state.store.hierarchy_generation().await?;
+    if let Some(graph) = state.aggregates.graph(date, hierarchy) {
+        return Ok((graph, hierarchy));
+    }
+    let (agencies, successions) = state.store.agency_graph(date).await?;
+    let graph = Arc::new(AgencyGraph::new(date, agencies, &successions));
+    state.aggregates.keep_graph(date, hierarchy, graph.clone());
+    Ok((graph, hierarchy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn question(period: &str) -> Question {
+        Question {
+            indicator: "KT04".into(),
+            aggregation: Aggregation::Sum,
+            period: PeriodId::parse(period).unwrap(),
+            disaggregate: vec![],
+            as_of: jiff::civil::date(2026, 11, 27),
+            hierarchy: 1,
+        }
+    }
+
+    fn answers(n: usize) -> Arc<NodeAnswers> {
+        Arc::new(
+            (0..n as i64)
+                .map(|k| (k, Box::from([(OptionCombo::TOTAL, k as f64)])))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn an_answer_is_served_only_under_the_same_data() {
+        let cache = AggregateCache::default();
+        cache.keep(question("202601"), 7, answers(3));
+        assert!(cache.answers(&question("202601"), 7).is_some());
+        assert!(
+            cache.answers(&question("202601"), 8).is_none(),
+            "the data changed"
+        );
+        assert!(cache.answers(&question("202602"), 7).is_none());
+        assert_eq!(
+            cache.size(),
+            CacheSize {
+                questions: 1,
+                answers: 3,
+                computed: 1
+            }
+        );
+    }
+
+    #[test]
+    fn the_least_recently_used_leave_first_past_the_budget() {
+        let cache = AggregateCache::default();
+        let half = BUDGET / 2;
+        cache.keep(question("202601"), 1, answers(half));
+        cache.keep(question("202602"), 1, answers(half));
+        assert!(cache.answers(&question("202601"), 1).is_some());
+        cache.keep(question("202603"), 1, answers(half));
+        assert!(
+            cache.answers(&question("202601"), 1).is_some(),
+            "used recently"
+        );
+        assert!(
+            cache.answers(&question("202602"), 1).is_none(),
+            "the oldest left"
+        );
+        assert!(cache.size().answers <= BUDGET);
+    }
+}

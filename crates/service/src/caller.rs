@@ -1,0 +1,28 @@
+//! Who asks: a person (or a client system acting for its agency) with their grants.
+
+use baocao_domain::permission::{Action, allows};
+use baocao_store::clients::ClientRecord;
+use baocao_store::users::Principal;
+
+/// The caller of a use case.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    /// The registered client system the call comes from, with its scopes.
+    pub client: Option<ClientRecord>,
+}
+
+impl Caller {
+    /// A person acting in their own name (the UI, the command line, the demo history).
+    pub fn person(principal: Principal) -> Self {
+        Self {
+            principal,
+            client: None,
+        }
+    }
+
+    /// Whether the permission policy allows `action`.
+    pub fn may(&self, action: Action<'_>) -> bool {
+        allows(&self.principal.grants, action)
+    }
+}

@@ -1,0 +1,96 @@
+//! The application's use cases, as plain async functions over a [`Context`]: a store, a clock
+//! and the caches every request shares. A use case takes a [`Caller`] (who, with which grants,
+//! through which client) and returns domain values or a typed error of its area, each with a
+//! stable `code()` — never an HTTP type. The HTTP edge (`baocao-web`), the demo history
+//! (`baocao-seed`) and the command line call the same functions, so each rule has one place.
+//!
+//! - [`catalogue`]: reading codes, periods and dates; loading the regime in force.
+//! - [`reporting`]: a report's address, its view, draft saves, the submission workflow
+//!   (submit, accept, return, reopen, bulk accept), bulk draft writes for pushes, versions,
+//!   their diff and signature checks; its [`reporting::validation`] and
+//!   [`reporting::prefill`].
+//! - [`compliance`]: who was expected to report, who did, on time, complete.
+//! - [`reminders`]: notifications of reports due soon or overdue.
+//! - [`aggregates`]: the cache of computed aggregates and of the hierarchy of a date.
+//! - [`mail`]: email through the deployment's relay.
+//!
+//! Architecture invariant: no HTTP, no HTML, no wall clock (the [`Clock`] is injected); every
+//! change to a report goes through [`reporting`].
+
+pub mod aggregates;
+pub mod caller;
+pub mod catalogue;
+pub mod compliance;
+pub mod mail;
+pub mod reminders;
+pub mod reporting;
+
+use std::sync::Arc;
+
+use baocao_store::Store;
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+pub use caller::Caller;
+
+/// The lineage of the whole country: what national questions (analytics, compliance) are
+/// asked of.
+pub fn national() -> [baocao_domain::agency::AgencyCode; 1] {
+    [baocao_domain::agency::AgencyCode::new("VN").expect("VN is a valid agency code")]
+}
+
+/// Where the time comes from.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock, for the server.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock stopped at one instant, for tests and for writing history.
+pub struct FixedClock(pub Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// What every use case works with.
+#[derive(Clone)]
+pub struct Context {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// Aggregates and hierarchies already computed, kept while their data stay the same.
+    pub aggregates: Arc<aggregates::AggregateCache>,
+}
+
+impl Context {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            aggregates: Arc::default(),
+        }
+    }
+
+    /// Today in the legal calendar's time zone (Vietnam, UTC+7).
+    pub fn today(&self) -> Date {
+        self.clock
+            .now()
+            .to_zoned(baocao_domain::calendar::legal_time_zone())
+            .date()
+    }
+
+    /// The current instant as stored: RFC 3339 in UTC with whole seconds, so that text order
+    /// is time order in both databases.
+    pub fn now_text(&self) -> String {
+        baocao_store::timestamp_text(self.clock.now())
+    }
+}

@@ -1,0 +1,509 @@
+//! Reports: one agency's report under one regime for one period, addressed by
+//! [`ReportAddress`]. Reading one as the caller may see it ([`read`]), saving its draft
+//! ([`save_draft`]), the workflow — submit, accept, return, reopen ([`act`]), many
+//! acceptances at once ([`accept_many`]) — the drafts of a whole period for pushes
+//! ([`bulk`]), pre-fill ([`prefill`]), and the versions sent, their differences and their
+//! signatures ([`versions`]).
+//!
+//! Every check a report action needs is [`baocao_domain::submission::decide`]: what a page
+//! offers ([`ReportView::allowed`]) is exactly what the use case lets through.
+
+pub mod bulk;
+mod error;
+pub mod prefill;
+pub mod validation;
+pub mod versions;
+mod workflow;
+
+use std::fmt;
+use std::sync::Arc;
+
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::calendar::{CutoffWindow, Due, check_frequency, cutoff_window};
+use baocao_domain::period::{Frequency, PeriodId};
+use baocao_domain::permission::Action;
+use baocao_domain::regime::{Regime, RegimeCode, RegimeStatus};
+use baocao_domain::report::{CellInput, ReportContent, ReportShape, SectionInput};
+use baocao_domain::rules::Violation;
+use baocao_domain::submission::{
+    AllowedActions, Circumstances, Refusal, Rights, SubmissionAction, SubmissionStatus,
+    allowed_actions, decide,
+};
+use baocao_store::StoreError;
+use baocao_store::reports::{SlotKey, SlotRecord, VersionRecord};
+
+pub use error::{ConflictDuring, ReportingError};
+pub use workflow::{ActionInput, accept_many, act, perform};
+
+use crate::catalogue::{self, Catalogue, CatalogueError};
+use crate::{Caller, Context};
+use validation::{OutlierFlag, ReportUnderCheck};
+
+/// Which report: a regime, the reporting agency, a period.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReportAddress {
+    pub regime: RegimeCode,
+    pub agency: AgencyCode,
+    pub period: PeriodId,
+}
+
+impl ReportAddress {
+    /// The address in a request's three parts (the period is read first, so a bad one is
+    /// the error whatever else is wrong).
+    pub fn parse(regime: &str, agency: &str, period: &str) -> Result<Self, CatalogueError> {
+        let period = catalogue::parse_period(period)?;
+        let regime = catalogue::regime_code(regime)?;
+        let agency = catalogue::agency_code(agency)?;
+        Ok(Self {
+            regime,
+            agency,
+            period,
+        })
+    }
+
+    fn key(&self) -> SlotKey {
+        SlotKey {
+            regime: self.regime.clone(),
+            agency: self.agency.clone(),
+            period: self.period,
+        }
+    }
+}
+
+impl fmt::Display for ReportAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.regime, self.agency, self.period)
+    }
+}
+
+/// A report resolved: the regime version governing its period, who receives it, both
+/// agencies' lineages (for the permission policy) and its deadline.
+#[derive(Clone)]
+pub struct Report {
+    pub address: ReportAddress,
+    pub regime: Arc<Regime>,
+    pub receiving_agency: AgencyCode,
+    pub reporting_lineage: Vec<AgencyCode>,
+    pub receiving_lineage: Vec<AgencyCode>,
+    /// The deadline on the deployment's holiday calendar, if the regime has one.
+    pub due: Option<Due>,
+}
+
+impl Report {
+    fn key(&self) -> SlotKey {
+        self.address.key()
+    }
+
+    /// What the caller's grants allow on this report.
+    pub fn rights(&self, caller: &Caller) -> Rights {
+        Rights {
+            edit: caller.may(Action::EditDraft {
+                reporting: &self.reporting_lineage,
+            }),
+            submit: caller.may(Action::Submit {
+                reporting: &self.reporting_lineage,
+            }),
+            review: caller.may(Action::Review {
+                receiving: &self.receiving_lineage,
+            }),
+        }
+    }
+
+    /// The last day the report stays open, when its regime locks it after the deadline.
+    fn last_open_day(&self) -> Option<baocao_domain::Date> {
+        let due = self.due?;
+        self.regime.content().after_deadline.last_open_day(due.day)
+    }
+
+    /// What the regime's version and the moment say about this report.
+    pub fn circumstances(&self, ctx: &Context) -> Circumstances {
+        let content = self.regime.content();
+        Circumstances {
+            published: self.regime.status() == RegimeStatus::Published,
+            locked: self.last_open_day().is_some_and(|last| ctx.today() > last),
+            late_refused: !content.after_deadline.late_accepted
+                && self.due.is_some_and(|due| due.is_late(ctx.clock.now())),
+        }
+    }
+
+    /// `action` by `caller` on the report in `status`, decided by the domain; a refusal as
+    /// this area's error.
+    fn decide(
+        &self,
+        ctx: &Context,
+        caller: &Caller,
+        status: Option<SubmissionStatus>,
+        action: SubmissionAction,
+    ) -> Result<SubmissionStatus, ReportingError> {
+        decide(status, action, self.rights(caller), self.circumstances(ctx))
+            .map_err(|refusal| self.refused(refusal, action, None))
+    }
+
+    fn refused(
+        &self,
+        refusal: Refusal,
+        action: SubmissionAction,
+        named: Option<&ReportAddress>,
+    ) -> ReportingError {
+        match refusal {
+            Refusal::NotPublished => ReportingError::NotPublished(self.address.regime.clone()),
+            Refusal::Locked => ReportingError::Locked {
+                period: self.address.period,
+                last_open_day: self.last_open_day().unwrap_or_default(),
+            },
+            Refusal::DeadlinePassed => match self.due {
+                Some(due) => ReportingError::DeadlinePassed(due),
+                None => ReportingError::Forbidden,
+            },
+            Refusal::Forbidden => ReportingError::Forbidden,
+            Refusal::Transition(error) if action == SubmissionAction::Save => {
+                ReportingError::NotEditable {
+                    from: error.from,
+                    report: named.cloned(),
+                }
+            }
+            Refusal::Transition(error) => ReportingError::InvalidTransition(error),
+        }
+    }
+}
+
+/// The regime in force for the period, which must be one of the regime's.
+async fn regime_of(
+    ctx: &Context,
+    regime: &RegimeCode,
+    period: PeriodId,
+) -> Result<Regime, ReportingError> {
+    let regime = catalogue::load_regime_for(&ctx.store, regime.as_str(), period.start()).await?;
+    let frequency = regime.content().frequency;
+    let fits = match frequency {
+        Some(frequency) => check_frequency(frequency, period).is_ok(),
+        // Thematic and ad hoc reports are made for dates of their own.
+        None => period.frequency() == Frequency::Dated,
+    };
+    if !fits {
+        return Err(ReportingError::PeriodNotOfRegime { period, frequency });
+    }
+    Ok(regime)
+}
+
+/// Resolves a report: its regime version, receiver, lineages and deadline.
+pub async fn resolve(ctx: &Context, address: &ReportAddress) -> Result<Report, ReportingError> {
+    let regime = regime_of(ctx, &address.regime, address.period).await?;
+    let receiving_agency = ctx
+        .store
+        .assigned_receiver(&address.key())
+        .await?
+        .ok_or_else(|| ReportingError::NotAssigned(address.clone()))?;
+    let on = address.period.end();
+    let reporting_lineage = ctx.store.lineage(&address.agency, on).await?;
+    let receiving_lineage = ctx.store.lineage(&receiving_agency, on).await?;
+    let due = regime
+        .content()
+        .deadline_of(address.period, &ctx.store.holiday_calendar().await?);
+    Ok(Report {
+        address: address.clone(),
+        regime: Arc::new(regime),
+        receiving_agency,
+        reporting_lineage,
+        receiving_lineage,
+        due,
+    })
+}
+
+/// A version as listed with its report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionSummary {
+    pub number: i32,
+    pub submitted_at: String,
+    pub signed_by: String,
+    pub late: bool,
+    pub sha256: String,
+    /// The warnings it carried, each with the reporter's explanation.
+    pub warnings: serde_json::Value,
+}
+
+/// A report as the caller may see it.
+#[derive(Debug, Clone)]
+pub struct ReportView {
+    pub address: ReportAddress,
+    pub receiving_agency: AgencyCode,
+    /// `None` before anything was saved.
+    pub status: Option<SubmissionStatus>,
+    /// The optimistic lock (0 before the first save).
+    pub lock_version: i32,
+    /// The version of the regime that governs this period.
+    pub regime_version: u32,
+    pub cutoff: Option<CutoffWindow>,
+    pub due: Option<Due>,
+    /// The draft for its editors, the latest version sent for the others.
+    pub content: ReportContent,
+    pub versions: Vec<VersionSummary>,
+    /// Why the report was last returned or reopened.
+    pub return_reason: Option<String>,
+    pub updated_at: Option<String>,
+    /// The regime's rules that the content shown breaks.
+    pub violations: Vec<Violation>,
+    /// Numbers that look wrong against history, last year or peers.
+    pub outliers: Vec<OutlierFlag>,
+    /// What the caller may do with the report now.
+    pub allowed: AllowedActions,
+}
+
+impl ReportView {
+    /// The status's name (`not_started` before anything was saved).
+    pub fn status_name(&self) -> &'static str {
+        self.status.map_or("not_started", |s| s.as_str())
+    }
+}
+
+/// A stored version's content, read as the domain's report: one that does not parse is an
+/// error, never an empty report.
+pub(crate) fn stored_content(
+    address: &ReportAddress,
+    version: &VersionRecord,
+) -> Result<ReportContent, ReportingError> {
+    serde_json::from_str(&version.content).map_err(|error| ReportingError::CorruptVersion {
+        report: address.clone(),
+        number: version.number,
+        detail: error.to_string(),
+    })
+}
+
+async fn view(
+    ctx: &Context,
+    caller: &Caller,
+    report: &Report,
+    with_draft: bool,
+) -> Result<ReportView, ReportingError> {
+    let key = report.key();
+    let record = ctx.store.report_slot(&key).await?;
+    let status = record.as_ref().map(|r| r.status);
+    let allowed = allowed_actions(status, report.rights(caller), report.circumstances(ctx));
+    let content = report.regime.content();
+    let cutoff = content
+        .cutoff
+        .as_ref()
+        .map(|rule| cutoff_window(rule, report.address.period));
+    let (lock_version, draft, updated_at) = match record {
+        Some(SlotRecord {
+            lock_version,
+            draft,
+            updated_at,
+            ..
+        }) => (lock_version, draft, Some(updated_at)),
+        None => (0, ReportContent::default(), None),
+    };
+    let versions = ctx.store.versions(&key).await?;
+    // Those who may not see the draft see the latest version that was sent to them.
+    let shown = if with_draft {
+        draft
+    } else {
+        match versions.last() {
+            Some(latest) => stored_content(&report.address, latest)?,
+            None => ReportContent::default(),
+        }
+    };
+    let return_reason = ctx.store.last_reason(&key).await?;
+    let catalogue = Catalogue::load(&ctx.store).await?;
+    let violations = violations_of(ctx, &catalogue, report, &shown).await?;
+    let outliers = validation::outliers(
+        ctx,
+        &ReportUnderCheck {
+            regime: &report.regime,
+            agency: &report.address.agency,
+            period: report.address.period,
+            content: &shown,
+        },
+    )
+    .await?;
+    let versions = versions
+        .iter()
+        .map(|v| VersionSummary {
+            number: v.number,
+            submitted_at: v.submitted_at.clone(),
+            signed_by: v.signed_by.clone(),
+            late: v.late,
+            sha256: v.content_sha256.clone(),
+            warnings: serde_json::from_str(&v.warnings).unwrap_or_default(),
+        })
+        .collect();
+    Ok(ReportView {
+        address: report.address.clone(),
+        receiving_agency: report.receiving_agency.clone(),
+        status,
+        lock_version,
+        regime_version: report.regime.version(),
+        cutoff,
+        due: report.due,
+        content: shown,
+        versions,
+        return_reason,
+        updated_at,
+        violations,
+        outliers,
+        allowed,
+    })
+}
+
+async fn violations_of(
+    ctx: &Context,
+    catalogue: &Catalogue,
+    report: &Report,
+    content: &ReportContent,
+) -> Result<Vec<Violation>, StoreError> {
+    validation::violations(
+        ctx,
+        catalogue,
+        &ReportUnderCheck {
+            regime: &report.regime,
+            agency: &report.address.agency,
+            period: report.address.period,
+            content,
+        },
+    )
+    .await
+}
+
+/// A report as the caller may see it: the draft for its editors, the latest submitted
+/// version for those it was sent to (never a draft).
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address))]
+pub async fn read(
+    ctx: &Context,
+    caller: &Caller,
+    address: &ReportAddress,
+) -> Result<ReportView, ReportingError> {
+    let report = resolve(ctx, address).await?;
+    if report.rights(caller).edit {
+        return view(ctx, caller, &report, true).await;
+    }
+    if !caller.may(Action::ReadSubmitted {
+        reporting: &report.reporting_lineage,
+        receiving: &report.receiving_lineage,
+    }) {
+        return Err(ReportingError::Forbidden);
+    }
+    let sent = ctx
+        .store
+        .report_slot(&report.key())
+        .await?
+        .is_some_and(|r| r.status != SubmissionStatus::Draft);
+    if !sent {
+        return Err(ReportingError::Forbidden);
+    }
+    view(ctx, caller, &report, false).await
+}
+
+/// An edit of a draft: cells and sections merged into it, under the lock read with it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct DraftEdit {
+    /// The lock read with the report (0 before the first save).
+    pub version: i32,
+    #[serde(default)]
+    pub values: Vec<CellInput>,
+    #[serde(default)]
+    pub sections: Vec<SectionInput>,
+}
+
+/// Merges an edit into the report's draft (all or nothing) and answers the report.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address))]
+pub async fn save_draft(
+    ctx: &Context,
+    caller: &Caller,
+    address: &ReportAddress,
+    edit: DraftEdit,
+) -> Result<ReportView, ReportingError> {
+    let catalogue = Catalogue::load(&ctx.store).await?;
+    let report = resolve(ctx, address).await?;
+    write_draft(ctx, caller, &report, edit, &catalogue).await?;
+    view(ctx, caller, &report, true).await
+}
+
+/// Merges an edit into a resolved report's draft (all or nothing), with the catalogue
+/// already read.
+pub async fn write_draft(
+    ctx: &Context,
+    caller: &Caller,
+    report: &Report,
+    edit: DraftEdit,
+    catalogue: &Catalogue,
+) -> Result<(), ReportingError> {
+    let key = report.key();
+    let record = ctx.store.report_slot(&key).await?;
+    let status = report.decide(
+        ctx,
+        caller,
+        record.as_ref().map(|r| r.status),
+        SubmissionAction::Save,
+    )?;
+    let current = record.as_ref().map(|r| r.draft.clone()).unwrap_or_default();
+    let merged = merged_draft(ctx, report, &current, &edit, catalogue).await?;
+    ctx.store
+        .save_draft(
+            &key,
+            &report.receiving_agency,
+            status,
+            edit.version,
+            &merged,
+            &ctx.now_text(),
+        )
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(_) => ReportingError::VersionConflict(ConflictDuring::Save {
+                current: record.as_ref().map_or(0, |r| r.lock_version),
+            }),
+            other => other.into(),
+        })?;
+    Ok(())
+}
+
+/// `current` with the edit merged in (all or nothing) and the derived columns (last period,
+/// same period last year, year to date) filled from the numbers already accepted.
+async fn merged_draft(
+    ctx: &Context,
+    report: &Report,
+    current: &ReportContent,
+    edit: &DraftEdit,
+    catalogue: &Catalogue,
+) -> Result<ReportContent, ReportingError> {
+    let shape = ReportShape {
+        regime: report.regime.content(),
+        indicators: &catalogue.indicators,
+        categories: &catalogue.categories,
+    };
+    let mut merged = shape
+        .merge(current, &edit.values, &edit.sections)
+        .map_err(ReportingError::InvalidValues)?;
+    if prefill::derives_any(&report.regime, catalogue) {
+        let earlier = prefill::earlier_numbers(
+            ctx,
+            &report.regime,
+            &report.address.agency,
+            report.address.period,
+            catalogue,
+        )
+        .await?;
+        merged.fill_derived_columns(&shape, &earlier);
+    }
+    Ok(merged)
+}
+
+/// Values suggested from the subordinates' accepted reports and, for stock indicators, the
+/// previous period (for the report's editors; nothing is saved).
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address))]
+pub async fn suggest(
+    ctx: &Context,
+    caller: &Caller,
+    address: &ReportAddress,
+) -> Result<prefill::Prefill, ReportingError> {
+    let report = resolve(ctx, address).await?;
+    if !report.rights(caller).edit {
+        return Err(ReportingError::Forbidden);
+    }
+    Ok(prefill::prefill(
+        ctx,
+        &report.regime,
+        &report.address.agency,
+        report.address.period,
+    )
+    .await?)
+}

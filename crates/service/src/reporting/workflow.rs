@@ -1,0 +1,231 @@
+//! The submission workflow: an approver signs and submits the draft; the receiver accepts
+//! it (its numbers enter the data at once), returns it with a reason, or reopens an accepted
+//! one (its numbers leave the data). Each is one store transaction: the status, the event,
+//! the signed version and the data values together.
+
+use baocao_domain::rules::{Blocker, Explanation, Violation, blocker};
+use baocao_domain::signature::KeyPair;
+use baocao_domain::submission::{Refusal, SubmissionAction, SubmissionStatus, decide};
+use baocao_store::StoreError;
+use baocao_store::reports::{Event, NewVersion, ValueChange};
+
+use super::{ConflictDuring, Report, ReportAddress, ReportView, ReportingError, resolve, view};
+use crate::catalogue::Catalogue;
+use crate::{Caller, Context};
+
+/// What an action carries: a reason where one is needed (return, reopen), explanations of
+/// the warnings a report carries (submit).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ActionInput {
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub explanations: Vec<Explanation>,
+}
+
+impl ActionInput {
+    fn required_reason(&self) -> Result<&str, ReportingError> {
+        self.reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .ok_or(ReportingError::ReasonRequired)
+    }
+}
+
+/// A submission may go only without errors and with every warning explained; the answer is
+/// the warnings with their explanations, to keep with the version.
+fn check_submittable(
+    violations: Vec<Violation>,
+    explanations: &[Explanation],
+) -> Result<serde_json::Value, ReportingError> {
+    match blocker(&violations, explanations) {
+        Some(Blocker::Errors) => Err(ReportingError::ValidationFailed(violations)),
+        Some(Blocker::UnexplainedWarnings) => Err(ReportingError::ExplanationRequired(violations)),
+        None => Ok(serde_json::Value::Array(
+            violations
+                .iter()
+                .map(|v| {
+                    let explanation = explanations
+                        .iter()
+                        .find(|e| e.rule == v.rule)
+                        .map(|e| e.text.trim());
+                    serde_json::json!({"rule": v.rule, "severity": v.severity, "expression": v.expression,
+                           "message": v.message, "message_en": v.message_en, "explanation": explanation})
+                })
+                .collect(),
+        )),
+    }
+}
+
+/// The agency's signing key for the period, made on its first submission.
+async fn signing_key(ctx: &Context, report: &Report, now: &str) -> Result<KeyPair, ReportingError> {
+    let agency = &report.address.agency;
+    let on = report.address.period.end();
+    if let Some((secret_hex, public_hex)) = ctx.store.signing_key(agency, on).await? {
+        return Ok(KeyPair {
+            secret_hex,
+            public_hex,
+        });
+    }
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let keys = KeyPair::from_secret(secret);
+    ctx.store
+        .add_signing_key(agency, on, &keys.secret_hex, &keys.public_hex, now)
+        .await?;
+    Ok(keys)
+}
+
+/// One action on a report, for the API, the UI and the demo history alike: decided by the
+/// domain (the approver submits; the receiver accepts, returns, reopens), the reason taken
+/// where one is needed, then done in one transaction.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address, action = %action))]
+pub async fn act(
+    ctx: &Context,
+    caller: &Caller,
+    address: &ReportAddress,
+    action: SubmissionAction,
+    input: ActionInput,
+) -> Result<ReportView, ReportingError> {
+    let report = resolve(ctx, address).await?;
+    let catalogue = Catalogue::load(&ctx.store).await?;
+    perform(ctx, caller, &report, action, input, &catalogue).await?;
+    let editor = report.rights(caller).edit;
+    view(ctx, caller, &report, editor).await
+}
+
+/// One action on a resolved report, without reading it back (bulk work: a push's
+/// submissions, the demo history); answers the report's new lock.
+pub async fn perform(
+    ctx: &Context,
+    caller: &Caller,
+    report: &Report,
+    action: SubmissionAction,
+    input: ActionInput,
+    catalogue: &Catalogue,
+) -> Result<i32, ReportingError> {
+    let address = &report.address;
+    let key = report.key();
+    let record = ctx.store.report_slot(&key).await?;
+    let status = record.as_ref().map(|r| r.status);
+    let decision = decide(
+        status,
+        action,
+        report.rights(caller),
+        report.circumstances(ctx),
+    );
+    // A reason is asked only of someone who may act at all.
+    if let Err(Refusal::Forbidden) = decision {
+        return Err(ReportingError::Forbidden);
+    }
+    let reason = match action {
+        SubmissionAction::Return | SubmissionAction::Reopen => Some(input.required_reason()?),
+        _ => None,
+    };
+    let to = decision.map_err(|refusal| report.refused(refusal, action, None))?;
+    let Some(record) = record else {
+        // `decide` refuses every action but a save on nothing saved.
+        return Err(ReportingError::Forbidden);
+    };
+    let now = ctx.now_text();
+    let actor = caller.principal.username.to_string();
+    let event = Event {
+        action: action.as_str(),
+        actor: &actor,
+        at: &now,
+        reason,
+    };
+    let version = if action == SubmissionAction::Submit {
+        let warnings = check_submittable(
+            super::violations_of(ctx, catalogue, report, &record.draft).await?,
+            &input.explanations,
+        )?;
+        let keys = signing_key(ctx, report, &now).await?;
+        let content = record.draft.canonical_json();
+        let (digest, signature) = keys.sign(&content).ok_or(ReportingError::Signing)?;
+        Some(NewVersion {
+            content,
+            content_sha256: digest,
+            signature,
+            public_key: keys.public_hex,
+            late: report.due.is_some_and(|due| due.is_late(ctx.clock.now())),
+            warnings: warnings.to_string(),
+        })
+    } else {
+        None
+    };
+    // Accepted numbers enter the data at once; a reopened report's leave it.
+    let source = format!("regime:{}", address.regime);
+    let accepted_values = match action {
+        SubmissionAction::Accept => {
+            let content = match ctx.store.versions(&key).await?.pop() {
+                Some(latest) => super::stored_content(address, &latest)?,
+                None => Default::default(),
+            };
+            content.data_values(
+                &address.agency,
+                address.period,
+                &catalogue.indicators,
+                &source,
+            )
+        }
+        _ => Vec::new(),
+    };
+    let values = match action {
+        SubmissionAction::Accept => Some(ValueChange::Publish {
+            source: &source,
+            values: &accepted_values,
+        }),
+        SubmissionAction::Reopen => Some(ValueChange::Withdraw { source: &source }),
+        _ => None,
+    };
+    ctx.store
+        .transition(&key, record.status, to, &event, version.as_ref(), values)
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(_) => ReportingError::VersionConflict(ConflictDuring::Action),
+            other => other.into(),
+        })
+}
+
+/// A reviewer accepts many submissions at once. Every one is checked first (the caller
+/// reviews it, it waits for review); if any is refused, none is accepted.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, reports = addresses.len()))]
+pub async fn accept_many(
+    ctx: &Context,
+    caller: &Caller,
+    addresses: &[ReportAddress],
+) -> Result<Vec<ReportView>, ReportingError> {
+    if addresses.is_empty() {
+        return Err(ReportingError::NothingSelected);
+    }
+    for address in addresses {
+        let report = resolve(ctx, address).await?;
+        if !report.rights(caller).review {
+            return Err(ReportingError::Forbidden);
+        }
+        let status = ctx
+            .store
+            .report_slot(&report.key())
+            .await?
+            .map(|r| r.status);
+        if status != Some(SubmissionStatus::Submitted) {
+            return Err(ReportingError::NotAwaitingReview(address.clone()));
+        }
+    }
+    let mut accepted = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        accepted.push(
+            act(
+                ctx,
+                caller,
+                address,
+                SubmissionAction::Accept,
+                ActionInput::default(),
+            )
+            .await?,
+        );
+    }
+    Ok(accepted)
+}
