@@ -10,20 +10,26 @@
 //!   their diff and signature checks; its [`reporting::validation`] and
 //!   [`reporting::prefill`].
 //! - [`compliance`]: who was expected to report, who did, on time, complete.
+//! - [`calendar`]: an agency's schedule of expected reports; the holiday calendar.
 //! - [`reminders`]: notifications of reports due soon or overdue.
 //! - [`aggregates`]: the cache of computed aggregates and of the hierarchy of a date.
 //! - [`mail`]: email through the deployment's relay.
+//! - [`sessions`]: a user's tokens and sessions, listed and revoked.
+//! - [`rules`]: the rule editor's check of an expression.
 //!
 //! Architecture invariant: no HTTP, no HTML, no wall clock (the [`Clock`] is injected); every
 //! change to a report goes through [`reporting`].
 
 pub mod aggregates;
+pub mod calendar;
 pub mod caller;
 pub mod catalogue;
 pub mod compliance;
 pub mod mail;
 pub mod reminders;
 pub mod reporting;
+pub mod rules;
+pub mod sessions;
 
 use std::sync::Arc;
 

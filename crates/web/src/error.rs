@@ -483,6 +483,84 @@ impl From<baocao_service::compliance::ComplianceError> for ApiError {
     }
 }
 
+impl From<baocao_service::sessions::SessionsError> for ApiError {
+    fn from(error: baocao_service::sessions::SessionsError) -> Self {
+        use baocao_service::sessions::SessionsError as E;
+        match error {
+            E::UnknownUser(username) => ApiError::not_found(
+                &format!("người dùng {username}"),
+                &format!("user {username}"),
+            ),
+            E::UnknownToken(id) => {
+                ApiError::not_found(&format!("phiên {id}"), &format!("token {id}"))
+            }
+            E::UnknownAgency(code) => {
+                ApiError::not_found(&format!("cơ quan {code}"), &format!("agency {code}"))
+            }
+            E::Forbidden => ApiError::forbidden(),
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<baocao_service::rules::RulesError> for ApiError {
+    fn from(error: baocao_service::rules::RulesError) -> Self {
+        use baocao_service::rules::RulesError as E;
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::Forbidden => ApiError::forbidden(),
+            E::InvalidKind(other) => ApiError::bad_request(
+                "invalid_kind",
+                format!("Loại biểu thức {other:?} không hợp lệ (condition hoặc formula)."),
+                format!("Unknown expression kind {other:?} (condition or formula)."),
+            ),
+            E::Rule(error) => crate::api::rules::rule_error(&error),
+            E::InvalidSample(problems) => ApiError::bad_request(
+                "invalid_values",
+                "Số liệu mẫu không hợp lệ.",
+                "The sample values are invalid.",
+            )
+            .with_detail("problems", json!(problems)),
+        }
+    }
+}
+
+impl From<baocao_service::calendar::CalendarError> for ApiError {
+    fn from(error: baocao_service::calendar::CalendarError) -> Self {
+        use baocao_service::calendar::CalendarError as E;
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::Forbidden => ApiError::forbidden(),
+            E::InvalidBound { name, text } => ApiError::bad_request(
+                "invalid_date",
+                format!("Tham số {name} phải là một ngày dạng YYYY-MM-DD, không phải {text:?}."),
+                format!("Parameter {name} must be a date YYYY-MM-DD, not {text:?}."),
+            ),
+            E::InvalidRange(max) => ApiError::bad_request(
+                "invalid_range",
+                format!("Khoảng ngày phải từ from đến to, dài tối đa {max} ngày."),
+                format!("The range must run from `from` to `to`, at most {max} days."),
+            ),
+            E::InvalidYear(year) => ApiError::bad_request(
+                "invalid_year",
+                format!("Năm {year} nằm ngoài khoảng 1900–2100."),
+                format!("Year {year} is outside 1900–2100."),
+            ),
+            E::InvalidDay(text) => ApiError::bad_request(
+                "invalid_date",
+                format!("Ngày phải có dạng YYYY-MM-DD, không phải {text:?}."),
+                format!("The day must be YYYY-MM-DD, not {text:?}."),
+            ),
+            E::NoChange(day) => ApiError::not_found(
+                &format!("thay đổi lịch ngày {day}"),
+                &format!("calendar change on {day}"),
+            ),
+        }
+    }
+}
+
 /// `text` cut to at most `max` characters (an ellipsis marking the cut): what an error echoes
 /// of the sender's input, so a 100 MB value is not sent back.
 pub fn shortened(text: &str, max: usize) -> std::borrow::Cow<'_, str> {

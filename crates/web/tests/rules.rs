@@ -458,6 +458,13 @@ async fn late_reports_and_locked_slots_follow_the_regimes_settings(app: TestApp)
         StatusCode::OK,
         "a draft may still be written"
     );
+    // What the report offers is what the API then does: no submission past a deadline the
+    // regime enforces, though the draft may still be corrected.
+    let offered = app.get(slot, &lead).await.json()["allowed"].clone();
+    assert_eq!(
+        (offered["edit"].clone(), offered["submit"].clone()),
+        (json!(true), json!(false))
+    );
     let late = act(&app, &lead, slot, "submit", json!({})).await;
     assert_eq!(
         (late.status, error_code(&late).as_str()),
@@ -480,6 +487,16 @@ async fn late_reports_and_locked_slots_follow_the_regimes_settings(app: TestApp)
         "December is not late yet"
     );
 
+    let offered = app
+        .get("/api/v1/reports/BC-KHOA-T/01/202611", &lead)
+        .await
+        .json()["allowed"]
+        .clone();
+    assert_eq!(
+        (offered["edit"].clone(), offered["submit"].clone()),
+        (json!(false), json!(false)),
+        "a locked report offers neither an edit nor a submission"
+    );
     let locked = save(
         &app,
         &hanoi,

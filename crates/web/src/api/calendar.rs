@@ -5,10 +5,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use baocao_domain::Date;
 use baocao_domain::calendar::{Due, check_frequency, cutoff_window};
-use baocao_domain::holidays::{CalendarOverride, DayKind, DayName, HolidayCalendar};
+use baocao_domain::holidays::{CalendarOverride, DayKind};
 use baocao_domain::period::{Frequency, PeriodId};
 use baocao_domain::permission::Action;
 use baocao_domain::regime::CutoffRule;
+use baocao_service::calendar::{self, HolidaysAnswer};
 use serde::{Deserialize, Serialize};
 
 use super::doc;
@@ -146,25 +147,6 @@ pub struct HolidaysQuery {
     year: Option<usize>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct DayOff {
-    date: Date,
-    name_vi: String,
-    name_en: String,
-    /// Set by this deployment rather than by the law's default.
-    configured: bool,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct HolidaysAnswer {
-    year: i16,
-    holidays: Vec<DayOff>,
-    /// Saturdays and Sundays made working days (worked in exchange for a bridge day).
-    working_weekend_days: Vec<Date>,
-    /// Every change this deployment made to the default, in that year.
-    changes: Vec<CalendarOverride>,
-}
-
 /// `GET /api/v1/calendar/holidays?year=`: the days off of a year (default: this year) on the
 /// deployment's calendar — the law's holidays, compensatory days and the deployment's changes.
 #[utoipa::path(
@@ -186,48 +168,7 @@ pub async fn holidays(
     ApiQuery(query): ApiQuery<HolidaysQuery>,
 ) -> Result<Json<HolidaysAnswer>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    Ok(Json(holidays_of(&state, query.year).await?))
-}
-
-/// The days off of `year` (default: this year).
-pub(crate) async fn holidays_of(
-    state: &AppState,
-    year: Option<usize>,
-) -> Result<HolidaysAnswer, ApiError> {
-    let year = match year {
-        None => state.today().year(),
-        Some(year) if (1900..=2100).contains(&year) => year as i16,
-        Some(year) => {
-            return Err(ApiError::bad_request(
-                "invalid_year",
-                format!("Năm {year} nằm ngoài khoảng 1900–2100."),
-                format!("Year {year} is outside 1900–2100."),
-            ));
-        }
-    };
-    let changes: Vec<CalendarOverride> = state
-        .store
-        .calendar_overrides()
-        .await?
-        .into_iter()
-        .filter(|c| c.day.year() == year)
-        .collect();
-    let calendar = HolidayCalendar::vietnam().with_overrides(&changes);
-    let holidays = calendar
-        .holidays_in(year)
-        .map(|(date, name)| DayOff {
-            date,
-            name_vi: name.vi.clone(),
-            name_en: name.en.clone(),
-            configured: changes.iter().any(|c| c.day == date),
-        })
-        .collect();
-    Ok(HolidaysAnswer {
-        year,
-        holidays,
-        working_weekend_days: calendar.working_weekend_days_in(year).collect(),
-        changes,
-    })
+    Ok(Json(calendar::holidays_of(&state, query.year).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -239,14 +180,14 @@ pub struct DayChange {
     pub(crate) name_en: String,
 }
 
-fn calendar_day(text: &str) -> Result<Date, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::bad_request(
-            "invalid_date",
-            format!("Ngày phải có dạng YYYY-MM-DD, không phải {text:?}."),
-            format!("The day must be YYYY-MM-DD, not {text:?}."),
-        )
-    })
+impl From<DayChange> for calendar::DayChange {
+    fn from(change: DayChange) -> Self {
+        Self {
+            kind: change.kind,
+            name_vi: change.name_vi,
+            name_en: change.name_en,
+        }
+    }
 }
 
 /// `PUT /api/v1/calendar/days/{date}`: makes a day a holiday (a bridge day) or a working day
@@ -272,46 +213,9 @@ pub async fn set_day(
     Path(day): Path<String>,
     ApiJson(change): ApiJson<DayChange>,
 ) -> Result<Json<CalendarOverride>, ApiError> {
-    Ok(Json(change_day(&state, &caller, &day, change).await?))
-}
-
-pub(crate) async fn change_day(
-    state: &AppState,
-    caller: &Caller,
-    day: &str,
-    change: DayChange,
-) -> Result<CalendarOverride, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    let day = calendar_day(day)?;
-    let (default_vi, default_en) = match change.kind {
-        DayKind::Holiday => ("Ngày nghỉ", "Day off"),
-        DayKind::WorkingDay => ("Ngày làm việc", "Working day"),
-    };
-    let name = |given: String, default: &str| {
-        let given = given.trim().to_string();
-        if given.is_empty() {
-            default.to_string()
-        } else {
-            given
-        }
-    };
-    let change = CalendarOverride {
-        day,
-        kind: change.kind,
-        name: DayName {
-            vi: name(change.name_vi, default_vi),
-            en: name(change.name_en, default_en),
-        },
-    };
-    state
-        .store
-        .set_calendar_day(
-            &change,
-            caller.principal.username.as_str(),
-            &state.now_text(),
-        )
-        .await?;
-    Ok(change)
+    Ok(Json(
+        calendar::change_day(&state, &caller, &day, change.into()).await?,
+    ))
 }
 
 /// `DELETE /api/v1/calendar/days/{date}`: the default applies to the day again.
@@ -333,23 +237,6 @@ pub async fn clear_day(
     caller: Caller,
     Path(day): Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    remove_day(&state, &caller, &day).await?;
+    calendar::remove_day(&state, &caller, &day).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
-}
-
-pub(crate) async fn remove_day(
-    state: &AppState,
-    caller: &Caller,
-    day: &str,
-) -> Result<(), ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    let day = calendar_day(day)?;
-    if state.store.clear_calendar_day(day).await? {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(
-            &format!("thay đổi lịch ngày {day}"),
-            &format!("calendar change on {day}"),
-        ))
-    }
 }

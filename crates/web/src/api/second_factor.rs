@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::session::session_owner;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiPath, ApiQuery, Caller, code_step, use_code};
 use crate::error::ApiError;
+use baocao_service::sessions::owner as session_owner;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Enrolment {

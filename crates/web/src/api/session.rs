@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use baocao_domain::permission::Action;
 use baocao_store::users::{Principal, TokenKind, TokenRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -137,33 +136,6 @@ pub async fn logout(
     }
 }
 
-/// The user named in a path, once the caller may manage their sessions: the user themselves,
-/// or whoever may manage the users of the user's agency.
-pub(crate) async fn session_owner(
-    state: &AppState,
-    caller: &Caller,
-    username: &str,
-) -> Result<i32, ApiError> {
-    let not_found = || {
-        ApiError::not_found(
-            &format!("người dùng {username}"),
-            &format!("user {username}"),
-        )
-    };
-    let user_id = state.store.user_id(username).await?.ok_or_else(not_found)?;
-    if user_id == caller.principal.id {
-        return Ok(user_id);
-    }
-    let principal = state
-        .store
-        .principal_of(user_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let lineage = crate::auth::lineage_today(state, &principal.agency).await?;
-    caller.require(Action::ManageUsers { agency: &lineage })?;
-    Ok(user_id)
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/users/{username}/tokens",
@@ -182,9 +154,8 @@ pub async fn tokens(
     caller: Caller,
     ApiPath(username): ApiPath<String>,
 ) -> Result<Json<Vec<TokenRecord>>, ApiError> {
-    let user_id = session_owner(&state, &caller, &username).await?;
     Ok(Json(
-        state.store.tokens_of(user_id, &state.now_text()).await?,
+        baocao_service::sessions::tokens(&state, &caller, &username).await?,
     ))
 }
 
@@ -211,8 +182,7 @@ pub async fn revoke_all(
     caller: Caller,
     ApiPath(username): ApiPath<String>,
 ) -> Result<Json<Revoked>, ApiError> {
-    let user_id = session_owner(&state, &caller, &username).await?;
-    let revoked = state.store.revoke_tokens(user_id, None).await?;
+    let revoked = baocao_service::sessions::revoke(&state, &caller, &username, None).await?;
     Ok(Json(Revoked { revoked }))
 }
 
@@ -235,13 +205,6 @@ pub async fn revoke_one(
     caller: Caller,
     ApiPath((username, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Revoked>, ApiError> {
-    let user_id = session_owner(&state, &caller, &username).await?;
-    let revoked = state.store.revoke_tokens(user_id, Some(&id)).await?;
-    if revoked == 0 {
-        return Err(ApiError::not_found(
-            &format!("phiên {id}"),
-            &format!("token {id}"),
-        ));
-    }
+    let revoked = baocao_service::sessions::revoke(&state, &caller, &username, Some(&id)).await?;
     Ok(Json(Revoked { revoked }))
 }

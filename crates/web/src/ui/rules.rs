@@ -12,9 +12,9 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::rules::{RuleCheck, check_expression};
 use crate::error::ApiError;
 use crate::extract::load_regime;
+use baocao_service::rules::{self, RuleQuestion};
 
 #[derive(Deserialize, Default)]
 pub struct EditorForm {
@@ -114,7 +114,7 @@ pub async fn check(
         .map_err(|e| PageError::from_api(e, page.lang))?;
     let outcome = match sample_cells(&regime, &form.sample) {
         Ok(values) => {
-            let request = RuleCheck {
+            let request = RuleQuestion {
                 regime: code.clone(),
                 expression: form.expression.clone(),
                 kind: Some(if form.kind == "formula" {
@@ -124,7 +124,9 @@ pub async fn check(
                 }),
                 values,
             };
-            check_expression(&state, &request).await
+            rules::check(&state, caller, &request)
+                .await
+                .map_err(ApiError::from)
         }
         Err(error) => Err(error),
     };

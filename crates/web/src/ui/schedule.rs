@@ -13,9 +13,8 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::calendar::{DayChange, change_day, holidays_of, remove_day};
-use crate::api::schedule::{ScheduleQuery, schedule};
 use crate::error::ApiError;
+use baocao_service::calendar::{DayChange, change_day, holidays_of, remove_day, schedule};
 
 #[derive(Deserialize)]
 pub struct SchedulePageQuery {
@@ -30,16 +29,16 @@ pub async fn page(
     Query(query): Query<SchedulePageQuery>,
 ) -> Result<Response, PageError> {
     let lang = page.lang;
-    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let fail = |error: baocao_service::calendar::CalendarError| {
+        PageError::from_api(ApiError::from(error), lang)
+    };
     let caller = page.logged_in()?;
     let answer = schedule(
         &state,
         caller,
-        &ScheduleQuery {
-            agency: query.agency.clone(),
-            from: query.from.clone(),
-            to: query.to.clone(),
-        },
+        query.agency.as_deref(),
+        query.from.as_deref(),
+        query.to.as_deref(),
     )
     .await
     .map_err(fail)?;
@@ -64,7 +63,9 @@ pub async fn change_calendar(
     axum::Form(fields): axum::Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let lang = page.lang;
-    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let fail = |error: baocao_service::calendar::CalendarError| {
+        PageError::from_api(ApiError::from(error), lang)
+    };
     let caller = page.posted(fields.get("csrf").map(String::as_str))?;
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let day = field("date");

@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::session::session_owner;
 use crate::error::ApiError;
 
 pub async fn page(
@@ -21,12 +20,7 @@ pub async fn page(
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
     let caller = page.logged_in()?;
-    let user_id = session_owner(&state, caller, &username)
-        .await
-        .map_err(fail)?;
-    let tokens = state
-        .store
-        .tokens_of(user_id, &state.now_text())
+    let tokens = baocao_service::sessions::tokens(&state, caller, &username)
         .await
         .map_err(|e| fail(e.into()))?;
     page.render(
@@ -46,16 +40,11 @@ pub async fn revoke(
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
     let caller = page.posted(fields.get("csrf").map(String::as_str))?;
-    let user_id = session_owner(&state, caller, &username)
-        .await
-        .map_err(fail)?;
     let id = fields
         .get("id")
         .map(String::as_str)
         .filter(|id| !id.is_empty());
-    state
-        .store
-        .revoke_tokens(user_id, id)
+    baocao_service::sessions::revoke(&state, caller, &username, id)
         .await
         .map_err(|e| fail(e.into()))?;
     Ok(Redirect::to(&format!("/users/{}/sessions", super::urlencode(&username))).into_response())
