@@ -484,7 +484,7 @@ fn spawn_connectors(state: AppState) {
                         );
                     }
                 }
-                Err(error) => tracing::warn!(error = %error.message_en, "connectors not run"),
+                Err(error) => tracing::warn!(%error, "connectors not run"),
             }
         }
     });

@@ -12,6 +12,8 @@
 //! - [`compliance`]: who was expected to report, who did, on time, complete.
 //! - [`calendar`]: an agency's schedule of expected reports; the holiday calendar.
 //! - [`reminders`]: notifications of reports due soon or overdue.
+//! - [`quality`]: the data quality of a regime's reports for a period.
+//! - [`connectors`]: peers' systems pulled on a schedule into the data.
 //! - [`aggregates`]: the cache of computed aggregates and of the hierarchy of a date.
 //! - [`mail`]: email through the deployment's relay.
 //! - [`sessions`]: a user's tokens and sessions, listed and revoked.
@@ -25,7 +27,9 @@ pub mod calendar;
 pub mod caller;
 pub mod catalogue;
 pub mod compliance;
+pub mod connectors;
 pub mod mail;
+pub mod quality;
 pub mod reminders;
 pub mod reporting;
 pub mod rules;
@@ -38,6 +42,19 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 pub use caller::Caller;
+
+/// `text` as one segment of a URL path: unreserved characters as they are, every other byte
+/// percent-encoded (links the service hands out, such as a report's page).
+pub fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
 
 /// The lineage of the whole country: what national questions (analytics, compliance) are
 /// asked of.

@@ -561,6 +561,19 @@ impl From<baocao_service::calendar::CalendarError> for ApiError {
     }
 }
 
+impl From<baocao_service::connectors::ConnectorsError> for ApiError {
+    fn from(error: baocao_service::connectors::ConnectorsError) -> Self {
+        use baocao_service::connectors::ConnectorsError as E;
+        match error {
+            E::UnknownConnector(code) => {
+                ApiError::not_found(&format!("kết nối {code}"), &format!("connector {code}"))
+            }
+            E::Forbidden => ApiError::forbidden(),
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
 /// `text` cut to at most `max` characters (an ellipsis marking the cut): what an error echoes
 /// of the sender's input, so a 100 MB value is not sent back.
 pub fn shortened(text: &str, max: usize) -> std::borrow::Cow<'_, str> {

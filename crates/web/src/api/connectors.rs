@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use baocao_domain::connector::{ConnectorSpec, PeerAuth};
-use baocao_domain::permission::Action;
-use baocao_store::connectors::{ConnectorRecord, RunRecord};
-use serde::{Deserialize, Serialize};
+use baocao_service::connectors::{self, ConnectorView, view};
+use baocao_store::connectors::RunRecord;
+use serde::Deserialize;
 
 use super::doc;
 use crate::AppState;
@@ -22,13 +22,11 @@ use crate::error::ApiError;
 const RUNS_SHOWN: i64 = 20;
 
 pub(crate) fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    caller.require(Action::ManageUsers {
-        agency: &super::national(),
-    })
-}
-
-fn not_found(code: &str) -> ApiError {
-    ApiError::not_found(&format!("kết nối {code}"), &format!("connector {code}"))
+    if connectors::may_manage(caller) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
 }
 
 /// A connector as sent: its spec's fields and `enabled` (default true) side by side. Read in
@@ -85,53 +83,6 @@ impl<'de> Deserialize<'de> for ConnectorInput {
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ConnectorView {
-    code: String,
-    name: String,
-    url: String,
-    format: baocao_domain::connector::PeerFormat,
-    /// `none`, `bearer`, `basic` or `header`: the credentials themselves are not shown.
-    auth: &'static str,
-    every_minutes: u32,
-    mapping: baocao_domain::connector::Mapping,
-    enabled: bool,
-    next_run_at: String,
-    failures: i32,
-    source: String,
-    updated_by: String,
-    updated_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    runs: Option<Vec<RunRecord>>,
-}
-
-fn view(record: ConnectorRecord, runs: Option<Vec<RunRecord>>) -> ConnectorView {
-    ConnectorView {
-        auth: record.spec.auth.kind(),
-        source: crate::connectors::source_of(&record.code),
-        code: record.code,
-        name: record.spec.name,
-        url: record.spec.url,
-        format: record.spec.format,
-        every_minutes: record.spec.every_minutes,
-        mapping: record.spec.mapping,
-        enabled: record.enabled,
-        next_run_at: record.next_run_at,
-        failures: record.failures,
-        updated_by: record.updated_by,
-        updated_at: record.updated_at,
-        runs,
-    }
-}
-
-async fn find(state: &AppState, code: &str) -> Result<ConnectorRecord, ApiError> {
-    state
-        .store
-        .connector(code)
-        .await?
-        .ok_or_else(|| not_found(code))
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/connectors",
@@ -146,28 +97,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ConnectorView>>, ApiError> {
-    require_admin(&caller)?;
-    Ok(Json(listing(&state, 0).await?))
-}
-
-/// Every connector, each with its last `runs` runs (none: no run log).
-pub(crate) async fn listing(state: &AppState, runs: i64) -> Result<Vec<ConnectorView>, ApiError> {
-    let mut views = Vec::new();
-    for record in state.store.connectors().await? {
-        let log = if runs > 0 {
-            Some(state.store.connector_runs(&record.code, runs).await?)
-        } else {
-            None
-        };
-        views.push(view(record, log));
-    }
-    Ok(views)
-}
-
-/// Runs a connector now (the API's and the page's "run now").
-pub(crate) async fn run_now(state: &AppState, code: &str) -> Result<RunRecord, ApiError> {
-    let record = find(state, code).await?;
-    crate::connectors::run(state, &record).await
+    Ok(Json(connectors::listing(&state, &caller, 0).await?))
 }
 
 #[utoipa::path(
@@ -189,7 +119,7 @@ pub async fn get(
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<ConnectorView>, ApiError> {
     require_admin(&caller)?;
-    let record = find(&state, &code).await?;
+    let record = connectors::find(&state, &code).await?;
     let runs = state.store.connector_runs(&code, RUNS_SHOWN).await?;
     Ok(Json(view(record, Some(runs))))
 }
@@ -272,7 +202,7 @@ pub async fn put(
             &now,
         )
         .await?;
-    let record = find(&state, &code).await?;
+    let record = connectors::find(&state, &code).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -303,7 +233,7 @@ pub async fn delete(
     if state.store.delete_connector(&code).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(not_found(&code))
+        Err(connectors::ConnectorsError::UnknownConnector(code).into())
     }
 }
 
@@ -325,8 +255,7 @@ pub async fn run(
     caller: Caller,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<RunRecord>, ApiError> {
-    require_admin(&caller)?;
-    Ok(Json(run_now(&state, &code).await?))
+    Ok(Json(connectors::run_now(&state, &caller, &code).await?))
 }
 
 #[utoipa::path(
@@ -348,6 +277,6 @@ pub async fn runs(
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<Vec<RunRecord>>, ApiError> {
     require_admin(&caller)?;
-    find(&state, &code).await?;
+    connectors::find(&state, &code).await?;
     Ok(Json(state.store.connector_runs(&code, 200).await?))
 }

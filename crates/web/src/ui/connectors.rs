@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::connectors::{listing, require_admin, run_now};
 use crate::error::ApiError;
+use baocao_service::connectors::{listing, run_now};
 
 /// Runs shown per connector.
 const RUNS_SHOWN: i64 = 5;
@@ -19,8 +19,9 @@ pub async fn page(State(state): State<AppState>, page: PageContext) -> Result<Re
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
     let caller = page.logged_in()?;
-    require_admin(caller).map_err(fail)?;
-    let connectors = listing(&state, RUNS_SHOWN).await.map_err(fail)?;
+    let connectors = listing(&state, caller, RUNS_SHOWN)
+        .await
+        .map_err(|e| fail(e.into()))?;
     page.render("connectors.html", json!({ "connectors": connectors }))
 }
 
@@ -34,7 +35,8 @@ pub async fn run(
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
     let caller = page.posted(fields.get("csrf").map(String::as_str))?;
-    require_admin(caller).map_err(fail)?;
-    run_now(&state, &code).await.map_err(fail)?;
+    run_now(&state, caller, &code)
+        .await
+        .map_err(|e| fail(e.into()))?;
     Ok(Redirect::to(&format!("/connectors#connector-{code}")).into_response())
 }

@@ -237,7 +237,7 @@ impl PageContext {
         let administrator = self
             .caller
             .as_ref()
-            .is_some_and(|c| crate::api::connectors::require_admin(c).is_ok());
+            .is_some_and(|c| baocao_service::connectors::may_manage(c));
         let html = templates()
             .get_template(template)
             .and_then(|t| {
@@ -273,14 +273,7 @@ fn html_response(status: StatusCode, html: String) -> Response {
 }
 
 pub(crate) fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+    baocao_service::path_segment(text)
 }
 
 /// A page that cannot be shown: a redirect (to log in) or an error page that says why, in

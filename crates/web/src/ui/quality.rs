@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::quality::{DashboardQuery, quality_rows};
+use baocao_service::quality::quality_rows;
 
 #[derive(Deserialize)]
 pub struct QualityPageQuery {
@@ -47,16 +47,9 @@ pub async fn page(
         )
     });
     let rows = match (&regime, &period) {
-        (Some(regime), Some(period)) => quality_rows(
-            &state,
-            caller,
-            &DashboardQuery {
-                regime: regime.clone(),
-                period: period.clone(),
-            },
-        )
-        .await
-        .map_err(|e| PageError::from_api(e, lang))?,
+        (Some(regime), Some(period)) => quality_rows(&state, caller, regime, period)
+            .await
+            .map_err(|e| PageError::from_api(e.into(), lang))?,
         _ => Vec::new(),
     };
     page.render(
