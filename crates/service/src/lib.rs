@@ -18,6 +18,7 @@
 //! - [`mail`]: email through the deployment's relay.
 //! - [`sessions`]: a user's tokens and sessions, listed and revoked.
 //! - [`rules`]: the rule editor's check of an expression.
+//! - [`registry`]: regimes authored — created, drafted, published, retired, assigned.
 //!
 //! Architecture invariant: no HTTP, no HTML, no wall clock (the [`Clock`] is injected); every
 //! change to a report goes through [`reporting`].
@@ -30,6 +31,7 @@ pub mod compliance;
 pub mod connectors;
 pub mod mail;
 pub mod quality;
+pub mod registry;
 pub mod reminders;
 pub mod reporting;
 pub mod rules;

@@ -574,6 +574,79 @@ impl From<baocao_service::connectors::ConnectorsError> for ApiError {
     }
 }
 
+impl From<baocao_service::registry::RegistryError> for ApiError {
+    fn from(error: baocao_service::registry::RegistryError) -> Self {
+        use baocao_service::registry::{AssignmentProblem, ExpressionAt, RegistryError as E};
+        let code = error.code();
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::Forbidden => ApiError::forbidden(),
+            E::Invalid(error) => crate::api::registry::invalid(&error),
+            E::Exists(regime) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!("Đã có chế độ báo cáo mã {regime}."),
+                format!("A regime with code {regime} already exists."),
+            ),
+            E::UnknownIndicator { form, indicator } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!("Biểu {form}: chỉ tiêu {indicator} không có trong danh mục."),
+                format!("Form {form}: indicator {indicator} is not in the catalogue."),
+            ),
+            E::FormTooLarge {
+                form,
+                cells,
+                limit,
+                widest_row,
+            } => {
+                let row = widest_row.as_deref().unwrap_or("?");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    format!(
+                        "Biểu {form} có {cells} ô (số dòng × số cột × các tổ hợp phân tổ), vượt giới hạn {limit} ô. Dòng {row} nhiều ô nhất: hãy bớt phân tổ của chỉ tiêu này hoặc tách thành nhiều biểu."
+                    ),
+                    format!(
+                        "Form {form} has {cells} cells (rows × columns × disaggregation combinations), over the limit of {limit}. Row {row} has the most: drop some of its disaggregations or split the form."
+                    ),
+                )
+                .with_detail("form", json!(form))
+                .with_detail("cells", json!(cells))
+            }
+            E::BrokenExpression { at, error } => {
+                let answer = crate::api::rules::rule_error(&error);
+                match at {
+                    ExpressionAt::Rule(name) => answer.with_detail("rule", json!(name)),
+                    ExpressionAt::Derived(code) => answer.with_detail("derived", json!(code)),
+                }
+            }
+            E::InvalidAssignment { index, problem } => {
+                let n = index + 1;
+                let (vi, en) = match problem {
+                    AssignmentProblem::Validity(reason) => (
+                        format!("Giao báo cáo thứ {n}: khoảng hiệu lực không hợp lệ."),
+                        format!("Assignment {n}: {reason}."),
+                    ),
+                    AssignmentProblem::NoAgency { agency, on } => (
+                        format!(
+                            "Giao báo cáo thứ {n}: cơ quan {agency} không tồn tại vào ngày {on}."
+                        ),
+                        format!("Assignment {n}: agency {agency} does not exist on {on}."),
+                    ),
+                    AssignmentProblem::ToItself(reason) => (
+                        format!("Giao báo cáo thứ {n}: cơ quan không tự báo cáo cho chính mình."),
+                        format!("Assignment {n}: {reason}."),
+                    ),
+                };
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, vi, en)
+                    .with_detail("index", json!(index))
+            }
+        }
+    }
+}
+
 /// `text` cut to at most `max` characters (an ellipsis marking the cut): what an error echoes
 /// of the sender's input, so a 100 MB value is not sent back.
 pub fn shortened(text: &str, max: usize) -> std::borrow::Cow<'_, str> {

@@ -6,7 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::regime::{Regime, RegimeCode};
+use baocao_domain::regime::Regime;
 use baocao_service::catalogue as service_catalogue;
 use baocao_service::reporting::ReportAddress;
 
@@ -52,10 +52,6 @@ pub(crate) fn parse_period(text: &str) -> Result<baocao_domain::period::PeriodId
 
 pub(crate) fn agency_code(text: &str) -> Result<AgencyCode, ApiError> {
     Ok(service_catalogue::agency_code(text)?)
-}
-
-pub(crate) fn regime_code(text: &str) -> Result<RegimeCode, ApiError> {
-    Ok(service_catalogue::regime_code(text)?)
 }
 
 /// The version of a regime that governs periods starting on `date`.

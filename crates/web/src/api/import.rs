@@ -341,9 +341,12 @@ pub async fn regimes(
                 })
             })
             .and_then(|regime| {
-                super::registry::check_with(&catalogue, regime.content())
+                baocao_service::registry::check_with(&catalogue, regime.content())
                     .map(|()| regime)
-                    .map_err(|e| (e.message, e.message_en))
+                    .map_err(|e| {
+                        let error = ApiError::from(e);
+                        (error.message, error.message_en)
+                    })
             });
         match checked {
             Ok(regime) => {

@@ -6,30 +6,27 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use baocao_domain::agency::Validity;
-use baocao_domain::assignment::Assignment;
 use baocao_domain::permission::Action;
-use baocao_domain::regime::{MAX_FORM_CELLS, Regime, RegimeContent, RegimeError, RegimeStatus};
+use baocao_domain::regime::{Regime, RegimeContent, RegimeError};
 use baocao_domain::registry::{
     DuplicatePair, Problem, RegimeItems, duplicates as find_duplicates, standardisation_problems,
 };
-use baocao_domain::rules::{RuleContext, compile_condition, compile_formula};
+use baocao_domain::rules::RuleContext;
 use std::collections::{BTreeMap, HashMap};
 
 use baocao_domain::regime::Severity;
 use baocao_domain::text::search_key;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::catalogue::RegimeView;
 use super::doc;
-use super::rules::rule_error;
 use super::{Listing, Page};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::extract::load_regime;
 use baocao_service::catalogue::Catalogue;
+use baocao_service::registry;
 
 /// `POST /api/v1/regimes`: the JSON shape `GET /api/v1/regimes/{code}` answers; the regime is
 /// stored as a draft whatever status the body names. Forms must use catalogue indicators and
@@ -50,32 +47,8 @@ pub async fn create(
     caller: Caller,
     ApiJson(content): ApiJson<RegimeContent>,
 ) -> Result<(StatusCode, Json<RegimeView>), ApiError> {
-    let regime = create_regime(&state, &caller, content).await?;
+    let regime = registry::create(&state, &caller, content).await?;
     Ok((StatusCode::CREATED, Json(regime.into())))
-}
-
-pub(crate) async fn create_regime(
-    state: &AppState,
-    caller: &Caller,
-    content: RegimeContent,
-) -> Result<Regime, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    let regime = Regime::draft(content).map_err(|error| invalid(&error))?;
-    check_against_catalogue(state, regime.content()).await?;
-    state
-        .store
-        .create_regime(&regime, &state.now_text())
-        .await
-        .map_err(|error| match error {
-            baocao_store::StoreError::Conflict(_) => ApiError::new(
-                StatusCode::CONFLICT,
-                "regime_exists",
-                format!("Đã có chế độ báo cáo mã {}.", regime.code()),
-                format!("A regime with code {} already exists.", regime.code()),
-            ),
-            other => other.into(),
-        })?;
-    Ok(regime)
 }
 
 pub(crate) fn invalid(error: &RegimeError) -> ApiError {
@@ -113,75 +86,6 @@ pub(crate) fn invalid(error: &RegimeError) -> ApiError {
     )
 }
 
-/// What a regime's content must satisfy against the catalogue: its rows are catalogue
-/// indicators, its rules and derived indicators compile, and no form asks for more cells than
-/// [`MAX_FORM_CELLS`].
-async fn check_against_catalogue(
-    state: &AppState,
-    content: &RegimeContent,
-) -> Result<(), ApiError> {
-    check_with(&Catalogue::load(&state.store).await?, content)
-}
-
-pub(crate) fn check_with(catalogue: &Catalogue, content: &RegimeContent) -> Result<(), ApiError> {
-    for form in &content.forms {
-        for row in &form.rows {
-            if !catalogue
-                .indicators
-                .iter()
-                .any(|i| i.code() == &row.indicator)
-            {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_indicator",
-                    format!(
-                        "Biểu {}: chỉ tiêu {} không có trong danh mục.",
-                        form.code, row.indicator
-                    ),
-                    format!(
-                        "Form {}: indicator {} is not in the catalogue.",
-                        form.code, row.indicator
-                    ),
-                ));
-            }
-        }
-    }
-    if let Some(over) =
-        content.oversized_form(&catalogue.indicators, &catalogue.categories, MAX_FORM_CELLS)
-    {
-        let row = over.widest_row.as_deref().unwrap_or("?");
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "form_too_large",
-            format!(
-                "Biểu {} có {} ô (số dòng × số cột × các tổ hợp phân tổ), vượt giới hạn {} ô. Dòng {} nhiều ô nhất: hãy bớt phân tổ của chỉ tiêu này hoặc tách thành nhiều biểu.",
-                over.form, over.cells, over.limit, row
-            ),
-            format!(
-                "Form {} has {} cells (rows × columns × disaggregation combinations), over the limit of {}. Row {} has the most: drop some of its disaggregations or split the form.",
-                over.form, over.cells, over.limit, row
-            ),
-        )
-        .with_detail("form", json!(over.form))
-        .with_detail("cells", json!(over.cells)));
-    }
-    let context = RuleContext {
-        regime: content,
-        indicators: &catalogue.indicators,
-        categories: &catalogue.categories,
-    };
-    for (index, rule) in content.rules.iter().enumerate() {
-        compile_condition(&rule.expression, &context).map_err(|error| {
-            rule_error(&error).with_detail("rule", json!(format!("R{}", index + 1)))
-        })?;
-    }
-    for derived in &content.derived {
-        compile_formula(&derived.formula, &context)
-            .map_err(|error| rule_error(&error).with_detail("derived", json!(derived.code)))?;
-    }
-    Ok(())
-}
-
 /// `GET /api/v1/regimes/{code}/versions`: every version, oldest first.
 #[utoipa::path(
     get,
@@ -205,12 +109,6 @@ pub async fn versions(
     let regime = load_regime(&state, &code).await?;
     let versions = state.store.regime_versions(regime.code()).await?;
     Ok(Json(versions.into_iter().map(RegimeView::from).collect()))
-}
-
-fn latest(versions: Vec<Regime>, code: &str) -> Result<Regime, ApiError> {
-    versions.into_iter().last().ok_or_else(|| {
-        ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
-    })
 }
 
 /// `PUT /api/v1/regimes/{code}/draft`: writes the regime's draft — the never-published
@@ -237,51 +135,10 @@ pub async fn save_draft(
     ApiJson(content): ApiJson<RegimeContent>,
 ) -> Result<Json<RegimeView>, ApiError> {
     Ok(Json(
-        save_regime_draft(&state, &caller, &code, content)
+        registry::save_draft(&state, &caller, &code, content)
             .await?
             .into(),
     ))
-}
-
-pub(crate) async fn save_regime_draft(
-    state: &AppState,
-    caller: &Caller,
-    code: &str,
-    content: RegimeContent,
-) -> Result<Regime, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    let parsed = crate::extract::regime_code(code)?;
-    let current = latest(state.store.regime_versions(&parsed).await?, code)?;
-    if content.code != parsed {
-        return Err(invalid(&RegimeError::CodeChanged {
-            expected: parsed.to_string(),
-            given: content.code.to_string(),
-        }));
-    }
-    check_against_catalogue(state, &content).await?;
-    let draft = match current.status() {
-        RegimeStatus::Draft => {
-            let draft = Regime::restore(content, current.version(), RegimeStatus::Draft, None)
-                .map_err(|e| invalid(&e))?;
-            state.store.update_regime_version(&draft).await?;
-            draft
-        }
-        RegimeStatus::Published => {
-            let draft = current.amend(content).map_err(|e| invalid(&e))?;
-            state
-                .store
-                .add_regime_version(&draft, &state.now_text())
-                .await?;
-            draft
-        }
-        RegimeStatus::Retired => {
-            return Err(invalid(&RegimeError::StatusChange {
-                from: RegimeStatus::Retired,
-                to: RegimeStatus::Draft,
-            }));
-        }
-    };
-    Ok(draft)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -313,35 +170,10 @@ pub async fn publish(
     ApiJson(body): ApiJson<PublishBody>,
 ) -> Result<Json<RegimeView>, ApiError> {
     Ok(Json(
-        publish_regime(&state, &caller, &code, body.effective_from)
+        registry::publish(&state, &caller, &code, body.effective_from)
             .await?
             .into(),
     ))
-}
-
-pub(crate) async fn publish_regime(
-    state: &AppState,
-    caller: &Caller,
-    code: &str,
-    effective_from: baocao_domain::Date,
-) -> Result<Regime, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    let parsed = crate::extract::regime_code(code)?;
-    let mut versions = state.store.regime_versions(&parsed).await?;
-    let draft = versions.pop().ok_or_else(|| {
-        ApiError::not_found(&format!("chế độ báo cáo {code}"), &format!("regime {code}"))
-    })?;
-    let previous = versions
-        .iter()
-        .rev()
-        .find(|v| v.status() != RegimeStatus::Draft);
-    let published = match previous {
-        Some(previous) => draft.publish_after(previous, effective_from),
-        None => draft.publish(effective_from),
-    }
-    .map_err(|e| invalid(&e))?;
-    state.store.update_regime_version(&published).await?;
-    Ok(published)
 }
 
 /// `POST /api/v1/regimes/{code}/retire`: the regime takes no more reports; its history stays.
@@ -363,26 +195,7 @@ pub async fn retire(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<RegimeView>, ApiError> {
-    Ok(Json(retire_regime(&state, &caller, &code).await?.into()))
-}
-
-pub(crate) async fn retire_regime(
-    state: &AppState,
-    caller: &Caller,
-    code: &str,
-) -> Result<Regime, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    let regime = load_regime(state, code).await?;
-    let retired = regime.retire().map_err(|e| invalid(&e))?;
-    // Every earlier published version retires with it: no period takes reports any more.
-    for version in state.store.regime_versions(retired.code()).await? {
-        if version.status() == RegimeStatus::Published && version.version() != retired.version() {
-            let version = version.retire().map_err(|e| invalid(&e))?;
-            state.store.update_regime_version(&version).await?;
-        }
-    }
-    state.store.update_regime_version(&retired).await?;
-    Ok(retired)
+    Ok(Json(registry::retire(&state, &caller, &code).await?.into()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -392,6 +205,17 @@ pub struct NewAssignment {
     pub(crate) valid_from: Option<baocao_domain::Date>,
     #[serde(default)]
     pub(crate) valid_to: Option<baocao_domain::Date>,
+}
+
+impl NewAssignment {
+    pub(crate) fn item(&self) -> registry::NewAssignment {
+        registry::NewAssignment {
+            reporting_agency: self.reporting_agency.clone(),
+            receiving_agency: self.receiving_agency.clone(),
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+        }
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -421,7 +245,9 @@ pub async fn assign(
     Path(regime): Path<String>,
     ApiJson(body): ApiJson<AssignmentsBody>,
 ) -> Result<(StatusCode, Json<Assigned>), ApiError> {
-    let created = assign_regime(&state, &caller, &regime, &body.assignments).await?;
+    let items: Vec<registry::NewAssignment> =
+        body.assignments.iter().map(NewAssignment::item).collect();
+    let created = registry::assign(&state, &caller, &regime, &items).await?;
     Ok((StatusCode::CREATED, Json(Assigned { regime, created })))
 }
 
@@ -430,69 +256,6 @@ pub async fn assign(
 pub struct Assigned {
     regime: String,
     created: usize,
-}
-
-pub(crate) async fn assign_regime(
-    state: &AppState,
-    caller: &Caller,
-    code: &str,
-    items: &[NewAssignment],
-) -> Result<usize, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    let regime = load_regime(state, code).await?;
-    let mut assignments = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let refused = |vi: String, en: String| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_assignment",
-                vi,
-                en,
-            )
-            .with_detail("index", json!(index))
-        };
-        let validity = Validity::new(item.valid_from, item.valid_to).map_err(|e| {
-            refused(
-                format!(
-                    "Giao báo cáo thứ {}: khoảng hiệu lực không hợp lệ.",
-                    index + 1
-                ),
-                format!("Assignment {}: {e}.", index + 1),
-            )
-        })?;
-        let (reporting, receiving) = (
-            crate::extract::agency_code(&item.reporting_agency)?,
-            crate::extract::agency_code(&item.receiving_agency)?,
-        );
-        let on = item.valid_from.unwrap_or_else(|| state.today());
-        for agency in [&reporting, &receiving] {
-            if state.store.agency_as_of(agency, on).await?.is_none() {
-                return Err(refused(
-                    format!(
-                        "Giao báo cáo thứ {}: cơ quan {agency} không tồn tại vào ngày {on}.",
-                        index + 1
-                    ),
-                    format!(
-                        "Assignment {}: agency {agency} does not exist on {on}.",
-                        index + 1
-                    ),
-                ));
-            }
-        }
-        let assignment = Assignment::new(regime.code().clone(), reporting, receiving, validity)
-            .map_err(|e| {
-                refused(
-                    format!(
-                        "Giao báo cáo thứ {}: cơ quan không tự báo cáo cho chính mình.",
-                        index + 1
-                    ),
-                    format!("Assignment {}: {e}.", index + 1),
-                )
-            })?;
-        assignments.push(assignment);
-    }
-    state.store.insert_assignments(&assignments).await?;
-    Ok(assignments.len())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -2,7 +2,7 @@
 //! (sections in order), the forms (rows picked from the indicator catalogue, columns, cell
 //! rules), assignments, and the lifecycle — save the draft (or the amendment of a published
 //! regime), publish from a date, retire. Every action goes through the same functions as the
-//! API ([`crate::api::registry`]); a refused save shows the page again with the author's input
+//! API ([`baocao_service::registry`]); a refused save shows the page again with the author's input
 //! and the reason.
 
 use axum::extract::{Path, State};
@@ -20,12 +20,10 @@ use serde_json::json;
 
 use super::{PageContext, PageError, describe};
 use crate::AppState;
-use crate::api::registry::{
-    NewAssignment, assign_regime, create_regime, publish_regime, retire_regime, save_regime_draft,
-};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use baocao_service::registry::{self, NewAssignment};
 
 /// Submitted fields, in order (repeated names keep their order: outline sections, rows).
 type Fields = Vec<(String, String)>;
@@ -362,7 +360,8 @@ pub async fn act(
     let lang = page.lang;
     let latest = latest_version(&state, &code, lang).await?;
     let base = latest.content().clone();
-    let message = |e: ApiError| {
+    let message = |e: registry::RegistryError| {
+        let e = ApiError::from(e);
         if lang == Lang::Vi {
             e.message
         } else {
@@ -371,7 +370,7 @@ pub async fn act(
     };
     let outcome: Result<&str, String> = match value(&fields, "action") {
         "publish" => match value(&fields, "effective_from").parse() {
-            Ok(day) => publish_regime(&state, caller, &code, day)
+            Ok(day) => registry::publish(&state, caller, &code, day)
                 .await
                 .map(|_| "published")
                 .map_err(message),
@@ -380,7 +379,7 @@ pub async fn act(
                     .into(),
             ),
         },
-        "retire" => retire_regime(&state, caller, &code)
+        "retire" => registry::retire(&state, caller, &code)
             .await
             .map(|_| "retired")
             .map_err(message),
@@ -395,13 +394,13 @@ pub async fn act(
                     valid_to: None,
                 })
                 .collect();
-            assign_regime(&state, caller, &code, &items)
+            registry::assign(&state, caller, &code, &items)
                 .await
                 .map(|_| "assigned")
                 .map_err(message)
         }
         _ => match content_from_fields(&base, &fields) {
-            Ok(content) => save_regime_draft(&state, caller, &code, content)
+            Ok(content) => registry::save_draft(&state, caller, &code, content)
                 .await
                 .map(|_| "saved")
                 .map_err(message),
@@ -450,13 +449,16 @@ pub async fn create(
         Err(e) => Err(format!("Mã chế độ báo cáo {code:?}: {e}")),
     };
     let result = match attempt {
-        Ok(content) => create_regime(&state, caller, content).await.map_err(|e| {
-            if lang == Lang::Vi {
-                e.message
-            } else {
-                e.message_en
-            }
-        }),
+        Ok(content) => registry::create(&state, caller, content)
+            .await
+            .map_err(|e| {
+                let e = ApiError::from(e);
+                if lang == Lang::Vi {
+                    e.message
+                } else {
+                    e.message_en
+                }
+            }),
         Err(error) => Err(error),
     };
     match result {

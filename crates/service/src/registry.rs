@@ -1,0 +1,319 @@
+//! Authoring the registry of regimes: a regime created as a draft, its draft saved (an
+//! amendment of a published one is a new version), published from a date, retired; and who
+//! reports it to whom, from when. Every change is checked against the catalogue — its rows are
+//! catalogue indicators, its rules and derived indicators compile, no form is too large.
+
+use baocao_domain::Date;
+use baocao_domain::agency::{AgencyCode, Validity};
+use baocao_domain::assignment::Assignment;
+use baocao_domain::permission::Action;
+use baocao_domain::regime::{
+    MAX_FORM_CELLS, Regime, RegimeCode, RegimeContent, RegimeError, RegimeStatus,
+};
+use baocao_domain::rules::{RuleContext, RuleError, compile_condition, compile_formula};
+use baocao_store::StoreError;
+
+use crate::catalogue::{self, Catalogue, CatalogueError};
+use crate::{Caller, Context};
+
+/// Where a broken expression of a regime sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpressionAt {
+    /// A validation rule, named `R1`, `R2`… in order.
+    Rule(String),
+    /// A derived indicator's formula, by its code.
+    Derived(String),
+}
+
+/// What is wrong with one assignment of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignmentProblem {
+    /// The validity interval does not hold (its reason).
+    Validity(String),
+    /// The agency does not exist on the assignment's first day.
+    NoAgency { agency: AgencyCode, on: Date },
+    /// An agency reporting to itself (the reason).
+    ToItself(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("invalid regime: {0}")]
+    Invalid(RegimeError),
+    #[error("a regime with code {0} already exists")]
+    Exists(RegimeCode),
+    #[error("form {form}: indicator {indicator} is not in the catalogue")]
+    UnknownIndicator { form: String, indicator: String },
+    #[error("form {form} has {cells} cells, over the limit of {limit}")]
+    FormTooLarge {
+        form: String,
+        cells: u64,
+        limit: u64,
+        widest_row: Option<String>,
+    },
+    #[error("{error}")]
+    BrokenExpression { at: ExpressionAt, error: RuleError },
+    /// The assignment at `index` (from 0) of a batch; none was recorded.
+    #[error("assignment {}: {problem:?}", index + 1)]
+    InvalidAssignment {
+        index: usize,
+        problem: AssignmentProblem,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl RegistryError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Catalogue(error) => error.code(),
+            Self::Forbidden => "forbidden",
+            Self::Invalid(_) => "invalid_regime",
+            Self::Exists(_) => "regime_exists",
+            Self::UnknownIndicator { .. } => "unknown_indicator",
+            Self::FormTooLarge { .. } => "form_too_large",
+            Self::BrokenExpression {
+                error: RuleError::Syntax { .. },
+                ..
+            } => "rule_syntax",
+            Self::BrokenExpression { .. } => "rule_invalid",
+            Self::InvalidAssignment { .. } => "invalid_assignment",
+            Self::Store(_) => "store",
+        }
+    }
+}
+
+fn require_author(caller: &Caller) -> Result<(), RegistryError> {
+    if caller.may(Action::AuthorRegimes) {
+        Ok(())
+    } else {
+        Err(RegistryError::Forbidden)
+    }
+}
+
+/// What a regime's content must satisfy against the catalogue: its rows are catalogue
+/// indicators, its rules and derived indicators compile, and no form asks for more cells than
+/// [`MAX_FORM_CELLS`].
+pub fn check_with(catalogue: &Catalogue, content: &RegimeContent) -> Result<(), RegistryError> {
+    for form in &content.forms {
+        for row in &form.rows {
+            if !catalogue
+                .indicators
+                .iter()
+                .any(|i| i.code() == &row.indicator)
+            {
+                return Err(RegistryError::UnknownIndicator {
+                    form: form.code.clone(),
+                    indicator: row.indicator.to_string(),
+                });
+            }
+        }
+    }
+    if let Some(over) =
+        content.oversized_form(&catalogue.indicators, &catalogue.categories, MAX_FORM_CELLS)
+    {
+        return Err(RegistryError::FormTooLarge {
+            form: over.form.clone(),
+            cells: over.cells,
+            limit: over.limit,
+            widest_row: over.widest_row.clone(),
+        });
+    }
+    let context = RuleContext {
+        regime: content,
+        indicators: &catalogue.indicators,
+        categories: &catalogue.categories,
+    };
+    for (index, rule) in content.rules.iter().enumerate() {
+        compile_condition(&rule.expression, &context).map_err(|error| {
+            RegistryError::BrokenExpression {
+                at: ExpressionAt::Rule(format!("R{}", index + 1)),
+                error,
+            }
+        })?;
+    }
+    for derived in &content.derived {
+        compile_formula(&derived.formula, &context).map_err(|error| {
+            RegistryError::BrokenExpression {
+                at: ExpressionAt::Derived(derived.code.to_string()),
+                error,
+            }
+        })?;
+    }
+    Ok(())
+}
+
+async fn check_against_catalogue(
+    state: &Context,
+    content: &RegimeContent,
+) -> Result<(), RegistryError> {
+    check_with(&Catalogue::load(&state.store).await?, content)
+}
+
+/// Creates a regime as a draft: missing elements are allowed in a draft (and reported by its
+/// view); its rows, rules and size are checked against the catalogue.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, regime = %content.code))]
+pub async fn create(
+    state: &Context,
+    caller: &Caller,
+    content: RegimeContent,
+) -> Result<Regime, RegistryError> {
+    require_author(caller)?;
+    let regime = Regime::draft(content).map_err(RegistryError::Invalid)?;
+    check_against_catalogue(state, regime.content()).await?;
+    state
+        .store
+        .create_regime(&regime, &state.now_text())
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(_) => RegistryError::Exists(regime.code().clone()),
+            other => other.into(),
+        })?;
+    Ok(regime)
+}
+
+fn latest(versions: Vec<Regime>, code: &str) -> Result<Regime, RegistryError> {
+    versions
+        .into_iter()
+        .last()
+        .ok_or_else(|| CatalogueError::UnknownRegime(code.to_string()).into())
+}
+
+/// Saves the regime's draft: rewrites a draft in place, or starts an amendment (a new
+/// version) of a published regime; a retired regime takes no draft.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, regime = code))]
+pub async fn save_draft(
+    state: &Context,
+    caller: &Caller,
+    code: &str,
+    content: RegimeContent,
+) -> Result<Regime, RegistryError> {
+    require_author(caller)?;
+    let parsed = catalogue::regime_code(code)?;
+    let current = latest(state.store.regime_versions(&parsed).await?, code)?;
+    if content.code != parsed {
+        return Err(RegistryError::Invalid(RegimeError::CodeChanged {
+            expected: parsed.to_string(),
+            given: content.code.to_string(),
+        }));
+    }
+    check_against_catalogue(state, &content).await?;
+    let draft = match current.status() {
+        RegimeStatus::Draft => {
+            let draft = Regime::restore(content, current.version(), RegimeStatus::Draft, None)
+                .map_err(RegistryError::Invalid)?;
+            state.store.update_regime_version(&draft).await?;
+            draft
+        }
+        RegimeStatus::Published => {
+            let draft = current.amend(content).map_err(RegistryError::Invalid)?;
+            state
+                .store
+                .add_regime_version(&draft, &state.now_text())
+                .await?;
+            draft
+        }
+        RegimeStatus::Retired => {
+            return Err(RegistryError::Invalid(RegimeError::StatusChange {
+                from: RegimeStatus::Retired,
+                to: RegimeStatus::Draft,
+            }));
+        }
+    };
+    Ok(draft)
+}
+
+/// Publishes the draft from `effective_from`: an amendment takes effect after the version it
+/// replaces; reports of earlier periods keep the version they were made with.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, regime = code))]
+pub async fn publish(
+    state: &Context,
+    caller: &Caller,
+    code: &str,
+    effective_from: Date,
+) -> Result<Regime, RegistryError> {
+    require_author(caller)?;
+    let parsed = catalogue::regime_code(code)?;
+    let mut versions = state.store.regime_versions(&parsed).await?;
+    let draft = versions
+        .pop()
+        .ok_or_else(|| CatalogueError::UnknownRegime(code.to_string()))?;
+    let previous = versions
+        .iter()
+        .rev()
+        .find(|v| v.status() != RegimeStatus::Draft);
+    let published = match previous {
+        Some(previous) => draft.publish_after(previous, effective_from),
+        None => draft.publish(effective_from),
+    }
+    .map_err(RegistryError::Invalid)?;
+    state.store.update_regime_version(&published).await?;
+    Ok(published)
+}
+
+/// Retires the regime: it takes no more reports; its history stays.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, regime = code))]
+pub async fn retire(state: &Context, caller: &Caller, code: &str) -> Result<Regime, RegistryError> {
+    require_author(caller)?;
+    let regime = catalogue::load_regime(&state.store, code).await?;
+    let retired = regime.retire().map_err(RegistryError::Invalid)?;
+    // Every earlier published version retires with it: no period takes reports any more.
+    for version in state.store.regime_versions(retired.code()).await? {
+        if version.status() == RegimeStatus::Published && version.version() != retired.version() {
+            let version = version.retire().map_err(RegistryError::Invalid)?;
+            state.store.update_regime_version(&version).await?;
+        }
+    }
+    state.store.update_regime_version(&retired).await?;
+    Ok(retired)
+}
+
+/// One assignment as asked: codes as given, the validity interval.
+#[derive(Debug, Clone)]
+pub struct NewAssignment {
+    pub reporting_agency: String,
+    pub receiving_agency: String,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+}
+
+/// Records which agencies report the regime, to whom, from when — all or nothing; answers how
+/// many were recorded.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, regime = code, count = items.len()))]
+pub async fn assign(
+    state: &Context,
+    caller: &Caller,
+    code: &str,
+    items: &[NewAssignment],
+) -> Result<usize, RegistryError> {
+    require_author(caller)?;
+    let regime = catalogue::load_regime(&state.store, code).await?;
+    let mut assignments = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let refused = |problem| RegistryError::InvalidAssignment { index, problem };
+        let validity = Validity::new(item.valid_from, item.valid_to)
+            .map_err(|e| refused(AssignmentProblem::Validity(e.to_string())))?;
+        let (reporting, receiving) = (
+            catalogue::agency_code(&item.reporting_agency)?,
+            catalogue::agency_code(&item.receiving_agency)?,
+        );
+        let on = item.valid_from.unwrap_or_else(|| state.today());
+        for agency in [&reporting, &receiving] {
+            if state.store.agency_as_of(agency, on).await?.is_none() {
+                return Err(refused(AssignmentProblem::NoAgency {
+                    agency: agency.clone(),
+                    on,
+                }));
+            }
+        }
+        let assignment = Assignment::new(regime.code().clone(), reporting, receiving, validity)
+            .map_err(|e| refused(AssignmentProblem::ToItself(e.to_string())))?;
+        assignments.push(assignment);
+    }
+    state.store.insert_assignments(&assignments).await?;
+    Ok(assignments.len())
+}
