@@ -1,17 +1,25 @@
 //! Authoring the registry of regimes: a regime created as a draft, its draft saved (an
 //! amendment of a published one is a new version), published from a date, retired; and who
-//! reports it to whom, from when. Every change is checked against the catalogue — its rows are
+//! reports it to whom, from when; and the registry audited — every regime against the
+//! standard, duplicate pairs, the registry per issuing agency. Every change is checked against the catalogue — its rows are
 //! catalogue indicators, its rules and derived indicators compile, no form is too large.
 
 use baocao_domain::Date;
 use baocao_domain::agency::{AgencyCode, Validity};
 use baocao_domain::assignment::Assignment;
 use baocao_domain::permission::Action;
+use baocao_domain::regime::Severity;
 use baocao_domain::regime::{
     MAX_FORM_CELLS, Regime, RegimeCode, RegimeContent, RegimeError, RegimeStatus,
 };
+use baocao_domain::registry::{
+    DuplicatePair, Problem, RegimeItems, duplicates as find_duplicates, standardisation_problems,
+};
 use baocao_domain::rules::{RuleContext, RuleError, compile_condition, compile_formula};
+use baocao_domain::text::search_key;
 use baocao_store::StoreError;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::catalogue::{self, Catalogue, CatalogueError};
 use crate::{Caller, Context};
@@ -316,4 +324,145 @@ pub async fn assign(
     }
     state.store.insert_assignments(&assignments).await?;
     Ok(assignments.len())
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StandardisationEntry {
+    pub regime: String,
+    pub name: Option<String>,
+    pub issuer: String,
+    pub status: &'static str,
+    pub problems: Vec<Problem>,
+}
+
+/// Every regime with its problems against Decree 09/2019 (none for a clean one), those with
+/// problems first.
+pub async fn standardisation(state: &Context) -> Result<Vec<StandardisationEntry>, StoreError> {
+    let catalogue = Catalogue::load(&state.store).await?;
+    let mut entries: Vec<StandardisationEntry> = state
+        .store
+        .regimes(None)
+        .await?
+        .into_iter()
+        .map(|regime| {
+            let context = RuleContext {
+                regime: regime.content(),
+                indicators: &catalogue.indicators,
+                categories: &catalogue.categories,
+            };
+            StandardisationEntry {
+                regime: regime.code().to_string(),
+                name: regime.content().name.clone(),
+                issuer: issuer_of(&regime),
+                status: regime.status().as_str(),
+                problems: standardisation_problems(regime.content(), &context),
+            }
+        })
+        .collect();
+    entries.sort_by_key(|e| e.problems.is_empty());
+    Ok(entries)
+}
+
+/// A duplicate pair with who issued each regime.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateView {
+    #[serde(flatten)]
+    pub pair: DuplicatePair,
+    pub issuer_a: String,
+    pub issuer_b: String,
+}
+
+fn issuer_of(regime: &Regime) -> String {
+    regime
+        .content()
+        .legal_basis
+        .as_ref()
+        .map(|basis| basis.issuer.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Pairs of regimes asking for the same indicators (at least `min_shared`), most similar
+/// first; with `issuer` (a search key), only pairs with a regime that agency issued.
+pub async fn duplicates(
+    state: &Context,
+    min_shared: usize,
+    issuer: Option<&str>,
+) -> Result<Vec<DuplicateView>, StoreError> {
+    let catalogue = Catalogue::load(&state.store).await?;
+    let regimes = state.store.regimes(None).await?;
+    let issuers: HashMap<String, String> = regimes
+        .iter()
+        .map(|r| (r.code().to_string(), issuer_of(r)))
+        .collect();
+    let items: Vec<RegimeItems> = regimes
+        .iter()
+        .map(|r| RegimeItems::of(r.content(), &catalogue.indicators))
+        .collect();
+    Ok(find_duplicates(&items, min_shared)
+        .into_iter()
+        .map(|pair| DuplicateView {
+            issuer_a: issuers.get(&pair.a).cloned().unwrap_or_default(),
+            issuer_b: issuers.get(&pair.b).cloned().unwrap_or_default(),
+            pair,
+        })
+        .filter(|view| {
+            issuer.is_none_or(|key| {
+                search_key(&view.issuer_a).contains(key) || search_key(&view.issuer_b).contains(key)
+            })
+        })
+        .collect())
+}
+
+/// One issuing agency's part of the registry: its regimes, how many break the standard, and
+/// how many duplicate pairs involve them.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IssuerReport {
+    pub issuer: String,
+    pub regimes: usize,
+    pub with_errors: usize,
+    pub duplicate_pairs: usize,
+    pub regime_codes: Vec<String>,
+}
+
+/// The registry per issuing agency, most regimes first — the report each ministry receives in
+/// a review of its regimes.
+pub async fn issuers(state: &Context) -> Result<Vec<IssuerReport>, StoreError> {
+    let catalogue = Catalogue::load(&state.store).await?;
+    let regimes = state.store.regimes(None).await?;
+    let pairs = duplicates(state, 1, None).await?;
+    let mut reports: BTreeMap<String, IssuerReport> = BTreeMap::new();
+    for regime in &regimes {
+        let issuer = issuer_of(regime);
+        let context = RuleContext {
+            regime: regime.content(),
+            indicators: &catalogue.indicators,
+            categories: &catalogue.categories,
+        };
+        let broken = standardisation_problems(regime.content(), &context)
+            .iter()
+            .any(|p| p.severity == Severity::Error);
+        let code = regime.code().to_string();
+        let report = reports
+            .entry(issuer.clone())
+            .or_insert_with(|| IssuerReport {
+                issuer,
+                regimes: 0,
+                with_errors: 0,
+                duplicate_pairs: 0,
+                regime_codes: Vec::new(),
+            });
+        report.regimes += 1;
+        report.with_errors += usize::from(broken);
+        report.duplicate_pairs += pairs
+            .iter()
+            .filter(|p| p.pair.a == code || p.pair.b == code)
+            .count();
+        report.regime_codes.push(code);
+    }
+    let mut reports: Vec<IssuerReport> = reports.into_values().collect();
+    reports.sort_by(|a, b| b.regimes.cmp(&a.regimes).then(a.issuer.cmp(&b.issuer)));
+    Ok(reports)
 }

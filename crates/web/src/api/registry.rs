@@ -7,14 +7,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use baocao_domain::permission::Action;
-use baocao_domain::regime::{Regime, RegimeContent, RegimeError};
-use baocao_domain::registry::{
-    DuplicatePair, Problem, RegimeItems, duplicates as find_duplicates, standardisation_problems,
-};
-use baocao_domain::rules::RuleContext;
-use std::collections::{BTreeMap, HashMap};
+use baocao_domain::regime::{RegimeContent, RegimeError};
+use baocao_service::registry::{DuplicateView, IssuerReport, StandardisationEntry};
 
-use baocao_domain::regime::Severity;
 use baocao_domain::text::search_key;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +20,6 @@ use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::extract::load_regime;
-use baocao_service::catalogue::Catalogue;
 use baocao_service::registry;
 
 /// `POST /api/v1/regimes`: the JSON shape `GET /api/v1/regimes/{code}` answers; the regime is
@@ -258,15 +252,6 @@ pub struct Assigned {
     created: usize,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct StandardisationEntry {
-    regime: String,
-    name: Option<String>,
-    issuer: String,
-    status: &'static str,
-    problems: Vec<Problem>,
-}
-
 /// `GET /api/v1/regimes/standardisation`: every regime with its problems (none for a clean one),
 /// those with problems first.
 #[utoipa::path(
@@ -285,36 +270,10 @@ pub async fn standardisation(
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<Listing<StandardisationEntry>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    Ok(Json(standardisation_entries(&state, &page).await?))
-}
-
-pub(crate) async fn standardisation_entries(
-    state: &AppState,
-    page: &Page,
-) -> Result<Listing<StandardisationEntry>, ApiError> {
-    let catalogue = Catalogue::load(&state.store).await?;
-    let mut entries: Vec<StandardisationEntry> = state
-        .store
-        .regimes(None)
-        .await?
-        .into_iter()
-        .map(|regime| {
-            let context = RuleContext {
-                regime: regime.content(),
-                indicators: &catalogue.indicators,
-                categories: &catalogue.categories,
-            };
-            StandardisationEntry {
-                regime: regime.code().to_string(),
-                name: regime.content().name.clone(),
-                issuer: issuer_of(&regime),
-                status: regime.status().as_str(),
-                problems: standardisation_problems(regime.content(), &context),
-            }
-        })
-        .collect();
-    entries.sort_by_key(|e| e.problems.is_empty());
-    Ok(Listing::page(entries, page))
+    Ok(Json(Listing::page(
+        registry::standardisation(&state).await?,
+        &page,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -327,24 +286,6 @@ pub struct DuplicateQuery {
     issuer: Option<String>,
     #[serde(flatten)]
     page: Page,
-}
-
-/// A duplicate pair with who issued each regime.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DuplicateView {
-    #[serde(flatten)]
-    pair: DuplicatePair,
-    issuer_a: String,
-    issuer_b: String,
-}
-
-fn issuer_of(regime: &Regime) -> String {
-    regime
-        .content()
-        .legal_basis
-        .as_ref()
-        .map(|basis| basis.issuer.trim().to_string())
-        .unwrap_or_default()
 }
 
 /// `GET /api/v1/regimes/duplicates`: pairs of regimes asking for the same indicators, most
@@ -385,50 +326,9 @@ pub async fn duplicates(
         .map(search_key)
         .filter(|key| !key.is_empty());
     Ok(Json(Listing::page(
-        duplicate_views(&state, min_shared, issuer.as_deref()).await?,
+        registry::duplicates(&state, min_shared, issuer.as_deref()).await?,
         &query.page,
     )))
-}
-
-pub(crate) async fn duplicate_views(
-    state: &AppState,
-    min_shared: usize,
-    issuer: Option<&str>,
-) -> Result<Vec<DuplicateView>, ApiError> {
-    let catalogue = Catalogue::load(&state.store).await?;
-    let regimes = state.store.regimes(None).await?;
-    let issuers: HashMap<String, String> = regimes
-        .iter()
-        .map(|r| (r.code().to_string(), issuer_of(r)))
-        .collect();
-    let items: Vec<RegimeItems> = regimes
-        .iter()
-        .map(|r| RegimeItems::of(r.content(), &catalogue.indicators))
-        .collect();
-    Ok(find_duplicates(&items, min_shared)
-        .into_iter()
-        .map(|pair| DuplicateView {
-            issuer_a: issuers.get(&pair.a).cloned().unwrap_or_default(),
-            issuer_b: issuers.get(&pair.b).cloned().unwrap_or_default(),
-            pair,
-        })
-        .filter(|view| {
-            issuer.is_none_or(|key| {
-                search_key(&view.issuer_a).contains(key) || search_key(&view.issuer_b).contains(key)
-            })
-        })
-        .collect())
-}
-
-/// One issuing agency's part of the registry: its regimes, how many break the standard, and
-/// how many duplicate pairs involve them.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IssuerReport {
-    pub issuer: String,
-    pub regimes: usize,
-    pub with_errors: usize,
-    pub duplicate_pairs: usize,
-    pub regime_codes: Vec<String>,
 }
 
 /// `GET /api/v1/regimes/issuers`: the registry per issuing agency, most regimes first — the
@@ -448,43 +348,5 @@ pub async fn issuers(
     caller: Caller,
 ) -> Result<Json<Vec<IssuerReport>>, ApiError> {
     caller.require(Action::ReadCatalogue)?;
-    Ok(Json(issuer_reports(&state).await?))
-}
-
-pub(crate) async fn issuer_reports(state: &AppState) -> Result<Vec<IssuerReport>, ApiError> {
-    let catalogue = Catalogue::load(&state.store).await?;
-    let regimes = state.store.regimes(None).await?;
-    let pairs = duplicate_views(state, 1, None).await?;
-    let mut reports: BTreeMap<String, IssuerReport> = BTreeMap::new();
-    for regime in &regimes {
-        let issuer = issuer_of(regime);
-        let context = RuleContext {
-            regime: regime.content(),
-            indicators: &catalogue.indicators,
-            categories: &catalogue.categories,
-        };
-        let broken = standardisation_problems(regime.content(), &context)
-            .iter()
-            .any(|p| p.severity == Severity::Error);
-        let code = regime.code().to_string();
-        let report = reports
-            .entry(issuer.clone())
-            .or_insert_with(|| IssuerReport {
-                issuer,
-                regimes: 0,
-                with_errors: 0,
-                duplicate_pairs: 0,
-                regime_codes: Vec::new(),
-            });
-        report.regimes += 1;
-        report.with_errors += usize::from(broken);
-        report.duplicate_pairs += pairs
-            .iter()
-            .filter(|p| p.pair.a == code || p.pair.b == code)
-            .count();
-        report.regime_codes.push(code);
-    }
-    let mut reports: Vec<IssuerReport> = reports.into_values().collect();
-    reports.sort_by(|a, b| b.regimes.cmp(&a.regimes).then(a.issuer.cmp(&b.issuer)));
-    Ok(reports)
+    Ok(Json(registry::issuers(&state).await?))
 }

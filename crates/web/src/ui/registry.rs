@@ -10,8 +10,7 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::Page;
-use crate::api::registry::{duplicate_views, issuer_reports, standardisation_entries};
+use baocao_service::registry;
 
 #[derive(Deserialize)]
 pub struct RegistryQuery {
@@ -27,18 +26,16 @@ pub async fn page(
     Query(query): Query<RegistryQuery>,
 ) -> Result<Response, PageError> {
     let lang = page.lang;
-    let fail = |error| PageError::from_api(error, lang);
+    let fail = |error: baocao_store::StoreError| PageError::from_api(error.into(), lang);
     page.allowed(Action::ReadCatalogue)?;
     let issuer = query
         .issuer
         .as_deref()
         .map(baocao_domain::text::search_key)
         .filter(|key| !key.is_empty());
-    let standardisation = standardisation_entries(&state, &Page::default())
-        .await
-        .map_err(fail)?;
-    let issuers = issuer_reports(&state).await.map_err(fail)?;
-    let mut pairs = duplicate_views(&state, 1, issuer.as_deref())
+    let standardisation = registry::standardisation(&state).await.map_err(fail)?;
+    let issuers = registry::issuers(&state).await.map_err(fail)?;
+    let mut pairs = registry::duplicates(&state, 1, issuer.as_deref())
         .await
         .map_err(fail)?;
     let total_pairs = pairs.len();
@@ -46,7 +43,7 @@ pub async fn page(
     page.render(
         "registry.html",
         json!({
-            "standardisation": standardisation.items,
+            "standardisation": standardisation,
             "issuers": issuers,
             "pairs": pairs,
             "total_pairs": total_pairs,
