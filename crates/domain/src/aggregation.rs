@@ -154,6 +154,19 @@ impl AgencyGraph {
         self.representative.get(&key).copied()
     }
 
+    /// Every agency whose data `key` carries on the graph's date: itself and the
+    /// predecessors whose successions lead to it.
+    pub fn represented_by(&self, key: AgencyKey) -> Vec<AgencyKey> {
+        let mut keys: Vec<AgencyKey> = self
+            .representative
+            .iter()
+            .filter(|(_, to)| **to == key)
+            .map(|(from, _)| *from)
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
     /// The agency, then its parent, up to the root, as they stood on the graph's date; empty
     /// if the agency was not valid then.
     pub fn lineage(&self, key: AgencyKey) -> Vec<AgencyKey> {

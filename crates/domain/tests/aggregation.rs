@@ -446,3 +446,22 @@ fn a_lineage_follows_the_hierarchy_of_the_graphs_date() {
     assert_eq!(after_merger.lineage(A1), Vec::<AgencyKey>::new());
     assert_eq!(after_merger.lineage(VN), vec![VN]);
 }
+
+/// An agency carries its predecessors' data after a merger, and only its own before.
+#[test]
+fn an_agency_represents_itself_and_its_predecessors() {
+    for on in [
+        MERGER.checked_sub(jiff::Span::new().days(1)).unwrap(),
+        MERGER,
+    ] {
+        let graph = graph(on);
+        for node in [A, C, C1, C2, D1] {
+            if !valid(node, on) {
+                continue;
+            }
+            let mut expected = members(node, on);
+            expected.sort_unstable();
+            assert_eq!(graph.represented_by(node), expected, "{node} on {on}");
+        }
+    }
+}

@@ -200,11 +200,14 @@ pub async fn earlier_numbers(
     let (last_year, previous) = (period.back(0, 1), period.previous());
     let year_start =
         PeriodId::containing(period.frequency(), jiff::civil::date(period.year(), 1, 1));
+    // The agency's own history and its predecessors', not the country's.
+    let agencies = graph.represented_by(own);
     for indicator in indicators {
         let observations = state
             .store
-            .observations(
+            .observations_of(
                 &indicator,
+                &agencies,
                 last_year.start().min(previous.start()),
                 period.end(),
             )
