@@ -167,9 +167,7 @@ async fn openapi() -> axum::response::Response {
 
 /// The lineage of the whole country (`VN`, SPEC.md): reading its analytics is the right to
 /// see every agency's figures.
-pub(crate) fn national() -> [baocao_domain::agency::AgencyCode; 1] {
-    [baocao_domain::agency::AgencyCode::new("VN").expect("VN is a valid agency code")]
-}
+pub(crate) use baocao_service::national;
 
 /// `limit` and `offset` of a list.
 #[derive(Debug, Default, Deserialize)]
