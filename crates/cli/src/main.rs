@@ -455,7 +455,7 @@ fn spawn_table_warming(state: AppState) {
         loop {
             tick.tick().await;
             let started = std::time::Instant::now();
-            let tables = baocao_web::aggregates::warm_tables(&state).await;
+            let tables = baocao_service::tables::warm(&state).await;
             tracing::debug!(
                 tables,
                 seconds = started.elapsed().as_secs_f64(),

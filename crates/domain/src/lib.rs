@@ -7,6 +7,7 @@
 //! - [`aggregation`]: roll-ups of accepted values along hierarchy, time and disaggregations;
 //! - [`holidays`]: working days and Vietnam's public holidays, lunar ones included;
 //! - [`indicator`]: indicators and disaggregation categories;
+//! - [`language`]: Vietnamese and English, and how each writes numbers and periods;
 //! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
 //! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
 //! - [`compliance`]: expected reports from history, their status at a moment, rates;
@@ -63,6 +64,7 @@ pub mod compliance;
 pub mod connector;
 pub mod holidays;
 pub mod indicator;
+pub mod language;
 pub mod period;
 pub mod permission;
 pub mod pivot;

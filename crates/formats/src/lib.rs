@@ -1,5 +1,6 @@
 //! The field's file formats, both ways, as pure codecs: bytes or streams in, domain values out
-//! (and back). DHIS2 data value sets and IHE ADX ([`datavalues`]), report workbooks
+//! (and back). DHIS2 data value sets and IHE ADX ([`datavalues`]), SDMX-JSON data messages
+//! ([`sdmx`]), report workbooks
 //! ([`workbook`]), table exports as CSV and xlsx ([`table`]), catalogue uploads
 //! ([`catalogue`]), peers' records ([`records`]). Each has its own error type naming the line,
 //! cell or element at fault.
@@ -24,6 +25,7 @@ pub mod catalogue;
 pub mod datavalues;
 pub mod limits;
 pub mod records;
+pub mod sdmx;
 pub mod table;
 pub mod workbook;
 pub mod xlsx;

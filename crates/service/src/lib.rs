@@ -24,18 +24,22 @@
 //! change to a report goes through [`reporting`].
 
 pub mod aggregates;
+pub mod analytics;
 pub mod calendar;
 pub mod caller;
 pub mod catalogue;
 pub mod compliance;
 pub mod connectors;
 pub mod mail;
+pub mod pivot;
 pub mod quality;
 pub mod registry;
 pub mod reminders;
 pub mod reporting;
 pub mod rules;
+pub mod sdmx;
 pub mod sessions;
+pub mod tables;
 
 use std::sync::Arc;
 

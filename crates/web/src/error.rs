@@ -483,6 +483,97 @@ impl From<baocao_service::compliance::ComplianceError> for ApiError {
     }
 }
 
+impl From<baocao_service::analytics::AnalyticsError> for ApiError {
+    fn from(error: baocao_service::analytics::AnalyticsError) -> Self {
+        use baocao_service::analytics::AnalyticsError as E;
+        let code = error.code();
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::Forbidden => ApiError::forbidden(),
+            E::UnknownParameter(name) => ApiError::bad_request(
+                code,
+                format!("Tham số {name:?} không được hỗ trợ."),
+                format!("Unknown parameter {name:?}."),
+            ),
+            E::Required(name) => ApiError::bad_request(
+                code,
+                format!("Cần ít nhất một tham số {name}."),
+                format!("At least one {name} is required."),
+            ),
+            E::NotOneOfEach => ApiError::bad_request(
+                code,
+                "Cần một chỉ tiêu, một cơ quan và một kỳ.",
+                "One indicator, one agency and one period are needed.",
+            ),
+            E::UnknownIndicator(code) => {
+                ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"))
+            }
+            E::UnknownAgency(code) => {
+                ApiError::not_found(&format!("cơ quan {code}"), &format!("agency {code}"))
+            }
+            E::AgencyNotOn { agency, date } => ApiError::not_found(
+                &format!("cơ quan {agency} vào ngày {date}"),
+                &format!("agency {agency} on {date}"),
+            ),
+            E::UnknownTable(code) => ApiError::not_found(
+                &format!("bảng chỉ tiêu {code}"),
+                &format!("indicator table {code}"),
+            ),
+            E::InvalidLevel(text) => ApiError::bad_request(
+                code,
+                format!(
+                    "Cấp {text:?} không hợp lệ (national, ministry, province, department, commune)."
+                ),
+                format!(
+                    "Unknown level {text:?} (national, ministry, province, department, commune)."
+                ),
+            ),
+            E::InvalidDimension(text) => ApiError::bad_request(
+                code,
+                format!("Chiều {text:?} không hợp lệ (indicator, agency, period hoặc mã phân tổ)."),
+                format!(
+                    "Unknown dimension {text:?} (indicator, agency, period or a category code)."
+                ),
+            ),
+            E::InvalidOptions(text) => ApiError::bad_request(
+                code,
+                format!("Phân tổ {text:?} không hợp lệ (category=option;…)."),
+                format!("Invalid options {text:?} (category=option;…)."),
+            ),
+            E::TooLarge { cells, max } => ApiError::bad_request(
+                code,
+                format!(
+                    "Truy vấn quá lớn ({cells} ô, tối đa {max}); hãy dùng chức năng xuất dữ liệu."
+                ),
+                format!("The query is too large ({cells} cells, at most {max}); use an export."),
+            ),
+            E::TooManyRowsForXlsx(rows) => ApiError::bad_request(
+                code,
+                format!(
+                    "Xuất {rows} dòng vượt quá giới hạn của một trang tính Excel; hãy xuất CSV."
+                ),
+                format!("{rows} rows exceed what an Excel sheet holds; export CSV instead."),
+            ),
+            E::InvalidKey { key, positions } => ApiError::bad_request(
+                code,
+                format!("Khóa {key:?} cần {positions} vị trí cách nhau bởi dấu chấm."),
+                format!("The key {key:?} needs {positions} positions separated by dots."),
+            ),
+            E::InvalidTable(error) => ApiError::bad_request(
+                code,
+                format!("Bảng chỉ tiêu không hợp lệ: {error}."),
+                format!("Invalid indicator table: {error}."),
+            ),
+            E::TableIndicatorUnknown(indicator) => ApiError::bad_request(
+                code,
+                format!("Chỉ tiêu {indicator} không có trong danh mục."),
+                format!("Indicator {indicator} is not in the catalogue."),
+            ),
+        }
+    }
+}
+
 impl From<baocao_service::sessions::SessionsError> for ApiError {
     fn from(error: baocao_service::sessions::SessionsError) -> Self {
         use baocao_service::sessions::SessionsError as E;

@@ -3,29 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Vi,
-    En,
-}
-
-impl Lang {
-    pub fn from_cookie(value: Option<&str>) -> Lang {
-        match value {
-            Some("en") => Lang::En,
-            _ => Lang::Vi,
-        }
-    }
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Vi => "vi",
-            Lang::En => "en",
-        }
-    }
-}
+pub use baocao_domain::language::Lang;
 
 /// (key, Vietnamese, English)
 pub const STRINGS: &[(&str, &str, &str)] = &[

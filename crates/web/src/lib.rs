@@ -2,11 +2,12 @@
 //! ([`ui`], templates in `templates/`), authentication and sessions ([`auth`]), and the one
 //! mapping from errors to HTTP responses ([`error`]).
 //!
-//! Architecture invariant: handlers hold no SQL and no business rule. They parse input into
-//! domain types, ask [`baocao_domain::permission::allows`] through [`auth::Caller`], call the
-//! store, and shape the answer. The clock is injected ([`Clock`]) so tests fix the time.
+//! Architecture invariant: handlers hold no SQL and no business rule. They parse the request
+//! into typed values, call a use case of [`baocao_service`] with the [`auth::Caller`], and
+//! shape its answer; its typed error becomes an HTTP answer in one place ([`error`]). UI pages
+//! call the same use cases, never API handlers. The clock is injected ([`Clock`]) so tests fix
+//! the time.
 
-pub mod aggregates;
 pub mod api;
 pub mod auth;
 pub mod connectors;
@@ -24,6 +25,11 @@ use axum::Router;
 use baocao_store::Store;
 
 pub use baocao_service::{Clock, FixedClock, SystemClock};
+
+/// The OpenAPI document of the API: served at `/api/v1/openapi.json`, drawn at `/api/docs`.
+pub fn api_document() -> &'static str {
+    api::document()
+}
 
 /// Settings of the web layer, decided by the binary.
 #[derive(Debug, Clone)]

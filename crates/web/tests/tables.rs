@@ -511,13 +511,13 @@ async fn an_indicator_table_is_an_sdmx_data_message(app: TestApp) {
 
 async fn the_tables_are_kept_warm_and_only_what_changed_is_recomputed(app: TestApp) {
     retail(&app).await;
-    let warmed = baocao_web::aggregates::warm_tables(&app.state).await;
+    let warmed = baocao_service::tables::warm(&app.state).await;
     let tables = app.state.store.indicator_tables().await.unwrap().len();
     assert_eq!(warmed, tables, "every demo table is computed");
     let first = app.state.aggregates.size();
     assert!(first.computed > 0 && first.questions > 0);
     // Nothing changed: nothing is computed again.
-    baocao_web::aggregates::warm_tables(&app.state).await;
+    baocao_service::tables::warm(&app.state).await;
     assert_eq!(app.state.aggregates.size().computed, first.computed);
     // A reader of a warm table computes nothing either.
     let admin = app.login("admin").await;
@@ -527,7 +527,7 @@ async fn the_tables_are_kept_warm_and_only_what_changed_is_recomputed(app: TestA
     // A new number for May 2026: only the questions over May are computed again, and the
     // table shows it.
     store(&app, &[value("KT04", "01", "202605", &[], 999.0)]).await;
-    baocao_web::aggregates::warm_tables(&app.state).await;
+    baocao_service::tables::warm(&app.state).await;
     let again = app.state.aggregates.size().computed - first.computed;
     assert!(
         again > 0 && again < first.computed,

@@ -15,29 +15,19 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use baocao_domain::permission::Action;
-use baocao_domain::table::{TableDefinition, latest_ending_by};
+use baocao_domain::table::TableDefinition;
 use baocao_formats::table::{Field, XLSX_MAX_ROWS, csv_bytes, xlsx_bytes, xlsx_streamed};
+use baocao_service::analytics::{AnalyticsError, plan};
+use baocao_service::pivot::{Labels, PivotRequest, PivotView, facts, view};
+use baocao_service::tables::{self, find, grid, long_header, request_of, stream_long};
 use serde::Serialize;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::analytics::{AnalyticsQuery, AnalyticsRow, Plan, plan};
 use super::doc;
-use super::pivot::{Labels, PivotRequest, PivotView, facts, view};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::i18n::Lang;
-
-/// Periods computed per step of a streamed export.
-const PERIODS_PER_STEP: usize = 12;
-
-fn not_found(code: &str) -> ApiError {
-    ApiError::not_found(
-        &format!("bảng chỉ tiêu {code}"),
-        &format!("indicator table {code}"),
-    )
-}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TableList {
@@ -58,18 +48,9 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<TableList>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
     Ok(Json(TableList {
-        tables: state.store.indicator_tables().await?,
+        tables: tables::list(&state, &caller).await?,
     }))
-}
-
-pub(crate) async fn find(state: &AppState, code: &str) -> Result<TableDefinition, ApiError> {
-    state
-        .store
-        .indicator_table(code)
-        .await?
-        .ok_or_else(|| not_found(code))
 }
 
 #[utoipa::path(
@@ -90,8 +71,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<TableDefinition>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    Ok(Json(find(&state, &code).await?))
+    Ok(Json(tables::read(&state, &caller, &code).await?))
 }
 
 /// Saves a table: its indicators must exist and its layout name known dimensions.
@@ -116,29 +96,7 @@ pub async fn put(
     ApiPath(code): ApiPath<String>,
     ApiJson(mut table): ApiJson<TableDefinition>,
 ) -> Result<Response, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    table.code = code;
-    table.check().map_err(|error| {
-        ApiError::bad_request(
-            "invalid_table",
-            format!("Bảng chỉ tiêu không hợp lệ: {error}."),
-            format!("Invalid indicator table: {error}."),
-        )
-    })?;
-    for indicator in &table.indicators {
-        if state.store.indicator(indicator).await?.is_none() {
-            return Err(ApiError::bad_request(
-                "unknown_indicator",
-                format!("Chỉ tiêu {indicator} không có trong danh mục."),
-                format!("Indicator {indicator} is not in the catalogue."),
-            ));
-        }
-    }
-    let at = state.now_text();
-    let created = state
-        .store
-        .save_indicator_table(&table, caller.principal.username.as_str(), &at)
-        .await?;
+    let created = tables::save(&state, &caller, &code, &mut table).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -165,49 +123,8 @@ pub async fn delete(
     caller: Caller,
     ApiPath(code): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    if state.store.delete_indicator_table(&code).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found(&code))
-    }
-}
-
-/// The question a table asks today: relative periods end at the latest period with data.
-pub(crate) async fn request_of(
-    state: &AppState,
-    table: &TableDefinition,
-    as_of: Option<String>,
-    lang: Lang,
-) -> Result<PivotRequest, ApiError> {
-    let today = state.today();
-    let periods = match table.periods.frequency() {
-        Some(frequency) => {
-            let latest = state
-                .store
-                .latest_data_end(&table.indicators, today)
-                .await?
-                .unwrap_or(today);
-            table.periods.resolve(latest_ending_by(frequency, latest))
-        }
-        None => table.periods.resolve(latest_ending_by(
-            baocao_domain::period::Frequency::Yearly,
-            today,
-        )),
-    };
-    Ok(PivotRequest {
-        query: AnalyticsQuery {
-            indicator: table.indicators.iter().map(ToString::to_string).collect(),
-            period: periods.iter().map(ToString::to_string).collect(),
-            agency: Some(table.agency.to_string()),
-            level: table.level.map(|l| l.as_str().to_string()),
-            as_of,
-            disaggregate: table.disaggregate.clone(),
-        },
-        rows: table.layout.rows.clone(),
-        columns: table.layout.columns.clone(),
-        lang: Some(lang.code().to_string()),
-    })
+    tables::delete(&state, &caller, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `lang` and `as_of` from a query string.
@@ -218,11 +135,7 @@ fn options(pairs: &[(String, String)]) -> (Lang, Option<String>) {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let lang = if find("lang").as_deref() == Some("en") {
-        Lang::En
-    } else {
-        Lang::Vi
-    };
+    let lang = Lang::from_code(find("lang").as_deref());
     (lang, find("as_of").filter(|v| !v.is_empty()))
 }
 
@@ -254,10 +167,8 @@ pub async fn data(
     ApiPath(code): ApiPath<String>,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Json<TableData>, ApiError> {
-    let table = find(&state, &code).await?;
     let (lang, as_of) = options(&pairs);
-    let request = request_of(&state, &table, as_of, lang).await?;
-    let pivot = super::pivot::build(&state, &caller, request).await?;
+    let (table, pivot) = tables::data(&state, &caller, &code, as_of, lang).await?;
     Ok(Json(TableData { table, pivot }))
 }
 
@@ -421,7 +332,7 @@ async fn export(
 ) -> Result<Response, ApiError> {
     let lang = request.lang();
     let layout = request.layout();
-    let plan = plan(&state, caller, request.query).await?;
+    let plan = plan(&state, Some(caller), request.query).await?;
     let labels = Labels::load(&state, &plan, lang).await?;
     if shape == Shape::Table {
         let rows = plan.rows(&state).await?;
@@ -463,17 +374,7 @@ async fn export(
         }
         Format::Xlsx => {
             if plan.cells() > XLSX_MAX_ROWS {
-                return Err(ApiError::bad_request(
-                    "too_many_rows_for_xlsx",
-                    format!(
-                        "Xuất {} dòng vượt quá giới hạn của một trang tính Excel; hãy xuất CSV.",
-                        plan.cells()
-                    ),
-                    format!(
-                        "{} rows exceed what an Excel sheet holds; export CSV instead.",
-                        plan.cells()
-                    ),
-                ));
+                return Err(AnalyticsError::TooManyRowsForXlsx(plan.cells()).into());
             }
             let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<Field>>>(4);
             let writer = tokio::task::spawn_blocking(move || {
@@ -489,143 +390,4 @@ async fn export(
             Ok(attachment(format, name, Body::from(bytes)))
         }
     }
-}
-
-fn long_header(lang: Lang) -> Vec<Field> {
-    let names: [&str; 9] = match lang {
-        Lang::Vi => [
-            "indicator",
-            "Chỉ tiêu",
-            "agency",
-            "Cơ quan",
-            "period",
-            "Kỳ",
-            "options",
-            "Phân tổ",
-            "value",
-        ],
-        Lang::En => [
-            "indicator",
-            "Indicator",
-            "agency",
-            "Agency",
-            "period",
-            "Period",
-            "options",
-            "Breakdown",
-            "value",
-        ],
-    };
-    names.iter().map(|n| Field::Text(n.to_string())).collect()
-}
-
-/// Computes the plan an indicator and [`PERIODS_PER_STEP`] periods at a time and hands each
-/// step's rows to `emit`, which answers false when the receiver has gone.
-async fn stream_long<F, Fut>(
-    state: &AppState,
-    plan: &Plan,
-    labels: &Labels,
-    emit: F,
-) -> Result<(), ApiError>
-where
-    F: Fn(Vec<Vec<Field>>) -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    use baocao_domain::pivot::Dimension;
-    for indicator in &plan.indicators {
-        for periods in plan.periods.chunks(PERIODS_PER_STEP) {
-            let rows: Vec<AnalyticsRow> = plan.rows_of(state, indicator, periods).await?;
-            let lines = rows
-                .iter()
-                .map(|row| {
-                    let options: std::collections::BTreeMap<String, String> =
-                        serde_json::from_value(row.options.clone()).unwrap_or_default();
-                    let option_key = options
-                        .iter()
-                        .map(|(c, o)| format!("{c}={o}"))
-                        .collect::<Vec<_>>()
-                        .join(";");
-                    let option_names = options
-                        .iter()
-                        .map(|(c, o)| labels.key(&Dimension::Category(c.clone()), o))
-                        .collect::<Vec<_>>()
-                        .join(" · ");
-                    vec![
-                        Field::Text(row.indicator.clone()),
-                        Field::Text(labels.key(&Dimension::Indicator, &row.indicator)),
-                        Field::Text(row.agency.clone()),
-                        Field::Text(labels.key(&Dimension::Agency, &row.agency)),
-                        Field::Text(row.period.clone()),
-                        Field::Text(labels.key(&Dimension::Period, &row.period)),
-                        Field::Text(option_key),
-                        Field::Text(option_names),
-                        Field::Number(row.value),
-                    ]
-                })
-                .collect();
-            if !emit(lines).await {
-                return Ok(());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The table as shown: a header row per column dimension, then the rows, then the totals.
-fn grid(view: &PivotView, lang: Lang) -> Vec<Vec<Field>> {
-    let total = if lang == Lang::En {
-        "Total"
-    } else {
-        "Tổng số"
-    };
-    let corner = view.row_dimensions.len().max(1);
-    let mut grid = Vec::new();
-    let levels = view.column_dimensions.len().max(1);
-    for level in 0..levels {
-        let mut line: Vec<Field> = (0..corner)
-            .map(|i| {
-                let name = if level + 1 == levels {
-                    view.row_dimensions.get(i).map(|h| h.label.clone())
-                } else {
-                    None
-                };
-                Field::Text(name.unwrap_or_default())
-            })
-            .collect();
-        for column in &view.columns {
-            line.push(Field::Text(
-                column
-                    .get(level)
-                    .map(|h| h.label.clone())
-                    .unwrap_or_default(),
-            ));
-        }
-        line.push(Field::Text(if level + 1 == levels {
-            total.to_string()
-        } else {
-            String::new()
-        }));
-        grid.push(line);
-    }
-    for row in &view.rows {
-        let mut line: Vec<Field> = row
-            .headers
-            .iter()
-            .map(|h| Field::Text(h.label.clone()))
-            .collect();
-        while line.len() < corner {
-            line.push(Field::Text(String::new()));
-        }
-        line.extend(row.cells.iter().map(|c| Field::Number(c.value)));
-        line.push(Field::Number(row.total.value));
-        grid.push(line);
-    }
-    let mut line = vec![Field::Text(total.to_string())];
-    while line.len() < corner {
-        line.push(Field::Text(String::new()));
-    }
-    line.extend(view.column_totals.iter().map(|c| Field::Number(c.value)));
-    line.push(Field::Number(view.grand_total.value));
-    grid.push(line);
-    grid
 }

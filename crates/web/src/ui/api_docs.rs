@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{PageContext, PageError};
 
 pub async fn page(page: PageContext) -> Result<Response, PageError> {
-    let doc: Value = serde_json::from_str(crate::api::document()).unwrap_or_default();
+    let doc: Value = serde_json::from_str(crate::api_document()).unwrap_or_default();
     let mut operations = Vec::new();
     let mut tags: Vec<String> = Vec::new();
     for (path, methods) in doc["paths"].as_object().into_iter().flatten() {

@@ -8,34 +8,7 @@ use std::sync::OnceLock;
 
 use crate::i18n::Lang;
 
-/// A number as the page's language writes it: `1.234.567,8` in Vietnamese, `1,234,567.8`
-/// in English, with at most `decimals` digits after the separator.
-pub fn number(value: f64, decimals: usize, lang: Lang) -> String {
-    let (thousands, decimal) = match lang {
-        Lang::Vi => ('.', ','),
-        Lang::En => (',', '.'),
-    };
-    let text = format!("{:.*}", decimals, value.abs());
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(thousands);
-        }
-        grouped.push(digit);
-    }
-    let fraction = fraction.trim_end_matches('0');
-    let sign = if value < 0.0 && text.chars().any(|c| c != '0' && c != '.') {
-        "-"
-    } else {
-        ""
-    };
-    if fraction.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}{decimal}{fraction}")
-    }
-}
+pub use baocao_domain::language::number;
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")

@@ -13,10 +13,10 @@ use serde_json::json;
 use super::charts::{bars, choropleth, line, number};
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::analytics::{AnalyticsQuery, AnalyticsRow, answer};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use baocao_service::analytics::{AnalyticsQuery, AnalyticsRow, answer};
 
 /// The indicators on the cards: the monthly socio-economic figures that add up.
 const KEY_INDICATORS: [&str; 6] = ["KT04", "KT05", "KT06", "KT08", "KT09", "KT11"];

@@ -186,7 +186,7 @@ pub struct PageContext {
 impl FromRequestParts<AppState> for PageContext {
     type Rejection = PageError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let lang = Lang::from_cookie(cookie(&parts.headers, LANG_COOKIE));
+        let lang = Lang::from_code(cookie(&parts.headers, LANG_COOKIE));
         let caller = resolve(parts, state)
             .await
             .map_err(|e| PageError::from_api(e, lang))?;

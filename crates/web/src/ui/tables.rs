@@ -15,10 +15,11 @@ use serde_json::json;
 use super::charts::{bars, choropleth, lines, stacked};
 use super::{PageContext, PageError};
 use crate::AppState;
-use crate::api::analytics::AnalyticsQuery;
-use crate::api::pivot::{PivotRequest, PivotView, build, sources_of};
-use crate::api::tables::{find, request_of};
+use crate::error::ApiError;
 use crate::i18n::Lang;
+use baocao_service::analytics::AnalyticsQuery;
+use baocao_service::pivot::{Header, PivotRequest, PivotView, RowView, build, sources_of};
+use baocao_service::tables::{find, request_of};
 
 pub async fn catalogue(
     State(state): State<AppState>,
@@ -54,7 +55,7 @@ pub async fn catalogue(
 /// The chart of a pivot: the side holding the periods runs along the axis, the other side's
 /// entries are the series; bars and the map show the latest column of each row.
 fn chart(view: &PivotView, kind: &str, title: &str, lang: Lang) -> Option<String> {
-    let label = |headers: &[crate::api::pivot::Header]| {
+    let label = |headers: &[Header]| {
         headers
             .iter()
             .map(|h| h.label.clone())
@@ -86,7 +87,7 @@ fn chart(view: &PivotView, kind: &str, title: &str, lang: Lang) -> Option<String
             .collect();
         (column_labels.clone(), series)
     };
-    let latest = |r: &crate::api::pivot::RowView| r.cells.iter().rev().find_map(|c| c.value);
+    let latest = |r: &RowView| r.cells.iter().rev().find_map(|c| c.value);
     match kind {
         "line" => Some(lines(title, &axis, &series, lang)),
         "stacked" => Some(stacked(title, &axis, &series, lang)),
@@ -135,10 +136,10 @@ pub async fn table(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let lang = page.lang;
-    let fail = |e| PageError::from_api(e, lang);
+    let fail = |e: ApiError| PageError::from_api(e, lang);
     let caller = page.logged_in()?;
     let english = lang == Lang::En;
-    let definition = find(&state, &code).await.map_err(fail)?;
+    let definition = find(&state, &code).await.map_err(|e| fail(e.into()))?;
     let as_of = pairs_of(raw)
         .into_iter()
         .find(|(k, _)| k == "as_of")
@@ -146,9 +147,11 @@ pub async fn table(
         .filter(|v| !v.is_empty());
     let request = request_of(&state, &definition, as_of.clone(), lang)
         .await
-        .map_err(fail)?;
+        .map_err(|e| fail(e.into()))?;
     let explore = format!("/pivot?{}", explorer_query(&request));
-    let view = build(&state, caller, request).await.map_err(fail)?;
+    let view = build(&state, caller, request)
+        .await
+        .map_err(|e| fail(e.into()))?;
     let title = definition.title(english).to_string();
     let drawn = definition
         .chart
@@ -216,7 +219,7 @@ pub async fn explorer(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let lang = page.lang;
-    let fail = |e| PageError::from_api(e, lang);
+    let fail = |e: ApiError| PageError::from_api(e, lang);
     let caller = page.logged_in()?;
     let english = lang == Lang::En;
     let pairs: Vec<(String, String)> = pairs_of(raw)
@@ -232,7 +235,7 @@ pub async fn explorer(
     let mut request = if pairs.is_empty() {
         // A first visit: retail sales by province over the last six months with data.
         let codes = [baocao_domain::indicator::IndicatorCode::new("KT04")
-            .map_err(|_| fail(crate::error::ApiError::not_found("chỉ tiêu", "indicator")))?];
+            .map_err(|_| fail(ApiError::not_found("chỉ tiêu", "indicator")))?];
         let latest = state
             .store
             .latest_data_end(&codes, state.today())
@@ -257,7 +260,7 @@ pub async fn explorer(
             lang: None,
         }
     } else {
-        PivotRequest::from_pairs(pairs, &[]).map_err(fail)?
+        PivotRequest::from_pairs(pairs, &[]).map_err(|e| fail(e.into()))?
     };
     request.lang = Some(lang.code().to_string());
     let query_text = explorer_query(&request);
@@ -281,7 +284,7 @@ pub async fn explorer(
         )
         .collect();
     let view = build(&state, caller, request).await;
-    let (view, error) = match view {
+    let (view, error) = match view.map_err(ApiError::from) {
         Ok(view) => (Some(view), None),
         Err(error) => (
             None,
@@ -339,7 +342,7 @@ pub async fn sources(
     let caller = page.logged_in()?;
     let answer = sources_of(&state, caller, pairs_of(raw))
         .await
-        .map_err(|e| PageError::from_api(e, lang))?;
+        .map_err(|e| PageError::from_api(e.into(), lang))?;
     let total: f64 = answer.values.iter().map(|v| v.value).sum();
     page.render(
         "sources.html",

@@ -1,0 +1,661 @@
+//! Analytics: aggregated values of indicators for agencies and periods, computed live by the
+//! domain's aggregation engine over the accepted data values, with the hierarchy of any date,
+//! kept in the [`crate::aggregates`] cache while the data under an answer stay the same. An
+//! indicator a regime defines as derived (`100 * [XH05] / [XH06]`) is computed after
+//! aggregation: its inputs are aggregated by their own rules, then its formula runs (a ratio
+//! of sums, not a sum of ratios). Also the compiled totals that differ from their
+//! subordinates' values ([`discrepancies`]).
+
+use baocao_domain::agency::{AgencyCode, AgencyLevel};
+use baocao_domain::aggregation::{
+    AgencyGraph, AgencyKey, Gathered, Question, aggregate, aggregate_every_node, total_differences,
+};
+use baocao_domain::indicator::{Indicator, IndicatorCode};
+use baocao_domain::period::PeriodId;
+use baocao_domain::permission::Action;
+use baocao_domain::regime::Regime;
+use baocao_domain::rules::{
+    Evaluated, Expr, Lookup, RuleContext, RuleInputs, Scope, compile_formula, evaluate,
+};
+use baocao_store::StoreError;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::catalogue::{self, CatalogueError};
+use crate::{Caller, Context};
+
+/// The most cells one answer may hold; a bigger question should be an export.
+pub const MAX_ROWS: usize = 200_000;
+
+/// Why an analytics question (a pivot, an indicator table, an export) has no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("unknown parameter {0:?}")]
+    UnknownParameter(String),
+    /// A parameter of which at least one is needed.
+    #[error("at least one {0} is required")]
+    Required(&'static str),
+    #[error("one indicator, one agency and one period are needed")]
+    NotOneOfEach,
+    #[error("unknown indicator {0}")]
+    UnknownIndicator(String),
+    #[error("unknown agency {0}")]
+    UnknownAgency(String),
+    #[error("agency {agency} did not exist on {date}")]
+    AgencyNotOn { agency: String, date: Date },
+    #[error("unknown level {0:?}")]
+    InvalidLevel(String),
+    #[error("unknown dimension {0:?}")]
+    InvalidDimension(String),
+    #[error("invalid options {0:?}")]
+    InvalidOptions(String),
+    #[error("the query is too large ({cells} cells, at most {max})")]
+    TooLarge { cells: usize, max: usize },
+    #[error("{0} rows exceed what a spreadsheet holds")]
+    TooManyRowsForXlsx(usize),
+    /// An SDMX key without one position per series dimension.
+    #[error("the key {key:?} needs {positions} positions")]
+    InvalidKey { key: String, positions: usize },
+    #[error("unknown indicator table {0}")]
+    UnknownTable(String),
+    #[error("invalid indicator table: {0}")]
+    InvalidTable(String),
+    /// A table names an indicator the catalogue lacks.
+    #[error("indicator {0} is not in the catalogue")]
+    TableIndicatorUnknown(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AnalyticsError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Catalogue(error) => error.code(),
+            Self::Forbidden => "forbidden",
+            Self::UnknownParameter(_) | Self::Required(_) | Self::NotOneOfEach => "invalid_query",
+            Self::UnknownIndicator(_)
+            | Self::UnknownAgency(_)
+            | Self::AgencyNotOn { .. }
+            | Self::UnknownTable(_) => "not_found",
+            Self::InvalidLevel(_) => "invalid_level",
+            Self::InvalidDimension(_) => "invalid_dimension",
+            Self::InvalidOptions(_) => "invalid_options",
+            Self::TooLarge { .. } => "query_too_large",
+            Self::TooManyRowsForXlsx(_) => "too_many_rows_for_xlsx",
+            Self::InvalidTable(_) => "invalid_table",
+            Self::InvalidKey { .. } => "invalid_key",
+            Self::TableIndicatorUnknown(_) => "unknown_indicator",
+            Self::Store(_) => "store",
+        }
+    }
+}
+
+/// What is asked, from a query string or a JSON body.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalyticsQuery {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<baocao_domain::indicator::IndicatorCode>))]
+    pub indicator: Vec<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<baocao_domain::period::PeriodId>))]
+    pub period: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<baocao_domain::agency::AgencyCode>))]
+    pub agency: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<baocao_domain::agency::AgencyLevel>))]
+    pub level: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<baocao_domain::Date>))]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub disaggregate: Vec<String>,
+}
+
+impl AnalyticsQuery {
+    /// From `key=value` pairs where `indicator`, `period` and `disaggregate` repeat (and may
+    /// also be written comma-separated).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, AnalyticsError> {
+        let mut query = Self::default();
+        for (key, value) in pairs {
+            let many = || {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            };
+            match key.as_str() {
+                "indicator" => query.indicator.extend(many()),
+                "period" => query.period.extend(many()),
+                "disaggregate" => query.disaggregate.extend(many()),
+                "agency" => query.agency = Some(value),
+                "level" => query.level = Some(value),
+                "as_of" => query.as_of = Some(value),
+                _ => return Err(AnalyticsError::UnknownParameter(key)),
+            }
+        }
+        Ok(query)
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalyticsRow {
+    pub indicator: String,
+    pub agency: String,
+    pub period: String,
+    pub options: serde_json::Value,
+    /// Null where nothing was reported.
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalyticsAnswer {
+    pub rows: Vec<AnalyticsRow>,
+    pub as_of: String,
+}
+
+fn required(list: &[String], name: &'static str) -> Result<(), AnalyticsError> {
+    if list.is_empty() {
+        return Err(AnalyticsError::Required(name));
+    }
+    Ok(())
+}
+
+/// The indicators asked for that a regime defines as derived (`[[derived]]`), with their
+/// checked formula and the catalogue entries of the indicators the formula reads.
+async fn derived_formulas(
+    context: &Context,
+    asked: &[Indicator],
+) -> Result<std::collections::HashMap<String, (Expr, Vec<Indicator>)>, AnalyticsError> {
+    let mut formulas = std::collections::HashMap::new();
+    let regimes = deriving_regimes(context).await?;
+    let wanted: Vec<&str> = asked.iter().map(|i| i.code().as_str()).collect();
+    if !regimes.iter().any(|r| {
+        r.content()
+            .derived
+            .iter()
+            .any(|d| wanted.contains(&d.code.as_str()))
+    }) {
+        return Ok(formulas);
+    }
+    let catalogue = crate::catalogue::Catalogue::load(&context.store).await?;
+    for regime in regimes.iter() {
+        for derived in &regime.content().derived {
+            if !wanted.contains(&derived.code.as_str())
+                || formulas.contains_key(derived.code.as_str())
+            {
+                continue;
+            }
+            let context = RuleContext {
+                regime: regime.content(),
+                indicators: &catalogue.indicators,
+                categories: &catalogue.categories,
+            };
+            match compile_formula(&derived.formula, &context) {
+                Ok(expr) => {
+                    let inputs: Vec<Indicator> = catalogue
+                        .indicators
+                        .iter()
+                        .filter(|i| expr.lookups().iter().any(|l| &l.cell.row == i.code()))
+                        .cloned()
+                        .collect();
+                    formulas.insert(derived.code.to_string(), (expr, inputs));
+                }
+                Err(error) => {
+                    tracing::warn!(regime = %regime.code(), indicator = %derived.code, %error, "a derived formula does not compile");
+                }
+            }
+        }
+    }
+    Ok(formulas)
+}
+
+/// The regimes that define derived indicators. Reading every regime is the cost of a large
+/// registry (about 1,200), so they are kept until a regime version is written; the counter is
+/// read first, so what is kept under it is never older than it claims.
+async fn deriving_regimes(
+    context: &Context,
+) -> Result<std::sync::Arc<Vec<Regime>>, AnalyticsError> {
+    let generation = context.store.regimes_generation().await?;
+    if let Some(regimes) = context.aggregates.deriving_regimes(generation) {
+        return Ok(regimes);
+    }
+    let regimes: Vec<Regime> = context
+        .store
+        .regimes(None)
+        .await?
+        .into_iter()
+        .filter(|regime| !regime.content().derived.is_empty())
+        .collect();
+    let regimes = std::sync::Arc::new(regimes);
+    context
+        .aggregates
+        .keep_deriving_regimes(generation, regimes.clone());
+    Ok(regimes)
+}
+
+/// What derived indicators are evaluated over: the question's graph, agencies and periods.
+struct DerivedContext<'a> {
+    context: &'a Context,
+    graph: &'a AgencyGraph,
+    targets: &'a [AgencyKey],
+    periods: &'a [PeriodId],
+}
+
+impl DerivedContext<'_> {
+    /// A derived indicator is computed after aggregation: each number its formula reads is
+    /// aggregated by its own rule for the agency and (shifted) period, then the formula runs.
+    /// A missing input gives no value rather than a misleading one.
+    async fn evaluate(
+        &self,
+        code: &str,
+        expr: &Expr,
+        inputs: &[Indicator],
+    ) -> Result<Vec<AnalyticsRow>, AnalyticsError> {
+        let lookups: Vec<Lookup> = expr
+            .lookups()
+            .into_iter()
+            .filter(|l| l.scope == Scope::Own)
+            .collect();
+        let start = self
+            .periods
+            .iter()
+            .flat_map(|p| {
+                lookups
+                    .iter()
+                    .map(move |l| p.back(l.periods_back, l.years_back).start())
+            })
+            .min()
+            .unwrap_or(self.graph.date());
+        let end = self
+            .periods
+            .iter()
+            .map(PeriodId::end)
+            .max()
+            .unwrap_or(self.graph.date());
+        let mut observed = std::collections::HashMap::new();
+        for input in inputs {
+            observed.insert(
+                input.code().to_string(),
+                self.context
+                    .store
+                    .observations(input.code(), start, end)
+                    .await?,
+            );
+        }
+        let gathered: std::collections::HashMap<&str, Gathered> = observed
+            .iter()
+            .map(|(code, list)| (code.as_str(), Gathered::new(self.graph, list)))
+            .collect();
+        let mut rows = Vec::new();
+        for period in self.periods {
+            for target in self.targets {
+                let mut numbers = RuleInputs::default();
+                let mut complete = true;
+                for lookup in &lookups {
+                    let input = inputs.iter().find(|i| i.code() == &lookup.cell.row);
+                    let found = gathered.get(lookup.cell.row.as_str());
+                    let (Some(input), Some(found)) = (input, found) else {
+                        complete = false;
+                        break;
+                    };
+                    let categories: Vec<String> =
+                        lookup.cell.options.clone().into_map().into_keys().collect();
+                    let question = Question {
+                        aggregation: input.aggregation(),
+                        period: period.back(lookup.periods_back, lookup.years_back),
+                        disaggregate: &categories,
+                    };
+                    match aggregate(self.graph, found, *target, &question).get(&lookup.cell.options)
+                    {
+                        Some(value) => numbers.insert(lookup.clone(), *value),
+                        None => {
+                            complete = false;
+                            break;
+                        }
+                    }
+                }
+                let value = match complete.then(|| evaluate(expr, &numbers)) {
+                    Some(Evaluated::Number(v)) if v.is_finite() => Some(v),
+                    _ => None,
+                };
+                rows.push(AnalyticsRow {
+                    indicator: code.to_string(),
+                    agency: self
+                        .graph
+                        .code(*target)
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    period: period.to_string(),
+                    options: json!({}),
+                    value,
+                });
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// A checked analytics question: the hierarchy of its date, the agencies and periods asked,
+/// the indicators with their rules and formulas. Rows come from it an indicator at a time, so
+/// an export can stream a question of any size.
+pub struct Plan {
+    pub indicators: Vec<Indicator>,
+    pub periods: Vec<PeriodId>,
+    pub disaggregate: Vec<String>,
+    pub as_of: jiff::civil::Date,
+    pub graph: std::sync::Arc<AgencyGraph>,
+    /// The hierarchy's change counter the graph was read under.
+    hierarchy: i64,
+    /// The change counters of the stored periods within the asked ones, read once: a cached
+    /// answer stands while the counters of the periods under it are the same.
+    counters: Vec<(PeriodId, i64)>,
+    pub targets: Vec<AgencyKey>,
+    formulas: std::collections::HashMap<String, (Expr, Vec<Indicator>)>,
+}
+
+impl Plan {
+    /// How many rows the question asks for (before disaggregation).
+    pub fn cells(&self) -> usize {
+        self.indicators.len() * self.targets.len() * self.periods.len()
+    }
+
+    /// The rows of one indicator for some of the plan's periods.
+    pub async fn rows_of(
+        &self,
+        context: &Context,
+        indicator: &Indicator,
+        periods: &[PeriodId],
+    ) -> Result<Vec<AnalyticsRow>, AnalyticsError> {
+        if let Some((expr, inputs)) = self.formulas.get(indicator.code().as_str()) {
+            let context = DerivedContext {
+                context,
+                graph: &self.graph,
+                targets: &self.targets,
+                periods,
+            };
+            return context
+                .evaluate(indicator.code().as_str(), expr, inputs)
+                .await;
+        }
+        let counters = &self.counters;
+        let mut rows = Vec::with_capacity(periods.len() * self.targets.len());
+        for period in periods {
+            let token: i64 = counters
+                .iter()
+                .filter(|(p, _)| p.start() >= period.start() && p.end() <= period.end())
+                .map(|(_, generation)| generation)
+                .sum();
+            let cached = crate::aggregates::Question {
+                indicator: indicator.code().to_string(),
+                aggregation: indicator.aggregation(),
+                period: *period,
+                disaggregate: self.disaggregate.clone(),
+                as_of: self.as_of,
+                hierarchy: self.hierarchy,
+            };
+            let answers = match context.aggregates.answers(&cached, token) {
+                Some(answers) => answers,
+                None => {
+                    // Only the data of this period: after an acceptance, only the periods it
+                    // changed are read again.
+                    let observations = context
+                        .store
+                        .observations(indicator.code(), period.start(), period.end())
+                        .await?;
+                    let gathered = Gathered::new(&self.graph, &observations);
+                    let question = Question {
+                        aggregation: indicator.aggregation(),
+                        period: *period,
+                        disaggregate: &self.disaggregate,
+                    };
+                    let answers = std::sync::Arc::new(crate::aggregates::compact(
+                        aggregate_every_node(&self.graph, &gathered, &question),
+                    ));
+                    context.aggregates.keep(cached, token, answers.clone());
+                    answers
+                }
+            };
+            for target in &self.targets {
+                let code = self
+                    .graph
+                    .code(*target)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                match answers.get(target) {
+                    Some(values) if !values.is_empty() => {
+                        for (options, value) in values.iter() {
+                            rows.push(AnalyticsRow {
+                                indicator: indicator.code().to_string(),
+                                agency: code.clone(),
+                                period: period.to_string(),
+                                options: json!(options),
+                                value: Some(*value),
+                            });
+                        }
+                    }
+                    _ => rows.push(AnalyticsRow {
+                        indicator: indicator.code().to_string(),
+                        agency: code,
+                        period: period.to_string(),
+                        options: json!({}),
+                        value: None,
+                    }),
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Every row, refused past [`MAX_ROWS`] (an export streams instead).
+    pub async fn rows(&self, context: &Context) -> Result<Vec<AnalyticsRow>, AnalyticsError> {
+        let cells = self.cells();
+        if cells > MAX_ROWS {
+            return Err(AnalyticsError::TooLarge {
+                cells,
+                max: MAX_ROWS,
+            });
+        }
+        let mut rows = Vec::with_capacity(cells);
+        for indicator in &self.indicators {
+            rows.extend(self.rows_of(context, indicator, &self.periods).await?);
+        }
+        Ok(rows)
+    }
+}
+
+/// Checks a question and prepares it: a caller must be allowed to read analytics of the
+/// agency asked; without one (the server's own work, such as warming the cache) nothing is
+/// checked.
+pub async fn plan(
+    context: &Context,
+    caller: Option<&Caller>,
+    query: AnalyticsQuery,
+) -> Result<Plan, AnalyticsError> {
+    required(&query.indicator, "indicator")?;
+    required(&query.period, "period")?;
+    let as_of = match &query.as_of {
+        Some(text) => catalogue::parse_date(text)?,
+        None => context.today(),
+    };
+    let periods = query
+        .period
+        .iter()
+        .map(|text| catalogue::parse_period(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Many indicators are read in one query rather than one each.
+    let catalogue = if query.indicator.len() > 4 {
+        context.store.indicators(None).await?
+    } else {
+        Vec::new()
+    };
+    let mut indicators: Vec<Indicator> = Vec::new();
+    for code in &query.indicator {
+        let unknown = || AnalyticsError::UnknownIndicator(code.clone());
+        let parsed = IndicatorCode::new(code.as_str()).map_err(|_| unknown())?;
+        let found = match catalogue.iter().find(|i| i.code() == &parsed) {
+            Some(indicator) => Some(indicator.clone()),
+            None if catalogue.is_empty() => context.store.indicator(&parsed).await?,
+            None => None,
+        };
+        indicators.push(found.ok_or_else(unknown)?);
+    }
+    let level = query
+        .level
+        .as_deref()
+        .filter(|text| !text.is_empty())
+        .map(|text| {
+            AgencyLevel::parse(text).map_err(|_| AnalyticsError::InvalidLevel(text.to_string()))
+        })
+        .transpose()?;
+    let agency_text = query.agency.as_deref().unwrap_or("VN");
+    let agency = AgencyCode::new(agency_text)
+        .map_err(|_| AnalyticsError::UnknownAgency(agency_text.to_string()))?;
+
+    let lineage = context.store.lineage(&agency, as_of).await?;
+    if lineage.is_empty() {
+        return Err(AnalyticsError::AgencyNotOn {
+            agency: agency.to_string(),
+            date: as_of,
+        });
+    }
+    if let Some(caller) = caller
+        && !caller.may(Action::ReadAnalytics { agency: &lineage })
+    {
+        return Err(AnalyticsError::Forbidden);
+    }
+
+    let (graph, hierarchy) = crate::aggregates::agency_graph(context, as_of).await?;
+    let root = graph
+        .find(&agency)
+        .ok_or_else(|| AnalyticsError::AgencyNotOn {
+            agency: agency.to_string(),
+            date: as_of,
+        })?;
+    let targets = match level {
+        Some(level) => graph.descendants_at(root, level),
+        None => vec![root],
+    };
+    let formulas = derived_formulas(context, &indicators).await?;
+    let start = periods.iter().map(PeriodId::start).min().unwrap_or(as_of);
+    let end = periods.iter().map(PeriodId::end).max().unwrap_or(as_of);
+    let counters = context
+        .store
+        .period_generations(start, end)
+        .await?
+        .into_iter()
+        .filter_map(|(code, generation)| Some((PeriodId::parse(&code).ok()?, generation)))
+        .collect();
+    Ok(Plan {
+        indicators,
+        periods,
+        disaggregate: query.disaggregate,
+        as_of,
+        graph,
+        hierarchy,
+        counters,
+        targets,
+        formulas,
+    })
+}
+
+/// The rows of an analytics question, for the API and the dashboard pages alike.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username))]
+pub async fn answer(
+    context: &Context,
+    caller: &Caller,
+    query: AnalyticsQuery,
+) -> Result<AnalyticsAnswer, AnalyticsError> {
+    let plan = plan(context, Some(caller), query).await?;
+    Ok(AnalyticsAnswer {
+        rows: plan.rows(context).await?,
+        as_of: plan.as_of.to_string(),
+    })
+}
+
+/// A compiled total that differs from its subordinates' combined values.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiscrepancyRow {
+    pub indicator: String,
+    pub agency: String,
+    pub period: String,
+    pub options: serde_json::Value,
+    /// The agency's own value, which the aggregates use.
+    pub reported: f64,
+    /// What its subordinates' values combine to by the indicator's rule.
+    pub subordinates: f64,
+    pub difference: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiscrepancyAnswer {
+    pub discrepancies: Vec<DiscrepancyRow>,
+    pub as_of: String,
+}
+
+/// Every agency within the one asked (or its descendants at `level`, and theirs) whose
+/// compiled total differs from its subordinates' values combined, per indicator, period and
+/// option group — the totals stand in the aggregates, the differences are for a reviewer to
+/// explain.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username))]
+pub async fn discrepancies(
+    context: &Context,
+    caller: &Caller,
+    query: AnalyticsQuery,
+) -> Result<DiscrepancyAnswer, AnalyticsError> {
+    let plan = plan(context, Some(caller), query).await?;
+    let within: std::collections::HashSet<AgencyKey> = plan
+        .targets
+        .iter()
+        .flat_map(|target| plan.graph.subtree(*target))
+        .collect();
+    let mut rows = Vec::new();
+    for indicator in &plan.indicators {
+        if plan.formulas.contains_key(indicator.code().as_str()) {
+            continue; // computed, never reported: no compiled totals
+        }
+        for period in &plan.periods {
+            let observations = context
+                .store
+                .observations(indicator.code(), period.start(), period.end())
+                .await?;
+            let gathered = Gathered::new(&plan.graph, &observations);
+            let question = Question {
+                aggregation: indicator.aggregation(),
+                period: *period,
+                disaggregate: &plan.disaggregate,
+            };
+            for found in total_differences(&plan.graph, &gathered, &question) {
+                if !within.contains(&found.agency) {
+                    continue;
+                }
+                rows.push(DiscrepancyRow {
+                    indicator: indicator.code().to_string(),
+                    agency: plan
+                        .graph
+                        .code(found.agency)
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    period: period.to_string(),
+                    options: json!(found.options),
+                    reported: found.reported,
+                    subordinates: found.subordinates,
+                    difference: found.reported - found.subordinates,
+                });
+            }
+        }
+    }
+    Ok(DiscrepancyAnswer {
+        discrepancies: rows,
+        as_of: plan.as_of.to_string(),
+    })
+}
