@@ -284,15 +284,42 @@ pub enum Refusal {
     Transition(TransitionError),
 }
 
+/// A change of a report that [`decide`] allowed: the action, the status it was taken in and the
+/// status it leaves. Only this module makes one, so a store that writes only transitions writes
+/// only what the decision allowed (and checks, as it writes, that the report is still in
+/// [`Transition::from`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    from: Option<SubmissionStatus>,
+    to: SubmissionStatus,
+    action: SubmissionAction,
+}
+
+impl Transition {
+    /// The status the report was in (`None`: nothing saved yet).
+    pub fn from(&self) -> Option<SubmissionStatus> {
+        self.from
+    }
+
+    /// The status it leaves.
+    pub fn to(&self) -> SubmissionStatus {
+        self.to
+    }
+
+    pub fn action(&self) -> SubmissionAction {
+        self.action
+    }
+}
+
 /// Whether `action` may be taken on a report in `status` (`None`: nothing saved yet) by a
-/// caller with `rights`, and the status it leaves. The one decision: what a page offers
+/// caller with `rights`, and the transition it makes. The one decision: what a page offers
 /// ([`allowed_actions`]) and what a use case checks before acting are both this function.
 pub fn decide(
     status: Option<SubmissionStatus>,
     action: SubmissionAction,
     rights: Rights,
     circumstances: Circumstances,
-) -> Result<SubmissionStatus, Refusal> {
+) -> Result<Transition, Refusal> {
     use SubmissionAction as A;
     let writes = matches!(action, A::Save | A::Submit);
     if writes && !circumstances.published {
@@ -319,7 +346,12 @@ pub fn decide(
             action,
         }));
     }
-    SubmissionStatus::apply(status, action).map_err(Refusal::Transition)
+    let to = SubmissionStatus::apply(status, action).map_err(Refusal::Transition)?;
+    Ok(Transition {
+        from: status,
+        to,
+        action,
+    })
 }
 
 /// What a caller may do with a report now.
@@ -487,7 +519,11 @@ mod decision {
                 EVERYONE,
                 unpublished
             ),
-            Ok(SubmissionStatus::Accepted),
+            Ok(Transition {
+                from: Some(SubmissionStatus::Submitted),
+                to: SubmissionStatus::Accepted,
+                action: SubmissionAction::Accept
+            }),
             "a retired regime's reports can still be reviewed"
         );
     }

@@ -43,7 +43,7 @@ pub async fn quality_rows(
     period: &str,
 ) -> Result<Vec<QualityRow>, CatalogueError> {
     use baocao_domain::report::ReportContent;
-    use baocao_store::reports::SlotKey;
+    use baocao_store::reports::ReportKey;
 
     let regime = catalogue::load_regime(&state.store, regime).await?;
     let period = catalogue::parse_period(period)?;
@@ -89,12 +89,12 @@ pub async fn quality_rows(
         if !readable {
             continue;
         }
-        let key = SlotKey {
+        let key = ReportKey {
             regime: regime.code().clone(),
             agency: agency.clone(),
             period,
         };
-        let record = state.store.report_slot(&key).await?;
+        let record = state.store.report_record(&key).await?;
         let versions = state.store.versions(&key).await?;
         let latest = versions.last();
         let content: Option<ReportContent> =
@@ -146,8 +146,7 @@ pub async fn quality_rows(
                 .filter(|v| v.severity == baocao_domain::regime::Severity::Error)
                 .count();
             row.warnings = violations.len() - row.errors;
-            let explained: Vec<serde_json::Value> =
-                serde_json::from_str(&version.warnings).unwrap_or_default();
+            let explained = version.warnings()?;
             row.warnings_explained = explained
                 .iter()
                 .filter(|w| {

@@ -26,7 +26,6 @@ pub mod clients;
 pub mod compliance;
 pub mod connectors;
 pub mod credentials;
-pub mod drafts;
 mod error;
 pub mod notifications;
 pub mod regimes;
@@ -34,6 +33,7 @@ pub mod reorganisation;
 pub mod reports;
 pub mod secrets;
 pub mod tables;
+pub mod transaction;
 pub mod users;
 pub mod values;
 

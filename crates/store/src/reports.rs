@@ -1,31 +1,31 @@
-//! Report slots: one agency's report for one regime and period, with its working draft and
-//! the optimistic lock that keeps two editors from overwriting each other.
+//! Reports: one agency's report for one regime and period, with its working draft, the
+//! optimistic lock that keeps two editors from overwriting each other, its submitted versions
+//! and the events of its workflow. What changes a report is written through a
+//! [`crate::transaction::Transaction`].
 
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::RegimeCode;
 use baocao_domain::report::ReportContent;
-use baocao_domain::submission::SubmissionStatus;
+use baocao_domain::submission::{SubmissionStatus, Transition};
 
 use std::collections::HashMap;
 
-use baocao_domain::indicator::IndicatorCode;
-use baocao_domain::value::Value;
-
-use crate::values::code_id;
 use crate::{Store, StoreError, on_db};
 
 /// Which report: regime, reporting agency, period.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlotKey {
+pub struct ReportKey {
     pub regime: RegimeCode,
     pub agency: AgencyCode,
     pub period: PeriodId,
 }
 
-/// A stored slot.
+/// A stored report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SlotRecord {
+pub struct ReportRecord {
+    /// Its row, which a [`crate::transaction::Transaction`] names it by.
+    pub id: i32,
     pub status: SubmissionStatus,
     pub lock_version: i32,
     pub draft: ReportContent,
@@ -34,7 +34,8 @@ pub struct SlotRecord {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct SlotRow {
+pub(crate) struct ReportStateRow {
+    id: i32,
     status: String,
     lock_version: i32,
     draft: String,
@@ -42,10 +43,11 @@ pub(crate) struct SlotRow {
     updated_at: String,
 }
 
-impl TryFrom<SlotRow> for SlotRecord {
+impl TryFrom<ReportStateRow> for ReportRecord {
     type Error = StoreError;
-    fn try_from(row: SlotRow) -> Result<Self, StoreError> {
-        Ok(SlotRecord {
+    fn try_from(row: ReportStateRow) -> Result<Self, StoreError> {
+        Ok(ReportRecord {
+            id: row.id,
             status: row
                 .status
                 .parse()
@@ -61,7 +63,7 @@ impl TryFrom<SlotRow> for SlotRecord {
 }
 
 const SLOT: &str = "
-    SELECT s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at
+    SELECT s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at
     FROM submissions s
     JOIN regimes r ON r.id = s.regime_id
     JOIN periods p ON p.id = s.period_id
@@ -88,7 +90,10 @@ impl Store {
 
     /// The receiving agency of the assignment that asks `key.agency` (the one valid at the
     /// end of the period) to report the regime for that period; `None` if nobody asked.
-    pub async fn assigned_receiver(&self, key: &SlotKey) -> Result<Option<AgencyCode>, StoreError> {
+    pub async fn assigned_receiver(
+        &self,
+        key: &ReportKey,
+    ) -> Result<Option<AgencyCode>, StoreError> {
         const SQL: &str = "
             SELECT rec.code FROM assignments x
             JOIN regimes r ON r.id = x.regime_id
@@ -144,26 +149,26 @@ impl Store {
     }
 
     /// The slot, if anything was ever saved in it.
-    pub async fn report_slot(&self, key: &SlotKey) -> Result<Option<SlotRecord>, StoreError> {
+    pub async fn report_record(&self, key: &ReportKey) -> Result<Option<ReportRecord>, StoreError> {
         let Ok(agency_id) = self.agency_id(&key.agency, Some(key.period.end())).await else {
             return Ok(None);
         };
-        let row: Option<SlotRow> = on_db!(self, pool => sqlx::query_as(SLOT)
+        let row: Option<ReportStateRow> = on_db!(self, pool => sqlx::query_as(SLOT)
             .bind(key.regime.as_str())
             .bind(agency_id)
             .bind(key.period.to_string())
             .fetch_optional(pool)
             .await?);
-        row.map(SlotRecord::try_from).transpose()
+        row.map(ReportRecord::try_from).transpose()
     }
 
     /// Saves a draft if the slot's lock is still `expected_lock` (0 for a slot never saved);
     /// answers the new lock. Another editor's save in between is a [`StoreError::Conflict`].
     pub async fn save_draft(
         &self,
-        key: &SlotKey,
+        key: &ReportKey,
         receiving_agency: &AgencyCode,
-        status: SubmissionStatus,
+        save: Transition,
         expected_lock: i32,
         draft: &ReportContent,
         now: &str,
@@ -174,15 +179,15 @@ impl Store {
             .await?;
         let period_id = self.period_id(key.period).await?;
         let regime_id = self.regime_id(&key.regime).await?;
-        let mut tx = self.begin_drafts().await?;
+        let mut tx = self.begin().await?;
         let saved = tx
-            .save(
+            .save_drafts(
                 regime_id,
                 period_id,
-                &[crate::drafts::DraftWrite {
+                &[crate::transaction::DraftWrite {
                     agency: agency_id,
                     receiving_agency: receiving_id,
-                    status,
+                    save,
                     expected_lock,
                     draft,
                 }],
@@ -218,6 +223,28 @@ pub struct VersionRecord {
     pub warnings: String,
 }
 
+impl VersionRecord {
+    fn corrupt(&self, what: &str, error: serde_json::Error) -> StoreError {
+        StoreError::Corrupt(format!("{what} of version {}: {error}", self.number))
+    }
+
+    /// What was signed, as the domain's report. A stored version that does not parse is an
+    /// error, never an empty report.
+    pub fn report_content(&self) -> Result<ReportContent, StoreError> {
+        serde_json::from_str(&self.content).map_err(|e| self.corrupt("content", e))
+    }
+
+    /// What was signed, as the JSON it was stored as.
+    pub fn content_json(&self) -> Result<serde_json::Value, StoreError> {
+        serde_json::from_str(&self.content).map_err(|e| self.corrupt("content", e))
+    }
+
+    /// The warnings it carried, each with the reporter's explanation.
+    pub fn warnings(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        serde_json::from_str(&self.warnings).map_err(|e| self.corrupt("warnings", e))
+    }
+}
+
 /// A version to record with a submit.
 #[derive(Debug, Clone)]
 pub struct NewVersion {
@@ -230,18 +257,6 @@ pub struct NewVersion {
     pub warnings: String,
 }
 
-/// What an action does to the published data values.
-#[derive(Debug, Clone)]
-pub enum ValueChange<'a> {
-    /// Acceptance: the version's values enter the data (replacing the source's earlier ones).
-    Publish {
-        source: &'a str,
-        values: &'a [baocao_domain::value::DataValue],
-    },
-    /// Reopening: the report's values leave the data until it is accepted again.
-    Withdraw { source: &'a str },
-}
-
 /// One action on a report.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
@@ -252,7 +267,7 @@ pub struct Event<'a> {
 }
 
 impl Store {
-    async fn submission_id(&self, key: &SlotKey) -> Result<i32, StoreError> {
+    async fn submission_id(&self, key: &ReportKey) -> Result<i32, StoreError> {
         const SQL: &str = "
             SELECT s.id FROM submissions s
             JOIN regimes r ON r.id = s.regime_id
@@ -270,87 +285,6 @@ impl Store {
                 "report {} {} {}",
                 key.regime, key.agency, key.period
             ))
-        })
-    }
-
-    /// Moves a report from `from` to `to`, recording the event and, for a submit, the new
-    /// version (numbered after the last), all in one transaction. If the report is no longer
-    /// in `from` (someone acted first) nothing changes and the answer is a conflict.
-    pub async fn transition(
-        &self,
-        key: &SlotKey,
-        from: SubmissionStatus,
-        to: SubmissionStatus,
-        event: &Event<'_>,
-        version: Option<&NewVersion>,
-        values: Option<ValueChange<'_>>,
-    ) -> Result<i32, StoreError> {
-        let id = self.submission_id(key).await?;
-        let agency_id = self.agency_id(&key.agency, Some(key.period.end())).await?;
-        let published: &[baocao_domain::value::DataValue] = match &values {
-            Some(ValueChange::Publish { values, .. }) => values,
-            _ => &[],
-        };
-        let agency_ids = self.value_agency_ids(published).await?;
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let lock: Option<i32> = sqlx::query_scalar(
-                "UPDATE submissions SET status = $1, lock_version = lock_version + 1, updated_at = $2
-                 WHERE id = $3 AND status = $4 RETURNING lock_version",
-            )
-            .bind(to.as_str())
-            .bind(event.at)
-            .bind(id)
-            .bind(from.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let lock = lock.ok_or_else(|| StoreError::Conflict(format!("report {} {} {} is no longer {from}", key.regime, key.agency, key.period)))?;
-            if let Some(version) = version {
-                sqlx::query(
-                    "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings)
-                     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(id)
-                .bind(&version.content)
-                .bind(&version.content_sha256)
-                .bind(&version.signature)
-                .bind(&version.public_key)
-                .bind(event.actor)
-                .bind(event.at)
-                .bind(version.late)
-                .bind(&version.warnings)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some(ValueChange::Publish { source, .. } | ValueChange::Withdraw { source }) = &values {
-                // Clear what this source said for the agency and period, then write anew: a
-                // cell emptied in a resubmission must leave the data too.
-                sqlx::query(
-                    "DELETE FROM data_values WHERE agency_id = $1
-                       AND period_id = (SELECT id FROM periods WHERE code = $2)
-                       AND source_id = (SELECT id FROM sources WHERE code = $3)",
-                )
-                .bind(agency_id)
-                .bind(key.period.to_string())
-                .bind(*source)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE periods SET generation = generation + 1 WHERE code = $1")
-                    .bind(key.period.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            crate::values::write_values!(tx, published, agency_ids, event.at);
-            sqlx::query("INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id)
-                .bind(event.action)
-                .bind(event.actor)
-                .bind(event.at)
-                .bind(event.reason)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(lock)
         })
     }
 
@@ -376,7 +310,7 @@ impl Store {
     }
 
     /// Every submitted version of a report, oldest first.
-    pub async fn versions(&self, key: &SlotKey) -> Result<Vec<VersionRecord>, StoreError> {
+    pub async fn versions(&self, key: &ReportKey) -> Result<Vec<VersionRecord>, StoreError> {
         let Ok(id) = self.submission_id(key).await else {
             return Ok(Vec::new());
         };
@@ -390,7 +324,7 @@ impl Store {
     }
 
     /// The latest reason a report was returned or reopened with, if any.
-    pub async fn last_reason(&self, key: &SlotKey) -> Result<Option<String>, StoreError> {
+    pub async fn last_reason(&self, key: &ReportKey) -> Result<Option<String>, StoreError> {
         let Ok(id) = self.submission_id(key).await else {
             return Ok(None);
         };

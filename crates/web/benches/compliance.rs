@@ -11,9 +11,26 @@ use baocao_domain::agency::AgencyCode;
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::RegimeCode;
 use baocao_domain::report::ReportContent;
-use baocao_domain::submission::SubmissionStatus;
-use baocao_store::reports::{Event, NewVersion, SlotKey};
+use baocao_domain::submission::{
+    Circumstances, Rights, SubmissionAction, SubmissionStatus, Transition, decide,
+};
+use baocao_store::reports::{Event, NewVersion, ReportKey};
 use baocao_test_support::{Backend, TestApp};
+
+/// What the setup writes, decided as for someone with every right on an open report.
+fn decided(status: Option<SubmissionStatus>, action: SubmissionAction) -> Transition {
+    let everyone = Rights {
+        edit: true,
+        submit: true,
+        review: true,
+    };
+    let open = Circumstances {
+        published: true,
+        locked: false,
+        late_refused: false,
+    };
+    decide(status, action, everyone, open).expect("an open report allows it")
+}
 
 fn peak_memory_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -109,7 +126,7 @@ async fn main() {
             if (n * 7 + m * 3) % 5 == 0 {
                 continue;
             }
-            let key = SlotKey {
+            let key = ReportKey {
                 regime: regime.clone(),
                 agency: AgencyCode::new(commune.as_str()).unwrap(),
                 period: *period,
@@ -121,7 +138,7 @@ async fn main() {
                 .save_draft(
                     &key,
                     &receiver,
-                    SubmissionStatus::Draft,
+                    decided(None, SubmissionAction::Save),
                     0,
                     &content,
                     "2026-01-01T00:00:00Z",
@@ -142,17 +159,15 @@ async fn main() {
                 at: "2026-01-01T00:00:00Z",
                 reason: None,
             };
-            store
-                .transition(
-                    &key,
-                    SubmissionStatus::Draft,
-                    SubmissionStatus::Submitted,
-                    &event,
-                    Some(&version),
-                    None,
-                )
+            let report = store.report_record(&key).await.unwrap().unwrap();
+            let submit = decided(Some(SubmissionStatus::Draft), SubmissionAction::Submit);
+            let mut tx = store.begin().await.unwrap();
+            tx.move_report(report.id, &submit, event.at).await.unwrap();
+            tx.record_version(report.id, &version, &event)
                 .await
                 .unwrap();
+            tx.record_event(report.id, &event).await.unwrap();
+            tx.commit().await.unwrap();
             sent += 1;
         }
     }

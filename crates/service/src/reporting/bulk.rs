@@ -12,9 +12,9 @@ use baocao_domain::calendar::Due;
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::Regime;
 use baocao_domain::report::{Cell, CellInput, ReportContent};
-use baocao_domain::submission::{SubmissionAction, SubmissionStatus};
-use baocao_store::drafts::{DraftTransaction, DraftWrite};
-use baocao_store::reports::SlotRecord;
+use baocao_domain::submission::{SubmissionAction, Transition};
+use baocao_store::reports::ReportRecord;
+use baocao_store::transaction::{DraftWrite, Transaction};
 
 use super::{ConflictDuring, DraftEdit, Report, ReportAddress, ReportingError, merged_draft};
 use crate::catalogue::{Catalogue, agency_code};
@@ -111,9 +111,9 @@ pub struct BulkDraft {
     report: Report,
     agency_id: i32,
     receiving_id: i32,
-    record: Option<SlotRecord>,
-    /// The status a save leaves: a draft, or a returned report still returned.
-    saved_as: SubmissionStatus,
+    record: Option<ReportRecord>,
+    /// The save the domain decided: a draft stays a draft, a returned report stays returned.
+    saved_as: Transition,
 }
 
 impl BulkDraft {
@@ -132,7 +132,7 @@ impl PeriodReports {
     /// database's only write lock.
     pub async fn open(
         ctx: &Context,
-        tx: &mut DraftTransaction,
+        tx: &mut Transaction,
         regime: &str,
         period: &str,
     ) -> Result<Self, ReportingError> {
@@ -156,7 +156,7 @@ impl PeriodReports {
         &self,
         ctx: &Context,
         caller: &Caller,
-        tx: &mut DraftTransaction,
+        tx: &mut Transaction,
         agencies: &[String],
     ) -> Result<Vec<Result<BulkDraft, ReportingError>>, ReportingError> {
         let resolved: Vec<_> = agencies
@@ -167,7 +167,7 @@ impl PeriodReports {
             .iter()
             .filter_map(|r| r.as_ref().ok().map(|(_, id, _)| *id))
             .collect();
-        let mut records = tx.slots(self.regime_id, self.period_id, &ids).await?;
+        let mut records = tx.reports(self.regime_id, self.period_id, &ids).await?;
         Ok(resolved
             .into_iter()
             .map(|resolved| {
@@ -200,7 +200,7 @@ impl PeriodReports {
         &self,
         ctx: &Context,
         catalogue: &Catalogue,
-        tx: &mut DraftTransaction,
+        tx: &mut Transaction,
         edits: Vec<(BulkDraft, Vec<CellInput>)>,
     ) -> Result<Vec<Result<(), ReportingError>>, ReportingError> {
         let mut outcomes = Vec::with_capacity(edits.len());
@@ -226,13 +226,13 @@ impl PeriodReports {
             .map(|(draft, content)| DraftWrite {
                 agency: draft.agency_id,
                 receiving_agency: draft.receiving_id,
-                status: draft.saved_as,
+                save: draft.saved_as,
                 expected_lock: draft.record.as_ref().map_or(0, |r| r.lock_version),
                 draft: content,
             })
             .collect();
         let saved = tx
-            .save(self.regime_id, self.period_id, &writes, &ctx.now_text())
+            .save_drafts(self.regime_id, self.period_id, &writes, &ctx.now_text())
             .await?;
         let mut saved = saved.into_iter();
         for outcome in outcomes.iter_mut().filter(|o| o.is_ok()) {

@@ -26,11 +26,11 @@ use baocao_domain::regime::{Regime, RegimeCode, RegimeStatus};
 use baocao_domain::report::{CellInput, ReportContent, ReportShape, SectionInput};
 use baocao_domain::rules::Violation;
 use baocao_domain::submission::{
-    AllowedActions, Circumstances, Refusal, Rights, SubmissionAction, SubmissionStatus,
+    AllowedActions, Circumstances, Refusal, Rights, SubmissionAction, SubmissionStatus, Transition,
     allowed_actions, decide,
 };
 use baocao_store::StoreError;
-use baocao_store::reports::{SlotKey, SlotRecord, VersionRecord};
+use baocao_store::reports::{ReportKey, ReportRecord, VersionRecord};
 
 pub use error::{ConflictDuring, ReportingError};
 pub use workflow::{ActionInput, accept_many, act, perform};
@@ -61,8 +61,8 @@ impl ReportAddress {
         })
     }
 
-    fn key(&self) -> SlotKey {
-        SlotKey {
+    fn key(&self) -> ReportKey {
+        ReportKey {
             regime: self.regime.clone(),
             agency: self.agency.clone(),
             period: self.period,
@@ -90,7 +90,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn key(&self) -> SlotKey {
+    fn key(&self) -> ReportKey {
         self.address.key()
     }
 
@@ -134,7 +134,7 @@ impl Report {
         caller: &Caller,
         status: Option<SubmissionStatus>,
         action: SubmissionAction,
-    ) -> Result<SubmissionStatus, ReportingError> {
+    ) -> Result<Transition, ReportingError> {
         decide(status, action, self.rights(caller), self.circumstances(ctx))
             .map_err(|refusal| self.refused(refusal, action, None))
     }
@@ -262,11 +262,13 @@ pub(crate) fn stored_content(
     address: &ReportAddress,
     version: &VersionRecord,
 ) -> Result<ReportContent, ReportingError> {
-    serde_json::from_str(&version.content).map_err(|error| ReportingError::CorruptVersion {
-        report: address.clone(),
-        number: version.number,
-        detail: error.to_string(),
-    })
+    version
+        .report_content()
+        .map_err(|error| ReportingError::CorruptVersion {
+            report: address.clone(),
+            number: version.number,
+            detail: error.to_string(),
+        })
 }
 
 async fn view(
@@ -276,7 +278,7 @@ async fn view(
     with_draft: bool,
 ) -> Result<ReportView, ReportingError> {
     let key = report.key();
-    let record = ctx.store.report_slot(&key).await?;
+    let record = ctx.store.report_record(&key).await?;
     let status = record.as_ref().map(|r| r.status);
     let allowed = allowed_actions(status, report.rights(caller), report.circumstances(ctx));
     let content = report.regime.content();
@@ -285,7 +287,7 @@ async fn view(
         .as_ref()
         .map(|rule| cutoff_window(rule, report.address.period));
     let (lock_version, draft, updated_at) = match record {
-        Some(SlotRecord {
+        Some(ReportRecord {
             lock_version,
             draft,
             updated_at,
@@ -318,15 +320,17 @@ async fn view(
     .await?;
     let versions = versions
         .iter()
-        .map(|v| VersionSummary {
-            number: v.number,
-            submitted_at: v.submitted_at.clone(),
-            signed_by: v.signed_by.clone(),
-            late: v.late,
-            sha256: v.content_sha256.clone(),
-            warnings: serde_json::from_str(&v.warnings).unwrap_or_default(),
+        .map(|v| {
+            Ok(VersionSummary {
+                number: v.number,
+                submitted_at: v.submitted_at.clone(),
+                signed_by: v.signed_by.clone(),
+                late: v.late,
+                sha256: v.content_sha256.clone(),
+                warnings: serde_json::Value::Array(v.warnings()?),
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     Ok(ReportView {
         address: report.address.clone(),
         receiving_agency: report.receiving_agency.clone(),
@@ -384,7 +388,7 @@ pub async fn read(
     }
     let sent = ctx
         .store
-        .report_slot(&report.key())
+        .report_record(&report.key())
         .await?
         .is_some_and(|r| r.status != SubmissionStatus::Draft);
     if !sent {
@@ -428,8 +432,8 @@ pub async fn write_draft(
     catalogue: &Catalogue,
 ) -> Result<(), ReportingError> {
     let key = report.key();
-    let record = ctx.store.report_slot(&key).await?;
-    let status = report.decide(
+    let record = ctx.store.report_record(&key).await?;
+    let save = report.decide(
         ctx,
         caller,
         record.as_ref().map(|r| r.status),
@@ -441,7 +445,7 @@ pub async fn write_draft(
         .save_draft(
             &key,
             &report.receiving_agency,
-            status,
+            save,
             edit.version,
             &merged,
             &ctx.now_text(),

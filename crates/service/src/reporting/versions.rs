@@ -127,7 +127,7 @@ pub async fn check_signature(
         .any(|(key, _)| key == &version.public_key);
     let accepted = ctx
         .store
-        .report_slot(&report.key())
+        .report_record(&report.key())
         .await?
         .is_some_and(|r| r.status == SubmissionStatus::Accepted);
     let data_values = if accepted && versions.last().map(|v| v.number) == Some(number) {

@@ -7,7 +7,7 @@ use baocao_domain::rules::{Blocker, Explanation, Violation, blocker};
 use baocao_domain::signature::KeyPair;
 use baocao_domain::submission::{Refusal, SubmissionAction, SubmissionStatus, decide};
 use baocao_store::StoreError;
-use baocao_store::reports::{Event, NewVersion, ValueChange};
+use baocao_store::reports::{Event, NewVersion};
 
 use super::{ConflictDuring, Report, ReportAddress, ReportView, ReportingError, resolve, view};
 use crate::catalogue::Catalogue;
@@ -107,7 +107,7 @@ pub async fn perform(
 ) -> Result<i32, ReportingError> {
     let address = &report.address;
     let key = report.key();
-    let record = ctx.store.report_slot(&key).await?;
+    let record = ctx.store.report_record(&key).await?;
     let status = record.as_ref().map(|r| r.status);
     let decision = decide(
         status,
@@ -123,7 +123,7 @@ pub async fn perform(
         SubmissionAction::Return | SubmissionAction::Reopen => Some(input.required_reason()?),
         _ => None,
     };
-    let to = decision.map_err(|refusal| report.refused(refusal, action, None))?;
+    let transition = decision.map_err(|refusal| report.refused(refusal, action, None))?;
     let Some(record) = record else {
         // `decide` refuses every action but a save on nothing saved.
         return Err(ReportingError::Forbidden);
@@ -157,36 +157,50 @@ pub async fn perform(
     };
     // Accepted numbers enter the data at once; a reopened report's leave it.
     let source = format!("regime:{}", address.regime);
-    let accepted_values = match action {
+    let data = match action {
         SubmissionAction::Accept => {
             let content = match ctx.store.versions(&key).await?.pop() {
                 Some(latest) => super::stored_content(address, &latest)?,
                 None => Default::default(),
             };
-            content.data_values(
+            Some(content.data_values(
                 &address.agency,
                 address.period,
                 &catalogue.indicators,
                 &source,
-            )
+            ))
         }
-        _ => Vec::new(),
-    };
-    let values = match action {
-        SubmissionAction::Accept => Some(ValueChange::Publish {
-            source: &source,
-            values: &accepted_values,
-        }),
-        SubmissionAction::Reopen => Some(ValueChange::Withdraw { source: &source }),
+        SubmissionAction::Reopen => Some(Vec::new()),
         _ => None,
     };
-    ctx.store
-        .transition(&key, record.status, to, &event, version.as_ref(), values)
+    let agencies = match &data {
+        Some(values) => Some(
+            ctx.store
+                .value_agencies(&address.agency, address.period, values)
+                .await?,
+        ),
+        None => None,
+    };
+
+    // One transaction: the status, the version, the data values, the event.
+    let mut tx = ctx.store.begin().await?;
+    let lock = tx
+        .move_report(record.id, &transition, &now)
         .await
         .map_err(|error| match error {
             StoreError::Conflict(_) => ReportingError::VersionConflict(ConflictDuring::Action),
             other => other.into(),
-        })
+        })?;
+    if let Some(version) = &version {
+        tx.record_version(record.id, version, &event).await?;
+    }
+    if let (Some(values), Some(agencies)) = (&data, &agencies) {
+        tx.replace_values(agencies, address.period, &source, values, &now)
+            .await?;
+    }
+    tx.record_event(record.id, &event).await?;
+    tx.commit().await?;
+    Ok(lock)
 }
 
 /// A reviewer accepts many submissions at once. Every one is checked first (the caller
@@ -207,7 +221,7 @@ pub async fn accept_many(
         }
         let status = ctx
             .store
-            .report_slot(&report.key())
+            .report_record(&report.key())
             .await?
             .map(|r| r.status);
         if status != Some(SubmissionStatus::Submitted) {

@@ -29,7 +29,7 @@ use axum::response::{IntoResponse, Response};
 use baocao_domain::report::{CellAddress, CellInput, ReportShape};
 use baocao_domain::submission::SubmissionAction;
 use baocao_domain::value::OptionCombo;
-use baocao_store::drafts::DraftTransaction;
+use baocao_store::transaction::Transaction;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_stream::StreamExt;
@@ -331,7 +331,7 @@ struct Run<'a> {
     /// The regime's code and the catalogue, once the first chunk is checked.
     regime: Option<(String, Catalogue)>,
     periods: HashMap<String, Result<PeriodReports, ApiError>>,
-    tx: Option<DraftTransaction>,
+    tx: Option<Transaction>,
     ready: Vec<Placed>,
     /// Values met before the set's fields they need (a JSON object that lists `dataValues`
     /// before `dataSet`, `period` or `orgUnit`): placed at the end.
@@ -391,7 +391,7 @@ impl Run<'_> {
             self.regime = Some((code, Catalogue::load(&self.state.store).await?));
         }
         if self.tx.is_none() {
-            self.tx = Some(self.state.store.begin_drafts().await?);
+            self.tx = Some(self.state.store.begin().await?);
         }
         // By period, then by agency in the order the payload first names it.
         let mut by_period: BTreeMap<String, Vec<AgencyValues>> = BTreeMap::new();

@@ -445,6 +445,8 @@ pub async fn signature(
 ) -> Result<Json<SignatureCheck>, ApiError> {
     let signed = reporting::versions::check_signature(&state, &caller, &address, number).await?;
     let version = signed.version;
+    // The stored text as signed (it parsed as a report in the check).
+    let content = version.content_json()?;
     Ok(Json(SignatureCheck {
         number: version.number,
         algorithm: "Ed25519 over the raw 32-byte SHA-256 digest of the canonical content",
@@ -462,8 +464,7 @@ pub async fn signature(
             key_published: signed.checks.key_published,
             data_values: signed.checks.data_values,
         },
-        // The stored text as signed (it parsed as a report above).
-        content: serde_json::from_str(&version.content).unwrap_or_default(),
+        content,
         canonical_content: version.content,
     }))
 }

@@ -503,7 +503,7 @@ pub async fn desk(
                 continue;
             }
             for period in [current.previous(), current] {
-                let key = baocao_store::reports::SlotKey {
+                let key = baocao_store::reports::ReportKey {
                     regime: regime.code().clone(),
                     agency: AgencyCode::new(assignment.reporting_agency.as_str())
                         .map_err(|_| fail(ApiError::internal()))?,
@@ -511,7 +511,7 @@ pub async fn desk(
                 };
                 let record = state
                     .store
-                    .report_slot(&key)
+                    .report_record(&key)
                     .await
                     .map_err(|e| fail(e.into()))?;
                 let status = record.as_ref().map_or("not_started", |r| r.status.as_str());

@@ -1,0 +1,318 @@
+//! The store's write transaction, which a use case holds across the steps of one change: "move
+//! the report, record its version, replace its data values, record the event" is one
+//! [`Transaction`], committed once, rolled back if dropped. It also saves the drafts of many
+//! reports of one regime and period, reading their state in one statement and saving each
+//! under its own optimistic lock: a push in "all or nothing" mode keeps one transaction open
+//! for its whole payload, so a refused payload leaves nothing behind.
+//!
+//! Reports are named by row ids (the report's, or agency and period ids as the agency graph and
+//! [`Store::period_id`] know them): a push resolves thousands of reports and must not look each
+//! code up again. A status is only ever written from a domain [`Transition`], so the store
+//! writes nothing the domain's decision did not allow.
+
+use std::collections::HashMap;
+
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::indicator::IndicatorCode;
+use baocao_domain::period::PeriodId;
+use baocao_domain::report::ReportContent;
+use baocao_domain::submission::Transition;
+use baocao_domain::value::{DataValue, Value};
+use sqlx::{Postgres, Sqlite};
+
+use crate::reports::{Event, NewVersion, ReportRecord};
+use crate::values::{code_id, write_values};
+use crate::{Db, Store, StoreError};
+
+/// Ids per `IN (…)` list: well under SQLite's 32,766 bound parameters.
+const IDS_PER_QUERY: usize = 500;
+
+enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// An open write transaction; dropped without [`commit`](Self::commit), it rolls back.
+pub struct Transaction {
+    tx: Tx,
+}
+
+macro_rules! on_tx {
+    ($self:expr, $conn:ident => $body:expr) => {
+        match &mut $self.tx {
+            Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// One draft to save, by the save the domain decided.
+pub struct DraftWrite<'a> {
+    pub agency: i32,
+    pub receiving_agency: i32,
+    pub save: Transition,
+    /// The lock read with the report (0 for a report never saved).
+    pub expected_lock: i32,
+    pub draft: &'a ReportContent,
+}
+
+#[derive(sqlx::FromRow)]
+struct BulkReportRow {
+    agency_id: i32,
+    #[sqlx(flatten)]
+    slot: crate::reports::ReportStateRow,
+}
+
+impl Store {
+    /// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a transaction that read first could not write later if another had
+    /// written in between.
+    pub async fn begin(&self) -> Result<Transaction, StoreError> {
+        let tx = match &self.db {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        };
+        Ok(Transaction { tx })
+    }
+}
+
+impl Transaction {
+    /// The id of a period's row, created on first use.
+    pub async fn period_id(&mut self, period: PeriodId) -> Result<i32, StoreError> {
+        on_tx!(self, conn => {
+            sqlx::query(crate::reports::INSERT_PERIOD)
+                .bind(period.to_string())
+                .bind(period.frequency().as_str())
+                .bind(period.start().to_string())
+                .bind(period.end().to_string())
+                .execute(&mut *conn)
+                .await?;
+            Ok(sqlx::query_scalar(crate::reports::PERIOD_ID)
+                .bind(period.to_string())
+                .fetch_one(conn)
+                .await?)
+        })
+    }
+
+    /// The saved reports among `agencies` for one regime and period, by agency id.
+    pub async fn reports(
+        &mut self,
+        regime: i32,
+        period: i32,
+        agencies: &[i32],
+    ) -> Result<HashMap<i32, ReportRecord>, StoreError> {
+        let mut found = HashMap::new();
+        for part in agencies.chunks(IDS_PER_QUERY) {
+            let list = part
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            // The ids are integers this code formatted, never caller text.
+            let sql = format!(
+                "SELECT s.agency_id, s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at
+                 FROM submissions s JOIN agencies rec ON rec.id = s.receiving_agency_id
+                 WHERE s.regime_id = $1 AND s.period_id = $2 AND s.agency_id IN ({list})"
+            );
+            let rows: Vec<BulkReportRow> = on_tx!(self, conn => sqlx::query_as(&sql)
+                .bind(regime)
+                .bind(period)
+                .fetch_all(conn)
+                .await?);
+            for row in rows {
+                found.insert(row.agency_id, ReportRecord::try_from(row.slot)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Saves each draft whose report's lock is still its `expected_lock`; answers, per write,
+    /// whether it was saved (`false`: someone else saved that report in between).
+    pub async fn save_drafts(
+        &mut self,
+        regime: i32,
+        period: i32,
+        writes: &[DraftWrite<'_>],
+        now: &str,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut saved = Vec::with_capacity(writes.len());
+        for write in writes {
+            let content = write.draft.canonical_json();
+            let lock: Option<i32> = if write.expected_lock == 0 {
+                on_tx!(self, conn => sqlx::query_scalar(
+                    "INSERT INTO submissions (regime_id, agency_id, period_id, receiving_agency_id, status, lock_version, draft, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)
+                     ON CONFLICT (regime_id, agency_id, period_id) DO NOTHING
+                     RETURNING lock_version")
+                    .bind(regime)
+                    .bind(write.agency)
+                    .bind(period)
+                    .bind(write.receiving_agency)
+                    .bind(write.save.to().as_str())
+                    .bind(&content)
+                    .bind(now)
+                    .fetch_optional(conn)
+                    .await?)
+            } else {
+                on_tx!(self, conn => sqlx::query_scalar(
+                    "UPDATE submissions SET draft = $1, status = $2, lock_version = lock_version + 1, updated_at = $3
+                     WHERE regime_id = $4 AND agency_id = $5 AND period_id = $6 AND lock_version = $7
+                     RETURNING lock_version")
+                    .bind(&content)
+                    .bind(write.save.to().as_str())
+                    .bind(now)
+                    .bind(regime)
+                    .bind(write.agency)
+                    .bind(period)
+                    .bind(write.expected_lock)
+                    .fetch_optional(conn)
+                    .await?)
+            };
+            saved.push(lock.is_some());
+        }
+        Ok(saved)
+    }
+
+    /// Moves report `report` along `transition`, answering its new lock. If the report is no
+    /// longer in the transition's starting status (someone acted first), nothing changes and
+    /// the answer is a conflict.
+    pub async fn move_report(
+        &mut self,
+        report: i32,
+        transition: &Transition,
+        at: &str,
+    ) -> Result<i32, StoreError> {
+        let from = transition
+            .from()
+            .ok_or_else(|| StoreError::Conflict(format!("report {report} was never saved")))?;
+        let lock: Option<i32> = on_tx!(self, conn => sqlx::query_scalar(
+            "UPDATE submissions SET status = $1, lock_version = lock_version + 1, updated_at = $2
+             WHERE id = $3 AND status = $4 RETURNING lock_version",
+        )
+        .bind(transition.to().as_str())
+        .bind(at)
+        .bind(report)
+        .bind(from.as_str())
+        .fetch_optional(conn)
+        .await?);
+        lock.ok_or_else(|| StoreError::Conflict(format!("report {report} is no longer {from}")))
+    }
+
+    /// Records a submitted version of report `report`, numbered after its last.
+    pub async fn record_version(
+        &mut self,
+        report: i32,
+        version: &NewVersion,
+        event: &Event<'_>,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, conn => sqlx::query(
+            "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings)
+             VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(report)
+        .bind(&version.content)
+        .bind(&version.content_sha256)
+        .bind(&version.signature)
+        .bind(&version.public_key)
+        .bind(event.actor)
+        .bind(event.at)
+        .bind(version.late)
+        .bind(&version.warnings)
+        .execute(conn)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// Records one event of report `report`'s workflow.
+    pub async fn record_event(&mut self, report: i32, event: &Event<'_>) -> Result<(), StoreError> {
+        on_tx!(self, conn => sqlx::query(
+            "INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(report)
+        .bind(event.action)
+        .bind(event.actor)
+        .bind(event.at)
+        .bind(event.reason)
+        .execute(conn)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    /// Replaces what `source` said for one agency and period with `values` (none: what it said
+    /// leaves the data), and raises the period's change counter so cached aggregates over it
+    /// are computed again. A cell emptied in a resubmission leaves the data too.
+    pub async fn replace_values(
+        &mut self,
+        agency: &ValueAgencies,
+        period: PeriodId,
+        source: &str,
+        values: &[DataValue],
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let (agency_id, agency_ids) = (agency.agency, &agency.of_values);
+        on_tx!(self, tx => {
+            sqlx::query(
+                "DELETE FROM data_values WHERE agency_id = $1
+                   AND period_id = (SELECT id FROM periods WHERE code = $2)
+                   AND source_id = (SELECT id FROM sources WHERE code = $3)",
+            )
+            .bind(agency_id)
+            .bind(period.to_string())
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE periods SET generation = generation + 1 WHERE code = $1")
+                .bind(period.to_string())
+                .execute(&mut *tx)
+                .await?;
+            write_values!(tx, values, agency_ids, at);
+            Ok(())
+        })
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// The agency rows a [`Transaction::replace_values`] writes under, read before the transaction
+/// opens: the reporting agency's, and each value's agency's at the end of its period.
+pub struct ValueAgencies {
+    agency: i32,
+    of_values: HashMap<(AgencyCode, PeriodId), i32>,
+}
+
+impl Store {
+    /// The rows of `agency` (at the end of `period`) and of the agencies `values` belong to.
+    pub async fn value_agencies(
+        &self,
+        agency: &AgencyCode,
+        period: PeriodId,
+        values: &[DataValue],
+    ) -> Result<ValueAgencies, StoreError> {
+        Ok(ValueAgencies {
+            agency: self.agency_id(agency, Some(period.end())).await?,
+            of_values: self.value_agency_ids(values).await?,
+        })
+    }
+}
