@@ -903,7 +903,83 @@ async fn year_to_date_is_filled_from_accepted_reports_not_typed_again(app: TestA
     );
 }
 
+/// The state of the report at `SLOT` and how many data values it put in the data, read
+/// straight from the database.
+async fn stored_state(app: &TestApp) -> (Vec<String>, Vec<String>) {
+    let status = app
+        .db
+        .raw_texts(
+            "SELECT s.status FROM submissions s
+             JOIN regimes r ON r.id = s.regime_id JOIN periods p ON p.id = s.period_id
+             JOIN agencies a ON a.id = s.agency_id
+             WHERE r.code = 'BC-KTXH-T' AND p.code = '202611' AND a.code = '01'",
+        )
+        .await;
+    let values = app
+        .db
+        .raw_texts(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM data_values v
+             JOIN sources s ON s.id = v.source_id JOIN periods p ON p.id = v.period_id
+             WHERE s.code = 'regime:BC-KTXH-T' AND p.code = '202611'",
+        )
+        .await;
+    (status, values)
+}
+
+async fn a_stored_version_that_does_not_parse_is_an_error_and_changes_nothing(app: TestApp) {
+    let (hanoi, lead, vpcp) = (
+        app.login("hanoi").await,
+        app.login("hanoi-lead").await,
+        app.login("vpcp").await,
+    );
+    let saved = put_draft(
+        &app,
+        &hanoi,
+        json!({"version": 0, "values": monthly_values()}),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let submitted = act(&app, &lead, "submit", json!({})).await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text);
+    let before = stored_state(&app).await;
+    assert_eq!(before.0, vec!["submitted".to_string()]);
+
+    // A version damaged where it is stored (a bad restore, a hand edit): its content is cut.
+    let damaged = app
+        .db
+        .raw_texts(
+            "UPDATE submission_versions SET content = '{\"values\": [' RETURNING content_sha256",
+        )
+        .await;
+    assert!(!damaged.is_empty());
+    let accepted = act(&app, &vpcp, "accept", json!({})).await;
+    assert_eq!(
+        (accepted.status, error_code(&accepted.json())),
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        "an unreadable version is never accepted as an empty report: {}",
+        accepted.text
+    );
+    assert_eq!(
+        stored_state(&app).await,
+        before,
+        "the refused acceptance changed neither the status nor the data"
+    );
+
+    // Its warnings damaged too: the report is not shown with its warnings silently dropped.
+    app.db
+        .raw_texts("UPDATE submission_versions SET content = '{}', warnings = 'not json' RETURNING content_sha256")
+        .await;
+    let read = app.get(SLOT, &vpcp).await;
+    assert_eq!(
+        read.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        read.text
+    );
+}
+
 app_tests!(
+    a_stored_version_that_does_not_parse_is_an_error_and_changes_nothing,
     year_to_date_is_filled_from_accepted_reports_not_typed_again,
     an_accepted_signature_fails_once_a_stored_value_is_altered,
     a_report_is_prefilled_from_subordinates_and_the_previous_period,
