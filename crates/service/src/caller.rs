@@ -21,6 +21,20 @@ impl Caller {
         }
     }
 
+    /// Whether the client system the call comes through (if any) may push (or pull) data of
+    /// `regime`: its scope grants the direction and names the regime, or names none.
+    pub fn in_scope(&self, push: bool, regime: &str) -> bool {
+        let Some(client) = &self.client else {
+            return true;
+        };
+        let allowed = if push {
+            client.can_push
+        } else {
+            client.can_pull
+        };
+        allowed && (client.regimes.is_empty() || client.regimes.iter().any(|r| r == regime))
+    }
+
     /// Whether the permission policy allows `action`.
     pub fn may(&self, action: Action<'_>) -> bool {
         allows(&self.principal.grants, action)

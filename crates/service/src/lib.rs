@@ -32,6 +32,7 @@ pub mod compliance;
 pub mod connectors;
 pub mod mail;
 pub mod pivot;
+pub mod push;
 pub mod quality;
 pub mod registry;
 pub mod reminders;

@@ -58,32 +58,11 @@ impl Caller {
     /// For a client system: whether its scopes cover pushing (or pulling) data of `regime`.
     /// People are not limited here; their grants decide.
     pub fn require_scope(&self, push: bool, regime: &str) -> Result<(), ApiError> {
-        let Some(client) = &self.client else {
-            return Ok(());
-        };
-        let allowed = if push {
-            client.can_push
-        } else {
-            client.can_pull
-        };
-        let regime_ok = client.regimes.is_empty() || client.regimes.iter().any(|r| r == regime);
-        if allowed && regime_ok {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "out_of_scope",
-                format!(
-                    "Hệ thống {} không được {} dữ liệu của chế độ báo cáo {regime}.",
-                    client.name,
-                    if push { "gửi" } else { "lấy" }
-                ),
-                format!(
-                    "Client {} may not {} data of regime {regime}.",
-                    client.name,
-                    if push { "push" } else { "pull" }
-                ),
-            ))
+        match &self.client {
+            Some(client) if !self.in_scope(push, regime) => {
+                Err(crate::error::out_of_scope(&client.name, push, regime))
+            }
+            _ => Ok(()),
         }
     }
 }

@@ -574,6 +574,39 @@ impl From<baocao_service::analytics::AnalyticsError> for ApiError {
     }
 }
 
+impl From<baocao_service::push::PushError> for ApiError {
+    fn from(error: baocao_service::push::PushError) -> Self {
+        use baocao_service::push::PushError as E;
+        match error {
+            E::DataSetRequired => ApiError::bad_request(
+                "data_set_required",
+                "Cần dataSet (mã chế độ báo cáo).",
+                "dataSet (the regime's code) is required.",
+            ),
+            E::OutOfScope { client, regime } => out_of_scope(&client, true, &regime),
+            E::Catalogue(error) => error.into(),
+            E::Reporting(error) => error.into(),
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
+/// A client system asking for data of a regime outside its scope.
+pub fn out_of_scope(client: &str, push: bool, regime: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "out_of_scope",
+        format!(
+            "Hệ thống {client} không được {} dữ liệu của chế độ báo cáo {regime}.",
+            if push { "gửi" } else { "lấy" }
+        ),
+        format!(
+            "Client {client} may not {} data of regime {regime}.",
+            if push { "push" } else { "pull" }
+        ),
+    )
+}
+
 impl From<baocao_service::sessions::SessionsError> for ApiError {
     fn from(error: baocao_service::sessions::SessionsError) -> Self {
         use baocao_service::sessions::SessionsError as E;

@@ -1,0 +1,625 @@
+//! Pushes of data value sets: values (already read by [`baocao_formats::datavalues`]) land in
+//! the report drafts of their (regime = `dataSet`, agency = `orgUnit`, period) under the same
+//! cell rules, permissions, status rules and optimistic locks as the UI's data entry, and are
+//! counted as DHIS2 counts them (imported, updated, ignored, deleted).
+//!
+//! # Set-based
+//! The edge feeds a [`Push`] item by item; every [`CHUNK`] values it groups them by report and
+//! resolves, reads and saves the chunk's reports a few statements at a time
+//! ([`PeriodReports`]), never one report at a time. Memory is bounded by the chunk.
+//!
+//! # All or nothing
+//! `atomic` (DHIS2's `atomicMode=ALL`, the default) and `dry_run` keep one store
+//! [`Transaction`] for the whole payload: a conflict anywhere, or a payload that turns out
+//! malformed half-way ([`Push::abandon`]), rolls it all back. Otherwise each chunk commits and
+//! every value that is not in conflict is kept. On SQLite an all-or-nothing push holds the
+//! database's write lock while it runs.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use baocao_domain::report::{CellAddress, CellInput, ReportShape};
+use baocao_domain::submission::SubmissionAction;
+use baocao_domain::value::OptionCombo;
+use baocao_formats::datavalues::{DataValueIn, Item, SetHeader};
+use baocao_store::StoreError;
+use baocao_store::transaction::Transaction;
+use serde::Serialize;
+
+use crate::catalogue::{Catalogue, CatalogueError, load_regime};
+use crate::reporting::bulk::{BulkDraft, PeriodReports};
+use crate::reporting::{self, ActionInput, ReportAddress, ReportingError};
+use crate::{Caller, Context};
+
+/// Values grouped, checked and saved together.
+pub const CHUNK: usize = 20_000;
+/// Conflicts listed in a summary (all are counted).
+const CONFLICTS_LISTED: usize = 10_000;
+
+/// Why a push fails as a whole (a value in conflict is a [`Conflict`], not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("the regime (dataSet) is required")]
+    DataSetRequired,
+    /// The client system may not push data of this regime.
+    #[error("client {client} may not push data of regime {regime}")]
+    OutOfScope { client: String, regime: String },
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error(transparent)]
+    Reporting(#[from] ReportingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl PushError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::DataSetRequired => "data_set_required",
+            Self::OutOfScope { .. } => "out_of_scope",
+            Self::Catalogue(error) => error.code(),
+            Self::Reporting(error) => error.code(),
+            Self::Store(_) => "store",
+        }
+    }
+}
+
+/// DHIS2's `importStrategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    Create,
+    Update,
+    CreateAndUpdate,
+    Delete,
+}
+
+impl Strategy {
+    /// DHIS2's words, old and new, any case; `None` for an unknown one.
+    pub fn parse(text: Option<&str>) -> Option<Strategy> {
+        match text.map(str::to_ascii_uppercase).as_deref() {
+            None | Some("CREATE_AND_UPDATE") | Some("NEW_AND_UPDATES") => {
+                Some(Strategy::CreateAndUpdate)
+            }
+            Some("CREATE") | Some("NEW") => Some(Strategy::Create),
+            Some("UPDATE") | Some("UPDATES") => Some(Strategy::Update),
+            Some("DELETE") | Some("DELETES") => Some(Strategy::Delete),
+            Some(_) => None,
+        }
+    }
+}
+
+/// `atomicMode`: ALL (the default; DHIS2's older TRUE too) or NONE (FALSE); `None` for an
+/// unknown word.
+pub fn atomic_mode(text: Option<&str>) -> Option<bool> {
+    match text.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("ALL") | Some("TRUE") => Some(true),
+        Some("NONE") | Some("FALSE") => Some(false),
+        Some(_) => None,
+    }
+}
+
+/// How a push is taken.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    pub strategy: Strategy,
+    pub atomic: bool,
+    pub dry_run: bool,
+    /// The regime of a payload that does not name it (CSV).
+    pub data_set: Option<String>,
+}
+
+#[derive(Debug, Serialize, Default, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportCount {
+    pub imported: usize,
+    pub updated: usize,
+    pub ignored: usize,
+    pub deleted: usize,
+}
+
+impl ImportCount {
+    fn add(&mut self, other: ImportCount) {
+        self.imported += other.imported;
+        self.updated += other.updated;
+        self.ignored += other.ignored;
+        self.deleted += other.deleted;
+    }
+
+    /// Whether anything was written.
+    pub fn wrote(&self) -> bool {
+        self.imported + self.updated + self.deleted > 0
+    }
+}
+
+/// Why one value (or one report's values) was not taken.
+#[derive(Debug)]
+pub enum Problem {
+    /// The report refused it (out of reach, not editable, a period of the wrong frequency, a
+    /// lock taken by someone else): the error is [`PushOutcome::errors`]`[n]`.
+    Report(usize),
+    /// Saved as a draft, but the submission the client is granted was refused:
+    /// [`PushOutcome::errors`]`[n]` says why.
+    NotSubmitted(usize),
+    /// The data element is in none of the regime's forms.
+    UnknownDataElement(String),
+    InvalidOptions(String),
+    /// The value is not a value of a cell (its JSON shape).
+    InvalidValue {
+        index: usize,
+        reason: String,
+    },
+    /// The cell's own check refused it, in the domain's words.
+    Cell {
+        message: String,
+        message_en: String,
+    },
+    /// Value number `index` has no orgUnit or period, neither its own nor the set's.
+    Unplaced {
+        index: usize,
+    },
+}
+
+/// A value in conflict: what it was (`orgUnit/period/dataElement`) and why.
+#[derive(Debug)]
+pub struct Conflict {
+    pub object: String,
+    pub problem: Problem,
+}
+
+/// What a push did.
+#[derive(Debug)]
+pub struct PushOutcome {
+    /// All or nothing, and something was in conflict: nothing was kept.
+    pub refused: bool,
+    pub dry_run: bool,
+    pub count: ImportCount,
+    /// The first conflicts, in payload order within a chunk.
+    pub conflicts: Vec<Conflict>,
+    /// How many conflicts there were in all.
+    pub conflict_count: usize,
+    /// The errors conflicts refer to, each once however many values it refused.
+    pub errors: Vec<ReportingError>,
+}
+
+/// The conflicts of a push: all counted, the first [`CONFLICTS_LISTED`] listed, so a payload
+/// of a million bad values answers a summary of bounded size.
+#[derive(Default)]
+struct ConflictLog {
+    listed: Vec<Conflict>,
+    count: usize,
+    errors: Vec<ReportingError>,
+}
+
+impl ConflictLog {
+    fn note(&mut self, object: String, problem: Problem) {
+        self.count += 1;
+        if self.listed.len() < CONFLICTS_LISTED {
+            self.listed.push(Conflict { object, problem });
+        }
+    }
+
+    /// `error` refused every one of `objects`.
+    fn note_error(
+        &mut self,
+        objects: impl IntoIterator<Item = String>,
+        error: ReportingError,
+        problem: fn(usize) -> Problem,
+    ) {
+        let at = self.errors.len();
+        let mut listed = false;
+        for object in objects {
+            self.count += 1;
+            if self.listed.len() < CONFLICTS_LISTED {
+                self.listed.push(Conflict {
+                    object,
+                    problem: problem(at),
+                });
+                listed = true;
+            }
+        }
+        if listed {
+            self.errors.push(error);
+        }
+    }
+}
+
+/// One agency's values of a chunk, each with its place in the payload.
+type AgencyValues = (String, Vec<(usize, DataValueIn)>);
+
+/// A value waiting for its report: its place in the payload, the value, its orgUnit and
+/// period.
+type Placed = (usize, DataValueIn, String, String);
+
+/// One push as it goes.
+pub struct Push<'a> {
+    ctx: &'a Context,
+    caller: &'a Caller,
+    options: PushOptions,
+    header: SetHeader,
+    /// The regime's code and the catalogue, once the first chunk is checked.
+    regime: Option<(String, Catalogue)>,
+    /// Each period's reports, or the refusal of the period (kept for its later values).
+    periods: HashMap<String, Result<PeriodReports, usize>>,
+    tx: Option<Transaction>,
+    ready: Vec<Placed>,
+    /// Values met before the set's fields they need (a JSON object that lists `dataValues`
+    /// before `dataSet`, `period` or `orgUnit`): placed at the end.
+    waiting: Vec<(usize, DataValueIn)>,
+    seen: usize,
+    count: ImportCount,
+    conflicts: ConflictLog,
+    /// In all-or-nothing mode: a conflict was found, nothing will be kept.
+    refused: bool,
+    /// Reports written, kept only for a client granted submission (one entry a report,
+    /// however many values it took).
+    touched: HashSet<ReportAddress>,
+}
+
+impl<'a> Push<'a> {
+    pub fn new(ctx: &'a Context, caller: &'a Caller, options: PushOptions) -> Self {
+        Self {
+            ctx,
+            caller,
+            options,
+            header: SetHeader::default(),
+            regime: None,
+            periods: HashMap::new(),
+            tx: None,
+            ready: Vec::new(),
+            waiting: Vec::new(),
+            seen: 0,
+            count: ImportCount::default(),
+            conflicts: ConflictLog::default(),
+            refused: false,
+            touched: HashSet::new(),
+        }
+    }
+
+    fn data_set(&self) -> Option<&String> {
+        self.header
+            .data_set
+            .as_ref()
+            .or(self.options.data_set.as_ref())
+    }
+
+    fn submits(&self) -> bool {
+        self.caller.client.as_ref().is_some_and(|c| c.can_submit)
+    }
+
+    /// Takes one item of the payload; every [`CHUNK`] values, checks and saves them.
+    pub async fn take(&mut self, item: Item) -> Result<(), PushError> {
+        match item {
+            Item::Header(header) => self.header = header,
+            Item::Value(value) => {
+                let index = self.seen;
+                self.seen += 1;
+                let org_unit = value
+                    .org_unit
+                    .clone()
+                    .or_else(|| self.header.org_unit.clone());
+                let period = value.period.clone().or_else(|| self.header.period.clone());
+                match (self.data_set(), org_unit, period) {
+                    (Some(_), Some(org_unit), Some(period)) => {
+                        self.ready.push((index, value, org_unit, period))
+                    }
+                    _ => self.waiting.push((index, value)),
+                }
+            }
+        }
+        if self.ready.len() >= CHUNK {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Checks and saves the ready values.
+    async fn flush(&mut self) -> Result<(), PushError> {
+        if self.ready.is_empty() {
+            return Ok(());
+        }
+        if self.regime.is_none() {
+            let code = self.data_set().cloned().ok_or(PushError::DataSetRequired)?;
+            if !self.caller.in_scope(true, &code) {
+                return Err(PushError::OutOfScope {
+                    client: self
+                        .caller
+                        .client
+                        .as_ref()
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                    regime: code,
+                });
+            }
+            load_regime(&self.ctx.store, &code).await?;
+            self.regime = Some((code, Catalogue::load(&self.ctx.store).await?));
+        }
+        if self.tx.is_none() {
+            self.tx = Some(self.ctx.store.begin().await?);
+        }
+        // By period, then by agency in the order the payload first names it.
+        let mut by_period: BTreeMap<String, Vec<AgencyValues>> = BTreeMap::new();
+        let mut places: HashMap<(String, String), usize> = HashMap::new();
+        for (index, value, org_unit, period) in std::mem::take(&mut self.ready) {
+            let reports = by_period.entry(period.clone()).or_default();
+            let at = *places.entry((period, org_unit.clone())).or_insert_with(|| {
+                reports.push((org_unit, Vec::new()));
+                reports.len() - 1
+            });
+            reports[at].1.push((index, value));
+        }
+        for (period, reports) in by_period {
+            self.flush_period(&period, reports).await?;
+        }
+        if !self.options.atomic
+            && !self.options.dry_run
+            && let Some(tx) = self.tx.take()
+        {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_period(
+        &mut self,
+        period: &str,
+        reports: Vec<AgencyValues>,
+    ) -> Result<(), PushError> {
+        let (code, catalogue) = self.regime.as_ref().expect("set by flush");
+        let tx = self.tx.as_mut().expect("opened by flush");
+        let object = |org_unit: &str, value: &DataValueIn| {
+            format!("{org_unit}/{period}/{}", value.data_element)
+        };
+        if !self.periods.contains_key(period) {
+            let opened = match PeriodReports::open(self.ctx, tx, code, period).await {
+                Ok(opened) => Ok(opened),
+                Err(error) => {
+                    let at = self.conflicts.errors.len();
+                    // Listed once under the first report; the others refer to it.
+                    self.conflicts.errors.push(error);
+                    Err(at)
+                }
+            };
+            self.periods.insert(period.to_string(), opened);
+        }
+        let context = match &self.periods[period] {
+            Ok(context) => context,
+            Err(at) => {
+                for (org_unit, values) in &reports {
+                    for (_, value) in values {
+                        self.conflicts
+                            .note(object(org_unit, value), Problem::Report(*at));
+                    }
+                }
+                self.refused |= self.options.atomic;
+                return Ok(());
+            }
+        };
+        let agencies: Vec<String> = reports.iter().map(|(a, _)| a.clone()).collect();
+        let drafts = context.drafts(self.ctx, self.caller, tx, &agencies).await?;
+        let shape = ReportShape {
+            regime: context.regime().content(),
+            indicators: &catalogue.indicators,
+            categories: &catalogue.categories,
+        };
+        let strategy = self.options.strategy;
+        let mut edits: Vec<(BulkDraft, Vec<CellInput>)> = Vec::new();
+        let mut counts = Vec::new();
+        for ((org_unit, values), draft) in reports.into_iter().zip(drafts) {
+            let draft = match draft {
+                Ok(draft) => draft,
+                Err(error) => {
+                    let objects: Vec<String> =
+                        values.iter().map(|(_, v)| object(&org_unit, v)).collect();
+                    self.conflicts.note_error(objects, error, Problem::Report);
+                    continue;
+                }
+            };
+            let current: HashMap<&CellAddress, &String> = draft
+                .values()
+                .iter()
+                .map(|cell| (&cell.address, &cell.value))
+                .collect();
+            let mut cells = Vec::new();
+            let mut count = ImportCount::default();
+            // A cell given twice is counted against what its first mention left.
+            let mut given: HashMap<CellAddress, Option<String>> = HashMap::new();
+            for (index, value) in values {
+                match cell_of(&shape, strategy, index, &value) {
+                    Err(problem) => self.conflicts.note(object(&org_unit, &value), problem),
+                    Ok((input, address, new)) => {
+                        let old = match given.get(&address) {
+                            Some(earlier) => earlier.as_ref(),
+                            None => current.get(&address).copied(),
+                        };
+                        let counted = match (strategy, old, &new) {
+                            (Strategy::Delete, Some(_), _) => Some(&mut count.deleted),
+                            (Strategy::Delete, None, _) => None,
+                            (_, None, None) => None,
+                            (_, Some(old), Some(new)) if old == new => None,
+                            (Strategy::Create, Some(_), _) => None,
+                            (Strategy::Update, None, _) => None,
+                            (_, None, Some(_)) => Some(&mut count.imported),
+                            (_, Some(_), None) => Some(&mut count.deleted),
+                            (_, Some(_), Some(_)) => Some(&mut count.updated),
+                        };
+                        match counted {
+                            Some(counter) => {
+                                *counter += 1;
+                                cells.push(input);
+                                let left = if strategy == Strategy::Delete {
+                                    None
+                                } else {
+                                    new
+                                };
+                                given.insert(address, left);
+                            }
+                            None => count.ignored += 1,
+                        }
+                    }
+                }
+            }
+            if cells.is_empty() {
+                self.count.add(count);
+            } else {
+                edits.push((draft, cells));
+                counts.push(count);
+            }
+        }
+        if self.options.atomic && self.conflicts.count > 0 {
+            self.refused = true;
+        }
+        if self.refused || edits.is_empty() {
+            return Ok(());
+        }
+        let addresses: Vec<ReportAddress> = edits
+            .iter()
+            .map(|(draft, _)| draft.address().clone())
+            .collect();
+        let saved = context.save(self.ctx, catalogue, tx, edits).await?;
+        for ((outcome, count), address) in saved.into_iter().zip(counts).zip(addresses) {
+            match outcome {
+                Ok(()) => {
+                    self.count.add(count);
+                    if self.submits() {
+                        self.touched.insert(address);
+                    }
+                }
+                Err(error) => {
+                    self.conflicts.note_error(
+                        [format!("{}/{}", address.agency, address.period)],
+                        error,
+                        Problem::Report,
+                    );
+                    self.refused |= self.options.atomic;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Places the waiting values, saves the rest, commits (or, refused or dry, rolls back),
+    /// submits what a client granted submission wrote, and answers what was done.
+    pub async fn finish(mut self) -> Result<PushOutcome, (PushError, ImportCount)> {
+        match self.complete().await {
+            Ok(()) => Ok(PushOutcome {
+                refused: self.refused,
+                dry_run: self.options.dry_run,
+                count: self.count,
+                conflicts: std::mem::take(&mut self.conflicts.listed),
+                conflict_count: self.conflicts.count,
+                errors: std::mem::take(&mut self.conflicts.errors),
+            }),
+            Err(error) => Err((error, self.abandon().await)),
+        }
+    }
+
+    async fn complete(&mut self) -> Result<(), PushError> {
+        if self.data_set().is_none() {
+            return Err(PushError::DataSetRequired);
+        }
+        for (index, value) in std::mem::take(&mut self.waiting) {
+            let org_unit = value
+                .org_unit
+                .clone()
+                .or_else(|| self.header.org_unit.clone());
+            let period = value.period.clone().or_else(|| self.header.period.clone());
+            match (org_unit, period) {
+                (Some(org_unit), Some(period)) => self.ready.push((index, value, org_unit, period)),
+                _ => self
+                    .conflicts
+                    .note(value.data_element.clone(), Problem::Unplaced { index }),
+            }
+        }
+        if self.options.atomic && self.conflicts.count > 0 {
+            self.refused = true;
+        }
+        self.flush().await?;
+        if let Some(tx) = self.tx.take() {
+            if self.refused || self.options.dry_run {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+        }
+        if self.refused {
+            self.count = ImportCount {
+                ignored: self.seen,
+                ..ImportCount::default()
+            };
+        }
+        // A client granted submission sends each report on; if the rules stop it, the values
+        // stay in the draft and the outcome says why.
+        if !self.refused && !self.options.dry_run && self.submits() {
+            let mut touched: Vec<_> = std::mem::take(&mut self.touched).into_iter().collect();
+            touched.sort_by_key(|a| {
+                (
+                    a.regime.to_string(),
+                    a.agency.to_string(),
+                    a.period.to_string(),
+                )
+            });
+            for address in touched {
+                if let Err(error) = reporting::act(
+                    self.ctx,
+                    self.caller,
+                    &address,
+                    SubmissionAction::Submit,
+                    ActionInput::default(),
+                )
+                .await
+                {
+                    self.conflicts.note_error(
+                        [format!("{}/{}", address.agency, address.period)],
+                        error,
+                        Problem::NotSubmitted,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends a push that failed as a whole (a malformed payload, a payload over its limit, a
+    /// store failure): nothing uncommitted is kept. Answers what chunks a push without
+    /// `atomic` already committed (they stay).
+    pub async fn abandon(&mut self) -> ImportCount {
+        if let Some(tx) = self.tx.take() {
+            // A failed rollback leaves nothing either: the transaction ends with its connection.
+            let _ = tx.rollback().await;
+        }
+        self.count
+    }
+}
+
+/// A pushed value as a cell of the regime's forms, checked: the input to merge, its address
+/// and its stored text (`None`: empty).
+fn cell_of(
+    shape: &ReportShape<'_>,
+    strategy: Strategy,
+    index: usize,
+    value: &DataValueIn,
+) -> Result<(CellInput, CellAddress, Option<String>), Problem> {
+    let Some(form) = shape.regime.forms.iter().find(|f| {
+        f.rows
+            .iter()
+            .any(|r| r.indicator.as_str() == value.data_element)
+    }) else {
+        return Err(Problem::UnknownDataElement(value.data_element.clone()));
+    };
+    let options = OptionCombo::from_key(value.category_option_combo.as_deref().unwrap_or(""))
+        .map_err(|error| Problem::InvalidOptions(error.to_string()))?;
+    let removed = strategy == Strategy::Delete || value.deleted == Some(true);
+    let raw = serde_json::json!({
+        "form": form.code, "row": value.data_element, "column": form.first_measure_column(),
+        "options": options,
+        "value": if removed { serde_json::Value::Null } else { value.value.clone().unwrap_or(serde_json::Value::Null) },
+    });
+    let input: CellInput = serde_json::from_value(raw).map_err(|error| Problem::InvalidValue {
+        index,
+        reason: error.to_string(),
+    })?;
+    let (address, new) = shape.check_cell(&input).map_err(|problem| Problem::Cell {
+        message: problem.message,
+        message_en: problem.message_en,
+    })?;
+    Ok((input, address, new))
+}
