@@ -78,6 +78,18 @@ pub async fn load_regime(store: &Store, code: &str) -> Result<Regime, CatalogueE
         .ok_or_else(|| CatalogueError::UnknownRegime(code.to_string()))
 }
 
+/// `code`'s lineage today (the agency and those above it), or why there is none.
+pub async fn lineage_today(
+    ctx: &crate::Context,
+    code: &baocao_domain::agency::AgencyCode,
+) -> Result<Vec<baocao_domain::agency::AgencyCode>, CatalogueError> {
+    let lineage = ctx.store.lineage(code, ctx.today()).await?;
+    if lineage.is_empty() {
+        return Err(CatalogueError::UnknownAgency(code.to_string()));
+    }
+    Ok(lineage)
+}
+
 /// The catalogue a report is shaped and checked against.
 pub struct Catalogue {
     pub indicators: Vec<Indicator>,

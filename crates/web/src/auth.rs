@@ -474,14 +474,7 @@ pub async fn lineage_today(
     state: &AppState,
     code: &AgencyCode,
 ) -> Result<Vec<AgencyCode>, ApiError> {
-    let lineage = state.store.lineage(code, state.today()).await?;
-    if lineage.is_empty() {
-        return Err(ApiError::not_found(
-            &format!("cơ quan {code}"),
-            &format!("agency {code}"),
-        ));
-    }
-    Ok(lineage)
+    Ok(baocao_service::catalogue::lineage_today(state, code).await?)
 }
 
 /// A JSON body whose rejection is an [`ApiError`] (`invalid_json`) rather than axum's text.

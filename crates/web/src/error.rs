@@ -607,6 +607,87 @@ pub fn out_of_scope(client: &str, push: bool, regime: &str) -> ApiError {
     )
 }
 
+impl From<baocao_service::reorganisation::ReorganiseError> for ApiError {
+    fn from(error: baocao_service::reorganisation::ReorganiseError) -> Self {
+        use baocao_service::reorganisation::ReorganiseError as E;
+        match error {
+            E::Forbidden => ApiError::forbidden(),
+            E::Refused(error) => refused(&error),
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
+/// The event's error in Vietnamese and English.
+fn refused(error: &baocao_domain::reorganisation::ReorganisationError) -> ApiError {
+    use baocao_domain::reorganisation::ReorganisationError::*;
+    let vi = match error {
+        Unknown(code) => format!("Cơ quan {code} không tồn tại vào ngày trước sự kiện."),
+        ChangesLater(code) => format!(
+            "Cơ quan {code} đã có thay đổi từ ngày này trở về sau; hãy ghi các sự kiện theo đúng thứ tự thời gian."
+        ),
+        CodeInUse(code) => format!("Mã {code} đang được một cơ quan khác tiếp tục sử dụng."),
+        DuplicateCode(code) => format!("Mã {code} được đặt cho hai cơ quan mới."),
+        MergeTooSmall => "Hợp nhất cần ít nhất hai cơ quan, mỗi cơ quan một lần.".to_string(),
+        SplitTooSmall => "Chia tách cần ít nhất hai cơ quan kế thừa.".to_string(),
+        UnknownParent(code) => format!("Cơ quan cấp trên {code} không tồn tại vào ngày sự kiện."),
+        Cycle(code) => {
+            format!("Không thể đặt cơ quan {code} dưới chính nó hoặc đơn vị trực thuộc của nó.")
+        }
+        Orphans(code) => {
+            format!("Cơ quan {code} còn đơn vị trực thuộc; hãy chỉ rõ cơ quan tiếp nhận (into).")
+        }
+        BadChildMapping {
+            child,
+            predecessor,
+            successor,
+        } => format!(
+            "{child} không trực thuộc {predecessor}, hoặc {successor} không phải cơ quan kế thừa."
+        ),
+    };
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_event",
+        vi,
+        error.to_string(),
+    )
+}
+
+impl From<baocao_service::clients::ClientsError> for ApiError {
+    fn from(error: baocao_service::clients::ClientsError) -> Self {
+        use baocao_service::clients::ClientsError as E;
+        let code = error.code();
+        let refused =
+            |vi: String, en: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, vi, en);
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::Forbidden => ApiError::forbidden(),
+            E::InvalidName(name) => refused(
+                format!("Tên hệ thống {name:?} chỉ gồm chữ thường, số, '.', '_', '-'."),
+                format!("Client name {name:?} must be lowercase letters, digits, '.', '_' or '-'."),
+            ),
+            E::NoScope => refused(
+                "Hệ thống phải được gửi (push) hoặc lấy (pull) dữ liệu.".into(),
+                "A client must be allowed to push or to pull.".into(),
+            ),
+            E::InvalidRate => refused(
+                "Giới hạn yêu cầu mỗi phút phải từ 1 đến 100000.".into(),
+                "rate_per_minute must be 1 to 100000.".into(),
+            ),
+            E::Exists(name) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!("Đã có tài khoản hoặc hệ thống tên {name}."),
+                format!("An account or client named {name} already exists."),
+            ),
+            E::UnknownClient(id) => {
+                ApiError::not_found(&format!("hệ thống kết nối {id}"), &format!("client {id}"))
+            }
+        }
+    }
+}
+
 impl From<baocao_service::sessions::SessionsError> for ApiError {
     fn from(error: baocao_service::sessions::SessionsError) -> Self {
         use baocao_service::sessions::SessionsError as E;
