@@ -33,6 +33,7 @@ pub mod compliance;
 pub mod connectors;
 pub mod mail;
 pub mod pivot;
+pub mod pull;
 pub mod push;
 pub mod quality;
 pub mod registry;

@@ -54,17 +54,6 @@ impl Caller {
             Err(ApiError::forbidden())
         }
     }
-
-    /// For a client system: whether its scopes cover pushing (or pulling) data of `regime`.
-    /// People are not limited here; their grants decide.
-    pub fn require_scope(&self, push: bool, regime: &str) -> Result<(), ApiError> {
-        match &self.client {
-            Some(client) if !self.in_scope(push, regime) => {
-                Err(crate::error::out_of_scope(&client.name, push, regime))
-            }
-            _ => Ok(()),
-        }
-    }
 }
 
 /// Calls per client and minute: a fixed window per client, in memory (each server counts its

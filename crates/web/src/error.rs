@@ -591,6 +591,18 @@ impl From<baocao_service::push::PushError> for ApiError {
     }
 }
 
+impl From<baocao_service::pull::PullError> for ApiError {
+    fn from(error: baocao_service::pull::PullError) -> Self {
+        use baocao_service::pull::PullError as E;
+        match error {
+            E::OutOfScope { client, regime } => out_of_scope(&client, false, &regime),
+            E::Catalogue(error) => error.into(),
+            E::Reporting(error) => error.into(),
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
 /// A client system asking for data of a regime outside its scope.
 pub fn out_of_scope(client: &str, push: bool, regime: &str) -> ApiError {
     ApiError::new(

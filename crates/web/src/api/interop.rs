@@ -1,5 +1,6 @@
 //! DHIS2 data value sets read back over the API: `GET /api/v1/dataValueSets` (also at DHIS2's
-//! own `/api/dataValueSets`) answers slots' values as DHIS2's JSON, DHIS2's CSV or IHE ADX XML.
+//! own `/api/dataValueSets`) answers reports' values ([`baocao_service::pull`]) as DHIS2's
+//! JSON, DHIS2's CSV or IHE ADX XML, a page at a time if asked.
 //! The push side is [`super::push`]; the payload readers [`super::payload`].
 //!
 //! Codes are the id scheme: `dataElement` is an indicator code, `orgUnit` an agency code,
@@ -10,9 +11,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use baocao_domain::regime::FormColumn;
-use baocao_formats::datavalues::{self, PulledValue};
-use baocao_service::reporting::{self, ReportAddress};
+use baocao_formats::datavalues;
+use baocao_service::pull::{self, PullQuery, Pulled};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -159,61 +159,17 @@ pub async fn export(
     headers: axum::http::HeaderMap,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require_scope(false, &query.data_set)?;
-    let mut org_units = vec![query.org_unit.clone()];
-    let children = flag(query.children.as_deref())?;
-    if children {
-        // Subordinates that cannot answer are left out below, so an unknown regime must be
-        // refused here rather than answered with an empty set.
-        crate::extract::load_regime(&state, &query.data_set).await?;
-        let period = crate::extract::parse_period(&query.period)?;
-        let parent = crate::extract::agency_code(&query.org_unit)?;
-        let filter = baocao_store::agencies::AgencyFilter {
-            parent: Some(parent),
-            ..Default::default()
-        };
-        org_units.extend(
-            state
-                .store
-                .agencies_as_of(period.end(), &filter)
-                .await?
-                .into_iter()
-                .map(|a| a.code.to_string()),
-        );
-    }
-    let mut values: Vec<PulledValue> = Vec::new();
-    let mut complete_date = serde_json::Value::Null;
-    for (index, org_unit) in org_units.iter().enumerate() {
-        let read = async {
-            let address = ReportAddress::parse(&query.data_set, org_unit, &query.period)?;
-            Ok::<_, ApiError>(reporting::read(&state, &caller, &address).await?)
-        };
-        let view = match read.await {
-            Ok(view) => view,
-            // The asked orgUnit must answer (unless its subordinates are what is asked); a
-            // subordinate not assigned the regime, or not readable by the caller, is left out.
-            Err(error) if index == 0 && !children => return Err(error),
-            Err(_) => continue,
-        };
-        if index == 0 {
-            complete_date = view
-                .versions
-                .last()
-                .map(|v| serde_json::Value::String(v.submitted_at.clone()))
-                .unwrap_or_default();
-        }
-        for cell in &view.content.values {
-            if cell.address.column != FormColumn::ThisPeriod {
-                continue;
-            }
-            values.push(PulledValue {
-                org_unit: org_unit.clone(),
-                data_element: cell.address.row.to_string(),
-                combo: cell.address.options.key(),
-                value: serde_json::Value::String(cell.value.clone()),
-            });
-        }
-    }
+    let pull = PullQuery {
+        data_set: query.data_set.clone(),
+        period: query.period.clone(),
+        org_unit: query.org_unit.clone(),
+        children: flag(query.children.as_deref())?,
+    };
+    let Pulled {
+        mut values,
+        complete_date,
+    } = pull::pull(&state, &caller, &pull).await?;
+    let complete_date = complete_date.map_or(serde_json::Value::Null, serde_json::Value::String);
     let total = values.len();
     let pager = match query.page_size {
         None => None,
