@@ -603,6 +603,17 @@ impl From<baocao_service::pull::PullError> for ApiError {
     }
 }
 
+impl From<baocao_service::imports::ImportError> for ApiError {
+    fn from(error: baocao_service::imports::ImportError) -> Self {
+        use baocao_service::imports::ImportError as E;
+        match error {
+            E::Forbidden => ApiError::forbidden(),
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
 /// A client system asking for data of a regime outside its scope.
 pub fn out_of_scope(client: &str, push: bool, regime: &str) -> ApiError {
     ApiError::new(

@@ -8,17 +8,13 @@
 //!   a ministry's list of regimes, ready for the standardisation check and duplicate search.
 //!   Each draft's missing elements are reported; a known code is refused.
 
-use std::collections::{HashMap, HashSet};
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use baocao_domain::indicator::{Indicator, IndicatorError, IndicatorRecord};
-use baocao_domain::permission::Action;
-use baocao_domain::regime::Regime;
-use baocao_domain::regime_record::RegimeRecord;
+use baocao_domain::indicator::IndicatorError;
 use baocao_formats::catalogue::{self, LineProblem};
+use baocao_service::imports::{self, LineIssue, Problem};
 use serde::{Deserialize, Serialize};
 
 use super::doc;
@@ -52,41 +48,64 @@ pub struct ImportReport {
     errors: Vec<LineError>,
 }
 
-fn line_error(line: usize, code: &str, vi: String, en: String) -> LineError {
+/// A line's problem in Vietnamese and English.
+fn line_error(issue: LineIssue) -> LineError {
+    let code = issue.code;
+    let (vi, en) = match issue.problem {
+        Problem::Line(LineProblem::NoCodeColumn) => (
+            "Dòng tiêu đề thiếu cột code.".to_string(),
+            "The header line lacks a code column.".to_string(),
+        ),
+        Problem::Line(LineProblem::DuplicateCode(code)) => (
+            format!("Mã {code} xuất hiện hai lần trong tệp."),
+            format!("Code {code} appears twice in the file."),
+        ),
+        Problem::Line(LineProblem::Unreadable(detail)) => (
+            format!("Dòng không đọc được: {detail}."),
+            format!("Unreadable line: {detail}."),
+        ),
+        Problem::Indicator(error) => (describe(&error), error.to_string()),
+        Problem::MeaningChanges(changes) => (
+            format!(
+                "Chỉ tiêu {code} đã có số liệu theo định nghĩa cũ: không đổi {} được; hãy tạo chỉ tiêu mới.",
+                changes
+                    .iter()
+                    .map(|c| match *c {
+                        "value_type" => "kiểu giá trị",
+                        "aggregation" => "cách tổng hợp",
+                        _ => "phân tổ",
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!(
+                "Indicator {code} keeps data by its current definition: its {} cannot change; create a new indicator.",
+                changes.join(", ")
+            ),
+        ),
+        Problem::RegimeExists => (
+            format!("Đã có chế độ báo cáo mã {code}."),
+            format!("Regime {code} already exists."),
+        ),
+        Problem::Column(error) => (
+            format!("Cột {}: {:?} không hợp lệ.", error.column, error.value),
+            error.to_string(),
+        ),
+        Problem::Regime(error) => {
+            let error = super::registry::invalid(&error);
+            (error.message, error.message_en)
+        }
+        Problem::Registry(error) => {
+            let error = ApiError::from(error);
+            (error.message, error.message_en)
+        }
+    };
     LineError {
-        line,
-        code: code.to_string(),
+        line: issue.line,
+        code,
         message: vi,
         message_en: en,
     }
-}
-
-/// The table's rows as records with their line numbers (the header is line 1) and codes;
-/// unreadable lines and codes given twice go to `errors`.
-fn read_records<T: serde::de::DeserializeOwned>(
-    table: &[u8],
-    code_of: impl Fn(&T) -> String,
-    errors: &mut Vec<LineError>,
-) -> Vec<(usize, String, T)> {
-    let (records, problems) = catalogue::read_records(table, code_of);
-    errors.extend(problems.into_iter().map(|error| {
-        let (vi, en) = match &error.problem {
-            LineProblem::NoCodeColumn => (
-                "Dòng tiêu đề thiếu cột code.".to_string(),
-                "The header line lacks a code column.".to_string(),
-            ),
-            LineProblem::DuplicateCode(code) => (
-                format!("Mã {code} xuất hiện hai lần trong tệp."),
-                format!("Code {code} appears twice in the file."),
-            ),
-            LineProblem::Unreadable(detail) => (
-                format!("Dòng không đọc được: {detail}."),
-                format!("Unreadable line: {detail}."),
-            ),
-        };
-        line_error(error.line, &error.code, vi, en)
-    }));
-    records
 }
 
 fn describe(error: &IndicatorError) -> String {
@@ -173,86 +192,26 @@ pub async fn indicators(
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
-    caller.require(Action::AuthorRegimes)?;
+    imports::authoring(&caller)?;
     let table = table_text(&headers, &body, &state.config.limits)?;
     let dry_run = flag(options.dry_run.as_deref())?;
-    let categories = state.store.categories().await?;
-    let existing: HashMap<String, Indicator> = state
-        .store
-        .indicators(None)
-        .await?
-        .into_iter()
-        .map(|i| (i.code().to_string(), i))
-        .collect();
-    let mut report = ImportReport {
-        dry_run,
-        imported: false,
-        created: Vec::new(),
-        updated: Vec::new(),
-        unchanged: Vec::new(),
-        errors: Vec::new(),
+    let done = imports::indicators(&state, &caller, &table, dry_run).await?;
+    let status = if done.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
-    let (mut created, mut updated) = (Vec::new(), Vec::new());
-    let records = read_records(
-        &table,
-        |r: &IndicatorRecord| r.code.clone(),
-        &mut report.errors,
-    );
-    for (line, code, record) in records {
-        let indicator = match record.into_indicator(&categories) {
-            Ok(indicator) => indicator,
-            Err(error) => {
-                report
-                    .errors
-                    .push(line_error(line, &code, describe(&error), error.to_string()));
-                continue;
-            }
-        };
-        match existing.get(&code) {
-            None => {
-                report.created.push(code);
-                created.push(indicator);
-            }
-            Some(known) if known == &indicator => report.unchanged.push(code),
-            Some(known) => {
-                let changes = known.meaning_changes(&indicator);
-                if changes.is_empty() {
-                    report.updated.push(code);
-                    updated.push(indicator);
-                } else {
-                    report.errors.push(line_error(
-                        line,
-                        &code,
-                        format!(
-                            "Chỉ tiêu {code} đã có số liệu theo định nghĩa cũ: không đổi {} được; hãy tạo chỉ tiêu mới.",
-                            changes
-                                .iter()
-                                .map(|c| match *c {
-                                    "value_type" => "kiểu giá trị",
-                                    "aggregation" => "cách tổng hợp",
-                                    _ => "phân tổ",
-                                })
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        format!(
-                            "Indicator {code} keeps data by its current definition: its {} cannot change; create a new indicator.",
-                            changes.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    if !report.errors.is_empty() {
-        report.errors.sort_by_key(|e| e.line);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)));
-    }
-    if !dry_run && (!created.is_empty() || !updated.is_empty()) {
-        state.store.import_indicators(&created, &updated).await?;
-        report.imported = true;
-    }
-    Ok((StatusCode::OK, Json(report)))
+    Ok((
+        status,
+        Json(ImportReport {
+            dry_run,
+            imported: done.imported,
+            created: done.created,
+            updated: done.updated,
+            unchanged: done.unchanged,
+            errors: done.problems.into_iter().map(line_error).collect(),
+        }),
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -293,88 +252,30 @@ pub async fn regimes(
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> Result<(StatusCode, Json<RegimeImportReport>), ApiError> {
-    caller.require(Action::AuthorRegimes)?;
+    imports::authoring(&caller)?;
     let table = table_text(&headers, &body, &state.config.limits)?;
     let dry_run = flag(options.dry_run.as_deref())?;
-    let catalogue = baocao_service::catalogue::Catalogue::load(&state.store).await?;
-    let known: HashSet<String> = state
-        .store
-        .regimes(None)
-        .await?
-        .iter()
-        .map(|r| r.code().to_string())
-        .collect();
-    let mut report = RegimeImportReport {
-        dry_run,
-        imported: false,
-        created: Vec::new(),
-        errors: Vec::new(),
+    let done = imports::regimes(&state, &caller, &table, dry_run).await?;
+    let status = if done.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut drafts: Vec<Regime> = Vec::new();
-    let records = read_records(
-        &table,
-        |r: &RegimeRecord| r.code.clone(),
-        &mut report.errors,
-    );
-    for (line, code, record) in records {
-        if known.contains(&code) {
-            report.errors.push(line_error(
-                line,
-                &code,
-                format!("Đã có chế độ báo cáo mã {code}."),
-                format!("Regime {code} already exists."),
-            ));
-            continue;
-        }
-        let checked = record
-            .into_content()
-            .map_err(|e| {
-                (
-                    format!("Cột {}: {:?} không hợp lệ.", e.column, e.value),
-                    e.to_string(),
-                )
-            })
-            .and_then(|content| {
-                Regime::draft(content).map_err(|e| {
-                    let error = super::registry::invalid(&e);
-                    (error.message, error.message_en)
+    Ok((
+        status,
+        Json(RegimeImportReport {
+            dry_run,
+            imported: done.imported,
+            created: done
+                .created
+                .into_iter()
+                .map(|draft| RegimeLine {
+                    line: draft.line,
+                    code: draft.code,
+                    missing_elements: draft.missing_elements,
                 })
-            })
-            .and_then(|regime| {
-                baocao_service::registry::check_with(&catalogue, regime.content())
-                    .map(|()| regime)
-                    .map_err(|e| {
-                        let error = ApiError::from(e);
-                        (error.message, error.message_en)
-                    })
-            });
-        match checked {
-            Ok(regime) => {
-                report.created.push(RegimeLine {
-                    line,
-                    code,
-                    missing_elements: regime
-                        .content()
-                        .missing_elements()
-                        .iter()
-                        .map(|e| e.as_str())
-                        .collect(),
-                });
-                drafts.push(regime);
-            }
-            Err((vi, en)) => report.errors.push(line_error(line, &code, vi, en)),
-        }
-    }
-    if !report.errors.is_empty() {
-        report.errors.sort_by_key(|e| e.line);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)));
-    }
-    if !dry_run && !drafts.is_empty() {
-        state
-            .store
-            .create_regimes(&drafts, &state.now_text())
-            .await?;
-        report.imported = true;
-    }
-    Ok((StatusCode::OK, Json(report)))
+                .collect(),
+            errors: done.problems.into_iter().map(line_error).collect(),
+        }),
+    ))
 }
