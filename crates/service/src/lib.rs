@@ -31,6 +31,7 @@ pub mod catalogue;
 pub mod clients;
 pub mod compliance;
 pub mod connectors;
+pub mod directory;
 pub mod imports;
 pub mod mail;
 pub mod pivot;

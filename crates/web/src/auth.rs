@@ -9,7 +9,6 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use baocao_domain::agency::AgencyCode;
 use baocao_domain::permission::{Action, allows};
 use baocao_store::clients::ClientRecord;
 use baocao_store::credentials::{new_secret, verify_password_in};
@@ -456,14 +455,6 @@ pub async fn issue(
         .create_token(user_id, kind, &secret, None, &crate::stamp(now), &expires)
         .await?;
     Ok((secret, csrf, expires))
-}
-
-/// The lineage of an agency as of today, or 404 if no such agency is valid today.
-pub async fn lineage_today(
-    state: &AppState,
-    code: &AgencyCode,
-) -> Result<Vec<AgencyCode>, ApiError> {
-    Ok(baocao_service::catalogue::lineage_today(state, code).await?)
 }
 
 /// A JSON body whose rejection is an [`ApiError`] (`invalid_json`) rather than axum's text.

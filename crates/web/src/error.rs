@@ -614,6 +614,43 @@ impl From<baocao_service::imports::ImportError> for ApiError {
     }
 }
 
+impl From<baocao_service::directory::DirectoryError> for ApiError {
+    fn from(error: baocao_service::directory::DirectoryError) -> Self {
+        use baocao_service::directory::DirectoryError as E;
+        let code = error.code();
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::Forbidden => ApiError::forbidden(),
+            E::InvalidLevel(level) => ApiError::bad_request(
+                code,
+                format!(
+                    "Cấp không hợp lệ: {level:?} (national, ministry, province, department, commune)."
+                ),
+                format!(
+                    "Unknown level {level:?} (national, ministry, province, department, commune)."
+                ),
+            ),
+            E::AgencyNotOn { agency, date } => ApiError::not_found(
+                &format!("cơ quan {agency} vào ngày {date}"),
+                &format!("agency {agency} on {date}"),
+            ),
+            E::UnknownIndicator(indicator) => ApiError::not_found(
+                &format!("chỉ tiêu {indicator}"),
+                &format!("indicator {indicator}"),
+            ),
+            E::UnknownForm(form) => {
+                ApiError::not_found(&format!("biểu mẫu {form}"), &format!("form {form}"))
+            }
+            E::InvalidOutlierSettings => ApiError::bad_request(
+                code,
+                "Ngưỡng phải dương và cần ít nhất 3 điểm so sánh.",
+                "Thresholds must be positive and at least 3 points are needed.",
+            ),
+        }
+    }
+}
+
 /// A client system asking for data of a regime outside its scope.
 pub fn out_of_scope(client: &str, push: bool, regime: &str) -> ApiError {
     ApiError::new(

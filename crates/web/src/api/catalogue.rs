@@ -1,13 +1,14 @@
-//! Read-only catalogue: agencies as of a date, users of an agency, categories, indicators,
-//! regimes with their ten elements, forms, outlines and assignments.
+//! Read-only catalogue over HTTP ([`baocao_service::directory`]): agencies as of a date, users
+//! of an agency, categories, indicators, regimes with their ten elements, forms, outlines and
+//! assignments, and indicators' outlier thresholds.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use baocao_domain::agency::{AgencyCode, AgencyLevel};
-use baocao_domain::indicator::{Category, Indicator, IndicatorCode};
-use baocao_domain::permission::Action;
-use baocao_domain::regime::{Element, Form, OutlineSection, Regime};
-use baocao_store::agencies::{AgencyFilter, AgencyRecord};
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::indicator::{Category, Indicator};
+use baocao_domain::regime::OutlineSection;
+use baocao_service::directory::{self, AgencySelection, FormView, RegimeView};
+use baocao_store::agencies::AgencyRecord;
 use baocao_store::regimes::AssignmentRecord;
 use baocao_store::users::UserRecord;
 use serde::{Deserialize, Serialize};
@@ -15,9 +16,8 @@ use serde::{Deserialize, Serialize};
 use super::doc;
 use super::{Listing, Page};
 use crate::AppState;
-use crate::auth::{ApiQuery, Caller, lineage_today};
+use crate::auth::{ApiQuery, Caller};
 use crate::error::ApiError;
-use crate::extract::{agency_code, load_regime, parse_date};
 
 #[derive(Debug, Deserialize)]
 pub struct AgencyQuery {
@@ -50,33 +50,17 @@ pub async fn agencies(
     caller: Caller,
     ApiQuery(query): ApiQuery<AgencyQuery>,
 ) -> Result<Json<Listing<AgencyRecord>>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    let date = query
-        .as_of
-        .as_deref()
-        .map(parse_date)
-        .transpose()?
-        .unwrap_or_else(|| state.today());
-    let level = query
-        .level
-        .as_deref()
-        .map(|l| {
-            AgencyLevel::parse(l).map_err(|_| {
-                ApiError::bad_request(
-                    "invalid_level",
-                    format!("Cấp không hợp lệ: {l:?} (national, ministry, province, department, commune)."),
-                    format!("Unknown level {l:?} (national, ministry, province, department, commune)."),
-                )
-            })
-        })
-        .transpose()?;
-    let parent = query.parent.as_deref().map(agency_code).transpose()?;
-    let filter = AgencyFilter {
-        level,
-        parent,
-        query: query.q.clone(),
-    };
-    let all = state.store.agencies_as_of(date, &filter).await?;
+    let all = directory::agencies(
+        &state,
+        &caller,
+        AgencySelection {
+            as_of: query.as_of.as_deref(),
+            level: query.level.as_deref(),
+            parent: query.parent.as_deref(),
+            search: query.q.clone(),
+        },
+    )
+    .await?;
     Ok(Json(Listing::page(all, &query.page)))
 }
 
@@ -113,25 +97,8 @@ pub async fn agency(
     Path(code): Path<String>,
     ApiQuery(query): ApiQuery<AsOf>,
 ) -> Result<Json<AgencyDetail>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    let date = query
-        .as_of
-        .as_deref()
-        .map(parse_date)
-        .transpose()?
-        .unwrap_or_else(|| state.today());
-    let code = agency_code(&code)?;
-    let agency = state
-        .store
-        .agency_as_of(&code, date)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                &format!("cơ quan {code} vào ngày {date}"),
-                &format!("agency {code} on {date}"),
-            )
-        })?;
-    let lineage = state.store.lineage(&code, date).await?;
+    let (agency, lineage) =
+        directory::agency(&state, &caller, &code, query.as_of.as_deref()).await?;
     Ok(Json(AgencyDetail { agency, lineage }))
 }
 
@@ -153,10 +120,7 @@ pub async fn agency_users(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Listing<UserRecord>>, ApiError> {
-    let code = agency_code(&code)?;
-    let lineage = lineage_today(&state, &code).await?;
-    caller.require(Action::ReadUsers { agency: &lineage })?;
-    let users = state.store.users_of(&code).await?;
+    let users = directory::agency_users(&state, &caller, &code).await?;
     Ok(Json(Listing::page(users, &Page::default())))
 }
 
@@ -174,9 +138,8 @@ pub async fn categories(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Listing<Category>>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
     Ok(Json(Listing::page(
-        state.store.categories().await?,
+        directory::categories(&state, &caller).await?,
         &Page::default(),
     )))
 }
@@ -206,9 +169,8 @@ pub async fn indicators(
     caller: Caller,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<Listing<Indicator>>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
     Ok(Json(Listing::page(
-        state.store.indicators(query.q.as_deref()).await?,
+        directory::indicators(&state, &caller, query.q.as_deref()).await?,
         &query.page,
     )))
 }
@@ -231,26 +193,7 @@ pub async fn indicator(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Indicator>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    Ok(Json(known_indicator(&state, &code).await?))
-}
-
-/// A regime as the API shows it: the stored document plus what it lacks.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RegimeView {
-    #[serde(flatten)]
-    regime: Regime,
-    missing_elements: Vec<Element>,
-}
-
-impl From<Regime> for RegimeView {
-    fn from(regime: Regime) -> Self {
-        let missing_elements = regime.content().missing_elements();
-        Self {
-            regime,
-            missing_elements,
-        }
-    }
+    Ok(Json(directory::indicator(&state, &caller, &code).await?))
 }
 
 #[utoipa::path(
@@ -271,14 +214,7 @@ pub async fn regimes(
     caller: Caller,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<Listing<RegimeView>>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    let all = state
-        .store
-        .regimes(query.q.as_deref())
-        .await?
-        .into_iter()
-        .map(RegimeView::from)
-        .collect();
+    let all = directory::regimes(&state, &caller, query.q.as_deref()).await?;
     Ok(Json(Listing::page(all, &query.page)))
 }
 
@@ -300,38 +236,7 @@ pub async fn regime(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<RegimeView>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    Ok(Json(load_regime(&state, &code).await?.into()))
-}
-
-/// A form with each row's indicator spelled out.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct FormView {
-    #[serde(flatten)]
-    form: Form,
-    indicators: Vec<Indicator>,
-}
-
-async fn form_views(state: &AppState, regime: &Regime) -> Result<Vec<FormView>, ApiError> {
-    let catalogue = state.store.indicators(None).await?;
-    Ok(regime
-        .content()
-        .forms
-        .iter()
-        .map(|form| FormView {
-            form: form.clone(),
-            indicators: form
-                .rows
-                .iter()
-                .filter_map(|row| {
-                    catalogue
-                        .iter()
-                        .find(|i| i.code() == &row.indicator)
-                        .cloned()
-                })
-                .collect(),
-        })
-        .collect())
+    Ok(Json(directory::regime(&state, &caller, &code).await?))
 }
 
 #[utoipa::path(
@@ -352,10 +257,8 @@ pub async fn regime_forms(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Listing<FormView>>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    let regime = load_regime(&state, &code).await?;
     Ok(Json(Listing::page(
-        form_views(&state, &regime).await?,
+        directory::forms(&state, &caller, &code).await?,
         &Page::default(),
     )))
 }
@@ -379,14 +282,7 @@ pub async fn regime_form(
     caller: Caller,
     Path((code, form)): Path<(String, String)>,
 ) -> Result<Json<FormView>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    let regime = load_regime(&state, &code).await?;
-    form_views(&state, &regime)
-        .await?
-        .into_iter()
-        .find(|view| view.form.code == form)
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(&format!("biểu mẫu {form}"), &format!("form {form}")))
+    Ok(Json(directory::form(&state, &caller, &code, &form).await?))
 }
 
 #[utoipa::path(
@@ -407,10 +303,8 @@ pub async fn regime_outline(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Listing<OutlineSection>>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    let regime = load_regime(&state, &code).await?;
     Ok(Json(Listing::page(
-        regime.content().outline.clone(),
+        directory::outline(&state, &caller, &code).await?,
         &Page::default(),
     )))
 }
@@ -435,13 +329,8 @@ pub async fn regime_assignments(
     Path(code): Path<String>,
     ApiQuery(query): ApiQuery<AsOf>,
 ) -> Result<Json<Listing<AssignmentRecord>>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    let regime = load_regime(&state, &code).await?;
-    let date = query.as_of.as_deref().map(parse_date).transpose()?;
-    Ok(Json(Listing::page(
-        state.store.assignments(regime.code(), date).await?,
-        &Page::default(),
-    )))
+    let all = directory::assignments(&state, &caller, &code, query.as_of.as_deref()).await?;
+    Ok(Json(Listing::page(all, &Page::default())))
 }
 
 /// `GET /api/v1/indicators/{code}/outlier-settings`: the thresholds outlier checks use for
@@ -464,13 +353,8 @@ pub async fn outlier_settings(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<baocao_domain::quality::OutlierSettings>, ApiError> {
-    caller.require(Action::ReadCatalogue)?;
-    let indicator = known_indicator(&state, &code).await?;
-    let all = baocao_service::reporting::validation::outlier_settings(&state).await?;
     Ok(Json(
-        all.get(indicator.code().as_str())
-            .copied()
-            .unwrap_or_default(),
+        directory::outlier_settings(&state, &caller, &code).await?,
     ))
 }
 
@@ -496,30 +380,6 @@ pub async fn set_outlier_settings(
     Path(code): Path<String>,
     crate::auth::ApiJson(settings): crate::auth::ApiJson<baocao_domain::quality::OutlierSettings>,
 ) -> Result<Json<baocao_domain::quality::OutlierSettings>, ApiError> {
-    caller.require(Action::AuthorRegimes)?;
-    let indicator = known_indicator(&state, &code).await?;
-    if !(settings.z_threshold > 0.0 && settings.year_on_year > 0.0) || settings.min_points < 3 {
-        return Err(ApiError::bad_request(
-            "invalid_settings",
-            "Ngưỡng phải dương và cần ít nhất 3 điểm so sánh.",
-            "Thresholds must be positive and at least 3 points are needed.",
-        ));
-    }
-    let mut all = baocao_service::reporting::validation::outlier_settings(&state).await?;
-    all.insert(indicator.code().to_string(), settings);
-    let text = serde_json::to_string(&all).map_err(|_| ApiError::internal())?;
-    state
-        .store
-        .set_setting(
-            baocao_service::reporting::validation::OUTLIER_SETTINGS,
-            &text,
-        )
-        .await?;
+    directory::set_outlier_settings(&state, &caller, &code, settings).await?;
     Ok(Json(settings))
-}
-
-async fn known_indicator(state: &AppState, code: &str) -> Result<Indicator, ApiError> {
-    let unknown = || ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"));
-    let parsed = IndicatorCode::new(code).map_err(|_| unknown())?;
-    state.store.indicator(&parsed).await?.ok_or_else(unknown)
 }

@@ -17,7 +17,7 @@ use serde_json::json;
 use super::doc;
 use super::{Listing, Page};
 use crate::AppState;
-use crate::auth::{ApiJson, ApiQuery, Caller, lineage_today};
+use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::extract::{agency_code, parse_period};
 
@@ -60,7 +60,7 @@ fn indicator_code(text: &str) -> Result<IndicatorCode, ApiError> {
 
 /// Whether the caller may read analytics of `agency` (by its lineage today, or any date).
 async fn may_read(state: &AppState, caller: &Caller, agency: &AgencyCode) -> bool {
-    match lineage_today(state, agency).await {
+    match baocao_service::catalogue::lineage_today(state, agency).await {
         Ok(lineage) => caller.may(Action::ReadAnalytics { agency: &lineage }),
         // An agency of the past: readable by whoever reads the whole country.
         Err(_) => caller.may(Action::ReadAnalytics {

@@ -13,13 +13,13 @@ use baocao_service::registry::{DuplicateView, IssuerReport, StandardisationEntry
 use baocao_domain::text::search_key;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::RegimeView;
 use super::doc;
 use super::{Listing, Page};
 use crate::AppState;
 use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::extract::load_regime;
+use baocao_service::directory::RegimeView;
 use baocao_service::registry;
 
 /// `POST /api/v1/regimes`: the JSON shape `GET /api/v1/regimes/{code}` answers; the regime is
