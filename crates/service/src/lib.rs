@@ -45,6 +45,7 @@ pub mod reporting;
 pub mod rules;
 pub mod sdmx;
 pub mod sessions;
+pub mod sources;
 pub mod tables;
 
 use std::sync::Arc;

@@ -651,6 +651,20 @@ impl From<baocao_service::directory::DirectoryError> for ApiError {
     }
 }
 
+impl From<baocao_service::sources::SourcesError> for ApiError {
+    fn from(error: baocao_service::sources::SourcesError) -> Self {
+        use baocao_service::sources::SourcesError as E;
+        match error {
+            E::Catalogue(error) => error.into(),
+            E::Store(error) => error.into(),
+            E::Forbidden => ApiError::forbidden(),
+            E::UnknownIndicator(code) => {
+                ApiError::not_found(&format!("chỉ tiêu {code}"), &format!("indicator {code}"))
+            }
+        }
+    }
+}
+
 /// A client system asking for data of a regime outside its scope.
 pub fn out_of_scope(client: &str, push: bool, regime: &str) -> ApiError {
     ApiError::new(
