@@ -48,6 +48,15 @@ pub struct ImportReport {
     errors: Vec<LineError>,
 }
 
+/// 200 for an import (or dry run) without problems; 422 when nothing was imported.
+fn status_of(problems: &[LineIssue]) -> StatusCode {
+    if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// A line's problem in Vietnamese and English.
 fn line_error(issue: LineIssue) -> LineError {
     let code = issue.code;
@@ -196,11 +205,7 @@ pub async fn indicators(
     let table = table_text(&headers, &body, &state.config.limits)?;
     let dry_run = flag(options.dry_run.as_deref())?;
     let done = imports::indicators(&state, &caller, &table, dry_run).await?;
-    let status = if done.problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_of(&done.problems);
     Ok((
         status,
         Json(ImportReport {
@@ -256,11 +261,7 @@ pub async fn regimes(
     let table = table_text(&headers, &body, &state.config.limits)?;
     let dry_run = flag(options.dry_run.as_deref())?;
     let done = imports::regimes(&state, &caller, &table, dry_run).await?;
-    let status = if done.problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_of(&done.problems);
     Ok((
         status,
         Json(RegimeImportReport {
