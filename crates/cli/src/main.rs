@@ -59,6 +59,16 @@ enum Command {
         /// and adds HSTS.
         #[arg(long, env = "BAOCAO_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Requests handled at once; past it the server answers 503 with Retry-After
+        /// [default: 256].
+        #[arg(long, env = "BAOCAO_MAX_IN_FLIGHT")]
+        max_in_flight: Option<usize>,
+        /// The largest request body accepted, in bytes (imports, workbooks) [default: 16 MiB].
+        #[arg(long, env = "BAOCAO_MAX_BODY_BYTES")]
+        max_body_bytes: Option<usize>,
+        /// The largest data value set pushed as a stream, in bytes [default: 1 GiB].
+        #[arg(long, env = "BAOCAO_MAX_PUSH_BYTES")]
+        max_push_bytes: Option<usize>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -190,6 +200,9 @@ struct FileConfig {
     key_file: Option<PathBuf>,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     shutdown_seconds: Option<u64>,
+    max_in_flight: Option<usize>,
+    max_body_bytes: Option<usize>,
+    max_push_bytes: Option<usize>,
     /// Bounds on what one request may make the server read (`[limits]`).
     #[serde(default)]
     limits: baocao_formats::Limits,
@@ -362,6 +375,9 @@ async fn run(cli: Cli) -> Result<()> {
             smtp_url,
             mail_from,
             public_url,
+            max_in_flight,
+            max_body_bytes,
+            max_push_bytes,
         } => {
             let url = database_of(&database);
             let bind = bind
@@ -394,6 +410,19 @@ async fn run(cli: Cli) -> Result<()> {
                 mail,
                 limits: file.limits,
                 ..WebConfig::default()
+            };
+            let defaults = WebConfig::default();
+            let config = WebConfig {
+                max_in_flight: max_in_flight
+                    .or(file.max_in_flight)
+                    .unwrap_or(defaults.max_in_flight),
+                max_body_bytes: max_body_bytes
+                    .or(file.max_body_bytes)
+                    .unwrap_or(defaults.max_body_bytes),
+                max_push_bytes: max_push_bytes
+                    .or(file.max_push_bytes)
+                    .unwrap_or(defaults.max_push_bytes),
+                ..config
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             spawn_reminders(state.clone());

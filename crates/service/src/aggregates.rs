@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use baocao_domain::Date;
-use baocao_domain::aggregation::{AgencyGraph, AgencyKey};
+use baocao_domain::aggregation::{AgencyGraph, AgencyKey, Observation};
 use baocao_domain::indicator::Aggregation;
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::Regime;
@@ -40,6 +40,8 @@ use baocao_domain::value::OptionCombo;
 /// 400 MB at most: the national benchmark's three questions over 200 indicators (2.8 million
 /// answers) fit.
 pub const BUDGET: usize = 4_000_000;
+/// The most observations kept for outlier checks (some 100 bytes each).
+const OBSERVATIONS_BUDGET: usize = 2_000_000;
 /// The most hierarchies kept (one per date asked about).
 const GRAPHS: usize = 16;
 
@@ -66,6 +68,9 @@ pub struct Question {
     pub hierarchy: i64,
 }
 
+/// An indicator's values between two dates.
+type Span = (String, Date, Date);
+
 struct Cached {
     token: i64,
     answers: Arc<NodeAnswers>,
@@ -80,6 +85,9 @@ struct Inner {
     deriving_regimes: Option<(i64, Arc<Vec<Regime>>)>,
     answers: HashMap<Question, Cached>,
     size: usize,
+    /// Accepted values of one indicator over a span of dates, under the span's token.
+    observations: HashMap<Span, (i64, Arc<Vec<Observation>>)>,
+    observations_size: usize,
     clock: u64,
     /// Answers computed and kept since the server started.
     computed: u64,
@@ -144,6 +152,41 @@ impl AggregateCache {
             inner.graphs.remove(&oldest);
         }
         inner.graphs.insert((date, generation), (graph, now));
+    }
+
+    /// `indicator`'s accepted values between `start` and `end`, if kept under `token`.
+    fn observations(&self, key: &Span, token: i64) -> Option<Arc<Vec<Observation>>> {
+        match self.lock().observations.get(key) {
+            Some((kept, found)) if *kept == token => Some(found.clone()),
+            _ => None,
+        }
+    }
+
+    fn keep_observations(&self, key: Span, token: i64, found: Arc<Vec<Observation>>) {
+        if found.len() > OBSERVATIONS_BUDGET {
+            return;
+        }
+        let mut inner = self.lock();
+        if let Some((_, old)) = inner.observations.remove(&key) {
+            inner.observations_size -= old.len();
+        }
+        // Spans are few (an indicator's two years before a period): past the budget the
+        // oldest-keyed go first, and later periods are the ones asked about.
+        while inner.observations_size + found.len() > OBSERVATIONS_BUDGET {
+            let Some(first) = inner
+                .observations
+                .keys()
+                .min_by_key(|(_, _, end)| *end)
+                .cloned()
+            else {
+                break;
+            };
+            if let Some((_, old)) = inner.observations.remove(&first) {
+                inner.observations_size -= old.len();
+            }
+        }
+        inner.observations_size += found.len();
+        inner.observations.insert(key, (token, found));
     }
 
     /// The answers to `question` if kept under the same data (`token`).
@@ -222,6 +265,34 @@ pub async fn agency_graph(
     let graph = Arc::new(AgencyGraph::new(date, agencies, &successions));
     state.aggregates.keep_graph(date, hierarchy, graph.clone());
     Ok((graph, hierarchy))
+}
+
+/// `indicator`'s accepted values in the periods between `start` and `end` (what outlier
+/// checks compare a number with), kept while no period of the span changes: the token is
+/// the sum of the span's period counters, read before the values, so a kept answer is never
+/// newer than the data it claims and an acceptance in the span is seen on the next read.
+pub async fn observations(
+    state: &crate::Context,
+    indicator: &baocao_domain::indicator::IndicatorCode,
+    start: Date,
+    end: Date,
+) -> Result<Arc<Vec<Observation>>, baocao_store::StoreError> {
+    let token: i64 = state
+        .store
+        .period_generations(start, end)
+        .await?
+        .iter()
+        .map(|(_, generation)| generation)
+        .sum();
+    let key = (indicator.to_string(), start, end);
+    if let Some(found) = state.aggregates.observations(&key, token) {
+        return Ok(found);
+    }
+    let found = Arc::new(state.store.observations(indicator, start, end).await?);
+    state
+        .aggregates
+        .keep_observations(key, token, found.clone());
+    Ok(found)
 }
 
 #[cfg(test)]

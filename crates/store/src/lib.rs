@@ -100,6 +100,10 @@ pub struct Store {
     db: Db,
     /// The deployment's key-encryption keys, for secrets at rest ([`secrets`]).
     keyring: Option<std::sync::Arc<secrets::Keyring>>,
+    /// SQLite's one writer, taken in turn: write transactions queue here, in order, rather
+    /// than spinning in the engine's busy handler (where a long queue ends in `database is
+    /// locked` once the busy timeout passes). Unused on PostgreSQL.
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -164,6 +168,7 @@ impl Store {
             Ok(Self {
                 db: Db::Sqlite(pool),
                 keyring: None,
+                writer: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
@@ -179,6 +184,7 @@ impl Store {
             Ok(Self {
                 db: Db::Postgres(pool),
                 keyring: None,
+                writer: Default::default(),
             })
         } else {
             Err(invalid("expected sqlite://PATH or postgres://…".into()))
@@ -205,6 +211,7 @@ impl Store {
         Ok(Self {
             db: Db::Postgres(pool),
             keyring: None,
+            writer: Default::default(),
         })
     }
 

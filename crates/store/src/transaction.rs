@@ -35,6 +35,9 @@ enum Tx {
 /// An open write transaction; dropped without [`commit`](Self::commit), it rolls back.
 pub struct Transaction {
     tx: Tx,
+    /// SQLite's writer turn, held until the transaction ends (declared after `tx`, so it is
+    /// let go after the transaction is).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 macro_rules! on_tx {
@@ -74,11 +77,19 @@ impl Store {
     /// IMMEDIATE`): a transaction that read first could not write later if another had
     /// written in between.
     pub async fn begin(&self) -> Result<Transaction, StoreError> {
-        let tx = match &self.db {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        };
-        Ok(Transaction { tx })
+        Ok(match &self.db {
+            Db::Sqlite(pool) => {
+                let turn = self.writer.clone().lock_owned().await;
+                Transaction {
+                    tx: Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+                    _turn: Some(turn),
+                }
+            }
+            Db::Postgres(pool) => Transaction {
+                tx: Tx::Postgres(pool.begin().await?),
+                _turn: None,
+            },
+        })
     }
 }
 

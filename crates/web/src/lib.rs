@@ -16,6 +16,7 @@ pub mod extract;
 pub mod i18n;
 pub mod login;
 pub mod mail;
+pub mod overload;
 pub mod reminders;
 pub mod ui;
 
@@ -53,6 +54,9 @@ pub struct WebConfig {
     pub max_push_bytes: usize,
     /// Bounds on what one file or stream may make the server read (workbooks, XML, JSON, CSV).
     pub limits: baocao_formats::Limits,
+    /// Requests handled at once; past it a request is answered `503 overloaded` with
+    /// `Retry-After` at once ([`overload`]). `/healthz` is never refused.
+    pub max_in_flight: usize,
 }
 
 impl Default for WebConfig {
@@ -67,6 +71,7 @@ impl Default for WebConfig {
             max_body_bytes: 16 * 1024 * 1024,
             max_push_bytes: 1024 * 1024 * 1024,
             limits: baocao_formats::Limits::default(),
+            max_in_flight: 256,
         }
     }
 }
@@ -96,15 +101,21 @@ pub struct AppState {
     pub limiter: Arc<auth::RateLimiter>,
     /// Password checks: the hashing pool, failed attempts, verified HTTP Basic pairs.
     pub logins: Arc<login::LoginGuard>,
+    /// Permits of the requests in flight (`WebConfig::max_in_flight`).
+    pub in_flight: Arc<overload::InFlight>,
+    /// The database's last health check.
+    pub health: Arc<overload::Health>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
         Self {
             services: baocao_service::Context::new(store, clock),
-            config,
             limiter: Arc::default(),
             logins: Arc::default(),
+            in_flight: Arc::new(overload::InFlight::new(config.max_in_flight)),
+            health: Arc::default(),
+            config,
         }
     }
 }
@@ -124,10 +135,14 @@ pub use baocao_store::timestamp_text as stamp;
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     let https = state.config.https();
+    let in_flight = state.in_flight.clone();
     Router::new()
         .merge(api::routes())
         .merge(ui::routes())
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            overload::shed(in_flight.clone(), request, next)
+        }))
         .layer(axum::middleware::from_fn(move |request, next| {
             security_headers(request, next, https)
         }))

@@ -276,6 +276,7 @@ async fn view(
     caller: &Caller,
     report: &Report,
     with_draft: bool,
+    catalogue: &Catalogue,
 ) -> Result<ReportView, ReportingError> {
     let key = report.key();
     let record = ctx.store.report_record(&key).await?;
@@ -306,8 +307,7 @@ async fn view(
         }
     };
     let return_reason = ctx.store.last_reason(&key).await?;
-    let catalogue = Catalogue::load(&ctx.store).await?;
-    let violations = violations_of(ctx, &catalogue, report, &shown).await?;
+    let violations = violations_of(ctx, catalogue, report, &shown).await?;
     let outliers = validation::outliers(
         ctx,
         &ReportUnderCheck {
@@ -378,7 +378,8 @@ pub async fn read(
 ) -> Result<ReportView, ReportingError> {
     let report = resolve(ctx, address).await?;
     if report.rights(caller).edit {
-        return view(ctx, caller, &report, true).await;
+        let catalogue = Catalogue::load(&ctx.store).await?;
+        return view(ctx, caller, &report, true, &catalogue).await;
     }
     if !caller.may(Action::ReadSubmitted {
         reporting: &report.reporting_lineage,
@@ -394,7 +395,8 @@ pub async fn read(
     if !sent {
         return Err(ReportingError::Forbidden);
     }
-    view(ctx, caller, &report, false).await
+    let catalogue = Catalogue::load(&ctx.store).await?;
+    view(ctx, caller, &report, false, &catalogue).await
 }
 
 /// An edit of a draft: cells and sections merged into it, under the lock read with it.
@@ -419,7 +421,7 @@ pub async fn save_draft(
     let catalogue = Catalogue::load(&ctx.store).await?;
     let report = resolve(ctx, address).await?;
     write_draft(ctx, caller, &report, edit, &catalogue).await?;
-    view(ctx, caller, &report, true).await
+    view(ctx, caller, &report, true, &catalogue).await
 }
 
 /// Merges an edit into a resolved report's draft (all or nothing), with the catalogue

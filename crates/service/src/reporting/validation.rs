@@ -142,7 +142,9 @@ pub async fn outlier_settings(
 /// and the thresholds. Built once, it serves one report or all of them (the quality page).
 pub struct OutlierContext {
     graph: std::sync::Arc<baocao_domain::aggregation::AgencyGraph>,
-    observations: BTreeMap<String, Vec<baocao_domain::aggregation::Observation>>,
+    /// Per indicator: the accepted values of the two years before, and of the period.
+    observations:
+        BTreeMap<String, [std::sync::Arc<Vec<baocao_domain::aggregation::Observation>>; 2]>,
     settings: BTreeMap<String, baocao_domain::quality::OutlierSettings>,
     source: String,
     period: PeriodId,
@@ -161,11 +163,23 @@ impl OutlierContext {
         for form in &regime.content().forms {
             for row in &form.rows {
                 if !observations.contains_key(row.indicator.as_str()) {
-                    let found = state
-                        .store
-                        .observations(&row.indicator, earliest, period.end())
-                        .await?;
-                    observations.insert(row.indicator.to_string(), found);
+                    // The history and the period itself kept apart: acceptances in the
+                    // deadline hour change the period's values, never the two years before.
+                    let history = crate::aggregates::observations(
+                        state,
+                        &row.indicator,
+                        earliest,
+                        period.start().yesterday().unwrap_or(earliest),
+                    )
+                    .await?;
+                    let current = crate::aggregates::observations(
+                        state,
+                        &row.indicator,
+                        period.start(),
+                        period.end(),
+                    )
+                    .await?;
+                    observations.insert(row.indicator.to_string(), [history, current]);
                 }
             }
         }
@@ -204,11 +218,15 @@ impl OutlierContext {
             // Own history by period (predecessors add up), and peers' values this period.
             let mut by_period: BTreeMap<PeriodId, f64> = BTreeMap::new();
             let mut peers: BTreeMap<i64, f64> = BTreeMap::new();
-            for o in observations.iter().filter(|o| {
-                o.source == self.source
-                    && o.period.frequency() == self.period.frequency()
-                    && o.options == address.options
-            }) {
+            for o in observations
+                .iter()
+                .flat_map(|part| part.iter())
+                .filter(|o| {
+                    o.source == self.source
+                        && o.period.frequency() == self.period.frequency()
+                        && o.options == address.options
+                })
+            {
                 let Some(node) = self.graph.representative(o.agency) else {
                     continue;
                 };

@@ -92,7 +92,7 @@ pub async fn act(
     let catalogue = Catalogue::load(&ctx.store).await?;
     perform(ctx, caller, &report, action, input, &catalogue).await?;
     let editor = report.rights(caller).edit;
-    view(ctx, caller, &report, editor).await
+    view(ctx, caller, &report, editor, &catalogue).await
 }
 
 /// One action on a resolved report, without reading it back (bulk work: a push's
@@ -214,6 +214,8 @@ pub async fn accept_many(
     if addresses.is_empty() {
         return Err(ReportingError::NothingSelected);
     }
+    let catalogue = Catalogue::load(&ctx.store).await?;
+    let mut reports = Vec::with_capacity(addresses.len());
     for address in addresses {
         let report = resolve(ctx, address).await?;
         if !report.rights(caller).review {
@@ -227,19 +229,24 @@ pub async fn accept_many(
         if status != Some(SubmissionStatus::Submitted) {
             return Err(ReportingError::NotAwaitingReview(address.clone()));
         }
+        reports.push(report);
     }
-    let mut accepted = Vec::with_capacity(addresses.len());
-    for address in addresses {
-        accepted.push(
-            act(
-                ctx,
-                caller,
-                address,
-                SubmissionAction::Accept,
-                ActionInput::default(),
-            )
-            .await?,
-        );
+    for report in &reports {
+        perform(
+            ctx,
+            caller,
+            report,
+            SubmissionAction::Accept,
+            ActionInput::default(),
+            &catalogue,
+        )
+        .await?;
+    }
+    // Read back after every acceptance, so the views share one read of the period's data.
+    let mut accepted = Vec::with_capacity(reports.len());
+    for report in &reports {
+        let editor = report.rights(caller).edit;
+        accepted.push(view(ctx, caller, report, editor, &catalogue).await?);
     }
     Ok(accepted)
 }

@@ -24,7 +24,7 @@ use crate::error::ApiError;
     ),
 )]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    if state.store.ping().await {
+    if state.health.database_answers(&state.store).await {
         (
             StatusCode::OK,
             Json(json!({"status": "ok", "database": state.store.backend().name()})),
