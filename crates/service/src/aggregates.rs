@@ -42,6 +42,8 @@ use baocao_domain::value::OptionCombo;
 pub const BUDGET: usize = 4_000_000;
 /// The most observations kept for outlier checks (some 100 bytes each).
 const OBSERVATIONS_BUDGET: usize = 2_000_000;
+/// The most (regime, date) versions kept.
+const REGIMES: usize = 4_096;
 /// The most hierarchies kept (one per date asked about).
 const GRAPHS: usize = 16;
 
@@ -83,6 +85,10 @@ struct Inner {
     graphs: HashMap<(Date, i64), (Arc<AgencyGraph>, u64)>,
     /// The regimes that define derived indicators, under the regimes' change counter.
     deriving_regimes: Option<(i64, Arc<Vec<Regime>>)>,
+    /// The indicators and categories, under the catalogue's change counter.
+    catalogue: Option<(i64, Arc<crate::catalogue::Catalogue>)>,
+    /// The version of a regime in force on a date, under the regimes' change counter.
+    regimes: HashMap<(String, Date), (i64, Arc<Regime>)>,
     answers: HashMap<Question, Cached>,
     size: usize,
     /// Accepted values of one indicator over a span of dates, under the span's token.
@@ -125,6 +131,38 @@ impl AggregateCache {
 
     pub fn keep_deriving_regimes(&self, generation: i64, regimes: Arc<Vec<Regime>>) {
         self.lock().deriving_regimes = Some((generation, regimes));
+    }
+
+    /// The catalogue, if kept under the catalogue's counter `generation`.
+    pub fn catalogue(&self, generation: i64) -> Option<Arc<crate::catalogue::Catalogue>> {
+        match &self.lock().catalogue {
+            Some((kept, catalogue)) if *kept == generation => Some(catalogue.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn keep_catalogue(&self, generation: i64, catalogue: Arc<crate::catalogue::Catalogue>) {
+        self.lock().catalogue = Some((generation, catalogue));
+    }
+
+    /// The version of `code` in force on `date`, if kept under the regimes' counter.
+    pub fn regime(&self, code: &str, date: Date, generation: i64) -> Option<Arc<Regime>> {
+        match self.lock().regimes.get(&(code.to_string(), date)) {
+            Some((kept, regime)) if *kept == generation => Some(regime.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn keep_regime(&self, code: &str, date: Date, generation: i64, regime: Arc<Regime>) {
+        let mut inner = self.lock();
+        // Kept for the periods being reported on: a few thousand at most, else start over.
+        if inner.regimes.len() >= REGIMES {
+            inner.regimes.clear();
+        }
+        inner.regimes.retain(|_, (kept, _)| *kept == generation);
+        inner
+            .regimes
+            .insert((code.to_string(), date), (generation, regime));
     }
 
     /// The hierarchy of `date` under the hierarchy counter `generation`, if kept.

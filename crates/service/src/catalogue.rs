@@ -69,6 +69,23 @@ pub async fn load_regime_for(
         .ok_or_else(|| CatalogueError::UnknownRegime(code.to_string()))
 }
 
+/// [`load_regime_for`], read once per change of the regimes: kept under the regimes'
+/// counter (read first, so what is kept is never newer than the counter it is kept under).
+pub async fn regime_in_force(
+    ctx: &crate::Context,
+    code: &str,
+    date: Date,
+) -> Result<std::sync::Arc<Regime>, CatalogueError> {
+    let generation = ctx.store.regimes_generation().await?;
+    if let Some(kept) = ctx.aggregates.regime(code, date, generation) {
+        return Ok(kept);
+    }
+    let regime = std::sync::Arc::new(load_regime_for(&ctx.store, code, date).await?);
+    ctx.aggregates
+        .keep_regime(code, date, generation, regime.clone());
+    Ok(regime)
+}
+
 /// The regime's current version.
 pub async fn load_regime(store: &Store, code: &str) -> Result<Regime, CatalogueError> {
     let parsed = regime_code(code)?;
@@ -102,5 +119,17 @@ impl Catalogue {
             indicators: store.indicators(None).await?,
             categories: store.categories().await?,
         })
+    }
+
+    /// The catalogue as it stands, read once per change: kept under the catalogue's counter
+    /// (read first, so what is kept is never newer than the counter it is kept under).
+    pub async fn current(ctx: &crate::Context) -> Result<std::sync::Arc<Self>, StoreError> {
+        let generation = ctx.store.catalogue_generation().await?;
+        if let Some(kept) = ctx.aggregates.catalogue(generation) {
+            return Ok(kept);
+        }
+        let loaded = std::sync::Arc::new(Self::load(&ctx.store).await?);
+        ctx.aggregates.keep_catalogue(generation, loaded.clone());
+        Ok(loaded)
     }
 }

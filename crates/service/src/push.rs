@@ -236,7 +236,7 @@ pub struct Push<'a> {
     options: PushOptions,
     header: SetHeader,
     /// The regime's code and the catalogue, once the first chunk is checked.
-    regime: Option<(String, Catalogue)>,
+    regime: Option<(String, std::sync::Arc<Catalogue>)>,
     /// Each period's reports, or the refusal of the period (kept for its later values).
     periods: HashMap<String, Result<PeriodReports, usize>>,
     tx: Option<Transaction>,
@@ -330,7 +330,7 @@ impl<'a> Push<'a> {
                 });
             }
             load_regime(&self.ctx.store, &code).await?;
-            self.regime = Some((code, Catalogue::load(&self.ctx.store).await?));
+            self.regime = Some((code, Catalogue::current(self.ctx).await?));
         }
         if self.tx.is_none() {
             self.tx = Some(self.ctx.store.begin().await?);

@@ -47,7 +47,7 @@ pub async fn quality_rows(
 
     let regime = catalogue::load_regime(&state.store, regime).await?;
     let period = catalogue::parse_period(period)?;
-    let catalogue = Catalogue::load(&state.store).await?;
+    let catalogue = Catalogue::current(state).await?;
     let outlier_context = OutlierContext::load(state, &regime, period).await?;
     let rules_total = regime.content().rules.len();
     let required: usize = regime.content().forms.iter().map(|f| f.rows.len()).sum();

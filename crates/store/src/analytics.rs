@@ -321,6 +321,9 @@ impl Store {
 /// The setting raised whenever the hierarchy changes (agencies loaded, a reorganisation).
 pub(crate) const HIERARCHY_GENERATION: &str = "hierarchy_generation";
 
+/// The setting raised whenever indicators or categories are written.
+const CATALOGUE_GENERATION: &str = "catalogue_generation";
+
 /// The setting raised whenever a regime version is written.
 const REGIMES_GENERATION: &str = "regimes_generation";
 
@@ -357,6 +360,16 @@ impl Store {
 
     pub(crate) async fn raise_regimes_generation(&self) -> Result<(), StoreError> {
         self.raise_counter(REGIMES_GENERATION).await
+    }
+
+    /// The catalogue's change counter: raised after indicators or categories are written
+    /// (read it before the catalogue, so what is kept under it is never newer than it).
+    pub async fn catalogue_generation(&self) -> Result<i64, StoreError> {
+        self.counter(CATALOGUE_GENERATION).await
+    }
+
+    pub(crate) async fn raise_catalogue_generation(&self) -> Result<(), StoreError> {
+        self.raise_counter(CATALOGUE_GENERATION).await
     }
 
     async fn counter(&self, key: &str) -> Result<i64, StoreError> {

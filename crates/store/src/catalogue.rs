@@ -61,8 +61,9 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            Ok(())
-        })
+            Ok::<(), StoreError>(())
+        })?;
+        self.raise_catalogue_generation().await
     }
 
     pub async fn categories(&self) -> Result<Vec<Category>, StoreError> {
@@ -182,8 +183,9 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            Ok(())
-        })
+            Ok::<(), StoreError>(())
+        })?;
+        self.raise_catalogue_generation().await
     }
 
     /// Indicators ordered by code; `query` matches code and names without diacritics.

@@ -570,7 +570,44 @@ async fn values_are_upserted_and_read_back_per_agency_and_period(store: Store) {
     );
 }
 
+/// What is kept in memory under the catalogue's counter must see every write: each write of
+/// indicators or categories raises it.
+async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
+    let start = store.catalogue_generation().await.unwrap();
+    catalogue(&store).await;
+    let after_catalogue = store.catalogue_generation().await.unwrap();
+    assert!(
+        after_catalogue >= start + 2,
+        "categories and indicators: {start} → {after_catalogue}"
+    );
+    store
+        .insert_indicators(&[indicator("ZZ01", &[])])
+        .await
+        .unwrap();
+    let after_insert = store.catalogue_generation().await.unwrap();
+    assert_eq!(after_insert, after_catalogue + 1);
+    let mut renamed = indicator("ZZ01", &[]);
+    renamed.name_vi = "Chỉ tiêu đổi tên".into();
+    store.import_indicators(&[], &[renamed]).await.unwrap();
+    assert_eq!(
+        store.catalogue_generation().await.unwrap(),
+        after_insert + 1
+    );
+    // A refused write leaves the counter (and the catalogue) as they were.
+    assert!(
+        store
+            .insert_indicators(&[indicator("ZZ01", &[])])
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.catalogue_generation().await.unwrap(),
+        after_insert + 1
+    );
+}
+
 both_backends!(
+    every_catalogue_write_raises_the_catalogue_counter,
     migrations_apply_twice_without_change,
     a_database_from_a_newer_baocao_is_refused,
     the_hierarchy_answers_as_of_any_date,

@@ -42,7 +42,7 @@ impl PeriodResolver {
             .content()
             .deadline_of(period, &ctx.store.holiday_calendar().await?);
         Ok(Self {
-            regime: Arc::new(regime),
+            regime,
             period,
             due,
             receivers,

@@ -172,8 +172,8 @@ async fn regime_of(
     ctx: &Context,
     regime: &RegimeCode,
     period: PeriodId,
-) -> Result<Regime, ReportingError> {
-    let regime = catalogue::load_regime_for(&ctx.store, regime.as_str(), period.start()).await?;
+) -> Result<Arc<Regime>, ReportingError> {
+    let regime = catalogue::regime_in_force(ctx, regime.as_str(), period.start()).await?;
     let frequency = regime.content().frequency;
     let fits = match frequency {
         Some(frequency) => check_frequency(frequency, period).is_ok(),
@@ -202,7 +202,7 @@ pub async fn resolve(ctx: &Context, address: &ReportAddress) -> Result<Report, R
         .deadline_of(address.period, &ctx.store.holiday_calendar().await?);
     Ok(Report {
         address: address.clone(),
-        regime: Arc::new(regime),
+        regime,
         receiving_agency,
         reporting_lineage,
         receiving_lineage,
@@ -378,7 +378,7 @@ pub async fn read(
 ) -> Result<ReportView, ReportingError> {
     let report = resolve(ctx, address).await?;
     if report.rights(caller).edit {
-        let catalogue = Catalogue::load(&ctx.store).await?;
+        let catalogue = Catalogue::current(ctx).await?;
         return view(ctx, caller, &report, true, &catalogue).await;
     }
     if !caller.may(Action::ReadSubmitted {
@@ -395,7 +395,7 @@ pub async fn read(
     if !sent {
         return Err(ReportingError::Forbidden);
     }
-    let catalogue = Catalogue::load(&ctx.store).await?;
+    let catalogue = Catalogue::current(ctx).await?;
     view(ctx, caller, &report, false, &catalogue).await
 }
 
@@ -418,7 +418,7 @@ pub async fn save_draft(
     address: &ReportAddress,
     edit: DraftEdit,
 ) -> Result<ReportView, ReportingError> {
-    let catalogue = Catalogue::load(&ctx.store).await?;
+    let catalogue = Catalogue::current(ctx).await?;
     let report = resolve(ctx, address).await?;
     write_draft(ctx, caller, &report, edit, &catalogue).await?;
     view(ctx, caller, &report, true, &catalogue).await

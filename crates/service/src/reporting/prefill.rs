@@ -46,7 +46,7 @@ pub async fn prefill(
     agency: &AgencyCode,
     period: PeriodId,
 ) -> Result<Prefill, StoreError> {
-    let catalogue = Catalogue::load(&state.store).await?;
+    let catalogue = Catalogue::current(state).await?;
     let source = format!("regime:{}", regime.code());
     let on = period.end();
     // Subordinates that report the same regime in this period.

@@ -89,7 +89,7 @@ pub async fn act(
     input: ActionInput,
 ) -> Result<ReportView, ReportingError> {
     let report = resolve(ctx, address).await?;
-    let catalogue = Catalogue::load(&ctx.store).await?;
+    let catalogue = Catalogue::current(ctx).await?;
     perform(ctx, caller, &report, action, input, &catalogue).await?;
     let editor = report.rights(caller).edit;
     view(ctx, caller, &report, editor, &catalogue).await
@@ -214,7 +214,7 @@ pub async fn accept_many(
     if addresses.is_empty() {
         return Err(ReportingError::NothingSelected);
     }
-    let catalogue = Catalogue::load(&ctx.store).await?;
+    let catalogue = Catalogue::current(ctx).await?;
     let mut reports = Vec::with_capacity(addresses.len());
     for address in addresses {
         let report = resolve(ctx, address).await?;

@@ -48,7 +48,7 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let view = reporting::read(&state, &caller, &address).await?;
     let regime = load_regime_for(&state, address.regime.as_str(), address.period.start()).await?;
-    let catalogue = Catalogue::load(&state.store).await?;
+    let catalogue = Catalogue::current(&state).await?;
     let stored: Vec<(CellAddress, serde_json::Value)> = view
         .content
         .values
@@ -152,7 +152,7 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     let view = reporting::read(&state, &caller, &address).await?;
     let regime = load_regime_for(&state, address.regime.as_str(), address.period.start()).await?;
-    let catalogue = Catalogue::load(&state.store).await?;
+    let catalogue = Catalogue::current(&state).await?;
     let limits = state.config.limits;
     let read = tokio::task::spawn_blocking(move || {
         let shape = ReportShape {

@@ -173,7 +173,7 @@ async fn render_slot(
         .await
         .map_err(|e| fail(e.into()))?;
     let regime = load_regime(state, &path.0).await.map_err(fail)?;
-    let catalogue = Catalogue::load(&state.store)
+    let catalogue = Catalogue::current(state)
         .await
         .map_err(|e| fail(e.into()))?;
     let mut values: HashMap<CellAddress, String> = view
@@ -346,7 +346,7 @@ async fn prefill(
         return Err(fail(ApiError::forbidden()));
     }
     let regime = load_regime(state, &path.0).await.map_err(fail)?;
-    let catalogue = Catalogue::load(&state.store)
+    let catalogue = Catalogue::current(state)
         .await
         .map_err(|e| fail(e.into()))?;
     let suggested = reporting::suggest(state, caller, &address)
@@ -386,7 +386,7 @@ async fn act(
     fields: &HashMap<String, String>,
 ) -> Result<(), ApiError> {
     let regime = load_regime(state, &path.0).await?;
-    let catalogue = Catalogue::load(&state.store).await?;
+    let catalogue = Catalogue::current(state).await?;
     let has_cells = fields
         .keys()
         .any(|k| k.starts_with('c') && k[1..].parse::<usize>().is_ok());
