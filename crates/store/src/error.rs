@@ -26,11 +26,40 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database was too busy to do the work (no connection free in time, a lock
+    /// not granted, a deadlock or serialization failure chosen as the victim): the work was
+    /// rolled back and the same request may succeed if sent again.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Database(sqlx::Error::Database(db)) => matches!(
+                db.code().as_deref(),
+                // SQLite: SQLITE_BUSY, SQLITE_LOCKED; PostgreSQL: serialization failure,
+                // deadlock detected, lock not available.
+                Some("5" | "6" | "40001" | "40P01" | "55P03")
+            ),
+            _ => false,
+        }
+    }
+
     /// Turns a unique-constraint violation into [`StoreError::Conflict`] with `what`.
     pub(crate) fn on_unique(error: sqlx::Error, what: impl FnOnce() -> String) -> Self {
         match &error {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what()),
             _ => StoreError::Database(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_without_a_free_connection_is_busy_and_a_missing_row_is_not() {
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_busy());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_busy());
+        assert!(!StoreError::NotFound("x".into()).is_busy());
+        assert!(!StoreError::Conflict("x".into()).is_busy());
     }
 }

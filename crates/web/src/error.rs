@@ -940,6 +940,10 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound(what) => ApiError::not_found(&what, &what),
             StoreError::Conflict(what) => ApiError::conflict(&what),
+            busy if busy.is_busy() => {
+                tracing::warn!(error = %busy, "the database is busy; answered 503");
+                crate::overload::overloaded()
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::internal()
