@@ -100,10 +100,21 @@ pub struct Store {
     db: Db,
     /// The deployment's key-encryption keys, for secrets at rest ([`secrets`]).
     keyring: Option<std::sync::Arc<secrets::Keyring>>,
-    /// SQLite's one writer, taken in turn: write transactions queue here, in order, rather
-    /// than spinning in the engine's busy handler (where a long queue ends in `database is
-    /// locked` once the busy timeout passes). Unused on PostgreSQL.
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Turns to hold a write transaction, taken in order. SQLite has one writer: write
+    /// transactions queue here rather than spinning in the engine's busy handler (where a
+    /// long queue ends in `database is locked` once the busy timeout passes). PostgreSQL
+    /// gets half its pool: a transaction's holder also reads through the pool, so holders
+    /// must never take every connection and wait on each other for one more.
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// Connections of a PostgreSQL server's pool.
+const POSTGRES_CONNECTIONS: u32 = 16;
+/// Connections of a test schema's pool.
+const TEST_SCHEMA_CONNECTIONS: u32 = 4;
+
+fn turns(count: usize) -> std::sync::Arc<tokio::sync::Semaphore> {
+    std::sync::Arc::new(tokio::sync::Semaphore::new(count.max(1)))
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -168,12 +179,12 @@ impl Store {
             Ok(Self {
                 db: Db::Sqlite(pool),
                 keyring: None,
-                writer: Default::default(),
+                turns: turns(1),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(POSTGRES_CONNECTIONS)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await
@@ -184,7 +195,7 @@ impl Store {
             Ok(Self {
                 db: Db::Postgres(pool),
                 keyring: None,
-                writer: Default::default(),
+                turns: turns(POSTGRES_CONNECTIONS as usize / 2),
             })
         } else {
             Err(invalid("expected sqlite://PATH or postgres://…".into()))
@@ -201,7 +212,7 @@ impl Store {
             })?
             .options([("search_path", schema)]);
         let pool = PgPoolOptions::new()
-            .max_connections(4)
+            .max_connections(TEST_SCHEMA_CONNECTIONS)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unreachable {
@@ -211,7 +222,7 @@ impl Store {
         Ok(Self {
             db: Db::Postgres(pool),
             keyring: None,
-            writer: Default::default(),
+            turns: turns(TEST_SCHEMA_CONNECTIONS as usize / 2),
         })
     }
 

@@ -35,9 +35,9 @@ enum Tx {
 /// An open write transaction; dropped without [`commit`](Self::commit), it rolls back.
 pub struct Transaction {
     tx: Tx,
-    /// SQLite's writer turn, held until the transaction ends (declared after `tx`, so it is
-    /// let go after the transaction is).
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// The transaction's turn (the store's `turns`), held until it ends (declared after
+    /// `tx`, so it is let go after the transaction is).
+    _turn: tokio::sync::OwnedSemaphorePermit,
 }
 
 macro_rules! on_tx {
@@ -77,19 +77,17 @@ impl Store {
     /// IMMEDIATE`): a transaction that read first could not write later if another had
     /// written in between.
     pub async fn begin(&self) -> Result<Transaction, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite(pool) => {
-                let turn = self.writer.clone().lock_owned().await;
-                Transaction {
-                    tx: Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-                    _turn: Some(turn),
-                }
-            }
-            Db::Postgres(pool) => Transaction {
-                tx: Tx::Postgres(pool.begin().await?),
-                _turn: None,
-            },
-        })
+        let turn = self
+            .turns
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the turns are never closed");
+        let tx = match &self.db {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        };
+        Ok(Transaction { tx, _turn: turn })
     }
 }
 
