@@ -403,16 +403,13 @@ async fn run(cli: Cli) -> Result<()> {
                             .or(file.mail_from.clone())
                             .unwrap_or_else(|| "baocao <no-reply@localhost>".to_string()),
                     });
+            let defaults = WebConfig::default();
             let config = WebConfig {
                 secure_cookies: file.secure_cookies.unwrap_or(false),
                 public_url: public_url.or(file.public_url.clone()),
                 require_second_factor: file.require_second_factor.unwrap_or(false),
                 mail,
                 limits: file.limits,
-                ..WebConfig::default()
-            };
-            let defaults = WebConfig::default();
-            let config = WebConfig {
                 max_in_flight: max_in_flight
                     .or(file.max_in_flight)
                     .unwrap_or(defaults.max_in_flight),
@@ -422,7 +419,7 @@ async fn run(cli: Cli) -> Result<()> {
                 max_push_bytes: max_push_bytes
                     .or(file.max_push_bytes)
                     .unwrap_or(defaults.max_push_bytes),
-                ..config
+                ..defaults
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             spawn_reminders(state.clone());

@@ -282,6 +282,58 @@ fn month_after(period: &str, months: i32) -> Result<String> {
     Ok(format!("{}{:02}", index / 12, index % 12 + 1))
 }
 
+/// Agencies that each save a regime's report for the period and submit it.
+struct Reporters<E> {
+    scenario: &'static str,
+    regime: &'static str,
+    agencies: Vec<String>,
+    /// The draft edit of the n-th agency.
+    edit: E,
+    /// The request kinds of the save and of the submission.
+    kinds: (&'static str, &'static str),
+}
+
+/// Every reporter saves its report and submits it, `clients` at once; a report counts when
+/// both were accepted.
+async fn save_and_submit<E>(
+    load: &Arc<Load>,
+    clients: usize,
+    period: &str,
+    reporters: Reporters<E>,
+) -> Scenario
+where
+    E: Fn(usize) -> Value + Send + Sync + 'static,
+{
+    let done = Arc::new(AtomicU64::new(0));
+    let counter = done.clone();
+    let (regime, period, edit) = (
+        reporters.regime,
+        period.to_string(),
+        Arc::new(reporters.edit),
+    );
+    let (save_kind, submit_kind) = reporters.kinds;
+    let items: Vec<(usize, String)> = reporters.agencies.into_iter().enumerate().collect();
+    let seconds = drive(load, clients, items, move |load, (seed, agency)| {
+        let (counter, period, edit) = (counter.clone(), period.clone(), edit.clone());
+        async move {
+            let path = report_path(regime, &agency, &period);
+            let saved = load
+                .put(save_kind, &format!("{path}/draft"), &edit(seed))
+                .await;
+            if saved.ok() && submit(&load, submit_kind, &path).await {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    })
+    .await;
+    Scenario {
+        name: reporters.scenario,
+        unit: "reports saved+submitted",
+        done: done.load(Ordering::Relaxed),
+        seconds: seconds.as_secs_f64(),
+    }
+}
+
 struct Scenario {
     name: &'static str,
     unit: &'static str,
@@ -388,69 +440,46 @@ async fn run(args: &Args, server: &Server, period: &str) -> Result<()> {
     }
 
     if wanted("communes") {
-        let done = Arc::new(AtomicU64::new(0));
-        let items: Vec<(usize, String)> = communes
-            .iter()
-            .map(|(agency, _)| agency.clone())
-            .enumerate()
-            .collect();
-        let counter = done.clone();
-        let period = period.to_string();
-        let seconds = drive(&load, args.clients, items, move |load, (seed, agency)| {
-            let (counter, period) = (counter.clone(), period.clone());
-            async move {
-                let path = report_path(COMMUNE_REGIME, &agency, &period);
-                let saved = load
-                    .put(
-                        "commune-save",
-                        &format!("{path}/draft"),
-                        &commune_edit(0, seed),
-                    )
-                    .await;
-                if saved.ok() && submit(&load, "commune-submit", &path).await {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        })
-        .await;
-        scenarios.push(Scenario {
-            name: "communes",
-            unit: "reports saved+submitted",
-            done: done.load(Ordering::Relaxed),
-            seconds: seconds.as_secs_f64(),
-        });
+        let agencies = communes.iter().map(|(agency, _)| agency.clone()).collect();
+        let edit = |seed| commune_edit(0, seed);
+        scenarios.push(
+            save_and_submit(
+                &load,
+                args.clients,
+                period,
+                Reporters {
+                    scenario: "communes",
+                    regime: COMMUNE_REGIME,
+                    agencies,
+                    edit,
+                    kinds: ("commune-save", "commune-submit"),
+                },
+            )
+            .await,
+        );
     }
 
     if wanted("provinces") {
-        let reporters = assignments(&load, PROVINCE_REGIME).await?;
-        let done = Arc::new(AtomicU64::new(0));
-        let counter = done.clone();
-        let period = period.to_string();
-        let items: Vec<(usize, String)> =
-            reporters.into_iter().map(|(a, _)| a).enumerate().collect();
-        let seconds = drive(&load, args.clients, items, move |load, (seed, agency)| {
-            let (counter, period) = (counter.clone(), period.clone());
-            async move {
-                let path = report_path(PROVINCE_REGIME, &agency, &period);
-                let saved = load
-                    .put(
-                        "province-save",
-                        &format!("{path}/draft"),
-                        &province_edit(seed),
-                    )
-                    .await;
-                if saved.ok() && submit(&load, "province-submit", &path).await {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        })
-        .await;
-        scenarios.push(Scenario {
-            name: "provinces",
-            unit: "reports saved+submitted",
-            done: done.load(Ordering::Relaxed),
-            seconds: seconds.as_secs_f64(),
-        });
+        let agencies = assignments(&load, PROVINCE_REGIME)
+            .await?
+            .into_iter()
+            .map(|(agency, _)| agency)
+            .collect();
+        scenarios.push(
+            save_and_submit(
+                &load,
+                args.clients,
+                period,
+                Reporters {
+                    scenario: "provinces",
+                    regime: PROVINCE_REGIME,
+                    agencies,
+                    edit: province_edit,
+                    kinds: ("province-save", "province-submit"),
+                },
+            )
+            .await,
+        );
     }
 
     if wanted("accept") && wanted("communes") {

@@ -70,6 +70,14 @@ pub struct Question {
     pub hierarchy: i64,
 }
 
+/// What was kept under a counter's value, if the counter still has it.
+fn kept_under<T: Clone>(slot: &Option<(i64, T)>, counter: i64) -> Option<T> {
+    match slot {
+        Some((kept, value)) if *kept == counter => Some(value.clone()),
+        _ => None,
+    }
+}
+
 /// An indicator's values between two dates.
 type Span = (String, Date, Date);
 
@@ -123,10 +131,7 @@ impl AggregateCache {
 
     /// The regimes defining derived indicators, if kept under the regimes' counter `generation`.
     pub fn deriving_regimes(&self, generation: i64) -> Option<Arc<Vec<Regime>>> {
-        match &self.lock().deriving_regimes {
-            Some((kept, regimes)) if *kept == generation => Some(regimes.clone()),
-            _ => None,
-        }
+        kept_under(&self.lock().deriving_regimes, generation)
     }
 
     pub fn keep_deriving_regimes(&self, generation: i64, regimes: Arc<Vec<Regime>>) {
@@ -135,10 +140,7 @@ impl AggregateCache {
 
     /// The catalogue, if kept under the catalogue's counter `generation`.
     pub fn catalogue(&self, generation: i64) -> Option<Arc<crate::catalogue::Catalogue>> {
-        match &self.lock().catalogue {
-            Some((kept, catalogue)) if *kept == generation => Some(catalogue.clone()),
-            _ => None,
-        }
+        kept_under(&self.lock().catalogue, generation)
     }
 
     pub fn keep_catalogue(&self, generation: i64, catalogue: Arc<crate::catalogue::Catalogue>) {
@@ -147,10 +149,10 @@ impl AggregateCache {
 
     /// The version of `code` in force on `date`, if kept under the regimes' counter.
     pub fn regime(&self, code: &str, date: Date, generation: i64) -> Option<Arc<Regime>> {
-        match self.lock().regimes.get(&(code.to_string(), date)) {
-            Some((kept, regime)) if *kept == generation => Some(regime.clone()),
-            _ => None,
-        }
+        kept_under(
+            &self.lock().regimes.get(&(code.to_string(), date)).cloned(),
+            generation,
+        )
     }
 
     pub fn keep_regime(&self, code: &str, date: Date, generation: i64, regime: Arc<Regime>) {
@@ -194,10 +196,7 @@ impl AggregateCache {
 
     /// `indicator`'s accepted values between `start` and `end`, if kept under `token`.
     fn observations(&self, key: &Span, token: i64) -> Option<Arc<Vec<Observation>>> {
-        match self.lock().observations.get(key) {
-            Some((kept, found)) if *kept == token => Some(found.clone()),
-            _ => None,
-        }
+        kept_under(&self.lock().observations.get(key).cloned(), token)
     }
 
     fn keep_observations(&self, key: Span, token: i64, found: Arc<Vec<Observation>>) {

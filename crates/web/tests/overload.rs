@@ -4,7 +4,7 @@
 //! write goes through. On SQLite and PostgreSQL.
 
 use axum::http::{Method, StatusCode};
-use baocao_test_support::{TestApp, app_tests};
+use baocao_test_support::{Answer, TestApp, app_tests};
 use serde_json::json;
 
 /// Communes assigned the commune regime (its reports for December 2026 are not started).
@@ -30,6 +30,17 @@ fn edit(version: i64, accidents: i64) -> serde_json::Value {
         {"form": "Biểu 01/TTATGT", "row": "XH11", "column": "this_period", "value": accidents}]})
 }
 
+/// Saves the number of accidents into a report's draft under the lock `version`.
+async fn save(app: &TestApp, token: &str, slot: &str, version: i64, accidents: i64) -> Answer {
+    app.call(
+        Method::PUT,
+        &format!("{slot}/draft"),
+        Some(token),
+        Some(&edit(version, accidents)),
+    )
+    .await
+}
+
 async fn past_capacity_a_request_is_refused_at_once_and_writes_nothing(app: TestApp) {
     let admin = app.login("admin").await;
     let slot = format!(
@@ -43,14 +54,7 @@ async fn past_capacity_a_request_is_refused_at_once_and_writes_nothing(app: Test
     let limit = app.state.in_flight.limit();
     let busy = app.state.in_flight.occupy(limit).await;
 
-    let refused = app
-        .call(
-            Method::PUT,
-            &format!("{slot}/draft"),
-            Some(&admin),
-            Some(&edit(version, 41)),
-        )
-        .await;
+    let refused = save(&app, &admin, &slot, version, 41).await;
     assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
     let body = refused.json();
     assert_eq!(body["error"]["code"], "overloaded", "{body}");
@@ -82,14 +86,7 @@ async fn past_capacity_a_request_is_refused_at_once_and_writes_nothing(app: Test
         version,
         "the refused save wrote nothing"
     );
-    let saved = app
-        .call(
-            Method::PUT,
-            &format!("{slot}/draft"),
-            Some(&admin),
-            Some(&edit(version, 41)),
-        )
-        .await;
+    let saved = save(&app, &admin, &slot, version, 41).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     assert_eq!(saved.json()["version"].as_i64().unwrap(), version + 1);
 }
@@ -108,14 +105,8 @@ async fn requests_beyond_capacity_at_once_are_shed_and_every_acknowledged_save_i
     let saves = communes.iter().enumerate().map(|(n, commune)| {
         let (app, admin) = (&app, &admin);
         async move {
-            let answer = app
-                .call(
-                    Method::PUT,
-                    &format!("/api/v1/reports/BC-TTATGT-T/{commune}/202612/draft"),
-                    Some(admin),
-                    Some(&edit(0, n as i64 + 1)),
-                )
-                .await;
+            let slot = format!("/api/v1/reports/BC-TTATGT-T/{commune}/202612");
+            let answer = save(app, admin, &slot, 0, n as i64 + 1).await;
             (commune.clone(), n as i64 + 1, answer)
         }
     });

@@ -377,8 +377,8 @@ pub async fn read(
     address: &ReportAddress,
 ) -> Result<ReportView, ReportingError> {
     let report = resolve(ctx, address).await?;
+    let catalogue = Catalogue::current(ctx).await?;
     if report.rights(caller).edit {
-        let catalogue = Catalogue::current(ctx).await?;
         return view(ctx, caller, &report, true, &catalogue).await;
     }
     if !caller.may(Action::ReadSubmitted {
@@ -395,7 +395,6 @@ pub async fn read(
     if !sent {
         return Err(ReportingError::Forbidden);
     }
-    let catalogue = Catalogue::current(ctx).await?;
     view(ctx, caller, &report, false, &catalogue).await
 }
 
