@@ -285,3 +285,160 @@ fn a_loaded_demo_reports_its_regimes_and_rotates_its_keys() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A bearer token of the demo's administrator.
+fn admin_token(port: u16) -> String {
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        r#"{"username":"admin","password":"demo"}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let login: serde_json::Value = serde_json::from_str(&body).unwrap();
+    login["token"].as_str().unwrap().to_string()
+}
+
+const COMMUNE_REGIME: &str = "BC-TTATGT-T";
+
+fn commune_draft(accidents: u64) -> String {
+    serde_json::json!({
+        "version": 0,
+        "values": [
+            {"form": "Biểu 01/TTATGT", "row": "XH11", "column": "this_period", "value": accidents},
+        ],
+    })
+    .to_string()
+}
+
+/// Communes save their drafts, eight at a time, while the server is killed (SIGKILL, no
+/// shutdown) once a first batch is acknowledged; after a restart on the same database every
+/// acknowledged save is there with the number sent.
+fn no_acknowledged_save_is_lost_when_the_server_is_killed(database: &str) {
+    let port = free_port();
+    let mut server = serve(database, port);
+    let token = admin_token(port);
+    let (status, body) = http(
+        port,
+        "GET",
+        &format!("/api/v1/regimes/{COMMUNE_REGIME}/assignments"),
+        Some(&token),
+        "",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let assignments: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut communes: Vec<String> = assignments["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["valid_to"].is_null())
+        .filter_map(|a| a["reporting_agency"].as_str().map(str::to_string))
+        .collect();
+    communes.sort();
+    communes.dedup();
+    assert!(communes.len() > 1000, "{}", communes.len());
+    let period = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(7)))
+        .strftime("%Y%m")
+        .to_string();
+
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, u64)>::new()));
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let mine: Vec<String> = communes.iter().skip(writer).step_by(8).cloned().collect();
+            let (token, period, acknowledged) =
+                (token.clone(), period.clone(), acknowledged.clone());
+            std::thread::spawn(move || {
+                for (n, commune) in mine.into_iter().enumerate() {
+                    let accidents = 1 + (n as u64 * 8 + writer as u64) % 97;
+                    let path = format!("/api/v1/reports/{COMMUNE_REGIME}/{commune}/{period}/draft");
+                    match http(port, "PUT", &path, Some(&token), &commune_draft(accidents)) {
+                        Some((200, _)) => {
+                            acknowledged.lock().unwrap().push((commune, accidents));
+                        }
+                        Some((status, body)) => panic!("{status} {body}"),
+                        // The server is gone.
+                        None => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    while acknowledged.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 200, "{}", acknowledged.len());
+    assert!(
+        acknowledged.len() < communes.len(),
+        "the kill came while saves were still being sent"
+    );
+
+    let _server = serve(database, port);
+    let token = admin_token(port);
+    for (commune, accidents) in &acknowledged {
+        let path = format!("/api/v1/reports/{COMMUNE_REGIME}/{commune}/{period}");
+        let (status, body) = http(port, "GET", &path, Some(&token), "").unwrap();
+        assert_eq!(status, 200, "{commune}: {body}");
+        let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let kept = report["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["row"] == "XH11" && v["column"] == "this_period")
+            .map(|v| v["value"].clone());
+        assert_eq!(
+            kept,
+            Some(serde_json::json!(accidents.to_string())),
+            "{commune} acknowledged {accidents}: {body}"
+        );
+    }
+}
+
+#[test]
+fn sqlite_loses_no_acknowledged_save_when_killed() {
+    let dir = std::env::temp_dir().join(format!("baocao-cli-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}", dir.join("baocao.db").display());
+    no_acknowledged_save_is_lost_when_the_server_is_killed(&database);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// PostgreSQL in a database of the test's own, made and dropped with `psql`.
+#[test]
+fn postgres_loses_no_acknowledged_save_when_killed() {
+    let server = std::env::var("BAOCAO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let name = format!("baocao_kill_{}", std::process::id());
+    let psql = |sql: &str| {
+        Command::new("psql")
+            .args([server.as_str(), "-qtAc", sql])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !psql(&format!("CREATE DATABASE {name}")) {
+        assert!(
+            std::env::var("BAOCAO_REQUIRE_POSTGRES")
+                .ok()
+                .is_none_or(|v| v != "1"),
+            "PostgreSQL is required but no database could be made at {server}"
+        );
+        eprintln!("PostgreSQL unreachable at {server}; skipping");
+        return;
+    }
+    let database = match server.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => panic!("a database URL: {server}"),
+    };
+    no_acknowledged_save_is_lost_when_the_server_is_killed(&database);
+    assert!(psql(&format!("DROP DATABASE {name} WITH (FORCE)")));
+}

@@ -185,6 +185,19 @@ impl AgencyGraph {
         lineage
     }
 
+    /// The codes of the agency with `code`, then its parent, up to the root, on the graph's
+    /// date; empty when no agency with `code` was valid then.
+    pub fn lineage_codes(&self, code: &AgencyCode) -> Vec<AgencyCode> {
+        self.find(code)
+            .map(|key| {
+                self.lineage(key)
+                    .into_iter()
+                    .filter_map(|k| self.code(k).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn children(&self, key: AgencyKey) -> &[AgencyKey] {
         self.children.get(&key).map_or(&[], Vec::as_slice)
     }

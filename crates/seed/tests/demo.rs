@@ -63,6 +63,12 @@ fn demo_assignments_follow_agency_lifetimes() {
     );
 }
 
+async fn graph_of(store: &Store) -> baocao_domain::aggregation::AgencyGraph {
+    let on = date(2026, 1, 1);
+    let (agencies, successions) = store.agency_graph(on).await.unwrap();
+    baocao_domain::aggregation::AgencyGraph::new(on, agencies, &successions)
+}
+
 async fn loads_once_and_answers_as_of_any_date(store: Store) {
     assert_eq!(
         load_demo(&store, date(2026, 11, 26), NOW).await.unwrap(),
@@ -124,6 +130,32 @@ async fn loads_once_and_answers_as_of_any_date(store: Store) {
             .await
             .unwrap(),
         [code("00004"), code("01"), code("VN")]
+    );
+
+    // The hierarchy kept in memory (what a report is resolved with) gives every agency the
+    // lineage the database's recursive query gives, before and after the reorganisation.
+    for on in [date(2025, 6, 30), date(2026, 1, 1)] {
+        let (agencies, successions) = store.agency_graph(on).await.unwrap();
+        let graph = baocao_domain::aggregation::AgencyGraph::new(on, agencies, &successions);
+        let valid = store
+            .agencies_as_of(on, &AgencyFilter::default())
+            .await
+            .unwrap();
+        assert!(valid.len() > 60, "{} agencies on {on}", valid.len());
+        for agency in valid {
+            assert_eq!(
+                graph.lineage_codes(&agency.code),
+                store.lineage(&agency.code, on).await.unwrap(),
+                "{} on {on}",
+                agency.code
+            );
+        }
+    }
+    assert!(
+        graph_of(&store)
+            .await
+            .lineage_codes(&code("99999"))
+            .is_empty()
     );
 
     let regimes = store.regimes(None).await.unwrap();

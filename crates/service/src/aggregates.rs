@@ -304,32 +304,54 @@ pub async fn agency_graph(
     Ok((graph, hierarchy))
 }
 
-/// `indicator`'s accepted values in the periods between `start` and `end` (what outlier
-/// checks compare a number with), kept while no period of the span changes: the token is
-/// the sum of the span's period counters, read before the values, so a kept answer is never
-/// newer than the data it claims and an acceptance in the span is seen on the next read.
-pub async fn observations(
-    state: &crate::Context,
-    indicator: &baocao_domain::indicator::IndicatorCode,
+/// The accepted values of the periods wholly between `start` and `end` (what outlier checks
+/// compare a number with), per indicator, kept while no period of the span changes.
+pub struct ObservationSpan {
     start: Date,
     end: Date,
-) -> Result<Arc<Vec<Observation>>, baocao_store::StoreError> {
-    let token: i64 = state
-        .store
-        .period_generations(start, end)
-        .await?
-        .iter()
-        .map(|(_, generation)| generation)
-        .sum();
-    let key = (indicator.to_string(), start, end);
-    if let Some(found) = state.aggregates.observations(&key, token) {
-        return Ok(found);
+    /// The sum of the span's period counters, read before any value: a kept answer is never
+    /// newer than the data it claims, and an acceptance in the span is seen on the next read.
+    token: i64,
+}
+
+impl ObservationSpan {
+    /// Reads the span's counters once, for every indicator then asked of it.
+    pub async fn read(
+        state: &crate::Context,
+        start: Date,
+        end: Date,
+    ) -> Result<Self, baocao_store::StoreError> {
+        let token = state
+            .store
+            .period_generations(start, end)
+            .await?
+            .iter()
+            .map(|(_, generation)| generation)
+            .sum();
+        Ok(Self { start, end, token })
     }
-    let found = Arc::new(state.store.observations(indicator, start, end).await?);
-    state
-        .aggregates
-        .keep_observations(key, token, found.clone());
-    Ok(found)
+
+    /// `indicator`'s accepted values in the span.
+    pub async fn observations(
+        &self,
+        state: &crate::Context,
+        indicator: &baocao_domain::indicator::IndicatorCode,
+    ) -> Result<Arc<Vec<Observation>>, baocao_store::StoreError> {
+        let key = (indicator.to_string(), self.start, self.end);
+        if let Some(found) = state.aggregates.observations(&key, self.token) {
+            return Ok(found);
+        }
+        let found = Arc::new(
+            state
+                .store
+                .observations(indicator, self.start, self.end)
+                .await?,
+        );
+        state
+            .aggregates
+            .keep_observations(key, self.token, found.clone());
+        Ok(found)
+    }
 }
 
 #[cfg(test)]

@@ -231,6 +231,10 @@ impl Store {
 
     /// The principal a live token stands for, with the token's CSRF secret (sessions), and
     /// records its use. Timestamps are RFC 3339 in UTC, so text order is time order.
+    ///
+    /// The use is recorded to the minute: a token read with a use recorded in the same
+    /// minute is not written again, so an authenticated request is a read, not a write
+    /// that queues behind every report being saved (SQLite has one writer).
     pub async fn resolve_token(
         &self,
         kind: TokenKind,
@@ -238,18 +242,27 @@ impl Store {
         now: &str,
     ) -> Result<Option<(Principal, Option<String>)>, StoreError> {
         let hash = sha256_hex(secret);
-        let found: Option<(i32, Option<String>)> = on_db!(self, pool => sqlx::query_as(
-            "UPDATE auth_tokens SET last_used_at = $3 WHERE token_hash = $1 AND kind = $2 AND expires_at > $3
-             RETURNING user_id, csrf_token",
+        let found: Option<(i32, Option<String>, Option<String>)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT user_id, csrf_token, last_used_at FROM auth_tokens
+             WHERE token_hash = $1 AND kind = $2 AND expires_at > $3",
         )
         .bind(&hash)
         .bind(kind.as_str())
         .bind(now)
         .fetch_optional(pool)
         .await?);
-        let Some((user_id, csrf)) = found else {
+        let Some((user_id, csrf, last_used)) = found else {
             return Ok(None);
         };
+        if !same_minute(last_used.as_deref(), now) {
+            on_db!(self, pool => sqlx::query(
+                "UPDATE auth_tokens SET last_used_at = $2 WHERE token_hash = $1")
+                .bind(&hash)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ())?);
+        }
         Ok(self.principal(user_id).await?.map(|p| (p, csrf)))
     }
 
@@ -413,4 +426,28 @@ pub struct TokenRecord {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub expires_at: String,
+}
+
+/// Whether an RFC 3339 timestamp `recorded` falls in the same minute as `now`.
+pub(crate) fn same_minute(recorded: Option<&str>, now: &str) -> bool {
+    const MINUTE: usize = "YYYY-MM-DDTHH:MM".len();
+    match (recorded.and_then(|r| r.get(..MINUTE)), now.get(..MINUTE)) {
+        (Some(recorded), Some(now)) => recorded == now,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod minute_tests {
+    use super::same_minute;
+
+    #[test]
+    fn a_use_is_recorded_again_only_in_another_minute() {
+        let now = "2026-12-06T09:15:42Z";
+        assert!(same_minute(Some("2026-12-06T09:15:01Z"), now));
+        assert!(!same_minute(Some("2026-12-06T09:14:59Z"), now));
+        assert!(!same_minute(Some("2025-12-06T09:15:42Z"), now));
+        assert!(!same_minute(None, now));
+        assert!(!same_minute(Some("short"), now));
+    }
 }

@@ -454,6 +454,30 @@ async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
         ),
         ("hcm", "79", Some("csrf-1"))
     );
+    // The use is recorded to the minute: again within it writes nothing, the next one does.
+    store
+        .resolve_token(TokenKind::Session, &secret, "2026-11-26T09:00:40Z")
+        .await
+        .unwrap()
+        .unwrap();
+    let used = |store: &Store| {
+        let store = store.clone();
+        async move {
+            store
+                .tokens_of(user_id, "2026-11-26T09:00:00Z")
+                .await
+                .unwrap()[0]
+                .last_used_at
+                .clone()
+        }
+    };
+    assert_eq!(used(&store).await.as_deref(), Some("2026-11-26T09:00:00Z"));
+    store
+        .resolve_token(TokenKind::Session, &secret, "2026-11-26T09:01:05Z")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(used(&store).await.as_deref(), Some("2026-11-26T09:01:05Z"));
     // The wrong kind, a later time, a deleted token: nothing.
     assert!(
         store

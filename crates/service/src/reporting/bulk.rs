@@ -56,13 +56,7 @@ impl PeriodResolver {
 
     fn lineage(&self, agency: &AgencyCode) -> Option<(i32, Vec<AgencyCode>)> {
         let key = self.graph.find(agency)?;
-        let lineage = self
-            .graph
-            .lineage(key)
-            .into_iter()
-            .filter_map(|k| self.graph.code(k).cloned())
-            .collect();
-        Some((i32::try_from(key).ok()?, lineage))
+        Some((i32::try_from(key).ok()?, self.graph.lineage_codes(agency)))
     }
 
     /// The report of `agency`: assigned, with its lineages.

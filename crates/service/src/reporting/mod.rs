@@ -194,9 +194,10 @@ pub async fn resolve(ctx: &Context, address: &ReportAddress) -> Result<Report, R
         .assigned_receiver(&address.key())
         .await?
         .ok_or_else(|| ReportingError::NotAssigned(address.clone()))?;
-    let on = address.period.end();
-    let reporting_lineage = ctx.store.lineage(&address.agency, on).await?;
-    let receiving_lineage = ctx.store.lineage(&receiving_agency, on).await?;
+    // Both lineages from the hierarchy kept in memory, not a recursive query each.
+    let (graph, _) = crate::aggregates::agency_graph(ctx, address.period.end()).await?;
+    let reporting_lineage = graph.lineage_codes(&address.agency);
+    let receiving_lineage = graph.lineage_codes(&receiving_agency);
     let due = regime
         .content()
         .deadline_of(address.period, &ctx.store.holiday_calendar().await?);

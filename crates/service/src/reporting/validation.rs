@@ -16,6 +16,7 @@ use baocao_store::agencies::AgencyFilter;
 use baocao_store::StoreError;
 
 use crate::Context;
+use crate::aggregates::ObservationSpan;
 use crate::catalogue::Catalogue;
 
 /// A report to check: whose, for which period, under which regime.
@@ -159,27 +160,25 @@ impl OutlierContext {
         let on = period.end();
         let (graph, _) = crate::aggregates::agency_graph(state, on).await?;
         let earliest = period.back(0, 2).start();
+        // The history and the period itself kept apart: acceptances in the deadline hour
+        // change the period's values, never the two years before.
+        let spans = [
+            (earliest, period.start().yesterday().unwrap_or(earliest)),
+            (period.start(), period.end()),
+        ];
+        let [history, current] = [
+            ObservationSpan::read(state, spans[0].0, spans[0].1).await?,
+            ObservationSpan::read(state, spans[1].0, spans[1].1).await?,
+        ];
         let mut observations = BTreeMap::new();
         for form in &regime.content().forms {
             for row in &form.rows {
                 if !observations.contains_key(row.indicator.as_str()) {
-                    // The history and the period itself kept apart: acceptances in the
-                    // deadline hour change the period's values, never the two years before.
-                    let history = crate::aggregates::observations(
-                        state,
-                        &row.indicator,
-                        earliest,
-                        period.start().yesterday().unwrap_or(earliest),
-                    )
-                    .await?;
-                    let current = crate::aggregates::observations(
-                        state,
-                        &row.indicator,
-                        period.start(),
-                        period.end(),
-                    )
-                    .await?;
-                    observations.insert(row.indicator.to_string(), [history, current]);
+                    let kept = [
+                        history.observations(state, &row.indicator).await?,
+                        current.observations(state, &row.indicator).await?,
+                    ];
+                    observations.insert(row.indicator.to_string(), kept);
                 }
             }
         }
