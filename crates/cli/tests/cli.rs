@@ -159,21 +159,7 @@ fn serve(database: &str, port: u16) -> Server {
 }
 
 fn regimes(port: u16) -> String {
-    let (status, body) = http(
-        port,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        r#"{"username":"admin","password":"demo"}"#,
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
-    let token = body
-        .split("\"token\":\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let token = admin_token(port);
     let (status, body) = http(port, "GET", "/api/v1/regimes", Some(&token), "").unwrap();
     assert_eq!(status, 200);
     body
