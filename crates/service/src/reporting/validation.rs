@@ -162,14 +162,9 @@ impl OutlierContext {
         let earliest = period.back(0, 2).start();
         // The history and the period itself kept apart: acceptances in the deadline hour
         // change the period's values, never the two years before.
-        let spans = [
-            (earliest, period.start().yesterday().unwrap_or(earliest)),
-            (period.start(), period.end()),
-        ];
-        let [history, current] = [
-            ObservationSpan::read(state, spans[0].0, spans[0].1).await?,
-            ObservationSpan::read(state, spans[1].0, spans[1].1).await?,
-        ];
+        let before = period.start().yesterday().unwrap_or(earliest);
+        let history = ObservationSpan::read(state, earliest, before).await?;
+        let current = ObservationSpan::read(state, period.start(), period.end()).await?;
         let mut observations = BTreeMap::new();
         for form in &regime.content().forms {
             for row in &form.rows {
