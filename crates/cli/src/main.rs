@@ -91,6 +91,54 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// The audit trail: verify it, export it as a bundle, sign a checkpoint.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Walks the chain and checks every link and checkpoint signature, re-derives data values,
+    /// report statuses, grants and regime versions from the events and compares them with the
+    /// tables; prints each finding and exits with 1 if there is any. With --bundle, checks an
+    /// exported bundle alone, without a database.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// An exported bundle to check instead of the database.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// A public key (hex) the bundle's checkpoints must be signed by (repeatable; default:
+        /// the keys the bundle names — compare them with `baocao audit keys` on the server).
+        #[arg(long = "key")]
+        keys: Vec<String>,
+    },
+    /// Writes the events stamped from --from to --to (dates or timestamps, UTC; --to
+    /// excluded) with their checkpoints and the server's public keys, as a bundle that
+    /// `audit verify --bundle` checks on another machine.
+    Export {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// The bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Signs a checkpoint at the chain's last event now.
+    Checkpoint {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Prints the public keys the server signs checkpoints with.
+    Keys {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -311,6 +359,7 @@ async fn demo(store: &Store) -> Result<()> {
     }
     // The history is loaded once, after the data set; a later start finds it and moves on.
     load_demo_history(store, &HistoryScope::default()).await?;
+    baocao_service::audit::checkpoint(store, &stamp(jiff::Timestamp::now())).await?;
     Ok(())
 }
 
@@ -360,6 +409,7 @@ async fn run(cli: Cli) -> Result<()> {
                 path.display()
             );
         }
+        Command::Audit { action } => return audit(action, &database_of, &keys_of).await,
         Command::Standardisation { database } => {
             let store = open_store(&database_of(&database)).await?;
             let errors = standardisation(&store).await?;
@@ -425,6 +475,7 @@ async fn run(cli: Cli) -> Result<()> {
             spawn_reminders(state.clone());
             spawn_table_warming(state.clone());
             spawn_connectors(state.clone());
+            spawn_audit_checkpoints(store.clone());
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("Không mở được cổng / cannot listen on {address}"))?;
@@ -433,6 +484,105 @@ async fn run(cli: Cli) -> Result<()> {
             serve_until_stopped(listener, router(state), grace).await?;
             // A connection still held by a cut-off request is not waited for.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(2), store.close()).await;
+        }
+    }
+    Ok(())
+}
+
+/// The `audit` commands.
+async fn audit(
+    action: AuditAction,
+    database_of: &dyn Fn(&DatabaseArg) -> String,
+    keys_of: &dyn Fn(&DatabaseArg) -> KeySource,
+) -> Result<()> {
+    use baocao_service::audit;
+    let now = stamp(jiff::Timestamp::now());
+    match action {
+        AuditAction::Verify {
+            bundle: Some(path),
+            keys,
+            ..
+        } => {
+            let file = std::fs::File::open(&path)
+                .with_context(|| format!("Không mở được tệp / cannot open {}", path.display()))?;
+            let lines = std::io::BufRead::lines(std::io::BufReader::new(file))
+                .map(|line| line.map_err(|e| e.to_string()));
+            let trusted = (!keys.is_empty()).then_some(keys.as_slice());
+            match baocao_domain::audit::check_bundle(lines, trusted) {
+                Ok(checked) => println!(
+                    "bundle sound: events {}–{} ({}), {} checkpoints signed by {}",
+                    checked.first,
+                    checked.last,
+                    checked.events,
+                    checked.checkpoints,
+                    checked.public_keys.join(", ")
+                ),
+                Err(refusal) => {
+                    eprintln!("Gói bị từ chối / bundle refused: {refusal}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        AuditAction::Verify { database, .. } => {
+            let store = open_store(&database_of(&database)).await?;
+            let verification = audit::verify(&store).await?;
+            store.close().await;
+            for finding in &verification.findings {
+                println!("{finding}");
+            }
+            println!(
+                "{} events, last {}, {} checkpoints (signed through event {}): {}",
+                verification.events,
+                verification.last,
+                verification.checkpoints,
+                verification.signed_through,
+                if verification.sound() {
+                    "sound / toàn vẹn".to_string()
+                } else {
+                    format!("{} findings / phát hiện", verification.findings.len())
+                }
+            );
+            if !verification.sound() {
+                std::process::exit(1);
+            }
+        }
+        AuditAction::Export {
+            database,
+            from,
+            to,
+            out,
+        } => {
+            let store = open_store_with_keys(&database_of(&database), &keys_of(&database)).await?;
+            let mut file =
+                std::io::BufWriter::new(std::fs::File::create(&out).with_context(|| {
+                    format!("Không tạo được tệp / cannot create {}", out.display())
+                })?);
+            let exported =
+                audit::export(&store, from.as_deref(), to.as_deref(), &now, &mut file).await?;
+            store.close().await;
+            println!(
+                "exported events {}–{} ({}) with {} checkpoints to {}",
+                exported.first,
+                exported.last,
+                exported.events,
+                exported.checkpoints,
+                out.display()
+            );
+        }
+        AuditAction::Checkpoint { database } => {
+            let store = open_store_with_keys(&database_of(&database), &keys_of(&database)).await?;
+            match audit::checkpoint(&store, &now).await? {
+                Some(signed) => println!("checkpoint signed at event {}", signed.seq),
+                None => println!("the last event is already signed (or the chain is empty)"),
+            }
+            store.close().await;
+        }
+        AuditAction::Keys { database } => {
+            let store = open_store(&database_of(&database)).await?;
+            for key in store.audit_public_keys().await? {
+                println!("{key}");
+            }
+            store.close().await;
         }
     }
     Ok(())
@@ -493,6 +643,22 @@ fn spawn_table_warming(state: AppState) {
 
 /// Runs the due connectors every half minute while the server serves; a run that fails is
 /// logged in the connector's run log and retried by its back-off, not here.
+/// Signs audit checkpoints while the server serves: every few seconds it looks whether
+/// enough events, or enough time, followed the last one.
+fn spawn_audit_checkpoints(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            match baocao_service::audit::checkpoint_if_due(&store, jiff::Timestamp::now()).await {
+                Ok(Some(signed)) => tracing::debug!(seq = signed.seq, "audit checkpoint signed"),
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "audit checkpoint not signed"),
+            }
+        }
+    });
+}
+
 fn spawn_connectors(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));

@@ -3,6 +3,7 @@
 //! holds one may rely on it ("parse, don't validate").
 //!
 //! Layout:
+//! - [`audit`]: the audit trail's events, hash chain, checkpoints and re-derived state;
 //! - [`agency`]: agencies, their validity intervals and the hierarchy as of a date;
 //! - [`aggregation`]: roll-ups of accepted values along hierarchy, time and disaggregations;
 //! - [`holidays`]: working days and Vietnam's public holidays, lunar ones included;
@@ -59,6 +60,7 @@ macro_rules! string_enum {
 pub mod agency;
 pub mod aggregation;
 pub mod assignment;
+pub mod audit;
 pub mod calendar;
 pub mod compliance;
 pub mod connector;

@@ -33,6 +33,8 @@ pub enum Action<'a> {
     Review { receiving: &'a [AgencyCode] },
     /// Dashboards and analytics over an agency's (accepted) data.
     ReadAnalytics { agency: &'a [AgencyCode] },
+    /// The audit trail of an agency's subtree: who changed what, when.
+    ReadAudit { agency: &'a [AgencyCode] },
 }
 
 /// Whether a user holding `grants` may perform `action`.
@@ -65,6 +67,7 @@ pub fn allows(grants: &[RoleGrant], action: Action<'_>) -> bool {
         }
         Action::Review { receiving } => any(&[Reviewer], receiving),
         Action::ReadAnalytics { agency } => any(&[Viewer, Reviewer, Approver, Reporter], agency),
+        Action::ReadAudit { agency } => any(&[Auditor], agency),
     }
 }
 
@@ -113,7 +116,26 @@ mod tests {
         let users_hanoi = Action::ReadUsers { agency: &hanoi };
         let users_hcm = Action::ReadUsers { agency: &hcm };
 
+        let auditor_hanoi = [grant(Role::Auditor, "01", true)];
+        let audit_hanoi = Action::ReadAudit { agency: &hanoi };
+        let audit_hcm = Action::ReadAudit { agency: &hcm };
+
         let table: &[(&str, &[RoleGrant], Action, bool)] = &[
+            ("auditor reads own audit", &auditor_hanoi, audit_hanoi, true),
+            (
+                "auditor cannot read elsewhere",
+                &auditor_hanoi,
+                audit_hcm,
+                false,
+            ),
+            ("auditor cannot edit", &auditor_hanoi, draft_hanoi, false),
+            ("admin reads any audit", &admin, audit_hcm, true),
+            (
+                "viewer cannot read the audit",
+                &viewer_vn,
+                audit_hanoi,
+                false,
+            ),
             (
                 "reporter edits own draft",
                 &reporter_hanoi,

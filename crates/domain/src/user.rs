@@ -56,6 +56,7 @@ string_enum!(
     Approver => "approver",
     Reviewer => "reviewer",
     Viewer => "viewer",
+    Auditor => "auditor",
 });
 
 /// Whether holding `grants` calls for a second factor where the deployment requires one:

@@ -63,7 +63,7 @@ impl HistoryWriter {
         };
         Ok(Self {
             store: store.clone(),
-            generator: Caller::person(principal),
+            generator: Caller::person(principal, baocao_domain::audit::Channel::Demo),
             catalogue: Catalogue::load(store).await?,
             aggregates: Default::default(),
         })

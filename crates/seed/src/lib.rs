@@ -14,6 +14,7 @@ mod users;
 use baocao_domain::Date;
 use baocao_domain::agency::{AgencyDirectory, Succession};
 use baocao_domain::assignment::Assignment;
+use baocao_domain::audit::{Channel, Provenance};
 use baocao_domain::indicator::{Category, Indicator};
 use baocao_domain::regime::Regime;
 use baocao_store::users::NewUser;
@@ -109,6 +110,7 @@ pub async fn load_demo(store: &Store, today: Date, now: &str) -> Result<LoadOutc
         return Err(SeedError::InterruptedLoad);
     }
     let demo = DemoData::parse()?;
+    let by = Provenance::system(now, Channel::Demo);
     let users: Vec<NewUser> = users::demo_users(&demo.directory, today)?;
     store
         .insert_agencies(&demo.directory, &demo.successions)
@@ -116,10 +118,10 @@ pub async fn load_demo(store: &Store, today: Date, now: &str) -> Result<LoadOutc
     store.insert_categories(&demo.categories).await?;
     store.insert_indicators(&demo.indicators).await?;
     for regime in &demo.regimes {
-        store.create_regime(regime, now).await?;
+        store.create_regime(regime, &by).await?;
     }
-    store.insert_assignments(&demo.assignments).await?;
-    store.create_users(&users, today, now).await?;
+    store.insert_assignments(&demo.assignments, &by).await?;
+    store.create_users(&users, today, &by).await?;
     store.set_setting(DEMO_SETTING, now).await?;
     load_demo_tables(store, now).await?;
     tracing::info!(

@@ -1,5 +1,6 @@
 //! Who asks: a person (or a client system acting for its agency) with their grants.
 
+use baocao_domain::audit::{Channel, Provenance};
 use baocao_domain::permission::{Action, allows};
 use baocao_store::clients::ClientRecord;
 use baocao_store::users::Principal;
@@ -10,14 +11,45 @@ pub struct Caller {
     pub principal: Principal,
     /// The registered client system the call comes from, with its scopes.
     pub client: Option<ClientRecord>,
+    /// The way the call came in, for the audit trail.
+    pub origin: Origin,
+}
+
+/// The way a call came in: its channel and, over HTTP, the request's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub channel: Channel,
+    pub request: Option<String>,
+}
+
+impl Origin {
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            channel,
+            request: None,
+        }
+    }
 }
 
 impl Caller {
-    /// A person acting in their own name (the UI, the command line, the demo history).
-    pub fn person(principal: Principal) -> Self {
+    /// A person acting in their own name through `channel` (the command line, the demo
+    /// history).
+    pub fn person(principal: Principal, channel: Channel) -> Self {
         Self {
             principal,
             client: None,
+            origin: Origin::new(channel),
+        }
+    }
+
+    /// Who makes a change at `at`, as the audit trail records it.
+    pub fn provenance(&self, at: &str) -> Provenance {
+        Provenance {
+            at: at.to_string(),
+            user: Some(self.principal.id),
+            client: self.client.as_ref().map(|client| client.id),
+            channel: self.origin.channel,
+            request: self.origin.request.clone(),
         }
     }
 

@@ -151,7 +151,7 @@ pub async fn register(
             &client,
             ctx.today(),
             caller.principal.username.as_str(),
-            &ctx.now_text(),
+            &caller.provenance(&ctx.now_text()),
         )
         .await
         .map_err(|error| match error {

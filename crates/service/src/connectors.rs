@@ -8,6 +8,7 @@
 //! [`run_due`] is what the server's scheduler calls every half minute; a due connector is
 //! claimed first, so several servers share the schedule without running a connector twice.
 
+use baocao_domain::audit::{Channel as AuditChannel, Provenance};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -237,7 +238,10 @@ async fn store(
     counts.stored = values.len() as i32;
     state
         .store
-        .upsert_values(&values, &state.now_text())
+        .upsert_values_by(
+            &values,
+            &Provenance::system(&state.now_text(), AuditChannel::Connector),
+        )
         .await?;
     Ok(Ok(counts))
 }

@@ -255,7 +255,9 @@ pub async fn regimes(
         return Ok(report);
     }
     if !dry_run && !drafts.is_empty() {
-        ctx.store.create_regimes(&drafts, &ctx.now_text()).await?;
+        ctx.store
+            .create_regimes(&drafts, &caller.provenance(&ctx.now_text()))
+            .await?;
         report.imported = true;
     }
     Ok(report)

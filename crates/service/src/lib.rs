@@ -14,6 +14,7 @@
 //! - [`reminders`]: notifications of reports due soon or overdue.
 //! - [`quality`]: the data quality of a regime's reports for a period.
 //! - [`connectors`]: peers' systems pulled on a schedule into the data.
+//! - [`audit`]: the audit trail — checkpoints, verification, bundles, pages of events.
 //! - [`aggregates`]: the cache of computed aggregates and of the hierarchy of a date.
 //! - [`mail`]: email through the deployment's relay.
 //! - [`sessions`]: a user's tokens and sessions, listed and revoked.
@@ -25,6 +26,7 @@
 
 pub mod aggregates;
 pub mod analytics;
+pub mod audit;
 pub mod calendar;
 pub mod caller;
 pub mod catalogue;

@@ -333,7 +333,12 @@ impl<'a> Push<'a> {
             self.regime = Some((code, Catalogue::current(self.ctx).await?));
         }
         if self.tx.is_none() {
-            self.tx = Some(self.ctx.store.begin().await?);
+            self.tx = Some(
+                self.ctx
+                    .store
+                    .begin(&self.caller.provenance(&self.ctx.now_text()))
+                    .await?,
+            );
         }
         // By period, then by agency in the order the payload first names it.
         let mut by_period: BTreeMap<String, Vec<AgencyValues>> = BTreeMap::new();

@@ -175,7 +175,7 @@ pub async fn create(
     check_against_catalogue(state, regime.content()).await?;
     state
         .store
-        .create_regime(&regime, &state.now_text())
+        .create_regime(&regime, &caller.provenance(&state.now_text()))
         .await
         .map_err(|error| match error {
             StoreError::Conflict(_) => RegistryError::Exists(regime.code().clone()),
@@ -214,14 +214,17 @@ pub async fn save_draft(
         RegimeStatus::Draft => {
             let draft = Regime::restore(content, current.version(), RegimeStatus::Draft, None)
                 .map_err(RegistryError::Invalid)?;
-            state.store.update_regime_version(&draft).await?;
+            state
+                .store
+                .update_regime_version(&draft, &caller.provenance(&state.now_text()))
+                .await?;
             draft
         }
         RegimeStatus::Published => {
             let draft = current.amend(content).map_err(RegistryError::Invalid)?;
             state
                 .store
-                .add_regime_version(&draft, &state.now_text())
+                .add_regime_version(&draft, &caller.provenance(&state.now_text()))
                 .await?;
             draft
         }
@@ -259,7 +262,10 @@ pub async fn publish(
         None => draft.publish(effective_from),
     }
     .map_err(RegistryError::Invalid)?;
-    state.store.update_regime_version(&published).await?;
+    state
+        .store
+        .update_regime_version(&published, &caller.provenance(&state.now_text()))
+        .await?;
     Ok(published)
 }
 
@@ -273,10 +279,16 @@ pub async fn retire(state: &Context, caller: &Caller, code: &str) -> Result<Regi
     for version in state.store.regime_versions(retired.code()).await? {
         if version.status() == RegimeStatus::Published && version.version() != retired.version() {
             let version = version.retire().map_err(RegistryError::Invalid)?;
-            state.store.update_regime_version(&version).await?;
+            state
+                .store
+                .update_regime_version(&version, &caller.provenance(&state.now_text()))
+                .await?;
         }
     }
-    state.store.update_regime_version(&retired).await?;
+    state
+        .store
+        .update_regime_version(&retired, &caller.provenance(&state.now_text()))
+        .await?;
     Ok(retired)
 }
 
@@ -322,7 +334,10 @@ pub async fn assign(
             .map_err(|e| refused(AssignmentProblem::ToItself(e.to_string())))?;
         assignments.push(assignment);
     }
-    state.store.insert_assignments(&assignments).await?;
+    state
+        .store
+        .insert_assignments(&assignments, &caller.provenance(&state.now_text()))
+        .await?;
     Ok(assignments.len())
 }
 

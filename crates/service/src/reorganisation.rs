@@ -73,7 +73,7 @@ pub async fn record(
             &event,
             &plan,
             caller.principal.username.as_str(),
-            &ctx.now_text(),
+            &caller.provenance(&ctx.now_text()),
         )
         .await?;
     tracing::info!(id, "agency event recorded");

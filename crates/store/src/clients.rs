@@ -97,9 +97,10 @@ impl Store {
         client: &NewClient<'_>,
         today: jiff::civil::Date,
         by: &str,
-        now: &str,
+        audit: &baocao_domain::audit::Provenance,
     ) -> Result<i32, StoreError> {
-        self.create_users(std::slice::from_ref(client.user), today, now)
+        let now = audit.at.as_str();
+        self.create_users(std::slice::from_ref(client.user), today, audit)
             .await?;
         let regimes = serde_json::to_string(client.regimes)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -122,7 +123,25 @@ impl Store {
         .fetch_one(pool)
         .await);
         match inserted {
-            Ok(id) => Ok(id),
+            Ok(id) => {
+                let record = baocao_domain::audit::Record::new(
+                    audit,
+                    "client.create",
+                    format!("client {id}"),
+                    None,
+                    serde_json::json!({
+                        "client": id,
+                        "regimes": client.regimes,
+                        "push": client.can_push,
+                        "pull": client.can_pull,
+                        "submit": client.can_submit,
+                        "rate_per_minute": client.rate_per_minute,
+                        "expires_at": client.expires_at,
+                    }),
+                );
+                self.record_events(audit, vec![record]).await?;
+                Ok(id)
+            }
             Err(error) => {
                 // Leave no account without its client.
                 self.deactivate_user(client.user.username.as_str()).await?;

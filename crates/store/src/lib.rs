@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 
 pub mod agencies;
 pub mod analytics;
+pub mod audit;
 pub mod calendar;
 pub mod catalogue;
 pub mod clients;

@@ -9,6 +9,9 @@ use baocao_domain::regime::{Regime, RegimeCode, RegimeContent, RegimeStatus};
 use baocao_domain::text::search_key;
 use serde::Serialize;
 
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, date_text, on_db, parse_date};
 
 #[derive(sqlx::FromRow)]
@@ -79,24 +82,29 @@ fn document(regime: &Regime) -> Result<(String, String), StoreError> {
 
 impl Store {
     /// Stores a new regime (its first version). A code already in use is a conflict.
-    pub async fn create_regime(&self, regime: &Regime, now: &str) -> Result<(), StoreError> {
-        self.create_regimes(std::slice::from_ref(regime), now).await
+    pub async fn create_regime(&self, regime: &Regime, by: &Provenance) -> Result<(), StoreError> {
+        self.create_regimes(std::slice::from_ref(regime), by).await
     }
 
     /// Stores new regimes, all or nothing. A code already in use is a conflict.
-    pub async fn create_regimes(&self, regimes: &[Regime], now: &str) -> Result<(), StoreError> {
+    pub async fn create_regimes(
+        &self,
+        regimes: &[Regime],
+        by: &Provenance,
+    ) -> Result<(), StoreError> {
         let mut documents = Vec::with_capacity(regimes.len());
         for regime in regimes {
             let (content, key) = document(regime)?;
             documents.push((regime, content, key));
         }
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for (regime, content, key) in &documents {
+        let now = by.at.as_str();
+        let mut tx = self.begin(by).await?;
+        for (regime, content, key) in &documents {
+            on_tx!(tx, conn => {
                 let id: i32 = sqlx::query_scalar("INSERT INTO regimes (code, created_at) VALUES ($1, $2) RETURNING id")
                     .bind(regime.code().as_str())
                     .bind(now)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *conn)
                     .await
                     .map_err(|e| StoreError::on_unique(e, || format!("regime {}", regime.code())))?;
                 sqlx::query(
@@ -110,12 +118,12 @@ impl Store {
                 .bind(content)
                 .bind(key)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-            }
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
+            });
+            note_version(&mut tx, "regime.version", regime, content, None);
+        }
+        tx.commit().await?;
         self.raise_regimes_generation().await
     }
 
@@ -169,9 +177,14 @@ impl Store {
     }
 
     /// Stores a new version of an existing regime.
-    pub async fn add_regime_version(&self, regime: &Regime, now: &str) -> Result<(), StoreError> {
+    pub async fn add_regime_version(
+        &self,
+        regime: &Regime,
+        by: &Provenance,
+    ) -> Result<(), StoreError> {
         let (content, key) = document(regime)?;
-        on_db!(self, pool => sqlx::query(
+        let mut tx = self.begin(by).await?;
+        on_tx!(tx, conn => sqlx::query(
             "INSERT INTO regime_versions (regime_id, version, status, effective_from, content, search_key, created_at)
              SELECT id, $2, $3, $4, $5, $6, $7 FROM regimes WHERE code = $1",
         )
@@ -179,46 +192,69 @@ impl Store {
         .bind(regime.version() as i32)
         .bind(regime.status().as_str())
         .bind(date_text(regime.effective_from()))
-        .bind(content)
+        .bind(&content)
         .bind(key)
-        .bind(now)
-        .execute(pool)
+        .bind(&by.at)
+        .execute(conn)
         .await
         .map_err(|e| StoreError::on_unique(e, || format!("regime {} version {}", regime.code(), regime.version())))
         .map(|_| ())?);
+        note_version(&mut tx, "regime.version", regime, &content, None);
+        tx.commit().await?;
         self.raise_regimes_generation().await
     }
 
     /// Writes a version's status, effective date and content over the stored one (a draft
-    /// edited, published or a version retired).
-    pub async fn update_regime_version(&self, regime: &Regime) -> Result<(), StoreError> {
+    /// edited, published or a version retired); the event keeps the status it had.
+    pub async fn update_regime_version(
+        &self,
+        regime: &Regime,
+        by: &Provenance,
+    ) -> Result<(), StoreError> {
         let (content, key) = document(regime)?;
-        let done = on_db!(self, pool => sqlx::query(
-            "UPDATE regime_versions SET status = $3, effective_from = $4, content = $5, search_key = $6
-             WHERE version = $2 AND regime_id = (SELECT id FROM regimes WHERE code = $1)",
-        )
-        .bind(regime.code().as_str())
-        .bind(regime.version() as i32)
-        .bind(regime.status().as_str())
-        .bind(date_text(regime.effective_from()))
-        .bind(content)
-        .bind(key)
-        .execute(pool)
-        .await?
-        .rows_affected());
-        if done != 1 {
+        let mut tx = self.begin(by).await?;
+        let before: Option<String> = on_tx!(tx, conn => {
+            let before: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM regime_versions
+                 WHERE version = $2 AND regime_id = (SELECT id FROM regimes WHERE code = $1)",
+            )
+            .bind(regime.code().as_str())
+            .bind(regime.version() as i32)
+            .fetch_optional(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE regime_versions SET status = $3, effective_from = $4, content = $5, search_key = $6
+                 WHERE version = $2 AND regime_id = (SELECT id FROM regimes WHERE code = $1)",
+            )
+            .bind(regime.code().as_str())
+            .bind(regime.version() as i32)
+            .bind(regime.status().as_str())
+            .bind(date_text(regime.effective_from()))
+            .bind(&content)
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+            before
+        });
+        let Some(before) = before else {
             return Err(StoreError::NotFound(format!(
                 "regime {} version {}",
                 regime.code(),
                 regime.version()
             )));
-        }
+        };
+        note_version(&mut tx, "regime.version", regime, &content, Some(&before));
+        tx.commit().await?;
         self.raise_regimes_generation().await
     }
 
     /// Writes assignments, all or nothing; each agency is the one with its code valid when the
     /// assignment starts.
-    pub async fn insert_assignments(&self, assignments: &[Assignment]) -> Result<(), StoreError> {
+    pub async fn insert_assignments(
+        &self,
+        assignments: &[Assignment],
+        by: &Provenance,
+    ) -> Result<(), StoreError> {
         let mut resolved = Vec::with_capacity(assignments.len());
         for assignment in assignments {
             let start = assignment.validity().from();
@@ -229,24 +265,34 @@ impl Store {
                 assignment.validity(),
             ));
         }
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for (regime_id, reporting, receiving, validity) in &resolved {
-                sqlx::query(
-                    "INSERT INTO assignments (regime_id, reporting_agency_id, receiving_agency_id, valid_from, valid_to)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(regime_id)
-                .bind(reporting)
-                .bind(receiving)
-                .bind(date_text(validity.from()))
-                .bind(date_text(validity.to()))
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+        let mut tx = self.begin(by).await?;
+        for (regime_id, reporting, receiving, validity) in &resolved {
+            on_tx!(tx, conn => sqlx::query(
+                "INSERT INTO assignments (regime_id, reporting_agency_id, receiving_agency_id, valid_from, valid_to)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(regime_id)
+            .bind(reporting)
+            .bind(receiving)
+            .bind(date_text(validity.from()))
+            .bind(date_text(validity.to()))
+            .execute(conn)
+            .await
+            .map(drop)?);
+            tx.note(
+                "assignment.add",
+                format!("regime {regime_id} agency {reporting}"),
+                Some(*reporting),
+                serde_json::json!({
+                    "regime": regime_id,
+                    "reporting": reporting,
+                    "receiving": receiving,
+                    "from": date_text(validity.from()),
+                    "to": date_text(validity.to()),
+                }),
+            );
+        }
+        tx.commit().await
     }
 
     /// The assignments of a regime valid on `date` (all of them if `date` is `None`).
@@ -295,4 +341,28 @@ impl Store {
             .await?);
         id.ok_or_else(|| StoreError::NotFound(format!("regime {code}")))
     }
+}
+
+/// Notes a regime version as stored: its status (and the one it had), effective date and the
+/// digest of its content, which is what verification compares.
+fn note_version(
+    tx: &mut crate::transaction::Transaction,
+    kind: &str,
+    regime: &Regime,
+    content: &str,
+    before: Option<&str>,
+) {
+    tx.note(
+        kind,
+        format!("regime {}", regime.code()),
+        None,
+        serde_json::json!({
+            "regime": regime.code().as_str(),
+            "version": regime.version() as i32,
+            "status": regime.status().as_str(),
+            "before": before,
+            "effective_from": date_text(regime.effective_from()),
+            "content_sha256": baocao_domain::signature::digest_hex(content),
+        }),
+    );
 }

@@ -14,6 +14,9 @@ use baocao_domain::reorganisation::{AgencyEvent, Plan, Standing};
 use baocao_domain::text::search_key;
 use serde::Serialize;
 
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
 /// What applying an event changed beyond the hierarchy.
@@ -116,7 +119,7 @@ impl Store {
         event: &AgencyEvent,
         plan: &Plan,
         by: &str,
-        now: &str,
+        audit: &Provenance,
     ) -> Result<(i32, Outcome), StoreError> {
         let day = plan.date.to_string();
         let before = plan.date.yesterday().map_err(corrupt)?.to_string();
@@ -127,7 +130,7 @@ impl Store {
                 event,
                 plan,
                 by,
-                now,
+                audit,
                 &day,
                 &before,
                 &mut outcome,
@@ -144,14 +147,18 @@ impl Store {
         event: &AgencyEvent,
         plan: &Plan,
         by: &str,
-        now: &str,
+        audit: &Provenance,
         day: &str,
         before: &str,
         outcome: &mut Outcome,
         event_json: &str,
     ) -> Result<i32, StoreError> {
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let now = audit.at.as_str();
+        let mut audited = self.begin(audit).await?;
+        // Reports moved to a successor: (regime, agency before, period, agency after).
+        let mut reports_moved: Vec<(i32, i32, i32, i32)> = Vec::new();
+        let mut grants_moved: Vec<(i32, i32)> = Vec::new();
+        let id: i32 = on_tx!(audited, tx => {
             // The ended agencies and the sources of moves, as they were the day before.
             let mut id_before: HashMap<&AgencyCode, i32> = HashMap::new();
             for code in plan.ended.iter().chain(plan.moves.iter().map(|(from, _)| from)) {
@@ -276,8 +283,11 @@ impl Store {
             for (from, to) in &moves {
                 outcome.users_moved += sqlx::query("UPDATE users SET agency_id = $2 WHERE agency_id = $1")
                     .bind(*from).bind(*to).execute(&mut *tx).await?.rows_affected() as usize;
-                sqlx::query("UPDATE role_grants SET agency_id = $2 WHERE agency_id = $1")
-                    .bind(*from).bind(*to).execute(&mut *tx).await?;
+                let grants = sqlx::query("UPDATE role_grants SET agency_id = $2 WHERE agency_id = $1")
+                    .bind(*from).bind(*to).execute(&mut *tx).await?.rows_affected();
+                if grants > 0 {
+                    grants_moved.push((*from, *to));
+                }
                 let drafts: Vec<(i32, i32, i32, String, String)> = sqlx::query_as(
                     "SELECT s.id, s.regime_id, s.period_id, r.code, p.code FROM submissions s
                      JOIN periods p ON p.id = s.period_id JOIN regimes r ON r.id = s.regime_id
@@ -295,6 +305,7 @@ impl Store {
                     }
                     sqlx::query("UPDATE submissions SET agency_id = $2, updated_at = $3 WHERE id = $1")
                         .bind(id).bind(*to).bind(now).execute(&mut *tx).await?;
+                    reports_moved.push((regime_id, *from, period_id, *to));
                     outcome.drafts_moved += 1;
                 }
                 outcome.reports_readdressed += sqlx::query(
@@ -309,9 +320,32 @@ impl Store {
             )
             .bind(day).bind(event.kind()).bind(event_json).bind(&outcome_json).bind(by).bind(now)
             .fetch_one(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(id)
-        })
+            id
+        });
+        audited.note(
+            "agency.reorganise",
+            format!("agency event {id}"),
+            None,
+            serde_json::json!({ "event": id, "date": day, "kind": event.kind(), "outcome": outcome }),
+        );
+        for (from, to) in grants_moved {
+            audited.note(
+                "grants.move",
+                format!("agency {from}"),
+                Some(to),
+                serde_json::json!({ "from": from, "to": to }),
+            );
+        }
+        for (regime, from, period, to) in reports_moved {
+            audited.note(
+                "report.move",
+                format!("report {regime}/{from}/{period}"),
+                Some(to),
+                serde_json::json!({ "report": [regime, from, period], "agency": to }),
+            );
+        }
+        audited.commit().await?;
+        Ok(id)
     }
 
     /// The recorded events, newest first.

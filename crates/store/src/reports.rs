@@ -171,7 +171,7 @@ impl Store {
         save: Transition,
         expected_lock: i32,
         draft: &ReportContent,
-        now: &str,
+        by: &baocao_domain::audit::Provenance,
     ) -> Result<i32, StoreError> {
         let agency_id = self.agency_id(&key.agency, Some(key.period.end())).await?;
         let receiving_id = self
@@ -179,7 +179,7 @@ impl Store {
             .await?;
         let period_id = self.period_id(key.period).await?;
         let regime_id = self.regime_id(&key.regime).await?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(by).await?;
         let saved = tx
             .save_drafts(
                 regime_id,
@@ -191,7 +191,7 @@ impl Store {
                     expected_lock,
                     draft,
                 }],
-                now,
+                &by.at,
             )
             .await?;
         tx.commit().await?;

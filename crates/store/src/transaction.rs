@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use baocao_domain::agency::AgencyCode;
+use baocao_domain::audit::{Provenance, Record, ValueKey, value_entry};
 use baocao_domain::indicator::IndicatorCode;
 use baocao_domain::period::PeriodId;
 use baocao_domain::report::ReportContent;
@@ -27,33 +28,39 @@ use crate::{Db, Store, StoreError};
 /// Ids per `IN (…)` list: well under SQLite's 32,766 bound parameters.
 const IDS_PER_QUERY: usize = 500;
 
-enum Tx {
+pub(crate) enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 /// An open write transaction; dropped without [`commit`](Self::commit), it rolls back.
 pub struct Transaction {
-    tx: Tx,
+    pub(crate) tx: Tx,
+    /// Who makes the change: every event the transaction records says so.
+    by: Provenance,
+    /// The audit events of the change, appended to the chain at commit.
+    pending: Vec<Record>,
     /// The transaction's turn (the store's `turns`), held until it ends (declared after
     /// `tx`, so it is let go after the transaction is).
     _turn: tokio::sync::OwnedSemaphorePermit,
 }
 
+/// Runs `$body` with `$conn` bound to the open transaction's connection (one backend's).
 macro_rules! on_tx {
     ($self:expr, $conn:ident => $body:expr) => {
         match &mut $self.tx {
-            Tx::Sqlite(tx) => {
+            $crate::transaction::Tx::Sqlite(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
-            Tx::Postgres(tx) => {
+            $crate::transaction::Tx::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
         }
     };
 }
+pub(crate) use on_tx;
 
 /// One draft to save, by the save the domain decided.
 pub struct DraftWrite<'a> {
@@ -75,8 +82,8 @@ struct BulkReportRow {
 impl Store {
     /// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`): a transaction that read first could not write later if another had
-    /// written in between.
-    pub async fn begin(&self) -> Result<Transaction, StoreError> {
+    /// written in between. Its audit events say the change is `by`'s.
+    pub async fn begin(&self, by: &Provenance) -> Result<Transaction, StoreError> {
         let turn = self
             .turns
             .clone()
@@ -87,11 +94,39 @@ impl Store {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
-        Ok(Transaction { tx, _turn: turn })
+        Ok(Transaction {
+            tx,
+            by: by.clone(),
+            pending: Vec::new(),
+            _turn: turn,
+        })
     }
 }
 
 impl Transaction {
+    /// Who the transaction's change is by.
+    pub fn by(&self) -> &Provenance {
+        &self.by
+    }
+
+    /// Records an audit event of this change; it is chained and written at commit, with the
+    /// change or not at all.
+    pub fn audit(&mut self, record: Record) {
+        self.pending.push(record);
+    }
+
+    /// An event of this change, by the transaction's author.
+    pub(crate) fn note(
+        &mut self,
+        kind: &str,
+        object: String,
+        agency: Option<i32>,
+        change: serde_json::Value,
+    ) {
+        let record = Record::new(&self.by, kind, object, agency, change);
+        self.pending.push(record);
+    }
+
     /// The id of a period's row, created on first use.
     pub async fn period_id(&mut self, period: PeriodId) -> Result<i32, StoreError> {
         on_tx!(self, conn => {
@@ -183,6 +218,19 @@ impl Transaction {
                     .fetch_optional(conn)
                     .await?)
             };
+            if let Some(lock) = lock {
+                self.note(
+                    "report.save",
+                    format!("report {regime}/{}/{period}", write.agency),
+                    Some(write.agency),
+                    serde_json::json!({
+                        "report": [regime, write.agency, period],
+                        "status": write.save.to().as_str(),
+                        "lock": lock,
+                        "draft_sha256": baocao_domain::signature::digest_hex(&content),
+                    }),
+                );
+            }
             saved.push(lock.is_some());
         }
         Ok(saved)
@@ -200,9 +248,9 @@ impl Transaction {
         let from = transition
             .from()
             .ok_or_else(|| StoreError::Conflict(format!("report {report} was never saved")))?;
-        let lock: Option<i32> = on_tx!(self, conn => sqlx::query_scalar(
+        let moved: Option<(i32, i32, i32, i32)> = on_tx!(self, conn => sqlx::query_as(
             "UPDATE submissions SET status = $1, lock_version = lock_version + 1, updated_at = $2
-             WHERE id = $3 AND status = $4 RETURNING lock_version",
+             WHERE id = $3 AND status = $4 RETURNING lock_version, regime_id, agency_id, period_id",
         )
         .bind(transition.to().as_str())
         .bind(at)
@@ -210,7 +258,20 @@ impl Transaction {
         .bind(from.as_str())
         .fetch_optional(conn)
         .await?);
-        lock.ok_or_else(|| StoreError::Conflict(format!("report {report} is no longer {from}")))
+        let (lock, regime, agency, period) = moved
+            .ok_or_else(|| StoreError::Conflict(format!("report {report} is no longer {from}")))?;
+        self.note(
+            &format!("report.{}", transition.action().as_str()),
+            format!("report {regime}/{agency}/{period}"),
+            Some(agency),
+            serde_json::json!({
+                "report": [regime, agency, period],
+                "from": from.as_str(),
+                "status": transition.to().as_str(),
+                "lock": lock,
+            }),
+        );
+        Ok(lock)
     }
 
     /// Records a submitted version of report `report`, numbered after its last.
@@ -283,14 +344,39 @@ impl Transaction {
                 .execute(&mut *tx)
                 .await?;
             write_values!(tx, values, agency_ids, at);
-            Ok(())
-        })
+            Ok::<(), StoreError>(())
+        })?;
+        let change = serde_json::json!({
+            "clear": [agency_id, period.to_string(), source],
+            "write": value_entries(values, agency_ids)?,
+        });
+        self.note(
+            "values.replace",
+            format!("values {agency_id}/{period}/{source}"),
+            Some(agency_id),
+            change,
+        );
+        Ok(())
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Commits the change with its audit events, chained after the chain's tail.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let records = std::mem::take(&mut self.pending);
         match self.tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(mut tx) => {
+                if !records.is_empty() {
+                    let conn = &mut *tx;
+                    crate::audit::append_events!(conn, records, false);
+                }
+                tx.commit().await?
+            }
+            Tx::Postgres(mut tx) => {
+                if !records.is_empty() {
+                    let conn = &mut *tx;
+                    crate::audit::append_events!(conn, records, true);
+                }
+                tx.commit().await?
+            }
         }
         Ok(())
     }
@@ -302,6 +388,36 @@ impl Transaction {
         }
         Ok(())
     }
+}
+
+/// `values` as audit entries (`[agency id, period, indicator, combo, source, value]`): a
+/// number as a JSON number, a yes/no or a text as text, as the table keeps them.
+pub(crate) fn value_entries(
+    values: &[DataValue],
+    agency_ids: &HashMap<(AgencyCode, PeriodId), i32>,
+) -> Result<Vec<serde_json::Value>, StoreError> {
+    values
+        .iter()
+        .map(|value| {
+            let agency = agency_ids
+                .get(&(value.agency.clone(), value.period))
+                .copied()
+                .ok_or_else(|| StoreError::NotFound(format!("agency {}", value.agency)))?;
+            let key: ValueKey = (
+                agency,
+                value.period.to_string(),
+                value.indicator.to_string(),
+                value.options.key(),
+                value.source.clone(),
+            );
+            let cell = match &value.value {
+                Value::Number(n) => serde_json::Value::from(*n),
+                Value::Bool(b) => serde_json::Value::from(b.to_string()),
+                Value::Text(t) => serde_json::Value::from(t.clone()),
+            };
+            Ok(value_entry(&key, cell))
+        })
+        .collect()
 }
 
 /// The agency rows a [`Transaction::replace_values`] writes under, read before the transaction

@@ -7,6 +7,9 @@ use baocao_domain::user::{Role, RoleGrant, Username};
 use serde::Serialize;
 
 use crate::credentials::sha256_hex;
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
 /// A user as shown in lists (never the password hash).
@@ -89,11 +92,12 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 
 impl Store {
     /// Creates users with their grants, all or nothing; agencies are those valid on `today`.
+    /// Each user's creation is an audit event naming the user and the grants by ids only.
     pub async fn create_users(
         &self,
         users: &[NewUser],
         today: Date,
-        now: &str,
+        by: &Provenance,
     ) -> Result<(), StoreError> {
         let mut resolved = Vec::with_capacity(users.len());
         for user in users {
@@ -104,9 +108,9 @@ impl Store {
             }
             resolved.push((user, agency_id, grants));
         }
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for (user, agency_id, grants) in &resolved {
+        let mut tx = self.begin(by).await?;
+        for (user, agency_id, grants) in &resolved {
+            let id: i32 = on_tx!(tx, conn => {
                 let id: i32 = sqlx::query_scalar(
                     "INSERT INTO users (username, password_hash, full_name, agency_id, active, created_at, email)
                      VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
@@ -115,9 +119,9 @@ impl Store {
                 .bind(&user.password_hash)
                 .bind(&user.full_name)
                 .bind(agency_id)
-                .bind(now)
+                .bind(&by.at)
                 .bind(&user.email)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut *conn)
                 .await
                 .map_err(|e| StoreError::on_unique(e, || format!("user {}", user.username)))?;
                 for (grant, grant_agency_id) in grants {
@@ -126,13 +130,25 @@ impl Store {
                         .bind(grant.role.as_str())
                         .bind(grant_agency_id)
                         .bind(grant.subtree)
-                        .execute(&mut *tx)
+                        .execute(&mut *conn)
                         .await?;
                 }
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+                id
+            });
+            let granted: Vec<serde_json::Value> = grants
+                .iter()
+                .map(|(grant, agency)| {
+                    serde_json::json!([grant.role.as_str(), agency, grant.subtree])
+                })
+                .collect();
+            tx.note(
+                "user.create",
+                format!("user {id}"),
+                Some(*agency_id),
+                serde_json::json!({ "user": id, "agency": agency_id, "grants": granted }),
+            );
+        }
+        tx.commit().await
     }
 
     /// The user id and password hash for a login attempt; `None` for an unknown or inactive

@@ -15,6 +15,8 @@ use baocao_domain::indicator::IndicatorCode;
 use baocao_domain::period::PeriodId;
 use baocao_domain::value::{Channel, DataValue, Value};
 
+use baocao_domain::audit::{Channel as AuditChannel, Provenance};
+
 use crate::{Store, StoreError, on_db};
 
 pub(crate) fn channel_number(channel: Channel) -> i16 {
@@ -172,15 +174,31 @@ impl Store {
         Ok(agencies)
     }
 
-    /// Writes values (insert or replace), all or nothing.
+    /// Writes values (insert or replace), all or nothing, as the server's own change.
     pub async fn upsert_values(&self, values: &[DataValue], now: &str) -> Result<(), StoreError> {
+        let by = Provenance::system(now, AuditChannel::System);
+        self.upsert_values_by(values, &by).await
+    }
+
+    /// Writes values (insert or replace), all or nothing, as `by`'s change.
+    pub async fn upsert_values_by(
+        &self,
+        values: &[DataValue],
+        by: &Provenance,
+    ) -> Result<(), StoreError> {
         let agency_ids = self.value_agency_ids(values).await?;
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
-            write_values!(tx, values, agency_ids, now);
-            tx.commit().await?;
-            Ok(())
-        })
+        let entries = crate::transaction::value_entries(values, &agency_ids)?;
+        let mut tx = self.begin(by).await?;
+        crate::transaction::on_tx!(tx, conn => {
+            write_values!(conn, values, agency_ids, by.at.as_str());
+        });
+        tx.note(
+            "values.write",
+            format!("values ({} written)", entries.len()),
+            None,
+            serde_json::json!({ "clear": null, "write": entries }),
+        );
+        tx.commit().await
     }
 
     /// Every value of one agency and period, ordered by indicator, combination and source.

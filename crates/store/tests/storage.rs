@@ -327,11 +327,20 @@ async fn regimes_round_trip_and_codes_are_unique(store: Store) {
         .unwrap()
         .publish(date(2026, 1, 1))
         .unwrap();
-    store.create_regime(&published, NOW).await.unwrap();
+    store
+        .create_regime(
+            &published,
+            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+        )
+        .await
+        .unwrap();
     let mut incomplete = regime_content("BC-THIEU-N");
     incomplete.cutoff = None;
     store
-        .create_regime(&Regime::draft(incomplete).unwrap(), NOW)
+        .create_regime(
+            &Regime::draft(incomplete).unwrap(),
+            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+        )
         .await
         .unwrap();
 
@@ -352,7 +361,12 @@ async fn regimes_round_trip_and_codes_are_unique(store: Store) {
         [baocao_domain::regime::Element::Cutoff]
     );
 
-    let again = store.create_regime(&published, NOW).await;
+    let again = store
+        .create_regime(
+            &published,
+            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+        )
+        .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     assert_eq!(store.regimes(None).await.unwrap().len(), 2);
     assert_eq!(store.regimes(Some("thu nghiem")).await.unwrap().len(), 2);
@@ -386,7 +400,11 @@ async fn users_are_created_all_or_nothing(store: Store) {
     let hash = hash_password("demo").unwrap();
     let today = date(2026, 11, 26);
     store
-        .create_users(&[new_user("hcm", "79", &hash)], today, NOW)
+        .create_users(
+            &[new_user("hcm", "79", &hash)],
+            today,
+            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+        )
         .await
         .unwrap();
     // The second user of this batch clashes: the first must not be written either.
@@ -394,7 +412,7 @@ async fn users_are_created_all_or_nothing(store: Store) {
         .create_users(
             &[new_user("hue", "46", &hash), new_user("hcm", "79", &hash)],
             today,
-            NOW,
+            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
         )
         .await;
     assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
@@ -402,7 +420,14 @@ async fn users_are_created_all_or_nothing(store: Store) {
     // A user of an agency that no longer exists cannot be created.
     assert!(matches!(
         store
-            .create_users(&[new_user("binhduong", "74", &hash)], today, NOW)
+            .create_users(
+                &[new_user("binhduong", "74", &hash)],
+                today,
+                &baocao_domain::audit::Provenance::system(
+                    NOW,
+                    baocao_domain::audit::Channel::System
+                )
+            )
             .await,
         Err(StoreError::NotFound(_))
     ));
@@ -423,7 +448,11 @@ async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
     small_country(&store).await;
     let hash = hash_password("demo").unwrap();
     store
-        .create_users(&[new_user("hcm", "79", &hash)], date(2026, 11, 26), NOW)
+        .create_users(
+            &[new_user("hcm", "79", &hash)],
+            date(2026, 11, 26),
+            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+        )
         .await
         .unwrap();
     let (user_id, stored_hash) = store.login_record("hcm").await.unwrap().unwrap();

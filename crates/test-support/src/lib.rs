@@ -59,6 +59,12 @@ enum Cleanup {
     PostgresSchema { url: String, schema: String },
 }
 
+/// A connection of a test's own to its database.
+enum RawPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
 fn postgres_url() -> String {
     std::env::var("BAOCAO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
 }
@@ -75,12 +81,8 @@ impl TestDb {
     /// The first column of `sql`'s rows as text, read straight from the database with a
     /// connection of its own, as someone holding the file or a dump would read it.
     pub async fn raw_texts(&self, sql: &str) -> Vec<String> {
-        match &self.cleanup {
-            Cleanup::SqliteDir(dir) => {
-                let url = format!("sqlite://{}", dir.join("test.db").display());
-                let pool = sqlx::SqlitePool::connect(&url)
-                    .await
-                    .expect("open the file");
+        match self.raw_pool().await {
+            RawPool::Sqlite(pool) => {
                 let rows: Vec<(String,)> = sqlx::query_as(sql)
                     .fetch_all(&pool)
                     .await
@@ -88,20 +90,60 @@ impl TestDb {
                 pool.close().await;
                 rows.into_iter().map(|(text,)| text).collect()
             }
-            Cleanup::PostgresSchema { url, schema } => {
-                let options: sqlx::postgres::PgConnectOptions =
-                    url.parse().expect("a PostgreSQL URL");
-                let pool = sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(1)
-                    .connect_with(options.options([("search_path", schema.as_str())]))
-                    .await
-                    .expect("connect");
+            RawPool::Postgres(pool) => {
                 let rows: Vec<(String,)> = sqlx::query_as(sql)
                     .fetch_all(&pool)
                     .await
                     .expect("a raw query");
                 pool.close().await;
                 rows.into_iter().map(|(text,)| text).collect()
+            }
+        }
+    }
+
+    /// Runs `sql` (one statement) straight on the database, behind the application's back;
+    /// answers the rows it changed.
+    pub async fn raw_execute(&self, sql: &str) -> u64 {
+        match self.raw_pool().await {
+            RawPool::Sqlite(pool) => {
+                let done = sqlx::query(sql)
+                    .execute(&pool)
+                    .await
+                    .expect("a raw statement");
+                pool.close().await;
+                done.rows_affected()
+            }
+            RawPool::Postgres(pool) => {
+                let done = sqlx::query(sql)
+                    .execute(&pool)
+                    .await
+                    .expect("a raw statement");
+                pool.close().await;
+                done.rows_affected()
+            }
+        }
+    }
+
+    async fn raw_pool(&self) -> RawPool {
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => {
+                let url = format!("sqlite://{}", dir.join("test.db").display());
+                RawPool::Sqlite(
+                    sqlx::SqlitePool::connect(&url)
+                        .await
+                        .expect("open the file"),
+                )
+            }
+            Cleanup::PostgresSchema { url, schema } => {
+                let options: sqlx::postgres::PgConnectOptions =
+                    url.parse().expect("a PostgreSQL URL");
+                RawPool::Postgres(
+                    sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(1)
+                        .connect_with(options.options([("search_path", schema.as_str())]))
+                        .await
+                        .expect("connect"),
+                )
             }
         }
     }

@@ -95,7 +95,16 @@ async fn add_reporting_units(store: &baocao_store::Store, regime: &RegimeCode, t
         .insert_agencies(&AgencyDirectory::new(units).unwrap(), &[])
         .await
         .unwrap();
-    store.insert_assignments(&assignments).await.unwrap();
+    store
+        .insert_assignments(
+            &assignments,
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +150,10 @@ async fn main() {
                     decided(None, SubmissionAction::Save),
                     0,
                     &content,
-                    "2026-01-01T00:00:00Z",
+                    &baocao_domain::audit::Provenance::system(
+                        "2026-01-01T00:00:00Z",
+                        baocao_domain::audit::Channel::System,
+                    ),
                 )
                 .await
                 .unwrap();
@@ -161,7 +173,13 @@ async fn main() {
             };
             let report = store.report_record(&key).await.unwrap().unwrap();
             let submit = decided(Some(SubmissionStatus::Draft), SubmissionAction::Submit);
-            let mut tx = store.begin().await.unwrap();
+            let mut tx = store
+                .begin(&baocao_domain::audit::Provenance::system(
+                    "2026-01-01T00:00:00Z",
+                    baocao_domain::audit::Channel::System,
+                ))
+                .await
+                .unwrap();
             tx.move_report(report.id, &submit, event.at).await.unwrap();
             tx.record_version(report.id, &version, &event)
                 .await

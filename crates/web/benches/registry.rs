@@ -60,7 +60,13 @@ async fn main() {
         .collect();
     app.db
         .store
-        .create_regimes(&copies, "2026-11-26T08:00:00Z")
+        .create_regimes(
+            &copies,
+            &baocao_domain::audit::Provenance::system(
+                "2026-11-26T08:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
     let large = app.db.store.regimes(None).await.unwrap().len();

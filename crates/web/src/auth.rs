@@ -40,7 +40,11 @@ impl std::ops::Deref for Caller {
 impl Caller {
     fn new(principal: Principal, client: Option<ClientRecord>, csrf: Option<String>) -> Self {
         Self {
-            actor: baocao_service::Caller { principal, client },
+            actor: baocao_service::Caller {
+                principal,
+                client,
+                origin: baocao_service::caller::Origin::new(baocao_domain::audit::Channel::Api),
+            },
             csrf,
         }
     }
@@ -118,7 +122,21 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
 /// A client system's caller exists only on the routes clients are registered for
 /// ([`client_route`]).
 pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
-    let caller = resolve_any(parts, state).await?;
+    let mut caller = resolve_any(parts, state).await?;
+    if let Some(caller) = &mut caller {
+        // A page's session is the web channel; a bearer token or a client's, the API.
+        caller.actor.origin = baocao_service::caller::Origin {
+            channel: if caller.csrf.is_some() {
+                baocao_domain::audit::Channel::Web
+            } else {
+                baocao_domain::audit::Channel::Api
+            },
+            request: parts
+                .extensions
+                .get::<crate::RequestId>()
+                .map(|id| id.0.clone()),
+        };
+    }
     if let Some(client) = caller.as_ref().and_then(|c| c.client.as_ref())
         && !client_route(parts)
     {

@@ -150,11 +150,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The id of the request being answered, as the audit trail records it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// Every request in a span of its own — its id (the caller's `X-Request-Id` when it sends a
 /// sane one, else a new one), method and path — so one request can be followed through the
 /// use cases' spans in the log; the id is answered in `X-Request-Id`.
 async fn request_span(
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -178,6 +182,7 @@ async fn request_span(
             NEXT.fetch_add(1, Ordering::Relaxed)
         )
     });
+    request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!(
         "request",
         id = %id,

@@ -464,7 +464,13 @@ async fn a_regime_in_draft_takes_no_reports(app: TestApp) {
     let draft = baocao_domain::regime::Regime::draft(content).unwrap();
     app.db
         .store
-        .create_regime(&draft, "2026-11-26T08:00:00Z")
+        .create_regime(
+            &draft,
+            &baocao_domain::audit::Provenance::system(
+                "2026-11-26T08:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
     let assignment = baocao_domain::assignment::Assignment::new(
@@ -476,7 +482,13 @@ async fn a_regime_in_draft_takes_no_reports(app: TestApp) {
     .unwrap();
     app.db
         .store
-        .insert_assignments(&[assignment])
+        .insert_assignments(
+            &[assignment],
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
     let hanoi = app.login("hanoi").await;
@@ -659,7 +671,13 @@ async fn a_report_is_prefilled_from_subordinates_and_the_previous_period(app: Te
         .publish(jiff::civil::date(2020, 1, 1))
         .unwrap();
     store
-        .create_regime(&regime, "2026-11-26T08:00:00Z")
+        .create_regime(
+            &regime,
+            &baocao_domain::audit::Provenance::system(
+                "2026-11-26T08:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
     let communes: Vec<String> = store
@@ -696,7 +714,16 @@ async fn a_report_is_prefilled_from_subordinates_and_the_previous_period(app: Te
             .unwrap(),
         );
     }
-    store.insert_assignments(&assignments).await.unwrap();
+    store
+        .insert_assignments(
+            &assignments,
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
+        .await
+        .unwrap();
     let value = |indicator: &str, agency: &str, period: &str, number: f64| {
         baocao_domain::value::DataValue {
             indicator: baocao_domain::indicator::IndicatorCode::new(indicator).unwrap(),

@@ -195,7 +195,13 @@ async fn publish_copy(
         .publish(jiff::civil::date(2020, 1, 1))
         .unwrap();
     store
-        .create_regime(&regime, "2026-11-26T08:00:00Z")
+        .create_regime(
+            &regime,
+            &baocao_domain::audit::Provenance::system(
+                "2026-11-26T08:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
     let assignment = baocao_domain::assignment::Assignment::new(
@@ -205,7 +211,16 @@ async fn publish_copy(
         baocao_domain::agency::Validity::ALWAYS,
     )
     .unwrap();
-    store.insert_assignments(&[assignment]).await.unwrap();
+    store
+        .insert_assignments(
+            &[assignment],
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
+        .await
+        .unwrap();
 }
 
 /// A copy of the monthly socio-economic regime with rules over history and subordinates.

@@ -153,7 +153,13 @@ async fn publish_edited(
         .publish(jiff::civil::date(2026, 1, 1))
         .unwrap();
     store
-        .create_regime(&regime, "2026-01-01T00:00:00Z")
+        .create_regime(
+            &regime,
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
     let assignment = Assignment::new(
@@ -163,7 +169,16 @@ async fn publish_edited(
         Validity::new(Some(jiff::civil::date(2026, 1, 1)), None).unwrap(),
     )
     .unwrap();
-    store.insert_assignments(&[assignment]).await.unwrap();
+    store
+        .insert_assignments(
+            &[assignment],
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
+        .await
+        .unwrap();
 }
 
 fn monthly_values() -> Value {

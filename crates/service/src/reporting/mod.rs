@@ -450,7 +450,7 @@ pub async fn write_draft(
             save,
             edit.version,
             &merged,
-            &ctx.now_text(),
+            &caller.provenance(&ctx.now_text()),
         )
         .await
         .map_err(|error| match error {

@@ -183,7 +183,7 @@ pub async fn perform(
     };
 
     // One transaction: the status, the version, the data values, the event.
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.store.begin(&caller.provenance(&now)).await?;
     let lock = tx
         .move_report(record.id, &transition, &now)
         .await

@@ -2,6 +2,7 @@
 //! in full unless `limit`/`offset` are given.
 
 pub(crate) mod analytics;
+mod audit;
 pub(crate) mod calendar;
 pub(crate) mod catalogue;
 mod clients;
@@ -50,6 +51,8 @@ pub fn routes() -> Router<AppState> {
 fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .routes(routes!(session::health))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::keys))
         .routes(routes!(session::token))
         .routes(routes!(session::me))
         .routes(routes!(session::logout))

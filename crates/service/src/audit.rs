@@ -1,0 +1,337 @@
+//! The audit trail's use cases: signing checkpoints with the server's key, verifying the
+//! chain and re-deriving from it the state of the tables, exporting a self-contained bundle,
+//! and reading events under the permission policy (an agency's subtree; auditors and
+//! administrators).
+//!
+//! Retention: events are never deleted in place. A deployment archives by exporting bundles
+//! (`baocao audit export`), which verify on their own; how long the database keeps events is
+//! the setting `audit.retention_years` (default: for ever), which only ever informs
+//! archiving.
+
+use std::io::Write;
+
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::audit::{
+    BUNDLE_FORMAT, BundleHeader, BundleLine, ChainWalk, Checkpoint, Event, Finding, State,
+};
+use baocao_domain::permission::Action;
+use baocao_domain::signature::KeyPair;
+use baocao_store::audit::AuditFilter;
+use baocao_store::{Store, StoreError};
+
+use crate::{Caller, Context};
+
+/// Events read from the database a page at a time.
+const PAGE: i64 = 5_000;
+/// A checkpoint is signed once this many events follow the last one…
+pub const CHECKPOINT_EVENTS: i64 = 1_000;
+/// …or once the last one is this old and events follow it.
+pub const CHECKPOINT_MINUTES: i64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("forbidden")]
+    Forbidden,
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
+    #[error("agency {0} not found")]
+    UnknownAgency(String),
+    #[error("the audit chain is empty")]
+    Empty,
+    #[error("cannot sign: {0}")]
+    Signing(String),
+    #[error("cannot write the bundle: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AuditError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Forbidden => "forbidden",
+            Self::InvalidFilter(_) => "invalid_filter",
+            Self::UnknownAgency(_) => "not_found",
+            Self::Empty => "empty",
+            Self::Signing(_) => "signing",
+            Self::Io(_) => "io",
+            Self::Store(_) => "store",
+        }
+    }
+}
+
+/// The server's audit key, made on first use and kept sealed.
+async fn server_key(store: &Store, now: &str) -> Result<KeyPair, AuditError> {
+    if let Some((secret_hex, public_hex)) = store.audit_key().await? {
+        return Ok(KeyPair {
+            secret_hex,
+            public_hex,
+        });
+    }
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let keys = KeyPair::from_secret(secret);
+    store
+        .add_audit_key(&keys.secret_hex, &keys.public_hex, now)
+        .await?;
+    Ok(keys)
+}
+
+/// Signs a checkpoint at the chain's last event, unless one is there already; answers it.
+pub async fn checkpoint(store: &Store, now: &str) -> Result<Option<Checkpoint>, AuditError> {
+    let (seq, hash) = store.audit_head().await?;
+    if seq == 0 {
+        return Ok(None);
+    }
+    let last = store.audit_checkpoints().await?.pop();
+    if last.as_ref().is_some_and(|c| c.seq >= seq) {
+        return Ok(None);
+    }
+    let keys = server_key(store, now).await?;
+    let signed = Checkpoint::sign(&keys, seq, &hash, now)
+        .ok_or_else(|| AuditError::Signing("the server's audit key is not a key".into()))?;
+    store.add_audit_checkpoint(&signed).await?;
+    Ok(Some(signed))
+}
+
+/// Signs a checkpoint if [`CHECKPOINT_EVENTS`] events or [`CHECKPOINT_MINUTES`] have passed
+/// since the last one (the server's schedule calls this).
+pub async fn checkpoint_if_due(
+    store: &Store,
+    now: jiff::Timestamp,
+) -> Result<Option<Checkpoint>, AuditError> {
+    let (seq, _) = store.audit_head().await?;
+    let last = store.audit_checkpoints().await?.pop();
+    let due = match &last {
+        None => seq > 0,
+        Some(last) if last.seq >= seq => false,
+        Some(last) => {
+            let old = last
+                .at
+                .parse::<jiff::Timestamp>()
+                .map(|at| now.duration_since(at).as_secs() >= CHECKPOINT_MINUTES * 60)
+                .unwrap_or(true);
+            old || seq - last.seq >= CHECKPOINT_EVENTS
+        }
+    };
+    if !due {
+        return Ok(None);
+    }
+    checkpoint(store, &baocao_store::timestamp_text(now)).await
+}
+
+/// What verifying the database found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Verification {
+    pub events: u64,
+    pub last: i64,
+    pub checkpoints: usize,
+    /// The last event a checkpoint signs (events after it are checked by their links only).
+    pub signed_through: i64,
+    pub findings: Vec<Finding>,
+}
+
+impl Verification {
+    pub fn sound(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Walks the whole chain page by page, checking every link and checkpoint, re-derives the
+/// state of data values, report statuses, grants and regime versions from the events and
+/// compares it with the tables.
+pub async fn verify(store: &Store) -> Result<Verification, AuditError> {
+    let checkpoints = store.audit_checkpoints().await?;
+    let signed_through = checkpoints.iter().map(|c| c.seq).max().unwrap_or(0);
+    let count = checkpoints.len();
+    let keys = store.audit_public_keys().await?;
+    let mut walk = ChainWalk::new(checkpoints, &keys);
+    let mut state = State::default();
+    let mut unreadable = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.audit_events_after(after, PAGE).await?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.seq;
+        for event in &page {
+            walk.step(event);
+            if let Err(finding) = state.apply(event) {
+                unreadable.push(finding);
+            }
+        }
+    }
+    let events = walk.events;
+    let (mut findings, last) = walk.finish();
+    findings.extend(unreadable);
+    findings.extend(state.differences(&store.audited_state().await?));
+    Ok(Verification {
+        events,
+        last,
+        checkpoints: count,
+        signed_through,
+        findings,
+    })
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Exported {
+    pub first: i64,
+    pub last: i64,
+    pub events: u64,
+    pub checkpoints: usize,
+}
+
+/// Writes the events stamped from `from` (inclusive) to `to` (exclusive) — extended to the
+/// next signed checkpoint, signing one at the chain's end if needed, so the bundle's last
+/// event is signed — with their checkpoints and the server's public keys, as JSON Lines.
+pub async fn export(
+    store: &Store,
+    from: Option<&str>,
+    to: Option<&str>,
+    now: &str,
+    out: &mut impl Write,
+) -> Result<Exported, AuditError> {
+    checkpoint(store, now).await?;
+    let (first, chosen_last) = store.audit_span(from, to).await?.ok_or(AuditError::Empty)?;
+    let checkpoints: Vec<Checkpoint> = store.audit_checkpoints().await?;
+    let last = checkpoints
+        .iter()
+        .map(|c| c.seq)
+        .find(|seq| *seq >= chosen_last)
+        .ok_or(AuditError::Empty)?;
+    let anchor = if first == 1 {
+        baocao_domain::audit::GENESIS.to_string()
+    } else {
+        store
+            .audit_events_after(first - 1, 1)
+            .await?
+            .first()
+            .map(|e| e.prev_hash.clone())
+            .ok_or(AuditError::Empty)?
+    };
+    let line = |out: &mut dyn Write, line: &BundleLine| -> Result<(), AuditError> {
+        serde_json::to_writer(&mut *out, line).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    };
+    line(
+        out,
+        &BundleLine::Header(BundleHeader {
+            format: BUNDLE_FORMAT.to_string(),
+            first,
+            last,
+            anchor,
+            public_keys: store.audit_public_keys().await?,
+            exported_at: now.to_string(),
+        }),
+    )?;
+    let mut count = 0;
+    for checkpoint in checkpoints
+        .into_iter()
+        .filter(|c| (first..=last).contains(&c.seq))
+    {
+        line(out, &BundleLine::Checkpoint(checkpoint))?;
+        count += 1;
+    }
+    let mut events = 0;
+    let mut after = first - 1;
+    while after < last {
+        let page = store
+            .audit_events_after(after, PAGE.min(last - after))
+            .await?;
+        let Some(end) = page.last() else {
+            break;
+        };
+        after = end.seq;
+        for event in page {
+            line(out, &BundleLine::Event(event))?;
+            events += 1;
+        }
+    }
+    out.flush()?;
+    Ok(Exported {
+        first,
+        last,
+        events,
+        checkpoints: count,
+    })
+}
+
+/// What a page of the audit asks for, as the API and pages take it.
+#[derive(Debug, Default, Clone)]
+pub struct AuditQuery {
+    pub object: Option<String>,
+    /// The acting user's name.
+    pub actor: Option<String>,
+    /// An agency code: its subtree's events.
+    pub agency: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub kind: Option<String>,
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// A page of events, newest first, within what the caller may read: a system administrator
+/// or an auditor of the root reads everything; others read the subtree of an agency they
+/// audit.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username))]
+pub async fn events(
+    ctx: &Context,
+    caller: &Caller,
+    query: &AuditQuery,
+) -> Result<Vec<Event>, AuditError> {
+    let (graph, _) = crate::aggregates::agency_graph(ctx, ctx.today()).await?;
+    let unknown = |code: &str| AuditError::UnknownAgency(code.to_string());
+    let code = match &query.agency {
+        Some(code) => AgencyCode::new(code.as_str()).map_err(|_| unknown(code))?,
+        None => caller.principal.agency.clone(),
+    };
+    let key = graph.find(&code).ok_or_else(|| unknown(code.as_str()))?;
+    let lineage = graph.lineage_codes(&code);
+    if !caller.may(Action::ReadAudit { agency: &lineage }) {
+        return Err(AuditError::Forbidden);
+    }
+    // The root's reader, asking for no agency, reads every event (those of no agency too).
+    let everything = lineage.len() == 1 && query.agency.is_none();
+    let agencies = (!everything).then(|| {
+        graph
+            .subtree(key)
+            .into_iter()
+            .flat_map(|key| graph.represented_by(key).into_iter().chain([key]))
+            .filter_map(|key| i32::try_from(key).ok())
+            .collect()
+    });
+    let actor = match &query.actor {
+        Some(name) => Some(ctx.store.user_id(name).await?.unwrap_or(-1)),
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return Err(AuditError::InvalidFilter(format!("limit {limit}")));
+    }
+    for (name, value) in [("from", &query.from), ("to", &query.to)] {
+        if let Some(value) = value
+            && value.parse::<jiff::civil::Date>().is_err()
+            && value.parse::<jiff::Timestamp>().is_err()
+        {
+            return Err(AuditError::InvalidFilter(format!("{name}={value}")));
+        }
+    }
+    Ok(ctx
+        .store
+        .audit_page(&AuditFilter {
+            object: query.object.clone(),
+            actor,
+            agencies,
+            from: query.from.clone(),
+            to: query.to.clone(),
+            kind: query.kind.clone(),
+            before: query.before,
+            limit,
+        })
+        .await?)
+}

@@ -1,0 +1,260 @@
+//! The audit trail on SQLite and PostgreSQL: every change an event with its author, channel
+//! and request; the trail read under the permission policy (JSON and CSV); and verification
+//! naming each row and event changed, deleted or inserted behind the application's back with
+//! SQL; an exported bundle checked on its own, refused once one byte changes.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use baocao_domain::audit::{Finding, check_bundle};
+use baocao_service::audit;
+use baocao_test_support::{TestApp, app_tests, reported_value};
+use serde_json::{Value, json};
+
+const SLOT: &str = "/api/v1/reports/BC-KTXH-T/01/202611";
+
+/// Hà Nội's reporter saves a draft through the API, sending a request id of its own.
+async fn save_a_draft(app: &TestApp, request_id: &str) {
+    let token = app.login("hanoi").await;
+    let body = json!({"version": 0, "values": [
+        {"form": "Biểu 01/KTXH-T", "row": "KT04", "column": "this_period", "options": {}, "value": 60123.4}
+    ]});
+    let request = Request::builder()
+        .method(Method::PUT)
+        .uri(format!("{SLOT}/draft"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-request-id", request_id)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let saved = app.send(request).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+}
+
+async fn every_change_is_an_event_with_its_author_channel_and_request(app: TestApp) {
+    save_a_draft(&app, "audit-test-1").await;
+    let admin = app.login("admin").await;
+    let page = app.get("/api/v1/audit?kind=report.save", &admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let page = page.json();
+    let event = &page["items"][0];
+    assert_eq!(event["kind"], "report.save");
+    assert_eq!(event["channel"], "api");
+    assert_eq!(event["request"], "audit-test-1");
+    assert!(event["user"].as_i64().is_some(), "{event}");
+    assert!(event["object"].as_str().unwrap().starts_with("report "));
+    let change: Value = serde_json::from_str(event["change"].as_str().unwrap()).unwrap();
+    assert_eq!(change["status"], "draft");
+    assert_eq!(event["hash"].as_str().unwrap().len(), 64);
+    // No personal data beyond ids: the reporter's name is nowhere in the event.
+    assert!(!event.to_string().contains("hanoi"), "{event}");
+
+    // The demo's own changes are there too, through the demo channel.
+    let demo = app
+        .get("/api/v1/audit?kind=user.create&limit=1", &admin)
+        .await
+        .json();
+    assert_eq!(demo["items"][0]["channel"], "demo");
+    assert_eq!(
+        demo["next_before"].as_i64(),
+        demo["items"][0]["seq"].as_i64()
+    );
+
+    // Filters: by object, by actor, by date; a bad one is refused.
+    let object = event["object"].as_str().unwrap();
+    let by_object = app
+        .get(
+            &format!("/api/v1/audit?object={}", object.replace(' ', "%20")),
+            &admin,
+        )
+        .await
+        .json();
+    assert_eq!(by_object["items"][0]["seq"], event["seq"]);
+    let by_actor = app.get("/api/v1/audit?actor=hanoi", &admin).await.json();
+    assert_eq!(by_actor["total"], 1, "{by_actor}");
+    let later = app
+        .get("/api/v1/audit?from=2099-01-01", &admin)
+        .await
+        .json();
+    assert_eq!(later["total"], 0);
+    let refused = app.get("/api/v1/audit?limit=0", &admin).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json()["error"]["code"], "invalid_filter");
+
+    // CSV, for a spreadsheet.
+    let csv = app
+        .get("/api/v1/audit?kind=report.&format=csv", &admin)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.text
+            .starts_with("seq,at,user,client,channel,request,kind,object")
+    );
+    assert!(csv.text.contains("audit-test-1"));
+
+    // A reporter is no auditor; the trail is not theirs to read.
+    let reporter = app.login("hanoi").await;
+    let forbidden = app.get("/api/v1/audit", &reporter).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}
+
+fn altered(findings: &[Finding]) -> Vec<i64> {
+    findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Altered { seq } | Finding::Unlinked { seq } => Some(*seq),
+            _ => None,
+        })
+        .collect()
+}
+
+fn rows(findings: &[Finding], table: &str) -> Vec<String> {
+    findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::RowDiffers { table: t, key, .. } if t == table => Some(key.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn verification_names_what_was_changed_behind_the_applications_back(app: TestApp) {
+    let store = &app.db.store;
+    save_a_draft(&app, "audit-test-2").await;
+    store
+        .upsert_values(
+            &[reported_value("KT04", "01", "202610", &[], 59000.5)],
+            "2026-11-26T08:00:00Z",
+        )
+        .await
+        .unwrap();
+    let signed = audit::checkpoint(store, "2026-11-26T08:01:00Z")
+        .await
+        .unwrap()
+        .expect("a checkpoint at the chain's end");
+    let untouched = audit::verify(store).await.unwrap();
+    assert!(untouched.sound(), "{:?}", untouched.findings);
+    assert_eq!(
+        (untouched.last, untouched.signed_through),
+        (signed.seq, signed.seq)
+    );
+    assert!(untouched.events > 100, "the demo's changes are events");
+
+    // An exported bundle verifies alone, and not once one byte of it changes.
+    let mut bundle = Vec::new();
+    let exported = audit::export(store, None, None, "2026-11-26T08:02:00Z", &mut bundle)
+        .await
+        .unwrap();
+    assert_eq!((exported.first, exported.last), (1, signed.seq));
+    let lines = |bytes: &[u8]| -> Vec<Result<String, String>> {
+        String::from_utf8_lossy(bytes)
+            .lines()
+            .map(|l| Ok(l.to_string()))
+            .collect()
+    };
+    let checked = check_bundle(lines(&bundle), None).unwrap();
+    assert_eq!(checked.events as i64, signed.seq);
+    let keys = store.audit_public_keys().await.unwrap();
+    assert!(check_bundle(lines(&bundle), Some(&keys)).is_ok());
+    let at = bundle.len() / 2;
+    let mut edited = bundle.clone();
+    edited[at] = if edited[at] == b'7' { b'8' } else { b'7' };
+    let line = bundle[..at].iter().filter(|b| **b == b'\n').count() + 1;
+    let refusal = check_bundle(lines(&edited), None).unwrap_err();
+    assert_eq!(refusal.line, line, "{refusal}");
+
+    // A data value changed with SQL.
+    app.db
+        .raw_execute("UPDATE data_values SET value_num = 1.5")
+        .await;
+    let found = audit::verify(store).await.unwrap().findings;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(rows(&found, "data_values")[0].contains("period 202610 indicator KT04"));
+
+    // A grant taken away, another given.
+    let removed = app
+        .db
+        .raw_execute("DELETE FROM role_grants WHERE user_id = (SELECT id FROM users WHERE username = 'hanoi')")
+        .await;
+    assert!(removed > 0);
+    app.db
+        .raw_execute("INSERT INTO role_grants (user_id, role, agency_id, subtree) SELECT id, 'system_administrator', agency_id, TRUE FROM users WHERE username = 'hanoi'")
+        .await;
+    let found = audit::verify(store).await.unwrap().findings;
+    let grants = rows(&found, "role_grants");
+    assert_eq!(grants.len() as u64, removed + 1, "{found:?}");
+    assert!(
+        grants
+            .iter()
+            .any(|g| g.contains("role system_administrator"))
+    );
+
+    // An event in the middle of the chain altered.
+    let middle = signed.seq / 2;
+    app.db
+        .raw_execute(&format!(
+            "UPDATE audit_events SET object = 'nothing' WHERE seq = {middle}"
+        ))
+        .await;
+    let found = audit::verify(store).await.unwrap().findings;
+    assert_eq!(altered(&found), vec![middle], "{found:?}");
+
+    // The last event deleted: the checkpoint signed it.
+    app.db
+        .raw_execute(&format!(
+            "DELETE FROM audit_events WHERE seq = {}",
+            signed.seq
+        ))
+        .await;
+    let found = audit::verify(store).await.unwrap().findings;
+    assert!(
+        found.contains(&Finding::CheckpointBroken {
+            seq: signed.seq,
+            reason: format!(
+                "the chain ends at event {}: the events after it were deleted",
+                signed.seq - 1
+            )
+        }),
+        "{found:?}"
+    );
+
+    // An event inserted in its place, copied from another.
+    app.db
+        .raw_execute(&format!(
+            "INSERT INTO audit_events (seq, at, actor_user, actor_client, channel, request_id, kind, object, agency_id, change, prev_hash, hash)
+             SELECT {}, at, actor_user, actor_client, channel, request_id, kind, object, agency_id, change,
+                    (SELECT hash FROM audit_events WHERE seq = {}), hash
+             FROM audit_events WHERE seq = 3",
+            signed.seq,
+            signed.seq - 1
+        ))
+        .await;
+    let found = audit::verify(store).await.unwrap().findings;
+    assert_eq!(altered(&found), vec![middle, signed.seq], "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|f| matches!(f, Finding::CheckpointBroken { seq, .. } if *seq == signed.seq)),
+        "{found:?}"
+    );
+
+    // An event deleted from the middle.
+    app.db
+        .raw_execute("DELETE FROM audit_events WHERE seq = 10")
+        .await;
+    let found = audit::verify(store).await.unwrap().findings;
+    assert!(
+        found.contains(&Finding::Missing { from: 10, to: 10 }),
+        "{found:?}"
+    );
+}
+
+app_tests!(
+    every_change_is_an_event_with_its_author_channel_and_request,
+    verification_names_what_was_changed_behind_the_applications_back,
+);
