@@ -335,7 +335,14 @@ pub async fn load_demo_history(store: &Store, scope: &HistoryScope) -> Result<us
     }
     if scope.regimes.is_empty() {
         store
-            .set_setting(HISTORY_SETTING, &scope.until.to_string())
+            .set_setting(
+                HISTORY_SETTING,
+                &scope.until.to_string(),
+                &baocao_domain::audit::Provenance::system(
+                    &baocao_store::timestamp_text(jiff::Timestamp::now()),
+                    baocao_domain::audit::Channel::Demo,
+                ),
+            )
             .await?;
     }
     tracing::info!(reports = written, "demo history loaded");

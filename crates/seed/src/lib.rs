@@ -82,11 +82,12 @@ async fn load_demo_tables(store: &Store, now: &str) -> Result<(), SeedError> {
     if store.setting(TABLES_SETTING).await?.is_some() {
         return Ok(());
     }
+    let by = Provenance::system(now, Channel::Demo);
     let (_, indicators) = files::catalogue()?;
     for table in files::tables(&indicators)? {
-        store.save_indicator_table(&table, "demo", now).await?;
+        store.save_indicator_table(&table, "demo", &by).await?;
     }
-    store.set_setting(TABLES_SETTING, now).await?;
+    store.set_setting(TABLES_SETTING, now, &by).await?;
     Ok(())
 }
 
@@ -113,16 +114,16 @@ pub async fn load_demo(store: &Store, today: Date, now: &str) -> Result<LoadOutc
     let by = Provenance::system(now, Channel::Demo);
     let users: Vec<NewUser> = users::demo_users(&demo.directory, today)?;
     store
-        .insert_agencies(&demo.directory, &demo.successions)
+        .insert_agencies(&demo.directory, &demo.successions, &by)
         .await?;
-    store.insert_categories(&demo.categories).await?;
-    store.insert_indicators(&demo.indicators).await?;
+    store.insert_categories(&demo.categories, &by).await?;
+    store.insert_indicators(&demo.indicators, &by).await?;
     for regime in &demo.regimes {
         store.create_regime(regime, &by).await?;
     }
     store.insert_assignments(&demo.assignments, &by).await?;
     store.create_users(&users, today, &by).await?;
-    store.set_setting(DEMO_SETTING, now).await?;
+    store.set_setting(DEMO_SETTING, now, &by).await?;
     load_demo_tables(store, now).await?;
     tracing::info!(
         agencies = demo.directory.agencies().len(),

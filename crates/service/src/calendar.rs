@@ -340,7 +340,7 @@ pub async fn change_day(
         .set_calendar_day(
             &change,
             caller.principal.username.as_str(),
-            &state.now_text(),
+            &caller.provenance(&state.now_text()),
         )
         .await?;
     Ok(change)
@@ -353,7 +353,11 @@ pub async fn remove_day(state: &Context, caller: &Caller, day: &str) -> Result<(
         return Err(CalendarError::Forbidden);
     }
     let day = calendar_day(day)?;
-    if state.store.clear_calendar_day(day).await? {
+    if state
+        .store
+        .clear_calendar_day(day, &caller.provenance(&state.now_text()))
+        .await?
+    {
         Ok(())
     } else {
         Err(CalendarError::NoChange(day))

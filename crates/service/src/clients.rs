@@ -186,7 +186,11 @@ pub async fn revoke(ctx: &Context, caller: &Caller, id: i32) -> Result<(), Clien
     }) {
         return Err(ClientsError::Forbidden);
     }
-    if ctx.store.revoke_client(id, &ctx.now_text()).await? {
+    if ctx
+        .store
+        .revoke_client(id, &caller.provenance(&ctx.now_text()))
+        .await?
+    {
         Ok(())
     } else {
         Err(ClientsError::UnknownClient(id))

@@ -94,7 +94,13 @@ pub async fn run(state: &Context, connector: &ConnectorRecord) -> Result<RunReco
     let next_run_at = baocao_store::timestamp_text(state.clock.now() + wait);
     state
         .store
-        .record_connector_run(&connector.code, &run, &next_run_at, failures)
+        .record_connector_run(
+            &connector.code,
+            &run,
+            &next_run_at,
+            failures,
+            &Provenance::system(&state.now_text(), AuditChannel::Connector),
+        )
         .await?;
     Ok(run)
 }

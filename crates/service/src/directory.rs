@@ -317,6 +317,8 @@ pub async fn set_outlier_settings(
     all.insert(indicator.code().to_string(), settings);
     let text = serde_json::to_string(&all)
         .map_err(|error| StoreError::Corrupt(format!("outlier settings: {error}")))?;
-    ctx.store.set_setting(OUTLIER_SETTINGS, &text).await?;
+    ctx.store
+        .set_setting(OUTLIER_SETTINGS, &text, &caller.provenance(&ctx.now_text()))
+        .await?;
     Ok(())
 }

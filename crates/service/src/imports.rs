@@ -184,7 +184,9 @@ pub async fn indicators(
         return Ok(report);
     }
     if !dry_run && (!created.is_empty() || !updated.is_empty()) {
-        ctx.store.import_indicators(&created, &updated).await?;
+        ctx.store
+            .import_indicators(&created, &updated, &caller.provenance(&ctx.now_text()))
+            .await?;
         report.imported = true;
     }
     Ok(report)

@@ -72,7 +72,10 @@ pub async fn revoke(
     id: Option<&str>,
 ) -> Result<u64, SessionsError> {
     let user_id = owner(ctx, caller, username).await?;
-    let revoked = ctx.store.revoke_tokens(user_id, id).await?;
+    let revoked = ctx
+        .store
+        .revoke_tokens(user_id, id, &caller.provenance(&ctx.now_text()))
+        .await?;
     match id {
         Some(id) if revoked == 0 => Err(SessionsError::UnknownToken(id.to_string())),
         _ => Ok(revoked),

@@ -214,7 +214,7 @@ pub async fn mark_authoritative(
                 source: &mark.source,
             },
             caller.principal.username.as_str(),
-            &at,
+            &caller.provenance(&at),
         )
         .await?;
     Ok(MarkedAuthoritative {

@@ -73,7 +73,11 @@ pub async fn save(
     let at = context.now_text();
     Ok(context
         .store
-        .save_indicator_table(table, caller.principal.username.as_str(), &at)
+        .save_indicator_table(
+            table,
+            caller.principal.username.as_str(),
+            &caller.provenance(&at),
+        )
         .await?)
 }
 
@@ -83,7 +87,11 @@ pub async fn delete(context: &Context, caller: &Caller, code: &str) -> Result<()
     if !caller.may(Action::AuthorRegimes) {
         return Err(AnalyticsError::Forbidden);
     }
-    if context.store.delete_indicator_table(code).await? {
+    if context
+        .store
+        .delete_indicator_table(code, &caller.provenance(&context.now_text()))
+        .await?
+    {
         Ok(())
     } else {
         Err(AnalyticsError::UnknownTable(code.to_string()))

@@ -8,6 +8,9 @@ use baocao_domain::agency::{AgencyCode, AgencyDirectory, AgencyKind, AgencyLevel
 use baocao_domain::text::search_key;
 use serde::Serialize;
 
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, date_text, on_db, parse_date};
 
 /// An agency as it stood on the date asked for; `valid_from`/`valid_to` are its lifetime.
@@ -80,9 +83,10 @@ impl Store {
         &self,
         directory: &AgencyDirectory,
         successions: &[Succession],
+        audit: &Provenance,
     ) -> Result<(), StoreError> {
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let mut audited = self.begin(audit).await?;
+        on_tx!(audited, tx => {
             let mut ids: HashMap<(AgencyCode, Option<Date>), i32> = HashMap::new();
             for agency in directory.agencies() {
                 let lifetime = agency.lifetime();
@@ -143,9 +147,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
+        });
+        audited.note(
+            "agency.create",
+            format!("agencies ({})", directory.agencies().len()),
+            None,
+            serde_json::json!({
+                "agencies": directory.agencies().iter().map(|a| a.code().as_str()).collect::<Vec<_>>(),
+                "successions": successions.len(),
+            }),
+        );
+        audited.commit().await?;
         self.raise_hierarchy_generation().await
     }
 

@@ -14,6 +14,9 @@ use baocao_domain::period::PeriodId;
 use baocao_domain::value::OptionCombo;
 use jiff::civil::Date;
 
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
 #[derive(sqlx::FromRow)]
@@ -266,8 +269,9 @@ impl Store {
         &self,
         cell: &CellOfSource<'_>,
         by: &str,
-        at: &str,
+        audit: &Provenance,
     ) -> Result<(), StoreError> {
+        let at = audit.at.as_str();
         let agency_id = self.agency_id(cell.agency, Some(cell.period.end())).await?;
         const FIND: &str = "
             SELECT v.period_id, v.indicator_id, v.combo_id, v.source_id FROM data_values v
@@ -277,8 +281,8 @@ impl Store {
             JOIN sources s ON s.id = v.source_id
             WHERE v.agency_id = $1 AND p.code = $2 AND i.code = $3 AND c.key = $4 AND s.code = $5
               AND v.value_num IS NOT NULL";
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let mut audited = self.begin(audit).await?;
+        on_tx!(audited, tx => {
             let ids: Option<(i32, i32, i32, i32)> = sqlx::query_as(FIND)
                 .bind(agency_id)
                 .bind(cell.period.to_string())
@@ -312,9 +316,20 @@ impl Store {
                 .bind(period_id)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
-            Ok(())
-        })
+        });
+        audited.note(
+            "mark.set",
+            format!("cell {agency_id}/{}/{}", cell.period, cell.indicator),
+            Some(agency_id),
+            serde_json::json!({
+                "agency": agency_id,
+                "period": cell.period.to_string(),
+                "indicator": cell.indicator.as_str(),
+                "combo": cell.options.key(),
+                "source": cell.source,
+            }),
+        );
+        audited.commit().await
     }
 }
 

@@ -4,6 +4,9 @@
 use baocao_domain::Date;
 use baocao_domain::holidays::{CalendarOverride, DayKind, DayName, HolidayCalendar};
 
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
 #[derive(sqlx::FromRow)]
@@ -62,7 +65,7 @@ impl Store {
         &self,
         change: &CalendarOverride,
         by: &str,
-        now: &str,
+        audit: &Provenance,
     ) -> Result<(), StoreError> {
         const SQL: &str = "
             INSERT INTO calendar_days (day, kind, name_vi, name_en, changed_by, changed_at)
@@ -70,27 +73,53 @@ impl Store {
             ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name_vi = excluded.name_vi,
                 name_en = excluded.name_en, changed_by = excluded.changed_by,
                 changed_at = excluded.changed_at";
-        on_db!(self, pool => sqlx::query(SQL)
+        let mut tx = self.begin(audit).await?;
+        on_tx!(tx, conn => sqlx::query(SQL)
             .bind(change.day.to_string())
             .bind(kind_text(change.kind))
             .bind(&change.name.vi)
             .bind(&change.name.en)
             .bind(by)
-            .bind(now)
-            .execute(pool)
+            .bind(&audit.at)
+            .execute(conn)
             .await
-            .map(|_| ())?);
-        Ok(())
+            .map(drop)?);
+        tx.note(
+            "calendar.set",
+            format!("day {}", change.day),
+            None,
+            serde_json::json!({
+                "day": change.day.to_string(),
+                "kind": kind_text(change.kind),
+                "name_vi": change.name.vi,
+                "name_en": change.name.en,
+            }),
+        );
+        tx.commit().await
     }
 
     /// Removes the change on one day (the default applies again); answers whether there was one.
-    pub async fn clear_calendar_day(&self, day: Date) -> Result<bool, StoreError> {
+    pub async fn clear_calendar_day(
+        &self,
+        day: Date,
+        audit: &Provenance,
+    ) -> Result<bool, StoreError> {
         const SQL: &str = "DELETE FROM calendar_days WHERE day = $1";
-        let done = on_db!(self, pool => sqlx::query(SQL)
+        let mut tx = self.begin(audit).await?;
+        let done = on_tx!(tx, conn => sqlx::query(SQL)
             .bind(day.to_string())
-            .execute(pool)
+            .execute(conn)
             .await?
             .rows_affected());
+        if done == 1 {
+            tx.note(
+                "calendar.clear",
+                format!("day {day}"),
+                None,
+                serde_json::json!({ "day": day.to_string() }),
+            );
+        }
+        tx.commit().await?;
         Ok(done == 1)
     }
 }

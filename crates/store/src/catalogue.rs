@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use baocao_domain::indicator::{Category, CategoryOption, Indicator, IndicatorCode};
 use baocao_domain::text::search_key;
 
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
 #[derive(sqlx::FromRow)]
@@ -38,9 +41,13 @@ const SELECT_INDICATORS: &str = "
 
 impl Store {
     /// Writes categories with their options, all or nothing.
-    pub async fn insert_categories(&self, categories: &[Category]) -> Result<(), StoreError> {
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+    pub async fn insert_categories(
+        &self,
+        categories: &[Category],
+        audit: &Provenance,
+    ) -> Result<(), StoreError> {
+        let mut audited = self.begin(audit).await?;
+        on_tx!(audited, tx => {
             for category in categories {
                 let id: i32 = sqlx::query_scalar("INSERT INTO categories (code, name_vi, name_en) VALUES ($1, $2, $3) RETURNING id")
                     .bind(category.code())
@@ -60,9 +67,15 @@ impl Store {
                         .await?;
                 }
             }
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
+        });
+        let codes: Vec<&str> = categories.iter().map(|c| c.code()).collect();
+        audited.note(
+            "category.create",
+            format!("categories ({})", codes.len()),
+            None,
+            serde_json::json!({ "categories": codes }),
+        );
+        audited.commit().await?;
         self.raise_catalogue_generation().await
     }
 
@@ -102,8 +115,12 @@ impl Store {
     }
 
     /// Writes indicators (their categories must exist), all or nothing.
-    pub async fn insert_indicators(&self, indicators: &[Indicator]) -> Result<(), StoreError> {
-        self.import_indicators(indicators, &[]).await
+    pub async fn insert_indicators(
+        &self,
+        indicators: &[Indicator],
+        audit: &Provenance,
+    ) -> Result<(), StoreError> {
+        self.import_indicators(indicators, &[], audit).await
     }
 
     /// Creates `created` and rewrites the names, units, frequency, group and definition of
@@ -113,6 +130,7 @@ impl Store {
         &self,
         created: &[Indicator],
         updated: &[Indicator],
+        audit: &Provenance,
     ) -> Result<(), StoreError> {
         let key = |indicator: &Indicator| {
             search_key(&format!(
@@ -122,8 +140,8 @@ impl Store {
                 indicator.name_en
             ))
         };
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let mut audited = self.begin(audit).await?;
+        on_tx!(audited, tx => {
             let category_ids: HashMap<String, i32> = sqlx::query_as::<_, (String, i32)>("SELECT code, id FROM categories")
                 .fetch_all(&mut *tx)
                 .await?
@@ -182,9 +200,17 @@ impl Store {
                     return Err(StoreError::NotFound(format!("indicator {}", indicator.code())));
                 }
             }
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
+        });
+        let codes = |list: &[Indicator]| -> Vec<String> {
+            list.iter().map(|i| i.code().to_string()).collect()
+        };
+        audited.note(
+            "indicator.import",
+            format!("indicators ({})", created.len() + updated.len()),
+            None,
+            serde_json::json!({ "created": codes(created), "updated": codes(updated) }),
+        );
+        audited.commit().await?;
         self.raise_catalogue_generation().await
     }
 

@@ -209,22 +209,38 @@ impl Store {
     }
 
     /// Revokes a client and closes its account; answers whether it existed and was live.
-    pub async fn revoke_client(&self, id: i32, now: &str) -> Result<bool, StoreError> {
-        let done = on_db!(self, pool => sqlx::query(
-            "UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(pool)
-        .await?
-        .rows_affected());
-        on_db!(self, pool => sqlx::query(
-            "UPDATE users SET active = FALSE WHERE id = (SELECT user_id FROM api_clients WHERE id = $1)",
-        )
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())?);
+    pub async fn revoke_client(
+        &self,
+        id: i32,
+        audit: &baocao_domain::audit::Provenance,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin(audit).await?;
+        let done = crate::transaction::on_tx!(tx, conn => {
+            let done = sqlx::query(
+                "UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .bind(&audit.at)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "UPDATE users SET active = FALSE WHERE id = (SELECT user_id FROM api_clients WHERE id = $1)",
+            )
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            done
+        });
+        if done == 1 {
+            tx.note(
+                "client.revoke",
+                format!("client {id}"),
+                None,
+                serde_json::json!({ "client": id }),
+            );
+        }
+        tx.commit().await?;
         Ok(done == 1)
     }
 }

@@ -5,6 +5,9 @@
 
 use baocao_domain::connector::ConnectorSpec;
 
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
 /// A stored connector.
@@ -105,13 +108,16 @@ impl Store {
         enabled: bool,
         next_run_at: &str,
         by: &str,
-        at: &str,
+        audit: &Provenance,
     ) -> Result<bool, StoreError> {
-        let definition = self.seal_definition(
-            serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        )?;
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let at = audit.at.as_str();
+        let plain = serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // The event keeps the definition, its credentials' kind only.
+        let mut shown = plain.clone();
+        shown["auth"] = serde_json::json!({ "kind": shown["auth"]["kind"].take() });
+        let definition = self.seal_definition(plain)?;
+        let mut audited = self.begin(audit).await?;
+        let created = on_tx!(audited, tx => {
             let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM connectors WHERE code = $1")
                 .bind(code)
                 .fetch_optional(&mut *tx)
@@ -130,18 +136,39 @@ impl Store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
-            Ok(known.is_none())
-        })
+            known.is_none()
+        });
+        audited.note(
+            "connector.save",
+            format!("connector {code}"),
+            None,
+            serde_json::json!({ "connector": code, "created": created, "enabled": enabled, "definition": shown }),
+        );
+        audited.commit().await?;
+        Ok(created)
     }
 
     /// Removes a connector and its run log; false if there was none.
-    pub async fn delete_connector(&self, code: &str) -> Result<bool, StoreError> {
-        let deleted = on_db!(self, pool => sqlx::query("DELETE FROM connectors WHERE code = $1")
+    pub async fn delete_connector(
+        &self,
+        code: &str,
+        audit: &Provenance,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin(audit).await?;
+        let deleted = on_tx!(tx, conn => sqlx::query("DELETE FROM connectors WHERE code = $1")
             .bind(code)
-            .execute(pool)
+            .execute(conn)
             .await?
             .rows_affected());
+        if deleted > 0 {
+            tx.note(
+                "connector.delete",
+                format!("connector {code}"),
+                None,
+                serde_json::json!({ "connector": code }),
+            );
+        }
+        tx.commit().await?;
         Ok(deleted > 0)
     }
 
@@ -171,9 +198,10 @@ impl Store {
         run: &RunRecord,
         next_run_at: &str,
         failures: i32,
+        audit: &Provenance,
     ) -> Result<(), StoreError> {
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let mut audited = self.begin(audit).await?;
+        on_tx!(audited, tx => {
             let id: Option<i32> = sqlx::query_scalar(
                 "UPDATE connectors SET next_run_at = $2, failures = $3 WHERE code = $1 RETURNING id")
                 .bind(code)
@@ -199,9 +227,22 @@ impl Store {
                 .bind(&run.errors)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
-            Ok(())
-        })
+        });
+        audited.note(
+            "connector.run",
+            format!("connector {code}"),
+            None,
+            serde_json::json!({
+                "connector": code,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "succeeded": run.succeeded,
+                "fetched": run.fetched,
+                "stored": run.stored,
+                "rejected": run.rejected,
+            }),
+        );
+        audited.commit().await
     }
 
     /// The connector's last `limit` runs, newest first.

@@ -314,16 +314,28 @@ impl Store {
         )
     }
 
-    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        on_db!(self, pool => sqlx::query(
+    pub async fn set_setting(
+        &self,
+        key: &str,
+        value: &str,
+        audit: &baocao_domain::audit::Provenance,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(audit).await?;
+        transaction::on_tx!(tx, conn => sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(key)
         .bind(value)
-        .execute(pool)
+        .execute(conn)
         .await
-        .map(|_| ())?);
-        Ok(())
+        .map(drop)?);
+        tx.note(
+            "setting.set",
+            format!("setting {key}"),
+            None,
+            serde_json::json!({ "key": key, "value": value }),
+        );
+        tx.commit().await
     }
 }
 

@@ -6,6 +6,9 @@ use baocao_domain::indicator::IndicatorCode;
 use baocao_domain::table::TableDefinition;
 use jiff::civil::Date;
 
+use baocao_domain::audit::Provenance;
+
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
 fn parse(definition: &str) -> Result<TableDefinition, StoreError> {
@@ -37,12 +40,13 @@ impl Store {
         &self,
         table: &TableDefinition,
         by: &str,
-        at: &str,
+        audit: &Provenance,
     ) -> Result<bool, StoreError> {
+        let at = audit.at.as_str();
         let definition =
             serde_json::to_string(table).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let mut audited = self.begin(audit).await?;
+        let created = on_tx!(audited, tx => {
             let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM indicator_tables WHERE code = $1")
                 .bind(&table.code)
                 .fetch_optional(&mut *tx)
@@ -59,18 +63,43 @@ impl Store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
-            Ok(known.is_none())
-        })
+            known.is_none()
+        });
+        audited.note(
+            "table.save",
+            format!("table {}", table.code),
+            None,
+            serde_json::json!({
+                "table": table.code,
+                "created": created,
+                "definition_sha256": baocao_domain::signature::digest_hex(&definition),
+            }),
+        );
+        audited.commit().await?;
+        Ok(created)
     }
 
     /// Deletes a table; false when there was none.
-    pub async fn delete_indicator_table(&self, code: &str) -> Result<bool, StoreError> {
-        let deleted = on_db!(self, pool => sqlx::query("DELETE FROM indicator_tables WHERE code = $1")
+    pub async fn delete_indicator_table(
+        &self,
+        code: &str,
+        audit: &Provenance,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin(audit).await?;
+        let deleted = on_tx!(tx, conn => sqlx::query("DELETE FROM indicator_tables WHERE code = $1")
             .bind(code)
-            .execute(pool)
+            .execute(conn)
             .await?
             .rows_affected());
+        if deleted > 0 {
+            tx.note(
+                "table.delete",
+                format!("table {code}"),
+                None,
+                serde_json::json!({ "table": code }),
+            );
+        }
+        tx.commit().await?;
         Ok(deleted > 0)
     }
 

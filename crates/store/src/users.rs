@@ -227,22 +227,31 @@ impl Store {
         kind: TokenKind,
         secret: &str,
         csrf_token: Option<&str>,
-        now: &str,
+        audit: &Provenance,
         expires_at: &str,
     ) -> Result<(), StoreError> {
-        on_db!(self, pool => sqlx::query(
+        let hash = sha256_hex(secret);
+        let mut tx = self.begin(audit).await?;
+        on_tx!(tx, conn => sqlx::query(
             "INSERT INTO auth_tokens (token_hash, user_id, kind, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(sha256_hex(secret))
+        .bind(&hash)
         .bind(user_id)
         .bind(kind.as_str())
         .bind(csrf_token)
-        .bind(now)
+        .bind(&audit.at)
         .bind(expires_at)
-        .execute(pool)
+        .execute(conn)
         .await
-        .map(|_| ())?);
-        Ok(())
+        .map(drop)?);
+        // Named as the user's token list names it: a prefix of its hash, never the token.
+        tx.note(
+            "token.create",
+            format!("user {user_id}"),
+            None,
+            serde_json::json!({ "user": user_id, "token": &hash[..16], "kind": kind.as_str(), "expires_at": expires_at }),
+        );
+        tx.commit().await
     }
 
     /// The principal a live token stands for, with the token's CSRF secret (sessions), and
@@ -282,13 +291,24 @@ impl Store {
         Ok(self.principal(user_id).await?.map(|p| (p, csrf)))
     }
 
-    pub async fn delete_token(&self, secret: &str) -> Result<(), StoreError> {
-        on_db!(self, pool => sqlx::query("DELETE FROM auth_tokens WHERE token_hash = $1")
-            .bind(sha256_hex(secret))
-            .execute(pool)
-            .await
-            .map(|_| ())?);
-        Ok(())
+    /// Ends a token (a logout).
+    pub async fn delete_token(&self, secret: &str, audit: &Provenance) -> Result<(), StoreError> {
+        let hash = sha256_hex(secret);
+        let mut tx = self.begin(audit).await?;
+        let user: Option<i32> = on_tx!(tx, conn => sqlx::query_scalar(
+            "DELETE FROM auth_tokens WHERE token_hash = $1 RETURNING user_id")
+            .bind(&hash)
+            .fetch_optional(conn)
+            .await?);
+        if let Some(user) = user {
+            tx.note(
+                "token.delete",
+                format!("user {user}"),
+                None,
+                serde_json::json!({ "user": user, "token": &hash[..16] }),
+            );
+        }
+        tx.commit().await
     }
 
     /// The user's live tokens and sessions, newest first; each named by a prefix of its hash
@@ -307,27 +327,42 @@ impl Store {
 
     /// Revokes the user's token named `id` (see [`Store::tokens_of`]), or every token of the
     /// user when `id` is `None`; answers how many were revoked.
-    pub async fn revoke_tokens(&self, user_id: i32, id: Option<&str>) -> Result<u64, StoreError> {
+    pub async fn revoke_tokens(
+        &self,
+        user_id: i32,
+        id: Option<&str>,
+        audit: &Provenance,
+    ) -> Result<u64, StoreError> {
+        if let Some(id) = id
+            && (id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Ok(0);
+        }
+        let mut tx = self.begin(audit).await?;
         let done = match id {
-            Some(id) => {
-                if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Ok(0);
-                }
-                on_db!(self, pool => sqlx::query(
-                    "DELETE FROM auth_tokens WHERE user_id = $1 AND substr(token_hash, 1, 16) = $2",
-                )
+            Some(id) => on_tx!(tx, conn => sqlx::query(
+                "DELETE FROM auth_tokens WHERE user_id = $1 AND substr(token_hash, 1, 16) = $2",
+            )
+            .bind(user_id)
+            .bind(id.to_ascii_lowercase())
+            .execute(conn)
+            .await?
+            .rows_affected()),
+            None => on_tx!(tx, conn => sqlx::query("DELETE FROM auth_tokens WHERE user_id = $1")
                 .bind(user_id)
-                .bind(id.to_ascii_lowercase())
-                .execute(pool)
-                .await?
-                .rows_affected())
-            }
-            None => on_db!(self, pool => sqlx::query("DELETE FROM auth_tokens WHERE user_id = $1")
-                .bind(user_id)
-                .execute(pool)
+                .execute(conn)
                 .await?
                 .rows_affected()),
         };
+        if done > 0 {
+            tx.note(
+                "token.revoke",
+                format!("user {user_id}"),
+                None,
+                serde_json::json!({ "user": user_id, "token": id, "revoked": done }),
+            );
+        }
+        tx.commit().await?;
         Ok(done)
     }
 
@@ -379,6 +414,7 @@ impl Store {
         user_id: i32,
         secret: Option<&[u8]>,
         enabled: bool,
+        audit: &Provenance,
     ) -> Result<(), StoreError> {
         let sealed = match secret {
             Some(secret) => Some(
@@ -387,29 +423,49 @@ impl Store {
             ),
             None => None,
         };
-        on_db!(self, pool => sqlx::query(
+        let mut tx = self.begin(audit).await?;
+        on_tx!(tx, conn => sqlx::query(
             "UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = NULL WHERE id = $1",
         )
         .bind(user_id)
         .bind(sealed)
         .bind(enabled && secret.is_some())
-        .execute(pool)
+        .execute(conn)
         .await
-        .map(|_| ())?);
-        Ok(())
+        .map(drop)?);
+        // The fact, never the secret.
+        tx.note(
+            "second_factor.set",
+            format!("user {user_id}"),
+            None,
+            serde_json::json!({ "user": user_id, "secret_set": secret.is_some(), "enabled": enabled && secret.is_some() }),
+        );
+        tx.commit().await
     }
 
     /// Puts the secret set by [`Store::set_second_factor`] in force.
-    pub async fn enable_second_factor(&self, user_id: i32, step: i64) -> Result<(), StoreError> {
-        on_db!(self, pool => sqlx::query(
+    pub async fn enable_second_factor(
+        &self,
+        user_id: i32,
+        step: i64,
+        audit: &Provenance,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(audit).await?;
+        on_tx!(tx, conn => sqlx::query(
             "UPDATE users SET totp_enabled = TRUE, totp_last_step = $2 WHERE id = $1 AND totp_secret IS NOT NULL",
         )
         .bind(user_id)
         .bind(step)
-        .execute(pool)
+        .execute(conn)
         .await
-        .map(|_| ())?);
-        Ok(())
+        .map(drop)?);
+        tx.note(
+            "second_factor.enable",
+            format!("user {user_id}"),
+            None,
+            serde_json::json!({ "user": user_id }),
+        );
+        tx.commit().await
     }
 
     /// Records that the code of `step` was used; false when that step (or a later one) was

@@ -135,7 +135,14 @@ async fn small_country(store: &Store) {
         })
         .to_vec();
     store
-        .insert_agencies(&directory, &successions)
+        .insert_agencies(
+            &directory,
+            &successions,
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
 }
@@ -171,9 +178,24 @@ async fn catalogue(store: &Store) {
             .to_vec(),
     )
     .unwrap();
-    store.insert_categories(&[sex]).await.unwrap();
     store
-        .insert_indicators(&[indicator("XH01", &["sex"]), indicator("KT04", &[])])
+        .insert_categories(
+            &[sex],
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
+        .await
+        .unwrap();
+    store
+        .insert_indicators(
+            &[indicator("XH01", &["sex"]), indicator("KT04", &[])],
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
 }
@@ -465,7 +487,7 @@ async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
             TokenKind::Session,
             &secret,
             Some("csrf-1"),
-            NOW,
+            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
             "2026-11-26T16:00:00Z",
         )
         .await
@@ -522,7 +544,16 @@ async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
             .unwrap()
             .is_none()
     );
-    store.delete_token(&secret).await.unwrap();
+    store
+        .delete_token(
+            &secret,
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
+        .await
+        .unwrap();
     assert!(
         store
             .resolve_token(TokenKind::Session, &secret, "2026-11-26T09:00:00Z")
@@ -634,14 +665,30 @@ async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
         "categories and indicators: {start} → {after_catalogue}"
     );
     store
-        .insert_indicators(&[indicator("ZZ01", &[])])
+        .insert_indicators(
+            &[indicator("ZZ01", &[])],
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
     let after_insert = store.catalogue_generation().await.unwrap();
     assert_eq!(after_insert, after_catalogue + 1);
     let mut renamed = indicator("ZZ01", &[]);
     renamed.name_vi = "Chỉ tiêu đổi tên".into();
-    store.import_indicators(&[], &[renamed]).await.unwrap();
+    store
+        .import_indicators(
+            &[],
+            &[renamed],
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         store.catalogue_generation().await.unwrap(),
         after_insert + 1
@@ -649,7 +696,13 @@ async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
     // A refused write leaves the counter (and the catalogue) as they were.
     assert!(
         store
-            .insert_indicators(&[indicator("ZZ01", &[])])
+            .insert_indicators(
+                &[indicator("ZZ01", &[])],
+                &baocao_domain::audit::Provenance::system(
+                    "2026-01-01T00:00:00Z",
+                    baocao_domain::audit::Channel::System
+                )
+            )
             .await
             .is_err()
     );

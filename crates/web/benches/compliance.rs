@@ -92,7 +92,14 @@ async fn add_reporting_units(store: &baocao_store::Store, regime: &RegimeCode, t
         })
         .collect();
     store
-        .insert_agencies(&AgencyDirectory::new(units).unwrap(), &[])
+        .insert_agencies(
+            &AgencyDirectory::new(units).unwrap(),
+            &[],
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
         .await
         .unwrap();
     store

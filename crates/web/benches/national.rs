@@ -124,7 +124,16 @@ async fn main() {
             .unwrap()
         })
         .collect();
-    store.insert_indicators(&catalogue).await.unwrap();
+    store
+        .insert_indicators(
+            &catalogue,
+            &baocao_domain::audit::Provenance::system(
+                "2026-01-01T00:00:00Z",
+                baocao_domain::audit::Channel::System,
+            ),
+        )
+        .await
+        .unwrap();
 
     let today = jiff::civil::date(2026, 1, 1);
     let mut reporters: Vec<(AgencyCode, String, &str)> = Vec::new();

@@ -470,7 +470,23 @@ pub async fn issue(
     let expires = crate::stamp(now.checked_add(ttl).map_err(|_| ApiError::internal())?);
     state
         .store
-        .create_token(user_id, kind, &secret, None, &crate::stamp(now), &expires)
+        .create_token(
+            user_id,
+            kind,
+            &secret,
+            None,
+            &baocao_domain::audit::Provenance {
+                at: crate::stamp(now),
+                user: Some(user_id),
+                client: None,
+                channel: match kind {
+                    TokenKind::Session => baocao_domain::audit::Channel::Web,
+                    TokenKind::Api => baocao_domain::audit::Channel::Api,
+                },
+                request: None,
+            },
+            &expires,
+        )
         .await?;
     Ok((secret, csrf, expires))
 }

@@ -70,7 +70,13 @@ async fn every_change_is_an_event_with_its_author_channel_and_request(app: TestA
         .json();
     assert_eq!(by_object["items"][0]["seq"], event["seq"]);
     let by_actor = app.get("/api/v1/audit?actor=hanoi", &admin).await.json();
-    assert_eq!(by_actor["total"], 1, "{by_actor}");
+    let kinds: Vec<&str> = by_actor["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["report.save", "token.create"], "{by_actor}");
     let later = app
         .get("/api/v1/audit?from=2099-01-01", &admin)
         .await
@@ -96,6 +102,26 @@ async fn every_change_is_an_event_with_its_author_channel_and_request(app: TestA
             .starts_with("seq,at,user,client,channel,request,kind,object")
     );
     assert!(csv.text.contains("audit-test-1"));
+
+    // Signing in and out are events too, naming the token by its public prefix only.
+    let token = app.login("hanoi").await;
+    let out = app
+        .call(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text);
+    let tokens = app.get("/api/v1/audit?kind=token.", &admin).await.json();
+    let kinds: Vec<&str> = tokens["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"token.delete"), "{tokens}");
+    assert!(kinds.contains(&"token.create"));
+    assert!(
+        !tokens.to_string().contains(&token),
+        "the token itself is never recorded"
+    );
 
     // A reporter is no auditor; the trail is not theirs to read.
     let reporter = app.login("hanoi").await;

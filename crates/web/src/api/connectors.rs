@@ -199,7 +199,7 @@ pub async fn put(
             input.enabled,
             &now,
             caller.principal.username.as_str(),
-            &now,
+            &caller.provenance(&now),
         )
         .await?;
     let record = connectors::find(&state, &code).await?;
@@ -230,7 +230,11 @@ pub async fn delete(
     ApiPath(code): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
-    if state.store.delete_connector(&code).await? {
+    if state
+        .store
+        .delete_connector(&code, &caller.provenance(&state.now_text()))
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(connectors::ConnectorsError::UnknownConnector(code).into())

@@ -56,7 +56,12 @@ pub async fn enrol(
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
     state
         .store
-        .set_second_factor(user_id, Some(&secret), false)
+        .set_second_factor(
+            user_id,
+            Some(&secret),
+            false,
+            &caller.provenance(&state.now_text()),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -90,7 +95,10 @@ pub async fn confirm(
             ApiError::not_found("đăng ký mã xác thực", "a second-factor enrolment")
         })?;
     let step = code_step(&state, &factor, &code.code).ok_or_else(ApiError::otp_invalid)?;
-    state.store.enable_second_factor(user_id, step).await?;
+    state
+        .store
+        .enable_second_factor(user_id, step, &caller.provenance(&state.now_text()))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -119,6 +127,9 @@ pub async fn remove(
             return Err(ApiError::otp_invalid());
         }
     }
-    state.store.set_second_factor(user_id, None, false).await?;
+    state
+        .store
+        .set_second_factor(user_id, None, false, &caller.provenance(&state.now_text()))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

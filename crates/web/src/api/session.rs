@@ -125,7 +125,10 @@ pub async fn logout(
         .map(str::to_string);
     match secret {
         Some(secret) => {
-            state.store.delete_token(&secret).await?;
+            state
+                .store
+                .delete_token(&secret, &caller.provenance(&state.now_text()))
+                .await?;
             Ok(StatusCode::NO_CONTENT)
         }
         None => Err(ApiError::bad_request(

@@ -154,7 +154,7 @@ pub async fn logout(
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
         state
             .store
-            .delete_token(secret)
+            .delete_token(secret, &caller.provenance(&state.now_text()))
             .await
             .map_err(|e| PageError::from_api(e.into(), page.lang))?;
     }
