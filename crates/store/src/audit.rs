@@ -12,14 +12,13 @@
 use baocao_domain::audit::{Checkpoint, Event, GENESIS, Provenance, Record, State};
 use serde_json::Value as Json;
 
+use crate::secrets::AUDIT_KEY_COLUMN;
 use crate::{Store, StoreError, on_db};
 
 /// The advisory lock key of the chain's tail on PostgreSQL ("audit" in ASCII).
 pub(crate) const CHAIN_LOCK: i64 = 0x0061_7564_6974;
 /// Events a statement inserts: 12 parameters each.
 pub(crate) const EVENTS_PER_INSERT: usize = 1_000;
-/// The column the server's audit key is sealed for.
-pub(crate) const AUDIT_KEY_COLUMN: &str = "audit_keys.secret_key";
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -286,7 +285,7 @@ impl Store {
     /// The server's audit key in force (secret hex, public hex).
     pub async fn audit_key(&self) -> Result<Option<(String, String)>, StoreError> {
         let stored: Option<(String, String)> = on_db!(self, pool => sqlx::query_as(
-            "SELECT secret_key, public_key FROM audit_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1")
+            "SELECT secret_key, public_key FROM audit_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1")
             .fetch_optional(pool).await?);
         stored
             .map(|(secret, public)| Ok((self.open_secret(&secret, AUDIT_KEY_COLUMN)?, public)))
@@ -310,7 +309,7 @@ impl Store {
     /// Every public key the server has signed checkpoints with.
     pub async fn audit_public_keys(&self) -> Result<Vec<String>, StoreError> {
         Ok(on_db!(self, pool => sqlx::query_scalar(
-            "SELECT public_key FROM audit_keys ORDER BY created_at").fetch_all(pool).await?))
+            "SELECT public_key FROM audit_keys ORDER BY id").fetch_all(pool).await?))
     }
 
     /// What the tables hold now, in the shape the events re-derive.

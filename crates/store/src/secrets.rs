@@ -163,6 +163,8 @@ impl Keyring {
 
 /// The column an agency's secret signing key is sealed for.
 pub(crate) const SIGNING_KEY_COLUMN: &str = "agency_keys.secret_key";
+/// The column the server's audit signing key is sealed for.
+pub(crate) const AUDIT_KEY_COLUMN: &str = "audit_keys.secret_key";
 /// The column a user's TOTP secret is sealed for.
 pub(crate) const TOTP_COLUMN: &str = "users.totp_secret";
 /// The column a connector's credentials are sealed for.
@@ -199,7 +201,7 @@ impl Store {
         let current = keyring.current().to_string();
         let stale = |value: &str| Keyring::sealed_with(value) != Some(current.as_str());
         let mut resealed = 0;
-        for column in [SIGNING_KEY_COLUMN, TOTP_COLUMN] {
+        for column in [SIGNING_KEY_COLUMN, TOTP_COLUMN, AUDIT_KEY_COLUMN] {
             resealed += self.reseal_column(column, &keyring).await?;
         }
         let connectors: Vec<(String, String)> = on_db!(self, pool => sqlx::query_as("SELECT code, definition FROM connectors")

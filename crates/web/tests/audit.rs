@@ -280,6 +280,76 @@ async fn verification_names_what_was_changed_behind_the_applications_back(app: T
     );
 }
 
+/// Many writers at once (the deadline hour): every save is acknowledged, none is refused
+/// for the chain's sake, and the chain neither forks nor skips.
+async fn concurrent_writers_extend_one_chain(app: TestApp) {
+    let admin = app.login("admin").await;
+    let assignments = app
+        .get("/api/v1/regimes/BC-TTATGT-T/assignments", &admin)
+        .await
+        .json();
+    let communes: Vec<String> = assignments["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["valid_to"].is_null())
+        .filter_map(|a| a["reporting_agency"].as_str().map(str::to_string))
+        .take(48)
+        .collect();
+    assert_eq!(communes.len(), 48);
+    let (before, _) = app.db.store.audit_head().await.unwrap();
+    // Each save its own task on the multi-threaded runtime, through one router.
+    let router = baocao_web::router(app.state.clone());
+    let mut saves = tokio::task::JoinSet::new();
+    for (n, commune) in communes.iter().enumerate() {
+        let body = json!({"version": 0, "values": [
+            {"form": "Biểu 01/TTATGT", "row": "XH11", "column": "this_period", "value": n % 7}
+        ]});
+        let request = Request::builder()
+            .method(Method::PUT)
+            .uri(format!(
+                "/api/v1/reports/BC-TTATGT-T/{commune}/202611/draft"
+            ))
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let router = router.clone();
+        saves.spawn(async move {
+            tower::ServiceExt::oneshot(router, request)
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    while let Some(status) = saves.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    let (after, _) = app.db.store.audit_head().await.unwrap();
+    assert_eq!(
+        after - before,
+        48,
+        "one event per save, numbered without gaps"
+    );
+    let verification = audit::verify(&app.db.store).await.unwrap();
+    assert!(verification.sound(), "{:?}", verification.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_extend_one_chain_on_postgres() {
+    if let Some(app) = TestApp::demo(baocao_test_support::Backend::Postgres).await {
+        concurrent_writers_extend_one_chain(app).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_extend_one_chain_on_sqlite() {
+    let app = TestApp::demo(baocao_test_support::Backend::Sqlite)
+        .await
+        .unwrap();
+    concurrent_writers_extend_one_chain(app).await;
+}
+
 app_tests!(
     every_change_is_an_event_with_its_author_channel_and_request,
     verification_names_what_was_changed_behind_the_applications_back,

@@ -31,7 +31,8 @@ CREATE TABLE audit_checkpoints (
 );
 
 CREATE TABLE audit_keys (
-    public_key  TEXT PRIMARY KEY,
+    id          INTEGER PRIMARY KEY,
+    public_key  TEXT NOT NULL UNIQUE,
     secret_key  TEXT NOT NULL,
     created_at  TEXT NOT NULL,
     retired_at  TEXT
