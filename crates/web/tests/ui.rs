@@ -247,6 +247,42 @@ async fn logging_out_needs_the_session_token_and_ends_the_session(app: TestApp) 
     );
 }
 
+async fn the_audit_page_shows_who_changed_what_through_which_channel(app: TestApp) {
+    // A logout through the page: an event of the web channel.
+    let session = log_in(&app, "hanoi").await;
+    let home = page(&app, "/", &session).await;
+    assert!(
+        !home.text.contains("href=\"/audit\""),
+        "a reporter has no audit link"
+    );
+    let forbidden = page(&app, "/audit", &session).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let csrf = hidden_input(&home.text, "csrf");
+    post_form(&app, "/logout", &session, &format!("csrf={csrf}")).await;
+
+    let admin = log_in(&app, "admin").await;
+    let home = page(&app, "/", &admin).await;
+    assert!(
+        home.text.contains("href=\"/audit\""),
+        "an administrator has the link"
+    );
+    let trail = page(&app, "/audit?kind=token.delete", &admin).await;
+    assert_eq!(trail.status, StatusCode::OK, "{}", trail.text);
+    assert!(trail.text.contains("Nhật ký kiểm toán"));
+    assert_eq!(
+        trail.text.matches("<tr id=\"event-").count(),
+        1,
+        "{}",
+        trail.text
+    );
+    assert!(trail.text.contains("<td>web</td>"), "{}", trail.text);
+    assert!(trail.text.contains("token.delete"));
+    // A regime's change history is its object.
+    let regime = page(&app, "/audit?object=regime+BC-KTXH-T", &admin).await;
+    assert!(regime.text.contains("regime.version"), "{}", regime.text);
+    assert!(!regime.text.contains("token."), "only that regime's events");
+}
+
 async fn a_user_sees_and_revokes_their_sessions_and_an_administrator_anyones(app: TestApp) {
     let first = log_in(&app, "hanoi").await;
     let second = log_in(&app, "hanoi").await;
@@ -1145,6 +1181,7 @@ async fn a_change_through_the_api_with_the_session_cookie_needs_its_csrf_token(a
 
 app_tests!(
     a_user_sees_and_revokes_their_sessions_and_an_administrator_anyones,
+    the_audit_page_shows_who_changed_what_through_which_channel,
     a_change_through_the_api_with_the_session_cookie_needs_its_csrf_token,
     the_connectors_page_shows_runs_and_runs_one_now,
     the_login_form_is_protected_and_leads_back,

@@ -6,6 +6,7 @@
 //! show what a handler hands them.
 
 mod api_docs;
+mod audit;
 pub(crate) mod charts;
 mod compliance;
 mod connectors;
@@ -78,6 +79,7 @@ fn compile_templates() -> Environment<'static> {
     template!(env, "notifications.html");
     template!(env, "connectors.html");
     template!(env, "sessions.html");
+    template!(env, "audit.html");
     template!(env, "_pivot.html");
     template!(env, "tables.html");
     template!(env, "table.html");
@@ -113,6 +115,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports", get(reports::desk))
         .route("/notifications", get(reports::notifications))
         .route("/connectors", get(connectors::page))
+        .route("/audit", get(audit::page))
         .route("/connectors/{code}/run", post(connectors::run))
         .route("/users/{username}/sessions", get(sessions::page))
         .route("/users/{username}/sessions/revoke", post(sessions::revoke))
@@ -238,6 +241,16 @@ impl PageContext {
             .caller
             .as_ref()
             .is_some_and(|c| baocao_service::connectors::may_manage(c));
+        // The link shows to whoever holds a role that reads some audit trail.
+        let auditor = user.is_some_and(|u| {
+            u.grants.iter().any(|g| {
+                matches!(
+                    g.role,
+                    baocao_domain::user::Role::Auditor
+                        | baocao_domain::user::Role::SystemAdministrator
+                )
+            })
+        });
         let html = templates()
             .get_template(template)
             .and_then(|t| {
@@ -247,6 +260,7 @@ impl PageContext {
                     user => user,
                     csrf => csrf,
                     administrator => administrator,
+                    auditor => auditor,
                     path => &self.path,
                     path_encoded => urlencode(&self.path),
                     page => values,
