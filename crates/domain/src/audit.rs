@@ -525,6 +525,85 @@ where
     })
 }
 
+/// One change of a cell, as the events tell it: a value written by a source, or the source's
+/// value removed (a report reopened or resubmitted without it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CellChange {
+    pub seq: i64,
+    pub at: String,
+    pub user: Option<i32>,
+    pub client: Option<i32>,
+    pub channel: Channel,
+    pub kind: String,
+    pub source: String,
+    /// The value written; `None`: removed.
+    pub value: Option<Json>,
+}
+
+/// The history of one cell (agency ids that carried it, period, indicator, combination)
+/// across sources, from `events` in order.
+pub fn cell_history(
+    events: &[Event],
+    agencies: &[i32],
+    period: &str,
+    indicator: &str,
+    combo: &str,
+) -> Vec<CellChange> {
+    let mut held: BTreeSet<(i32, String)> = BTreeSet::new();
+    let mut changes = Vec::new();
+    for event in events {
+        let Ok(change) = serde_json::from_str::<Json>(&event.record.change) else {
+            continue;
+        };
+        let mut note = |source: String, value: Option<Json>| {
+            changes.push(CellChange {
+                seq: event.seq,
+                at: event.record.by.at.clone(),
+                user: event.record.by.user,
+                client: event.record.by.client,
+                channel: event.record.by.channel,
+                kind: event.record.kind.clone(),
+                source,
+                value,
+            })
+        };
+        let mut written = BTreeSet::new();
+        for entry in change
+            .get("write")
+            .and_then(Json::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            if let Some((key, value)) = value_of(entry)
+                && agencies.contains(&key.0)
+                && key.1 == period
+                && key.2 == indicator
+                && key.3 == combo
+            {
+                written.insert((key.0, key.4.clone()));
+                note(key.4.clone(), Some(value));
+            }
+        }
+        if let Some(clear) = change.get("clear").filter(|c| !c.is_null()) {
+            let agency = clear
+                .get(0)
+                .and_then(Json::as_i64)
+                .and_then(|a| i32::try_from(a).ok());
+            let source = clear.get(2).and_then(Json::as_str).map(str::to_string);
+            if let (Some(agency), Some(source)) = (agency, source)
+                && clear.get(1).and_then(Json::as_str) == Some(period)
+                && held.contains(&(agency, source.clone()))
+                && !written.contains(&(agency, source.clone()))
+            {
+                held.remove(&(agency, source.clone()));
+                note(source, None);
+            }
+        }
+        held.extend(written);
+    }
+    changes
+}
+
 /// A data value's cell: agency id, period, indicator, option combination, source.
 pub type ValueKey = (i32, String, String, String, String);
 
@@ -939,5 +1018,44 @@ mod tests {
         };
         forged[1] = serde_json::to_string(&BundleLine::Checkpoint(resigned)).unwrap();
         assert!(check(&forged, None).is_err());
+    }
+
+    #[test]
+    fn a_cells_history_runs_across_sources_and_removals() {
+        let write = |source: &str, value: f64| json!([2, "202611", "XH11", "", source, value]);
+        let events = chain(
+            (0, GENESIS),
+            vec![
+                record(
+                    "values.replace",
+                    json!({"clear": [2, "202611", "regime:BC01"], "write": [write("regime:BC01", 5.0)]}),
+                ),
+                record(
+                    "values.write",
+                    json!({"clear": null, "write": [write("connector:C", 7.0), [2, "202611", "XH12", "", "connector:C", 1.0]]}),
+                ),
+                record(
+                    "values.replace",
+                    json!({"clear": [2, "202611", "regime:BC01"], "write": []}),
+                ),
+                record(
+                    "values.replace",
+                    json!({"clear": [3, "202611", "regime:BC01"], "write": [[3, "202611", "XH11", "", "regime:BC01", 9.0]]}),
+                ),
+            ],
+        );
+        let history = cell_history(&events, &[2], "202611", "XH11", "");
+        let told: Vec<(i64, &str, Option<Json>)> = history
+            .iter()
+            .map(|c| (c.seq, c.source.as_str(), c.value.clone()))
+            .collect();
+        assert_eq!(
+            told,
+            vec![
+                (1, "regime:BC01", Some(json!(5.0))),
+                (2, "connector:C", Some(json!(7.0))),
+                (3, "regime:BC01", None),
+            ]
+        );
     }
 }

@@ -4,9 +4,7 @@
 //! administrators).
 //!
 //! Retention: events are never deleted in place. A deployment archives by exporting bundles
-//! (`baocao audit export`), which verify on their own; how long the database keeps events is
-//! the setting `audit.retention_years` (default: for ever), which only ever informs
-//! archiving.
+//! (`baocao audit export`), which verify on their own.
 
 use std::io::Write;
 
@@ -258,6 +256,42 @@ pub async fn export(
         events,
         checkpoints: count,
     })
+}
+
+/// The history of one cell — an agency's number of `indicator` (option combination
+/// `combo`, empty for the total) for `period` — across the sources that gave it: each write
+/// and removal with when, who and how. Read under the audit policy.
+pub async fn cell_history(
+    ctx: &Context,
+    caller: &Caller,
+    agency: &str,
+    period: &str,
+    indicator: &str,
+    combo: &str,
+) -> Result<Vec<baocao_domain::audit::CellChange>, AuditError> {
+    let period = baocao_domain::period::PeriodId::parse(period)
+        .map_err(|_| AuditError::InvalidFilter(format!("period {period}")))?
+        .to_string();
+    let (graph, _) = crate::aggregates::agency_graph(ctx, ctx.today()).await?;
+    let code = AgencyCode::new(agency).map_err(|_| AuditError::UnknownAgency(agency.into()))?;
+    let key = graph
+        .find(&code)
+        .ok_or_else(|| AuditError::UnknownAgency(agency.into()))?;
+    if !caller.may(Action::ReadAudit {
+        agency: &graph.lineage_codes(&code),
+    }) {
+        return Err(AuditError::Forbidden);
+    }
+    let agencies: Vec<i32> = graph
+        .represented_by(key)
+        .into_iter()
+        .chain([key])
+        .filter_map(|key| i32::try_from(key).ok())
+        .collect();
+    let events = ctx.store.audit_value_events(&agencies, &period).await?;
+    Ok(baocao_domain::audit::cell_history(
+        &events, &agencies, &period, indicator, combo,
+    ))
 }
 
 /// What a page of the audit asks for, as the API and pages take it.

@@ -252,6 +252,39 @@ impl Store {
         })
     }
 
+    /// The events that wrote or cleared data values of `agencies` (ids) for `period`, in
+    /// order: reports' accepted numbers (`values.replace`, addressed by agency and period) and
+    /// direct writes (`values.write`, which name their period in their change).
+    pub async fn audit_value_events(
+        &self,
+        agencies: &[i32],
+        period: &str,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::new();
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE kind = 'values.replace' AND object LIKE $1 ORDER BY seq"
+        );
+        for agency in agencies {
+            // Ids and a checked period code: no caller text reaches the pattern.
+            let pattern = format!("values {agency}/{period}/%");
+            let rows: Vec<EventRow> = on_db!(self, pool => sqlx::query_as(&sql)
+                .bind(pattern).fetch_all(pool).await?);
+            for row in rows {
+                events.push(row.event()?);
+            }
+        }
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE kind = 'values.write' AND change LIKE $1 ORDER BY seq"
+        );
+        let rows: Vec<EventRow> = on_db!(self, pool => sqlx::query_as(&sql)
+            .bind(format!("%\"{period}\"%")).fetch_all(pool).await?);
+        for row in rows {
+            events.push(row.event()?);
+        }
+        events.sort_by_key(|event| event.seq);
+        Ok(events)
+    }
+
     /// Every checkpoint, in order.
     pub async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         let rows: Vec<(i64, String, String, String, String)> = on_db!(self, pool => sqlx::query_as(

@@ -123,6 +123,49 @@ async fn every_change_is_an_event_with_its_author_channel_and_request(app: TestA
         "the token itself is never recorded"
     );
 
+    // A cell's history: each value written, by which source, when.
+    for value in [59000.5, 59100.0] {
+        app.db
+            .store
+            .upsert_values(
+                &[reported_value("KT04", "01", "202610", &[], value)],
+                "2026-11-26T08:00:00Z",
+            )
+            .await
+            .unwrap();
+    }
+    let cell = app.get("/api/v1/audit/cells/01/202610/KT04", &admin).await;
+    assert_eq!(cell.status, StatusCode::OK, "{}", cell.text);
+    let cell = cell.json();
+    let told: Vec<(Value, Value, Value)> = cell["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["source"].clone(),
+                c["value"].clone(),
+                c["channel"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        told,
+        vec![
+            (json!("regime:BC-KTXH-T"), json!(59000.5), json!("system")),
+            (json!("regime:BC-KTXH-T"), json!(59100.0), json!("system")),
+        ]
+    );
+    let other = app
+        .get("/api/v1/audit/cells/01/202609/KT04", &admin)
+        .await
+        .json();
+    assert_eq!(other["total"], 0);
+    let bad = app
+        .get("/api/v1/audit/cells/01/notaperiod/KT04", &admin)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
     // A reporter is no auditor; the trail is not theirs to read.
     let reporter = app.login("hanoi").await;
     let forbidden = app.get("/api/v1/audit", &reporter).await;

@@ -10,8 +10,9 @@ use baocao_domain::audit::Event;
 use baocao_service::audit::{AuditError, AuditQuery};
 use serde::{Deserialize, Serialize};
 
+use super::doc;
 use crate::AppState;
-use crate::auth::{ApiQuery, Caller};
+use crate::auth::{ApiPath, ApiQuery, Caller};
 use crate::error::ApiError;
 
 /// Filters of the audit trail.
@@ -149,6 +150,57 @@ fn csv(events: &[Event]) -> Response {
         bytes,
     )
         .into_response()
+}
+
+/// Which combination of a cell.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CellParams {
+    /// The option combination's key (`area=urban;sex=female`); empty or absent for the total.
+    options: Option<String>,
+}
+
+/// A cell's history, oldest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CellHistory {
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<baocao_domain::audit::CellChange>,
+    total: usize,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/cells/{agency}/{period}/{indicator}",
+    tag = "Audit",
+    operation_id = "get_audit_cell",
+    summary = "A cell's history across report versions and sources: each value written or removed, when, by whom, through which channel.",
+    params(
+        ("agency" = doc::AgencyCode, Path),
+        ("period" = doc::PeriodId, Path),
+        ("indicator" = doc::IndicatorCode, Path),
+        CellParams,
+    ),
+    responses((status = 200, description = "OK", body = CellHistory)),
+)]
+pub async fn cell(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((agency, period, indicator)): ApiPath<(String, String, String)>,
+    ApiQuery(params): ApiQuery<CellParams>,
+) -> Result<Json<CellHistory>, ApiError> {
+    let items = baocao_service::audit::cell_history(
+        &state.services,
+        &caller,
+        &agency,
+        &period,
+        &indicator,
+        params.options.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(Json(CellHistory {
+        total: items.len(),
+        items,
+    }))
 }
 
 /// The server's audit keys.

@@ -53,6 +53,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(session::health))
         .routes(routes!(audit::list))
         .routes(routes!(audit::keys))
+        .routes(routes!(audit::cell))
         .routes(routes!(session::token))
         .routes(routes!(session::me))
         .routes(routes!(session::logout))
