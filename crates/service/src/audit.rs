@@ -66,9 +66,7 @@ async fn server_key(store: &Store, now: &str) -> Result<KeyPair, AuditError> {
             public_hex,
         });
     }
-    let mut secret = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-    let keys = KeyPair::from_secret(secret);
+    let keys = crate::fresh_key_pair();
     store
         .add_audit_key(&keys.secret_hex, &keys.public_hex, now)
         .await?;

@@ -77,6 +77,14 @@ pub fn national() -> [baocao_domain::agency::AgencyCode; 1] {
     [baocao_domain::agency::AgencyCode::new("VN").expect("VN is a valid agency code")]
 }
 
+/// A new Ed25519 key pair from the system's randomness (an agency's signing key, the
+/// server's audit key).
+pub(crate) fn fresh_key_pair() -> baocao_domain::signature::KeyPair {
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    baocao_domain::signature::KeyPair::from_secret(secret)
+}
+
 /// Where the time comes from.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;

@@ -138,10 +138,7 @@ async fn small_country(store: &Store) {
         .insert_agencies(
             &directory,
             &successions,
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -181,20 +178,14 @@ async fn catalogue(store: &Store) {
     store
         .insert_categories(
             &[sex],
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
     store
         .insert_indicators(
             &[indicator("XH01", &["sex"]), indicator("KT04", &[])],
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -350,10 +341,7 @@ async fn regimes_round_trip_and_codes_are_unique(store: Store) {
         .publish(date(2026, 1, 1))
         .unwrap();
     store
-        .create_regime(
-            &published,
-            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
-        )
+        .create_regime(&published, &baocao_test_support::by_system(NOW))
         .await
         .unwrap();
     let mut incomplete = regime_content("BC-THIEU-N");
@@ -361,7 +349,7 @@ async fn regimes_round_trip_and_codes_are_unique(store: Store) {
     store
         .create_regime(
             &Regime::draft(incomplete).unwrap(),
-            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+            &baocao_test_support::by_system(NOW),
         )
         .await
         .unwrap();
@@ -384,10 +372,7 @@ async fn regimes_round_trip_and_codes_are_unique(store: Store) {
     );
 
     let again = store
-        .create_regime(
-            &published,
-            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
-        )
+        .create_regime(&published, &baocao_test_support::by_system(NOW))
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     assert_eq!(store.regimes(None).await.unwrap().len(), 2);
@@ -425,7 +410,7 @@ async fn users_are_created_all_or_nothing(store: Store) {
         .create_users(
             &[new_user("hcm", "79", &hash)],
             today,
-            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+            &baocao_test_support::by_system(NOW),
         )
         .await
         .unwrap();
@@ -434,7 +419,7 @@ async fn users_are_created_all_or_nothing(store: Store) {
         .create_users(
             &[new_user("hue", "46", &hash), new_user("hcm", "79", &hash)],
             today,
-            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+            &baocao_test_support::by_system(NOW),
         )
         .await;
     assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
@@ -445,10 +430,7 @@ async fn users_are_created_all_or_nothing(store: Store) {
             .create_users(
                 &[new_user("binhduong", "74", &hash)],
                 today,
-                &baocao_domain::audit::Provenance::system(
-                    NOW,
-                    baocao_domain::audit::Channel::System
-                )
+                &baocao_test_support::by_system(NOW)
             )
             .await,
         Err(StoreError::NotFound(_))
@@ -473,7 +455,7 @@ async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
         .create_users(
             &[new_user("hcm", "79", &hash)],
             date(2026, 11, 26),
-            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+            &baocao_test_support::by_system(NOW),
         )
         .await
         .unwrap();
@@ -487,7 +469,7 @@ async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
             TokenKind::Session,
             &secret,
             Some("csrf-1"),
-            &baocao_domain::audit::Provenance::system(NOW, baocao_domain::audit::Channel::System),
+            &baocao_test_support::by_system(NOW),
             "2026-11-26T16:00:00Z",
         )
         .await
@@ -547,10 +529,7 @@ async fn tokens_resolve_until_they_expire_or_are_deleted(store: Store) {
     store
         .delete_token(
             &secret,
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -667,10 +646,7 @@ async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
     store
         .insert_indicators(
             &[indicator("ZZ01", &[])],
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -682,10 +658,7 @@ async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
         .import_indicators(
             &[],
             &[renamed],
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -698,10 +671,7 @@ async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
         store
             .insert_indicators(
                 &[indicator("ZZ01", &[])],
-                &baocao_domain::audit::Provenance::system(
-                    "2026-01-01T00:00:00Z",
-                    baocao_domain::audit::Channel::System
-                )
+                &baocao_test_support::by_system("2026-01-01T00:00:00Z")
             )
             .await
             .is_err()

@@ -18,6 +18,12 @@ pub use baocao_store::Backend;
 use baocao_store::Store;
 use rand::Rng;
 
+/// A change the server makes itself at `at`: what tests that put data in place through the
+/// store record as its author.
+pub fn by_system(at: &str) -> baocao_domain::audit::Provenance {
+    baocao_domain::audit::Provenance::system(at, baocao_domain::audit::Channel::System)
+}
+
 /// A number as a province's accepted monthly report (`BC-KTXH-T`) stores it, for tests that
 /// put data in place without going through the reporting workflow; `options` are
 /// (category, option) pairs, none for the total.

@@ -95,20 +95,14 @@ async fn add_reporting_units(store: &baocao_store::Store, regime: &RegimeCode, t
         .insert_agencies(
             &AgencyDirectory::new(units).unwrap(),
             &[],
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
     store
         .insert_assignments(
             &assignments,
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -157,10 +151,7 @@ async fn main() {
                     decided(None, SubmissionAction::Save),
                     0,
                     &content,
-                    &baocao_domain::audit::Provenance::system(
-                        "2026-01-01T00:00:00Z",
-                        baocao_domain::audit::Channel::System,
-                    ),
+                    &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
                 )
                 .await
                 .unwrap();
@@ -181,10 +172,7 @@ async fn main() {
             let report = store.report_record(&key).await.unwrap().unwrap();
             let submit = decided(Some(SubmissionStatus::Draft), SubmissionAction::Submit);
             let mut tx = store
-                .begin(&baocao_domain::audit::Provenance::system(
-                    "2026-01-01T00:00:00Z",
-                    baocao_domain::audit::Channel::System,
-                ))
+                .begin(&baocao_test_support::by_system("2026-01-01T00:00:00Z"))
                 .await
                 .unwrap();
             tx.move_report(report.id, &submit, event.at).await.unwrap();

@@ -127,10 +127,7 @@ async fn main() {
     store
         .insert_indicators(
             &catalogue,
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();

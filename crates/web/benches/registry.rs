@@ -62,10 +62,7 @@ async fn main() {
         .store
         .create_regimes(
             &copies,
-            &baocao_domain::audit::Provenance::system(
-                "2026-11-26T08:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-11-26T08:00:00Z"),
         )
         .await
         .unwrap();

@@ -466,10 +466,7 @@ async fn a_regime_in_draft_takes_no_reports(app: TestApp) {
         .store
         .create_regime(
             &draft,
-            &baocao_domain::audit::Provenance::system(
-                "2026-11-26T08:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-11-26T08:00:00Z"),
         )
         .await
         .unwrap();
@@ -484,10 +481,7 @@ async fn a_regime_in_draft_takes_no_reports(app: TestApp) {
         .store
         .insert_assignments(
             &[assignment],
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -673,10 +667,7 @@ async fn a_report_is_prefilled_from_subordinates_and_the_previous_period(app: Te
     store
         .create_regime(
             &regime,
-            &baocao_domain::audit::Provenance::system(
-                "2026-11-26T08:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-11-26T08:00:00Z"),
         )
         .await
         .unwrap();
@@ -717,10 +708,7 @@ async fn a_report_is_prefilled_from_subordinates_and_the_previous_period(app: Te
     store
         .insert_assignments(
             &assignments,
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();

@@ -197,10 +197,7 @@ async fn publish_copy(
     store
         .create_regime(
             &regime,
-            &baocao_domain::audit::Provenance::system(
-                "2026-11-26T08:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-11-26T08:00:00Z"),
         )
         .await
         .unwrap();
@@ -214,10 +211,7 @@ async fn publish_copy(
     store
         .insert_assignments(
             &[assignment],
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();

@@ -155,10 +155,7 @@ async fn publish_edited(
     store
         .create_regime(
             &regime,
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -172,10 +169,7 @@ async fn publish_edited(
     store
         .insert_assignments(
             &[assignment],
-            &baocao_domain::audit::Provenance::system(
-                "2026-01-01T00:00:00Z",
-                baocao_domain::audit::Channel::System,
-            ),
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
         )
         .await
         .unwrap();

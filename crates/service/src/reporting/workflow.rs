@@ -68,9 +68,7 @@ async fn signing_key(ctx: &Context, report: &Report, now: &str) -> Result<KeyPai
             public_hex,
         });
     }
-    let mut secret = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-    let keys = KeyPair::from_secret(secret);
+    let keys = crate::fresh_key_pair();
     ctx.store
         .add_signing_key(agency, on, &keys.secret_hex, &keys.public_hex, now)
         .await?;
