@@ -34,6 +34,7 @@ fn path_value(path: &str, name: &str, table: &str) -> String {
         "flow" => table.into(),
         "key" => "all".into(),
         "username" => "hanoi".into(),
+        "indicator" => "KT04".into(),
         "code" if path.starts_with("/api/v1/agencies") => "01".into(),
         "code" if path.starts_with("/api/v1/indicators") => "KT04".into(),
         "code" if path.starts_with("/api/v1/regimes") => "BC-KTXH-T".into(),
