@@ -338,8 +338,9 @@ pub async fn load_demo_history(store: &Store, scope: &HistoryScope) -> Result<us
             .set_setting(
                 HISTORY_SETTING,
                 &scope.until.to_string(),
+                // Stamped on the history's own timeline, as its reports are.
                 &baocao_domain::audit::Provenance::system(
-                    &baocao_store::timestamp_text(jiff::Timestamp::now()),
+                    &baocao_store::timestamp_text(morning(scope.until, 0)),
                     baocao_domain::audit::Channel::Demo,
                 ),
             )

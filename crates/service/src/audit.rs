@@ -79,7 +79,7 @@ pub async fn checkpoint(store: &Store, now: &str) -> Result<Option<Checkpoint>, 
     if seq == 0 {
         return Ok(None);
     }
-    let last = store.audit_checkpoints().await?.pop();
+    let last = store.last_audit_checkpoint().await?;
     if last.as_ref().is_some_and(|c| c.seq >= seq) {
         return Ok(None);
     }
@@ -97,7 +97,7 @@ pub async fn checkpoint_if_due(
     now: jiff::Timestamp,
 ) -> Result<Option<Checkpoint>, AuditError> {
     let (seq, _) = store.audit_head().await?;
-    let last = store.audit_checkpoints().await?.pop();
+    let last = store.last_audit_checkpoint().await?;
     let due = match &last {
         None => seq > 0,
         Some(last) if last.seq >= seq => false,
@@ -315,7 +315,7 @@ pub async fn events(
     ctx: &Context,
     caller: &Caller,
     query: &AuditQuery,
-) -> Result<Vec<Event>, AuditError> {
+) -> Result<AuditPage, AuditError> {
     let (graph, _) = crate::aggregates::agency_graph(ctx, ctx.today()).await?;
     let unknown = |code: &str| AuditError::UnknownAgency(code.to_string());
     let code = match &query.agency {
@@ -338,7 +338,11 @@ pub async fn events(
             .collect()
     });
     let actor = match &query.actor {
-        Some(name) => Some(ctx.store.user_id(name).await?.unwrap_or(-1)),
+        Some(name) => match ctx.store.user_id(name).await? {
+            Some(id) => Some(id),
+            // Nobody of that name changed anything.
+            None => return Ok(AuditPage::default()),
+        },
         None => None,
     };
     let limit = query.limit.unwrap_or(100);
@@ -353,7 +357,7 @@ pub async fn events(
             return Err(AuditError::InvalidFilter(format!("{name}={value}")));
         }
     }
-    Ok(ctx
+    let events = ctx
         .store
         .audit_page(&AuditFilter {
             object: query.object.clone(),
@@ -365,5 +369,21 @@ pub async fn events(
             before: query.before,
             limit,
         })
-        .await?)
+        .await?;
+    // A full page may have a next one, which starts below its last event.
+    let next_before = (events.len() as i64 == limit)
+        .then(|| events.last().map(|e| e.seq))
+        .flatten();
+    Ok(AuditPage {
+        events,
+        next_before,
+    })
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Debug, Default, Clone)]
+pub struct AuditPage {
+    pub events: Vec<Event>,
+    /// The `before` of the next page, when there may be one.
+    pub next_before: Option<i64>,
 }

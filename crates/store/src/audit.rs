@@ -302,6 +302,22 @@ impl Store {
             .collect())
     }
 
+    /// The last checkpoint, if any.
+    pub async fn last_audit_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        let row: Option<(i64, String, String, String, String)> = on_db!(self, pool => sqlx::query_as(
+            "SELECT seq, hash, at, public_key, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(pool).await?);
+        Ok(
+            row.map(|(seq, hash, at, public_key, signature)| Checkpoint {
+                seq,
+                hash,
+                at,
+                public_key,
+                signature,
+            }),
+        )
+    }
+
     pub async fn add_audit_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
         on_db!(self, pool => sqlx::query(
             "INSERT INTO audit_checkpoints (seq, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5)

@@ -77,21 +77,15 @@ pub async fn list(
         before: params.before,
         limit: params.limit,
     };
-    let limit = query.limit.unwrap_or(100);
-    let items = baocao_service::audit::events(&state.services, &caller, &query).await?;
+    let page = baocao_service::audit::events(&state.services, &caller, &query).await?;
     match params.format.as_deref() {
-        Some("csv") => Ok(csv(&items)),
-        None | Some("json") => {
-            let next_before = (items.len() as i64 == limit)
-                .then(|| items.last().map(|e| e.seq))
-                .flatten();
-            Ok(Json(AuditPage {
-                total: items.len(),
-                items,
-                next_before,
-            })
-            .into_response())
-        }
+        Some("csv") => Ok(csv(&page.events)),
+        None | Some("json") => Ok(Json(AuditPage {
+            total: page.events.len(),
+            items: page.events,
+            next_before: page.next_before,
+        })
+        .into_response()),
         Some(other) => Err(ApiError::bad_request(
             "invalid_format",
             format!("Định dạng {other:?} không được hỗ trợ (json hoặc csv)."),

@@ -48,18 +48,15 @@ pub async fn page(
         before: form.before,
         limit: Some(PAGE),
     };
-    let events = baocao_service::audit::events(&state, caller, &query)
+    let found = baocao_service::audit::events(&state, caller, &query)
         .await
         .map_err(|e| PageError::from_api(e.into(), lang))?;
-    let next = (events.len() as i64 == PAGE)
-        .then(|| events.last().map(|e| e.seq))
-        .flatten();
     page.render(
         "audit.html",
-        json!({ "events": events, "filter": {
+        json!({ "events": found.events, "next": found.next_before, "filter": {
             "object": query.object, "actor": query.actor, "agency": query.agency,
             "kind": query.kind, "from": query.from, "to": query.to,
-        }, "next": next }),
+        } }),
     )
 }
 
