@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 
 use baocao_domain::Date;
 use baocao_domain::aggregation::{AgencyGraph, AgencyKey, Observation};
+use baocao_domain::holidays::HolidayCalendar;
 use baocao_domain::indicator::Aggregation;
 use baocao_domain::period::PeriodId;
 use baocao_domain::regime::Regime;
@@ -95,6 +96,8 @@ struct Inner {
     deriving_regimes: Option<(i64, Arc<Vec<Regime>>)>,
     /// The indicators and categories, under the catalogue's change counter.
     catalogue: Option<(i64, Arc<crate::catalogue::Catalogue>)>,
+    /// The holiday calendar with the deployment's changes, under the calendar's counter.
+    holidays: Option<(i64, Arc<HolidayCalendar>)>,
     /// The version of a regime in force on a date, under the regimes' change counter.
     regimes: HashMap<(String, Date), (i64, Arc<Regime>)>,
     answers: HashMap<Question, Cached>,
@@ -145,6 +148,15 @@ impl AggregateCache {
 
     pub fn keep_catalogue(&self, generation: i64, catalogue: Arc<crate::catalogue::Catalogue>) {
         self.lock().catalogue = Some((generation, catalogue));
+    }
+
+    /// The holiday calendar, if kept under the calendar's counter `generation`.
+    pub fn holidays(&self, generation: i64) -> Option<Arc<HolidayCalendar>> {
+        kept_under(&self.lock().holidays, generation)
+    }
+
+    pub fn keep_holidays(&self, generation: i64, holidays: Arc<HolidayCalendar>) {
+        self.lock().holidays = Some((generation, holidays));
     }
 
     /// The version of `code` in force on `date`, if kept under the regimes' counter.
@@ -295,6 +307,15 @@ pub async fn agency_graph(
     // The counter is read before the hierarchy, so a graph kept under it is never newer
     // than the hierarchy it claims.
     let hierarchy = state.store.hierarchy_generation().await?;
+    agency_graph_under(state, hierarchy, date).await
+}
+
+/// [`agency_graph`] under a hierarchy counter the caller has already read.
+pub async fn agency_graph_under(
+    state: &crate::Context,
+    hierarchy: i64,
+    date: Date,
+) -> Result<(Arc<AgencyGraph>, i64), baocao_store::StoreError> {
     if let Some(graph) = state.aggregates.graph(date, hierarchy) {
         return Ok((graph, hierarchy));
     }
@@ -315,20 +336,28 @@ pub struct ObservationSpan {
 }
 
 impl ObservationSpan {
-    /// Reads the span's counters once, for every indicator then asked of it.
-    pub async fn read(
+    /// Two spans' counters in one read (the two years before a period, and the period),
+    /// for every indicator then asked of them.
+    pub async fn read_pair(
         state: &crate::Context,
-        start: Date,
-        end: Date,
-    ) -> Result<Self, baocao_store::StoreError> {
-        let token = state
+        first: (Date, Date),
+        second: (Date, Date),
+    ) -> Result<(Self, Self), baocao_store::StoreError> {
+        let counters = state
             .store
-            .period_generations(start, end)
-            .await?
-            .iter()
-            .map(|(_, generation)| generation)
-            .sum();
-        Ok(Self { start, end, token })
+            .period_generations(first.0.min(second.0), first.1.max(second.1))
+            .await?;
+        let span = |(start, end): (Date, Date)| {
+            let token = counters
+                .iter()
+                .filter(|(code, _)| {
+                    PeriodId::parse(code).is_ok_and(|p| p.start() >= start && p.end() <= end)
+                })
+                .map(|(_, generation)| generation)
+                .sum();
+            Self { start, end, token }
+        };
+        Ok((span(first), span(second)))
     }
 
     /// `indicator`'s accepted values in the span.

@@ -2,6 +2,8 @@
 //! deadlines (on the deployment's holiday calendar) and status now; and that holiday calendar
 //! itself — the law's days off, compensatory days and the deployment's changes.
 
+use std::sync::Arc;
+
 use baocao_domain::Date;
 use baocao_domain::calendar::{Due, cutoff_window, deadline};
 use baocao_domain::compliance::SlotStatus;
@@ -139,7 +141,7 @@ pub async fn schedule(
     if to < from || (to - from).get_days() as i64 > MAX_DAYS {
         return Err(CalendarError::InvalidRange(MAX_DAYS));
     }
-    let holidays = state.store.holiday_calendar().await?;
+    let holidays = holiday_calendar(state).await?;
     let now = state.clock.now();
     let mut items = Vec::new();
     for code in state.store.regimes_assigned_to(&agency).await? {
@@ -262,6 +264,26 @@ pub struct HolidaysAnswer {
     pub working_weekend_days: Vec<Date>,
     /// Every change this deployment made to the default, in that year.
     pub changes: Vec<CalendarOverride>,
+}
+
+/// The deployment's holiday calendar (the law's days with its changes), built once per
+/// change of the calendar: kept under the calendar's counter, read with the others.
+pub async fn holiday_calendar(state: &Context) -> Result<Arc<HolidayCalendar>, StoreError> {
+    let generations = state.store.generations(&[]).await?;
+    holiday_calendar_under(state, generations.calendar).await
+}
+
+/// [`holiday_calendar`] under a calendar counter the caller has already read.
+pub async fn holiday_calendar_under(
+    state: &Context,
+    generation: i64,
+) -> Result<Arc<HolidayCalendar>, StoreError> {
+    if let Some(kept) = state.aggregates.holidays(generation) {
+        return Ok(kept);
+    }
+    let calendar = Arc::new(state.store.holiday_calendar().await?);
+    state.aggregates.keep_holidays(generation, calendar.clone());
+    Ok(calendar)
 }
 
 /// The days off of `year` (default: this year).

@@ -77,6 +77,16 @@ pub async fn regime_in_force(
     date: Date,
 ) -> Result<std::sync::Arc<Regime>, CatalogueError> {
     let generation = ctx.store.regimes_generation().await?;
+    regime_in_force_under(ctx, generation, code, date).await
+}
+
+/// [`regime_in_force`] under a regimes counter the caller has already read.
+pub async fn regime_in_force_under(
+    ctx: &crate::Context,
+    generation: i64,
+    code: &str,
+    date: Date,
+) -> Result<std::sync::Arc<Regime>, CatalogueError> {
     if let Some(kept) = ctx.aggregates.regime(code, date, generation) {
         return Ok(kept);
     }
@@ -125,6 +135,14 @@ impl Catalogue {
     /// (read first, so what is kept is never newer than the counter it is kept under).
     pub async fn current(ctx: &crate::Context) -> Result<std::sync::Arc<Self>, StoreError> {
         let generation = ctx.store.catalogue_generation().await?;
+        Self::under(ctx, generation).await
+    }
+
+    /// [`current`](Self::current) under a catalogue counter the caller has already read.
+    pub async fn under(
+        ctx: &crate::Context,
+        generation: i64,
+    ) -> Result<std::sync::Arc<Self>, StoreError> {
         if let Some(kept) = ctx.aggregates.catalogue(generation) {
             return Ok(kept);
         }

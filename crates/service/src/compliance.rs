@@ -208,7 +208,7 @@ pub async fn expected_reports(
     ) else {
         return Ok((Vec::new(), HashMap::new()));
     };
-    let holidays = state.store.holiday_calendar().await?;
+    let holidays = crate::calendar::holiday_calendar(state).await?;
     let spans = state.store.assignment_spans(regime.code()).await?;
     let kinds = state.store.assigned_kinds(regime.code()).await?;
     let facts = state

@@ -7,6 +7,8 @@
 //! table to distribute by agency (Citus) or to mirror into a column store (ClickHouse) that
 //! answers the same per-period group-bys; the engine's inputs stay the same.
 
+use std::collections::HashMap;
+
 use baocao_domain::agency::{AgencyCode, AgencyKind};
 use baocao_domain::aggregation::{AgencyKey, GraphAgency, Observation};
 use baocao_domain::indicator::IndicatorCode;
@@ -342,7 +344,66 @@ const CATALOGUE_GENERATION: &str = "catalogue_generation";
 /// The setting raised whenever a regime version is written.
 const REGIMES_GENERATION: &str = "regimes_generation";
 
+/// The setting raised whenever the holiday calendar changes.
+pub(crate) const CALENDAR_GENERATION: &str = "calendar_generation";
+
+/// Every change counter at one moment, with the settings asked alongside: what a request
+/// reads once, before anything it keeps under them (see [`Store::generations`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Generations {
+    pub hierarchy: i64,
+    pub catalogue: i64,
+    pub regimes: i64,
+    pub calendar: i64,
+    settings: HashMap<String, String>,
+}
+
+impl Generations {
+    /// A setting read with the counters (one of those asked for), if it is set.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).map(String::as_str)
+    }
+}
+
 impl Store {
+    /// Every change counter and the `settings` asked for, in one statement: a request reads
+    /// them once, not once for each cache it consults.
+    pub async fn generations(&self, settings: &[&str]) -> Result<Generations, StoreError> {
+        let counters = [
+            HIERARCHY_GENERATION,
+            CATALOGUE_GENERATION,
+            REGIMES_GENERATION,
+            CALENDAR_GENERATION,
+        ];
+        let keys: Vec<&str> = counters.iter().chain(settings).copied().collect();
+        let placeholders = (1..=keys.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT key, value FROM settings WHERE key IN ({placeholders})");
+        let rows: Vec<(String, String)> = on_db!(self, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for key in &keys {
+                query = query.bind(*key);
+            }
+            query.fetch_all(pool).await?
+        });
+        let mut generations = Generations::default();
+        for (key, value) in rows {
+            let count = || value.parse().unwrap_or(0);
+            match key.as_str() {
+                HIERARCHY_GENERATION => generations.hierarchy = count(),
+                CATALOGUE_GENERATION => generations.catalogue = count(),
+                REGIMES_GENERATION => generations.regimes = count(),
+                CALENDAR_GENERATION => generations.calendar = count(),
+                _ => {
+                    generations.settings.insert(key, value);
+                }
+            }
+        }
+        Ok(generations)
+    }
+
     /// The change counters of the periods wholly within `start`..=`end`, by period code.
     pub async fn period_generations(
         &self,
@@ -397,14 +458,27 @@ impl Store {
 
     /// One statement, so two servers raising it at once both count.
     async fn raise_counter(&self, key: &str) -> Result<(), StoreError> {
-        on_db!(self, pool => sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, '1')
-             ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)",
-        )
+        on_db!(self, pool => sqlx::query(RAISE_COUNTER)
         .bind(key)
         .execute(pool)
         .await
         .map(|_| ())?);
+        Ok(())
+    }
+}
+
+const RAISE_COUNTER: &str = "INSERT INTO settings (key, value) VALUES ($1, '1')
+     ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)";
+
+impl crate::transaction::Transaction {
+    /// Raises a change counter with the change it announces, so no reader sees one without
+    /// the other.
+    pub(crate) async fn raise_counter(&mut self, key: &str) -> Result<(), StoreError> {
+        on_tx!(self, conn => sqlx::query(RAISE_COUNTER)
+            .bind(key)
+            .execute(conn)
+            .await
+            .map(drop)?);
         Ok(())
     }
 }

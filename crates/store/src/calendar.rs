@@ -6,6 +6,7 @@ use baocao_domain::holidays::{CalendarOverride, DayKind, DayName, HolidayCalenda
 
 use baocao_domain::audit::Provenance;
 
+use crate::analytics::CALENDAR_GENERATION;
 use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
@@ -95,6 +96,7 @@ impl Store {
                 "name_en": change.name.en,
             }),
         );
+        tx.raise_counter(CALENDAR_GENERATION).await?;
         tx.commit().await
     }
 
@@ -118,6 +120,7 @@ impl Store {
                 None,
                 serde_json::json!({ "day": day.to_string() }),
             );
+            tx.raise_counter(CALENDAR_GENERATION).await?;
         }
         tx.commit().await?;
         Ok(done == 1)

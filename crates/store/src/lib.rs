@@ -28,6 +28,7 @@ pub mod compliance;
 pub mod connectors;
 pub mod credentials;
 mod error;
+mod ids;
 pub mod notifications;
 pub mod regimes;
 pub mod reorganisation;
@@ -107,6 +108,8 @@ pub struct Store {
     /// gets half its pool: a transaction's holder also reads through the pool, so holders
     /// must never take every connection and wait on each other for one more.
     turns: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Row ids of codes that never change their row (periods, regimes), kept once read.
+    ids: std::sync::Arc<ids::KnownIds>,
 }
 
 /// Connections of a PostgreSQL server's pool.
@@ -171,6 +174,9 @@ impl Store {
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                // A file in this process cannot drop a connection: a ping on every borrow
+                // would be one more hand-off to the connection's thread for each statement.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .map_err(|e| StoreError::Unreachable {
@@ -180,6 +186,7 @@ impl Store {
             Ok(Self {
                 db: Db::Sqlite(pool),
                 keyring: None,
+                ids: Default::default(),
                 turns: turns(1),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -196,6 +203,7 @@ impl Store {
             Ok(Self {
                 db: Db::Postgres(pool),
                 keyring: None,
+                ids: Default::default(),
                 turns: turns(POSTGRES_CONNECTIONS as usize / 2),
             })
         } else {
@@ -223,6 +231,7 @@ impl Store {
         Ok(Self {
             db: Db::Postgres(pool),
             keyring: None,
+            ids: Default::default(),
             turns: turns(TEST_SCHEMA_CONNECTIONS as usize / 2),
         })
     }

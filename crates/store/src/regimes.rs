@@ -335,11 +335,16 @@ impl Store {
 
     /// The id of a regime's row.
     pub async fn regime_id(&self, code: &RegimeCode) -> Result<i32, StoreError> {
+        if let Some(id) = self.ids.regime(code) {
+            return Ok(id);
+        }
         let id: Option<i32> = on_db!(self, pool => sqlx::query_scalar("SELECT id FROM regimes WHERE code = $1")
             .bind(code.as_str())
             .fetch_optional(pool)
             .await?);
-        id.ok_or_else(|| StoreError::NotFound(format!("regime {code}")))
+        let id = id.ok_or_else(|| StoreError::NotFound(format!("regime {code}")))?;
+        self.ids.keep_regime(code, id);
+        Ok(id)
     }
 }
 

@@ -68,7 +68,10 @@ const SLOT: &str = "
     JOIN regimes r ON r.id = s.regime_id
     JOIN periods p ON p.id = s.period_id
     JOIN agencies rec ON rec.id = s.receiving_agency_id
-    WHERE r.code = $1 AND s.agency_id = $2 AND p.code = $3";
+    JOIN agencies a ON a.id = s.agency_id
+    WHERE r.code = $1 AND a.code = $2 AND p.code = $3
+      AND (a.valid_from IS NULL OR a.valid_from <= $4) AND (a.valid_to IS NULL OR a.valid_to >= $4)
+    ORDER BY COALESCE(a.valid_from, '') DESC LIMIT 1";
 
 pub(crate) const INSERT_PERIOD: &str = "INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING";
 pub(crate) const PERIOD_ID: &str = "SELECT id FROM periods WHERE code = $1";
@@ -76,7 +79,10 @@ pub(crate) const PERIOD_ID: &str = "SELECT id FROM periods WHERE code = $1";
 impl Store {
     /// The id of a period's row, created on first use.
     pub async fn period_id(&self, period: PeriodId) -> Result<i32, StoreError> {
-        on_db!(self, pool => {
+        if let Some(id) = self.ids.period(period) {
+            return Ok(id);
+        }
+        let id: i32 = on_db!(self, pool => {
             sqlx::query(INSERT_PERIOD)
                 .bind(period.to_string())
                 .bind(period.frequency().as_str())
@@ -84,8 +90,10 @@ impl Store {
                 .bind(period.end().to_string())
                 .execute(pool)
                 .await?;
-            Ok(sqlx::query_scalar(PERIOD_ID).bind(period.to_string()).fetch_one(pool).await?)
-        })
+            sqlx::query_scalar(PERIOD_ID).bind(period.to_string()).fetch_one(pool).await?
+        });
+        self.ids.keep_period(period, id);
+        Ok(id)
     }
 
     /// The receiving agency of the assignment that asks `key.agency` (the one valid at the
@@ -149,14 +157,13 @@ impl Store {
     }
 
     /// The slot, if anything was ever saved in it.
+    /// One statement: the agency is named by its code as of the period's end.
     pub async fn report_record(&self, key: &ReportKey) -> Result<Option<ReportRecord>, StoreError> {
-        let Ok(agency_id) = self.agency_id(&key.agency, Some(key.period.end())).await else {
-            return Ok(None);
-        };
         let row: Option<ReportStateRow> = on_db!(self, pool => sqlx::query_as(SLOT)
             .bind(key.regime.as_str())
-            .bind(agency_id)
+            .bind(key.agency.as_str())
             .bind(key.period.to_string())
+            .bind(key.period.end().to_string())
             .fetch_optional(pool)
             .await?);
         row.map(ReportRecord::try_from).transpose()
@@ -173,10 +180,31 @@ impl Store {
         draft: &ReportContent,
         by: &baocao_domain::audit::Provenance,
     ) -> Result<i32, StoreError> {
-        let agency_id = self.agency_id(&key.agency, Some(key.period.end())).await?;
-        let receiving_id = self
-            .agency_id(receiving_agency, Some(key.period.end()))
-            .await?;
+        let agencies = ReportAgencies {
+            reporting: self.agency_id(&key.agency, Some(key.period.end())).await?,
+            receiving: self
+                .agency_id(receiving_agency, Some(key.period.end()))
+                .await?,
+        };
+        self.save_draft_of(key, agencies, save, expected_lock, draft, by)
+            .await
+    }
+
+    /// [`save_draft`](Self::save_draft) with the agencies' rows already known (from the
+    /// hierarchy a request keeps in memory).
+    pub async fn save_draft_of(
+        &self,
+        key: &ReportKey,
+        agencies: ReportAgencies,
+        save: Transition,
+        expected_lock: i32,
+        draft: &ReportContent,
+        by: &baocao_domain::audit::Provenance,
+    ) -> Result<i32, StoreError> {
+        let ReportAgencies {
+            reporting: agency_id,
+            receiving: receiving_id,
+        } = agencies;
         let period_id = self.period_id(key.period).await?;
         let regime_id = self.regime_id(&key.regime).await?;
         let mut tx = self.begin(by).await?;
@@ -204,6 +232,13 @@ impl Store {
             )))
         }
     }
+}
+
+/// The rows of a report's reporting and receiving agencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportAgencies {
+    pub reporting: i32,
+    pub receiving: i32,
 }
 
 /// A submitted version as stored.
@@ -268,24 +303,15 @@ pub struct Event<'a> {
 
 impl Store {
     async fn submission_id(&self, key: &ReportKey) -> Result<i32, StoreError> {
-        const SQL: &str = "
-            SELECT s.id FROM submissions s
-            JOIN regimes r ON r.id = s.regime_id
-            JOIN periods p ON p.id = s.period_id
-            WHERE r.code = $1 AND s.agency_id = $2 AND p.code = $3";
-        let agency_id = self.agency_id(&key.agency, Some(key.period.end())).await?;
-        let id: Option<i32> = on_db!(self, pool => sqlx::query_scalar(SQL)
-            .bind(key.regime.as_str())
-            .bind(agency_id)
-            .bind(key.period.to_string())
-            .fetch_optional(pool)
-            .await?);
-        id.ok_or_else(|| {
-            StoreError::NotFound(format!(
-                "report {} {} {}",
-                key.regime, key.agency, key.period
-            ))
-        })
+        self.report_record(key)
+            .await?
+            .map(|record| record.id)
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "report {} {} {}",
+                    key.regime, key.agency, key.period
+                ))
+            })
     }
 
     /// The reports sent to `receiver` that wait for its review (status submitted), oldest
@@ -314,6 +340,12 @@ impl Store {
         let Ok(id) = self.submission_id(key).await else {
             return Ok(Vec::new());
         };
+        self.versions_of(id).await
+    }
+
+    /// Every submitted version of the report in row `submission`, oldest first.
+    pub async fn versions_of(&self, submission: i32) -> Result<Vec<VersionRecord>, StoreError> {
+        let id = submission;
         Ok(on_db!(self, pool => sqlx::query_as(
             "SELECT number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings
              FROM submission_versions WHERE submission_id = $1 ORDER BY number",
@@ -328,6 +360,12 @@ impl Store {
         let Ok(id) = self.submission_id(key).await else {
             return Ok(None);
         };
+        self.last_reason_of(id).await
+    }
+
+    /// The latest reason the report in row `submission` was returned or reopened with.
+    pub async fn last_reason_of(&self, submission: i32) -> Result<Option<String>, StoreError> {
+        let id = submission;
         let reason: Option<Option<String>> = on_db!(self, pool => sqlx::query_scalar(
             "SELECT reason FROM submission_events WHERE submission_id = $1 AND reason IS NOT NULL ORDER BY id DESC LIMIT 1",
         )
@@ -345,6 +383,14 @@ impl Store {
         date: jiff::civil::Date,
     ) -> Result<Option<(String, String)>, StoreError> {
         let agency_id = self.agency_id(agency, Some(date)).await?;
+        self.signing_key_of(agency_id).await
+    }
+
+    /// [`signing_key`](Self::signing_key) of the agency in row `agency_id`.
+    pub async fn signing_key_of(
+        &self,
+        agency_id: i32,
+    ) -> Result<Option<(String, String)>, StoreError> {
         let stored: Option<(String, String)> = on_db!(self, pool => sqlx::query_as(
             "SELECT secret_key, public_key FROM agency_keys WHERE agency_id = $1 ORDER BY id DESC LIMIT 1",
         )

@@ -82,9 +82,20 @@ struct GrantRow {
     subtree: bool,
 }
 
+const USER_COLUMNS: &str =
+    "SELECT u.id, u.username, u.full_name, u.email, a.code AS agency, u.active";
 const SELECT_USERS: &str = "
     SELECT u.id, u.username, u.full_name, u.email, a.code AS agency, u.active
     FROM users u JOIN agencies a ON a.id = u.agency_id";
+
+/// A token's user with what the token itself carries.
+#[derive(sqlx::FromRow)]
+struct TokenUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    csrf_token: Option<String>,
+    last_used_at: Option<String>,
+}
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -211,13 +222,18 @@ impl Store {
         let row: Option<UserRow> =
             on_db!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?);
         let Some(row) = row else { return Ok(None) };
-        Ok(Some(Principal {
+        self.principal_from(row).await.map(Some)
+    }
+
+    /// The user of `row` with the grants it holds.
+    async fn principal_from(&self, row: UserRow) -> Result<Principal, StoreError> {
+        Ok(Principal {
             id: row.id,
             username: Username::new(row.username).map_err(corrupt)?,
             full_name: row.full_name,
             agency: AgencyCode::new(row.agency).map_err(corrupt)?,
             grants: self.grants(row.id).await?,
-        }))
+        })
     }
 
     /// Stores a token for `user_id` under the hash of `secret`.
@@ -267,16 +283,24 @@ impl Store {
         now: &str,
     ) -> Result<Option<(Principal, Option<String>)>, StoreError> {
         let hash = sha256_hex(secret);
-        let found: Option<(i32, Option<String>, Option<String>)> = on_db!(self, pool => sqlx::query_as(
-            "SELECT user_id, csrf_token, last_used_at FROM auth_tokens
-             WHERE token_hash = $1 AND kind = $2 AND expires_at > $3",
-        )
+        // The token and its (active) user in one statement: every request asks it.
+        let sql = format!(
+            "{USER_COLUMNS}, t.csrf_token, t.last_used_at
+             FROM auth_tokens t JOIN users u ON u.id = t.user_id JOIN agencies a ON a.id = u.agency_id
+             WHERE t.token_hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND u.active"
+        );
+        let found: Option<TokenUserRow> = on_db!(self, pool => sqlx::query_as(&sql)
         .bind(&hash)
         .bind(kind.as_str())
         .bind(now)
         .fetch_optional(pool)
         .await?);
-        let Some((user_id, csrf, last_used)) = found else {
+        let Some(TokenUserRow {
+            user,
+            csrf_token: csrf,
+            last_used_at: last_used,
+        }) = found
+        else {
             return Ok(None);
         };
         if !same_minute(last_used.as_deref(), now) {
@@ -288,7 +312,7 @@ impl Store {
                 .await
                 .map(|_| ())?);
         }
-        Ok(self.principal(user_id).await?.map(|p| (p, csrf)))
+        Ok(Some((self.principal_from(user).await?, csrf)))
     }
 
     /// Ends a token (a logout).

@@ -13,7 +13,7 @@ use baocao_domain::period::PeriodId;
 use baocao_domain::regime::Regime;
 use baocao_domain::report::{Cell, CellInput, ReportContent};
 use baocao_domain::submission::{SubmissionAction, Transition};
-use baocao_store::reports::ReportRecord;
+use baocao_store::reports::{ReportAgencies, ReportRecord};
 use baocao_store::transaction::{DraftWrite, Transaction};
 
 use super::{ConflictDuring, DraftEdit, Report, ReportAddress, ReportingError, merged_draft};
@@ -35,12 +35,13 @@ impl PeriodResolver {
     pub async fn read(ctx: &Context, regime: &str, period: &str) -> Result<Self, ReportingError> {
         let period = crate::catalogue::parse_period(period)?;
         let regime_code = crate::catalogue::regime_code(regime)?;
-        let regime = super::regime_of(ctx, &regime_code, period).await?;
+        let generations = ctx.store.generations(&[]).await?;
+        let regime = super::regime_of(ctx, &generations, &regime_code, period).await?;
         let receivers = ctx.store.assigned_receivers(regime.code(), period).await?;
-        let (graph, _) = crate::aggregates::agency_graph(ctx, period.end()).await?;
-        let due = regime
-            .content()
-            .deadline_of(period, &ctx.store.holiday_calendar().await?);
+        let (graph, _) =
+            crate::aggregates::agency_graph_under(ctx, generations.hierarchy, period.end()).await?;
+        let holidays = crate::calendar::holiday_calendar_under(ctx, generations.calendar).await?;
+        let due = regime.content().deadline_of(period, &holidays);
         Ok(Self {
             regime,
             period,
@@ -88,6 +89,10 @@ impl PeriodResolver {
             reporting_lineage,
             receiving_lineage,
             due: self.due,
+            agency_rows: Some(ReportAgencies {
+                reporting: agency_id,
+                receiving: receiving_id,
+            }),
         };
         Ok((report, agency_id, receiving_id))
     }

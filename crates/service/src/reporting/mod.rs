@@ -30,7 +30,8 @@ use baocao_domain::submission::{
     allowed_actions, decide,
 };
 use baocao_store::StoreError;
-use baocao_store::reports::{ReportKey, ReportRecord, VersionRecord};
+use baocao_store::analytics::Generations;
+use baocao_store::reports::{ReportAgencies, ReportKey, ReportRecord, VersionRecord};
 
 pub use error::{ConflictDuring, ReportingError};
 pub use workflow::{ActionInput, accept_many, act, perform};
@@ -87,6 +88,8 @@ pub struct Report {
     pub receiving_lineage: Vec<AgencyCode>,
     /// The deadline on the deployment's holiday calendar, if the regime has one.
     pub due: Option<Due>,
+    /// The rows of the reporting and receiving agencies, when the hierarchy knows both.
+    agency_rows: Option<ReportAgencies>,
 }
 
 impl Report {
@@ -170,10 +173,13 @@ impl Report {
 /// The regime in force for the period, which must be one of the regime's.
 async fn regime_of(
     ctx: &Context,
+    generations: &Generations,
     regime: &RegimeCode,
     period: PeriodId,
 ) -> Result<Arc<Regime>, ReportingError> {
-    let regime = catalogue::regime_in_force(ctx, regime.as_str(), period.start()).await?;
+    let regime =
+        catalogue::regime_in_force_under(ctx, generations.regimes, regime.as_str(), period.start())
+            .await?;
     let frequency = regime.content().frequency;
     let fits = match frequency {
         Some(frequency) => check_frequency(frequency, period).is_ok(),
@@ -188,19 +194,45 @@ async fn regime_of(
 
 /// Resolves a report: its regime version, receiver, lineages and deadline.
 pub async fn resolve(ctx: &Context, address: &ReportAddress) -> Result<Report, ReportingError> {
-    let regime = regime_of(ctx, &address.regime, address.period).await?;
+    let generations = ctx.store.generations(&[]).await?;
+    resolve_under(ctx, &generations, address).await
+}
+
+/// The change counters (and the outlier thresholds) a report's use case reads once, before
+/// every cache it consults.
+async fn generations(ctx: &Context) -> Result<Generations, StoreError> {
+    ctx.store.generations(&[validation::OUTLIER_SETTINGS]).await
+}
+
+/// [`resolve`] under counters the caller has already read: the regime version, the
+/// hierarchy and the holiday calendar come from memory while they stand.
+async fn resolve_under(
+    ctx: &Context,
+    generations: &Generations,
+    address: &ReportAddress,
+) -> Result<Report, ReportingError> {
+    let regime = regime_of(ctx, generations, &address.regime, address.period).await?;
     let receiving_agency = ctx
         .store
         .assigned_receiver(&address.key())
         .await?
         .ok_or_else(|| ReportingError::NotAssigned(address.clone()))?;
     // Both lineages from the hierarchy kept in memory, not a recursive query each.
-    let (graph, _) = crate::aggregates::agency_graph(ctx, address.period.end()).await?;
+    let (graph, _) =
+        crate::aggregates::agency_graph_under(ctx, generations.hierarchy, address.period.end())
+            .await?;
     let reporting_lineage = graph.lineage_codes(&address.agency);
     let receiving_lineage = graph.lineage_codes(&receiving_agency);
-    let due = regime
-        .content()
-        .deadline_of(address.period, &ctx.store.holiday_calendar().await?);
+    let row = |code: &AgencyCode| graph.find(code).and_then(|key| i32::try_from(key).ok());
+    let agency_rows = match (row(&address.agency), row(&receiving_agency)) {
+        (Some(reporting), Some(receiving)) => Some(ReportAgencies {
+            reporting,
+            receiving,
+        }),
+        _ => None,
+    };
+    let holidays = crate::calendar::holiday_calendar_under(ctx, generations.calendar).await?;
+    let due = regime.content().deadline_of(address.period, &holidays);
     Ok(Report {
         address: address.clone(),
         regime,
@@ -208,7 +240,38 @@ pub async fn resolve(ctx: &Context, address: &ReportAddress) -> Result<Report, R
         reporting_lineage,
         receiving_lineage,
         due,
+        agency_rows,
     })
+}
+
+/// What is stored of a report: its record (if anything was saved), its versions and the
+/// reason it was last returned — read together, once per request.
+struct ReportState {
+    record: Option<ReportRecord>,
+    versions: Vec<VersionRecord>,
+    return_reason: Option<String>,
+}
+
+impl ReportState {
+    async fn read(ctx: &Context, report: &Report) -> Result<Self, StoreError> {
+        let record = ctx.store.report_record(&report.key()).await?;
+        let (versions, return_reason) = match &record {
+            Some(record) => (
+                ctx.store.versions_of(record.id).await?,
+                ctx.store.last_reason_of(record.id).await?,
+            ),
+            None => (Vec::new(), None),
+        };
+        Ok(Self {
+            record,
+            versions,
+            return_reason,
+        })
+    }
+
+    fn status(&self) -> Option<SubmissionStatus> {
+        self.record.as_ref().map(|r| r.status)
+    }
 }
 
 /// A version as listed with its report.
@@ -272,15 +335,25 @@ pub(crate) fn stored_content(
         })
 }
 
+/// What a request has read once and every step of it shares.
+struct Reading<'a> {
+    generations: &'a Generations,
+    catalogue: &'a Catalogue,
+}
+
 async fn view(
     ctx: &Context,
     caller: &Caller,
     report: &Report,
     with_draft: bool,
-    catalogue: &Catalogue,
+    reading: &Reading<'_>,
+    state: ReportState,
 ) -> Result<ReportView, ReportingError> {
-    let key = report.key();
-    let record = ctx.store.report_record(&key).await?;
+    let ReportState {
+        record,
+        versions,
+        return_reason,
+    } = state;
     let status = record.as_ref().map(|r| r.status);
     let allowed = allowed_actions(status, report.rights(caller), report.circumstances(ctx));
     let content = report.regime.content();
@@ -297,7 +370,6 @@ async fn view(
         }) => (lock_version, draft, Some(updated_at)),
         None => (0, ReportContent::default(), None),
     };
-    let versions = ctx.store.versions(&key).await?;
     // Those who may not see the draft see the latest version that was sent to them.
     let shown = if with_draft {
         draft
@@ -307,10 +379,10 @@ async fn view(
             None => ReportContent::default(),
         }
     };
-    let return_reason = ctx.store.last_reason(&key).await?;
-    let violations = violations_of(ctx, catalogue, report, &shown).await?;
+    let violations = violations_of(ctx, reading.catalogue, report, &shown).await?;
     let outliers = validation::outliers(
         ctx,
+        reading.generations,
         &ReportUnderCheck {
             regime: &report.regime,
             agency: &report.address.agency,
@@ -377,10 +449,16 @@ pub async fn read(
     caller: &Caller,
     address: &ReportAddress,
 ) -> Result<ReportView, ReportingError> {
-    let report = resolve(ctx, address).await?;
-    let catalogue = Catalogue::current(ctx).await?;
+    let generations = generations(ctx).await?;
+    let report = resolve_under(ctx, &generations, address).await?;
+    let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
+    let reading = Reading {
+        generations: &generations,
+        catalogue: &catalogue,
+    };
     if report.rights(caller).edit {
-        return view(ctx, caller, &report, true, &catalogue).await;
+        let state = ReportState::read(ctx, &report).await?;
+        return view(ctx, caller, &report, true, &reading, state).await;
     }
     if !caller.may(Action::ReadSubmitted {
         reporting: &report.reporting_lineage,
@@ -388,15 +466,14 @@ pub async fn read(
     }) {
         return Err(ReportingError::Forbidden);
     }
-    let sent = ctx
-        .store
-        .report_record(&report.key())
-        .await?
-        .is_some_and(|r| r.status != SubmissionStatus::Draft);
+    let state = ReportState::read(ctx, &report).await?;
+    let sent = state
+        .status()
+        .is_some_and(|status| status != SubmissionStatus::Draft);
     if !sent {
         return Err(ReportingError::Forbidden);
     }
-    view(ctx, caller, &report, false, &catalogue).await
+    view(ctx, caller, &report, false, &reading, state).await
 }
 
 /// An edit of a draft: cells and sections merged into it, under the lock read with it.
@@ -418,10 +495,26 @@ pub async fn save_draft(
     address: &ReportAddress,
     edit: DraftEdit,
 ) -> Result<ReportView, ReportingError> {
-    let catalogue = Catalogue::current(ctx).await?;
-    let report = resolve(ctx, address).await?;
-    write_draft(ctx, caller, &report, edit, &catalogue).await?;
-    view(ctx, caller, &report, true, &catalogue).await
+    let generations = generations(ctx).await?;
+    let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
+    let report = resolve_under(ctx, &generations, address).await?;
+    let mut state = ReportState::read(ctx, &report).await?;
+    let saved = write_draft_over(
+        ctx,
+        caller,
+        &report,
+        edit,
+        &catalogue,
+        state.record.as_ref(),
+    )
+    .await?;
+    // The view is what was just written: the versions and the last reason stay as read.
+    state.record = Some(saved);
+    let reading = Reading {
+        generations: &generations,
+        catalogue: &catalogue,
+    };
+    view(ctx, caller, &report, true, &reading, state).await
 }
 
 /// Merges an edit into a resolved report's draft (all or nothing), with the catalogue
@@ -433,33 +526,66 @@ pub async fn write_draft(
     edit: DraftEdit,
     catalogue: &Catalogue,
 ) -> Result<(), ReportingError> {
+    let record = ctx.store.report_record(&report.key()).await?;
+    write_draft_over(ctx, caller, report, edit, catalogue, record.as_ref()).await?;
+    Ok(())
+}
+
+/// Merges an edit into the draft of `record` (the report as just read; `None` if nothing
+/// was saved); answers the record as written.
+async fn write_draft_over(
+    ctx: &Context,
+    caller: &Caller,
+    report: &Report,
+    edit: DraftEdit,
+    catalogue: &Catalogue,
+    record: Option<&ReportRecord>,
+) -> Result<ReportRecord, ReportingError> {
     let key = report.key();
-    let record = ctx.store.report_record(&key).await?;
     let save = report.decide(
         ctx,
         caller,
         record.as_ref().map(|r| r.status),
         SubmissionAction::Save,
     )?;
-    let current = record.as_ref().map(|r| r.draft.clone()).unwrap_or_default();
+    let current = record.map(|r| r.draft.clone()).unwrap_or_default();
     let merged = merged_draft(ctx, report, &current, &edit, catalogue).await?;
-    ctx.store
-        .save_draft(
-            &key,
-            &report.receiving_agency,
-            save,
-            edit.version,
-            &merged,
-            &caller.provenance(&ctx.now_text()),
-        )
-        .await
-        .map_err(|error| match error {
-            StoreError::Conflict(_) => ReportingError::VersionConflict(ConflictDuring::Save {
-                current: record.as_ref().map_or(0, |r| r.lock_version),
-            }),
-            other => other.into(),
-        })?;
-    Ok(())
+    let now = ctx.now_text();
+    let by = caller.provenance(&now);
+    let saved = match report.agency_rows {
+        Some(rows) => {
+            ctx.store
+                .save_draft_of(&key, rows, save, edit.version, &merged, &by)
+                .await
+        }
+        None => {
+            ctx.store
+                .save_draft(
+                    &key,
+                    &report.receiving_agency,
+                    save,
+                    edit.version,
+                    &merged,
+                    &by,
+                )
+                .await
+        }
+    };
+    let lock_version = saved.map_err(|error| match error {
+        StoreError::Conflict(_) => ReportingError::VersionConflict(ConflictDuring::Save {
+            current: record.map_or(0, |r| r.lock_version),
+        }),
+        other => other.into(),
+    })?;
+    Ok(ReportRecord {
+        // A first save's row id is not read back: nothing that shows the record uses it.
+        id: record.map_or(0, |r| r.id),
+        status: save.to(),
+        lock_version,
+        draft: merged,
+        receiving_agency: report.receiving_agency.clone(),
+        updated_at: now,
+    })
 }
 
 /// `current` with the edit merged in (all or nothing) and the derived columns (last period,

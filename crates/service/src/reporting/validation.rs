@@ -14,6 +14,7 @@ use baocao_domain::value::{DataValue, Value};
 use baocao_store::agencies::AgencyFilter;
 
 use baocao_store::StoreError;
+use baocao_store::analytics::Generations;
 
 use crate::Context;
 use crate::aggregates::ObservationSpan;
@@ -130,12 +131,17 @@ pub const OUTLIER_SETTINGS: &str = "outlier_settings";
 pub async fn outlier_settings(
     state: &Context,
 ) -> Result<BTreeMap<String, baocao_domain::quality::OutlierSettings>, StoreError> {
-    Ok(state
-        .store
-        .setting(OUTLIER_SETTINGS)
-        .await?
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default())
+    Ok(parse_outlier_settings(
+        state.store.setting(OUTLIER_SETTINGS).await?.as_deref(),
+    ))
+}
+
+fn parse_outlier_settings(
+    stored: Option<&str>,
+) -> BTreeMap<String, baocao_domain::quality::OutlierSettings> {
+    stored
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
 }
 
 /// What outlier checks of one regime and period compare with: the hierarchy of the period's
@@ -157,14 +163,27 @@ impl OutlierContext {
         regime: &Regime,
         period: PeriodId,
     ) -> Result<Self, StoreError> {
+        let generations = state.store.generations(&[OUTLIER_SETTINGS]).await?;
+        Self::load_under(state, &generations, regime, period).await
+    }
+
+    /// [`load`](Self::load) under counters (with [`OUTLIER_SETTINGS`]) already read.
+    pub async fn load_under(
+        state: &Context,
+        generations: &Generations,
+        regime: &Regime,
+        period: PeriodId,
+    ) -> Result<Self, StoreError> {
         let on = period.end();
-        let (graph, _) = crate::aggregates::agency_graph(state, on).await?;
+        let (graph, _) =
+            crate::aggregates::agency_graph_under(state, generations.hierarchy, on).await?;
         let earliest = period.back(0, 2).start();
         // The history and the period itself kept apart: acceptances in the deadline hour
         // change the period's values, never the two years before.
         let before = period.start().yesterday().unwrap_or(earliest);
-        let history = ObservationSpan::read(state, earliest, before).await?;
-        let current = ObservationSpan::read(state, period.start(), period.end()).await?;
+        let (history, current) =
+            ObservationSpan::read_pair(state, (earliest, before), (period.start(), period.end()))
+                .await?;
         let mut observations = BTreeMap::new();
         for form in &regime.content().forms {
             for row in &form.rows {
@@ -180,7 +199,7 @@ impl OutlierContext {
         Ok(Self {
             graph,
             observations,
-            settings: outlier_settings(state).await?,
+            settings: parse_outlier_settings(generations.setting(OUTLIER_SETTINGS)),
             source: format!("regime:{}", regime.code()),
             period,
         })
@@ -269,11 +288,13 @@ impl OutlierContext {
 /// The outliers of one report.
 pub async fn outliers(
     state: &Context,
+    generations: &Generations,
     report: &ReportUnderCheck<'_>,
 ) -> Result<Vec<OutlierFlag>, StoreError> {
     if report.content.values.is_empty() {
         return Ok(Vec::new());
     }
-    let context = OutlierContext::load(state, report.regime, report.period).await?;
+    let context =
+        OutlierContext::load_under(state, generations, report.regime, report.period).await?;
     Ok(context.outliers(report.agency, report.content))
 }

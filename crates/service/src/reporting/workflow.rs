@@ -9,7 +9,10 @@ use baocao_domain::submission::{Refusal, SubmissionAction, SubmissionStatus, dec
 use baocao_store::StoreError;
 use baocao_store::reports::{Event, NewVersion};
 
-use super::{ConflictDuring, Report, ReportAddress, ReportView, ReportingError, resolve, view};
+use super::{
+    ConflictDuring, Reading, Report, ReportAddress, ReportState, ReportView, ReportingError,
+    resolve_under, view,
+};
 use crate::catalogue::Catalogue;
 use crate::{Caller, Context};
 
@@ -62,7 +65,11 @@ fn check_submittable(
 async fn signing_key(ctx: &Context, report: &Report, now: &str) -> Result<KeyPair, ReportingError> {
     let agency = &report.address.agency;
     let on = report.address.period.end();
-    if let Some((secret_hex, public_hex)) = ctx.store.signing_key(agency, on).await? {
+    let stored = match report.agency_rows {
+        Some(rows) => ctx.store.signing_key_of(rows.reporting).await?,
+        None => ctx.store.signing_key(agency, on).await?,
+    };
+    if let Some((secret_hex, public_hex)) = stored {
         return Ok(KeyPair {
             secret_hex,
             public_hex,
@@ -86,11 +93,17 @@ pub async fn act(
     action: SubmissionAction,
     input: ActionInput,
 ) -> Result<ReportView, ReportingError> {
-    let report = resolve(ctx, address).await?;
-    let catalogue = Catalogue::current(ctx).await?;
+    let generations = super::generations(ctx).await?;
+    let report = resolve_under(ctx, &generations, address).await?;
+    let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
     perform(ctx, caller, &report, action, input, &catalogue).await?;
     let editor = report.rights(caller).edit;
-    view(ctx, caller, &report, editor, &catalogue).await
+    let reading = Reading {
+        generations: &generations,
+        catalogue: &catalogue,
+    };
+    let state = ReportState::read(ctx, &report).await?;
+    view(ctx, caller, &report, editor, &reading, state).await
 }
 
 /// One action on a resolved report, without reading it back (bulk work: a push's
@@ -157,7 +170,7 @@ pub async fn perform(
     let source = format!("regime:{}", address.regime);
     let data = match action {
         SubmissionAction::Accept => {
-            let content = match ctx.store.versions(&key).await?.pop() {
+            let content = match ctx.store.versions_of(record.id).await?.pop() {
                 Some(latest) => super::stored_content(address, &latest)?,
                 None => Default::default(),
             };
@@ -212,10 +225,11 @@ pub async fn accept_many(
     if addresses.is_empty() {
         return Err(ReportingError::NothingSelected);
     }
-    let catalogue = Catalogue::current(ctx).await?;
+    let generations = super::generations(ctx).await?;
+    let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
     let mut reports = Vec::with_capacity(addresses.len());
     for address in addresses {
-        let report = resolve(ctx, address).await?;
+        let report = resolve_under(ctx, &generations, address).await?;
         if !report.rights(caller).review {
             return Err(ReportingError::Forbidden);
         }
@@ -241,10 +255,15 @@ pub async fn accept_many(
         .await?;
     }
     // Read back after every acceptance, so the views share one read of the period's data.
+    let reading = Reading {
+        generations: &generations,
+        catalogue: &catalogue,
+    };
     let mut accepted = Vec::with_capacity(reports.len());
     for report in &reports {
         let editor = report.rights(caller).edit;
-        accepted.push(view(ctx, caller, report, editor, &catalogue).await?);
+        let state = ReportState::read(ctx, report).await?;
+        accepted.push(view(ctx, caller, report, editor, &reading, state).await?);
     }
     Ok(accepted)
 }

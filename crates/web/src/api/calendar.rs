@@ -136,7 +136,10 @@ pub async fn regime_period(
         .as_ref()
         .ok_or_else(|| incomplete("thời gian chốt số liệu", "cut-off rule"))?;
     let due = content
-        .deadline_of(period, &state.store.holiday_calendar().await?)
+        .deadline_of(
+            period,
+            &*baocao_service::calendar::holiday_calendar(&state).await?,
+        )
         .ok_or_else(|| incomplete("thời hạn gửi báo cáo", "deadline rule"))?;
     Ok(Json(view(period, cutoff, Some(due))))
 }

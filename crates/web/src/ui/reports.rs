@@ -475,9 +475,7 @@ pub async fn desk(
     let agency = caller.principal.agency.clone();
     let mut mine = Vec::new();
     let mut to_review = Vec::new();
-    let holidays = state
-        .store
-        .holiday_calendar()
+    let holidays = baocao_service::calendar::holiday_calendar(&state)
         .await
         .map_err(|e| fail(e.into()))?;
     for regime in state
