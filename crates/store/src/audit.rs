@@ -64,21 +64,30 @@ impl EventRow {
 pub(crate) const EVENT_COLUMNS: &str = "seq, at, actor_user, actor_client, channel, request_id, kind, object, agency_id, change, prev_hash, hash";
 
 /// Appends `records` to the chain inside the open transaction `$conn` (one backend's), after
-/// taking the chain's tail; compiled once per backend.
+/// taking the chain's tail — `$head` when the caller knows it (an SQLite batch that has
+/// appended already), else read; evaluates to the new tail. Compiled once per backend.
 macro_rules! append_events {
-    ($conn:expr, $records:expr, $postgres:expr) => {{
+    ($conn:expr, $records:expr, $postgres:expr, $head:expr) => {{
         if $postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind($crate::audit::CHAIN_LOCK)
                 .execute(&mut *$conn)
                 .await?;
         }
-        let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *$conn)
-                .await?;
+        let known: Option<(i64, String)> = $head;
+        let head: Option<(i64, String)> = match known {
+            Some(head) => Some(head),
+            None => {
+                sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *$conn)
+                    .await?
+            }
+        };
         let (seq, hash) = head.unwrap_or((0, baocao_domain::audit::GENESIS.to_string()));
         let events = baocao_domain::audit::chain((seq, &hash), $records);
+        let tail = events
+            .last()
+            .map_or((seq, hash.clone()), |last| (last.seq, last.hash.clone()));
         for part in events.chunks($crate::audit::EVENTS_PER_INSERT) {
             let mut insert = sqlx::QueryBuilder::new(format!(
                 "INSERT INTO audit_events ({}) ",
@@ -101,6 +110,7 @@ macro_rules! append_events {
             });
             insert.build().execute(&mut *$conn).await?;
         }
+        tail
     }};
 }
 pub(crate) use append_events;

@@ -23,6 +23,9 @@ pub enum StoreError {
     Secrets(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The shared transaction a write was part of did not commit: the write is not kept.
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
 }
 
 impl StoreError {

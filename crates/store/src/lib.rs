@@ -28,6 +28,7 @@ pub mod compliance;
 pub mod connectors;
 pub mod credentials;
 mod error;
+mod group_commit;
 mod ids;
 pub mod notifications;
 pub mod regimes;
@@ -102,14 +103,16 @@ pub struct Store {
     db: Db,
     /// The deployment's key-encryption keys, for secrets at rest ([`secrets`]).
     keyring: Option<std::sync::Arc<secrets::Keyring>>,
-    /// Turns to hold a write transaction, taken in order. SQLite has one writer: write
-    /// transactions queue here rather than spinning in the engine's busy handler (where a
-    /// long queue ends in `database is locked` once the busy timeout passes). PostgreSQL
-    /// gets half its pool: a transaction's holder also reads through the pool, so holders
-    /// must never take every connection and wait on each other for one more.
+    /// Turns to hold a write transaction on PostgreSQL, taken in order: half its pool, since
+    /// a transaction's holder also reads through the pool, so holders must never take every
+    /// connection and wait on each other for one more. (SQLite's one writer is the batch of
+    /// [`group_commit`], where writers queue in order rather than spinning in the engine's
+    /// busy handler.)
     turns: std::sync::Arc<tokio::sync::Semaphore>,
     /// Row ids of codes that never change their row (periods, regimes), kept once read.
     ids: std::sync::Arc<ids::KnownIds>,
+    /// SQLite's writes, batched into shared transactions.
+    group: std::sync::Arc<group_commit::GroupCommit>,
 }
 
 /// Connections of a PostgreSQL server's pool.
@@ -169,7 +172,7 @@ impl Store {
                 .map_err(|e| invalid(e.to_string()))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
@@ -187,6 +190,7 @@ impl Store {
                 db: Db::Sqlite(pool),
                 keyring: None,
                 ids: Default::default(),
+                group: Default::default(),
                 turns: turns(1),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -204,6 +208,7 @@ impl Store {
                 db: Db::Postgres(pool),
                 keyring: None,
                 ids: Default::default(),
+                group: Default::default(),
                 turns: turns(POSTGRES_CONNECTIONS as usize / 2),
             })
         } else {
@@ -232,6 +237,7 @@ impl Store {
             db: Db::Postgres(pool),
             keyring: None,
             ids: Default::default(),
+            group: Default::default(),
             turns: turns(TEST_SCHEMA_CONNECTIONS as usize / 2),
         })
     }

@@ -419,15 +419,20 @@ impl Store {
         let sealed = self
             .keyring()?
             .seal(secret_hex, crate::secrets::SIGNING_KEY_COLUMN);
-        on_db!(self, pool => sqlx::query("INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)")
+        // Through a transaction: on SQLite it joins the writers' batch instead of waiting in
+        // the engine's busy handler for a gap between batches.
+        let system =
+            baocao_domain::audit::Provenance::system(now, baocao_domain::audit::Channel::System);
+        let mut tx = self.begin(&system).await?;
+        crate::transaction::on_tx!(tx, conn => sqlx::query("INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)")
             .bind(agency_id)
             .bind(public_hex)
-            .bind(sealed)
+            .bind(&sealed)
             .bind(now)
-            .execute(pool)
+            .execute(conn)
             .await
-            .map(|_| ())?);
-        Ok(())
+            .map(drop)?);
+        tx.commit().await
     }
 
     /// The published keys of every agency that has held `agency`'s code, newest first

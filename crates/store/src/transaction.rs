@@ -19,7 +19,7 @@ use baocao_domain::period::PeriodId;
 use baocao_domain::report::ReportContent;
 use baocao_domain::submission::Transition;
 use baocao_domain::value::{DataValue, Value};
-use sqlx::{Postgres, Sqlite};
+use sqlx::Postgres;
 
 use crate::reports::{Event, NewVersion, ReportRecord};
 use crate::values::{code_id, write_values};
@@ -29,7 +29,8 @@ use crate::{Db, Store, StoreError};
 const IDS_PER_QUERY: usize = 500;
 
 pub(crate) enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// A turn in SQLite's shared write transaction ([`crate::group_commit`]).
+    Sqlite(crate::group_commit::Lease),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -40,9 +41,9 @@ pub struct Transaction {
     by: Provenance,
     /// The audit events of the change, appended to the chain at commit.
     pending: Vec<Record>,
-    /// The transaction's turn (the store's `turns`), held until it ends (declared after
-    /// `tx`, so it is let go after the transaction is).
-    _turn: tokio::sync::OwnedSemaphorePermit,
+    /// The transaction's turn (the store's `turns`, PostgreSQL), held until it ends (declared
+    /// after `tx`, so it is let go after the transaction is).
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// Runs `$body` with `$conn` bound to the open transaction's connection (one backend's).
@@ -84,15 +85,17 @@ impl Store {
     /// IMMEDIATE`): a transaction that read first could not write later if another had
     /// written in between. Its audit events say the change is `by`'s.
     pub async fn begin(&self, by: &Provenance) -> Result<Transaction, StoreError> {
-        let turn = self
-            .turns
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the turns are never closed");
-        let tx = match &self.db {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let (tx, turn) = match &self.db {
+            Db::Sqlite(pool) => (Tx::Sqlite(self.group.join(pool).await?), None),
+            Db::Postgres(pool) => {
+                let turn = self
+                    .turns
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the turns are never closed");
+                (Tx::Postgres(pool.begin().await?), Some(turn))
+            }
         };
         Ok(Transaction {
             tx,
@@ -363,17 +366,11 @@ impl Transaction {
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let records = std::mem::take(&mut self.pending);
         match self.tx {
-            Tx::Sqlite(mut tx) => {
-                if !records.is_empty() {
-                    let conn = &mut *tx;
-                    crate::audit::append_events!(conn, records, false);
-                }
-                tx.commit().await?
-            }
+            Tx::Sqlite(lease) => lease.commit(records).await?,
             Tx::Postgres(mut tx) => {
                 if !records.is_empty() {
                     let conn = &mut *tx;
-                    crate::audit::append_events!(conn, records, true);
+                    crate::audit::append_events!(conn, records, true, None);
                 }
                 tx.commit().await?
             }
@@ -383,7 +380,7 @@ impl Transaction {
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self.tx {
-            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Sqlite(lease) => lease.rollback().await?,
             Tx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())

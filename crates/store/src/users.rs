@@ -304,13 +304,21 @@ impl Store {
             return Ok(None);
         };
         if !same_minute(last_used.as_deref(), now) {
-            on_db!(self, pool => sqlx::query(
+            // A transaction joins SQLite's batch of writers rather than waiting for a gap.
+            let mut tx = self
+                .begin(&Provenance::system(
+                    now,
+                    baocao_domain::audit::Channel::System,
+                ))
+                .await?;
+            on_tx!(tx, conn => sqlx::query(
                 "UPDATE auth_tokens SET last_used_at = $2 WHERE token_hash = $1")
                 .bind(&hash)
                 .bind(now)
-                .execute(pool)
+                .execute(conn)
                 .await
-                .map(|_| ())?);
+                .map(drop)?);
+            tx.commit().await?;
         }
         Ok(Some((self.principal_from(user).await?, csrf)))
     }

@@ -682,7 +682,95 @@ async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
     );
 }
 
+/// Writers at once: some commit, some fail on a statement inside their transaction, some are
+/// dropped half-way. On SQLite they share batches (group commit); on both backends exactly
+/// the committed writers' rows and audit events are kept, and the chain is whole.
+async fn concurrent_writers_keep_exactly_what_was_committed(store: Store) {
+    use baocao_domain::audit::{ChainWalk, Channel as Via, Provenance, Record};
+    use baocao_store::reports::Event;
+
+    let mut writers = tokio::task::JoinSet::new();
+    for n in 0..36u32 {
+        let store = store.clone();
+        writers.spawn(async move {
+            let period = PeriodId::parse(&format!("{}{:02}", 2040 + n / 12, n % 12 + 1)).unwrap();
+            let by = Provenance::system(NOW, Via::System);
+            let mut tx = store.begin(&by).await.unwrap();
+            tx.period_id(period).await.unwrap();
+            tx.audit(Record::new(
+                &by,
+                "test.write",
+                format!("writer {n}"),
+                None,
+                serde_json::json!({ "n": n }),
+            ));
+            tokio::task::yield_now().await;
+            match n % 3 {
+                // A statement fails (no such report): the writer gives up its transaction.
+                0 => {
+                    let event = Event {
+                        action: "submit",
+                        actor: "x",
+                        at: NOW,
+                        reason: None,
+                    };
+                    assert!(tx.record_event(999_999, &event).await.is_err());
+                    drop(tx);
+                    None
+                }
+                // Dropped half-way, as a request whose client went away.
+                1 => None,
+                _ => {
+                    tx.commit().await.unwrap();
+                    Some((n, period))
+                }
+            }
+        });
+    }
+    let mut committed = Vec::new();
+    while let Some(done) = writers.join_next().await {
+        if let Some(kept) = done.unwrap() {
+            committed.push(kept);
+        }
+    }
+    assert_eq!(committed.len(), 12);
+
+    let kept: Vec<String> = store
+        .period_generations(date(2040, 1, 1), date(2042, 12, 31))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect();
+    let mut expected: Vec<String> = committed.iter().map(|(_, p)| p.to_string()).collect();
+    let mut kept_sorted = kept.clone();
+    kept_sorted.sort();
+    expected.sort();
+    assert_eq!(kept_sorted, expected);
+
+    let events = store.audit_events_after(0, 1_000).await.unwrap();
+    let mut walk = ChainWalk::new(Vec::new(), &[]);
+    for event in &events {
+        walk.step(event);
+    }
+    let (findings, _) = walk.finish();
+    assert!(findings.is_empty(), "{findings:?}");
+    let mut writers: Vec<String> = events
+        .iter()
+        .filter(|e| e.record.kind == "test.write")
+        .map(|e| e.record.object.clone())
+        .collect();
+    let mut expected: Vec<String> = committed
+        .iter()
+        .map(|(n, _)| format!("writer {n}"))
+        .collect();
+    writers.sort();
+    expected.sort();
+    assert_eq!(writers, expected);
+}
+
 both_backends!(
+    concurrent_writers_keep_exactly_what_was_committed,
     every_catalogue_write_raises_the_catalogue_counter,
     migrations_apply_twice_without_change,
     a_database_from_a_newer_baocao_is_refused,

@@ -1,0 +1,287 @@
+//! Group commit on SQLite: the writes of concurrent requests share one transaction.
+//!
+//! SQLite has one writer. A transaction per request made the write lock the deadline hour's
+//! queue: each one paid for taking the lock, `BEGIN`, reading the audit chain's tail and
+//! `COMMIT` — hand-offs to the connection's thread that wait behind every other request on a
+//! busy machine. Here the first writer opens a *batch* (`BEGIN IMMEDIATE`); whoever asks to
+//! write while it is open joins it under a savepoint of its own, does its work, appends its
+//! audit events after the batch's last (the tail is kept, not read again) and releases the
+//! savepoint. The batch commits when nobody else is waiting to join, or when it is
+//! [`MOST_MEMBERS`] strong or [`LONGEST_OPEN`] old; then every member hears the outcome.
+//!
+//! Guarantees kept:
+//! - **acknowledged means committed**: a member's `commit` returns only after the batch's
+//!   `COMMIT` did; if that fails, every member of the batch gets the error (none of them was
+//!   acknowledged);
+//! - **a failure is one member's**: a member that fails or is dropped is rolled back to its
+//!   savepoint; the others' work stays in the batch;
+//! - **order**: members run one at a time, in the order they joined, each seeing the work of
+//!   those before it (the optimistic lock still refuses a stale version);
+//! - **no member is stranded**: a member waiting for its batch's outcome commits the batch
+//!   itself if nobody else did within [`ORPHAN_CHECK`] (whoever was to join gave up).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use baocao_domain::audit::Record;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+
+use crate::StoreError;
+
+/// Members of one batch at most.
+pub(crate) const MOST_MEMBERS: usize = 64;
+/// How long a batch stays open for more members at most.
+pub(crate) const LONGEST_OPEN: Duration = Duration::from_millis(20);
+/// How long a member waits for its batch's outcome before committing it itself.
+const ORPHAN_CHECK: Duration = Duration::from_millis(50);
+
+/// What a member hears of its batch: committed, or why not.
+type Outcome = Result<(), String>;
+
+struct Batch {
+    tx: sqlx::Transaction<'static, Sqlite>,
+    number: u64,
+    opened: Instant,
+    /// The members whose work is in the batch, each waiting for the outcome.
+    members: Vec<oneshot::Sender<Outcome>>,
+    /// The audit chain's tail as the batch left it (`None`: read it).
+    tail: Option<(i64, String)>,
+}
+
+/// The store's one open batch and who waits to join it.
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    open: Arc<Mutex<Option<Batch>>>,
+    /// Writers waiting for their turn in the batch.
+    waiting: AtomicUsize,
+    batches: AtomicU64,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit")
+            .field("waiting", &self.waiting.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// Counts a writer as waiting until it has its turn (or gives up).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A member's turn in the open batch: the batch's connection while the member works.
+pub(crate) struct Lease {
+    /// `None` once the member has left (committed or rolled back).
+    guard: Option<OwnedMutexGuard<Option<Batch>>>,
+    group: Arc<GroupCommit>,
+    /// Whether this member opened the batch: its work is then the whole transaction (no
+    /// savepoint; nobody joined before it).
+    opened: bool,
+}
+
+impl GroupCommit {
+    /// Joins the open batch, or opens one.
+    pub(crate) async fn join(self: &Arc<Self>, pool: &SqlitePool) -> Result<Lease, StoreError> {
+        let waiting = Waiting::new(&self.waiting);
+        let mut guard = self.open.clone().lock_owned().await;
+        drop(waiting);
+        let opened = guard.is_none();
+        if opened {
+            let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            *guard = Some(Batch {
+                tx,
+                number: self.batches.fetch_add(1, Ordering::Relaxed) + 1,
+                opened: Instant::now(),
+                members: Vec::new(),
+                tail: None,
+            });
+        } else if let Some(batch) = guard.as_mut()
+            && let Err(error) = sqlx::query("SAVEPOINT member")
+                .execute(&mut *batch.tx)
+                .await
+        {
+            // Nothing of this writer is in the batch: the others' still are.
+            settle_if_idle(&self.clone(), &mut guard).await;
+            return Err(error.into());
+        }
+        Ok(Lease {
+            guard: Some(guard),
+            group: self.clone(),
+            opened,
+        })
+    }
+}
+
+impl std::ops::Deref for Lease {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        let batch = self.guard.as_ref().and_then(|guard| guard.as_ref());
+        &batch.expect("a lease holds the open batch").tx
+    }
+}
+
+impl std::ops::DerefMut for Lease {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.batch().tx
+    }
+}
+
+impl Lease {
+    fn batch(&mut self) -> &mut Batch {
+        let batch = self.guard.as_mut().and_then(|guard| guard.as_mut());
+        batch.expect("a lease holds the open batch")
+    }
+
+    /// Appends the member's audit events, keeps its work in the batch and waits until the
+    /// batch is committed.
+    pub(crate) async fn commit(mut self, records: Vec<Record>) -> Result<(), StoreError> {
+        let (told, outcome) = oneshot::channel();
+        let opened = self.opened;
+        let batch = self.batch();
+        if !records.is_empty() {
+            // Taken out: if the append fails, the member is rolled back and the tail read
+            // again by the next one.
+            let known = batch.tail.take();
+            let conn = &mut *batch.tx;
+            let tail = crate::audit::append_events!(conn, records, false, known);
+            batch.tail = Some(tail);
+        }
+        if !opened {
+            sqlx::query("RELEASE member")
+                .execute(&mut *batch.tx)
+                .await?;
+        }
+        batch.members.push(told);
+        let number = batch.number;
+        let mut guard = self.guard.take().expect("the member has not left yet");
+        let full = guard.as_ref().is_some_and(|batch| {
+            batch.members.len() >= MOST_MEMBERS || batch.opened.elapsed() >= LONGEST_OPEN
+        });
+        if full {
+            settle(&mut guard).await;
+        } else {
+            settle_if_idle(&self.group, &mut guard).await;
+        }
+        drop(guard);
+        wait_for(&self.group, outcome, number).await
+    }
+
+    /// Undoes the member's work; the batch's other members keep theirs.
+    pub(crate) async fn rollback(mut self) -> Result<(), StoreError> {
+        if let Some(guard) = self.guard.take() {
+            abandon(guard, self.group.clone(), self.opened).await;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let Some(mut guard) = self.guard.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            // The rollback needs the connection: done on the runtime, holding the batch.
+            Ok(runtime) => {
+                runtime.spawn(abandon(guard, self.group.clone(), self.opened));
+            }
+            // No runtime (shutting down): the batch is dropped, its transaction rolled back
+            // by the driver, and its members told nothing was committed.
+            Err(_) => *guard = None,
+        }
+    }
+}
+
+/// Rolls a member back (to its savepoint, or the whole batch if it opened it) and commits
+/// what the others did if nobody else is coming.
+async fn abandon(mut guard: OwnedMutexGuard<Option<Batch>>, group: Arc<GroupCommit>, opened: bool) {
+    if opened {
+        // Nobody joined before the opener: the batch is its work alone.
+        if let Some(batch) = guard.take() {
+            let _ = batch.tx.rollback().await;
+        }
+        return;
+    }
+    let Some(batch) = guard.as_mut() else {
+        return;
+    };
+    batch.tail = None;
+    let undone = async {
+        sqlx::query("ROLLBACK TO member")
+            .execute(&mut *batch.tx)
+            .await?;
+        sqlx::query("RELEASE member").execute(&mut *batch.tx).await
+    }
+    .await;
+    if let Err(error) = undone {
+        // The batch's state is unknown: none of it is committed, every member is told.
+        tracing::error!(%error, "a batch member could not be rolled back; the batch is abandoned");
+        if let Some(batch) = guard.take() {
+            let _ = batch.tx.rollback().await;
+            for member in batch.members {
+                let _ = member.send(Err(format!("the shared transaction failed: {error}")));
+            }
+        }
+        return;
+    }
+    settle_if_idle(&group, &mut guard).await;
+}
+
+/// Commits the batch unless a writer is waiting to join it (that one will).
+async fn settle_if_idle(group: &GroupCommit, guard: &mut Option<Batch>) {
+    if group.waiting.load(Ordering::SeqCst) == 0 {
+        settle(guard).await;
+    }
+}
+
+/// Commits the batch and tells every member.
+async fn settle(guard: &mut Option<Batch>) {
+    let Some(batch) = guard.take() else {
+        return;
+    };
+    let outcome = batch.tx.commit().await.map_err(|error| error.to_string());
+    for member in batch.members {
+        let _ = member.send(outcome.clone());
+    }
+}
+
+/// Waits for the outcome of batch `number`; commits it if it is still open after a while
+/// (the writer expected to join gave up).
+async fn wait_for(
+    group: &GroupCommit,
+    mut outcome: oneshot::Receiver<Outcome>,
+    number: u64,
+) -> Result<(), StoreError> {
+    loop {
+        match tokio::time::timeout(ORPHAN_CHECK, &mut outcome).await {
+            Ok(Ok(Ok(()))) => return Ok(()),
+            Ok(Ok(Err(reason))) => return Err(StoreError::NotCommitted(reason)),
+            Ok(Err(_)) => {
+                return Err(StoreError::NotCommitted(
+                    "the shared transaction was dropped".into(),
+                ));
+            }
+            Err(_) => {
+                let mut guard = group.open.clone().lock_owned().await;
+                if guard.as_ref().is_some_and(|batch| batch.number == number) {
+                    settle(&mut guard).await;
+                }
+            }
+        }
+    }
+}
