@@ -68,10 +68,11 @@ const SLOT: &str = "
     JOIN regimes r ON r.id = s.regime_id
     JOIN periods p ON p.id = s.period_id
     JOIN agencies rec ON rec.id = s.receiving_agency_id
-    JOIN agencies a ON a.id = s.agency_id
-    WHERE r.code = $1 AND a.code = $2 AND p.code = $3
-      AND (a.valid_from IS NULL OR a.valid_from <= $4) AND (a.valid_to IS NULL OR a.valid_to >= $4)
-    ORDER BY COALESCE(a.valid_from, '') DESC LIMIT 1";
+    WHERE r.code = $1 AND p.code = $3 AND s.agency_id = (
+        -- The agency's row first (one index probe), so the report is one probe too.
+        SELECT a.id FROM agencies a WHERE a.code = $2
+          AND (a.valid_from IS NULL OR a.valid_from <= $4) AND (a.valid_to IS NULL OR a.valid_to >= $4)
+        ORDER BY COALESCE(a.valid_from, '') DESC LIMIT 1)";
 
 pub(crate) const INSERT_PERIOD: &str = "INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING";
 pub(crate) const PERIOD_ID: &str = "SELECT id FROM periods WHERE code = $1";
@@ -104,11 +105,12 @@ impl Store {
     ) -> Result<Option<AgencyCode>, StoreError> {
         const SQL: &str = "
             SELECT rec.code FROM assignments x
-            JOIN regimes r ON r.id = x.regime_id
-            JOIN agencies rep ON rep.id = x.reporting_agency_id
             JOIN agencies rec ON rec.id = x.receiving_agency_id
-            WHERE r.code = $1 AND rep.code = $2
-              AND (rep.valid_from IS NULL OR rep.valid_from <= $3) AND (rep.valid_to IS NULL OR rep.valid_to >= $3)
+            WHERE x.regime_id = (SELECT r.id FROM regimes r WHERE r.code = $1)
+              -- The agency's rows first: the assignments are then probed by agency.
+              AND x.reporting_agency_id IN (
+                SELECT rep.id FROM agencies rep WHERE rep.code = $2
+                  AND (rep.valid_from IS NULL OR rep.valid_from <= $3) AND (rep.valid_to IS NULL OR rep.valid_to >= $3))
               AND (x.valid_from IS NULL OR x.valid_from <= $3) AND (x.valid_to IS NULL OR x.valid_to >= $4)
             ORDER BY x.id LIMIT 1";
         let code: Option<String> = on_db!(self, pool => sqlx::query_scalar(SQL)
