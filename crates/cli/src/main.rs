@@ -624,12 +624,16 @@ async fn standardisation(store: &Store) -> anyhow::Result<usize> {
 }
 
 /// Keeps the indicator tables' answers computed: now, then every minute (only what changed is
-/// recomputed; see `baocao_web::aggregates`).
+/// recomputed; see `baocao_web::aggregates`). Before each round it folds the periods' appended
+/// changes into their counters, so reading a counter stays one probe.
 fn spawn_table_warming(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
+            if let Err(error) = state.store.fold_period_changes().await {
+                tracing::warn!(%error, "period changes not folded");
+            }
             let started = std::time::Instant::now();
             let tables = baocao_service::tables::warm(&state).await;
             tracing::debug!(
@@ -641,8 +645,6 @@ fn spawn_table_warming(state: AppState) {
     });
 }
 
-/// Runs the due connectors every half minute while the server serves; a run that fails is
-/// logged in the connector's run log and retried by its back-off, not here.
 /// Signs audit checkpoints while the server serves: every few seconds it looks whether
 /// enough events, or enough time, followed the last one.
 fn spawn_audit_checkpoints(store: Store) {
@@ -659,6 +661,8 @@ fn spawn_audit_checkpoints(store: Store) {
     });
 }
 
+/// Runs the due connectors every half minute while the server serves; a run that fails is
+/// logged in the connector's run log and retried by its back-off, not here.
 fn spawn_connectors(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));

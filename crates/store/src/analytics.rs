@@ -19,7 +19,7 @@ use jiff::civil::Date;
 use baocao_domain::audit::Provenance;
 
 use crate::transaction::on_tx;
-use crate::{Store, StoreError, on_db};
+use crate::{Db, Store, StoreError, on_db};
 
 #[derive(sqlx::FromRow)]
 struct GraphRow {
@@ -46,6 +46,14 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
 pub(crate) fn combo_from_key(key: &str) -> Result<OptionCombo, StoreError> {
     OptionCombo::from_key(key).map_err(corrupt)
 }
+
+/// Appends a change to a period's data (by the period's row id), in the change's transaction:
+/// cached aggregates over the period are stale from its commit on. An append, not a raised
+/// counter, so concurrent writers of one period do not wait on each other.
+pub(crate) const NOTE_PERIOD_CHANGE: &str = "INSERT INTO period_changes (period_id) VALUES ($1)";
+/// [`NOTE_PERIOD_CHANGE`] by the period's code.
+pub(crate) const NOTE_PERIOD_CHANGE_BY_CODE: &str =
+    "INSERT INTO period_changes (period_id) SELECT id FROM periods WHERE code = $1";
 
 impl Store {
     /// Every agency that ever existed, with its kind and parent on `date` where it was
@@ -314,7 +322,7 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE periods SET generation = generation + 1 WHERE id = $1")
+            sqlx::query(NOTE_PERIOD_CHANGE)
                 .bind(period_id)
                 .execute(&mut *tx)
                 .await?;
@@ -404,18 +412,65 @@ impl Store {
         Ok(generations)
     }
 
-    /// The change counters of the periods wholly within `start`..=`end`, by period code.
+    /// The change counters of the periods wholly within `start`..=`end`, by period code: the
+    /// folded count plus the changes appended since (see [`NOTE_PERIOD_CHANGE`]). A change
+    /// that commits after one begun before it still raises the count, which a maximum id
+    /// would not.
     pub async fn period_generations(
         &self,
         start: Date,
         end: Date,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(on_db!(self, pool => sqlx::query_as(
-            "SELECT code, generation FROM periods WHERE start_date >= $1 AND end_date <= $2")
+            "SELECT p.code, p.generation + (SELECT COUNT(*) FROM period_changes c WHERE c.period_id = p.id)
+             FROM periods p WHERE p.start_date >= $1 AND p.end_date <= $2")
             .bind(start.to_string())
             .bind(end.to_string())
             .fetch_all(pool)
             .await?))
+    }
+
+    /// Moves the appended period changes into the periods' own counters, so that reading a
+    /// counter stays one index probe; every counter keeps its value. Returns how many rows it
+    /// folded. Run from time to time (the server does it each minute).
+    pub async fn fold_period_changes(&self) -> Result<u64, StoreError> {
+        match &self.db {
+            // One statement: what is counted is exactly what is deleted, even while other
+            // transactions append (a row committed later is left for the next fold).
+            Db::Postgres(pool) => {
+                let folded: i64 = sqlx::query_scalar(
+                    "WITH gone AS (DELETE FROM period_changes RETURNING period_id),
+                          counted AS (SELECT period_id, COUNT(*) AS n FROM gone GROUP BY period_id),
+                          raised AS (UPDATE periods SET generation = generation + counted.n
+                                     FROM counted WHERE periods.id = counted.period_id RETURNING counted.n)
+                     SELECT COALESCE(SUM(n), 0)::BIGINT FROM raised",
+                )
+                .fetch_one(pool)
+                .await?;
+                Ok(folded as u64)
+            }
+            // SQLite has one writer: nothing appends between the two statements. The fold
+            // changes no meaning (every counter keeps its value), so it records no event.
+            Db::Sqlite(_) => {
+                let by = Provenance::system("", baocao_domain::audit::Channel::System);
+                let mut tx = self.begin(&by).await?;
+                let folded = on_tx!(tx, conn => {
+                    sqlx::query(
+                        "UPDATE periods SET generation = generation +
+                            (SELECT COUNT(*) FROM period_changes c WHERE c.period_id = periods.id)
+                         WHERE id IN (SELECT period_id FROM period_changes)",
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query("DELETE FROM period_changes")
+                        .execute(&mut *conn)
+                        .await?
+                        .rows_affected()
+                });
+                tx.commit().await?;
+                Ok(folded)
+            }
+        }
     }
 
     /// The hierarchy's change counter.

@@ -342,7 +342,7 @@ impl Transaction {
             .bind(source)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE periods SET generation = generation + 1 WHERE code = $1")
+            sqlx::query(crate::analytics::NOTE_PERIOD_CHANGE_BY_CODE)
                 .bind(period.to_string())
                 .execute(&mut *tx)
                 .await?;

@@ -134,7 +134,7 @@ macro_rules! write_values {
         }
         // The periods whose data changed: cached aggregates over them are stale now.
         for period_id in periods.values() {
-            sqlx::query("UPDATE periods SET generation = generation + 1 WHERE id = $1")
+            sqlx::query($crate::analytics::NOTE_PERIOD_CHANGE)
                 .bind(*period_id)
                 .execute(&mut *$tx)
                 .await?;

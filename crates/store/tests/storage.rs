@@ -633,6 +633,54 @@ async fn values_are_upserted_and_read_back_per_agency_and_period(store: Store) {
     );
 }
 
+/// Cached aggregates live as long as their periods' counters: every write of a period's data,
+/// however many run at once, must raise its counter, and folding the appended changes into
+/// the periods' rows must leave every counter where it was.
+async fn every_change_of_a_period_raises_its_counter_and_folding_keeps_it(store: Store) {
+    small_country(&store).await;
+    catalogue(&store).await;
+    let year = |c: Vec<(String, i64)>| c.into_iter().find(|(p, _)| p == "2025").map(|(_, g)| g);
+    let counter = |store: Store| async move {
+        year(
+            store
+                .period_generations(date(2025, 1, 1), date(2025, 12, 31))
+                .await
+                .unwrap(),
+        )
+    };
+    store
+        .upsert_values(&[value("KT04", &[], "79", "2025", 0.0)], NOW)
+        .await
+        .unwrap();
+    let before = counter(store.clone()).await.unwrap();
+
+    let mut writers = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let store = store.clone();
+        writers.spawn(async move {
+            store
+                .upsert_values(&[value("KT04", &[], "79", "2025", f64::from(n))], NOW)
+                .await
+                .unwrap();
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(counter(store.clone()).await, Some(before + 20));
+
+    let folded = store.fold_period_changes().await.unwrap();
+    assert_eq!(folded, 21, "every appended change is folded once");
+    assert_eq!(counter(store.clone()).await, Some(before + 20));
+    assert_eq!(store.fold_period_changes().await.unwrap(), 0);
+
+    store
+        .upsert_values(&[value("KT04", &[], "79", "2025", 99.0)], NOW)
+        .await
+        .unwrap();
+    assert_eq!(counter(store.clone()).await, Some(before + 21));
+}
+
 /// What is kept in memory under the catalogue's counter must see every write: each write of
 /// indicators or categories raises it.
 async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
@@ -771,6 +819,7 @@ async fn concurrent_writers_keep_exactly_what_was_committed(store: Store) {
 
 both_backends!(
     concurrent_writers_keep_exactly_what_was_committed,
+    every_change_of_a_period_raises_its_counter_and_folding_keeps_it,
     every_catalogue_write_raises_the_catalogue_counter,
     migrations_apply_twice_without_change,
     a_database_from_a_newer_baocao_is_refused,
