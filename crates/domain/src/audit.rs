@@ -202,6 +202,8 @@ pub enum Finding {
     },
     /// An event whose change cannot be read.
     Unreadable { seq: i64, reason: String },
+    /// More rows of a table differ than the `named` ones before this finding.
+    MoreRowsDiffer { table: String, named: usize },
 }
 
 impl std::fmt::Display for Finding {
@@ -247,6 +249,10 @@ impl std::fmt::Display for Finding {
                 shown(database),
                 shown(chain),
                 shown(database)
+            ),
+            Finding::MoreRowsDiffer { table, named } => write!(
+                f,
+                "bảng {table}: còn những dòng khác cũng sai lệch, chỉ nêu {named} dòng đầu / table {table}: more rows differ than the first {named} named"
             ),
             Finding::Unreadable { seq, reason } => write!(
                 f,
@@ -661,100 +667,203 @@ fn int(change: &Json, field: &str) -> Option<i32> {
     i32::try_from(change.get(field)?.as_i64()?).ok()
 }
 
-impl State {
-    /// Applies one event's change; an event of a kind that derives nothing leaves the state.
-    pub fn apply(&mut self, event: &Event) -> Result<(), Finding> {
-        let unreadable = |reason: &str| Finding::Unreadable {
-            seq: event.seq,
-            reason: reason.to_string(),
-        };
-        let change: Json =
-            serde_json::from_str(&event.record.change).map_err(|e| unreadable(&e.to_string()))?;
-        let kind = event.record.kind.as_str();
-        match kind {
-            "values.write" | "values.replace" => {
-                if let Some(clear) = change.get("clear").filter(|c| !c.is_null()) {
-                    let agency = clear.get(0).and_then(Json::as_i64);
-                    let period = clear.get(1).and_then(Json::as_str);
-                    let source = clear.get(2).and_then(Json::as_str);
-                    let (Some(agency), Some(period), Some(source)) = (agency, period, source)
-                    else {
-                        return Err(unreadable("a clear without agency, period and source"));
-                    };
-                    self.values.retain(|key, _| {
-                        !(i64::from(key.0) == agency && key.1 == period && key.4 == source)
-                    });
-                }
-                for entry in change
-                    .get("write")
-                    .and_then(Json::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                {
-                    let (key, value) =
-                        value_of(entry).ok_or_else(|| unreadable("a value without its cell"))?;
-                    self.values.insert(key, value);
-                }
+/// One change an event makes to the state the tables hold; an event's changes apply in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateChange {
+    /// Every value of one agency, period and source is withdrawn (a report's values replaced).
+    ClearValues {
+        agency: i32,
+        period: String,
+        source: String,
+    },
+    PutValue(ValueKey, Json),
+    SetReport(ReportKey, String),
+    /// A report moves to the agency that succeeded its own, keeping its status.
+    MoveReport {
+        from: ReportKey,
+        agency: i32,
+    },
+    /// A user's grants are replaced by these.
+    SetGrants {
+        user: i32,
+        grants: Vec<GrantKey>,
+    },
+    /// Every grant on agency `from` moves to agency `to`.
+    MoveGrants {
+        from: i32,
+        to: i32,
+    },
+    PutRegimeVersion {
+        regime: String,
+        version: i32,
+        status: String,
+        effective_from: Option<String>,
+        content_sha256: String,
+    },
+}
+
+/// What one event changes in the state the tables hold; an event of a kind that derives
+/// nothing changes nothing.
+pub fn state_changes(event: &Event) -> Result<Vec<StateChange>, Finding> {
+    let unreadable = |reason: &str| Finding::Unreadable {
+        seq: event.seq,
+        reason: reason.to_string(),
+    };
+    let change: Json =
+        serde_json::from_str(&event.record.change).map_err(|e| unreadable(&e.to_string()))?;
+    let kind = event.record.kind.as_str();
+    let mut changes = Vec::new();
+    match kind {
+        "values.write" | "values.replace" => {
+            if let Some(clear) = change.get("clear").filter(|c| !c.is_null()) {
+                let agency = clear
+                    .get(0)
+                    .and_then(Json::as_i64)
+                    .and_then(|a| i32::try_from(a).ok());
+                let period = clear.get(1).and_then(Json::as_str);
+                let source = clear.get(2).and_then(Json::as_str);
+                let (Some(agency), Some(period), Some(source)) = (agency, period, source) else {
+                    return Err(unreadable("a clear without agency, period and source"));
+                };
+                changes.push(StateChange::ClearValues {
+                    agency,
+                    period: period.to_string(),
+                    source: source.to_string(),
+                });
             }
-            "report.move" => {
-                let from = report_of(&change).ok_or_else(|| unreadable("no report"))?;
-                let agency = int(&change, "agency").ok_or_else(|| unreadable("no agency"))?;
+            for entry in change
+                .get("write")
+                .and_then(Json::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let (key, value) =
+                    value_of(entry).ok_or_else(|| unreadable("a value without its cell"))?;
+                changes.push(StateChange::PutValue(key, value));
+            }
+        }
+        "report.move" => {
+            let from = report_of(&change).ok_or_else(|| unreadable("no report"))?;
+            let agency = int(&change, "agency").ok_or_else(|| unreadable("no agency"))?;
+            changes.push(StateChange::MoveReport { from, agency });
+        }
+        _ if kind.starts_with("report.") => {
+            let key = report_of(&change).ok_or_else(|| unreadable("no report"))?;
+            let status = change
+                .get("status")
+                .and_then(Json::as_str)
+                .ok_or_else(|| unreadable("no status"))?;
+            changes.push(StateChange::SetReport(key, status.to_string()));
+        }
+        "user.create" | "grants.set" => {
+            let user = int(&change, "user").ok_or_else(|| unreadable("no user"))?;
+            let grants = change
+                .get("grants")
+                .and_then(Json::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|entry| grant_of(user, entry).ok_or_else(|| unreadable("a grant")))
+                .collect::<Result<_, _>>()?;
+            changes.push(StateChange::SetGrants { user, grants });
+        }
+        "grants.move" => {
+            let from = int(&change, "from").ok_or_else(|| unreadable("no agency"))?;
+            let to = int(&change, "to").ok_or_else(|| unreadable("no agency"))?;
+            changes.push(StateChange::MoveGrants { from, to });
+        }
+        "regime.version" => {
+            let text = |field: &str| change.get(field).and_then(Json::as_str).map(str::to_string);
+            let (Some(regime), Some(version), Some(status), Some(content_sha256)) = (
+                text("regime"),
+                int(&change, "version"),
+                text("status"),
+                text("content_sha256"),
+            ) else {
+                return Err(unreadable("a regime version without its fields"));
+            };
+            changes.push(StateChange::PutRegimeVersion {
+                regime,
+                version,
+                status,
+                effective_from: text("effective_from"),
+                content_sha256,
+            });
+        }
+        _ => {}
+    }
+    Ok(changes)
+}
+
+/// The part of the state that is configuration — grants and regime versions, bounded by the
+/// users and regimes, not by the events — kept in memory by any holder of the state.
+pub fn apply_to_configuration(
+    change: StateChange,
+    grants: &mut BTreeSet<GrantKey>,
+    regime_versions: &mut BTreeMap<(String, i32), (String, Option<String>, String)>,
+) {
+    match change {
+        StateChange::SetGrants { user, grants: set } => {
+            grants.retain(|grant| grant.0 != user);
+            grants.extend(set);
+        }
+        StateChange::MoveGrants { from, to } => {
+            let moved: Vec<GrantKey> = grants
+                .iter()
+                .filter(|grant| grant.2 == from)
+                .cloned()
+                .collect();
+            for grant in moved {
+                grants.remove(&grant);
+                grants.insert((grant.0, grant.1, to, grant.3));
+            }
+        }
+        StateChange::PutRegimeVersion {
+            regime,
+            version,
+            status,
+            effective_from,
+            content_sha256,
+        } => {
+            regime_versions.insert((regime, version), (status, effective_from, content_sha256));
+        }
+        _ => {}
+    }
+}
+
+impl State {
+    /// Applies one event's changes; an unreadable event changes nothing.
+    pub fn apply(&mut self, event: &Event) -> Result<(), Finding> {
+        for change in state_changes(event)? {
+            self.apply_change(change);
+        }
+        Ok(())
+    }
+
+    pub fn apply_change(&mut self, change: StateChange) {
+        match change {
+            StateChange::ClearValues {
+                agency,
+                period,
+                source,
+            } => self
+                .values
+                .retain(|key, _| !(key.0 == agency && key.1 == period && key.4 == source)),
+            StateChange::PutValue(key, value) => {
+                self.values.insert(key, value);
+            }
+            StateChange::SetReport(key, status) => {
+                self.reports.insert(key, status);
+            }
+            StateChange::MoveReport { from, agency } => {
                 if let Some(status) = self.reports.remove(&from) {
                     self.reports.insert((from.0, agency, from.2), status);
                 }
             }
-            _ if kind.starts_with("report.") => {
-                let key = report_of(&change).ok_or_else(|| unreadable("no report"))?;
-                let status = change
-                    .get("status")
-                    .and_then(Json::as_str)
-                    .ok_or_else(|| unreadable("no status"))?;
-                self.reports.insert(key, status.to_string());
+            configuration => {
+                apply_to_configuration(configuration, &mut self.grants, &mut self.regime_versions)
             }
-            "user.create" | "grants.set" => {
-                let user = int(&change, "user").ok_or_else(|| unreadable("no user"))?;
-                self.grants.retain(|grant| grant.0 != user);
-                for entry in change
-                    .get("grants")
-                    .and_then(Json::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                {
-                    let grant = grant_of(user, entry).ok_or_else(|| unreadable("a grant"))?;
-                    self.grants.insert(grant);
-                }
-            }
-            "grants.move" => {
-                let from = int(&change, "from").ok_or_else(|| unreadable("no agency"))?;
-                let to = int(&change, "to").ok_or_else(|| unreadable("no agency"))?;
-                let moved: Vec<GrantKey> = self
-                    .grants
-                    .iter()
-                    .filter(|grant| grant.2 == from)
-                    .cloned()
-                    .collect();
-                for grant in moved {
-                    self.grants.remove(&grant);
-                    self.grants.insert((grant.0, grant.1, to, grant.3));
-                }
-            }
-            "regime.version" => {
-                let text =
-                    |field: &str| change.get(field).and_then(Json::as_str).map(str::to_string);
-                let (Some(regime), Some(version), Some(status), Some(digest)) = (
-                    text("regime"),
-                    int(&change, "version"),
-                    text("status"),
-                    text("content_sha256"),
-                ) else {
-                    return Err(unreadable("a regime version without its fields"));
-                };
-                self.regime_versions
-                    .insert((regime, version), (status, text("effective_from"), digest));
-            }
-            _ => {}
         }
-        Ok(())
     }
 
     /// Each row where the tables (`database`) differ from what the events say (`self`).
@@ -764,11 +873,7 @@ impl State {
             "data_values",
             &self.values,
             &database.values,
-            |(agency, period, indicator, combo, source)| {
-                format!(
-                    "agency {agency} period {period} indicator {indicator} combo [{combo}] source {source}"
-                )
-            },
+            value_row_name,
             |value| value.to_string(),
             &mut findings,
         );
@@ -776,7 +881,7 @@ impl State {
             "submissions",
             &self.reports,
             &database.reports,
-            |(regime, agency, period)| format!("regime {regime} agency {agency} period {period}"),
+            report_row_name,
             Clone::clone,
             &mut findings,
         );
@@ -808,6 +913,16 @@ impl State {
         );
         findings
     }
+}
+
+/// How a finding names a data value's row.
+pub fn value_row_name((agency, period, indicator, combo, source): &ValueKey) -> String {
+    format!("agency {agency} period {period} indicator {indicator} combo [{combo}] source {source}")
+}
+
+/// How a finding names a submission's row.
+pub fn report_row_name((regime, agency, period): &ReportKey) -> String {
+    format!("regime {regime} agency {agency} period {period}")
 }
 
 fn compare<K: Ord, V: PartialEq>(

@@ -10,17 +10,20 @@ use std::io::Write;
 
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::audit::{
-    BUNDLE_FORMAT, BundleHeader, BundleLine, ChainWalk, Checkpoint, Event, Finding, State,
+    BUNDLE_FORMAT, BundleHeader, BundleLine, ChainWalk, Checkpoint, Event, Finding, state_changes,
 };
 use baocao_domain::permission::Action;
 use baocao_domain::signature::KeyPair;
 use baocao_store::audit::AuditFilter;
+use baocao_store::derived::DerivedState;
 use baocao_store::{Store, StoreError};
 
 use crate::{Caller, Context};
 
 /// Events read from the database a page at a time.
 const PAGE: i64 = 5_000;
+/// Rows of one table that differ from the chain, named one by one before "and more".
+const ROWS_NAMED: usize = 10_000;
 /// A checkpoint is signed once this many events follow the last one…
 pub const CHECKPOINT_EVENTS: i64 = 1_000;
 /// …or once the last one is this old and events follow it.
@@ -135,14 +138,16 @@ impl Verification {
 
 /// Walks the whole chain page by page, checking every link and checkpoint, re-derives the
 /// state of data values, report statuses, grants and regime versions from the events and
-/// compares it with the tables.
+/// compares it with the tables. Memory stays bounded however long the chain: events are read
+/// a page at a time and the re-derived values and reports are kept in a scratch file in the
+/// system's temporary directory (`TMPDIR`), removed afterwards.
 pub async fn verify(store: &Store) -> Result<Verification, AuditError> {
     let checkpoints = store.audit_checkpoints().await?;
     let signed_through = checkpoints.iter().map(|c| c.seq).max().unwrap_or(0);
     let count = checkpoints.len();
     let keys = store.audit_public_keys().await?;
     let mut walk = ChainWalk::new(checkpoints, &keys);
-    let mut state = State::default();
+    let mut derived = DerivedState::create(&std::env::temp_dir()).await?;
     let mut unreadable = Vec::new();
     let mut after = 0;
     loop {
@@ -153,15 +158,16 @@ pub async fn verify(store: &Store) -> Result<Verification, AuditError> {
         after = last.seq;
         for event in &page {
             walk.step(event);
-            if let Err(finding) = state.apply(event) {
-                unreadable.push(finding);
+            match state_changes(event) {
+                Ok(changes) => derived.apply(changes).await?,
+                Err(finding) => unreadable.push(finding),
             }
         }
     }
     let events = walk.events;
     let (mut findings, last) = walk.finish();
     findings.extend(unreadable);
-    findings.extend(state.differences(&store.audited_state().await?));
+    findings.extend(store.audit_differences(derived, ROWS_NAMED).await?);
     Ok(Verification {
         events,
         last,

@@ -53,6 +53,22 @@ impl Caller {
         }
     }
 
+    /// Who makes a change at `at` through a bulk import — a data value set pushed (JSON, ADX,
+    /// CSV) or a catalogue file uploaded — whether it came over the API or from a page: the
+    /// trail tells imports from single edits.
+    pub fn import_provenance(&self, at: &str) -> Provenance {
+        Provenance {
+            channel: Channel::Import,
+            ..self.provenance(at)
+        }
+    }
+
+    /// The same caller making its changes through an import (an uploaded workbook).
+    pub fn importing(mut self) -> Self {
+        self.origin.channel = Channel::Import;
+        self
+    }
+
     /// Whether the client system the call comes through (if any) may push (or pull) data of
     /// `regime`: its scope grants the direction and names the regime, or names none.
     pub fn in_scope(&self, push: bool, regime: &str) -> bool {

@@ -185,7 +185,11 @@ pub async fn indicators(
     }
     if !dry_run && (!created.is_empty() || !updated.is_empty()) {
         ctx.store
-            .import_indicators(&created, &updated, &caller.provenance(&ctx.now_text()))
+            .import_indicators(
+                &created,
+                &updated,
+                &caller.import_provenance(&ctx.now_text()),
+            )
             .await?;
         report.imported = true;
     }
@@ -258,7 +262,7 @@ pub async fn regimes(
     }
     if !dry_run && !drafts.is_empty() {
         ctx.store
-            .create_regimes(&drafts, &caller.provenance(&ctx.now_text()))
+            .create_regimes(&drafts, &caller.import_provenance(&ctx.now_text()))
             .await?;
         report.imported = true;
     }

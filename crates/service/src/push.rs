@@ -336,7 +336,7 @@ impl<'a> Push<'a> {
             self.tx = Some(
                 self.ctx
                     .store
-                    .begin(&self.caller.provenance(&self.ctx.now_text()))
+                    .begin(&self.caller.import_provenance(&self.ctx.now_text()))
                     .await?,
             );
         }

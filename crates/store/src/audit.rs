@@ -10,6 +10,7 @@
 //! unique `prev_hash` makes a fork impossible even if that lock were bypassed.
 
 use baocao_domain::audit::{Checkpoint, Event, GENESIS, Provenance, Record, State};
+use futures_util::TryStreamExt;
 use serde_json::Value as Json;
 
 use crate::secrets::AUDIT_KEY_COLUMN;
@@ -132,15 +133,31 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// Every data value with the codes an event names it by.
+pub(crate) const VALUE_STATE: &str = "SELECT v.agency_id, p.code AS period, i.code AS indicator, c.key AS combo, s.code AS source, v.value_num, v.value_text
+     FROM data_values v JOIN periods p ON p.id = v.period_id JOIN indicators i ON i.id = v.indicator_id
+     JOIN option_combos c ON c.id = v.combo_id JOIN sources s ON s.id = v.source_id";
+
 #[derive(sqlx::FromRow)]
-struct ValueStateRow {
-    agency_id: i32,
-    period: String,
-    indicator: String,
-    combo: String,
-    source: String,
+pub(crate) struct ValueStateRow {
+    pub agency_id: i32,
+    pub period: String,
+    pub indicator: String,
+    pub combo: String,
+    pub source: String,
     value_num: Option<f64>,
     value_text: Option<String>,
+}
+
+impl ValueStateRow {
+    /// The value as an event writes it.
+    pub fn value(&self) -> Json {
+        match (self.value_num, &self.value_text) {
+            (Some(number), _) => Json::from(number),
+            (None, Some(text)) => Json::from(text.as_str()),
+            (None, None) => Json::Null,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -371,56 +388,31 @@ impl Store {
             "SELECT public_key FROM audit_keys ORDER BY id").fetch_all(pool).await?))
     }
 
-    /// What the tables hold now, in the shape the events re-derive.
-    pub async fn audited_state(&self) -> Result<State, StoreError> {
+    /// The grants and regime versions the tables hold, in the shape the events re-derive
+    /// (data values and reports are compared in a scratch file: [`crate::derived`]).
+    pub async fn audited_configuration(&self) -> Result<State, StoreError> {
         let mut state = State::default();
-        let values: Vec<ValueStateRow> = on_db!(self, pool => sqlx::query_as(
-            "SELECT v.agency_id, p.code AS period, i.code AS indicator, c.key AS combo, s.code AS source, v.value_num, v.value_text
-             FROM data_values v JOIN periods p ON p.id = v.period_id JOIN indicators i ON i.id = v.indicator_id
-             JOIN option_combos c ON c.id = v.combo_id JOIN sources s ON s.id = v.source_id")
-            .fetch_all(pool).await?);
-        for row in values {
-            let value = match (row.value_num, row.value_text) {
-                (Some(number), _) => Json::from(number),
-                (None, Some(text)) => Json::from(text),
-                (None, None) => Json::Null,
-            };
-            state.values.insert(
-                (
-                    row.agency_id,
-                    row.period,
-                    row.indicator,
-                    row.combo,
-                    row.source,
-                ),
-                value,
-            );
-        }
-        let reports: Vec<(i32, i32, i32, String)> = on_db!(self, pool => sqlx::query_as(
-            "SELECT regime_id, agency_id, period_id, status FROM submissions")
-            .fetch_all(pool).await?);
-        state.reports = reports
-            .into_iter()
-            .map(|(regime, agency, period, status)| ((regime, agency, period), status))
-            .collect();
         let grants: Vec<(i32, String, i32, bool)> = on_db!(self, pool => sqlx::query_as(
             "SELECT user_id, role, agency_id, subtree FROM role_grants")
             .fetch_all(pool).await?);
         state.grants = grants.into_iter().collect();
-        let versions: Vec<VersionStateRow> = on_db!(self, pool => sqlx::query_as(
-            "SELECT r.code AS regime, v.version, v.status, v.effective_from, v.content
-             FROM regime_versions v JOIN regimes r ON r.id = v.regime_id")
-            .fetch_all(pool).await?);
-        for row in versions {
-            state.regime_versions.insert(
-                (row.regime, row.version),
-                (
-                    row.status,
-                    row.effective_from,
-                    baocao_domain::signature::digest_hex(&row.content),
-                ),
-            );
-        }
+        // Streamed: a version's content is digested and dropped, not all held at once.
+        on_db!(self, pool => {
+            let mut versions = sqlx::query_as::<_, VersionStateRow>(
+                "SELECT r.code AS regime, v.version, v.status, v.effective_from, v.content
+                 FROM regime_versions v JOIN regimes r ON r.id = v.regime_id")
+                .fetch(pool);
+            while let Some(row) = versions.try_next().await? {
+                state.regime_versions.insert(
+                    (row.regime, row.version),
+                    (
+                        row.status,
+                        row.effective_from,
+                        baocao_domain::signature::digest_hex(&row.content),
+                    ),
+                );
+            }
+        });
         Ok(state)
     }
 }

@@ -27,6 +27,7 @@ pub mod clients;
 pub mod compliance;
 pub mod connectors;
 pub mod credentials;
+pub mod derived;
 mod error;
 mod group_commit;
 mod ids;

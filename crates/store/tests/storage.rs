@@ -817,7 +817,111 @@ async fn concurrent_writers_keep_exactly_what_was_committed(store: Store) {
     assert_eq!(writers, expected);
 }
 
+/// The state re-derived in a scratch file — gathered changes flushed in batches, clears
+/// applied before the values gathered after them — is the state the domain's in-memory rules
+/// derive, change for change; compared with empty tables, every row is named in key order, and
+/// past the limit one finding says that more rows differ.
+async fn the_state_derived_on_disk_is_the_state_derived_in_memory(store: Store) {
+    use baocao_domain::audit::{Finding, State, StateChange};
+    use baocao_store::derived::DerivedState;
+
+    let mut seed: u64 = 0x5eed;
+    let mut next = |below: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        i32::try_from((seed >> 33) % below).unwrap()
+    };
+    let mut memory = State::default();
+    // Small batches put clears between flushes; large ones put them among gathered values.
+    for flush_every in [7, 400] {
+        memory = State::default();
+        let mut disk = DerivedState::create(&std::env::temp_dir())
+            .await
+            .unwrap()
+            .flushing_every(flush_every);
+        for _ in 0..3_000 {
+            let (agency, period, source) = (next(4), format!("2026{:02}", next(3) + 1), next(2));
+            let source = format!("regime:R{source}");
+            let change = match next(40) {
+                0 => StateChange::ClearValues {
+                    agency,
+                    period,
+                    source,
+                },
+                1..=30 => StateChange::PutValue(
+                    (
+                        agency,
+                        period,
+                        format!("I{}", next(4)),
+                        ["", "F"][next(2) as usize].into(),
+                        source,
+                    ),
+                    serde_json::json!(next(100)),
+                ),
+                31..=37 => StateChange::SetReport(
+                    (next(2), agency, next(3)),
+                    ["draft", "submitted", "accepted"][next(3) as usize].into(),
+                ),
+                _ => StateChange::MoveReport {
+                    from: (next(2), agency, next(3)),
+                    agency: next(4),
+                },
+            };
+            memory.apply_change(change.clone());
+            disk.apply(vec![change]).await.unwrap();
+        }
+        // The last word on one group: a value, the group cleared, another value.
+        let cell = |indicator: &str| {
+            (
+                0,
+                "202601".to_string(),
+                indicator.to_string(),
+                String::new(),
+                "regime:R0".to_string(),
+            )
+        };
+        let last = vec![
+            StateChange::PutValue(cell("I0"), serde_json::json!(1)),
+            StateChange::ClearValues {
+                agency: 0,
+                period: "202601".into(),
+                source: "regime:R0".into(),
+            },
+            StateChange::PutValue(cell("I1"), serde_json::json!(2)),
+        ];
+        for change in &last {
+            memory.apply_change(change.clone());
+        }
+        disk.apply(last).await.unwrap();
+        assert!(!memory.values.is_empty() && !memory.reports.is_empty());
+        let expected = memory.differences(&State::default());
+        let found = store.audit_differences(disk, usize::MAX).await.unwrap();
+        assert_eq!(found, expected, "flushing every {flush_every}");
+    }
+    let expected = memory.differences(&State::default());
+
+    let mut capped = DerivedState::create(&std::env::temp_dir()).await.unwrap();
+    let writes = memory
+        .values
+        .iter()
+        .map(|(key, value)| StateChange::PutValue(key.clone(), value.clone()))
+        .collect();
+    capped.apply(writes).await.unwrap();
+    let found = store.audit_differences(capped, 5).await.unwrap();
+    assert_eq!(found[..5], expected[..5]);
+    assert_eq!(
+        found[5],
+        Finding::MoreRowsDiffer {
+            table: "data_values".into(),
+            named: 5
+        }
+    );
+    assert_eq!(found.len(), 6, "{found:?}");
+}
+
 both_backends!(
+    the_state_derived_on_disk_is_the_state_derived_in_memory,
     concurrent_writers_keep_exactly_what_was_committed,
     every_change_of_a_period_raises_its_counter_and_folding_keeps_it,
     every_catalogue_write_raises_the_catalogue_counter,

@@ -154,6 +154,25 @@ impl TestDb {
         }
     }
 
+    /// How another process reaches this database: its URL and, on PostgreSQL, its schema.
+    pub fn address(&self) -> (String, Option<String>) {
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => {
+                (format!("sqlite://{}", dir.join("test.db").display()), None)
+            }
+            Cleanup::PostgresSchema { url, schema } => (url.clone(), Some(schema.clone())),
+        }
+    }
+
+    /// Connects to a database another process named with [`TestDb::address`].
+    pub async fn reach(url: &str, schema: Option<&str>) -> Store {
+        match schema {
+            None => Store::connect(url).await,
+            Some(schema) => Store::connect_postgres_schema(url, schema).await,
+        }
+        .expect("the database another process made")
+    }
+
     /// Where a SQLite database lives (`None` on PostgreSQL).
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         match &self.cleanup {

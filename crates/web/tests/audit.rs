@@ -86,6 +86,27 @@ async fn every_change_is_an_event_with_its_author_channel_and_request(app: TestA
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(refused.json()["error"]["code"], "invalid_filter");
 
+    // A data value set pushed over the API is an import: the trail tells it from an edit.
+    let hanoi = app.login("hanoi").await;
+    let pushed = app
+        .call(
+            Method::POST,
+            "/api/dataValueSets",
+            Some(&hanoi),
+            Some(
+                &json!({"dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01",
+                "dataValues": [{"dataElement": "KT09", "value": "37000.1"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(pushed.status, StatusCode::OK, "{}", pushed.text);
+    let imported = app
+        .get("/api/v1/audit?kind=report.save&limit=1", &admin)
+        .await
+        .json();
+    assert_eq!(imported["items"][0]["channel"], "import", "{imported}");
+    assert_eq!(imported["items"][0]["object"], event["object"]);
+
     // CSV, for a spreadsheet.
     let csv = app
         .get("/api/v1/audit?kind=report.&format=csv", &admin)

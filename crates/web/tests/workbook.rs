@@ -105,6 +105,19 @@ async fn a_report_goes_out_as_a_workbook_and_comes_back_into_the_draft(app: Test
     assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
     assert_eq!(stored(&app, &hanoi, "KT03").await.as_deref(), Some("107.9"));
     assert_eq!(stored(&app, &hanoi, "KT04").await.as_deref(), Some("70000"));
+    // The audit trail records the typed save through the API and the workbook as an import.
+    let admin = app.login("admin").await;
+    let saves = app
+        .get("/api/v1/audit?kind=report.save&limit=2", &admin)
+        .await
+        .json();
+    let channels: Vec<&str> = saves["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["channel"].as_str())
+        .collect();
+    assert_eq!(channels, ["import", "api"], "{saves}");
 
     let broken = upload(&app, &hanoi, b"not a workbook".to_vec()).await;
     assert_eq!(broken.json()["error"]["code"], "invalid_workbook");

@@ -188,7 +188,7 @@ pub async fn upload(
     };
     let saved = reporting::save_draft(
         &state,
-        &caller,
+        &(*caller).clone().importing(),
         &address,
         reporting::DraftEdit {
             version: view.lock_version,
