@@ -251,6 +251,10 @@ struct FileConfig {
     max_in_flight: Option<usize>,
     max_body_bytes: Option<usize>,
     max_push_bytes: Option<usize>,
+    /// A checkpoint of the audit trail is signed once this many events follow the last one…
+    audit_checkpoint_events: Option<i64>,
+    /// …or once the last one is this many seconds old and events follow it.
+    audit_checkpoint_seconds: Option<i64>,
     /// Bounds on what one request may make the server read (`[limits]`).
     #[serde(default)]
     limits: baocao_formats::Limits,
@@ -475,7 +479,18 @@ async fn run(cli: Cli) -> Result<()> {
             spawn_reminders(state.clone());
             spawn_table_warming(state.clone());
             spawn_connectors(state.clone());
-            spawn_audit_checkpoints(store.clone());
+            let defaults = baocao_service::audit::CheckpointPolicy::default();
+            let policy = baocao_service::audit::CheckpointPolicy {
+                events: file
+                    .audit_checkpoint_events
+                    .unwrap_or(defaults.events)
+                    .max(1),
+                seconds: file
+                    .audit_checkpoint_seconds
+                    .unwrap_or(defaults.seconds)
+                    .max(1),
+            };
+            spawn_audit_checkpoints(store.clone(), policy);
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("Không mở được cổng / cannot listen on {address}"))?;
@@ -647,12 +662,15 @@ fn spawn_table_warming(state: AppState) {
 
 /// Signs audit checkpoints while the server serves: every few seconds it looks whether
 /// enough events, or enough time, followed the last one.
-fn spawn_audit_checkpoints(store: Store) {
+fn spawn_audit_checkpoints(store: Store, policy: baocao_service::audit::CheckpointPolicy) {
+    // Looked at often enough to keep the policy's time within a few seconds.
+    let every = u64::try_from(policy.seconds).unwrap_or(60).clamp(1, 10);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
         loop {
             tick.tick().await;
-            match baocao_service::audit::checkpoint_if_due(&store, jiff::Timestamp::now()).await {
+            let now = jiff::Timestamp::now();
+            match baocao_service::audit::checkpoint_if_due(&store, now, policy).await {
                 Ok(Some(signed)) => tracing::debug!(seq = signed.seq, "audit checkpoint signed"),
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, "audit checkpoint not signed"),

@@ -24,10 +24,24 @@ use crate::{Caller, Context};
 const PAGE: i64 = 5_000;
 /// Rows of one table that differ from the chain, named one by one before "and more".
 const ROWS_NAMED: usize = 10_000;
-/// A checkpoint is signed once this many events follow the last one…
-pub const CHECKPOINT_EVENTS: i64 = 1_000;
-/// …or once the last one is this old and events follow it.
-pub const CHECKPOINT_MINUTES: i64 = 1;
+/// When the server signs a checkpoint on its own: once `events` events follow the last one,
+/// or once the last one is `seconds` old and events follow it (settings
+/// `audit_checkpoint_events` and `audit_checkpoint_seconds`). Events after the last checkpoint
+/// are protected by their links only, so these bound what a rewrite could go unnoticed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    pub events: i64,
+    pub seconds: i64,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> Self {
+        Self {
+            events: 1_000,
+            seconds: 60,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -93,11 +107,11 @@ pub async fn checkpoint(store: &Store, now: &str) -> Result<Option<Checkpoint>, 
     Ok(Some(signed))
 }
 
-/// Signs a checkpoint if [`CHECKPOINT_EVENTS`] events or [`CHECKPOINT_MINUTES`] have passed
-/// since the last one (the server's schedule calls this).
+/// Signs a checkpoint if `policy` says one is due (the server's schedule calls this).
 pub async fn checkpoint_if_due(
     store: &Store,
     now: jiff::Timestamp,
+    policy: CheckpointPolicy,
 ) -> Result<Option<Checkpoint>, AuditError> {
     let (seq, _) = store.audit_head().await?;
     let last = store.last_audit_checkpoint().await?;
@@ -108,9 +122,9 @@ pub async fn checkpoint_if_due(
             let old = last
                 .at
                 .parse::<jiff::Timestamp>()
-                .map(|at| now.duration_since(at).as_secs() >= CHECKPOINT_MINUTES * 60)
+                .map(|at| now.duration_since(at).as_secs() >= policy.seconds)
                 .unwrap_or(true);
-            old || seq - last.seq >= CHECKPOINT_EVENTS
+            old || seq - last.seq >= policy.events
         }
     };
     if !due {

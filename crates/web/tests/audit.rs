@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use baocao_domain::audit::{Finding, check_bundle};
+use baocao_domain::audit::{Channel, Finding, Provenance, Record, check_bundle};
 use baocao_service::audit;
 use baocao_test_support::{TestApp, app_tests, reported_value};
 use serde_json::{Value, json};
@@ -414,7 +414,75 @@ async fn concurrent_writers_extend_one_chain_on_sqlite() {
     concurrent_writers_extend_one_chain(app).await;
 }
 
+/// The server signs a checkpoint when its policy says so: after so many events, or once the
+/// last checkpoint is so old and events follow it — never over no new event.
+async fn checkpoints_follow_the_configured_policy(app: TestApp) {
+    let store = &app.db.store;
+    let policy = audit::CheckpointPolicy {
+        events: 3,
+        seconds: 3_600,
+    };
+    let last = audit::checkpoint(store, "2026-12-06T08:00:00Z")
+        .await
+        .unwrap()
+        .unwrap();
+    let signed_at: jiff::Timestamp = last.at.parse().unwrap();
+    let soon = signed_at + jiff::SignedDuration::from_secs(5);
+    assert_eq!(
+        store.audit_head().await.unwrap().0,
+        last.seq,
+        "signed at the chain's end"
+    );
+    assert!(
+        audit::checkpoint_if_due(store, soon, policy)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let by = Provenance::system("2026-12-06T08:00:00Z", Channel::System);
+    let note = |n: i64| {
+        store.record_events(
+            &by,
+            vec![Record::new(
+                &by,
+                "test.note",
+                format!("note {n}"),
+                None,
+                json!({ "n": n }),
+            )],
+        )
+    };
+    note(1).await.unwrap();
+    note(2).await.unwrap();
+    assert!(
+        audit::checkpoint_if_due(store, soon, policy)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Two events and an hour: due by time.
+    let later = signed_at + jiff::SignedDuration::from_secs(3_600);
+    let by_time = audit::checkpoint_if_due(store, later, policy)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_time.seq, last.seq + 2);
+    // Three events: due by count, however recent the last checkpoint.
+    for n in 3..=5 {
+        note(n).await.unwrap();
+    }
+    let just_signed: jiff::Timestamp = by_time.at.parse().unwrap();
+    let by_count = audit::checkpoint_if_due(store, just_signed, policy)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_count.seq, last.seq + 5);
+    assert!(audit::verify(store).await.unwrap().sound());
+}
+
 app_tests!(
+    checkpoints_follow_the_configured_policy,
     every_change_is_an_event_with_its_author_channel_and_request,
     verification_names_what_was_changed_behind_the_applications_back,
 );
