@@ -8,6 +8,8 @@
 
 use std::io::Write;
 
+use futures_util::TryStreamExt;
+
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::audit::{
     BUNDLE_FORMAT, BundleHeader, BundleLine, ChainWalk, Checkpoint, Event, Finding, state_changes,
@@ -20,8 +22,6 @@ use baocao_store::{Store, StoreError};
 
 use crate::{Caller, Context};
 
-/// Events read from the database a page at a time.
-const PAGE: i64 = 5_000;
 /// Rows of one table that differ from the chain, named one by one before "and more".
 const ROWS_NAMED: usize = 10_000;
 /// When the server signs a checkpoint on its own: once `events` events follow the last one,
@@ -153,7 +153,7 @@ impl Verification {
 /// Walks the whole chain page by page, checking every link and checkpoint, re-derives the
 /// state of data values, report statuses, grants and regime versions from the events and
 /// compares it with the tables. Memory stays bounded however long the chain: events are read
-/// a page at a time and the re-derived values and reports are kept in a scratch file in the
+/// one at a time from one statement and the re-derived values and reports are kept in a scratch file in the
 /// system's temporary directory (`TMPDIR`), removed afterwards.
 pub async fn verify(store: &Store) -> Result<Verification, AuditError> {
     let checkpoints = store.audit_checkpoints().await?;
@@ -163,21 +163,15 @@ pub async fn verify(store: &Store) -> Result<Verification, AuditError> {
     let mut walk = ChainWalk::new(checkpoints, &keys);
     let mut derived = DerivedState::create(&std::env::temp_dir()).await?;
     let mut unreadable = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.audit_events_after(after, PAGE).await?;
-        let Some(last) = page.last() else {
-            break;
-        };
-        after = last.seq;
-        for event in &page {
-            walk.step(event);
-            match state_changes(event) {
-                Ok(changes) => derived.apply(changes).await?,
-                Err(finding) => unreadable.push(finding),
-            }
+    let mut events = store.audit_events_streamed(0);
+    while let Some(event) = events.try_next().await? {
+        walk.step(&event);
+        match state_changes(&event) {
+            Ok(changes) => derived.apply(changes).await?,
+            Err(finding) => unreadable.push(finding),
         }
     }
+    drop(events);
     let events = walk.events;
     let (mut findings, last) = walk.finish();
     findings.extend(unreadable);
@@ -253,19 +247,13 @@ pub async fn export(
         count += 1;
     }
     let mut events = 0;
-    let mut after = first - 1;
-    while after < last {
-        let page = store
-            .audit_events_after(after, PAGE.min(last - after))
-            .await?;
-        let Some(end) = page.last() else {
+    let mut stream = store.audit_events_streamed(first - 1);
+    while let Some(event) = stream.try_next().await? {
+        if event.seq > last {
             break;
-        };
-        after = end.seq;
-        for event in page {
-            line(out, &BundleLine::Event(event))?;
-            events += 1;
         }
+        line(out, &BundleLine::Event(event))?;
+        events += 1;
     }
     out.flush()?;
     Ok(Exported {

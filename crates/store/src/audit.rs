@@ -207,6 +207,32 @@ impl Store {
         rows.into_iter().map(EventRow::event).collect()
     }
 
+    /// Every event after event `after`, in order, one at a time: a walk of the whole chain
+    /// holds one event, whatever the size of the events around it. One statement, so one
+    /// snapshot of the chain.
+    pub fn audit_events_streamed(
+        &self,
+        after: i64,
+    ) -> futures_util::stream::BoxStream<'_, Result<Event, StoreError>> {
+        use futures_util::StreamExt;
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq")
+        });
+        let event = |row: Result<EventRow, sqlx::Error>| row.map_err(StoreError::from)?.event();
+        match &self.db {
+            crate::Db::Sqlite(pool) => sqlx::query_as::<_, EventRow>(SQL.as_str())
+                .bind(after)
+                .fetch(pool)
+                .map(event)
+                .boxed(),
+            crate::Db::Postgres(pool) => sqlx::query_as::<_, EventRow>(SQL.as_str())
+                .bind(after)
+                .fetch(pool)
+                .map(event)
+                .boxed(),
+        }
+    }
+
     /// A page of events matching `filter`, newest first.
     pub async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<Event>, StoreError> {
         let mut sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE 1 = 1");
