@@ -38,6 +38,17 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Every change: when, who, through which channel, the object and what changed — each event linked into a signed hash chain.",
     ),
     ("audit_object", "Đối tượng", "Object"),
+    ("audit_history", "Lịch sử thay đổi", "Change history"),
+    (
+        "audit_activity",
+        "Nhật ký hoạt động của cơ quan",
+        "The agency's activity log",
+    ),
+    (
+        "audit_actions",
+        "Các thao tác của người dùng này",
+        "This user's actions",
+    ),
     ("audit_actor", "Người thực hiện", "Actor"),
     ("audit_agency", "Cơ quan", "Agency"),
     ("audit_kind", "Loại thay đổi", "Kind"),

@@ -281,6 +281,41 @@ async fn the_audit_page_shows_who_changed_what_through_which_channel(app: TestAp
     let regime = page(&app, "/audit?object=regime+BC-KTXH-T", &admin).await;
     assert!(regime.text.contains("regime.version"), "{}", regime.text);
     assert!(!regime.text.contains("token."), "only that regime's events");
+
+    // The regime's, the agency's and the user's pages link to their part of the trail.
+    let link = |text: &str, id: &str| -> Option<String> {
+        let at = text.find(&format!("id=\"{id}\""))?;
+        let tag = &text[text[..at].rfind('<')?..at];
+        let href = tag.split("href=\"").nth(1)?;
+        Some(href[..href.find('"')?].replace("&amp;", "&"))
+    };
+    let mut followed = Vec::new();
+    for (from, id, expected) in [
+        ("/regimes/BC-KTXH-T", "history-link", "regime.version"),
+        ("/agencies?parent=01", "activity-link", "report."),
+        ("/users/hanoi/sessions", "actions-link", "token.create"),
+    ] {
+        let shown = page(&app, from, &admin).await;
+        let href = link(&shown.text, id).unwrap_or_else(|| panic!("{from}: no {id}"));
+        let trail = page(&app, &href, &admin).await;
+        assert_eq!(trail.status, StatusCode::OK, "{href}");
+        assert!(trail.text.contains(expected), "{href}: {}", trail.text);
+        followed.push(href);
+    }
+    assert_eq!(
+        followed,
+        [
+            "/audit?object=regime%20BC-KTXH-T",
+            "/audit?agency=01",
+            "/audit?actor=hanoi"
+        ]
+    );
+    let reporter = log_in(&app, "hanoi").await;
+    let regime = page(&app, "/regimes/BC-KTXH-T", &reporter).await;
+    assert!(
+        link(&regime.text, "history-link").is_none(),
+        "no link for a reporter"
+    );
 }
 
 async fn a_user_sees_and_revokes_their_sessions_and_an_administrator_anyones(app: TestApp) {
