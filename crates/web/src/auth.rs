@@ -453,12 +453,13 @@ fn refused_login(refusal: crate::login::Refusal) -> ApiError {
     }
 }
 
-/// Issues a token of `kind` for a user; answers the secret, its CSRF token (sessions) and
-/// its expiry.
+/// Issues a token of `kind` for a user at the login request `request`; answers the secret,
+/// its CSRF token (sessions) and its expiry.
 pub async fn issue(
     state: &AppState,
     user_id: i32,
     kind: TokenKind,
+    request: Option<crate::RequestId>,
 ) -> Result<(String, Option<String>, String), ApiError> {
     let secret = new_secret();
     let csrf = (kind == TokenKind::Session).then(|| csrf_of(&secret));
@@ -483,7 +484,7 @@ pub async fn issue(
                     TokenKind::Session => baocao_domain::audit::Channel::Web,
                     TokenKind::Api => baocao_domain::audit::Channel::Api,
                 },
-                request: None,
+                request: request.map(|crate::RequestId(id)| id),
             },
             &expires,
         )

@@ -139,6 +139,17 @@ async fn every_change_is_an_event_with_its_author_channel_and_request(app: TestA
         .collect();
     assert_eq!(kinds.first(), Some(&"token.delete"), "{tokens}");
     assert!(kinds.contains(&"token.create"));
+    // A login's token is recorded with the login request's id, like any other change.
+    let login = tokens["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "token.create")
+        .unwrap();
+    assert!(
+        login["request"].as_str().is_some_and(|id| !id.is_empty()),
+        "{login}"
+    );
     assert!(
         !tokens.to_string().contains(&token),
         "the token itself is never recorded"

@@ -66,6 +66,7 @@ pub struct TokenAnswer {
 pub async fn token(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    request: Option<axum::Extension<crate::RequestId>>,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Json<TokenAnswer>, ApiError> {
     let user_id = person_login(
@@ -76,7 +77,8 @@ pub async fn token(
         address,
     )
     .await?;
-    let (token, _, expires_at) = issue(&state, user_id, TokenKind::Api).await?;
+    let (token, _, expires_at) =
+        issue(&state, user_id, TokenKind::Api, request.map(|e| e.0)).await?;
     Ok(Json(TokenAnswer {
         token,
         token_type: "Bearer",

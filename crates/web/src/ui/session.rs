@@ -92,6 +92,7 @@ pub async fn login(
     State(state): State<AppState>,
     page: PageContext,
     ClientAddress(address): ClientAddress,
+    request: Option<axum::Extension<crate::RequestId>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -119,7 +120,7 @@ pub async fn login(
         }
         Err(error) => return Err(PageError::from_api(error, page.lang)),
     };
-    let (secret, _, _) = issue(&state, user_id, TokenKind::Session)
+    let (secret, _, _) = issue(&state, user_id, TokenKind::Session, request.map(|e| e.0))
         .await
         .map_err(|e| PageError::from_api(e, page.lang))?;
     let mut response = Redirect::to(&next).into_response();
