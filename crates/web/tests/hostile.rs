@@ -335,10 +335,14 @@ async fn secrets_are_sealed_in_the_database_and_csrf_tokens_are_not_stored(app: 
 
     // A UI session: its CSRF token is derived from its cookie, never written down.
     let user = app.state.store.user_id("hanoi").await.unwrap().unwrap();
-    let (secret, csrf, _) =
-        baocao_web::auth::issue(&app.state, user, baocao_store::users::TokenKind::Session)
-            .await
-            .unwrap();
+    let (secret, csrf, _) = baocao_web::auth::issue(
+        &app.state,
+        user,
+        baocao_store::users::TokenKind::Session,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(csrf, Some(baocao_web::auth::csrf_of(&secret)));
     let csrf_tokens = app
         .db
