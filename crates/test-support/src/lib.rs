@@ -295,3 +295,18 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// This process's resident memory now and at its peak (VmRSS, VmHWM), in MiB, for the
+/// benchmarks' memory figures (0 where `/proc` is not there).
+pub fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}

@@ -21,20 +21,6 @@ use baocao_domain::value::{Channel, DataValue, OptionCombo, Value};
 use baocao_store::Store;
 use baocao_test_support::{Backend, TestApp};
 
-/// Resident memory now and at its peak since the last reset (VmRSS, VmHWM), in MiB.
-fn memory_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 /// Runs one measured step in a process of its own — this benchmark run again with
 /// `BAOCAO_BENCH_AUDIT_STEP` — so that its peak resident memory is its own, not memory the
 /// allocator kept from building the chain; answers the child's report line.
@@ -77,7 +63,10 @@ async fn step(step: &str) {
         _ => in_memory(&store).await,
     };
     let seconds = start.elapsed().as_secs_f64();
-    println!("{events} {values} {seconds:.2} {:.1}", memory_mib().1);
+    println!(
+        "{events} {values} {seconds:.2} {:.1}",
+        baocao_test_support::memory_mib().1
+    );
 }
 
 async fn communes(store: &Store) -> Vec<String> {

@@ -106,20 +106,6 @@ async fn run(backend: Backend) {
     }
 }
 
-/// Resident memory now and at its peak (VmRSS, VmHWM), in MiB.
-fn memory_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 /// The month's values `rounds` times over (a hundred: a million values) streamed in one push,
 /// never held whole by the sender either.
 async fn streamed(app: &TestApp, token: &str, codes: &[String], rows: &[&str], rounds: usize) {
@@ -159,11 +145,11 @@ async fn streamed(app: &TestApp, token: &str, codes: &[String], rows: &[&str], r
         .unwrap();
     // Forget the peak so far (the demo load), so the peak read after is the push's.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let (before, _) = memory_mib();
+    let (before, _) = baocao_test_support::memory_mib();
     let start = Instant::now();
     let answer = app.send(request).await;
     let seconds = start.elapsed().as_secs_f64();
-    let (_, peak) = memory_mib();
+    let (_, peak) = baocao_test_support::memory_mib();
     assert_eq!(
         answer.status,
         StatusCode::OK,

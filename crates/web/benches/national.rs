@@ -38,19 +38,6 @@ fn number(indicator: usize, agency: usize, month: usize, combo: usize) -> f64 {
     ((indicator * 31 + agency * 17 + month * 7 + combo * 3) % 1000) as f64 / 10.0 + 1.0
 }
 
-/// Peak resident memory of this process (VmHWM), in MiB.
-fn peak_memory_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 struct Timing {
     cold: f64,
     warm: f64,
@@ -302,7 +289,7 @@ async fn main() {
     );
 
     let cache = app.state.aggregates.size();
-    let memory = peak_memory_mib();
+    let memory = baocao_test_support::memory_mib().1;
 
     // DuckDB on the same data.
     let params = serde_json::json!({
