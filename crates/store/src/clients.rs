@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::credentials::sha256_hex;
+use crate::transaction::on_tx;
 use crate::users::{NewUser, Principal};
 use crate::{Store, StoreError, on_db};
 
@@ -100,11 +101,16 @@ impl Store {
         audit: &baocao_domain::audit::Provenance,
     ) -> Result<i32, StoreError> {
         let now = audit.at.as_str();
-        self.create_users(std::slice::from_ref(client.user), today, audit)
+        let users = self
+            .resolve_users(std::slice::from_ref(client.user), today)
             .await?;
         let regimes = serde_json::to_string(client.regimes)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let inserted = on_db!(self, pool => sqlx::query_scalar::<_, i32>(
+        // The account, the client and their events in one transaction: a refused client
+        // leaves no account behind.
+        let mut tx = self.begin(audit).await?;
+        crate::users::insert_users(&mut tx, &users).await?;
+        let id = on_tx!(tx, conn => sqlx::query_scalar::<_, i32>(
             "INSERT INTO api_clients (name, user_id, token_hash, regimes, can_push, can_pull, can_submit,
                                       rate_per_minute, created_by, created_at, expires_at)
              SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM users WHERE username = $1
@@ -120,45 +126,25 @@ impl Store {
         .bind(by)
         .bind(now)
         .bind(client.expires_at)
-        .fetch_one(pool)
-        .await);
-        match inserted {
-            Ok(id) => {
-                let record = baocao_domain::audit::Record::new(
-                    audit,
-                    "client.create",
-                    format!("client {id}"),
-                    None,
-                    serde_json::json!({
-                        "client": id,
-                        "regimes": client.regimes,
-                        "push": client.can_push,
-                        "pull": client.can_pull,
-                        "submit": client.can_submit,
-                        "rate_per_minute": client.rate_per_minute,
-                        "expires_at": client.expires_at,
-                    }),
-                );
-                self.record_events(audit, vec![record]).await?;
-                Ok(id)
-            }
-            Err(error) => {
-                // Leave no account without its client.
-                self.deactivate_user(client.user.username.as_str()).await?;
-                Err(StoreError::on_unique(error, || {
-                    format!("client {}", client.user.username)
-                }))
-            }
-        }
-    }
-
-    async fn deactivate_user(&self, username: &str) -> Result<(), StoreError> {
-        on_db!(self, pool => sqlx::query("UPDATE users SET active = FALSE WHERE username = $1")
-            .bind(username)
-            .execute(pool)
-            .await
-            .map(|_| ())?);
-        Ok(())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|error| StoreError::on_unique(error, || format!("client {}", client.user.username)))?);
+        tx.note(
+            "client.create",
+            format!("client {id}"),
+            None,
+            serde_json::json!({
+                "client": id,
+                "regimes": client.regimes,
+                "push": client.can_push,
+                "pull": client.can_pull,
+                "submit": client.can_submit,
+                "rate_per_minute": client.rate_per_minute,
+                "expires_at": client.expires_at,
+            }),
+        );
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub async fn clients(&self) -> Result<Vec<ClientRecord>, StoreError> {

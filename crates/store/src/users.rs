@@ -110,6 +110,18 @@ impl Store {
         today: Date,
         by: &Provenance,
     ) -> Result<(), StoreError> {
+        let resolved = self.resolve_users(users, today).await?;
+        let mut tx = self.begin(by).await?;
+        insert_users(&mut tx, &resolved).await?;
+        tx.commit().await
+    }
+
+    /// Each user with their agency's row id and their grants' agencies' row ids.
+    pub(crate) async fn resolve_users<'u>(
+        &self,
+        users: &'u [NewUser],
+        today: Date,
+    ) -> Result<Vec<ResolvedUser<'u>>, StoreError> {
         let mut resolved = Vec::with_capacity(users.len());
         for user in users {
             let agency_id = self.agency_id(&user.agency, Some(today)).await?;
@@ -119,47 +131,7 @@ impl Store {
             }
             resolved.push((user, agency_id, grants));
         }
-        let mut tx = self.begin(by).await?;
-        for (user, agency_id, grants) in &resolved {
-            let id: i32 = on_tx!(tx, conn => {
-                let id: i32 = sqlx::query_scalar(
-                    "INSERT INTO users (username, password_hash, full_name, agency_id, active, created_at, email)
-                     VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
-                )
-                .bind(user.username.as_str())
-                .bind(&user.password_hash)
-                .bind(&user.full_name)
-                .bind(agency_id)
-                .bind(&by.at)
-                .bind(&user.email)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(|e| StoreError::on_unique(e, || format!("user {}", user.username)))?;
-                for (grant, grant_agency_id) in grants {
-                    sqlx::query("INSERT INTO role_grants (user_id, role, agency_id, subtree) VALUES ($1, $2, $3, $4)")
-                        .bind(id)
-                        .bind(grant.role.as_str())
-                        .bind(grant_agency_id)
-                        .bind(grant.subtree)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                id
-            });
-            let granted: Vec<serde_json::Value> = grants
-                .iter()
-                .map(|(grant, agency)| {
-                    serde_json::json!([grant.role.as_str(), agency, grant.subtree])
-                })
-                .collect();
-            tx.note(
-                "user.create",
-                format!("user {id}"),
-                Some(*agency_id),
-                serde_json::json!({ "user": id, "agency": agency_id, "grants": granted }),
-            );
-        }
-        tx.commit().await
+        Ok(resolved)
     }
 
     /// The user id and password hash for a login attempt; `None` for an unknown or inactive
@@ -554,4 +526,53 @@ mod minute_tests {
         assert!(!same_minute(None, now));
         assert!(!same_minute(Some("short"), now));
     }
+}
+
+/// A user to create: the user, their agency's row id, each grant with its agency's row id.
+pub(crate) type ResolvedUser<'u> = (&'u NewUser, i32, Vec<(&'u RoleGrant, i32)>);
+
+/// Inserts `users` with their grants inside `tx`, each with its `user.create` event.
+pub(crate) async fn insert_users(
+    tx: &mut crate::transaction::Transaction,
+    users: &[ResolvedUser<'_>],
+) -> Result<(), StoreError> {
+    let at = tx.by().at.clone();
+    for (user, agency_id, grants) in users {
+        let id: i32 = on_tx!(tx, conn => {
+            let id: i32 = sqlx::query_scalar(
+                "INSERT INTO users (username, password_hash, full_name, agency_id, active, created_at, email)
+                 VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
+            )
+            .bind(user.username.as_str())
+            .bind(&user.password_hash)
+            .bind(&user.full_name)
+            .bind(agency_id)
+            .bind(&at)
+            .bind(&user.email)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| StoreError::on_unique(e, || format!("user {}", user.username)))?;
+            for (grant, grant_agency_id) in grants {
+                sqlx::query("INSERT INTO role_grants (user_id, role, agency_id, subtree) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(grant.role.as_str())
+                    .bind(grant_agency_id)
+                    .bind(grant.subtree)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            id
+        });
+        let granted: Vec<serde_json::Value> = grants
+            .iter()
+            .map(|(grant, agency)| serde_json::json!([grant.role.as_str(), agency, grant.subtree]))
+            .collect();
+        tx.note(
+            "user.create",
+            format!("user {id}"),
+            Some(*agency_id),
+            serde_json::json!({ "user": id, "agency": agency_id, "grants": granted }),
+        );
+    }
+    Ok(())
 }

@@ -492,7 +492,58 @@ async fn checkpoints_follow_the_configured_policy(app: TestApp) {
     assert!(audit::verify(store).await.unwrap().sound());
 }
 
+/// A client system and the account it acts through are one change: one transaction, their
+/// two events together; a refused registration leaves neither rows nor events.
+async fn a_client_and_its_account_are_one_change(app: TestApp) {
+    let admin = app.login("admin").await;
+    let store = &app.db.store;
+    let registration = json!({"name": "his-audit", "agency": "01", "push": true});
+    let (head, _) = store.audit_head().await.unwrap();
+    let registered = app
+        .call(
+            Method::POST,
+            "/api/v1/clients",
+            Some(&admin),
+            Some(&registration),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text
+    );
+    let events = store.audit_events_after(head, 10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.record.kind.as_str()).collect();
+    assert_eq!(kinds, ["user.create", "client.create"]);
+    assert!(events[0].record.by.request.is_some());
+    assert_eq!(events[0].record.by.request, events[1].record.by.request);
+
+    let (head, _) = store.audit_head().await.unwrap();
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v1/clients",
+            Some(&admin),
+            Some(&registration),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(
+        store.audit_head().await.unwrap().0,
+        head,
+        "no event of a refusal"
+    );
+    let accounts = app
+        .db
+        .raw_texts("SELECT username FROM users WHERE username = 'his-audit'")
+        .await;
+    assert_eq!(accounts.len(), 1);
+    assert!(audit::verify(store).await.unwrap().sound());
+}
+
 app_tests!(
+    a_client_and_its_account_are_one_change,
     checkpoints_follow_the_configured_policy,
     every_change_is_an_event_with_its_author_channel_and_request,
     verification_names_what_was_changed_behind_the_applications_back,
