@@ -513,21 +513,6 @@ pub(crate) fn same_minute(recorded: Option<&str>, now: &str) -> bool {
     }
 }
 
-#[cfg(test)]
-mod minute_tests {
-    use super::same_minute;
-
-    #[test]
-    fn a_use_is_recorded_again_only_in_another_minute() {
-        let now = "2026-12-06T09:15:42Z";
-        assert!(same_minute(Some("2026-12-06T09:15:01Z"), now));
-        assert!(!same_minute(Some("2026-12-06T09:14:59Z"), now));
-        assert!(!same_minute(Some("2025-12-06T09:15:42Z"), now));
-        assert!(!same_minute(None, now));
-        assert!(!same_minute(Some("short"), now));
-    }
-}
-
 /// A user to create: the user, their agency's row id, each grant with its agency's row id.
 pub(crate) type ResolvedUser<'u> = (&'u NewUser, i32, Vec<(&'u RoleGrant, i32)>);
 
@@ -575,4 +560,19 @@ pub(crate) async fn insert_users(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod minute_tests {
+    use super::same_minute;
+
+    #[test]
+    fn a_use_is_recorded_again_only_in_another_minute() {
+        let now = "2026-12-06T09:15:42Z";
+        assert!(same_minute(Some("2026-12-06T09:15:01Z"), now));
+        assert!(!same_minute(Some("2026-12-06T09:14:59Z"), now));
+        assert!(!same_minute(Some("2025-12-06T09:15:42Z"), now));
+        assert!(!same_minute(None, now));
+        assert!(!same_minute(Some("short"), now));
+    }
 }
