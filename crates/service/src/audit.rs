@@ -150,11 +150,11 @@ impl Verification {
     }
 }
 
-/// Walks the whole chain page by page, checking every link and checkpoint, re-derives the
-/// state of data values, report statuses, grants and regime versions from the events and
-/// compares it with the tables. Memory stays bounded however long the chain: events are read
-/// one at a time from one statement and the re-derived values and reports are kept in a scratch file in the
-/// system's temporary directory (`TMPDIR`), removed afterwards.
+/// Walks the whole chain, checking every link and checkpoint, re-derives the state of data
+/// values, report statuses, grants and regime versions from the events and compares it with
+/// the tables. Memory stays bounded however long the chain: events are read one at a time
+/// from one statement, and the re-derived values and reports are kept in a scratch file in
+/// the system's temporary directory (`TMPDIR`), removed afterwards.
 pub async fn verify(store: &Store) -> Result<Verification, AuditError> {
     let checkpoints = store.audit_checkpoints().await?;
     let signed_through = checkpoints.iter().map(|c| c.seq).max().unwrap_or(0);
