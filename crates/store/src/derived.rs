@@ -66,7 +66,7 @@ impl DerivedState {
         let path = directory.join(format!(
             "baocao-audit-{}-{}-{}.sqlite",
             std::process::id(),
-            jiff::Timestamp::now().as_nanosecond(),
+            rand::random::<u64>(),
             MADE.fetch_add(1, Ordering::Relaxed)
         ));
         let options = SqliteConnectOptions::new()

@@ -310,3 +310,17 @@ pub fn memory_mib() -> (f64, f64) {
     };
     (field("VmRSS:"), field("VmHWM:"))
 }
+
+/// The demo's communes: every agency ever assigned the commune regime (`BC-TTATGT-T`), by code,
+/// for the benchmarks that write a commune's numbers for each of them.
+pub async fn commune_codes(store: &Store) -> Vec<String> {
+    let regime = baocao_domain::regime::RegimeCode::new("BC-TTATGT-T").expect("a regime code");
+    let spans = store
+        .assignment_spans(&regime)
+        .await
+        .expect("the commune regime's assignments");
+    let mut codes: Vec<String> = spans.into_iter().map(|s| s.agency).collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}

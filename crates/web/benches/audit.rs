@@ -69,17 +69,6 @@ async fn step(step: &str) {
     );
 }
 
-async fn communes(store: &Store) -> Vec<String> {
-    let spans = store
-        .assignment_spans(&baocao_domain::regime::RegimeCode::new("BC-TTATGT-T").unwrap())
-        .await
-        .unwrap();
-    let mut codes: Vec<String> = spans.into_iter().map(|s| s.agency).collect();
-    codes.sort();
-    codes.dedup();
-    codes
-}
-
 /// Grows the chain to `events` events, a quarter of them's worth of values.
 struct Grower {
     communes: Vec<String>,
@@ -164,7 +153,7 @@ async fn run(backend: Backend, sizes: &[i64]) {
     };
     let store = app.state.store.clone();
     let mut grower = Grower {
-        communes: communes(&store).await,
+        communes: baocao_test_support::commune_codes(&store).await,
         values: 0,
         month: 0,
     };

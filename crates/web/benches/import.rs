@@ -13,19 +13,6 @@ use axum::http::{Method, StatusCode};
 use baocao_test_support::{Backend, TestApp};
 use serde_json::json;
 
-async fn communes(app: &TestApp) -> Vec<String> {
-    let spans = app
-        .state
-        .store
-        .assignment_spans(&baocao_domain::regime::RegimeCode::new("BC-TTATGT-T").unwrap())
-        .await
-        .unwrap();
-    let mut codes: Vec<String> = spans.into_iter().map(|s| s.agency).collect();
-    codes.sort();
-    codes.dedup();
-    codes
-}
-
 async fn push(app: &TestApp, token: &str, content_type: &str, query: &str, body: String) -> f64 {
     let request = axum::http::Request::builder()
         .method(Method::POST)
@@ -54,7 +41,7 @@ async fn run(backend: Backend) {
     };
     // The pushes need a body limit above axum's default: the whole country's month is ~1 MB.
     let admin = app.login("admin").await;
-    let codes = communes(&app).await;
+    let codes = baocao_test_support::commune_codes(&app.state.store).await;
     let rows = ["XH11", "XH12", "XH13"];
     let values = codes.len() * rows.len();
 

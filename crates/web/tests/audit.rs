@@ -498,15 +498,16 @@ async fn a_client_and_its_account_are_one_change(app: TestApp) {
     let admin = app.login("admin").await;
     let store = &app.db.store;
     let registration = json!({"name": "his-audit", "agency": "01", "push": true});
-    let (head, _) = store.audit_head().await.unwrap();
-    let registered = app
-        .call(
+    let register = || {
+        app.call(
             Method::POST,
             "/api/v1/clients",
             Some(&admin),
             Some(&registration),
         )
-        .await;
+    };
+    let (head, _) = store.audit_head().await.unwrap();
+    let registered = register().await;
     assert_eq!(
         registered.status,
         StatusCode::CREATED,
@@ -520,14 +521,7 @@ async fn a_client_and_its_account_are_one_change(app: TestApp) {
     assert_eq!(events[0].record.by.request, events[1].record.by.request);
 
     let (head, _) = store.audit_head().await.unwrap();
-    let again = app
-        .call(
-            Method::POST,
-            "/api/v1/clients",
-            Some(&admin),
-            Some(&registration),
-        )
-        .await;
+    let again = register().await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     assert_eq!(
         store.audit_head().await.unwrap().0,
