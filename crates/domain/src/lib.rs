@@ -64,6 +64,7 @@ pub mod audit;
 pub mod calendar;
 pub mod compliance;
 pub mod connector;
+pub mod exchange_period;
 pub mod holidays;
 pub mod indicator;
 pub mod language;

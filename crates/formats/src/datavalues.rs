@@ -1,13 +1,29 @@
-//! DHIS2 data value sets and IHE ADX, both ways. In: the three shapes a push arrives in, read
-//! as a stream — DHIS2's JSON (`application/json`), DHIS2's CSV (`text/csv`: `dataelement,
-//! period, orgunit, catoptcombo, attroptcombo, value, …`, the header line optional) and IHE ADX
-//! (`application/adx+xml`: `<group dataSet orgUnit period="2026-11-01/P1M">` holding
-//! `<dataValue dataElement value sex="female"/>`, disaggregations as attributes). Out: a set's
-//! values as DHIS2's CSV or as ADX (DHIS2's JSON is the edge's serde shape).
+//! DHIS2 data value sets and IHE ADX, both ways. In: the shapes a push arrives in, read as a
+//! stream — DHIS2's JSON (`application/json`), DHIS2's CSV (`text/csv`: `dataelement, period,
+//! orgunit, catoptcombo, attroptcombo, value, storedby, lastupdated, comment, followup,
+//! deleted`, the header line optional) and XML (`application/adx+xml`, `application/xml`):
+//! IHE ADX (`<adx><group dataSet orgUnit period="2026-11-01/P1M">` holding `<dataValue
+//! dataElement value sex="female"/>`, disaggregations as attributes) or DHIS2's own
+//! `<dataValueSet>`, told apart by the root element. Out: a set's values as DHIS2's CSV or as
+//! ADX (DHIS2's JSON is the edge's serde shape).
+//!
+//! # Nothing dropped
+//! Every field of every format is either understood or handed on by name in
+//! [`DataValueIn::unknown`], for the importer to refuse as a conflict. Understood are the
+//! value's place and cell (`dataSet`, `period`, `orgUnit`, `dataElement`,
+//! `categoryOptionCombo` or ADX's category attributes, `value`, `deleted`), what the importer
+//! refuses unless it can keep it (`attributeOptionCombo` and ADX's group attributes — DHIS2's
+//! attribute categories such as `mechanism`; `comment` and ADX's `<annotation>`; `followup`),
+//! and what the receiving server records itself, as DHIS2 does (`storedBy`, `created`,
+//! `lastUpdated`, a set's `completeDate`): the provenance of every value is the caller and
+//! the time of the push, never a payload's claim.
+//!
+//! Periods are handed on as written (DHIS2's `202611`, ADX's `2026-11-01/P1M`): a period that
+//! is not one refuses its values, not the payload.
 //!
 //! [`read`] hands each value on as soon as it is read, so a payload of a million values is
-//! never held whole; the set's own fields (JSON's `dataSet`, `period`, `orgUnit`, ADX's group
-//! `dataSet`) are handed on as they are met, before the values that follow them.
+//! never held whole; the set's own fields (JSON's `dataSet`, `period`, `orgUnit`) are handed
+//! on as they are met, before the values that follow them.
 //!
 //! XML is read by quick-xml, which expands no DTD: an entity other than the five predefined
 //! ones (an "entity bomb", an external entity) is an error, never fetched nor expanded.
@@ -15,8 +31,8 @@
 use std::io::BufRead;
 
 use baocao_domain::period::PeriodId;
+
 use quick_xml::events::Event;
-use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::budget::Budget;
@@ -25,7 +41,7 @@ use crate::{LimitExceeded, Limits};
 /// Why a payload could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    /// The payload is not of its format (`format` is `CSV` or `ADX`).
+    /// The payload is not of its format (`format` is `CSV`, `ADX` or `XML`).
     #[error("the {format} payload cannot be read: {detail}")]
     Malformed {
         format: &'static str,
@@ -45,27 +61,69 @@ fn malformed(format: &'static str, detail: impl std::fmt::Display) -> ReadError 
 }
 
 /// One value as pushed: codes are the id scheme; a value with `deleted: true` removes the
-/// cell. Period and agency default to the set's.
-#[derive(Debug, Deserialize, Clone)]
-#[serde(rename_all = "camelCase")]
+/// cell. Regime, period and agency default to the set's.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DataValueIn {
     /// The indicator.
     pub data_element: String,
+    /// The regime, where the value names its own (an ADX group's `dataSet`).
+    pub data_set: Option<String>,
+    /// As written: a DHIS2 period id or an ISO 8601 interval (ADX).
     pub period: Option<String>,
     pub org_unit: Option<String>,
     /// `default` (the total) or a disaggregation such as `sex=female;area=rural`.
     pub category_option_combo: Option<String>,
+    /// DHIS2's attribute option combination: an `attributeOptionCombo`, or an ADX group's
+    /// attribute categories as `category=option;…`. Empty or `default`: none.
+    pub attribute_option_combo: Option<String>,
     /// A number, a text, a yes/no, or null to clear the cell.
     pub value: Option<serde_json::Value>,
-    #[serde(default)]
     pub deleted: Option<bool>,
+    /// DHIS2's `comment` (ADX's `<annotation>`).
+    pub comment: Option<String>,
+    pub followup: Option<bool>,
+    /// Fields of the value this reader does not understand, by name.
+    pub unknown: Vec<String>,
+}
+
+impl DataValueIn {
+    /// Sets one field by its DHIS2 name from its text (XML attributes, CSV's named columns);
+    /// answers `false` for a name no DHIS2 data value has.
+    fn set_text(&mut self, name: &str, text: String) -> bool {
+        let non_empty = |text: String| (!text.is_empty()).then_some(text);
+        match name {
+            "dataElement" => self.data_element = text,
+            "dataSet" => self.data_set = non_empty(text),
+            "period" => self.period = non_empty(text),
+            "orgUnit" => self.org_unit = non_empty(text),
+            "categoryOptionCombo" => self.category_option_combo = non_empty(text),
+            "attributeOptionCombo" => self.attribute_option_combo = non_empty(text),
+            "value" => self.value = Some(serde_json::Value::String(text)),
+            "comment" => self.comment = non_empty(text),
+            "deleted" => self.deleted = yes_no(&text),
+            "followup" => self.followup = yes_no(&text),
+            "storedBy" | "created" | "lastUpdated" => {}
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// A yes/no as DHIS2's text formats write it; anything else is `None` (not said).
+fn yes_no(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Json,
     Csv,
-    Adx,
+    /// IHE ADX or DHIS2's XML data value set, by the root element.
+    Xml,
 }
 
 impl Format {
@@ -76,7 +134,7 @@ impl Format {
         match content_type.split(';').next().unwrap_or("").trim() {
             "application/json" | "" => Some(Format::Json),
             "text/csv" | "application/csv" => Some(Format::Csv),
-            "application/adx+xml" | "application/xml" | "text/xml" => Some(Format::Adx),
+            "application/adx+xml" | "application/xml" | "text/xml" => Some(Format::Xml),
             _ => None,
         }
     }
@@ -88,6 +146,10 @@ pub struct SetHeader {
     pub data_set: Option<String>,
     pub period: Option<String>,
     pub org_unit: Option<String>,
+    /// The set's attribute option combination, for values that do not give their own.
+    pub attribute_option_combo: Option<String>,
+    /// Fields of the set this reader does not understand, by name.
+    pub unknown: Vec<String>,
 }
 
 /// What the reader hands on, in payload order.
@@ -115,7 +177,7 @@ pub fn read(
     let read = match format {
         Format::Json => json(reader, &budget, emit),
         Format::Csv => csv(reader, &budget, emit),
-        Format::Adx => adx(reader, &budget, limits, emit),
+        Format::Xml => xml(reader, &budget, limits, emit),
     };
     match budget.exceeded() {
         Some(limit) => Err(ReadError::Limit(limit)),
@@ -157,10 +219,11 @@ impl<'de> Visitor<'de> for SetSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut header = SetHeader::default();
         while let Some(key) = map.next_key::<String>()? {
-            let field = match key.as_str() {
-                "dataSet" => &mut header.data_set,
-                "period" => &mut header.period,
-                "orgUnit" => &mut header.org_unit,
+            match key.as_str() {
+                "dataSet" => header.data_set = map.next_value()?,
+                "period" => header.period = map.next_value()?,
+                "orgUnit" => header.org_unit = map.next_value()?,
+                "attributeOptionCombo" => header.attribute_option_combo = map.next_value()?,
                 "dataValues" => {
                     map.next_value_seed(ValuesSeed {
                         emit: &mut *self.emit,
@@ -168,13 +231,17 @@ impl<'de> Visitor<'de> for SetSeed<'_> {
                     })?;
                     continue;
                 }
-                _ => {
+                // Recorded by the receiving server itself (see the module's doc).
+                "completeDate" | "storedBy" | "created" | "lastUpdated" => {
                     map.next_value::<IgnoredAny>()?;
                     self.budget.reset();
                     continue;
                 }
-            };
-            *field = map.next_value()?;
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    header.unknown.push(key);
+                }
+            }
             self.budget.reset();
             if !(self.emit)(Item::Header(header.clone())) {
                 return Err(de::Error::custom(STOPPED));
@@ -202,7 +269,7 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
         f.write_str("a list of data values")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(value) = seq.next_element::<DataValueIn>()? {
+        while let Some(JsonValue(value)) = seq.next_element::<JsonValue>()? {
             self.budget.reset();
             if !(self.emit)(Item::Value(value)) {
                 return Err(de::Error::custom(STOPPED));
@@ -212,7 +279,67 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
     }
 }
 
-/// DHIS2's data value CSV.
+/// One JSON data value, every key either a field or named in [`DataValueIn::unknown`].
+struct JsonValue(DataValueIn);
+
+impl<'de> de::Deserialize<'de> for JsonValue {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(JsonValueVisitor)
+    }
+}
+
+struct JsonValueVisitor;
+
+impl<'de> Visitor<'de> for JsonValueVisitor {
+    type Value = JsonValue;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a data value object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonValue, A::Error> {
+        let mut value = DataValueIn::default();
+        let mut element = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "dataElement" => element = Some(map.next_value::<String>()?),
+                "dataSet" => value.data_set = map.next_value()?,
+                "period" => value.period = map.next_value()?,
+                "orgUnit" => value.org_unit = map.next_value()?,
+                "categoryOptionCombo" => value.category_option_combo = map.next_value()?,
+                "attributeOptionCombo" => value.attribute_option_combo = map.next_value()?,
+                "value" => value.value = map.next_value()?,
+                "deleted" => value.deleted = map.next_value()?,
+                "comment" => value.comment = map.next_value()?,
+                "followup" => value.followup = map.next_value()?,
+                "storedBy" | "created" | "lastUpdated" => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    value.unknown.push(key);
+                }
+            }
+        }
+        value.data_element = element.ok_or_else(|| de::Error::missing_field("dataElement"))?;
+        Ok(JsonValue(value))
+    }
+}
+
+/// DHIS2's CSV columns in their order (its header line names them in lower case).
+const CSV_COLUMNS: [&str; 11] = [
+    "dataElement",
+    "period",
+    "orgUnit",
+    "categoryOptionCombo",
+    "attributeOptionCombo",
+    "value",
+    "storedBy",
+    "lastUpdated",
+    "comment",
+    "followup",
+    "deleted",
+];
+
+/// DHIS2's data value CSV: its columns by position, as DHIS2 reads them.
 fn csv(
     body: impl BufRead,
     budget: &Budget,
@@ -226,7 +353,6 @@ fn csv(
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| malformed("CSV", e))?;
         budget.reset();
-        let cell = |n: usize| record.get(n).map(str::to_string).filter(|c| !c.is_empty());
         if index == 0
             && record
                 .get(0)
@@ -244,19 +370,19 @@ fn csv(
                 ),
             ));
         }
-        let deleted = cell(10).is_some_and(|d| d.eq_ignore_ascii_case("true"));
-        let value = DataValueIn {
-            data_element: cell(0).unwrap_or_default(),
-            period: cell(1),
-            org_unit: cell(2),
-            category_option_combo: cell(3),
-            value: if deleted {
-                None
-            } else {
-                cell(5).map(serde_json::Value::String)
-            },
-            deleted: None,
-        };
+        let mut value = DataValueIn::default();
+        for (column, cell) in record.iter().enumerate() {
+            match CSV_COLUMNS.get(column) {
+                Some(name) => {
+                    value.set_text(name, cell.to_string());
+                }
+                None if cell.is_empty() => {}
+                None => value.unknown.push(format!("column {}", column + 1)),
+            }
+        }
+        if record.get(5).is_some_and(str::is_empty) {
+            value.value = None;
+        }
         if !emit(Item::Value(value)) {
             return Err(malformed("CSV", STOPPED));
         }
@@ -264,8 +390,130 @@ fn csv(
     Ok(())
 }
 
-/// IHE ADX: every group's values, with the group's orgUnit and period on each; one dataSet.
-fn adx(
+/// The XML root read: ADX (`<adx>`) or DHIS2's `<dataValueSet>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Root {
+    Adx,
+    Dhis2,
+}
+
+impl Root {
+    fn name(self) -> &'static str {
+        match self {
+            Root::Adx => "ADX",
+            Root::Dhis2 => "XML",
+        }
+    }
+}
+
+/// An ADX group's or a DHIS2 set's own fields, given to each value inside.
+#[derive(Default, Clone)]
+struct Group {
+    data_set: Option<String>,
+    period: Option<String>,
+    org_unit: Option<String>,
+    attribute_option_combo: Option<String>,
+    unknown: Vec<String>,
+}
+
+/// An element's attributes, decoded.
+fn attributes_of(
+    element: &quick_xml::events::BytesStart<'_>,
+    decoder: quick_xml::encoding::Decoder,
+    format: &'static str,
+) -> Result<Vec<(String, String)>, ReadError> {
+    let mut attributes = Vec::new();
+    for attribute in element.attributes() {
+        let attribute = attribute.map_err(|e| malformed(format, e))?;
+        let key = attribute.key;
+        // Namespace declarations and qualified attributes (`xsi:schemaLocation`) are XML's,
+        // not the data's.
+        if key.as_namespace_binding().is_some() || key.prefix().is_some() {
+            continue;
+        }
+        let name = String::from_utf8_lossy(key.local_name().as_ref()).to_string();
+        let value = attribute
+            .decode_and_unescape_value(decoder)
+            .map_err(|e| malformed(format, e))?
+            .to_string();
+        attributes.push((name, value));
+    }
+    Ok(attributes)
+}
+
+/// A group's fields from its attributes. ADX: every attribute but the group's own is an
+/// attribute category (DHIS2's `mechanism`), as `category=option` in the combination.
+fn group_of(root: Root, attributes: Vec<(String, String)>) -> Group {
+    let mut group = Group::default();
+    let mut categories = Vec::new();
+    for (name, value) in attributes {
+        let non_empty = (!value.is_empty()).then(|| value.clone());
+        match name.as_str() {
+            "dataSet" => group.data_set = non_empty,
+            "period" => group.period = non_empty,
+            "orgUnit" => group.org_unit = non_empty,
+            "attributeOptionCombo" => group.attribute_option_combo = non_empty,
+            "completeDate" | "storedBy" | "created" | "lastUpdated" | "exported" => {}
+            _ if root == Root::Adx => categories.push(format!("{name}={value}")),
+            _ => group.unknown.push(name),
+        }
+    }
+    if !categories.is_empty() {
+        categories.sort();
+        let mut combo = categories.join(";");
+        if let Some(given) = group.attribute_option_combo.take() {
+            combo = format!("{given};{combo}");
+        }
+        group.attribute_option_combo = Some(combo);
+    }
+    group
+}
+
+/// A data value from its element's attributes, under its group. ADX: every attribute not a
+/// data value's field is a disaggregation, `category=option`.
+fn value_of(root: Root, attributes: Vec<(String, String)>, group: &Group) -> DataValueIn {
+    let mut value = DataValueIn {
+        data_set: group.data_set.clone(),
+        period: group.period.clone(),
+        org_unit: group.org_unit.clone(),
+        attribute_option_combo: group.attribute_option_combo.clone(),
+        unknown: group.unknown.clone(),
+        ..DataValueIn::default()
+    };
+    let mut categories = Vec::new();
+    for (name, text) in attributes {
+        // ADX places a value by its group, never by its own attributes.
+        let placing = matches!(name.as_str(), "dataSet" | "period" | "orgUnit");
+        if root == Root::Adx && placing {
+            value.unknown.push(name);
+        } else if !value.set_text(&name, text.clone()) {
+            match root {
+                Root::Adx => categories.push(format!("{name}={text}")),
+                Root::Dhis2 => value.unknown.push(name),
+            }
+        }
+    }
+    if !categories.is_empty() {
+        categories.sort();
+        let combo = categories.join(";");
+        value.category_option_combo = Some(match value.category_option_combo.take() {
+            // Both: the combination and its categories must agree, checked by the importer.
+            Some(given) => format!("{given};{combo}"),
+            None => combo,
+        });
+    }
+    value
+}
+
+/// Adds text to the open value's comment (its `<annotation>`).
+fn annotate(value: &mut Option<DataValueIn>, text: &str) {
+    if let Some(value) = value.as_mut() {
+        value.comment.get_or_insert_with(String::new).push_str(text);
+    }
+}
+
+/// XML: IHE ADX, or DHIS2's `<dataValueSet>`, by the root element.
+fn xml(
     body: impl BufRead,
     budget: &Budget,
     limits: &Limits,
@@ -274,14 +522,17 @@ fn adx(
     let mut reader = quick_xml::Reader::from_reader(body);
     reader.config_mut().trim_text(true);
     let mut buffer = Vec::new();
-    let mut data_set: Option<String> = None;
-    let mut group: Option<(String, String)> = None;
-    let mut saw_root = false;
+    let mut root: Option<Root> = None;
+    let mut group: Option<Group> = None;
+    // A `<dataValue>` with content (an `<annotation>`), sent when it ends.
+    let mut open_value: Option<DataValueIn> = None;
+    let mut in_annotation = false;
     let mut depth = 0usize;
+    let format = |root: Option<Root>| root.map_or("XML", Root::name);
     loop {
         let event = reader
             .read_event_into(&mut buffer)
-            .map_err(|e| malformed("ADX", e))?;
+            .map_err(|e| malformed(format(root), e))?;
         budget.reset();
         if let Event::Start(_) = event {
             depth += 1;
@@ -289,101 +540,140 @@ fn adx(
                 return Err(ReadError::Limit(LimitExceeded::new(
                     "max_xml_depth",
                     limits.max_xml_depth,
-                    "the ADX document nests elements too deep",
+                    "the XML document nests elements too deep",
                 )));
             }
         }
         match event {
             Event::DocType(_) => {
                 return Err(malformed(
-                    "ADX",
+                    format(root),
                     "a DOCTYPE (entities and external references are refused)",
                 ));
             }
-            Event::Start(element) | Event::Empty(element) => {
-                crate::xml::check_attributes(&element, limits).map_err(ReadError::Limit)?;
-                let mut attributes = Vec::new();
-                for attribute in element.attributes() {
-                    let attribute = attribute.map_err(|e| malformed("ADX", e))?;
-                    let key =
-                        String::from_utf8_lossy(attribute.key.local_name().as_ref()).to_string();
-                    let value = attribute
-                        .decode_and_unescape_value(reader.decoder())
-                        .map_err(|e| malformed("ADX", e))?
-                        .to_string();
-                    attributes.push((key, value));
-                }
-                let attribute = |name: &str| {
-                    attributes
-                        .iter()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone())
-                };
-                match element.local_name().as_ref() {
-                    b"adx" => saw_root = true,
-                    b"group" => {
-                        if !saw_root {
-                            return Err(malformed("ADX", "a group outside an <adx> root element"));
+            Event::Start(ref element) | Event::Empty(ref element) => {
+                crate::xml::check_attributes(element, limits).map_err(ReadError::Limit)?;
+                let empty = matches!(event, Event::Empty(_));
+                let name = element.local_name();
+                let attributes = attributes_of(element, reader.decoder(), format(root))?;
+                match (root, name.as_ref()) {
+                    (None, b"adx") => root = Some(Root::Adx),
+                    (None, b"dataValueSet") => {
+                        root = Some(Root::Dhis2);
+                        let set = group_of(Root::Dhis2, attributes);
+                        let header = SetHeader {
+                            data_set: set.data_set.clone(),
+                            period: set.period.clone(),
+                            org_unit: set.org_unit.clone(),
+                            attribute_option_combo: set.attribute_option_combo.clone(),
+                            unknown: set.unknown.clone(),
+                        };
+                        if !emit(Item::Header(header)) {
+                            return Err(malformed("XML", STOPPED));
                         }
-                        let set = attribute("dataSet")
-                            .ok_or_else(|| malformed("ADX", "a group without dataSet"))?;
-                        if data_set.as_ref().is_some_and(|known| known != &set) {
-                            return Err(malformed(
-                                "ADX",
-                                "groups of different dataSets (send one regime a payload)",
-                            ));
+                        group = Some(Group::default());
+                    }
+                    (None, other) => {
+                        return Err(malformed(
+                            "XML",
+                            format!(
+                                "the root element is <{}>, neither ADX's <adx> nor DHIS2's <dataValueSet>",
+                                String::from_utf8_lossy(other)
+                            ),
+                        ));
+                    }
+                    (Some(Root::Adx), b"group") => {
+                        if group.is_some() {
+                            return Err(malformed("ADX", "a group inside a group"));
                         }
-                        if data_set.is_none() {
-                            let header = SetHeader {
-                                data_set: Some(set.clone()),
-                                ..SetHeader::default()
-                            };
-                            if !emit(Item::Header(header)) {
-                                return Err(malformed("ADX", STOPPED));
+                        let opened = group_of(Root::Adx, attributes);
+                        if opened.period.is_none() {
+                            return Err(malformed("ADX", "a group without period"));
+                        }
+                        if opened.org_unit.is_none() {
+                            return Err(malformed("ADX", "a group without orgUnit"));
+                        }
+                        group = Some(opened);
+                    }
+                    (Some(root), b"dataValue") => {
+                        let within = group
+                            .as_ref()
+                            .ok_or_else(|| malformed(root.name(), "a dataValue outside a group"))?;
+                        if open_value.is_some() {
+                            return Err(malformed(root.name(), "a dataValue inside a dataValue"));
+                        }
+                        let value = value_of(root, attributes, within);
+                        if value.data_element.is_empty() {
+                            return Err(malformed(root.name(), "a dataValue without dataElement"));
+                        }
+                        if empty {
+                            if !emit(Item::Value(value)) {
+                                return Err(malformed(root.name(), STOPPED));
+                            }
+                        } else {
+                            open_value = Some(value);
+                        }
+                    }
+                    (Some(_), b"annotation") if open_value.is_some() => in_annotation = !empty,
+                    (Some(root), other) => {
+                        // An element the format does not have: named on the value it is in, or
+                        // refused where no value can carry it.
+                        let other = String::from_utf8_lossy(other).to_string();
+                        match open_value.as_mut() {
+                            Some(value) => value.unknown.push(format!("<{other}>")),
+                            None if group.is_some() => {
+                                return Err(malformed(
+                                    root.name(),
+                                    format!("an element <{other}> this format does not have"),
+                                ));
+                            }
+                            None => {
+                                return Err(malformed(
+                                    root.name(),
+                                    format!("an element <{other}> outside a group"),
+                                ));
                             }
                         }
-                        data_set = Some(set);
-                        let interval = attribute("period")
-                            .ok_or_else(|| malformed("ADX", "a group without period"))?;
-                        let period = PeriodId::from_interval(&interval).map_err(|e| {
-                            malformed("ADX", format!("period {interval:?}: {}", e.reason))
-                        })?;
-                        let org_unit = attribute("orgUnit")
-                            .ok_or_else(|| malformed("ADX", "a group without orgUnit"))?;
-                        group = Some((org_unit, period.to_string()));
                     }
-                    b"dataValue" => {
-                        let (org_unit, period) = group
-                            .clone()
-                            .ok_or_else(|| malformed("ADX", "a dataValue outside a group"))?;
-                        let data_element = attribute("dataElement")
-                            .ok_or_else(|| malformed("ADX", "a dataValue without dataElement"))?;
-                        // Every other attribute is a disaggregation: category = option.
-                        let mut combo: Vec<String> = attributes
-                            .iter()
-                            .filter(|(k, _)| k != "dataElement" && k != "value")
-                            .map(|(k, v)| format!("{k}={v}"))
-                            .collect();
-                        combo.sort();
-                        let value = DataValueIn {
-                            data_element,
-                            period: Some(period),
-                            org_unit: Some(org_unit),
-                            category_option_combo: (!combo.is_empty()).then(|| combo.join(";")),
-                            value: attribute("value").map(serde_json::Value::String),
-                            deleted: None,
-                        };
-                        if !emit(Item::Value(value)) {
-                            return Err(malformed("ADX", STOPPED));
-                        }
-                    }
-                    _ => {}
+                }
+            }
+            Event::Text(text) if in_annotation => {
+                let text = text.decode().map_err(|e| malformed(format(root), e))?;
+                annotate(&mut open_value, &text);
+            }
+            Event::GeneralRef(reference) if in_annotation => {
+                let name = reference.decode().map_err(|e| malformed(format(root), e))?;
+                let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(character)) => character.to_string(),
+                    _ => quick_xml::escape::resolve_predefined_entity(&name)
+                        .ok_or_else(|| {
+                            malformed(format(root), format!("an undeclared entity &{name};"))
+                        })?
+                        .to_string(),
+                };
+                annotate(&mut open_value, &resolved);
+            }
+            Event::Text(text) => {
+                if let Some(value) = open_value.as_mut()
+                    && !text.iter().all(u8::is_ascii_whitespace)
+                    && !value.unknown.iter().any(|u| u == "text")
+                {
+                    value.unknown.push("text".to_string());
                 }
             }
             Event::End(element) => {
                 depth = depth.saturating_sub(1);
-                if element.local_name().as_ref() == b"group" {
-                    group = None;
+                match element.local_name().as_ref() {
+                    b"group" if root == Some(Root::Adx) => group = None,
+                    b"annotation" => in_annotation = false,
+                    b"dataValue" => {
+                        if let Some(value) = open_value.take()
+                            && !emit(Item::Value(value))
+                        {
+                            return Err(malformed(format(root), STOPPED));
+                        }
+                    }
+                    _ => {}
                 }
             }
             Event::Eof => break,
@@ -391,8 +681,8 @@ fn adx(
         }
         buffer.clear();
     }
-    if !saw_root {
-        return Err(malformed("ADX", "no <adx> root element"));
+    if root.is_none() {
+        return Err(malformed("XML", "no <adx> or <dataValueSet> root element"));
     }
     Ok(())
 }
@@ -421,7 +711,7 @@ mod fuzz {
             2
         );
         let adx = br#"<adx><group orgUnit="01" period="2026-11-01/P1M" dataSet="BC-KTXH-T"><dataValue dataElement="KT04" value="1" sex="female"/></group></adx>"#;
-        assert_eq!(read_all(Format::Adx, adx).unwrap(), 1);
+        assert_eq!(read_all(Format::Xml, adx).unwrap(), 1);
     }
 
     /// Pieces of the three formats, so random payloads get past the first character.
@@ -455,7 +745,7 @@ mod fuzz {
         #[test]
         fn any_payload_is_answered(pieces in proptest::collection::vec(piece(), 0..40)) {
             let text = pieces.concat();
-            for format in [Format::Json, Format::Csv, Format::Adx] {
+            for format in [Format::Json, Format::Csv, Format::Xml] {
                 let _ = read_all(format, text.as_bytes());
             }
         }
@@ -463,7 +753,7 @@ mod fuzz {
         /// Any bytes at all.
         #[test]
         fn any_bytes_are_answered(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-            for format in [Format::Json, Format::Csv, Format::Adx] {
+            for format in [Format::Json, Format::Csv, Format::Xml] {
                 let _ = read_all(format, &bytes);
             }
         }

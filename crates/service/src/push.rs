@@ -17,6 +17,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use baocao_domain::exchange_period::ExchangePeriod;
+use baocao_domain::regime::{Form, Regime, RegimeContent};
 use baocao_domain::report::{CellAddress, CellInput, ReportShape};
 use baocao_domain::submission::SubmissionAction;
 use baocao_domain::value::OptionCombo;
@@ -156,6 +158,22 @@ pub enum Problem {
     Unplaced {
         index: usize,
     },
+    /// A field of the value (or of the set) this server does not understand.
+    UnknownField(String),
+    /// An attribute option combination (DHIS2's "mechanism"): no regime declares one.
+    AttributeOptionCombo(String),
+    /// A comment on the value: values carry none here (the outline holds the report's text).
+    Comment,
+    /// DHIS2's follow-up mark: not kept here.
+    Followup,
+    /// The period is none, or of a type the regime is not reported in.
+    Period {
+        text: String,
+        reason: String,
+        reason_en: String,
+    },
+    /// No agency has the orgUnit's code (listed beside the value's other problems).
+    UnknownOrgUnit(String),
 }
 
 /// A value in conflict: what it was (`orgUnit/period/dataElement`) and why.
@@ -190,6 +208,13 @@ struct ConflictLog {
 }
 
 impl ConflictLog {
+    /// Every problem of one value, each its own conflict under the value's name.
+    fn note_all(&mut self, object: &str, problems: Vec<Problem>) {
+        for problem in problems {
+            self.note(object.to_string(), problem);
+        }
+    }
+
     fn note(&mut self, object: String, problem: Problem) {
         self.count += 1;
         if self.listed.len() < CONFLICTS_LISTED {
@@ -225,9 +250,16 @@ impl ConflictLog {
 /// One agency's values of a chunk, each with its place in the payload.
 type AgencyValues = (String, Vec<(usize, DataValueIn)>);
 
-/// A value waiting for its report: its place in the payload, the value, its orgUnit and
-/// period.
-type Placed = (usize, DataValueIn, String, String);
+/// A value waiting for its report: its place in the payload, the value, and where it goes.
+type Placed = (usize, DataValueIn, Place);
+
+/// Where a value goes, as the payload says: its regime, orgUnit and period (as written).
+#[derive(Debug, Clone)]
+struct Place {
+    regime: String,
+    org_unit: String,
+    period: String,
+}
 
 /// One push as it goes.
 pub struct Push<'a> {
@@ -235,10 +267,17 @@ pub struct Push<'a> {
     caller: &'a Caller,
     options: PushOptions,
     header: SetHeader,
-    /// The regime's code and the catalogue, once the first chunk is checked.
-    regime: Option<(String, std::sync::Arc<Catalogue>)>,
-    /// Each period's reports, or the refusal of the period (kept for its later values).
-    periods: HashMap<String, Result<PeriodReports, usize>>,
+    /// The catalogue, once the first chunk is checked.
+    catalogue: Option<std::sync::Arc<Catalogue>>,
+    /// The regimes the payload names, each checked once (scope, existence).
+    regimes: HashMap<String, std::sync::Arc<Regime>>,
+    /// Each (regime, period)'s reports, or the refusal of the period (kept for its later
+    /// values).
+    periods: HashMap<(String, String), Result<PeriodReports, usize>>,
+    /// Whether each orgUnit named beside other problems is an agency's code.
+    known_org_units: HashMap<String, bool>,
+    /// The set's own unknown fields are noted once.
+    header_noted: bool,
     tx: Option<Transaction>,
     ready: Vec<Placed>,
     /// Values met before the set's fields they need (a JSON object that lists `dataValues`
@@ -261,8 +300,11 @@ impl<'a> Push<'a> {
             caller,
             options,
             header: SetHeader::default(),
-            regime: None,
+            catalogue: None,
+            regimes: HashMap::new(),
             periods: HashMap::new(),
+            known_org_units: HashMap::new(),
+            header_noted: false,
             tx: None,
             ready: Vec::new(),
             waiting: Vec::new(),
@@ -292,16 +334,9 @@ impl<'a> Push<'a> {
             Item::Value(value) => {
                 let index = self.seen;
                 self.seen += 1;
-                let org_unit = value
-                    .org_unit
-                    .clone()
-                    .or_else(|| self.header.org_unit.clone());
-                let period = value.period.clone().or_else(|| self.header.period.clone());
-                match (self.data_set(), org_unit, period) {
-                    (Some(_), Some(org_unit), Some(period)) => {
-                        self.ready.push((index, value, org_unit, period))
-                    }
-                    _ => self.waiting.push((index, value)),
+                match self.place(&value) {
+                    Some(place) => self.ready.push((index, value, place)),
+                    None => self.waiting.push((index, value)),
                 }
             }
         }
@@ -311,26 +346,150 @@ impl<'a> Push<'a> {
         Ok(())
     }
 
+    /// Where a value goes, from its own fields or the set's; `None` while one is missing.
+    fn place(&self, value: &DataValueIn) -> Option<Place> {
+        Some(Place {
+            regime: value
+                .data_set
+                .clone()
+                .or_else(|| self.data_set().cloned())?,
+            org_unit: value
+                .org_unit
+                .clone()
+                .or_else(|| self.header.org_unit.clone())?,
+            period: value
+                .period
+                .clone()
+                .or_else(|| self.header.period.clone())?,
+        })
+    }
+
+    /// The regime `code`, checked once: the caller may push its data, and it exists.
+    async fn regime(&mut self, code: &str) -> Result<std::sync::Arc<Regime>, PushError> {
+        if let Some(regime) = self.regimes.get(code) {
+            return Ok(regime.clone());
+        }
+        if !self.caller.in_scope(true, code) {
+            return Err(PushError::OutOfScope {
+                client: self
+                    .caller
+                    .client
+                    .as_ref()
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
+                regime: code.to_string(),
+            });
+        }
+        let regime = std::sync::Arc::new(load_regime(&self.ctx.store, code).await?);
+        self.regimes.insert(code.to_string(), regime.clone());
+        Ok(regime)
+    }
+
+    /// Whether `code` names an agency on `date` (or, failing that, today).
+    async fn known_org_unit(
+        &mut self,
+        code: &str,
+        date: jiff::civil::Date,
+    ) -> Result<bool, PushError> {
+        if let Some(known) = self.known_org_units.get(code) {
+            return Ok(*known);
+        }
+        let known = match baocao_domain::agency::AgencyCode::new(code) {
+            Err(_) => false,
+            Ok(agency) => {
+                let store = &self.ctx.store;
+                store.agency_as_of(&agency, date).await?.is_some()
+                    || store
+                        .agency_as_of(&agency, self.ctx.today())
+                        .await?
+                        .is_some()
+            }
+        };
+        self.known_org_units.insert(code.to_string(), known);
+        Ok(known)
+    }
+
+    /// The set's own fields this server does not understand, each a conflict, once.
+    fn note_set_fields(&mut self) {
+        if !self.header_noted && !self.header.unknown.is_empty() {
+            self.header_noted = true;
+            for field in self.header.unknown.clone() {
+                self.conflicts.note(
+                    format!("dataValueSet.{field}"),
+                    Problem::UnknownField(field),
+                );
+            }
+        }
+    }
+
+    /// The value's period as its regime takes it, and every problem the value has that does
+    /// not need its report: fields not understood, an attribute option combination, a
+    /// comment or follow-up, a period that is none or of another type. With any of these,
+    /// its element, options and orgUnit are checked too, so the conflicts list them all.
+    async fn check_value(
+        &mut self,
+        regime: &Regime,
+        value: &DataValueIn,
+        place: &Place,
+    ) -> Result<Result<String, Vec<Problem>>, PushError> {
+        let mut problems: Vec<Problem> = value
+            .unknown
+            .iter()
+            .map(|field| Problem::UnknownField(field.clone()))
+            .collect();
+        let attributes = value
+            .attribute_option_combo
+            .as_ref()
+            .or(self.header.attribute_option_combo.as_ref());
+        if let Some(combo) = attributes.filter(|c| !is_default_combo(c)) {
+            problems.push(Problem::AttributeOptionCombo(combo.clone()));
+        }
+        if value.comment.as_ref().is_some_and(|c| !c.trim().is_empty()) {
+            problems.push(Problem::Comment);
+        }
+        if value.followup == Some(true) {
+            problems.push(Problem::Followup);
+        }
+        let frequency = regime.content().frequency;
+        let period = match ExchangePeriod::parse(&place.period) {
+            Ok(period) => match period.for_frequency(frequency) {
+                Some(id) => Ok(id),
+                None => Err(foreign_period(&place.period, &period, regime)),
+            },
+            Err(error) => Err(Problem::Period {
+                text: place.period.clone(),
+                reason: format!("không phải một kỳ ({})", error.reason),
+                reason_en: error.reason.to_string(),
+            }),
+        };
+        let period = match period {
+            Ok(id) => Some(id),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        };
+        if problems.is_empty() {
+            return Ok(Ok(period.map(|p| p.to_string()).unwrap_or_default()));
+        }
+        if let Err(shape_problems) = locate(regime.content(), value) {
+            problems.extend(shape_problems);
+        }
+        let on = period.map_or_else(|| self.ctx.today(), |p| p.end());
+        if !self.known_org_unit(&place.org_unit, on).await? {
+            problems.insert(0, Problem::UnknownOrgUnit(place.org_unit.clone()));
+        }
+        Ok(Err(problems))
+    }
+
     /// Checks and saves the ready values.
     async fn flush(&mut self) -> Result<(), PushError> {
+        self.note_set_fields();
         if self.ready.is_empty() {
             return Ok(());
         }
-        if self.regime.is_none() {
-            let code = self.data_set().cloned().ok_or(PushError::DataSetRequired)?;
-            if !self.caller.in_scope(true, &code) {
-                return Err(PushError::OutOfScope {
-                    client: self
-                        .caller
-                        .client
-                        .as_ref()
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default(),
-                    regime: code,
-                });
-            }
-            load_regime(&self.ctx.store, &code).await?;
-            self.regime = Some((code, Catalogue::current(self.ctx).await?));
+        if self.catalogue.is_none() {
+            self.catalogue = Some(Catalogue::current(self.ctx).await?);
         }
         if self.tx.is_none() {
             self.tx = Some(
@@ -340,19 +499,35 @@ impl<'a> Push<'a> {
                     .await?,
             );
         }
-        // By period, then by agency in the order the payload first names it.
-        let mut by_period: BTreeMap<String, Vec<AgencyValues>> = BTreeMap::new();
-        let mut places: HashMap<(String, String), usize> = HashMap::new();
-        for (index, value, org_unit, period) in std::mem::take(&mut self.ready) {
-            let reports = by_period.entry(period.clone()).or_default();
-            let at = *places.entry((period, org_unit.clone())).or_insert_with(|| {
-                reports.push((org_unit, Vec::new()));
-                reports.len() - 1
-            });
+        // By regime and period, then by agency in the order the payload first names it.
+        let mut by_period: BTreeMap<(String, String), Vec<AgencyValues>> = BTreeMap::new();
+        let mut places: HashMap<(String, String, String), usize> = HashMap::new();
+        for (index, value, place) in std::mem::take(&mut self.ready) {
+            let regime = self.regime(&place.regime).await?;
+            let period = match self.check_value(&regime, &value, &place).await? {
+                Ok(period) => period,
+                Err(problems) => {
+                    let object =
+                        format!("{}/{}/{}", place.org_unit, place.period, value.data_element);
+                    self.conflicts.note_all(&object, problems);
+                    continue;
+                }
+            };
+            let key = (place.regime.clone(), period.clone());
+            let reports = by_period.entry(key).or_default();
+            let at = *places
+                .entry((place.regime, period, place.org_unit.clone()))
+                .or_insert_with(|| {
+                    reports.push((place.org_unit, Vec::new()));
+                    reports.len() - 1
+                });
             reports[at].1.push((index, value));
         }
-        for (period, reports) in by_period {
-            self.flush_period(&period, reports).await?;
+        if self.options.atomic && self.conflicts.count > 0 {
+            self.refused = true;
+        }
+        for ((regime, period), reports) in by_period {
+            self.flush_period(&regime, &period, reports).await?;
         }
         if !self.options.atomic
             && !self.options.dry_run
@@ -365,15 +540,17 @@ impl<'a> Push<'a> {
 
     async fn flush_period(
         &mut self,
+        code: &str,
         period: &str,
         reports: Vec<AgencyValues>,
     ) -> Result<(), PushError> {
-        let (code, catalogue) = self.regime.as_ref().expect("set by flush");
+        let catalogue = self.catalogue.as_ref().expect("set by flush");
         let tx = self.tx.as_mut().expect("opened by flush");
         let object = |org_unit: &str, value: &DataValueIn| {
             format!("{org_unit}/{period}/{}", value.data_element)
         };
-        if !self.periods.contains_key(period) {
+        let key = (code.to_string(), period.to_string());
+        if !self.periods.contains_key(&key) {
             let opened = match PeriodReports::open(self.ctx, tx, code, period).await {
                 Ok(opened) => Ok(opened),
                 Err(error) => {
@@ -383,9 +560,9 @@ impl<'a> Push<'a> {
                     Err(at)
                 }
             };
-            self.periods.insert(period.to_string(), opened);
+            self.periods.insert(key.clone(), opened);
         }
-        let context = match &self.periods[period] {
+        let context = match &self.periods[&key] {
             Ok(context) => context,
             Err(at) => {
                 for (org_unit, values) in &reports {
@@ -518,22 +695,20 @@ impl<'a> Push<'a> {
     }
 
     async fn complete(&mut self) -> Result<(), PushError> {
-        if self.data_set().is_none() {
+        // The set's regime may be left out only where every value names its own.
+        let unnamed = self.seen == 0 || self.waiting.iter().any(|(_, v)| v.data_set.is_none());
+        if self.data_set().is_none() && unnamed {
             return Err(PushError::DataSetRequired);
         }
         for (index, value) in std::mem::take(&mut self.waiting) {
-            let org_unit = value
-                .org_unit
-                .clone()
-                .or_else(|| self.header.org_unit.clone());
-            let period = value.period.clone().or_else(|| self.header.period.clone());
-            match (org_unit, period) {
-                (Some(org_unit), Some(period)) => self.ready.push((index, value, org_unit, period)),
-                _ => self
+            match self.place(&value) {
+                Some(place) => self.ready.push((index, value, place)),
+                None => self
                     .conflicts
                     .note(value.data_element.clone(), Problem::Unplaced { index }),
             }
         }
+        self.note_set_fields();
         if self.options.atomic && self.conflicts.count > 0 {
             self.refused = true;
         }
@@ -545,11 +720,16 @@ impl<'a> Push<'a> {
                 tx.commit().await?;
             }
         }
+        // DHIS2's count: every value attempted and not written is ignored, a value in
+        // conflict included.
         if self.refused {
             self.count = ImportCount {
                 ignored: self.seen,
                 ..ImportCount::default()
             };
+        } else {
+            let written = self.count.imported + self.count.updated + self.count.deleted;
+            self.count.ignored = self.seen.saturating_sub(written);
         }
         // A client granted submission sends each report on; if the rules stop it, the values
         // stay in the draft and the outcome says why.
@@ -603,15 +783,7 @@ fn cell_of(
     index: usize,
     value: &DataValueIn,
 ) -> Result<(CellInput, CellAddress, Option<String>), Problem> {
-    let Some(form) = shape.regime.forms.iter().find(|f| {
-        f.rows
-            .iter()
-            .any(|r| r.indicator.as_str() == value.data_element)
-    }) else {
-        return Err(Problem::UnknownDataElement(value.data_element.clone()));
-    };
-    let options = OptionCombo::from_key(value.category_option_combo.as_deref().unwrap_or(""))
-        .map_err(|error| Problem::InvalidOptions(error.to_string()))?;
+    let (form, options) = locate(shape.regime, value).map_err(|mut problems| problems.remove(0))?;
     let removed = strategy == Strategy::Delete || value.deleted == Some(true);
     let raw = serde_json::json!({
         "form": form.code, "row": value.data_element, "column": form.first_measure_column(),
@@ -627,4 +799,61 @@ fn cell_of(
         message_en: problem.message_en,
     })?;
     Ok((input, address, new))
+}
+
+/// The form that has the value's element, and the value's option combination; or both
+/// problems where both are wrong.
+fn locate<'r>(
+    regime: &'r RegimeContent,
+    value: &DataValueIn,
+) -> Result<(&'r Form, OptionCombo), Vec<Problem>> {
+    let form = regime.forms.iter().find(|f| {
+        f.rows
+            .iter()
+            .any(|r| r.indicator.as_str() == value.data_element)
+    });
+    let options = OptionCombo::from_key(value.category_option_combo.as_deref().unwrap_or(""));
+    match (form, options) {
+        (Some(form), Ok(options)) => Ok((form, options)),
+        (form, options) => {
+            let mut problems = Vec::new();
+            if form.is_none() {
+                problems.push(Problem::UnknownDataElement(value.data_element.clone()));
+            }
+            if let Err(error) = options {
+                problems.push(Problem::InvalidOptions(error.to_string()));
+            }
+            Err(problems)
+        }
+    }
+}
+
+/// Whether an attribute option combination is DHIS2's default (none): empty, `default`, or
+/// DHIS2's own id of the default.
+fn is_default_combo(combo: &str) -> bool {
+    let combo = combo.trim();
+    combo.is_empty() || combo.eq_ignore_ascii_case("default") || combo == DHIS2_DEFAULT_COMBO
+}
+
+/// The id every DHIS2 instance gives its default category option combination.
+const DHIS2_DEFAULT_COMBO: &str = "HllvX50cXC0";
+
+/// A period of a type the regime is not reported in, named.
+fn foreign_period(text: &str, period: &ExchangePeriod, regime: &Regime) -> Problem {
+    let frequency = regime.content().frequency.map_or("—", |f| f.as_str());
+    let kind = match period {
+        ExchangePeriod::Native(id) => id.frequency().as_str().to_string(),
+        ExchangePeriod::Foreign { kind, .. } => kind.clone(),
+    };
+    Problem::Period {
+        text: text.to_string(),
+        reason: format!(
+            "kỳ loại {kind}, trong khi chế độ {} báo cáo theo kỳ {frequency}",
+            regime.code()
+        ),
+        reason_en: format!(
+            "a period of type {kind}, while regime {} is reported {frequency}",
+            regime.code()
+        ),
+    }
 }

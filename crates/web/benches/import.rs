@@ -30,7 +30,7 @@ async fn push(app: &TestApp, token: &str, content_type: &str, query: &str, body:
         "{}",
         &answer.text[..answer.text.len().min(400)]
     );
-    assert_eq!(answer.json()["status"], "SUCCESS");
+    assert_eq!(answer.json()["status"], "OK");
     elapsed
 }
 

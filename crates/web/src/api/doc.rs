@@ -194,12 +194,18 @@ pub struct Search {
 #[allow(dead_code)]
 #[schema(rename_all = "camelCase")]
 pub struct DataValueSetDocument {
-    /// The regime.
-    data_set: RegimeCode,
-    /// The period of values that name none.
-    period: Option<PeriodId>,
+    /// The regime; may be left out (or given by `?dataSet=`) where every value names its own.
+    data_set: Option<RegimeCode>,
+    /// The period of values that name none: any DHIS2 period id (`202611`, `2026Q4`,
+    /// `202611B`, `2026April`…); one of a type the regime is not reported in is a conflict.
+    period: Option<String>,
     /// The reporting agency of values that name none.
     org_unit: Option<AgencyCode>,
+    /// The values' attribute option combination: only `default` (or DHIS2's default id) is
+    /// taken; any other is a conflict, since no regime declares an attribute dimension.
+    attribute_option_combo: Option<String>,
+    /// Read and not kept: a report is sent on by the workflow (a client granted submission),
+    /// never dated by the payload.
     complete_date: Option<String>,
     data_values: Vec<super::interop::DataValueDocument>,
 }

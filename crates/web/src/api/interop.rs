@@ -23,7 +23,8 @@ use crate::error::ApiError;
 
 /// One value as pushed, as the API document describes it (read by
 /// [`baocao_formats::datavalues::DataValueIn`]): codes are the id scheme; a value with
-/// `deleted: true` removes the cell. Period and agency default to the set's.
+/// `deleted: true` removes the cell. Period and agency default to the set's. Any field not
+/// listed here is a conflict naming it, never dropped.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)] // read by the codec; here for the document only
@@ -31,7 +32,7 @@ pub struct DataValueDocument {
     /// The indicator.
     #[schema(value_type = doc::IndicatorCode)]
     data_element: String,
-    #[schema(value_type = Option<doc::PeriodId>)]
+    /// Any DHIS2 period id; one of a type the regime is not reported in is a conflict.
     period: Option<String>,
     #[schema(value_type = Option<doc::AgencyCode>)]
     org_unit: Option<String>,
@@ -44,6 +45,18 @@ pub struct DataValueDocument {
     value: Option<serde_json::Value>,
     #[serde(default)]
     deleted: Option<bool>,
+    /// Only `default` (or DHIS2's default id): any other is a conflict.
+    attribute_option_combo: Option<String>,
+    /// Values carry no comment here: a non-empty one is a conflict.
+    comment: Option<String>,
+    /// `true` is a conflict (the mark is not kept).
+    followup: Option<bool>,
+    /// Read and not kept: the server records who pushed the value and when.
+    stored_by: Option<String>,
+    /// Read and not kept.
+    created: Option<String>,
+    /// Read and not kept.
+    last_updated: Option<String>,
 }
 
 /// A yes/no query parameter: `true`/`1`, `false`/`0`, or absent (no); anything else is a

@@ -270,6 +270,34 @@ fn answer(outcome: PushOutcome) -> Response {
                     format!("Giá trị số {index} thiếu orgUnit hoặc period."),
                     format!("Value {index} lacks an orgUnit or a period."),
                 ),
+                Problem::UnknownField(field) => (
+                    format!("Trường {field} không được hệ thống hiểu nên không nhận (không bỏ qua trong im lặng)."),
+                    format!("Field {field} is not understood here, so it is refused rather than silently dropped."),
+                ),
+                Problem::AttributeOptionCombo(combo) => (
+                    format!("attributeOptionCombo {combo:?}: chế độ báo cáo không khai báo chiều thuộc tính (cơ chế) này."),
+                    format!("attributeOptionCombo {combo:?}: the regime declares no such attribute dimension (mechanism)."),
+                ),
+                Problem::Comment => (
+                    "Giá trị kèm ghi chú (comment): hệ thống không lưu ghi chú theo từng ô; ghi vào đề cương báo cáo.".to_string(),
+                    "The value carries a comment: comments are not kept per cell here; write them in the report's outline.".to_string(),
+                ),
+                Problem::Followup => (
+                    "Giá trị đánh dấu theo dõi (followup): hệ thống không lưu dấu này.".to_string(),
+                    "The value is marked for follow-up: that mark is not kept here.".to_string(),
+                ),
+                Problem::Period {
+                    text,
+                    reason,
+                    reason_en,
+                } => (
+                    format!("Kỳ {text:?}: {reason}."),
+                    format!("Period {text:?}: {reason_en}."),
+                ),
+                Problem::UnknownOrgUnit(code) => (
+                    format!("Không có đơn vị mã {code:?} (orgUnit)."),
+                    format!("No agency has code {code:?} (orgUnit)."),
+                ),
             };
             Conflict {
                 object: conflict.object,
@@ -284,6 +312,11 @@ fn answer(outcome: PushOutcome) -> Response {
         "SUCCESS"
     } else {
         "WARNING"
+    };
+    // DHIS2 2.38+: the web message's own status beside the summary's.
+    let message_status = match status {
+        "SUCCESS" => "OK",
+        other => other,
     };
     let mut description = if outcome.refused {
         "Import refused: at least one value is in conflict and atomicMode is ALL; nothing was imported.".to_string()
@@ -312,26 +345,38 @@ fn answer(outcome: PushOutcome) -> Response {
     } else {
         StatusCode::OK
     };
-    (code, Json(web_message(code, summary))).into_response()
+    (code, Json(web_message(code, message_status, summary))).into_response()
 }
 
-/// The summary as both generations of DHIS2 answer it: the import summary's own fields at the
-/// top (DHIS2 before 2.38, and clients that read `importCount` there) and the same summary
-/// under `response` in a web message with `httpStatus` (DHIS2 2.38 and later).
+/// The summary as both generations of DHIS2 answer it: a web message (DHIS2 2.38 and later:
+/// `status` `OK`, `WARNING` or `ERROR`, `httpStatus`, the summary under `response`), with the
+/// summary's counts and conflicts at the top too for clients of DHIS2 before 2.38 that read
+/// `importCount` there.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebMessage {
-    #[serde(flatten)]
-    summary: ImportSummary,
+    response_type: &'static str,
+    /// `OK`, `WARNING` (some values in conflict) or `ERROR` (nothing imported).
+    status: &'static str,
+    description: String,
+    import_count: ImportCount,
+    conflicts: Vec<Conflict>,
+    dry_run: bool,
     http_status: &'static str,
     http_status_code: u16,
     message: &'static str,
+    /// The import summary, its `status` `SUCCESS`, `WARNING` or `ERROR`.
     response: ImportSummary,
 }
 
-fn web_message(code: StatusCode, summary: ImportSummary) -> WebMessage {
+fn web_message(code: StatusCode, status: &'static str, summary: ImportSummary) -> WebMessage {
     WebMessage {
-        summary: summary.clone(),
+        response_type: summary.response_type,
+        status,
+        description: summary.description.clone(),
+        import_count: summary.import_count,
+        conflicts: summary.conflicts.clone(),
+        dry_run: summary.dry_run,
         http_status: code.canonical_reason().unwrap_or(""),
         http_status_code: code.as_u16(),
         message: if code.is_success() {

@@ -1,0 +1,382 @@
+//! Payloads written by other systems: nothing of them is dropped silently. DHIS2's own ADX test
+//! file (its codes mapped onto the demo's, its structure untouched), DHIS2's native XML, and
+//! JSON and CSV with every field DHIS2 writes: each field is understood or refused as a
+//! conflict naming it, groups that differ only by an attribute never merge, every problem of a
+//! value is listed, and DHIS2's period types are read and refused value by value.
+
+use axum::http::{Method, StatusCode};
+use baocao_test_support::{Answer, TestApp, app_tests};
+use serde_json::json;
+
+async fn push_as(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    content_type: &str,
+    body: &str,
+) -> Answer {
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/dataValueSets{query}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    app.send(request).await
+}
+
+fn counts(answer: &Answer) -> [u64; 4] {
+    let json = answer.json();
+    ["imported", "updated", "ignored", "deleted"]
+        .map(|k| json["importCount"][k].as_u64().unwrap_or(99))
+}
+
+/// Each conflict as (object, English reason).
+fn conflicts(answer: &Answer) -> Vec<(String, String)> {
+    answer.json()["conflicts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["object"].as_str().unwrap_or_default().to_string(),
+                c["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Every cell of a slot as `row[options]` → value.
+async fn cells(app: &TestApp, slot: &str, token: &str) -> Vec<(String, String)> {
+    let view = app.get(slot, token).await.json();
+    let mut cells: Vec<(String, String)> = view["values"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c["column"] == "this_period")
+        .map(|c| {
+            let options = c["options"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join(";")
+                })
+                .unwrap_or_default();
+            let row = c["row"].as_str().unwrap_or_default();
+            let name = if options.is_empty() {
+                row.to_string()
+            } else {
+                format!("{row}[{options}]")
+            };
+            (name, c["value"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    cells.sort();
+    cells
+}
+
+/// DHIS2's `importA.adx.xml` (dhis2-core's ADX tests), its codes mapped onto the demo's:
+/// `MalariaDS` → the monthly socio-economic regime, `MalariaMechanismDS` → the quarterly
+/// administrative-procedures regime, its categories onto `channel`. Two data sets in one
+/// payload; groups that differ only by `mechanism` or `attributeOptionCombo`; a value given by
+/// `categoryOptionCombo`; a value with an `<annotation>`.
+const DHIS2_IMPORT_A: &str = r#"<adx xmlns="urn:ihe:qrph:adx:2015">
+    <group dataSet="BC-KTXH-T" period="2026-10-01/P1M" orgUnit="01">
+        <dataValue dataElement="KT04" value="1"/>
+        <dataValue dataElement="KT05" value="2"/>
+        <dataValue dataElement="KT06" categoryOptionCombo="default" value="3"/>
+        <dataValue dataElement="KT08" categoryOptionCombo="default" value="4"/>
+        <dataValue dataElement="KT09" value="0">
+            <annotation>Text data value</annotation>
+        </dataValue>
+    </group>
+    <group dataSet="BC-KTXH-T" period="2026-11-01/P1M" orgUnit="01">
+        <dataValue dataElement="KT04" value="6"/>
+    </group>
+    <group dataSet="BC-KSTTHC-Q" mechanism="PEPFAR" period="2026-07-01/P3M" orgUnit="01">
+        <dataValue dataElement="HC02" channel="online" value="10"/>
+    </group>
+    <group dataSet="BC-KSTTHC-Q" mechanism="McDonalds" period="2026-07-01/P3M" orgUnit="01">
+        <dataValue dataElement="HC02" channel="direct" value="20"/>
+    </group>
+    <group dataSet="BC-KSTTHC-Q" attributeOptionCombo="cocMcDonald" period="2026-07-01/P3M" orgUnit="01">
+        <dataValue dataElement="HC02" channel="online" value="30"/>
+    </group>
+</adx>
+"#;
+
+async fn adx_attributes_are_never_merged_nor_dropped(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    // All or nothing (the default): the mechanisms and the annotation refuse the whole set.
+    let refused = push_as(&app, &hanoi, "", "application/adx+xml", DHIS2_IMPORT_A).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(counts(&refused), [0, 0, 9, 0]);
+    assert!(
+        cells(&app, "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3", &hanoi)
+            .await
+            .is_empty()
+    );
+
+    let partial = push_as(
+        &app,
+        &hanoi,
+        "?atomicMode=NONE",
+        "application/adx+xml",
+        DHIS2_IMPORT_A,
+    )
+    .await;
+    assert_eq!(partial.json()["status"], "WARNING", "{}", partial.text);
+    assert_eq!(partial.json()["response"]["status"], "WARNING");
+    // Five values of two months land; the annotated one and the three of mechanisms do not.
+    assert_eq!(counts(&partial), [5, 0, 4, 0], "{}", partial.text);
+    let found = conflicts(&partial);
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!(found[0].0.ends_with("/KT09") && found[0].1.contains("comment"));
+    for (conflict, attribute) in
+        found[1..]
+            .iter()
+            .zip(["mechanism=PEPFAR", "mechanism=McDonalds", "cocMcDonald"])
+    {
+        assert!(
+            conflict.0.starts_with("01/2026-07-01/P3M/HC02")
+                && conflict.1.contains("attributeOptionCombo")
+                && conflict.1.contains(attribute),
+            "{conflict:?}"
+        );
+    }
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202610", &hanoi).await,
+        [
+            ("KT04".to_string(), "1".to_string()),
+            ("KT05".to_string(), "2".to_string()),
+            ("KT06".to_string(), "3".to_string()),
+            ("KT08".to_string(), "4".to_string()),
+        ]
+    );
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202611", &hanoi).await,
+        [("KT04".to_string(), "6".to_string())]
+    );
+    assert!(
+        cells(&app, "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3", &hanoi)
+            .await
+            .is_empty(),
+        "no mechanism's values merged into the report"
+    );
+
+    // Without a mechanism the quarterly group lands in its own regime, its category as an
+    // attribute or as DHIS2's `categoryOptionCombo`, and a group may take its dataSet from
+    // the query.
+    let plain = r#"<adx xmlns="urn:ihe:qrph:adx:2015" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:ihe:qrph:adx:2015 adx.xsd" exported="2026-10-08T19:30:00Z">
+    <group period="2026-07-01/P3M" orgUnit="01" completeDate="2026-10-08">
+        <dataValue dataElement="HC02" channel="online" value="10"/>
+        <dataValue dataElement="HC02" categoryOptionCombo="channel=direct" value="20"/>
+        <dataValue dataElement="HC05" value="7" deleted="false"/>
+    </group>
+</adx>"#;
+    let landed = push_as(
+        &app,
+        &hanoi,
+        "?dataSet=BC-KSTTHC-Q",
+        "application/adx+xml",
+        plain,
+    )
+    .await;
+    assert_eq!(
+        (landed.status, counts(&landed)),
+        (StatusCode::OK, [3, 0, 0, 0]),
+        "{}",
+        landed.text
+    );
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3", &hanoi).await,
+        [
+            ("HC02[channel=direct]".to_string(), "20".to_string()),
+            ("HC02[channel=online]".to_string(), "10".to_string()),
+            ("HC05".to_string(), "7".to_string()),
+        ]
+    );
+}
+
+async fn json_and_csv_fields_are_understood_or_refused_by_name(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    // What DHIS2 itself writes beside a value, and what the receiving server records itself.
+    let exported = json!({
+    "dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01", "completeDate": "",
+    "attributeOptionCombo": "HllvX50cXC0",
+    "dataValues": [
+        {"dataElement": "KT04", "categoryOptionCombo": "default", "attributeOptionCombo": "default",
+         "value": "5", "storedBy": "dhis", "created": "2026-11-30T10:00:00.000",
+         "lastUpdated": "2026-11-30T10:00:00.000", "followup": false, "comment": ""},
+    ]});
+    let taken = app
+        .call(
+            Method::POST,
+            "/api/dataValueSets",
+            Some(&hanoi),
+            Some(&exported),
+        )
+        .await;
+    assert_eq!(
+        (taken.status, counts(&taken)),
+        (StatusCode::OK, [1, 0, 0, 0]),
+        "{}",
+        taken.text
+    );
+
+    let odd = json!({
+    "dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01", "idScheme": "CODE",
+    "dataValues": [
+        {"dataElement": "KT05", "value": "1", "comment": "ước tính"},
+        {"dataElement": "KT06", "value": "2", "followup": true},
+        {"dataElement": "KT07", "value": "3", "attributeOptionCombo": "mechanism=PEPFAR"},
+        {"dataElement": "KT08", "value": "4", "valueType": "NUMBER"},
+        {"dataElement": "KT09", "value": "5"},
+    ]});
+    let partial = app
+        .call(
+            Method::POST,
+            "/api/dataValueSets?atomicMode=NONE",
+            Some(&hanoi),
+            Some(&odd),
+        )
+        .await;
+    assert_eq!(counts(&partial), [1, 0, 4, 0], "{}", partial.text);
+    let found = conflicts(&partial);
+    let named = |object: &str, word: &str| {
+        found
+            .iter()
+            .any(|(o, reason)| o == object && reason.contains(word))
+    };
+    assert!(named("dataValueSet.idScheme", "idScheme"), "{found:?}");
+    assert!(named("01/202611/KT05", "comment"), "{found:?}");
+    assert!(named("01/202611/KT06", "follow-up"), "{found:?}");
+    assert!(named("01/202611/KT07", "mechanism=PEPFAR"), "{found:?}");
+    assert!(named("01/202611/KT08", "valueType"), "{found:?}");
+
+    // CSV: DHIS2's columns by position; a comment, an attribute combination and a column
+    // past DHIS2's eleven are conflicts; `deleted` deletes.
+    let csv = "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup,deleted\n\
+               KT04,202611,01,default,default,,his,,,false,true\n\
+               KT05,202611,01,,,1,his,,ghi chú,false,\n\
+               KT06,202611,01,,PEPFAR,2,his,,,false,\n\
+               KT07,202611,01,,,3,his,,,false,,extra\n";
+    let pushed = push_as(
+        &app,
+        &hanoi,
+        "?dataSet=BC-KTXH-T&atomicMode=NONE",
+        "text/csv",
+        csv,
+    )
+    .await;
+    assert_eq!(counts(&pushed), [0, 0, 3, 1], "{}", pushed.text);
+    let found = conflicts(&pushed);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found[0].0.ends_with("KT05") && found[0].1.contains("comment"));
+    assert!(found[1].0.ends_with("KT06") && found[1].1.contains("PEPFAR"));
+    assert!(found[2].0.ends_with("KT07") && found[2].1.contains("column 12"));
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202611", &hanoi).await,
+        [("KT09".to_string(), "5".to_string())]
+    );
+}
+
+async fn every_problem_of_a_value_is_listed(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let payload = json!({"dataSet": "BC-KTXH-T", "dataValues": [
+        {"dataElement": "ZZ99", "period": "2026Q5", "orgUnit": "NOWHERE",
+         "categoryOptionCombo": "sex", "value": "1"},
+    ]});
+    let refused = app
+        .call(
+            Method::POST,
+            "/api/dataValueSets",
+            Some(&hanoi),
+            Some(&payload),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let found = conflicts(&refused);
+    let reasons: Vec<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(found.len(), 4, "{reasons:?}");
+    assert!(found.iter().all(|(o, _)| o == "NOWHERE/2026Q5/ZZ99"));
+    for word in ["NOWHERE", "2026Q5", "ZZ99", "categoryOptionCombo"] {
+        assert!(
+            reasons.iter().any(|r| r.contains(word)),
+            "{word} in {reasons:?}"
+        );
+    }
+}
+
+async fn dhis2_period_types_are_read_and_refused_value_by_value(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let payload = json!({"dataSet": "BC-KTXH-T", "orgUnit": "01", "dataValues": [
+        {"dataElement": "KT04", "period": "202606B", "value": "1"},
+        {"dataElement": "KT05", "period": "2026April", "value": "2"},
+        {"dataElement": "KT06", "period": "2026BiW3", "value": "3"},
+        {"dataElement": "KT07", "period": "202611", "value": "4"},
+    ]});
+    let partial = app
+        .call(
+            Method::POST,
+            "/api/dataValueSets?atomicMode=NONE",
+            Some(&hanoi),
+            Some(&payload),
+        )
+        .await;
+    assert_eq!(counts(&partial), [1, 0, 3, 0], "{}", partial.text);
+    let found = conflicts(&partial);
+    for (conflict, kind) in found
+        .iter()
+        .zip(["BiMonthly", "FinancialApril", "BiWeekly"])
+    {
+        assert!(
+            conflict.1.contains(kind) && conflict.1.contains("monthly"),
+            "{conflict:?}"
+        );
+    }
+    // ADX's intervals of DHIS2's types, refused the same way.
+    let adx = r#"<adx xmlns="urn:ihe:qrph:adx:2015">
+    <group dataSet="BC-KTXH-T" period="2026-11-01/P2M" orgUnit="01"><dataValue dataElement="KT04" value="1"/></group>
+    <group dataSet="BC-KTXH-T" period="2026-04-01/P1Y" orgUnit="01"><dataValue dataElement="KT04" value="1"/></group>
+</adx>"#;
+    let refused = push_as(&app, &hanoi, "", "application/adx+xml", adx).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let found = conflicts(&refused);
+    assert!(found[0].1.contains("P2M"), "{found:?}");
+    assert!(found[1].1.contains("P1Y"), "{found:?}");
+}
+
+async fn dhis2_native_xml_lands_like_json(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0" dataSet="BC-KTXH-T" completeDate="2026-12-01" period="202611" orgUnit="01" attributeOptionCombo="HllvX50cXC0">
+  <dataValue dataElement="KT04" categoryOptionCombo="default" value="11" storedBy="dhis"/>
+  <dataValue dataElement="KT05" period="202610" value="12"/>
+  <dataValue dataElement="KT06" value="13" comment="ước tính"/>
+</dataValueSet>"#;
+    let pushed = push_as(&app, &hanoi, "?atomicMode=NONE", "application/xml", xml).await;
+    assert_eq!(counts(&pushed), [2, 0, 1, 0], "{}", pushed.text);
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202611", &hanoi).await,
+        [("KT04".to_string(), "11".to_string())]
+    );
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202610", &hanoi).await,
+        [("KT05".to_string(), "12".to_string())]
+    );
+    let found = conflicts(&pushed);
+    assert!(found[0].0.ends_with("KT06") && found[0].1.contains("comment"));
+}
+
+app_tests!(
+    adx_attributes_are_never_merged_nor_dropped,
+    json_and_csv_fields_are_understood_or_refused_by_name,
+    every_problem_of_a_value_is_listed,
+    dhis2_period_types_are_read_and_refused_value_by_value,
+    dhis2_native_xml_lands_like_json,
+);
