@@ -645,3 +645,31 @@ pub fn sources<'o>(
     result.extend(own);
     result
 }
+
+/// Decimals a combined value is answered with: more than any figure is entered with, few
+/// enough to drop binary floating-point noise.
+pub const ANSWER_DECIMALS: i32 = 6;
+
+/// A combined value without the noise of binary arithmetic: a sum of decimal figures such as
+/// 704190.6 comes out of floating point as `704190.6000000001`; other systems comparing
+/// numbers (SDMX clients, DHIS2) expect the figure.
+pub fn tidy(value: f64) -> f64 {
+    let scale = 10f64.powi(ANSWER_DECIMALS);
+    let tidied = (value * scale).round() / scale;
+    if tidied.is_finite() { tidied } else { value }
+}
+
+#[cfg(test)]
+mod tidy_tests {
+    use super::tidy;
+
+    #[test]
+    fn sums_of_decimal_figures_answer_the_figure() {
+        let sum: f64 = [352095.3, 352095.3].iter().sum::<f64>() + 0.0000000000001;
+        assert_eq!(tidy(0.1 + 0.2), 0.3);
+        assert_eq!(tidy(sum), 704190.6);
+        assert_eq!(tidy(12.3456789), 12.345679);
+        assert_eq!(tidy(-2.5), -2.5);
+        assert_eq!(tidy(1e300), 1e300);
+    }
+}

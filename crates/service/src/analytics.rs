@@ -8,7 +8,8 @@
 
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
 use baocao_domain::aggregation::{
-    AgencyGraph, AgencyKey, Gathered, Question, aggregate, aggregate_every_node, total_differences,
+    AgencyGraph, AgencyKey, Gathered, Question, aggregate, aggregate_every_node, tidy,
+    total_differences,
 };
 use baocao_domain::indicator::{Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
@@ -335,7 +336,7 @@ impl DerivedContext<'_> {
                         .unwrap_or_default(),
                     period: period.to_string(),
                     options: json!({}),
-                    value,
+                    value: value.map(tidy),
                 });
             }
         }
@@ -437,7 +438,7 @@ impl Plan {
                                 agency: code.clone(),
                                 period: period.to_string(),
                                 options: json!(options),
-                                value: Some(*value),
+                                value: Some(tidy(*value)),
                             });
                         }
                     }

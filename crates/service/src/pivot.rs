@@ -133,6 +133,17 @@ impl Labels {
         })
     }
 
+    /// The option codes of `category`, in code order.
+    pub fn options(&self, category: &str) -> Vec<String> {
+        let mut options: Vec<String> = self
+            .categories
+            .get(category)
+            .map(|(_, options)| options.keys().cloned().collect())
+            .unwrap_or_default();
+        options.sort();
+        options
+    }
+
     /// The name of a dimension (a header over its keys).
     pub fn dimension(&self, dimension: &Dimension) -> String {
         let (vi, en) = match dimension {

@@ -426,7 +426,9 @@ async fn a_province_reads_only_its_own_pivots(app: TestApp) {
     assert_eq!(export.status, StatusCode::FORBIDDEN);
 }
 
-async fn an_indicator_table_is_an_sdmx_data_message(app: TestApp) {
+/// Road deaths by sex for two provinces and two months, published as table `AT-SDMX`;
+/// answers the admin's token.
+async fn sdmx_table(app: &TestApp) -> String {
     let mut values = Vec::new();
     for (agency, male, female) in [("01", 3.0, 2.0), ("79", 5.0, 4.0)] {
         for month in ["202604", "202605"] {
@@ -434,7 +436,7 @@ async fn an_indicator_table_is_an_sdmx_data_message(app: TestApp) {
             values.push(value("XH12", agency, month, &[("sex", "female")], female));
         }
     }
-    store(&app, &values).await;
+    store(app, &values).await;
     let admin = app.login("admin").await;
     let table = json!({
         "theme_vi": "An toàn giao thông", "title_vi": "Người chết do tai nạn giao thông",
@@ -450,7 +452,11 @@ async fn an_indicator_table_is_an_sdmx_data_message(app: TestApp) {
         )
         .await;
     assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+    admin
+}
 
+async fn an_indicator_table_is_an_sdmx_data_message(app: TestApp) {
+    let admin = sdmx_table(&app).await;
     let answer = app
         .get("/api/v1/sdmx/data/AT-SDMX/XH12.79.male+female", &admin)
         .await;
@@ -550,7 +556,240 @@ async fn the_tables_are_kept_warm_and_only_what_changed_is_recomputed(app: TestA
     assert_eq!(hanoi["cells"][may]["value"], 999.0);
 }
 
+/// An SDMX answer with an `Accept` header.
+async fn sdmx_as(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    accept: &str,
+) -> baocao_test_support::Answer {
+    let request = axum::http::Request::builder()
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("accept", accept)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(request).await
+}
+
+/// The TIME_PERIOD ids of an SDMX-JSON 1.0 message.
+fn sdmx_periods(message: &Value) -> Vec<String> {
+    message["structure"]["dimensions"]["observation"][0]["values"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v["id"].as_str().map(String::from))
+        .collect()
+}
+
+async fn sdmx_periods_are_time_and_every_representation_is_served(app: TestApp) {
+    let admin = sdmx_table(&app).await;
+    let flow = "/api/v1/sdmx/data/AT-SDMX/all";
+    let periods = |query: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let answer = app.get(&format!("{flow}?{query}"), admin).await;
+            assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.text);
+            sdmx_periods(&answer.json())
+        }
+    };
+    // Every SDMX form of a period, compared as time, both ends included.
+    assert_eq!(
+        periods("startPeriod=2026&endPeriod=2026").await,
+        ["2026-04", "2026-05"]
+    );
+    assert_eq!(
+        periods("startPeriod=2026-04-01&endPeriod=2026-04-30").await,
+        ["2026-04"]
+    );
+    assert_eq!(periods("startPeriod=2026-Q2").await, ["2026-04", "2026-05"]);
+    assert_eq!(periods("startPeriod=202605").await, ["2026-05"]);
+    assert_eq!(periods("endPeriod=2026-S1").await, ["2026-04", "2026-05"]);
+    assert!(periods("endPeriod=2025").await.is_empty());
+    let bad = app.get(&format!("{flow}?startPeriod=April"), &admin).await;
+    assert_eq!(
+        (bad.status, bad.json()["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_period"))
+    );
+
+    // First and last observations per series, detail, and a flat dimension at observation.
+    let last = app
+        .get(&format!("{flow}?lastNObservations=1"), &admin)
+        .await
+        .json();
+    let may = sdmx_periods(&last)
+        .iter()
+        .position(|p| p == "2026-05")
+        .unwrap();
+    let series = last["dataSets"][0]["series"].as_object().unwrap();
+    assert_eq!(series.len(), 4);
+    for (_, one) in series {
+        let observations = one["observations"].as_object().unwrap();
+        assert_eq!(observations.keys().collect::<Vec<_>>(), [&may.to_string()]);
+    }
+    let first = app
+        .get(&format!("{flow}?firstNObservations=1"), &admin)
+        .await
+        .json();
+    let april = sdmx_periods(&first)
+        .iter()
+        .position(|p| p == "2026-04")
+        .unwrap();
+    for (_, one) in first["dataSets"][0]["series"].as_object().unwrap() {
+        assert!(one["observations"].get(april.to_string()).is_some());
+        assert_eq!(one["observations"].as_object().unwrap().len(), 1);
+    }
+    let keys = app
+        .get(&format!("{flow}?detail=serieskeysonly"), &admin)
+        .await
+        .json();
+    for (_, one) in keys["dataSets"][0]["series"].as_object().unwrap() {
+        assert_eq!(one["observations"], json!({}));
+    }
+    let flat = app
+        .get(
+            &format!("{flow}?dimensionAtObservation=AllDimensions"),
+            &admin,
+        )
+        .await
+        .json();
+    assert_eq!(
+        flat["dataSets"][0]["observations"]
+            .as_object()
+            .unwrap()
+            .len(),
+        8
+    );
+    let wrong = app.get(&format!("{flow}?detail=everything"), &admin).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+
+    // Content negotiation: each representation by Accept, or a 406.
+    let json2 = sdmx_as(
+        &app,
+        flow,
+        &admin,
+        "application/vnd.sdmx.data+json;version=2.0.0",
+    )
+    .await;
+    assert!(
+        json2.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("version=2.0.0")
+    );
+    assert_eq!(
+        json2.json()["data"]["structures"][0]["dimensions"]["series"][0]["id"],
+        "INDICATOR"
+    );
+    let csv = sdmx_as(
+        &app,
+        flow,
+        &admin,
+        "application/vnd.sdmx.data+csv;version=1.0.0",
+    )
+    .await;
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "DATAFLOW,INDICATOR,REF_AREA,SEX,TIME_PERIOD,OBS_VALUE"
+    );
+    assert_eq!(lines.len(), 9, "{}", csv.text);
+    assert!(lines.contains(&"BAOCAO:AT-SDMX(1.0),XH12,79,male,2026-05,5"));
+    let specific = sdmx_as(
+        &app,
+        flow,
+        &admin,
+        "application/vnd.sdmx.structurespecificdata+xml;version=2.1",
+    )
+    .await;
+    assert!(
+        specific
+            .text
+            .contains(r#"<Series INDICATOR="XH12" REF_AREA="79" SEX="male">"#),
+        "{}",
+        specific.text
+    );
+    assert_eq!(specific.text.matches("<Obs ").count(), 8);
+    let generic = sdmx_as(
+        &app,
+        flow,
+        &admin,
+        "application/vnd.sdmx.genericdata+xml;version=2.1",
+    )
+    .await;
+    assert_eq!(generic.text.matches("<generic:ObsValue ").count(), 8);
+    let refused = sdmx_as(
+        &app,
+        flow,
+        &admin,
+        "application/vnd.sdmx.data+json;version=3.0.0",
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
+    let by_reference = app
+        .get("/api/v1/sdmx/data/BAOCAO,AT-SDMX,1.0/XH12.01.", &admin)
+        .await
+        .json();
+    assert_eq!(
+        by_reference["dataSets"][0]["series"]
+            .as_object()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The structures, at every length of SDMX's structure path.
+    for path in [
+        "/api/v1/sdmx/dataflow",
+        "/api/v1/sdmx/dataflow/BAOCAO",
+        "/api/v1/sdmx/dataflow/BAOCAO/AT-SDMX",
+        "/api/v1/sdmx/dataflow/all/AT-SDMX/latest",
+    ] {
+        let flows = app.get(path, &admin).await;
+        assert_eq!(flows.status, StatusCode::OK, "{path}: {}", flows.text);
+        assert!(
+            flows.text.contains(r#"<structure:Dataflow id="AT-SDMX""#),
+            "{path}"
+        );
+    }
+    let all = app
+        .get(
+            "/api/v1/sdmx/dataflow/BAOCAO/AT-SDMX/1.0?references=all",
+            &admin,
+        )
+        .await;
+    assert!(
+        all.text
+            .contains(r#"<structure:Codelist id="CL_AT-SDMX_SEX""#),
+        "{}",
+        all.text
+    );
+    for code in ["_T", "male", "female"] {
+        assert!(
+            all.text
+                .contains(&format!(r#"<structure:Code id="{code}""#)),
+            "{code}"
+        );
+    }
+    let dsd = sdmx_as(
+        &app,
+        "/api/v1/sdmx/datastructure/BAOCAO/AT-SDMX/latest",
+        &admin,
+        "application/vnd.sdmx.structure+json;version=1.0.0",
+    )
+    .await
+    .json();
+    let dimensions =
+        &dsd["data"]["dataStructures"][0]["dataStructureComponents"]["dimensionList"]["dimensions"];
+    assert_eq!(dimensions[2]["id"], "SEX");
+    let other = app.get("/api/v1/sdmx/dataflow/ESTAT", &admin).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+}
+
 app_tests!(
+    sdmx_periods_are_time_and_every_representation_is_served,
     the_tables_are_kept_warm_and_only_what_changed_is_recomputed,
     an_indicator_table_is_an_sdmx_data_message,
     the_demo_catalogue_has_tables_by_theme,

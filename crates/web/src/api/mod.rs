@@ -40,10 +40,25 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     let (router, _) = documented_routes().split_for_parts();
     // DHIS2's own path, so tools written for DHIS2 find it (listed by `doc::complete`).
-    router.route(
-        "/api/dataValueSets",
-        get(interop::export).post(push::import),
-    )
+    router
+        .route(
+            "/api/dataValueSets",
+            get(interop::export).post(push::import),
+        )
+        // SDMX's structure queries leave out the parts they do not narrow (listed by
+        // `doc::complete` under the longest form).
+        .route("/api/v1/sdmx/dataflow", get(sdmx::dataflow))
+        .route("/api/v1/sdmx/dataflow/{agency}", get(sdmx::dataflow))
+        .route("/api/v1/sdmx/dataflow/{agency}/{flow}", get(sdmx::dataflow))
+        .route("/api/v1/sdmx/datastructure", get(sdmx::datastructure))
+        .route(
+            "/api/v1/sdmx/datastructure/{agency}",
+            get(sdmx::datastructure),
+        )
+        .route(
+            "/api/v1/sdmx/datastructure/{agency}/{flow}",
+            get(sdmx::datastructure),
+        )
 }
 
 /// Every route of the API with its description: each handler's `#[utoipa::path]` gives both
@@ -131,6 +146,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tables::export_pivot_get, tables::export_pivot_post))
         .routes(routes!(sdmx::data_all))
         .routes(routes!(sdmx::data))
+        .routes(routes!(sdmx::dataflow))
+        .routes(routes!(sdmx::datastructure))
         .routes(routes!(tables::list))
         .routes(routes!(tables::get, tables::put, tables::delete))
         .routes(routes!(tables::data))
