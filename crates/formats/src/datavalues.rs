@@ -825,6 +825,43 @@ pub fn write_csv(period: &str, values: &[PulledValue]) -> Result<String, WriteEr
     String::from_utf8(bytes).map_err(|e| WriteError(e.to_string()))
 }
 
+/// DHIS2's own XML data value set: the set's fields as attributes of `<dataValueSet>`, one
+/// `<dataValue>` a value.
+pub fn write_dhis2_xml(
+    data_set: &str,
+    period: &str,
+    complete_date: Option<&str>,
+    values: &[PulledValue],
+) -> Result<String, WriteError> {
+    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart};
+    let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
+    let fail = |e: std::io::Error| WriteError(e.to_string());
+    writer
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(fail)?;
+    let mut root = BytesStart::new("dataValueSet");
+    root.push_attribute(("xmlns", "http://dhis2.org/schema/dxf/2.0"));
+    root.push_attribute(("dataSet", data_set));
+    root.push_attribute(("period", period));
+    if let Some(date) = complete_date {
+        root.push_attribute(("completeDate", date));
+    }
+    writer.write_event(Event::Start(root)).map_err(fail)?;
+    for value in values {
+        let mut element = BytesStart::new("dataValue");
+        element.push_attribute(("dataElement", value.data_element.as_str()));
+        element.push_attribute(("period", period));
+        element.push_attribute(("orgUnit", value.org_unit.as_str()));
+        element.push_attribute(("categoryOptionCombo", value.combo_or_default()));
+        element.push_attribute(("value", text_of(&value.value).as_str()));
+        writer.write_event(Event::Empty(element)).map_err(fail)?;
+    }
+    writer
+        .write_event(Event::End(BytesEnd::new("dataValueSet")))
+        .map_err(fail)?;
+    String::from_utf8(writer.into_inner()).map_err(|e| WriteError(e.to_string()))
+}
+
 /// IHE ADX: one group per orgUnit (in the values' order), disaggregations as attributes.
 pub fn write_adx(
     data_set: &str,

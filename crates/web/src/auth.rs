@@ -159,13 +159,16 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, 
 /// The routes a client system's credential is accepted on: its data value sets, `me`, and
 /// reads of the catalogues it needs to map its codes.
 fn client_route(parts: &Parts) -> bool {
-    let Some(path) = parts
+    parts
         .extensions
         .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str())
-    else {
-        return false;
-    };
+        .is_some_and(|path| client_may_call(&parts.method, path.as_str()))
+}
+
+/// Whether a registered client system may call the route `path` (as routed, with its
+/// `{parameters}`) with `method`: the exchange of data values, who it is, and reading the
+/// catalogues.
+pub fn client_may_call(method: &axum::http::Method, path: &str) -> bool {
     const EXCHANGE: [&str; 3] = ["/api/v1/dataValueSets", "/api/dataValueSets", "/api/v1/me"];
     const CATALOGUES: [&str; 5] = [
         "/api/v1/regimes",
@@ -175,7 +178,8 @@ fn client_route(parts: &Parts) -> bool {
         "/api/v1/periods",
     ];
     EXCHANGE.contains(&path)
-        || (parts.method == axum::http::Method::GET
+        || crate::api::dhis2::is_dhis2_path(path)
+        || (method == axum::http::Method::GET
             && !path.ends_with("/users")
             && CATALOGUES.iter().any(|prefix| path.starts_with(prefix)))
 }

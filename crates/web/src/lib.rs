@@ -211,8 +211,25 @@ async fn security_headers(
     use axum::http::{HeaderValue, header};
     let authenticated = request.headers().contains_key(header::AUTHORIZATION)
         || auth::cookie(request.headers(), auth::SESSION_COOKIE).is_some();
+    // A browser (its fetches say `Sec-Fetch-Mode`) offered Basic would ask for a password in
+    // a dialog of its own instead of the login page.
+    let browser = request.headers().contains_key("sec-fetch-mode")
+        || auth::cookie(request.headers(), auth::SESSION_COOKIE).is_some();
     let mut response = next.run(request).await;
+    let unauthorized = response.status() == axum::http::StatusCode::UNAUTHORIZED;
     let headers = response.headers_mut();
+    if unauthorized && !headers.contains_key(header::WWW_AUTHENTICATE) {
+        // The schemes a caller may answer with (RFC 9110 §11.6.1).
+        let challenge = if browser {
+            r#"Bearer realm="baocao""#
+        } else {
+            r#"Bearer realm="baocao", Basic realm="baocao", ApiToken realm="baocao""#
+        };
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+    }
     let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };

@@ -23,7 +23,9 @@ const SECRET_DRAFT_VALUE: &str = "424242.5";
 fn path_value(path: &str, name: &str, table: &str) -> String {
     match name {
         "regime" => "BC-KTXH-T".into(),
+        "agency" if path.starts_with("/api/v1/sdmx/") => "BAOCAO".into(),
         "agency" => "01".into(),
+        "version" => "1.0".into(),
         "period" if path.starts_with("/api/v1/periods/") => "202611".into(),
         "period" => "202611".into(),
         "frequency" => "monthly".into(),

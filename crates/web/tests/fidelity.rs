@@ -373,7 +373,118 @@ async fn dhis2_native_xml_lands_like_json(app: TestApp) {
     assert!(found[0].0.ends_with("KT06") && found[0].1.contains("comment"));
 }
 
+/// A GET with the headers given.
+async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = axum::http::Request::builder().uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request.body(axum::body::Body::empty()).unwrap())
+        .await
+}
+
+async fn dhis2_paths_suffixes_and_versions_answer_as_dhis2_does(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let bearer = format!("Bearer {hanoi}");
+    let set = json!({"dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01",
+        "dataValues": [{"dataElement": "KT04", "value": "42"}]});
+    let pushed = app
+        .call(
+            Method::POST,
+            "/api/40/dataValueSets.json",
+            Some(&hanoi),
+            Some(&set),
+        )
+        .await;
+    assert_eq!(counts(&pushed), [1, 0, 0, 0], "{}", pushed.text);
+    let query = "?dataSet=BC-KTXH-T&period=202611&orgUnit=01";
+    let json = get_with(
+        &app,
+        &format!("/api/dataValueSets.json{query}"),
+        &[("authorization", &bearer)],
+    )
+    .await;
+    assert_eq!(json.json()["dataValues"][0]["value"], "42", "{}", json.text);
+    let csv = get_with(
+        &app,
+        &format!("/api/41/dataValueSets.csv{query}"),
+        &[("authorization", &bearer)],
+    )
+    .await;
+    assert!(
+        csv.text.starts_with("dataelement,period,orgunit"),
+        "{}",
+        csv.text
+    );
+    assert!(csv.text.contains("KT04,202611,01,default,,42"));
+    let xml = get_with(
+        &app,
+        &format!("/api/dataValueSets.xml{query}"),
+        &[("authorization", &bearer)],
+    )
+    .await;
+    assert!(
+        xml.text
+            .contains("<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\""),
+        "{}",
+        xml.text
+    );
+    assert!(xml.text.contains(r#"dataElement="KT04" period="202611" orgUnit="01" categoryOptionCombo="default" value="42""#));
+    let adx = get_with(
+        &app,
+        &format!("/api/40/dataValueSets.adx{query}"),
+        &[("authorization", &bearer)],
+    )
+    .await;
+    assert!(adx.text.contains("urn:ihe:qrph:adx:2015"), "{}", adx.text);
+    // What is read back as DHIS2's XML is pushed back unchanged.
+    let again = push_as(&app, &hanoi, "", "application/xml", &xml.text).await;
+    assert_eq!(counts(&again), [0, 0, 1, 0], "{}", again.text);
+    let unknown = get_with(
+        &app,
+        &format!("/api/v9x/dataValueSets.json{query}"),
+        &[("authorization", &bearer)],
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    // What DHIS2's tools read first: the server's version, and who they are.
+    for path in [
+        "/api/system/info",
+        "/api/system/info.json",
+        "/api/40/system/info.json",
+    ] {
+        let info = get_with(&app, path, &[]).await;
+        assert_eq!(info.status, StatusCode::OK, "{path}");
+        assert_eq!(info.json()["version"], "2.40.0");
+    }
+    use base64::Engine;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("hanoi:demo")
+    );
+    for path in ["/api/me", "/api/me.json", "/api/40/me"] {
+        let me = get_with(&app, path, &[("authorization", &basic)]).await;
+        assert_eq!(me.status, StatusCode::OK, "{path}: {}", me.text);
+        assert_eq!(me.json()["username"], "hanoi");
+        assert_eq!(me.json()["organisationUnits"][0]["id"], "01");
+    }
+
+    // A 401 says how to authenticate; a browser is not offered Basic (its own dialog).
+    let anonymous = get_with(&app, &format!("/api/dataValueSets.json{query}"), &[]).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let challenge = anonymous.headers["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains("Basic") && challenge.contains("Bearer"),
+        "{challenge}"
+    );
+    let browser = get_with(&app, "/api/v1/me", &[("sec-fetch-mode", "cors")]).await;
+    let challenge = browser.headers["www-authenticate"].to_str().unwrap();
+    assert!(!challenge.contains("Basic"), "{challenge}");
+}
+
 app_tests!(
+    dhis2_paths_suffixes_and_versions_answer_as_dhis2_does,
     adx_attributes_are_never_merged_nor_dropped,
     json_and_csv_fields_are_understood_or_refused_by_name,
     every_problem_of_a_value_is_listed,

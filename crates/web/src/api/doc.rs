@@ -123,6 +123,8 @@ pub enum ExportShape {
 pub enum ValueSetFormat {
     Json,
     Csv,
+    /// DHIS2's own XML `<dataValueSet>`.
+    Xml,
     Adx,
 }
 
@@ -246,7 +248,7 @@ pub fn complete(openapi: &mut OpenApi) {
         "bearer".into(),
         RefOr::T(SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer))),
     );
-    // DHIS2's own ways, accepted on the data value set routes so its tools work unchanged.
+    // DHIS2's own ways, so its tools work unchanged.
     components.security_schemes.insert(
         "basic".into(),
         RefOr::T(SecurityScheme::Http(Http::new(HttpAuthScheme::Basic))),
@@ -260,18 +262,29 @@ pub fn complete(openapi: &mut OpenApi) {
             ),
         ))),
     );
-    for path in ["/api/v1/dataValueSets", "/api/dataValueSets"] {
-        let Some(item) = openapi.paths.paths.get_mut(path) else {
-            continue;
-        };
-        for operation in [item.get.as_mut(), item.post.as_mut()]
-            .into_iter()
-            .flatten()
-        {
+    // As the server reads credentials: a person's bearer token or HTTP Basic on every route
+    // that needs a caller; a client system's ApiToken (or Basic) only where clients may call.
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let operations = [
+            (axum::http::Method::GET, item.get.as_mut()),
+            (axum::http::Method::POST, item.post.as_mut()),
+            (axum::http::Method::PUT, item.put.as_mut()),
+            (axum::http::Method::DELETE, item.delete.as_mut()),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            if operation.security.is_some() {
+                continue; // open routes say `security(())` themselves
+            }
+            let mut schemes = vec!["bearer", "basic"];
+            if crate::auth::client_may_call(&method, path) {
+                schemes.push("apiToken");
+            }
             operation.security = Some(
-                ["bearer", "basic", "apiToken"]
+                schemes
+                    .into_iter()
                     .map(|scheme| SecurityRequirement::new(scheme, Vec::<String>::new()))
-                    .to_vec(),
+                    .collect(),
             );
         }
     }

@@ -216,6 +216,7 @@ pub async fn export(
         Some(format) => format.to_ascii_lowercase(),
         None if accept.contains("adx") => "adx".into(),
         None if accept.contains("text/csv") => "csv".into(),
+        None if accept.contains("application/xml") || accept.contains("text/xml") => "xml".into(),
         None => "json".into(),
     };
     let (content_type, body) = match format.as_str() {
@@ -243,6 +244,15 @@ pub async fn export(
             "text/csv; charset=utf-8",
             datavalues::write_csv(&query.period, &values)?,
         ),
+        "xml" => (
+            "application/xml",
+            datavalues::write_dhis2_xml(
+                &query.data_set,
+                &query.period,
+                complete_date.as_str(),
+                &values,
+            )?,
+        ),
         "adx" => {
             let period = crate::extract::parse_period(&query.period)?;
             (
@@ -253,8 +263,8 @@ pub async fn export(
         other => {
             return Err(ApiError::bad_request(
                 "invalid_format",
-                format!("Định dạng {other:?} không hỗ trợ (json, csv, adx)."),
-                format!("Format {other:?} is not offered (json, csv, adx)."),
+                format!("Định dạng {other:?} không hỗ trợ (json, csv, xml, adx)."),
+                format!("Format {other:?} is not offered (json, csv, xml, adx)."),
             ));
         }
     };

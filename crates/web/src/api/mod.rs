@@ -8,6 +8,7 @@ pub(crate) mod catalogue;
 mod clients;
 pub(crate) mod compliance;
 pub(crate) mod connectors;
+pub(crate) mod dhis2;
 mod doc;
 mod export;
 mod import;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/sdmx/datastructure/{agency}/{flow}",
             get(sdmx::datastructure),
         )
+        .merge(dhis2::routes())
 }
 
 /// Every route of the API with its description: each handler's `#[utoipa::path]` gives both
