@@ -146,7 +146,7 @@ pub async fn data_message(
     let now = context.now_text();
     let english = lang == Lang::En;
     let mut message = Message {
-        id: format!("BAOCAO-{}-{now}", table.code),
+        id: message_id(&format!("BAOCAO-{}", table.code), &now),
         prepared: now,
         sender_id: "BAOCAO".into(),
         sender_name: "Hệ thống thông tin báo cáo".into(),
@@ -164,6 +164,12 @@ pub async fn data_message(
     };
     message.limit_observations(query.first_n, query.last_n);
     Ok(message)
+}
+
+/// A message's id: `prefix` and the time it was prepared, in SDMX's id characters only.
+fn message_id(prefix: &str, now: &str) -> String {
+    let stamp: String = now.chars().filter(char::is_ascii_digit).collect();
+    format!("{prefix}-{stamp}")
 }
 
 fn language(lang: Lang) -> &'static str {
@@ -260,7 +266,7 @@ pub async fn structures(
     }
     let now = context.now_text();
     Ok(Structures {
-        id: format!("BAOCAO-STRUCTURE-{now}"),
+        id: message_id("BAOCAO-STRUCTURE", &now),
         prepared: now,
         language: language(lang).into(),
         flows,

@@ -777,7 +777,7 @@ async fn sdmx_periods_are_time_and_every_representation_is_served(app: TestApp) 
         &app,
         "/api/v1/sdmx/datastructure/BAOCAO/AT-SDMX/latest",
         &admin,
-        "application/vnd.sdmx.structure+json;version=1.0.0",
+        "application/vnd.sdmx.structure+json;version=2.0.0",
     )
     .await
     .json();

@@ -140,31 +140,30 @@ pub fn write_v1(message: &Message, options: WriteOptions) -> String {
 pub fn write_v2(message: &Message, options: WriteOptions) -> String {
     let (dimensions, data_sets) = dimensions_and_data(message, options, true);
     let language = &message.language;
-    json!({
-        "meta": {
-            "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/sdmx-json-data-schema.json",
-            "id": message.id,
-            "test": false,
-            "prepared": message.prepared,
-            "contentLanguages": [language],
-            "sender": {"id": message.sender_id, "name": message.sender_name, "names": {language: message.sender_name}},
-        },
-        "data": {
-            "structures": [{
-                "structure": message.structure_urn(),
-                "name": message.name,
-                "names": {language: message.name},
-                "description": message.description,
-                "descriptions": {language: message.description},
-                "dimensions": dimensions,
-                "measures": {"observation": [{"id": super::MEASURE, "name": super::MEASURE, "names": {language: super::MEASURE}, "roles": ["PRIMARY_MEASURE"]}]},
-                "attributes": {"dataSet": [], "series": [], "observation": []},
-                "annotations": [],
-            }],
-            "dataSets": data_sets,
-        },
-    })
-    .to_string()
+    let meta = json!({
+        "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/sdmx-json-data-schema.json",
+        "id": message.id,
+        "test": false,
+        "prepared": message.prepared,
+        "contentLanguages": [language],
+        "sender": {"id": message.sender_id, "name": message.sender_name, "names": {language: message.sender_name}},
+    });
+    let data = json!({
+        "structures": [{
+            "structure": message.structure_urn(),
+            "name": message.name,
+            "names": {language: message.name},
+            "description": message.description,
+            "descriptions": {language: message.description},
+            "dimensions": dimensions,
+            "measures": {"observation": [{"id": super::MEASURE, "name": super::MEASURE, "names": {language: super::MEASURE}, "roles": ["PRIMARY_MEASURE"]}]},
+            "attributes": {"dataSet": [], "series": [], "observation": []},
+            "annotations": [],
+        }],
+        "dataSets": data_sets,
+    });
+    // `meta` first: readers tell the message's version from its opening characters.
+    format!("{{\"meta\":{meta},\"data\":{data}}}")
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! SDMX structures: each indicator table is a dataflow with a data structure definition of its
 //! own (its dimensions depend on the disaggregations it splits by), each dimension coded by a
 //! codelist of the flow, their concepts in a concept scheme of the flow. Written as an SDMX-ML
-//! 2.1 structure message and as SDMX-JSON 1.0 structure, so clients that read data by the
+//! 2.1 structure message and as an SDMX-JSON 2.0 one, so clients that read data by the
 //! structure (sdmx1's structure-specific reader, pysdmx) find it at the usual routes.
 
 use serde_json::{Value, json};
@@ -294,8 +294,18 @@ fn write_data_structure(xml: &mut Xml, flow: &Flow, lang: &str) -> Result<(), Wr
     xml.close("structure:DataStructure")
 }
 
-/// The structures as SDMX-JSON 1.0 structure (`data.dataflows`, `data.dataStructures`,
-/// `data.codelists`, `data.conceptSchemes`).
+/// The schema an SDMX-JSON structure message names (readers tell its version by it).
+const JSON_SCHEMA: &str = "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json";
+
+/// The media type of [`write_json`]'s messages.
+pub const JSON_MEDIA_TYPE: &str =
+    "application/vnd.sdmx.structure+json; charset=utf-8; version=2.0.0";
+
+/// The media type of [`write_xml`]'s messages.
+pub const XML_MEDIA_TYPE: &str = "application/vnd.sdmx.structure+xml; charset=utf-8; version=2.1";
+
+/// The structures as an SDMX-JSON 2.0 structure message (`data.dataflows`,
+/// `data.dataStructures`, `data.codelists`, `data.conceptSchemes`).
 pub fn write_json(structures: &Structures) -> String {
     let lang = structures.language.as_str();
     let names = |name: &str| json!({ lang: name });
@@ -362,9 +372,9 @@ pub fn write_json(structures: &Structures) -> String {
                     "dimensionList": {
                         "id": "DimensionDescriptor",
                         "dimensions": std::mem::take(&mut dimensions),
-                        "timeDimensions": [{"id": "TIME_PERIOD", "position": flow.dimensions.len() + 1, "conceptIdentity": concept("TIME_PERIOD"), "localRepresentation": {"textFormat": {"textType": "ObservationalTimePeriod"}}}],
+                        "timeDimension": {"id": "TIME_PERIOD", "position": flow.dimensions.len() + 1, "conceptIdentity": concept("TIME_PERIOD"), "localRepresentation": {"format": {"dataType": "ObservationalTimePeriod"}}},
                     },
-                    "measureList": {"id": "MeasureDescriptor", "primaryMeasure": {"id": MEASURE, "conceptIdentity": concept(MEASURE)}},
+                    "measureList": {"id": "MeasureDescriptor", "measures": [{"id": MEASURE, "conceptIdentity": concept(MEASURE), "usage": "mandatory"}]},
                 },
             }));
         }
@@ -372,11 +382,13 @@ pub fn write_json(structures: &Structures) -> String {
         data.insert("conceptSchemes".into(), json!(schemes));
         data.insert("dataStructures".into(), json!(dsds));
     }
-    json!({
-        "meta": {"id": structures.id, "test": false, "prepared": structures.prepared, "contentLanguages": [lang], "sender": {"id": AGENCY}},
-        "data": data,
-    })
-    .to_string()
+    let meta = json!({
+        "schema": JSON_SCHEMA,
+        "id": structures.id, "test": false, "prepared": structures.prepared,
+        "contentLanguages": [lang], "sender": {"id": AGENCY},
+    });
+    // `meta` first: readers tell the message's version from its opening characters.
+    format!("{{\"meta\":{meta},\"data\":{}}}", Value::Object(data))
 }
 
 #[cfg(test)]

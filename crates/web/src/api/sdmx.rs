@@ -337,7 +337,15 @@ fn structure_json(accept: Option<&str>, format: Option<&str>) -> Option<bool> {
             | "text/xml"
             | "*/*"
             | "application/*" => Some(false),
-            "application/vnd.sdmx.structure+json" | "application/json" => Some(true),
+            "application/vnd.sdmx.structure+json" => {
+                let version = range
+                    .split(';')
+                    .filter_map(|p| p.split_once('='))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("version"))
+                    .map(|(_, v)| v.trim().to_string());
+                version.is_none_or(|v| v.starts_with('2')).then_some(true)
+            }
+            "application/json" => Some(true),
             _ => None,
         }
     })
@@ -397,7 +405,7 @@ async fn structure_message(
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default(),
-            "application/vnd.sdmx.structure+xml;version=2.1, application/vnd.sdmx.structure+json;version=1.0.0",
+            "application/vnd.sdmx.structure+xml;version=2.1, application/vnd.sdmx.structure+json;version=2.0.0",
         )
     })?;
     let mut answer = structures(
@@ -414,14 +422,11 @@ async fn structure_message(
             "parents" | "parentsandsiblings" | "all" | "dataflow"
         );
     let (body, media_type) = if json {
-        (
-            structure::write_json(&answer),
-            "application/vnd.sdmx.structure+json; charset=utf-8; version=1.0.0",
-        )
+        (structure::write_json(&answer), structure::JSON_MEDIA_TYPE)
     } else {
         (
             structure::write_xml(&answer).map_err(|_| ApiError::internal())?,
-            "application/vnd.sdmx.structure+xml; charset=utf-8; version=2.1",
+            structure::XML_MEDIA_TYPE,
         )
     };
     Ok((

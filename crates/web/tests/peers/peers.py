@@ -1,0 +1,173 @@
+"""Real clients of DHIS2 and SDMX, unchanged, against a running baocao.
+
+Usage: peers.py BASE_URL
+
+- dhis2.py and dhis2-client push a data value set through DHIS2's own paths and read it back
+  (JSON, CSV, DHIS2's XML), and read the server and the user as DHIS2 describes them;
+- sdmx1 lists the dataflows and reads every flow; pysdmx reads each flow as SDMX-ML 2.1
+  (structure-specific and generic) and SDMX-CSV 1.0 and 2.0, and the structures as SDMX-ML and
+  SDMX-JSON; every observation equals sdmx1's, and a sample of each flow equals the analytics
+  API's number for the same indicator, agency, period and options.
+
+Prints what it checked; exits non-zero at the first difference.
+"""
+
+import sys
+
+import requests
+
+BASE = sys.argv[1].rstrip("/")
+ADMIN = ("admin", "demo")
+SLOT = {"dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01"}
+
+
+def check(condition, what):
+    if not condition:
+        print(f"FAIL: {what}", flush=True)
+        sys.exit(1)
+
+
+def dhis2_py():
+    from dhis2 import Api
+
+    api = Api(BASE, "hanoi", "demo", api_version=40)
+    check(api.version_int == 40, f"dhis2.py reads the version: {api.version}")
+    pushed = api.post(
+        "dataValueSets",
+        json={**SLOT, "dataValues": [
+            {"dataElement": "KT04", "value": "101.5"},
+            {"dataElement": "KT05", "categoryOptionCombo": "default", "value": "7"},
+        ]},
+    ).json()
+    check(pushed["status"] == "OK", f"dhis2.py push: {pushed}")
+    check(pushed["response"]["importCount"]["imported"] == 2, f"dhis2.py counts: {pushed}")
+    back = api.get("dataValueSets", params=SLOT).json()
+    values = {v["dataElement"]: v["value"] for v in back["dataValues"]}
+    check(values.get("KT04") == "101.5" and values.get("KT05") == "7", f"dhis2.py reads back: {values}")
+    csv = api.get("dataValueSets", file_type="csv", params=SLOT).text
+    check("KT04,202611,01,default,,101.5" in csv, f"dhis2.py CSV: {csv}")
+    xml = api.get("dataValueSets", file_type="xml", params=SLOT).text
+    check('dataElement="KT05"' in xml and "<dataValueSet" in xml, f"dhis2.py XML: {xml}")
+    me = api.get("me").json()
+    check(me["organisationUnits"][0]["id"] == "01", f"dhis2.py me: {me}")
+    print("dhis2.py: pushed 2, read back as JSON, CSV and XML", flush=True)
+
+
+def dhis2_client():
+    from dhis2_client import DHIS2Client
+
+    client = DHIS2Client(base_url=BASE, username="hanoi", password="demo")
+    info = client.get_system_info()
+    check(info["version"].startswith("2."), f"dhis2-client system info: {info}")
+    pushed = client.post_data_value_set(
+        {**SLOT, "dataValues": [{"dataElement": "KT06", "value": "2388"}]}
+    )
+    check(pushed["status"] == "OK", f"dhis2-client push: {pushed}")
+    back = client.get_data_value_set(SLOT)
+    values = {v["dataElement"]: v["value"] for v in back["dataValues"]}
+    check(values.get("KT06") == "2388", f"dhis2-client reads back: {values}")
+    me = client.get_current_user()
+    check(me["username"] == "hanoi", f"dhis2-client me: {me}")
+    client.close()
+    print("dhis2-client: pushed 1, read back", flush=True)
+
+
+def baocao_period(sdmx_period):
+    """SDMX's 2026-01, 2026-Q1, 2026-S1, 2026 as baocao's period id."""
+    year, _, rest = str(sdmx_period).partition("-")
+    if not rest:
+        return year
+    if rest[0] in "QS":
+        return year + rest
+    return year + rest
+
+
+def analytics(indicator, agency, period, options):
+    params = {"indicator": indicator, "agency": agency, "period": period}
+    if options:
+        params["disaggregate"] = ",".join(options)
+    rows = requests.get(f"{BASE}/api/v1/analytics", params=params, auth=ADMIN).json()["rows"]
+    for row in rows:
+        if row["options"] == options:
+            return row["value"]
+    return None
+
+
+def code(value):
+    """A code as text; CSV readers take `01` for the number 1, so leading zeros are dropped."""
+    text = str(value)
+    return text.lstrip("0") or "0"
+
+
+def sdmx_clients():
+    import sdmx
+    from pysdmx.io import read_sdmx
+
+    sdmx.add_source({"id": "BAOCAO", "url": f"{BASE}/api/v1/sdmx", "name": "baocao"})
+    client = sdmx.Client("BAOCAO")
+    client.session.auth = ADMIN
+    flows = list(client.dataflow().dataflow)
+    check(len(flows) > 0, "sdmx1 lists dataflows")
+    compared = 0
+    for flow in flows:
+        message = client.data(flow)
+        series = sdmx.to_pandas(message)
+        observations = {}
+        points = []
+        for key, value in series.items():
+            point = dict(zip(series.index.names, key if isinstance(key, tuple) else (key,)))
+            points.append((point, float(value)))
+            observations[tuple(sorted((k, code(v)) for k, v in point.items()))] = float(value)
+        # A sample checked against the analytics API.
+        for point, value in points[:3]:
+            options = {
+                k.lower(): v for k, v in point.items()
+                if k not in ("INDICATOR", "REF_AREA", "TIME_PERIOD") and v != "_T"
+            }
+            expected = analytics(point["INDICATOR"], point["REF_AREA"],
+                                 baocao_period(point["TIME_PERIOD"]), options)
+            check(expected is not None and abs(expected - value) < 1e-9,
+                  f"sdmx1 {flow} {point} = {value}, analytics says {expected}")
+            compared += 1
+        # pysdmx reads the same observations in every representation it knows.
+        for accept in [
+            "application/vnd.sdmx.structurespecificdata+xml;version=2.1",
+            "application/vnd.sdmx.genericdata+xml;version=2.1",
+            "application/vnd.sdmx.data+csv;version=1.0.0",
+            "application/vnd.sdmx.data+csv;version=2.0.0",
+        ]:
+            answer = requests.get(f"{BASE}/api/v1/sdmx/data/{flow}/all",
+                                  headers={"Accept": accept}, auth=ADMIN)
+            check(answer.status_code == 200, f"{flow} as {accept}: {answer.status_code}")
+            if not observations and "csv" in accept:
+                # pysdmx refuses an SDMX-CSV file of a header alone (a flow without data).
+                check(len(answer.text.strip().splitlines()) == 1, f"{flow}: an empty CSV")
+                continue
+            data = read_sdmx(answer.text).data
+            frame = data[0].data if data else None
+            count = 0 if frame is None else len(frame)
+            check(count == len(observations),
+                  f"pysdmx {flow} as {accept}: {count} observations, sdmx1 {len(observations)}")
+            if count:
+                for _, row in frame.iterrows():
+                    point = tuple(sorted(
+                        (k, code(v)) for k, v in row.items() if k not in ("OBS_VALUE", "DATAFLOW", "STRUCTURE", "STRUCTURE_ID", "ACTION")
+                    ))
+                    check(point in observations and abs(observations[point] - float(row["OBS_VALUE"])) < 1e-9,
+                          f"pysdmx {flow} as {accept}: {point} = {row['OBS_VALUE']}")
+    check(compared >= 9, f"only {compared} observations compared with the analytics API")
+    for accept in ["application/vnd.sdmx.structure+xml;version=2.1",
+                   "application/vnd.sdmx.structure+json;version=2.0.0"]:
+        answer = requests.get(f"{BASE}/api/v1/sdmx/dataflow/BAOCAO/{flows[0]}/latest",
+                              params={"references": "all"}, headers={"Accept": accept}, auth=ADMIN)
+        dsds = read_sdmx(answer.text).get_data_structure_definitions()
+        check(len(dsds) == 1 and dsds[0].components["TIME_PERIOD"] is not None,
+              f"pysdmx reads the structure as {accept}")
+    print(f"sdmx1 and pysdmx: {len(flows)} flows read alike in 5 representations; "
+          f"{compared} observations equal to the analytics API's", flush=True)
+
+
+dhis2_py()
+dhis2_client()
+sdmx_clients()
+print("OK", flush=True)
