@@ -23,6 +23,7 @@
 pub mod budget;
 pub mod catalogue;
 pub mod datavalues;
+pub mod formula;
 pub mod limits;
 pub mod records;
 pub mod sdmx;

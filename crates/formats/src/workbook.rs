@@ -17,8 +17,9 @@ use baocao_domain::value::OptionCombo;
 use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, Workbook};
 
 use crate::Limits;
+use crate::formula::{self, FormulaError};
 use crate::table::WriteError;
-use crate::xlsx::{Data, WorkbookError};
+use crate::xlsx::{Data, Sheet, WorkbookError};
 
 /// The hidden row of keys, and the first row of cells (0-based).
 const KEY_ROW: u32 = 4;
@@ -236,12 +237,91 @@ fn text_of(cell: &Data) -> Option<String> {
     }
 }
 
-/// A filled workbook's input cells (derived columns are the server's to compute, and left
-/// out), each checked against `shape`; all of them, or every refused one.
+/// A sheet's cells as a formula reads them: a stored number, or a formula without a stored
+/// result evaluated in turn (at most [`MAX_FORMULA_DEPTH`] formulas deep).
+struct SheetCells<'a> {
+    sheet: &'a Sheet,
+    depth: std::cell::Cell<usize>,
+}
+
+/// How deep formulas may refer to formulas (a loop ends here too).
+const MAX_FORMULA_DEPTH: usize = 64;
+
+impl formula::Cells for SheetCells<'_> {
+    fn number(&self, row: u32, column: u32) -> Result<Option<f64>, FormulaError> {
+        if let Some(text) = self.sheet.formula(row, column) {
+            if self.depth.get() >= MAX_FORMULA_DEPTH {
+                return Err(FormulaError(
+                    "its formulas refer to each other in a loop".into(),
+                ));
+            }
+            self.depth.set(self.depth.get() + 1);
+            let value = formula::evaluate(text, self);
+            self.depth.set(self.depth.get() - 1);
+            match (value, self.sheet.get(row, column)) {
+                (Ok(value), _) => return Ok(Some(value)),
+                (Err(error), None | Some(Data::Empty)) => return Err(error),
+                (Err(_), Some(_)) => {} // the stored result, below
+            }
+        }
+        match self.sheet.get(row, column) {
+            Some(Data::Float(n)) => Ok(Some(*n)),
+            Some(Data::Int(n)) => Ok(Some(*n as f64)),
+            Some(Data::Empty) | None => Ok(None),
+            Some(Data::String(text)) if text.trim().is_empty() => Ok(None),
+            Some(Data::String(text)) => {
+                text.trim().parse::<f64>().map(Some).map_err(|_| {
+                    FormulaError(format!("{} holds text", reference(row, column as u16)))
+                })
+            }
+            Some(other) => Err(FormulaError(format!(
+                "{} holds {other}, not a number",
+                reference(row, column as u16)
+            ))),
+        }
+    }
+}
+
+/// A cell's content as text. A formula is computed here — a workbook written by a script
+/// carries none of its results (openpyxl) or a placeholder 0 (many writers) — and only one
+/// that cannot be computed here falls back on the result stored beside it; `Err` says why a
+/// formula with no stored result gives nothing.
+fn content(sheet: &Sheet, row: u32, column: u32) -> Result<Option<String>, String> {
+    let Some(text) = sheet.formula(row, column) else {
+        return Ok(sheet.get(row, column).and_then(text_of));
+    };
+    let cells = SheetCells {
+        sheet,
+        depth: std::cell::Cell::new(0),
+    };
+    match formula::evaluate(text, &cells) {
+        Ok(value) => Ok(Some(baocao_domain::report::canonical_number(value))),
+        Err(error) => match sheet.get(row, column).and_then(text_of) {
+            Some(stored) => Ok(Some(stored)),
+            None => Err(format!("={}: {error}", text.trim_start_matches('='))),
+        },
+    }
+}
+
+/// Whether two cell texts say the same: equal, or the same number.
+fn same(left: Option<&str>, right: Option<&str>) -> bool {
+    match (left, right) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+        }
+        _ => false,
+    }
+}
+
+/// A filled workbook's input cells, each checked against `shape`; all of them, or every
+/// refused one. Derived (computed, locked) cells are the server's: one that differs from
+/// `current` — the report's cells as the workbook was given — is refused, never ignored.
 pub fn read(
     bytes: &[u8],
     limits: &Limits,
     shape: &ReportShape<'_>,
+    current: &dyn Fn(&CellAddress) -> Option<String>,
 ) -> Result<Vec<CellInput>, ReadError> {
     let sheets = crate::xlsx::read(bytes, limits)?;
     let mut inputs = Vec::new();
@@ -280,28 +360,53 @@ pub fn read(
                 .iter()
                 .find(|i| i.code() == &indicator_code);
             for (col, column) in &columns {
+                let refuse = |message: String, message_en: String| RefusedCell {
+                    sheet: name.clone(),
+                    cell: reference(row, *col),
+                    row: indicator.to_string(),
+                    column: column.as_str().to_string(),
+                    message,
+                    message_en,
+                };
+                let address = CellAddress {
+                    form: form.code.clone(),
+                    row: indicator_code.clone(),
+                    column: *column,
+                    options: options.clone(),
+                };
+                let value = match content(sheet, row, u32::from(*col)) {
+                    Ok(value) => value,
+                    Err(why) => {
+                        errors.push(refuse(
+                            format!("Không tính được công thức {why}; hãy mở và lưu lại tệp bằng Excel hoặc LibreOffice, hoặc nhập số."),
+                            format!("The formula {why} cannot be computed; open and save the file in Excel or LibreOffice, or type the number."),
+                        ));
+                        continue;
+                    }
+                };
                 if derived_row.is_some_and(|i| is_derived(*column, i)) {
+                    let stored = current(&address);
+                    if !same(value.as_deref(), stored.as_deref()) {
+                        let value = value.unwrap_or_default();
+                        let stored = stored.unwrap_or_default();
+                        errors.push(refuse(
+                            format!(
+                                "Ô được tính tự động (khóa) đã bị sửa thành {value:?}; giá trị do hệ thống tính là {stored:?}."
+                            ),
+                            format!(
+                                "A computed (locked) cell was changed to {value:?}; the server computes {stored:?}."
+                            ),
+                        ));
+                    }
                     continue;
                 }
                 let input = CellInput {
-                    address: CellAddress {
-                        form: form.code.clone(),
-                        row: indicator_code.clone(),
-                        column: *column,
-                        options: options.clone(),
-                    },
-                    value: at(row, u32::from(*col)).map(serde_json::Value::String),
+                    address,
+                    value: value.map(serde_json::Value::String),
                 };
                 match shape.check_cell(&input) {
                     Ok(_) => inputs.push(input),
-                    Err(problem) => errors.push(RefusedCell {
-                        sheet: name.clone(),
-                        cell: reference(row, *col),
-                        row: indicator.to_string(),
-                        column: column.as_str().to_string(),
-                        message: problem.message,
-                        message_en: problem.message_en,
-                    }),
+                    Err(problem) => errors.push(refuse(problem.message, problem.message_en)),
                 }
             }
         }

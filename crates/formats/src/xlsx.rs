@@ -37,11 +37,18 @@ fn unreadable(error: impl std::fmt::Display) -> WorkbookError {
 pub struct Sheet {
     pub name: String,
     cells: BTreeMap<(u32, u32), Data>,
+    /// The formulas of the cells that hold one, whether or not a result was stored beside.
+    formulas: BTreeMap<(u32, u32), String>,
 }
 
 impl Sheet {
     pub fn get(&self, row: u32, column: u32) -> Option<&Data> {
         self.cells.get(&(row, column))
+    }
+
+    /// The formula of a cell, if it holds one.
+    pub fn formula(&self, row: u32, column: u32) -> Option<&str> {
+        self.formulas.get(&(row, column)).map(String::as_str)
     }
 
     /// The rows that hold at least one cell, in order.
@@ -81,6 +88,11 @@ impl Sheet {
 /// Every sheet of the workbook in `bytes`, in the workbook's order, once the archive has passed
 /// [`inspect`].
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, WorkbookError> {
+    if let Some(kind) = other_spreadsheet(bytes) {
+        return Err(WorkbookError::Unreadable(format!(
+            "this is {kind}, not an Excel workbook (.xlsx): save it as .xlsx (Excel Workbook) and upload that"
+        )));
+    }
     inspect(bytes, limits)?;
     // calamine trusts some indices it reads (a shared string's number, for one) and panics on
     // a crafted one; such a workbook is unreadable, not a crash of the request.
@@ -92,6 +104,20 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, WorkbookError> 
         })
 }
 
+/// The kind of spreadsheet `bytes` holds when it is one of those read elsewhere but not here:
+/// Excel 97–2003 (`.xls`, an OLE compound file) or OpenDocument (`.ods`, a zip whose first
+/// entry names its type).
+fn other_spreadsheet(bytes: &[u8]) -> Option<&'static str> {
+    const COMPOUND_FILE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if bytes.starts_with(&COMPOUND_FILE) {
+        return Some("an Excel 97–2003 workbook (.xls)");
+    }
+    let head = &bytes[..bytes.len().min(200)];
+    let opendocument = b"application/vnd.oasis.opendocument.spreadsheet";
+    (bytes.starts_with(b"PK") && head.windows(opendocument.len()).any(|w| w == opendocument))
+        .then_some("an OpenDocument spreadsheet (.ods)")
+}
+
 /// Every sheet's cells, one at a time, within the cell budget.
 fn read_cells(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, WorkbookError> {
     let mut workbook: calamine::Xlsx<_> =
@@ -99,8 +125,8 @@ fn read_cells(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, WorkbookError
     let mut sheets = Vec::new();
     let mut budget = limits.max_workbook_cells;
     for name in workbook.sheet_names() {
-        let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
         let mut cells = BTreeMap::new();
+        let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
         while let Some(cell) = reader.next_cell().map_err(unreadable)? {
             let value = Data::from(cell.get_value().clone());
             if value == Data::Empty {
@@ -111,7 +137,24 @@ fn read_cells(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, WorkbookError
                 .ok_or_else(|| too_many_cells(limits))?;
             cells.insert(cell.get_position(), value);
         }
-        sheets.push(Sheet { name, cells });
+        drop(reader);
+        // Formulas are a second pass over the sheet (the reader gives values or formulas).
+        let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
+        let mut formulas = BTreeMap::new();
+        while let Some(cell) = reader.next_formula().map_err(unreadable)? {
+            if cell.get_value().is_empty() {
+                continue;
+            }
+            budget = budget
+                .checked_sub(1)
+                .ok_or_else(|| too_many_cells(limits))?;
+            formulas.insert(cell.get_position(), cell.get_value().clone());
+        }
+        sheets.push(Sheet {
+            name,
+            cells,
+            formulas,
+        });
     }
     Ok(sheets)
 }

@@ -46,28 +46,53 @@ pub fn cells(workbook: &[u8]) -> (String, Vec<(u32, u32, String)>) {
     (name, out)
 }
 
-/// A workbook like the template with `typed` (indicator → text) in the this-period column,
-/// as a person would fill it in another program.
+/// A workbook like the template with `typed` (indicator → text) in the this-period column (or
+/// the column a key `KT04:year_to_date` names), as a person would fill it in another program;
+/// a text starting with `=` is a formula written without its result, as openpyxl writes one.
 pub fn filled(name: &str, template: &[(u32, u32, String)], typed: &[(&str, &str)]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name(name).expect("a valid sheet name");
-    let value_column = template
-        .iter()
-        .find(|(r, _, t)| *r == 4 && t == "this_period")
-        .map(|(_, c, _)| *c)
-        .expect("the key row names the column");
-    for (row, col, text) in template {
-        sheet
-            .write_string(*row, *col as u16, text)
-            .expect("a cell in range");
-    }
-    for (indicator, value) in typed {
+    let column_of = |key: &str| {
+        template
+            .iter()
+            .find(|(r, _, t)| *r == 4 && t == key)
+            .map(|(_, c, _)| *c)
+            .expect("the key row names the column")
+    };
+    let place = |typed_key: &str| {
+        let (indicator, column) = typed_key
+            .split_once(':')
+            .unwrap_or((typed_key, "this_period"));
         let row = template
             .iter()
             .find(|(_, c, t)| *c == 0 && t == &format!("{indicator}|"))
             .map(|(r, _, _)| *r)
             .expect("a row for the indicator");
+        (row, column_of(column))
+    };
+    let typed_cells: Vec<(u32, u32)> = typed.iter().map(|(key, _)| place(key)).collect();
+    for (row, col, text) in template {
+        if !typed_cells.contains(&(*row, *col)) {
+            sheet
+                .write_string(*row, *col as u16, text)
+                .expect("a cell in range");
+        }
+    }
+    for ((row, value_column), (_, value)) in typed_cells.into_iter().zip(typed) {
+        if value.is_empty() {
+            continue;
+        }
+        if value.starts_with('=') {
+            sheet
+                .write_formula(
+                    row,
+                    value_column as u16,
+                    rust_xlsxwriter::Formula::new(*value).set_result(""),
+                )
+                .expect("a cell in range");
+            continue;
+        }
         match value.parse::<f64>() {
             Ok(number) => sheet
                 .write_number(row, value_column as u16, number)
@@ -77,7 +102,18 @@ pub fn filled(name: &str, template: &[(u32, u32, String)], typed: &[(&str, &str)
                 .expect("a cell in range"),
         };
     }
-    book.save_to_buffer().expect("the workbook written")
+    let written = book.save_to_buffer().expect("the workbook written");
+    // rust_xlsxwriter stores 0 as every formula's result; openpyxl stores none.
+    rezip(&written, |name, content| {
+        if name.starts_with("xl/worksheets/") {
+            String::from_utf8(content)
+                .expect("a sheet is text")
+                .replace("</f><v>0</v>", "</f>")
+                .into_bytes()
+        } else {
+            content
+        }
+    })
 }
 
 /// `original` (an xlsx) rewritten file by file through `edit` (name, content → content), as an

@@ -8,6 +8,8 @@
 //!
 //! The workbook itself, both ways, is [`baocao_formats::workbook`]'s.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +20,7 @@ use serde::Serialize;
 
 use super::doc;
 use crate::AppState;
-use crate::auth::{ApiBytes, Caller};
+use crate::auth::{ApiBytes, ApiQuery, Caller};
 use crate::error::ApiError;
 use crate::extract::ReportPath;
 use crate::extract::load_regime_for;
@@ -128,15 +130,24 @@ impl From<workbook::RefusedCell> for CellError {
     }
 }
 
+/// What an upload is sent with.
+#[derive(serde::Deserialize, Default)]
+pub struct UploadOptions {
+    /// `true`: blank cells clear the values saved in them (else such an upload is refused).
+    #[serde(default)]
+    clear_missing: Option<String>,
+}
+
 /// `POST …/workbook`: the filled workbook into the draft, all or nothing.
 #[utoipa::path(
     post,
     path = "/api/v1/reports/{regime}/{agency}/{period}/workbook",
     tag = "Reports",
     operation_id = "post_api_v1_reports_workbook",
-    summary = "A filled workbook into the draft, all or nothing; 422 names every refused cell by sheet and address.",
+    summary = "A filled workbook into the draft, all or nothing; 422 names every refused cell by sheet and address (values that break the rules, formulas that cannot be computed, changed locked cells); 409 when blank cells would clear saved values without clear_missing=true.",
     params(
         doc::ReportPath,
+        ("clear_missing" = Option<bool>, Query, description = "true: blank cells clear the values saved in them; without it an upload that would clear values is refused (409 would_clear_values) and saves nothing."),
     ),
     request_body(content((doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (doc::Binary = "application/octet-stream"))),
     responses(
@@ -148,19 +159,30 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     ReportPath(address): ReportPath,
+    ApiQuery(options): ApiQuery<UploadOptions>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
+    let clear_missing = crate::api::interop::flag(options.clear_missing.as_deref())?;
     let view = reporting::read(&state, &caller, &address).await?;
     let regime = load_regime_for(&state, address.regime.as_str(), address.period.start()).await?;
     let catalogue = Catalogue::current(&state).await?;
     let limits = state.config.limits;
+    let current: HashMap<CellAddress, String> = view
+        .content
+        .values
+        .iter()
+        .map(|cell| (cell.address.clone(), cell.value.clone()))
+        .collect();
+    let stored = current.clone();
     let read = tokio::task::spawn_blocking(move || {
         let shape = ReportShape {
             regime: regime.content(),
             indicators: &catalogue.indicators,
             categories: &catalogue.categories,
         };
-        workbook::read(&body, &limits, &shape)
+        workbook::read(&body, &limits, &shape, &|address| {
+            stored.get(address).cloned()
+        })
     })
     .await
     .map_err(|_| ApiError::internal())?;
@@ -186,6 +208,32 @@ pub async fn upload(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
         }
     };
+    // Blank cells over saved values clear them only when asked: a workbook downloaded before
+    // the values were entered would otherwise wipe them.
+    let cleared: Vec<&CellAddress> = inputs
+        .iter()
+        .filter(|input| input.value.is_none() && current.contains_key(&input.address))
+        .map(|input| &input.address)
+        .collect();
+    if !cleared.is_empty() && !clear_missing {
+        let cells: Vec<String> = cleared
+            .iter()
+            .map(|a| format!("{}/{}/{}", a.form, a.row.as_str(), a.column.as_str()))
+            .collect();
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "would_clear_values",
+            format!(
+                "Tệp để trống {} ô đang có số liệu; chưa lưu gì. Gửi lại với ?clear_missing=true nếu muốn xóa các ô đó.",
+                cells.len()
+            ),
+            format!(
+                "The workbook leaves {} cells blank that hold values; nothing was saved. Send it again with ?clear_missing=true to clear them.",
+                cells.len()
+            ),
+        )
+        .with_detail("cells", serde_json::json!(cells)));
+    }
     let saved = reporting::save_draft(
         &state,
         &(*caller).clone().importing(),

@@ -4,6 +4,8 @@ Usage: peers.py BASE_URL
 
 - dhis2.py and dhis2-client push a data value set through DHIS2's own paths and read it back
   (JSON, CSV, DHIS2's XML), and read the server and the user as DHIS2 describes them;
+- openpyxl fills the report's workbook with formulas, which it stores without results; the
+  upload imports the values they compute;
 - sdmx1 lists the dataflows and reads every flow; pysdmx reads each flow as SDMX-ML 2.1
   (structure-specific and generic) and SDMX-CSV 1.0 and 2.0, and the structures as SDMX-ML and
   SDMX-JSON; every observation equals sdmx1's, and a sample of each flow equals the analytics
@@ -70,6 +72,35 @@ def dhis2_client():
     check(me["username"] == "hanoi", f"dhis2-client me: {me}")
     client.close()
     print("dhis2-client: pushed 1, read back", flush=True)
+
+
+def openpyxl_formulas():
+    """A workbook filled by openpyxl with formulas (stored without results) imports the values
+    the formulas compute."""
+    import io
+
+    import openpyxl
+
+    slot = f"{BASE}/api/v1/reports/BC-KTXH-T/01/202611"
+    hanoi = ("hanoi", "demo")
+    template = requests.get(f"{slot}/workbook", auth=hanoi)
+    check(template.status_code == 200, f"workbook download: {template.status_code}")
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    sheet = book.worksheets[0]
+    rows = {sheet.cell(r, 1).value: r for r in range(1, sheet.max_row + 1)}
+    column = next(c for c in range(1, sheet.max_column + 1) if sheet.cell(5, c).value == "this_period")
+    letter = openpyxl.utils.get_column_letter(column)
+    sheet.cell(rows["KT07|"], column).value = "=100+3.5"
+    sheet.cell(rows["KT08|"], column).value = f"=ROUND({letter}{rows['KT07|']}*2,1)"
+    out = io.BytesIO()
+    book.save(out)
+    uploaded = requests.post(f"{slot}/workbook", data=out.getvalue(), auth=hanoi,
+                             headers={"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    check(uploaded.status_code == 200, f"openpyxl workbook upload: {uploaded.status_code} {uploaded.text}")
+    values = {v["row"]: v["value"] for v in uploaded.json()["values"] if v["column"] == "this_period"}
+    check(values.get("KT07") == "103.5" and values.get("KT08") == "207",
+          f"openpyxl formulas computed: {values}")
+    print("openpyxl: a workbook of formulas without results imports their values", flush=True)
 
 
 def baocao_period(sdmx_period):
@@ -169,5 +200,6 @@ def sdmx_clients():
 
 dhis2_py()
 dhis2_client()
+openpyxl_formulas()
 sdmx_clients()
 print("OK", flush=True)
