@@ -646,15 +646,21 @@ pub fn sources<'o>(
     result
 }
 
-/// Decimals a combined value is answered with: more than any figure is entered with, few
-/// enough to drop binary floating-point noise.
-pub const ANSWER_DECIMALS: i32 = 6;
+/// Significant digits a combined value is answered with: more than any figure is entered
+/// with, fewer than binary floating point keeps (~15.9), so its noise is dropped.
+pub const ANSWER_DIGITS: i32 = 12;
 
 /// A combined value without the noise of binary arithmetic: a sum of decimal figures such as
 /// 704190.6 comes out of floating point as `704190.6000000001`; other systems comparing
-/// numbers (SDMX clients, DHIS2) expect the figure.
+/// numbers (SDMX clients, DHIS2) expect the figure. Kept to [`ANSWER_DIGITS`] significant
+/// digits, never fewer than the whole part.
 pub fn tidy(value: f64) -> f64 {
-    let scale = 10f64.powi(ANSWER_DECIMALS);
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let decimals = (ANSWER_DIGITS - 1 - magnitude).clamp(0, 15);
+    let scale = 10f64.powi(decimals);
     let tidied = (value * scale).round() / scale;
     if tidied.is_finite() { tidied } else { value }
 }
@@ -668,7 +674,10 @@ mod tidy_tests {
         let sum: f64 = [352095.3, 352095.3].iter().sum::<f64>() + 0.0000000000001;
         assert_eq!(tidy(0.1 + 0.2), 0.3);
         assert_eq!(tidy(sum), 704190.6);
-        assert_eq!(tidy(12.3456789), 12.345679);
+        assert_eq!(tidy(12.3456789), 12.3456789);
+        assert_eq!(tidy(100.0 * 80.0 / 4500.0), 1.77777777778);
+        assert_eq!(tidy(1234567890123456.0), 1234567890123456.0);
+        assert_eq!(tidy(0.000123456789012345), 0.000123456789012);
         assert_eq!(tidy(-2.5), -2.5);
         assert_eq!(tidy(1e300), 1e300);
     }

@@ -61,7 +61,9 @@ pub enum AgencyEvent {
         date: Date,
         predecessor: AgencyCode,
         successors: Vec<NewAgency>,
+        /// A subordinate's code → the successor's code it goes to.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(value_type = SubordinateTargets))]
         children: BTreeMap<AgencyCode, AgencyCode>,
     },
     /// An agency ends; its work passes to `into` (an agency that goes on), if any.
@@ -132,7 +134,9 @@ pub struct Plan {
     pub restated: Vec<Restated>,
     pub successions: Vec<Succession>,
     /// Whose assignments, users and open drafts pass to whom (the ended agency's code, as
-    /// it was the day before; the successor's, as it is on `date`).
+    /// it was the day before; the successor's, as it is on `date`), each a pair
+    /// `[ended, successor]`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
     pub moves: Vec<(AgencyCode, AgencyCode)>,
 }
 
@@ -373,6 +377,13 @@ fn check_new(
     }
     Ok(())
 }
+
+/// How a split's `children` are described to other systems: a subordinate's code → the
+/// successor's code (a named schema, so client generators make one model of it).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SubordinateTargets(std::collections::HashMap<String, String>);
 
 #[cfg(test)]
 mod tests {

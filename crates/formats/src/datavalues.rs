@@ -768,6 +768,9 @@ pub struct WriteError(String);
 /// One value of a set read back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PulledValue {
+    /// The regime (DHIS2's data set) and the period the value is of.
+    pub data_set: String,
+    pub period: String,
     pub org_unit: String,
     pub data_element: String,
     /// The option combination's key (`sex=female;area=rural`), empty for the total.
@@ -796,7 +799,7 @@ fn text_of(value: &serde_json::Value) -> String {
 }
 
 /// DHIS2's data value CSV, with its header line.
-pub fn write_csv(period: &str, values: &[PulledValue]) -> Result<String, WriteError> {
+pub fn write_csv(values: &[PulledValue]) -> Result<String, WriteError> {
     let failed = |e: csv::Error| WriteError(e.to_string());
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
@@ -813,7 +816,7 @@ pub fn write_csv(period: &str, values: &[PulledValue]) -> Result<String, WriteEr
         writer
             .write_record([
                 value.data_element.as_str(),
-                period,
+                &value.period,
                 &value.org_unit,
                 value.combo_or_default(),
                 "",
@@ -825,14 +828,18 @@ pub fn write_csv(period: &str, values: &[PulledValue]) -> Result<String, WriteEr
     String::from_utf8(bytes).map_err(|e| WriteError(e.to_string()))
 }
 
-/// DHIS2's own XML data value set: the set's fields as attributes of `<dataValueSet>`, one
-/// `<dataValue>` a value.
-pub fn write_dhis2_xml(
-    data_set: &str,
-    period: &str,
-    complete_date: Option<&str>,
-    values: &[PulledValue],
-) -> Result<String, WriteError> {
+/// A set's own fields, where all its values share them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetFields<'a> {
+    pub data_set: Option<&'a str>,
+    pub period: Option<&'a str>,
+    pub org_unit: Option<&'a str>,
+    pub complete_date: Option<&'a str>,
+}
+
+/// DHIS2's own XML data value set: the set's shared fields as attributes of `<dataValueSet>`,
+/// one `<dataValue>` a value with its own.
+pub fn write_dhis2_xml(set: SetFields<'_>, values: &[PulledValue]) -> Result<String, WriteError> {
     use quick_xml::events::{BytesDecl, BytesEnd, BytesStart};
     let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
     let fail = |e: std::io::Error| WriteError(e.to_string());
@@ -841,16 +848,21 @@ pub fn write_dhis2_xml(
         .map_err(fail)?;
     let mut root = BytesStart::new("dataValueSet");
     root.push_attribute(("xmlns", "http://dhis2.org/schema/dxf/2.0"));
-    root.push_attribute(("dataSet", data_set));
-    root.push_attribute(("period", period));
-    if let Some(date) = complete_date {
-        root.push_attribute(("completeDate", date));
+    for (name, field) in [
+        ("dataSet", set.data_set),
+        ("period", set.period),
+        ("orgUnit", set.org_unit),
+        ("completeDate", set.complete_date),
+    ] {
+        if let Some(field) = field {
+            root.push_attribute((name, field));
+        }
     }
     writer.write_event(Event::Start(root)).map_err(fail)?;
     for value in values {
         let mut element = BytesStart::new("dataValue");
         element.push_attribute(("dataElement", value.data_element.as_str()));
-        element.push_attribute(("period", period));
+        element.push_attribute(("period", value.period.as_str()));
         element.push_attribute(("orgUnit", value.org_unit.as_str()));
         element.push_attribute(("categoryOptionCombo", value.combo_or_default()));
         element.push_attribute(("value", text_of(&value.value).as_str()));
@@ -862,14 +874,10 @@ pub fn write_dhis2_xml(
     String::from_utf8(writer.into_inner()).map_err(|e| WriteError(e.to_string()))
 }
 
-/// IHE ADX: one group per orgUnit (in the values' order), disaggregations as attributes.
-pub fn write_adx(
-    data_set: &str,
-    period: PeriodId,
-    values: &[PulledValue],
-) -> Result<String, WriteError> {
+/// IHE ADX: one group per (regime, orgUnit, period), in the values' order, disaggregations as
+/// attributes.
+pub fn write_adx(values: &[PulledValue]) -> Result<String, WriteError> {
     use quick_xml::events::{BytesDecl, BytesEnd, BytesStart};
-    let period = period.to_interval();
     let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
     let fail = |e: std::io::Error| WriteError(e.to_string());
     writer
@@ -878,15 +886,32 @@ pub fn write_adx(
     let mut root = BytesStart::new("adx");
     root.push_attribute(("xmlns", "urn:ihe:qrph:adx:2015"));
     writer.write_event(Event::Start(root)).map_err(fail)?;
-    let mut org_units: Vec<&String> = values.iter().map(|v| &v.org_unit).collect();
-    org_units.dedup();
-    for org_unit in org_units {
+    // Groups in the order the values first name them, each with its values.
+    let mut groups: Vec<(&str, &str, &str, Vec<&PulledValue>)> = Vec::new();
+    let mut index: std::collections::HashMap<(&str, &str, &str), usize> =
+        std::collections::HashMap::new();
+    for value in values {
+        let key = (
+            value.data_set.as_str(),
+            value.org_unit.as_str(),
+            value.period.as_str(),
+        );
+        let at = *index.entry(key).or_insert_with(|| {
+            groups.push((key.0, key.1, key.2, Vec::new()));
+            groups.len() - 1
+        });
+        groups[at].3.push(value);
+    }
+    for (data_set, org_unit, period, members) in &groups {
+        let interval = PeriodId::parse(period)
+            .map(|p| p.to_interval())
+            .map_err(|e| WriteError(e.to_string()))?;
         let mut group = BytesStart::new("group");
-        group.push_attribute(("orgUnit", org_unit.as_str()));
-        group.push_attribute(("period", period.as_str()));
-        group.push_attribute(("dataSet", data_set));
+        group.push_attribute(("orgUnit", *org_unit));
+        group.push_attribute(("period", interval.as_str()));
+        group.push_attribute(("dataSet", *data_set));
         writer.write_event(Event::Start(group)).map_err(fail)?;
-        for value in values.iter().filter(|v| &v.org_unit == org_unit) {
+        for value in members {
             let mut data_value = BytesStart::new("dataValue");
             data_value.push_attribute(("dataElement", value.data_element.as_str()));
             for pair in value.combo.split(';').filter(|p| !p.is_empty()) {

@@ -23,6 +23,9 @@ pub enum PullError {
     Reporting(#[from] ReportingError),
     #[error(transparent)]
     Store(#[from] baocao_store::StoreError),
+    /// A selection of more reports than one pull reads.
+    #[error("the selection names more than {0} reports")]
+    TooMany(usize),
 }
 
 impl PullError {
@@ -32,6 +35,7 @@ impl PullError {
             Self::Catalogue(error) => error.code(),
             Self::Reporting(error) => error.code(),
             Self::Store(_) => "store",
+            Self::TooMany(_) => "selection_too_large",
         }
     }
 }
@@ -44,6 +48,100 @@ pub struct PullQuery {
     pub org_unit: String,
     /// The agency's subordinates too (those that cannot answer are left out).
     pub children: bool,
+}
+
+/// The periods a pull asks for: named, or every period of the regime's frequency that
+/// overlaps a span of days (DHIS2's `startDate`/`endDate`).
+#[derive(Debug, Clone)]
+pub enum PeriodsAsked {
+    Named(Vec<String>),
+    Between(jiff::civil::Date, jiff::civil::Date),
+}
+
+/// A pull of several regimes, periods and agencies at once (DHIS2's repeated `dataSet`,
+/// `period`, `orgUnit`).
+#[derive(Debug, Clone)]
+pub struct PullSelection {
+    pub data_sets: Vec<String>,
+    pub periods: PeriodsAsked,
+    pub org_units: Vec<String>,
+    pub children: bool,
+}
+
+/// The most (regime, period, agency) reports one selection reads.
+pub const MAX_SELECTED_REPORTS: usize = 10_000;
+
+impl PullSelection {
+    /// Each (regime, period, agency) asked, in that order.
+    async fn queries(&self, ctx: &Context) -> Result<Vec<PullQuery>, PullError> {
+        let mut queries = Vec::new();
+        for data_set in &self.data_sets {
+            let periods = match &self.periods {
+                PeriodsAsked::Named(periods) => periods.clone(),
+                PeriodsAsked::Between(start, end) => {
+                    let regime = catalogue::load_regime(&ctx.store, data_set).await?;
+                    let frequency = regime.content().frequency.ok_or_else(|| {
+                        CatalogueError::InvalidPeriod {
+                            text: format!("{start}..{end}"),
+                            reason: format!(
+                                "regime {data_set} has no fixed frequency; name its periods"
+                            ),
+                        }
+                    })?;
+                    let mut periods = Vec::new();
+                    let mut period = baocao_domain::period::PeriodId::containing(frequency, *start);
+                    while period.start() <= *end && periods.len() <= MAX_SELECTED_REPORTS {
+                        periods.push(period.to_string());
+                        period = period.next();
+                    }
+                    periods
+                }
+            };
+            for period in periods {
+                for org_unit in &self.org_units {
+                    queries.push(PullQuery {
+                        data_set: data_set.clone(),
+                        period: period.clone(),
+                        org_unit: org_unit.clone(),
+                        children: self.children,
+                    });
+                }
+            }
+            if queries.len() > MAX_SELECTED_REPORTS {
+                return Err(PullError::TooMany(MAX_SELECTED_REPORTS));
+            }
+        }
+        Ok(queries)
+    }
+}
+
+/// The values of every report `selection` names that the caller may read; with one report
+/// asked, exactly [`pull`]'s answer (its refusals included), with more, a report the caller
+/// cannot read (not assigned, out of reach) is left out.
+pub async fn pull_selection(
+    ctx: &Context,
+    caller: &Caller,
+    selection: &PullSelection,
+) -> Result<Pulled, PullError> {
+    let queries = selection.queries(ctx).await?;
+    if let [query] = queries.as_slice() {
+        return pull(ctx, caller, query).await;
+    }
+    let mut all = Pulled {
+        values: Vec::new(),
+        complete_date: None,
+    };
+    for query in &queries {
+        match pull(ctx, caller, query).await {
+            Ok(pulled) => all.values.extend(pulled.values),
+            Err(error @ (PullError::OutOfScope { .. } | PullError::Store(_))) => return Err(error),
+            Err(PullError::Catalogue(error @ CatalogueError::UnknownRegime(_))) => {
+                return Err(error.into());
+            }
+            Err(_) => continue,
+        }
+    }
+    Ok(all)
 }
 
 /// The values pulled, and when the asked agency's report was last submitted.
@@ -105,6 +203,8 @@ pub async fn pull(ctx: &Context, caller: &Caller, query: &PullQuery) -> Result<P
                 continue;
             }
             values.push(PulledValue {
+                data_set: query.data_set.clone(),
+                period: query.period.clone(),
                 org_unit: org_unit.clone(),
                 data_element: cell.address.row.to_string(),
                 combo: cell.address.options.key(),

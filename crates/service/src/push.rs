@@ -174,6 +174,12 @@ pub enum Problem {
     },
     /// No agency has the orgUnit's code (listed beside the value's other problems).
     UnknownOrgUnit(String),
+    /// Neither the value nor the set names a regime, and the element does not decide it: no
+    /// regime the caller may push has it, or several do (`regimes`).
+    DataSetUndecided {
+        element: String,
+        regimes: Vec<String>,
+    },
 }
 
 /// A value in conflict: what it was (`orgUnit/period/dataElement`) and why.
@@ -276,6 +282,8 @@ pub struct Push<'a> {
     periods: HashMap<(String, String), Result<PeriodReports, usize>>,
     /// Whether each orgUnit named beside other problems is an agency's code.
     known_org_units: HashMap<String, bool>,
+    /// The regimes each element is in, read when a value names no regime.
+    element_regimes: Option<HashMap<String, Vec<String>>>,
     /// The set's own unknown fields are noted once.
     header_noted: bool,
     tx: Option<Transaction>,
@@ -304,6 +312,7 @@ impl<'a> Push<'a> {
             regimes: HashMap::new(),
             periods: HashMap::new(),
             known_org_units: HashMap::new(),
+            element_regimes: None,
             header_noted: false,
             tx: None,
             ready: Vec::new(),
@@ -407,6 +416,45 @@ impl<'a> Push<'a> {
         };
         self.known_org_units.insert(code.to_string(), known);
         Ok(known)
+    }
+
+    /// The one regime (of those the caller may push) whose forms have `element`, or the
+    /// conflict saying there is none or more than one. The regimes are read once a push.
+    async fn regime_of_element(
+        &mut self,
+        element: &str,
+    ) -> Result<Result<String, Problem>, PushError> {
+        if self.element_regimes.is_none() {
+            let mut index: HashMap<String, Vec<String>> = HashMap::new();
+            for regime in self.ctx.store.regimes(None).await? {
+                let code = regime.code().to_string();
+                if !self.caller.in_scope(true, &code) {
+                    continue;
+                }
+                for form in &regime.content().forms {
+                    for row in &form.rows {
+                        let regimes = index.entry(row.indicator.to_string()).or_default();
+                        if !regimes.contains(&code) {
+                            regimes.push(code.clone());
+                        }
+                    }
+                }
+            }
+            self.element_regimes = Some(index);
+        }
+        let regimes = self
+            .element_regimes
+            .as_ref()
+            .and_then(|index| index.get(element))
+            .cloned()
+            .unwrap_or_default();
+        Ok(match regimes.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Err(Problem::DataSetUndecided {
+                element: element.to_string(),
+                regimes,
+            }),
+        })
     }
 
     /// The set's own fields this server does not understand, each a conflict, once.
@@ -695,12 +743,22 @@ impl<'a> Push<'a> {
     }
 
     async fn complete(&mut self) -> Result<(), PushError> {
-        // The set's regime may be left out only where every value names its own.
-        let unnamed = self.seen == 0 || self.waiting.iter().any(|(_, v)| v.data_set.is_none());
-        if self.data_set().is_none() && unnamed {
+        if self.data_set().is_none() && self.seen == 0 {
             return Err(PushError::DataSetRequired);
         }
-        for (index, value) in std::mem::take(&mut self.waiting) {
+        for (index, mut value) in std::mem::take(&mut self.waiting) {
+            // A value that names no regime, in a set that names none, goes to the one regime
+            // whose forms have its element.
+            if value.data_set.is_none() && self.data_set().is_none() {
+                match self.regime_of_element(&value.data_element).await? {
+                    Ok(code) => value.data_set = Some(code),
+                    Err(problem) => {
+                        let object = value.data_element.clone();
+                        self.conflicts.note(object, problem);
+                        continue;
+                    }
+                }
+            }
             match self.place(&value) {
                 Some(place) => self.ready.push((index, value, place)),
                 None => self

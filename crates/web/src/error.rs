@@ -599,6 +599,13 @@ impl From<baocao_service::pull::PullError> for ApiError {
             E::Catalogue(error) => error.into(),
             E::Reporting(error) => error.into(),
             E::Store(error) => error.into(),
+            E::TooMany(limit) => ApiError::bad_request(
+                "selection_too_large",
+                format!("Lựa chọn gồm hơn {limit} báo cáo; hãy thu hẹp chế độ, kỳ hoặc đơn vị."),
+                format!(
+                    "The selection names more than {limit} reports; narrow the regimes, periods or agencies."
+                ),
+            ),
         }
     }
 }

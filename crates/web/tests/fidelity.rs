@@ -483,7 +483,163 @@ async fn dhis2_paths_suffixes_and_versions_answer_as_dhis2_does(app: TestApp) {
     assert!(!challenge.contains("Basic"), "{challenge}");
 }
 
+async fn pulls_take_dhis2_selections_and_pushes_refuse_what_they_cannot_honour(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let hcm = app.login("hcm").await;
+    for (token, org_unit, period, value) in [
+        (&hanoi, "01", "202610", "10"),
+        (&hanoi, "01", "202611", "11"),
+        (&hcm, "79", "202611", "79"),
+    ] {
+        let set = json!({"dataSet": "BC-KTXH-T", "period": period, "orgUnit": org_unit,
+            "dataValues": [{"dataElement": "KT04", "value": value}]});
+        let pushed = app
+            .call(Method::POST, "/api/dataValueSets", Some(token), Some(&set))
+            .await;
+        assert_eq!(counts(&pushed), [1, 0, 0, 0], "{}", pushed.text);
+    }
+    let admin = app.login("admin").await;
+    let pulled = |query: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let answer = app.get(&format!("/api/dataValueSets{query}"), admin).await;
+            assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.text);
+            let json = answer.json();
+            let mut values: Vec<(String, String, String)> = json["dataValues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["dataElement"] == "KT04")
+                .map(|v| {
+                    (
+                        v["orgUnit"].as_str().unwrap().to_string(),
+                        v["period"].as_str().unwrap().to_string(),
+                        v["value"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            values.sort();
+            (json, values)
+        }
+    };
+    let triple = |o: &str, p: &str, v: &str| (o.to_string(), p.to_string(), v.to_string());
+    let (json, values) = pulled("?dataSet=BC-KTXH-T&period=202610&period=202611&orgUnit=01").await;
+    assert_eq!(
+        values,
+        [triple("01", "202610", "10"), triple("01", "202611", "11")]
+    );
+    assert!(json.get("period").is_none(), "no shared period: {json}");
+    let (_, values) =
+        pulled("?dataSet=BC-KTXH-T&startDate=2026-10-01&endDate=2026-11-30&orgUnit=01").await;
+    assert_eq!(
+        values,
+        [triple("01", "202610", "10"), triple("01", "202611", "11")]
+    );
+    let (json, values) =
+        pulled("?dataSet=BC-KTXH-T&period=202611&orgUnit=01,79&idScheme=CODE").await;
+    assert_eq!(
+        values,
+        [triple("01", "202611", "11"), triple("79", "202611", "79")]
+    );
+    assert_eq!(json["period"], "202611");
+    let csv = app
+        .get(
+            "/api/dataValueSets.csv?dataSet=BC-KTXH-T&period=202610,202611&orgUnit=01",
+            &admin,
+        )
+        .await;
+    assert!(
+        csv.text.contains("KT04,202610,01,default,,10"),
+        "{}",
+        csv.text
+    );
+    assert!(
+        csv.text.contains("KT04,202611,01,default,,11"),
+        "{}",
+        csv.text
+    );
+    for (query, code) in [
+        (
+            "?dataSet=BC-KTXH-T&period=202611&orgUnit=01&lastUpdated=2026-01-01",
+            "unknown_parameter",
+        ),
+        (
+            "?dataSet=BC-KTXH-T&period=202611&orgUnit=01&idScheme=NAME",
+            "invalid_parameter",
+        ),
+        ("?dataSet=BC-KTXH-T&orgUnit=01", "missing_parameter"),
+        (
+            "?dataSet=BC-KTXH-T&orgUnit=01&period=202611&startDate=2026-01-01",
+            "invalid_parameter",
+        ),
+    ] {
+        let refused = app.get(&format!("/api/dataValueSets{query}"), &admin).await;
+        assert_eq!(
+            (refused.status, refused.json()["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{query}: {}",
+            refused.text
+        );
+    }
+
+    // Push parameters: honoured, or refused by name — never ignored.
+    let set = json!({"dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01",
+        "dataValues": [{"dataElement": "KT05", "value": "5"}]});
+    for (query, code) in [
+        ("?async=true", "unsupported_parameter"),
+        ("?skipAudit=true", "unsupported_parameter"),
+        ("?mergeMode=MERGE", "unknown_parameter"),
+        ("?orgUnitIdScheme=NAME", "invalid_parameter"),
+    ] {
+        let refused = app
+            .call(
+                Method::POST,
+                &format!("/api/dataValueSets{query}"),
+                Some(&hanoi),
+                Some(&set),
+            )
+            .await;
+        assert_eq!(
+            (refused.status, refused.json()["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{query}: {}",
+            refused.text
+        );
+    }
+    let taken = app
+        .call(
+            Method::POST,
+            "/api/dataValueSets?async=false&idScheme=UID&strictPeriods=true&skipAudit=false",
+            Some(&hanoi),
+            Some(&set),
+        )
+        .await;
+    assert_eq!(counts(&taken), [1, 0, 0, 0], "{}", taken.text);
+
+    // No dataSet anywhere: the element decides, where exactly one regime has it.
+    let unnamed = json!({"period": "202611", "orgUnit": "01", "dataValues": [
+        {"dataElement": "KT07", "value": "3.2"},
+        {"dataElement": "ZZ99", "value": "1"},
+    ]});
+    let partial = app
+        .call(
+            Method::POST,
+            "/api/dataValueSets?atomicMode=NONE",
+            Some(&hanoi),
+            Some(&unnamed),
+        )
+        .await;
+    assert_eq!(counts(&partial), [1, 0, 1, 0], "{}", partial.text);
+    let found = conflicts(&partial);
+    assert!(
+        found[0].0 == "ZZ99" && found[0].1.contains("dataSet"),
+        "{found:?}"
+    );
+}
+
 app_tests!(
+    pulls_take_dhis2_selections_and_pushes_refuse_what_they_cannot_honour,
     dhis2_paths_suffixes_and_versions_answer_as_dhis2_does,
     adx_attributes_are_never_merged_nor_dropped,
     json_and_csv_fields_are_understood_or_refused_by_name,

@@ -553,8 +553,17 @@ async fn csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused(app: TestApp
         refused.text
     );
 
+    // Without ?dataSet an element in two regimes cannot decide: each value says so.
     let no_set = push_as(&app, &hanoi, "", "text/csv", csv).await;
-    assert_eq!(no_set.json()["error"]["code"], "data_set_required");
+    assert_eq!(no_set.status, StatusCode::CONFLICT, "{}", no_set.text);
+    let conflict = no_set.json()["conflicts"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        conflict.contains("BC-KTXH-T") && conflict.contains("BC-TM-T"),
+        "{conflict}"
+    );
     let short = push_as(
         &app,
         &hanoi,

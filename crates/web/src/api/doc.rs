@@ -156,12 +156,18 @@ pub struct ReportPath {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct AnalyticsSelection {
-    indicator: IndicatorCode,
-    period: PeriodId,
+    /// One or more indicators: the parameter repeated, or codes joined by commas.
+    #[param(style = Form, explode, min_items = 1)]
+    indicator: Vec<IndicatorCode>,
+    /// One or more periods: the parameter repeated, or ids joined by commas.
+    #[param(style = Form, explode, min_items = 1)]
+    period: Vec<PeriodId>,
     agency: Option<AgencyCode>,
     level: Option<AgencyLevel>,
     as_of: Option<jiff::civil::Date>,
-    disaggregate: Option<Disaggregation>,
+    /// Categories to split by: the parameter repeated, or codes joined by commas.
+    #[param(style = Form, explode)]
+    disaggregate: Option<Vec<Disaggregation>>,
 }
 
 /// How a pivot is laid out and labelled.

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use baocao_formats::datavalues;
-use baocao_service::pull::{self, PullQuery, Pulled};
+use baocao_service::pull::{self, PeriodsAsked, PullSelection, Pulled};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -73,24 +73,144 @@ pub(crate) fn flag(text: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// What a pull asks, as DHIS2's `GET /api/dataValueSets` takes it: `dataSet`, `period` and
+/// `orgUnit` each repeatable (or joined by commas), `startDate`/`endDate` instead of periods,
+/// `children` (or DHIS2's older `includeDescendants`), `format`, DHIS2's paging, and DHIS2's
+/// id schemes (codes are the identifiers here, so `CODE` and `UID` both name them). Any other
+/// parameter is refused by name.
 pub struct ExportQuery {
-    data_set: String,
-    period: String,
-    org_unit: String,
-    /// `true`: the orgUnit's subordinates too (as they stood at the period's end).
-    #[serde(default)]
-    children: Option<String>,
-    /// `json` (default), `csv` or `adx`; or ask by `Accept`.
-    #[serde(default)]
+    data_sets: Vec<String>,
+    periods: Vec<String>,
+    span: Option<(jiff::civil::Date, jiff::civil::Date)>,
+    org_units: Vec<String>,
+    children: bool,
+    /// `json` (default), `csv`, `xml` or `adx`; or ask by `Accept`.
     format: Option<String>,
-    /// DHIS2's paging: `pageSize` values a page (at most 50,000), `page` from 1; without
-    /// `pageSize`, every value.
-    #[serde(default)]
     page: Option<usize>,
-    #[serde(default)]
     page_size: Option<usize>,
+}
+
+fn invalid_parameter(name: &str, value: &str, expected: &str) -> ApiError {
+    ApiError::bad_request(
+        "invalid_parameter",
+        format!("Tham số {name}={value:?} không hợp lệ ({expected})."),
+        format!("Invalid {name}={value:?} ({expected})."),
+    )
+}
+
+/// DHIS2's id schemes: codes are the identifiers here, so `CODE` and `UID` both name them;
+/// `NAME` and attribute schemes are refused by name.
+pub(crate) fn id_scheme(name: &str, value: &str) -> Result<(), ApiError> {
+    if value.eq_ignore_ascii_case("code") || value.eq_ignore_ascii_case("uid") {
+        Ok(())
+    } else {
+        Err(invalid_parameter(
+            name,
+            value,
+            "CODE or UID: codes are the identifiers here",
+        ))
+    }
+}
+
+/// Whether `name` is one of DHIS2's id scheme parameters.
+pub(crate) fn is_id_scheme(name: &str) -> bool {
+    name == "idScheme" || name.ends_with("IdScheme")
+}
+
+impl ExportQuery {
+    fn parse(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let mut query = ExportQuery {
+            data_sets: Vec::new(),
+            periods: Vec::new(),
+            span: None,
+            org_units: Vec::new(),
+            children: false,
+            format: None,
+            page: None,
+            page_size: None,
+        };
+        let (mut start, mut end) = (None, None);
+        let many = |value: &str| -> Vec<String> {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        let count = |name: &str, value: &str| {
+            value
+                .parse::<usize>()
+                .map_err(|_| invalid_parameter(name, value, "a count"))
+        };
+        let date = |name: &str, value: &str| {
+            value
+                .parse::<jiff::civil::Date>()
+                .map_err(|_| invalid_parameter(name, value, "a date YYYY-MM-DD"))
+        };
+        for (name, value) in pairs {
+            match name.as_str() {
+                "dataSet" => query.data_sets.extend(many(&value)),
+                "period" => query.periods.extend(many(&value)),
+                "orgUnit" => query.org_units.extend(many(&value)),
+                "startDate" => start = Some(date(&name, &value)?),
+                "endDate" => end = Some(date(&name, &value)?),
+                "children" | "includeDescendants" => {
+                    query.children |= flag(Some(&value))?;
+                }
+                "format" => query.format = Some(value),
+                "page" => query.page = Some(count(&name, &value)?),
+                "pageSize" => query.page_size = Some(count(&name, &value)?),
+                "paging" if !flag(Some(&value))? => query.page_size = None,
+                "paging" => {}
+                _ if is_id_scheme(&name) => id_scheme(&name, &value)?,
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "unknown_parameter",
+                        format!("Tham số {name:?} không được hỗ trợ."),
+                        format!("Parameter {name:?} is not offered."),
+                    ));
+                }
+            }
+        }
+        let missing = |name: &str| {
+            ApiError::bad_request(
+                "missing_parameter",
+                format!("Thiếu tham số {name}."),
+                format!("Parameter {name} is required."),
+            )
+        };
+        if query.data_sets.is_empty() {
+            return Err(missing("dataSet"));
+        }
+        if query.org_units.is_empty() {
+            return Err(missing("orgUnit"));
+        }
+        match (start, end, query.periods.is_empty()) {
+            (Some(start), Some(end), true) if start <= end => query.span = Some((start, end)),
+            (Some(_), Some(_), true) => {
+                return Err(invalid_parameter("endDate", "", "not before startDate"));
+            }
+            (None, None, false) => {}
+            (None, None, true) => return Err(missing("period (or startDate and endDate)")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    "Dùng period, hoặc cả startDate và endDate — không dùng lẫn.".to_string(),
+                    "Give period, or both startDate and endDate — not a mix.".to_string(),
+                ));
+            }
+        }
+        Ok(query)
+    }
+
+    /// The one value of a list that holds exactly one.
+    fn only(list: &[String]) -> Option<&str> {
+        match list {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
 }
 
 /// Values a page at most.
@@ -104,13 +224,17 @@ const MAX_PAGE_SIZE: usize = 50_000;
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DataValueSet<'a> {
-    #[schema(value_type = doc::RegimeCode)]
-    data_set: &'a str,
-    #[schema(value_type = doc::PeriodId)]
-    period: &'a str,
-    #[schema(value_type = doc::AgencyCode)]
-    org_unit: &'a str,
-    /// When the asked agency's latest version was submitted.
+    /// Where every value shares it.
+    #[schema(value_type = Option<doc::RegimeCode>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_set: Option<&'a str>,
+    #[schema(value_type = Option<doc::PeriodId>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<&'a str>,
+    #[schema(value_type = Option<doc::AgencyCode>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_unit: Option<&'a str>,
+    /// When the asked agency's latest version was submitted (one report asked).
     #[schema(value_type = Option<String>)]
     complete_date: serde_json::Value,
     data_values: Vec<DataValue<'a>>,
@@ -150,19 +274,24 @@ pub struct Pager {
     path = "/api/v1/dataValueSets",
     tag = "Interoperability",
     operation_id = "get_api_v1_dataValueSets",
-    summary = "A slot's values as a DHIS2 data value set.",
+    summary = "Reports' values as a DHIS2 data value set: one slot, or several regimes, periods (or a span of dates) and agencies at once.",
     params(
-        ("dataSet" = doc::RegimeCode, Query),
-        ("period" = doc::PeriodId, Query),
-        ("orgUnit" = doc::AgencyCode, Query),
-        ("children" = Option<bool>, Query),
+        ("dataSet" = Vec<doc::RegimeCode>, Query, style = Form, explode, description = "One or more regimes (repeated, or joined by commas)."),
+        ("period" = Option<Vec<doc::PeriodId>>, Query, style = Form, explode, description = "One or more periods (repeated, or joined by commas); or startDate and endDate."),
+        ("startDate" = Option<jiff::civil::Date>, Query, description = "With endDate: every period of each regime's frequency that overlaps the days."),
+        ("endDate" = Option<jiff::civil::Date>, Query),
+        ("orgUnit" = Vec<doc::AgencyCode>, Query, style = Form, explode, description = "One or more agencies (repeated, or joined by commas)."),
+        ("children" = Option<bool>, Query, description = "The agencies' subordinates too (DHIS2's older includeDescendants is read the same)."),
+        ("includeDescendants" = Option<bool>, Query),
+        ("idScheme" = Option<String>, Query, pattern = r"^(?i)(code|uid)$", description = "DHIS2's id scheme (and dataElementIdScheme, orgUnitIdScheme, …): codes are the identifiers here, so CODE and UID both name them."),
+        ("paging" = Option<bool>, Query),
         ("format" = Option<doc::ValueSetFormat>, Query),
         ("If-None-Match" = Option<String>, Header),
         ("page" = Option<u32>, Query, description = "Page number from 1 (with pageSize).", minimum = 1, maximum = 1000000),
         ("pageSize" = Option<u32>, Query, description = "Values a page, 1 to 50,000; the JSON answer then carries a pager.", minimum = 1, maximum = 50000),
     ),
     responses(
-        (status = 200, description = "OK", content((DataValueSet = "application/json"), (String = "text/csv"), (String = "application/adx+xml"))),
+        (status = 200, description = "OK", content((DataValueSet = "application/json"), (String = "text/csv"), (String = "application/xml"), (String = "application/adx+xml"))),
         (status = 304, description = "Not modified since the ETag given"),
     ),
 )]
@@ -170,19 +299,33 @@ pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
     headers: axum::http::HeaderMap,
-    ApiQuery(query): ApiQuery<ExportQuery>,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let pull = PullQuery {
-        data_set: query.data_set.clone(),
-        period: query.period.clone(),
-        org_unit: query.org_unit.clone(),
-        children: flag(query.children.as_deref())?,
+    let query = ExportQuery::parse(pairs)?;
+    let selection = PullSelection {
+        data_sets: query.data_sets.clone(),
+        periods: match query.span {
+            Some((start, end)) => PeriodsAsked::Between(start, end),
+            None => PeriodsAsked::Named(query.periods.clone()),
+        },
+        org_units: query.org_units.clone(),
+        children: query.children,
     };
     let Pulled {
         mut values,
         complete_date,
-    } = pull::pull(&state, &caller, &pull).await?;
-    let complete_date = complete_date.map_or(serde_json::Value::Null, serde_json::Value::String);
+    } = pull::pull_selection(&state, &caller, &selection).await?;
+    let shared = datavalues::SetFields {
+        data_set: ExportQuery::only(&query.data_sets),
+        period: ExportQuery::only(&query.periods),
+        org_unit: ExportQuery::only(&query.org_units),
+        complete_date: complete_date.as_deref(),
+    };
+    let complete_json = shared
+        .complete_date
+        .map_or(serde_json::Value::Null, |date| {
+            serde_json::Value::String(date.to_string())
+        });
     let total = values.len();
     let pager = match query.page_size {
         None => None,
@@ -222,15 +365,15 @@ pub async fn export(
     let (content_type, body) = match format.as_str() {
         "json" => {
             let set = DataValueSet {
-                data_set: &query.data_set,
-                period: &query.period,
-                org_unit: &query.org_unit,
-                complete_date,
+                data_set: shared.data_set,
+                period: shared.period,
+                org_unit: shared.org_unit,
+                complete_date: complete_json,
                 data_values: values
                     .iter()
                     .map(|value| DataValue {
                         data_element: &value.data_element,
-                        period: &query.period,
+                        period: &value.period,
                         org_unit: &value.org_unit,
                         category_option_combo: value.combo_or_default(),
                         value: &value.value,
@@ -240,26 +383,12 @@ pub async fn export(
             };
             ("application/json", json!(set).to_string())
         }
-        "csv" => (
-            "text/csv; charset=utf-8",
-            datavalues::write_csv(&query.period, &values)?,
-        ),
+        "csv" => ("text/csv; charset=utf-8", datavalues::write_csv(&values)?),
         "xml" => (
             "application/xml",
-            datavalues::write_dhis2_xml(
-                &query.data_set,
-                &query.period,
-                complete_date.as_str(),
-                &values,
-            )?,
+            datavalues::write_dhis2_xml(shared, &values)?,
         ),
-        "adx" => {
-            let period = crate::extract::parse_period(&query.period)?;
-            (
-                "application/adx+xml",
-                datavalues::write_adx(&query.data_set, period, &values)?,
-            )
-        }
+        "adx" => ("application/adx+xml", datavalues::write_adx(&values)?),
         other => {
             return Err(ApiError::bad_request(
                 "invalid_format",

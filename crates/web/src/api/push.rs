@@ -18,7 +18,7 @@ use baocao_formats::datavalues::{self, Item};
 use baocao_service::push::{
     ImportCount, Problem, Push, PushOptions, PushOutcome, Strategy, atomic_mode,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use tokio_stream::StreamExt;
 
@@ -32,21 +32,81 @@ use crate::error::ApiError;
 /// Values a message from the reading thread.
 const BATCH: usize = 1_000;
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+/// A push's query parameters as DHIS2 takes them: `dryRun`, `importStrategy`, `atomicMode`,
+/// `dataSet` (the regime of a payload that names none); DHIS2's id schemes (codes are the
+/// identifiers here: `CODE` and `UID` both name them); the strictness flags (the import is
+/// always strict: a value that does not fit is a conflict whatever they say); `async` and
+/// `skipAudit` only as `false` — an import here runs while the request waits, and every
+/// import is audited. Any other parameter is refused by name.
+#[derive(Debug, Default)]
 pub struct ImportOptions {
-    #[serde(default)]
     dry_run: Option<String>,
-    #[serde(default)]
     import_strategy: Option<String>,
-    #[serde(default)]
     atomic_mode: Option<String>,
-    /// The regime of a CSV payload (JSON and ADX name it inside).
-    #[serde(default)]
     data_set: Option<String>,
 }
 
+/// DHIS2's flags that ask an import to be less strict than this one always is, or to skip a
+/// cache warm-up: read, and answered by the import's own strictness.
+const STRICTNESS_FLAGS: [&str; 9] = [
+    "strictPeriods",
+    "strictDataElements",
+    "strictCategoryOptionCombos",
+    "strictAttributeOptionCombos",
+    "strictOrganisationUnits",
+    "requireCategoryOptionCombo",
+    "requireAttributeOptionCombo",
+    "skipExistingCheck",
+    "preheatCache",
+];
+
 impl ImportOptions {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let mut options = Self::default();
+        for (name, value) in pairs {
+            let refused = |why_vi: &str, why_en: &str| {
+                ApiError::bad_request(
+                    "unsupported_parameter",
+                    format!("{name}={value}: {why_vi}"),
+                    format!("{name}={value}: {why_en}"),
+                )
+            };
+            match name.as_str() {
+                "dryRun" => options.dry_run = Some(value),
+                "importStrategy" => options.import_strategy = Some(value),
+                "atomicMode" => options.atomic_mode = Some(value),
+                "dataSet" => options.data_set = Some(value),
+                "async" if flag(Some(&value))? => {
+                    return Err(refused(
+                        "không có nhập dữ liệu chạy nền; bỏ async, việc nhập chạy trong lúc chờ và đọc dữ liệu theo luồng.",
+                        "imports do not run as background jobs here; leave async out — the import streams while the request waits.",
+                    ));
+                }
+                "skipAudit" if flag(Some(&value))? => {
+                    return Err(refused(
+                        "mọi lần nhập đều được ghi nhật ký.",
+                        "every import is audited here.",
+                    ));
+                }
+                "async" | "skipAudit" => {}
+                _ if STRICTNESS_FLAGS.contains(&name.as_str()) => {
+                    flag(Some(&value))?;
+                }
+                _ if super::interop::is_id_scheme(&name) => {
+                    super::interop::id_scheme(&name, &value)?
+                }
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "unknown_parameter",
+                        format!("Tham số {name:?} không được hỗ trợ."),
+                        format!("Parameter {name:?} is not offered."),
+                    ));
+                }
+            }
+        }
+        Ok(options)
+    }
+
     fn parse(self) -> Result<PushOptions, ApiError> {
         let strategy = Strategy::parse(self.import_strategy.as_deref()).ok_or_else(|| {
             let other = self.import_strategy.clone().unwrap_or_default();
@@ -157,7 +217,11 @@ const DRAIN_AFTER_REFUSAL: usize = 256 * 1024 * 1024;
         ("dryRun" = Option<bool>, Query),
         ("importStrategy" = Option<doc::ImportStrategy>, Query),
         ("atomicMode" = Option<String>, Query, pattern = r#"^(ALL|NONE|TRUE|FALSE|all|none|true|false)$"#),
-        ("dataSet" = Option<String>, Query, description = "The regime of a CSV payload (JSON and ADX name it inside)."),
+        ("dataSet" = Option<String>, Query, description = "The regime of values that name none (a CSV payload, an ADX group without dataSet); where neither the payload nor this names it, each value goes to the one regime whose forms have its element."),
+        ("async" = Option<bool>, Query, description = "Only false: imports run while the request waits (true is refused)."),
+        ("skipAudit" = Option<bool>, Query, description = "Only false: every import is audited (true is refused)."),
+        ("idScheme" = Option<String>, Query, pattern = r"^(?i)(code|uid)$", description = "DHIS2's id scheme (and dataElementIdScheme, orgUnitIdScheme, …): codes are the identifiers here, so CODE and UID both name them."),
+        ("strictPeriods" = Option<bool>, Query, description = "Read; the import is always strict (also strictDataElements, strictCategoryOptionCombos, strictAttributeOptionCombos, strictOrganisationUnits, requireCategoryOptionCombo, requireAttributeOptionCombo, skipExistingCheck, preheatCache)."),
     ),
     request_body(content((doc::DataValueSetDocument = "application/json"), (String = "text/csv"), (String = "application/adx+xml"))),
     responses(
@@ -168,12 +232,13 @@ const DRAIN_AFTER_REFUSAL: usize = 256 * 1024 * 1024;
 pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(options): ApiQuery<ImportOptions>,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let format = payload::format_of(&headers)?;
-    let mut push = Push::new(&state, &caller, options.parse()?);
+    let options = ImportOptions::from_pairs(pairs)?.parse()?;
+    let mut push = Push::new(&state, &caller, options);
 
     let limit = state.config.max_push_bytes;
     let over_limit = Arc::new(AtomicBool::new(false));
@@ -293,6 +358,14 @@ fn answer(outcome: PushOutcome) -> Response {
                 } => (
                     format!("Kỳ {text:?}: {reason}."),
                     format!("Period {text:?}: {reason_en}."),
+                ),
+                Problem::DataSetUndecided { element, regimes } if regimes.is_empty() => (
+                    format!("Không có chế độ báo cáo nào (được phép gửi) có chỉ tiêu {element}; hãy ghi dataSet."),
+                    format!("No regime the caller may push has element {element}; name the dataSet."),
+                ),
+                Problem::DataSetUndecided { element, regimes } => (
+                    format!("Chỉ tiêu {element} có trong nhiều chế độ ({}); hãy ghi dataSet.", regimes.join(", ")),
+                    format!("Element {element} is in several regimes ({}); name the dataSet.", regimes.join(", ")),
                 ),
                 Problem::UnknownOrgUnit(code) => (
                     format!("Không có đơn vị mã {code:?} (orgUnit)."),

@@ -6,6 +6,7 @@ Usage: peers.py BASE_URL
   (JSON, CSV, DHIS2's XML), and read the server and the user as DHIS2 describes them;
 - openpyxl fills the report's workbook with formulas, which it stores without results; the
   upload imports the values they compute;
+- openapi-python-client generates a client from the API document, which then calls the API;
 - sdmx1 lists the dataflows and reads every flow; pysdmx reads each flow as SDMX-ML 2.1
   (structure-specific and generic) and SDMX-CSV 1.0 and 2.0, and the structures as SDMX-ML and
   SDMX-JSON; every observation equals sdmx1's, and a sample of each flow equals the analytics
@@ -101,6 +102,40 @@ def openpyxl_formulas():
     check(values.get("KT07") == "103.5" and values.get("KT08") == "207",
           f"openpyxl formulas computed: {values}")
     print("openpyxl: a workbook of formulas without results imports their values", flush=True)
+
+
+def generated_client():
+    """openapi-python-client makes a client of the API document without edits; the client
+    logs in and reads who it is."""
+    import importlib
+    import os
+    import subprocess
+    import tempfile
+
+    work = tempfile.mkdtemp()
+    document = os.path.join(work, "openapi.json")
+    with open(document, "w", encoding="utf-8") as out:
+        out.write(requests.get(f"{BASE}/api/v1/openapi.json").text)
+    config = os.path.join(work, "config.yaml")
+    with open(config, "w", encoding="utf-8") as out:
+        out.write("project_name_override: baocao-client\npackage_name_override: baocao_client\n")
+    generator = os.path.join(os.path.dirname(sys.executable), "openapi-python-client")
+    run = subprocess.run(
+        [generator, "generate", "--path", document, "--config", config,
+         "--output-path", os.path.join(work, "client"), "--overwrite"],
+        capture_output=True, text=True, timeout=600,
+    )
+    report = run.stdout + run.stderr
+    check(run.returncode == 0, f"openapi-python-client failed: {report}")
+    check("Unable to process schema" not in report, f"openapi-python-client dropped schemas: {report}")
+    sys.path.insert(0, os.path.join(work, "client"))
+    package = importlib.import_module("baocao_client")
+    token = requests.post(f"{BASE}/api/v1/auth/token",
+                          json={"username": "hanoi", "password": "demo"}).json()["token"]
+    client = package.AuthenticatedClient(base_url=BASE, token=token)
+    me = importlib.import_module("baocao_client.api.auth.get_api_v1_me").sync(client=client)
+    check(me is not None and me.username == "hanoi", f"the generated client's me: {me}")
+    print("openapi-python-client: a client generated from the document reads /api/v1/me", flush=True)
 
 
 def baocao_period(sdmx_period):
@@ -201,5 +236,6 @@ def sdmx_clients():
 dhis2_py()
 dhis2_client()
 openpyxl_formulas()
+generated_client()
 sdmx_clients()
 print("OK", flush=True)
