@@ -9,7 +9,7 @@
 
 use jiff::civil::{Date, ISOWeekDate, Weekday};
 
-use crate::period::{Frequency, PeriodError, PeriodId};
+use crate::period::{Frequency, PeriodError, PeriodId, split_interval};
 
 /// A pushed period.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,12 +59,7 @@ impl ExchangePeriod {
             text: text.to_string(),
             reason,
         };
-        let (start, duration) = text
-            .split_once('/')
-            .ok_or_else(|| err("expected START/DURATION, e.g. 2026-11-01/P1M"))?;
-        let first: Date = start
-            .parse()
-            .map_err(|_| err("the start must be a date YYYY-MM-DD"))?;
+        let (first, duration) = split_interval(text)?;
         let span: jiff::Span = duration
             .parse()
             .map_err(|_| err("the duration must be ISO 8601, e.g. P1M, P14D, P1Y"))?;

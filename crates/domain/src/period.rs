@@ -152,12 +152,7 @@ impl PeriodId {
             text: text.to_string(),
             reason,
         };
-        let (start, duration) = text
-            .split_once('/')
-            .ok_or_else(|| err("expected START/DURATION, e.g. 2026-11-01/P1M"))?;
-        let start: Date = start
-            .parse()
-            .map_err(|_| err("the start must be a date YYYY-MM-DD"))?;
+        let (start, duration) = split_interval(text)?;
         let frequency = match duration {
             "P1D" => Frequency::Daily,
             "P7D" | "P1W" => Frequency::Weekly,
@@ -405,6 +400,21 @@ impl<'de> Deserialize<'de> for PeriodId {
         let text = String::deserialize(deserializer)?;
         PeriodId::parse(&text).map_err(serde::de::Error::custom)
     }
+}
+
+/// An ISO 8601 interval `START/DURATION` as its first day and its duration's text.
+pub fn split_interval(text: &str) -> Result<(Date, &str), PeriodError> {
+    let err = |reason| PeriodError {
+        text: text.to_string(),
+        reason,
+    };
+    let (start, duration) = text
+        .split_once('/')
+        .ok_or_else(|| err("expected START/DURATION, e.g. 2026-11-01/P1M"))?;
+    let start: Date = start
+        .parse()
+        .map_err(|_| err("the start must be a date YYYY-MM-DD"))?;
+    Ok((start, duration))
 }
 
 fn parse_digits<T: std::str::FromStr>(text: &str) -> Option<T> {

@@ -93,6 +93,24 @@ impl TestApp {
             .await
     }
 
+    /// POSTs `body` of `content_type` to `path` with `token` as the bearer token.
+    pub async fn post_as(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> Answer {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.into())
+            .expect("a valid request");
+        self.send(request).await
+    }
+
     /// Sends any request through the router.
     pub async fn send(&self, request: Request<Body>) -> Answer {
         let response = self

@@ -455,14 +455,9 @@ async fn push_as(
     content_type: &str,
     body: &str,
 ) -> Answer {
-    let request = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri(format!("/api/dataValueSets{query}"))
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", content_type)
-        .body(axum::body::Body::from(body.to_string()))
-        .unwrap();
-    app.send(request).await
+    let path = format!("/api/dataValueSets{query}");
+    app.post_as(&path, token, content_type, body.to_string())
+        .await
 }
 
 async fn csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused(app: TestApp) {

@@ -18,17 +18,9 @@ async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> Answer {
 }
 
 async fn upload_with(app: &TestApp, token: &str, query: &str, body: Vec<u8>) -> Answer {
-    let request = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri(format!("{SLOT}/workbook{query}"))
-        .header("authorization", format!("Bearer {token}"))
-        .header(
-            "content-type",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        .body(axum::body::Body::from(body))
-        .unwrap();
-    app.send(request).await
+    let path = format!("{SLOT}/workbook{query}");
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    app.post_as(&path, token, xlsx, body).await
 }
 
 async fn stored(app: &TestApp, token: &str, row: &str) -> Option<String> {

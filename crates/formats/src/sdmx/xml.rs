@@ -26,16 +26,31 @@ impl Xml {
         Ok(Self(writer))
     }
 
-    pub(crate) fn open(
+    /// `<name attributes>`, or `<name attributes/>` when `empty`.
+    fn element(
         &mut self,
         name: &str,
         attributes: &[(&str, &str)],
+        empty: bool,
     ) -> Result<(), WriteError> {
         let mut start = BytesStart::new(name);
         for attribute in attributes {
             start.push_attribute(*attribute);
         }
-        self.0.write_event(Event::Start(start)).map_err(failed)
+        let event = if empty {
+            Event::Empty(start)
+        } else {
+            Event::Start(start)
+        };
+        self.0.write_event(event).map_err(failed)
+    }
+
+    pub(crate) fn open(
+        &mut self,
+        name: &str,
+        attributes: &[(&str, &str)],
+    ) -> Result<(), WriteError> {
+        self.element(name, attributes, false)
     }
 
     pub(crate) fn empty(
@@ -43,11 +58,7 @@ impl Xml {
         name: &str,
         attributes: &[(&str, &str)],
     ) -> Result<(), WriteError> {
-        let mut start = BytesStart::new(name);
-        for attribute in attributes {
-            start.push_attribute(*attribute);
-        }
-        self.0.write_event(Event::Empty(start)).map_err(failed)
+        self.element(name, attributes, true)
     }
 
     pub(crate) fn close(&mut self, name: &str) -> Result<(), WriteError> {
