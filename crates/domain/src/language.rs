@@ -67,6 +67,68 @@ pub fn number(value: f64, decimals: usize, lang: Lang) -> String {
     }
 }
 
+/// A number as typed in `lang`'s notation (`1.234,5` in Vietnamese, `1,234.5` in English),
+/// as plain text (`1234.5`); plain text (`1234.5`) is read as it is in both. `None`: not a
+/// number in either form (left to the cell's own check). Groups must be of three digits, so
+/// `1.5` stays a decimal point and `1.234` (a Vietnamese thousand) becomes `1234`.
+pub fn read_number(text: &str, lang: Lang) -> Option<String> {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect();
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.strip_prefix('+').unwrap_or(&text)),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let grouped = |whole: &str, separator: char| {
+        let mut groups = whole.split(separator);
+        let first = groups.next().unwrap_or("");
+        digits(first) && first.len() <= 3 && groups.all(|g| g.len() == 3 && digits(g))
+    };
+    let (thousands, decimal) = match lang {
+        Lang::Vi => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let (whole, fraction) = match body.split_once(decimal) {
+        Some((whole, fraction)) if digits(fraction) => (whole, Some(fraction)),
+        Some(_) => return None,
+        None => (body, None),
+    };
+    let whole = if digits(whole) {
+        whole.to_string()
+    } else if whole.contains(thousands) && grouped(whole, thousands) {
+        whole.replace(thousands, "")
+    } else if lang == Lang::Vi && fraction.is_none() {
+        // Plain notation with a decimal point (`1234.5`) is read in Vietnamese mode too.
+        return body
+            .split_once('.')
+            .filter(|(w, f)| digits(w) && digits(f))
+            .map(|_| format!("{sign}{body}"));
+    } else {
+        return None;
+    };
+    Some(match fraction {
+        Some(fraction) => format!("{sign}{whole}.{fraction}"),
+        None => format!("{sign}{whole}"),
+    })
+}
+
+/// A stored number (plain text, `48845.5`) as `lang` writes it (`48.845,5`), its decimals
+/// kept; any other text unchanged.
+pub fn show_number(text: &str, lang: Lang) -> String {
+    let plain = text.trim();
+    let (whole, fraction) = plain.split_once('.').unwrap_or((plain, ""));
+    let unsigned = whole.strip_prefix('-').unwrap_or(whole);
+    let numeric = !unsigned.is_empty()
+        && unsigned.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    match plain.parse::<f64>() {
+        Ok(value) if numeric && value.is_finite() => number(value, fraction.len(), lang),
+        _ => text.to_string(),
+    }
+}
+
 /// A period as people write it: `06/2026`, `Quý 2/2026`, `Năm 2025`.
 pub fn period_label(period: PeriodId, lang: Lang) -> String {
     let year = period.year();
@@ -82,6 +144,48 @@ pub fn period_label(period: PeriodId, lang: Lang) -> String {
         (Frequency::Yearly, Lang::Vi) => format!("Năm {year}"),
         (Frequency::Yearly, Lang::En) => year.to_string(),
         _ => period.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod notation_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_in_the_language_s_notation_and_plain() {
+        let vi = |t: &str| read_number(t, Lang::Vi);
+        assert_eq!(vi("1.234,5").as_deref(), Some("1234.5"));
+        assert_eq!(vi("1.234.567").as_deref(), Some("1234567"));
+        assert_eq!(vi("1.234").as_deref(), Some("1234"));
+        assert_eq!(vi("48,5").as_deref(), Some("48.5"));
+        assert_eq!(vi("1234.5").as_deref(), Some("1234.5"));
+        assert_eq!(vi("-5").as_deref(), Some("-5"));
+        assert_eq!(vi(" 60 123,4 ").as_deref(), Some("60123.4"));
+        assert_eq!(vi("abc"), None);
+        assert_eq!(vi("1,2,3"), None);
+        assert_eq!(vi("12.34,5"), None);
+        let en = |t: &str| read_number(t, Lang::En);
+        assert_eq!(en("1,234.5").as_deref(), Some("1234.5"));
+        assert_eq!(en("1234.5").as_deref(), Some("1234.5"));
+        assert_eq!(en("1.234,5"), None);
+    }
+
+    #[test]
+    fn stored_numbers_are_shown_in_the_language_s_notation() {
+        assert_eq!(show_number("48845.5", Lang::Vi), "48.845,5");
+        assert_eq!(show_number("48845.5", Lang::En), "48,845.5");
+        assert_eq!(show_number("-1234", Lang::Vi), "-1.234");
+        assert_eq!(show_number("107.90", Lang::Vi), "107,9");
+        assert_eq!(show_number("có", Lang::Vi), "có");
+        for stored in ["48845.5", "-1234", "0.25", "1000000"] {
+            for lang in [Lang::Vi, Lang::En] {
+                assert_eq!(
+                    read_number(&show_number(stored, lang), lang).as_deref(),
+                    Some(stored),
+                    "{stored} in {lang:?}"
+                );
+            }
+        }
     }
 }
 

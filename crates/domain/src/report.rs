@@ -49,6 +49,9 @@ pub struct CellProblem {
     pub form: String,
     pub row: String,
     pub column: String,
+    /// The cell's option combination (`sex=female`), empty for a total or a section.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub options: String,
     pub message: String,
     pub message_en: String,
 }
@@ -86,6 +89,7 @@ pub struct ReportShape<'a> {
 
 fn problem(address: &CellAddress, message: String, message_en: String) -> CellProblem {
     CellProblem {
+        options: address.options.key(),
         form: address.form.clone(),
         row: address.row.to_string(),
         column: address.column.as_str().to_string(),
@@ -286,6 +290,7 @@ impl ReportShape<'_> {
                     form: String::new(),
                     row: String::new(),
                     column: String::new(),
+                    options: String::new(),
                     message: format!("Đề cương không có mục số {} (đếm từ 0).", section.index),
                     message_en: format!(
                         "The outline has no section {} (counting from 0).",

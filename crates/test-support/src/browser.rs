@@ -205,6 +205,16 @@ impl Browser {
             .await;
     }
 
+    /// What `script` (a function body that returns something) answers, as text.
+    pub async fn script(&self, script: &str) -> String {
+        let body = json!({"script": script, "args": []});
+        let answer = self.command("POST", "/execute/sync", Some(body)).await;
+        match answer {
+            Value::String(text) => text,
+            other => other.to_string(),
+        }
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         let script = json!({"script": "return document.body.innerText;", "args": []});

@@ -10,7 +10,22 @@
   var key = "baocao:" + location.pathname;
   var initial = {};
   var inputs = Array.prototype.slice.call(form.querySelectorAll("input[name^='c'], textarea[name^='s']"));
-  inputs.forEach(function (el) { initial[el.name] = el.value; });
+  // What the server holds (after a refused save the inputs keep what was typed, unsaved).
+  inputs.forEach(function (el) {
+    initial[el.name] = el.dataset.saved !== undefined ? el.dataset.saved : el.value;
+  });
+  // Numbers as the page writes them: 1.234,5 in Vietnamese, 1,234.5 in English; plain too.
+  var vietnamese = document.documentElement.lang !== "en";
+  function number(text) {
+    var t = String(text).replace(/\s/g, "");
+    if (vietnamese && t.indexOf(",") >= 0) { t = t.replace(/\./g, "").replace(",", "."); }
+    else if (vietnamese && /^-?\d{1,3}(\.\d{3})+$/.test(t)) { t = t.replace(/\./g, ""); }
+    else if (!vietnamese) { t = t.replace(/,/g, ""); }
+    return /^[-+]?\d*\.?\d+$/.test(t) ? parseFloat(t) : NaN;
+  }
+  function written(value) {
+    return value.toLocaleString(vietnamese ? "vi-VN" : "en-US", { maximumFractionDigits: 6 });
+  }
 
   function changed() {
     return inputs.filter(function (el) { return el.value !== initial[el.name]; });
@@ -39,12 +54,12 @@
         var sum = 0, any = false;
         parts.forEach(function (part) {
           var input = part.querySelectorAll("td.cell input")[column];
-          var v = input ? parseFloat(input.value) : NaN;
+          var v = input ? number(input.value) : NaN;
           if (!isNaN(v)) { sum += v; any = true; }
         });
         var hint = cell.querySelector(".sum");
         if (!hint) { hint = document.createElement("span"); hint.className = "sum muted"; cell.appendChild(hint); }
-        hint.textContent = any ? "Σ " + Math.round(sum * 1e6) / 1e6 : "";
+        hint.textContent = any ? "Σ " + written(Math.round(sum * 1e6) / 1e6) : "";
       });
     });
   }
@@ -90,7 +105,22 @@
       .then(function (html) {
         var version = /name="version" value="(\d+)"/.exec(html);
         if (version) { form.querySelector("input[name='version']").value = version[1]; }
-        inputs.forEach(function (el) { initial[el.name] = el.value; });
+        // What the server holds (after a refused save the inputs keep what was typed, unsaved).
+  inputs.forEach(function (el) {
+    initial[el.name] = el.dataset.saved !== undefined ? el.dataset.saved : el.value;
+  });
+  // Numbers as the page writes them: 1.234,5 in Vietnamese, 1,234.5 in English; plain too.
+  var vietnamese = document.documentElement.lang !== "en";
+  function number(text) {
+    var t = String(text).replace(/\s/g, "");
+    if (vietnamese && t.indexOf(",") >= 0) { t = t.replace(/\./g, "").replace(",", "."); }
+    else if (vietnamese && /^-?\d{1,3}(\.\d{3})+$/.test(t)) { t = t.replace(/\./g, ""); }
+    else if (!vietnamese) { t = t.replace(/,/g, ""); }
+    return /^[-+]?\d*\.?\d+$/.test(t) ? parseFloat(t) : NaN;
+  }
+  function written(value) {
+    return value.toLocaleString(vietnamese ? "vi-VN" : "en-US", { maximumFractionDigits: 6 });
+  }
         remember(); show();
       })
       .catch(function () { show(status.dataset.offline); });

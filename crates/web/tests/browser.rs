@@ -129,6 +129,80 @@ async fn a_reporter_fills_a_form_and_the_rules_answer() {
     browser.quit().await;
 }
 
+/// A refused save marks each refused cell with its reason and never says "saved"; numbers
+/// are typed and shown in Vietnamese notation; the tab's title is the report's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_cells_are_marked_and_numbers_read_as_people_write_them() {
+    let Some((browser, app)) = browser_and_demo().await else {
+        return;
+    };
+    let base = app.spawn().await;
+    let slot = "/reports/BC-KTXH-T/01/202611";
+    log_in_at(&browser, &base, slot, "hanoi").await;
+    let title = browser.script("return document.title;").await;
+    assert_eq!(title, "BC-KTXH-T · 01 · 202611 · baocao", "the tab's title");
+
+    let cell = |code: &str| format!("input[aria-label^='{code} '][aria-label$='Kỳ báo cáo']");
+    browser.type_into(&cell("KT04"), "1.234,5").await;
+    browser.type_into(&cell("KT05"), "nhiều").await;
+    browser.click("button[value='save']").await;
+    let mut marked = String::new();
+    for _ in 0..50 {
+        marked = browser
+            .script("return Array.from(document.querySelectorAll('td.cell.refused input')).map(e => e.getAttribute('aria-label') + '|' + e.getAttribute('aria-invalid')).join(';');")
+            .await;
+        if !marked.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        marked.starts_with("KT05 ") && marked.ends_with("|true") && !marked.contains(';'),
+        "only the refused cell is marked, as invalid: {marked}"
+    );
+    let text = browser.text().await;
+    assert!(!text.contains("Mọi thay đổi đã được lưu"), "{text}");
+    assert!(text.contains("2 thay đổi chưa lưu"), "{text}");
+    let why = browser
+        .script("return document.querySelector('td.cell.refused .cell-error').textContent;")
+        .await;
+    assert!(!why.is_empty(), "the reason beside the cell");
+
+    browser
+        .type_into(
+            &cell("KT05"),
+            "\u{E003}\u{E003}\u{E003}\u{E003}\u{E003}12,5",
+        )
+        .await;
+    browser.click("button[value='save']").await;
+    browser.wait_for_url("?done=save").await;
+    let shown = browser
+        .script(&format!(
+            "return [document.querySelector(\"{}\").value, document.querySelector(\"{}\").value].join(' ');",
+            cell("KT04"),
+            cell("KT05")
+        ))
+        .await;
+    assert_eq!(
+        shown, "1.234,5 12,5",
+        "stored numbers shown in Vietnamese notation"
+    );
+    let hanoi = app.login("hanoi").await;
+    let stored = app
+        .this_period_totals("/api/v1/reports/BC-KTXH-T/01/202611", &hanoi)
+        .await;
+    assert!(
+        stored.contains(&("KT04".to_string(), "1234.5".to_string())),
+        "{stored:?}"
+    );
+    assert!(
+        stored.contains(&("KT05".to_string(), "12.5".to_string())),
+        "{stored:?}"
+    );
+    assert!(browser.text().await.contains("Mọi thay đổi đã được lưu"));
+    browser.quit().await;
+}
+
 /// A browser and the demo on SQLite; `None` where no browser is installed (a test then
 /// passes as skipped, unless CI demands the browser, which `Browser::start` enforces).
 async fn browser_and_demo() -> Option<(Browser, TestApp)> {

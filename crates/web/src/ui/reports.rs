@@ -36,10 +36,49 @@ type SlotPath = (String, String, String);
 struct GridCell {
     name: String,
     value: String,
+    /// The stored value as shown (what "unsaved changes" are counted against).
+    saved: String,
     flagged: bool,
     outlier: bool,
     /// Filled from stored data, not typed.
     derived: bool,
+    /// Why the last save refused this cell.
+    refused: Option<String>,
+}
+
+/// The cells a refused save named, by (form, row, column, options key), each with its reason
+/// in the page's language.
+type Refusals = HashMap<(String, String, String, String), String>;
+
+/// The cells an error names (`problems` of a refused save), keyed as the grid finds them.
+fn refusals(error: &ApiError, lang: Lang) -> Refusals {
+    let Some(problems) = error.details.get("problems").and_then(|p| p.as_array()) else {
+        return Refusals::new();
+    };
+    problems
+        .iter()
+        .map(|p| {
+            let text = |key: &str| p[key].as_str().unwrap_or_default().to_string();
+            let message = if lang == Lang::En {
+                text("message_en")
+            } else {
+                text("message")
+            };
+            (
+                (text("form"), text("row"), text("column"), text("options")),
+                message,
+            )
+        })
+        .collect()
+}
+
+/// Whether `address`'s indicator holds numbers (shown and read in the page's notation).
+fn numeric(catalogue: &Catalogue, address: &CellAddress) -> bool {
+    catalogue
+        .indicators
+        .iter()
+        .find(|i| i.code() == &address.row)
+        .is_some_and(|i| i.value_type().is_numeric())
 }
 
 #[derive(Serialize)]
@@ -70,10 +109,18 @@ fn layout(regime: &Regime, catalogue: &Catalogue) -> Vec<(usize, CellAddress, bo
     )
 }
 
+/// What the grid shows of each cell: the value (typed after a refused save, else stored) and
+/// the stored value, both as the page writes numbers.
+struct Shown<'a> {
+    values: &'a HashMap<CellAddress, String>,
+    saved: &'a HashMap<CellAddress, String>,
+    refused: &'a Refusals,
+}
+
 fn grid(
     regime: &Regime,
     catalogue: &Catalogue,
-    values: &HashMap<CellAddress, String>,
+    shown: &Shown<'_>,
     flagged: &HashSet<CellAddress>,
     unusual: &HashSet<CellAddress>,
     lang: Lang,
@@ -130,9 +177,17 @@ fn grid(
             });
         }
         if let Some(row) = form.rows.last_mut() {
+            let key = (
+                address.form.clone(),
+                address.row.to_string(),
+                address.column.as_str().to_string(),
+                address.options.key(),
+            );
             row.cells.push(GridCell {
                 name: format!("c{n}"),
-                value: values.get(&address).cloned().unwrap_or_default(),
+                value: shown.values.get(&address).cloned().unwrap_or_default(),
+                saved: shown.saved.get(&address).cloned().unwrap_or_default(),
+                refused: shown.refused.get(&key).cloned(),
                 flagged: flagged.contains(&address),
                 outlier: unusual.contains(&address),
                 derived: catalogue
@@ -164,6 +219,7 @@ async fn render_slot(
     path: &SlotPath,
     notice: Option<Notice>,
     typed: Option<&HashMap<String, String>>,
+    refused: &Refusals,
 ) -> Result<Response, PageError> {
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
@@ -176,18 +232,27 @@ async fn render_slot(
     let catalogue = Catalogue::current(state)
         .await
         .map_err(|e| fail(e.into()))?;
-    let mut values: HashMap<CellAddress, String> = view
+    let saved: HashMap<CellAddress, String> = view
         .content
         .values
         .iter()
-        .map(|cell| (cell.address.clone(), cell.value.clone()))
+        .map(|cell| {
+            let shown = if numeric(&catalogue, &cell.address) {
+                baocao_domain::language::show_number(&cell.value, lang)
+            } else {
+                cell.value.clone()
+            };
+            (cell.address.clone(), shown)
+        })
         .collect();
-    let mut sections: BTreeMap<usize, String> = view
+    let mut values = saved.clone();
+    let stored_sections: BTreeMap<usize, String> = view
         .content
         .sections
         .iter()
         .map(|section| (section.index, section.text.clone()))
         .collect();
+    let mut sections = stored_sections.clone();
     // After a refused edit, show what was typed rather than what is stored.
     if let Some(typed) = typed {
         for (n, (_, address, _)) in layout(&regime, &catalogue).into_iter().enumerate() {
@@ -218,6 +283,7 @@ async fn render_slot(
                 "heading": if lang == Lang::En && !section.heading_en.is_empty() { &section.heading_en } else { &section.heading_vi },
                 "guidance": if lang == Lang::En && !section.guidance_en.is_empty() { &section.guidance_en } else { &section.guidance_vi },
                 "text": sections.get(&index).cloned().unwrap_or_default(),
+                "saved": stored_sections.get(&index).cloned().unwrap_or_default(),
             })
         })
         .collect();
@@ -250,7 +316,7 @@ async fn render_slot(
             "cutoff_start": date(view.cutoff.map(|w| w.start)),
             "cutoff_end": date(view.cutoff.map(|w| w.end)),
             "receiving_agency": view.receiving_agency,
-            "forms": grid(&regime, &catalogue, &values, &flagged, &unusual, lang),
+            "forms": grid(&regime, &catalogue, &Shown { values: &values, saved: &saved, refused }, &flagged, &unusual, lang),
             "outliers": view.outliers,
             "outline": outline,
             "violations": view.violations,
@@ -287,7 +353,7 @@ pub async fn slot_page(
             message_en: both.1.unwrap_or_default().into(),
         })
     });
-    render_slot(&state, &page, &path, notice, None).await
+    render_slot(&state, &page, &path, notice, None, &Refusals::new()).await
 }
 
 /// A posted slot form: `intent` says which button; cells are `c{n}`, sections `s{i}`,
@@ -304,7 +370,7 @@ pub async fn slot_post(
     if intent == "prefill" {
         return prefill(&state, &page, &path, fields).await;
     }
-    let outcome = act(&state, caller, &path, intent, &fields).await;
+    let outcome = act(&state, caller, &path, intent, &fields, page.lang).await;
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!(
             "/reports/{}/{}/{}?done={intent}",
@@ -319,8 +385,9 @@ pub async fn slot_post(
                 message: error.message.clone(),
                 message_en: error.message_en.clone(),
             };
+            let refused = refusals(&error, page.lang);
             let mut response =
-                render_slot(&state, &page, &path, Some(notice), Some(&fields)).await?;
+                render_slot(&state, &page, &path, Some(notice), Some(&fields), &refused).await?;
             *response.status_mut() = error.status;
             Ok(response)
         }
@@ -375,7 +442,15 @@ async fn prefill(
             suggested.included.len()
         ),
     };
-    render_slot(state, page, path, Some(notice), Some(&typed)).await
+    render_slot(
+        state,
+        page,
+        path,
+        Some(notice),
+        Some(&typed),
+        &Refusals::new(),
+    )
+    .await
 }
 
 async fn act(
@@ -384,6 +459,7 @@ async fn act(
     path: &SlotPath,
     intent: &str,
     fields: &HashMap<String, String>,
+    lang: Lang,
 ) -> Result<(), ApiError> {
     let regime = load_regime(state, &path.0).await?;
     let catalogue = Catalogue::current(state).await?;
@@ -394,6 +470,12 @@ async fn act(
         let mut values = Vec::new();
         for (n, (_, address, _)) in layout(&regime, &catalogue).into_iter().enumerate() {
             if let Some(text) = fields.get(&format!("c{n}")) {
+                // Numbers as the page writes them (`1.234,5`), or plain (`1234.5`).
+                let text = if numeric(&catalogue, &address) {
+                    baocao_domain::language::read_number(text, lang).unwrap_or(text.clone())
+                } else {
+                    text.clone()
+                };
                 let mut cell = serde_json::to_value(&address).map_err(|_| ApiError::internal())?;
                 cell["value"] = json!(text);
                 let input: CellInput =
