@@ -110,6 +110,9 @@ pub fn canonical_number(number: f64) -> String {
 
 impl ReportShape<'_> {
     /// Checks one cell and answers its canonical value (`None` to clear it).
+    // A refusal names its cell in full (six texts); it is the rare path and is collected into a
+    // list, so boxing it would only add an allocation to every caller.
+    #[allow(clippy::result_large_err)]
     pub fn check_cell(
         &self,
         input: &CellInput,
