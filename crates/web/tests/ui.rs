@@ -95,6 +95,17 @@ async fn the_login_form_is_protected_and_leads_back(app: TestApp) {
         "text/html; charset=utf-8"
     );
     assert!(login.text.contains("<meta charset=\"utf-8\">") && login.text.contains("Đăng nhập"));
+    // The icon a browser asks for, at the address it asks and the one the page names.
+    assert!(login.text.contains("href=\"/static/favicon.svg\""));
+    for icon in ["/favicon.ico", "/static/favicon.svg"] {
+        let answer = page(&app, icon, "").await;
+        assert_eq!(answer.status, StatusCode::OK, "{icon}");
+        assert_eq!(
+            answer.headers[header::CONTENT_TYPE],
+            "image/svg+xml",
+            "{icon}"
+        );
+    }
     let csrf_cookie = set_cookie(&login, "baocao_login_csrf").unwrap();
     let csrf = hidden_input(&login.text, "csrf");
 

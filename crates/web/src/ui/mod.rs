@@ -140,6 +140,13 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/report.js", get(report_script))
         .route("/static/pivot.js", get(pivot_script))
+        // Browsers ask for /favicon.ico whatever the page says; both answer the same icon.
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
+}
+
+async fn favicon() -> Response {
+    asset("image/svg+xml", include_str!("../../static/favicon.svg"))
 }
 
 /// A file of `static/`, embedded in the binary, cacheable for an hour.
