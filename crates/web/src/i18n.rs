@@ -671,6 +671,20 @@ pub fn due(due: baocao_domain::calendar::Due, lang: Lang) -> String {
     }
 }
 
+/// A stored moment (`2026-11-26T08:00:00Z`) as people read it, in the legal time of Vietnam
+/// (UTC+7): "15:00 26/11/2026" in Vietnamese, "2026-11-26 15:00" in English. Text that is not
+/// a moment is answered as it is.
+pub fn moment(stamp: &str, lang: Lang) -> String {
+    let Ok(at) = stamp.parse::<jiff::Timestamp>() else {
+        return stamp.to_string();
+    };
+    let local = at.to_zoned(baocao_domain::calendar::legal_time_zone());
+    match lang {
+        Lang::Vi => local.strftime("%H:%M %d/%m/%Y").to_string(),
+        Lang::En => local.strftime("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
 /// `dd/mm/yyyy` in Vietnamese, ISO in English.
 pub fn date(date: baocao_domain::Date, lang: Lang) -> String {
     match lang {
@@ -705,6 +719,18 @@ pub fn combo_label(
         })
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+#[cfg(test)]
+mod moment_tests {
+    use super::*;
+
+    #[test]
+    fn moments_are_read_in_vietnam_s_time() {
+        assert_eq!(moment("2026-11-26T08:00:00Z", Lang::Vi), "15:00 26/11/2026");
+        assert_eq!(moment("2026-11-26T20:30:00Z", Lang::En), "2026-11-27 03:30");
+        assert_eq!(moment("—", Lang::Vi), "—");
+    }
 }
 
 #[cfg(test)]

@@ -288,6 +288,14 @@ async fn the_audit_page_shows_who_changed_what_through_which_channel(app: TestAp
     );
     assert!(trail.text.contains("<td>web</td>"), "{}", trail.text);
     assert!(trail.text.contains("token.delete"));
+    // When, in Vietnam's time as people write it (the test clock stands at 08:00 UTC).
+    assert!(
+        trail
+            .text
+            .contains("<time datetime=\"2026-11-26T08:00:00Z\">15:00 26/11/2026</time>"),
+        "{}",
+        trail.text
+    );
     // A regime's change history is its object.
     let regime = page(&app, "/audit?object=regime+BC-KTXH-T", &admin).await;
     assert!(regime.text.contains("regime.version"), "{}", regime.text);

@@ -57,6 +57,19 @@ pub fn templates() -> &'static Environment<'static> {
 fn compile_templates() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    // `{{ stamp|moment }}`: a stored moment in Vietnam's time, in the page's language.
+    env.add_filter(
+        "moment",
+        |state: &minijinja::State, stamp: Option<String>| -> String {
+            let lang = state
+                .lookup("lang")
+                .and_then(|v| v.as_str().map(str::to_string));
+            stamp.map_or_else(
+                || "—".to_string(),
+                |stamp| crate::i18n::moment(&stamp, crate::i18n::Lang::from_code(lang.as_deref())),
+            )
+        },
+    );
     template!(env, "base.html");
     template!(env, "login.html");
     template!(env, "home.html");
