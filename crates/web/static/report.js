@@ -105,22 +105,8 @@
       .then(function (html) {
         var version = /name="version" value="(\d+)"/.exec(html);
         if (version) { form.querySelector("input[name='version']").value = version[1]; }
-        // What the server holds (after a refused save the inputs keep what was typed, unsaved).
-  inputs.forEach(function (el) {
-    initial[el.name] = el.dataset.saved !== undefined ? el.dataset.saved : el.value;
-  });
-  // Numbers as the page writes them: 1.234,5 in Vietnamese, 1,234.5 in English; plain too.
-  var vietnamese = document.documentElement.lang !== "en";
-  function number(text) {
-    var t = String(text).replace(/\s/g, "");
-    if (vietnamese && t.indexOf(",") >= 0) { t = t.replace(/\./g, "").replace(",", "."); }
-    else if (vietnamese && /^-?\d{1,3}(\.\d{3})+$/.test(t)) { t = t.replace(/\./g, ""); }
-    else if (!vietnamese) { t = t.replace(/,/g, ""); }
-    return /^[-+]?\d*\.?\d+$/.test(t) ? parseFloat(t) : NaN;
-  }
-  function written(value) {
-    return value.toLocaleString(vietnamese ? "vi-VN" : "en-US", { maximumFractionDigits: 6 });
-  }
+        // Saved in the background: what is in the inputs is what the server holds now.
+        inputs.forEach(function (el) { initial[el.name] = el.value; });
         remember(); show();
       })
       .catch(function () { show(status.dataset.offline); });
