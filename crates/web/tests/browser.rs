@@ -300,8 +300,9 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
             .await
             .contains("Tổng mức bán lẻ cần kiểm tra lại.")
     );
+    // The cell shows 60.123,4 (Vietnamese notation): clear it whole, then type.
     browser
-        .type_into(&cell("KT04"), &"\u{E003}".repeat(7))
+        .type_into(&cell("KT04"), &"\u{E003}".repeat(12))
         .await;
     browser.type_into(&cell("KT04"), "60200").await;
     browser.click("button[value='submit']").await;
@@ -320,10 +321,18 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
     browser.wait_for_url("/reports?accepted=1").await;
     browser.goto(&format!("{base}{slot}/versions/2")).await;
     let diff = browser.text().await;
-    assert!(diff.contains("60123.4") && diff.contains("60200"), "{diff}");
+    assert!(
+        diff.contains("60123.4") && diff.contains("60200") && !diff.contains("660200"),
+        "{diff}"
+    );
     browser.screenshot(&shots.join("story-5-changes.png")).await;
     browser.goto(&format!("{base}{slot}")).await;
-    assert!(browser.text().await.contains("Đã tiếp nhận"));
+    let accepted = browser.text().await;
+    assert!(accepted.contains("Đã tiếp nhận"));
+    assert!(
+        !accepted.contains("Lý do trả lại gần nhất"),
+        "an accepted report no longer shows why it was once returned: {accepted}"
+    );
     browser.quit().await;
 }
 
