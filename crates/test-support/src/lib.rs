@@ -20,6 +20,19 @@ use rand::Rng;
 
 /// A change the server makes itself at `at`: what tests that put data in place through the
 /// store record as its author.
+/// A data value set of `content_type` pushed to DHIS2's path with `query`, as `token`'s holder.
+pub async fn push_as(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    content_type: &str,
+    body: &str,
+) -> Answer {
+    let path = format!("/api/dataValueSets{query}");
+    app.post_as(&path, token, content_type, body.to_string())
+        .await
+}
+
 pub fn by_system(at: &str) -> baocao_domain::audit::Provenance {
     baocao_domain::audit::Provenance::system(at, baocao_domain::audit::Channel::System)
 }

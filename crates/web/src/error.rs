@@ -83,6 +83,24 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message, message_en)
     }
 
+    /// A query parameter the route does not read.
+    pub fn unknown_parameter(name: &str) -> Self {
+        Self::bad_request(
+            "unknown_parameter",
+            format!("Tham số {name:?} không được hỗ trợ."),
+            format!("Parameter {name:?} is not offered."),
+        )
+    }
+
+    /// A query parameter whose value is not one it takes (`expected` says which).
+    pub fn invalid_parameter(name: &str, value: &str, expected: &str) -> Self {
+        Self::bad_request(
+            "invalid_parameter",
+            format!("Tham số {name}={value:?} không hợp lệ ({expected})."),
+            format!("Invalid {name}={value:?} ({expected})."),
+        )
+    }
+
     pub fn invalid_json(reason: &str) -> Self {
         Self::bad_request(
             "invalid_json",

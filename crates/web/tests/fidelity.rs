@@ -5,20 +5,8 @@
 //! value is listed, and DHIS2's period types are read and refused value by value.
 
 use axum::http::{Method, StatusCode};
-use baocao_test_support::{Answer, TestApp, app_tests};
+use baocao_test_support::{Answer, TestApp, app_tests, push_as};
 use serde_json::json;
-
-async fn push_as(
-    app: &TestApp,
-    token: &str,
-    query: &str,
-    content_type: &str,
-    body: &str,
-) -> Answer {
-    let path = format!("/api/dataValueSets{query}");
-    app.post_as(&path, token, content_type, body.to_string())
-        .await
-}
 
 fn counts(answer: &Answer) -> [u64; 4] {
     let json = answer.json();

@@ -3,7 +3,7 @@
 //! a slot reads back in the same shape; on SQLite and PostgreSQL.
 
 use axum::http::{Method, StatusCode};
-use baocao_test_support::{Answer, TestApp, app_tests};
+use baocao_test_support::{Answer, TestApp, app_tests, push_as};
 use serde_json::{Value, json};
 
 fn set(values: &[(&str, Value)]) -> Value {
@@ -446,18 +446,6 @@ async fn a_client_granted_submission_sends_the_report_on(app: TestApp) {
         .json();
     assert_eq!(slot["status"], "submitted");
     assert_eq!(slot["versions"][0]["signed_by"], "his-hcm");
-}
-
-async fn push_as(
-    app: &TestApp,
-    token: &str,
-    query: &str,
-    content_type: &str,
-    body: &str,
-) -> Answer {
-    let path = format!("/api/dataValueSets{query}");
-    app.post_as(&path, token, content_type, body.to_string())
-        .await
 }
 
 async fn csv_and_adx_payloads_land_like_json_and_bad_xml_is_refused(app: TestApp) {

@@ -90,21 +90,13 @@ pub struct ExportQuery {
     page_size: Option<usize>,
 }
 
-fn invalid_parameter(name: &str, value: &str, expected: &str) -> ApiError {
-    ApiError::bad_request(
-        "invalid_parameter",
-        format!("Tham số {name}={value:?} không hợp lệ ({expected})."),
-        format!("Invalid {name}={value:?} ({expected})."),
-    )
-}
-
 /// DHIS2's id schemes: codes are the identifiers here, so `CODE` and `UID` both name them;
 /// `NAME` and attribute schemes are refused by name.
 pub(crate) fn id_scheme(name: &str, value: &str) -> Result<(), ApiError> {
     if value.eq_ignore_ascii_case("code") || value.eq_ignore_ascii_case("uid") {
         Ok(())
     } else {
-        Err(invalid_parameter(
+        Err(ApiError::invalid_parameter(
             name,
             value,
             "CODE or UID: codes are the identifiers here",
@@ -141,12 +133,12 @@ impl ExportQuery {
         let count = |name: &str, value: &str| {
             value
                 .parse::<usize>()
-                .map_err(|_| invalid_parameter(name, value, "a count"))
+                .map_err(|_| ApiError::invalid_parameter(name, value, "a count"))
         };
         let date = |name: &str, value: &str| {
             value
                 .parse::<jiff::civil::Date>()
-                .map_err(|_| invalid_parameter(name, value, "a date YYYY-MM-DD"))
+                .map_err(|_| ApiError::invalid_parameter(name, value, "a date YYYY-MM-DD"))
         };
         for (name, value) in pairs {
             match name.as_str() {
@@ -165,11 +157,7 @@ impl ExportQuery {
                 "paging" => {}
                 _ if is_id_scheme(&name) => id_scheme(&name, &value)?,
                 _ => {
-                    return Err(ApiError::bad_request(
-                        "unknown_parameter",
-                        format!("Tham số {name:?} không được hỗ trợ."),
-                        format!("Parameter {name:?} is not offered."),
-                    ));
+                    return Err(ApiError::unknown_parameter(&name));
                 }
             }
         }
@@ -189,7 +177,11 @@ impl ExportQuery {
         match (start, end, query.periods.is_empty()) {
             (Some(start), Some(end), true) if start <= end => query.span = Some((start, end)),
             (Some(_), Some(_), true) => {
-                return Err(invalid_parameter("endDate", "", "not before startDate"));
+                return Err(ApiError::invalid_parameter(
+                    "endDate",
+                    "",
+                    "not before startDate",
+                ));
             }
             (None, None, false) => {}
             (None, None, true) => return Err(missing("period (or startDate and endDate)")),

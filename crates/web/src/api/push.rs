@@ -96,11 +96,7 @@ impl ImportOptions {
                     super::interop::id_scheme(&name, &value)?
                 }
                 _ => {
-                    return Err(ApiError::bad_request(
-                        "unknown_parameter",
-                        format!("Tham số {name:?} không được hỗ trợ."),
-                        format!("Parameter {name:?} is not offered."),
-                    ));
+                    return Err(ApiError::unknown_parameter(&name));
                 }
             }
         }

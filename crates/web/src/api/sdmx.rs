@@ -126,14 +126,6 @@ fn not_acceptable(asked: &str, offered: &str) -> ApiError {
     )
 }
 
-fn bad_parameter(name: &str, value: &str, expected: &str) -> ApiError {
-    ApiError::bad_request(
-        "invalid_parameter",
-        format!("Tham số {name}={value:?} không hợp lệ ({expected})."),
-        format!("Invalid {name}={value:?} ({expected})."),
-    )
-}
-
 /// The table's code in a flow reference `AGENCY,ID,VERSION` (or the code itself).
 fn flow_id(flow: &str) -> String {
     let parts: Vec<&str> = flow.split(',').collect();
@@ -164,13 +156,13 @@ async fn message(
                 text.parse::<usize>()
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| bad_parameter(name, &text, "a count from 1"))
+                    .ok_or_else(|| ApiError::invalid_parameter(name, &text, "a count from 1"))
             })
             .transpose()
     };
     let representation = match find("format") {
         Some(format) => Representation::of_format(&format).ok_or_else(|| {
-            bad_parameter(
+            ApiError::invalid_parameter(
                 "format",
                 &format,
                 "jsondata, sdmx-json-2.0.0, csv, sdmx-csv-2.0.0, genericdata, structurespecificdata",
@@ -188,7 +180,7 @@ async fn message(
     };
     let detail = match find("detail") {
         Some(text) => Detail::parse(&text).ok_or_else(|| {
-            bad_parameter("detail", &text, "full, dataonly, serieskeysonly, nodata")
+            ApiError::invalid_parameter("detail", &text, "full, dataonly, serieskeysonly, nodata")
         })?,
         None => Detail::Full,
     };
@@ -196,7 +188,7 @@ async fn message(
         None | Some("TIME_PERIOD") => false,
         Some("AllDimensions") => true,
         Some(other) => {
-            return Err(bad_parameter(
+            return Err(ApiError::invalid_parameter(
                 "dimensionAtObservation",
                 other,
                 "TIME_PERIOD or AllDimensions",
