@@ -543,12 +543,15 @@ pub fn combine(aggregation: Aggregation, values: &[f64]) -> Option<f64> {
 
 /// The cells that answer for one node's own data inside the period, per (agency, period,
 /// group): the preferred source of each cell, the coarsest frequency present, and within a
-/// group the coarsest breakdown present (a reported total before its parts).
+/// group the coarsest breakdown present — a cell is left out where a cell of fewer of its own
+/// options is there (a reported total before its parts, `sex=female` before its ages), so
+/// parts that split differently (one funding mechanism reported whole, another by channel)
+/// each count once.
 fn selected<'o>(
     inside: &[&'o Observation],
     question: &Question,
-) -> BTreeMap<(AgencyKey, PeriodId, OptionCombo), (usize, Vec<&'o Observation>)> {
-    let mut groups: BTreeMap<(AgencyKey, PeriodId, OptionCombo), (usize, Vec<&Observation>)> =
+) -> BTreeMap<(AgencyKey, PeriodId, OptionCombo), Vec<&'o Observation>> {
+    let mut groups: BTreeMap<(AgencyKey, PeriodId, OptionCombo), Vec<&Observation>> =
         BTreeMap::new();
     // The coarsest frequency present, so reports of different frequencies do not add up.
     let Some(coarsest) = inside.iter().map(|o| coarseness(&o.period)).max() else {
@@ -566,23 +569,20 @@ fn selected<'o>(
             })
             .or_insert(observation);
     }
-    for ((agency, period, options), observation) in cells {
+    for ((agency, period, options), observation) in &cells {
         let Some(group) = project(options, question.disaggregate) else {
             continue;
         };
-        let depth = options.depth();
-        groups
-            .entry((agency, period, group))
-            .and_modify(|(kept_depth, list)| {
-                if depth < *kept_depth {
-                    *kept_depth = depth;
-                    list.clear();
-                    list.push(observation);
-                } else if depth == *kept_depth {
-                    list.push(observation);
-                }
-            })
-            .or_insert_with(|| (depth, vec![observation]));
+        let covered = options.coarser().any(|coarser| {
+            project(&coarser, question.disaggregate).as_ref() == Some(&group)
+                && cells.contains_key(&(*agency, *period, &coarser))
+        });
+        if !covered {
+            groups
+                .entry((*agency, *period, group))
+                .or_default()
+                .push(observation);
+        }
     }
     if question.aggregation == Aggregation::Last {
         let latest = groups.keys().map(|(_, period, _)| period.end()).max();
@@ -594,7 +594,7 @@ fn selected<'o>(
 /// One node's own data inside the period, reduced to one partial per group.
 fn node_partials(inside: &[&Observation], question: &Question) -> BTreeMap<OptionCombo, Partial> {
     let mut partials: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
-    for ((_, _, group), (_, list)) in selected(inside, question) {
+    for ((_, _, group), list) in selected(inside, question) {
         let value: f64 = list.iter().map(|o| o.value).sum();
         let partial = match question.aggregation {
             Aggregation::Sum | Aggregation::None | Aggregation::Last => Partial::Sum(value),
@@ -623,7 +623,7 @@ pub fn sources<'o>(
 ) -> BTreeMap<OptionCombo, Vec<&'o Observation>> {
     let inside = node_inside(gathered, target, question);
     let mut own: BTreeMap<OptionCombo, Vec<&Observation>> = BTreeMap::new();
-    for ((agency, period, group), (_, list)) in selected(&inside, question) {
+    for ((agency, period, group), list) in selected(&inside, question) {
         if question.aggregation == Aggregation::None
             && (agency != target || period != question.period)
         {

@@ -13,9 +13,10 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::agency::{AgencyCode, AgencyLevel};
-use crate::indicator::IndicatorCode;
+use crate::indicator::{Category, IndicatorCode};
 use crate::period::Frequency;
 use crate::text::check_code;
+use crate::value::OptionCombo;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegimeError {
@@ -430,6 +431,11 @@ pub struct RegimeContent {
     pub outline: Vec<OutlineSection>,
     #[serde(default)]
     pub forms: Vec<Form>,
+    /// Catalogue categories that split the whole report rather than one indicator — DHIS2's
+    /// attribute categories, such as the funding mechanism a figure was reported under. Every
+    /// cell names one option of each; a row's figure over them is their sum.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attribute_categories: Vec<String>,
     #[serde(default)]
     pub rules: Vec<ValidationRule>,
     #[serde(default)]
@@ -502,6 +508,16 @@ impl RegimeContent {
         categories: &[crate::indicator::Category],
         limit: u64,
     ) -> Option<OversizedForm> {
+        let attribute_combinations =
+            self.attribute_categories
+                .iter()
+                .fold(1u64, |product, code| {
+                    let options = categories
+                        .iter()
+                        .find(|c| c.code() == code)
+                        .map_or(1, |c| c.options().len() as u64);
+                    product.saturating_mul(options)
+                });
         for form in &self.forms {
             let mut cells: u64 = 0;
             let mut widest: Option<(&FormRow, u64)> = None;
@@ -518,7 +534,9 @@ impl RegimeContent {
                             product.saturating_mul(options + 1)
                         })
                     });
-                let row_cells = combinations.saturating_mul(form.columns.len() as u64);
+                let row_cells = combinations
+                    .saturating_mul(attribute_combinations)
+                    .saturating_mul(form.columns.len() as u64);
                 cells = cells.saturating_add(row_cells);
                 if widest.is_none_or(|(_, most)| row_cells > most) {
                     widest = Some((row, row_cells));
@@ -665,6 +683,23 @@ impl RegimeContent {
 
     pub fn form(&self, code: &str) -> Option<&Form> {
         self.forms.iter().find(|f| f.code == code)
+    }
+
+    /// Whether `category` splits the whole report (see `attribute_categories`).
+    pub fn is_attribute(&self, category: &str) -> bool {
+        self.attribute_categories.iter().any(|c| c == category)
+    }
+
+    /// A cell's options without the attribute categories': what it says within one
+    /// attribute combination (the total where it names nothing else).
+    pub fn own_options(&self, options: &OptionCombo) -> OptionCombo {
+        options.split(|category| self.is_attribute(category)).1
+    }
+
+    /// Every combination of one option of each attribute category, in the catalogue's order;
+    /// the total alone where the regime declares none.
+    pub fn attribute_combinations(&self, categories: &[Category]) -> Vec<OptionCombo> {
+        OptionCombo::every(&self.attribute_categories, categories, usize::MAX)
     }
 }
 

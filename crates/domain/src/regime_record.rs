@@ -184,6 +184,7 @@ impl RegimeRecord {
             cutoff,
             outline,
             forms,
+            attribute_categories: Vec::new(),
             rules: Vec::new(),
             derived: Vec::new(),
             after_deadline: Default::default(),

@@ -34,6 +34,10 @@ pub struct CellInput {
     #[serde(flatten)]
     pub address: CellAddress,
     pub value: Option<serde_json::Value>,
+    /// A note on the value (DHIS2's data value comment): absent keeps the cell's note, `""`
+    /// removes it; a cleared cell loses its note.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,7 +67,13 @@ pub struct Cell {
     #[serde(flatten)]
     pub address: CellAddress,
     pub value: String,
+    /// The reporter's note on the value, where there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
+
+/// The longest note on one value, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -108,6 +118,28 @@ pub fn canonical_number(number: f64) -> String {
     }
 }
 
+/// A cell's note as given (trimmed; `""` removes it): at most [`MAX_COMMENT_CHARS`]
+/// characters, nothing invisible.
+#[allow(clippy::result_large_err)]
+fn check_comment(
+    address: &CellAddress,
+    comment: Option<&str>,
+) -> Result<Option<String>, CellProblem> {
+    let Some(comment) = comment.map(str::trim) else {
+        return Ok(None);
+    };
+    if comment.chars().count() > MAX_COMMENT_CHARS || !crate::text::check_long_text(comment) {
+        return Err(problem(
+            address,
+            format!("Ghi chú của ô dài quá {MAX_COMMENT_CHARS} ký tự hoặc có ký tự ẩn."),
+            format!(
+                "The cell's note is over {MAX_COMMENT_CHARS} characters or has invisible characters."
+            ),
+        ));
+    }
+    Ok(Some(comment.to_string()))
+}
+
 impl ReportShape<'_> {
     /// Checks one cell and answers its canonical value (`None` to clear it).
     // A refusal names its cell in full (six texts); it is the rare path and is collected into a
@@ -150,26 +182,27 @@ impl ReportShape<'_> {
                     format!("Indicator {} is not in the catalogue.", address.row),
                 )
             })?;
-        let options = OptionCombo::new(
-            address.options.clone().into_map(),
-            indicator,
-            self.categories,
-        )
-        .map_err(|error| match error {
-            ValueError::UnknownCategory { category, .. } => problem(
-                address,
-                format!("Chỉ tiêu {} không phân tổ theo {category}.", address.row),
-                format!(
-                    "Indicator {} is not disaggregated by {category}.",
-                    address.row
+        let (attributes, own) = address
+            .options
+            .split(|category| self.regime.is_attribute(category));
+        let attributes = self.check_attributes(address, attributes)?;
+        let options = OptionCombo::new(own.into_map(), indicator, self.categories)
+            .map_err(|error| match error {
+                ValueError::UnknownCategory { category, .. } => problem(
+                    address,
+                    format!("Chỉ tiêu {} không phân tổ theo {category}.", address.row),
+                    format!(
+                        "Indicator {} is not disaggregated by {category}.",
+                        address.row
+                    ),
                 ),
-            ),
-            other => problem(
-                address,
-                format!("Phân tổ không hợp lệ: {other}."),
-                format!("Invalid disaggregation: {other}."),
-            ),
-        })?;
+                other => problem(
+                    address,
+                    format!("Phân tổ không hợp lệ: {other}."),
+                    format!("Invalid disaggregation: {other}."),
+                ),
+            })?
+            .with(&attributes);
         let text = match &input.value {
             None | Some(serde_json::Value::Null) => {
                 return Ok((
@@ -257,6 +290,44 @@ impl ReportShape<'_> {
         ))
     }
 
+    /// A cell's attribute options: one option of each attribute category the regime declares,
+    /// each an option the catalogue has.
+    #[allow(clippy::result_large_err)]
+    fn check_attributes(
+        &self,
+        address: &CellAddress,
+        attributes: OptionCombo,
+    ) -> Result<OptionCombo, CellProblem> {
+        for category in &self.regime.attribute_categories {
+            let Some(option) = attributes.option(category) else {
+                return Err(problem(
+                    address,
+                    format!(
+                        "Chế độ báo cáo {} chia số liệu theo {category}: ô phải nêu một lựa chọn của {category}.",
+                        self.regime.code
+                    ),
+                    format!(
+                        "Regime {} splits its figures by {category}: the cell must name one option of {category}.",
+                        self.regime.code
+                    ),
+                ));
+            };
+            let known = self
+                .categories
+                .iter()
+                .find(|c| c.code() == category)
+                .is_some_and(|c| c.has_option(option));
+            if !known {
+                return Err(problem(
+                    address,
+                    format!("Phân tổ {category} không có lựa chọn {option}."),
+                    format!("Category {category} has no option {option}."),
+                ));
+            }
+        }
+        Ok(attributes)
+    }
+
     /// Merges edits into `content`; all or nothing — any bad cell or section rejects the
     /// whole edit and lists every problem.
     pub fn merge(
@@ -265,18 +336,28 @@ impl ReportShape<'_> {
         cells: &[CellInput],
         sections: &[SectionInput],
     ) -> Result<ReportContent, Vec<CellProblem>> {
-        let mut values: BTreeMap<CellAddress, String> = content
+        let mut values: BTreeMap<CellAddress, (String, Option<String>)> = content
             .values
             .iter()
-            .map(|c| (c.address.clone(), c.value.clone()))
+            .map(|c| (c.address.clone(), (c.value.clone(), c.comment.clone())))
             .collect();
         let mut problems = Vec::new();
         for input in cells {
-            match self.check_cell(input) {
-                Ok((address, Some(value))) => {
-                    values.insert(address, value);
+            let checked = match self.check_cell(input) {
+                Ok((address, value)) => check_comment(&address, input.comment.as_deref())
+                    .map(|comment| (address, value, comment)),
+                Err(problem) => Err(problem),
+            };
+            match checked {
+                Ok((address, Some(value), comment)) => {
+                    let kept = values.remove(&address).and_then(|(_, comment)| comment);
+                    let comment = match comment {
+                        None => kept,
+                        Some(text) => Some(text).filter(|t| !t.is_empty()),
+                    };
+                    values.insert(address, (value, comment));
                 }
-                Ok((address, None)) => {
+                Ok((address, None, _)) => {
                     values.remove(&address);
                 }
                 Err(problem) => problems.push(problem),
@@ -312,7 +393,11 @@ impl ReportShape<'_> {
         Ok(ReportContent {
             values: values
                 .into_iter()
-                .map(|(address, value)| Cell { address, value })
+                .map(|(address, (value, comment))| Cell {
+                    address,
+                    value,
+                    comment,
+                })
                 .collect(),
             sections: texts
                 .into_iter()
@@ -347,32 +432,15 @@ pub fn option_combinations(
     categories: &[crate::indicator::Category],
     limit: usize,
 ) -> Vec<OptionCombo> {
-    let mut combos = vec![std::collections::BTreeMap::new()];
-    for code in &indicator.disaggregation {
-        let Some(category) = categories.iter().find(|c| c.code() == code) else {
-            continue;
-        };
-        combos = combos
-            .into_iter()
-            .flat_map(|combo| {
-                category.options().iter().map(move |option| {
-                    let mut next = combo.clone();
-                    next.insert(code.clone(), option.code.clone());
-                    next
-                })
-            })
-            .take(limit)
-            .collect();
-    }
-    combos
+    OptionCombo::every(&indicator.disaggregation, categories, limit)
         .into_iter()
-        .filter(|c| !c.is_empty())
-        .map(OptionCombo::from_stored)
+        .filter(|c| !c.is_total())
         .collect()
 }
 
 /// The cells of a regime's forms in the order a grid or a workbook shows them: form by form,
-/// row by row, the total then each option combination, column by column; each with its
+/// row by row, for each attribute combination (see `attribute_categories`) the total then each
+/// option combination, column by column; each with its
 /// form's index and whether it is a part (a combination) rather than the row's total.
 pub fn cell_layout(
     regime: &RegimeContent,
@@ -381,17 +449,18 @@ pub fn cell_layout(
     limit: usize,
 ) -> Vec<(usize, CellAddress, bool)> {
     let mut addresses = Vec::new();
+    let attribute_combinations = regime.attribute_combinations(categories);
     for (form_index, form) in regime.forms.iter().enumerate() {
         for row in &form.rows {
             let Some(indicator) = indicators.iter().find(|i| i.code() == &row.indicator) else {
                 continue;
             };
-            let mut combos = vec![(OptionCombo::TOTAL, false)];
-            combos.extend(
-                option_combinations(indicator, categories, limit)
-                    .into_iter()
-                    .map(|c| (c, true)),
-            );
+            let parts = option_combinations(indicator, categories, limit);
+            let mut combos = Vec::new();
+            for attributes in &attribute_combinations {
+                combos.push((attributes.clone(), false));
+                combos.extend(parts.iter().map(|c| (c.with(attributes), true)));
+            }
             for (combo, is_part) in combos {
                 for column in &form.columns {
                     addresses.push((
@@ -459,6 +528,27 @@ impl ReportContent {
         self.filled_rows(regime) == regime.forms.iter().map(|f| f.rows.len()).sum::<usize>()
     }
 
+    /// The combinations of the regime's attribute categories its cells name, in order; the
+    /// total alone where the regime declares none or no cell names one.
+    pub fn attribute_combinations(&self, regime: &RegimeContent) -> Vec<OptionCombo> {
+        let mut found: Vec<OptionCombo> = self
+            .values
+            .iter()
+            .map(|c| {
+                c.address
+                    .options
+                    .split(|category| regime.is_attribute(category))
+                    .0
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        if found.is_empty() {
+            found.push(OptionCombo::TOTAL);
+        }
+        found
+    }
+
     /// How many rows of the regime's forms have their total filled in the first measure
     /// column.
     pub fn filled_rows(&self, regime: &RegimeContent) -> usize {
@@ -471,7 +561,7 @@ impl ReportContent {
                     c.address.form == form.code
                         && c.address.row == row.indicator
                         && c.address.column == form.first_measure_column()
-                        && c.address.options.is_total()
+                        && regime.own_options(&c.address.options).is_total()
                 })
             })
             .count()
@@ -560,23 +650,25 @@ impl ReportContent {
                     .map(move |c| (f.code.as_str(), &r.indicator, *c))
             })
             .collect();
-        let mut cells: BTreeMap<CellAddress, String> = self
+        let mut cells: BTreeMap<CellAddress, Cell> = self
             .values
             .iter()
             .filter(|c| {
                 !derived.contains(&(c.address.form.as_str(), &c.address.row, c.address.column))
             })
-            .map(|c| (c.address.clone(), c.value.clone()))
+            .map(|c| (c.address.clone(), c.clone()))
             .collect();
         for (address, value) in derived_combos {
             if let Some(value) = value {
-                cells.insert(address, canonical_number(value));
+                let cell = Cell {
+                    address: address.clone(),
+                    value: canonical_number(value),
+                    comment: None,
+                };
+                cells.insert(address, cell);
             }
         }
-        self.values = cells
-            .into_iter()
-            .map(|(address, value)| Cell { address, value })
-            .collect();
+        self.values = cells.into_values().collect();
     }
 
     /// The cells and sections that differ from `before` to `self`, in address order.
@@ -969,6 +1061,98 @@ mod tests {
             problems
                 .iter()
                 .all(|p| !p.message.is_empty() && !p.message_en.is_empty())
+        );
+    }
+
+    /// A regime that splits its figures by funding mechanism: every cell names one, the rows'
+    /// totals are filled per mechanism, and the grid repeats each row for each mechanism.
+    #[test]
+    fn attribute_categories_split_every_cell() {
+        let (mut regime, indicators, mut categories) = shape_parts();
+        categories.push(
+            Category::new(
+                "mechanism".into(),
+                "Cơ chế".into(),
+                "Mechanism".into(),
+                ["pepfar", "gov"]
+                    .map(|c| CategoryOption {
+                        code: c.into(),
+                        name_vi: c.into(),
+                        name_en: c.into(),
+                    })
+                    .to_vec(),
+            )
+            .unwrap(),
+        );
+        regime.attribute_categories = vec!["mechanism".into()];
+        let shape = ReportShape {
+            regime: &regime,
+            indicators: &indicators,
+            categories: &categories,
+        };
+        let refused = shape
+            .merge(
+                &ReportContent::default(),
+                &[
+                    cell("KT03", &[], "1".into()),
+                    cell("KT03", &[("mechanism", "usaid")], "1".into()),
+                ],
+                &[],
+            )
+            .unwrap_err();
+        assert_eq!(refused.len(), 2);
+        assert!(
+            refused[0]
+                .message_en
+                .contains("must name one option of mechanism")
+        );
+        assert!(refused[1].message_en.contains("no option usaid"));
+        let content = shape
+            .merge(
+                &ReportContent::default(),
+                &[
+                    cell("KT03", &[("mechanism", "pepfar")], "1".into()),
+                    cell("KT04", &[("mechanism", "gov")], "5".into()),
+                    cell(
+                        "KT04",
+                        &[("mechanism", "pepfar"), ("sex", "male")],
+                        "2".into(),
+                    ),
+                ],
+                &[],
+            )
+            .unwrap();
+        let keys: Vec<String> = content
+            .values
+            .iter()
+            .map(|c| c.address.options.key())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "mechanism=pepfar",
+                "mechanism=gov",
+                "mechanism=pepfar;sex=male"
+            ]
+        );
+        // KT04 is filled for one mechanism (a total within it); its male part does not count.
+        assert_eq!(content.filled_rows(&regime), 2);
+        let layout = cell_layout(&regime, &indicators, &categories, MAX_COMBINATIONS);
+        let kt04: Vec<(String, bool)> = layout
+            .iter()
+            .filter(|(_, a, _)| a.row.as_str() == "KT04")
+            .map(|(_, a, part)| (a.options.key(), *part))
+            .collect();
+        assert_eq!(
+            kt04,
+            [
+                ("mechanism=pepfar".to_string(), false),
+                ("mechanism=pepfar;sex=male".to_string(), true),
+                ("mechanism=pepfar;sex=female".to_string(), true),
+                ("mechanism=gov".to_string(), false),
+                ("mechanism=gov;sex=male".to_string(), true),
+                ("mechanism=gov;sex=female".to_string(), true),
+            ]
         );
     }
 }

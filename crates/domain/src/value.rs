@@ -74,6 +74,43 @@ impl OptionCombo {
         Ok(Self(options))
     }
 
+    /// Every combination of one option of each of `codes`' categories (a cross product, in
+    /// their order), at most `limit` of them; the total alone where `codes` is empty. A code
+    /// the catalogue lacks is passed over.
+    pub fn every(codes: &[String], categories: &[Category], limit: usize) -> Vec<OptionCombo> {
+        let mut combos = vec![BTreeMap::new()];
+        for code in codes {
+            let Some(category) = categories.iter().find(|c| c.code() == code) else {
+                continue;
+            };
+            combos = combos
+                .into_iter()
+                .flat_map(|combo| {
+                    category.options().iter().map(move |option| {
+                        let mut next = combo.clone();
+                        next.insert(code.clone(), option.code.clone());
+                        next
+                    })
+                })
+                .take(limit)
+                .collect();
+        }
+        combos.into_iter().map(Self).collect()
+    }
+
+    /// The categories `pick` names, and the rest.
+    pub fn split(&self, pick: impl Fn(&str) -> bool) -> (OptionCombo, OptionCombo) {
+        let (picked, rest) = self.0.clone().into_iter().partition(|(c, _)| pick(c));
+        (Self(picked), Self(rest))
+    }
+
+    /// Both combinations' options together (`other`'s where both name a category).
+    pub fn with(&self, other: &OptionCombo) -> OptionCombo {
+        let mut options = self.0.clone();
+        options.extend(other.0.clone());
+        Self(options)
+    }
+
     /// A combination read back from storage, where it was checked when written.
     pub fn from_stored(options: BTreeMap<String, String>) -> Self {
         Self(options)
@@ -90,6 +127,28 @@ impl OptionCombo {
             .map(|(c, o)| format!("{c}={o}"))
             .collect::<Vec<_>>()
             .join(";")
+    }
+
+    /// Every combination naming some but not all of its options (the total among them),
+    /// coarser than it.
+    pub fn coarser(&self) -> impl Iterator<Item = OptionCombo> + '_ {
+        let pairs: Vec<(&String, &String)> = self.0.iter().collect();
+        // Combinations name a handful of categories; past 16 only the total is offered.
+        let count = if pairs.len() <= 16 {
+            (1u32 << pairs.len()) - 1
+        } else {
+            1
+        };
+        (0..count).map(move |mask| {
+            Self(
+                pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| mask & (1 << bit) != 0)
+                    .map(|(_, (c, o))| ((*c).clone(), (*o).clone()))
+                    .collect(),
+            )
+        })
     }
 
     /// How many categories it names.

@@ -333,6 +333,81 @@ fn totals_and_parts_are_never_added_together() {
     );
 }
 
+/// One funding mechanism reported whole, another only by channel, a third whole and by
+/// channel: each counts once, and a part is never added to a total that covers it.
+#[test]
+fn parts_split_differently_each_count_once() {
+    let graph = graph(date(2026, 11, 26));
+    let data = [
+        value(D1, "2026Q3", &[("mechanism", "pepfar")], "regime:R", 10.0),
+        value(
+            D1,
+            "2026Q3",
+            &[("mechanism", "mcd"), ("channel", "online")],
+            "regime:R",
+            20.0,
+        ),
+        value(
+            D1,
+            "2026Q3",
+            &[("mechanism", "mcd"), ("channel", "direct")],
+            "regime:R",
+            30.0,
+        ),
+        value(D1, "2026Q3", &[("mechanism", "gov")], "regime:R", 7.0),
+        value(
+            D1,
+            "2026Q3",
+            &[("mechanism", "gov"), ("channel", "online")],
+            "regime:R",
+            3.0,
+        ),
+    ];
+    let gathered = Gathered::new(&graph, &data);
+    let total = Question {
+        aggregation: Aggregation::Sum,
+        period: PeriodId::parse("2026Q3").unwrap(),
+        disaggregate: &[],
+    };
+    assert_eq!(
+        aggregate(&graph, &gathered, D1, &total).get(&OptionCombo::TOTAL),
+        Some(&67.0)
+    );
+    let channel = ["channel".to_string()];
+    let by_channel = Question {
+        disaggregate: &channel,
+        ..total.clone()
+    };
+    let split: BTreeMap<String, f64> = aggregate(&graph, &gathered, D1, &by_channel)
+        .into_iter()
+        .map(|(k, v)| (k.key(), v))
+        .collect();
+    assert_eq!(
+        split,
+        BTreeMap::from([
+            ("channel=direct".to_string(), 30.0),
+            ("channel=online".to_string(), 23.0)
+        ])
+    );
+    let mechanism = ["mechanism".to_string()];
+    let by_mechanism = Question {
+        disaggregate: &mechanism,
+        ..total
+    };
+    let split: BTreeMap<String, f64> = aggregate(&graph, &gathered, D1, &by_mechanism)
+        .into_iter()
+        .map(|(k, v)| (k.key(), v))
+        .collect();
+    assert_eq!(
+        split,
+        BTreeMap::from([
+            ("mechanism=gov".to_string(), 7.0),
+            ("mechanism=mcd".to_string(), 50.0),
+            ("mechanism=pepfar".to_string(), 10.0)
+        ])
+    );
+}
+
 #[test]
 fn a_report_wins_over_another_source_and_frequencies_do_not_add_up() {
     let graph = graph(date(2026, 11, 26));

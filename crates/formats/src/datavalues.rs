@@ -12,8 +12,10 @@
 //! [`DataValueIn::unknown`], for the importer to refuse as a conflict. Understood are the
 //! value's place and cell (`dataSet`, `period`, `orgUnit`, `dataElement`,
 //! `categoryOptionCombo` or ADX's category attributes, `value`, `deleted`), what the importer
-//! refuses unless it can keep it (`attributeOptionCombo` and ADX's group attributes — DHIS2's
-//! attribute categories such as `mechanism`; `comment` and ADX's `<annotation>`; `followup`),
+//! keeps where the regime has a place for it (`attributeOptionCombo` and ADX's group
+//! attributes — DHIS2's attribute categories such as `mechanism`, kept where the regime
+//! declares them), `comment` and ADX's `<annotation>` (the cell's note), what it refuses
+//! (`followup`),
 //! and what the receiving server records itself, as DHIS2 does (`storedBy`, `created`,
 //! `lastUpdated`, a set's `completeDate`): the provenance of every value is the caller and
 //! the time of the push, never a payload's claim.
@@ -775,7 +777,11 @@ pub struct PulledValue {
     pub data_element: String,
     /// The option combination's key (`sex=female;area=rural`), empty for the total.
     pub combo: String,
+    /// The attribute options' key (`mechanism=PEPFAR`), empty where the regime has none.
+    pub attributes: String,
     pub value: serde_json::Value,
+    /// The reporter's note on the value.
+    pub comment: Option<String>,
 }
 
 impl PulledValue {
@@ -810,6 +816,9 @@ pub fn write_csv(values: &[PulledValue]) -> Result<String, WriteError> {
             "catoptcombo",
             "attroptcombo",
             "value",
+            "storedby",
+            "lastupdated",
+            "comment",
         ])
         .map_err(failed)?;
     for value in values {
@@ -819,8 +828,11 @@ pub fn write_csv(values: &[PulledValue]) -> Result<String, WriteError> {
                 &value.period,
                 &value.org_unit,
                 value.combo_or_default(),
-                "",
+                &value.attributes,
                 &text_of(&value.value),
+                "",
+                "",
+                value.comment.as_deref().unwrap_or_default(),
             ])
             .map_err(failed)?;
     }
@@ -865,7 +877,13 @@ pub fn write_dhis2_xml(set: SetFields<'_>, values: &[PulledValue]) -> Result<Str
         element.push_attribute(("period", value.period.as_str()));
         element.push_attribute(("orgUnit", value.org_unit.as_str()));
         element.push_attribute(("categoryOptionCombo", value.combo_or_default()));
+        if !value.attributes.is_empty() {
+            element.push_attribute(("attributeOptionCombo", value.attributes.as_str()));
+        }
         element.push_attribute(("value", text_of(&value.value).as_str()));
+        if let Some(comment) = &value.comment {
+            element.push_attribute(("comment", comment.as_str()));
+        }
         writer.write_event(Event::Empty(element)).map_err(fail)?;
     }
     writer
@@ -874,8 +892,13 @@ pub fn write_dhis2_xml(set: SetFields<'_>, values: &[PulledValue]) -> Result<Str
     String::from_utf8(writer.into_inner()).map_err(|e| WriteError(e.to_string()))
 }
 
-/// IHE ADX: one group per (regime, orgUnit, period), in the values' order, disaggregations as
-/// attributes.
+/// The `category=option` pairs of a combination's key.
+fn pairs(key: &str) -> impl Iterator<Item = (&str, &str)> {
+    key.split(';').filter_map(|pair| pair.split_once('='))
+}
+
+/// IHE ADX: one group per (regime, orgUnit, period, attribute options), in the values' order;
+/// disaggregations as attributes of a value, attribute options as attributes of its group.
 pub fn write_adx(values: &[PulledValue]) -> Result<String, WriteError> {
     use quick_xml::events::{BytesDecl, BytesEnd, BytesStart};
     let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
@@ -887,22 +910,23 @@ pub fn write_adx(values: &[PulledValue]) -> Result<String, WriteError> {
     root.push_attribute(("xmlns", "urn:ihe:qrph:adx:2015"));
     writer.write_event(Event::Start(root)).map_err(fail)?;
     // Groups in the order the values first name them, each with its values.
-    let mut groups: Vec<(&str, &str, &str, Vec<&PulledValue>)> = Vec::new();
-    let mut index: std::collections::HashMap<(&str, &str, &str), usize> =
-        std::collections::HashMap::new();
+    type GroupKey<'v> = (&'v str, &'v str, &'v str, &'v str);
+    let mut groups: Vec<(GroupKey, Vec<&PulledValue>)> = Vec::new();
+    let mut index: std::collections::HashMap<GroupKey, usize> = std::collections::HashMap::new();
     for value in values {
         let key = (
             value.data_set.as_str(),
             value.org_unit.as_str(),
             value.period.as_str(),
+            value.attributes.as_str(),
         );
         let at = *index.entry(key).or_insert_with(|| {
-            groups.push((key.0, key.1, key.2, Vec::new()));
+            groups.push((key, Vec::new()));
             groups.len() - 1
         });
-        groups[at].3.push(value);
+        groups[at].1.push(value);
     }
-    for (data_set, org_unit, period, members) in &groups {
+    for ((data_set, org_unit, period, attributes), members) in &groups {
         let interval = PeriodId::parse(period)
             .map(|p| p.to_interval())
             .map_err(|e| WriteError(e.to_string()))?;
@@ -910,17 +934,30 @@ pub fn write_adx(values: &[PulledValue]) -> Result<String, WriteError> {
         group.push_attribute(("orgUnit", *org_unit));
         group.push_attribute(("period", interval.as_str()));
         group.push_attribute(("dataSet", *data_set));
+        for attribute in pairs(attributes) {
+            group.push_attribute(attribute);
+        }
         writer.write_event(Event::Start(group)).map_err(fail)?;
         for value in members {
             let mut data_value = BytesStart::new("dataValue");
             data_value.push_attribute(("dataElement", value.data_element.as_str()));
-            for pair in value.combo.split(';').filter(|p| !p.is_empty()) {
-                if let Some((category, option)) = pair.split_once('=') {
-                    data_value.push_attribute((category, option));
-                }
+            for attribute in pairs(&value.combo) {
+                data_value.push_attribute(attribute);
             }
             data_value.push_attribute(("value", text_of(&value.value).as_str()));
-            writer.write_event(Event::Empty(data_value)).map_err(fail)?;
+            match &value.comment {
+                None => writer.write_event(Event::Empty(data_value)).map_err(fail)?,
+                Some(comment) => {
+                    writer.write_event(Event::Start(data_value)).map_err(fail)?;
+                    writer
+                        .create_element("annotation")
+                        .write_text_content(quick_xml::events::BytesText::new(comment))
+                        .map_err(fail)?;
+                    writer
+                        .write_event(Event::End(BytesEnd::new("dataValue")))
+                        .map_err(fail)?;
+                }
+            }
         }
         writer
             .write_event(Event::End(BytesEnd::new("group")))

@@ -403,6 +403,7 @@ pub fn read(
                 let input = CellInput {
                     address,
                     value: value.map(serde_json::Value::String),
+                    comment: None,
                 };
                 match shape.check_cell(&input) {
                     Ok(_) => inputs.push(input),

@@ -436,6 +436,7 @@ pub(crate) fn regimes(indicators: &[Indicator]) -> Result<Vec<Regime>, SeedError
                 cutoff: Some(cutoff),
                 outline: r.outline,
                 forms,
+                attribute_categories: Vec::new(),
                 rules: r.rules,
                 derived: r.derived,
                 // SPEC: demo regimes accept late reports and never lock.

@@ -428,6 +428,7 @@ async fn load_regime(
                             options: OptionCombo::TOTAL,
                         },
                         value,
+                        comment: None,
                     });
                     for (options, value) in parts {
                         cells.push(Cell {
@@ -438,6 +439,7 @@ async fn load_regime(
                                 options,
                             },
                             value,
+                            comment: None,
                         });
                     }
                 }
@@ -473,6 +475,7 @@ async fn load_regime(
                     .map(|cell| CellInput {
                         address: cell.address.clone(),
                         value: Some(serde_json::Value::String(cell.value.clone())),
+                        comment: None,
                     })
                     .collect(),
                 sections: Vec::new(),

@@ -5,7 +5,7 @@
 
 use baocao_domain::Date;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
-use baocao_domain::indicator::{Category, Indicator, IndicatorCode};
+use baocao_domain::indicator::{Category, CategoryOption, Indicator, IndicatorCode};
 use baocao_domain::permission::Action;
 use baocao_domain::quality::OutlierSettings;
 use baocao_domain::regime::{Element, Form, OutlineSection, Regime};
@@ -36,6 +36,9 @@ pub enum DirectoryError {
     /// Thresholds must be positive and at least three points compared.
     #[error("invalid outlier settings")]
     InvalidOutlierSettings,
+    /// A category's code, or its options (at least two, codes unique), are not valid.
+    #[error("invalid category: {0}")]
+    InvalidCategory(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,6 +53,7 @@ impl DirectoryError {
                 "not_found"
             }
             Self::InvalidOutlierSettings => "invalid_settings",
+            Self::InvalidCategory(_) => "invalid_category",
             Self::Store(_) => "store",
         }
     }
@@ -137,6 +141,36 @@ pub async fn agency_users(
 pub async fn categories(ctx: &Context, caller: &Caller) -> Result<Vec<Category>, DirectoryError> {
     require(caller, Action::ReadCatalogue)?;
     Ok(ctx.store.categories().await?)
+}
+
+/// Adds a category with its options to the catalogue (regime authors): a disaggregation for
+/// indicators, or an attribute category a regime splits its reports by (DHIS2's funding
+/// mechanism). A code already taken is a conflict.
+pub async fn create_category(
+    ctx: &Context,
+    caller: &Caller,
+    code: String,
+    name_vi: String,
+    name_en: String,
+    options: Vec<CategoryOption>,
+) -> Result<Category, DirectoryError> {
+    require(caller, Action::AuthorRegimes)?;
+    let names_fit = [&name_vi, &name_en]
+        .into_iter()
+        .chain(options.iter().flat_map(|o| [&o.name_vi, &o.name_en]))
+        .all(|name| baocao_domain::text::check_name(name));
+    if name_vi.trim().is_empty() || !names_fit {
+        return Err(DirectoryError::InvalidCategory(code));
+    }
+    let category = Category::new(code.clone(), name_vi, name_en, options)
+        .map_err(|_| DirectoryError::InvalidCategory(code))?;
+    ctx.store
+        .insert_categories(
+            std::slice::from_ref(&category),
+            &caller.provenance(&ctx.now_text()),
+        )
+        .await?;
+    Ok(category)
 }
 
 /// Indicators, all or those matching a search.

@@ -183,6 +183,8 @@ pub async fn pull(ctx: &Context, caller: &Caller, query: &PullQuery) -> Result<P
     }
     let mut values = Vec::new();
     let mut complete_date = None;
+    // Which of a cell's categories are attribute categories, said apart from its own.
+    let mut regime: Option<std::sync::Arc<baocao_domain::regime::Regime>> = None;
     for (index, org_unit) in org_units.iter().enumerate() {
         let read = async {
             let address = ReportAddress::parse(&query.data_set, org_unit, &query.period)?;
@@ -198,17 +200,28 @@ pub async fn pull(ctx: &Context, caller: &Caller, query: &PullQuery) -> Result<P
         if index == 0 {
             complete_date = view.versions.last().map(|v| v.submitted_at.clone());
         }
+        if regime.is_none() {
+            let period = catalogue::parse_period(&query.period)?;
+            regime = Some(catalogue::regime_in_force(ctx, &query.data_set, period.end()).await?);
+        }
+        let regime = regime.as_ref().expect("read above").content();
         for cell in &view.content.values {
             if cell.address.column != FormColumn::ThisPeriod {
                 continue;
             }
+            let (attributes, own) = cell
+                .address
+                .options
+                .split(|category| regime.is_attribute(category));
             values.push(PulledValue {
                 data_set: query.data_set.clone(),
                 period: query.period.clone(),
                 org_unit: org_unit.clone(),
                 data_element: cell.address.row.to_string(),
-                combo: cell.address.options.key(),
+                combo: own.key(),
+                attributes: attributes.key(),
                 value: serde_json::Value::String(cell.value.clone()),
+                comment: cell.comment.clone(),
             });
         }
     }

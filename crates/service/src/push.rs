@@ -143,6 +143,8 @@ pub enum Problem {
     NotSubmitted(usize),
     /// The data element is in none of the regime's forms.
     UnknownDataElement(String),
+    /// No regime has the code the value (or its group) names as its data set.
+    UnknownDataSet(String),
     InvalidOptions(String),
     /// The value is not a value of a cell (its JSON shape).
     InvalidValue {
@@ -160,10 +162,9 @@ pub enum Problem {
     },
     /// A field of the value (or of the set) this server does not understand.
     UnknownField(String),
-    /// An attribute option combination (DHIS2's "mechanism"): no regime declares one.
+    /// An attribute option combination (DHIS2's "mechanism") naming a category the regime
+    /// does not declare as an attribute category.
     AttributeOptionCombo(String),
-    /// A comment on the value: values carry none here (the outline holds the report's text).
-    Comment,
     /// DHIS2's follow-up mark: not kept here.
     Followup,
     /// The period is none, or of a type the regime is not reported in.
@@ -479,22 +480,26 @@ impl<'a> Push<'a> {
         regime: &Regime,
         value: &DataValueIn,
         place: &Place,
-    ) -> Result<Result<String, Vec<Problem>>, PushError> {
+    ) -> Result<Result<(String, OptionCombo), Vec<Problem>>, PushError> {
         let mut problems: Vec<Problem> = value
             .unknown
             .iter()
             .map(|field| Problem::UnknownField(field.clone()))
             .collect();
-        let attributes = value
+        let given = value
             .attribute_option_combo
             .as_ref()
             .or(self.header.attribute_option_combo.as_ref());
-        if let Some(combo) = attributes.filter(|c| !is_default_combo(c)) {
-            problems.push(Problem::AttributeOptionCombo(combo.clone()));
-        }
-        if value.comment.as_ref().is_some_and(|c| !c.trim().is_empty()) {
-            problems.push(Problem::Comment);
-        }
+        let attributes = match given.filter(|c| !is_default_combo(c)) {
+            None => OptionCombo::TOTAL,
+            Some(combo) => match declared_attributes(regime.content(), combo) {
+                Some(attributes) => attributes,
+                None => {
+                    problems.push(Problem::AttributeOptionCombo(combo.clone()));
+                    OptionCombo::TOTAL
+                }
+            },
+        };
         if value.followup == Some(true) {
             problems.push(Problem::Followup);
         }
@@ -518,7 +523,8 @@ impl<'a> Push<'a> {
             }
         };
         if problems.is_empty() {
-            return Ok(Ok(period.map(|p| p.to_string()).unwrap_or_default()));
+            let period = period.map(|p| p.to_string()).unwrap_or_default();
+            return Ok(Ok((period, attributes)));
         }
         if let Err(shape_problems) = locate(regime.content(), value) {
             problems.extend(shape_problems);
@@ -550,10 +556,24 @@ impl<'a> Push<'a> {
         // By regime and period, then by agency in the order the payload first names it.
         let mut by_period: BTreeMap<(String, String), Vec<AgencyValues>> = BTreeMap::new();
         let mut places: HashMap<(String, String, String), usize> = HashMap::new();
-        for (index, value, place) in std::mem::take(&mut self.ready) {
-            let regime = self.regime(&place.regime).await?;
+        for (index, mut value, place) in std::mem::take(&mut self.ready) {
+            let regime = match self.regime(&place.regime).await {
+                Ok(regime) => regime,
+                // A group of another system's data set refuses its own values, not the rest.
+                Err(PushError::Catalogue(CatalogueError::UnknownRegime(code))) => {
+                    let object =
+                        format!("{}/{}/{}", place.org_unit, place.period, value.data_element);
+                    self.conflicts.note(object, Problem::UnknownDataSet(code));
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             let period = match self.check_value(&regime, &value, &place).await? {
-                Ok(period) => period,
+                Ok((period, attributes)) => {
+                    // The set's combination, where the value has none, is now the value's.
+                    value.attribute_option_combo = Some(attributes.key());
+                    period
+                }
                 Err(problems) => {
                     let object =
                         format!("{}/{}/{}", place.org_unit, place.period, value.data_element);
@@ -643,28 +663,47 @@ impl<'a> Push<'a> {
                     continue;
                 }
             };
-            let current: HashMap<&CellAddress, &String> = draft
+            let current: HashMap<&CellAddress, (&str, Option<&str>)> = draft
                 .values()
                 .iter()
-                .map(|cell| (&cell.address, &cell.value))
+                .map(|cell| {
+                    (
+                        &cell.address,
+                        (cell.value.as_str(), cell.comment.as_deref()),
+                    )
+                })
                 .collect();
             let mut cells = Vec::new();
             let mut count = ImportCount::default();
             // A cell given twice is counted against what its first mention left.
-            let mut given: HashMap<CellAddress, Option<String>> = HashMap::new();
+            let mut given: HashMap<CellAddress, Option<Stored>> = HashMap::new();
             for (index, value) in values {
                 match cell_of(&shape, strategy, index, &value) {
                     Err(problem) => self.conflicts.note(object(&org_unit, &value), problem),
                     Ok((input, address, new)) => {
                         let old = match given.get(&address) {
-                            Some(earlier) => earlier.as_ref(),
+                            Some(earlier) => earlier
+                                .as_ref()
+                                .map(|(value, comment)| (value.as_str(), comment.as_deref())),
                             None => current.get(&address).copied(),
+                        };
+                        // The value with the note it will carry: a note not given is kept.
+                        let new = new.map(|value| {
+                            let comment = match input.comment.as_deref().map(str::trim) {
+                                None => old.and_then(|(_, comment)| comment).map(str::to_string),
+                                Some("") => None,
+                                Some(text) => Some(text.to_string()),
+                            };
+                            (value, comment)
+                        });
+                        let unchanged = |(value, comment): (&str, Option<&str>), new: &Stored| {
+                            value == new.0 && comment == new.1.as_deref()
                         };
                         let counted = match (strategy, old, &new) {
                             (Strategy::Delete, Some(_), _) => Some(&mut count.deleted),
                             (Strategy::Delete, None, _) => None,
                             (_, None, None) => None,
-                            (_, Some(old), Some(new)) if old == new => None,
+                            (_, Some(old), Some(new)) if unchanged(old, new) => None,
                             (Strategy::Create, Some(_), _) => None,
                             (Strategy::Update, None, _) => None,
                             (_, None, Some(_)) => Some(&mut count.imported),
@@ -833,6 +872,9 @@ impl<'a> Push<'a> {
     }
 }
 
+/// A cell's value and note as a draft holds them.
+type Stored = (String, Option<String>);
+
 /// A pushed value as a cell of the regime's forms, checked: the input to merge, its address
 /// and its stored text (`None`: empty).
 fn cell_of(
@@ -842,11 +884,17 @@ fn cell_of(
     value: &DataValueIn,
 ) -> Result<(CellInput, CellAddress, Option<String>), Problem> {
     let (form, options) = locate(shape.regime, value).map_err(|mut problems| problems.remove(0))?;
+    // Checked by `check_value`, which left the value its attribute options' key.
+    let attributes =
+        OptionCombo::from_key(value.attribute_option_combo.as_deref().unwrap_or_default())
+            .unwrap_or_default();
+    let options = options.with(&attributes);
     let removed = strategy == Strategy::Delete || value.deleted == Some(true);
     let raw = serde_json::json!({
         "form": form.code, "row": value.data_element, "column": form.first_measure_column(),
         "options": options,
         "value": if removed { serde_json::Value::Null } else { value.value.clone().unwrap_or(serde_json::Value::Null) },
+        "comment": value.comment,
     });
     let input: CellInput = serde_json::from_value(raw).map_err(|error| Problem::InvalidValue {
         index,
@@ -884,6 +932,15 @@ fn locate<'r>(
             Err(problems)
         }
     }
+}
+
+/// The attribute options `combo` names (`mechanism=PEPFAR`), where each of its categories is
+/// one the regime declares as an attribute category; `None` otherwise. The options themselves
+/// are checked with the cell.
+fn declared_attributes(regime: &RegimeContent, combo: &str) -> Option<OptionCombo> {
+    let attributes = OptionCombo::from_key(combo).ok()?;
+    let (declared, other) = attributes.split(|category| regime.is_attribute(category));
+    (other.is_total() && !declared.is_total()).then_some(declared)
 }
 
 /// Whether an attribute option combination is DHIS2's default (none): empty, `default`, or

@@ -56,6 +56,12 @@ pub enum RegistryError {
     Exists(RegimeCode),
     #[error("form {form}: indicator {indicator} is not in the catalogue")]
     UnknownIndicator { form: String, indicator: String },
+    /// An attribute category the catalogue lacks, or one named twice.
+    #[error("attribute category {0} is not in the catalogue, or is named twice")]
+    UnknownAttributeCategory(String),
+    /// An attribute category that is also the disaggregation of one of the regime's rows.
+    #[error("attribute category {category} is also a disaggregation of {indicator}")]
+    AttributeCategoryClash { category: String, indicator: String },
     #[error("form {form} has {cells} cells, over the limit of {limit}")]
     FormTooLarge {
         form: String,
@@ -83,6 +89,8 @@ impl RegistryError {
             Self::Invalid(_) => "invalid_regime",
             Self::Exists(_) => "regime_exists",
             Self::UnknownIndicator { .. } => "unknown_indicator",
+            Self::UnknownAttributeCategory(_) => "unknown_attribute_category",
+            Self::AttributeCategoryClash { .. } => "attribute_category_clash",
             Self::FormTooLarge { .. } => "form_too_large",
             Self::BrokenExpression {
                 error: RuleError::Syntax { .. },
@@ -119,6 +127,21 @@ pub fn check_with(catalogue: &Catalogue, content: &RegimeContent) -> Result<(), 
                     indicator: row.indicator.to_string(),
                 });
             }
+        }
+    }
+    for (index, category) in content.attribute_categories.iter().enumerate() {
+        let known = catalogue.categories.iter().any(|c| c.code() == category);
+        if !known || content.attribute_categories[..index].contains(category) {
+            return Err(RegistryError::UnknownAttributeCategory(category.clone()));
+        }
+        let clash = catalogue.indicators.iter().find(|i| {
+            i.disaggregation.contains(category) && content.indicators().any(|r| r == i.code())
+        });
+        if let Some(indicator) = clash {
+            return Err(RegistryError::AttributeCategoryClash {
+                category: category.clone(),
+                indicator: indicator.code().to_string(),
+            });
         }
     }
     if let Some(over) =

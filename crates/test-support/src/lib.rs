@@ -18,8 +18,6 @@ pub use baocao_store::Backend;
 use baocao_store::Store;
 use rand::Rng;
 
-/// A change the server makes itself at `at`: what tests that put data in place through the
-/// store record as its author.
 /// A data value set of `content_type` pushed to DHIS2's path with `query`, as `token`'s holder.
 pub async fn push_as(
     app: &TestApp,
@@ -33,6 +31,40 @@ pub async fn push_as(
         .await
 }
 
+/// The quarterly administrative-procedures regime (`BC-KSTTHC-Q`) split by a `mechanism`
+/// category (options `PEPFAR`, `McDonalds`) from Q3 2026, as an administrator (`admin`'s
+/// token) declares it through the API: the category created, the regime amended and published.
+pub async fn split_by_mechanism(app: &TestApp, admin: &str) {
+    use axum::http::{Method, StatusCode};
+    let category = serde_json::json!({"code": "mechanism", "name_vi": "Cơ chế tài trợ",
+    "name_en": "Funding mechanism", "options": [
+        {"code": "PEPFAR", "name_vi": "PEPFAR", "name_en": "PEPFAR"},
+        {"code": "McDonalds", "name_vi": "McDonalds", "name_en": "McDonalds"},
+    ]});
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/categories",
+            Some(admin),
+            Some(&category),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let mut regime = app.get("/api/v1/regimes/BC-KSTTHC-Q", admin).await.json();
+    regime["attribute_categories"] = serde_json::json!(["mechanism"]);
+    let path = "/api/v1/regimes/BC-KSTTHC-Q/draft";
+    let saved = app
+        .call(Method::PUT, path, Some(admin), Some(&regime))
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let from = serde_json::json!({"effective_from": "2026-07-01"});
+    let path = "/api/v1/regimes/BC-KSTTHC-Q/publish";
+    let published = app.call(Method::POST, path, Some(admin), Some(&from)).await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+}
+
+/// A change the server makes itself at `at`: what tests that put data in place through the
+/// store record as its author.
 pub fn by_system(at: &str) -> baocao_domain::audit::Provenance {
     baocao_domain::audit::Provenance::system(at, baocao_domain::audit::Channel::System)
 }

@@ -672,6 +672,16 @@ impl From<baocao_service::directory::DirectoryError> for ApiError {
                 "Ngưỡng phải dương và cần ít nhất 3 điểm so sánh.",
                 "Thresholds must be positive and at least 3 points are needed.",
             ),
+            E::InvalidCategory(category) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!(
+                    "Phân tổ {category:?} không hợp lệ: cần mã (chữ, số, dấu gạch), tên tiếng Việt và ít nhất hai lựa chọn có mã khác nhau."
+                ),
+                format!(
+                    "Category {category:?} is not valid: it needs a code (letters, digits, dashes), a Vietnamese name and at least two options with distinct codes."
+                ),
+            ),
         }
     }
 }
@@ -898,6 +908,29 @@ impl From<baocao_service::registry::RegistryError> for ApiError {
                 code,
                 format!("Biểu {form}: chỉ tiêu {indicator} không có trong danh mục."),
                 format!("Form {form}: indicator {indicator} is not in the catalogue."),
+            ),
+            E::UnknownAttributeCategory(category) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!(
+                    "Chiều thuộc tính {category} không có trong danh mục phân tổ, hoặc được nêu hai lần."
+                ),
+                format!(
+                    "Attribute category {category} is not in the catalogue of categories, or is named twice."
+                ),
+            ),
+            E::AttributeCategoryClash {
+                category,
+                indicator,
+            } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!(
+                    "{category} đã là phân tổ của chỉ tiêu {indicator} nên không thể là chiều thuộc tính của cả báo cáo."
+                ),
+                format!(
+                    "{category} already disaggregates indicator {indicator}, so it cannot split the whole report."
+                ),
             ),
             E::FormTooLarge {
                 form,

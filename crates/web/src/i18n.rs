@@ -551,6 +551,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("slot_due_soon", "Sắp đến hạn", "Due soon"),
     ("slot_open", "Đang mở", "Open"),
     ("slot_upcoming", "Chưa đến kỳ", "Upcoming"),
+    ("cell_note", "Ghi chú kèm số liệu", "Note on the value"),
     (
         "derived_cell",
         "Tính từ số liệu đã tiếp nhận; không cần nhập.",

@@ -405,4 +405,55 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-app_tests!(every_answer_of_a_tour_of_the_api_matches_the_document);
+/// Every path and query parameter is a scalar, or a list of scalars, once its schema is
+/// resolved: two types of one name (the last registered wins in the document) once turned the
+/// `{code}` of the connector and table routes into an object, and a generated Rust client did
+/// not compile.
+async fn every_parameter_is_a_scalar_or_a_list_of_scalars(app: TestApp) {
+    let document = app.get("/api/v1/openapi.json", "").await.json();
+    let resolve = |schema: &Value| -> Value {
+        match schema["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference.trim_start_matches("#/components/schemas/");
+                document["components"]["schemas"][name].clone()
+            }
+            None => schema.clone(),
+        }
+    };
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let schema = resolve(&parameter["schema"]);
+                let items = resolve(&schema["items"]);
+                let kind = |s: &Value| {
+                    s["type"].as_str().map(str::to_string).or_else(|| {
+                        s["type"].as_array().map(|all| {
+                            all.iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join("|")
+                        })
+                    })
+                };
+                let named = format!("{method} {path} {}", parameter["name"]);
+                assert!(
+                    !kind(&schema).unwrap_or_default().contains("object")
+                        && !kind(&items).unwrap_or_default().contains("object"),
+                    "{named}: {schema}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} parameters");
+}
+
+app_tests!(
+    every_answer_of_a_tour_of_the_api_matches_the_document,
+    every_parameter_is_a_scalar_or_a_list_of_scalars,
+);

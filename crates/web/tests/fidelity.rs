@@ -5,7 +5,7 @@
 //! value is listed, and DHIS2's period types are read and refused value by value.
 
 use axum::http::{Method, StatusCode};
-use baocao_test_support::{Answer, TestApp, app_tests, push_as};
+use baocao_test_support::{Answer, TestApp, app_tests, push_as, split_by_mechanism};
 use serde_json::json;
 
 fn counts(answer: &Answer) -> [u64; 4] {
@@ -64,9 +64,11 @@ async fn cells(app: &TestApp, slot: &str, token: &str) -> Vec<(String, String)> 
 
 /// DHIS2's `importA.adx.xml` (dhis2-core's ADX tests), its codes mapped onto the demo's:
 /// `MalariaDS` → the monthly socio-economic regime, `MalariaMechanismDS` → the quarterly
-/// administrative-procedures regime, its categories onto `channel`. Two data sets in one
-/// payload; groups that differ only by `mechanism` or `attributeOptionCombo`; a value given by
-/// `categoryOptionCombo`; a value with an `<annotation>`.
+/// administrative-procedures regime, `Mechanism_category` → a `mechanism` category, the
+/// attribute option combination `cocMcDonald` → `mechanism=McDonalds`, its other categories
+/// onto `channel`. Two data sets in one payload; groups that differ only by `mechanism` or
+/// `attributeOptionCombo`; a value given by `categoryOptionCombo`; a value with an
+/// `<annotation>`.
 const DHIS2_IMPORT_A: &str = r#"<adx xmlns="urn:ihe:qrph:adx:2015">
     <group dataSet="BC-KTXH-T" period="2026-10-01/P1M" orgUnit="01">
         <dataValue dataElement="KT04" value="1"/>
@@ -86,76 +88,59 @@ const DHIS2_IMPORT_A: &str = r#"<adx xmlns="urn:ihe:qrph:adx:2015">
     <group dataSet="BC-KSTTHC-Q" mechanism="McDonalds" period="2026-07-01/P3M" orgUnit="01">
         <dataValue dataElement="HC02" channel="direct" value="20"/>
     </group>
-    <group dataSet="BC-KSTTHC-Q" attributeOptionCombo="cocMcDonald" period="2026-07-01/P3M" orgUnit="01">
+    <group dataSet="BC-KSTTHC-Q" attributeOptionCombo="mechanism=McDonalds" period="2026-07-01/P3M" orgUnit="01">
         <dataValue dataElement="HC02" channel="online" value="30"/>
     </group>
 </adx>
 "#;
 
+/// The quarterly regime declares `mechanism` as its attribute category, from Q3 2026; a
+/// category that already disaggregates one of its rows cannot, nor can a category code be
+/// taken twice.
+async fn declare_mechanism(app: &TestApp, admin: &str) {
+    let mut regime = app.get("/api/v1/regimes/BC-KSTTHC-Q", admin).await.json();
+    regime["attribute_categories"] = json!(["channel"]);
+    let clash = app
+        .call(
+            Method::PUT,
+            "/api/v1/regimes/BC-KSTTHC-Q/draft",
+            Some(admin),
+            Some(&regime),
+        )
+        .await;
+    assert_eq!(
+        clash.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        clash.text
+    );
+    assert_eq!(clash.json()["error"]["code"], "attribute_category_clash");
+    split_by_mechanism(app, admin).await;
+    let category = app.get("/api/v1/categories", admin).await.json();
+    let mechanism = category["items"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["code"] == "mechanism"))
+        .cloned()
+        .expect("the category is listed");
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v1/categories",
+            Some(admin),
+            Some(&mechanism),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+}
+
 async fn adx_attributes_are_never_merged_nor_dropped(app: TestApp) {
     let hanoi = app.login("hanoi").await;
-    // All or nothing (the default): the mechanisms and the annotation refuse the whole set.
-    let refused = push_as(&app, &hanoi, "", "application/adx+xml", DHIS2_IMPORT_A).await;
-    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
-    assert_eq!(counts(&refused), [0, 0, 9, 0]);
-    assert!(
-        cells(&app, "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3", &hanoi)
-            .await
-            .is_empty()
-    );
-
-    let partial = push_as(
-        &app,
-        &hanoi,
-        "?atomicMode=NONE",
-        "application/adx+xml",
-        DHIS2_IMPORT_A,
-    )
-    .await;
-    assert_eq!(partial.json()["status"], "WARNING", "{}", partial.text);
-    assert_eq!(partial.json()["response"]["status"], "WARNING");
-    // Five values of two months land; the annotated one and the three of mechanisms do not.
-    assert_eq!(counts(&partial), [5, 0, 4, 0], "{}", partial.text);
-    let found = conflicts(&partial);
-    assert_eq!(found.len(), 4, "{found:?}");
-    assert!(found[0].0.ends_with("/KT09") && found[0].1.contains("comment"));
-    for (conflict, attribute) in
-        found[1..]
-            .iter()
-            .zip(["mechanism=PEPFAR", "mechanism=McDonalds", "cocMcDonald"])
-    {
-        assert!(
-            conflict.0.starts_with("01/2026-07-01/P3M/HC02")
-                && conflict.1.contains("attributeOptionCombo")
-                && conflict.1.contains(attribute),
-            "{conflict:?}"
-        );
-    }
-    assert_eq!(
-        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202610", &hanoi).await,
-        [
-            ("KT04".to_string(), "1".to_string()),
-            ("KT05".to_string(), "2".to_string()),
-            ("KT06".to_string(), "3".to_string()),
-            ("KT08".to_string(), "4".to_string()),
-        ]
-    );
-    assert_eq!(
-        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202611", &hanoi).await,
-        [("KT04".to_string(), "6".to_string())]
-    );
-    assert!(
-        cells(&app, "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3", &hanoi)
-            .await
-            .is_empty(),
-        "no mechanism's values merged into the report"
-    );
-
+    let admin = app.login("admin").await;
     // Without a mechanism the quarterly group lands in its own regime, its category as an
     // attribute or as DHIS2's `categoryOptionCombo`, and a group may take its dataSet from
     // the query.
     let plain = r#"<adx xmlns="urn:ihe:qrph:adx:2015" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:ihe:qrph:adx:2015 adx.xsd" exported="2026-10-08T19:30:00Z">
-    <group period="2026-07-01/P3M" orgUnit="01" completeDate="2026-10-08">
+    <group period="2026-04-01/P3M" orgUnit="01" completeDate="2026-10-08">
         <dataValue dataElement="HC02" channel="online" value="10"/>
         <dataValue dataElement="HC02" categoryOptionCombo="channel=direct" value="20"/>
         <dataValue dataElement="HC05" value="7" deleted="false"/>
@@ -176,12 +161,239 @@ async fn adx_attributes_are_never_merged_nor_dropped(app: TestApp) {
         landed.text
     );
     assert_eq!(
-        cells(&app, "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3", &hanoi).await,
+        cells(&app, "/api/v1/reports/BC-KSTTHC-Q/01/2026Q2", &hanoi).await,
         [
             ("HC02[channel=direct]".to_string(), "20".to_string()),
             ("HC02[channel=online]".to_string(), "10".to_string()),
             ("HC05".to_string(), "7".to_string()),
         ]
+    );
+
+    // Undeclared, a mechanism is a conflict naming it; all or nothing (the default) refuses
+    // the whole set, and groups differing by mechanism never merge into one report.
+    let refused = push_as(&app, &hanoi, "", "application/adx+xml", DHIS2_IMPORT_A).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(counts(&refused), [0, 0, 9, 0]);
+    let found = conflicts(&refused);
+    assert_eq!(found.len(), 3, "{found:?}");
+    for (conflict, attribute) in found.iter().zip([
+        "mechanism=PEPFAR",
+        "mechanism=McDonalds",
+        "mechanism=McDonalds",
+    ]) {
+        assert!(
+            conflict.0.starts_with("01/2026-07-01/P3M/HC02")
+                && conflict.1.contains("attributeOptionCombo")
+                && conflict.1.contains(attribute),
+            "{conflict:?}"
+        );
+    }
+    for slot in ["BC-KSTTHC-Q/01/2026Q3", "BC-KTXH-T/01/202610"] {
+        assert!(
+            cells(&app, &format!("/api/v1/reports/{slot}"), &hanoi)
+                .await
+                .is_empty(),
+            "{slot}"
+        );
+    }
+
+    // Declared by the regime, DHIS2's file imports with DHIS2's own counts: nine values, the
+    // annotation kept as the value's note, each mechanism a cell of its own.
+    declare_mechanism(&app, &admin).await;
+    let imported = push_as(&app, &hanoi, "", "application/adx+xml", DHIS2_IMPORT_A).await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    assert_eq!(imported.json()["status"], "OK", "{}", imported.text);
+    assert_eq!(counts(&imported), [9, 0, 0, 0], "{}", imported.text);
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202610", &hanoi).await,
+        [
+            ("KT04".to_string(), "1".to_string()),
+            ("KT05".to_string(), "2".to_string()),
+            ("KT06".to_string(), "3".to_string()),
+            ("KT08".to_string(), "4".to_string()),
+            ("KT09".to_string(), "0".to_string()),
+        ]
+    );
+    let view = app
+        .get("/api/v1/reports/BC-KTXH-T/01/202610", &hanoi)
+        .await
+        .json();
+    let kt09 = view["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["row"] == "KT09")
+        .unwrap();
+    assert_eq!(kt09["comment"], "Text data value");
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3", &hanoi).await,
+        [
+            (
+                "HC02[channel=direct;mechanism=McDonalds]".to_string(),
+                "20".to_string()
+            ),
+            (
+                "HC02[channel=online;mechanism=McDonalds]".to_string(),
+                "30".to_string()
+            ),
+            (
+                "HC02[channel=online;mechanism=PEPFAR]".to_string(),
+                "10".to_string()
+            ),
+        ]
+    );
+    // The same file again changes nothing; a note changed alone is an update.
+    let again = push_as(&app, &hanoi, "", "application/adx+xml", DHIS2_IMPORT_A).await;
+    assert_eq!(counts(&again), [0, 0, 9, 0], "{}", again.text);
+    let renoted = DHIS2_IMPORT_A.replace("Text data value", "Giá trị văn bản");
+    let renoted = push_as(&app, &hanoi, "", "application/adx+xml", &renoted).await;
+    assert_eq!(counts(&renoted), [0, 1, 8, 0], "{}", renoted.text);
+
+    // Read back, the mechanism is the group's attribute (ADX) or the value's
+    // attributeOptionCombo (JSON, CSV), never part of its categoryOptionCombo, and the note
+    // comes back with its value.
+    let adx = app
+        .get(
+            "/api/dataValueSets?dataSet=BC-KSTTHC-Q&orgUnit=01&period=2026Q3&format=adx",
+            &hanoi,
+        )
+        .await;
+    assert_eq!(adx.status, StatusCode::OK, "{}", adx.text);
+    assert_eq!(adx.text.matches("<group ").count(), 2, "{}", adx.text);
+    assert!(adx.text.contains(r#"mechanism="PEPFAR""#), "{}", adx.text);
+    assert!(!adx.text.contains("mechanism=McDonalds"), "{}", adx.text);
+    let json = app
+        .get(
+            "/api/dataValueSets?dataSet=BC-KSTTHC-Q&orgUnit=01&period=2026Q3",
+            &hanoi,
+        )
+        .await
+        .json();
+    let mut pairs: Vec<(String, String)> = json["dataValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["categoryOptionCombo"].as_str().unwrap().to_string(),
+                v["attributeOptionCombo"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [
+            ("channel=direct".into(), "mechanism=McDonalds".into()),
+            ("channel=online".into(), "mechanism=McDonalds".into()),
+            ("channel=online".into(), "mechanism=PEPFAR".into()),
+        ]
+    );
+    let notes = app
+        .get(
+            "/api/dataValueSets?dataSet=BC-KTXH-T&orgUnit=01&period=202610&format=adx",
+            &hanoi,
+        )
+        .await;
+    assert!(
+        notes
+            .text
+            .contains("<annotation>Giá trị văn bản</annotation>"),
+        "{}",
+        notes.text
+    );
+
+    // Declared, a value without a mechanism is refused by name; analytics add the mechanisms up.
+    let missing = push_as(
+        &app,
+        &hanoi,
+        "?dataSet=BC-KSTTHC-Q",
+        "application/adx+xml",
+        &plain.replace("2026-04-01/P3M", "2026-07-01/P3M"),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::CONFLICT, "{}", missing.text);
+    assert!(
+        conflicts(&missing)
+            .iter()
+            .all(|c| c.1.contains("must name one option of mechanism")),
+        "{}",
+        missing.text
+    );
+
+    // Submitted and accepted, the mechanisms add up in analytics and can be told apart.
+    let slot = "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3";
+    let lead = app.login("hanoi-lead").await;
+    let sent = app
+        .call(
+            Method::POST,
+            &format!("{slot}/submit"),
+            Some(&lead),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    let vpcp = app.login("vpcp").await;
+    let accepted = app
+        .call(
+            Method::POST,
+            &format!("{slot}/accept"),
+            Some(&vpcp),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    let question = "/api/v1/analytics?indicator=HC02&agency=01&period=2026Q3";
+    let total = app.get(question, &admin).await.json();
+    assert_eq!(total["rows"][0]["value"], 60.0, "{total}");
+    let split = app
+        .get(&format!("{question}&disaggregate=mechanism"), &admin)
+        .await
+        .json();
+    let mut by_mechanism: Vec<(String, f64)> = split["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["options"]["mechanism"].as_str().unwrap().to_string(),
+                r["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    by_mechanism.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        by_mechanism,
+        [
+            ("McDonalds".to_string(), 50.0),
+            ("PEPFAR".to_string(), 10.0)
+        ]
+    );
+}
+
+/// A group of a data set this server does not have refuses its own values as conflicts
+/// naming the code; the payload's other groups land where the import is not all or nothing.
+async fn a_group_of_an_unknown_data_set_refuses_only_its_values(app: TestApp) {
+    let hanoi = app.login("hanoi").await;
+    let adx = r#"<adx xmlns="urn:ihe:qrph:adx:2015">
+    <group dataSet="MalariaDS" period="2026-11-01/P1M" orgUnit="01"><dataValue dataElement="KT04" value="1"/></group>
+    <group dataSet="BC-KTXH-T" period="2026-11-01/P1M" orgUnit="01"><dataValue dataElement="KT05" value="2"/></group>
+</adx>"#;
+    let refused = push_as(&app, &hanoi, "", "application/adx+xml", adx).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(counts(&refused), [0, 0, 2, 0]);
+    let found = conflicts(&refused);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].0 == "01/2026-11-01/P1M/KT04" && found[0].1.contains("MalariaDS"),
+        "{found:?}"
+    );
+    let partial = push_as(&app, &hanoi, "?atomicMode=NONE", "application/adx+xml", adx).await;
+    assert_eq!(partial.status, StatusCode::OK, "{}", partial.text);
+    assert_eq!(counts(&partial), [1, 0, 1, 0], "{}", partial.text);
+    assert_eq!(
+        cells(&app, "/api/v1/reports/BC-KTXH-T/01/202611", &hanoi).await,
+        [("KT05".to_string(), "2".to_string())]
     );
 }
 
@@ -228,7 +440,7 @@ async fn json_and_csv_fields_are_understood_or_refused_by_name(app: TestApp) {
             Some(&odd),
         )
         .await;
-    assert_eq!(counts(&partial), [1, 0, 4, 0], "{}", partial.text);
+    assert_eq!(counts(&partial), [2, 0, 3, 0], "{}", partial.text);
     let found = conflicts(&partial);
     let named = |object: &str, word: &str| {
         found
@@ -236,13 +448,18 @@ async fn json_and_csv_fields_are_understood_or_refused_by_name(app: TestApp) {
             .any(|(o, reason)| o == object && reason.contains(word))
     };
     assert!(named("dataValueSet.idScheme", "idScheme"), "{found:?}");
-    assert!(named("01/202611/KT05", "comment"), "{found:?}");
+    assert_eq!(
+        found.len(),
+        4,
+        "the comment is kept, not refused: {found:?}"
+    );
     assert!(named("01/202611/KT06", "follow-up"), "{found:?}");
     assert!(named("01/202611/KT07", "mechanism=PEPFAR"), "{found:?}");
     assert!(named("01/202611/KT08", "valueType"), "{found:?}");
 
-    // CSV: DHIS2's columns by position; a comment, an attribute combination and a column
-    // past DHIS2's eleven are conflicts; `deleted` deletes.
+    // CSV: DHIS2's columns by position; an attribute combination and a column past DHIS2's
+    // eleven are conflicts; a new comment on an unchanged value is an update; `deleted`
+    // deletes.
     let csv = "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup,deleted\n\
                KT04,202611,01,default,default,,his,,,false,true\n\
                KT05,202611,01,,,1,his,,ghi chú,false,\n\
@@ -256,15 +473,29 @@ async fn json_and_csv_fields_are_understood_or_refused_by_name(app: TestApp) {
         csv,
     )
     .await;
-    assert_eq!(counts(&pushed), [0, 0, 3, 1], "{}", pushed.text);
+    assert_eq!(counts(&pushed), [0, 1, 2, 1], "{}", pushed.text);
     let found = conflicts(&pushed);
-    assert_eq!(found.len(), 3, "{found:?}");
-    assert!(found[0].0.ends_with("KT05") && found[0].1.contains("comment"));
-    assert!(found[1].0.ends_with("KT06") && found[1].1.contains("PEPFAR"));
-    assert!(found[2].0.ends_with("KT07") && found[2].1.contains("column 12"));
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].0.ends_with("KT06") && found[0].1.contains("PEPFAR"));
+    assert!(found[1].0.ends_with("KT07") && found[1].1.contains("column 12"));
     assert_eq!(
         cells(&app, "/api/v1/reports/BC-KTXH-T/01/202611", &hanoi).await,
-        [("KT09".to_string(), "5".to_string())]
+        [
+            ("KT05".to_string(), "1".to_string()),
+            ("KT09".to_string(), "5".to_string())
+        ]
+    );
+    // The comment comes back with its value, in DHIS2's CSV column.
+    let read = app
+        .get(
+            "/api/dataValueSets.csv?dataSet=BC-KTXH-T&orgUnit=01&period=202611",
+            &hanoi,
+        )
+        .await;
+    assert!(
+        read.text.contains("KT05,202611,01,default,,1,,,ghi chú"),
+        "{}",
+        read.text
     );
 }
 
@@ -343,17 +574,31 @@ async fn dhis2_native_xml_lands_like_json(app: TestApp) {
   <dataValue dataElement="KT06" value="13" comment="ước tính"/>
 </dataValueSet>"#;
     let pushed = push_as(&app, &hanoi, "?atomicMode=NONE", "application/xml", xml).await;
-    assert_eq!(counts(&pushed), [2, 0, 1, 0], "{}", pushed.text);
+    assert_eq!(counts(&pushed), [3, 0, 0, 0], "{}", pushed.text);
     assert_eq!(
         cells(&app, "/api/v1/reports/BC-KTXH-T/01/202611", &hanoi).await,
-        [("KT04".to_string(), "11".to_string())]
+        [
+            ("KT04".to_string(), "11".to_string()),
+            ("KT06".to_string(), "13".to_string())
+        ]
     );
     assert_eq!(
         cells(&app, "/api/v1/reports/BC-KTXH-T/01/202610", &hanoi).await,
         [("KT05".to_string(), "12".to_string())]
     );
-    let found = conflicts(&pushed);
-    assert!(found[0].0.ends_with("KT06") && found[0].1.contains("comment"));
+    // Written back in DHIS2's XML, the comment is the value's attribute again.
+    let xml = app
+        .get(
+            "/api/dataValueSets.xml?dataSet=BC-KTXH-T&orgUnit=01&period=202611",
+            &hanoi,
+        )
+        .await;
+    assert!(
+        xml.text
+            .contains(r#"dataElement="KT06" period="202611" orgUnit="01" categoryOptionCombo="default" value="13" comment="ước tính""#),
+        "{}",
+        xml.text
+    );
 }
 
 /// A GET with the headers given.
@@ -625,6 +870,7 @@ app_tests!(
     pulls_take_dhis2_selections_and_pushes_refuse_what_they_cannot_honour,
     dhis2_paths_suffixes_and_versions_answer_as_dhis2_does,
     adx_attributes_are_never_merged_nor_dropped,
+    a_group_of_an_unknown_data_set_refuses_only_its_values,
     json_and_csv_fields_are_understood_or_refused_by_name,
     every_problem_of_a_value_is_listed,
     dhis2_period_types_are_read_and_refused_value_by_value,

@@ -583,12 +583,12 @@ async fn values_are_pulled_in_three_formats_with_etags_and_children(app: TestApp
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
         csv.text
-            .starts_with("dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"),
+            .starts_with("dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment\n"),
         "{}",
         csv.text
     );
     assert!(
-        csv.text.contains("KT04,202611,01,default,,60123.4\n"),
+        csv.text.contains("KT04,202611,01,default,,60123.4,,,\n"),
         "{}",
         csv.text
     );

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use baocao_test_support::{Answer, TestApp, app_tests};
+use baocao_test_support::{Answer, TestApp, app_tests, push_as, split_by_mechanism};
 
 /// The value of a `Set-Cookie` for `name` in an answer.
 fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
@@ -527,6 +527,78 @@ async fn reporting_in_the_browser_follows_the_same_rules_as_the_api(app: TestApp
             .await
             .text
             .contains("status_accepted")
+    );
+}
+
+/// A regime split by funding mechanism: the page repeats each row for each mechanism (the
+/// period before the split keeps the grid it had), a value's note shows beside it and stays
+/// when the value is typed over in the page.
+async fn a_regime_split_by_mechanism_shows_each_mechanism_and_the_notes(app: TestApp) {
+    let admin = app.login("admin").await;
+    split_by_mechanism(&app, &admin).await;
+    let hanoi = app.login("hanoi").await;
+    let adx = r#"<adx xmlns="urn:ihe:qrph:adx:2015">
+        <group dataSet="BC-KSTTHC-Q" mechanism="McDonalds" period="2026-07-01/P3M" orgUnit="01">
+            <dataValue dataElement="HC02" value="20"><annotation>Số liệu của dự án</annotation></dataValue>
+        </group></adx>"#;
+    let pushed = push_as(&app, &hanoi, "", "application/adx+xml", adx).await;
+    assert_eq!(pushed.status, StatusCode::OK, "{}", pushed.text);
+
+    let reporter = log_in(&app, "hanoi").await;
+    let form = page(&app, PROCEDURES_PAGE, &reporter).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.text.contains(r#"class="cell-note""#) && form.text.contains("Số liệu của dự án"),
+        "the note is shown beside its value"
+    );
+    let (pepfar, mcdonalds) = (
+        name_attr(&form.text, "HC02 PEPFAR"),
+        name_attr(&form.text, "HC02 McDonalds"),
+    );
+    let before = page(&app, "/reports/BC-KSTTHC-Q/01/2026Q2", &reporter).await;
+    assert!(
+        !before.text.contains("PEPFAR"),
+        "the quarter before the split has no mechanisms"
+    );
+    let saved = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &reporter,
+        &format!(
+            "csrf={}&version={}&intent=save&{pepfar}=10&{mcdonalds}=25",
+            hidden_input(&form.text, "csrf"),
+            hidden_input(&form.text, "version")
+        ),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let view = app
+        .get("/api/v1/reports/BC-KSTTHC-Q/01/2026Q3", &hanoi)
+        .await
+        .json();
+    let mut hc02: Vec<(String, String, String)> = view["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["row"] == "HC02" && c["column"] == "this_period")
+        .map(|c| {
+            (
+                c["options"]["mechanism"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string(),
+                c["value"].as_str().unwrap_or_default().to_string(),
+                c["comment"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    hc02.sort();
+    assert_eq!(
+        hc02,
+        [
+            ("McDonalds".into(), "25".into(), "Số liệu của dự án".into()),
+            ("PEPFAR".into(), "10".into(), String::new()),
+        ]
     );
 }
 
@@ -1243,6 +1315,7 @@ app_tests!(
     the_agency_tree_and_the_catalogues_follow_the_date_and_the_search,
     logging_out_needs_the_session_token_and_ends_the_session,
     reporting_in_the_browser_follows_the_same_rules_as_the_api,
+    a_regime_split_by_mechanism_shows_each_mechanism_and_the_notes,
     the_quality_page_shows_each_report_and_leads_to_it,
     the_rule_editor_points_at_a_mistake_and_evaluates_a_sample,
     the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports,

@@ -41,6 +41,14 @@ impl Lookup {
     pub fn is_in_report(&self) -> bool {
         self.periods_back == 0 && self.years_back == 0 && self.scope == Scope::Own
     }
+
+    /// The same number within an attribute combination (the regime's attribute options added
+    /// to the cell's own).
+    pub fn within(&self, attributes: &crate::value::OptionCombo) -> Lookup {
+        let mut lookup = self.clone();
+        lookup.cell.options = lookup.cell.options.with(attributes);
+        lookup
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,6 +48,7 @@ pub use syntax::{Node, Span, parse};
 
 use crate::regime::{Severity, ValidationRule};
 use crate::report::{CellAddress, ReportContent};
+use crate::value::OptionCombo;
 
 /// Why a rule or formula cannot be used. Positions count characters from 0.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -291,39 +292,75 @@ impl RuleSet {
     pub fn check(&self, data: &dyn RuleData) -> Vec<Violation> {
         self.rules.iter().filter_map(|r| r.check(data)).collect()
     }
+
+    /// [`check`](Self::check) within each of `combinations` of the regime's attribute
+    /// categories (see [`ReportContent::attribute_combinations`]): a reference reads that
+    /// combination's cells, and a violation names them.
+    pub fn check_within(
+        &self,
+        combinations: &[OptionCombo],
+        data: &dyn RuleData,
+    ) -> Vec<Violation> {
+        let mut found = Vec::new();
+        for attributes in combinations {
+            let within = Within { data, attributes };
+            for mut violation in self.check(&within) {
+                for cell in &mut violation.cells {
+                    cell.options = cell.options.with(attributes);
+                }
+                found.push(violation);
+            }
+        }
+        found
+    }
+}
+
+/// A report's numbers as seen from one attribute combination.
+struct Within<'a> {
+    data: &'a dyn RuleData,
+    attributes: &'a OptionCombo,
+}
+
+impl RuleData for Within<'_> {
+    fn number(&self, lookup: &Lookup) -> Option<f64> {
+        self.data.number(&lookup.within(self.attributes))
+    }
 }
 
 /// The rows marked required whose total in the first measure column (`this_period` where the
-/// form has it) is empty: an error each, named `REQ:{indicator}`.
+/// form has it) is empty — within each attribute combination the report has — an error each,
+/// named `REQ:{indicator}`.
 pub fn missing_required(
     regime: &crate::regime::RegimeContent,
     content: &ReportContent,
 ) -> Vec<Violation> {
     let mut missing = Vec::new();
-    for form in &regime.forms {
-        let column = form.first_measure_column();
-        for row in form.rows.iter().filter(|r| r.cells.required) {
-            let address = CellAddress {
-                form: form.code.clone(),
-                row: row.indicator.clone(),
-                column,
-                options: crate::value::OptionCombo::TOTAL,
-            };
-            if !content.values.iter().any(|c| c.address == address) {
-                missing.push(Violation {
-                    rule: format!("REQ:{}", row.indicator),
-                    severity: Severity::Error,
-                    expression: String::new(),
-                    message: format!(
-                        "Chưa điền chỉ tiêu bắt buộc {} (biểu {}).",
-                        row.indicator, form.code
-                    ),
-                    message_en: format!(
-                        "Required indicator {} (form {}) is empty.",
-                        row.indicator, form.code
-                    ),
-                    cells: vec![address],
-                });
+    for attributes in content.attribute_combinations(regime) {
+        for form in &regime.forms {
+            let column = form.first_measure_column();
+            for row in form.rows.iter().filter(|r| r.cells.required) {
+                let address = CellAddress {
+                    form: form.code.clone(),
+                    row: row.indicator.clone(),
+                    column,
+                    options: attributes.clone(),
+                };
+                if !content.values.iter().any(|c| c.address == address) {
+                    missing.push(Violation {
+                        rule: format!("REQ:{}", row.indicator),
+                        severity: Severity::Error,
+                        expression: String::new(),
+                        message: format!(
+                            "Chưa điền chỉ tiêu bắt buộc {} (biểu {}).",
+                            row.indicator, form.code
+                        ),
+                        message_en: format!(
+                            "Required indicator {} (form {}) is empty.",
+                            row.indicator, form.code
+                        ),
+                        cells: vec![address],
+                    });
+                }
             }
         }
     }

@@ -336,3 +336,80 @@ fn required_rows_must_be_filled() {
     };
     assert_eq!(missing_required(&content, &other).len(), 1);
 }
+
+/// A regime split by funding mechanism checks each rule within each mechanism the report
+/// has: a violation in one names that mechanism's cells, and a mechanism that holds is silent.
+#[test]
+fn rules_hold_within_each_attribute_combination() {
+    let mut regime = regime(&[
+        ("[HC03] <= [HC02]", Severity::Error),
+        (
+            "[CT01.total] = [CT01.male] + [CT01.female]",
+            Severity::Error,
+        ),
+    ]);
+    regime.attribute_categories = vec!["mechanism".into()];
+    regime.forms[0].rows[0].cells.required = true;
+    let (indicators, categories) = catalogue();
+    let set = RuleSet::compile(&RuleContext {
+        regime: &regime,
+        indicators: &indicators,
+        categories: &categories,
+    });
+    assert!(set.broken.is_empty(), "{:?}", set.broken);
+    let content = ReportContent {
+        values: vec![
+            cell("HC02", "this_period", &[("mechanism", "a")], "10"),
+            cell("HC03", "this_period", &[("mechanism", "a")], "8"),
+            cell("HC03", "this_period", &[("mechanism", "b")], "4"),
+            cell("CT01", "this_period", &[("mechanism", "b")], "5"),
+            cell(
+                "CT01",
+                "this_period",
+                &[("mechanism", "b"), ("sex", "male")],
+                "2",
+            ),
+            cell(
+                "CT01",
+                "this_period",
+                &[("mechanism", "b"), ("sex", "female")],
+                "3",
+            ),
+        ],
+        sections: vec![],
+    };
+    let combinations = content.attribute_combinations(&regime);
+    assert_eq!(
+        combinations
+            .iter()
+            .map(OptionCombo::key)
+            .collect::<Vec<_>>(),
+        ["mechanism=a", "mechanism=b"]
+    );
+    // Within `a`, 8 <= 10 holds; within `b` the blank HC02 counts as 0 beside its HC03.
+    let found = set.check_within(&combinations, &RuleInputs::from_report(&content));
+    let named: Vec<(String, Vec<String>)> = found
+        .iter()
+        .map(|v| {
+            let cells = v
+                .cells
+                .iter()
+                .map(|c| format!("{}[{}]", c.row, c.options.key()));
+            (v.rule.clone(), cells.collect())
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [(
+            "R1".to_string(),
+            vec![
+                "HC02[mechanism=b]".to_string(),
+                "HC03[mechanism=b]".to_string()
+            ]
+        )]
+    );
+    // HC02 is required: filled within `a`, empty within `b`.
+    let missing = missing_required(&regime, &content);
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0].cells[0].options.key(), "mechanism=b");
+}

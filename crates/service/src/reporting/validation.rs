@@ -47,7 +47,14 @@ pub async fn violations(
     let source = format!("regime:{}", report.regime.code());
     // Group what the rules read outside the report by (period, scope): one fetch each.
     let mut wanted: BTreeMap<(PeriodId, Scope), Vec<Lookup>> = BTreeMap::new();
-    for lookup in rules.lookups() {
+    let combinations = report
+        .content
+        .attribute_combinations(report.regime.content());
+    let lookups = rules.lookups();
+    let within = combinations
+        .iter()
+        .flat_map(|attributes| lookups.iter().map(|l| l.within(attributes)));
+    for lookup in within {
         if !lookup.is_in_report() {
             let period = report.period.back(lookup.periods_back, lookup.years_back);
             wanted
@@ -90,7 +97,7 @@ pub async fn violations(
         }
     }
     let mut found = baocao_domain::rules::missing_required(report.regime.content(), report.content);
-    found.extend(rules.check(&inputs));
+    found.extend(rules.check_within(&combinations, &inputs));
     Ok(found)
 }
 

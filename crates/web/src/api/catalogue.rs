@@ -4,8 +4,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use baocao_domain::agency::AgencyCode;
-use baocao_domain::indicator::{Category, Indicator};
+use baocao_domain::indicator::{Category, CategoryOption, Indicator};
 use baocao_domain::regime::OutlineSection;
 use baocao_service::directory::{self, AgencySelection, FormView, RegimeView};
 use baocao_store::agencies::AgencyRecord;
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::doc;
 use super::{Listing, Page};
 use crate::AppState;
-use crate::auth::{ApiQuery, Caller};
+use crate::auth::{ApiJson, ApiQuery, Caller};
 use crate::error::ApiError;
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +143,45 @@ pub async fn categories(
         directory::categories(&state, &caller).await?,
         &Page::default(),
     )))
+}
+
+/// A new category: its code, names and options (at least two).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    code: String,
+    name_vi: String,
+    #[serde(default)]
+    name_en: String,
+    options: Vec<CategoryOption>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/categories",
+    tag = "Catalogue",
+    operation_id = "post_api_v1_categories",
+    summary = "Add a category with its options (regime authors): a disaggregation for indicators, or an attribute category a regime splits its reports by.",
+    request_body = NewCategory,
+    responses(
+        (status = 201, description = "Created", body = Category),
+    ),
+)]
+pub async fn create_category(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewCategory>,
+) -> Result<(StatusCode, Json<Category>), ApiError> {
+    let category = directory::create_category(
+        &state,
+        &caller,
+        body.code,
+        body.name_vi,
+        body.name_en,
+        body.options,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(category)))
 }
 
 #[derive(Debug, Deserialize)]

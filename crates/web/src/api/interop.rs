@@ -247,8 +247,15 @@ pub struct DataValue<'a> {
     org_unit: &'a str,
     /// `default` for the total, else the disaggregation (`sex=female;area=rural`).
     category_option_combo: &'a str,
+    /// The options of the regime's attribute categories (`mechanism=PEPFAR`); absent where
+    /// the regime declares none.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    attribute_option_combo: &'a str,
     /// A number, a text or a yes/no.
     value: &'a serde_json::Value,
+    /// The reporter's note on the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<&'a str>,
 }
 
 /// DHIS2's pager.
@@ -368,7 +375,9 @@ pub async fn export(
                         period: &value.period,
                         org_unit: &value.org_unit,
                         category_option_combo: value.combo_or_default(),
+                        attribute_option_combo: &value.attributes,
                         value: &value.value,
+                        comment: value.comment.as_deref(),
                     })
                     .collect(),
                 pager,

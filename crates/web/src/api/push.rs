@@ -311,6 +311,10 @@ fn answer(outcome: PushOutcome) -> Response {
                         errors[at].message_en
                     ),
                 ),
+                Problem::UnknownDataSet(code) => (
+                    format!("Không có chế độ báo cáo (dataSet) mã {code}."),
+                    format!("No regime (dataSet) has the code {code}."),
+                ),
                 Problem::UnknownDataElement(element) => (
                     format!("Chỉ tiêu {element} không có trong các biểu của chế độ báo cáo."),
                     format!("Data element {element} is in no form of the regime."),
@@ -338,10 +342,6 @@ fn answer(outcome: PushOutcome) -> Response {
                 Problem::AttributeOptionCombo(combo) => (
                     format!("attributeOptionCombo {combo:?}: chế độ báo cáo không khai báo chiều thuộc tính (cơ chế) này."),
                     format!("attributeOptionCombo {combo:?}: the regime declares no such attribute dimension (mechanism)."),
-                ),
-                Problem::Comment => (
-                    "Giá trị kèm ghi chú (comment): hệ thống không lưu ghi chú theo từng ô; ghi vào đề cương báo cáo.".to_string(),
-                    "The value carries a comment: comments are not kept per cell here; write them in the report's outline.".to_string(),
                 ),
                 Problem::Followup => (
                     "Giá trị đánh dấu theo dõi (followup): hệ thống không lưu dấu này.".to_string(),

@@ -22,7 +22,7 @@ pub struct Enrolment {
 }
 
 #[derive(Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
-pub struct Code {
+pub struct AuthenticatorCode {
     /// Six digits from the authenticator app.
     code: String,
 }
@@ -80,14 +80,14 @@ pub async fn enrol(
     operation_id = "post_api_v1_users_username_second_factor_confirm",
     summary = "Puts the enrolled TOTP secret in force with a first right code; from then on logins need a code.",
     params(("username" = String, Path)),
-    request_body(content = Code, content_type = "application/json"),
+    request_body(content = AuthenticatorCode, content_type = "application/json"),
     responses((status = 204, description = "In force")),
 )]
 pub async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(username): ApiPath<String>,
-    ApiJson(code): ApiJson<Code>,
+    ApiJson(code): ApiJson<AuthenticatorCode>,
 ) -> Result<StatusCode, ApiError> {
     let user_id = session_owner(&state, &caller, &username).await?;
     let factor =

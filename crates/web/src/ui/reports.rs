@@ -23,7 +23,7 @@ use super::describe;
 use super::{PageContext, PageError};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::load_regime;
+use crate::extract::load_regime_for;
 use crate::i18n::{Lang, combo_label};
 use baocao_service::catalogue::Catalogue;
 use baocao_service::reporting::{self, ActionInput, DraftEdit, ReportAddress};
@@ -44,6 +44,8 @@ struct GridCell {
     derived: bool,
     /// Why the last save refused this cell.
     refused: Option<String>,
+    /// The reporter's note on the value (DHIS2's comment), where there is one.
+    comment: Option<String>,
 }
 
 /// The cells a refused save named, by (form, row, column, options key), each with its reason
@@ -114,6 +116,7 @@ fn layout(regime: &Regime, catalogue: &Catalogue) -> Vec<(usize, CellAddress, bo
 struct Shown<'a> {
     values: &'a HashMap<CellAddress, String>,
     saved: &'a HashMap<CellAddress, String>,
+    comments: &'a HashMap<CellAddress, String>,
     refused: &'a Refusals,
 }
 
@@ -187,6 +190,7 @@ fn grid(
                 name: format!("c{n}"),
                 value: shown.values.get(&address).cloned().unwrap_or_default(),
                 saved: shown.saved.get(&address).cloned().unwrap_or_default(),
+                comment: shown.comments.get(&address).cloned(),
                 refused: shown.refused.get(&key).cloned(),
                 flagged: flagged.contains(&address),
                 outlier: unusual.contains(&address),
@@ -228,7 +232,7 @@ async fn render_slot(
     let view = reporting::read(state, caller, &address)
         .await
         .map_err(|e| fail(e.into()))?;
-    let regime = load_regime(state, &path.0).await.map_err(fail)?;
+    let regime = regime_of(state, &address).await.map_err(fail)?;
     let catalogue = Catalogue::current(state)
         .await
         .map_err(|e| fail(e.into()))?;
@@ -246,6 +250,12 @@ async fn render_slot(
         })
         .collect();
     let mut values = saved.clone();
+    let comments: HashMap<CellAddress, String> = view
+        .content
+        .values
+        .iter()
+        .filter_map(|cell| Some((cell.address.clone(), cell.comment.clone()?)))
+        .collect();
     let stored_sections: BTreeMap<usize, String> = view
         .content
         .sections
@@ -316,7 +326,7 @@ async fn render_slot(
             "cutoff_start": date(view.cutoff.map(|w| w.start)),
             "cutoff_end": date(view.cutoff.map(|w| w.end)),
             "receiving_agency": view.receiving_agency,
-            "forms": grid(&regime, &catalogue, &Shown { values: &values, saved: &saved, refused }, &flagged, &unusual, lang),
+            "forms": grid(&regime, &catalogue, &Shown { values: &values, saved: &saved, comments: &comments, refused }, &flagged, &unusual, lang),
             "outliers": view.outliers,
             "outline": outline,
             "violations": view.violations,
@@ -412,7 +422,7 @@ async fn prefill(
     if !view.allowed.edit {
         return Err(fail(ApiError::forbidden()));
     }
-    let regime = load_regime(state, &path.0).await.map_err(fail)?;
+    let regime = regime_of(state, &address).await.map_err(fail)?;
     let catalogue = Catalogue::current(state)
         .await
         .map_err(|e| fail(e.into()))?;
@@ -461,7 +471,7 @@ async fn act(
     fields: &HashMap<String, String>,
     lang: Lang,
 ) -> Result<(), ApiError> {
-    let regime = load_regime(state, &path.0).await?;
+    let regime = regime_of(state, &address_of(path)?).await?;
     let catalogue = Catalogue::current(state).await?;
     let has_cells = fields
         .keys()
@@ -541,6 +551,11 @@ async fn act(
 /// The report a page's path names.
 fn address_of(path: &SlotPath) -> Result<ReportAddress, ApiError> {
     Ok(ReportAddress::parse(&path.0, &path.1, &path.2)?)
+}
+
+/// The version of the report's regime that governs its period: its grid is laid out by it.
+async fn regime_of(state: &AppState, address: &ReportAddress) -> Result<Regime, ApiError> {
+    load_regime_for(state, address.regime.as_str(), address.period.start()).await
 }
 
 /// The desk: this agency's slots of every published regime assigned to it (the period that
@@ -679,7 +694,7 @@ pub async fn version_page(
     }
     .await
     .map_err(|e| PageError::from_api(e, lang))?;
-    let regime_record = load_regime(&state, &path.0)
+    let regime_record = async { regime_of(&state, &address_of(&path)?).await }
         .await
         .map_err(|e| PageError::from_api(e, lang))?;
     let outline = &regime_record.content().outline;

@@ -7,6 +7,8 @@ Usage: peers.py BASE_URL
 - openpyxl fills the report's workbook with formulas, which it stores without results; the
   upload imports the values they compute;
 - openapi-python-client generates a client from the API document, which then calls the API;
+  so does openapi-generator's TypeScript generator, its client checked by `tsc --strict`;
+  its Rust generator writes a crate that compiles;
 - sdmx1 lists the dataflows and reads every flow; pysdmx reads each flow as SDMX-ML 2.1
   (structure-specific and generic) and SDMX-CSV 1.0 and 2.0, and the structures as SDMX-ML and
   SDMX-JSON; every observation equals sdmx1's, and a sample of each flow equals the analytics
@@ -138,6 +140,90 @@ def generated_client():
     print("openapi-python-client: a client generated from the document reads /api/v1/me", flush=True)
 
 
+TYPESCRIPT_MAIN = """
+declare const process: { argv: string[]; exit(code: number): never };
+import { Configuration, AuthApi } from "./index";
+
+async function main(): Promise<void> {
+  const base = process.argv[2];
+  const auth = new AuthApi(new Configuration({ basePath: base }));
+  const token = await auth.postApiV1AuthToken({ credentials: { username: "hanoi", password: "demo" } });
+  const signedIn = new AuthApi(new Configuration({ basePath: base, accessToken: token.token }));
+  const me = await signedIn.getApiV1Me();
+  console.log(me.username);
+}
+main().catch((error) => { console.error(error); process.exit(1); });
+"""
+
+
+def typescript_client():
+    """openapi-generator's TypeScript generator makes a client of the API document without
+    edits; it type-checks under `tsc --strict`, and compiled, it logs in and reads who it is."""
+    import os
+    import subprocess
+    import tempfile
+
+    tsc = os.environ.get("BAOCAO_PEER_TSC")
+    check(tsc is not None and os.path.exists(tsc), f"TypeScript's compiler is installed: {tsc}")
+    work = tempfile.mkdtemp()
+    document = os.path.join(work, "openapi.json")
+    with open(document, "w", encoding="utf-8") as out:
+        out.write(requests.get(f"{BASE}/api/v1/openapi.json").text)
+    generator = os.path.join(os.path.dirname(sys.executable), "openapi-generator-cli")
+    client = os.path.join(work, "client")
+    run = subprocess.run(
+        [generator, "generate", "-i", document, "-g", "typescript-fetch", "-o", client],
+        capture_output=True, text=True, timeout=600,
+    )
+    report = run.stdout + run.stderr
+    check(run.returncode == 0 and "ERROR" not in report, f"openapi-generator failed: {report}")
+    with open(os.path.join(client, "main.ts"), "w", encoding="utf-8") as out:
+        out.write(TYPESCRIPT_MAIN)
+    compiled = subprocess.run(
+        [tsc, "--strict", "--target", "es2020", "--module", "commonjs", "--moduleResolution",
+         "node", "--lib", "es2020,dom", "--outDir", os.path.join(client, "out"),
+         os.path.join(client, "main.ts")],
+        capture_output=True, text=True, timeout=600,
+    )
+    check(compiled.returncode == 0, f"tsc --strict on the generated client: {compiled.stdout}{compiled.stderr}")
+    ran = subprocess.run(["node", os.path.join(client, "out", "main.js"), BASE],
+                         capture_output=True, text=True, timeout=120)
+    check(ran.returncode == 0 and ran.stdout.strip() == "hanoi",
+          f"the generated TypeScript client's me: {ran.stdout}{ran.stderr}")
+    print("openapi-generator typescript-fetch: the client type-checks strictly and reads /api/v1/me",
+          flush=True)
+
+
+def rust_client():
+    """openapi-generator's Rust generator makes a crate of the API document that compiles
+    without edits (`cargo check`; its build is kept beside the workspace's)."""
+    import os
+    import subprocess
+    import tempfile
+
+    work = tempfile.mkdtemp()
+    document = os.path.join(work, "openapi.json")
+    with open(document, "w", encoding="utf-8") as out:
+        out.write(requests.get(f"{BASE}/api/v1/openapi.json").text)
+    generator = os.path.join(os.path.dirname(sys.executable), "openapi-generator-cli")
+    client = os.path.join(work, "client")
+    run = subprocess.run(
+        [generator, "generate", "-i", document, "-g", "rust", "-o", client,
+         "--additional-properties=packageName=baocao_client"],
+        capture_output=True, text=True, timeout=600,
+    )
+    report = run.stdout + run.stderr
+    check(run.returncode == 0 and "ERROR" not in report, f"openapi-generator failed: {report}")
+    target = os.path.join(os.environ.get("CARGO_TARGET_DIR", work), "peer-rust-client")
+    built = subprocess.run(
+        ["cargo", "check", "--quiet", "--no-default-features", "--features", "rustls",
+         "--target-dir", target],
+        cwd=client, capture_output=True, text=True, timeout=1200,
+    )
+    check(built.returncode == 0, f"the generated Rust client does not compile: {built.stderr[-4000:]}")
+    print("openapi-generator rust: the generated crate compiles", flush=True)
+
+
 def baocao_period(sdmx_period):
     """SDMX's 2026-01, 2026-Q1, 2026-S1, 2026 as baocao's period id."""
     year, _, rest = str(sdmx_period).partition("-")
@@ -237,5 +323,7 @@ dhis2_py()
 dhis2_client()
 openpyxl_formulas()
 generated_client()
+typescript_client()
+rust_client()
 sdmx_clients()
 print("OK", flush=True)
