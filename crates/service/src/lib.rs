@@ -49,6 +49,7 @@ pub mod sdmx;
 pub mod sessions;
 pub mod sources;
 pub mod tables;
+pub mod worklist;
 
 use std::sync::Arc;
 

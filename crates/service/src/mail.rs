@@ -117,23 +117,68 @@ fn relay_address(url: &str) -> Result<(String, u16), MailError> {
     }
 }
 
-/// The email of one reminder, Vietnamese first and English below: UTF-8 text in base64, which
-/// every relay carries whatever its extensions.
+/// The email of one notification, Vietnamese first and English below: UTF-8 text in base64,
+/// which every relay carries whatever its extensions.
 fn compose(
     item: &PendingEmail,
     from: Mailbox,
     to: Mailbox,
 ) -> Result<Message, lettre::error::Error> {
-    let (subject_vi, subject_en) = match item.kind.as_str() {
-        "overdue" => ("Quá hạn gửi báo cáo", "Report overdue"),
-        _ => ("Sắp đến hạn gửi báo cáo", "Report due soon"),
+    let (subject_vi, subject_en, ask_vi, ask_en) = match item.kind.as_str() {
+        "overdue" => (
+            "Quá hạn gửi báo cáo",
+            "Report overdue",
+            "Vui lòng đăng nhập hệ thống để lập và gửi báo cáo",
+            "Sign in to write and send the report",
+        ),
+        "report_submitted" => (
+            "Có báo cáo gửi đến, chờ tiếp nhận",
+            "A report was sent to you for review",
+            "Vui lòng đăng nhập hệ thống để xem xét, tiếp nhận hoặc trả lại báo cáo",
+            "Sign in to review the report: accept it or return it",
+        ),
+        "report_returned" => (
+            "Báo cáo bị trả lại",
+            "Report returned",
+            "Vui lòng đăng nhập hệ thống để sửa và gửi lại báo cáo",
+            "Sign in to correct the report and send it again",
+        ),
+        "report_accepted" => (
+            "Báo cáo đã được tiếp nhận",
+            "Report accepted",
+            "Xem báo cáo",
+            "See the report",
+        ),
+        "report_reopened" => (
+            "Báo cáo được mở lại",
+            "Report reopened",
+            "Vui lòng đăng nhập hệ thống để sửa và gửi lại báo cáo",
+            "Sign in to correct the report and send it again",
+        ),
+        _ => (
+            "Sắp đến hạn gửi báo cáo",
+            "Report due soon",
+            "Vui lòng đăng nhập hệ thống để lập và gửi báo cáo",
+            "Sign in to write and send the report",
+        ),
     };
-    let deadline = item.deadline.as_str();
+    let (deadline_vi, deadline_en) = if item.deadline.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (
+            format!(", hạn gửi {}", item.deadline),
+            format!(", deadline {}", item.deadline),
+        )
+    };
+    let (reason_vi, reason_en) = match item.detail.as_deref() {
+        Some(reason) => (format!("\nLý do: {reason}"), format!("\nReason: {reason}")),
+        None => (String::new(), String::new()),
+    };
     let body = format!(
-        "Kính gửi {name},\n\n{subject_vi}: chế độ báo cáo {regime}, đơn vị {agency}, kỳ {period}, hạn gửi {deadline}.\n\
-         Vui lòng đăng nhập hệ thống để lập và gửi báo cáo: /reports/{regime}/{agency}/{period}\n\n\
-         ---\n{subject_en}: regime {regime}, agency {agency}, period {period}, deadline {deadline}.\n\
-         Sign in to write and send the report: /reports/{regime}/{agency}/{period}\n",
+        "Kính gửi {name},\n\n{subject_vi}: chế độ báo cáo {regime}, đơn vị {agency}, kỳ {period}{deadline_vi}.{reason_vi}\n\
+         {ask_vi}: /reports/{regime}/{agency}/{period}\n\n\
+         ---\n{subject_en}: regime {regime}, agency {agency}, period {period}{deadline_en}.{reason_en}\n\
+         {ask_en}: /reports/{regime}/{agency}/{period}\n",
         name = item.full_name,
         regime = item.regime,
         agency = item.agency,

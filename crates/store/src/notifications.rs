@@ -1,8 +1,11 @@
 //! Notifications: reminders of reports due soon or overdue, one per user, report and kind
-//! (a unique key, so the reminder job is idempotent across runs and restarts).
+//! (a unique key, so the reminder job is idempotent across runs and restarts); and the steps
+//! of a report's workflow (submitted, returned with the reason, accepted), one per user,
+//! report, kind and occurrence, written in the step's own transaction.
 
 use serde::Serialize;
 
+use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
 /// A reminder to write.
@@ -16,6 +19,20 @@ pub struct NewNotification<'a> {
     pub deadline: &'a str,
 }
 
+/// A step of a report's workflow, told to the people it concerns.
+pub struct WorkflowNotice<'a> {
+    pub regime: &'a str,
+    pub agency: &'a str,
+    pub period: &'a str,
+    /// `report_submitted`, `report_returned`, `report_accepted` or `report_reopened`.
+    pub kind: &'a str,
+    /// Which step of the report this is (its lock version after it): a report returned twice
+    /// is told twice.
+    pub occurrence: i32,
+    /// The reason of a return or a reopening.
+    pub detail: Option<&'a str>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationRecord {
@@ -24,7 +41,10 @@ pub struct NotificationRecord {
     pub agency: String,
     pub period: String,
     pub kind: String,
+    /// The report's deadline (reminders; empty for a workflow step).
     pub deadline: String,
+    /// Why a report was returned or reopened.
+    pub detail: Option<String>,
     pub created_at: String,
     pub read_at: Option<String>,
 }
@@ -40,6 +60,42 @@ pub struct PendingEmail {
     pub period: String,
     pub kind: String,
     pub deadline: String,
+    pub detail: Option<String>,
+}
+
+impl crate::transaction::Transaction {
+    /// Tells every active user holding one of `roles` on `agency` itself of a workflow step;
+    /// answers how many were told.
+    pub async fn notify_holders(
+        &mut self,
+        agency: &str,
+        roles: [&str; 2],
+        notice: &WorkflowNotice<'_>,
+        now: &str,
+    ) -> Result<u64, StoreError> {
+        const SQL: &str = "
+            INSERT INTO notifications (user_id, regime, agency, period, kind, deadline, created_at, occurrence, detail)
+            SELECT DISTINCT u.id, $2, $3, $4, $5, '', $6, $7, $8
+            FROM users u
+            JOIN role_grants g ON g.user_id = u.id
+            JOIN agencies a ON a.id = g.agency_id
+            WHERE a.code = $1 AND u.active AND (g.role = $9 OR g.role = $10)
+            ON CONFLICT (user_id, regime, agency, period, kind, occurrence) DO NOTHING";
+        Ok(on_tx!(self, conn => sqlx::query(SQL)
+            .bind(agency)
+            .bind(notice.regime)
+            .bind(notice.agency)
+            .bind(notice.period)
+            .bind(notice.kind)
+            .bind(now)
+            .bind(notice.occurrence)
+            .bind(notice.detail)
+            .bind(roles[0])
+            .bind(roles[1])
+            .execute(conn)
+            .await?
+            .rows_affected()))
+    }
 }
 
 impl Store {
@@ -51,7 +107,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<PendingEmail>, StoreError> {
         const SQL: &str = "
-            SELECT n.id, u.email, u.full_name, n.regime, n.agency, n.period, n.kind, n.deadline
+            SELECT n.id, u.email, u.full_name, n.regime, n.agency, n.period, n.kind, n.deadline, n.detail
             FROM notifications n JOIN users u ON u.id = n.user_id
             WHERE n.emailed_at IS NULL AND n.created_at >= $1
               AND u.email IS NOT NULL AND u.email <> '' AND u.active
@@ -77,7 +133,7 @@ impl Store {
         const SQL: &str = "
             INSERT INTO notifications (user_id, regime, agency, period, kind, deadline, created_at)
             SELECT id, $2, $3, $4, $5, $6, $7 FROM users WHERE username = $1
-            ON CONFLICT (user_id, regime, agency, period, kind) DO NOTHING";
+            ON CONFLICT (user_id, regime, agency, period, kind, occurrence) DO NOTHING";
         let done = on_db!(self, pool => sqlx::query(SQL)
             .bind(new.username)
             .bind(new.regime)
@@ -98,7 +154,7 @@ impl Store {
         username: &str,
     ) -> Result<Vec<NotificationRecord>, StoreError> {
         const SQL: &str = "
-            SELECT n.id, n.regime, n.agency, n.period, n.kind, n.deadline, n.created_at, n.read_at
+            SELECT n.id, n.regime, n.agency, n.period, n.kind, n.deadline, n.detail, n.created_at, n.read_at
             FROM notifications n JOIN users u ON u.id = n.user_id
             WHERE u.username = $1
             ORDER BY n.created_at DESC, n.id DESC";

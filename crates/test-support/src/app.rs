@@ -154,6 +154,18 @@ impl TestApp {
             .collect()
     }
 
+    /// The demo's accepted history of `regimes` for periods ending by `until`, as the command
+    /// line loads it (tests start without it); answers how many reports were written.
+    pub async fn load_history(&self, until: jiff::civil::Date, regimes: &[&str]) -> usize {
+        let scope = baocao_seed::HistoryScope {
+            until,
+            regimes: regimes.iter().map(|r| r.to_string()).collect(),
+        };
+        baocao_seed::load_demo_history(&self.db.store, &scope)
+            .await
+            .expect("load the demo's history")
+    }
+
     /// Logs in through the API and answers the bearer token.
     pub async fn login(&self, username: &str) -> String {
         let body = serde_json::json!({ "username": username, "password": "demo" });

@@ -253,6 +253,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("catalogue_summary", "Danh mục", "Catalogue"),
     ("reports", "Báo cáo", "Reports"),
     ("my_reports", "Báo cáo của đơn vị", "My agency's reports"),
+    ("to_do", "Việc cần làm", "To do"),
     (
         "to_review",
         "Báo cáo chờ tiếp nhận",
@@ -395,6 +396,26 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "No notifications.",
     ),
     ("notice_overdue", "Quá hạn gửi báo cáo", "Report overdue"),
+    (
+        "notice_report_submitted",
+        "Có báo cáo gửi đến, chờ tiếp nhận",
+        "A report was sent to you for review",
+    ),
+    (
+        "notice_report_returned",
+        "Báo cáo bị trả lại",
+        "Report returned",
+    ),
+    (
+        "notice_report_accepted",
+        "Báo cáo đã được tiếp nhận",
+        "Report accepted",
+    ),
+    (
+        "notice_report_reopened",
+        "Báo cáo được mở lại",
+        "Report reopened",
+    ),
     (
         "notice_due_soon",
         "Sắp đến hạn gửi báo cáo",

@@ -244,6 +244,11 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
     log_in_at(&browser, &base, "/reports", "hanoi").await;
     browser.click(&format!("a[href='{slot}']")).await;
     browser.wait_for_url(slot).await;
+    // The outline is written in the page's own typeface, not a typewriter's.
+    let typeface = browser
+        .script("return getComputedStyle(document.querySelector('textarea[name=s0]')).fontFamily;")
+        .await;
+    assert!(!typeface.contains("monospace"), "{typeface}");
     for (code, value) in [
         ("KT03", "107.9"),
         ("KT04", "60123.4"),
@@ -276,8 +281,15 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
         .await;
     log_out(&browser).await;
 
-    // 3. The Government Office returns it with a reason.
-    log_in_at(&browser, &base, "/reports", "vpcp").await;
+    // 3. The Government Office is told, and returns it with a reason.
+    log_in_at(&browser, &base, "/notifications", "vpcp").await;
+    assert!(
+        browser
+            .text()
+            .await
+            .contains("Có báo cáo gửi đến, chờ tiếp nhận")
+    );
+    browser.goto(&format!("{base}/reports")).await;
     assert!(browser.text().await.contains("Báo cáo chờ tiếp nhận"));
     browser.click(&format!("#to-review a[href='{slot}']")).await;
     browser.wait_for_url(slot).await;
@@ -292,8 +304,18 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
         .await;
     log_out(&browser).await;
 
-    // 4. The leader sees why, corrects the number, resubmits.
-    log_in_at(&browser, &base, slot, "hanoi-lead").await;
+    // 4. The leader is told why, follows the notice, corrects the number, resubmits.
+    log_in_at(&browser, &base, "/notifications", "hanoi-lead").await;
+    let notices = browser.text().await;
+    assert!(
+        notices.contains("Báo cáo bị trả lại")
+            && notices.contains("Tổng mức bán lẻ cần kiểm tra lại."),
+        "{notices}"
+    );
+    browser
+        .click(&format!("#notifications li:first-child a[href='{slot}']"))
+        .await;
+    browser.wait_for_url(slot).await;
     assert!(
         browser
             .text()

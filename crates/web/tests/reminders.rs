@@ -1,7 +1,9 @@
 //! Reminders: the job turns overdue reports into notifications for the reporting agency's
 //! reporters and approvers, once however often it runs, never for a report already sent, and
 //! emails them through an SMTP relay (a sink the test starts) once, across failures and
-//! restarts — on SQLite and PostgreSQL, with the clock at 2026-11-26.
+//! restarts — on SQLite and PostgreSQL, with the clock at 2026-11-26. The steps of a report's
+//! workflow are told to those they concern: a submission to the receiver's reviewers, a return
+//! (with its reason) and an acceptance to the reporting agency's reporters and approvers.
 
 use axum::http::{Method, StatusCode};
 use std::sync::Arc;
@@ -83,13 +85,18 @@ async fn overdue_reports_are_reminded_once_and_sent_ones_not_at_all(app: TestApp
         "a report already sent is not overdue"
     );
     assert!(has(&sent, "BC-KTXH-T", "202610", "overdue"));
-    assert_eq!(
-        app.get("/api/v1/notifications", &app.login("vpcp").await)
-            .await
-            .json()["total"],
-        0,
-        "reviewers are not reminded"
-    );
+    // The receiver hears only of the report sent to it, never of a deadline.
+    let reviewer = app
+        .get("/api/v1/notifications", &app.login("vpcp").await)
+        .await
+        .json();
+    let kinds: Vec<&str> = reviewer["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["report_submitted"], "reviewers are not reminded");
 
     let id = mine["items"][0]["id"].as_i64().unwrap();
     let read = app
@@ -200,6 +207,97 @@ async fn reminders_are_emailed_once_retried_when_the_relay_fails_and_not_resent_
     assert_eq!(sink.received().len(), sent);
 }
 
+/// The notices of `user` of one kind for the quarterly report of Hà Nội, 2026Q3: (detail).
+async fn notices(app: &TestApp, user: &str, kind: &str) -> Vec<Value> {
+    let token = app.login(user).await;
+    let list = app.get("/api/v1/notifications", &token).await.json();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| {
+            n["regime"] == "BC-KSTTHC-Q"
+                && n["agency"] == "01"
+                && n["period"] == "2026Q3"
+                && n["kind"] == kind
+        })
+        .map(|n| n["detail"].clone())
+        .collect()
+}
+
+async fn each_step_of_the_workflow_is_told_to_those_it_concerns(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let state = with_mail(&app, &sink);
+    let slot = "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3";
+    let (hanoi, lead, vpcp) = (
+        app.login("hanoi").await,
+        app.login("hanoi-lead").await,
+        app.login("vpcp").await,
+    );
+    let values = json!([
+        {"form": "Biểu 01/KSTTHC", "row": "HC02", "column": "this_period", "value": "5"},
+        {"form": "Biểu 01/KSTTHC", "row": "HC03", "column": "this_period", "value": "1"},
+    ]);
+    let call = |method, path: String, token: &str, body: Value| {
+        let token = token.to_string();
+        let app = &app;
+        async move {
+            let answer = app.call(method, &path, Some(&token), Some(&body)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text);
+            answer
+        }
+    };
+    call(
+        Method::PUT,
+        format!("{slot}/draft"),
+        &hanoi,
+        json!({"version": 0, "values": values}),
+    )
+    .await;
+    call(Method::POST, format!("{slot}/submit"), &lead, json!({})).await;
+    assert_eq!(notices(&app, "vpcp", "report_submitted").await.len(), 1);
+    assert!(notices(&app, "hanoi", "report_submitted").await.is_empty());
+
+    call(
+        Method::POST,
+        format!("{slot}/return"),
+        &vpcp,
+        json!({"reason": "Thiếu số liệu HC04"}),
+    )
+    .await;
+    for user in ["hanoi", "hanoi-lead"] {
+        assert_eq!(
+            notices(&app, user, "report_returned").await,
+            [json!("Thiếu số liệu HC04")],
+            "{user}"
+        );
+    }
+    assert!(notices(&app, "vpcp", "report_returned").await.is_empty());
+
+    // Sent again, it is told again; accepted, the reporting agency hears of it.
+    call(Method::POST, format!("{slot}/submit"), &lead, json!({})).await;
+    assert_eq!(notices(&app, "vpcp", "report_submitted").await.len(), 2);
+    call(Method::POST, format!("{slot}/accept"), &vpcp, json!({})).await;
+    assert_eq!(notices(&app, "hanoi", "report_accepted").await.len(), 1);
+
+    // By email too, the return with its reason.
+    send_pending_emails(&state).await.unwrap();
+    let mails = sink.received();
+    assert!(
+        mails.iter().any(|m| m.to == ["hanoi@baocao.example"]
+            && m.text.contains("Báo cáo bị trả lại")
+            && m.text.contains("Lý do: Thiếu số liệu HC04")
+            && m.text.contains("Reason: Thiếu số liệu HC04")),
+        "{mails:?}"
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.to == ["vpcp@baocao.example"] && m.text.contains("chờ tiếp nhận")),
+        "{mails:?}"
+    );
+}
+
 async fn without_a_relay_nothing_is_emailed(app: TestApp) {
     assert!(run_reminders(&app.state).await.unwrap() > 0);
     assert_eq!(send_pending_emails(&app.state).await.unwrap(), 0);
@@ -209,4 +307,5 @@ app_tests!(
     overdue_reports_are_reminded_once_and_sent_ones_not_at_all,
     reminders_are_emailed_once_retried_when_the_relay_fails_and_not_resent_after_a_restart,
     without_a_relay_nothing_is_emailed,
+    each_step_of_the_workflow_is_told_to_those_it_concerns,
 );

@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use baocao_domain::period::PeriodId;
 use baocao_test_support::{Answer, TestApp, app_tests, push_as, split_by_mechanism};
 
 /// The value of a `Set-Cookie` for `name` in an answer.
@@ -527,6 +528,70 @@ async fn reporting_in_the_browser_follows_the_same_rules_as_the_api(app: TestApp
             .await
             .text
             .contains("status_accepted")
+    );
+}
+
+/// The desk forgets nothing: every past period still expected is listed as overdue, oldest
+/// first, back to the first assignment — not only the current and the previous period — and
+/// the home page counts them. Periods accepted long ago are not listed.
+async fn the_desk_lists_every_overdue_report_oldest_first(app: TestApp) {
+    // The first quarter of 2024 reported and accepted (a few months may be missing, as in the
+    // demo); nothing after it.
+    let written = app
+        .load_history(jiff::civil::date(2024, 3, 31), &["BC-KTXH-T"])
+        .await;
+    assert!(written > 0);
+    let reporter = log_in(&app, "hanoi").await;
+    let desk = page(&app, "/reports", &reporter).await;
+    assert_eq!(desk.status, StatusCode::OK);
+    // Hà Nội's monthly socio-economic reports on the desk, in the order listed.
+    let marker = "/reports/BC-KTXH-T/01/";
+    let rows: Vec<(PeriodId, String)> = desk
+        .text
+        .match_indices(marker)
+        .map(|(at, _)| {
+            let period = PeriodId::parse(&desk.text[at + marker.len()..at + marker.len() + 6])
+                .expect("a month");
+            let end = desk.text[at..].find("</tr>").expect("a row") + at;
+            (period, desk.text[at..end].to_string())
+        })
+        .collect();
+    let listed: Vec<PeriodId> = rows.iter().map(|(p, _)| *p).collect();
+    // Oldest first, each month once.
+    assert!(listed.windows(2).all(|w| w[0] < w[1]), "{listed:?}");
+    // Today is 26 November 2026. A month of the first quarter is listed exactly when it was
+    // never accepted; every month since, up to the current one, is listed — the ones before
+    // the previous month overdue.
+    let hanoi = app.login("hanoi").await;
+    let mut month = PeriodId::parse("202401").unwrap();
+    let current = PeriodId::parse("202611").unwrap();
+    while month <= current {
+        let row = rows.iter().find(|(p, _)| *p == month).map(|(_, text)| text);
+        if month <= PeriodId::parse("202403").unwrap() {
+            let status = app
+                .get(&format!("/api/v1/reports/BC-KTXH-T/01/{month}"), &hanoi)
+                .await
+                .json()["status"]
+                .clone();
+            assert_eq!(row.is_some(), status != "accepted", "{month}: {status}");
+        } else {
+            let row = row.unwrap_or_else(|| panic!("{month} is on the desk: {listed:?}"));
+            if month < current.previous() {
+                assert!(row.contains("slot_overdue"), "{month}: {row}");
+            }
+        }
+        month = month.next();
+    }
+    assert!(
+        !desk.text.contains("/reports/BC-KTXH-T/01/202312"),
+        "nothing before the first assignment"
+    );
+    let overdue = desk.text.matches("<td class=\"slot_overdue\">").count();
+    let home = page(&app, "/", &reporter).await;
+    assert!(
+        home.text
+            .contains(&format!("<strong>{overdue}</strong> Quá hạn")),
+        "the home page counts what the desk lists ({overdue})"
     );
 }
 
@@ -1316,6 +1381,7 @@ app_tests!(
     logging_out_needs_the_session_token_and_ends_the_session,
     reporting_in_the_browser_follows_the_same_rules_as_the_api,
     a_regime_split_by_mechanism_shows_each_mechanism_and_the_notes,
+    the_desk_lists_every_overdue_report_oldest_first,
     the_quality_page_shows_each_report_and_leads_to_it,
     the_rule_editor_points_at_a_mistake_and_evaluates_a_sample,
     the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports,

@@ -6,7 +6,9 @@
 use baocao_domain::rules::{Blocker, Explanation, Violation, blocker};
 use baocao_domain::signature::KeyPair;
 use baocao_domain::submission::{Refusal, SubmissionAction, SubmissionStatus, decide};
+use baocao_domain::user::Role;
 use baocao_store::StoreError;
+use baocao_store::notifications::WorkflowNotice;
 use baocao_store::reports::{Event, NewVersion};
 
 use super::{
@@ -210,6 +212,30 @@ pub async fn perform(
             .await?;
     }
     tx.record_event(record.id, &event).await?;
+    // Those the step concerns hear of it with it: the receiver of a submission, the reporting
+    // agency of a return, an acceptance or a reopening.
+    let reviewers = [Role::Reviewer.as_str(); 2];
+    let writers = [Role::Reporter.as_str(), Role::Approver.as_str()];
+    let told = match action {
+        SubmissionAction::Submit => Some((&report.receiving_agency, reviewers, "report_submitted")),
+        SubmissionAction::Return => Some((&address.agency, writers, "report_returned")),
+        SubmissionAction::Accept => Some((&address.agency, writers, "report_accepted")),
+        SubmissionAction::Reopen => Some((&address.agency, writers, "report_reopened")),
+        _ => None,
+    };
+    if let Some((agency, roles, kind)) = told {
+        let period = address.period.to_string();
+        let notice = WorkflowNotice {
+            regime: address.regime.as_str(),
+            agency: address.agency.as_str(),
+            period: &period,
+            kind,
+            occurrence: lock,
+            detail: reason,
+        };
+        tx.notify_holders(agency.as_str(), roles, &notice, &now)
+            .await?;
+    }
     tx.commit().await?;
     Ok(lock)
 }

@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
+use baocao_domain::compliance::SlotStatus;
 use baocao_domain::permission::Action;
 use baocao_domain::regime::{Element, ReceivingAgency, Regime};
 use baocao_store::agencies::AgencyFilter;
@@ -51,9 +52,18 @@ pub async fn home(State(state): State<AppState>, page: PageContext) -> Result<Re
         )
         .await
         .map_err(store_fail(lang))?;
+    let to_do = baocao_service::worklist::to_do(&state, caller)
+        .await
+        .map_err(store_fail(lang))?;
     page.render(
         "home.html",
         json!({
+            "to_do": {
+                "overdue": to_do.count(SlotStatus::Overdue),
+                "returned": to_do.count(SlotStatus::Returned),
+                "due_soon": to_do.count(SlotStatus::DueSoon),
+                "to_review": to_do.to_review.len(),
+            },
             "agency": agency.map(|a| if lang == Lang::Vi { a.name_vi } else { a.name_en }),
             "roles": caller.principal.grants.iter().map(|g| g.role.as_str()).collect::<Vec<_>>(),
             "today": describe::date(today, lang),

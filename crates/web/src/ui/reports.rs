@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_domain::agency::AgencyCode;
+use baocao_domain::compliance::SlotStatus;
 use baocao_domain::period::PeriodId;
-use baocao_domain::regime::{Regime, RegimeStatus};
+use baocao_domain::regime::Regime;
 use baocao_domain::report::{CellAddress, CellInput, SectionInput};
 use baocao_domain::rules::Explanation;
 use baocao_domain::submission::SubmissionAction;
@@ -207,6 +208,15 @@ fn grid(
 
 fn status_label(status: &str) -> String {
     format!("status_{status}")
+}
+
+/// The translation key of where an expected report stands (`slot_overdue`).
+fn slot_label(status: SlotStatus) -> String {
+    let name = serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!("slot_{name}")
 }
 
 /// What the page shows besides the slot: a message after an action, or an error.
@@ -568,81 +578,45 @@ pub async fn desk(
     let lang = page.lang;
     let fail = |error: ApiError| PageError::from_api(error, lang);
     let caller = page.logged_in()?;
-    let today = state.today();
-    let agency = caller.principal.agency.clone();
-    let mut mine = Vec::new();
-    let mut to_review = Vec::new();
-    let holidays = baocao_service::calendar::holiday_calendar(&state)
+    let to_do = baocao_service::worklist::to_do(&state, caller)
         .await
         .map_err(|e| fail(e.into()))?;
-    for regime in state
-        .store
-        .regimes(None)
-        .await
-        .map_err(|e| fail(e.into()))?
-    {
-        if regime.status() != RegimeStatus::Published {
-            continue;
-        }
-        let Some(frequency) = regime.content().frequency else {
-            continue;
-        };
-        let assignments = state
-            .store
-            .assignments(regime.code(), Some(today))
-            .await
-            .map_err(|e| fail(e.into()))?;
-        let current = PeriodId::containing(frequency, today);
-        for assignment in &assignments {
-            if assignment.reporting_agency != agency.as_str() {
-                continue;
-            }
-            for period in [current.previous(), current] {
-                let key = baocao_store::reports::ReportKey {
-                    regime: regime.code().clone(),
-                    agency: AgencyCode::new(assignment.reporting_agency.as_str())
-                        .map_err(|_| fail(ApiError::internal()))?,
-                    period,
-                };
-                let record = state
-                    .store
-                    .report_record(&key)
-                    .await
-                    .map_err(|e| fail(e.into()))?;
-                let status = record.as_ref().map_or("not_started", |r| r.status.as_str());
-                let due = regime
-                    .content()
-                    .deadline_of(period, &holidays)
-                    .map(|due| describe::due(due, lang));
-                let row = json!({
-                    "href": format!("/reports/{}/{}/{}", super::urlencode(regime.code().as_str()), super::urlencode(key.agency.as_str()), period),
-                    "regime": regime.code().as_str(),
-                    "regime_name": regime.content().name,
-                    "agency": key.agency.as_str(),
-                    "period": period.to_string(),
-                    "deadline": due,
-                    "status": status_label(status),
-                });
-                mine.push(row);
-            }
-        }
-    }
-    for (regime, reporting, period, submitted_at) in state
-        .store
-        .awaiting_review(&agency)
-        .await
-        .map_err(|e| fail(e.into()))?
-    {
-        to_review.push(json!({
-            "href": format!("/reports/{}/{}/{}", super::urlencode(&regime), super::urlencode(&reporting), super::urlencode(&period)),
-            "regime": regime, "agency": reporting, "period": period,
-            "submitted_at": submitted_at,
-            "status": status_label("submitted"),
-        }));
-    }
+    let mine: Vec<Value> = to_do
+        .mine
+        .iter()
+        .map(|r| {
+            json!({
+                "href": format!("/reports/{}/{}/{}", super::urlencode(&r.regime), super::urlencode(&r.agency), r.period),
+                "regime": r.regime,
+                "regime_name": if lang == Lang::En && !r.regime_name_en.is_empty() { Some(r.regime_name_en.clone()) } else { r.regime_name.clone() },
+                "agency": r.agency,
+                "period": r.period.to_string(),
+                "deadline": describe::due(r.deadline, lang),
+                "status": slot_label(r.status),
+            })
+        })
+        .collect();
+    let to_review: Vec<Value> = to_do
+        .to_review
+        .iter()
+        .map(|r| {
+            json!({
+                "href": format!("/reports/{}/{}/{}", super::urlencode(&r.regime), super::urlencode(&r.agency), super::urlencode(&r.period)),
+                "regime": r.regime, "agency": r.agency, "period": r.period,
+                "submitted_at": r.submitted_at,
+                "status": status_label("submitted"),
+            })
+        })
+        .collect();
+    let counts = json!({
+        "overdue": to_do.count(SlotStatus::Overdue),
+        "returned": to_do.count(SlotStatus::Returned),
+        "due_soon": to_do.count(SlotStatus::DueSoon),
+        "to_review": to_do.to_review.len(),
+    });
     page.render(
         "reports.html",
-        json!({"mine": mine, "to_review": to_review, "accepted": query.get("accepted")}),
+        json!({"mine": mine, "to_review": to_review, "counts": counts, "accepted": query.get("accepted")}),
     )
 }
 
@@ -728,8 +702,9 @@ pub async fn version_page(
     )
 }
 
-/// The caller's notifications: reminders of reports due soon or overdue, each leading to its
-/// report.
+/// The caller's notifications: reminders of reports due soon or overdue, and the steps of
+/// the workflow that concern them (a report sent to them, returned with its reason, accepted),
+/// each leading to its report.
 pub async fn notifications(
     State(state): State<AppState>,
     page: PageContext,
@@ -749,6 +724,7 @@ pub async fn notifications(
                 "regime": n.regime, "agency": n.agency, "period": n.period,
                 "kind": format!("notice_{}", n.kind),
                 "deadline": n.deadline.parse().ok().map(|d| describe::date(d, lang)),
+                "detail": n.detail,
                 "unread": n.read_at.is_none(),
             })
         })

@@ -156,15 +156,13 @@ main().catch((error) => { console.error(error); process.exit(1); });
 """
 
 
-def typescript_client():
-    """openapi-generator's TypeScript generator makes a client of the API document without
-    edits; it type-checks under `tsc --strict`, and compiled, it logs in and reads who it is."""
+def openapi_generated(language, *options):
+    """The client openapi-generator writes in `language` from the served API document, in a
+    new directory; fails the run if the generator reports an error."""
     import os
     import subprocess
     import tempfile
 
-    tsc = os.environ.get("BAOCAO_PEER_TSC")
-    check(tsc is not None and os.path.exists(tsc), f"TypeScript's compiler is installed: {tsc}")
     work = tempfile.mkdtemp()
     document = os.path.join(work, "openapi.json")
     with open(document, "w", encoding="utf-8") as out:
@@ -172,11 +170,24 @@ def typescript_client():
     generator = os.path.join(os.path.dirname(sys.executable), "openapi-generator-cli")
     client = os.path.join(work, "client")
     run = subprocess.run(
-        [generator, "generate", "-i", document, "-g", "typescript-fetch", "-o", client],
+        [generator, "generate", "-i", document, "-g", language, "-o", client, *options],
         capture_output=True, text=True, timeout=600,
     )
     report = run.stdout + run.stderr
-    check(run.returncode == 0 and "ERROR" not in report, f"openapi-generator failed: {report}")
+    check(run.returncode == 0 and "ERROR" not in report,
+          f"openapi-generator {language} failed: {report}")
+    return client
+
+
+def typescript_client():
+    """openapi-generator's TypeScript generator makes a client of the API document without
+    edits; it type-checks under `tsc --strict`, and compiled, it logs in and reads who it is."""
+    import os
+    import subprocess
+
+    tsc = os.environ.get("BAOCAO_PEER_TSC")
+    check(tsc is not None and os.path.exists(tsc), f"TypeScript's compiler is installed: {tsc}")
+    client = openapi_generated("typescript-fetch")
     with open(os.path.join(client, "main.ts"), "w", encoding="utf-8") as out:
         out.write(TYPESCRIPT_MAIN)
     compiled = subprocess.run(
@@ -199,22 +210,10 @@ def rust_client():
     without edits (`cargo check`; its build is kept beside the workspace's)."""
     import os
     import subprocess
-    import tempfile
 
-    work = tempfile.mkdtemp()
-    document = os.path.join(work, "openapi.json")
-    with open(document, "w", encoding="utf-8") as out:
-        out.write(requests.get(f"{BASE}/api/v1/openapi.json").text)
-    generator = os.path.join(os.path.dirname(sys.executable), "openapi-generator-cli")
-    client = os.path.join(work, "client")
-    run = subprocess.run(
-        [generator, "generate", "-i", document, "-g", "rust", "-o", client,
-         "--additional-properties=packageName=baocao_client"],
-        capture_output=True, text=True, timeout=600,
-    )
-    report = run.stdout + run.stderr
-    check(run.returncode == 0 and "ERROR" not in report, f"openapi-generator failed: {report}")
-    target = os.path.join(os.environ.get("CARGO_TARGET_DIR", work), "peer-rust-client")
+    client = openapi_generated("rust", "--additional-properties=packageName=baocao_client")
+    target = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.dirname(client)),
+                          "peer-rust-client")
     built = subprocess.run(
         ["cargo", "check", "--quiet", "--no-default-features", "--features", "rustls",
          "--target-dir", target],
