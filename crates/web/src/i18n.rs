@@ -573,6 +573,24 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("slot_open", "Đang mở", "Open"),
     ("slot_upcoming", "Chưa đến kỳ", "Upcoming"),
     ("cell_note", "Ghi chú kèm số liệu", "Note on the value"),
+    ("confirm_submit", "Xác nhận ký số và gửi", "Sign and send?"),
+    (
+        "confirm_submit_what",
+        "Báo cáo sẽ được ký số và gửi",
+        "The report to sign and send",
+    ),
+    (
+        "confirm_filled_cells",
+        "Số ô đã điền: {n}.",
+        "Cells filled: {n}.",
+    ),
+    (
+        "confirm_empty_sections",
+        "Các mục đề cương sau còn trống:",
+        "These outline sections are empty:",
+    ),
+    ("confirm_sign_and_send", "Ký số và gửi", "Sign and send"),
+    ("cancel", "Huỷ", "Cancel"),
     (
         "derived_cell",
         "Tính từ số liệu đã tiếp nhận; không cần nhập.",

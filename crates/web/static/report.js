@@ -83,6 +83,38 @@
   } catch (e) { /* an unreadable copy is ignored */ }
 
   form.addEventListener("input", function () { show(); remember(); sums(); });
+
+  // Signing is asked twice: the dialog names what will be signed and the outline sections
+  // still empty. (Without the script the button submits at once, as before.)
+  var confirmation = document.getElementById("confirm-submit");
+  var submit = form.querySelector("button[value='submit']:not([data-confirmed])");
+  if (confirmation && submit && confirmation.showModal) {
+    submit.addEventListener("click", function (event) {
+      event.preventDefault();
+      var filled = form.querySelectorAll("input[name^='c']");
+      var count = Array.prototype.filter.call(filled, function (el) {
+        return /^c\d+$/.test(el.name) && el.value.trim() !== "";
+      }).length;
+      var cells = confirmation.querySelector(".filled-cells");
+      cells.textContent = cells.dataset.text.replace("{n}", count);
+      var empty = Array.prototype.filter.call(form.querySelectorAll("textarea[name^='s']"),
+        function (el) { return el.value.trim() === ""; });
+      var box = confirmation.querySelector(".empty-sections");
+      var list = box.querySelector("ul");
+      list.textContent = "";
+      empty.forEach(function (el) {
+        var item = document.createElement("li");
+        item.textContent = el.getAttribute("aria-label");
+        list.appendChild(item);
+      });
+      box.hidden = empty.length === 0;
+      confirmation.showModal();
+    });
+    confirmation.querySelector("[data-cancel]").addEventListener("click", function () {
+      confirmation.close();
+    });
+    submit.dataset.asks = "true";
+  }
   // The copy stays until the server has the changes: a refused save must not lose them.
   var submitting = false;
   form.addEventListener("submit", function () { submitting = true; });

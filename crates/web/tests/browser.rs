@@ -221,6 +221,19 @@ async fn log_in_at(browser: &Browser, base: &str, path: &str, user: &str) {
     browser.wait_for_url(path).await;
 }
 
+/// Waits (up to ten seconds) until the page has an element `css` matches — for what the
+/// page's script sets up once it has run.
+async fn wait_until(browser: &Browser, css: &str) {
+    let probe = format!("return String(document.querySelector(\"{css}\") !== null);");
+    for _ in 0..100 {
+        if browser.script(&probe).await == "true" {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("nothing matches {css}");
+}
+
 async fn log_out(browser: &Browser) {
     browser.click("form[action='/logout'] button").await;
     browser.wait_for_url("/login").await;
@@ -269,7 +282,30 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
 
     // 2. The leader signs and submits.
     log_in_at(&browser, &base, slot, "hanoi-lead").await;
+    // Signing is asked twice: the dialog names the report and warns of the empty outline.
+    wait_until(&browser, "button[value='submit'][data-asks]").await;
     browser.click("button[value='submit']").await;
+    let asked = browser
+        .script("const d = document.getElementById('confirm-submit'); return d.open + '|' + d.textContent.replace(/\\s+/g, ' ');")
+        .await;
+    let filled = browser
+        .script("return String(Array.from(document.querySelectorAll(\"input[name^='c']\")).filter(e => /^c[0-9]+$/.test(e.name) && e.value.trim() !== '').length);")
+        .await;
+    assert!(
+        asked.starts_with("true|")
+            && asked.contains("Báo cáo tình hình kinh tế - xã hội hằng tháng")
+            && asked.contains(&format!("Số ô đã điền: {filled}."))
+            && asked.contains("Các mục đề cương sau còn trống:")
+            && asked.contains("V. Nhiệm vụ, giải pháp tháng tới"),
+        "{filled}: {asked}"
+    );
+    browser.click("dialog button[data-cancel]").await;
+    assert!(
+        browser.url().await.ends_with(slot),
+        "cancelled, nothing sent"
+    );
+    browser.click("button[value='submit']").await;
+    browser.click("dialog button[value='submit']").await;
     browser.wait_for_url("?done=submit").await;
     let text = browser.text().await;
     assert!(
@@ -327,7 +363,9 @@ async fn a_monthly_report_goes_from_draft_to_accepted() {
         .type_into(&cell("KT04"), &"\u{E003}".repeat(12))
         .await;
     browser.type_into(&cell("KT04"), "60200").await;
+    wait_until(&browser, "button[value='submit'][data-asks]").await;
     browser.click("button[value='submit']").await;
+    browser.click("dialog button[value='submit']").await;
     browser.wait_for_url("?done=submit").await;
     browser
         .screenshot(&shots.join("story-4-resubmitted.png"))
