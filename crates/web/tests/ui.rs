@@ -203,6 +203,19 @@ async fn the_regime_page_shows_the_ten_elements_in_vietnamese_and_english(app: T
         );
     }
 
+    // In English, the pages that list regimes name them in English too.
+    let admin = format!("{}; baocao_lang={lang}", log_in(&app, "admin").await);
+    for path in ["/compliance", "/quality", "/regimes/BC-KTXH-T/rules"] {
+        let listed = page(&app, path, &admin).await;
+        assert_eq!(listed.status, StatusCode::OK, "{path}");
+        assert!(
+            listed
+                .text
+                .contains("Monthly report on the socio-economic situation"),
+            "{path} names the regime in English"
+        );
+    }
+
     let missing = page(&app, "/regimes/BC-KHONG-CO", &session).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.text.contains("Không tìm thấy") && missing.text.contains("not found"));

@@ -15,6 +15,15 @@ fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
     if lang == Lang::Vi { vi } else { en }
 }
 
+/// A regime's name in the page's language: its English name in English where it has one.
+pub fn regime_name(regime: &baocao_domain::regime::Regime, lang: Lang) -> String {
+    let content = regime.content();
+    match lang {
+        Lang::En if !content.name_en.is_empty() => content.name_en.clone(),
+        _ => content.name.clone().unwrap_or_default(),
+    }
+}
+
 pub fn frequency(f: Frequency, lang: Lang) -> &'static str {
     match f {
         Frequency::Daily => pick(lang, "Hằng ngày", "Daily"),

@@ -6,7 +6,7 @@ use axum::response::Response;
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
 use baocao_domain::compliance::SlotStatus;
 use baocao_domain::permission::Action;
-use baocao_domain::regime::{Element, ReceivingAgency, Regime};
+use baocao_domain::regime::{Element, ReceivingAgency};
 use baocao_store::agencies::AgencyFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -79,14 +79,6 @@ pub struct SearchQuery {
     q: Option<String>,
 }
 
-fn regime_name(regime: &Regime, lang: Lang) -> String {
-    let content = regime.content();
-    match lang {
-        Lang::En if !content.name_en.is_empty() => content.name_en.clone(),
-        _ => content.name.clone().unwrap_or_default(),
-    }
-}
-
 pub async fn regimes(
     State(state): State<AppState>,
     page: PageContext,
@@ -105,7 +97,7 @@ pub async fn regimes(
             let content = regime.content();
             json!({
                 "code": regime.code().as_str(),
-                "name": regime_name(regime, lang),
+                "name": describe::regime_name(regime, lang),
                 "frequency": content.frequency.map(|f| describe::frequency(f, lang)),
                 "receiver": match &content.receiving_agency {
                     Some(ReceivingAgency::Agency { code }) => code.to_string(),
@@ -258,7 +250,7 @@ pub async fn regime(
         json!({
             "may_author": page.caller.as_ref().is_some_and(|c| c.may(Action::AuthorRegimes)),
             "code": regime.code().as_str(),
-            "name": regime_name(&regime, lang),
+            "name": describe::regime_name(&regime, lang),
             "version": regime.version(),
             "status": describe::regime_status(regime.status(), lang),
             "kind": describe::regime_kind(content.kind, lang),

@@ -55,7 +55,7 @@ pub async fn page(
     page.render(
         "quality.html",
         json!({
-            "regimes": regimes.iter().map(|r| json!({"code": r.code().as_str(), "name": r.content().name})).collect::<Vec<_>>(),
+            "regimes": regimes.iter().map(|r| json!({"code": r.code().as_str(), "name": super::describe::regime_name(r, lang)})).collect::<Vec<_>>(),
             "regime": regime,
             "period": period,
             "rows": rows,

@@ -319,15 +319,11 @@ async fn render_slot(
         )
         .await
         .map_err(|e| fail(e.into()))?;
-    let name = |regime: &Regime| match lang {
-        Lang::En if !regime.content().name_en.is_empty() => regime.content().name_en.clone(),
-        _ => regime.content().name.clone().unwrap_or_default(),
-    };
     page.render(
         "report.html",
         json!({
             "regime": path.0, "agency": path.1, "period": path.2,
-            "regime_name": name(&regime),
+            "regime_name": describe::regime_name(&regime, lang),
             "agency_name": agency.map(|a| if lang == Lang::En { a.name_en } else { a.name_vi }),
             "action": format!("/reports/{}/{}/{}", super::urlencode(&path.0), super::urlencode(&path.1), super::urlencode(&path.2)),
             "status": status_label(view.status_name()),

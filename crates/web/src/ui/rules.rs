@@ -43,7 +43,7 @@ async fn render(
         "rules.html",
         json!({
             "code": regime.code().as_str(),
-            "name": regime.content().name,
+            "name": super::describe::regime_name(&regime, page.lang),
             "rules": regime.content().rules,
             "expression": form.expression,
             "kind": if form.kind == "formula" { "formula" } else { "condition" },
