@@ -200,11 +200,18 @@ pub async fn pull(ctx: &Context, caller: &Caller, query: &PullQuery) -> Result<P
         if index == 0 {
             complete_date = view.versions.last().map(|v| v.submitted_at.clone());
         }
-        if regime.is_none() {
-            let period = catalogue::parse_period(&query.period)?;
-            regime = Some(catalogue::regime_in_force(ctx, &query.data_set, period.end()).await?);
-        }
-        let regime = regime.as_ref().expect("read above").content();
+        // The version that governs the period (as the report page and the workbook read it).
+        let regime = match &regime {
+            Some(kept) => kept.clone(),
+            None => {
+                let period = catalogue::parse_period(&query.period)?;
+                let found =
+                    catalogue::regime_in_force(ctx, &query.data_set, period.start()).await?;
+                regime = Some(found.clone());
+                found
+            }
+        };
+        let regime = regime.content();
         for cell in &view.content.values {
             if cell.address.column != FormColumn::ThisPeriod {
                 continue;
