@@ -448,6 +448,10 @@ async fn run(cli: Cli) -> Result<()> {
                     "the database is empty; start with --demo to load the demo data set"
                 );
             }
+            store
+                .refresh_statistics()
+                .await
+                .context("thống kê cho bộ lập kế hoạch truy vấn / planner statistics")?;
             let mail =
                 smtp_url
                     .or(file.smtp_url.clone())
@@ -648,6 +652,9 @@ fn spawn_table_warming(state: AppState) {
             tick.tick().await;
             if let Err(error) = state.store.fold_period_changes().await {
                 tracing::warn!(%error, "period changes not folded");
+            }
+            if let Err(error) = state.store.tune_statistics().await {
+                tracing::warn!(%error, "planner statistics not refreshed");
             }
             let started = std::time::Instant::now();
             let tables = baocao_service::tables::warm(&state).await;

@@ -45,6 +45,7 @@ struct HistoryWriter {
     generator: Caller,
     catalogue: Catalogue,
     aggregates: std::sync::Arc<baocao_service::aggregates::AggregateCache>,
+    outlier_contexts: std::sync::Arc<baocao_service::reporting::validation::OutlierContexts>,
 }
 
 impl HistoryWriter {
@@ -66,6 +67,7 @@ impl HistoryWriter {
             generator: Caller::person(principal, baocao_domain::audit::Channel::Demo),
             catalogue: Catalogue::load(store).await?,
             aggregates: Default::default(),
+            outlier_contexts: Default::default(),
         })
     }
 
@@ -75,6 +77,7 @@ impl HistoryWriter {
             store: self.store.clone(),
             clock: std::sync::Arc::new(FixedClock(at)),
             aggregates: self.aggregates.clone(),
+            outlier_contexts: self.outlier_contexts.clone(),
         }
     }
 

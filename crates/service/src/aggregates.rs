@@ -360,6 +360,11 @@ impl ObservationSpan {
         Ok((span(first), span(second)))
     }
 
+    /// The span's data counter: the same while no value in it changed.
+    pub fn token(&self) -> i64 {
+        self.token
+    }
+
     /// `indicator`'s accepted values in the span.
     pub async fn observations(
         &self,

@@ -116,6 +116,8 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     /// Aggregates and hierarchies already computed, kept while their data stay the same.
     pub aggregates: Arc<aggregates::AggregateCache>,
+    /// Outlier checks' indexed history, kept while their data stay the same.
+    pub outlier_contexts: Arc<reporting::validation::OutlierContexts>,
 }
 
 impl Context {
@@ -124,6 +126,7 @@ impl Context {
             store,
             clock,
             aggregates: Arc::default(),
+            outlier_contexts: Arc::default(),
         }
     }
 

@@ -257,6 +257,42 @@ impl Store {
         })
     }
 
+    /// Refreshes the query planner's statistics. SQLite never gathers them by itself: without
+    /// them it guessed that a regime's thousands of assignments were a better path to a report's
+    /// receiver than the reporting agency's one or two, and scanned them on every write. Sampled
+    /// (`analysis_limit`), so it stays quick on a national file; PostgreSQL's `ANALYZE` samples
+    /// too (its autovacuum keeps statistics afterwards).
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut connection = pool.acquire().await?;
+                sqlx::query("PRAGMA analysis_limit = 1000")
+                    .execute(&mut *connection)
+                    .await?;
+                sqlx::query("ANALYZE").execute(&mut *connection).await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query("ANALYZE").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps SQLite's statistics in step with the data as it grows (cheap when nothing changed
+    /// much); nothing to do on PostgreSQL, whose autovacuum does it.
+    pub async fn tune_statistics(&self) -> Result<(), StoreError> {
+        if let Db::Sqlite(pool) = &self.db {
+            let mut connection = pool.acquire().await?;
+            sqlx::query("PRAGMA analysis_limit = 1000")
+                .execute(&mut *connection)
+                .await?;
+            sqlx::query("PRAGMA optimize")
+                .execute(&mut *connection)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         match self.db {
             Db::Sqlite(_) => Backend::Sqlite,

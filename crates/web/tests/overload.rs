@@ -181,7 +181,37 @@ async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) 
     outputs.into_iter().map(Option::unwrap).collect()
 }
 
+/// The write path's queries find their rows through the right index only when the planner has
+/// statistics; SQLite never gathers them itself, so the server asks both engines at start.
+async fn planner_statistics_cover_the_write_paths_tables(app: TestApp) {
+    app.db.store.refresh_statistics().await.unwrap();
+    app.db.store.tune_statistics().await.unwrap();
+    let analysed = match app.db.store.backend() {
+        baocao_store::Backend::Sqlite => {
+            app.db
+                .raw_texts("SELECT DISTINCT tbl FROM sqlite_stat1 ORDER BY tbl")
+                .await
+        }
+        baocao_store::Backend::Postgres => {
+            app.db
+                .raw_texts(
+                    "SELECT relname::text FROM pg_stat_user_tables
+                      WHERE schemaname = current_schema() AND last_analyze IS NOT NULL
+                      ORDER BY relname",
+                )
+                .await
+        }
+    };
+    for table in ["agencies", "assignments", "role_grants"] {
+        assert!(
+            analysed.iter().any(|t| t == table),
+            "{table} has no statistics: {analysed:?}"
+        );
+    }
+}
+
 app_tests!(
+    planner_statistics_cover_the_write_paths_tables,
     past_capacity_a_request_is_refused_at_once_and_writes_nothing,
     requests_beyond_capacity_at_once_are_shed_and_every_acknowledged_save_is_kept,
 );

@@ -61,12 +61,18 @@ async fn a_wild_number_is_flagged_against_history_last_year_and_peers(app: TestA
     {
         values.push(kt04(agency, now, 20_000.0 + n as f64 * 300.0));
     }
+    let hanoi = app.login("hanoi").await;
+    // Checked once before the history exists: what that check kept must not outlive it.
+    assert_eq!(
+        kinds(&save(&app, &hanoi, "61000").await),
+        Vec::<String>::new(),
+        "nothing to compare with yet"
+    );
     app.db
         .store
         .upsert_values(&values, "2026-11-26T08:00:00Z")
         .await
         .unwrap();
-    let hanoi = app.login("hanoi").await;
 
     assert_eq!(
         kinds(&save(&app, &hanoi, "61000").await),

@@ -153,15 +153,65 @@ fn parse_outlier_settings(
 
 /// What outlier checks of one regime and period compare with: the hierarchy of the period's
 /// end, every agency's accepted values of the regime's indicators over the two years before,
-/// and the thresholds. Built once, it serves one report or all of them (the quality page).
+/// and the thresholds — indexed by cell and agency once, so that checking a report costs its
+/// cells, not the country's history. Built once, it serves one report or all of them (the
+/// quality page), and the deadline hour's saves share it through [`OutlierContexts`].
 pub struct OutlierContext {
     graph: std::sync::Arc<baocao_domain::aggregation::AgencyGraph>,
-    /// Per indicator: the accepted values of the two years before, and of the period.
-    observations:
-        BTreeMap<String, [std::sync::Arc<Vec<baocao_domain::aggregation::Observation>>; 2]>,
+    /// Per indicator and option combination: what the regime's accepted reports hold.
+    series: BTreeMap<(String, baocao_domain::value::OptionCombo), CellSeries>,
     settings: BTreeMap<String, baocao_domain::quality::OutlierSettings>,
-    source: String,
     period: PeriodId,
+}
+
+/// One cell's accepted values, by the agency that carries them on the period's end (a
+/// predecessor's values count as its successor's).
+#[derive(Default)]
+struct CellSeries {
+    /// Before the period: per agency, per period, the sum.
+    history: std::collections::HashMap<i64, BTreeMap<PeriodId, f64>>,
+    /// In the period itself: per agency, the sum.
+    current: BTreeMap<i64, f64>,
+}
+
+/// Outlier contexts already built, kept while what they were built from stands: the regime
+/// version, the hierarchy, the accepted values of both spans and the thresholds.
+#[derive(Default)]
+pub struct OutlierContexts {
+    kept: std::sync::Mutex<Vec<(OutlierKey, std::sync::Arc<OutlierContext>)>>,
+}
+
+/// The contexts kept at most (one per regime and period in use at once).
+const OUTLIER_CONTEXTS: usize = 64;
+
+#[derive(PartialEq, Eq)]
+struct OutlierKey {
+    regime: String,
+    version: u32,
+    regimes: i64,
+    period: PeriodId,
+    hierarchy: i64,
+    spans: (i64, i64),
+    settings: Option<String>,
+}
+
+impl OutlierContexts {
+    fn find(&self, key: &OutlierKey) -> Option<std::sync::Arc<OutlierContext>> {
+        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, context)| context.clone())
+    }
+
+    fn keep(&self, key: OutlierKey, context: std::sync::Arc<OutlierContext>) {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        // The same regime and period under older data is of no more use.
+        kept.retain(|(k, _)| !(k.regime == key.regime && k.period == key.period));
+        if kept.len() >= OUTLIER_CONTEXTS {
+            kept.remove(0);
+        }
+        kept.push((key, context));
+    }
 }
 
 impl OutlierContext {
@@ -169,21 +219,20 @@ impl OutlierContext {
         state: &Context,
         regime: &Regime,
         period: PeriodId,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<std::sync::Arc<Self>, StoreError> {
         let generations = state.store.generations(&[OUTLIER_SETTINGS]).await?;
         Self::load_under(state, &generations, regime, period).await
     }
 
-    /// [`load`](Self::load) under counters (with [`OUTLIER_SETTINGS`]) already read.
+    /// [`load`](Self::load) under counters (with [`OUTLIER_SETTINGS`]) already read: the
+    /// context kept for them if there is one, else built and kept.
     pub async fn load_under(
         state: &Context,
         generations: &Generations,
         regime: &Regime,
         period: PeriodId,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<std::sync::Arc<Self>, StoreError> {
         let on = period.end();
-        let (graph, _) =
-            crate::aggregates::agency_graph_under(state, generations.hierarchy, on).await?;
         let earliest = period.back(0, 2).start();
         // The history and the period itself kept apart: acceptances in the deadline hour
         // change the period's values, never the two years before.
@@ -191,25 +240,67 @@ impl OutlierContext {
         let (history, current) =
             ObservationSpan::read_pair(state, (earliest, before), (period.start(), period.end()))
                 .await?;
-        let mut observations = BTreeMap::new();
-        for form in &regime.content().forms {
-            for row in &form.rows {
-                if !observations.contains_key(row.indicator.as_str()) {
-                    let kept = [
-                        history.observations(state, &row.indicator).await?,
-                        current.observations(state, &row.indicator).await?,
-                    ];
-                    observations.insert(row.indicator.to_string(), kept);
+        let key = OutlierKey {
+            regime: regime.code().to_string(),
+            version: regime.version(),
+            regimes: generations.regimes,
+            period,
+            hierarchy: generations.hierarchy,
+            spans: (history.token(), current.token()),
+            settings: generations.setting(OUTLIER_SETTINGS).map(str::to_string),
+        };
+        if let Some(kept) = state.outlier_contexts.find(&key) {
+            return Ok(kept);
+        }
+        let (graph, _) =
+            crate::aggregates::agency_graph_under(state, generations.hierarchy, on).await?;
+        let source = format!("regime:{}", regime.code());
+        let mut series: BTreeMap<(String, baocao_domain::value::OptionCombo), CellSeries> =
+            BTreeMap::new();
+        let mut indicators: Vec<&baocao_domain::indicator::IndicatorCode> = regime
+            .content()
+            .forms
+            .iter()
+            .flat_map(|form| form.rows.iter().map(|row| &row.indicator))
+            .collect();
+        indicators.sort();
+        indicators.dedup();
+        for indicator in indicators {
+            let spans = [
+                history.observations(state, indicator).await?,
+                current.observations(state, indicator).await?,
+            ];
+            for o in spans
+                .iter()
+                .flat_map(|part| part.iter())
+                .filter(|o| o.source == source && o.period.frequency() == period.frequency())
+            {
+                let Some(node) = graph.representative(o.agency) else {
+                    continue;
+                };
+                let cell = series
+                    .entry((indicator.to_string(), o.options.clone()))
+                    .or_default();
+                if o.period < period {
+                    *cell
+                        .history
+                        .entry(node)
+                        .or_default()
+                        .entry(o.period)
+                        .or_default() += o.value;
+                } else if o.period == period {
+                    *cell.current.entry(node).or_default() += o.value;
                 }
             }
         }
-        Ok(Self {
+        let context = std::sync::Arc::new(Self {
             graph,
-            observations,
+            series,
             settings: parse_outlier_settings(generations.setting(OUTLIER_SETTINGS)),
-            source: format!("regime:{}", regime.code()),
             period,
-        })
+        });
+        state.outlier_contexts.keep(key, context.clone());
+        Ok(context)
     }
 
     /// Outliers among a report's "this period" numbers: against the agency's accepted values
@@ -232,33 +323,21 @@ impl OutlierContext {
                 continue;
             };
             let address = &cell.address;
-            let Some(observations) = self.observations.get(address.row.as_str()) else {
+            let Some(series) = self
+                .series
+                .get(&(address.row.to_string(), address.options.clone()))
+            else {
                 continue;
             };
-            // Own history by period (predecessors add up), and peers' values this period.
-            let mut by_period: BTreeMap<PeriodId, f64> = BTreeMap::new();
-            let mut peers: BTreeMap<i64, f64> = BTreeMap::new();
-            for o in observations
-                .iter()
-                .flat_map(|part| part.iter())
-                .filter(|o| {
-                    o.source == self.source
-                        && o.period.frequency() == self.period.frequency()
-                        && o.options == address.options
-                })
-            {
-                let Some(node) = self.graph.representative(o.agency) else {
-                    continue;
-                };
-                if node == own && o.period < self.period {
-                    *by_period.entry(o.period).or_default() += o.value;
-                } else if node != own && o.period == self.period && self.graph.level(node) == level
-                {
-                    *peers.entry(node).or_default() += o.value;
-                }
-            }
+            let empty = BTreeMap::new();
+            let by_period = series.history.get(&own).unwrap_or(&empty);
             let history: Vec<f64> = by_period.values().copied().collect();
-            let peer_values: Vec<f64> = peers.values().copied().collect();
+            let peer_values: Vec<f64> = series
+                .current
+                .iter()
+                .filter(|(node, _)| **node != own && self.graph.level(**node) == level)
+                .map(|(_, value)| *value)
+                .collect();
             let input = OutlierInput {
                 value,
                 history: &history,
