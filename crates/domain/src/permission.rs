@@ -71,6 +71,99 @@ pub fn allows(grants: &[RoleGrant], action: Action<'_>) -> bool {
     }
 }
 
+/// Where a person may read analytics — dashboards, indicator tables, pivots, compliance: the
+/// agencies of their grants (with the subtree where a grant says so) and, for whoever reviews
+/// or views at an agency that receives reports, the agencies that report to it; receiving from
+/// every agency under the root (the Government Office and the provinces' monthly report) is
+/// reading the whole country. One rule for the menu (a page is listed only to someone it can
+/// answer) and for the answers.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyticsScope {
+    grants: Vec<RoleGrant>,
+    /// The agencies reporting to one where the person reviews or views.
+    received: std::collections::BTreeSet<AgencyCode>,
+    /// The root, when everything directly under it reports to the person's agency.
+    whole: Option<AgencyCode>,
+}
+
+impl AnalyticsScope {
+    /// The agencies where a person's reviewing or viewing grant reaches the reports sent to
+    /// them: what reports there widens the scope.
+    pub fn receiving_agencies(grants: &[RoleGrant]) -> Vec<AgencyCode> {
+        let mut agencies: Vec<AgencyCode> = grants
+            .iter()
+            .filter(|g| matches!(g.role, Role::Reviewer | Role::Viewer))
+            .map(|g| g.agency.clone())
+            .collect();
+        agencies.sort();
+        agencies.dedup();
+        agencies
+    }
+
+    /// The scope of `grants`, widened by the agencies that report to the person (`received`);
+    /// `root` and the agencies directly under it decide whether that is the whole country.
+    pub fn new(
+        grants: &[RoleGrant],
+        received: impl IntoIterator<Item = AgencyCode>,
+        root: &AgencyCode,
+        under_root: &[AgencyCode],
+    ) -> Self {
+        let received: std::collections::BTreeSet<AgencyCode> = received.into_iter().collect();
+        // The person's own agency does not report to itself.
+        let own = Self::receiving_agencies(grants);
+        let mut others = under_root.iter().filter(|a| !own.contains(a)).peekable();
+        let whole =
+            (others.peek().is_some() && others.all(|a| received.contains(a))).then(|| root.clone());
+        Self {
+            grants: grants.to_vec(),
+            received,
+            whole,
+        }
+    }
+
+    /// The scope of the grants alone.
+    pub fn of_grants(grants: &[RoleGrant]) -> Self {
+        Self {
+            grants: grants.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the person reads any analytics at all (the menu lists the pages only then).
+    pub fn reads_any(&self) -> bool {
+        !self.received.is_empty() || self.grants.iter().any(|g| reads_analytics(g.role))
+    }
+
+    /// Whether the agency with this lineage (itself first, then its ancestors) is in scope.
+    pub fn covers(&self, lineage: &[AgencyCode]) -> bool {
+        allows(&self.grants, Action::ReadAnalytics { agency: lineage })
+            || lineage.first().is_some_and(|agency| {
+                self.received.contains(agency) || self.whole.as_ref() == Some(agency)
+            })
+            || (self.whole.is_some() && lineage.last() == self.whole.as_ref())
+    }
+
+    /// The agency pages open on: the whole country where it is in scope, else the first
+    /// agency of a grant that reads analytics, else the first agency reporting to the person.
+    pub fn home(&self, root: &AgencyCode) -> Option<AgencyCode> {
+        if self.covers(std::slice::from_ref(root)) {
+            return Some(root.clone());
+        }
+        self.grants
+            .iter()
+            .find(|g| reads_analytics(g.role))
+            .map(|g| g.agency.clone())
+            .or_else(|| self.received.iter().next().cloned())
+    }
+}
+
+fn reads_analytics(role: Role) -> bool {
+    matches!(
+        role,
+        Role::SystemAdministrator | Role::Viewer | Role::Reviewer | Role::Approver | Role::Reporter
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +316,30 @@ mod tests {
         for (name, grants, action, expected) in table {
             assert_eq!(allows(grants, *action), *expected, "{name}");
         }
+    }
+
+    #[test]
+    fn analytics_reach_the_grants_what_reports_to_a_reviewer_and_the_whole_when_all_report() {
+        let provinces = [code("01"), code("79"), code("VPCP")];
+        let reporter = AnalyticsScope::of_grants(&[grant(Role::Reporter, "01", false)]);
+        assert!(reporter.reads_any());
+        assert!(reporter.covers(&lineage("01")));
+        assert!(!reporter.covers(&lineage("VN")));
+        assert_eq!(reporter.home(&code("VN")), Some(code("01")));
+
+        let office = [grant(Role::Reviewer, "VPCP", false)];
+        assert_eq!(AnalyticsScope::receiving_agencies(&office), [code("VPCP")]);
+        let one = AnalyticsScope::new(&office, [code("01")], &code("VN"), &provinces);
+        assert!(one.covers(&lineage("01")));
+        assert!(!one.covers(&lineage("79")), "79 does not report to VPCP");
+        assert!(!one.covers(&lineage("VN")));
+        let all = AnalyticsScope::new(&office, [code("01"), code("79")], &code("VN"), &provinces);
+        assert!(all.covers(&lineage("VN")), "every province reports to VPCP");
+        assert!(all.covers(&lineage("00004")), "and so below them");
+        assert_eq!(all.home(&code("VN")), Some(code("VN")));
+
+        let auditor = AnalyticsScope::of_grants(&[grant(Role::Auditor, "VN", true)]);
+        assert!(!auditor.reads_any());
+        assert_eq!(auditor.home(&code("VN")), None);
     }
 }

@@ -516,7 +516,17 @@ pub async fn plan(
             AgencyLevel::parse(text).map_err(|_| AnalyticsError::InvalidLevel(text.to_string()))
         })
         .transpose()?;
-    let agency_text = query.agency.as_deref().unwrap_or("VN");
+    // Unasked, the agency is where the caller's analytics open (the whole country for those
+    // who read it, their own scope for the others).
+    let home = match (&query.agency, caller) {
+        (None, Some(caller)) => crate::scope::home_agency(context, caller).await?,
+        _ => None,
+    };
+    let agency_text = query
+        .agency
+        .as_deref()
+        .or(home.as_ref().map(AgencyCode::as_str))
+        .unwrap_or("VN");
     let agency = AgencyCode::new(agency_text)
         .map_err(|_| AnalyticsError::UnknownAgency(agency_text.to_string()))?;
 
@@ -529,6 +539,9 @@ pub async fn plan(
     }
     if let Some(caller) = caller
         && !caller.may(Action::ReadAnalytics { agency: &lineage })
+        && !crate::scope::analytics_scope(context, caller)
+            .await?
+            .covers(&lineage)
     {
         return Err(AnalyticsError::Forbidden);
     }

@@ -6,11 +6,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use baocao_domain::agency::AgencyCode;
 use baocao_domain::agency::AgencyKind;
 use baocao_domain::calendar::{Due, cutoff_window, deadline};
 use baocao_domain::compliance::{Expected, ReportState, SlotStatus, Tally, summary, tally};
 use baocao_domain::period::{Frequency, PeriodId};
-use baocao_domain::permission::Action;
 use baocao_domain::report::ReportContent;
 use baocao_store::StoreError;
 use baocao_store::compliance::within;
@@ -108,12 +108,13 @@ pub async fn compliance(
     from: &str,
     to: Option<&str>,
 ) -> Result<ComplianceAnswer, ComplianceError> {
-    // Compliance across agencies is the whole country's business: the reading of analytics at VN.
-    if !caller.may(Action::ReadAnalytics {
-        agency: &crate::national(),
-    }) {
+    // The whole country's compliance for whoever reads it; the agencies in one's scope (its
+    // own, those reporting to it) for the others.
+    let scope = crate::scope::analytics_scope(state, caller).await?;
+    if !scope.reads_any() {
         return Err(ComplianceError::Forbidden);
     }
+    let national = scope.covers(&crate::national());
     let regime = catalogue::load_regime(&state.store, regime).await?;
     let content = regime.content();
     let (Some(frequency), Some(_), Some(_)) =
@@ -135,7 +136,14 @@ pub async fn compliance(
         periods.push(next);
     }
 
-    let (expected, names) = expected_reports(state, &regime, &periods, None).await?;
+    let (mut expected, names) = expected_reports(state, &regime, &periods, None).await?;
+    if !national {
+        let (graph, _) = crate::aggregates::agency_graph(state, state.today()).await?;
+        expected.retain(|item| {
+            AgencyCode::new(&item.agency)
+                .is_ok_and(|code| scope.covers(&graph.lineage_codes(&code)))
+        });
+    }
     let result = tally(&expected);
     let now = state.clock.now();
     let mut statuses: BTreeMap<&str, BTreeMap<String, SlotStatus>> = BTreeMap::new();

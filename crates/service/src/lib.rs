@@ -45,6 +45,7 @@ pub mod reminders;
 pub mod reorganisation;
 pub mod reporting;
 pub mod rules;
+pub mod scope;
 pub mod sdmx;
 pub mod sessions;
 pub mod sources;

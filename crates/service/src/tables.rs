@@ -144,10 +144,36 @@ pub async fn data(
     as_of: Option<String>,
     lang: Lang,
 ) -> Result<(TableDefinition, PivotView), AnalyticsError> {
-    let table = find(context, code).await?;
+    let table = find_in_scope(context, caller, code).await?;
     let request = request_of(context, &table, as_of, lang).await?;
     let pivot = build(context, caller, request).await?;
     Ok((table, pivot))
+}
+
+/// A table as the caller may read it: as saved where its agency is in the caller's scope,
+/// else the same question asked of the agency the caller's analytics open on (a province's
+/// own figures, by its communes where the table goes down to them).
+pub async fn find_in_scope(
+    context: &Context,
+    caller: &Caller,
+    code: &str,
+) -> Result<TableDefinition, AnalyticsError> {
+    let mut table = find(context, code).await?;
+    let scope = crate::scope::analytics_scope(context, caller).await?;
+    let (graph, _) = crate::aggregates::agency_graph(context, context.today()).await?;
+    if scope.covers(&graph.lineage_codes(&table.agency)) {
+        return Ok(table);
+    }
+    let home = scope
+        .home(&crate::national()[0])
+        .ok_or(AnalyticsError::Forbidden)?;
+    if let (Some(level), Some(key)) = (table.level, graph.find(&home))
+        && graph.descendants_at(key, level).is_empty()
+    {
+        table.level = None;
+    }
+    table.agency = home;
+    Ok(table)
 }
 
 /// Asks every saved table's question (for its whole agency, at today's hierarchy) so its

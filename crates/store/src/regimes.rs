@@ -333,6 +333,42 @@ impl Store {
             .await?))
     }
 
+    /// The agencies assigned on `on` to report, under any regime, to one of `receivers`.
+    pub async fn agencies_reporting_to(
+        &self,
+        receivers: &[AgencyCode],
+        on: Date,
+    ) -> Result<Vec<AgencyCode>, StoreError> {
+        if receivers.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Codes are checked words (letters, digits, `-_.()+`): bound one by one all the same.
+        let marks: Vec<String> = (0..receivers.len())
+            .map(|i| format!("${}", i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT DISTINCT rep.code FROM assignments x
+             JOIN agencies rec ON rec.id = x.receiving_agency_id
+             JOIN agencies rep ON rep.id = x.reporting_agency_id
+             WHERE rec.code IN ({})
+               AND (x.valid_from IS NULL OR x.valid_from <= $1)
+               AND (x.valid_to IS NULL OR x.valid_to >= $1)
+             ORDER BY rep.code",
+            marks.join(", ")
+        );
+        let codes: Vec<String> = on_db!(self, pool => {
+            let mut query = sqlx::query_scalar(&sql).bind(on.to_string());
+            for receiver in receivers {
+                query = query.bind(receiver.as_str());
+            }
+            query.fetch_all(pool).await?
+        });
+        codes
+            .into_iter()
+            .map(|code| AgencyCode::new(&code).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+
     /// The id of a regime's row.
     pub async fn regime_id(&self, code: &RegimeCode) -> Result<i32, StoreError> {
         if let Some(id) = self.ids.regime(code) {

@@ -435,6 +435,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("whole_country", "cả nước", "whole country"),
     ("months", "tháng", "months"),
     ("by_province", "Theo tỉnh, thành phố", "By province"),
+    ("by_commune", "Theo xã, phường", "By commune"),
     ("map", "Bản đồ", "Map"),
     ("compliance", "Tình hình gửi báo cáo", "Compliance"),
     ("schedule", "Lịch báo cáo", "Reporting schedule"),

@@ -184,13 +184,28 @@ async fn bad_questions_and_strangers_are_refused(app: TestApp) {
             .await;
         assert_eq!(answer.json()["error"]["code"], code, "{query}");
     }
+    // A province reads its own row, never another's (issue 21: its own scope, not a 403).
     let hanoi = app.login("hanoi").await;
-    assert_eq!(
-        app.get("/api/v1/compliance?regime=BC-KSTTHC-Q&from=2026Q1", &hanoi)
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    let own = app
+        .get("/api/v1/compliance?regime=BC-KSTTHC-Q&from=2026Q1", &hanoi)
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    let items = own.json()["items"].clone();
+    let agencies: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["agency"].as_str().unwrap())
+        .collect();
+    assert_eq!(agencies, ["01"]);
+    let stranger = app
+        .send(
+            axum::http::Request::get("/api/v1/compliance?regime=BC-KSTTHC-Q&from=2026Q1")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(stranger.status, StatusCode::UNAUTHORIZED);
 }
 
 app_tests!(

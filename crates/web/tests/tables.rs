@@ -788,7 +788,48 @@ async fn sdmx_periods_are_time_and_every_representation_is_served(app: TestApp) 
     assert_eq!(other.status, StatusCode::NOT_FOUND);
 }
 
+/// Analytics reach where a person works (issue 21): the Government Office, to which every
+/// province and ministry reports, reads the whole country; a ministry's reporter does not;
+/// a province's own tables are its figures, not a refusal.
+async fn a_receiving_agency_reads_what_reports_to_it(app: TestApp) {
+    let national = "/api/v1/pivot?indicator=KT04&agency=VN&period=202605";
+    let vpcp = app.login("vpcp").await;
+    let answer = app.get(national, &vpcp).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let btc = app.login("btc").await;
+    assert_eq!(app.get(national, &btc).await.status, StatusCode::FORBIDDEN);
+    let hanoi = app.login("hanoi").await;
+    let table = app.get("/api/v1/tables/KT-04/data", &hanoi).await;
+    assert_eq!(table.status, StatusCode::OK, "{}", table.text);
+    let text = table.text;
+    assert!(text.contains("\"01\""), "Hà Nội's own figures: {text}");
+    assert!(!text.contains("\"79\""), "no other province: {text}");
+    // Unasked, a pivot is of the caller's own scope.
+    let own = app
+        .get("/api/v1/pivot?indicator=KT04&period=202605", &hanoi)
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    let compliance = app
+        .get("/api/v1/compliance?regime=BC-KTXH-T&from=202605", &hanoi)
+        .await;
+    assert_eq!(compliance.status, StatusCode::OK, "{}", compliance.text);
+    let items = compliance.json()["items"].clone();
+    let agencies: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["agency"].as_str().unwrap())
+        .collect();
+    assert_eq!(agencies, ["01"], "a province sees its own row");
+    let all = app
+        .get("/api/v1/compliance?regime=BC-KTXH-T&from=202605", &vpcp)
+        .await
+        .json();
+    assert_eq!(all["items"].as_array().unwrap().len(), 34, "{all}");
+}
+
 app_tests!(
+    a_receiving_agency_reads_what_reports_to_it,
     sdmx_periods_are_time_and_every_representation_is_served,
     the_tables_are_kept_warm_and_only_what_changed_is_recomputed,
     an_indicator_table_is_an_sdmx_data_message,

@@ -1383,7 +1383,52 @@ async fn a_change_through_the_api_with_the_session_cookie_needs_its_csrf_token(a
     assert_eq!(read.status, StatusCode::OK);
 }
 
+/// Every link a person is shown opens (issue 21: no link leads to a 403): the menu and the
+/// pages it leads to, each indicator table included, for each demo account. The scope that
+/// answers decides what is listed: a province's user reads its tables as its own figures.
+async fn every_link_shown_to_each_account_opens(app: TestApp) {
+    for username in ["hanoi", "hanoi-lead", "vpcp", "lanhdao", "btc", "admin"] {
+        let cookies = log_in(&app, username).await;
+        let mut seen: Vec<String> = Vec::new();
+        let mut waiting = vec!["/".to_string()];
+        while let Some(path) = waiting.pop() {
+            if seen.contains(&path) {
+                continue;
+            }
+            let answer = page(&app, &path, &cookies).await;
+            assert!(
+                answer.status.is_success() || answer.status.is_redirection(),
+                "{username}: {path} answered {}",
+                answer.status
+            );
+            seen.push(path.clone());
+            if !answer.status.is_success() {
+                continue;
+            }
+            // The menu's pages and one step below them (each table), not every report.
+            for link in answer.text.split("href=\"").skip(1) {
+                let link = link.split(['"', '?', '#']).next().unwrap_or("");
+                let listed = link.starts_with('/')
+                    && link.matches('/').count() <= 2
+                    && !["/static", "/api", "/lang", "/users", "/logout", "/reports/"]
+                        .iter()
+                        .any(|skip| link.starts_with(skip));
+                if listed && !seen.iter().any(|s| s == link) {
+                    waiting.push(link.to_string());
+                }
+            }
+        }
+        assert!(
+            seen.iter().filter(|p| p.starts_with("/tables/")).count() >= 20,
+            "{username} reached the tables: {seen:?}"
+        );
+        let menu = page(&app, "/", &cookies).await.text;
+        assert!(menu.contains("href=\"/dashboard\""), "{username}");
+    }
+}
+
 app_tests!(
+    every_link_shown_to_each_account_opens,
     a_user_sees_and_revokes_their_sessions_and_an_administrator_anyones,
     the_audit_page_shows_who_changed_what_through_which_channel,
     a_change_through_the_api_with_the_session_cookie_needs_its_csrf_token,

@@ -19,7 +19,7 @@ use baocao_domain::table::TableDefinition;
 use baocao_formats::table::{Field, XLSX_MAX_ROWS, csv_bytes, xlsx_bytes, xlsx_streamed};
 use baocao_service::analytics::{AnalyticsError, plan};
 use baocao_service::pivot::{Labels, PivotRequest, PivotView, facts, view};
-use baocao_service::tables::{self, find, grid, long_header, request_of, stream_long};
+use baocao_service::tables::{self, find_in_scope, grid, long_header, request_of, stream_long};
 use serde::Serialize;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -240,7 +240,7 @@ pub async fn export_table(
     ApiPath(code): ApiPath<String>,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let table = find(&state, &code).await?;
+    let table = find_in_scope(&state, &caller, &code).await?;
     let (lang, as_of) = options(&pairs);
     let (format, shape) = export_options(&pairs)?;
     let request = request_of(&state, &table, as_of, lang).await?;

@@ -29,6 +29,7 @@ pub struct DashboardQuery {
 async fn rows(
     state: &AppState,
     caller: &Caller,
+    agency: &str,
     indicators: &[&str],
     periods: &[PeriodId],
     level: Option<&str>,
@@ -39,7 +40,7 @@ async fn rows(
         AnalyticsQuery {
             indicator: indicators.iter().map(|s| s.to_string()).collect(),
             period: periods.iter().map(ToString::to_string).collect(),
-            agency: Some("VN".into()),
+            agency: Some(agency.into()),
             level: level.map(String::from),
             as_of: None,
             disaggregate: Vec::new(),
@@ -57,6 +58,29 @@ pub async fn page(
     let lang = page.lang;
     let fail = |e: ApiError| PageError::from_api(e, lang);
     let caller = page.logged_in()?;
+    // The whole country for whoever reads it; one's own scope (a province, a ministry) else.
+    let home = baocao_service::scope::home_agency(&state, caller)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(ApiError::forbidden()))?;
+    let whole_country = home.as_str() == "VN";
+    let home_name = if whole_country {
+        None
+    } else {
+        state
+            .store
+            .agency_as_of(&home, state.today())
+            .await
+            .map_err(|e| fail(e.into()))?
+            .map(|a| {
+                if lang == Lang::En {
+                    a.name_en
+                } else {
+                    a.name_vi
+                }
+            })
+    };
+    let home = home.as_str();
     let chosen = query
         .indicator
         .filter(|i| !i.is_empty())
@@ -78,7 +102,7 @@ pub async fn page(
     // The latest month with a national figure, within the last year.
     let this_month = PeriodId::containing(Frequency::Monthly, state.today());
     let candidates: Vec<PeriodId> = (1..=12).map(|n| this_month.back(n, 0)).collect();
-    let national = rows(&state, caller, &[chosen.as_str()], &candidates, None)
+    let national = rows(&state, caller, home, &[chosen.as_str()], &candidates, None)
         .await
         .map_err(fail)?;
     let latest = candidates
@@ -95,6 +119,7 @@ pub async fn page(
     let cards_rows = rows(
         &state,
         caller,
+        home,
         &KEY_INDICATORS,
         &[latest, year_before],
         None,
@@ -145,7 +170,7 @@ pub async fn page(
         .collect();
 
     let months: Vec<PeriodId> = (0..24).rev().map(|n| latest.back(n, 0)).collect();
-    let series = rows(&state, caller, &[chosen.as_str()], &months, None)
+    let series = rows(&state, caller, home, &[chosen.as_str()], &months, None)
         .await
         .map_err(fail)?;
     let points: Vec<(String, Option<f64>)> = months
@@ -157,12 +182,19 @@ pub async fn page(
             )
         })
         .collect();
+    // The provinces side by side for the country; a province's communes for the province.
+    let level = if whole_country {
+        baocao_domain::agency::AgencyLevel::Province
+    } else {
+        baocao_domain::agency::AgencyLevel::Commune
+    };
     let provinces = rows(
         &state,
         caller,
+        home,
         &[chosen.as_str()],
         &[latest],
-        Some("province"),
+        Some(level.as_str()),
     )
     .await
     .map_err(fail)?;
@@ -171,7 +203,10 @@ pub async fn page(
         .agencies_as_of(
             state.today(),
             &baocao_store::agencies::AgencyFilter {
-                level: Some(baocao_domain::agency::AgencyLevel::Province),
+                level: Some(level),
+                parent: (!whole_country)
+                    .then(|| baocao_domain::agency::AgencyCode::new(home).ok())
+                    .flatten(),
                 ..Default::default()
             },
         )
@@ -216,7 +251,8 @@ pub async fn page(
             "cards": cards,
             "line": line(&title, &points, lang),
             "bars": bars(&title, &by_province, lang),
-            "map": choropleth(&title, &map_values, &names, lang),
+            "map": whole_country.then(|| choropleth(&title, &map_values, &names, lang)),
+            "scope": home_name,
         }),
     )
 }

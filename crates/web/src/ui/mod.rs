@@ -271,6 +271,10 @@ impl PageContext {
                 )
             })
         });
+        // The same scope that answers the pages decides whether they are listed.
+        let analytics = user.is_some_and(|u| {
+            baocao_domain::permission::AnalyticsScope::of_grants(&u.grants).reads_any()
+        });
         let html = templates()
             .get_template(template)
             .and_then(|t| {
@@ -281,6 +285,7 @@ impl PageContext {
                     csrf => csrf,
                     administrator => administrator,
                     auditor => auditor,
+                    analytics => analytics,
                     path => &self.path,
                     path_encoded => urlencode(&self.path),
                     page => values,

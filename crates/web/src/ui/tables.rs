@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use baocao_service::analytics::AnalyticsQuery;
 use baocao_service::pivot::{Header, PivotRequest, PivotView, RowView, build, sources_of};
-use baocao_service::tables::{find, request_of};
+use baocao_service::tables::{find_in_scope, request_of};
 
 pub async fn catalogue(
     State(state): State<AppState>,
@@ -139,7 +139,9 @@ pub async fn table(
     let fail = |e: ApiError| PageError::from_api(e, lang);
     let caller = page.logged_in()?;
     let english = lang == Lang::En;
-    let definition = find(&state, &code).await.map_err(|e| fail(e.into()))?;
+    let definition = find_in_scope(&state, caller, &code)
+        .await
+        .map_err(|e| fail(e.into()))?;
     let as_of = pairs_of(raw)
         .into_iter()
         .find(|(k, _)| k == "as_of")
