@@ -96,10 +96,20 @@ pub struct Tally {
     pub missing: usize,
     /// Submitted with every required cell filled.
     pub complete: usize,
+    /// Not sent yet and not yet due: shown, never counted as missing nor in the rates.
+    pub pending: usize,
 }
 
 impl Tally {
-    fn add(&mut self, expected: &Expected) {
+    fn add(&mut self, expected: &Expected, now: Timestamp) {
+        let sent = expected
+            .report
+            .as_ref()
+            .is_some_and(|r| r.first_late.is_some());
+        if !sent && !expected.deadline.is_late(now) {
+            self.pending += 1;
+            return;
+        }
         self.expected += 1;
         match expected.report.as_ref().and_then(|r| r.first_late) {
             Some(late) => {
@@ -150,17 +160,23 @@ pub struct KindCount {
     pub with_a_submission: usize,
 }
 
-pub fn tally(expected: &[Expected]) -> Compliance {
+/// The tallies at `now`: a report not sent and not yet due is pending, not missing.
+pub fn tally(expected: &[Expected], now: Timestamp) -> Compliance {
     let mut result = Compliance::default();
     let mut kind_of: BTreeMap<&str, AgencyKind> = BTreeMap::new();
     for item in expected {
-        result.total.add(item);
+        result.total.add(item, now);
         result
             .by_agency
             .entry(item.agency.clone())
             .or_default()
-            .add(item);
-        result.by_kind.entry(item.kind).or_default().0.add(item);
+            .add(item, now);
+        result
+            .by_kind
+            .entry(item.kind)
+            .or_default()
+            .0
+            .add(item, now);
         kind_of.insert(&item.agency, item.kind);
     }
     for (agency, tally) in &result.by_agency {
@@ -311,7 +327,7 @@ mod tests {
                 Some((Submitted, Some(false), false)),
             ),
         ];
-        let result = tally(&items);
+        let result = tally(&items, at("2026-12-31T00:00:00Z"));
         assert_eq!(
             result.total,
             Tally {
@@ -320,9 +336,18 @@ mod tests {
                 on_time: 2,
                 late: 1,
                 missing: 2,
-                complete: 1
+                complete: 1,
+                pending: 0
             }
         );
+        // Before the deadline (20 November for all here), what 02 has not sent is pending,
+        // not missing, and counts in no rate.
+        let early = tally(&items, at("2026-11-15T00:00:00Z"));
+        assert_eq!((early.total.expected, early.total.pending), (3, 2));
+        assert_eq!(early.total.missing, 0);
+        assert_eq!(early.by_agency["02"].completeness(), None);
+        assert_eq!(early.by_agency["02"].pending, 2);
+        assert_eq!(early.total.completeness(), Some(1.0));
         assert_eq!(result.by_agency["01"].completeness(), Some(1.0));
         assert_eq!(result.by_agency["02"].completeness(), Some(0.0));
         assert_eq!(result.total.timeliness(), Some(0.4));

@@ -20,6 +20,9 @@ use crate::{Caller, Context};
 
 /// The longest range one schedule may span.
 pub const MAX_DAYS: i64 = 366;
+/// How far back the default calendar looks for reports still overdue (with the 92 days
+/// ahead, within [`MAX_DAYS`]).
+const OVERDUE_LOOK_BACK_DAYS: i64 = 270;
 /// A safety stop when walking periods (a daily regime over a year is 366).
 const MAX_PERIODS: usize = 800;
 
@@ -110,7 +113,8 @@ pub struct ScheduleAnswer {
 }
 
 /// An agency's reporting calendar (default: the caller's own) from `from` (default: 31 days
-/// ago) to `to` (default: 92 days ahead): for every published regime assigned to it, each
+/// ago — and with `overdue_too`, earlier for any report still overdue or returned within 270
+/// days) to `to` (default: 92 days ahead): for every published regime assigned to it, each
 /// period whose cut-off window opens by `to` and whose deadline is not before `from`.
 #[tracing::instrument(skip_all, fields(caller = %caller.principal.username))]
 pub async fn schedule(
@@ -119,6 +123,7 @@ pub async fn schedule(
     agency: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
+    overdue_too: bool,
 ) -> Result<ScheduleAnswer, CalendarError> {
     let today = state.today();
     let agency = match agency.filter(|a| !a.is_empty()) {
@@ -130,9 +135,16 @@ pub async fn schedule(
         return Err(CalendarError::Forbidden);
     }
     let days = |n: i64| jiff::Span::new().days(n);
+    let recent = today.checked_sub(days(31)).unwrap_or(today);
+    // Unasked, the calendar reaches back far enough that a report still overdue (or returned)
+    // from months ago is on it: forgotten work is shown, the rest of the past is not.
+    let looking_back = overdue_too && from.filter(|t| !t.is_empty()).is_none();
     let from = match from.filter(|t| !t.is_empty()) {
         Some(text) => parse_day(text, "from")?,
-        None => today.checked_sub(days(31)).unwrap_or(today),
+        None if looking_back => today
+            .checked_sub(days(OVERDUE_LOOK_BACK_DAYS))
+            .unwrap_or(today),
+        None => recent,
     };
     let to = match to.filter(|t| !t.is_empty()) {
         Some(text) => parse_day(text, "to")?,
@@ -163,6 +175,21 @@ pub async fn schedule(
                 .map(|e| item(&regime, e.period, e.deadline, e.opens, e.status(now))),
         );
     }
+    if looking_back {
+        items.retain(|item| {
+            item.deadline >= recent
+                || matches!(item.status, SlotStatus::Overdue | SlotStatus::Returned)
+        });
+    }
+    let from = if looking_back {
+        items
+            .iter()
+            .map(|item| item.deadline)
+            .min()
+            .map_or(recent, |earliest| earliest.min(recent))
+    } else {
+        from
+    };
     items.sort_by(|a, b| {
         (a.deadline, a.deadline_time.as_deref(), &a.regime, &a.period).cmp(&(
             b.deadline,

@@ -144,8 +144,8 @@ pub async fn compliance(
                 .is_ok_and(|code| scope.covers(&graph.lineage_codes(&code)))
         });
     }
-    let result = tally(&expected);
     let now = state.clock.now();
+    let result = tally(&expected, now);
     let mut statuses: BTreeMap<&str, BTreeMap<String, SlotStatus>> = BTreeMap::new();
     let mut kind_of: BTreeMap<&str, AgencyKind> = BTreeMap::new();
     for item in &expected {
@@ -247,7 +247,20 @@ pub async fn expected_reports(
             let Ok(kind) = AgencyKind::parse(&state_then.kind) else {
                 continue;
             };
-            names.insert(span.agency.clone(), state_then.name_vi.clone());
+            // An agency that no longer exists says until when it did.
+            let name = match span
+                .agency_to
+                .as_deref()
+                .and_then(|d| d.parse::<baocao_domain::Date>().ok())
+            {
+                Some(until) if until < state.today() => format!(
+                    "{} (đến {})",
+                    state_then.name_vi,
+                    until.strftime("%d/%m/%Y")
+                ),
+                _ => state_then.name_vi.clone(),
+            };
+            names.insert(span.agency.clone(), name);
             let report = reports.get(&(span.agency_id, *p)).map(|fact| ReportState {
                 status: fact.status,
                 first_late: fact.first_late,

@@ -562,6 +562,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("expected", "Phải gửi", "Expected"),
     ("submitted", "Đã gửi", "Submitted"),
     ("missing_reports", "Chưa gửi", "Missing"),
+    ("pending_reports", "Chưa đến hạn", "Not yet due"),
     ("complete_reports", "Đủ nội dung", "Content-complete"),
     ("completeness_rate", "Tỷ lệ gửi", "Completeness"),
     ("timeliness_rate", "Tỷ lệ đúng hạn", "Timeliness"),

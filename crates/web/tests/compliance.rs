@@ -111,7 +111,10 @@ async fn the_matrix_says_who_reported_on_time_late_or_not_at_all(app: TestApp) {
         agency(&answer, "79")["periods"],
         json!({"2026Q3": "overdue", "2026Q4": "accepted"})
     );
-    assert_eq!(counts(agency(&answer, "04")), [2, 0, 0, 0, 2, 0]);
+    // 2026Q4 is still open (due 20 December): shown as such, not counted missing (issue 21).
+    assert_eq!(counts(agency(&answer, "04")), [1, 0, 0, 0, 1, 0]);
+    assert_eq!(agency(&answer, "04")["pending"], 1);
+    assert_eq!(agency(&answer, "04")["completeness"], 0.0);
     assert_eq!(agency(&answer, "04")["periods"]["2026Q4"], "open");
 
     let provinces: u64 = answer["by_kind"]
@@ -156,6 +159,12 @@ async fn a_province_merged_away_is_expected_before_and_not_after(app: TestApp) {
         json!({"2025Q2": "overdue"})
     );
     assert_eq!(agency(&answer, "01")["expected"], 2);
+    // A province that no longer exists says until when it did (issue 21: no two "Lào Cai").
+    assert_eq!(
+        agency(&answer, "02")["name"],
+        "Tỉnh Hà Giang (đến 30/06/2025)"
+    );
+    assert_eq!(agency(&answer, "01")["name"], "Thành phố Hà Nội");
     let provinces: u64 = answer["by_kind"]
         .as_array()
         .unwrap()

@@ -63,6 +63,31 @@ async fn the_schedule_lists_expected_reports_with_windows_deadlines_and_status(a
         last = deadline;
     }
 
+    // Asked to, the schedule reaches back to the reports still overdue (issue 21: forgotten
+    // work shows), and no further than the oldest of them; what was sent stays out.
+    let back = app
+        .get("/api/v1/schedule?overdue=true", &hanoi)
+        .await
+        .json();
+    let items = back["items"].as_array().unwrap();
+    let old: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["deadline"].as_str().unwrap() < "2026-10-26")
+        .collect();
+    assert!(
+        old.iter().any(|i| i["period"] == "202607"),
+        "July's monthly reports were never sent: {back}"
+    );
+    assert!(
+        old.iter()
+            .all(|i| i["status"] == "overdue" || i["status"] == "returned")
+    );
+    assert_eq!(
+        back["from"].as_str(),
+        old.iter().map(|i| i["deadline"].as_str().unwrap()).min()
+    );
+    assert_eq!(back["to"], "2027-02-26");
+
     // Once sent, the report stands submitted on time in the schedule.
     let lead = app.login("hanoi-lead").await;
     let slot = "/api/v1/reports/BC-KSTTHC-Q/01/2026Q4";

@@ -794,14 +794,25 @@ async fn the_compliance_matrix_is_coloured_by_status_and_leads_to_the_reports(ap
         row.contains("class=\"muted\""),
         "not expected after the merger: {row}"
     );
+    assert!(
+        row.contains("(đến 30/06/2025)"),
+        "a former province says so: {row}"
+    );
+    // Rates in the page's notation: a decimal comma in Vietnamese.
+    let totals_start = text.find("id=\"totals\"").expect("the totals line");
+    let totals = &text[totals_start..totals_start + text[totals_start..].find("</p>").unwrap()];
+    assert!(
+        totals.contains(',') && !totals.contains(".0%"),
+        "Vietnamese notation: {totals}"
+    );
     let defaults = page(&app, "/compliance", &session).await;
     assert_eq!(defaults.status, StatusCode::OK);
     assert!(defaults.text.contains("id=\"compliance\""));
+    // A province's reporter sees its own row, not a refusal (issue 21).
     let reporter = log_in(&app, "hanoi").await;
-    assert_eq!(
-        page(&app, "/compliance", &reporter).await.status,
-        StatusCode::FORBIDDEN
-    );
+    let own = page(&app, "/compliance", &reporter).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(!own.text.contains("id=\"compliance-79\""));
 }
 
 async fn the_schedule_page_lists_deadlines_and_lets_a_manager_move_a_day_off(app: TestApp) {

@@ -22,6 +22,10 @@ pub struct ScheduleQuery {
     pub(crate) from: Option<String>,
     /// Last day of the range (default: 92 days after today).
     pub(crate) to: Option<String>,
+    /// Without `from`: reach back (up to 270 days) to every report still overdue or returned,
+    /// as the schedule page does.
+    #[serde(default)]
+    pub(crate) overdue: bool,
 }
 
 #[utoipa::path(
@@ -34,6 +38,7 @@ pub struct ScheduleQuery {
         ("agency" = Option<String>, Query, pattern = r"^([^\s?#/\x00-\x1f\x7f-\x9f]{1,64})?$", description = "An agency's code; empty or absent: the caller's own."),
         ("from" = Option<String>, Query, pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
         ("to" = Option<String>, Query, pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", description = "A day, YYYY-MM-DD; empty: the default. The range is at most 366 days."),
+        ("overdue" = Option<bool>, Query, description = "Without `from`: start early enough (up to 270 days back) to list every report still overdue or returned; older reports that were sent are left out."),
     ),
     responses(
         (status = 200, description = "OK", body = ScheduleAnswer),
@@ -51,6 +56,7 @@ pub async fn get(
             query.agency.as_deref(),
             query.from.as_deref(),
             query.to.as_deref(),
+            query.overdue,
         )
         .await?,
     ))

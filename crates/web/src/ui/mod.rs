@@ -70,6 +70,25 @@ fn compile_templates() -> Environment<'static> {
             )
         },
     );
+    // `{{ x|number(1) }}`: a number in the page's language's notation (1.234,5 or 1,234.5).
+    env.add_filter(
+        "number",
+        |state: &minijinja::State, value: Option<f64>, decimals: Option<usize>| -> String {
+            let lang = state
+                .lookup("lang")
+                .and_then(|v| v.as_str().map(str::to_string));
+            value.map_or_else(
+                || "—".to_string(),
+                |value| {
+                    baocao_domain::language::number(
+                        value,
+                        decimals.unwrap_or(0),
+                        crate::i18n::Lang::from_code(lang.as_deref()),
+                    )
+                },
+            )
+        },
+    );
     template!(env, "base.html");
     template!(env, "login.html");
     template!(env, "home.html");

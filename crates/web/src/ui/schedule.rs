@@ -39,6 +39,7 @@ pub async fn page(
         query.agency.as_deref(),
         query.from.as_deref(),
         query.to.as_deref(),
+        true,
     )
     .await
     .map_err(fail)?;
