@@ -355,6 +355,15 @@ async fn shutdown_signal() {
 }
 
 async fn demo(store: &Store) -> Result<()> {
+    // The history runs to yesterday, or to `BAOCAO_DEMO_HISTORY_UNTIL` (tests and the
+    // contract checks fix it, at 2026-06-30 as SPEC.md's examples assume) — read before
+    // anything is loaded, so a bad value changes nothing.
+    let until = match std::env::var("BAOCAO_DEMO_HISTORY_UNTIL") {
+        Ok(text) if !text.trim().is_empty() => Some(text.trim().parse().with_context(|| {
+            format!("BAOCAO_DEMO_HISTORY_UNTIL={text:?}: cần một ngày YYYY-MM-DD / expected a day YYYY-MM-DD")
+        })?),
+        _ => None,
+    };
     let now = jiff::Timestamp::now();
     let today = now.to_zoned(legal_time_zone()).date();
     match load_demo(store, today, &stamp(now)).await? {
@@ -362,7 +371,7 @@ async fn demo(store: &Store) -> Result<()> {
         LoadOutcome::AlreadyPresent => tracing::info!("demo data already present; nothing changed"),
     }
     // The history is loaded once, after the data set; a later start finds it and moves on.
-    load_demo_history(store, &HistoryScope::default()).await?;
+    load_demo_history(store, &HistoryScope::up_to(until, now)).await?;
     baocao_service::audit::checkpoint(store, &stamp(jiff::Timestamp::now())).await?;
     Ok(())
 }

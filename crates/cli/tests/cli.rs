@@ -36,6 +36,8 @@ fn run_with_keys(args: &[&str], keys: Option<&str>) -> Output {
         .env_remove("BAOCAO_DATABASE_URL")
         .env_remove("BAOCAO_KEYS")
         .env("BAOCAO_CONFIG", "/nonexistent/baocao.toml")
+        // The history SPEC.md's examples assume, whatever today is.
+        .env("BAOCAO_DEMO_HISTORY_UNTIL", "2026-06-30")
         .env("BAOCAO_KEY_FILE", key_file(args));
     if let Some(keys) = keys {
         command.env("BAOCAO_KEYS", keys);
@@ -70,6 +72,29 @@ fn an_unreachable_postgres_fails_clearly() {
             && stderr.contains("cannot reach the database"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_bad_history_end_fails_clearly() {
+    let dir = std::env::temp_dir().join(format!("baocao-cli-history-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}", dir.join("baocao.db").display());
+    let output = Command::new(BIN)
+        .args(["demo", "--database", &database])
+        .env_remove("BAOCAO_DATABASE_URL")
+        .env_remove("BAOCAO_KEYS")
+        .env("BAOCAO_CONFIG", "/nonexistent/baocao.toml")
+        .env("BAOCAO_KEY_FILE", dir.join("baocao.key"))
+        .env("BAOCAO_DEMO_HISTORY_UNTIL", "soon")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("BAOCAO_DEMO_HISTORY_UNTIL") && stderr.contains("YYYY-MM-DD"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -141,6 +166,7 @@ fn serve(database: &str, port: u16) -> Server {
             &format!("127.0.0.1:{port}"),
         ])
         .env("BAOCAO_CONFIG", "/nonexistent/baocao.toml")
+        .env("BAOCAO_DEMO_HISTORY_UNTIL", "2026-06-30")
         .env("BAOCAO_KEY_FILE", key_file(&["--database", database]))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -195,6 +221,17 @@ fn a_loaded_demo_reports_its_regimes_and_rotates_its_keys() {
         "{}",
         String::from_utf8_lossy(&loaded.stderr)
     );
+    // The history ends where the environment says (the contract checks' 2026-06-30).
+    let ends: String = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+        let ends = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'demo_history'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        ends
+    });
+    assert_eq!(ends, "2026-06-30");
     let report = run(&["standardisation", "--database", &database]);
     let text = String::from_utf8_lossy(&report.stdout);
     assert!(

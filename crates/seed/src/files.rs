@@ -33,6 +33,7 @@ macro_rules! data_file {
 const PROVINCES_BEFORE: (&str, &str) = data_file!("provinces-before-2025-07-01.csv");
 const PROVINCES_AFTER: (&str, &str) = data_file!("provinces-from-2025-07-01.csv");
 const MINISTRIES: (&str, &str) = data_file!("ministries.csv");
+const POPULATION: (&str, &str) = data_file!("provinces-2025-population.csv");
 const COMMUNES: (&str, &str) = data_file!("communes-from-2025-07-01.csv");
 const EVENTS: (&str, &str) = data_file!("agency-events.csv");
 const DISAGGREGATIONS: (&str, &str) = data_file!("disaggregations.csv");
@@ -50,6 +51,20 @@ const REGIMES: &[(&str, &str)] = &[
 /// The day the 34 provinces and the new communes took office.
 pub(crate) fn reorganisation_day() -> Date {
     date(2025, 7, 1)
+}
+
+#[derive(Deserialize)]
+struct Population {
+    code: String,
+    population: f64,
+}
+
+/// The approximate population of each of the 34 provinces (relative sizes only).
+pub(crate) fn province_populations() -> Result<Vec<(AgencyCode, f64)>, SeedError> {
+    rows::<Population>(POPULATION)?
+        .into_iter()
+        .map(|row| Ok((code(POPULATION.0, &row.code)?, row.population)))
+        .collect()
 }
 
 fn rows<T: for<'de> Deserialize<'de>>((name, text): (&str, &str)) -> Result<Vec<T>, SeedError> {

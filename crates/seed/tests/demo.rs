@@ -196,6 +196,7 @@ async fn the_history_is_accepted_signed_and_in_the_data(store: Store) {
     let scope = baocao_seed::HistoryScope {
         until: date(2024, 3, 31),
         regimes: vec!["BC-KTXH-T".into()],
+        now: None,
     };
     let written = baocao_seed::load_demo_history(&store, &scope)
         .await
@@ -237,7 +238,67 @@ async fn the_history_is_accepted_signed_and_in_the_data(store: Store) {
     );
 }
 
+/// The history a server loads never runs into the future: a report whose story would end
+/// after `now` is left for its agency to send (issue 21: the demo keeps up with today).
+async fn the_history_stops_at_now(store: Store) {
+    load_demo(&store, date(2026, 11, 26), NOW).await.unwrap();
+    let now: jiff::Timestamp = "2024-03-15T00:00:00Z".parse().unwrap();
+    let scope = baocao_seed::HistoryScope {
+        until: date(2024, 3, 31),
+        regimes: vec!["BC-KTXH-T".into()],
+        now: Some(now),
+    };
+    let written = baocao_seed::load_demo_history(&store, &scope)
+        .await
+        .unwrap();
+    // January and February (due on the 20th of their own month), not March (due 20 March).
+    assert!((110..127).contains(&written), "{written} reports");
+    let march = baocao_domain::period::PeriodId::parse("202403").unwrap();
+    assert!(
+        store
+            .values_of(&code("01"), march)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A local reader believes the demo (issue 21): provinces weigh as their population does —
+/// Thanh Hóa about half of Hà Nội, never a tenth.
+async fn provinces_weigh_as_their_population(store: Store) {
+    load_demo(&store, date(2026, 11, 26), NOW).await.unwrap();
+    let scope = baocao_seed::HistoryScope {
+        until: date(2025, 8, 31),
+        regimes: vec!["BC-KTXH-T".into()],
+        now: None,
+    };
+    baocao_seed::load_demo_history(&store, &scope)
+        .await
+        .unwrap();
+    let retail = |values: Vec<baocao_domain::value::DataValue>| {
+        values
+            .iter()
+            .find(|v| v.indicator.as_str() == "KT04" && v.options.is_total())
+            .and_then(|v| v.value.as_number())
+    };
+    let mut ratios = Vec::new();
+    for month in ["202507", "202508"] {
+        let period = baocao_domain::period::PeriodId::parse(month).unwrap();
+        let hanoi = retail(store.values_of(&code("01"), period).await.unwrap());
+        let thanh_hoa = retail(store.values_of(&code("38"), period).await.unwrap());
+        if let (Some(hanoi), Some(thanh_hoa)) = (hanoi, thanh_hoa) {
+            ratios.push(thanh_hoa / hanoi);
+        }
+    }
+    assert!(!ratios.is_empty(), "both sent at least one month");
+    for ratio in ratios {
+        assert!((0.35..0.7).contains(&ratio), "Thanh Hóa / Hà Nội = {ratio}");
+    }
+}
+
 both_backends!(
     loads_once_and_answers_as_of_any_date,
-    the_history_is_accepted_signed_and_in_the_data
+    the_history_is_accepted_signed_and_in_the_data,
+    the_history_stops_at_now,
+    provinces_weigh_as_their_population
 );

@@ -272,7 +272,18 @@ impl Store {
                 sqlx::query("ANALYZE").execute(&mut *connection).await?;
             }
             Db::Postgres(pool) => {
-                sqlx::query("ANALYZE").execute(pool).await?;
+                // baocao's own tables only: a bare ANALYZE would walk every schema of the
+                // database (and wait on what others are doing there).
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()",
+                )
+                .fetch_all(pool)
+                .await?;
+                if !tables.is_empty() {
+                    sqlx::query(&format!("ANALYZE {}", tables.join(", ")))
+                        .execute(pool)
+                        .await?;
+                }
             }
         }
         Ok(())

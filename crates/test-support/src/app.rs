@@ -160,6 +160,7 @@ impl TestApp {
         let scope = baocao_seed::HistoryScope {
             until,
             regimes: regimes.iter().map(|r| r.to_string()).collect(),
+            now: Some(test_now()),
         };
         baocao_seed::load_demo_history(&self.db.store, &scope)
             .await
