@@ -339,6 +339,66 @@ pub(crate) fn stored_content(
 struct Reading<'a> {
     generations: &'a Generations,
     catalogue: &'a Catalogue,
+    /// The outlier contexts this request built, by regime version and period: the views of a
+    /// bulk acceptance share one, however the period's data move meanwhile.
+    outliers: std::sync::Mutex<Vec<OutlierMemo>>,
+}
+
+type OutlierMemo = (
+    (String, u32, PeriodId),
+    std::sync::Arc<validation::OutlierContext>,
+);
+
+impl<'a> Reading<'a> {
+    fn new(generations: &'a Generations, catalogue: &'a Catalogue) -> Self {
+        Self {
+            generations,
+            catalogue,
+            outliers: Default::default(),
+        }
+    }
+
+    /// The outliers of a report's content shown, against the context this request uses for
+    /// its regime version and period.
+    async fn outliers(
+        &self,
+        ctx: &Context,
+        report: &Report,
+        content: &ReportContent,
+    ) -> Result<Vec<validation::OutlierFlag>, StoreError> {
+        if content.values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = (
+            report.regime.code().to_string(),
+            report.regime.version(),
+            report.address.period,
+        );
+        let memo = |outliers: &std::sync::Mutex<Vec<OutlierMemo>>| {
+            let kept = outliers.lock().unwrap_or_else(|p| p.into_inner());
+            kept.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, context)| context.clone())
+        };
+        let context = match memo(&self.outliers) {
+            Some(context) => context,
+            None => {
+                let context = validation::OutlierContext::load_under(
+                    ctx,
+                    self.generations,
+                    &report.regime,
+                    report.address.period,
+                )
+                .await?;
+                self.outliers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((key.clone(), context.clone()));
+                context
+            }
+        };
+        Ok(context.outliers(&report.address.agency, content))
+    }
 }
 
 async fn view(
@@ -380,17 +440,7 @@ async fn view(
         }
     };
     let violations = violations_of(ctx, reading.catalogue, report, &shown).await?;
-    let outliers = validation::outliers(
-        ctx,
-        reading.generations,
-        &ReportUnderCheck {
-            regime: &report.regime,
-            agency: &report.address.agency,
-            period: report.address.period,
-            content: &shown,
-        },
-    )
-    .await?;
+    let outliers = reading.outliers(ctx, report, &shown).await?;
     let versions = versions
         .iter()
         .map(|v| {
@@ -452,10 +502,7 @@ pub async fn read(
     let generations = generations(ctx).await?;
     let report = resolve_under(ctx, &generations, address).await?;
     let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
-    let reading = Reading {
-        generations: &generations,
-        catalogue: &catalogue,
-    };
+    let reading = Reading::new(&generations, &catalogue);
     if report.rights(caller).edit {
         let state = ReportState::read(ctx, &report).await?;
         return view(ctx, caller, &report, true, &reading, state).await;
@@ -510,10 +557,7 @@ pub async fn save_draft(
     .await?;
     // The view is what was just written: the versions and the last reason stay as read.
     state.record = Some(saved);
-    let reading = Reading {
-        generations: &generations,
-        catalogue: &catalogue,
-    };
+    let reading = Reading::new(&generations, &catalogue);
     view(ctx, caller, &report, true, &reading, state).await
 }
 

@@ -370,17 +370,3 @@ impl OutlierContext {
         flags
     }
 }
-
-/// The outliers of one report.
-pub async fn outliers(
-    state: &Context,
-    generations: &Generations,
-    report: &ReportUnderCheck<'_>,
-) -> Result<Vec<OutlierFlag>, StoreError> {
-    if report.content.values.is_empty() {
-        return Ok(Vec::new());
-    }
-    let context =
-        OutlierContext::load_under(state, generations, report.regime, report.period).await?;
-    Ok(context.outliers(report.agency, report.content))
-}

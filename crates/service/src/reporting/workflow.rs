@@ -100,10 +100,7 @@ pub async fn act(
     let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
     perform(ctx, caller, &report, action, input, &catalogue).await?;
     let editor = report.rights(caller).edit;
-    let reading = Reading {
-        generations: &generations,
-        catalogue: &catalogue,
-    };
+    let reading = Reading::new(&generations, &catalogue);
     let state = ReportState::read(ctx, &report).await?;
     view(ctx, caller, &report, editor, &reading, state).await
 }
@@ -281,10 +278,7 @@ pub async fn accept_many(
         .await?;
     }
     // Read back after every acceptance, so the views share one read of the period's data.
-    let reading = Reading {
-        generations: &generations,
-        catalogue: &catalogue,
-    };
+    let reading = Reading::new(&generations, &catalogue);
     let mut accepted = Vec::with_capacity(reports.len());
     for report in &reports {
         let editor = report.rights(caller).edit;
