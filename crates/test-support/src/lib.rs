@@ -65,6 +65,18 @@ pub async fn split_by_mechanism(app: &TestApp, admin: &str) {
 
 /// A change the server makes itself at `at`: what tests that put data in place through the
 /// store record as its author.
+/// The compliance answer's agencies, row by row, as a caller reads them.
+pub async fn compliance_agencies(app: &TestApp, query: &str, token: &str) -> Vec<String> {
+    let answer = app.get(&format!("/api/v1/compliance?{query}"), token).await;
+    assert!(answer.status.is_success(), "{}", answer.text);
+    answer.json()["items"]
+        .as_array()
+        .expect("compliance items")
+        .iter()
+        .map(|item| item["agency"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 pub fn by_system(at: &str) -> baocao_domain::audit::Provenance {
     baocao_domain::audit::Provenance::system(at, baocao_domain::audit::Channel::System)
 }

@@ -3,7 +3,7 @@
 //! PostgreSQL, with the clock at 2026-11-26.
 
 use axum::http::{Method, StatusCode};
-use baocao_test_support::{TestApp, app_tests};
+use baocao_test_support::{TestApp, app_tests, compliance_agencies};
 use serde_json::{Value, json};
 
 async fn send(
@@ -195,18 +195,10 @@ async fn bad_questions_and_strangers_are_refused(app: TestApp) {
     }
     // A province reads its own row, never another's (issue 21: its own scope, not a 403).
     let hanoi = app.login("hanoi").await;
-    let own = app
-        .get("/api/v1/compliance?regime=BC-KSTTHC-Q&from=2026Q1", &hanoi)
-        .await;
-    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
-    let items = own.json()["items"].clone();
-    let agencies: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["agency"].as_str().unwrap())
-        .collect();
-    assert_eq!(agencies, ["01"]);
+    assert_eq!(
+        compliance_agencies(&app, "regime=BC-KSTTHC-Q&from=2026Q1", &hanoi).await,
+        ["01"]
+    );
     let stranger = app
         .send(
             axum::http::Request::get("/api/v1/compliance?regime=BC-KSTTHC-Q&from=2026Q1")
