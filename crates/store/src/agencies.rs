@@ -77,7 +77,49 @@ const SELECT_AS_OF: &str = "
     WHERE (s.valid_from IS NULL OR s.valid_from <= $1)
       AND (s.valid_to IS NULL OR s.valid_to >= $1)";
 
+/// A succession as the agency pages show it: when, who went, who took over (names as each
+/// last was).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SuccessionRecord {
+    pub date: String,
+    pub kind: String,
+    pub predecessor: String,
+    pub predecessor_vi: String,
+    pub predecessor_en: String,
+    pub successor: String,
+    pub successor_vi: String,
+    pub successor_en: String,
+}
+
 impl Store {
+    /// The successions the agency with `code` on `date` took part in: those it came from
+    /// and the one it went into.
+    pub async fn successions_of(
+        &self,
+        code: &AgencyCode,
+        date: Date,
+    ) -> Result<Vec<SuccessionRecord>, StoreError> {
+        const SQL: &str = "
+            SELECT s.date, s.kind,
+                   p.code AS predecessor,
+                   (SELECT name_vi FROM agency_states WHERE agency_id = p.id ORDER BY COALESCE(valid_from, '') DESC LIMIT 1) AS predecessor_vi,
+                   (SELECT name_en FROM agency_states WHERE agency_id = p.id ORDER BY COALESCE(valid_from, '') DESC LIMIT 1) AS predecessor_en,
+                   n.code AS successor,
+                   (SELECT name_vi FROM agency_states WHERE agency_id = n.id ORDER BY COALESCE(valid_from, '') DESC LIMIT 1) AS successor_vi,
+                   (SELECT name_en FROM agency_states WHERE agency_id = n.id ORDER BY COALESCE(valid_from, '') DESC LIMIT 1) AS successor_en
+            FROM agency_successions s
+            JOIN agencies p ON p.id = s.predecessor_id
+            JOIN agencies n ON n.id = s.successor_id
+            WHERE (p.code = $1 AND (p.valid_from IS NULL OR p.valid_from <= $2) AND (p.valid_to IS NULL OR p.valid_to >= $2))
+               OR (n.code = $1 AND (n.valid_from IS NULL OR n.valid_from <= $2) AND (n.valid_to IS NULL OR n.valid_to >= $2))
+            ORDER BY s.date, p.code";
+        Ok(on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(code.as_str())
+            .bind(date.to_string())
+            .fetch_all(pool)
+            .await?))
+    }
+
     /// Writes every agency of `directory` and the successions between them, all or nothing.
     pub async fn insert_agencies(
         &self,

@@ -109,6 +109,8 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("disaggregation", "Phân tổ", "Disaggregation"),
     ("group", "Nhóm", "Group"),
     ("as_of", "Tại ngày", "As of"),
+    ("formed_from", "Hình thành từ", "Formed from"),
+    ("went_into", "Đã sáp nhập vào", "Went into"),
     ("count", "Số lượng", "Count"),
     ("no_results", "Không có kết quả.", "Nothing found."),
     ("legal_basis", "Căn cứ pháp lý", "Legal basis"),

@@ -236,6 +236,28 @@ async fn the_agency_tree_and_the_catalogues_follow_the_date_and_the_search(app: 
     );
     let hanoi = page(&app, "/agencies?parent=01", &session).await;
     assert!(hanoi.text.contains("Phường Ba Đình") && hanoi.text.contains("Thành phố Hà Nội"));
+    // A merged province names what it was formed from; a former one, what it went into
+    // (issue 21), each linked as of a day it existed.
+    let tuyen_quang = page(&app, "/agencies?parent=08", &session).await;
+    let formed = tuyen_quang
+        .text
+        .split("id=\"successions\"")
+        .nth(1)
+        .unwrap_or("");
+    assert!(
+        formed.contains("Hình thành từ")
+            && formed.contains("Tỉnh Hà Giang")
+            && formed.contains("as_of=2025-06-30")
+            && formed.contains("parent=02"),
+        "{formed}"
+    );
+    let ha_giang = page(&app, "/agencies?parent=02&as_of=2025-06-30", &session).await;
+    assert!(
+        ha_giang.text.contains("Đã sáp nhập vào"),
+        "{}",
+        ha_giang.text
+    );
+    assert!(ha_giang.text.contains("as_of=2025-07-01") && ha_giang.text.contains("parent=08"));
     let bad = page(&app, "/agencies?as_of=2025-02-30", &session).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 

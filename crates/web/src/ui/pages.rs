@@ -333,6 +333,33 @@ pub async fn agencies(
             lineage.push(json!({ "code": a.code.as_str(), "name": name(&a.name_vi, &a.name_en) }));
         }
     }
+    // Where the agency came from and where it went: a merged province names its predecessors.
+    let successions: Vec<Value> = if parent.as_str() == "VN" {
+        Vec::new()
+    } else {
+        state
+            .store
+            .successions_of(&parent, date)
+            .await
+            .map_err(store_fail(lang))?
+            .into_iter()
+            .map(|s| {
+                let day = s.date.parse::<baocao_domain::Date>().ok();
+                // Each side is linked as of a day it existed.
+                let before = day.and_then(|d| d.yesterday().ok());
+                json!({
+                    "date": day.map_or(s.date.clone(), |d| describe::date(d, lang)),
+                    "before": before.map(|d| d.to_string()),
+                    "on": day.map(|d| d.to_string()),
+                    "into": s.successor == parent.as_str(),
+                    "predecessor": s.predecessor,
+                    "predecessor_name": name(&s.predecessor_vi, &s.predecessor_en),
+                    "successor": s.successor,
+                    "successor_name": name(&s.successor_vi, &s.successor_en),
+                })
+            })
+            .collect()
+    };
     let mut groups: Vec<Value> = Vec::new();
     for level in AgencyLevel::ALL {
         let members: Vec<Value> = agencies
@@ -357,6 +384,7 @@ pub async fn agencies(
         json!({
             "as_of": date.to_string(),
             "as_of_shown": describe::date(date, lang),
+            "successions": successions,
             "parent": parent.as_str(),
             "q": search,
             "lineage": lineage,
