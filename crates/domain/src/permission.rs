@@ -1,5 +1,6 @@
-//! The one access policy. Every route asks [`allows`] before it reads or writes; nothing else
-//! decides who may do what.
+//! The one access policy. Every route asks [`allows`] before it reads or writes — or, for
+//! analytics, [`AnalyticsScope`], which builds on it with the reports an agency receives;
+//! nothing else decides who may do what.
 //!
 //! Agencies are given by their lineage (the agency, then its ancestors up to the root), which
 //! the caller looks up as of today. Rules, from SPEC.md: a role is granted on an agency and,
