@@ -131,7 +131,10 @@ pub async fn schedule(
         None => caller.principal.agency.clone(),
     };
     let lineage = state.store.lineage(&agency, today).await?;
-    if !caller.may(Action::ReadAnalytics { agency: &lineage }) {
+    if !crate::scope::analytics_scope(state, caller)
+        .await?
+        .covers(&lineage)
+    {
         return Err(CalendarError::Forbidden);
     }
     let days = |n: i64| jiff::Span::new().days(n);

@@ -68,12 +68,13 @@ fn indicator_code(text: &str) -> Result<IndicatorCode, SourcesError> {
 
 /// Whether the caller may read analytics of `agency` (by its lineage today, or any date).
 async fn may_read(ctx: &Context, caller: &Caller, agency: &AgencyCode) -> bool {
+    let Ok(scope) = crate::scope::analytics_scope(ctx, caller).await else {
+        return false;
+    };
     match catalogue::lineage_today(ctx, agency).await {
-        Ok(lineage) => caller.may(Action::ReadAnalytics { agency: &lineage }),
+        Ok(lineage) => scope.covers(&lineage),
         // An agency of the past: readable by whoever reads the whole country.
-        Err(_) => caller.may(Action::ReadAnalytics {
-            agency: &national(),
-        }),
+        Err(_) => scope.covers(&national()),
     }
 }
 
@@ -91,9 +92,9 @@ pub async fn discrepancies(
     let period = period.map(parse_period).transpose()?;
     let allowed = match &agency {
         Some(code) => may_read(ctx, caller, code).await,
-        None => caller.may(Action::ReadAnalytics {
-            agency: &national(),
-        }),
+        None => crate::scope::analytics_scope(ctx, caller)
+            .await?
+            .covers(&national()),
     };
     if !allowed {
         return Err(SourcesError::Forbidden);

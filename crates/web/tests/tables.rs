@@ -816,6 +816,21 @@ async fn a_receiving_agency_reads_what_reports_to_it(app: TestApp) {
         "a province sees its own row"
     );
     assert_eq!(compliance_agencies(&app, question, &vpcp).await.len(), 34);
+    // The same scope answers the national CSV export, the sources' discrepancies and the
+    // schedule of an agency reporting to the office.
+    for path in [
+        "/api/v1/data-values.csv?from=202605",
+        "/api/v1/quality/discrepancies",
+        "/api/v1/schedule?agency=01",
+    ] {
+        let answer = app.get(path, &vpcp).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text);
+        assert_eq!(
+            app.get(path, &btc).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
 }
 
 app_tests!(

@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use baocao_domain::indicator::IndicatorCode;
-use baocao_domain::permission::Action;
 use baocao_domain::report::canonical_number;
 use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
@@ -51,9 +50,13 @@ pub async fn csv(
     caller: Caller,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require(Action::ReadAnalytics {
-        agency: &super::national(),
-    })?;
+    // The whole country's values: for whoever's analytics scope covers it.
+    if !baocao_service::scope::analytics_scope(&state, &caller)
+        .await?
+        .covers(&super::national())
+    {
+        return Err(ApiError::forbidden());
+    }
     let start = parse_period(&query.from)?.start();
     let end = parse_period(query.to.as_deref().unwrap_or(&query.from))?.end();
     let indicator = match query.indicator.as_deref().filter(|i| !i.is_empty()) {
