@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use baocao_domain::Date;
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::agency::AgencyKind;
 use baocao_domain::calendar::{Due, cutoff_window, deadline};
@@ -59,6 +60,8 @@ const MAX_PERIODS: usize = 400;
 pub struct AgencyCompliance {
     pub agency: String,
     pub name: String,
+    /// The agency's last day, when it no longer exists (merged away in a reorganisation).
+    pub valid_to: Option<Date>,
     pub kind: AgencyKind,
     #[serde(flatten)]
     pub tally: Tally,
@@ -160,7 +163,11 @@ pub async fn compliance(
         .iter()
         .map(|(agency, tally)| AgencyCompliance {
             agency: agency.clone(),
-            name: names.get(agency).cloned().unwrap_or_default(),
+            name: names
+                .get(agency)
+                .map(|(name, _)| name.clone())
+                .unwrap_or_default(),
+            valid_to: names.get(agency).and_then(|(_, ended)| *ended),
             kind: kind_of[agency.as_str()],
             tally: *tally,
             completeness: tally.completeness(),
@@ -198,6 +205,9 @@ pub async fn compliance(
     })
 }
 
+/// An agency's name as it was then, and its last day if it no longer exists.
+pub type AgencyName = (String, Option<Date>);
+
 /// The reports expected of a regime's periods (of every agency, or of `only`), from the
 /// history of its assignments and of the agencies' lifetimes, each with how it stands; and the
 /// agencies' names then.
@@ -206,7 +216,7 @@ pub async fn expected_reports(
     regime: &baocao_domain::regime::Regime,
     periods: &[PeriodId],
     only: Option<&str>,
-) -> Result<(Vec<Expected>, HashMap<String, String>), StoreError> {
+) -> Result<(Vec<Expected>, HashMap<String, AgencyName>), StoreError> {
     let content = regime.content();
     let (Some(rule), Some(cutoff), Some(first), Some(last)) = (
         &content.deadline,
@@ -225,7 +235,7 @@ pub async fn expected_reports(
         .await?;
     let reports: HashMap<(i32, PeriodId), &baocao_store::compliance::ReportFact> =
         facts.iter().map(|f| ((f.agency_id, f.period), f)).collect();
-    let mut names: HashMap<String, String> = HashMap::new();
+    let mut names: HashMap<String, AgencyName> = HashMap::new();
     let mut expected = Vec::new();
     for p in periods {
         let on = p.end().to_string();
@@ -247,20 +257,11 @@ pub async fn expected_reports(
             let Ok(kind) = AgencyKind::parse(&state_then.kind) else {
                 continue;
             };
-            // An agency that no longer exists says until when it did.
-            let name = match span
+            let ended = span
                 .agency_to
                 .as_deref()
-                .and_then(|d| d.parse::<baocao_domain::Date>().ok())
-            {
-                Some(until) if until < state.today() => format!(
-                    "{} (đến {})",
-                    state_then.name_vi,
-                    until.strftime("%d/%m/%Y")
-                ),
-                _ => state_then.name_vi.clone(),
-            };
-            names.insert(span.agency.clone(), name);
+                .and_then(|d| d.parse::<Date>().ok());
+            names.insert(span.agency.clone(), (state_then.name_vi.clone(), ended));
             let report = reports.get(&(span.agency_id, *p)).map(|fact| ReportState {
                 status: fact.status,
                 first_late: fact.first_late,

@@ -181,6 +181,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("valid", "Hiệu lực", "Valid"),
     ("from", "từ", "from"),
     ("to", "đến", "to"),
+    ("until", "đến", "until"),
     ("open_ended", "nay", "now"),
     ("level_national", "Trung ương", "National"),
     ("indicator_tables", "Bảng chỉ tiêu", "Indicator tables"),

@@ -160,11 +160,10 @@ async fn a_province_merged_away_is_expected_before_and_not_after(app: TestApp) {
     );
     assert_eq!(agency(&answer, "01")["expected"], 2);
     // A province that no longer exists says until when it did (issue 21: no two "Lào Cai").
-    assert_eq!(
-        agency(&answer, "02")["name"],
-        "Tỉnh Hà Giang (đến 30/06/2025)"
-    );
+    assert_eq!(agency(&answer, "02")["name"], "Tỉnh Hà Giang");
+    assert_eq!(agency(&answer, "02")["valid_to"], "2025-06-30");
     assert_eq!(agency(&answer, "01")["name"], "Thành phố Hà Nội");
+    assert!(agency(&answer, "01")["valid_to"].is_null());
     let provinces: u64 = answer["by_kind"]
         .as_array()
         .unwrap()

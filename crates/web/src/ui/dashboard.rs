@@ -63,7 +63,7 @@ pub async fn page(
         .await
         .map_err(|e| fail(e.into()))?
         .ok_or_else(|| fail(ApiError::forbidden()))?;
-    let whole_country = home.as_str() == "VN";
+    let whole_country = home == baocao_service::national()[0];
     let home_name = if whole_country {
         None
     } else {

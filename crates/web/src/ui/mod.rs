@@ -89,6 +89,22 @@ fn compile_templates() -> Environment<'static> {
             )
         },
     );
+    // `{{ "2025-06-30"|day }}`: a day in the page's language (30/06/2025, or 2025-06-30).
+    env.add_filter(
+        "day",
+        |state: &minijinja::State, day: Option<String>| -> String {
+            let lang = state
+                .lookup("lang")
+                .and_then(|v| v.as_str().map(str::to_string));
+            match day.as_deref().map(str::parse::<baocao_domain::Date>) {
+                Some(Ok(day)) => {
+                    crate::i18n::date(day, crate::i18n::Lang::from_code(lang.as_deref()))
+                }
+                Some(Err(_)) => day.unwrap_or_default(),
+                None => "—".to_string(),
+            }
+        },
+    );
     template!(env, "base.html");
     template!(env, "login.html");
     template!(env, "home.html");
