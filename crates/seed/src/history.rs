@@ -129,6 +129,10 @@ fn refused(error: ReportingError) -> SeedError {
     }
 }
 
+/// Days after its deadline that a report's story ends at the latest (a returned one is
+/// accepted then).
+const LAST_STEP_DAYS: i64 = 6;
+
 /// Which part of the history to load (tests load a slice).
 #[derive(Debug, Clone)]
 pub struct HistoryScope {
@@ -206,8 +210,8 @@ fn scales(demo: &DemoData) -> Result<HashMap<(AgencyCode, Option<Date>), f64>, S
         }
     }
     let reorganised = crate::files::reorganisation_day();
-    let province = |code: &AgencyCode, from: Option<Date>, to: Option<Date>| -> f64 {
-        let former = to.is_some_and(|to| to < reorganised) && from != Some(reorganised);
+    let province = |code: &AgencyCode, to: Option<Date>| -> f64 {
+        let former = to.is_some_and(|to| to < reorganised);
         match (former, merged_into.get(code)) {
             (true, Some((successor, count))) => {
                 today.get(successor).copied().unwrap_or(1.0) / *count as f64
@@ -225,7 +229,7 @@ fn scales(demo: &DemoData) -> Result<HashMap<(AgencyCode, Option<Date>), f64>, S
         let key = (agency.code().clone(), lifetime.from());
         let scale = match last.kind.level() {
             AgencyLevel::National => country,
-            AgencyLevel::Province => province(agency.code(), lifetime.from(), lifetime.to()),
+            AgencyLevel::Province => province(agency.code(), lifetime.to()),
             AgencyLevel::Commune => {
                 if let Some(parent) = &last.parent {
                     communes.entry(parent.clone()).or_default().push(key);
@@ -522,7 +526,10 @@ async fn load_regime(
             let Some(due) = report.due else {
                 continue;
             };
-            if scope.now.is_some_and(|now| morning(due.day, 6) > now) {
+            if scope
+                .now
+                .is_some_and(|now| morning(due.day, LAST_STEP_DAYS) > now)
+            {
                 continue;
             }
             let submitted = morning(due.day, if roll < 0.08 { 3 } else { -2 });
@@ -592,7 +599,7 @@ async fn load_regime(
                 .await
                 .map_err(refused)?;
                 writer.submit(&report, accepted_at).await?;
-                accepted_at = morning(due.day, 6);
+                accepted_at = morning(due.day, LAST_STEP_DAYS);
             }
             reporting::perform(
                 &writer.at(accepted_at),

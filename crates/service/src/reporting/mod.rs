@@ -374,13 +374,12 @@ impl<'a> Reading<'a> {
             report.regime.version(),
             report.address.period,
         );
-        let memo = |outliers: &std::sync::Mutex<Vec<OutlierMemo>>| {
-            let kept = outliers.lock().unwrap_or_else(|p| p.into_inner());
-            kept.iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, context)| context.clone())
-        };
-        let context = match memo(&self.outliers) {
+        let built = self
+            .outlier_memo()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, c)| c.clone());
+        let context = match built {
             Some(context) => context,
             None => {
                 let context = validation::OutlierContext::load_under(
@@ -390,14 +389,16 @@ impl<'a> Reading<'a> {
                     report.address.period,
                 )
                 .await?;
-                self.outliers
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((key.clone(), context.clone()));
+                self.outlier_memo().push((key, context.clone()));
                 context
             }
         };
         Ok(context.outliers(&report.address.agency, content))
+    }
+
+    fn outlier_memo(&self) -> std::sync::MutexGuard<'_, Vec<OutlierMemo>> {
+        // Each push is whole: a panic elsewhere leaves nothing half-written to refuse.
+        self.outliers.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
