@@ -279,9 +279,10 @@ fn generate(indicator: &Indicator, scale: f64, period: PeriodId, seed: &str) -> 
         "VB01" => (27000.0, true),
         "VB02" => (45000.0, true),
         "VB03" => (25800.0, true),
-        "XH01" => (4500.0, true),
-        "XH06" => (1260000.0, true),
-        "XH05" => (63000.0, true),
+        // Vietnam's 101 million people over 34 provinces, in thousands.
+        "XH01" => (2980.0, true),
+        "XH06" => (850000.0, true),
+        "XH05" => (34000.0, true),
         // A province's month (the communes share it).
         "XH11" => (60.0, true),
         "XH12" => (30.0, true),
