@@ -235,6 +235,20 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits up to five seconds for the element described as `tag#id` (as [`Browser::focused`]
+    /// says) to take the focus; answers what has it then. Chromium applies `autofocus` in a
+    /// rendering step after the page loads, so keys sent at once may land nowhere.
+    pub async fn wait_for_focus(&self, described: &str) -> String {
+        for _ in 0..50 {
+            let focused = self.focused().await;
+            if focused == described {
+                return focused;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.focused().await
+    }
+
     /// Sends keys to whatever has the focus.
     pub async fn keys(&self, keys: &str) {
         let actions: Vec<Value> = keys

@@ -32,7 +32,7 @@ async fn a_reporter_logs_in_by_keyboard_and_reads_a_regime() {
         "an anonymous visitor is sent to the login page"
     );
     assert_eq!(
-        browser.focused().await,
+        browser.wait_for_focus("input#username").await,
         "input#username",
         "the login form takes the focus"
     );
@@ -80,7 +80,7 @@ async fn a_reporter_fills_a_form_and_the_rules_answer() {
     let base = app.spawn().await;
     let slot = "/reports/BC-KSTTHC-Q/01/2026Q3";
     browser.goto(&format!("{base}{slot}")).await;
-    browser.keys("hanoi\u{E004}demo\u{E007}").await;
+    type_credentials(&browser, "hanoi").await;
     browser.wait_for_url(slot).await;
 
     let cell = |code: &str| format!("input[aria-label^='{code} '][aria-label$='Kỳ báo cáo']");
@@ -216,9 +216,16 @@ async fn browser_and_demo() -> Option<(Browser, TestApp)> {
 async fn log_in_at(browser: &Browser, base: &str, path: &str, user: &str) {
     browser.goto(&format!("{base}{path}")).await;
     if browser.url().await.contains("/login") {
-        browser.keys(&format!("{user}\u{E004}demo\u{E007}")).await;
+        type_credentials(browser, user).await;
     }
     browser.wait_for_url(path).await;
+}
+
+/// Types the demo credentials of `user` on the login page, by keyboard as a person does: the
+/// user name into the field that took the focus, Tab, the password, Enter.
+async fn type_credentials(browser: &Browser, user: &str) {
+    browser.wait_for_focus("input#username").await;
+    browser.keys(&format!("{user}\u{E004}demo\u{E007}")).await;
 }
 
 /// Waits (up to ten seconds) until the page has an element `css` matches — for what the
@@ -429,7 +436,7 @@ async fn a_leader_reads_the_dashboard() {
         .unwrap();
     let base = app.spawn().await;
     browser.goto(&format!("{base}/dashboard")).await;
-    browser.keys("lanhdao\u{E004}demo\u{E007}").await;
+    type_credentials(&browser, "lanhdao").await;
     browser.wait_for_url("/dashboard").await;
     let text = browser.text().await;
     assert!(
@@ -520,7 +527,7 @@ async fn a_leader_turns_a_pivot_around() {
             "{base}/pivot?indicator=KT04&agency=VN&level=province&period=202609,202610&rows=agency&columns=period"
         ))
         .await;
-    browser.keys("lanhdao\u{E004}demo\u{E007}").await;
+    type_credentials(&browser, "lanhdao").await;
     browser.wait_for_url("columns=period").await;
     let text = browser.text().await;
     assert!(
