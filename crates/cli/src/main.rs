@@ -48,10 +48,15 @@ enum Command {
         /// Load the demo data set into an empty database (a database that holds it is left as it is).
         #[arg(long)]
         demo: bool,
-        /// Email reminders through this SMTP relay, smtp://HOST[:PORT] (default: none, reminders
-        /// stay in the app).
+        /// Email reminders through this SMTP relay: smtp://HOST[:PORT], with STARTTLS
+        /// smtp://[USER:PASSWORD@]HOST[:PORT]?tls=required, or smtps://… (default: none,
+        /// reminders stay in the app).
         #[arg(long, env = "BAOCAO_SMTP_URL")]
         smtp_url: Option<String>,
+        /// A PEM file of the certificate authority the relay's TLS certificate is checked
+        /// against (an agency's own CA) [default: the public web roots].
+        #[arg(long, env = "BAOCAO_SMTP_CA_FILE")]
+        smtp_ca_file: Option<PathBuf>,
         /// The sender of reminder emails [default: baocao <no-reply@localhost>].
         #[arg(long, env = "BAOCAO_MAIL_FROM")]
         mail_from: Option<String>,
@@ -244,6 +249,7 @@ struct FileConfig {
     /// Approvers and administrators must log in with a second factor (TOTP).
     require_second_factor: Option<bool>,
     smtp_url: Option<String>,
+    smtp_ca_file: Option<PathBuf>,
     mail_from: Option<String>,
     key_file: Option<PathBuf>,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
@@ -436,6 +442,7 @@ async fn run(cli: Cli) -> Result<()> {
             bind,
             demo: with_demo,
             smtp_url,
+            smtp_ca_file,
             mail_from,
             public_url,
             max_in_flight,
@@ -461,15 +468,31 @@ async fn run(cli: Cli) -> Result<()> {
                 .refresh_statistics()
                 .await
                 .context("thống kê cho bộ lập kế hoạch truy vấn / planner statistics")?;
-            let mail =
-                smtp_url
-                    .or(file.smtp_url.clone())
-                    .map(|smtp_url| baocao_web::mail::MailConfig {
+            let mail = match smtp_url.or(file.smtp_url.clone()) {
+                None => None,
+                Some(smtp_url) => {
+                    let ca_certificate_pem = match smtp_ca_file.or(file.smtp_ca_file.clone()) {
+                        Some(path) => Some(std::fs::read_to_string(&path).with_context(|| {
+                            format!(
+                                "không đọc được chứng thư CA của máy chủ thư / cannot read the SMTP CA file {}",
+                                path.display()
+                            )
+                        })?),
+                        None => None,
+                    };
+                    let config = baocao_web::mail::MailConfig {
                         smtp_url,
+                        ca_certificate_pem,
                         from: mail_from
                             .or(file.mail_from.clone())
                             .unwrap_or_else(|| "baocao <no-reply@localhost>".to_string()),
-                    });
+                    };
+                    // A mistyped relay fails the start, not the first reminder at night.
+                    baocao_web::mail::relay(&config)
+                        .context("cấu hình máy chủ thư không hợp lệ / invalid mail settings")?;
+                    Some(config)
+                }
+            };
             let defaults = WebConfig::default();
             let config = WebConfig {
                 secure_cookies: file.secure_cookies.unwrap_or(false),

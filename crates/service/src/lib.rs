@@ -36,6 +36,7 @@ pub mod connectors;
 pub mod directory;
 pub mod imports;
 pub mod mail;
+pub mod notifications;
 pub mod pivot;
 pub mod pull;
 pub mod push;

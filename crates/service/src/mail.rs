@@ -7,6 +7,7 @@
 use baocao_store::notifications::PendingEmail;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, SinglePart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::Context;
@@ -14,8 +15,13 @@ use crate::Context;
 /// Where reminder emails go out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailConfig {
-    /// `smtp://HOST[:PORT]` (a relay on the agency's network; no authentication or TLS yet).
+    /// The relay: `smtp://HOST[:PORT]` (plain, port 25), `smtp://HOST[:PORT]?tls=required`
+    /// (STARTTLS, port 587) or `smtps://HOST[:PORT]` (TLS from the first byte, port 465); a
+    /// `USER:PASSWORD@` before the host logs in (percent-encoded).
     pub smtp_url: String,
+    /// A PEM certificate authority the relay's certificate is checked against, for a relay
+    /// whose certificate an agency's own CA issued; without it, the public web roots.
+    pub ca_certificate_pem: Option<String>,
     /// The sender, e.g. `baocao <no-reply@baocao.gov.vn>`.
     pub from: String,
 }
@@ -46,11 +52,7 @@ pub async fn send_pending_emails(
         .from
         .parse()
         .map_err(|e| MailError::Settings(format!("from {:?}: {e}", config.from)))?;
-    let (host, port) = relay_address(&config.smtp_url)?;
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(port)
-        .timeout(Some(std::time::Duration::from_secs(30)))
-        .build();
+    let transport = relay(config)?;
     let since = state
         .clock
         .now()
@@ -103,18 +105,55 @@ async fn mark(state: &Context, id: i32) -> Result<(), MailError> {
         .map_err(|e| MailError::Relay(e.to_string()))
 }
 
-/// The host and port of `smtp://HOST[:PORT]` (port 25 by default).
-fn relay_address(url: &str) -> Result<(String, u16), MailError> {
-    let bad = || MailError::Settings(format!("smtp url {url:?}: expected smtp://HOST[:PORT]"));
-    let rest = url.strip_prefix("smtp://").ok_or_else(bad)?;
-    let rest = rest.trim_end_matches('/');
-    match rest.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() => {
-            Ok((host.to_string(), port.parse().map_err(|_| bad())?))
+/// The transport `config` names: its scheme and `tls` parameter choose plain SMTP, STARTTLS
+/// or TLS from the start, its user and password log in, and the agency's own certificate
+/// authority, when given, is the one the relay's certificate must chain to.
+pub fn relay(config: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+    let url = config.smtp_url.as_str();
+    let bad = |why: String| {
+        MailError::Settings(format!(
+            "smtp url: {why} (expected smtp://[USER:PASSWORD@]HOST[:PORT][?tls=required|opportunistic] or smtps://…)"
+        ))
+    };
+    let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("no host".into()))?
+        .to_string();
+    let tls_mode = parsed
+        .query_pairs()
+        .find(|(key, _)| key == "tls")
+        .map(|(_, value)| value.into_owned());
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|e| bad(e.to_string()))?
+        .timeout(Some(std::time::Duration::from_secs(30)));
+    if let Some(pem) = &config.ca_certificate_pem {
+        // lettre takes a file with no certificate in it as an empty list of roots.
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(MailError::Settings(
+                "smtp CA certificate: no PEM certificate in it".into(),
+            ));
         }
-        None if !rest.is_empty() => Ok((rest.to_string(), 25)),
-        _ => Err(bad()),
+        let authority = Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| MailError::Settings(format!("smtp CA certificate: {e}")))?;
+        let parameters = TlsParameters::builder(host.clone())
+            .add_root_certificate(authority)
+            .build()
+            .map_err(|e| MailError::Settings(format!("smtp TLS: {e}")))?;
+        let tls = match (parsed.scheme(), tls_mode.as_deref()) {
+            ("smtps", _) => Tls::Wrapper(parameters),
+            ("smtp", Some("required")) => Tls::Required(parameters),
+            ("smtp", Some("opportunistic")) => Tls::Opportunistic(parameters),
+            _ => {
+                return Err(MailError::Settings(
+                    "an SMTP CA certificate is given but the smtp url asks for no TLS (add ?tls=required or use smtps://)".into(),
+                ));
+            }
+        };
+        builder = builder.tls(tls);
     }
+    Ok(builder.build())
 }
 
 /// The email of one notification, Vietnamese first and English below: UTF-8 text in base64,
@@ -136,6 +175,12 @@ fn compose(
             "A report was sent to you for review",
             "Vui lòng đăng nhập hệ thống để xem xét, tiếp nhận hoặc trả lại báo cáo",
             "Sign in to review the report: accept it or return it",
+        ),
+        "report_ready" => (
+            "Bản nháp báo cáo đã sẵn sàng, chờ lãnh đạo ký gửi",
+            "A draft report is ready for your signature",
+            "Vui lòng đăng nhập hệ thống để xem, ký và gửi báo cáo",
+            "Sign in to review, sign and send the report",
         ),
         "report_returned" => (
             "Báo cáo bị trả lại",
@@ -203,18 +248,40 @@ fn compose(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_relay_address_is_read_from_an_smtp_url() {
-        assert_eq!(
-            relay_address("smtp://127.0.0.1:2525").unwrap(),
-            ("127.0.0.1".to_string(), 2525)
-        );
-        assert_eq!(
-            relay_address("smtp://mail.local").unwrap(),
-            ("mail.local".to_string(), 25)
-        );
-        for bad in ["http://x", "smtp://", "smtp://host:port"] {
-            assert!(relay_address(bad).is_err(), "{bad}");
+    fn config(url: &str, ca: Option<&str>) -> MailConfig {
+        MailConfig {
+            smtp_url: url.into(),
+            ca_certificate_pem: ca.map(str::to_string),
+            from: "baocao <no-reply@localhost>".into(),
         }
+    }
+
+    // The transport's connection pool lives on the Tokio runtime, even unused.
+    #[tokio::test]
+    async fn the_relay_is_read_from_an_smtp_url() {
+        for good in [
+            "smtp://127.0.0.1:2525",
+            "smtp://mail.local",
+            "smtp://user:p%40ss@mail.local?tls=required",
+            "smtp://mail.local:2587?tls=opportunistic",
+            "smtps://user:secret@mail.local",
+        ] {
+            assert!(relay(&config(good, None)).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://x",
+            "smtp://",
+            "smtp://host:port",
+            "smtp://host?tls=sometimes",
+            "mail.local",
+        ] {
+            assert!(
+                matches!(relay(&config(bad, None)), Err(MailError::Settings(_))),
+                "{bad}"
+            );
+        }
+        // A CA certificate only makes sense over TLS, and must be one.
+        assert!(relay(&config("smtp://mail.local", Some("x"))).is_err());
+        assert!(relay(&config("smtps://mail.local", Some("not a certificate"))).is_err());
     }
 }

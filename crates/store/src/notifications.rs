@@ -3,6 +3,7 @@
 //! of a report's workflow (submitted, returned with the reason, accepted), one per user,
 //! report, kind and occurrence, written in the step's own transaction.
 
+use baocao_domain::audit::Provenance;
 use serde::Serialize;
 
 use crate::transaction::on_tx;
@@ -110,10 +111,44 @@ impl Store {
             SELECT n.id, u.email, u.full_name, n.regime, n.agency, n.period, n.kind, n.deadline, n.detail
             FROM notifications n JOIN users u ON u.id = n.user_id
             WHERE n.emailed_at IS NULL AND n.created_at >= $1
-              AND u.email IS NOT NULL AND u.email <> '' AND u.active
+              AND u.email IS NOT NULL AND u.email <> '' AND u.active AND u.email_notifications
             ORDER BY n.created_at, n.id
             LIMIT $2";
         Ok(on_db!(self, pool => sqlx::query_as(SQL).bind(since).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Whether `username`'s notifications also go out by e-mail (`None`: no such user).
+    pub async fn email_choice(&self, username: &str) -> Result<Option<bool>, StoreError> {
+        const SQL: &str = "SELECT email_notifications FROM users WHERE username = $1";
+        Ok(on_db!(self, pool => sqlx::query_scalar(SQL).bind(username).fetch_optional(pool).await?))
+    }
+
+    /// Sets whether `username`'s notifications also go out by e-mail, in the audit trail;
+    /// answers whether the user exists.
+    pub async fn set_email_choice(
+        &self,
+        username: &str,
+        email: bool,
+        audit: &Provenance,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE users SET email_notifications = $2 WHERE username = $1";
+        let mut tx = self.begin(audit).await?;
+        let done = on_tx!(tx, conn => sqlx::query(SQL)
+            .bind(username)
+            .bind(email)
+            .execute(conn)
+            .await?
+            .rows_affected());
+        if done > 0 {
+            tx.note(
+                "user.email_choice",
+                format!("user {username}"),
+                None,
+                serde_json::json!({ "user": username, "email_notifications": email }),
+            );
+        }
+        tx.commit().await?;
+        Ok(done > 0)
     }
 
     /// Records that a notification went out by email.

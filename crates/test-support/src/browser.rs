@@ -215,6 +215,66 @@ impl Browser {
         }
     }
 
+    /// What an asynchronous `script` (a function body whose last argument is the callback it
+    /// calls with its answer) answers.
+    pub async fn script_async(&self, script: &str) -> Value {
+        let body = json!({"script": script, "args": []});
+        self.command("POST", "/execute/async", Some(body)).await
+    }
+
+    /// Chromium's own network emulation: `true` takes the page offline (`navigator.onLine`
+    /// turns false and the page hears `offline`), `false` brings it back.
+    pub async fn set_offline(&self, offline: bool) {
+        self.command(
+            "POST",
+            "/chromium/network_conditions",
+            Some(json!({"network_conditions": {
+                "offline": offline, "latency": 0,
+                "download_throughput": 1_000_000_000, "upload_throughput": 1_000_000_000
+            }})),
+        )
+        .await;
+    }
+
+    /// Resizes the window (the viewport follows), e.g. to a phone's 390 × 844.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.command(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// How far the page reaches past the viewport's right edge, in CSS pixels (0: nothing
+    /// scrolls sideways).
+    pub async fn sideways_overflow(&self) -> i64 {
+        self.script(
+            "return String(document.documentElement.scrollWidth - document.documentElement.clientWidth);",
+        )
+        .await
+        .parse()
+        .unwrap_or(i64::MAX)
+    }
+
+    /// The serious and critical accessibility violations axe-core finds on the page, each as
+    /// `rule: where, …`; `axe_source` is axe-core's `axe.min.js` (npm), injected into the page.
+    pub async fn accessibility_violations(&self, axe_source: &str) -> Vec<String> {
+        let inject = format!("{axe_source}\nreturn 'ok';");
+        self.script(&inject).await;
+        let run = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, {resultTypes: ['violations']})
+              .then(r => done(JSON.stringify(r.violations
+                  .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                  .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' — ' +
+                       v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(', ')))))
+              .catch(e => done(JSON.stringify(['axe failed: ' + e])));
+        "#;
+        let answer = self.script_async(run).await;
+        serde_json::from_str(answer.as_str().unwrap_or("[]")).unwrap_or_default()
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         let script = json!({"script": "return document.body.innerText;", "args": []});

@@ -463,6 +463,12 @@ impl From<baocao_service::reporting::ReportingError> for ApiError {
             E::NothingSelected => {
                 ApiError::bad_request(code, "Chưa chọn báo cáo nào.", "No report was selected.")
             }
+            E::NoDraft => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                "Chưa có bản nháp nào được lưu để trình lãnh đạo.",
+                "No draft has been saved to put before the approver.",
+            ),
             E::VersionNotFound(number) => {
                 ApiError::not_found(&format!("phiên bản {number}"), &format!("version {number}"))
             }

@@ -1,7 +1,7 @@
 //! Reminder emails through the deployment's relay ([`baocao_service::mail`]), with the relay
 //! the web configuration names.
 
-pub use baocao_service::mail::{MailConfig, MailError};
+pub use baocao_service::mail::{MailConfig, MailError, relay};
 
 use crate::AppState;
 

@@ -84,6 +84,43 @@
 
   form.addEventListener("input", function () { show(); remember(); sums(); });
 
+  // The grid by keyboard, as in a spreadsheet: Enter and the down arrow go to the cell below,
+  // Shift+Enter and the up arrow above, the left and right arrows to the neighbouring cell
+  // once the caret is at the edge of the number. (Tab keeps its usual order.)
+  function cellInputs(row) { return Array.prototype.slice.call(row.querySelectorAll("td.cell input")); }
+  function vertical(input, step) {
+    var row = input.closest("tr");
+    var column = cellInputs(row).indexOf(input);
+    for (var next = step > 0 ? row.nextElementSibling : row.previousElementSibling; next;
+         next = step > 0 ? next.nextElementSibling : next.previousElementSibling) {
+      var target = cellInputs(next)[column];
+      if (target) { return target; }
+    }
+    return null;
+  }
+  form.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("td.cell input") || event.altKey || event.ctrlKey || event.metaKey) { return; }
+    var target = null;
+    if (event.key === "Enter" || event.key === "ArrowDown" || event.key === "ArrowUp") {
+      target = vertical(input, event.key === "ArrowUp" || (event.key === "Enter" && event.shiftKey) ? -1 : 1);
+      // Enter never submits from the grid: at the last row it stays put.
+      if (event.key === "Enter") { event.preventDefault(); }
+    } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      var atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+      var atEnd = input.selectionStart === input.value.length;
+      var row = cellInputs(input.closest("tr"));
+      var at = row.indexOf(input);
+      if (event.key === "ArrowLeft" && atStart) { target = row[at - 1]; }
+      if (event.key === "ArrowRight" && atEnd) { target = row[at + 1]; }
+    }
+    if (target) {
+      event.preventDefault();
+      target.focus();
+      target.select();
+    }
+  });
+
   // Signing is asked twice: the dialog names what will be signed and the outline sections
   // still empty. (Without the script the button submits at once, as before.)
   var confirmation = document.getElementById("confirm-submit");
@@ -123,27 +160,101 @@
   });
 
 
-  var every = parseInt(form.dataset.autosaveMs || "30000", 10);
-  setInterval(function () {
-    if (!changed().length) { return; }
-    if (!navigator.onLine) { show(status.dataset.offline); return; }
+  // Offline: a banner says so and how many changes wait; they are kept in this browser and
+  // saved as soon as the network is back. Someone else's save in between is not overwritten:
+  // the optimistic lock refuses ours, and both numbers are shown side by side to choose.
+  var banner = document.getElementById("offline-banner");
+  var syncing = false;
+  function offline() {
+    if (!banner) { return; }
+    banner.hidden = false;
+    banner.className = "banner offline";
+    banner.textContent = banner.dataset.waiting.replace("{n}", changed().length);
+  }
+  function back() { if (banner && banner.classList.contains("offline")) { banner.hidden = true; } }
+  function versionOf(html) {
+    var version = /name="version" value="(\d+)"/.exec(html);
+    return version ? version[1] : null;
+  }
+  function conflict() {
+    fetch(location.pathname, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var theirs = new DOMParser().parseFromString(html, "text/html");
+        var list = document.createElement("table");
+        list.id = "conflicts";
+        var head = list.createTHead().insertRow();
+        [banner.dataset.cell, banner.dataset.server, banner.dataset.mine].forEach(function (t) {
+          var th = document.createElement("th"); th.scope = "col"; th.textContent = t; head.appendChild(th);
+        });
+        var body = list.createTBody();
+        changed().forEach(function (el) {
+          var other = theirs.querySelector("[name='" + el.name + "']");
+          var server = other ? (other.dataset.saved !== undefined ? other.dataset.saved : other.value) : "";
+          var row = body.insertRow();
+          [el.getAttribute("aria-label") || el.name, server, el.value].forEach(function (t) { row.insertCell().textContent = t; });
+          row.dataset.name = el.name;
+          row.dataset.server = server;
+        });
+        banner.hidden = false;
+        banner.className = "banner conflict";
+        banner.textContent = banner.dataset.conflict;
+        banner.appendChild(list);
+        var keep = document.createElement("button");
+        keep.type = "button"; keep.id = "keep-mine"; keep.textContent = banner.dataset.keepMine;
+        var take = document.createElement("button");
+        take.type = "button"; take.id = "take-theirs"; take.textContent = banner.dataset.takeTheirs;
+        var version = versionOf(html);
+        keep.addEventListener("click", function () {
+          if (version) { form.querySelector("input[name='version']").value = version; }
+          banner.hidden = true; sync();
+        });
+        take.addEventListener("click", function () {
+          Array.prototype.forEach.call(body.rows, function (row) {
+            var el = form.querySelector("[name='" + row.dataset.name + "']");
+            if (el) { el.value = row.dataset.server; initial[el.name] = row.dataset.server; }
+          });
+          if (version) { form.querySelector("input[name='version']").value = version; }
+          banner.hidden = true; remember(); show(); sums();
+        });
+        banner.appendChild(keep);
+        banner.appendChild(take);
+      })
+      .catch(offline);
+  }
+  function sync() {
+    if (syncing || !changed().length) { return; }
+    if (!navigator.onLine) { offline(); show(status.dataset.offline); return; }
+    syncing = true;
     var body = new URLSearchParams(new FormData(form));
     body.set("intent", "save");
     fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
       .then(function (response) {
+        if (response.status === 409) { conflict(); return null; }
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.text();
       })
       .then(function (html) {
-        var version = /name="version" value="(\d+)"/.exec(html);
-        if (version) { form.querySelector("input[name='version']").value = version[1]; }
+        syncing = false;
+        if (html === null) { return; }
+        var version = versionOf(html);
+        if (version) { form.querySelector("input[name='version']").value = version; }
         // Saved in the background: what is in the inputs is what the server holds now.
         inputs.forEach(function (el) { initial[el.name] = el.value; });
-        remember(); show();
+        remember(); show(); back();
       })
-      .catch(function () { show(status.dataset.offline); });
-  }, every);
+      .catch(function () { syncing = false; offline(); show(status.dataset.offline); });
+  }
+  window.addEventListener("offline", offline);
+  window.addEventListener("online", function () { back(); sync(); });
+  form.addEventListener("input", function () { if (!navigator.onLine) { offline(); } });
+  if (!navigator.onLine) { offline(); }
+
+  var every = parseInt(form.dataset.autosaveMs || "30000", 10);
+  setInterval(sync, every);
   show(); sums();
+  // The page opens again without the network (see /sw.js).
+  if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/sw.js").catch(function () {}); }
 
   // A workbook filled offline goes to the API as it is; a refusal lists each bad cell.
   var upload = document.getElementById("workbook-upload");

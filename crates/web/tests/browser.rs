@@ -100,6 +100,26 @@ async fn a_reporter_fills_a_form_and_the_rules_answer() {
         .screenshot(&shots.join("report-violation.png"))
         .await;
 
+    // The grid by keyboard, as in a spreadsheet (issue 21): Enter and the down arrow go to the
+    // cell below in the same column, the up arrow back; Enter never sends the form.
+    let focused_label = "return document.activeElement.getAttribute('aria-label') || '';";
+    browser.click(&cell("HC02")).await;
+    let start = browser.script(focused_label).await;
+    browser.keys("\u{E007}").await;
+    let below = browser.script(focused_label).await;
+    assert!(
+        below != start && below.ends_with("Kỳ báo cáo"),
+        "{start} → {below}"
+    );
+    browser.keys("\u{E013}").await;
+    assert_eq!(browser.script(focused_label).await, start, "up goes back");
+    browser.keys("\u{E015}").await;
+    assert_eq!(browser.script(focused_label).await, below, "down again");
+    assert!(
+        browser.url().await.ends_with("?done=save"),
+        "Enter sent nothing"
+    );
+
     // The page counts what is not yet saved and adds up the disaggregated parts as they come.
     let parts = "tr.part input[aria-label^='HC02 '][aria-label$='Kỳ báo cáo']";
     browser.type_into(parts, "7").await;
@@ -461,6 +481,29 @@ async fn a_manager_amends_a_regime_in_the_designer() {
     assert!(text.contains("Thiết kế chế độ báo cáo"), "{text}");
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     browser.screenshot(&shots.join("designer.png")).await;
+    // The deadline's fields follow its kind (issue 21): days after the cut-off ask for days,
+    // not for a month.
+    let visible = |name: &str| {
+        format!(
+            "return String(document.querySelector(\"input[name='{name}']\").offsetParent !== null);"
+        )
+    };
+    let kind = browser
+        .script("return document.getElementById('deadline-kind').value;")
+        .await;
+    browser
+        .click("#deadline-kind option[value='days_after_cutoff']")
+        .await;
+    assert_eq!(browser.script(&visible("deadline_days")).await, "true");
+    assert_eq!(browser.script(&visible("deadline_month")).await, "false");
+    browser
+        .click("#deadline-kind option[value='fixed_date']")
+        .await;
+    assert_eq!(browser.script(&visible("deadline_month")).await, "true");
+    assert_eq!(browser.script(&visible("deadline_days")).await, "false");
+    browser
+        .click(&format!("#deadline-kind option[value='{kind}']"))
+        .await;
     // The first empty heading after the existing sections, and KT04 in the first form.
     browser
         .type_into(
@@ -468,7 +511,20 @@ async fn a_manager_amends_a_regime_in_the_designer() {
             "III. Đề xuất mới",
         )
         .await;
+    // Only the form's own indicators show; a search brings up another to add, by its name
+    // typed without accents.
+    assert_eq!(
+        browser
+            .script("return String(document.querySelector(\"#form-design-0 input[value='KT04']\").offsetParent !== null);")
+            .await,
+        "false"
+    );
+    browser.type_into("#find-0", "ban le hang hoa").await;
     browser.click("#form-design-0 input[value='KT04']").await;
+    assert!(
+        browser.text().await.contains("Xem trước"),
+        "the forms are previewed as reporters will see them"
+    );
     browser.click("#regime-design button[type='submit']").await;
     let url = browser.wait_for_url("done=saved").await;
     assert!(url.contains("/regimes/BC-KSTTHC-Q/design"), "{url}");
@@ -533,6 +589,44 @@ async fn a_leader_turns_a_pivot_around() {
     assert!(
         text.contains("Khai thác số liệu") && text.contains("62.000"),
         "{text}"
+    );
+    // Pointing instead of typing (issue 21): an agency found without diacritics and chosen in
+    // the tree, an indicator found by its name, a range of months.
+    let shown = |list: &str| {
+        format!(
+            "return String(Array.from(document.querySelectorAll('#{list} option')).filter(o => !o.hidden).map(o => o.value));"
+        )
+    };
+    browser.type_into("#agency-search", "ho chi minh").await;
+    let agencies = browser.script(&shown("agency-picker")).await;
+    assert!(
+        agencies.split(',').any(|c| c == "79") && !agencies.split(',').any(|c| c == "01"),
+        "{agencies}"
+    );
+    browser.click("#agency-picker option[value='79']").await;
+    assert_eq!(
+        browser
+            .script("return document.getElementById('pivot-agency').value;")
+            .await,
+        "79"
+    );
+    browser.click("#agency-picker option[value='VN']").await;
+    browser.type_into("#indicator-search", "ban le").await;
+    let indicators = browser.script(&shown("pivot-indicators")).await;
+    assert_eq!(
+        indicators, "KT04",
+        "retail sales, found without its accents"
+    );
+    browser
+        .script(
+            "for (const [id, v] of [['period-from', '2026-08'], ['period-to', '2026-10']]) { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); } return 'ok';",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .script("return document.getElementById('pivot-periods').value;")
+            .await,
+        "202608,202609,202610"
     );
     browser
         .click("select[name='place-period'] option[value='rows']")
@@ -617,5 +711,207 @@ async fn a_filled_workbook_is_uploaded_from_the_report_page() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(saved.as_deref(), Some("60123.4"));
+    browser.quit().await;
+}
+
+/// axe-core's script (npm `axe-core`, `axe.min.js`), from `BAOCAO_AXE_JS`; `None` (the test
+/// then says so and passes) unless the browser is required, as in CI, where `.ci/run`
+/// installs it.
+fn axe_source() -> Option<String> {
+    match std::env::var("BAOCAO_AXE_JS") {
+        Ok(path) => Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))),
+        Err(_) => {
+            assert!(
+                !std::env::var("BAOCAO_REQUIRE_BROWSER").is_ok_and(|v| v == "1"),
+                "BAOCAO_AXE_JS must name axe-core's axe.min.js (npm install axe-core)"
+            );
+            eprintln!("BAOCAO_AXE_JS is not set; skipping the accessibility walk");
+            None
+        }
+    }
+}
+
+/// Every page each demo account reaches from the menu — and one report, table, regime and
+/// agency from there — at a desktop's 1366 px and a phone's 390 px: axe-core finds no serious
+/// or critical violation, and at 390 px nothing scrolls sideways (issue 21, items 9 and 11).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_reads_on_a_desktop_and_a_phone_for_everyone() {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    let Some((browser, app)) = browser_and_demo().await else {
+        return;
+    };
+    let base = app.spawn().await;
+    let mut problems: Vec<String> = Vec::new();
+    for username in ["hanoi", "hanoi-lead", "vpcp", "lanhdao", "btc", "admin"] {
+        browser.resize(1366, 900).await;
+        log_in_at(&browser, &base, "/", username).await;
+        let links = |scope: &'static str| {
+            format!(
+                "return JSON.stringify(Array.from(document.querySelectorAll('{scope} a[href^=\"/\"]')).map(a => a.getAttribute('href')));"
+            )
+        };
+        let menu: Vec<String> =
+            serde_json::from_str(&browser.script(&links("header nav")).await).unwrap_or_default();
+        let mut pages: Vec<String> = vec!["/".into()];
+        for path in menu.iter().filter(|p| !p.starts_with("/api")) {
+            if !pages.contains(path) {
+                pages.push(path.clone());
+            }
+        }
+        // One page of each kind the menu's pages lead to.
+        let mut index = 0;
+        while index < pages.len() {
+            let path = pages[index].clone();
+            index += 1;
+            for width in [1366u32, 390] {
+                browser
+                    .resize(width, if width == 390 { 844 } else { 900 })
+                    .await;
+                browser.goto(&format!("{base}{path}")).await;
+                for violation in browser.accessibility_violations(&axe).await {
+                    problems.push(format!("{username} {path} at {width} px: {violation}"));
+                }
+                if width == 390 {
+                    let overflow = browser.sideways_overflow().await;
+                    if overflow > 0 {
+                        problems.push(format!(
+                            "{username} {path} at 390 px scrolls {overflow} px sideways"
+                        ));
+                    }
+                }
+            }
+            if menu.contains(&path) {
+                let found: Vec<String> =
+                    serde_json::from_str(&browser.script(&links("main")).await).unwrap_or_default();
+                for prefix in ["/reports/", "/tables/", "/regimes/", "/agencies/"] {
+                    if pages.iter().any(|p| p.starts_with(prefix)) {
+                        continue;
+                    }
+                    if let Some(link) = found.iter().find(|l| {
+                        l.starts_with(prefix) && !l.ends_with(".xlsx") && !l.ends_with(".csv")
+                    }) {
+                        pages.push(link.clone());
+                    }
+                }
+            }
+        }
+        // On a phone the menu folds behind its button.
+        browser.resize(390, 844).await;
+        browser.goto(&format!("{base}/")).await;
+        let menu_shown = "return String(document.getElementById('menu').offsetParent !== null);";
+        assert_eq!(browser.script(menu_shown).await, "false", "{username}");
+        browser.click("header.top .menu-toggle").await;
+        assert_eq!(browser.script(menu_shown).await, "true", "{username}");
+        browser.resize(1366, 900).await;
+        browser.goto(&format!("{base}/")).await;
+        log_out(&browser).await;
+    }
+    browser.quit().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Offline entry (issue 21, item 10): the report page keeps working without the network — a
+/// banner counts the changes waiting, they are kept on the device, the page opens again from
+/// the service worker's copy — and once the network is back the changes are saved; someone
+/// else's save in between is not overwritten but shown side by side to choose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_keeps_working_without_the_network() {
+    use baocao_test_support::outage::Outage;
+    let Some((browser, app)) = browser_and_demo().await else {
+        return;
+    };
+    let network = Outage::start(&app.spawn().await).await;
+    let base = network.url();
+    let slot = "/reports/BC-KSTTHC-Q/01/2026Q3";
+    let api = "/api/v1/reports/BC-KSTTHC-Q/01/2026Q3";
+    log_in_at(&browser, &base, slot, "hanoi").await;
+    // Controlled by the service worker, and the page kept by it.
+    let controlled =
+        "return String(navigator.serviceWorker && navigator.serviceWorker.controller !== null);";
+    for _ in 0..100 {
+        if browser.script(controlled).await == "true" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        browser.script(controlled).await,
+        "true",
+        "the service worker took the page"
+    );
+    browser.goto(&format!("{base}{slot}")).await;
+    wait_until(&browser, "#report-form").await;
+
+    network.go_down();
+    browser.set_offline(true).await;
+    let cell = |code: &str| format!("input[aria-label^='{code} '][aria-label$='Kỳ báo cáo']");
+    browser.type_into(&cell("HC02"), "12").await;
+    wait_until(&browser, "#offline-banner.offline:not([hidden])").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Đang ngoại tuyến — 1 thay đổi đang chờ"),
+        "{text}"
+    );
+
+    // Opened again without the network: the kept page, and the change kept on the device.
+    browser.goto(&format!("{base}{slot}")).await;
+    wait_until(&browser, "#restore").await;
+    browser.click("#restore").await;
+    assert_eq!(
+        browser
+            .script(&format!(
+                "return document.querySelector(\"{}\").value;",
+                cell("HC02")
+            ))
+            .await,
+        "12"
+    );
+
+    // Meanwhile the approver saves the report from elsewhere.
+    let lead = app.login("hanoi-lead").await;
+    let saved = app
+        .call(
+            axum::http::Method::PUT,
+            &format!("{api}/draft"),
+            Some(&lead),
+            Some(&serde_json::json!({"version": 0, "values": [
+                {"form": "Biểu 01/KSTTHC", "row": "HC02", "column": "this_period", "value": "9"}]})),
+        )
+        .await;
+    assert_eq!(saved.status, axum::http::StatusCode::OK, "{}", saved.text);
+
+    // The network is back: ours is refused by the lock, both are shown, and ours is kept on
+    // the reporter's word.
+    network.come_back();
+    browser.set_offline(false).await;
+    wait_until(&browser, "#conflicts").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Trên máy chủ") && text.contains("Của tôi"),
+        "{text}"
+    );
+    let row = browser
+        .script("return Array.from(document.querySelectorAll('#conflicts tbody td')).map(td => td.textContent).join('|');")
+        .await;
+    assert!(row.ends_with("|9|12"), "server's 9 beside my 12: {row}");
+    browser.click("#keep-mine").await;
+    let mut kept = String::new();
+    for _ in 0..100 {
+        let report = app.get(api, &lead).await.json();
+        kept = report["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["row"] == "HC02" && c["column"] == "this_period")
+            .map(|c| c["value"].to_string())
+            .unwrap_or_default();
+        if kept.contains("12") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(kept.contains("12"), "my number is saved: {kept}");
     browser.quit().await;
 }

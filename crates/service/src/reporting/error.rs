@@ -71,6 +71,9 @@ pub enum ReportingError {
     ReasonRequired,
     #[error("no report was selected")]
     NothingSelected,
+    /// Approval asked of a report nobody has saved a draft of.
+    #[error("no draft has been saved")]
+    NoDraft,
     #[error("version {0} not found")]
     VersionNotFound(i32),
     /// A stored version that does not parse: never read as an empty report.
@@ -105,6 +108,7 @@ impl ReportingError {
             Self::ExplanationRequired(_) => "explanation_required",
             Self::ReasonRequired => "reason_required",
             Self::NothingSelected => "nothing_selected",
+            Self::NoDraft => "no_draft",
             Self::CorruptVersion { .. } | Self::Signing => "internal",
             Self::Store(_) => "store",
         }

@@ -34,7 +34,7 @@ use baocao_store::analytics::Generations;
 use baocao_store::reports::{ReportAgencies, ReportKey, ReportRecord, VersionRecord};
 
 pub use error::{ConflictDuring, ReportingError};
-pub use workflow::{ActionInput, accept_many, act, perform};
+pub use workflow::{ActionInput, accept_many, act, ask_for_approval, perform};
 
 use crate::catalogue::{self, Catalogue, CatalogueError};
 use crate::{Caller, Context};

@@ -105,6 +105,57 @@ pub async fn act(
     view(ctx, caller, &report, editor, &reading, state).await
 }
 
+/// A reporter tells the agency's approvers that the saved draft is ready for their signature
+/// (a notice in the app and by e-mail; the report's status does not change). Told once per
+/// saved draft: asking again after another save tells again. Answers how many were told.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address))]
+pub async fn ask_for_approval(
+    ctx: &Context,
+    caller: &Caller,
+    address: &ReportAddress,
+) -> Result<u64, ReportingError> {
+    let generations = super::generations(ctx).await?;
+    let report = resolve_under(ctx, &generations, address).await?;
+    if !report.rights(caller).edit {
+        return Err(ReportingError::Forbidden);
+    }
+    let record = ctx
+        .store
+        .report_record(&report.key())
+        .await?
+        .ok_or(ReportingError::NoDraft)?;
+    if !matches!(
+        record.status,
+        SubmissionStatus::Draft | SubmissionStatus::Returned
+    ) {
+        return Err(ReportingError::NotEditable {
+            from: record.status,
+            report: None,
+        });
+    }
+    let now = ctx.now_text();
+    let period = address.period.to_string();
+    let notice = WorkflowNotice {
+        regime: address.regime.as_str(),
+        agency: address.agency.as_str(),
+        period: &period,
+        kind: "report_ready",
+        occurrence: record.lock_version,
+        detail: None,
+    };
+    let mut tx = ctx.store.begin(&caller.provenance(&now)).await?;
+    let told = tx
+        .notify_holders(
+            address.agency.as_str(),
+            [Role::Approver.as_str(); 2],
+            &notice,
+            &now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(told)
+}
+
 /// One action on a resolved report, without reading it back (bulk work: a push's
 /// submissions, the demo history); answers the report's new lock.
 pub async fn perform(

@@ -1,13 +1,14 @@
 //! The caller's notifications: `GET /api/v1/notifications` (newest first, with the unread
-//! count) and `POST /api/v1/notifications/{id}/read`.
+//! count and the e-mail choice), `POST /api/v1/notifications/{id}/read` and
+//! `PUT /api/v1/notifications/email` (whether they also come by e-mail).
 
 use axum::Json;
 use axum::extract::State;
 use baocao_store::notifications::NotificationRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{ApiPath, Caller};
+use crate::auth::{ApiJson, ApiPath, Caller};
 use crate::error::ApiError;
 
 #[utoipa::path(
@@ -24,16 +25,43 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<NotificationList>, ApiError> {
-    let items = state
-        .store
-        .notifications_of(caller.principal.username.as_str())
-        .await?;
-    let unread = items.iter().filter(|n| n.read_at.is_none()).count();
+    let inbox = baocao_service::notifications::inbox(&state, &caller).await?;
+    let unread = inbox.items.iter().filter(|n| n.read_at.is_none()).count();
     Ok(Json(NotificationList {
-        total: items.len(),
-        items,
+        total: inbox.items.len(),
+        items: inbox.items,
         unread,
+        email: inbox.email,
     }))
+}
+
+/// Whether the caller's notifications also come by e-mail.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailChoice {
+    /// `true`: each notification is also e-mailed (when the server has a relay and the user an
+    /// address); `false`: in the app only.
+    email: bool,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/notifications/email",
+    tag = "Notifications",
+    operation_id = "put_notifications_email",
+    summary = "Choose whether the caller's notifications also come by e-mail.",
+    request_body = EmailChoice,
+    responses(
+        (status = 200, description = "OK", body = EmailChoice),
+    ),
+)]
+pub async fn choose_email(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(choice): ApiJson<EmailChoice>,
+) -> Result<Json<EmailChoice>, ApiError> {
+    baocao_service::notifications::choose_email(&state, &caller, choice.email).await?;
+    Ok(Json(choice))
 }
 
 /// The caller's notifications, newest first.
@@ -43,6 +71,8 @@ pub struct NotificationList {
     total: usize,
     /// How many are not read yet.
     unread: usize,
+    /// Whether they also come by e-mail (`PUT /api/v1/notifications/email` changes it).
+    email: bool,
 }
 
 /// A notification marked read.

@@ -287,6 +287,35 @@ pub async fn reopen(
     action_route(state, caller, address, SubmissionAction::Reopen, body).await
 }
 
+/// Who was told that a draft is ready for approval.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApprovalAsked {
+    /// How many of the agency's approvers were told (0 when each already was, for this draft).
+    told: u64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/ready",
+    tag = "Reporting",
+    operation_id = "post_api_v1_reports_regime_agency_period_ready",
+    summary = "Tell the agency's approvers that the saved draft is ready for their signature (the report's editors); 409 no_draft when nothing is saved.",
+    params(
+        doc::ReportPath,
+    ),
+    responses(
+        (status = 200, description = "OK", body = ApprovalAsked),
+    ),
+)]
+pub async fn ready(
+    State(state): State<AppState>,
+    caller: Caller,
+    ReportPath(address): ReportPath,
+) -> Result<Json<ApprovalAsked>, ApiError> {
+    let told = reporting::ask_for_approval(&state, &caller, &address).await?;
+    Ok(Json(ApprovalAsked { told }))
+}
+
 /// `GET …/prefill`: values suggested from the subordinates' accepted reports and, for stock
 /// indicators, the previous period (for the slot's editors; nothing is saved).
 #[utoipa::path(

@@ -354,7 +354,7 @@ pub fn choropleth(
         }
     };
     let mut svg = format!(
-        "<svg viewBox=\"0 0 270 480\" role=\"img\" aria-label=\"{}\" class=\"chart map\">",
+        "<svg viewBox=\"0 0 400 480\" role=\"img\" aria-label=\"{}\" class=\"chart map\">",
         escape(title)
     );
     for (code, d) in outlines() {
@@ -372,8 +372,120 @@ pub fn choropleth(
             escape(&label)
         );
     }
+    archipelagos(&mut svg, lang);
+    // The legend: each class with the values it spans, and the grey of no data.
+    let mut row = 0.0;
+    let _ = write!(
+        svg,
+        "<g id=\"map-legend\" font-size=\"9\" fill=\"#1b2430\">"
+    );
+    for (class, colour) in CLASSES.iter().enumerate() {
+        let members: Vec<f64> = sorted
+            .iter()
+            .copied()
+            .filter(|v| class_of(*v) == class)
+            .collect();
+        let (Some(low), Some(high)) = (members.first(), members.last()) else {
+            continue;
+        };
+        let y = 262.0 + row * 14.0;
+        let _ = write!(
+            svg,
+            "<rect x=\"10\" y=\"{y}\" width=\"12\" height=\"10\" fill=\"{colour}\"/><text x=\"26\" y=\"{}\">{} – {}</text>",
+            y + 8.5,
+            number(*low, 1, lang),
+            number(*high, 1, lang)
+        );
+        row += 1.0;
+    }
+    let y = 262.0 + row * 14.0;
+    let _ = write!(
+        svg,
+        "<rect x=\"10\" y=\"{y}\" width=\"12\" height=\"10\" fill=\"#eeeeee\" stroke=\"#c0c6ce\" stroke-width=\"0.5\"/><text x=\"26\" y=\"{}\">{}</text></g>",
+        y + 8.5,
+        if lang == Lang::En {
+            "no data"
+        } else {
+            "không có số liệu"
+        }
+    );
     svg.push_str("</svg>");
     svg
+}
+
+/// An archipelago on the map: its id, Vietnamese and English names, islands (longitude,
+/// latitude).
+type Archipelago = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(f64, f64)],
+);
+
+/// Vietnam's two archipelagos in the East Sea, which every map of the country shows: Hoàng Sa
+/// (Đà Nẵng) and Trường Sa (Khánh Hòa), as dots at their islands' places, named.
+fn archipelagos(svg: &mut String, lang: Lang) {
+    let scale_x = (16.0_f64).to_radians().cos();
+    let place = |lon: f64, lat: f64| {
+        (
+            (lon - 102.0) * scale_x * 30.0 + 10.0,
+            (23.6 - lat) * 30.0 + 10.0,
+        )
+    };
+    let groups: [Archipelago; 2] = [
+        (
+            "hoang-sa",
+            "Quần đảo Hoàng Sa (Đà Nẵng)",
+            "Hoang Sa archipelago (Da Nang)",
+            &[
+                (111.6, 16.5),
+                (112.3, 16.9),
+                (112.7, 16.5),
+                (111.2, 15.8),
+                (112.0, 16.0),
+                (111.7, 17.1),
+            ],
+        ),
+        (
+            "truong-sa",
+            "Quần đảo Trường Sa (Khánh Hòa)",
+            "Truong Sa archipelago (Khanh Hoa)",
+            &[
+                (114.3, 10.4),
+                (114.9, 11.4),
+                (113.8, 9.8),
+                (115.5, 10.0),
+                (112.9, 8.6),
+                (114.4, 8.9),
+                (116.0, 10.8),
+            ],
+        ),
+    ];
+    for (id, name_vi, name_en, islands) in groups {
+        let name = if lang == Lang::En { name_en } else { name_vi };
+        let _ = write!(
+            svg,
+            "<g id=\"map-{id}\" fill=\"#3d4f63\"><title>{}</title>",
+            escape(name)
+        );
+        for (lon, lat) in islands {
+            let (x, y) = place(*lon, *lat);
+            let _ = write!(svg, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"1.4\"/>");
+        }
+        let (x, y) = place(islands[0].0, islands[0].1);
+        let short = if lang == Lang::En {
+            name_en.split(" (").next().unwrap_or(name_en)
+        } else {
+            name_vi.split(" (").next().unwrap_or(name_vi)
+        };
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"8.5\" text-anchor=\"middle\">{}</text></g>",
+            x.min(352.0),
+            y - 8.0,
+            escape(short)
+        );
+    }
 }
 
 #[cfg(test)]
@@ -405,6 +517,16 @@ mod tests {
             svg.contains("#eeeeee"),
             "provinces without a value are grey"
         );
+        // A legend of the classes present and the islands, named.
+        assert!(
+            svg.contains("id=\"map-legend\"")
+                && svg.contains("10 – 10")
+                && svg.contains("100 – 100")
+        );
+        assert!(svg.contains("không có số liệu"));
+        assert!(svg.contains("Quần đảo Hoàng Sa") && svg.contains("Quần đảo Trường Sa"));
+        let english = choropleth("Map", &values, &HashMap::new(), Lang::En);
+        assert!(english.contains("Truong Sa archipelago") && english.contains("no data"));
     }
 
     #[test]

@@ -247,6 +247,7 @@ pub async fn page(
         "dashboard.html",
         json!({
             "latest": format!("{:02}/{}", latest.start().month(), latest.year()),
+            "first": months.first().map(|p| format!("{:02}/{}", p.start().month(), p.year())),
             "indicator": chosen, "title": title, "aggregation": indicator.aggregation().as_str(),
             "cards": cards,
             "line": line(&title, &points, lang),

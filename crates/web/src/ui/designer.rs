@@ -255,6 +255,17 @@ async fn render(
         }
         None => (Vec::new(), Vec::new()),
     };
+    let mut agencies = state
+        .store
+        .agencies_as_of(state.today(), &Default::default())
+        .await
+        .map_err(|e| fail(e.into()))?;
+    agencies.retain(|a| {
+        matches!(
+            a.level,
+            AgencyLevel::National | AgencyLevel::Ministry | AgencyLevel::Province
+        )
+    });
     let status = versions.last().map(|v| v.status());
     let pick = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
     page.render(
@@ -275,6 +286,7 @@ async fn render(
             "columns": FormColumn::ALL.iter().map(|c| json!({"value": c.as_str(), "label": describe::column(*c, lang)})).collect::<Vec<_>>(),
             "row_values": RowValues::ALL.iter().map(|v| json!({"value": v.as_str(), "label": describe::row_values(*v, lang)})).collect::<Vec<_>>(),
             "indicators": indicators.iter().map(|i| json!({"code": i.code().as_str(), "name": if lang == Lang::Vi { &i.name_vi } else { &i.name_en }, "unit": i.unit_vi, "group": i.group_vi})).collect::<Vec<_>>(),
+            "agencies": agencies.iter().map(|a| json!({"code": a.code.as_str(), "name": if lang == Lang::Vi { &a.name_vi } else { &a.name_en }})).collect::<Vec<_>>(),
             "cutoff_label": pick("Điều 12 Nghị định 09/2019", "Decree 09/2019, Article 12"),
         }),
     )

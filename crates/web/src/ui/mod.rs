@@ -162,6 +162,7 @@ pub fn routes() -> Router<AppState> {
         .route("/indicators", get(pages::indicators))
         .route("/reports", get(reports::desk))
         .route("/notifications", get(reports::notifications))
+        .route("/notifications/email", post(reports::choose_email))
         .route("/connectors", get(connectors::page))
         .route("/audit", get(audit::page))
         .route("/connectors/{code}/run", post(connectors::run))
@@ -188,6 +189,8 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/report.js", get(report_script))
         .route("/static/pivot.js", get(pivot_script))
+        .route("/static/layout.js", get(layout_script))
+        .route("/sw.js", get(service_worker))
         // Browsers ask for /favicon.ico whatever the page says; both answer the same icon.
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
@@ -223,6 +226,29 @@ async fn pivot_script() -> Response {
     asset(
         "text/javascript; charset=utf-8",
         include_str!("../../static/pivot.js"),
+    )
+}
+
+/// The service worker, at the root so that it may serve every report page; never cached, so
+/// that a new version of it is picked up at once.
+async fn service_worker() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        include_str!("../../static/sw.js"),
+    )
+        .into_response()
+}
+
+async fn layout_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/layout.js"),
     )
 }
 

@@ -351,7 +351,10 @@ pub async fn agencies(
                     "date": day.map_or(s.date.clone(), |d| describe::date(d, lang)),
                     "before": before.map(|d| d.to_string()),
                     "on": day.map(|d| d.to_string()),
-                    "into": s.successor == parent.as_str(),
+                    // The page shows the successor only from the day of the succession
+                    // (a code kept through a merger names both sides).
+                    "into": s.successor == parent.as_str()
+                        && (s.predecessor != parent.as_str() || day.is_some_and(|d| d <= date)),
                     "predecessor": s.predecessor,
                     "predecessor_name": name(&s.predecessor_vi, &s.predecessor_en),
                     "successor": s.successor,

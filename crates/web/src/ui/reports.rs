@@ -357,6 +357,7 @@ pub async fn slot_page(
             "accept" => "done_accept",
             "return" => "done_return",
             "reopen" => "done_reopen",
+            "ready" => "approval_asked",
             _ => return None,
         };
         let both = (
@@ -482,7 +483,7 @@ async fn act(
     let has_cells = fields
         .keys()
         .any(|k| k.starts_with('c') && k[1..].parse::<usize>().is_ok());
-    if intent == "save" || (intent == "submit" && has_cells) {
+    if intent == "save" || ((intent == "submit" || intent == "ready") && has_cells) {
         let mut values = Vec::new();
         for (n, (_, address, _)) in layout(&regime, &catalogue).into_iter().enumerate() {
             if let Some(text) = fields.get(&format!("c{n}")) {
@@ -525,6 +526,10 @@ async fn act(
     }
     let action = match intent {
         "save" => return Ok(()),
+        "ready" => {
+            reporting::ask_for_approval(state, caller, &address_of(path)?).await?;
+            return Ok(());
+        }
         "submit" => SubmissionAction::Submit,
         "accept" => SubmissionAction::Accept,
         "return" => SubmissionAction::Return,
@@ -704,15 +709,15 @@ pub async fn version_page(
 pub async fn notifications(
     State(state): State<AppState>,
     page: PageContext,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let lang = page.lang;
     let caller = page.logged_in()?;
-    let items = state
-        .store
-        .notifications_of(caller.principal.username.as_str())
+    let inbox = baocao_service::notifications::inbox(&state, caller)
         .await
         .map_err(|e| PageError::from_api(e.into(), lang))?;
-    let rows: Vec<Value> = items
+    let rows: Vec<Value> = inbox
+        .items
         .iter()
         .map(|n| {
             json!({
@@ -725,5 +730,26 @@ pub async fn notifications(
             })
         })
         .collect();
-    page.render("notifications.html", json!({"items": rows}))
+    page.render(
+        "notifications.html",
+        json!({"items": rows, "email": inbox.email, "saved": query.get("email").is_some_and(|v| v == "saved")}),
+    )
+}
+
+/// `POST /notifications/email`: the person's choice of e-mail (the box ticked or not); then
+/// back to the list.
+pub async fn choose_email(
+    State(state): State<AppState>,
+    page: PageContext,
+    axum::Form(fields): axum::Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let caller = page.posted(fields.get("csrf").map(String::as_str))?;
+    let email = fields
+        .get("email")
+        .is_some_and(|v| v == "on" || v == "true");
+    baocao_service::notifications::choose_email(&state, caller, email)
+        .await
+        .map_err(|e| PageError::from_api(e.into(), lang))?;
+    Ok(Redirect::to("/notifications?email=saved").into_response())
 }

@@ -3,14 +3,14 @@
 //! lays any question out by rows and columns (`/pivot`), and the values behind one number
 //! (`/analytics/sources`). All draw the API's pivot view; the numbers link to their sources.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use baocao_domain::period::Frequency;
 use baocao_domain::pivot::Dimension;
 use baocao_domain::table::latest_ending_by;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::charts::{bars, choropleth, lines, stacked};
 use super::{PageContext, PageError};
@@ -166,10 +166,26 @@ pub async fn table(
             lang.code()
         )
     };
+    // The periods the table shows, as people write them ("11/2026", "06/2026 – 11/2026").
+    let written: Vec<String> = view
+        .periods
+        .iter()
+        .map(|p| {
+            baocao_domain::period::PeriodId::parse(p)
+                .map(|p| baocao_domain::language::period_label(p, lang))
+                .unwrap_or_else(|_| p.clone())
+        })
+        .collect();
+    let periods = match written.as_slice() {
+        [] => "—".to_string(),
+        [one] => one.clone(),
+        [first, .., last] => format!("{first} – {last}"),
+    };
     page.render(
         "table.html",
         json!({
             "code": definition.code,
+            "periods": periods,
             "title": title,
             "theme": definition.theme(english),
             "pivot": view,
@@ -228,12 +244,42 @@ pub async fn explorer(
         .into_iter()
         .filter(|(k, v)| !v.is_empty() && k != "lang")
         .collect();
+    let pick = |vi: &str, en: &str| {
+        if english && !en.is_empty() {
+            en.to_string()
+        } else {
+            vi.to_string()
+        }
+    };
     let indicators = state
         .store
         .indicators(None)
         .await
         .map_err(|e| fail(e.into()))?;
     let categories = state.store.categories().await.map_err(|e| fail(e.into()))?;
+    // The picker's agencies: the country, its ministries and provinces, and their departments
+    // (communes are reached through a province and a level).
+    let mut agencies = state
+        .store
+        .agencies_as_of(state.today(), &Default::default())
+        .await
+        .map_err(|e| fail(e.into()))?;
+    agencies.retain(|a| a.level != baocao_domain::agency::AgencyLevel::Commune);
+    let picker: Vec<Value> = agencies
+        .iter()
+        .map(|a| {
+            json!({
+                "code": a.code.as_str(),
+                "name": pick(&a.name_vi, &a.name_en),
+                "depth": match a.level {
+                    baocao_domain::agency::AgencyLevel::National => 0,
+                    baocao_domain::agency::AgencyLevel::Department => 2,
+                    _ => 1,
+                },
+                "parent": a.parent.as_ref().map(|p| p.as_str()),
+            })
+        })
+        .collect();
     let mut request = if pairs.is_empty() {
         // A first visit: retail sales by province over the last six months with data.
         let codes = [baocao_domain::indicator::IndicatorCode::new("KT04")
@@ -297,13 +343,6 @@ pub async fn explorer(
             }),
         ),
     };
-    let pick = |vi: &str, en: &str| {
-        if english && !en.is_empty() {
-            en.to_string()
-        } else {
-            vi.to_string()
-        }
-    };
     let mut dimensions = vec![
         json!({"key": "indicator", "name": if english { "Indicator" } else { "Chỉ tiêu" }}),
         json!({"key": "agency", "name": if english { "Agency" } else { "Cơ quan, địa phương" }}),
@@ -323,6 +362,7 @@ pub async fn explorer(
             "indicators": indicators.iter().map(|i| json!({"code": i.code().as_str(), "name": pick(&i.name_vi, &i.name_en)})).collect::<Vec<_>>(),
             "categories": categories.iter().map(|c| json!({"code": c.code(), "name": pick(&c.name_vi, &c.name_en)})).collect::<Vec<_>>(),
             "levels": ["province", "ministry", "department", "commune"],
+            "agencies": tree_order(picker),
             "pivot": view,
             "error": error,
             "exports": {
@@ -332,6 +372,37 @@ pub async fn explorer(
             },
         }),
     )
+}
+
+/// The picker's agencies in the order of a tree: each after its parent, siblings by code.
+fn tree_order(agencies: Vec<Value>) -> Vec<Value> {
+    fn visit(parent: Option<&str>, all: &[Value], out: &mut Vec<Value>, depth: usize) {
+        if depth > 8 {
+            return;
+        }
+        let mut children: Vec<&Value> = all
+            .iter()
+            .filter(|a| a["parent"].as_str() == parent)
+            .collect();
+        children.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
+        for child in children {
+            out.push(child.clone());
+            visit(child["code"].as_str(), all, out, depth + 1);
+        }
+    }
+    let mut out = Vec::with_capacity(agencies.len());
+    let known: HashSet<&str> = agencies.iter().filter_map(|a| a["code"].as_str()).collect();
+    // Roots: those whose parent is not listed (the country).
+    let roots: Vec<Value> = agencies
+        .iter()
+        .filter(|a| a["parent"].as_str().is_none_or(|p| !known.contains(p)))
+        .cloned()
+        .collect();
+    for root in roots {
+        out.push(root.clone());
+        visit(root["code"].as_str(), &agencies, &mut out, 1);
+    }
+    out
 }
 
 /// The values behind one number, each leading to its report.
@@ -346,14 +417,35 @@ pub async fn sources(
         .await
         .map_err(|e| PageError::from_api(e.into(), lang))?;
     let total: f64 = answer.values.iter().map(|v| v.value).sum();
+    // A value from a report is named by its regime, as people know it, not by `regime:CODE`.
+    let regimes: HashMap<String, String> = state
+        .store
+        .regimes(None)
+        .await
+        .map_err(|e| PageError::from_api(e.into(), lang))?
+        .iter()
+        .map(|r| {
+            (
+                format!("regime:{}", r.code()),
+                format!("{} ({})", super::describe::regime_name(r, lang), r.code()),
+            )
+        })
+        .collect();
+    let period = |text: &str| {
+        baocao_domain::period::PeriodId::parse(text)
+            .map(|p| baocao_domain::language::period_label(p, lang))
+            .unwrap_or_else(|_| text.to_string())
+    };
     page.render(
         "sources.html",
         json!({
             "answer": answer,
+            "period": period(&answer.period),
             "count": answer.values.len(),
             "sum": super::charts::number(total, 2, lang),
             "values": answer.values.iter().map(|v| json!({
-                "agency": v.agency, "agency_name": v.agency_name, "period": v.period,
+                "agency": v.agency, "agency_name": v.agency_name, "period": period(&v.period),
+                "source_name": regimes.get(&v.source).cloned().unwrap_or_else(|| v.source.clone()),
                 "options": v.options.iter().map(|(c, o)| format!("{c}={o}")).collect::<Vec<_>>().join("; "),
                 "value": super::charts::number(v.value, 2, lang),
                 "source": v.source, "report": v.report,
