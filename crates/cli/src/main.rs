@@ -68,6 +68,10 @@ enum Command {
         /// [default: 256].
         #[arg(long, env = "BAOCAO_MAX_IN_FLIGHT")]
         max_in_flight: Option<usize>,
+        /// Serve Prometheus metrics at /metrics to whoever shows this token
+        /// (`Authorization: Bearer …`) [default: /metrics is not served].
+        #[arg(long, env = "BAOCAO_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
         /// The largest request body accepted, in bytes (imports, workbooks) [default: 16 MiB].
         #[arg(long, env = "BAOCAO_MAX_BODY_BYTES")]
         max_body_bytes: Option<usize>,
@@ -255,6 +259,7 @@ struct FileConfig {
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     shutdown_seconds: Option<u64>,
     max_in_flight: Option<usize>,
+    metrics_token: Option<String>,
     max_body_bytes: Option<usize>,
     max_push_bytes: Option<usize>,
     /// A checkpoint of the audit trail is signed once this many events follow the last one…
@@ -446,6 +451,7 @@ async fn run(cli: Cli) -> Result<()> {
             mail_from,
             public_url,
             max_in_flight,
+            metrics_token,
             max_body_bytes,
             max_push_bytes,
         } => {
@@ -509,6 +515,9 @@ async fn run(cli: Cli) -> Result<()> {
                 max_push_bytes: max_push_bytes
                     .or(file.max_push_bytes)
                     .unwrap_or(defaults.max_push_bytes),
+                metrics_token: metrics_token
+                    .or(file.metrics_token.clone())
+                    .filter(|t| !t.is_empty()),
                 ..defaults
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);

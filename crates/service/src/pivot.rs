@@ -370,7 +370,11 @@ pub async fn build(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceRow {
     pub agency: String,
+    /// Its name then, for an agency that no longer exists (merged away) too.
     pub agency_name: String,
+    /// The agency's last day, when it no longer exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency_valid_to: Option<baocao_domain::Date>,
     pub period: String,
     pub options: BTreeMap<String, String>,
     pub value: f64,
@@ -448,6 +452,7 @@ pub async fn sources_of(
                 .map(|regime| format!("/reports/{regime}/{agency}/{}", o.period));
             SourceRow {
                 agency_name: names.get(&agency).cloned().unwrap_or_default(),
+                agency_valid_to: None,
                 agency,
                 period: o.period.to_string(),
                 options: o.options.clone().into_map(),
@@ -457,6 +462,27 @@ pub async fn sources_of(
             }
         })
         .collect();
+    // An agency merged away since is named as it was when it reported, with its last day.
+    let mut former: HashMap<String, Option<baocao_store::agencies::AgencyRecord>> = HashMap::new();
+    for row in values.iter_mut().filter(|r| r.agency_name.is_empty()) {
+        let Ok(code) = baocao_domain::agency::AgencyCode::new(&row.agency) else {
+            continue;
+        };
+        if !former.contains_key(&row.agency) {
+            let Some(period) = PeriodId::parse(&row.period).ok() else {
+                continue;
+            };
+            let mut then = context.store.agency_as_of(&code, period.end()).await?;
+            if then.is_none() {
+                then = context.store.agency_as_of(&code, period.start()).await?;
+            }
+            former.insert(row.agency.clone(), then);
+        }
+        if let Some(Some(record)) = former.get(&row.agency) {
+            row.agency_name = record.name_vi.clone();
+            row.agency_valid_to = record.valid_to;
+        }
+    }
     values.sort_by(|a, b| (&a.agency, &a.period).cmp(&(&b.agency, &b.period)));
     Ok(SourcesAnswer {
         indicator: indicator.code().to_string(),

@@ -311,6 +311,31 @@ impl Store {
         }
     }
 
+    /// Whether every migration this build carries has been applied (a server of this build
+    /// may serve the database); `false` while one is pending.
+    pub async fn schema_is_current(&self) -> Result<bool, StoreError> {
+        const SQL: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+        let (applied, expected): (Option<i64>, Option<i64>) = match &self.db {
+            Db::Sqlite(pool) => (
+                sqlx::query_scalar(SQL).fetch_one(pool).await?,
+                SQLITE_MIGRATIONS.iter().map(|m| m.version).max(),
+            ),
+            Db::Postgres(pool) => (
+                sqlx::query_scalar(SQL).fetch_one(pool).await?,
+                POSTGRES_MIGRATIONS.iter().map(|m| m.version).max(),
+            ),
+        };
+        Ok(applied.is_some() && applied >= expected)
+    }
+
+    /// The connection pool now: connections open, and how many of them are idle.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match &self.db {
+            Db::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Db::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+
     /// Whether the database can answer a trivial query.
     pub async fn ping(&self) -> bool {
         on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod i18n;
 pub mod login;
 pub mod mail;
+pub mod metrics;
 pub mod overload;
 pub mod reminders;
 pub mod ui;
@@ -57,6 +58,8 @@ pub struct WebConfig {
     /// Requests handled at once; past it a request is answered `503 overloaded` with
     /// `Retry-After` at once ([`overload`]). `/healthz` is never refused.
     pub max_in_flight: usize,
+    /// The token Prometheus shows to read `/metrics` (none: `/metrics` is not served).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -72,6 +75,7 @@ impl Default for WebConfig {
             max_push_bytes: 1024 * 1024 * 1024,
             limits: baocao_formats::Limits::default(),
             max_in_flight: 256,
+            metrics_token: None,
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct AppState {
     pub in_flight: Arc<overload::InFlight>,
     /// The database's last health check.
     pub health: Arc<overload::Health>,
+    /// What `/metrics` tells.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -115,6 +121,7 @@ impl AppState {
             logins: Arc::default(),
             in_flight: Arc::new(overload::InFlight::new(config.max_in_flight)),
             health: Arc::default(),
+            metrics: Arc::default(),
             config,
         }
     }
@@ -139,6 +146,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(ui::routes())
+        .route("/metrics", axum::routing::get(metrics::scrape))
+        .route("/readyz", axum::routing::get(metrics::ready))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(move |request, next| {
             overload::shed(in_flight.clone(), request, next)

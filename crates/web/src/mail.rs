@@ -7,5 +7,7 @@ use crate::AppState;
 
 /// Sends the pending reminder emails; answers how many went out.
 pub async fn send_pending_emails(state: &AppState) -> Result<usize, MailError> {
-    baocao_service::mail::send_pending_emails(state, state.config.mail.as_ref()).await
+    let sent = baocao_service::mail::send_pending_emails(state, state.config.mail.as_ref()).await?;
+    state.metrics.emails_sent(sent);
+    Ok(sent)
 }

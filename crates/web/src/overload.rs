@@ -13,9 +13,9 @@ use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
-/// Paths never refused for load: the health check (load balancers must see a busy server
-/// as alive, not dead).
-const ALWAYS_SERVED: [&str; 1] = ["/healthz"];
+/// Paths never refused for load: the health and readiness checks (load balancers must see a
+/// busy server as alive, not dead) and the metrics (an overload is when they matter most).
+const ALWAYS_SERVED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 /// Seconds a refused client is asked to wait.
 const RETRY_AFTER_SECONDS: u64 = 1;

@@ -36,13 +36,45 @@
     status.textContent = n === 0 ? status.dataset.saved
       : status.dataset.unsaved.replace("{n}", n) + (extra ? " " + extra : "");
   }
+  // The device's copy of what is not saved yet, in IndexedDB (one record per report page);
+  // where IndexedDB is refused (a private window), localStorage, and else nothing: the counter
+  // still tells.
+  var kept = (function () {
+    var opened = null;
+    function run(mode, work) {
+      if (!opened) {
+        opened = new Promise(function (resolve, reject) {
+          var request = indexedDB.open("baocao", 1);
+          request.onupgradeneeded = function () { request.result.createObjectStore("unsaved"); };
+          request.onsuccess = function () { resolve(request.result); };
+          request.onerror = function () { reject(request.error); };
+        });
+      }
+      return opened.then(function (db) {
+        return new Promise(function (resolve, reject) {
+          var tx = db.transaction("unsaved", mode);
+          var request = work(tx.objectStore("unsaved"));
+          tx.oncomplete = function () { resolve(request.result); };
+          tx.onerror = function () { reject(tx.error); };
+        });
+      });
+    }
+    var local = {
+      get: function () { return Promise.resolve(JSON.parse(localStorage.getItem(key) || "null")); },
+      put: function (copy) { localStorage.setItem(key, JSON.stringify(copy)); return Promise.resolve(); },
+      remove: function () { localStorage.removeItem(key); return Promise.resolve(); }
+    };
+    if (!window.indexedDB) { return local; }
+    return {
+      get: function () { return run("readonly", function (s) { return s.get(key); }).catch(local.get); },
+      put: function (copy) { return run("readwrite", function (s) { return s.put(copy, key); }).catch(function () { return local.put(copy); }); },
+      remove: function () { return run("readwrite", function (s) { return s.delete(key); }).catch(local.remove); }
+    };
+  })();
   function remember() {
     var copy = {};
     changed().forEach(function (el) { copy[el.name] = el.value; });
-    try {
-      if (Object.keys(copy).length) { localStorage.setItem(key, JSON.stringify(copy)); }
-      else { localStorage.removeItem(key); }
-    } catch (e) { /* storage full or refused: the counter still tells */ }
+    (Object.keys(copy).length ? kept.put(copy) : kept.remove()).catch(function () {});
   }
   function sums() {
     form.querySelectorAll("tr.total").forEach(function (total) {
@@ -65,22 +97,21 @@
   }
 
   // Just saved: the server has everything, the copy is stale.
-  if (status && status.dataset.clean === "true") { try { localStorage.removeItem(key); } catch (e) {} }
+  if (status && status.dataset.clean === "true") { kept.remove().catch(function () {}); }
   // A copy kept from an earlier visit that the server does not have: offer it back.
-  try {
-    var kept = JSON.parse(localStorage.getItem(key) || "null");
-    if (kept && status) {
-      var restore = document.createElement("button");
-      restore.type = "button";
-      restore.id = "restore";
-      restore.textContent = status.dataset.restore;
-      restore.addEventListener("click", function () {
-        inputs.forEach(function (el) { if (el.name in kept) { el.value = kept[el.name]; } });
-        restore.remove(); show(); sums();
-      });
-      status.parentNode.insertBefore(restore, status.nextSibling);
-    }
-  } catch (e) { /* an unreadable copy is ignored */ }
+  kept.get().then(function (copy) {
+    if (!copy || !status || document.getElementById("restore")) { return; }
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.id = "restore";
+    restore.textContent = status.dataset.restore;
+    restore.addEventListener("click", function () {
+      inputs.forEach(function (el) { if (el.name in copy) { el.value = copy[el.name]; } });
+      restore.remove(); show(); sums();
+      if (!navigator.onLine) { offline(); }
+    });
+    status.parentNode.insertBefore(restore, status.nextSibling);
+  }).catch(function () { /* an unreadable copy is ignored */ });
 
   form.addEventListener("input", function () { show(); remember(); sums(); });
 

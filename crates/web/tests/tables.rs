@@ -833,7 +833,38 @@ async fn a_receiving_agency_reads_what_reports_to_it(app: TestApp) {
     }
 }
 
+/// A province merged away is named among the sources of the country's figure as it was when it
+/// reported, with its last day (issue 21: "02 —" with no name before).
+async fn a_merged_province_is_named_among_the_sources(app: TestApp) {
+    store(
+        &app,
+        &[
+            value("KT04", "02", "202505", &[], 1000.0),
+            value("KT04", "01", "202505", &[], 3000.0),
+        ],
+    )
+    .await;
+    let leader = app.login("lanhdao").await;
+    let sources = app
+        .get(
+            "/api/v1/analytics/sources?indicator=KT04&agency=VN&period=202505",
+            &leader,
+        )
+        .await;
+    assert_eq!(sources.status, StatusCode::OK, "{}", sources.text);
+    let rows = sources.json()["values"].as_array().cloned().unwrap();
+    let ha_giang = rows
+        .iter()
+        .find(|r| r["agency"] == "02")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(ha_giang["agency_name"], "Tỉnh Hà Giang");
+    assert_eq!(ha_giang["agency_valid_to"], "2025-06-30");
+    let hanoi = rows.iter().find(|r| r["agency"] == "01").unwrap();
+    assert!(hanoi.get("agency_valid_to").is_none(), "Hà Nội still is");
+}
+
 app_tests!(
+    a_merged_province_is_named_among_the_sources,
     a_receiving_agency_reads_what_reports_to_it,
     sdmx_periods_are_time_and_every_representation_is_served,
     the_tables_are_kept_warm_and_only_what_changed_is_recomputed,

@@ -444,7 +444,7 @@ pub async fn sources(
             "count": answer.values.len(),
             "sum": super::charts::number(total, 2, lang),
             "values": answer.values.iter().map(|v| json!({
-                "agency": v.agency, "agency_name": v.agency_name, "period": period(&v.period),
+                "agency": v.agency, "agency_name": v.agency_name, "valid_to": v.agency_valid_to, "period": period(&v.period),
                 "source_name": regimes.get(&v.source).cloned().unwrap_or_else(|| v.source.clone()),
                 "options": v.options.iter().map(|(c, o)| format!("{c}={o}")).collect::<Vec<_>>().join("; "),
                 "value": super::charts::number(v.value, 2, lang),
