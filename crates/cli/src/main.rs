@@ -1,13 +1,15 @@
 //! The `baocao` binary: reads configuration (defaults → optional `baocao.toml` → `BAOCAO_*`
 //! environment → command-line flags) and wires store → web. Commands: `serve`, `migrate`,
-//! `demo`.
+//! `demo`, `backup`, `restore`, `standardisation`, `keys`, `audit`.
+
+mod progress;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use baocao_seed::{HistoryScope, LoadOutcome, load_demo, load_demo_history};
+use baocao_seed::{HistoryScope, LoadOutcome, load_demo, load_demo_history_reporting};
 use baocao_store::secrets::Keyring;
 use baocao_store::{Store, StoreError, redact};
 use baocao_web::{AppState, SystemClock, WebConfig, legal_time_zone, router, stamp};
@@ -15,6 +17,13 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 const DEFAULT_DATABASE: &str = "sqlite://baocao.db";
+
+/// Whether long commands draw a progress bar: text logs on a terminal (set once in `main`).
+static PROGRESS_BARS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+fn progress(what: &'static str) -> progress::Progress {
+    progress::Progress::new(what, PROGRESS_BARS.get().copied().unwrap_or(false))
+}
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 #[derive(Parser)]
@@ -32,8 +41,19 @@ struct Cli {
         default_value = "baocao.toml"
     )]
     config: PathBuf,
+    /// How log lines are written on standard error: `text` for a person, `json` (one object a
+    /// line, with the request's id) for a log collector [default: text].
+    #[arg(long, global = true, env = "BAOCAO_LOG_FORMAT")]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -83,6 +103,23 @@ enum Command {
     Migrate {
         #[command(flatten)]
         database: DatabaseArg,
+    },
+    /// Write a consistent copy of the whole database to FILE; safe while the server runs
+    /// (SQLite: VACUUM INTO; PostgreSQL: pg_dump's custom format). Never overwrites a file.
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The backup file to write.
+        file: PathBuf,
+    },
+    /// Restore a backup onto an empty database, then migrate it to this version. Refuses a
+    /// backup taken by a newer baocao and a database that holds anything. The key file that
+    /// sealed the backup's secrets is needed to serve it.
+    Restore {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The backup file to read.
+        file: PathBuf,
     },
     /// Load the demo data set into an empty database and exit.
     Demo {
@@ -262,6 +299,12 @@ struct FileConfig {
     metrics_token: Option<String>,
     max_body_bytes: Option<usize>,
     max_push_bytes: Option<usize>,
+    log_format: Option<LogFormat>,
+    /// People may sign in with a baocao password (false: only through `[[oidc]]` providers).
+    password_login: Option<bool>,
+    /// Identity providers (OpenID Connect) people sign in through (`[[oidc]]` tables).
+    #[serde(default)]
+    oidc: Vec<baocao_service::sso::Provider>,
     /// A checkpoint of the audit trail is signed once this many events follow the last one…
     audit_checkpoint_events: Option<i64>,
     /// …or once the last one is this many seconds old and events follow it.
@@ -282,6 +325,9 @@ fn read_config(path: &PathBuf) -> Result<FileConfig> {
 
 async fn open_store(url: &str) -> Result<Store> {
     let store = Store::connect(url).await.map_err(explain)?;
+    if !store.schema_is_current().await.unwrap_or(false) {
+        tracing::info!(database = %redact(url), "applying database migrations");
+    }
     store.migrate().await.map_err(explain)?;
     Ok(store)
 }
@@ -307,8 +353,13 @@ fn explain(error: StoreError) -> anyhow::Error {
         }
         StoreError::Unreachable { .. } => "Không kết nối được cơ sở dữ liệu",
         StoreError::NewerSchema { .. } => {
-            "Cơ sở dữ liệu do phiên bản baocao mới hơn tạo ra; hãy dùng phiên bản mới hơn"
+            "Cơ sở dữ liệu (hoặc bản sao lưu) do phiên bản baocao mới hơn tạo ra; hãy dùng phiên bản mới hơn"
         }
+        StoreError::BackupExists(_) => "Tệp sao lưu đã có; không ghi đè",
+        StoreError::NotEmpty(_) => {
+            "Cơ sở dữ liệu đích không trống; chỉ khôi phục vào cơ sở dữ liệu trống"
+        }
+        StoreError::Backup(_) => "Sao lưu hoặc khôi phục không thành công",
         _ => "Lỗi cơ sở dữ liệu",
     };
     anyhow::anyhow!("{vi}.\n{error}")
@@ -377,18 +428,27 @@ async fn demo(store: &Store) -> Result<()> {
     };
     let now = jiff::Timestamp::now();
     let today = now.to_zoned(legal_time_zone()).date();
+    tracing::info!("loading the demo data set: agencies, regimes, users, assignments");
     match load_demo(store, today, &stamp(now)).await? {
         LoadOutcome::Loaded => tracing::info!("demo data loaded"),
         LoadOutcome::AlreadyPresent => tracing::info!("demo data already present; nothing changed"),
     }
     // The history is loaded once, after the data set; a later start finds it and moves on.
-    load_demo_history(store, &HistoryScope::up_to(until, now)).await?;
+    let scope = HistoryScope::up_to(until, now);
+    if store.setting(baocao_seed::HISTORY_SETTING).await?.is_none() {
+        tracing::info!(until = %scope.until, "loading the demo history of accepted reports");
+    }
+    let bar = progress("demo history");
+    load_demo_history_reporting(store, &scope, &|step| {
+        bar.update(step.done, step.total, step.regime)
+    })
+    .await?;
+    bar.finish();
     baocao_service::audit::checkpoint(store, &stamp(jiff::Timestamp::now())).await?;
     Ok(())
 }
 
-async fn run(cli: Cli) -> Result<()> {
-    let file = read_config(&cli.config)?;
+async fn run(cli: Cli, file: FileConfig) -> Result<()> {
     let database_of = |arg: &DatabaseArg| {
         arg.database
             .clone()
@@ -401,6 +461,36 @@ async fn run(cli: Cli) -> Result<()> {
             let url = database_of(&database);
             open_store_with_keys(&url, &keys_of(&database)).await?;
             println!("migrated {}", redact(&url));
+        }
+        Command::Backup { database, file } => {
+            let url = database_of(&database);
+            // As it is: a backup taken before an upgrade must not be migrated by it.
+            let store = Store::connect(&url).await.map_err(explain)?;
+            let started = std::time::Instant::now();
+            let summary = store.backup(&url, &file).await.map_err(explain)?;
+            store.close().await;
+            println!(
+                "backed up {} to {} ({} bytes, schema {}) in {:.1} s",
+                redact(&url),
+                file.display(),
+                summary.bytes,
+                summary.schema_version,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Restore { database, file } => {
+            let url = database_of(&database);
+            let summary = baocao_store::backup::restore(&url, &file)
+                .await
+                .map_err(explain)?;
+            // A backup from an older release is brought up to this one.
+            open_store(&url).await?.close().await;
+            println!(
+                "restored {} (schema {}) onto {}; serve it with the key file that sealed its secrets",
+                file.display(),
+                summary.schema_version,
+                redact(&url)
+            );
         }
         Command::Demo { database } => {
             let store = open_store_with_keys(&database_of(&database), &keys_of(&database)).await?;
@@ -470,6 +560,7 @@ async fn run(cli: Cli) -> Result<()> {
                     "the database is empty; start with --demo to load the demo data set"
                 );
             }
+            tracing::info!("gathering the query planner's statistics");
             store
                 .refresh_statistics()
                 .await
@@ -518,8 +609,13 @@ async fn run(cli: Cli) -> Result<()> {
                 metrics_token: metrics_token
                     .or(file.metrics_token.clone())
                     .filter(|t| !t.is_empty()),
+                sso_providers: file.oidc.clone(),
+                password_login: file.password_login.unwrap_or(true),
                 ..defaults
             };
+            config.check().map_err(|why| {
+                anyhow::anyhow!("Cấu hình đăng nhập không hợp lệ / invalid sign-in settings: {why}")
+            })?;
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             spawn_reminders(state.clone());
             spawn_table_warming(state.clone());
@@ -780,13 +876,25 @@ fn spawn_reminders(state: AppState) {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BAOCAO_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    let file = read_config(&cli.config);
+    let format = cli
+        .log_format
+        .or(file.as_ref().ok().and_then(|f| f.log_format))
+        .unwrap_or(LogFormat::Text);
+    // Each request's access line (`baocao::access`) is there for whoever asks for it:
+    // BAOCAO_LOG=info,baocao::access=info.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BAOCAO_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,baocao::access=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = PROGRESS_BARS
+        .set(format == LogFormat::Text && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -794,7 +902,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let outcome = runtime.block_on(run(cli));
+    let outcome = match file {
+        Ok(file) => runtime.block_on(run(cli, file)),
+        Err(error) => Err(error),
+    };
     // Blocking work still running (a parse cut off at shutdown) is not waited for.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     if let Err(error) = outcome {

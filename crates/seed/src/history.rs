@@ -33,7 +33,8 @@ use jiff::civil::date;
 
 use crate::{DemoData, SeedError};
 
-const HISTORY_SETTING: &str = "demo_history";
+/// The setting that records the day the demo history was loaded to (absent: not loaded).
+pub const HISTORY_SETTING: &str = "demo_history";
 /// Who writes the history: a system administrator of the whole country, so that every
 /// report can be saved, submitted and reviewed by one caller.
 const DEMO_SIGNER: &str = "demo-generator";
@@ -397,6 +398,23 @@ fn morning(day: Date, days: i64) -> jiff::Timestamp {
 
 /// Loads the history once; answers how many reports it wrote.
 pub async fn load_demo_history(store: &Store, scope: &HistoryScope) -> Result<usize, SeedError> {
+    load_demo_history_reporting(store, scope, &|_| {}).await
+}
+
+/// How far the history's loading has come: periods of regimes written of all there are.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryProgress<'a> {
+    pub done: u64,
+    pub total: u64,
+    pub regime: &'a str,
+}
+
+/// [`load_demo_history`], telling `progress` after each period of each regime.
+pub async fn load_demo_history_reporting(
+    store: &Store,
+    scope: &HistoryScope,
+    progress: &(dyn Fn(HistoryProgress<'_>) + Sync),
+) -> Result<usize, SeedError> {
     if store.setting(HISTORY_SETTING).await?.is_some() {
         return Ok(0);
     }
@@ -405,11 +423,36 @@ pub async fn load_demo_history(store: &Store, scope: &HistoryScope) -> Result<us
     let mut keys: HashMap<AgencyCode, KeyPair> = HashMap::new();
     let writer = HistoryWriter::new(store).await?;
     let mut written = 0;
-    for regime in &demo.regimes {
-        if !scope.regimes.is_empty() && !scope.regimes.iter().any(|r| r == regime.code().as_str()) {
-            continue;
-        }
-        written += load_regime(&writer, &demo, regime, scope, &scales, &mut keys).await?;
+    let regimes: Vec<&Regime> = demo
+        .regimes
+        .iter()
+        .filter(|regime| {
+            scope.regimes.is_empty() || scope.regimes.iter().any(|r| r == regime.code().as_str())
+        })
+        .collect();
+    let total = regimes
+        .iter()
+        .map(|regime| periods_of(regime, scope).count() as u64)
+        .sum();
+    let mut done = 0;
+    for regime in regimes {
+        written += load_regime(
+            &writer,
+            &demo,
+            regime,
+            scope,
+            &scales,
+            &mut keys,
+            &mut |_| {
+                done += 1;
+                progress(HistoryProgress {
+                    done,
+                    total,
+                    regime: regime.code().as_str(),
+                });
+            },
+        )
+        .await?;
     }
     if scope.regimes.is_empty() {
         store
@@ -435,19 +478,16 @@ async fn load_regime(
     scope: &HistoryScope,
     scales: &HashMap<(AgencyCode, Option<Date>), f64>,
     keys: &mut HashMap<AgencyCode, KeyPair>,
+    period_done: &mut (dyn FnMut(&PeriodId) + Send),
 ) -> Result<usize, SeedError> {
     let store = &writer.store;
     let content = regime.content();
-    let (Some(frequency), Some(_)) = (content.frequency, &content.deadline) else {
-        return Ok(0);
-    };
     let commune_regime = content
         .forms
         .iter()
         .all(|f| f.values == baocao_domain::regime::RowValues::Own);
     let mut written = 0;
-    let mut period = PeriodId::containing(frequency, crate::demo_start());
-    while period.end() <= scope.until {
+    for period in periods_of(regime, scope) {
         let resolver = PeriodResolver::read(
             &writer.at(morning(period.end(), 0)),
             regime.code().as_str(),
@@ -614,7 +654,18 @@ async fn load_regime(
             .map_err(refused)?;
             written += 1;
         }
-        period = period.next();
+        period_done(&period);
     }
     Ok(written)
+}
+
+/// The periods of `regime` the history covers: from the demo's start to the scope's end.
+fn periods_of(regime: &Regime, scope: &HistoryScope) -> impl Iterator<Item = PeriodId> {
+    let content = regime.content();
+    let first = match (content.frequency, &content.deadline) {
+        (Some(frequency), Some(_)) => Some(PeriodId::containing(frequency, crate::demo_start())),
+        _ => None,
+    };
+    let until = scope.until;
+    std::iter::successors(first, |period| Some(period.next())).take_while(move |p| p.end() <= until)
 }

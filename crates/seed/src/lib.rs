@@ -20,7 +20,9 @@ use baocao_domain::regime::Regime;
 use baocao_store::users::NewUser;
 use baocao_store::{Store, StoreError};
 
-pub use history::{HistoryScope, load_demo_history};
+pub use history::{
+    HISTORY_SETTING, HistoryProgress, HistoryScope, load_demo_history, load_demo_history_reporting,
+};
 pub use users::demo_usernames;
 
 #[derive(Debug, thiserror::Error)]

@@ -50,6 +50,7 @@ pub mod scope;
 pub mod sdmx;
 pub mod sessions;
 pub mod sources;
+pub mod sso;
 pub mod tables;
 pub mod worklist;
 

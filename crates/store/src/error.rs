@@ -26,6 +26,12 @@ pub enum StoreError {
     /// The shared transaction a write was part of did not commit: the write is not kept.
     #[error("the write was not committed: {0}")]
     NotCommitted(String),
+    #[error("backup: {0}")]
+    Backup(String),
+    #[error("{0} already exists; a backup never overwrites a file")]
+    BackupExists(String),
+    #[error("{0} is not empty; a backup is restored onto an empty database only")]
+    NotEmpty(String),
 }
 
 impl StoreError {
@@ -41,6 +47,25 @@ impl StoreError {
                 // deadlock detected, lock not available.
                 Some("5" | "6" | "40001" | "40P01" | "55P03")
             ),
+            _ => false,
+        }
+    }
+
+    /// Whether the database server was out of reach: the connection lost, the server shutting
+    /// down or starting up (PostgreSQL restarted, failed over). The same request may succeed
+    /// once it is back; a write cut off at its commit may or may not have been kept, which the
+    /// optimistic lock tells on the resend.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
+            StoreError::Unreachable { .. } => true,
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                let code = db.code();
+                let code = code.as_deref().unwrap_or("");
+                // Administrator or crash shutdown, cannot connect now (starting up), and
+                // every connection exception (class 08).
+                matches!(code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+            }
             _ => false,
         }
     }

@@ -21,6 +21,7 @@ use sqlx::sqlite::{
 pub mod agencies;
 pub mod analytics;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod catalogue;
 pub mod clients;
@@ -30,6 +31,7 @@ pub mod credentials;
 pub mod derived;
 mod error;
 mod group_commit;
+pub mod identities;
 mod ids;
 pub mod notifications;
 pub mod regimes;
@@ -80,6 +82,22 @@ fn private_file(path: &str) -> std::io::Result<()> {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
+}
+
+/// A pool of one read-only connection to a SQLite file (a backup, or a database looked at
+/// before it is replaced); `immutable` for a file nobody writes, so no journal is touched.
+async fn connect_sqlite_read_only(
+    path: &std::path::Path,
+    immutable: bool,
+) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .immutable(immutable);
+    Ok(SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?)
 }
 
 /// Which database a store runs on.

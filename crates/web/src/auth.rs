@@ -359,7 +359,7 @@ pub async fn check_password(
     }
 }
 
-/// A person's login (a token or a session): the password, then the second factor when the
+/// A person's login (a token or a session; refused when passwords are turned off): the password, then the second factor when the
 /// user has one in force (`otp`, six digits, each code taken once). A client system's account
 /// is refused, since its credential is only good as ApiToken or Basic on the routes clients
 /// use; with `require_second_factor`, so is an approver's or administrator's without one.
@@ -370,6 +370,14 @@ pub async fn person_login(
     otp: Option<&str>,
     address: Option<std::net::IpAddr>,
 ) -> Result<i32, ApiError> {
+    if !state.config.password_login {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "password_login_disabled",
+            "Đăng nhập bằng mật khẩu đã tắt; hãy đăng nhập qua cổng xác thực tập trung.",
+            "Password sign-in is turned off; sign in through the identity provider.",
+        ));
+    }
     let user_id = check_password(state, username, password, address).await?;
     if state.store.client_of_user(user_id).await?.is_some() {
         return Err(ApiError::new(

@@ -823,6 +823,74 @@ impl From<baocao_service::sessions::SessionsError> for ApiError {
     }
 }
 
+impl From<baocao_service::sso::SsoError> for ApiError {
+    fn from(error: baocao_service::sso::SsoError) -> Self {
+        use axum::http::StatusCode;
+        use baocao_service::sso::SsoError as E;
+        match error {
+            E::UnknownProvider(name) => ApiError::not_found(
+                &format!("cổng xác thực {name}"),
+                &format!("identity provider {name}"),
+            ),
+            E::UnknownUser(username) => ApiError::not_found(
+                &format!("người dùng {username}"),
+                &format!("user {username}"),
+            ),
+            E::Forbidden => ApiError::forbidden(),
+            E::InvalidSubject => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_subject",
+                "Định danh tại cổng xác thực phải có từ 1 đến 255 ký tự.",
+                "The subject must be 1 to 255 characters.",
+            ),
+            E::Provider(why) => {
+                tracing::warn!(%why, "identity provider unusable");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "sso_unavailable",
+                    "Không liên lạc được với cổng xác thực; hãy thử lại sau.",
+                    "The identity provider cannot be reached or answered wrongly; try again later.",
+                )
+            }
+            E::State => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "sso_state",
+                "Lượt đăng nhập này không bắt đầu từ trình duyệt này hoặc đã hết hạn; hãy đăng nhập lại.",
+                "This sign-in did not start in this browser or has expired; sign in again.",
+            ),
+            E::Refused(why) => {
+                tracing::warn!(%why, "identity provider refused the code");
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "sso_refused",
+                    "Cổng xác thực không chấp nhận lượt đăng nhập này; hãy đăng nhập lại.",
+                    "The identity provider refused this sign-in; sign in again.",
+                )
+            }
+            E::Token(why) => {
+                tracing::warn!(%why, "ID token refused");
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "sso_token_invalid",
+                    format!("Thẻ định danh từ cổng xác thực không hợp lệ: {why}."),
+                    format!("The identity provider's ID token is not acceptable: {why}."),
+                )
+            }
+            E::NoAccount { provider, subject } => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "sso_no_account",
+                format!(
+                    "Tài khoản {subject} tại {provider} chưa được gắn với tài khoản baocao nào; hãy nhờ quản trị viên cơ quan gắn."
+                ),
+                format!(
+                    "{subject} at {provider} is linked to no baocao account; ask your agency's administrator to link it."
+                ),
+            ),
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<baocao_service::rules::RulesError> for ApiError {
     fn from(error: baocao_service::rules::RulesError) -> Self {
         use baocao_service::rules::RulesError as E;
@@ -1007,6 +1075,16 @@ impl From<StoreError> for ApiError {
             busy if busy.is_busy() => {
                 tracing::warn!(error = %busy, "the database is busy; answered 503");
                 crate::overload::overloaded()
+            }
+            gone if gone.is_unreachable() => {
+                tracing::warn!(error = %gone, "the database is out of reach; answered 503");
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "Tạm thời không liên lạc được cơ sở dữ liệu; vui lòng gửi lại sau giây lát.",
+                    "The database is out of reach for a moment; please retry shortly.",
+                )
+                .retry_after(2)
             }
             other => {
                 tracing::error!(error = %other, "store error");

@@ -142,6 +142,13 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Tên đăng nhập hoặc mật khẩu không đúng.",
         "Wrong username or password.",
     ),
+    ("sign_in_with", "Đăng nhập qua", "Sign in with"),
+    ("error_code", "Mã lỗi", "Error code"),
+    (
+        "or_with_password",
+        "hoặc bằng tài khoản và mật khẩu baocao",
+        "or with a baocao username and password",
+    ),
     ("switch_language", "English", "Tiếng Việt"),
     ("welcome", "Xin chào", "Welcome"),
     ("your_agency", "Đơn vị của bạn", "Your agency"),

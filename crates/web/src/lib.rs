@@ -60,6 +60,10 @@ pub struct WebConfig {
     pub max_in_flight: usize,
     /// The token Prometheus shows to read `/metrics` (none: `/metrics` is not served).
     pub metrics_token: Option<String>,
+    /// Identity providers people may sign in through (OpenID Connect).
+    pub sso_providers: Vec<baocao_service::sso::Provider>,
+    /// Whether people may sign in with a baocao password (off: only through a provider).
+    pub password_login: bool,
 }
 
 impl Default for WebConfig {
@@ -76,6 +80,8 @@ impl Default for WebConfig {
             limits: baocao_formats::Limits::default(),
             max_in_flight: 256,
             metrics_token: None,
+            sso_providers: Vec::new(),
+            password_login: true,
         }
     }
 }
@@ -86,6 +92,50 @@ impl WebConfig {
         self.public_url
             .as_deref()
             .is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
+    }
+
+    /// The identity provider named `name`.
+    pub fn sso_provider(&self, name: &str) -> Option<&baocao_service::sso::Provider> {
+        self.sso_providers.iter().find(|p| p.name == name)
+    }
+
+    /// Whether the settings hang together: providers need the public address (their
+    /// redirect URI) and names fit for a path; passwords may be turned off only when a
+    /// provider is there to sign in through.
+    pub fn check(&self) -> Result<(), String> {
+        if !self.sso_providers.is_empty() && self.public_url.is_none() {
+            return Err(
+                "identity providers need public_url (their redirect URI is built on it)".into(),
+            );
+        }
+        for provider in &self.sso_providers {
+            let name = &provider.name;
+            if name.is_empty()
+                || name.len() > 32
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(format!(
+                    "identity provider name {name:?}: 1-32 letters, digits, - or _"
+                ));
+            }
+            if self
+                .sso_providers
+                .iter()
+                .filter(|p| &p.name == name)
+                .count()
+                > 1
+            {
+                return Err(format!("identity provider {name} is named twice"));
+            }
+        }
+        if !self.password_login && self.sso_providers.is_empty() {
+            return Err(
+                "password_login = false needs an identity provider to sign in through".into(),
+            );
+        }
+        Ok(())
     }
 
     /// Whether cookies are marked `Secure`.
@@ -169,7 +219,8 @@ pub struct RequestId(pub String);
 
 /// Every request in a span of its own — its id (the caller's `X-Request-Id` when it sends a
 /// sane one, else a new one), method and path — so one request can be followed through the
-/// use cases' spans in the log; the id is answered in `X-Request-Id`.
+/// use cases' spans in the log; the id is answered in `X-Request-Id`. Each answer is logged
+/// under the target `baocao::access` (status, milliseconds), off unless asked for.
 async fn request_span(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -202,7 +253,17 @@ async fn request_span(
         method = %request.method(),
         path = %request.uri().path(),
     );
-    let mut response = next.run(request).instrument(span).await;
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        let status = response.status().as_u16();
+        let milliseconds = started.elapsed().as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::warn!(target: "baocao::access", status, milliseconds, "answered");
+        } else {
+            tracing::info!(target: "baocao::access", status, milliseconds, "answered");
+        }
+    });
     if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

@@ -76,6 +76,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(session::logout))
         .routes(routes!(session::tokens, session::revoke_all))
         .routes(routes!(session::revoke_one))
+        .routes(routes!(session::link_identity))
         .routes(routes!(second_factor::enrol, second_factor::remove))
         .routes(routes!(second_factor::confirm))
         .routes(routes!(catalogue::agencies))

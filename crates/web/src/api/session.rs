@@ -213,3 +213,45 @@ pub async fn revoke_one(
     let revoked = baocao_service::sessions::revoke(&state, &caller, &username, Some(&id)).await?;
     Ok(Json(Revoked { revoked }))
 }
+
+/// A person's account at an identity provider, to link to a baocao account.
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+pub struct IdentityLink {
+    /// The provider's name, as configured.
+    provider: String,
+    /// The person's identifier at the provider (the provider's subject claim).
+    subject: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{username}/identities",
+    tag = "Auth",
+    operation_id = "post_api_v1_users_username_identities",
+    summary = "Links a person's account at an identity provider to a baocao account (a manager of its agency): signing in there then signs in as this account, with its grants only.",
+    params(
+        ("username" = String, Path),
+    ),
+    request_body = IdentityLink,
+    responses(
+        (status = 201, description = "Linked", body = IdentityLink),
+        (status = 409, description = "That account at the provider is already linked"),
+    ),
+)]
+pub async fn link_identity(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(link): ApiJson<IdentityLink>,
+) -> Result<(StatusCode, Json<IdentityLink>), ApiError> {
+    baocao_service::sso::link(
+        &state,
+        &caller,
+        &state.config.sso_providers,
+        &username,
+        &link.provider,
+        &link.subject,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(link)))
+}

@@ -141,6 +141,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(pages::home))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/auth/oidc/{provider}", get(session::sso_start))
+        .route("/auth/oidc/{provider}/callback", get(session::sso_callback))
         .route("/lang/{lang}", get(session::switch_language))
         .route("/regimes", get(pages::regimes))
         .route(
@@ -404,6 +406,7 @@ impl IntoResponse for PageError {
                             status => error.status.as_u16(),
                             message => &error.message,
                             message_en => &error.message_en,
+                            code => error.code,
                         })
                     })
                     .unwrap_or_else(|_| {
