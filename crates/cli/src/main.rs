@@ -833,6 +833,9 @@ fn spawn_connectors(state: AppState) {
             match baocao_web::connectors::run_due(&state).await {
                 Ok(runs) => {
                     for (code, run) in runs {
+                        state
+                            .metrics
+                            .connector_ran(run.succeeded, run.stored, run.rejected);
                         tracing::info!(
                             connector = code,
                             succeeded = run.succeeded,
@@ -886,11 +889,13 @@ fn main() {
     // BAOCAO_LOG=info,baocao::access=info.
     let filter = tracing_subscriber::EnvFilter::try_from_env("BAOCAO_LOG")
         .unwrap_or_else(|_| "info,sqlx=warn,baocao::access=warn".into());
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = PROGRESS_BARS.set(format == LogFormat::Text && terminal);
+    // Colours for a person at a terminal only: a log file or collector gets plain text.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(terminal)
         .with_writer(std::io::stderr);
-    let _ = PROGRESS_BARS
-        .set(format == LogFormat::Text && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().with_current_span(true).init(),

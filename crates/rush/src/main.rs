@@ -13,11 +13,14 @@
 //! - `push`: connected systems push data value sets, one province's communes each;
 //! - `overload`: four times the server's capacity (`--capacity`, passed to the server as
 //!   `--max-in-flight`) saving at once, while a prober reads `/healthz`; every answer but
-//!   503 is counted as an error, and every acknowledged save is read back afterwards.
+//!   503 is counted as an error, and every acknowledged save is read back afterwards;
+//! - `crash` (run alone): the crash harness ([`crash`]) — `--kills` rounds of writes cut by
+//!   SIGKILL, every acknowledged write checked after each restart, the audit chain at the end.
 //!
 //! Run: `cargo build --release -p baocao -p baocao-rush`, then
 //! `target/release/rush --backend sqlite` (or `postgres`).
 
+mod crash;
 mod record;
 mod server;
 
@@ -72,9 +75,16 @@ struct Args {
     )]
     scenarios: Vec<String>,
     /// The reporting month (YYYYMM) [default: this month in Vietnam]; pushes use the next
-    /// month and the overload the one after.
+    /// month, the overload the one after, the crash harness those after it.
     #[arg(long)]
     period: Option<String>,
+    /// Kills of the crash harness (`--scenarios crash`).
+    #[arg(long, default_value_t = 100)]
+    kills: usize,
+    /// The demo history's last day (YYYY-MM-DD) [default: the server's, yesterday]; an early
+    /// day makes the server start in seconds.
+    #[arg(long)]
+    history_until: Option<String>,
 }
 
 /// What every client shares: the HTTP client, the server, the token, the recorder.
@@ -371,11 +381,12 @@ async fn main() -> Result<()> {
         args.backend
     );
     let started = Instant::now();
-    let server = Server::start(&Launch {
+    let mut server = Server::start(&Launch {
         binary: &binary,
         backend: args.backend,
         postgres_url: &args.postgres_url,
         extra: &extra,
+        history_until: args.history_until.as_deref(),
     })
     .await?;
     println!(
@@ -383,12 +394,41 @@ async fn main() -> Result<()> {
         started.elapsed().as_secs_f64(),
         server.base
     );
-    let outcome = run(&args, &server, &period).await;
+    let outcome = if args.scenarios == ["crash"] {
+        run_crash(&args, &mut server, &period).await
+    } else {
+        run(&args, &server, &period).await
+    };
     server.stop().await?;
     outcome
 }
 
-async fn run(args: &Args, server: &Server, period: &str) -> Result<()> {
+async fn run_crash(args: &Args, server: &mut Server, period: &str) -> Result<()> {
+    let load = connect(args, server).await?;
+    let communes = assignments(&load, COMMUNE_REGIME).await?;
+    let report = crash::run(&load, server, &communes, period, args.kills).await?;
+    println!();
+    println!("rush crash on {:?}:", args.backend);
+    println!("  kills                 {}", report.kills);
+    println!(
+        "  acknowledged writes   {} saved or pushed, {} submitted, {} accepted",
+        report.acknowledged[0], report.acknowledged[1], report.acknowledged[2]
+    );
+    println!("  lost                  {}", report.lost);
+    println!("  beyond what was sent  {}", report.beyond);
+    println!("  audit verify          {}", report.audit);
+    println!("  integrity check       {}", report.integrity);
+    if report.lost > 0 || report.beyond > 0 || report.audit.starts_with("NOT SOUND") {
+        bail!("the crash harness found writes not as acknowledged, or an unsound chain");
+    }
+    if !matches!(report.integrity.as_str(), "ok" | "n/a (PostgreSQL)") {
+        bail!("the integrity check failed: {}", report.integrity);
+    }
+    Ok(())
+}
+
+/// The clients' shared state, logged in as the demo's administrator.
+async fn connect(args: &Args, server: &Server) -> Result<Arc<Load>> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(4 * args.capacity.max(args.clients))
         .timeout(Duration::from_secs(120))
@@ -404,12 +444,16 @@ async fn run(args: &Args, server: &Server, period: &str) -> Result<()> {
             .await?,
     )?;
     let token = login["token"].as_str().context("admin token")?.to_string();
-    let load = Arc::new(Load {
+    Ok(Arc::new(Load {
         http,
         base: server.base.clone(),
         token,
         recorder: Recorder::default(),
-    });
+    }))
+}
+
+async fn run(args: &Args, server: &Server, period: &str) -> Result<()> {
+    let load = connect(args, server).await?;
     let wanted = |name: &str| args.scenarios.iter().any(|s| s == name);
     let mut scenarios = Vec::new();
     let communes = assignments(&load, COMMUNE_REGIME).await?;

@@ -1,6 +1,7 @@
 //! The server under load: the release binary started as a process of its own on a fresh
 //! database (an SQLite file in a scratch folder, or a new PostgreSQL database made and
-//! dropped by the run) with the demo data loaded, stopped with SIGTERM at the end.
+//! dropped by the run) with the demo data loaded, stopped with SIGTERM at the end — or killed
+//! and started again on the same database, for the crash harness.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -20,6 +21,11 @@ pub enum Backend {
 pub struct Server {
     child: std::process::Child,
     pub base: String,
+    /// The database it serves (`sqlite://…` or `postgres://…`).
+    pub database: String,
+    binary: PathBuf,
+    arguments: Vec<String>,
+    history_until: Option<String>,
     scratch: PathBuf,
     /// The PostgreSQL database made for the run: (server URL, database name).
     made_database: Option<(String, String)>,
@@ -33,11 +39,44 @@ pub struct Launch<'a> {
     pub postgres_url: &'a str,
     /// Extra arguments to `baocao serve` (`--max-in-flight 64`, …).
     pub extra: &'a [String],
+    /// The demo history's last day (`BAOCAO_DEMO_HISTORY_UNTIL`) [default: the server's].
+    pub history_until: Option<&'a str>,
 }
 
 fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// Starts `binary` in `scratch` with its log in `server.log` (appended to on a relaunch).
+fn spawn(
+    binary: &Path,
+    scratch: &Path,
+    arguments: &[String],
+    history_until: Option<&str>,
+    append: bool,
+) -> Result<std::process::Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append)
+        .open(scratch.join("server.log"))?;
+    let mut command = std::process::Command::new(binary);
+    command
+        .current_dir(scratch)
+        .args(arguments)
+        .env("BAOCAO_CONFIG", scratch.join("none.toml"))
+        .env("BAOCAO_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    if let Some(until) = history_until {
+        command.env("BAOCAO_DEMO_HISTORY_UNTIL", until);
+    }
+    command
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))
 }
 
 /// `url` with its database replaced by `database`.
@@ -75,31 +114,71 @@ impl Server {
             }
         };
         let port = free_port()?;
-        let log = std::fs::File::create(scratch.join("server.log"))?;
-        let child = std::process::Command::new(launch.binary)
-            .current_dir(&scratch)
-            .arg("serve")
-            .arg("--demo")
-            .arg("--database")
-            .arg(&database)
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{port}"))
-            .args(launch.extra)
-            .env("BAOCAO_CONFIG", scratch.join("none.toml"))
-            .env("BAOCAO_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", launch.binary.display()))?;
+        let mut arguments = vec![
+            "serve".to_string(),
+            "--demo".to_string(),
+            "--database".to_string(),
+            database.clone(),
+            "--bind".to_string(),
+            format!("127.0.0.1:{port}"),
+        ];
+        arguments.extend(launch.extra.iter().cloned());
         let mut server = Self {
-            child,
+            child: spawn(
+                launch.binary,
+                &scratch,
+                &arguments,
+                launch.history_until,
+                false,
+            )?,
             base: format!("http://127.0.0.1:{port}"),
+            database,
+            binary: launch.binary.to_path_buf(),
+            arguments,
+            history_until: launch.history_until.map(str::to_string),
             scratch,
             made_database,
         };
         server.wait_ready().await?;
         Ok(server)
+    }
+
+    /// Kills the server at once (SIGKILL: no shutdown, nothing flushed).
+    pub fn kill(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Starts the server again on the same database and port, and waits until it answers.
+    pub async fn relaunch(&mut self) -> Result<()> {
+        self.child = spawn(
+            &self.binary,
+            &self.scratch,
+            &self.arguments,
+            self.history_until.as_deref(),
+            true,
+        )?;
+        self.wait_ready().await
+    }
+
+    /// Runs the server's binary with `arguments` (another command on the same database,
+    /// such as `audit verify`); answers whether it succeeded and what it printed.
+    pub fn command(&self, arguments: &[&str]) -> Result<(bool, String)> {
+        let output = std::process::Command::new(&self.binary)
+            .current_dir(&self.scratch)
+            .args(arguments)
+            .env("BAOCAO_CONFIG", self.scratch.join("none.toml"))
+            .env("BAOCAO_LOG", "warn")
+            .output()?;
+        Ok((
+            output.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        ))
     }
 
     async fn wait_ready(&mut self) -> Result<()> {

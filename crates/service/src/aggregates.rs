@@ -108,6 +108,9 @@ struct Inner {
     clock: u64,
     /// Answers computed and kept since the server started.
     computed: u64,
+    /// Questions looked up since the start: found under the same data, or not.
+    hits: u64,
+    misses: u64,
 }
 
 /// Shared by every request of a server.
@@ -123,6 +126,9 @@ pub struct CacheSize {
     pub answers: usize,
     /// Questions computed since the start (a hit does not count).
     pub computed: u64,
+    /// Questions looked up since the start, found under the same data or not.
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl AggregateCache {
@@ -243,12 +249,19 @@ impl AggregateCache {
         let mut inner = self.lock();
         inner.clock += 1;
         let now = inner.clock;
-        let cached = inner.answers.get_mut(question)?;
-        if cached.token != token {
-            return None;
+        let found = match inner.answers.get_mut(question) {
+            Some(cached) if cached.token == token => {
+                cached.last_used = now;
+                Some(cached.answers.clone())
+            }
+            _ => None,
+        };
+        if found.is_some() {
+            inner.hits += 1;
+        } else {
+            inner.misses += 1;
         }
-        cached.last_used = now;
-        Some(cached.answers.clone())
+        found
     }
 
     pub fn keep(&self, question: Question, token: i64, answers: Arc<NodeAnswers>) {
@@ -294,6 +307,8 @@ impl AggregateCache {
             questions: inner.answers.len(),
             answers: inner.size,
             computed: inner.computed,
+            hits: inner.hits,
+            misses: inner.misses,
         }
     }
 }
@@ -426,7 +441,9 @@ mod tests {
             CacheSize {
                 questions: 1,
                 answers: 3,
-                computed: 1
+                computed: 1,
+                hits: 1,
+                misses: 2,
             }
         );
     }

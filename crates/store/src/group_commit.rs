@@ -94,6 +94,17 @@ pub(crate) struct Lease {
 }
 
 impl GroupCommit {
+    /// Writers waiting for their turn now.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Counts the caller as a writer waiting for its turn until the guard is dropped (on
+    /// PostgreSQL, a write turn; the batch itself is SQLite's).
+    pub(crate) fn wait_turn(&self) -> impl Drop + '_ {
+        Waiting::new(&self.waiting)
+    }
+
     /// Joins the open batch, or opens one.
     pub(crate) async fn join(self: &Arc<Self>, pool: &SqlitePool) -> Result<Lease, StoreError> {
         let waiting = Waiting::new(&self.waiting);

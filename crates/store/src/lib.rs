@@ -346,6 +346,12 @@ impl Store {
         Ok(applied.is_some() && applied >= expected)
     }
 
+    /// Writers waiting for their turn to write now (SQLite: to join the shared transaction;
+    /// PostgreSQL: for a write turn).
+    pub fn writers_waiting(&self) -> usize {
+        self.group.waiting()
+    }
+
     /// The connection pool now: connections open, and how many of them are idle.
     pub fn pool_usage(&self) -> (u32, usize) {
         match &self.db {

@@ -88,12 +88,14 @@ impl Store {
         let (tx, turn) = match &self.db {
             Db::Sqlite(pool) => (Tx::Sqlite(self.group.join(pool).await?), None),
             Db::Postgres(pool) => {
+                let waiting = self.group.wait_turn();
                 let turn = self
                     .turns
                     .clone()
                     .acquire_owned()
                     .await
                     .expect("the turns are never closed");
+                drop(waiting);
                 (Tx::Postgres(pool.begin().await?), Some(turn))
             }
         };

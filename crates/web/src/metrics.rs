@@ -1,6 +1,7 @@
 //! What the server tells its operators: Prometheus metrics at `/metrics` (requests by route and
-//! status, latency, requests in flight, the database pool, reminder e-mails sent), behind a
-//! token of their own; and readiness at `/readyz` (the database answers and its schema is the
+//! status, latency, requests in flight, the database pool, writers waiting for their turn,
+//! the analytics cache's hits and misses, imported values, connector runs, reminder e-mails
+//! sent), behind a token of their own; and readiness at `/readyz` (the database answers and its schema is the
 //! one this build expects), beside the liveness check `/healthz`.
 
 use std::time::Instant;
@@ -39,6 +40,22 @@ struct PoolState {
     state: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: String,
+}
+
+fn by_outcome<M: prometheus_client::metrics::TypedMetric + Clone + Default>(
+    family: &Family<Outcome, M>,
+    outcome: &str,
+) -> M {
+    family
+        .get_or_create(&Outcome {
+            outcome: outcome.to_string(),
+        })
+        .clone()
+}
+
 type Latencies = Family<Route, Histogram, fn() -> Histogram>;
 
 /// The server's metrics, registered once.
@@ -48,6 +65,12 @@ pub struct Metrics {
     latency: Latencies,
     in_flight: Gauge,
     connections: Family<PoolState, Gauge>,
+    writers_waiting: Gauge,
+    cache_lookups: Family<Outcome, Gauge>,
+    imported_values: Family<Outcome, Counter>,
+    imports: Family<Outcome, Counter>,
+    connector_runs: Family<Outcome, Counter>,
+    connector_values: Family<Outcome, Counter>,
     reminders_sent: Counter,
 }
 
@@ -90,6 +113,42 @@ impl Default for Metrics {
             "Connections of the database pool, idle or in use",
             connections.clone(),
         );
+        let writers_waiting = Gauge::default();
+        registry.register(
+            "write_queue_depth",
+            "Writers waiting for their turn to write (SQLite: to join the shared transaction; PostgreSQL: for a write turn)",
+            writers_waiting.clone(),
+        );
+        let cache_lookups = Family::<Outcome, Gauge>::default();
+        registry.register(
+            "analytics_cache_lookups",
+            "Analytics questions looked up in the cache since the start, by outcome (hit, miss)",
+            cache_lookups.clone(),
+        );
+        let imported_values = Family::<Outcome, Counter>::default();
+        registry.register(
+            "import_values",
+            "Values of data value set pushes, by outcome (imported, updated, ignored, deleted)",
+            imported_values.clone(),
+        );
+        let imports = Family::<Outcome, Counter>::default();
+        registry.register(
+            "imports",
+            "Data value set pushes answered, by status (success, warning, error)",
+            imports.clone(),
+        );
+        let connector_runs = Family::<Outcome, Counter>::default();
+        registry.register(
+            "connector_runs",
+            "Connector runs, by outcome (succeeded, failed)",
+            connector_runs.clone(),
+        );
+        let connector_values = Family::<Outcome, Counter>::default();
+        registry.register(
+            "connector_values",
+            "Values connectors brought, by outcome (stored, rejected)",
+            connector_values.clone(),
+        );
         let reminders_sent = Counter::default();
         registry.register(
             "reminder_emails_sent",
@@ -102,6 +161,12 @@ impl Default for Metrics {
             latency,
             in_flight,
             connections,
+            writers_waiting,
+            cache_lookups,
+            imported_values,
+            imports,
+            connector_runs,
+            connector_values,
             reminders_sent,
         }
     }
@@ -111,6 +176,27 @@ impl Metrics {
     /// Counts e-mails the relay accepted.
     pub fn emails_sent(&self, count: usize) {
         self.reminders_sent.inc_by(count as u64);
+    }
+
+    /// Counts a push's values by outcome, and the push by its status.
+    pub fn pushed(&self, count: &baocao_service::push::ImportCount, status: &str) {
+        for (outcome, values) in [
+            ("imported", count.imported),
+            ("updated", count.updated),
+            ("ignored", count.ignored),
+            ("deleted", count.deleted),
+        ] {
+            by_outcome(&self.imported_values, outcome).inc_by(values as u64);
+        }
+        by_outcome(&self.imports, &status.to_ascii_lowercase()).inc();
+    }
+
+    /// Counts a connector's run and the values it brought.
+    pub fn connector_ran(&self, succeeded: bool, stored: i32, rejected: i32) {
+        let outcome = if succeeded { "succeeded" } else { "failed" };
+        by_outcome(&self.connector_runs, outcome).inc();
+        by_outcome(&self.connector_values, "stored").inc_by(stored.max(0) as u64);
+        by_outcome(&self.connector_values, "rejected").inc_by(rejected.max(0) as u64);
     }
 }
 
@@ -173,6 +259,12 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
             })
             .set(count);
     }
+    metrics
+        .writers_waiting
+        .set(state.store.writers_waiting() as i64);
+    let cache = state.aggregates.size();
+    by_outcome(&metrics.cache_lookups, "hit").set(cache.hits as i64);
+    by_outcome(&metrics.cache_lookups, "miss").set(cache.misses as i64);
     let mut body = String::new();
     if encode(&mut body, &metrics.registry).is_err() {
         return ApiError::internal().into_response();

@@ -29,11 +29,28 @@ async fn readiness_follows_the_database_and_its_schema(app: TestApp) {
 }
 
 async fn send(router: &axum::Router, path: &str, authorization: Option<&str>) -> Answer {
-    let mut request = Request::builder().method(Method::GET).uri(path);
+    send_body(router, Method::GET, path, authorization, None).await
+}
+
+async fn send_body(
+    router: &axum::Router,
+    method: Method,
+    path: &str,
+    authorization: Option<&str>,
+    json: Option<&serde_json::Value>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(path);
     if let Some(value) = authorization {
         request = request.header(header::AUTHORIZATION, value);
     }
-    let response = tower::ServiceExt::oneshot(router.clone(), request.body(Body::empty()).unwrap())
+    let body = match json {
+        Some(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = tower::ServiceExt::oneshot(router.clone(), request.body(body).unwrap())
         .await
         .unwrap();
     let status = response.status();
@@ -84,6 +101,29 @@ async fn metrics_count_requests_by_route_for_whoever_holds_the_token(app: TestAp
         StatusCode::NOT_FOUND
     );
 
+    // A push: its values counted by outcome, the push by status.
+    let pushed = send_body(
+        &router,
+        Method::POST,
+        "/api/dataValueSets",
+        Some(&bearer),
+        Some(&serde_json::json!({
+            "dataSet": "BC-KTXH-T", "period": "202611", "orgUnit": "01",
+            "dataValues": [{"dataElement": "KT09", "value": "37000.1"}, {"dataElement": "KT03", "value": "12"}],
+        })),
+    )
+    .await;
+    assert_eq!(pushed.status, StatusCode::OK, "{}", pushed.text);
+    // The same analytics question twice: a miss, then a hit.
+    for _ in 0..2 {
+        let asked = send(
+            &router,
+            "/api/v1/analytics?indicator=KT04&period=2026&agency=01",
+            Some(&bearer),
+        )
+        .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
+    }
     assert_eq!(
         send(&router, "/metrics", None).await.status,
         StatusCode::UNAUTHORIZED
@@ -120,6 +160,21 @@ async fn metrics_count_requests_by_route_for_whoever_holds_the_token(app: TestAp
     assert!(text.contains("baocao_http_request_duration_seconds_bucket{"));
     assert!(text.contains(r#"baocao_database_connections{state="idle"}"#));
     assert!(text.contains("baocao_reminder_emails_sent_total 0"));
+    let sample = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{series} ")))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series}: {text}"))
+    };
+    assert_eq!(
+        sample(r#"baocao_import_values_total{outcome="imported"}"#)
+            + sample(r#"baocao_import_values_total{outcome="updated"}"#),
+        2
+    );
+    assert_eq!(sample(r#"baocao_imports_total{outcome="success"}"#), 1);
+    assert_eq!(sample("baocao_write_queue_depth"), 0);
+    assert!(sample(r#"baocao_analytics_cache_lookups{outcome="hit"}"#) >= 1);
+    assert!(sample(r#"baocao_analytics_cache_lookups{outcome="miss"}"#) >= 1);
     assert!(text.trim_end().ends_with("# EOF"));
 
     let Some(python) = std::env::var_os("BAOCAO_PEER_PYTHON") else {
@@ -170,6 +225,8 @@ print(",".join(names))
         "baocao_http_requests",
         "baocao_http_request_duration_seconds",
         "baocao_database_connections",
+        "baocao_import_values",
+        "baocao_write_queue_depth",
     ] {
         assert!(
             families.split(',').any(|f| f.trim() == family),

@@ -277,7 +277,12 @@ pub async fn import(
         return Err(with_committed(error, kept));
     }
     match push.finish().await {
-        Ok(outcome) => Ok(answer(outcome)),
+        Ok(outcome) => {
+            state
+                .metrics
+                .pushed(&outcome.count, summary_status(&outcome));
+            Ok(answer(outcome))
+        }
         Err((error, kept)) => Err(with_committed(error.into(), kept)),
     }
 }
@@ -292,8 +297,20 @@ fn with_committed(error: ApiError, kept: ImportCount) -> ApiError {
     }
 }
 
+/// The import summary's status: ERROR (refused whole), SUCCESS or WARNING (some conflicts).
+fn summary_status(outcome: &PushOutcome) -> &'static str {
+    if outcome.refused {
+        "ERROR"
+    } else if outcome.conflict_count == 0 {
+        "SUCCESS"
+    } else {
+        "WARNING"
+    }
+}
+
 /// The outcome as DHIS2's import summary, every conflict in both languages.
 fn answer(outcome: PushOutcome) -> Response {
+    let status = summary_status(&outcome);
     let errors: Vec<ApiError> = outcome.errors.into_iter().map(ApiError::from).collect();
     let conflicts = outcome
         .conflicts
@@ -375,13 +392,6 @@ fn answer(outcome: PushOutcome) -> Response {
             }
         })
         .collect::<Vec<_>>();
-    let status = if outcome.refused {
-        "ERROR"
-    } else if outcome.conflict_count == 0 {
-        "SUCCESS"
-    } else {
-        "WARNING"
-    };
     // DHIS2 2.38+: the web message's own status beside the summary's.
     let message_status = match status {
         "SUCCESS" => "OK",
