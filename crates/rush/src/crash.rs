@@ -218,7 +218,11 @@ pub async fn run(
     server.kill()?;
     let (sound, said) = server.command(&["audit", "verify", "--database", &server.database])?;
     report.audit = if sound {
-        said.lines().last().unwrap_or("sound").to_string()
+        // Its summary line ("N events, last …: sound"), not a log line beside it.
+        said.lines()
+            .rfind(|line| line.contains(" events, "))
+            .unwrap_or("sound")
+            .to_string()
     } else {
         format!("NOT SOUND: {said}")
     };

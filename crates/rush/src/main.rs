@@ -15,7 +15,9 @@
 //!   `--max-in-flight`) saving at once, while a prober reads `/healthz`; every answer but
 //!   503 is counted as an error, and every acknowledged save is read back afterwards;
 //! - `crash` (run alone): the crash harness ([`crash`]) — `--kills` rounds of writes cut by
-//!   SIGKILL, every acknowledged write checked after each restart, the audit chain at the end.
+//!   SIGKILL, every acknowledged write checked after each restart, the audit chain at the end;
+//! - `soak` (run alone): a mixed load at half `--capacity` for `--minutes`, the server's memory
+//!   and file descriptors sampled ([`soak`]).
 //!
 //! Run: `cargo build --release -p baocao -p baocao-rush`, then
 //! `target/release/rush --backend sqlite` (or `postgres`).
@@ -23,6 +25,7 @@
 mod crash;
 mod record;
 mod server;
+mod soak;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -78,6 +81,9 @@ struct Args {
     /// month, the overload the one after, the crash harness those after it.
     #[arg(long)]
     period: Option<String>,
+    /// How long the soak run lasts (`--scenarios soak`), in minutes.
+    #[arg(long, default_value_t = 60.0)]
+    minutes: f64,
     /// Kills of the crash harness (`--scenarios crash`).
     #[arg(long, default_value_t = 100)]
     kills: usize,
@@ -396,6 +402,8 @@ async fn main() -> Result<()> {
     );
     let outcome = if args.scenarios == ["crash"] {
         run_crash(&args, &mut server, &period).await
+    } else if args.scenarios == ["soak"] {
+        run_soak(&args, &server, &period).await
     } else {
         run(&args, &server, &period).await
     };
@@ -423,6 +431,36 @@ async fn run_crash(args: &Args, server: &mut Server, period: &str) -> Result<()>
     }
     if !matches!(report.integrity.as_str(), "ok" | "n/a (PostgreSQL)") {
         bail!("the integrity check failed: {}", report.integrity);
+    }
+    Ok(())
+}
+
+async fn run_soak(args: &Args, server: &Server, period: &str) -> Result<()> {
+    let load = connect(args, server).await?;
+    let communes = assignments(&load, COMMUNE_REGIME).await?;
+    let clients = (args.capacity / 2).max(1);
+    let report = soak::run(&load, server, &communes, period, args.minutes, clients).await?;
+    println!();
+    println!(
+        "rush soak on {:?}: {:.1} minutes, {clients} clients",
+        args.backend, args.minutes
+    );
+    println!("  seconds  resident MiB  file descriptors");
+    for (seconds, resident, descriptors) in &report.samples {
+        println!("  {seconds:>7.0}  {resident:>12.1}  {descriptors:>16}");
+    }
+    println!(
+        "  requests {}, failed {}; after the warm-up {:.1} MiB / {} fds, at most {:.1} MiB / {} fds later (bound: +25 % + 32 MiB, +32 fds)",
+        report.requests,
+        report.failures,
+        report.warm.0,
+        report.warm.1,
+        report.peak_after.0,
+        report.peak_after.1
+    );
+    print_report(args, &load.recorder, &[], None, server);
+    if !report.within_bounds() {
+        bail!("the server's footprint grew beyond the bound");
     }
     Ok(())
 }

@@ -169,7 +169,7 @@ impl Server {
             .current_dir(&self.scratch)
             .args(arguments)
             .env("BAOCAO_CONFIG", self.scratch.join("none.toml"))
-            .env("BAOCAO_LOG", "warn")
+            .env("BAOCAO_LOG", "warn,sqlx=error")
             .output()?;
         Ok((
             output.status.success(),
@@ -198,6 +198,20 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         bail!("the server did not answer /healthz within 10 minutes")
+    }
+
+    /// The server's resident memory now (VmRSS, MiB) and its open file descriptors.
+    pub fn footprint(&self) -> Option<(f64, usize)> {
+        let pid = self.child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let resident = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())?
+            / 1024.0;
+        let descriptors = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
+        Some((resident, descriptors))
     }
 
     /// The server's resident memory at its peak so far (VmHWM), in MiB.
