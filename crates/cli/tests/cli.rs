@@ -436,19 +436,13 @@ fn commune_draft(accidents: u64) -> String {
     .to_string()
 }
 
-/// Communes save their drafts, eight at a time, while the server is killed (SIGKILL, no
-/// shutdown) once a first batch is acknowledged; after a restart on the same database every
-/// acknowledged save is there with the number sent.
-fn no_acknowledged_save_is_lost_when_the_server_is_killed(database: &str) {
-    let port = free_port();
-    // The communes' drafts need the directory and the assignments, not years of history.
-    let mut server = serve_with_history(database, port, "2025-01-31");
-    let token = admin_token(port);
+/// The communes assigned the commune regime today, by code.
+fn communes_now(port: u16, token: &str) -> Vec<String> {
     let (status, body) = http(
         port,
         "GET",
         &format!("/api/v1/regimes/{COMMUNE_REGIME}/assignments"),
-        Some(&token),
+        Some(token),
         "",
     )
     .unwrap();
@@ -463,11 +457,47 @@ fn no_acknowledged_save_is_lost_when_the_server_is_killed(database: &str) {
         .collect();
     communes.sort();
     communes.dedup();
-    assert!(communes.len() > 1000, "{}", communes.len());
-    let period = jiff::Timestamp::now()
+    communes
+}
+
+/// This month in Vietnam (YYYYMM), the period the communes' drafts are saved for.
+fn this_month() -> String {
+    jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(7)))
         .strftime("%Y%m")
-        .to_string();
+        .to_string()
+}
+
+/// Checks that a commune's report holds the number of accidents it was acknowledged with.
+fn assert_kept(port: u16, token: &str, commune: &str, period: &str, accidents: u64) {
+    let path = format!("/api/v1/reports/{COMMUNE_REGIME}/{commune}/{period}");
+    let (status, body) = http(port, "GET", &path, Some(token), "").unwrap();
+    assert_eq!(status, 200, "{commune}: {body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let kept = report["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["row"] == "XH11" && v["column"] == "this_period")
+        .map(|v| v["value"].clone());
+    assert_eq!(
+        kept,
+        Some(serde_json::json!(accidents.to_string())),
+        "{commune} acknowledged {accidents}: {body}"
+    );
+}
+
+/// Communes save their drafts, eight at a time, while the server is killed (SIGKILL, no
+/// shutdown) once a first batch is acknowledged; after a restart on the same database every
+/// acknowledged save is there with the number sent.
+fn no_acknowledged_save_is_lost_when_the_server_is_killed(database: &str) {
+    let port = free_port();
+    // The communes' drafts need the directory and the assignments, not years of history.
+    let mut server = serve_with_history(database, port, "2025-01-31");
+    let token = admin_token(port);
+    let communes = communes_now(port, &token);
+    assert!(communes.len() > 1000, "{}", communes.len());
+    let period = this_month();
 
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, u64)>::new()));
     let writers: Vec<_> = (0..8)
@@ -510,21 +540,7 @@ fn no_acknowledged_save_is_lost_when_the_server_is_killed(database: &str) {
     let _server = serve_with_history(database, port, "2025-01-31");
     let token = admin_token(port);
     for (commune, accidents) in &acknowledged {
-        let path = format!("/api/v1/reports/{COMMUNE_REGIME}/{commune}/{period}");
-        let (status, body) = http(port, "GET", &path, Some(&token), "").unwrap();
-        assert_eq!(status, 200, "{commune}: {body}");
-        let report: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let kept = report["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["row"] == "XH11" && v["column"] == "this_period")
-            .map(|v| v["value"].clone());
-        assert_eq!(
-            kept,
-            Some(serde_json::json!(accidents.to_string())),
-            "{commune} acknowledged {accidents}: {body}"
-        );
+        assert_kept(port, &token, commune, &period, *accidents);
     }
 }
 
@@ -1042,28 +1058,8 @@ fn a_postgres_restart_under_load_is_answered_503_and_loses_nothing() {
     let database = cluster.url();
     let _server = serve_with_history(&database, port, "2025-01-31");
     let token = admin_token(port);
-    let (_, body) = http(
-        port,
-        "GET",
-        &format!("/api/v1/regimes/{COMMUNE_REGIME}/assignments"),
-        Some(&token),
-        "",
-    )
-    .unwrap();
-    let assignments: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let mut communes: Vec<String> = assignments["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["valid_to"].is_null())
-        .filter_map(|a| a["reporting_agency"].as_str().map(str::to_string))
-        .collect();
-    communes.sort();
-    communes.dedup();
-    let period = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(7)))
-        .strftime("%Y%m")
-        .to_string();
+    let communes = communes_now(port, &token);
+    let period = this_month();
     let answers = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, u64, u16)>::new()));
     let writers: Vec<_> = (0..8)
         .map(|writer| {
@@ -1112,21 +1108,7 @@ fn a_postgres_restart_under_load_is_answered_503_and_loses_nothing() {
         answers[before..].iter().any(|(_, _, s)| *s == 200),
         "saves succeed again after the restart"
     );
-    for (commune, accidents, status) in answers.iter().filter(|(_, _, s)| *s == 200) {
-        let path = format!("/api/v1/reports/{COMMUNE_REGIME}/{commune}/{period}");
-        let (code, body) = http(port, "GET", &path, Some(&token), "").unwrap();
-        assert_eq!(code, 200, "{commune}: {body}");
-        let report: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let kept = report["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["row"] == "XH11" && v["column"] == "this_period")
-            .map(|v| v["value"].clone());
-        assert_eq!(
-            kept,
-            Some(serde_json::json!(accidents.to_string())),
-            "{commune} acknowledged {accidents} ({status}): {body}"
-        );
+    for (commune, accidents, _) in answers.iter().filter(|(_, _, s)| *s == 200) {
+        assert_kept(port, &token, commune, &period, *accidents);
     }
 }

@@ -259,6 +259,18 @@ async fn submit(load: &Load, kind: &'static str, path: &str) -> bool {
     false
 }
 
+/// The accidents (`XH11`) a commune's report holds, as a number.
+fn accidents_in(report: &Value) -> Option<f64> {
+    report["values"]
+        .as_array()
+        .and_then(|cells| cells.iter().find(|c| c["row"] == "XH11"))
+        .and_then(|c| {
+            c["value"]
+                .as_f64()
+                .or_else(|| c["value"].as_str().and_then(|t| t.parse().ok()))
+        })
+}
+
 fn commune_edit(version: i64, seed: usize) -> Value {
     let accidents = 1 + seed % 7;
     json!({
@@ -705,14 +717,7 @@ async fn run(args: &Args, server: &Server, period: &str) -> Result<()> {
                 )
                 .await;
             let expected = 1 + seed % 7;
-            let stored = answer.body["values"]
-                .as_array()
-                .and_then(|cells| cells.iter().find(|c| c["row"] == "XH11"))
-                .and_then(|c| {
-                    c["value"]
-                        .as_f64()
-                        .or_else(|| c["value"].as_str().and_then(|t| t.parse().ok()))
-                });
+            let stored = accidents_in(&answer.body);
             let fine = answer.ok()
                 && answer.body["version"].as_i64().unwrap_or(0) >= *version
                 && stored == Some(expected as f64);
