@@ -21,7 +21,7 @@ const DEFAULT_DATABASE: &str = "sqlite://baocao.db";
 /// Whether long commands draw a progress bar: text logs on a terminal (set once in `main`).
 static PROGRESS_BARS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
-fn progress(what: &'static str) -> progress::Progress {
+fn progress_bar(what: &'static str) -> progress::Progress {
     progress::Progress::new(what, PROGRESS_BARS.get().copied().unwrap_or(false))
 }
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -438,7 +438,7 @@ async fn demo(store: &Store) -> Result<()> {
     if store.setting(baocao_seed::HISTORY_SETTING).await?.is_none() {
         tracing::info!(until = %scope.until, "loading the demo history of accepted reports");
     }
-    let bar = progress("demo history");
+    let bar = progress_bar("demo history");
     load_demo_history_reporting(store, &scope, &|step| {
         bar.update(step.done, step.total, step.regime)
     })

@@ -85,6 +85,25 @@ fn known_version(url: &str) -> Option<i64> {
 const LAST_MIGRATION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
 
 impl Store {
+    /// Whether the database holds any table (in its current schema, on PostgreSQL).
+    async fn holds_tables(&self) -> Result<bool, StoreError> {
+        let count: i64 = match &self.db {
+            Db::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'")
+                    .fetch_one(pool)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()",
+                )
+                .fetch_one(pool)
+                .await?
+            }
+        };
+        Ok(count > 0)
+    }
+
     /// Writes a consistent copy of the whole database to `file` while others keep reading
     /// and writing. `url` is the one this store was opened with (`pg_dump` connects by
     /// itself). Refuses to overwrite an existing file.
@@ -214,16 +233,9 @@ pub async fn restore(url: &str, file: &Path) -> Result<BackupSummary, StoreError
     }
     if is_postgres(url) {
         let store = Store::connect(url).await?;
-        let Db::Postgres(pool) = &store.db else {
-            unreachable!("a postgres:// URL opens PostgreSQL")
-        };
-        let tables: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()",
-        )
-        .fetch_one(pool)
-        .await?;
+        let holds_tables = store.holds_tables().await;
         store.close().await;
-        if tables > 0 {
+        if holds_tables? {
             return Err(StoreError::NotEmpty(crate::redact(url)));
         }
         run_tool(

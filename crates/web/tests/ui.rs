@@ -1033,6 +1033,9 @@ async fn the_registry_review_shows_problems_issuers_and_duplicates(app: TestApp)
         .expect("the planted regime is listed");
     let row = &text[row_start..row_start + text[row_start..].find("</tr>").unwrap()];
     assert!(row.contains("Thời gian chốt số liệu"), "{row}");
+    // Statuses in the page's language, never the API's codes.
+    assert!(!text.contains(">published<") && !text.contains(">draft<"));
+    assert!(text.contains(">Đã ban hành<"), "{text}");
     assert!(text.contains("id=\"issuer-table\""));
     // The copy asks for the same six indicators as the original: the pair is listed.
     assert!(text.contains("href=\"/regimes/BC-THIEU-Q\""));

@@ -33,7 +33,23 @@ pub async fn page(
         .as_deref()
         .map(baocao_domain::text::search_key)
         .filter(|key| !key.is_empty());
-    let standardisation = registry::standardisation(&state).await.map_err(fail)?;
+    // Each regime's status as the page's language says it, not the API's code.
+    let standardisation: Vec<serde_json::Value> = registry::standardisation(&state)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|entry| {
+            let shown = entry
+                .status
+                .parse::<baocao_domain::regime::RegimeStatus>()
+                .map_or(entry.status, |status| {
+                    super::describe::regime_status(status, lang)
+                });
+            let mut row = json!(entry);
+            row["status"] = json!(shown);
+            row
+        })
+        .collect();
     let issuers = registry::issuers(&state).await.map_err(fail)?;
     let mut pairs = registry::duplicates(&state, 1, issuer.as_deref())
         .await
