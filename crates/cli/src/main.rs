@@ -325,10 +325,17 @@ fn read_config(path: &PathBuf) -> Result<FileConfig> {
 
 async fn open_store(url: &str) -> Result<Store> {
     let store = Store::connect(url).await.map_err(explain)?;
-    if !store.schema_is_current().await.unwrap_or(false) {
+    if store.schema_is_current().await.unwrap_or(false) {
+        store.migrate().await.map_err(explain)?;
+    } else {
         tracing::info!(database = %redact(url), "applying database migrations");
+        let bar = progress_bar("migrations");
+        store
+            .migrate_reporting(&|done, total, next| bar.update(done, total, next))
+            .await
+            .map_err(explain)?;
+        bar.finish();
     }
-    store.migrate().await.map_err(explain)?;
     Ok(store)
 }
 
@@ -467,7 +474,14 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
             // As it is: a backup taken before an upgrade must not be migrated by it.
             let store = Store::connect(&url).await.map_err(explain)?;
             let started = std::time::Instant::now();
-            let summary = store.backup(&url, &file).await.map_err(explain)?;
+            let bar = progress_bar("backup");
+            let summary = store
+                .backup_reporting(&url, &file, &|done, total, unit| {
+                    bar.update(done, total, unit)
+                })
+                .await
+                .map_err(explain)?;
+            bar.finish();
             store.close().await;
             println!(
                 "backed up {} to {} ({} bytes, schema {}) in {:.1} s",
@@ -480,9 +494,14 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
         }
         Command::Restore { database, file } => {
             let url = database_of(&database);
-            let summary = baocao_store::backup::restore(&url, &file)
+            let bar = progress_bar("restore");
+            let summary =
+                baocao_store::backup::restore_reporting(&url, &file, &|done, total, unit| {
+                    bar.update(done, total, unit)
+                })
                 .await
                 .map_err(explain)?;
+            bar.finish();
             // A backup from an older release is brought up to this one.
             open_store(&url).await?.close().await;
             println!(
@@ -681,7 +700,10 @@ async fn audit(
         }
         AuditAction::Verify { database, .. } => {
             let store = open_store(&database_of(&database)).await?;
-            let verification = audit::verify(&store).await?;
+            let bar = progress_bar("audit verify: events");
+            let verification =
+                audit::verify_reporting(&store, &|done, total| bar.update(done, total, "")).await?;
+            bar.finish();
             store.close().await;
             for finding in &verification.findings {
                 println!("{finding}");

@@ -39,7 +39,11 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_length(total);
             bar.set_position(done);
-            bar.set_message(format!("{} · {detail}", self.what));
+            bar.set_message(if detail.is_empty() {
+                self.what.to_string()
+            } else {
+                format!("{} · {detail}", self.what)
+            });
             return;
         }
         let Ok(mut last) = self.last_line.lock() else {

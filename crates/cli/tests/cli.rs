@@ -1,28 +1,14 @@
 //! The binary as a person runs it: bad configuration fails clearly, and a demo server keeps
 //! its data across a restart without loading the demo twice.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_baocao");
-
-/// A key file of the test's own, beside its database (never one in the working folder).
-fn key_file(args: &[&str]) -> String {
-    let database = args
-        .windows(2)
-        .find(|pair| pair[0] == "--database")
-        .map(|pair| pair[1])
-        .unwrap_or("");
-    match database.strip_prefix("sqlite://") {
-        Some(path) => format!("{path}.key"),
-        None => std::env::temp_dir()
-            .join(format!("baocao-cli-{}.key", std::process::id()))
-            .display()
-            .to_string(),
-    }
-}
+use support::*;
 
 fn run(args: &[&str]) -> Output {
     run_with_keys(args, None)
@@ -106,84 +92,6 @@ fn a_bad_listen_address_fails_clearly() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid --bind address"));
     let _ = std::fs::remove_dir_all(dir);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A plain HTTP/1.1 request on loopback; answers the status and the body.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .ok()?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Some((status, body))
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `serve --demo` with the demo's history up to `until` (an early day loads next to none:
-/// for tests that only write).
-fn serve_with_history(database: &str, port: u16, until: &str) -> Server {
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--demo",
-            "--database",
-            database,
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("BAOCAO_CONFIG", "/nonexistent/baocao.toml")
-        .env("BAOCAO_DEMO_HISTORY_UNTIL", until)
-        .env("BAOCAO_KEY_FILE", key_file(&["--database", database]))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start baocao serve");
-    let server = Server(child);
-    let started = Instant::now();
-    // Loading the demo history unoptimised, beside another test doing the same, is slow.
-    while started.elapsed() < Duration::from_secs(400) {
-        if http(port, "GET", "/healthz", None, "").is_some_and(|(status, _)| status == 200) {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("the server did not become healthy");
 }
 
 fn regimes(port: u16) -> String {
@@ -409,84 +317,6 @@ fn audit_of_a_loaded_demo(dir: &std::path::Path, database: &str) {
     );
 }
 
-/// A bearer token of the demo's administrator.
-fn admin_token(port: u16) -> String {
-    let (status, body) = http(
-        port,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        r#"{"username":"admin","password":"demo"}"#,
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
-    let login: serde_json::Value = serde_json::from_str(&body).unwrap();
-    login["token"].as_str().unwrap().to_string()
-}
-
-const COMMUNE_REGIME: &str = "BC-TTATGT-T";
-
-fn commune_draft(accidents: u64) -> String {
-    serde_json::json!({
-        "version": 0,
-        "values": [
-            {"form": "Biểu 01/TTATGT", "row": "XH11", "column": "this_period", "value": accidents},
-        ],
-    })
-    .to_string()
-}
-
-/// The communes assigned the commune regime today, by code.
-fn communes_now(port: u16, token: &str) -> Vec<String> {
-    let (status, body) = http(
-        port,
-        "GET",
-        &format!("/api/v1/regimes/{COMMUNE_REGIME}/assignments"),
-        Some(token),
-        "",
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
-    let assignments: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let mut communes: Vec<String> = assignments["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["valid_to"].is_null())
-        .filter_map(|a| a["reporting_agency"].as_str().map(str::to_string))
-        .collect();
-    communes.sort();
-    communes.dedup();
-    communes
-}
-
-/// This month in Vietnam (YYYYMM), the period the communes' drafts are saved for.
-fn this_month() -> String {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(7)))
-        .strftime("%Y%m")
-        .to_string()
-}
-
-/// Checks that a commune's report holds the number of accidents it was acknowledged with.
-fn assert_kept(port: u16, token: &str, commune: &str, period: &str, accidents: u64) {
-    let path = format!("/api/v1/reports/{COMMUNE_REGIME}/{commune}/{period}");
-    let (status, body) = http(port, "GET", &path, Some(token), "").unwrap();
-    assert_eq!(status, 200, "{commune}: {body}");
-    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let kept = report["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["row"] == "XH11" && v["column"] == "this_period")
-        .map(|v| v["value"].clone());
-    assert_eq!(
-        kept,
-        Some(serde_json::json!(accidents.to_string())),
-        "{commune} acknowledged {accidents}: {body}"
-    );
-}
-
 /// Communes save their drafts, eight at a time, while the server is killed (SIGKILL, no
 /// shutdown) once a first batch is acknowledged; after a restart on the same database every
 /// acknowledged save is there with the number sent.
@@ -560,62 +390,6 @@ fn postgres_loses_no_acknowledged_save_when_killed() {
         return;
     };
     no_acknowledged_save_is_lost_when_the_server_is_killed(&database.url);
-}
-
-/// A PostgreSQL database of the test's own on the test server, dropped when it goes; `None`
-/// (the test skips) when no server answers, unless BAOCAO_REQUIRE_POSTGRES=1.
-struct ScratchPostgres {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl ScratchPostgres {
-    fn create(purpose: &str) -> Option<Self> {
-        let server = std::env::var("BAOCAO_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-        let name = format!("baocao_{purpose}_{}", std::process::id());
-        if !psql(&server, &format!("CREATE DATABASE {name}")) {
-            assert!(
-                std::env::var("BAOCAO_REQUIRE_POSTGRES")
-                    .ok()
-                    .is_none_or(|v| v != "1"),
-                "PostgreSQL is required but no database could be made at {server}"
-            );
-            eprintln!("PostgreSQL unreachable at {server}; skipping");
-            return None;
-        }
-        let url = match server.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => panic!("a database URL: {server}"),
-        };
-        Some(Self { server, name, url })
-    }
-}
-
-impl Drop for ScratchPostgres {
-    fn drop(&mut self) {
-        // Killed servers' sessions may take a moment to go; the drop is tried for a while.
-        let dropped = (0..30).any(|attempt| {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_secs(1));
-            }
-            psql(
-                &self.server,
-                &format!("DROP DATABASE {} WITH (FORCE)", self.name),
-            )
-        });
-        if !dropped && !std::thread::panicking() {
-            panic!("the test's database {} could not be dropped", self.name);
-        }
-    }
-}
-
-fn psql(server: &str, sql: &str) -> bool {
-    Command::new("psql")
-        .args([server, "-qtAc", sql])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// Every table of a database as its rows in text, sorted (row order is not the database's

@@ -12,6 +12,7 @@
 //! - [`period`]: frequencies and period identifiers (`202611`, `2026Q4`, …);
 //! - [`calendar`]: cut-off windows and deadlines of a period under a regime's rules;
 //! - [`compliance`]: expected reports from history, their status at a moment, rates;
+//! - [`document`]: a report as an administrative document — its issuer and number;
 //! - [`connector`]: other systems pulled on a schedule and the mapping of their records;
 //! - [`regime`]: regimes with their ten elements, forms and outlines, and publication;
 //! - [`registry`]: the standardisation check and duplicate detection over regimes;
@@ -64,6 +65,7 @@ pub mod audit;
 pub mod calendar;
 pub mod compliance;
 pub mod connector;
+pub mod document;
 pub mod exchange_period;
 pub mod holidays;
 pub mod indicator;

@@ -170,6 +170,19 @@ string_enum!(
     Plan => "plan",
 });
 
+impl FormColumn {
+    /// The column's heading on a form in Vietnamese.
+    pub fn heading_vi(self) -> &'static str {
+        match self {
+            FormColumn::ThisPeriod => "Kỳ báo cáo",
+            FormColumn::SamePeriodLastYear => "Cùng kỳ năm trước",
+            FormColumn::YearToDate => "Lũy kế từ đầu năm",
+            FormColumn::PreviousPeriod => "Kỳ trước",
+            FormColumn::Plan => "Kế hoạch",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegalBasis {

@@ -27,16 +27,6 @@ const FIRST_ROW: u32 = 5;
 /// The first column of values (A key, B code, C name, D unit, E disaggregation).
 const FIRST_VALUE_COLUMN: u16 = 5;
 
-fn column_label(column: FormColumn) -> &'static str {
-    match column {
-        FormColumn::ThisPeriod => "Kỳ báo cáo",
-        FormColumn::SamePeriodLastYear => "Cùng kỳ năm trước",
-        FormColumn::YearToDate => "Lũy kế từ đầu năm",
-        FormColumn::PreviousPeriod => "Kỳ trước",
-        FormColumn::Plan => "Kế hoạch",
-    }
-}
-
 /// What a workbook to fill is made of.
 pub struct Blank<'a> {
     /// The report's shape: the regime in force, the catalogue.
@@ -109,7 +99,7 @@ pub fn write(blank: &Blank<'_>) -> Result<Vec<u8>, WriteError> {
         sheet.write_string(KEY_ROW, 0, &form.code)?;
         for (offset, column) in form.columns.iter().enumerate() {
             let col = FIRST_VALUE_COLUMN + offset as u16;
-            sheet.write_string_with_format(3, col, column_label(*column), &header)?;
+            sheet.write_string_with_format(3, col, column.heading_vi(), &header)?;
             sheet.write_string(KEY_ROW, col, column.as_str())?;
             sheet.set_column_width(col, 16)?;
         }

@@ -156,6 +156,20 @@ impl Verification {
 /// from one statement, and the re-derived values and reports are kept in a scratch file in
 /// the system's temporary directory (`TMPDIR`), removed afterwards.
 pub async fn verify(store: &Store) -> Result<Verification, AuditError> {
+    verify_reporting(store, &|_, _| ()).await
+}
+
+/// [`verify`], telling `progress` the events walked so far and the chain's length (every few
+/// thousand events, and at the end).
+pub async fn verify_reporting(
+    store: &Store,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Verification, AuditError> {
+    const EVERY: u64 = 4096;
+    let total = store
+        .audit_span(None, None)
+        .await?
+        .map_or(0, |(_, last)| u64::try_from(last).unwrap_or(0));
     let checkpoints = store.audit_checkpoints().await?;
     let signed_through = checkpoints.iter().map(|c| c.seq).max().unwrap_or(0);
     let count = checkpoints.len();
@@ -164,14 +178,20 @@ pub async fn verify(store: &Store) -> Result<Verification, AuditError> {
     let mut derived = DerivedState::create(&std::env::temp_dir()).await?;
     let mut unreadable = Vec::new();
     let mut events = store.audit_events_streamed(0);
+    let mut walked = 0u64;
     while let Some(event) = events.try_next().await? {
         walk.step(&event);
         match state_changes(&event) {
             Ok(changes) => derived.apply(changes).await?,
             Err(finding) => unreadable.push(finding),
         }
+        walked += 1;
+        if walked.is_multiple_of(EVERY) {
+            progress(walked, total.max(walked));
+        }
     }
     drop(events);
+    progress(walked, total.max(walked));
     let events = walk.events;
     let (mut findings, last) = walk.finish();
     findings.extend(unreadable);

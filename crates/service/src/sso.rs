@@ -251,6 +251,53 @@ fn form_encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// How long a provider's published keys are used without asking again.
+const KEYS_KEPT: Duration = Duration::from_secs(600);
+/// A key the kept set lacks makes it read again, at most this often (a token naming made-up
+/// keys must not make every sign-in a request to the provider).
+const KEYS_REREAD_AFTER: Duration = Duration::from_secs(10);
+
+type KeySets = std::collections::HashMap<String, (std::time::Instant, jsonwebtoken::jwk::JwkSet)>;
+
+/// The providers' published key sets by address, with when each was read.
+static KEY_SETS: std::sync::LazyLock<std::sync::Mutex<KeySets>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn key_in(keys: &jsonwebtoken::jwk::JwkSet, kid: Option<&str>) -> Option<jsonwebtoken::jwk::Jwk> {
+    match kid {
+        Some(kid) => keys.find(kid),
+        None if keys.keys.len() == 1 => keys.keys.first(),
+        None => None,
+    }
+    .cloned()
+}
+
+/// The key `kid` names in the provider's published set (the only one, when the token names
+/// none): from the set read within [`KEYS_KEPT`], read again when it is older or lacks the key
+/// (the provider rotated its keys) and was not read in the last [`KEYS_REREAD_AFTER`].
+async fn published_key(
+    jwks_uri: &str,
+    kid: Option<&str>,
+) -> Result<Option<jsonwebtoken::jwk::Jwk>, SsoError> {
+    let kept = |sets: &KeySets| {
+        sets.get(jwks_uri)
+            .map(|(read, keys)| (read.elapsed(), key_in(keys, kid)))
+    };
+    let known = kept(&KEY_SETS.lock().unwrap_or_else(|p| p.into_inner()));
+    match known {
+        Some((age, Some(key))) if age < KEYS_KEPT => return Ok(Some(key)),
+        Some((age, None)) if age < KEYS_REREAD_AFTER => return Ok(None),
+        _ => {}
+    }
+    let keys: jsonwebtoken::jwk::JwkSet = get_json(jwks_uri).await?;
+    let key = key_in(&keys, kid);
+    KEY_SETS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(jwks_uri.to_string(), (std::time::Instant::now(), keys));
+    Ok(key)
+}
+
 /// How far the provider's clock may be from ours.
 const LEEWAY_SECONDS: i64 = 60;
 
@@ -272,14 +319,10 @@ pub async fn verified_claims(
     ) {
         return Err(bad(format!("{:?} is not accepted", header.alg)));
     }
-    let keys: jsonwebtoken::jwk::JwkSet = get_json(&metadata.jwks_uri).await?;
-    let jwk = match &header.kid {
-        Some(kid) => keys.find(kid),
-        None if keys.keys.len() == 1 => keys.keys.first(),
-        None => None,
-    }
-    .ok_or_else(|| bad("signed by a key the provider does not publish".into()))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| bad(e.to_string()))?;
+    let jwk = published_key(&metadata.jwks_uri, header.kid.as_deref())
+        .await?
+        .ok_or_else(|| bad("signed by a key the provider does not publish".into()))?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|e| bad(e.to_string()))?;
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[provider.issuer.trim_end_matches('/')]);
     validation.set_audience(&[&provider.client_id]);

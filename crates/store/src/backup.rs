@@ -21,6 +21,12 @@ pub struct BackupSummary {
     pub bytes: u64,
 }
 
+/// Told how far a backup or a restore has gone: done and total, in the unit named.
+pub type BackupProgress<'a> = &'a (dyn Fn(u64, u64, &'static str) + Sync);
+
+/// How often a growing file's size is told.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
 fn failed(what: impl std::fmt::Display) -> StoreError {
     StoreError::Backup(what.to_string())
 }
@@ -48,6 +54,82 @@ fn sqlite_path(url: &str) -> Option<&str> {
 
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Runs `work` while telling `progress` the size of `file` as it grows towards `expected` bytes.
+async fn watching_size<T>(
+    file: &Path,
+    expected: u64,
+    progress: BackupProgress<'_>,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let watch = async {
+        loop {
+            let written = std::fs::metadata(file).map_or(0, |m| m.len());
+            progress(written.min(expected), expected, "bytes");
+            tokio::time::sleep(WATCH_EVERY).await;
+        }
+    };
+    tokio::select! {
+        done = work => done,
+        never = watch => never,
+    }
+}
+
+/// Runs a PostgreSQL client tool with `--verbose`, telling `progress` each table it reaches
+/// (a line of its error output containing `marker`) out of `tables`; its other error output
+/// becomes the error.
+async fn run_tool_counting(
+    program: &str,
+    args: &[&std::ffi::OsStr],
+    marker: &str,
+    tables: u64,
+    progress: BackupProgress<'_>,
+) -> Result<(), StoreError> {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(program)
+        .arg("--verbose")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            failed(format!(
+                "{program}: {e} (is the PostgreSQL client installed?)"
+            ))
+        })?;
+    let mut said = Vec::new();
+    let mut reached = 0u64;
+    if let Some(stderr) = child.stderr.take() {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        while let Some(line) = lines
+            .next_line()
+            .await
+            .map_err(|e| failed(format!("{program}: {e}")))?
+        {
+            if line.contains(marker) {
+                reached += 1;
+                progress(reached.min(tables), tables, "tables");
+            } else if !line.starts_with(&format!("{program}: "))
+                || line.contains("error:")
+                || line.contains("warning:")
+            {
+                // Not one of --verbose's steps.
+                said.push(line);
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| failed(format!("{program}: {e}")))?;
+    if status.success() {
+        progress(tables, tables, "tables");
+        Ok(())
+    } else {
+        Err(failed(format!("{program}: {}", said.join("\n").trim())))
+    }
 }
 
 /// Runs a PostgreSQL client tool; its error output becomes the error.
@@ -108,6 +190,17 @@ impl Store {
     /// and writing. `url` is the one this store was opened with (`pg_dump` connects by
     /// itself). Refuses to overwrite an existing file.
     pub async fn backup(&self, url: &str, file: &Path) -> Result<BackupSummary, StoreError> {
+        self.backup_reporting(url, file, &|_, _, _| ()).await
+    }
+
+    /// [`Store::backup`], telling `progress` the bytes written (SQLite) or the tables dumped
+    /// (PostgreSQL) so far.
+    pub async fn backup_reporting(
+        &self,
+        url: &str,
+        file: &Path,
+        progress: BackupProgress<'_>,
+    ) -> Result<BackupSummary, StoreError> {
         if file.exists() {
             return Err(StoreError::BackupExists(file.display().to_string()));
         }
@@ -116,11 +209,24 @@ impl Store {
         let schema_version: Option<i64> = match &self.db {
             Db::Sqlite(pool) => {
                 let mut connection = pool.acquire().await?;
+                // The pages in use: about what the compacted copy will weigh.
+                let expected: i64 = sqlx::query_scalar(
+                    "SELECT (page_count - freelist_count) * page_size \
+                     FROM pragma_page_count, pragma_freelist_count, pragma_page_size",
+                )
+                .fetch_one(&mut *connection)
+                .await?;
                 // One read transaction: the version and the copy are of the same moment.
-                sqlx::query("VACUUM INTO $1")
+                let copy = sqlx::query("VACUUM INTO $1")
                     .bind(temporary.display().to_string())
-                    .execute(&mut *connection)
-                    .await?;
+                    .execute(&mut *connection);
+                watching_size(
+                    &temporary,
+                    u64::try_from(expected).unwrap_or(0),
+                    progress,
+                    copy,
+                )
+                .await?;
                 let copy = crate::connect_sqlite_read_only(&temporary, true).await?;
                 let version = sqlx::query_scalar(LAST_MIGRATION).fetch_one(&copy).await;
                 copy.close().await;
@@ -128,7 +234,12 @@ impl Store {
             }
             Db::Postgres(pool) => {
                 let version = sqlx::query_scalar(LAST_MIGRATION).fetch_one(pool).await?;
-                run_tool(
+                let tables: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()",
+                )
+                .fetch_one(pool)
+                .await?;
+                run_tool_counting(
                     "pg_dump",
                     &[
                         "--format=custom".as_ref(),
@@ -139,6 +250,9 @@ impl Store {
                         "--dbname".as_ref(),
                         url.as_ref(),
                     ],
+                    "dumping contents of table",
+                    u64::try_from(tables).unwrap_or(0),
+                    progress,
                 )
                 .await?;
                 version
@@ -225,6 +339,16 @@ pub async fn backup_version(url: &str, file: &Path) -> Result<i64, StoreError> {
 /// from a newer schema and a database that holds any table. The caller migrates afterwards
 /// (a backup from an older release is brought up to this one).
 pub async fn restore(url: &str, file: &Path) -> Result<BackupSummary, StoreError> {
+    restore_reporting(url, file, &|_, _, _| ()).await
+}
+
+/// [`restore`], telling `progress` the tables restored (PostgreSQL) or the bytes copied
+/// (SQLite) so far.
+pub async fn restore_reporting(
+    url: &str,
+    file: &Path,
+    progress: BackupProgress<'_>,
+) -> Result<BackupSummary, StoreError> {
     let schema_version = backup_version(url, file).await?;
     if known_version(url).is_some_and(|known| schema_version > known) {
         return Err(StoreError::NewerSchema {
@@ -238,7 +362,12 @@ pub async fn restore(url: &str, file: &Path) -> Result<BackupSummary, StoreError
         if holds_tables? {
             return Err(StoreError::NotEmpty(crate::redact(url)));
         }
-        run_tool(
+        let contents = run_tool("pg_restore", &["--list".as_ref(), file.as_os_str()]).await?;
+        let tables = String::from_utf8_lossy(&contents)
+            .lines()
+            .filter(|line| !line.starts_with(';') && line.contains(" TABLE DATA "))
+            .count();
+        run_tool_counting(
             "pg_restore",
             &[
                 "--no-owner".as_ref(),
@@ -249,6 +378,9 @@ pub async fn restore(url: &str, file: &Path) -> Result<BackupSummary, StoreError
                 url.as_ref(),
                 file.as_os_str(),
             ],
+            "processing data for table",
+            tables as u64,
+            progress,
         )
         .await?;
     } else {
@@ -271,7 +403,9 @@ pub async fn restore(url: &str, file: &Path) -> Result<BackupSummary, StoreError
             }
         }
         let temporary = partial(target);
-        std::fs::copy(file, &temporary)
+        let copy = tokio::fs::copy(file, &temporary);
+        watching_size(&temporary, file_size(file)?, progress, copy)
+            .await
             .map_err(|e| failed(format!("{}: {e}", temporary.display())))?;
         crate::private_file(&temporary.display().to_string())
             .map_err(|e| failed(format!("{}: {e}", temporary.display())))?;

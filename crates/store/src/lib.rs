@@ -143,6 +143,21 @@ fn turns(count: usize) -> std::sync::Arc<tokio::sync::Semaphore> {
     std::sync::Arc::new(tokio::sync::Semaphore::new(count.max(1)))
 }
 
+/// A list of migrations already resolved, as sqlx's source of them.
+#[derive(Debug)]
+struct Migrations(Vec<sqlx::migrate::Migration>);
+
+impl<'s> sqlx::migrate::MigrationSource<'s> for Migrations {
+    fn resolve(
+        self,
+    ) -> futures_util::future::BoxFuture<
+        's,
+        Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+    > {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -263,9 +278,18 @@ impl Store {
 
     /// Applies pending migrations. Refuses a database that a newer baocao has migrated.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.migrate_with(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS)
+            .await
+    }
+
+    async fn migrate_with(
+        &self,
+        sqlite: &sqlx::migrate::Migrator,
+        postgres: &sqlx::migrate::Migrator,
+    ) -> Result<(), StoreError> {
         let result = match &self.db {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+            Db::Sqlite(pool) => sqlite.run(pool).await,
+            Db::Postgres(pool) => postgres.run(pool).await,
         };
         result.map_err(|error| match error {
             sqlx::migrate::MigrateError::VersionMissing(version) => {
@@ -273,6 +297,42 @@ impl Store {
             }
             other => StoreError::Migration(other.to_string()),
         })
+    }
+
+    /// [`Store::migrate`] one migration at a time, telling `progress` how many of the pending
+    /// ones are applied, out of how many, and the next one's description.
+    pub async fn migrate_reporting(
+        &self,
+        progress: &(dyn Fn(u64, u64, &str) + Sync),
+    ) -> Result<(), StoreError> {
+        let all = match &self.db {
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        // An empty database has no table of migrations yet: everything is pending.
+        let applied: Vec<i64> = on_db!(self, pool => sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success"
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap_or_default();
+        let pending: Vec<usize> = (0..all.migrations.len())
+            .filter(|&i| !applied.contains(&all.migrations[i].version))
+            .collect();
+        let total = pending.len() as u64;
+        for (done, &index) in pending.iter().enumerate() {
+            progress(done as u64, total, &all.migrations[index].description);
+            // The migrations up to this one: sqlx applies what of them is pending, in order,
+            // and still refuses a database that holds one it does not know.
+            let upto = sqlx::migrate::Migrator::new(Migrations(all.migrations[..=index].to_vec()))
+                .await
+                .map_err(|error| StoreError::Migration(error.to_string()))?;
+            self.migrate_with(&upto, &upto).await?;
+        }
+        // Nothing pending still checks what was applied against what this build carries.
+        self.migrate().await?;
+        progress(total, total, "");
+        Ok(())
     }
 
     /// Refreshes the query planner's statistics. SQLite never gathers them by itself: without

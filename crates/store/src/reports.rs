@@ -258,6 +258,12 @@ pub struct VersionRecord {
     /// JSON: the warnings it carried, each with the reporter's explanation.
     #[serde(skip)]
     pub warnings: String,
+    /// Its number in the issuing agency's register of that year (`None`: sent by a release
+    /// before the register, or during an upgrade by the one before).
+    #[serde(skip)]
+    pub document_year: Option<i32>,
+    #[serde(skip)]
+    pub document_number: Option<i32>,
 }
 
 impl VersionRecord {
@@ -292,6 +298,8 @@ pub struct NewVersion {
     pub late: bool,
     /// JSON: the warnings it carried, each with the reporter's explanation.
     pub warnings: String,
+    /// The year (in Vietnam) whose register numbers the version as a document.
+    pub document_year: i16,
 }
 
 /// One action on a report.
@@ -349,7 +357,8 @@ impl Store {
     pub async fn versions_of(&self, submission: i32) -> Result<Vec<VersionRecord>, StoreError> {
         let id = submission;
         Ok(on_db!(self, pool => sqlx::query_as(
-            "SELECT number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings
+            "SELECT number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings,
+                    document_year, document_number
              FROM submission_versions WHERE submission_id = $1 ORDER BY number",
         )
         .bind(id)

@@ -286,9 +286,22 @@ impl Transaction {
         version: &NewVersion,
         event: &Event<'_>,
     ) -> Result<(), StoreError> {
+        // The next number of the agency's register for the year: one row per agency and year,
+        // raised in this transaction (concurrent submissions of one agency wait for each other
+        // here, no one else's).
+        let document_number: i32 = on_tx!(self, conn => sqlx::query_scalar(
+            "INSERT INTO document_registers (agency_id, year, last_number)
+             SELECT agency_id, $2, 1 FROM submissions WHERE id = $1
+             ON CONFLICT (agency_id, year) DO UPDATE SET last_number = document_registers.last_number + 1
+             RETURNING last_number",
+        )
+        .bind(report)
+        .bind(i32::from(version.document_year))
+        .fetch_one(conn)
+        .await?);
         on_tx!(self, conn => sqlx::query(
-            "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings)
-             VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings, document_year, document_number)
+             VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(report)
         .bind(&version.content)
@@ -299,6 +312,8 @@ impl Transaction {
         .bind(event.at)
         .bind(version.late)
         .bind(&version.warnings)
+        .bind(i32::from(version.document_year))
+        .bind(document_number)
         .execute(conn)
         .await
         .map(drop)?);

@@ -30,6 +30,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub text: String,
+    /// The body as sent (a PDF, a workbook).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -128,6 +130,7 @@ impl TestApp {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod documents;
 pub mod outage;
 pub mod smtp;
 pub mod workbook;

@@ -162,6 +162,7 @@ async fn main() {
                 public_key: String::new(),
                 late: (n + m) % 7 == 0,
                 warnings: "[]".into(),
+                document_year: 2026,
             };
             let event = Event {
                 action: "submit",

@@ -472,7 +472,14 @@ impl From<baocao_service::reporting::ReportingError> for ApiError {
             E::VersionNotFound(number) => {
                 ApiError::not_found(&format!("phiên bản {number}"), &format!("version {number}"))
             }
-            error @ (E::CorruptVersion { .. } | E::Signing) => {
+            E::UnsupportedDocumentFormat(format) => ApiError::bad_request(
+                code,
+                format!(
+                    "Văn bản không xuất được dạng {format:?}; dùng format=pdf hoặc format=docx."
+                ),
+                format!("Documents are not written as {format:?}; use format=pdf or format=docx."),
+            ),
+            error @ (E::CorruptVersion { .. } | E::Signing | E::Document(_)) => {
                 tracing::error!(%error, "reporting");
                 ApiError::internal()
             }

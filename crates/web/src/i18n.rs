@@ -541,6 +541,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Tải biểu mẫu Excel (điền rồi gửi lại qua API)",
         "Download the Excel workbook (fill it, send it back through the API)",
     ),
+    (
+        "official_document",
+        "Văn bản báo cáo (PDF)",
+        "The report as a document (PDF)",
+    ),
     ("parameter", "Tham số", "Parameter"),
     ("where", "Vị trí", "In"),
     ("request_body", "Nội dung gửi", "Request body"),

@@ -416,7 +416,7 @@ async fn the_permission_matrix_holds_for_every_workflow_route(app: TestApp) {
     );
 
     #[rustfmt::skip]
-    let matrix: [(&str, Method, &str, [bool; 7]); 9] = [
+    let matrix: [(&str, Method, &str, [bool; 7]); 10] = [
         //                                                  hanoi  lead   hcm    hcm-l  lanhdao admin vpcp
         ("read",      Method::GET,  "",                      [true,  true,  false, false, true,  true, true]),
         ("draft",     Method::PUT,  "/draft",                [true,  true,  false, false, false, true, false]),
@@ -426,6 +426,7 @@ async fn the_permission_matrix_holds_for_every_workflow_route(app: TestApp) {
         ("reopen",    Method::POST, "/reopen",               [false, false, false, false, false, true, true]),
         ("signature", Method::GET,  "/versions/1/signature", [true,  true,  false, false, true,  true, true]),
         ("diff",      Method::GET,  "/versions/1/diff",      [true,  true,  false, false, true,  true, true]),
+        ("document",  Method::GET,  "/versions/1/document",  [true,  true,  false, false, true,  true, true]),
         ("prefill",   Method::GET,  "/prefill",              [true,  true,  false, false, false, true, false]),
     ];
     for (name, method, suffix, allowed) in matrix {

@@ -608,6 +608,21 @@ async fn reporting_in_the_browser_follows_the_same_rules_as_the_api(app: TestApp
     let submitted = page(&app, PROCEDURES_PAGE, &lead).await;
     assert!(submitted.text.contains("status_submitted"));
     assert!(submitted.text.contains("id=\"versions\""));
+    // Each version leads to itself as a document, opened with the session alone.
+    let document_link = submitted
+        .text
+        .split("class=\"document-link\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to the version as a document")
+        .to_string();
+    assert!(
+        document_link.ends_with("/versions/1/document"),
+        "{document_link}"
+    );
+    let document = page(&app, &document_link, &lead).await;
+    assert_eq!(document.status, StatusCode::OK, "{}", document.text);
+    assert_eq!(document.headers["content-type"], "application/pdf");
 
     let vpcp = log_in(&app, "vpcp").await;
     let review_desk = page(&app, "/reports", &vpcp).await;

@@ -85,6 +85,12 @@ pub enum ReportingError {
     },
     #[error("signing failed")]
     Signing,
+    /// A document asked in a format it is not written in.
+    #[error("documents are not written as {0}")]
+    UnsupportedDocumentFormat(String),
+    /// The document could not be laid out or written.
+    #[error("the document could not be written: {0}")]
+    Document(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -109,7 +115,8 @@ impl ReportingError {
             Self::ReasonRequired => "reason_required",
             Self::NothingSelected => "nothing_selected",
             Self::NoDraft => "no_draft",
-            Self::CorruptVersion { .. } | Self::Signing => "internal",
+            Self::UnsupportedDocumentFormat(_) => "unsupported_format",
+            Self::CorruptVersion { .. } | Self::Signing | Self::Document(_) => "internal",
             Self::Store(_) => "store",
         }
     }

@@ -2,13 +2,14 @@
 //! [`ReportAddress`]. Reading one as the caller may see it ([`read`]), saving its draft
 //! ([`save_draft`]), the workflow — submit, accept, return, reopen ([`act`]), many
 //! acceptances at once ([`accept_many`]) — the drafts of a whole period for pushes
-//! ([`bulk`]), pre-fill ([`prefill`]), and the versions sent, their differences and their
-//! signatures ([`versions`]).
+//! ([`bulk`]), pre-fill ([`prefill`]), the versions sent, their differences and their
+//! signatures ([`versions`]), and a version as an administrative document ([`document`]).
 //!
 //! Every check a report action needs is [`baocao_domain::submission::decide`]: what a page
 //! offers ([`ReportView::allowed`]) is exactly what the use case lets through.
 
 pub mod bulk;
+pub mod document;
 mod error;
 pub mod prefill;
 pub mod validation;

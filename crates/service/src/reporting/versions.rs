@@ -29,7 +29,10 @@ pub async fn readable(
     Ok((report, versions))
 }
 
-fn numbered(versions: &[VersionRecord], number: i32) -> Result<&VersionRecord, ReportingError> {
+pub(super) fn numbered(
+    versions: &[VersionRecord],
+    number: i32,
+) -> Result<&VersionRecord, ReportingError> {
     versions
         .iter()
         .find(|v| v.number == number)

@@ -212,6 +212,7 @@ pub async fn perform(
             public_key: keys.public_hex,
             late: report.due.is_some_and(|due| due.is_late(ctx.clock.now())),
             warnings: warnings.to_string(),
+            document_year: ctx.today().year(),
         })
     } else {
         None

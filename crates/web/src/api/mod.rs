@@ -110,6 +110,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::return_report))
         .routes(routes!(reports::reopen))
         .routes(routes!(reports::signature))
+        .routes(routes!(reports::document))
         .routes(routes!(reports::agency_keys))
         .routes(routes!(workbook::download, workbook::upload))
         .routes(routes!(reports::accept_many))

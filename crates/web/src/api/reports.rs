@@ -498,6 +498,55 @@ pub async fn signature(
     }))
 }
 
+#[derive(Deserialize)]
+pub struct DocumentQuery {
+    /// `pdf` (the default) or `docx`.
+    format: Option<String>,
+}
+
+/// `GET …/versions/{n}/document?format=pdf|docx`: the version as an administrative document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/document",
+    tag = "Reporting",
+    operation_id = "get_api_v1_reports_regime_agency_period_versions_number_document",
+    summary = "A submitted version as an administrative document laid out as Decree 30/2020/NĐ-CP prescribes (national title and motto, issuing agency, number from the agency's yearly register, place and date, summary, the outline's sections and the forms as tables, recipients, signer and signature mark), A4 PDF with its font embedded, or DOCX for agencies that edit before issuing.",
+    params(
+        doc::ReportPath,
+        ("number" = u32, Path, minimum = 1, maximum = 1000000),
+        ("format" = Option<String>, Query, description = "pdf (the default) or docx"),
+    ),
+    responses(
+        (status = 200, description = "The document", content(
+            (doc::Binary = "application/pdf"),
+            (doc::Binary = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        )),
+    ),
+)]
+pub async fn document(
+    State(state): State<AppState>,
+    caller: Caller,
+    VersionPath(address, number): VersionPath,
+    crate::auth::ApiQuery(query): crate::auth::ApiQuery<DocumentQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use reporting::document::{DocumentFormat, of_version};
+    let format = DocumentFormat::parse(query.format.as_deref())?;
+    let file = of_version(&state, &caller, &address, number, format).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.media_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}\"", file.file_name),
+            ),
+        ],
+        file.bytes,
+    )
+        .into_response())
+}
+
 /// A submitted version's signature and whether it holds, so anyone can check it again.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SignatureCheck {

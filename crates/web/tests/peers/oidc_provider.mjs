@@ -2,13 +2,13 @@
 // Certified), from the npm registry, with its development login pages (any login, any
 // password). Two switches let a test make it misbehave the ways a hostile or broken provider
 // would: `/__test/skew?seconds=N` moves its clock (an ID token already expired), and
-// `/__test/rogue?on=1` publishes another key under the signing key's id (a signature by a
-// key the provider does not really hold).
+// `/__test/rogue?on=1` signs the ID tokens it issues with a key it does not publish, under the
+// published key's id (a token forged by someone who does not hold the provider's key).
 //
 // node oidc_provider.mjs MODULE PORT REDIRECT_URI POST_LOGOUT_URI
 //   MODULE: the path of oidc-provider's lib/index.js; prints "ready" once it listens.
 
-import { generateKeyPairSync } from 'node:crypto';
+import { createSign, generateKeyPairSync } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
 const [module, port, redirectUri, postLogoutUri] = process.argv.slice(2);
@@ -23,7 +23,7 @@ const signingKey = (kid) => {
   return { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' };
 };
 const held = signingKey('signing-key');
-const { d, p, q, dp, dq, qi, ...rogue } = signingKey('signing-key');
+const { privateKey: forger } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 let rogueOn = false;
 
 const issuer = `http://127.0.0.1:${port}`;
@@ -63,11 +63,11 @@ provider.use(async (ctx, next) => {
     ctx.body = 'ok';
     return;
   }
-  if (rogueOn && ctx.path === '/jwks') {
-    ctx.type = 'application/jwk-set+json';
-    ctx.body = { keys: [rogue] };
-    return;
-  }
   await next();
+  if (rogueOn && ctx.path === '/token' && ctx.body && ctx.body.id_token) {
+    const [header, payload] = ctx.body.id_token.split('.');
+    const signature = createSign('RSA-SHA256').update(`${header}.${payload}`).sign(forger);
+    ctx.body = { ...ctx.body, id_token: `${header}.${payload}.${signature.toString('base64url')}` };
+  }
 });
 provider.listen(Number(port), '127.0.0.1', () => console.log('ready'));
