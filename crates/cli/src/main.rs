@@ -571,19 +571,8 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
             let address: SocketAddr = bind
                 .parse()
                 .with_context(|| format!("Địa chỉ lắng nghe không hợp lệ / invalid --bind address {bind:?} (expected HOST:PORT)"))?;
-            let store = open_store_with_keys(&url, &keys_of(&database)).await?;
-            if with_demo {
-                demo(&store).await?;
-            } else if store.is_empty().await? {
-                tracing::warn!(
-                    "the database is empty; start with --demo to load the demo data set"
-                );
-            }
-            tracing::info!("gathering the query planner's statistics");
-            store
-                .refresh_statistics()
-                .await
-                .context("thống kê cho bộ lập kế hoạch truy vấn / planner statistics")?;
+            // Every setting is checked before the database is touched: a mistake fails the start
+            // at once, not after the demo's load.
             let mail = match smtp_url.or(file.smtp_url.clone()) {
                 None => None,
                 Some(smtp_url) => {
@@ -635,6 +624,19 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
             config.check().map_err(|why| {
                 anyhow::anyhow!("Cấu hình đăng nhập không hợp lệ / invalid sign-in settings: {why}")
             })?;
+            let store = open_store_with_keys(&url, &keys_of(&database)).await?;
+            if with_demo {
+                demo(&store).await?;
+            } else if store.is_empty().await? {
+                tracing::warn!(
+                    "the database is empty; start with --demo to load the demo data set"
+                );
+            }
+            tracing::info!("gathering the query planner's statistics");
+            store
+                .refresh_statistics()
+                .await
+                .context("thống kê cho bộ lập kế hoạch truy vấn / planner statistics")?;
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             spawn_reminders(state.clone());
             spawn_table_warming(state.clone());
@@ -855,9 +857,6 @@ fn spawn_connectors(state: AppState) {
             match baocao_web::connectors::run_due(&state).await {
                 Ok(runs) => {
                     for (code, run) in runs {
-                        state
-                            .metrics
-                            .connector_ran(run.succeeded, run.stored, run.rejected);
                         tracing::info!(
                             connector = code,
                             succeeded = run.succeeded,

@@ -83,6 +83,35 @@ fn a_bad_history_end_fails_clearly() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Sign-in settings that cannot work (passwords off, no identity provider) stop the start
+/// before the database is opened: no demo is loaded first, no file is made.
+#[test]
+fn bad_sign_in_settings_fail_before_the_database_is_touched() {
+    let dir = std::env::temp_dir().join(format!("baocao-cli-signin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("baocao.toml");
+    std::fs::write(&config, "password_login = false\n").unwrap();
+    let database = dir.join("baocao.db");
+    let output = Command::new(BIN)
+        .args(["serve", "--demo", "--database"])
+        .arg(format!("sqlite://{}", database.display()))
+        .env("BAOCAO_CONFIG", &config)
+        .env("BAOCAO_KEY_FILE", dir.join("baocao.key"))
+        .env_remove("BAOCAO_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Cấu hình đăng nhập không hợp lệ")
+            && stderr.contains("invalid sign-in settings")
+            && stderr.contains("needs an identity provider"),
+        "{stderr}"
+    );
+    assert!(!database.exists(), "the database was opened first");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn a_bad_listen_address_fails_clearly() {
     let dir = std::env::temp_dir().join(format!("baocao-cli-bind-{}", std::process::id()));

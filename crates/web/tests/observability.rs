@@ -125,6 +125,38 @@ async fn metrics_count_requests_by_route_for_whoever_holds_the_token(app: TestAp
         .await;
         assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
     }
+    // A connector run from the API is counted as one on schedule is (its peer is down here:
+    // a failed run).
+    let admin = format!("Bearer {}", app.login("admin").await);
+    let spec = serde_json::json!({
+        "name": "Nguồn đã tắt",
+        "url": "http://127.0.0.1:9/off",
+        "format": "json",
+        "every_minutes": 60,
+        "mapping": {
+            "indicator": {"field": "ma"}, "agency": {"field": "tinh"},
+            "period": {"field": "ky"}, "value": {"field": "so"}
+        }
+    });
+    let saved = send_body(
+        &router,
+        Method::PUT,
+        "/api/v1/connectors/da-tat",
+        Some(&admin),
+        Some(&spec),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+    let ran = send_body(
+        &router,
+        Method::POST,
+        "/api/v1/connectors/da-tat/run",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.text);
+    assert_eq!(ran.json()["succeeded"], false, "{}", ran.text);
     assert_eq!(
         send(&router, "/metrics", None).await.status,
         StatusCode::UNAUTHORIZED
@@ -173,6 +205,10 @@ async fn metrics_count_requests_by_route_for_whoever_holds_the_token(app: TestAp
         2
     );
     assert_eq!(sample(r#"baocao_imports_total{outcome="success"}"#), 1);
+    assert_eq!(
+        sample(r#"baocao_connector_runs_total{outcome="failed"}"#),
+        1
+    );
     assert_eq!(sample("baocao_write_queue_depth"), 0);
     assert!(sample(r#"baocao_analytics_cache_lookups{outcome="hit"}"#) >= 1);
     assert!(sample(r#"baocao_analytics_cache_lookups{outcome="miss"}"#) >= 1);

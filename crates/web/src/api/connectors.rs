@@ -259,7 +259,9 @@ pub async fn run(
     caller: Caller,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<RunRecord>, ApiError> {
-    Ok(Json(connectors::run_now(&state, &caller, &code).await?))
+    Ok(Json(
+        crate::connectors::run_now(&state, &caller, &code).await?,
+    ))
 }
 
 #[utoipa::path(

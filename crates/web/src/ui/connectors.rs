@@ -9,8 +9,9 @@ use serde_json::json;
 
 use super::{PageContext, PageError};
 use crate::AppState;
+use crate::connectors::run_now;
 use crate::error::ApiError;
-use baocao_service::connectors::{listing, run_now};
+use baocao_service::connectors::listing;
 
 /// Runs shown per connector.
 const RUNS_SHOWN: i64 = 5;
