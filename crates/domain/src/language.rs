@@ -147,6 +147,34 @@ pub fn period_label(period: PeriodId, lang: Lang) -> String {
     }
 }
 
+/// An option combination in words: "Nữ · Thành thị" (option names in `lang`, codes where
+/// the catalogue lacks them).
+pub fn combo_label(
+    combo: &crate::value::OptionCombo,
+    categories: &[crate::indicator::Category],
+    lang: Lang,
+) -> String {
+    combo
+        .clone()
+        .into_map()
+        .iter()
+        .map(|(category, option)| {
+            categories
+                .iter()
+                .find(|c| c.code() == category)
+                .and_then(|c| c.options().iter().find(|o| &o.code == option))
+                .map_or(option.clone(), |o| {
+                    if lang == Lang::En {
+                        o.name_en.clone()
+                    } else {
+                        o.name_vi.clone()
+                    }
+                })
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 #[cfg(test)]
 mod notation_tests {
     use super::*;

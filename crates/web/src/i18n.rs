@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-pub use baocao_domain::language::Lang;
+pub use baocao_domain::language::{Lang, combo_label};
 
 /// (key, Vietnamese, English)
 pub const STRINGS: &[(&str, &str, &str)] = &[
@@ -834,34 +834,6 @@ pub fn date(date: baocao_domain::Date, lang: Lang) -> String {
         Lang::Vi => date.strftime("%d/%m/%Y").to_string(),
         Lang::En => date.to_string(),
     }
-}
-
-/// An option combination in words: "Nữ · Thành thị" (option names in `lang`, codes where
-/// the catalogue lacks them).
-pub fn combo_label(
-    combo: &baocao_domain::value::OptionCombo,
-    categories: &[baocao_domain::indicator::Category],
-    lang: Lang,
-) -> String {
-    combo
-        .clone()
-        .into_map()
-        .iter()
-        .map(|(category, option)| {
-            categories
-                .iter()
-                .find(|c| c.code() == category)
-                .and_then(|c| c.options().iter().find(|o| &o.code == option))
-                .map_or(option.clone(), |o| {
-                    if lang == Lang::En {
-                        o.name_en.clone()
-                    } else {
-                        o.name_vi.clone()
-                    }
-                })
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 #[cfg(test)]

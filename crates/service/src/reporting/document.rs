@@ -7,9 +7,8 @@ use baocao_documents::{Block, Document, Row, SignatureBlock, Table};
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::calendar::legal_time_zone;
 use baocao_domain::document::{document_number, issuing_organ};
-use baocao_domain::language::{Lang, period_label, show_number};
+use baocao_domain::language::{Lang, combo_label, period_label, show_number};
 use baocao_domain::report::{CellAddress, MAX_COMBINATIONS, ReportContent, cell_layout};
-use baocao_domain::value::OptionCombo;
 use baocao_store::agencies::AgencyRecord;
 use baocao_store::reports::VersionRecord;
 
@@ -275,22 +274,6 @@ fn tables(parts: &Parts<'_>) -> Vec<Table> {
             .iter()
             .find(|cell| &cell.address == address)
     };
-    let combo_label = |combo: &OptionCombo| {
-        combo
-            .clone()
-            .into_map()
-            .iter()
-            .map(|(category, option)| {
-                catalogue
-                    .categories
-                    .iter()
-                    .find(|c| c.code() == category)
-                    .and_then(|c| c.options().iter().find(|o| &o.code == option))
-                    .map_or(option.clone(), |o| o.name_vi.clone())
-            })
-            .collect::<Vec<_>>()
-            .join(" · ")
-    };
     let mut tables = Vec::new();
     for (form_index, form) in regime.forms.iter().enumerate() {
         let columns = form.columns.len().max(1);
@@ -309,7 +292,11 @@ fn tables(parts: &Parts<'_>) -> Vec<Table> {
             let name = if address.options.is_total() {
                 indicator.name_vi.clone()
             } else {
-                format!("{} — {}", indicator.name_vi, combo_label(&address.options))
+                format!(
+                    "{} — {}",
+                    indicator.name_vi,
+                    combo_label(&address.options, &catalogue.categories, Lang::Vi)
+                )
             };
             let mut row = vec![
                 (line + 1).to_string(),
