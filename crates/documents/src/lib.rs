@@ -14,6 +14,8 @@
 //!
 //! The same document as DOCX ([`render_docx`]) for agencies that edit before issuing.
 //!
+//! Signed as PAdES with the signer's X.509 certificate ([`signing`]).
+//!
 //! Pure: a [`Document`] in, bytes out — no database, no clock, no request.
 
 mod docx;
@@ -21,6 +23,7 @@ mod fonts;
 mod layout;
 mod model;
 mod pdf;
+pub mod signing;
 
 pub use docx::render_docx;
 pub use model::{Block, Document, Row, SignatureBlock, Table, place_and_date};
