@@ -98,6 +98,19 @@ enum Command {
         /// The largest data value set pushed as a stream, in bytes [default: 1 GiB].
         #[arg(long, env = "BAOCAO_MAX_PUSH_BYTES")]
         max_push_bytes: Option<usize>,
+        /// A PEM file of the certification authorities whose certificates may sign documents
+        /// (the national root and the licensed CAs) [default: none; signing with a
+        /// certificate is refused].
+        #[arg(long, env = "BAOCAO_TRUST_ANCHORS")]
+        trust_anchors: Option<PathBuf>,
+        /// A certificate revocation list (PEM or DER) of one of those authorities, read again
+        /// at each signing (repeatable; in the environment, comma-separated).
+        #[arg(
+            long = "revocation-list",
+            env = "BAOCAO_REVOCATION_LISTS",
+            value_delimiter = ','
+        )]
+        revocation_lists: Vec<PathBuf>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -312,6 +325,11 @@ struct FileConfig {
     /// Bounds on what one request may make the server read (`[limits]`).
     #[serde(default)]
     limits: baocao_formats::Limits,
+    /// Certification authorities whose certificates may sign documents (a PEM file)…
+    trust_anchors: Option<PathBuf>,
+    /// …and their revocation lists.
+    #[serde(default)]
+    revocation_lists: Vec<PathBuf>,
 }
 
 fn read_config(path: &PathBuf) -> Result<FileConfig> {
@@ -563,6 +581,8 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
             metrics_token,
             max_body_bytes,
             max_push_bytes,
+            trust_anchors,
+            revocation_lists,
         } => {
             let url = database_of(&database);
             let bind = bind
@@ -619,8 +639,21 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
                     .filter(|t| !t.is_empty()),
                 sso_providers: file.oidc.clone(),
                 password_login: file.password_login.unwrap_or(true),
+                trust: baocao_service::reporting::signing::TrustFiles {
+                    anchors: trust_anchors.or(file.trust_anchors.clone()),
+                    revocation_lists: if revocation_lists.is_empty() {
+                        file.revocation_lists.clone()
+                    } else {
+                        revocation_lists
+                    },
+                },
                 ..defaults
             };
+            config.trust.load().map_err(|why| {
+                anyhow::anyhow!(
+                    "Không đọc được chứng thư tin cậy hoặc danh sách thu hồi / cannot read the trust anchors or revocation lists: {why}"
+                )
+            })?;
             config.check().map_err(|why| {
                 anyhow::anyhow!("Cấu hình đăng nhập không hợp lệ / invalid sign-in settings: {why}")
             })?;

@@ -38,6 +38,7 @@ pub mod regimes;
 pub mod reorganisation;
 pub mod reports;
 pub mod secrets;
+pub mod signatures;
 pub mod tables;
 pub mod transaction;
 pub mod users;

@@ -58,6 +58,13 @@ impl TestApp {
         Some(TestApp { db, state, router })
     }
 
+    /// The same app (database, caches) with its web settings changed.
+    pub fn configured(mut self, change: impl FnOnce(&mut WebConfig)) -> Self {
+        change(&mut self.state.config);
+        self.router = router(self.state.clone());
+        self
+    }
+
     /// Serves the app on a free port of 127.0.0.1 for as long as the test runs; answers the
     /// base URL (for real clients such as a browser).
     pub async fn spawn(&self) -> String {

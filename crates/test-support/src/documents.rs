@@ -90,3 +90,48 @@ print(" ".join(" ".join(parts).split()))
     );
     Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
+
+/// The demo's monthly socio-economic report (BC-KTXH-T) at `slot` saved by `reporter` with two
+/// numbers, a note and two outline sections (stacked Vietnamese diacritics among them), then
+/// signed and submitted by `approver`.
+pub async fn submit_monthly_report(
+    app: &crate::TestApp,
+    reporter: &str,
+    approver: &str,
+    slot: &str,
+) {
+    use axum::http::{Method, StatusCode};
+    use serde_json::json;
+    let draft = json!({
+        "version": 0,
+        "values": [
+            {"form": "Biểu 01/KTXH-T", "row": "KT04", "column": "this_period", "value": "60123.4",
+             "comment": "Số liệu sơ bộ của Cục Thống kê."},
+            {"form": "Biểu 01/KTXH-T", "row": "KT11", "column": "this_period", "value": 2650},
+        ],
+        "sections": [
+            {"index": 0, "text": "Kinh tế tiếp tục phục hồi; sản xuất công nghiệp ở Thừa Thiên Huế và Đắk Lắk tăng khá."},
+            {"index": 3, "text": "Đề nghị hỗ trợ vốn cho các dự án giao thông trọng điểm."},
+        ],
+    });
+    let reporter = app.login(reporter).await;
+    let saved = app
+        .call(
+            Method::PUT,
+            &format!("{slot}/draft"),
+            Some(&reporter),
+            Some(&draft),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let approver = app.login(approver).await;
+    let sent = app
+        .call(
+            Method::POST,
+            &format!("{slot}/submit"),
+            Some(&approver),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+}

@@ -51,21 +51,22 @@ impl Signer {
 /// What a certificate is issued for and when it is valid.
 pub struct Issue<'a> {
     pub common_name: &'a str,
-    /// `YYYYMMDDHHMMSSZ`, or `None` for the day before today.
-    pub not_before: Option<&'a str>,
-    /// `YYYYMMDDHHMMSSZ`, or `None` for a year from now.
-    pub not_after: Option<&'a str>,
+    /// `YYYYMMDDHHMMSSZ`.
+    pub not_before: &'a str,
+    /// `YYYYMMDDHHMMSSZ`.
+    pub not_after: &'a str,
     /// `keyUsage` as openssl writes it.
     pub key_usage: &'a str,
 }
 
 impl<'a> Issue<'a> {
-    /// A signer's certificate valid from yesterday for a year, for digital signatures.
+    /// A signer's certificate for digital signatures, valid through 2026 and 2027 (the test
+    /// apps' day and any day the tests run).
     pub fn signer(common_name: &'a str) -> Self {
         Self {
             common_name,
-            not_before: None,
-            not_after: None,
+            not_before: "20260101000000Z",
+            not_after: "20280101000000Z",
             key_usage: "critical, digitalSignature, nonRepudiation",
         }
     }
@@ -105,22 +106,40 @@ impl TestCa {
             ),
         )
         .expect("write the CA's configuration");
+        // Self-signed through `openssl ca` (not `req -x509`), which takes explicit dates: the
+        // test apps live on 26 November 2026, whatever day the test runs.
         run(Command::new("openssl").current_dir(&dir).args([
             "req",
-            "-x509",
+            "-new",
             "-newkey",
             "rsa:2048",
             "-nodes",
             "-keyout",
             "ca.key",
             "-out",
-            "ca.pem",
-            "-days",
-            "3650",
+            "ca.csr",
             "-subj",
             &format!("/C=VN/O=Test CA/CN={name}"),
             "-config",
             "ca.cnf",
+        ]));
+        run(Command::new("openssl").current_dir(&dir).args([
+            "ca",
+            "-batch",
+            "-notext",
+            "-selfsign",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "ca.key",
+            "-in",
+            "ca.csr",
+            "-out",
+            "ca.pem",
+            "-startdate",
+            "20250101000000Z",
+            "-enddate",
+            "20360101000000Z",
             "-extensions",
             "authority",
         ]));
@@ -165,16 +184,6 @@ impl TestCa {
             "-subj",
             &format!("/C=VN/CN={}", issue.common_name),
         ]));
-        let today = jiff::Timestamp::now();
-        let stamp = |t: jiff::Timestamp| t.strftime("%Y%m%d%H%M%SZ").to_string();
-        let not_before = issue
-            .not_before
-            .map(str::to_string)
-            .unwrap_or_else(|| stamp(today - jiff::SignedDuration::from_hours(24)));
-        let not_after = issue
-            .not_after
-            .map(str::to_string)
-            .unwrap_or_else(|| stamp(today + jiff::SignedDuration::from_hours(24 * 365)));
         run(Command::new("openssl").args([
             "ca",
             "-batch",
@@ -186,9 +195,9 @@ impl TestCa {
             "-out",
             path(&certificate),
             "-startdate",
-            &not_before,
+            issue.not_before,
             "-enddate",
-            &not_after,
+            issue.not_after,
             "-extfile",
             path(&extensions),
             "-extensions",

@@ -479,6 +479,38 @@ impl From<baocao_service::reporting::ReportingError> for ApiError {
                 ),
                 format!("Documents are not written as {format:?}; use format=pdf or format=docx."),
             ),
+            E::NoTrustAnchors => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                "Hệ thống chưa được cấu hình tổ chức chứng thực tin cậy (trust_anchors): chưa ký số bằng chứng thư được.",
+                "No trusted certification authority is configured (trust_anchors): certificates cannot sign yet.",
+            ),
+            E::CertificateRefused(refusal) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!("{}; văn bản chưa được ký.", refusal.vietnamese()),
+                format!("{refusal}; the document was not signed."),
+            ),
+            E::SignatureRefused(refusal) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!("{}; văn bản chưa được ký.", refusal.vietnamese()),
+                format!("{refusal}; the document was not signed."),
+            ),
+            E::AlreadySigned(number) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!(
+                    "Văn bản của phiên bản {number} đã được ký số; mỗi văn bản chỉ ban hành một lần."
+                ),
+                format!(
+                    "The document of version {number} is already signed; a document is issued once."
+                ),
+            ),
+            E::SigningNotFound(id) => ApiError::not_found(
+                &format!("phiên ký {id} (đã hết hạn, đã hoàn tất hoặc không phải của bạn)"),
+                &format!("signing {id} (expired, completed, or not yours)"),
+            ),
             error @ (E::CorruptVersion { .. } | E::Signing | E::Document(_)) => {
                 tracing::error!(%error, "reporting");
                 ApiError::internal()

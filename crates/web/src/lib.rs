@@ -64,6 +64,9 @@ pub struct WebConfig {
     pub sso_providers: Vec<baocao_service::sso::Provider>,
     /// Whether people may sign in with a baocao password (off: only through a provider).
     pub password_login: bool,
+    /// The certification authorities whose certificates may sign documents, and their
+    /// revocation lists.
+    pub trust: baocao_service::reporting::signing::TrustFiles,
 }
 
 impl Default for WebConfig {
@@ -82,6 +85,7 @@ impl Default for WebConfig {
             metrics_token: None,
             sso_providers: Vec::new(),
             password_login: true,
+            trust: Default::default(),
         }
     }
 }

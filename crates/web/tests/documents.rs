@@ -4,52 +4,14 @@
 
 use axum::http::{Method, StatusCode};
 use baocao_documents::{Block, Document, Row, SignatureBlock, Table, render_pdf};
-use baocao_test_support::documents::{docx_text, pdf_text, poppler};
+use baocao_test_support::documents::{docx_text, pdf_text, poppler, submit_monthly_report};
 use baocao_test_support::{TestApp, app_tests};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SLOT: &str = "/api/v1/reports/BC-KTXH-T/01/202611";
 
-fn monthly_draft() -> Value {
-    json!({
-        "version": 0,
-        "values": [
-            {"form": "Biểu 01/KTXH-T", "row": "KT04", "column": "this_period", "value": "60123.4",
-             "comment": "Số liệu sơ bộ của Cục Thống kê."},
-            {"form": "Biểu 01/KTXH-T", "row": "KT11", "column": "this_period", "value": 2650},
-        ],
-        "sections": [
-            {"index": 0, "text": "Kinh tế tiếp tục phục hồi; sản xuất công nghiệp ở Thừa Thiên Huế và Đắk Lắk tăng khá."},
-            {"index": 3, "text": "Đề nghị hỗ trợ vốn cho các dự án giao thông trọng điểm."},
-        ],
-    })
-}
-
-async fn submit(app: &TestApp, reporter: &str, approver: &str, slot: &str) {
-    let reporter = app.login(reporter).await;
-    let saved = app
-        .call(
-            Method::PUT,
-            &format!("{slot}/draft"),
-            Some(&reporter),
-            Some(&monthly_draft()),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
-    let approver = app.login(approver).await;
-    let sent = app
-        .call(
-            Method::POST,
-            &format!("{slot}/submit"),
-            Some(&approver),
-            Some(&json!({})),
-        )
-        .await;
-    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
-}
-
 async fn a_submitted_version_reads_as_an_administrative_document(app: TestApp) {
-    submit(&app, "hanoi", "hanoi-lead", SLOT).await;
+    submit_monthly_report(&app, "hanoi", "hanoi-lead", SLOT).await;
     let vpcp = app.login("vpcp").await;
     let document = app
         .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
@@ -90,7 +52,7 @@ async fn a_submitted_version_reads_as_an_administrative_document(app: TestApp) {
 }
 
 async fn agencies_that_edit_get_the_same_document_as_docx(app: TestApp) {
-    submit(&app, "hanoi", "hanoi-lead", SLOT).await;
+    submit_monthly_report(&app, "hanoi", "hanoi-lead", SLOT).await;
     let vpcp = app.login("vpcp").await;
     let document = app
         .get(&format!("{SLOT}/versions/1/document?format=docx"), &vpcp)
@@ -132,7 +94,7 @@ async fn agencies_that_edit_get_the_same_document_as_docx(app: TestApp) {
 }
 
 async fn each_agency_numbers_its_reports_from_one_each_year(app: TestApp) {
-    submit(&app, "hanoi", "hanoi-lead", SLOT).await;
+    submit_monthly_report(&app, "hanoi", "hanoi-lead", SLOT).await;
     // Returned and sent again: the second version is the register's second document.
     let vpcp = app.login("vpcp").await;
     let returned = app
@@ -155,7 +117,7 @@ async fn each_agency_numbers_its_reports_from_one_each_year(app: TestApp) {
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
     // Another province starts its own register.
-    submit(
+    submit_monthly_report(
         &app,
         "hcm",
         "hcm-lead",
@@ -192,7 +154,7 @@ async fn each_agency_numbers_its_reports_from_one_each_year(app: TestApp) {
 }
 
 async fn a_document_is_only_for_those_who_may_read_the_version(app: TestApp) {
-    submit(&app, "hanoi", "hanoi-lead", SLOT).await;
+    submit_monthly_report(&app, "hanoi", "hanoi-lead", SLOT).await;
     let path = format!("{SLOT}/versions/1/document");
     let hcm = app.login("hcm").await;
     let refused = app.get(&path, &hcm).await;

@@ -4,9 +4,18 @@
 //! canonical content; certificates that are expired, revoked, untrusted or not for signing,
 //! and signatures over other bytes, refused with the reason.
 
+use axum::http::{Method, StatusCode};
 use baocao_documents::signing::{PreparedPdf, SignatureField, Trust, cms, read_chain};
 use baocao_documents::{Block, Document, SignatureBlock, render_pdf};
-use baocao_test_support::pki::{Issue, TestCa};
+use baocao_test_support::documents::{pdf_text, submit_monthly_report};
+use baocao_test_support::pki::{Issue, Signer, TestCa};
+use baocao_test_support::{Answer, TestApp, app_tests};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Value, json};
+
+const SLOT: &str = "/api/v1/reports/BC-KTXH-T/01/202611";
+const SIGNING: &str = "/api/v1/reports/BC-KTXH-T/01/202611/versions/1/document/signing";
 
 fn letter() -> Document {
     Document {
@@ -45,7 +54,10 @@ fn a_pades_signature_made_by_a_token_reads_as_valid_and_trusted() {
     let signer = ca.issue(&Issue::signer("Nguyen Van Thuong"));
     let trust = Trust::new(&std::fs::read(ca.certificate()).unwrap(), &[]).unwrap();
     let chain = trust
-        .check(&read_chain(signer.certificate_pem().as_bytes()).unwrap(), now())
+        .check(
+            &read_chain(signer.certificate_pem().as_bytes()).unwrap(),
+            now(),
+        )
         .unwrap();
     assert!(!chain.revocation_checked);
 
@@ -106,3 +118,327 @@ fn a_pades_signature_made_by_a_token_reads_as_valid_and_trusted() {
         "{report}"
     );
 }
+
+/// The app trusting `ca` (with its revocation list as it is when the test asks), and Hà Nội's
+/// monthly report submitted as version 1.
+async fn trusting(app: TestApp, ca: &TestCa) -> TestApp {
+    let anchors = ca.certificate();
+    let revocations = ca.revocation_list();
+    let app = app.configured(|config| {
+        config.trust.anchors = Some(anchors);
+        config.trust.revocation_lists = vec![revocations];
+    });
+    submit_monthly_report(&app, "hanoi", "hanoi-lead", SLOT).await;
+    app
+}
+
+async fn prepare(app: &TestApp, token: &str, signer: &Signer) -> Answer {
+    app.call(
+        Method::POST,
+        SIGNING,
+        Some(token),
+        Some(&json!({"certificates": signer.certificate_pem()})),
+    )
+    .await
+}
+
+/// The token's answer to a prepared signing: each item's digest signed.
+fn signatures(task: &Value, signer: &Signer) -> Value {
+    let sign = |item: &str| {
+        let digest = hex_bytes(task[item]["sha256"].as_str().unwrap());
+        BASE64.encode(signer.sign_digest(&digest))
+    };
+    json!({"document_signature": sign("document"), "content_signature": sign("content")})
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+async fn complete(app: &TestApp, token: &str, task: &Value, body: &Value) -> Answer {
+    let id = task["id"].as_str().unwrap();
+    app.call(
+        Method::POST,
+        &format!("{SIGNING}/{id}"),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+fn refusal(answer: &Answer, code: &str, vietnamese: &str) {
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    let error = &answer.json()["error"];
+    assert_eq!(error["code"], code, "{}", answer.text);
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(vietnamese)),
+        "{vietnamese:?} not in {}",
+        answer.text
+    );
+}
+
+/// The approver signs with the token: the version's PDF is then PAdES-signed, trusted by
+/// pdfsig with the CA; the signature route names the certificate; the CMS over the canonical
+/// content verifies with `openssl cms`; a document is signed once.
+async fn the_approver_signs_the_report_with_a_token(app: TestApp) {
+    let Some(ca) = TestCa::new("Test CA of the Government Cipher Committee") else {
+        return;
+    };
+    let app = trusting(app, &ca).await;
+    let signer = ca.issue(&Issue::signer("Nguyen Van Lanh Dao"));
+    let lead = app.login("hanoi-lead").await;
+    let prepared = prepare(&app, &lead, &signer).await;
+    assert_eq!(prepared.status, StatusCode::CREATED, "{}", prepared.text);
+    let task = prepared.json();
+    assert!(
+        task["certificate"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("CN=Nguyen Van Lanh Dao")
+    );
+    assert!(
+        task["certificate"]["issuer"]
+            .as_str()
+            .unwrap()
+            .contains("Test CA")
+    );
+
+    // Before the token answers, the document is as it was: unsigned.
+    let vpcp = app.login("vpcp").await;
+    let pdf = app
+        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
+        .await;
+    if let Some(report) = ca.pdfsig(&pdf.bytes) {
+        assert!(
+            report.contains("does not contain any signatures"),
+            "{report}"
+        );
+    }
+
+    let signed = complete(&app, &lead, &task, &signatures(&task, &signer)).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
+    assert_eq!(signed.json()["kind"], "x509");
+    assert_eq!(signed.json()["revocation_checked"], true);
+
+    let pdf = app
+        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    if let Some(report) = ca.pdfsig(&pdf.bytes) {
+        assert!(
+            report.contains("Signature Validation: Signature is Valid."),
+            "{report}"
+        );
+        assert!(
+            report.contains("Certificate Validation: Certificate is Trusted."),
+            "{report}"
+        );
+        assert!(report.contains("Nguyen Van Lanh Dao"), "{report}");
+    }
+    if let Some(text) = pdf_text(&pdf.bytes) {
+        assert!(text.contains("Thừa Thiên Huế và Đắk Lắk"), "{text}");
+        assert!(text.contains("Số: 01/BC-UBND"), "{text}");
+    }
+
+    let check = app
+        .get(&format!("{SLOT}/versions/1/signature"), &vpcp)
+        .await
+        .json();
+    assert_eq!(check["verified"], true, "the Ed25519 signature still holds");
+    let certificate = &check["certificate_signature"];
+    assert_eq!(certificate["kind"], "x509");
+    assert_eq!(certificate["made_by"], "token");
+    assert_eq!(certificate["signed_by"], "hanoi-lead");
+    for field in ["serial", "not_before", "not_after"] {
+        assert!(
+            certificate["certificate"][field]
+                .as_str()
+                .is_some_and(|v| !v.is_empty()),
+            "{certificate}"
+        );
+    }
+    // The CMS over the canonical content, checked by openssl against the CA.
+    let cms = BASE64
+        .decode(certificate["content_cms"].as_str().unwrap())
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("baocao-cms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("content.cms"), &cms).unwrap();
+    std::fs::write(
+        dir.join("content.json"),
+        check["canonical_content"].as_str().unwrap(),
+    )
+    .unwrap();
+    let verified = std::process::Command::new("openssl")
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ])
+        .arg("-in")
+        .arg(dir.join("content.cms"))
+        .arg("-content")
+        .arg(dir.join("content.json"))
+        .arg("-CAfile")
+        .arg(ca.certificate())
+        .args(["-out", "/dev/null"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        verified.status.success(),
+        "openssl cms -verify: {}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+
+    let again = prepare(&app, &lead, &signer).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(again.json()["error"]["code"], "already_signed");
+    let replay = complete(&app, &lead, &task, &signatures(&task, &signer)).await;
+    assert_eq!(replay.status, StatusCode::NOT_FOUND, "{}", replay.text);
+}
+
+/// Expired, revoked, untrusted and not-for-signing certificates are refused with the reason;
+/// a signature over other bytes is refused; only the agency's approvers sign; nothing changes.
+async fn certificates_that_may_not_sign_are_refused_with_the_reason(app: TestApp) {
+    let Some(ca) = TestCa::new("Test CA") else {
+        return;
+    };
+    let revoked = ca.issue(&Issue::signer("Revoked Signer"));
+    ca.revoke(&revoked);
+    let app = trusting(app, &ca).await;
+    let lead = app.login("hanoi-lead").await;
+
+    let expired = ca.issue(&Issue {
+        not_before: "20240101000000Z",
+        not_after: "20250101000000Z",
+        ..Issue::signer("Expired Signer")
+    });
+    refusal(
+        &prepare(&app, &lead, &expired).await,
+        "certificate_refused",
+        "đã hết hạn ngày 2025-01-01",
+    );
+    refusal(
+        &prepare(&app, &lead, &revoked).await,
+        "certificate_refused",
+        "đã bị thu hồi",
+    );
+    let stranger = TestCa::new("Unknown CA").unwrap();
+    refusal(
+        &prepare(&app, &lead, &stranger.issue(&Issue::signer("Outsider"))).await,
+        "certificate_refused",
+        "không do tổ chức cung cấp dịch vụ chứng thực được tin cậy cấp",
+    );
+    let encipher_only = ca.issue(&Issue {
+        key_usage: "critical, keyEncipherment",
+        ..Issue::signer("Encipherment Only")
+    });
+    refusal(
+        &prepare(&app, &lead, &encipher_only).await,
+        "certificate_refused",
+        "không có mục đích sử dụng ký số",
+    );
+    let garbage = app
+        .call(
+            Method::POST,
+            SIGNING,
+            Some(&lead),
+            Some(&json!({"certificates": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"})),
+        )
+        .await;
+    refusal(
+        &garbage,
+        "certificate_refused",
+        "Không đọc được chứng thư số",
+    );
+
+    // The reporter may read the version but does not sign for the agency.
+    let signer = ca.issue(&Issue::signer("Nguyen Van Lanh Dao"));
+    let reporter = app.login("hanoi").await;
+    let forbidden = prepare(&app, &reporter, &signer).await;
+    assert_eq!(
+        forbidden.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        forbidden.text
+    );
+
+    // Signed with the right key over other bytes: the content's digest for the document's.
+    let task = prepare(&app, &lead, &signer).await.json();
+    let swapped = {
+        let right = signatures(&task, &signer);
+        json!({"document_signature": right["content_signature"], "content_signature": right["content_signature"]})
+    };
+    refusal(
+        &complete(&app, &lead, &task, &swapped).await,
+        "signature_refused",
+        "Chữ ký không khớp",
+    );
+    // Signed by another key (a certificate of the same CA, another holder).
+    let other = ca.issue(&Issue::signer("Someone Else"));
+    refusal(
+        &complete(&app, &lead, &task, &signatures(&task, &other)).await,
+        "signature_refused",
+        "Chữ ký không khớp",
+    );
+    let not_base64 = json!({"document_signature": "@@", "content_signature": "@@"});
+    refusal(
+        &complete(&app, &lead, &task, &not_base64).await,
+        "signature_refused",
+        "Chữ ký không khớp",
+    );
+    // Another approver's token cannot complete this signing (only whoever prepared it).
+    let vpcp = app.login("vpcp").await;
+    let stolen = complete(&app, &vpcp, &task, &signatures(&task, &signer)).await;
+    assert_eq!(stolen.status, StatusCode::FORBIDDEN, "{}", stolen.text);
+
+    let check = app
+        .get(&format!("{SLOT}/versions/1/signature"), &vpcp)
+        .await
+        .json();
+    assert_eq!(
+        check["certificate_signature"],
+        Value::Null,
+        "nothing signed"
+    );
+    let pdf = app
+        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
+        .await;
+    if let Some(report) = ca.pdfsig(&pdf.bytes) {
+        assert!(
+            report.contains("does not contain any signatures"),
+            "{report}"
+        );
+    }
+
+    // The right signatures still complete the same signing.
+    let signed = complete(&app, &lead, &task, &signatures(&task, &signer)).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
+}
+
+/// Without trust anchors nothing signs with a certificate, and the server says why.
+async fn without_trust_anchors_signing_is_not_configured(app: TestApp) {
+    let Some(ca) = TestCa::new("Test CA") else {
+        return;
+    };
+    submit_monthly_report(&app, "hanoi", "hanoi-lead", SLOT).await;
+    let lead = app.login("hanoi-lead").await;
+    let answer = prepare(&app, &lead, &ca.issue(&Issue::signer("Signer"))).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
+    assert_eq!(answer.json()["error"]["code"], "signing_not_configured");
+}
+
+app_tests!(
+    the_approver_signs_the_report_with_a_token,
+    certificates_that_may_not_sign_are_refused_with_the_reason,
+    without_trust_anchors_signing_is_not_configured,
+);

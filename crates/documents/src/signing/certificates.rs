@@ -95,8 +95,8 @@ pub struct Trust {
 impl Trust {
     /// Anchors from PEM (one file may hold many); revocation lists each in PEM or DER.
     pub fn new(anchors_pem: &[u8], revocation_lists: &[Vec<u8>]) -> Result<Self, String> {
-        let anchors = Certificate::load_pem_chain(anchors_pem)
-            .map_err(|e| format!("trust anchors: {e}"))?;
+        let anchors =
+            Certificate::load_pem_chain(anchors_pem).map_err(|e| format!("trust anchors: {e}"))?;
         let revocation_lists = revocation_lists
             .iter()
             .map(|bytes| read_revocation_list(bytes))
@@ -177,19 +177,15 @@ impl Trust {
     fn revocation_list_of(&self, issuer: &Certificate) -> Option<&CertificateList> {
         self.revocation_lists.iter().find(|list| {
             list.tbs_cert_list.issuer == issuer.tbs_certificate.subject
-                && list
-                    .tbs_cert_list
-                    .to_der()
-                    .ok()
-                    .is_some_and(|signed| {
-                        verify(
-                            &issuer.tbs_certificate.subject_public_key_info,
-                            &list.signature_algorithm.oid,
-                            &signed,
-                            list.signature.raw_bytes(),
-                        )
-                        .is_ok()
-                    })
+                && list.tbs_cert_list.to_der().ok().is_some_and(|signed| {
+                    verify(
+                        &issuer.tbs_certificate.subject_public_key_info,
+                        &list.signature_algorithm.oid,
+                        &signed,
+                        list.signature.raw_bytes(),
+                    )
+                    .is_ok()
+                })
         })
     }
 
@@ -210,13 +206,14 @@ impl Trust {
                 date: day(unix(next)),
             });
         }
+        // Listed is revoked, whatever the date: a signature is made now, after the list.
         let serial = &certificate.tbs_certificate.serial_number;
         let revoked = list
             .tbs_cert_list
             .revoked_certificates
             .iter()
             .flatten()
-            .find(|r| &r.serial_number == serial && unix(r.revocation_date) <= at);
+            .find(|r| &r.serial_number == serial);
         match revoked {
             Some(entry) => Err(CertificateRefusal::Revoked {
                 subject: certificate.tbs_certificate.subject.to_string(),
@@ -268,6 +265,8 @@ impl CertifiedChain {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateSummary {
     pub subject: String,
+    /// The subject's common name (the signer's name on a personal certificate).
+    pub common_name: Option<String>,
     pub issuer: String,
     /// Upper-case hex, as certificate viewers show it.
     pub serial: String,
@@ -281,6 +280,7 @@ impl CertificateSummary {
         let tbs = &certificate.tbs_certificate;
         Self {
             subject: tbs.subject.to_string(),
+            common_name: common_name(&tbs.subject),
             issuer: tbs.issuer.to_string(),
             serial: hex_upper(tbs.serial_number.as_bytes()),
             not_before: unix(tbs.validity.not_before),
@@ -417,6 +417,21 @@ fn day(seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds)
         .map(|t| t.strftime("%Y-%m-%d").to_string())
         .unwrap_or_else(|_| seconds.to_string())
+}
+
+fn common_name(name: &x509_cert::name::Name) -> Option<String> {
+    use der::asn1::{PrintableStringRef, Utf8StringRef};
+    let value = name
+        .0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .find(|atv| atv.oid == const_oid::db::rfc4519::CN)?
+        .value
+        .clone();
+    Utf8StringRef::try_from(&value)
+        .map(|s| s.as_str().to_string())
+        .or_else(|_| PrintableStringRef::try_from(&value).map(|s| s.as_str().to_string()))
+        .ok()
 }
 
 fn hex_upper(bytes: &[u8]) -> String {

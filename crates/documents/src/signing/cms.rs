@@ -10,8 +10,7 @@
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo,
-    SignerInfos,
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
 use const_oid::db::rfc5911::{
     ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME,
@@ -23,6 +22,8 @@ use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::attr::{Attribute, AttributeValue, Attributes};
 use x509_cert::spki::AlgorithmIdentifierOwned;
+
+use crate::DocumentError;
 
 /// id-aa-signingCertificateV2 (RFC 5035).
 const ID_AA_SIGNING_CERTIFICATE_V2: der::oid::ObjectIdentifier =
@@ -47,7 +48,15 @@ pub fn signed_attributes(
     message_digest: &[u8; 32],
     signer: &Certificate,
     signing_time: Option<i64>,
-) -> Result<Vec<u8>, der::Error> {
+) -> Result<Vec<u8>, DocumentError> {
+    attributes_der(message_digest, signer, signing_time).map_err(unwritable)
+}
+
+fn attributes_der(
+    message_digest: &[u8; 32],
+    signer: &Certificate,
+    signing_time: Option<i64>,
+) -> der::Result<Vec<u8>> {
     let certificate_hash = Sha256::digest(signer.to_der()?);
     let signing_certificate = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
@@ -92,7 +101,15 @@ pub fn signed_data(
     chain: &[Certificate],
     attributes: &[u8],
     signature: &[u8],
-) -> Result<Vec<u8>, der::Error> {
+) -> Result<Vec<u8>, DocumentError> {
+    signed_data_der(chain, attributes, signature).map_err(unwritable)
+}
+
+fn signed_data_der(
+    chain: &[Certificate],
+    attributes: &[u8],
+    signature: &[u8],
+) -> der::Result<Vec<u8>> {
     let signer = &chain[0].tbs_certificate;
     let sha256 = AlgorithmIdentifierOwned {
         oid: ID_SHA_256,
@@ -134,6 +151,10 @@ pub fn signed_data(
         content: Any::encode_from(&signed)?,
     }
     .to_der()
+}
+
+fn unwritable(error: der::Error) -> DocumentError {
+    DocumentError::Write(format!("CMS: {error}"))
 }
 
 fn attribute(oid: der::oid::ObjectIdentifier, value: AttributeValue) -> der::Result<Attribute> {

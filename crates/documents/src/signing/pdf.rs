@@ -134,7 +134,8 @@ impl PreparedPdf {
         let reserved = format!("<{}>", "0".repeat(2 * RESERVED));
         let start = from + find(&bytes[from..], reserved.as_bytes()).ok_or_else(missing)?;
         let end = start + reserved.len();
-        let placeholder = format!("[0 {PLACEHOLDER_OFFSET} {PLACEHOLDER_OFFSET} {PLACEHOLDER_OFFSET}]");
+        let placeholder =
+            format!("[0 {PLACEHOLDER_OFFSET} {PLACEHOLDER_OFFSET} {PLACEHOLDER_OFFSET}]");
         let at = from + find(&bytes[from..], placeholder.as_bytes()).ok_or_else(missing)?;
         let range = format!("[0 {start} {end} {}]", bytes.len() - end);
         let padded = format!("{range:<width$}", width = placeholder.len());
@@ -161,7 +162,8 @@ impl PreparedPdf {
 
     /// A prepared PDF kept earlier.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, DocumentError> {
-        let missing = || DocumentError::Write("the prepared document has no signature space".into());
+        let missing =
+            || DocumentError::Write("the prepared document has no signature space".into());
         let key = b"/ByteRange";
         let at = rfind(&bytes, key).ok_or_else(missing)?;
         let open = at + find(&bytes[at..], b"[").ok_or_else(missing)?;
@@ -212,7 +214,11 @@ fn text(value: &str) -> Object {
 fn pdf_date(seconds: i64) -> String {
     let zone = jiff::tz::TimeZone::fixed(jiff::tz::offset(7));
     jiff::Timestamp::from_second(seconds)
-        .map(|t| t.to_zoned(zone).strftime("D:%Y%m%d%H%M%S+07'00'").to_string())
+        .map(|t| {
+            t.to_zoned(zone)
+                .strftime("D:%Y%m%d%H%M%S+07'00'")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 

@@ -54,9 +54,12 @@ pub struct DocumentFile {
     pub bytes: Vec<u8>,
     pub media_type: &'static str,
     pub file_name: String,
+    /// Where it was issued ("Hà Nội"), as its place and date say.
+    pub place: String,
 }
 
-/// Version `number` of a report as a document, for those who may read its versions.
+/// Version `number` of a report as a document, for those who may read its versions: the PDF
+/// signed with a certificate once it is, else the document as laid out.
 #[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address, number))]
 pub async fn of_version(
     ctx: &Context,
@@ -67,6 +70,33 @@ pub async fn of_version(
 ) -> Result<DocumentFile, ReportingError> {
     let (report, versions) = versions::readable(ctx, caller, address).await?;
     let version = versions::numbered(&versions, number)?;
+    if format == DocumentFormat::Pdf
+        && let Some(signed) = super::signing::of_version(ctx, &report, number).await?
+    {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&signed.signed_pdf)
+            .map_err(|_| ReportingError::CorruptVersion {
+                report: address.clone(),
+                number,
+                detail: "the signed PDF is not base64".into(),
+            })?;
+        let mut file = render(ctx, &report, version, format).await?;
+        file.bytes = bytes;
+        return Ok(file);
+    }
+    render(ctx, &report, version, format).await
+}
+
+/// `version` of `report` laid out as a document in `format`.
+pub(super) async fn render(
+    ctx: &Context,
+    report: &Report,
+    version: &VersionRecord,
+    format: DocumentFormat,
+) -> Result<DocumentFile, ReportingError> {
+    let address = &report.address;
+    let number = version.number;
     let content = stored_content(address, version)?;
     let catalogue = Catalogue::current(ctx).await?;
     let sent = version
@@ -100,7 +130,7 @@ pub async fn of_version(
         None => version.signed_by.clone(),
     };
     let document = assemble(&Parts {
-        report: &report,
+        report,
         version,
         content: &content,
         catalogue: &catalogue,
@@ -125,6 +155,7 @@ pub async fn of_version(
             address.period,
             format.extension()
         ),
+        place: place_of(issuing.as_ref(), superior.as_ref()),
     })
 }
 

@@ -91,6 +91,21 @@ pub enum ReportingError {
     /// The document could not be laid out or written.
     #[error("the document could not be written: {0}")]
     Document(String),
+    /// Signing with a certificate needs trust anchors, and none are configured.
+    #[error("no trust anchors are configured")]
+    NoTrustAnchors,
+    /// The signer's certificate may not sign (expired, revoked, untrusted, not for signing).
+    #[error("certificate refused: {0}")]
+    CertificateRefused(baocao_documents::signing::CertificateRefusal),
+    /// What came back from the token is not a signature of what was prepared.
+    #[error("signature refused: {0}")]
+    SignatureRefused(baocao_documents::signing::CertificateRefusal),
+    /// The version's document is already signed.
+    #[error("version {0} is already signed")]
+    AlreadySigned(i32),
+    /// No prepared signing by that id (never made, completed, expired, or another's).
+    #[error("no prepared signing {0}")]
+    SigningNotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -116,6 +131,11 @@ impl ReportingError {
             Self::NothingSelected => "nothing_selected",
             Self::NoDraft => "no_draft",
             Self::UnsupportedDocumentFormat(_) => "unsupported_format",
+            Self::NoTrustAnchors => "signing_not_configured",
+            Self::CertificateRefused(_) => "certificate_refused",
+            Self::SignatureRefused(_) => "signature_refused",
+            Self::AlreadySigned(_) => "already_signed",
+            Self::SigningNotFound(_) => "not_found",
             Self::CorruptVersion { .. } | Self::Signing | Self::Document(_) => "internal",
             Self::Store(_) => "store",
         }

@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod document;
 mod error;
 pub mod prefill;
+pub mod signing;
 pub mod validation;
 pub mod versions;
 mod workflow;

@@ -101,6 +101,8 @@ pub struct SignedVersion {
     pub version: VersionRecord,
     pub content: ReportContent,
     pub checks: SignatureChecks,
+    /// Its document's signature by an X.509 certificate, once signed.
+    pub certificate: Option<super::signing::CertificateSignature>,
 }
 
 /// Checks a version's signature, digest and key again and, for the accepted version, that
@@ -162,9 +164,11 @@ pub async fn check_signature(
     } else {
         None
     };
+    let certificate = super::signing::of_version(ctx, &report, number).await?;
     Ok(SignedVersion {
         version: version.clone(),
         content,
+        certificate,
         checks: SignatureChecks {
             signature,
             content_digest,

@@ -26,6 +26,7 @@ pub(crate) mod schedule;
 mod sdmx;
 mod second_factor;
 pub(crate) mod session;
+pub(crate) mod signing;
 pub(crate) mod tables;
 mod workbook;
 
@@ -111,6 +112,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::reopen))
         .routes(routes!(reports::signature))
         .routes(routes!(reports::document))
+        .routes(routes!(signing::prepare))
+        .routes(routes!(signing::complete))
         .routes(routes!(reports::agency_keys))
         .routes(routes!(workbook::download, workbook::upload))
         .routes(routes!(reports::accept_many))

@@ -495,6 +495,7 @@ pub async fn signature(
         },
         content,
         canonical_content: version.content,
+        certificate_signature: signed.certificate.map(Into::into),
     }))
 }
 
@@ -569,6 +570,10 @@ pub struct SignatureCheck {
     content: serde_json::Value,
     /// The exact text that was digested and signed.
     canonical_content: String,
+    /// The document's signature by the signer's X.509 certificate (PAdES in the PDF, CMS over
+    /// `canonical_content`), once signed; the Ed25519 signature above stays as made at
+    /// submission.
+    certificate_signature: Option<super::signing::CertificateSignatureView>,
 }
 
 /// The four things a valid signature needs.

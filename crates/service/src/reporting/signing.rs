@@ -1,0 +1,308 @@
+//! A submitted version's document signed by its agency's signer with an X.509 certificate
+//! (Decree 130/2018/NĐ-CP; issue 23): the signer's USB token never gives up its key, so the
+//! signing takes two calls. [`prepare`] checks the certificate the signer presents against the
+//! deployment's trust anchors and revocation lists, lays the version out as its PDF with
+//! space reserved for a PAdES signature, and answers what the token must sign — the DER of
+//! two sets of signed attributes, one over the PDF's byte ranges, one over the version's
+//! canonical content — with their SHA-256 digests. [`complete`] takes the token's signatures,
+//! checks them (and the certificate again) and keeps the signed PDF and the content's CMS
+//! with the version; from then on the version's PDF is the signed one.
+//!
+//! Who may sign: those who may submit the agency's reports (its approvers).
+
+use std::path::PathBuf;
+
+use baocao_documents::signing::{
+    CertificateRefusal, CertificateSummary, PreparedPdf, SignatureField, Trust, cms, read_chain,
+    write_chain,
+};
+use baocao_store::StoreError;
+use baocao_store::signatures::{DocumentSignature, PendingSigning};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sha2::{Digest, Sha256};
+
+use super::document::{self, DocumentFormat};
+use super::{ReportAddress, ReportingError, versions};
+use crate::{Caller, Context};
+
+/// How long a prepared signing waits for the token.
+const SIGNING_LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
+
+/// Where the deployment keeps its trust: a PEM file of the certification authorities whose
+/// certificates may sign, and the revocation lists it downloads from them (PEM or DER). Read
+/// at each signing, so a refreshed list counts without a restart.
+#[derive(Debug, Clone, Default)]
+pub struct TrustFiles {
+    pub anchors: Option<PathBuf>,
+    pub revocation_lists: Vec<PathBuf>,
+}
+
+impl TrustFiles {
+    /// The trust the files hold (an error names the file that does not read).
+    pub fn load(&self) -> Result<Option<Trust>, String> {
+        let Some(anchors) = &self.anchors else {
+            return Ok(None);
+        };
+        let read =
+            |path: &PathBuf| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()));
+        let lists = self
+            .revocation_lists
+            .iter()
+            .map(read)
+            .collect::<Result<Vec<_>, _>>()?;
+        let trust = Trust::new(&read(anchors)?, &lists)
+            .map_err(|e| format!("{}: {e}", anchors.display()))?;
+        if trust.is_empty() {
+            return Err(format!("{}: no certificate", anchors.display()));
+        }
+        Ok(Some(trust))
+    }
+
+    fn trust(&self) -> Result<Trust, ReportingError> {
+        match self.load() {
+            Ok(Some(trust)) => Ok(trust),
+            Ok(None) => Err(ReportingError::NoTrustAnchors),
+            Err(why) => {
+                tracing::error!(%why, "trust anchors");
+                Err(ReportingError::NoTrustAnchors)
+            }
+        }
+    }
+}
+
+/// What the token is asked to sign.
+#[derive(Debug, Clone)]
+pub struct PreparedSigning {
+    pub id: String,
+    pub expires_at: String,
+    pub certificate: CertificateSummary,
+    /// DER of the PDF signature's signed attributes, and its SHA-256.
+    pub document_attributes: Vec<u8>,
+    pub document_digest: [u8; 32],
+    /// DER of the content signature's signed attributes, and its SHA-256.
+    pub content_attributes: Vec<u8>,
+    pub content_digest: [u8; 32],
+}
+
+/// Prepares the signing of version `number`'s document by the holder of `certificates`
+/// (PEM: the signer's certificate, then any intermediates).
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address, number))]
+pub async fn prepare(
+    ctx: &Context,
+    caller: &Caller,
+    trust: &TrustFiles,
+    address: &ReportAddress,
+    number: i32,
+    certificates: &str,
+) -> Result<PreparedSigning, ReportingError> {
+    let (report, versions) = versions::readable(ctx, caller, address).await?;
+    if !report.rights(caller).submit {
+        return Err(ReportingError::Forbidden);
+    }
+    let version = versions::numbered(&versions, number)?;
+    let submission = submission_of(ctx, &report).await?;
+    if ctx
+        .store
+        .document_signature(submission, number)
+        .await?
+        .is_some()
+    {
+        return Err(ReportingError::AlreadySigned(number));
+    }
+    let trust = trust.trust()?;
+    let now = ctx.clock.now();
+    let presented =
+        read_chain(certificates.as_bytes()).map_err(ReportingError::CertificateRefused)?;
+    let chain = trust
+        .check(&presented, now.as_second())
+        .map_err(ReportingError::CertificateRefused)?;
+    let signer = chain.signer();
+
+    let pdf = document::render(ctx, &report, version, DocumentFormat::Pdf).await?;
+    let field = SignatureField {
+        signer: chain
+            .summary()
+            .common_name
+            .unwrap_or_else(|| caller.principal.full_name.clone()),
+        reason: "Ký ban hành báo cáo".into(),
+        location: pdf.place.clone(),
+        signed_at: now.as_second(),
+    };
+    let prepared = PreparedPdf::prepare(&pdf.bytes, &field)
+        .map_err(|e| ReportingError::Document(e.to_string()))?;
+    let unwritable = |e: baocao_documents::DocumentError| ReportingError::Document(e.to_string());
+    let document_attributes =
+        cms::signed_attributes(&prepared.digest(), signer, None).map_err(unwritable)?;
+    let content_digest: [u8; 32] = hex_digest(&version.content_sha256)?;
+    let content_attributes = cms::signed_attributes(&content_digest, signer, Some(now.as_second()))
+        .map_err(unwritable)?;
+
+    let id = signing_id();
+    let expires_at = baocao_store::timestamp_text(now + SIGNING_LIFETIME);
+    ctx.store
+        .keep_signing(&PendingSigning {
+            id: id.clone(),
+            submission_id: submission,
+            number,
+            requested_by: caller.principal.username.to_string(),
+            certificates: write_chain(&presented).map_err(ReportingError::CertificateRefused)?,
+            prepared_pdf: BASE64.encode(prepared.bytes()),
+            document_attributes: BASE64.encode(&document_attributes),
+            content_attributes: BASE64.encode(&content_attributes),
+            signed_at: ctx.now_text(),
+            expires_at: expires_at.clone(),
+        })
+        .await?;
+    Ok(PreparedSigning {
+        id,
+        expires_at,
+        certificate: chain.summary(),
+        document_digest: Sha256::digest(&document_attributes).into(),
+        document_attributes,
+        content_digest: Sha256::digest(&content_attributes).into(),
+        content_attributes,
+    })
+}
+
+/// A version's signature by a certificate, as kept.
+pub type CertificateSignature = DocumentSignature;
+
+/// The token's answer to a prepared signing: base64 RSA PKCS #1 v1.5 signatures with
+/// SHA-256 of the document's and the content's signed attributes.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub id: String,
+    pub document_signature: String,
+    pub content_signature: String,
+}
+
+/// Completes a prepared signing with the token's signatures.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address, number))]
+pub async fn complete(
+    ctx: &Context,
+    caller: &Caller,
+    trust: &TrustFiles,
+    address: &ReportAddress,
+    number: i32,
+    completion: &Completion,
+) -> Result<CertificateSignature, ReportingError> {
+    let id = completion.id.as_str();
+    let unreadable = |_| ReportingError::SignatureRefused(CertificateRefusal::SignatureMismatch);
+    let document_signature = &BASE64
+        .decode(completion.document_signature.trim())
+        .map_err(unreadable)?;
+    let content_signature = &BASE64
+        .decode(completion.content_signature.trim())
+        .map_err(unreadable)?;
+    let (report, _) = versions::readable(ctx, caller, address).await?;
+    if !report.rights(caller).submit {
+        return Err(ReportingError::Forbidden);
+    }
+    let submission = submission_of(ctx, &report).await?;
+    let not_found = || ReportingError::SigningNotFound(id.to_string());
+    let pending = ctx.store.pending_signing(id).await?.ok_or_else(not_found)?;
+    let now = ctx.clock.now();
+    if pending.submission_id != submission
+        || pending.number != number
+        || pending.requested_by != caller.principal.username.to_string()
+        || pending.expires_at < baocao_store::timestamp_text(now)
+    {
+        return Err(not_found());
+    }
+    let corrupt = |what: &str| ReportingError::Document(format!("kept signing {id}: {what}"));
+    let decode = |what: &str, text: &str| BASE64.decode(text).map_err(|_| corrupt(what));
+    let prepared = PreparedPdf::from_bytes(decode("prepared PDF", &pending.prepared_pdf)?)
+        .map_err(|e| corrupt(&e.to_string()))?;
+    let document_attributes = decode("document attributes", &pending.document_attributes)?;
+    let content_attributes = decode("content attributes", &pending.content_attributes)?;
+
+    // Checked again now: a certificate revoked between the two calls does not sign.
+    let trust = trust.trust()?;
+    let presented =
+        read_chain(pending.certificates.as_bytes()).map_err(ReportingError::CertificateRefused)?;
+    let chain = trust
+        .check(&presented, now.as_second())
+        .map_err(ReportingError::CertificateRefused)?;
+    chain
+        .verify_signature(&document_attributes, document_signature)
+        .map_err(ReportingError::SignatureRefused)?;
+    chain
+        .verify_signature(&content_attributes, content_signature)
+        .map_err(ReportingError::SignatureRefused)?;
+
+    let unwritable = |e: baocao_documents::DocumentError| ReportingError::Document(e.to_string());
+    let document_cms = cms::signed_data(&chain.chain, &document_attributes, document_signature)
+        .map_err(unwritable)?;
+    let content_cms = cms::signed_data(&chain.chain, &content_attributes, content_signature)
+        .map_err(unwritable)?;
+    let signed_pdf = prepared
+        .embed(&document_cms)
+        .map_err(|e| ReportingError::Document(e.to_string()))?;
+    let summary = chain.summary();
+    let at = |seconds: i64| {
+        jiff::Timestamp::from_second(seconds)
+            .map(baocao_store::timestamp_text)
+            .unwrap_or_default()
+    };
+    let signature = DocumentSignature {
+        submission_id: submission,
+        number,
+        kind: "token".into(),
+        signed_pdf: BASE64.encode(&signed_pdf),
+        content_cms: BASE64.encode(&content_cms),
+        subject: summary.subject,
+        issuer: summary.issuer,
+        serial: summary.serial,
+        not_before: at(summary.not_before),
+        not_after: at(summary.not_after),
+        revocation_checked: chain.revocation_checked,
+        signed_by: caller.principal.username.to_string(),
+        signed_at: pending.signed_at.clone(),
+    };
+    let mut tx = ctx.store.begin(&caller.provenance(&ctx.now_text())).await?;
+    tx.record_document_signature(&signature, id)
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(_) => ReportingError::AlreadySigned(number),
+            other => other.into(),
+        })?;
+    tx.commit().await?;
+    Ok(signature)
+}
+
+/// Version `number`'s signature by a certificate, if it has one, for those who may read it.
+pub async fn of_version(
+    ctx: &Context,
+    report: &super::Report,
+    number: i32,
+) -> Result<Option<CertificateSignature>, ReportingError> {
+    let submission = submission_of(ctx, report).await?;
+    Ok(ctx.store.document_signature(submission, number).await?)
+}
+
+async fn submission_of(ctx: &Context, report: &super::Report) -> Result<i32, ReportingError> {
+    ctx.store
+        .report_record(&report.key())
+        .await?
+        .map(|record| record.id)
+        .ok_or(ReportingError::VersionNotFound(0))
+}
+
+fn hex_digest(text: &str) -> Result<[u8; 32], ReportingError> {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect();
+    bytes
+        .try_into()
+        .map_err(|_| ReportingError::Document(format!("content digest {text:?}")))
+}
+
+/// 128 random bits as hex: a signing's id is also what lets its owner complete it.
+fn signing_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
