@@ -163,6 +163,8 @@ impl Keyring {
 
 /// The column an agency's secret signing key is sealed for.
 pub(crate) const SIGNING_KEY_COLUMN: &str = "agency_keys.secret_key";
+/// Agencies' certificate keys held by the server (PKCS #8, base64).
+pub(crate) const CERTIFICATE_KEY_COLUMN: &str = "agency_certificates.private_key";
 /// The column the server's audit signing key is sealed for.
 pub(crate) const AUDIT_KEY_COLUMN: &str = "audit_keys.secret_key";
 /// The column a user's TOTP secret is sealed for.
@@ -201,7 +203,12 @@ impl Store {
         let current = keyring.current().to_string();
         let stale = |value: &str| Keyring::sealed_with(value) != Some(current.as_str());
         let mut resealed = 0;
-        for column in [SIGNING_KEY_COLUMN, TOTP_COLUMN, AUDIT_KEY_COLUMN] {
+        for column in [
+            SIGNING_KEY_COLUMN,
+            TOTP_COLUMN,
+            AUDIT_KEY_COLUMN,
+            CERTIFICATE_KEY_COLUMN,
+        ] {
             resealed += self.reseal_column(column, &keyring).await?;
         }
         let connectors: Vec<(String, String)> = on_db!(self, pool => sqlx::query_as("SELECT code, definition FROM connectors")

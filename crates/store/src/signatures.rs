@@ -2,6 +2,10 @@
 //! signature, and the signed document and content signature of each version. A version is
 //! named by its report's row id (`submission`) and its number.
 
+use baocao_domain::agency::AgencyCode;
+use baocao_domain::audit::Provenance;
+
+use crate::secrets::CERTIFICATE_KEY_COLUMN;
 use crate::transaction::{Transaction, on_tx};
 use crate::{Store, StoreError, on_db};
 
@@ -45,7 +49,106 @@ pub struct DocumentSignature {
     pub signed_at: String,
 }
 
+/// An agency's certificate held by the server; `private_key` is base64 PKCS #8 in clear once
+/// read (sealed at rest).
+#[derive(Clone, sqlx::FromRow)]
+pub struct AgencyCertificate {
+    /// PEM: the agency's certificate first, then the chain the file carried.
+    pub certificates: String,
+    pub private_key: String,
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+impl std::fmt::Debug for AgencyCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgencyCertificate")
+            .field("subject", &self.subject)
+            .field("serial", &self.serial)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Store {
+    /// Keeps `certificate` as the agency's (replacing the one it had), its key sealed.
+    pub async fn keep_agency_certificate(
+        &self,
+        agency: &AgencyCode,
+        certificate: &AgencyCertificate,
+        by: &Provenance,
+    ) -> Result<(), StoreError> {
+        let agency_id = self.agency_id(agency, None).await?;
+        let sealed = self
+            .keyring()?
+            .seal(&certificate.private_key, CERTIFICATE_KEY_COLUMN);
+        let mut tx = self.begin(by).await?;
+        on_tx!(tx, conn => {
+            sqlx::query("DELETE FROM agency_certificates WHERE agency_id = $1")
+                .bind(agency_id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO agency_certificates (agency_id, certificates, private_key, subject, issuer,
+                     serial, not_before, not_after, uploaded_by, uploaded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(agency_id)
+            .bind(&certificate.certificates)
+            .bind(&sealed)
+            .bind(&certificate.subject)
+            .bind(&certificate.issuer)
+            .bind(&certificate.serial)
+            .bind(&certificate.not_before)
+            .bind(&certificate.not_after)
+            .bind(&certificate.uploaded_by)
+            .bind(&certificate.uploaded_at)
+            .execute(conn)
+            .await?;
+        });
+        tx.note(
+            "agency.certificate",
+            format!("agency {agency}"),
+            Some(agency_id),
+            serde_json::json!({
+                "subject": certificate.subject,
+                "issuer": certificate.issuer,
+                "serial": certificate.serial,
+                "not_after": certificate.not_after,
+            }),
+        );
+        tx.commit().await
+    }
+
+    /// The certificate the server holds for `agency`, its key opened.
+    pub async fn agency_certificate(
+        &self,
+        agency: &AgencyCode,
+    ) -> Result<Option<AgencyCertificate>, StoreError> {
+        let Ok(agency_id) = self.agency_id(agency, None).await else {
+            return Ok(None);
+        };
+        let stored: Option<AgencyCertificate> = on_db!(self, pool => sqlx::query_as(
+            "SELECT certificates, private_key, subject, issuer, serial, not_before, not_after,
+                    uploaded_by, uploaded_at
+             FROM agency_certificates WHERE agency_id = $1",
+        )
+        .bind(agency_id)
+        .fetch_optional(pool)
+        .await?);
+        stored
+            .map(|mut certificate| {
+                certificate.private_key =
+                    self.open_secret(&certificate.private_key, CERTIFICATE_KEY_COLUMN)?;
+                Ok(certificate)
+            })
+            .transpose()
+    }
+
     /// Keeps a prepared signing (and forgets those of any version that have expired).
     pub async fn keep_signing(&self, signing: &PendingSigning) -> Result<(), StoreError> {
         on_db!(self, pool => {
@@ -105,18 +208,21 @@ impl Store {
 }
 
 impl Transaction {
-    /// Keeps a version's signature and forgets the signing it completes. A version already
-    /// signed is a conflict: its document is issued once.
+    /// Keeps a version's signature and forgets the prepared signing it completes (if it was
+    /// prepared for a token). A version already signed is a conflict: its document is issued
+    /// once.
     pub async fn record_document_signature(
         &mut self,
         signature: &DocumentSignature,
-        completes: &str,
+        completes: Option<&str>,
     ) -> Result<(), StoreError> {
         let (inserted, agency): (u64, i32) = on_tx!(self, conn => {
-            sqlx::query("DELETE FROM document_signings WHERE id = $1")
-                .bind(completes)
-                .execute(&mut *conn)
-                .await?;
+            if let Some(id) = completes {
+                sqlx::query("DELETE FROM document_signings WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             let inserted = sqlx::query(
                 "INSERT INTO document_signatures (submission_id, number, kind, signed_pdf, content_cms,
                      subject, issuer, serial, not_before, not_after, revocation_checked, signed_by,

@@ -27,6 +27,27 @@ impl Signer {
         std::fs::read_to_string(&self.certificate).expect("read the certificate")
     }
 
+    /// The key and certificate (with the CA's) as a PKCS #12 file under `password`, as
+    /// `openssl pkcs12 -export` writes it (PBES2, AES-256, HMAC-SHA-256).
+    pub fn pkcs12(&self, ca: &TestCa, password: &str) -> Vec<u8> {
+        let output = self.key.with_extension("p12");
+        run(Command::new("openssl").args([
+            "pkcs12",
+            "-export",
+            "-inkey",
+            path(&self.key),
+            "-in",
+            path(&self.certificate),
+            "-certfile",
+            path(&ca.certificate()),
+            "-passout",
+            &format!("pass:{password}"),
+            "-out",
+            path(&output),
+        ]));
+        std::fs::read(output).expect("read the PKCS #12 file")
+    }
+
     /// The key's RSA PKCS #1 v1.5 signature of a SHA-256 `digest`, as a token makes it.
     pub fn sign_digest(&self, digest: &[u8]) -> Vec<u8> {
         let input = self.key.with_extension("digest");

@@ -507,6 +507,16 @@ impl From<baocao_service::reporting::ReportingError> for ApiError {
                     "The document of version {number} is already signed; a document is issued once."
                 ),
             ),
+            E::NoAgencyCertificate(agency) => ApiError::new(
+                StatusCode::CONFLICT,
+                code,
+                format!(
+                    "Hệ thống chưa giữ chứng thư số nào của đơn vị {agency}; quản trị đơn vị cần tải lên tệp PKCS #12."
+                ),
+                format!(
+                    "No certificate is held for agency {agency}; its administrator uploads a PKCS #12 file first."
+                ),
+            ),
             E::SigningNotFound(id) => ApiError::not_found(
                 &format!("phiên ký {id} (đã hết hạn, đã hoàn tất hoặc không phải của bạn)"),
                 &format!("signing {id} (expired, completed, or not yours)"),

@@ -437,7 +437,133 @@ async fn without_trust_anchors_signing_is_not_configured(app: TestApp) {
     assert_eq!(answer.json()["error"]["code"], "signing_not_configured");
 }
 
+/// An agency's certificate held by the server: uploaded as PKCS #12 by an administrator (a
+/// wrong password or a key not for signing refused), sealed at rest, never shown; a version
+/// signed with it in one call is a PAdES document pdfsig trusts.
+async fn a_certificate_held_by_the_server_signs_in_one_call(app: TestApp) {
+    let Some(ca) = TestCa::new("Test CA") else {
+        return;
+    };
+    let app = trusting(app, &ca).await;
+    let signer = ca.issue(&Issue::signer("UBND Thanh pho Ha Noi"));
+    let upload =
+        |p12: &[u8], password: &str| json!({"pkcs12": BASE64.encode(p12), "password": password});
+    let admin = app.login("admin").await;
+    let put = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::PUT,
+                "/api/v1/agencies/01/certificate",
+                Some(&token),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let sign = |token: String| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                &format!("{SLOT}/versions/1/document/signature"),
+                Some(&token),
+                None,
+            )
+            .await
+        }
+    };
+
+    let lead = app.login("hanoi-lead").await;
+    let nothing_held = sign(lead.clone()).await;
+    assert_eq!(
+        nothing_held.status,
+        StatusCode::CONFLICT,
+        "{}",
+        nothing_held.text
+    );
+    assert_eq!(
+        nothing_held.json()["error"]["code"],
+        "no_agency_certificate"
+    );
+
+    let p12 = signer.pkcs12(&ca, "mật-khẩu đúng");
+    refusal(
+        &put(admin.clone(), upload(&p12, "sai")).await,
+        "certificate_refused",
+        "Mật khẩu của tệp PKCS #12 không đúng",
+    );
+    let encipher_only = ca.issue(&Issue {
+        key_usage: "critical, keyEncipherment",
+        ..Issue::signer("Encipherment Only")
+    });
+    refusal(
+        &put(admin.clone(), upload(&encipher_only.pkcs12(&ca, "x"), "x")).await,
+        "certificate_refused",
+        "không có mục đích sử dụng ký số",
+    );
+    refusal(
+        &put(admin.clone(), upload(b"not a PKCS #12 file", "x")).await,
+        "certificate_refused",
+        "Không đọc được chứng thư số",
+    );
+    let reporter = app.login("hanoi").await;
+    let forbidden = put(reporter, upload(&p12, "mật-khẩu đúng")).await;
+    assert_eq!(
+        forbidden.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        forbidden.text
+    );
+
+    let kept = put(admin.clone(), upload(&p12, "mật-khẩu đúng")).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.text);
+    assert!(
+        kept.json()["certificate"]["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("UBND Thanh pho Ha Noi")),
+        "{}",
+        kept.text
+    );
+    let shown = app.get("/api/v1/agencies/01/certificate", &admin).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    assert_eq!(
+        shown.json()["certificate"]["serial"],
+        kept.json()["certificate"]["serial"]
+    );
+    assert!(!shown.text.contains("PRIVATE") && !shown.text.contains("private"));
+    let stored = app
+        .db
+        .raw_texts("SELECT private_key FROM agency_certificates")
+        .await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].starts_with("sealed:v1:"), "sealed at rest");
+
+    let signed = sign(lead.clone()).await;
+    assert_eq!(signed.status, StatusCode::CREATED, "{}", signed.text);
+    assert_eq!(signed.json()["made_by"], "server");
+    let vpcp = app.login("vpcp").await;
+    let pdf = app
+        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
+        .await;
+    if let Some(report) = ca.pdfsig(&pdf.bytes) {
+        assert!(
+            report.contains("Signature Validation: Signature is Valid."),
+            "{report}"
+        );
+        assert!(
+            report.contains("Certificate Validation: Certificate is Trusted."),
+            "{report}"
+        );
+        assert!(report.contains("UBND Thanh pho Ha Noi"), "{report}");
+    }
+    let again = sign(lead).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(again.json()["error"]["code"], "already_signed");
+}
+
 app_tests!(
+    a_certificate_held_by_the_server_signs_in_one_call,
     the_approver_signs_the_report_with_a_token,
     certificates_that_may_not_sign_are_refused_with_the_reason,
     without_trust_anchors_signing_is_not_configured,

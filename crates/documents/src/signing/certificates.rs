@@ -49,6 +49,16 @@ pub enum CertificateRefusal {
     UnsupportedAlgorithm(String),
     #[error("the signature does not match the certificate's key and the prepared document")]
     SignatureMismatch,
+    #[error("the PKCS #12 password is wrong")]
+    WrongPassword,
+    #[error(
+        "the PKCS #12 file is encrypted with {0}, which is not supported (PBES2 with AES is; `openssl pkcs12 -export` of OpenSSL 3 writes it)"
+    )]
+    UnsupportedEncryption(String),
+    #[error("the PKCS #12 file holds no RSA signing key (or more than one)")]
+    NoSigningKey,
+    #[error("the PKCS #12 file holds no certificate of its key")]
+    KeyWithoutCertificate,
 }
 
 impl CertificateRefusal {
@@ -80,6 +90,12 @@ impl CertificateRefusal {
             Self::SignatureMismatch => {
                 "Chữ ký không khớp với khóa của chứng thư số và văn bản đã chuẩn bị".into()
             }
+            Self::WrongPassword => "Mật khẩu của tệp PKCS #12 không đúng".into(),
+            Self::UnsupportedEncryption(name) => format!(
+                "Tệp PKCS #12 được mã hóa bằng {name}, không được hỗ trợ (hỗ trợ PBES2 với AES)"
+            ),
+            Self::NoSigningKey => "Tệp PKCS #12 không chứa (đúng một) khóa ký RSA".into(),
+            Self::KeyWithoutCertificate => "Tệp PKCS #12 không chứa chứng thư số của khóa".into(),
         }
     }
 }

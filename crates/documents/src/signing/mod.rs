@@ -8,9 +8,11 @@
 
 pub mod certificates;
 pub mod cms;
+pub mod keys;
 pub mod pdf;
 
 pub use certificates::{
     CertificateRefusal, CertificateSummary, CertifiedChain, Trust, read_chain, write_chain,
 };
+pub use keys::AgencyKey;
 pub use pdf::{PreparedPdf, SignatureField};

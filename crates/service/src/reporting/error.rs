@@ -103,6 +103,9 @@ pub enum ReportingError {
     /// The version's document is already signed.
     #[error("version {0} is already signed")]
     AlreadySigned(i32),
+    /// The server holds no certificate for the agency.
+    #[error("no certificate is held for agency {0}")]
+    NoAgencyCertificate(String),
     /// No prepared signing by that id (never made, completed, expired, or another's).
     #[error("no prepared signing {0}")]
     SigningNotFound(String),
@@ -136,6 +139,7 @@ impl ReportingError {
             Self::SignatureRefused(_) => "signature_refused",
             Self::AlreadySigned(_) => "already_signed",
             Self::SigningNotFound(_) => "not_found",
+            Self::NoAgencyCertificate(_) => "no_agency_certificate",
             Self::CorruptVersion { .. } | Self::Signing | Self::Document(_) => "internal",
             Self::Store(_) => "store",
         }

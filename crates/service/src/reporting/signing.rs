@@ -13,8 +13,8 @@
 use std::path::PathBuf;
 
 use baocao_documents::signing::{
-    CertificateRefusal, CertificateSummary, PreparedPdf, SignatureField, Trust, cms, read_chain,
-    write_chain,
+    AgencyKey, CertificateRefusal, CertificateSummary, CertifiedChain, PreparedPdf, SignatureField,
+    Trust, cms, read_chain, write_chain,
 };
 use baocao_store::StoreError;
 use baocao_store::signatures::{DocumentSignature, PendingSigning};
@@ -117,26 +117,13 @@ pub async fn prepare(
     let chain = trust
         .check(&presented, now.as_second())
         .map_err(ReportingError::CertificateRefused)?;
-    let signer = chain.signer();
 
-    let pdf = document::render(ctx, &report, version, DocumentFormat::Pdf).await?;
-    let field = SignatureField {
-        signer: chain
-            .summary()
-            .common_name
-            .unwrap_or_else(|| caller.principal.full_name.clone()),
-        reason: "Ký ban hành báo cáo".into(),
-        location: pdf.place.clone(),
-        signed_at: now.as_second(),
-    };
-    let prepared = PreparedPdf::prepare(&pdf.bytes, &field)
-        .map_err(|e| ReportingError::Document(e.to_string()))?;
-    let unwritable = |e: baocao_documents::DocumentError| ReportingError::Document(e.to_string());
-    let document_attributes =
-        cms::signed_attributes(&prepared.digest(), signer, None).map_err(unwritable)?;
-    let content_digest: [u8; 32] = hex_digest(&version.content_sha256)?;
-    let content_attributes = cms::signed_attributes(&content_digest, signer, Some(now.as_second()))
-        .map_err(unwritable)?;
+    let parts = prepare_parts(ctx, caller, &report, version, &chain).await?;
+    let (prepared, document_attributes, content_attributes) = (
+        parts.pdf,
+        parts.document_attributes,
+        parts.content_attributes,
+    );
 
     let id = signing_id();
     let expires_at = baocao_store::timestamp_text(now + SIGNING_LIFETIME);
@@ -231,37 +218,243 @@ pub async fn complete(
         .verify_signature(&content_attributes, content_signature)
         .map_err(ReportingError::SignatureRefused)?;
 
-    let unwritable = |e: baocao_documents::DocumentError| ReportingError::Document(e.to_string());
-    let document_cms = cms::signed_data(&chain.chain, &document_attributes, document_signature)
-        .map_err(unwritable)?;
-    let content_cms = cms::signed_data(&chain.chain, &content_attributes, content_signature)
-        .map_err(unwritable)?;
-    let signed_pdf = prepared
-        .embed(&document_cms)
-        .map_err(|e| ReportingError::Document(e.to_string()))?;
-    let summary = chain.summary();
-    let at = |seconds: i64| {
-        jiff::Timestamp::from_second(seconds)
-            .map(baocao_store::timestamp_text)
-            .unwrap_or_default()
+    let parts = Prepared {
+        pdf: prepared,
+        document_attributes,
+        content_attributes,
+        signed_at: pending.signed_at.clone(),
     };
+    let signatures = (document_signature.as_slice(), content_signature.as_slice());
+    finish(
+        ctx,
+        caller,
+        submission,
+        number,
+        &chain,
+        parts,
+        signatures,
+        Some(id),
+    )
+    .await
+}
+
+/// Signs version `number`'s document at once with the certificate the server holds for the
+/// reporting agency (uploaded as PKCS #12), for its approvers and the systems that submit for
+/// it.
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, report = %address, number))]
+pub async fn sign_with_agency_certificate(
+    ctx: &Context,
+    caller: &Caller,
+    trust: &TrustFiles,
+    address: &ReportAddress,
+    number: i32,
+) -> Result<CertificateSignature, ReportingError> {
+    let (report, versions) = versions::readable(ctx, caller, address).await?;
+    if !report.rights(caller).submit {
+        return Err(ReportingError::Forbidden);
+    }
+    let version = versions::numbered(&versions, number)?;
+    let submission = submission_of(ctx, &report).await?;
+    if ctx
+        .store
+        .document_signature(submission, number)
+        .await?
+        .is_some()
+    {
+        return Err(ReportingError::AlreadySigned(number));
+    }
+    let held = ctx
+        .store
+        .agency_certificate(&address.agency)
+        .await?
+        .ok_or_else(|| ReportingError::NoAgencyCertificate(address.agency.to_string()))?;
+    let key = held_key(&held)?;
+    let trust = trust.trust()?;
+    let chain = trust
+        .check(&key.chain, ctx.clock.now().as_second())
+        .map_err(ReportingError::CertificateRefused)?;
+    let parts = prepare_parts(ctx, caller, &report, version, &chain).await?;
+    let document_signature = key.sign(&parts.document_attributes);
+    let content_signature = key.sign(&parts.content_attributes);
+    let signatures = (document_signature.as_slice(), content_signature.as_slice());
+    finish(
+        ctx, caller, submission, number, &chain, parts, signatures, None,
+    )
+    .await
+}
+
+/// What an agency's held certificate tells, for its administrators.
+pub type HeldCertificate = CertificateSummary;
+
+/// Keeps the certificate and key in a PKCS #12 file (opened with `password`) as the agency's,
+/// for its administrators: refused when the password is wrong, the file holds no RSA key with
+/// its certificate, or the certificate may not sign here (untrusted, expired, revoked, not for
+/// signing).
+#[tracing::instrument(skip_all, fields(caller = %caller.principal.username, agency = %agency))]
+pub async fn upload_agency_certificate(
+    ctx: &Context,
+    caller: &Caller,
+    trust: &TrustFiles,
+    agency: &baocao_domain::agency::AgencyCode,
+    pkcs12: &str,
+    password: &str,
+) -> Result<HeldCertificate, ReportingError> {
+    use baocao_domain::permission::Action;
+    let lineage = crate::catalogue::lineage_today(ctx, agency).await?;
+    if !caller.may(Action::ManageUsers { agency: &lineage }) {
+        return Err(ReportingError::Forbidden);
+    }
+    let bytes = BASE64.decode(pkcs12.trim()).map_err(|_| {
+        ReportingError::CertificateRefused(CertificateRefusal::Unreadable(
+            "PKCS #12: not base64".into(),
+        ))
+    })?;
+    let key =
+        AgencyKey::from_pkcs12(&bytes, password).map_err(ReportingError::CertificateRefused)?;
+    let trust = trust.trust()?;
+    let chain = trust
+        .check(&key.chain, ctx.clock.now().as_second())
+        .map_err(ReportingError::CertificateRefused)?;
+    let summary = chain.summary();
+    let refused = ReportingError::CertificateRefused;
+    let held = baocao_store::signatures::AgencyCertificate {
+        certificates: write_chain(&key.chain).map_err(refused)?,
+        private_key: BASE64.encode(key.pkcs8_der().map_err(refused)?),
+        subject: summary.subject.clone(),
+        issuer: summary.issuer.clone(),
+        serial: summary.serial.clone(),
+        not_before: stamp(summary.not_before),
+        not_after: stamp(summary.not_after),
+        uploaded_by: caller.principal.username.to_string(),
+        uploaded_at: ctx.now_text(),
+    };
+    ctx.store
+        .keep_agency_certificate(agency, &held, &caller.provenance(&ctx.now_text()))
+        .await?;
+    Ok(summary)
+}
+
+/// The certificate the server holds for `agency` (none: nothing uploaded), for those who may
+/// manage it.
+pub async fn agency_certificate(
+    ctx: &Context,
+    caller: &Caller,
+    agency: &baocao_domain::agency::AgencyCode,
+) -> Result<Option<HeldCertificate>, ReportingError> {
+    use baocao_domain::permission::Action;
+    let lineage = crate::catalogue::lineage_today(ctx, agency).await?;
+    if !caller.may(Action::ManageUsers { agency: &lineage }) {
+        return Err(ReportingError::Forbidden);
+    }
+    match ctx.store.agency_certificate(agency).await? {
+        Some(held) => Ok(Some(CertificateSummary::of(&held_key(&held)?.chain[0]))),
+        None => Ok(None),
+    }
+}
+
+fn held_key(
+    held: &baocao_store::signatures::AgencyCertificate,
+) -> Result<AgencyKey, ReportingError> {
+    let corrupt = |what: String| ReportingError::Document(format!("held certificate: {what}"));
+    let der = BASE64
+        .decode(&held.private_key)
+        .map_err(|e| corrupt(e.to_string()))?;
+    let chain = read_chain(held.certificates.as_bytes()).map_err(|e| corrupt(e.to_string()))?;
+    AgencyKey::from_pkcs8_der(&der, chain).map_err(|e| corrupt(e.to_string()))
+}
+
+/// A version's document ready to sign: the PDF with its signature's space, and the two sets
+/// of signed attributes.
+struct Prepared {
+    pdf: PreparedPdf,
+    document_attributes: Vec<u8>,
+    content_attributes: Vec<u8>,
+    signed_at: String,
+}
+
+async fn prepare_parts(
+    ctx: &Context,
+    caller: &Caller,
+    report: &super::Report,
+    version: &baocao_store::reports::VersionRecord,
+    chain: &CertifiedChain,
+) -> Result<Prepared, ReportingError> {
+    let now = ctx.clock.now();
+    let pdf = document::render(ctx, report, version, DocumentFormat::Pdf).await?;
+    let field = SignatureField {
+        signer: chain
+            .summary()
+            .common_name
+            .unwrap_or_else(|| caller.principal.full_name.clone()),
+        reason: "Ký ban hành báo cáo".into(),
+        location: pdf.place.clone(),
+        signed_at: now.as_second(),
+    };
+    let unwritable = |e: baocao_documents::DocumentError| ReportingError::Document(e.to_string());
+    let prepared = PreparedPdf::prepare(&pdf.bytes, &field).map_err(unwritable)?;
+    let document_attributes =
+        cms::signed_attributes(&prepared.digest(), chain.signer(), None).map_err(unwritable)?;
+    let content_digest: [u8; 32] = hex_digest(&version.content_sha256)?;
+    let content_attributes =
+        cms::signed_attributes(&content_digest, chain.signer(), Some(now.as_second()))
+            .map_err(unwritable)?;
+    Ok(Prepared {
+        pdf: prepared,
+        document_attributes,
+        content_attributes,
+        signed_at: ctx.now_text(),
+    })
+}
+
+/// Checks the signatures of `parts` against the chain's signer, writes the CMS into the PDF
+/// and keeps both with the version (forgetting the prepared signing `completes`).
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    ctx: &Context,
+    caller: &Caller,
+    submission: i32,
+    number: i32,
+    chain: &CertifiedChain,
+    parts: Prepared,
+    (document_signature, content_signature): (&[u8], &[u8]),
+    completes: Option<&str>,
+) -> Result<CertificateSignature, ReportingError> {
+    chain
+        .verify_signature(&parts.document_attributes, document_signature)
+        .map_err(ReportingError::SignatureRefused)?;
+    chain
+        .verify_signature(&parts.content_attributes, content_signature)
+        .map_err(ReportingError::SignatureRefused)?;
+    let unwritable = |e: baocao_documents::DocumentError| ReportingError::Document(e.to_string());
+    let document_cms =
+        cms::signed_data(&chain.chain, &parts.document_attributes, document_signature)
+            .map_err(unwritable)?;
+    let content_cms = cms::signed_data(&chain.chain, &parts.content_attributes, content_signature)
+        .map_err(unwritable)?;
+    let signed_pdf = parts.pdf.embed(&document_cms).map_err(unwritable)?;
+    let summary = chain.summary();
     let signature = DocumentSignature {
         submission_id: submission,
         number,
-        kind: "token".into(),
+        kind: if completes.is_some() {
+            "token"
+        } else {
+            "server"
+        }
+        .into(),
         signed_pdf: BASE64.encode(&signed_pdf),
         content_cms: BASE64.encode(&content_cms),
         subject: summary.subject,
         issuer: summary.issuer,
         serial: summary.serial,
-        not_before: at(summary.not_before),
-        not_after: at(summary.not_after),
+        not_before: stamp(summary.not_before),
+        not_after: stamp(summary.not_after),
         revocation_checked: chain.revocation_checked,
         signed_by: caller.principal.username.to_string(),
-        signed_at: pending.signed_at.clone(),
+        signed_at: parts.signed_at,
     };
     let mut tx = ctx.store.begin(&caller.provenance(&ctx.now_text())).await?;
-    tx.record_document_signature(&signature, id)
+    tx.record_document_signature(&signature, completes)
         .await
         .map_err(|error| match error {
             StoreError::Conflict(_) => ReportingError::AlreadySigned(number),
@@ -269,6 +462,12 @@ pub async fn complete(
         })?;
     tx.commit().await?;
     Ok(signature)
+}
+
+fn stamp(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds)
+        .map(baocao_store::timestamp_text)
+        .unwrap_or_default()
 }
 
 /// Version `number`'s signature by a certificate, if it has one, for those who may read it.

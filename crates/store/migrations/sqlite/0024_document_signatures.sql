@@ -34,3 +34,19 @@ CREATE TABLE document_signatures (
     signed_at           TEXT NOT NULL,
     PRIMARY KEY (submission_id, number)
 );
+
+-- An agency's certificate held by the server (uploaded as PKCS #12) for systems that push and
+-- sign automatically: the chain as PEM, the key as PKCS #8 sealed like every secret at rest.
+CREATE TABLE agency_certificates (
+    id INTEGER PRIMARY KEY,
+    agency_id     INTEGER NOT NULL UNIQUE REFERENCES agencies (id),
+    certificates  TEXT NOT NULL,
+    private_key   TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    issuer        TEXT NOT NULL,
+    serial        TEXT NOT NULL,
+    not_before    TEXT NOT NULL,
+    not_after     TEXT NOT NULL,
+    uploaded_by   TEXT NOT NULL,
+    uploaded_at   TEXT NOT NULL
+);

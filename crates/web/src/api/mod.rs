@@ -114,6 +114,11 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::document))
         .routes(routes!(signing::prepare))
         .routes(routes!(signing::complete))
+        .routes(routes!(signing::sign_with_agency_certificate))
+        .routes(routes!(
+            signing::agency_certificate,
+            signing::upload_agency_certificate
+        ))
         .routes(routes!(reports::agency_keys))
         .routes(routes!(workbook::download, workbook::upload))
         .routes(routes!(reports::accept_many))

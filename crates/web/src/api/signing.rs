@@ -2,10 +2,12 @@
 //! stays on its token: `POST …/versions/{n}/document/signing` with the certificate answers
 //! what to sign; `POST …/document/signing/{id}` with the token's signatures signs. The
 //! version's `document?format=pdf` is then the signed PDF, and its `signature` tells the
-//! certificate.
+//! certificate. An agency whose systems sign without a person uploads its certificate as
+//! PKCS #12 (`PUT /api/v1/agencies/{code}/certificate`) and signs a version in one call
+//! (`POST …/versions/{n}/document/signature`).
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use baocao_service::reporting::ReportAddress;
@@ -18,7 +20,7 @@ use super::doc;
 use crate::AppState;
 use crate::auth::{ApiJson, ApiPath, Caller};
 use crate::error::ApiError;
-use crate::extract::VersionPath;
+use crate::extract::{VersionPath, agency_code};
 
 /// The certificate a signer signs with.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -164,13 +166,7 @@ pub async fn prepare(
             id: prepared.id,
             expires_at: prepared.expires_at,
             algorithm: "RSA PKCS#1 v1.5 with SHA-256 over signed_attributes",
-            certificate: CertificateView {
-                subject: certificate.subject,
-                issuer: certificate.issuer,
-                serial: certificate.serial,
-                not_before: stamp(certificate.not_before),
-                not_after: stamp(certificate.not_after),
-            },
+            certificate: certificate.into(),
             document: ToSign {
                 signed_attributes: BASE64.encode(&prepared.document_attributes),
                 sha256: hex(&prepared.document_digest),
@@ -227,4 +223,124 @@ fn stamp(seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds)
         .map(crate::stamp)
         .unwrap_or_default()
+}
+
+impl From<signing::HeldCertificate> for CertificateView {
+    fn from(certificate: signing::HeldCertificate) -> Self {
+        Self {
+            subject: certificate.subject,
+            issuer: certificate.issuer,
+            serial: certificate.serial,
+            not_before: stamp(certificate.not_before),
+            not_after: stamp(certificate.not_after),
+        }
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/versions/{number}/document/signature",
+    tag = "Reporting",
+    operation_id = "post_api_v1_reports_regime_agency_period_versions_number_document_signature",
+    summary = "Sign the version's document at once with the certificate the server holds for the reporting agency (its approvers and the client systems that submit for it): PAdES in the PDF and a CMS over the canonical content. 409 no_agency_certificate, already_signed or signing_not_configured; 422 certificate_refused when the held certificate has expired or was revoked.",
+    params(
+        doc::ReportPath,
+        ("number" = u32, Path, minimum = 1, maximum = 1000000),
+    ),
+    responses(
+        (status = 201, description = "Signed", body = CertificateSignatureView),
+    ),
+)]
+pub async fn sign_with_agency_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    VersionPath(address, number): VersionPath,
+) -> Result<(StatusCode, Json<CertificateSignatureView>), ApiError> {
+    let signed = signing::sign_with_agency_certificate(
+        &state,
+        &caller,
+        &state.config.trust,
+        &address,
+        number,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(signed.into())))
+}
+
+/// An agency's certificate and key, as a PKCS #12 file.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateUpload {
+    /// Base64 of the PKCS #12 file (PBES2/AES, as `openssl pkcs12 -export` writes it).
+    pkcs12: String,
+    password: String,
+}
+
+/// The certificate the server holds for an agency (`null`: none).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HeldCertificateView {
+    agency: String,
+    certificate: Option<CertificateView>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/agencies/{code}/certificate",
+    tag = "Reporting",
+    operation_id = "put_api_v1_agencies_code_certificate",
+    summary = "Upload the agency's certificate and key as PKCS #12 (the agency's administrators); the key is sealed at rest. 422 certificate_refused: wrong password, no RSA key with its certificate, or a certificate that may not sign (untrusted, expired, revoked, not for signing).",
+    params(
+        ("code" = doc::AgencyCode, Path),
+    ),
+    request_body(content = CertificateUpload, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Kept", body = HeldCertificateView),
+    ),
+)]
+pub async fn upload_agency_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<CertificateUpload>,
+) -> Result<Json<HeldCertificateView>, ApiError> {
+    let agency = agency_code(&code)?;
+    let held = signing::upload_agency_certificate(
+        &state,
+        &caller,
+        &state.config.trust,
+        &agency,
+        &body.pkcs12,
+        &body.password,
+    )
+    .await?;
+    Ok(Json(HeldCertificateView {
+        agency: agency.to_string(),
+        certificate: Some(held.into()),
+    }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/agencies/{code}/certificate",
+    tag = "Reporting",
+    operation_id = "get_api_v1_agencies_code_certificate",
+    summary = "The certificate the server holds for the agency (subject, issuer, serial, validity; never the key), for its administrators.",
+    params(
+        ("code" = doc::AgencyCode, Path),
+    ),
+    responses(
+        (status = 200, description = "OK", body = HeldCertificateView),
+    ),
+)]
+pub async fn agency_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<HeldCertificateView>, ApiError> {
+    let agency = agency_code(&code)?;
+    let held = signing::agency_certificate(&state, &caller, &agency).await?;
+    Ok(Json(HeldCertificateView {
+        agency: agency.to_string(),
+        certificate: held.map(Into::into),
+    }))
 }
