@@ -259,7 +259,9 @@ impl Store {
                 url: redact(url),
                 reason: e.to_string(),
             })?
-            .options([("search_path", schema)]);
+            .options([("search_path", schema)])
+            // Named after the schema, so whoever drops the schema can end its sessions.
+            .application_name(schema);
         let pool = PgPoolOptions::new()
             .max_connections(TEST_SCHEMA_CONNECTIONS)
             .connect_with(options)

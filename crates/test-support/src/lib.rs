@@ -315,6 +315,17 @@ impl Drop for TestDb {
                     if let Ok(runtime) = runtime {
                         runtime.block_on(async {
                             if let Ok(admin) = sqlx::PgPool::connect(&url).await {
+                                // The test is over, but a session of its pool may still be in
+                                // a transaction whose rollback waits for the runtime this
+                                // thread blocks (a write that failed just before the end):
+                                // its locks would keep the DROP waiting for ever.
+                                let _ = sqlx::query(
+                                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                     WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                                )
+                                .bind(&schema)
+                                .execute(&admin)
+                                .await;
                                 let _ =
                                     sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
                                         .execute(&admin)
