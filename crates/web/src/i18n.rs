@@ -724,6 +724,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Điền sẵn từ số liệu đã có",
         "Pre-fill from data already held",
     ),
+    (
+        "compile",
+        "Tổng hợp từ báo cáo cấp dưới",
+        "Compile from the reports below",
+    ),
     ("changes", "Thay đổi", "Changes"),
     ("column", "Cột", "Column"),
     ("before", "Trước", "Before"),

@@ -782,6 +782,183 @@ async fn a_report_is_prefilled_from_subordinates_and_the_previous_period(app: Te
     );
 }
 
+/// A province compiles its own report from its communes' accepted reports (issue 23, item 3):
+/// numbers added up, each section collected under the communes' names, saved as its draft,
+/// who is missing named; what the editors wrote is kept on a second compile, which takes the
+/// newly accepted commune; the compiled report is signed and submitted upward like any other.
+async fn a_province_compiles_its_report_from_the_communes_accepted_reports(app: TestApp) {
+    use baocao_domain::agency::{AgencyCode, Validity};
+    use baocao_domain::regime::RegimeCode;
+    let store = &app.db.store;
+    store
+        .insert_assignments(
+            &[baocao_domain::assignment::Assignment::new(
+                RegimeCode::new("BC-TTATGT-T").unwrap(),
+                AgencyCode::new("01").unwrap(),
+                AgencyCode::new("VPCP").unwrap(),
+                Validity::ALWAYS,
+            )
+            .unwrap()],
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let admin = app.login("admin").await;
+    let listing = app
+        .get("/api/v1/regimes/BC-TTATGT-T/assignments", &admin)
+        .await
+        .json();
+    let mut hanoi_communes: Vec<String> = Vec::new();
+    for assignment in listing["items"].as_array().unwrap() {
+        let commune = assignment["reporting_agency"].as_str().unwrap();
+        if assignment["receiving_agency"] == "01" && !hanoi_communes.iter().any(|c| c == commune) {
+            hanoi_communes.push(commune.to_string());
+        }
+    }
+    assert!(hanoi_communes.len() >= 3, "{hanoi_communes:?}");
+    let period = "202611";
+    let report = |agency: &str| format!("/api/v1/reports/BC-TTATGT-T/{agency}/{period}");
+    let send = |commune: String, accidents: i64, text: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let slot = report(&commune);
+            let saved = app
+                .call(
+                    Method::PUT,
+                    &format!("{slot}/draft"),
+                    Some(&admin),
+                    Some(&json!({"version": 0,
+                        "values": [
+                            {"form": "Biểu 01/TTATGT", "row": "XH11", "column": "this_period", "value": accidents},
+                            {"form": "Biểu 01/TTATGT", "row": "XH12", "column": "this_period", "value": 1}],
+                        "sections": [{"index": 0, "text": text}]})),
+                )
+                .await;
+            assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+            for action in ["submit", "accept"] {
+                let done = app
+                    .call(
+                        Method::POST,
+                        &format!("{slot}/{action}"),
+                        Some(&admin),
+                        Some(&json!({})),
+                    )
+                    .await;
+                assert_eq!(done.status, StatusCode::OK, "{action}: {}", done.text);
+            }
+        }
+    };
+    send(hanoi_communes[0].clone(), 4, "Hai vụ va chạm trên quốc lộ.").await;
+    send(hanoi_communes[1].clone(), 6, "Không có cháy nổ.").await;
+
+    let hanoi = app.login("hanoi").await;
+    let compile = |version: i64| {
+        let (app, hanoi) = (&app, hanoi.clone());
+        async move {
+            app.call(
+                Method::POST,
+                &format!("{}/compile", report("01")),
+                Some(&hanoi),
+                Some(&json!({"version": version})),
+            )
+            .await
+        }
+    };
+    let compiled = compile(0).await;
+    assert_eq!(compiled.status, StatusCode::OK, "{}", compiled.text);
+    let body = compiled.json();
+    assert_eq!(body["included"].as_array().unwrap().len(), 2, "{body}");
+    assert!(
+        body["missing"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(hanoi_communes[2])),
+        "{body}"
+    );
+    assert_eq!(body["report"]["status"], "draft");
+    let slot = app.get(&report("01"), &hanoi).await.json();
+    let cell = |slot: &Value, row: &str| {
+        slot["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["row"] == row)
+            .map(|v| v["value"].clone())
+    };
+    assert_eq!(cell(&slot, "XH11"), Some(json!("10")), "{slot}");
+    assert_eq!(cell(&slot, "XH12"), Some(json!("2")), "{slot}");
+    let section = slot["sections"][0]["text"].as_str().unwrap().to_string();
+    assert!(
+        section.contains("Hai vụ va chạm trên quốc lộ."),
+        "{section}"
+    );
+    assert!(section.contains("Không có cháy nổ."), "{section}");
+    let first = app
+        .get(&format!("/api/v1/agencies/{}", hanoi_communes[0]), &hanoi)
+        .await
+        .json();
+    let first_name = first["name_vi"].as_str().unwrap_or_default();
+    assert!(
+        !first_name.is_empty() && section.contains(first_name),
+        "{first}: {section}"
+    );
+
+    // The editors rewrite the section; a commune is accepted later; compiling again takes
+    // its numbers and keeps what the editors wrote.
+    let version = slot["version"].as_i64().unwrap();
+    let edited = app
+        .call(
+            Method::PUT,
+            &format!("{}/draft", report("01")),
+            Some(&hanoi),
+            Some(&json!({"version": version, "sections": [{"index": 0, "text": "Tổng hợp của Sở."}]})),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    let stale = compile(version).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text);
+    send(hanoi_communes[2].clone(), 5, "Một vụ cháy nhà dân.").await;
+    let again = compile(edited.json()["version"].as_i64().unwrap()).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert!(
+        !again.json()["missing"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(hanoi_communes[2]))
+    );
+    let slot = app.get(&report("01"), &hanoi).await.json();
+    assert_eq!(cell(&slot, "XH11"), Some(json!("15")), "{slot}");
+    assert_eq!(slot["sections"][0]["text"], "Tổng hợp của Sở.");
+
+    let other_province = app.login("hcm").await;
+    let forbidden = app
+        .call(
+            Method::POST,
+            &format!("{}/compile", report("01")),
+            Some(&other_province),
+            Some(&json!({"version": 0})),
+        )
+        .await;
+    assert_eq!(
+        forbidden.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        forbidden.text
+    );
+
+    let lead = app.login("hanoi-lead").await;
+    let submitted = app
+        .call(
+            Method::POST,
+            &format!("{}/submit", report("01")),
+            Some(&lead),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text);
+    assert_eq!(submitted.json()["status"], "submitted");
+}
+
 async fn an_accepted_signature_fails_once_a_stored_value_is_altered(app: TestApp) {
     let (hanoi, lead, vpcp) = (
         app.login("hanoi").await,
@@ -999,6 +1176,7 @@ app_tests!(
     year_to_date_is_filled_from_accepted_reports_not_typed_again,
     an_accepted_signature_fails_once_a_stored_value_is_altered,
     a_report_is_prefilled_from_subordinates_and_the_previous_period,
+    a_province_compiles_its_report_from_the_communes_accepted_reports,
     versions_differ_cell_by_cell_and_reviewers_accept_many_at_once,
     a_regime_in_draft_takes_no_reports,
     the_permission_matrix_holds_for_every_workflow_route,

@@ -444,6 +444,48 @@ fn name_attr(html: &str, label: &str) -> String {
 
 const PROCEDURES_PAGE: &str = "/reports/BC-KSTTHC-Q/01/2026Q3";
 
+/// The report page compiles the report from the accepted reports below into its draft and
+/// says from whom; a stale page is refused with the reason and compiles nothing.
+async fn the_report_page_compiles_from_the_reports_below(app: TestApp) {
+    let reporter = log_in(&app, "hanoi").await;
+    let form = page(&app, PROCEDURES_PAGE, &reporter).await;
+    assert!(decode(&form.text).contains("Tổng hợp từ báo cáo cấp dưới"));
+    let csrf = hidden_input(&form.text, "csrf");
+    let compiled = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &reporter,
+        &format!("csrf={csrf}&version=0&intent=compile"),
+    )
+    .await;
+    assert_eq!(compiled.status, StatusCode::OK, "{}", compiled.text);
+    assert!(
+        decode(&compiled.text).contains("Đã tổng hợp và lưu nháp"),
+        "{}",
+        compiled.text
+    );
+    assert!(
+        page(&app, PROCEDURES_PAGE, &reporter)
+            .await
+            .text
+            .contains("status_draft"),
+        "the compiled report is the draft"
+    );
+    let stale = post_form(
+        &app,
+        PROCEDURES_PAGE,
+        &reporter,
+        &format!("csrf={csrf}&version=0&intent=compile"),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text);
+    assert!(
+        decode(&stale.text).contains("đã được người khác sửa"),
+        "{}",
+        stale.text
+    );
+}
+
 async fn reporting_in_the_browser_follows_the_same_rules_as_the_api(app: TestApp) {
     let reporter = log_in(&app, "hanoi").await;
     let desk = page(&app, "/reports", &reporter).await;
@@ -1602,6 +1644,7 @@ app_tests!(
     the_agency_tree_and_the_catalogues_follow_the_date_and_the_search,
     logging_out_needs_the_session_token_and_ends_the_session,
     reporting_in_the_browser_follows_the_same_rules_as_the_api,
+    the_report_page_compiles_from_the_reports_below,
     a_regime_split_by_mechanism_shows_each_mechanism_and_the_notes,
     the_desk_lists_every_overdue_report_oldest_first,
     the_quality_page_shows_each_report_and_leads_to_it,

@@ -9,6 +9,7 @@
 //! offers ([`ReportView::allowed`]) is exactly what the use case lets through.
 
 pub mod bulk;
+pub mod compile;
 pub mod document;
 mod error;
 pub mod prefill;

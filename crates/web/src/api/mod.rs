@@ -123,6 +123,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(workbook::download, workbook::upload))
         .routes(routes!(reports::accept_many))
         .routes(routes!(reports::prefill))
+        .routes(routes!(reports::compile))
         .routes(routes!(reports::version_diff))
         .routes(routes!(rules::check))
         .routes(routes!(openapi))

@@ -339,6 +339,67 @@ pub async fn prefill(
     Ok(Json(reporting::suggest(&state, &caller, &address).await?))
 }
 
+/// What compiling a report asks.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompileBody {
+    /// The lock read with the report (0 before the first save).
+    version: i32,
+    /// Replace outline sections that already hold text (default: only empty ones are filled).
+    #[serde(default)]
+    replace_sections: bool,
+}
+
+/// The compiled draft, and whom it was compiled from.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CompiledReport {
+    report: SlotView,
+    /// Subordinates whose accepted reports were compiled.
+    included: Vec<String>,
+    /// Subordinates assigned the regime with no accepted report for the period yet.
+    missing: Vec<String>,
+}
+
+/// `POST …/compile`: the report compiled from the accepted reports below it and saved as its
+/// draft.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{regime}/{agency}/{period}/compile",
+    tag = "Reporting",
+    operation_id = "post_api_v1_reports_regime_agency_period_compile",
+    summary = "Compile the report from the accepted reports of the agencies below (the report's editors): every form added up by each indicator's rule, each outline section collected per agency under its name, saved as the draft to edit, sign and submit; answers who is still missing. 409 version_conflict on a stale version.",
+    params(
+        doc::ReportPath,
+    ),
+    request_body(content = CompileBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = CompiledReport),
+    ),
+)]
+pub async fn compile(
+    State(state): State<AppState>,
+    caller: Caller,
+    ReportPath(address): ReportPath,
+    ApiJson(body): ApiJson<CompileBody>,
+) -> Result<Json<CompiledReport>, ApiError> {
+    use reporting::compile::{CompileRequest, compile};
+    let compiled = compile(
+        &state,
+        &caller,
+        &address,
+        CompileRequest {
+            version: body.version,
+            replace_sections: body.replace_sections,
+        },
+    )
+    .await?;
+    Ok(Json(CompiledReport {
+        report: compiled.report.into(),
+        included: compiled.included,
+        missing: compiled.missing,
+    }))
+}
+
 /// A report slot named in a body.
 #[derive(Deserialize, Serialize, Clone, utoipa::ToSchema)]
 pub struct SlotRef {

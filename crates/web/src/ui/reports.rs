@@ -387,6 +387,9 @@ pub async fn slot_post(
     if intent == "prefill" {
         return prefill(&state, &page, &path, fields).await;
     }
+    if intent == "compile" {
+        return compile(&state, &page, &path, &fields).await;
+    }
     let outcome = act(&state, caller, &path, intent, &fields, page.lang).await;
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!(
@@ -468,6 +471,63 @@ async fn prefill(
         &Refusals::new(),
     )
     .await
+}
+
+/// Compiles the report from the accepted reports below it into its draft (what the editors
+/// wrote in the sections is kept), then shows it with whom it was compiled from.
+async fn compile(
+    state: &AppState,
+    page: &PageContext,
+    path: &SlotPath,
+    fields: &HashMap<String, String>,
+) -> Result<Response, PageError> {
+    use reporting::compile::{CompileRequest, compile};
+    let lang = page.lang;
+    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let caller = page.logged_in()?;
+    let address = address_of(path).map_err(fail)?;
+    let version = fields
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let request = CompileRequest {
+        version,
+        replace_sections: false,
+    };
+    let compiled = compile(state, caller, &address, request).await;
+    let mut status = axum::http::StatusCode::OK;
+    let notice = match compiled {
+        Ok(compiled) => {
+            let missing = if compiled.missing.is_empty() {
+                "—".to_string()
+            } else {
+                compiled.missing.join(", ")
+            };
+            Notice {
+                kind: "ok",
+                message: format!(
+                    "Đã tổng hợp và lưu nháp từ báo cáo đã được tiếp nhận của {} đơn vị cấp dưới (chưa có: {missing}). Hãy rà soát, chỉnh sửa rồi trình ký.",
+                    compiled.included.len()
+                ),
+                message_en: format!(
+                    "Compiled and saved as the draft from {} subordinates' accepted reports (still missing: {missing}). Review, edit, then put it up for signature.",
+                    compiled.included.len()
+                ),
+            }
+        }
+        Err(error) => {
+            let error: ApiError = error.into();
+            status = error.status;
+            Notice {
+                kind: "error",
+                message: error.message.clone(),
+                message_en: error.message_en.clone(),
+            }
+        }
+    };
+    let mut response = render_slot(state, page, path, Some(notice), None, &Refusals::new()).await?;
+    *response.status_mut() = status;
+    Ok(response)
 }
 
 async fn act(
