@@ -169,6 +169,40 @@ async fn complete(app: &TestApp, token: &str, task: &Value, body: &Value) -> Ans
     .await
 }
 
+/// Version 1's PDF as the Government Office reads it carries no signature.
+async fn assert_unsigned(app: &TestApp, ca: &TestCa, token: &str) {
+    let pdf = app
+        .get(&format!("{SLOT}/versions/1/document?format=pdf"), token)
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.text);
+    if let Some(report) = ca.pdfsig(&pdf.bytes) {
+        assert!(
+            report.contains("does not contain any signatures"),
+            "{report}"
+        );
+    }
+}
+
+/// Version 1's PDF carries a valid signature by `signer`'s certificate, trusted with `ca`.
+async fn assert_signed_by(app: &TestApp, ca: &TestCa, token: &str, signer: &str) -> Vec<u8> {
+    let pdf = app
+        .get(&format!("{SLOT}/versions/1/document?format=pdf"), token)
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.text);
+    if let Some(report) = ca.pdfsig(&pdf.bytes) {
+        assert!(
+            report.contains("Signature Validation: Signature is Valid."),
+            "{report}"
+        );
+        assert!(
+            report.contains("Certificate Validation: Certificate is Trusted."),
+            "{report}"
+        );
+        assert!(report.contains(signer), "{report}");
+    }
+    pdf.bytes
+}
+
 fn refusal(answer: &Answer, code: &str, vietnamese: &str) {
     assert_eq!(
         answer.status,
@@ -215,37 +249,15 @@ async fn the_approver_signs_the_report_with_a_token(app: TestApp) {
 
     // Before the token answers, the document is as it was: unsigned.
     let vpcp = app.login("vpcp").await;
-    let pdf = app
-        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
-        .await;
-    if let Some(report) = ca.pdfsig(&pdf.bytes) {
-        assert!(
-            report.contains("does not contain any signatures"),
-            "{report}"
-        );
-    }
+    assert_unsigned(&app, &ca, &vpcp).await;
 
     let signed = complete(&app, &lead, &task, &signatures(&task, &signer)).await;
     assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
     assert_eq!(signed.json()["kind"], "x509");
     assert_eq!(signed.json()["revocation_checked"], true);
 
-    let pdf = app
-        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
-        .await;
-    assert_eq!(pdf.status, StatusCode::OK);
-    if let Some(report) = ca.pdfsig(&pdf.bytes) {
-        assert!(
-            report.contains("Signature Validation: Signature is Valid."),
-            "{report}"
-        );
-        assert!(
-            report.contains("Certificate Validation: Certificate is Trusted."),
-            "{report}"
-        );
-        assert!(report.contains("Nguyen Van Lanh Dao"), "{report}");
-    }
-    if let Some(text) = pdf_text(&pdf.bytes) {
+    let pdf = assert_signed_by(&app, &ca, &vpcp, "Nguyen Van Lanh Dao").await;
+    if let Some(text) = pdf_text(&pdf) {
         assert!(text.contains("Thừa Thiên Huế và Đắk Lắk"), "{text}");
         assert!(text.contains("Số: 01/BC-UBND"), "{text}");
     }
@@ -410,15 +422,7 @@ async fn certificates_that_may_not_sign_are_refused_with_the_reason(app: TestApp
         Value::Null,
         "nothing signed"
     );
-    let pdf = app
-        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
-        .await;
-    if let Some(report) = ca.pdfsig(&pdf.bytes) {
-        assert!(
-            report.contains("does not contain any signatures"),
-            "{report}"
-        );
-    }
+    assert_unsigned(&app, &ca, &vpcp).await;
 
     // The right signatures still complete the same signing.
     let signed = complete(&app, &lead, &task, &signatures(&task, &signer)).await;
@@ -543,20 +547,7 @@ async fn a_certificate_held_by_the_server_signs_in_one_call(app: TestApp) {
     assert_eq!(signed.status, StatusCode::CREATED, "{}", signed.text);
     assert_eq!(signed.json()["made_by"], "server");
     let vpcp = app.login("vpcp").await;
-    let pdf = app
-        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
-        .await;
-    if let Some(report) = ca.pdfsig(&pdf.bytes) {
-        assert!(
-            report.contains("Signature Validation: Signature is Valid."),
-            "{report}"
-        );
-        assert!(
-            report.contains("Certificate Validation: Certificate is Trusted."),
-            "{report}"
-        );
-        assert!(report.contains("UBND Thanh pho Ha Noi"), "{report}");
-    }
+    assert_signed_by(&app, &ca, &vpcp, "UBND Thanh pho Ha Noi").await;
     let again = sign(lead).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     assert_eq!(again.json()["error"]["code"], "already_signed");

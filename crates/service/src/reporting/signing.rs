@@ -96,20 +96,7 @@ pub async fn prepare(
     number: i32,
     certificates: &str,
 ) -> Result<PreparedSigning, ReportingError> {
-    let (report, versions) = versions::readable(ctx, caller, address).await?;
-    if !report.rights(caller).submit {
-        return Err(ReportingError::Forbidden);
-    }
-    let version = versions::numbered(&versions, number)?;
-    let submission = submission_of(ctx, &report).await?;
-    if ctx
-        .store
-        .document_signature(submission, number)
-        .await?
-        .is_some()
-    {
-        return Err(ReportingError::AlreadySigned(number));
-    }
+    let (report, version, submission) = to_sign(ctx, caller, address, number).await?;
     let trust = trust.trust()?;
     let now = ctx.clock.now();
     let presented =
@@ -118,7 +105,7 @@ pub async fn prepare(
         .check(&presented, now.as_second())
         .map_err(ReportingError::CertificateRefused)?;
 
-    let parts = prepare_parts(ctx, caller, &report, version, &chain).await?;
+    let parts = prepare_parts(ctx, caller, &report, &version, &chain).await?;
     let (prepared, document_attributes, content_attributes) = (
         parts.pdf,
         parts.document_attributes,
@@ -249,20 +236,7 @@ pub async fn sign_with_agency_certificate(
     address: &ReportAddress,
     number: i32,
 ) -> Result<CertificateSignature, ReportingError> {
-    let (report, versions) = versions::readable(ctx, caller, address).await?;
-    if !report.rights(caller).submit {
-        return Err(ReportingError::Forbidden);
-    }
-    let version = versions::numbered(&versions, number)?;
-    let submission = submission_of(ctx, &report).await?;
-    if ctx
-        .store
-        .document_signature(submission, number)
-        .await?
-        .is_some()
-    {
-        return Err(ReportingError::AlreadySigned(number));
-    }
+    let (report, version, submission) = to_sign(ctx, caller, address, number).await?;
     let held = ctx
         .store
         .agency_certificate(&address.agency)
@@ -273,7 +247,7 @@ pub async fn sign_with_agency_certificate(
     let chain = trust
         .check(&key.chain, ctx.clock.now().as_second())
         .map_err(ReportingError::CertificateRefused)?;
-    let parts = prepare_parts(ctx, caller, &report, version, &chain).await?;
+    let parts = prepare_parts(ctx, caller, &report, &version, &chain).await?;
     let document_signature = key.sign(&parts.document_attributes);
     let content_signature = key.sign(&parts.content_attributes);
     let signatures = (document_signature.as_slice(), content_signature.as_slice());
@@ -478,6 +452,32 @@ pub async fn of_version(
 ) -> Result<Option<CertificateSignature>, ReportingError> {
     let submission = submission_of(ctx, report).await?;
     Ok(ctx.store.document_signature(submission, number).await?)
+}
+
+/// Version `number` of the report at `address`, for one who may sign it (its agency's
+/// approvers), while its document is not yet signed: the report, the version and the
+/// report's row.
+async fn to_sign(
+    ctx: &Context,
+    caller: &Caller,
+    address: &ReportAddress,
+    number: i32,
+) -> Result<(super::Report, baocao_store::reports::VersionRecord, i32), ReportingError> {
+    let (report, versions) = versions::readable(ctx, caller, address).await?;
+    if !report.rights(caller).submit {
+        return Err(ReportingError::Forbidden);
+    }
+    let version = versions::numbered(&versions, number)?.clone();
+    let submission = submission_of(ctx, &report).await?;
+    if ctx
+        .store
+        .document_signature(submission, number)
+        .await?
+        .is_some()
+    {
+        return Err(ReportingError::AlreadySigned(number));
+    }
+    Ok((report, version, submission))
 }
 
 async fn submission_of(ctx: &Context, report: &super::Report) -> Result<i32, ReportingError> {
