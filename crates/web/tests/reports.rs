@@ -928,6 +928,19 @@ async fn a_province_compiles_its_report_from_the_communes_accepted_reports(app: 
     );
     let slot = app.get(&report("01"), &hanoi).await.json();
     assert_eq!(cell(&slot, "XH11"), Some(json!("15")), "{slot}");
+    // The compiled tables are what the analytics API answers for the same cells.
+    for row in ["XH11", "XH12"] {
+        let asked = app
+            .get(
+                &format!("/api/v1/analytics?indicator={row}&period={period}&agency=01"),
+                &hanoi,
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
+        let answered = asked.json()["rows"][0]["value"].as_f64();
+        let compiled = cell(&slot, row).and_then(|v| v.as_str()?.parse::<f64>().ok());
+        assert_eq!(answered, compiled, "{row}: {}", asked.text);
+    }
     assert_eq!(slot["sections"][0]["text"], "Tổng hợp của Sở.");
 
     let other_province = app.login("hcm").await;
