@@ -260,6 +260,12 @@ async fn the_approver_signs_the_report_with_a_token(app: TestApp) {
     if let Some(text) = pdf_text(&pdf) {
         assert!(text.contains("Thừa Thiên Huế và Đắk Lắk"), "{text}");
         assert!(text.contains("Số: 01/BC-UBND"), "{text}");
+        // The mark names the certificate that signed.
+        assert!(text.contains("Ký số bởi: Nguyen Van Lanh Dao"), "{text}");
+        assert!(
+            text.contains("do Test CA of the Government Cipher Committee cấp"),
+            "{text}"
+        );
     }
 
     let check = app

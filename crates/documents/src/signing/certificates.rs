@@ -284,6 +284,8 @@ pub struct CertificateSummary {
     /// The subject's common name (the signer's name on a personal certificate).
     pub common_name: Option<String>,
     pub issuer: String,
+    /// The issuer's common name (the certification authority's name).
+    pub issuer_name: Option<String>,
     /// Upper-case hex, as certificate viewers show it.
     pub serial: String,
     /// Unix seconds.
@@ -298,6 +300,7 @@ impl CertificateSummary {
             subject: tbs.subject.to_string(),
             common_name: common_name(&tbs.subject),
             issuer: tbs.issuer.to_string(),
+            issuer_name: common_name(&tbs.issuer),
             serial: hex_upper(tbs.serial_number.as_bytes()),
             not_before: unix(tbs.validity.not_before),
             not_after: unix(tbs.validity.not_after),

@@ -81,19 +81,31 @@ pub async fn of_version(
                 number,
                 detail: "the signed PDF is not base64".into(),
             })?;
-        let mut file = render(ctx, &report, version, format).await?;
+        let mut file = render(ctx, &report, version, format, None).await?;
         file.bytes = bytes;
         return Ok(file);
     }
-    render(ctx, &report, version, format).await
+    render(ctx, &report, version, format, None).await
 }
 
-/// `version` of `report` laid out as a document in `format`.
+/// Whose certificate signs a document, as its signature mark tells.
+#[derive(Debug, Clone)]
+pub(super) struct CertificateMark {
+    /// The holder's name (the certificate's common name).
+    pub holder: String,
+    pub serial: String,
+    pub issuer: String,
+    pub at: jiff::Timestamp,
+}
+
+/// `version` of `report` laid out as a document in `format`; its mark names the certificate
+/// that is about to sign it, if one is.
 pub(super) async fn render(
     ctx: &Context,
     report: &Report,
     version: &VersionRecord,
     format: DocumentFormat,
+    certificate: Option<&CertificateMark>,
 ) -> Result<DocumentFile, ReportingError> {
     let address = &report.address;
     let number = version.number;
@@ -139,6 +151,7 @@ pub(super) async fn render(
         receiving: receiving.as_ref(),
         signer: &signer,
         sent: &sent,
+        certificate,
     });
     let bytes = match format {
         DocumentFormat::Pdf => baocao_documents::render_pdf(&document),
@@ -178,6 +191,7 @@ struct Parts<'a> {
     receiving: Option<&'a AgencyRecord>,
     signer: &'a str,
     sent: &'a jiff::Zoned,
+    certificate: Option<&'a CertificateMark>,
 }
 
 fn organ(agency: Option<&AgencyRecord>, code: &AgencyCode) -> String {
@@ -234,18 +248,39 @@ fn assemble(parts: &Parts<'_>) -> Document {
             authority: None,
             position: None,
             name: parts.signer.to_string(),
-            mark: vec![
-                format!("Ký số bởi: {}", parts.signer),
-                format!(
-                    "Thời gian ký: {}",
-                    parts.sent.strftime("%H:%M:%S ngày %d/%m/%Y")
-                ),
-                format!(
-                    "Bản số {} · SHA-256 {}…",
-                    parts.version.number,
-                    sha.get(..16).unwrap_or(sha)
-                ),
-            ],
+            mark: match parts.certificate {
+                None => vec![
+                    format!("Ký số bởi: {}", parts.signer),
+                    format!(
+                        "Thời gian ký: {}",
+                        parts.sent.strftime("%H:%M:%S ngày %d/%m/%Y")
+                    ),
+                    format!(
+                        "Bản số {} · SHA-256 {}…",
+                        parts.version.number,
+                        sha.get(..16).unwrap_or(sha)
+                    ),
+                ],
+                Some(certificate) => vec![
+                    format!("Ký số bởi: {}", certificate.holder),
+                    format!(
+                        "Chứng thư số {} do {} cấp",
+                        certificate.serial, certificate.issuer
+                    ),
+                    format!(
+                        "Thời gian ký: {}",
+                        certificate
+                            .at
+                            .to_zoned(legal_time_zone())
+                            .strftime("%H:%M:%S ngày %d/%m/%Y")
+                    ),
+                    format!(
+                        "Bản số {} · SHA-256 {}…",
+                        parts.version.number,
+                        sha.get(..16).unwrap_or(sha)
+                    ),
+                ],
+            },
         },
         keywords: vec![
             address.regime.to_string(),

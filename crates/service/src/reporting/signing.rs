@@ -354,12 +354,23 @@ async fn prepare_parts(
     chain: &CertifiedChain,
 ) -> Result<Prepared, ReportingError> {
     let now = ctx.clock.now();
-    let pdf = document::render(ctx, report, version, DocumentFormat::Pdf).await?;
+    let summary = chain.summary();
+    let holder = summary
+        .common_name
+        .clone()
+        .unwrap_or_else(|| caller.principal.full_name.clone());
+    let mark = document::CertificateMark {
+        holder: holder.clone(),
+        serial: summary.serial.clone(),
+        issuer: summary
+            .issuer_name
+            .clone()
+            .unwrap_or(summary.issuer.clone()),
+        at: now,
+    };
+    let pdf = document::render(ctx, report, version, DocumentFormat::Pdf, Some(&mark)).await?;
     let field = SignatureField {
-        signer: chain
-            .summary()
-            .common_name
-            .unwrap_or_else(|| caller.principal.full_name.clone()),
+        signer: holder,
         reason: "Ký ban hành báo cáo".into(),
         location: pdf.place.clone(),
         signed_at: now.as_second(),
