@@ -141,7 +141,7 @@ fn closing(document: &Document) -> DocxTable {
     }
     let signature = &document.signature;
     let mut signer = Vec::new();
-    if let Some(authority) = &signature.authority {
+    for authority in &signature.authority {
         signer.push(centred(&authority.to_uppercase(), 13, true, false));
     }
     if let Some(position) = &signature.position {

@@ -440,7 +440,7 @@ impl<'f> Flow<'f> {
         let signer =
             Setting::across(Face::Bold, 13.0, Align::Center).column(right_left, right_width);
         let mut right_y = top;
-        if let Some(authority) = &signature.authority {
+        for authority in &signature.authority {
             right_y = self.placed(signer, &authority.to_uppercase(), right_y);
         }
         if let Some(position) = &signature.position {
@@ -538,7 +538,7 @@ mod tests {
             ],
             recipients: vec!["Văn phòng Chính phủ".into(), "Lưu: VT".into()],
             signature: SignatureBlock {
-                authority: Some("KT. Giám đốc".into()),
+                authority: vec!["KT. Giám đốc".into()],
                 position: Some("Phó Giám đốc".into()),
                 name: "Nguyễn Thị Hường".into(),
                 mark: vec!["Ký số bởi: Nguyễn Thị Hường".into()],

@@ -60,8 +60,8 @@ pub struct Row {
 /// Who signs, and the mark the signature left.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SignatureBlock {
-    /// "TM. ỦY BAN NHÂN DÂN", "KT. GIÁM ĐỐC"… when signing on behalf of someone.
-    pub authority: Option<String>,
+    /// "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH"… one a line, when signing on behalf of someone.
+    pub authority: Vec<String>,
     /// The signer's position ("CHỦ TỊCH"), when known.
     pub position: Option<String>,
     /// The signer's full name.

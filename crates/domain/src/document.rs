@@ -33,9 +33,59 @@ pub fn document_number(number: Option<i32>, kind: AgencyKind, code: &AgencyCode)
     }
 }
 
+/// The lines of authority printed above a signer's position (Decree 30/2020/NĐ-CP, Appendix
+/// I): "TM. Ủy ban nhân dân" when one signs for a People's Committee (or "TM. Chính phủ" for
+/// the Government), collectively led; "KT. Chủ tịch" (ký thay) when a deputy signs for the
+/// head — a position "Phó …" deputises for "…", a "Thứ trưởng" for the "Bộ trưởng".
+pub fn signing_authority(kind: AgencyKind, position: &str) -> Vec<String> {
+    let position = position.trim();
+    let mut lines = Vec::new();
+    match kind {
+        AgencyKind::Province | AgencyKind::City | AgencyKind::Commune => {
+            lines.push("TM. Ủy ban nhân dân".to_string());
+        }
+        AgencyKind::Government => lines.push("TM. Chính phủ".to_string()),
+        _ => {}
+    }
+    let lower = position.to_lowercase();
+    let head = if let Some(rest) = lower.strip_prefix("phó ") {
+        Some(position[position.len() - rest.len()..].trim().to_string())
+    } else if lower.starts_with("thứ trưởng") {
+        Some("Bộ trưởng".to_string())
+    } else {
+        None
+    };
+    if let Some(head) = head.filter(|h| !h.is_empty()) {
+        lines.push(format!("KT. {head}"));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deputy_signs_for_the_head_and_a_committee_signs_collectively() {
+        assert_eq!(
+            signing_authority(AgencyKind::City, "Chủ tịch"),
+            ["TM. Ủy ban nhân dân"]
+        );
+        assert_eq!(
+            signing_authority(AgencyKind::Commune, "Phó Chủ tịch"),
+            ["TM. Ủy ban nhân dân", "KT. Chủ tịch"]
+        );
+        assert_eq!(
+            signing_authority(AgencyKind::Ministry, "Thứ trưởng"),
+            ["KT. Bộ trưởng"]
+        );
+        assert_eq!(
+            signing_authority(AgencyKind::Department, "Phó Giám đốc"),
+            ["KT. Giám đốc"]
+        );
+        assert!(signing_authority(AgencyKind::Ministry, "Bộ trưởng").is_empty());
+        assert!(signing_authority(AgencyKind::Department, "Phó ").is_empty());
+    }
 
     #[test]
     fn people_s_committees_issue_for_provinces_and_communes_ministries_in_their_name() {

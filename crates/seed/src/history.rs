@@ -56,6 +56,7 @@ impl HistoryWriter {
             id: 0,
             username: Username::new(DEMO_SIGNER).map_err(|e| crate::bad("history", e.0))?,
             full_name: "Dữ liệu mẫu".into(),
+            position: None,
             agency: national.clone(),
             grants: vec![RoleGrant {
                 role: Role::SystemAdministrator,

@@ -60,6 +60,22 @@ pub fn demo_usernames(
     names
 }
 
+/// The title of the head of `agency` (chức danh người đứng đầu), as its reports are signed.
+fn head_of(directory: &AgencyDirectory, agency: &AgencyCode, today: Date) -> Option<String> {
+    use baocao_domain::agency::AgencyKind;
+    let hierarchy = directory.hierarchy_as_of(today);
+    let (_, state) = hierarchy.iter().find(|(code, _)| *code == agency)?;
+    Some(
+        match state.kind {
+            AgencyKind::Province | AgencyKind::City | AgencyKind::Commune => "Chủ tịch",
+            AgencyKind::Ministry => "Bộ trưởng",
+            AgencyKind::Department => "Giám đốc",
+            AgencyKind::Government | AgencyKind::MinisterialAgency => return None,
+        }
+        .into(),
+    )
+}
+
 pub(crate) fn demo_users(
     directory: &AgencyDirectory,
     today: Date,
@@ -82,6 +98,7 @@ pub(crate) fn demo_users(
             username: Username::new(name).map_err(|e| bad("users", e))?,
             password_hash: password_hash.clone(),
             full_name,
+            position: None,
             // Demo addresses on a reserved domain (RFC 2606): nothing leaves a demo.
             email: Some(format!("{name}@baocao.example")),
             agency: agency.clone(),
@@ -125,7 +142,12 @@ pub(crate) fn demo_users(
                 vec![grant(Role::Reporter, &agency, false)],
             )
         };
-        users.push(user(&name, full_name, &agency, grants)?);
+        let mut new = user(&name, full_name, &agency, grants)?;
+        if name.ends_with("-lead") {
+            // The head of the agency signs its reports.
+            new.position = head_of(directory, &agency, today);
+        }
+        users.push(new);
     }
     Ok(users)
 }

@@ -126,6 +126,7 @@ pub async fn register(
     let user = NewUser {
         username: username.clone(),
         password_hash,
+        position: None,
         full_name: if registration.full_name.trim().is_empty() {
             format!("Hệ thống {username}")
         } else {

@@ -39,6 +39,12 @@ pub enum DirectoryError {
     /// A category's code, or its options (at least two, codes unique), are not valid.
     #[error("invalid category: {0}")]
     InvalidCategory(String),
+    /// No user by that name.
+    #[error("unknown user {0}")]
+    UnknownUser(String),
+    /// A position must be one line of at most 500 characters, nothing invisible.
+    #[error("invalid position")]
+    InvalidPosition,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -54,6 +60,8 @@ impl DirectoryError {
             }
             Self::InvalidOutlierSettings => "invalid_settings",
             Self::InvalidCategory(_) => "invalid_category",
+            Self::UnknownUser(_) => "not_found",
+            Self::InvalidPosition => "invalid_position",
             Self::Store(_) => "store",
         }
     }
@@ -136,6 +144,34 @@ pub async fn agency_users(
     let lineage = catalogue::lineage_today(ctx, &code).await?;
     require(caller, Action::ReadUsers { agency: &lineage })?;
     Ok(ctx.store.users_of(&code).await?)
+}
+
+/// Sets or clears (`None`, or blank) the position (chức vụ) of `username`, which their signed
+/// documents print above their name, for those who manage the users of the user's agency.
+pub async fn set_position(
+    ctx: &Context,
+    caller: &Caller,
+    username: &str,
+    position: Option<&str>,
+) -> Result<UserRecord, DirectoryError> {
+    let unknown = || DirectoryError::UnknownUser(username.to_string());
+    let id = ctx.store.user_id(username).await?.ok_or_else(unknown)?;
+    let principal = ctx.store.principal_of(id).await?.ok_or_else(unknown)?;
+    let lineage = catalogue::lineage_today(ctx, &principal.agency).await?;
+    require(caller, Action::ManageUsers { agency: &lineage })?;
+    let position = position.map(str::trim).filter(|p| !p.is_empty());
+    if position.is_some_and(|p| !baocao_domain::text::check_name(p)) {
+        return Err(DirectoryError::InvalidPosition);
+    }
+    ctx.store
+        .set_position(id, position, &caller.provenance(&ctx.now_text()))
+        .await?;
+    ctx.store
+        .users_of(&principal.agency)
+        .await?
+        .into_iter()
+        .find(|u| u.username.as_str() == username)
+        .ok_or_else(unknown)
 }
 
 pub async fn categories(ctx: &Context, caller: &Caller) -> Result<Vec<Category>, DirectoryError> {

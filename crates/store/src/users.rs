@@ -18,6 +18,8 @@ use crate::{Store, StoreError, on_db};
 pub struct UserRecord {
     pub username: Username,
     pub full_name: String,
+    /// The position (chức vụ) signed documents print above the name, when known.
+    pub position: Option<String>,
     /// Where reminders are emailed, if anywhere.
     pub email: Option<String>,
     pub agency: AgencyCode,
@@ -33,6 +35,8 @@ pub struct Principal {
     pub id: i32,
     pub username: Username,
     pub full_name: String,
+    /// The position (chức vụ) signed documents print above the name, when known.
+    pub position: Option<String>,
     pub agency: AgencyCode,
     pub grants: Vec<RoleGrant>,
 }
@@ -43,6 +47,7 @@ pub struct NewUser {
     pub username: Username,
     pub password_hash: String,
     pub full_name: String,
+    pub position: Option<String>,
     pub email: Option<String>,
     pub agency: AgencyCode,
     pub grants: Vec<RoleGrant>,
@@ -69,6 +74,7 @@ struct UserRow {
     id: i32,
     username: String,
     full_name: String,
+    position: Option<String>,
     email: Option<String>,
     agency: String,
     active: bool,
@@ -83,9 +89,9 @@ struct GrantRow {
 }
 
 const USER_COLUMNS: &str =
-    "SELECT u.id, u.username, u.full_name, u.email, a.code AS agency, u.active";
+    "SELECT u.id, u.username, u.full_name, u.position, u.email, a.code AS agency, u.active";
 const SELECT_USERS: &str = "
-    SELECT u.id, u.username, u.full_name, u.email, a.code AS agency, u.active
+    SELECT u.id, u.username, u.full_name, u.position, u.email, a.code AS agency, u.active
     FROM users u JOIN agencies a ON a.id = u.agency_id";
 
 /// A token's user with what the token itself carries.
@@ -156,6 +162,7 @@ impl Store {
             users.push(UserRecord {
                 username: Username::new(row.username).map_err(corrupt)?,
                 full_name: row.full_name,
+                position: row.position,
                 email: row.email,
                 agency: AgencyCode::new(row.agency).map_err(corrupt)?,
                 active: row.active,
@@ -203,6 +210,7 @@ impl Store {
             id: row.id,
             username: Username::new(row.username).map_err(corrupt)?,
             full_name: row.full_name,
+            position: row.position,
             agency: AgencyCode::new(row.agency).map_err(corrupt)?,
             grants: self.grants(row.id).await?,
         })
@@ -412,6 +420,29 @@ impl Store {
         }))
     }
 
+    /// Sets or clears the user's position (chức vụ).
+    pub async fn set_position(
+        &self,
+        user_id: i32,
+        position: Option<&str>,
+        audit: &Provenance,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(audit).await?;
+        on_tx!(tx, conn => sqlx::query("UPDATE users SET position = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(position)
+            .execute(conn)
+            .await
+            .map(drop)?);
+        tx.note(
+            "user.position",
+            format!("user {user_id}"),
+            None,
+            serde_json::json!({ "user": user_id, "position": position }),
+        );
+        tx.commit().await
+    }
+
     /// Sets (sealed) or clears the user's TOTP secret; `enabled` puts it in force.
     pub async fn set_second_factor(
         &self,
@@ -525,8 +556,8 @@ pub(crate) async fn insert_users(
     for (user, agency_id, grants) in users {
         let id: i32 = on_tx!(tx, conn => {
             let id: i32 = sqlx::query_scalar(
-                "INSERT INTO users (username, password_hash, full_name, agency_id, active, created_at, email)
-                 VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
+                "INSERT INTO users (username, password_hash, full_name, agency_id, active, created_at, email, position)
+                 VALUES ($1, $2, $3, $4, TRUE, $5, $6, $7) RETURNING id",
             )
             .bind(user.username.as_str())
             .bind(&user.password_hash)
@@ -534,6 +565,7 @@ pub(crate) async fn insert_users(
             .bind(agency_id)
             .bind(&at)
             .bind(&user.email)
+            .bind(&user.position)
             .fetch_one(&mut *conn)
             .await
             .map_err(|e| StoreError::on_unique(e, || format!("user {}", user.username)))?;

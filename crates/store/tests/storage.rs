@@ -392,6 +392,7 @@ fn new_user(name: &str, agency: &str, hash: &str) -> NewUser {
         username: Username::new(name).unwrap(),
         password_hash: hash.into(),
         full_name: name.into(),
+        position: None,
         email: None,
         agency: code(agency),
         grants: vec![RoleGrant {

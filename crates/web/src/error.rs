@@ -727,6 +727,15 @@ impl From<baocao_service::directory::DirectoryError> for ApiError {
                 "Ngưỡng phải dương và cần ít nhất 3 điểm so sánh.",
                 "Thresholds must be positive and at least 3 points are needed.",
             ),
+            E::UnknownUser(user) => {
+                ApiError::not_found(&format!("người dùng {user}"), &format!("user {user}"))
+            }
+            E::InvalidPosition => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "Chức vụ phải là một dòng, tối đa 500 ký tự, không có ký tự ẩn.",
+                "A position is one line of at most 500 characters, nothing invisible.",
+            ),
             E::InvalidCategory(category) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 code,

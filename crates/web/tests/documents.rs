@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use baocao_documents::{Block, Document, Row, SignatureBlock, Table, render_pdf};
 use baocao_test_support::documents::{docx_text, pdf_text, poppler, submit_monthly_report};
 use baocao_test_support::{TestApp, app_tests};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const SLOT: &str = "/api/v1/reports/BC-KTXH-T/01/202611";
 
@@ -43,12 +43,67 @@ async fn a_submitted_version_reads_as_an_administrative_document(app: TestApp) {
         "- Văn phòng Chính phủ;",
         "- Lưu: VT.",
         "Lãnh đạo Thành phố Hà Nội",
+        // The head of the People's Committee signs for it.
+        "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH",
     ] {
         assert!(
             text.contains(expected),
             "{expected:?} is not in the document:\n{text}"
         );
     }
+}
+
+/// A signer's position is set by those who manage their agency's users; a deputy signs for
+/// the head ("KT. CHỦ TỊCH") above the position.
+async fn a_deputy_signs_for_the_head_with_the_position_an_administrator_set(app: TestApp) {
+    let admin = app.login("admin").await;
+    let set = |token: String, user: &'static str, position: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::PUT,
+                &format!("/api/v1/users/{user}/position"),
+                Some(&token),
+                Some(&json!({ "position": position })),
+            )
+            .await
+        }
+    };
+    let deputy = set(admin.clone(), "hanoi-lead", json!("Phó Chủ tịch")).await;
+    assert_eq!(deputy.status, StatusCode::OK, "{}", deputy.text);
+    assert_eq!(deputy.json()["position"], "Phó Chủ tịch");
+    let reporter = app.login("hanoi").await;
+    let forbidden = set(reporter, "hanoi-lead", json!("Chủ tịch")).await;
+    assert_eq!(
+        forbidden.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        forbidden.text
+    );
+    let invisible = set(admin.clone(), "hanoi-lead", json!("Phó\u{200b}Chủ tịch")).await;
+    assert_eq!(
+        invisible.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        invisible.text
+    );
+    assert_eq!(invisible.json()["error"]["code"], "invalid_position");
+    let nobody = set(admin.clone(), "no-such-user", json!("Chủ tịch")).await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND, "{}", nobody.text);
+
+    submit_monthly_report(&app, "hanoi", "hanoi-lead", SLOT).await;
+    let vpcp = app.login("vpcp").await;
+    let document = app
+        .get(&format!("{SLOT}/versions/1/document?format=pdf"), &vpcp)
+        .await;
+    assert_eq!(document.status, StatusCode::OK, "{}", document.text);
+    let Some(text) = pdf_text(&document.bytes) else {
+        return;
+    };
+    assert!(
+        text.contains("TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"),
+        "{text}"
+    );
 }
 
 async fn agencies_that_edit_get_the_same_document_as_docx(app: TestApp) {
@@ -206,7 +261,7 @@ fn document(rows: usize) -> Document {
         ],
         recipients: vec!["Bộ Công an".into(), "Lưu: VT".into()],
         signature: SignatureBlock {
-            authority: Some("KT. Giám đốc".into()),
+            authority: vec!["KT. Giám đốc".into()],
             position: Some("Phó Giám đốc".into()),
             name: "Trần Thị Hường".into(),
             mark: vec!["Ký số: Trần Thị Hường".into()],
@@ -263,6 +318,7 @@ fn poppler_reads_back_the_vietnamese_text_from_an_embedded_font_on_a4() {
 
 app_tests!(
     a_submitted_version_reads_as_an_administrative_document,
+    a_deputy_signs_for_the_head_with_the_position_an_administrator_set,
     agencies_that_edit_get_the_same_document_as_docx,
     each_agency_numbers_its_reports_from_one_each_year,
     a_document_is_only_for_those_who_may_read_the_version,

@@ -30,7 +30,7 @@ fn letter() -> Document {
         )],
         recipients: vec!["Văn phòng Chính phủ".into()],
         signature: SignatureBlock {
-            authority: None,
+            authority: vec![],
             position: None,
             name: "Nguyễn Văn Thường".into(),
             mark: vec![],

@@ -6,7 +6,7 @@
 use baocao_documents::{Block, Document, Row, SignatureBlock, Table};
 use baocao_domain::agency::AgencyCode;
 use baocao_domain::calendar::legal_time_zone;
-use baocao_domain::document::{document_number, issuing_organ};
+use baocao_domain::document::{document_number, issuing_organ, signing_authority};
 use baocao_domain::language::{Lang, combo_label, period_label, show_number};
 use baocao_domain::report::{CellAddress, MAX_COMBINATIONS, ReportContent, cell_layout};
 use baocao_store::agencies::AgencyRecord;
@@ -132,14 +132,19 @@ pub(super) async fn render(
         _ => None,
     };
     let receiving = agency_on(ctx, &report.receiving_agency, day).await?;
-    let signer = match ctx.store.user_id(&version.signed_by).await? {
-        Some(id) => ctx
-            .store
-            .principal_of(id)
-            .await?
-            .map(|p| p.full_name)
-            .unwrap_or_else(|| version.signed_by.clone()),
-        None => version.signed_by.clone(),
+    let principal = match ctx.store.user_id(&version.signed_by).await? {
+        Some(id) => ctx.store.principal_of(id).await?,
+        None => None,
+    };
+    let signer = match principal {
+        Some(principal) => Signer {
+            name: principal.full_name,
+            position: principal.position,
+        },
+        None => Signer {
+            name: version.signed_by.clone(),
+            position: None,
+        },
     };
     let document = assemble(&Parts {
         report,
@@ -180,6 +185,12 @@ async fn agency_on(
     Ok(ctx.store.agency_as_of(code, day).await?)
 }
 
+/// Who signed a version: name and position (chức vụ), as the user is now.
+struct Signer {
+    name: String,
+    position: Option<String>,
+}
+
 /// What a document is made of, read.
 struct Parts<'a> {
     report: &'a Report,
@@ -189,7 +200,7 @@ struct Parts<'a> {
     issuing: Option<&'a AgencyRecord>,
     superior: Option<&'a AgencyRecord>,
     receiving: Option<&'a AgencyRecord>,
-    signer: &'a str,
+    signer: &'a Signer,
     sent: &'a jiff::Zoned,
     certificate: Option<&'a CertificateMark>,
 }
@@ -245,12 +256,15 @@ fn assemble(parts: &Parts<'_>) -> Document {
         body,
         recipients: vec![receiving, "Lưu: VT".into()],
         signature: SignatureBlock {
-            authority: None,
-            position: None,
-            name: parts.signer.to_string(),
+            authority: match (parts.issuing, &parts.signer.position) {
+                (Some(agency), Some(position)) => signing_authority(agency.kind, position),
+                _ => Vec::new(),
+            },
+            position: parts.signer.position.clone(),
+            name: parts.signer.name.clone(),
             mark: match parts.certificate {
                 None => vec![
-                    format!("Ký số bởi: {}", parts.signer),
+                    format!("Ký số bởi: {}", parts.signer.name),
                     format!(
                         "Thời gian ký: {}",
                         parts.sent.strftime("%H:%M:%S ngày %d/%m/%Y")

@@ -50,3 +50,7 @@ CREATE TABLE agency_certificates (
     uploaded_by   TEXT NOT NULL,
     uploaded_at   TEXT NOT NULL
 );
+
+-- A user's position (chức vụ: "Chủ tịch", "Phó Giám đốc"), printed above the signer's name on
+-- the documents they sign (Decree 30/2020/NĐ-CP); unknown until an administrator sets it.
+ALTER TABLE users ADD COLUMN position TEXT;

@@ -125,6 +125,38 @@ pub async fn agency_users(
     Ok(Json(Listing::page(users, &Page::default())))
 }
 
+/// A user's position (chức vụ), or `null` to clear it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionBody {
+    position: Option<String>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{username}/position",
+    tag = "Catalogue",
+    operation_id = "put_api_v1_users_username_position",
+    summary = "Set or clear a user's position (chức vụ: \"Chủ tịch\", \"Phó Giám đốc\"), printed with the signing authority it implies (TM., KT.) above their name on the documents they sign; for those who manage the users of the user's agency.",
+    params(
+        ("username" = String, Path),
+    ),
+    request_body(content = PositionBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = UserRecord),
+    ),
+)]
+pub async fn set_position(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+    ApiJson(body): ApiJson<PositionBody>,
+) -> Result<Json<UserRecord>, ApiError> {
+    Ok(Json(
+        directory::set_position(&state, &caller, &username, body.position.as_deref()).await?,
+    ))
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/categories",

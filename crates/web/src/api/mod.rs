@@ -83,6 +83,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(catalogue::agencies))
         .routes(routes!(catalogue::agency))
         .routes(routes!(catalogue::agency_users))
+        .routes(routes!(catalogue::set_position))
         .routes(routes!(catalogue::categories, catalogue::create_category))
         .routes(routes!(catalogue::indicators))
         .routes(routes!(import::indicators))
