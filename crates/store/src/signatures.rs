@@ -189,6 +189,16 @@ impl Store {
         .await?))
     }
 
+    /// The numbers of the report's versions signed with a certificate.
+    pub async fn certified_versions(&self, submission: i32) -> Result<Vec<i32>, StoreError> {
+        Ok(on_db!(self, pool => sqlx::query_scalar(
+            "SELECT number FROM document_signatures WHERE submission_id = $1 ORDER BY number",
+        )
+        .bind(submission)
+        .fetch_all(pool)
+        .await?))
+    }
+
     /// Version `number` of the report in row `submission` as signed with a certificate.
     pub async fn document_signature(
         &self,

@@ -12,6 +12,7 @@ pub mod app;
 pub mod browser;
 pub mod documents;
 pub mod outage;
+pub mod pages;
 pub mod pki;
 pub mod smtp;
 pub mod workbook;

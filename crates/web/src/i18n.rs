@@ -725,6 +725,21 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Pre-fill from data already held",
     ),
     (
+        "certificate_signed",
+        "Đã ký số bằng chứng thư số",
+        "Signed with a certificate",
+    ),
+    (
+        "sign_with_agency_certificate",
+        "Ký số bằng chứng thư số của đơn vị",
+        "Sign with the agency's certificate",
+    ),
+    (
+        "document_signed",
+        "Đã ký số văn bản báo cáo bằng chứng thư số của đơn vị.",
+        "The report's document is signed with the agency's certificate.",
+    ),
+    (
         "compile",
         "Tổng hợp từ báo cáo cấp dưới",
         "Compile from the reports below",

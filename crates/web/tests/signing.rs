@@ -8,6 +8,7 @@ use axum::http::{Method, StatusCode};
 use baocao_documents::signing::{PreparedPdf, SignatureField, Trust, cms, read_chain};
 use baocao_documents::{Block, Document, SignatureBlock, render_pdf};
 use baocao_test_support::documents::{pdf_text, submit_monthly_report};
+use baocao_test_support::pages::{hidden_input, location, log_in, page, post_form};
 use baocao_test_support::pki::{Issue, Signer, TestCa};
 use baocao_test_support::{Answer, TestApp, app_tests};
 use base64::Engine;
@@ -549,9 +550,39 @@ async fn a_certificate_held_by_the_server_signs_in_one_call(app: TestApp) {
     assert_eq!(stored.len(), 1);
     assert!(stored[0].starts_with("sealed:v1:"), "sealed at rest");
 
-    let signed = sign(lead.clone()).await;
-    assert_eq!(signed.status, StatusCode::CREATED, "{}", signed.text);
-    assert_eq!(signed.json()["made_by"], "server");
+    // The approver signs from the report page.
+    let report_page = "/reports/BC-KTXH-T/01/202611";
+    let session = log_in(&app, "hanoi-lead").await;
+    let shown = page(&app, report_page, &session).await;
+    assert!(
+        shown.text.contains("Ký số bằng chứng thư số của đơn vị"),
+        "{}",
+        shown.text
+    );
+    let csrf = hidden_input(&shown.text, "csrf");
+    let signed = post_form(
+        &app,
+        report_page,
+        &session,
+        &format!("csrf={csrf}&number=1&intent=sign_document"),
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text);
+    let after = page(&app, location(&signed), &session).await;
+    assert!(
+        after
+            .text
+            .contains("Đã ký số văn bản báo cáo bằng chứng thư số của đơn vị."),
+        "{}",
+        after.text
+    );
+    assert!(after.text.contains("Đã ký số bằng chứng thư số"));
+    assert!(!after.text.contains("Ký số bằng chứng thư số của đơn vị<"));
+    let check = app
+        .get(&format!("{SLOT}/versions/1/signature"), &lead)
+        .await
+        .json();
+    assert_eq!(check["certificate_signature"]["made_by"], "server");
     let vpcp = app.login("vpcp").await;
     assert_signed_by(&app, &ca, &vpcp, "UBND Thanh pho Ha Noi").await;
     let again = sign(lead).await;

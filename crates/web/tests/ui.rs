@@ -4,83 +4,10 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use baocao_domain::period::PeriodId;
-use baocao_test_support::{Answer, TestApp, app_tests, push_as, split_by_mechanism};
-
-/// The value of a `Set-Cookie` for `name` in an answer.
-fn set_cookie(answer: &Answer, name: &str) -> Option<String> {
-    answer
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            v.strip_prefix(&format!("{name}="))
-                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
-        })
-}
-
-fn hidden_input(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no hidden input {name}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-/// Fetches a page; its text is the HTML with the entities the template engine escapes
-/// decoded, as a reader would see it.
-async fn page(app: &TestApp, path: &str, cookies: &str) -> Answer {
-    let request = Request::builder()
-        .uri(path)
-        .header(header::COOKIE, cookies)
-        .body(Body::empty())
-        .unwrap();
-    let mut answer = app.send(request).await;
-    answer.text = decode(&answer.text);
-    answer
-}
-
-async fn post_form(app: &TestApp, path: &str, cookies: &str, form: &str) -> Answer {
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::COOKIE, cookies)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form.to_string()))
-        .unwrap();
-    app.send(request).await
-}
-
-fn location(answer: &Answer) -> &str {
-    answer
-        .headers
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
-/// Logs in through the login form and answers the session cookie.
-async fn log_in(app: &TestApp, username: &str) -> String {
-    let login = page(app, "/login?next=%2Fregimes", "").await;
-    let csrf_cookie = set_cookie(&login, "baocao_login_csrf").expect("a login CSRF cookie");
-    let csrf = hidden_input(&login.text, "csrf");
-    let answer = post_form(
-        app,
-        "/login",
-        &format!("baocao_login_csrf={csrf_cookie}"),
-        &format!("username={username}&password=demo&csrf={csrf}&next=%2Fregimes"),
-    )
-    .await;
-    assert_eq!(
-        (answer.status, location(&answer)),
-        (StatusCode::SEE_OTHER, "/regimes")
-    );
-    format!(
-        "baocao_session={}",
-        set_cookie(&answer, "baocao_session").expect("a session cookie")
-    )
-}
+use baocao_test_support::pages::{
+    decode, hidden_input, location, log_in, page, post_form, set_cookie,
+};
+use baocao_test_support::{TestApp, app_tests, push_as, split_by_mechanism};
 
 async fn the_login_form_is_protected_and_leads_back(app: TestApp) {
     let home = page(&app, "/", "").await;
@@ -1475,20 +1402,6 @@ async fn tables_and_the_pivot_explorer_draw_numbers_that_lead_to_their_sources(a
 }
 
 /// HTML entities the template engine escapes, decoded.
-fn decode(html: &str) -> String {
-    [
-        ("&#x2f;", "/"),
-        ("&#x27;", "'"),
-        ("&quot;", "\""),
-        ("&lt;", "<"),
-        ("&gt;", ">"),
-        ("&amp;", "&"),
-    ]
-    .iter()
-    .fold(html.to_string(), |text, (entity, plain)| {
-        text.replace(entity, plain)
-    })
-}
 
 async fn the_connectors_page_shows_runs_and_runs_one_now(app: TestApp) {
     let token = app.login("admin").await;

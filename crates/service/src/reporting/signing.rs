@@ -491,6 +491,31 @@ async fn to_sign(
     Ok((report, version, submission))
 }
 
+/// Which versions of a report are signed with a certificate, and whether the caller may sign
+/// the others (for a page that already shows the report to the caller).
+#[derive(Debug, Clone, Default)]
+pub struct SigningState {
+    pub certified: Vec<i32>,
+    pub may_sign: bool,
+}
+
+/// The [`SigningState`] of the report at `address` for `caller`.
+pub async fn signing_state(
+    ctx: &Context,
+    caller: &Caller,
+    address: &ReportAddress,
+) -> Result<SigningState, ReportingError> {
+    let report = super::resolve(ctx, address).await?;
+    let certified = match ctx.store.report_record(&report.key()).await? {
+        Some(record) => ctx.store.certified_versions(record.id).await?,
+        None => Vec::new(),
+    };
+    Ok(SigningState {
+        certified,
+        may_sign: report.rights(caller).submit,
+    })
+}
+
 async fn submission_of(ctx: &Context, report: &super::Report) -> Result<i32, ReportingError> {
     ctx.store
         .report_record(&report.key())

@@ -319,6 +319,9 @@ async fn render_slot(
         )
         .await
         .map_err(|e| fail(e.into()))?;
+    let signing = reporting::signing::signing_state(state, caller, &view.address)
+        .await
+        .map_err(|e| fail(e.into()))?;
     page.render(
         "report.html",
         json!({
@@ -337,6 +340,8 @@ async fn render_slot(
             "outline": outline,
             "violations": view.violations,
             "versions": view.versions,
+            "certified": signing.certified,
+            "may_sign": signing.may_sign,
             "return_reason": view.return_reason,
             "allowed": view.allowed,
             "notice": notice,
@@ -358,6 +363,7 @@ pub async fn slot_page(
             "return" => "done_return",
             "reopen" => "done_reopen",
             "ready" => "approval_asked",
+            "sign_document" => "document_signed",
             _ => return None,
         };
         let both = (
@@ -389,6 +395,9 @@ pub async fn slot_post(
     }
     if intent == "compile" {
         return compile(&state, &page, &path, &fields).await;
+    }
+    if intent == "sign_document" {
+        return sign_document(&state, &page, &path, &fields).await;
     }
     let outcome = act(&state, caller, &path, intent, &fields, page.lang).await;
     match outcome {
@@ -471,6 +480,48 @@ async fn prefill(
         &Refusals::new(),
     )
     .await
+}
+
+/// Signs a version's document with the certificate the server holds for the agency (its
+/// approvers; a USB token cannot sign from a page without the CA's signing agent).
+async fn sign_document(
+    state: &AppState,
+    page: &PageContext,
+    path: &SlotPath,
+    fields: &HashMap<String, String>,
+) -> Result<Response, PageError> {
+    let lang = page.lang;
+    let fail = |error: ApiError| PageError::from_api(error, lang);
+    let caller = page.logged_in()?;
+    let address = address_of(path).map_err(fail)?;
+    let number = fields
+        .get("number")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let trust = &state.config.trust;
+    match reporting::signing::sign_with_agency_certificate(state, caller, trust, &address, number)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/reports/{}/{}/{}?done=sign_document",
+            super::urlencode(&path.0),
+            super::urlencode(&path.1),
+            super::urlencode(&path.2)
+        ))
+        .into_response()),
+        Err(error) => {
+            let error: ApiError = error.into();
+            let notice = Notice {
+                kind: "error",
+                message: error.message.clone(),
+                message_en: error.message_en.clone(),
+            };
+            let mut response =
+                render_slot(state, page, path, Some(notice), None, &Refusals::new()).await?;
+            *response.status_mut() = error.status;
+            Ok(response)
+        }
+    }
 }
 
 /// Compiles the report from the accepted reports below it into its draft (what the editors
