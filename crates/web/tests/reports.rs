@@ -972,6 +972,82 @@ async fn a_province_compiles_its_report_from_the_communes_accepted_reports(app: 
     assert_eq!(submitted.json()["status"], "submitted");
 }
 
+/// The Government Office compiles its report from the provinces' accepted reports: the
+/// provinces report to the office, though their parent in the hierarchy is the nation.
+async fn the_government_office_compiles_from_the_provinces(app: TestApp) {
+    use baocao_domain::agency::{AgencyCode, Validity};
+    use baocao_domain::regime::RegimeCode;
+    app.db
+        .store
+        .insert_assignments(
+            &[baocao_domain::assignment::Assignment::new(
+                RegimeCode::new("BC-KTXH-T").unwrap(),
+                AgencyCode::new("VPCP").unwrap(),
+                AgencyCode::new("VN").unwrap(),
+                Validity::ALWAYS,
+            )
+            .unwrap()],
+            &baocao_test_support::by_system("2026-01-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let vpcp = app.login("vpcp").await;
+    for (reporter, approver, agency) in [("hanoi", "hanoi-lead", "01"), ("hcm", "hcm-lead", "79")] {
+        let slot = format!("/api/v1/reports/BC-KTXH-T/{agency}/202611");
+        baocao_test_support::documents::submit_monthly_report(&app, reporter, approver, &slot)
+            .await;
+        let accepted = app
+            .call(
+                Method::POST,
+                &format!("{slot}/accept"),
+                Some(&vpcp),
+                Some(&json!({})),
+            )
+            .await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    }
+    let admin = app.login("admin").await;
+    let compiled = app
+        .call(
+            Method::POST,
+            "/api/v1/reports/BC-KTXH-T/VPCP/202611/compile",
+            Some(&admin),
+            Some(&json!({"version": 0})),
+        )
+        .await;
+    assert_eq!(compiled.status, StatusCode::OK, "{}", compiled.text);
+    let body = compiled.json();
+    assert_eq!(body["included"], json!(["01", "79"]), "{body}");
+    assert!(!body["missing"].as_array().unwrap().is_empty(), "{body}");
+    let slot = app
+        .get("/api/v1/reports/BC-KTXH-T/VPCP/202611", &admin)
+        .await
+        .json();
+    let compiled_kt04: f64 = slot["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["row"] == "KT04" && v["column"] == "this_period")
+        .and_then(|v| v["value"].as_str()?.parse().ok())
+        .unwrap_or_else(|| panic!("no KT04 in {slot}"));
+    let mut from_analytics = 0.0;
+    for agency in ["01", "79"] {
+        let asked = app
+            .get(
+                &format!("/api/v1/analytics?indicator=KT04&period=202611&agency={agency}"),
+                &admin,
+            )
+            .await;
+        from_analytics += asked.json()["rows"][0]["value"].as_f64().unwrap();
+    }
+    assert!(
+        (compiled_kt04 - from_analytics).abs() < 1e-6,
+        "{compiled_kt04} vs {from_analytics}"
+    );
+    let sections = slot["sections"][0]["text"].as_str().unwrap();
+    assert!(sections.contains("Thừa Thiên Huế và Đắk Lắk"), "{sections}");
+}
+
 async fn an_accepted_signature_fails_once_a_stored_value_is_altered(app: TestApp) {
     let (hanoi, lead, vpcp) = (
         app.login("hanoi").await,
@@ -1190,6 +1266,7 @@ app_tests!(
     an_accepted_signature_fails_once_a_stored_value_is_altered,
     a_report_is_prefilled_from_subordinates_and_the_previous_period,
     a_province_compiles_its_report_from_the_communes_accepted_reports,
+    the_government_office_compiles_from_the_provinces,
     versions_differ_cell_by_cell_and_reviewers_accept_many_at_once,
     a_regime_in_draft_takes_no_reports,
     the_permission_matrix_holds_for_every_workflow_route,

@@ -1,6 +1,6 @@
 //! Pre-filling a report from data the system already holds: the sum (by each indicator's
-//! rule) of the subordinates' accepted reports of the same regime, naming those still
-//! missing; and, for stock indicators (aggregation `last`: population, enrolment), the
+//! rule) of the accepted reports of the same regime sent to the agency by those that report
+//! to it, naming those still missing; and, for stock indicators (aggregation `last`: population, enrolment), the
 //! agency's own accepted value of the period before. Suggestions only: nothing is saved until
 //! the reporter saves.
 
@@ -49,21 +49,19 @@ pub async fn prefill(
     let catalogue = Catalogue::current(state).await?;
     let source = format!("regime:{}", regime.code());
     let on = period.end();
-    // Subordinates that report the same regime in this period.
-    let subordinates: Vec<AgencyCode> = state
+    // The agencies that report the same regime to this one in this period: a province's
+    // communes, the provinces for the Government Office (whose hierarchy parent is the
+    // nation, not the office). One query, not a lineage per candidate.
+    let mut children: Vec<AgencyCode> = state
         .store
         .assignments(regime.code(), Some(on))
         .await?
         .into_iter()
+        .filter(|a| a.receiving_agency == agency.as_str() && a.reporting_agency != agency.as_str())
         .filter_map(|a| AgencyCode::new(a.reporting_agency).ok())
         .collect();
-    let mut children = Vec::new();
-    for candidate in subordinates {
-        let lineage = state.store.lineage(&candidate, on).await?;
-        if lineage.get(1) == Some(agency) {
-            children.push(candidate);
-        }
-    }
+    children.sort();
+    children.dedup();
     let mut from_children: BTreeMap<(String, OptionCombo), Vec<f64>> = BTreeMap::new();
     let (mut included, mut missing) = (Vec::new(), Vec::new());
     for child in &children {
