@@ -1401,8 +1401,6 @@ async fn tables_and_the_pivot_explorer_draw_numbers_that_lead_to_their_sources(a
     );
 }
 
-/// HTML entities the template engine escapes, decoded.
-
 async fn the_connectors_page_shows_runs_and_runs_one_now(app: TestApp) {
     let token = app.login("admin").await;
     // A peer that does not answer: its run fails and says so.
