@@ -409,16 +409,8 @@ pub async fn slot_post(
         ))
         .into_response()),
         Err(error) => {
-            let notice = Notice {
-                kind: "error",
-                message: error.message.clone(),
-                message_en: error.message_en.clone(),
-            };
             let refused = refusals(&error, page.lang);
-            let mut response =
-                render_slot(&state, &page, &path, Some(notice), Some(&fields), &refused).await?;
-            *response.status_mut() = error.status;
-            Ok(response)
+            refused_page(&state, &page, &path, &error, Some(&fields), &refused).await
         }
     }
 }
@@ -511,17 +503,28 @@ async fn sign_document(
         .into_response()),
         Err(error) => {
             let error: ApiError = error.into();
-            let notice = Notice {
-                kind: "error",
-                message: error.message.clone(),
-                message_en: error.message_en.clone(),
-            };
-            let mut response =
-                render_slot(state, page, path, Some(notice), None, &Refusals::new()).await?;
-            *response.status_mut() = error.status;
-            Ok(response)
+            refused_page(state, page, path, &error, None, &Refusals::new()).await
         }
     }
+}
+
+/// The report page again with why `error` refused what was asked, under its status.
+async fn refused_page(
+    state: &AppState,
+    page: &PageContext,
+    path: &SlotPath,
+    error: &ApiError,
+    typed: Option<&HashMap<String, String>>,
+    refused: &Refusals,
+) -> Result<Response, PageError> {
+    let notice = Notice {
+        kind: "error",
+        message: error.message.clone(),
+        message_en: error.message_en.clone(),
+    };
+    let mut response = render_slot(state, page, path, Some(notice), typed, refused).await?;
+    *response.status_mut() = error.status;
+    Ok(response)
 }
 
 /// Compiles the report from the accepted reports below it into its draft (what the editors
@@ -545,9 +548,7 @@ async fn compile(
         version,
         replace_sections: false,
     };
-    let compiled = compile(state, caller, &address, request).await;
-    let mut status = axum::http::StatusCode::OK;
-    let notice = match compiled {
+    let notice = match compile(state, caller, &address, request).await {
         Ok(compiled) => {
             let missing = if compiled.missing.is_empty() {
                 "—".to_string()
@@ -568,17 +569,10 @@ async fn compile(
         }
         Err(error) => {
             let error: ApiError = error.into();
-            status = error.status;
-            Notice {
-                kind: "error",
-                message: error.message.clone(),
-                message_en: error.message_en.clone(),
-            }
+            return refused_page(state, page, path, &error, None, &Refusals::new()).await;
         }
     };
-    let mut response = render_slot(state, page, path, Some(notice), None, &Refusals::new()).await?;
-    *response.status_mut() = status;
-    Ok(response)
+    render_slot(state, page, path, Some(notice), None, &Refusals::new()).await
 }
 
 async fn act(
