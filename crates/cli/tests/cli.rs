@@ -123,6 +123,37 @@ fn a_bad_listen_address_fails_clearly() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Trust anchors that do not read stop the start before the database is touched, naming the
+/// file, in Vietnamese and English.
+#[test]
+fn trust_anchors_that_do_not_read_fail_the_start_clearly() {
+    let dir = std::env::temp_dir().join(format!("baocao-cli-trust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}", dir.join("x.db").display());
+    let garbage = dir.join("anchors.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let missing = dir.join("missing.pem");
+    for anchors in [&garbage, &missing] {
+        let output = run(&[
+            "serve",
+            "--database",
+            &database,
+            "--trust-anchors",
+            anchors.to_str().unwrap(),
+        ]);
+        assert!(!output.status.success());
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            said.contains("Không đọc được chứng thư tin cậy")
+                && said.contains("cannot read the trust anchors")
+                && said.contains(anchors.to_str().unwrap()),
+            "{said}"
+        );
+    }
+    assert!(!dir.join("x.db").exists(), "the database was not touched");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 fn regimes(port: u16) -> String {
     let token = admin_token(port);
     let (status, body) = http(port, "GET", "/api/v1/regimes", Some(&token), "").unwrap();
