@@ -46,27 +46,45 @@ fn start_provider(baocao: &str) -> Option<(ProviderProcess, String)> {
         eprintln!("oidc-provider is not installed (BAOCAO_OIDC_PROVIDER_JS); skipping");
         return None;
     };
-    let port = free_port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/oidc_provider.mjs");
-    let mut child = Command::new("node")
-        .arg(script)
-        .arg(module)
-        .arg(port.to_string())
-        .arg(format!("{baocao}/auth/oidc/portal/callback"))
-        .arg(format!("{baocao}/login"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node runs");
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .any(|line| line == "ready");
-    assert!(ready, "the provider did not start");
-    // Whatever it says later is read, so that it never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Some((ProviderProcess(child), format!("http://127.0.0.1:{port}")))
+    // A provider that never says "ready" (seen once in CI: node alive, not listening) is
+    // killed and started again on another port, rather than hanging the test for ever.
+    for _ in 0..3 {
+        let port = free_port();
+        let mut child = Command::new("node")
+            .arg(script)
+            .arg(&module)
+            .arg(port.to_string())
+            .arg(format!("{baocao}/auth/oidc/portal/callback"))
+            .arg(format!("{baocao}/login"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs");
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let (said, heard) = std::sync::mpsc::channel();
+        // Whatever it says is read to the end, so that it never writes into a closed pipe.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = said.send(line);
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let ready = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match heard.recv_timeout(left) {
+                Ok(line) if line == "ready" => break true,
+                Ok(_) => continue,
+                Err(_) => break false,
+            }
+        };
+        let provider = ProviderProcess(child);
+        if ready {
+            return Some((provider, format!("http://127.0.0.1:{port}")));
+        }
+        drop(provider);
+    }
+    panic!("the provider did not start in three tries");
 }
 
 /// A person's browser: follows nothing by itself, keeps each server's cookies apart.
