@@ -525,13 +525,10 @@ async fn submission_of(ctx: &Context, report: &super::Report) -> Result<i32, Rep
 }
 
 fn hex_digest(text: &str) -> Result<[u8; 32], ReportingError> {
-    let bytes: Vec<u8> = (0..text.len())
-        .step_by(2)
-        .filter_map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect();
-    bytes
-        .try_into()
-        .map_err(|_| ReportingError::Document(format!("content digest {text:?}")))
+    hex::decode(text)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| ReportingError::Document(format!("content digest {text:?}")))
 }
 
 /// 128 random bits as hex: a signing's id is also what lets its owner complete it.
@@ -539,5 +536,5 @@ fn signing_id() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }

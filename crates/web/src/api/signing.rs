@@ -158,7 +158,6 @@ pub async fn prepare(
         &body.certificates,
     )
     .await?;
-    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let certificate = prepared.certificate;
     Ok((
         StatusCode::CREATED,
@@ -169,11 +168,11 @@ pub async fn prepare(
             certificate: certificate.into(),
             document: ToSign {
                 signed_attributes: BASE64.encode(&prepared.document_attributes),
-                sha256: hex(&prepared.document_digest),
+                sha256: hex::encode(prepared.document_digest),
             },
             content: ToSign {
                 signed_attributes: BASE64.encode(&prepared.content_attributes),
-                sha256: hex(&prepared.content_digest),
+                sha256: hex::encode(prepared.content_digest),
             },
         }),
     ))
