@@ -45,8 +45,13 @@ pub const BUDGET: usize = 4_000_000;
 const OBSERVATIONS_BUDGET: usize = 2_000_000;
 /// The most (regime, date) versions kept.
 const REGIMES: usize = 4_096;
+/// The most regimes' assignment maps kept (one per regime and period being reported on).
+const RECEIVER_MAPS: usize = 256;
 /// The most hierarchies kept (one per date asked about).
 const GRAPHS: usize = 16;
+
+/// Each reporting agency's receiving agency, for one regime and period.
+pub type Receivers = HashMap<baocao_domain::agency::AgencyCode, baocao_domain::agency::AgencyCode>;
 
 /// Every agency's answer to one question: its value per option group. A boxed slice rather
 /// than a map: a map allocates a whole node for the one total most agencies have.
@@ -100,6 +105,9 @@ struct Inner {
     holidays: Option<(i64, Arc<HolidayCalendar>)>,
     /// The version of a regime in force on a date, under the regimes' change counter.
     regimes: HashMap<(String, Date), (i64, Arc<Regime>)>,
+    /// Who receives each agency's report of a regime for a period, under the regimes' and
+    /// the hierarchy's change counters (assignments change with either).
+    receivers: HashMap<(String, PeriodId), ((i64, i64), Arc<Receivers>)>,
     answers: HashMap<Question, Cached>,
     size: usize,
     /// Accepted values of one indicator over a span of dates, under the span's token.
@@ -183,6 +191,37 @@ impl AggregateCache {
         inner
             .regimes
             .insert((code.to_string(), date), (generation, regime));
+    }
+
+    /// Who receives each agency's report of `regime` for `period`, if kept under the
+    /// counters `(regimes, hierarchy)`.
+    pub fn receivers(
+        &self,
+        regime: &str,
+        period: PeriodId,
+        counters: (i64, i64),
+    ) -> Option<Arc<Receivers>> {
+        match self.lock().receivers.get(&(regime.to_string(), period)) {
+            Some((kept, receivers)) if *kept == counters => Some(receivers.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn keep_receivers(
+        &self,
+        regime: &str,
+        period: PeriodId,
+        counters: (i64, i64),
+        receivers: Arc<Receivers>,
+    ) {
+        let mut inner = self.lock();
+        inner.receivers.retain(|_, (kept, _)| *kept == counters);
+        if inner.receivers.len() >= RECEIVER_MAPS {
+            inner.receivers.clear();
+        }
+        inner
+            .receivers
+            .insert((regime.to_string(), period), (counters, receivers));
     }
 
     /// The hierarchy of `date` under the hierarchy counter `generation`, if kept.

@@ -281,7 +281,7 @@ impl Store {
     }
 
     /// The id of the agency with `code` valid on `date`.
-    pub(crate) async fn agency_id(
+    pub async fn agency_id(
         &self,
         code: &AgencyCode,
         date: Option<Date>,

@@ -350,7 +350,7 @@ pub(crate) const HIERARCHY_GENERATION: &str = "hierarchy_generation";
 const CATALOGUE_GENERATION: &str = "catalogue_generation";
 
 /// The setting raised whenever a regime version is written.
-const REGIMES_GENERATION: &str = "regimes_generation";
+pub(crate) const REGIMES_GENERATION: &str = "regimes_generation";
 
 /// The setting raised whenever the holiday calendar changes.
 pub(crate) const CALENDAR_GENERATION: &str = "calendar_generation";

@@ -292,6 +292,9 @@ impl Store {
                 }),
             );
         }
+        // Who receives which report is kept in memory under the regimes' counter.
+        tx.raise_counter(crate::analytics::REGIMES_GENERATION)
+            .await?;
         tx.commit().await
     }
 

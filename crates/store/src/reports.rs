@@ -62,8 +62,10 @@ impl TryFrom<ReportStateRow> for ReportRecord {
     }
 }
 
-const SLOT: &str = "
-    SELECT s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at
+/// Where a report's slot is found: the agency is named by its code as of the period's end.
+macro_rules! slot_where {
+    () => {
+        "
     FROM submissions s
     JOIN regimes r ON r.id = s.regime_id
     JOIN periods p ON p.id = s.period_id
@@ -72,7 +74,30 @@ const SLOT: &str = "
         -- The agency's row first (one index probe), so the report is one probe too.
         SELECT a.id FROM agencies a WHERE a.code = $2
           AND (a.valid_from IS NULL OR a.valid_from <= $4) AND (a.valid_to IS NULL OR a.valid_to >= $4)
-        ORDER BY COALESCE(a.valid_from, '') DESC LIMIT 1)";
+        ORDER BY COALESCE(a.valid_from, '') DESC LIMIT 1)"
+    };
+}
+
+const SLOT: &str = concat!(
+    "SELECT s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at",
+    slot_where!()
+);
+
+/// The slot with the reason it was last returned or reopened with (as
+/// [`Store::last_reason_of`] reads it), in one statement.
+const SLOT_WITH_REASON: &str = concat!(
+    "SELECT s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at,
+       (SELECT e.reason FROM submission_events e WHERE e.submission_id = s.id AND e.reason IS NOT NULL
+        ORDER BY e.id DESC LIMIT 1) AS return_reason",
+    slot_where!()
+);
+
+#[derive(sqlx::FromRow)]
+struct ReportStateWithReason {
+    #[sqlx(flatten)]
+    slot: ReportStateRow,
+    return_reason: Option<String>,
+}
 
 pub(crate) const INSERT_PERIOD: &str = "INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING";
 pub(crate) const PERIOD_ID: &str = "SELECT id FROM periods WHERE code = $1";
@@ -169,6 +194,24 @@ impl Store {
             .fetch_optional(pool)
             .await?);
         row.map(ReportRecord::try_from).transpose()
+    }
+
+    /// The slot, if anything was ever saved in it, with the reason it was last returned or
+    /// reopened with: [`report_record`](Self::report_record) and
+    /// [`last_reason_of`](Self::last_reason_of) in one statement.
+    pub async fn report_record_and_reason(
+        &self,
+        key: &ReportKey,
+    ) -> Result<Option<(ReportRecord, Option<String>)>, StoreError> {
+        let row: Option<ReportStateWithReason> = on_db!(self, pool => sqlx::query_as(SLOT_WITH_REASON)
+            .bind(key.regime.as_str())
+            .bind(key.agency.as_str())
+            .bind(key.period.to_string())
+            .bind(key.period.end().to_string())
+            .fetch_optional(pool)
+            .await?);
+        row.map(|row| Ok((ReportRecord::try_from(row.slot)?, row.return_reason)))
+            .transpose()
     }
 
     /// Saves a draft if the slot's lock is still `expected_lock` (0 for a slot never saved);
@@ -286,6 +329,14 @@ impl VersionRecord {
     pub fn warnings(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         serde_json::from_str(&self.warnings).map_err(|e| self.corrupt("warnings", e))
     }
+}
+
+/// An agency's signing key to store, its secret sealed.
+#[derive(Debug, Clone)]
+pub struct NewSigningKey {
+    pub(crate) agency_id: i32,
+    pub(crate) public_hex: String,
+    pub(crate) sealed_secret: String,
 }
 
 /// A version to record with a submit.
@@ -427,23 +478,31 @@ impl Store {
         now: &str,
     ) -> Result<(), StoreError> {
         let agency_id = self.agency_id(agency, Some(date)).await?;
-        let sealed = self
-            .keyring()?
-            .seal(secret_hex, crate::secrets::SIGNING_KEY_COLUMN);
+        let key = self.new_signing_key(agency_id, secret_hex, public_hex)?;
         // Through a transaction: on SQLite it joins the writers' batch instead of waiting in
         // the engine's busy handler for a gap between batches.
         let system =
             baocao_domain::audit::Provenance::system(now, baocao_domain::audit::Channel::System);
         let mut tx = self.begin(&system).await?;
-        crate::transaction::on_tx!(tx, conn => sqlx::query("INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(agency_id)
-            .bind(public_hex)
-            .bind(&sealed)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(drop)?);
+        tx.add_signing_key(&key, now).await?;
         tx.commit().await
+    }
+
+    /// A signing key of the agency in row `agency_id`, sealed to be stored
+    /// ([`Transaction::add_signing_key`](crate::transaction::Transaction::add_signing_key)).
+    pub fn new_signing_key(
+        &self,
+        agency_id: i32,
+        secret_hex: &str,
+        public_hex: &str,
+    ) -> Result<NewSigningKey, StoreError> {
+        Ok(NewSigningKey {
+            agency_id,
+            public_hex: public_hex.to_string(),
+            sealed_secret: self
+                .keyring()?
+                .seal(secret_hex, crate::secrets::SIGNING_KEY_COLUMN),
+        })
     }
 
     /// The published keys of every agency that has held `agency`'s code, newest first

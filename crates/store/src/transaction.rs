@@ -321,6 +321,24 @@ impl Transaction {
     }
 
     /// Records one event of report `report`'s workflow.
+    /// Stores an agency's signing key: with the submission it is first made for, so a key is
+    /// kept exactly when a version signed with it is.
+    pub async fn add_signing_key(
+        &mut self,
+        key: &crate::reports::NewSigningKey,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, conn => sqlx::query("INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(key.agency_id)
+            .bind(&key.public_hex)
+            .bind(&key.sealed_secret)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
     pub async fn record_event(&mut self, report: i32, event: &Event<'_>) -> Result<(), StoreError> {
         on_tx!(self, conn => sqlx::query(
             "INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)",

@@ -101,6 +101,41 @@ struct TokenUserRow {
     user: UserRow,
     csrf_token: Option<String>,
     last_used_at: Option<String>,
+    /// JSON: `[[role, agency, subtree], …]`.
+    grants: String,
+}
+
+/// The user of `row` holding `grants`.
+fn principal_with(row: UserRow, grants: Vec<RoleGrant>) -> Result<Principal, StoreError> {
+    Ok(Principal {
+        id: row.id,
+        username: Username::new(row.username).map_err(corrupt)?,
+        full_name: row.full_name,
+        position: row.position,
+        agency: AgencyCode::new(row.agency).map_err(corrupt)?,
+        grants,
+    })
+}
+
+/// Grants read as a JSON array of `[role, agency, subtree]` (`subtree` a boolean on
+/// PostgreSQL, 0 or 1 on SQLite).
+fn grants_from_json(text: &str) -> Result<Vec<RoleGrant>, StoreError> {
+    let rows: Vec<(String, String, serde_json::Value)> =
+        serde_json::from_str(text).map_err(corrupt)?;
+    rows.into_iter()
+        .map(|(role, agency, subtree)| {
+            let subtree = match subtree {
+                serde_json::Value::Bool(flag) => flag,
+                serde_json::Value::Number(n) => n.as_i64() != Some(0),
+                other => return Err(corrupt(format!("grant subtree {other}"))),
+            };
+            Ok(RoleGrant {
+                role: role.parse::<Role>().map_err(corrupt)?,
+                agency: AgencyCode::new(agency).map_err(corrupt)?,
+                subtree,
+            })
+        })
+        .collect()
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -206,14 +241,8 @@ impl Store {
 
     /// The user of `row` with the grants it holds.
     async fn principal_from(&self, row: UserRow) -> Result<Principal, StoreError> {
-        Ok(Principal {
-            id: row.id,
-            username: Username::new(row.username).map_err(corrupt)?,
-            full_name: row.full_name,
-            position: row.position,
-            agency: AgencyCode::new(row.agency).map_err(corrupt)?,
-            grants: self.grants(row.id).await?,
-        })
+        let grants = self.grants(row.id).await?;
+        principal_with(row, grants)
     }
 
     /// Stores a token for `user_id` under the hash of `secret`.
@@ -263,22 +292,47 @@ impl Store {
         now: &str,
     ) -> Result<Option<(Principal, Option<String>)>, StoreError> {
         let hash = sha256_hex(secret);
-        // The token and its (active) user in one statement: every request asks it.
-        let sql = format!(
-            "{USER_COLUMNS}, t.csrf_token, t.last_used_at
-             FROM auth_tokens t JOIN users u ON u.id = t.user_id JOIN agencies a ON a.id = u.agency_id
-             WHERE t.token_hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND u.active"
-        );
-        let found: Option<TokenUserRow> = on_db!(self, pool => sqlx::query_as(&sql)
-        .bind(&hash)
-        .bind(kind.as_str())
-        .bind(now)
-        .fetch_optional(pool)
-        .await?);
+        // The token, its (active) user and the user's grants in one statement: every request
+        // asks it. The grants come as a JSON array of [role, agency, subtree], in grant order.
+        const FROM: &str = "FROM auth_tokens t JOIN users u ON u.id = t.user_id JOIN agencies a ON a.id = u.agency_id
+             WHERE t.token_hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND u.active";
+        let found: Option<TokenUserRow> = match &self.db {
+            crate::Db::Sqlite(pool) => {
+                let sql = format!(
+                    "{USER_COLUMNS}, t.csrf_token, t.last_used_at,
+                       (SELECT json_group_array(json_array(g.role, ga.code, g.subtree) ORDER BY g.id)
+                        FROM role_grants g JOIN agencies ga ON ga.id = g.agency_id
+                        WHERE g.user_id = u.id) AS grants
+                     {FROM}"
+                );
+                sqlx::query_as(&sql)
+                    .bind(&hash)
+                    .bind(kind.as_str())
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            crate::Db::Postgres(pool) => {
+                let sql = format!(
+                    "{USER_COLUMNS}, t.csrf_token, t.last_used_at,
+                       (SELECT COALESCE(json_agg(json_build_array(g.role, ga.code, g.subtree) ORDER BY g.id), '[]'::json)::text
+                        FROM role_grants g JOIN agencies ga ON ga.id = g.agency_id
+                        WHERE g.user_id = u.id) AS grants
+                     {FROM}"
+                );
+                sqlx::query_as(&sql)
+                    .bind(&hash)
+                    .bind(kind.as_str())
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
         let Some(TokenUserRow {
             user,
             csrf_token: csrf,
             last_used_at: last_used,
+            grants,
         }) = found
         else {
             return Ok(None);
@@ -300,7 +354,8 @@ impl Store {
                 .map(drop)?);
             tx.commit().await?;
         }
-        Ok(Some((self.principal_from(user).await?, csrf)))
+        let grants = grants_from_json(&grants)?;
+        Ok(Some((principal_with(user, grants)?, csrf)))
     }
 
     /// Ends a token (a logout).

@@ -219,6 +219,32 @@ async fn only_assigned_slots_of_the_right_frequency_exist(app: TestApp) {
         (june.status, june.json()["receiving_agency"].as_str()),
         (StatusCode::OK, Some("VPCP"))
     );
+
+    // Who receives what is kept in memory: a new assignment is seen by the next request.
+    let assigned = app
+        .call(
+            Method::POST,
+            "/api/v1/regimes/BC-TTATGT-T/assignments",
+            Some(&admin),
+            Some(
+                &json!({"assignments": [{"reporting_agency": "01", "receiving_agency": "VPCP",
+                "valid_from": "2026-01-01"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::CREATED, "{}", assigned.text);
+    let now_assigned = app
+        .get("/api/v1/reports/BC-TTATGT-T/01/202611", &admin)
+        .await;
+    assert_eq!(
+        (
+            now_assigned.status,
+            now_assigned.json()["receiving_agency"].as_str()
+        ),
+        (StatusCode::OK, Some("VPCP")),
+        "{}",
+        now_assigned.text
+    );
 }
 
 async fn act(app: &TestApp, token: &str, action: &str, body: Value) -> baocao_test_support::Answer {
@@ -262,9 +288,19 @@ async fn submit_return_resubmit_accept_keeps_every_signed_version(app: TestApp) 
         early.text
     );
 
+    let keys_of_hanoi = || async {
+        app.get("/api/v1/agencies/01/keys", &vpcp).await.json()["keys"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let keys_before = keys_of_hanoi().await;
     let submitted = act(&app, &lead, "submit", json!({})).await;
     assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text);
     assert_eq!(submitted.json()["status"], "submitted");
+    // The key of an agency's first submission is stored with that submission, once.
+    let keys_after = keys_of_hanoi().await;
+    assert_eq!(keys_after.len(), keys_before.len().max(1), "{keys_after:?}");
     // The test clock stands at 26 November 2026; 202611 was due on 20 November.
     assert_eq!(
         submitted.json()["versions"][0]["late"],
@@ -351,8 +387,17 @@ async fn submit_return_resubmit_accept_keeps_every_signed_version(app: TestApp) 
         hex_sha256(signature["canonical_content"].as_str().unwrap()),
         digest
     );
-    let keys = app.get("/api/v1/agencies/01/keys", &vpcp).await.json();
-    assert_eq!(keys["keys"][0]["public_key"], signature["public_key"]);
+    let keys = keys_of_hanoi().await;
+    assert_eq!(
+        keys, keys_after,
+        "a later submission signs with the same key"
+    );
+    assert_eq!(keys[0]["public_key"], signature["public_key"]);
+    let first = app
+        .get(&format!("{SLOT}/versions/1/signature"), &vpcp)
+        .await
+        .json();
+    assert_eq!(first["public_key"], signature["public_key"]);
     assert_eq!(
         app.get(
             &format!("{SLOT}/versions/2/signature"),

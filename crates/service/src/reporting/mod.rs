@@ -215,9 +215,7 @@ async fn resolve_under(
     address: &ReportAddress,
 ) -> Result<Report, ReportingError> {
     let regime = regime_of(ctx, generations, &address.regime, address.period).await?;
-    let receiving_agency = ctx
-        .store
-        .assigned_receiver(&address.key())
+    let receiving_agency = assigned_receiver_under(ctx, generations, address)
         .await?
         .ok_or_else(|| ReportingError::NotAssigned(address.clone()))?;
     // Both lineages from the hierarchy kept in memory, not a recursive query each.
@@ -247,6 +245,31 @@ async fn resolve_under(
     })
 }
 
+/// Who receives the report, from the regime's assignments for its period read once (one
+/// statement for every agency) and kept while the regimes and the hierarchy stand.
+async fn assigned_receiver_under(
+    ctx: &Context,
+    generations: &Generations,
+    address: &ReportAddress,
+) -> Result<Option<AgencyCode>, StoreError> {
+    let counters = (generations.regimes, generations.hierarchy);
+    let regime = address.regime.as_str();
+    let receivers = match ctx.aggregates.receivers(regime, address.period, counters) {
+        Some(kept) => kept,
+        None => {
+            let read = Arc::new(
+                ctx.store
+                    .assigned_receivers(&address.regime, address.period)
+                    .await?,
+            );
+            ctx.aggregates
+                .keep_receivers(regime, address.period, counters, read.clone());
+            read
+        }
+    };
+    Ok(receivers.get(&address.agency).cloned())
+}
+
 /// What is stored of a report: its record (if anything was saved), its versions and the
 /// reason it was last returned — read together, once per request.
 struct ReportState {
@@ -257,13 +280,14 @@ struct ReportState {
 
 impl ReportState {
     async fn read(ctx: &Context, report: &Report) -> Result<Self, StoreError> {
-        let record = ctx.store.report_record(&report.key()).await?;
-        let (versions, return_reason) = match &record {
-            Some(record) => (
-                ctx.store.versions_of(record.id).await?,
-                ctx.store.last_reason_of(record.id).await?,
-            ),
-            None => (Vec::new(), None),
+        let (record, return_reason) =
+            match ctx.store.report_record_and_reason(&report.key()).await? {
+                Some((record, reason)) => (Some(record), reason),
+                None => (None, None),
+            };
+        let versions = match &record {
+            Some(record) => ctx.store.versions_of(record.id).await?,
+            None => Vec::new(),
         };
         Ok(Self {
             record,

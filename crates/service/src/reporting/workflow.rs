@@ -9,7 +9,7 @@ use baocao_domain::submission::{Refusal, SubmissionAction, SubmissionStatus, dec
 use baocao_domain::user::Role;
 use baocao_store::StoreError;
 use baocao_store::notifications::WorkflowNotice;
-use baocao_store::reports::{Event, NewVersion};
+use baocao_store::reports::{Event, NewSigningKey, NewVersion};
 
 use super::{
     ConflictDuring, Reading, Report, ReportAddress, ReportState, ReportView, ReportingError,
@@ -63,25 +63,32 @@ fn check_submittable(
     }
 }
 
-/// The agency's signing key for the period, made on its first submission.
-async fn signing_key(ctx: &Context, report: &Report, now: &str) -> Result<KeyPair, ReportingError> {
-    let agency = &report.address.agency;
-    let on = report.address.period.end();
-    let stored = match report.agency_rows {
-        Some(rows) => ctx.store.signing_key_of(rows.reporting).await?,
-        None => ctx.store.signing_key(agency, on).await?,
+/// The agency's signing key for the period; on its first submission a new one, to be stored
+/// in the same transaction as the version it signs.
+async fn signing_key(
+    ctx: &Context,
+    report: &Report,
+) -> Result<(KeyPair, Option<NewSigningKey>), ReportingError> {
+    let reporting = match report.agency_rows {
+        Some(rows) => rows.reporting,
+        None => {
+            ctx.store
+                .agency_id(&report.address.agency, Some(report.address.period.end()))
+                .await?
+        }
     };
-    if let Some((secret_hex, public_hex)) = stored {
-        return Ok(KeyPair {
+    if let Some((secret_hex, public_hex)) = ctx.store.signing_key_of(reporting).await? {
+        let keys = KeyPair {
             secret_hex,
             public_hex,
-        });
+        };
+        return Ok((keys, None));
     }
     let keys = crate::fresh_key_pair();
-    ctx.store
-        .add_signing_key(agency, on, &keys.secret_hex, &keys.public_hex, now)
-        .await?;
-    Ok(keys)
+    let new = ctx
+        .store
+        .new_signing_key(reporting, &keys.secret_hex, &keys.public_hex)?;
+    Ok((keys, Some(new)))
 }
 
 /// One action on a report, for the API, the UI and the demo history alike: decided by the
@@ -202,18 +209,21 @@ pub async fn perform(
             super::violations_of(ctx, catalogue, report, &record.draft).await?,
             &input.explanations,
         )?;
-        let keys = signing_key(ctx, report, &now).await?;
+        let (keys, new_key) = signing_key(ctx, report).await?;
         let content = record.draft.canonical_json();
         let (digest, signature) = keys.sign(&content).ok_or(ReportingError::Signing)?;
-        Some(NewVersion {
-            content,
-            content_sha256: digest,
-            signature,
-            public_key: keys.public_hex,
-            late: report.due.is_some_and(|due| due.is_late(ctx.clock.now())),
-            warnings: warnings.to_string(),
-            document_year: ctx.today().year(),
-        })
+        Some((
+            new_key,
+            NewVersion {
+                content,
+                content_sha256: digest,
+                signature,
+                public_key: keys.public_hex,
+                late: report.due.is_some_and(|due| due.is_late(ctx.clock.now())),
+                warnings: warnings.to_string(),
+                document_year: ctx.today().year(),
+            },
+        ))
     } else {
         None
     };
@@ -253,7 +263,10 @@ pub async fn perform(
             StoreError::Conflict(_) => ReportingError::VersionConflict(ConflictDuring::Action),
             other => other.into(),
         })?;
-    if let Some(version) = &version {
+    if let Some((new_key, version)) = &version {
+        if let Some(key) = new_key {
+            tx.add_signing_key(key, &now).await?;
+        }
         tx.record_version(record.id, version, &event).await?;
     }
     if let (Some(values), Some(agencies)) = (&data, &agencies) {
