@@ -242,11 +242,12 @@ impl Transaction {
     }
 
     /// Moves report `report` along `transition`, answering its new lock. If the report is no
-    /// longer in the transition's starting status (someone acted first), nothing changes and
-    /// the answer is a conflict.
+    /// longer in the transition's starting status at `expected_lock` (someone acted or saved
+    /// first), nothing changes and the answer is a conflict.
     pub async fn move_report(
         &mut self,
         report: i32,
+        expected_lock: i32,
         transition: &Transition,
         at: &str,
     ) -> Result<i32, StoreError> {
@@ -255,16 +256,21 @@ impl Transaction {
             .ok_or_else(|| StoreError::Conflict(format!("report {report} was never saved")))?;
         let moved: Option<(i32, i32, i32, i32)> = on_tx!(self, conn => sqlx::query_as(
             "UPDATE submissions SET status = $1, lock_version = lock_version + 1, updated_at = $2
-             WHERE id = $3 AND status = $4 RETURNING lock_version, regime_id, agency_id, period_id",
+             WHERE id = $3 AND status = $4 AND lock_version = $5
+             RETURNING lock_version, regime_id, agency_id, period_id",
         )
         .bind(transition.to().as_str())
         .bind(at)
         .bind(report)
         .bind(from.as_str())
+        .bind(expected_lock)
         .fetch_optional(conn)
         .await?);
-        let (lock, regime, agency, period) = moved
-            .ok_or_else(|| StoreError::Conflict(format!("report {report} is no longer {from}")))?;
+        let (lock, regime, agency, period) = moved.ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "report {report} is no longer {from} at lock {expected_lock}"
+            ))
+        })?;
         self.note(
             &format!("report.{}", transition.action().as_str()),
             format!("report {regime}/{agency}/{period}"),

@@ -176,7 +176,9 @@ async fn main() {
                 .begin(&baocao_test_support::by_system("2026-01-01T00:00:00Z"))
                 .await
                 .unwrap();
-            tx.move_report(report.id, &submit, event.at).await.unwrap();
+            tx.move_report(report.id, report.lock_version, &submit, event.at)
+                .await
+                .unwrap();
             tx.record_version(report.id, &version, &event)
                 .await
                 .unwrap();

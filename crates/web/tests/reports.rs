@@ -247,6 +247,80 @@ async fn only_assigned_slots_of_the_right_frequency_exist(app: TestApp) {
     );
 }
 
+/// A submission moves the report only at the lock it was read at: a save in between (a new
+/// draft) makes it a conflict, so what is signed is exactly what is sent.
+async fn a_submission_moves_only_the_draft_it_read(app: TestApp) {
+    use baocao_domain::submission::{Circumstances, Rights, SubmissionAction, decide};
+
+    let hanoi = app.login("hanoi").await;
+    let first = put_draft(
+        &app,
+        &hanoi,
+        json!({"version": 0, "values": monthly_values()}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let store = &app.state.store;
+    let key = baocao_store::reports::ReportKey {
+        regime: baocao_domain::regime::RegimeCode::new("BC-KTXH-T").unwrap(),
+        agency: baocao_domain::agency::AgencyCode::new("01").unwrap(),
+        period: baocao_domain::period::PeriodId::parse("202611").unwrap(),
+    };
+    let read = store.report_record(&key).await.unwrap().unwrap();
+    // Someone saves again after the submission read the report.
+    let again = put_draft(
+        &app,
+        &hanoi,
+        json!({"version": read.lock_version, "values": [
+            {"form": "Biểu 01/KTXH-T", "row": "KT05", "column": "this_period", "value": "1795.0"}]}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    let submit = decide(
+        Some(read.status),
+        SubmissionAction::Submit,
+        Rights {
+            edit: true,
+            submit: true,
+            review: false,
+        },
+        Circumstances {
+            published: true,
+            locked: false,
+            late_refused: false,
+        },
+    )
+    .unwrap();
+    let at = "2026-11-26T08:00:00Z";
+    let mut tx = store
+        .begin(&baocao_test_support::by_system(at))
+        .await
+        .unwrap();
+    let stale = tx
+        .move_report(read.id, read.lock_version, &submit, at)
+        .await;
+    assert!(
+        matches!(stale, Err(baocao_store::StoreError::Conflict(_))),
+        "{stale:?}"
+    );
+    tx.rollback().await.unwrap();
+    let now = store.report_record(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (now.status.as_str(), now.lock_version),
+        ("draft", read.lock_version + 1)
+    );
+    let mut tx = store
+        .begin(&baocao_test_support::by_system(at))
+        .await
+        .unwrap();
+    let moved = tx
+        .move_report(now.id, now.lock_version, &submit, at)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(moved, now.lock_version + 1);
+}
+
 async fn act(app: &TestApp, token: &str, action: &str, body: Value) -> baocao_test_support::Answer {
     app.call(
         Method::POST,
@@ -1321,4 +1395,5 @@ app_tests!(
     bad_cells_are_listed_and_nothing_is_saved,
     nobody_else_reads_or_writes_a_draft,
     only_assigned_slots_of_the_right_frequency_exist,
+    a_submission_moves_only_the_draft_it_read,
 );

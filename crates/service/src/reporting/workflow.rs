@@ -105,10 +105,35 @@ pub async fn act(
     let generations = super::generations(ctx).await?;
     let report = resolve_under(ctx, &generations, address).await?;
     let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
-    perform(ctx, caller, &report, action, input, &catalogue).await?;
+    let (record, reason_before) = match ctx.store.report_record_and_reason(&report.key()).await? {
+        Some((record, reason)) => (Some(record), reason),
+        None => (None, None),
+    };
+    let performed = perform_on(
+        ctx,
+        caller,
+        &report,
+        action,
+        input,
+        &catalogue,
+        record.clone(),
+    )
+    .await?;
+    // The view is the record as moved, not read again; only the versions are (a submission
+    // adds one).
+    let Some(mut record) = record else {
+        return Err(ReportingError::Forbidden);
+    };
+    record.status = performed.status;
+    record.lock_version = performed.lock;
+    record.updated_at = performed.at;
+    let state = ReportState {
+        versions: ctx.store.versions_of(record.id).await?,
+        return_reason: performed.reason.or(reason_before),
+        record: Some(record),
+    };
     let editor = report.rights(caller).edit;
     let reading = Reading::new(&generations, &catalogue);
-    let state = ReportState::read(ctx, &report).await?;
     view(ctx, caller, &report, editor, &reading, state).await
 }
 
@@ -173,9 +198,34 @@ pub async fn perform(
     input: ActionInput,
     catalogue: &Catalogue,
 ) -> Result<i32, ReportingError> {
+    let record = ctx.store.report_record(&report.key()).await?;
+    let performed = perform_on(ctx, caller, report, action, input, catalogue, record).await?;
+    Ok(performed.lock)
+}
+
+/// What an action left of its report.
+struct Performed {
+    lock: i32,
+    status: SubmissionStatus,
+    /// When it was done (the record's new `updated_at`).
+    at: String,
+    /// The reason it was done with (a return, a reopening).
+    reason: Option<String>,
+}
+
+/// [`perform`] on the report's `record` as just read (`None`: nothing saved): the action
+/// moves it only if it is still at that lock, so a submission signs exactly the draft it
+/// sends.
+async fn perform_on(
+    ctx: &Context,
+    caller: &Caller,
+    report: &Report,
+    action: SubmissionAction,
+    input: ActionInput,
+    catalogue: &Catalogue,
+    record: Option<baocao_store::reports::ReportRecord>,
+) -> Result<Performed, ReportingError> {
     let address = &report.address;
-    let key = report.key();
-    let record = ctx.store.report_record(&key).await?;
     let status = record.as_ref().map(|r| r.status);
     let decision = decide(
         status,
@@ -257,7 +307,7 @@ pub async fn perform(
     // One transaction: the status, the version, the data values, the event.
     let mut tx = ctx.store.begin(&caller.provenance(&now)).await?;
     let lock = tx
-        .move_report(record.id, &transition, &now)
+        .move_report(record.id, record.lock_version, &transition, &now)
         .await
         .map_err(|error| match error {
             StoreError::Conflict(_) => ReportingError::VersionConflict(ConflictDuring::Action),
@@ -299,7 +349,12 @@ pub async fn perform(
             .await?;
     }
     tx.commit().await?;
-    Ok(lock)
+    Ok(Performed {
+        lock,
+        status: transition.to(),
+        at: now,
+        reason: reason.map(str::to_string),
+    })
 }
 
 /// A reviewer accepts many submissions at once. Every one is checked first (the caller
