@@ -53,6 +53,9 @@ const GRAPHS: usize = 16;
 /// Each reporting agency's receiving agency, for one regime and period.
 pub type Receivers = HashMap<baocao_domain::agency::AgencyCode, baocao_domain::agency::AgencyCode>;
 
+/// Receivers kept under the counters `(regimes, hierarchy)`.
+type KeptReceivers = ((i64, i64), Arc<Receivers>);
+
 /// Every agency's answer to one question: its value per option group. A boxed slice rather
 /// than a map: a map allocates a whole node for the one total most agencies have.
 pub type NodeAnswers = HashMap<AgencyKey, Box<[(OptionCombo, f64)]>>;
@@ -107,7 +110,7 @@ struct Inner {
     regimes: HashMap<(String, Date), (i64, Arc<Regime>)>,
     /// Who receives each agency's report of a regime for a period, under the regimes' and
     /// the hierarchy's change counters (assignments change with either).
-    receivers: HashMap<(String, PeriodId), ((i64, i64), Arc<Receivers>)>,
+    receivers: HashMap<(String, PeriodId), KeptReceivers>,
     answers: HashMap<Question, Cached>,
     size: usize,
     /// Accepted values of one indicator over a span of dates, under the span's token.
