@@ -62,10 +62,13 @@ impl TryFrom<ReportStateRow> for ReportRecord {
     }
 }
 
-/// Where a report's slot is found: the agency is named by its code as of the period's end.
-macro_rules! slot_where {
-    () => {
-        "
+/// The slot, with the reason it was last returned or reopened with (as
+/// [`Store::last_reason_of`] reads it), in one statement: the agency is named by its code as
+/// of the period's end.
+const SLOT_WITH_REASON: &str = "
+    SELECT s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at,
+       (SELECT e.reason FROM submission_events e WHERE e.submission_id = s.id AND e.reason IS NOT NULL
+        ORDER BY e.id DESC LIMIT 1) AS return_reason
     FROM submissions s
     JOIN regimes r ON r.id = s.regime_id
     JOIN periods p ON p.id = s.period_id
@@ -74,23 +77,7 @@ macro_rules! slot_where {
         -- The agency's row first (one index probe), so the report is one probe too.
         SELECT a.id FROM agencies a WHERE a.code = $2
           AND (a.valid_from IS NULL OR a.valid_from <= $4) AND (a.valid_to IS NULL OR a.valid_to >= $4)
-        ORDER BY COALESCE(a.valid_from, '') DESC LIMIT 1)"
-    };
-}
-
-const SLOT: &str = concat!(
-    "SELECT s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at",
-    slot_where!()
-);
-
-/// The slot with the reason it was last returned or reopened with (as
-/// [`Store::last_reason_of`] reads it), in one statement.
-const SLOT_WITH_REASON: &str = concat!(
-    "SELECT s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at,
-       (SELECT e.reason FROM submission_events e WHERE e.submission_id = s.id AND e.reason IS NOT NULL
-        ORDER BY e.id DESC LIMIT 1) AS return_reason",
-    slot_where!()
-);
+        ORDER BY COALESCE(a.valid_from, '') DESC LIMIT 1)";
 
 #[derive(sqlx::FromRow)]
 struct ReportStateWithReason {
@@ -184,16 +171,11 @@ impl Store {
     }
 
     /// The slot, if anything was ever saved in it.
-    /// One statement: the agency is named by its code as of the period's end.
     pub async fn report_record(&self, key: &ReportKey) -> Result<Option<ReportRecord>, StoreError> {
-        let row: Option<ReportStateRow> = on_db!(self, pool => sqlx::query_as(SLOT)
-            .bind(key.regime.as_str())
-            .bind(key.agency.as_str())
-            .bind(key.period.to_string())
-            .bind(key.period.end().to_string())
-            .fetch_optional(pool)
-            .await?);
-        row.map(ReportRecord::try_from).transpose()
+        Ok(self
+            .report_record_and_reason(key)
+            .await?
+            .map(|(record, _)| record))
     }
 
     /// The slot, if anything was ever saved in it, with the reason it was last returned or

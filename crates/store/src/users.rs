@@ -294,40 +294,27 @@ impl Store {
         let hash = sha256_hex(secret);
         // The token, its (active) user and the user's grants in one statement: every request
         // asks it. The grants come as a JSON array of [role, agency, subtree], in grant order.
-        const FROM: &str = "FROM auth_tokens t JOIN users u ON u.id = t.user_id JOIN agencies a ON a.id = u.agency_id
-             WHERE t.token_hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND u.active";
-        let found: Option<TokenUserRow> = match &self.db {
-            crate::Db::Sqlite(pool) => {
-                let sql = format!(
-                    "{USER_COLUMNS}, t.csrf_token, t.last_used_at,
-                       (SELECT json_group_array(json_array(g.role, ga.code, g.subtree) ORDER BY g.id)
-                        FROM role_grants g JOIN agencies ga ON ga.id = g.agency_id
-                        WHERE g.user_id = u.id) AS grants
-                     {FROM}"
-                );
-                sqlx::query_as(&sql)
-                    .bind(&hash)
-                    .bind(kind.as_str())
-                    .bind(now)
-                    .fetch_optional(pool)
-                    .await?
+        let grants = match &self.db {
+            crate::Db::Sqlite(_) => {
+                "json_group_array(json_array(g.role, ga.code, g.subtree) ORDER BY g.id)"
             }
-            crate::Db::Postgres(pool) => {
-                let sql = format!(
-                    "{USER_COLUMNS}, t.csrf_token, t.last_used_at,
-                       (SELECT COALESCE(json_agg(json_build_array(g.role, ga.code, g.subtree) ORDER BY g.id), '[]'::json)::text
-                        FROM role_grants g JOIN agencies ga ON ga.id = g.agency_id
-                        WHERE g.user_id = u.id) AS grants
-                     {FROM}"
-                );
-                sqlx::query_as(&sql)
-                    .bind(&hash)
-                    .bind(kind.as_str())
-                    .bind(now)
-                    .fetch_optional(pool)
-                    .await?
+            crate::Db::Postgres(_) => {
+                "COALESCE(json_agg(json_build_array(g.role, ga.code, g.subtree) ORDER BY g.id), '[]'::json)::text"
             }
         };
+        let sql = format!(
+            "{USER_COLUMNS}, t.csrf_token, t.last_used_at,
+               (SELECT {grants} FROM role_grants g JOIN agencies ga ON ga.id = g.agency_id
+                WHERE g.user_id = u.id) AS grants
+             FROM auth_tokens t JOIN users u ON u.id = t.user_id JOIN agencies a ON a.id = u.agency_id
+             WHERE t.token_hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND u.active"
+        );
+        let found: Option<TokenUserRow> = on_db!(self, pool => sqlx::query_as(&sql)
+            .bind(&hash)
+            .bind(kind.as_str())
+            .bind(now)
+            .fetch_optional(pool)
+            .await?);
         let Some(TokenUserRow {
             user,
             csrf_token: csrf,
