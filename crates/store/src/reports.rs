@@ -62,9 +62,8 @@ impl TryFrom<ReportStateRow> for ReportRecord {
     }
 }
 
-/// The slot, with the reason it was last returned or reopened with (as
-/// [`Store::last_reason_of`] reads it), in one statement: the agency is named by its code as
-/// of the period's end.
+/// The slot, with the reason it was last returned or reopened with (its latest event that
+/// gave one), in one statement: the agency is named by its code as of the period's end.
 const SLOT_WITH_REASON: &str = "
     SELECT s.id, s.status, s.lock_version, s.draft, rec.code AS receiving_agency, s.updated_at,
        (SELECT e.reason FROM submission_events e WHERE e.submission_id = s.id AND e.reason IS NOT NULL
@@ -179,8 +178,7 @@ impl Store {
     }
 
     /// The slot, if anything was ever saved in it, with the reason it was last returned or
-    /// reopened with: [`report_record`](Self::report_record) and
-    /// [`last_reason_of`](Self::last_reason_of) in one statement.
+    /// reopened with, in one statement.
     pub async fn report_record_and_reason(
         &self,
         key: &ReportKey,
@@ -397,26 +395,6 @@ impl Store {
         .bind(id)
         .fetch_all(pool)
         .await?))
-    }
-
-    /// The latest reason a report was returned or reopened with, if any.
-    pub async fn last_reason(&self, key: &ReportKey) -> Result<Option<String>, StoreError> {
-        let Ok(id) = self.submission_id(key).await else {
-            return Ok(None);
-        };
-        self.last_reason_of(id).await
-    }
-
-    /// The latest reason the report in row `submission` was returned or reopened with.
-    pub async fn last_reason_of(&self, submission: i32) -> Result<Option<String>, StoreError> {
-        let id = submission;
-        let reason: Option<Option<String>> = on_db!(self, pool => sqlx::query_scalar(
-            "SELECT reason FROM submission_events WHERE submission_id = $1 AND reason IS NOT NULL ORDER BY id DESC LIMIT 1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?);
-        Ok(reason.flatten())
     }
 
     /// The agency's newest signing key (secret hex, public hex), if it has one; the secret is
