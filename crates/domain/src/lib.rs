@@ -79,6 +79,7 @@ pub mod regime_record;
 pub mod registry;
 pub mod reorganisation;
 pub mod report;
+pub mod rollup;
 pub mod rules;
 #[cfg(feature = "openapi")]
 pub mod schema;
