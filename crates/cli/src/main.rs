@@ -673,6 +673,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             spawn_reminders(state.clone());
             spawn_table_warming(state.clone());
+            spawn_rollup_upkeep(state.clone());
             spawn_connectors(state.clone());
             let defaults = baocao_service::audit::CheckpointPolicy::default();
             let policy = baocao_service::audit::CheckpointPolicy {
@@ -860,6 +861,32 @@ fn spawn_table_warming(state: AppState) {
         }
     });
 }
+
+/// Keeps the roll-ups of today's hierarchy current: every few seconds, the periods that
+/// changed and then stayed quiet are summed again (see `baocao_service::rollups`).
+fn spawn_rollup_upkeep(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(ROLLUP_SECONDS));
+        let mut seen = baocao_service::rollups::UpkeepState::default();
+        loop {
+            tick.tick().await;
+            let started = std::time::Instant::now();
+            match baocao_service::rollups::upkeep(&state, &mut seen).await {
+                Ok(done) if done.rebuilt > 0 => tracing::debug!(
+                    rebuilt = done.rebuilt,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "roll-ups rebuilt"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "roll-ups not kept up"),
+            }
+        }
+    });
+}
+
+/// How often the roll-ups' upkeep looks for quiet changed periods: a period is summed within
+/// two rounds of its last change.
+const ROLLUP_SECONDS: u64 = 5;
 
 /// Signs audit checkpoints while the server serves: every few seconds it looks whether
 /// enough events, or enough time, followed the last one.

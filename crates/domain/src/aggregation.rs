@@ -167,6 +167,19 @@ impl AgencyGraph {
         keys
     }
 
+    /// Every agency whose data one of `nodes` carries on the graph's date (in one pass, for
+    /// a whole subtree).
+    pub fn represented_by_any(&self, nodes: &HashSet<AgencyKey>) -> Vec<AgencyKey> {
+        let mut keys: Vec<AgencyKey> = self
+            .representative
+            .iter()
+            .filter(|(_, to)| nodes.contains(to))
+            .map(|(from, _)| *from)
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
     /// The agency, then its parent, up to the root, as they stood on the graph's date; empty
     /// if the agency was not valid then.
     pub fn lineage(&self, key: AgencyKey) -> Vec<AgencyKey> {

@@ -119,8 +119,8 @@ pub struct StandIns {
     /// subordinates are not computed (ask their own values for them).
     pub collectors: HashSet<AgencyKey>,
     /// Agencies whose values must be read one by one and given to the engine beside the
-    /// stand-ins: those of collectors that could not stand in (with everything they
-    /// represent), and every agency with [`RollupKind::Own`] values.
+    /// stand-ins: the leaf subordinates of collectors that could not stand in (with the
+    /// predecessors they represent), and every agency with [`RollupKind::Own`] values.
     pub read: BTreeSet<AgencyKey>,
 }
 
@@ -157,6 +157,8 @@ pub fn stand_ins(
         }
     }
     let mut by_collector: HashMap<AgencyKey, Vec<&RollupCell>> = HashMap::new();
+    // The leaf subordinates of collectors that cannot stand in.
+    let mut unread: HashSet<AgencyKey> = HashSet::new();
     for cell in inside.iter().filter(|c| c.kind == RollupKind::Collected) {
         by_collector.entry(cell.node).or_default().push(cell);
     }
@@ -190,12 +192,17 @@ pub fn stand_ins(
                     authoritative: false,
                 }));
         } else {
-            for node in graph.subtree(collector) {
-                answer.read.extend(graph.represented_by(node));
-                answer.read.insert(node);
-            }
+            // Its subordinates with subordinates of their own are answered by theirs.
+            unread.extend(
+                graph
+                    .children(collector)
+                    .iter()
+                    .filter(|child| graph.children(**child).is_empty()),
+            );
         }
     }
+    answer.read.extend(graph.represented_by_any(&unread));
+    answer.read.extend(unread);
     answer
 }
 

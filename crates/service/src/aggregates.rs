@@ -77,6 +77,20 @@ pub struct Question {
     pub disaggregate: Vec<String>,
     pub as_of: Date,
     pub hierarchy: i64,
+    /// Which agencies the kept answers cover.
+    pub coverage: Coverage,
+}
+
+/// Which agencies' answers an entry of the cache holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Coverage {
+    /// Every agency's.
+    Everywhere,
+    /// Every agency's but the subordinates of collectors whose roll-ups stood in for them
+    /// (so every agency with subordinates of its own).
+    AboveCollectors,
+    /// Those at or below one agency.
+    Within(AgencyKey),
 }
 
 /// What was kept under a counter's value, if the counter still has it.
@@ -288,16 +302,25 @@ impl AggregateCache {
 
     /// The answers to `question` if kept under the same data (`token`).
     pub fn answers(&self, question: &Question, token: i64) -> Option<Arc<NodeAnswers>> {
+        self.answers_among(std::slice::from_ref(question), token)
+    }
+
+    /// The first of `questions` (the same question, kept for different scopes) kept under
+    /// the same data (`token`); one lookup as the statistics count it.
+    pub fn answers_among(&self, questions: &[Question], token: i64) -> Option<Arc<NodeAnswers>> {
         let mut inner = self.lock();
         inner.clock += 1;
         let now = inner.clock;
-        let found = match inner.answers.get_mut(question) {
-            Some(cached) if cached.token == token => {
+        let mut found = None;
+        for question in questions {
+            if let Some(cached) = inner.answers.get_mut(question)
+                && cached.token == token
+            {
                 cached.last_used = now;
-                Some(cached.answers.clone())
+                found = Some(cached.answers.clone());
+                break;
             }
-            _ => None,
-        };
+        }
         if found.is_some() {
             inner.hits += 1;
         } else {
@@ -341,6 +364,17 @@ impl AggregateCache {
                 last_used: now,
             },
         );
+    }
+
+    /// Forgets every kept answer and hierarchy, as a restart would (what the database keeps,
+    /// the roll-ups, stays).
+    pub fn forget_answers(&self) {
+        let mut inner = self.lock();
+        inner.answers.clear();
+        inner.size = 0;
+        inner.graphs.clear();
+        inner.observations.clear();
+        inner.observations_size = 0;
     }
 
     pub fn size(&self) -> CacheSize {
@@ -457,6 +491,7 @@ mod tests {
             disaggregate: vec![],
             as_of: jiff::civil::date(2026, 11, 27),
             hierarchy: 1,
+            coverage: Coverage::Everywhere,
         }
     }
 

@@ -11,10 +11,11 @@ use baocao_domain::aggregation::{
     AgencyGraph, AgencyKey, Gathered, Question, aggregate, aggregate_every_node, tidy,
     total_differences,
 };
-use baocao_domain::indicator::{Indicator, IndicatorCode};
+use baocao_domain::indicator::{Aggregation, Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
 use baocao_domain::regime::Regime;
+use baocao_domain::rollup::stand_ins;
 use baocao_domain::rules::{
     Evaluated, Expr, Lookup, RuleContext, RuleInputs, Scope, compile_formula, evaluate,
 };
@@ -23,8 +24,13 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::aggregates::{Coverage, NodeAnswers};
 use crate::catalogue::{self, CatalogueError};
 use crate::{Caller, Context};
+
+/// Past this many agencies to read value by value beside the roll-ups, the indicator's
+/// values of the period are read whole instead of through a list of agencies.
+const READ_BY_AGENCY: usize = 2_000;
 
 /// The most cells one answer may hold; a bigger question should be an export.
 pub const MAX_ROWS: usize = 200_000;
@@ -359,6 +365,8 @@ pub struct Plan {
     /// answer stands while the counters of the periods under it are the same.
     counters: Vec<(PeriodId, i64)>,
     pub targets: Vec<AgencyKey>,
+    /// The agency asked (the targets are it, or its descendants at a level).
+    root: AgencyKey,
     formulas: std::collections::HashMap<String, (Expr, Vec<Indicator>)>,
 }
 
@@ -394,36 +402,7 @@ impl Plan {
                 .filter(|(p, _)| p.start() >= period.start() && p.end() <= period.end())
                 .map(|(_, generation)| generation)
                 .sum();
-            let cached = crate::aggregates::Question {
-                indicator: indicator.code().to_string(),
-                aggregation: indicator.aggregation(),
-                period: *period,
-                disaggregate: self.disaggregate.clone(),
-                as_of: self.as_of,
-                hierarchy: self.hierarchy,
-            };
-            let answers = match context.aggregates.answers(&cached, token) {
-                Some(answers) => answers,
-                None => {
-                    // Only the data of this period: after an acceptance, only the periods it
-                    // changed are read again.
-                    let observations = context
-                        .store
-                        .observations(indicator.code(), period.start(), period.end())
-                        .await?;
-                    let gathered = Gathered::new(&self.graph, &observations);
-                    let question = Question {
-                        aggregation: indicator.aggregation(),
-                        period: *period,
-                        disaggregate: &self.disaggregate,
-                    };
-                    let answers = std::sync::Arc::new(crate::aggregates::compact(
-                        aggregate_every_node(&self.graph, &gathered, &question),
-                    ));
-                    context.aggregates.keep(cached, token, answers.clone());
-                    answers
-                }
-            };
+            let answers = self.answers(context, indicator, *period, token).await?;
             for target in &self.targets {
                 let code = self
                     .graph
@@ -453,6 +432,111 @@ impl Plan {
             }
         }
         Ok(rows)
+    }
+
+    /// The engine's answers to one indicator and period, for at least the plan's targets:
+    /// kept ones while the data under them are the same, else computed the cheapest way
+    /// that covers the targets —
+    /// - agencies with subordinates only, for an indicator that adds up: from the roll-ups
+    ///   (the collectors' sums stand in for their communes where they give the same answer);
+    /// - some agency without subordinates, below a root: from the values of the agencies
+    ///   under the one asked (its subtree and its predecessors);
+    /// - else from every agency's values.
+    async fn answers(
+        &self,
+        context: &Context,
+        indicator: &Indicator,
+        period: PeriodId,
+        token: i64,
+    ) -> Result<std::sync::Arc<NodeAnswers>, AnalyticsError> {
+        let leaves_asked = self
+            .targets
+            .iter()
+            .any(|target| self.graph.children(*target).is_empty());
+        let below_a_root = self.graph.lineage(self.root).len() > 1;
+        let coverage = if !leaves_asked && indicator.aggregation() == Aggregation::Sum {
+            Coverage::AboveCollectors
+        } else if leaves_asked && below_a_root {
+            Coverage::Within(self.root)
+        } else {
+            Coverage::Everywhere
+        };
+        let question = |coverage| crate::aggregates::Question {
+            indicator: indicator.code().to_string(),
+            aggregation: indicator.aggregation(),
+            period,
+            disaggregate: self.disaggregate.clone(),
+            as_of: self.as_of,
+            hierarchy: self.hierarchy,
+            coverage,
+        };
+        let mut covering = vec![question(Coverage::Everywhere)];
+        if coverage != Coverage::Everywhere {
+            covering.push(question(coverage));
+        }
+        if let Some(kept) = context.aggregates.answers_among(&covering, token) {
+            return Ok(kept);
+        }
+        let store = &context.store;
+        let observations = match coverage {
+            Coverage::AboveCollectors => {
+                let cells = crate::rollups::cells(
+                    context,
+                    &self.graph,
+                    self.hierarchy,
+                    indicator.code(),
+                    period,
+                    &self.counters,
+                )
+                .await?;
+                let stand_ins = stand_ins(&self.graph, &cells, indicator.aggregation(), period);
+                let mut observations = stand_ins.observations;
+                if stand_ins.read.len() > READ_BY_AGENCY {
+                    let mut every = store
+                        .observations(indicator.code(), period.start(), period.end())
+                        .await?;
+                    every.retain(|o| stand_ins.read.contains(&o.agency));
+                    observations.extend(every);
+                } else if !stand_ins.read.is_empty() {
+                    let read: Vec<AgencyKey> = stand_ins.read.into_iter().collect();
+                    observations.extend(
+                        store
+                            .observations_of(indicator.code(), &read, period.start(), period.end())
+                            .await?,
+                    );
+                }
+                observations
+            }
+            Coverage::Within(root) => {
+                let subtree: std::collections::HashSet<AgencyKey> =
+                    self.graph.subtree(root).into_iter().collect();
+                let mut read = self.graph.represented_by_any(&subtree);
+                read.extend(subtree);
+                store
+                    .observations_of(indicator.code(), &read, period.start(), period.end())
+                    .await?
+            }
+            Coverage::Everywhere => {
+                store
+                    .observations(indicator.code(), period.start(), period.end())
+                    .await?
+            }
+        };
+        let gathered = Gathered::new(&self.graph, &observations);
+        let engine_question = Question {
+            aggregation: indicator.aggregation(),
+            period,
+            disaggregate: &self.disaggregate,
+        };
+        let answers = std::sync::Arc::new(crate::aggregates::compact(aggregate_every_node(
+            &self.graph,
+            &gathered,
+            &engine_question,
+        )));
+        context
+            .aggregates
+            .keep(question(coverage), token, answers.clone());
+        Ok(answers)
     }
 
     /// Every row, refused past [`MAX_ROWS`] (an export streams instead).
@@ -576,6 +660,7 @@ pub async fn plan(
         hierarchy,
         counters,
         targets,
+        root,
         formulas,
     })
 }

@@ -45,6 +45,7 @@ pub mod registry;
 pub mod reminders;
 pub mod reorganisation;
 pub mod reporting;
+pub mod rollups;
 pub mod rules;
 pub mod scope;
 pub mod sdmx;

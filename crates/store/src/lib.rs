@@ -37,6 +37,7 @@ pub mod notifications;
 pub mod regimes;
 pub mod reorganisation;
 pub mod reports;
+pub mod rollups;
 pub mod secrets;
 pub mod signatures;
 pub mod tables;

@@ -502,7 +502,146 @@ async fn a_compiled_total_that_differs_from_the_provinces_is_listed(app: TestApp
     assert!(own.json()["discrepancies"].as_array().unwrap().is_empty());
 }
 
+/// Communes' values summed per province in the database (roll-ups) answer what every value
+/// answers: where a province's communes report plainly its sums stand in, where a cell has
+/// two sources or the province sends a compiled total they do not — and the answers are the
+/// sums this test computes from the values it wrote, before and after a change, and after the
+/// answers kept in memory are forgotten (as after a restart).
+async fn province_figures_from_roll_ups_are_the_communes_sums(app: TestApp) {
+    let store = &app.db.store;
+    let today = jiff::civil::date(2026, 11, 26);
+    let communes_of = |province: &'static str| async move {
+        let filter = baocao_store::agencies::AgencyFilter {
+            parent: Some(baocao_domain::agency::AgencyCode::new(province).unwrap()),
+            ..Default::default()
+        };
+        let found = store.agencies_as_of(today, &filter).await.unwrap();
+        found
+            .into_iter()
+            .map(|a| a.code.to_string())
+            .take(6)
+            .collect::<Vec<_>>()
+    };
+    let (hanoi, saigon, danang) = (
+        communes_of("01").await,
+        communes_of("79").await,
+        communes_of("48").await,
+    );
+    assert!(hanoi.len() == 6 && saigon.len() == 6 && danang.len() == 6);
+    let months = ["202601", "202602", "202603"];
+    let mut values = Vec::new();
+    let mut expected: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut by_commune: std::collections::BTreeMap<String, f64> = Default::default();
+    for (province, communes, base) in [
+        ("01", &hanoi, 1.0),
+        ("79", &saigon, 100.0),
+        ("48", &danang, 10_000.0),
+    ] {
+        for (c, commune) in communes.iter().enumerate() {
+            for (m, month) in months.iter().enumerate() {
+                let number = base * (1 + c + 10 * m) as f64;
+                values.push(value("KT04", commune, month, &[], number));
+                *expected.entry(province.to_string()).or_default() += number;
+                *by_commune.entry(commune.clone()).or_default() += number;
+            }
+        }
+    }
+    // A second source for one of TP. Hồ Chí Minh's cells: the report's number still counts.
+    let mut imported = value("KT04", &saigon[0], "202601", &[], 5.0);
+    imported.source = "import:so-lieu".into();
+    values.push(imported);
+    // Đà Nẵng sends a compiled total of its own: it stands for its communes.
+    values.push(value("KT04", "48", "202602", &[], 7.0));
+    values.push(value("KT04", "48", "202601", &[], 3.0));
+    values.push(value("KT04", "48", "202603", &[], 2.0));
+    expected.insert("48".into(), 12.0);
+    store
+        .upsert_values(&values, "2026-11-26T08:00:00Z")
+        .await
+        .unwrap();
+    // The background upkeep sums every period on its first round, before anyone asks.
+    let mut upkeep = baocao_service::rollups::UpkeepState::default();
+    let first = baocao_service::rollups::upkeep(&app.state, &mut upkeep)
+        .await
+        .unwrap();
+    assert!(first.rebuilt >= 3, "{first:?}");
+    let admin = app.login("admin").await;
+    let by_province = "indicator=KT04&agency=VN&level=province&period=2026Q1";
+    let figures = |rows: Vec<Value>| {
+        rows.into_iter()
+            .filter_map(|r| Some((r["agency"].as_str()?.to_string(), r["value"].as_f64()?)))
+            .collect::<std::collections::BTreeMap<String, f64>>()
+    };
+    let answered = figures(analytics(&app, &admin, by_province).await);
+    for (province, sum) in &expected {
+        assert_eq!(
+            answered.get(province),
+            Some(sum),
+            "{province}: {answered:?}"
+        );
+    }
+    let national: f64 = answered.values().sum();
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=KT04&agency=VN&period=2026Q1").await),
+        Some(national)
+    );
+    // The communes' own figures, from their values.
+    let communes = figures(
+        analytics(
+            &app,
+            &admin,
+            "indicator=KT04&agency=01&level=commune&period=2026Q1",
+        )
+        .await,
+    );
+    for commune in &hanoi {
+        assert_eq!(communes.get(commune), by_commune.get(commune), "{commune}");
+    }
+    // The sums were kept in the database, one per month, under today's hierarchy.
+    let edition = store.hierarchy_edition(today).await.unwrap();
+    let kt04 = IndicatorCode::new("KT04").unwrap();
+    let quarter = PeriodId::parse("2026Q1").unwrap();
+    let builds = store
+        .rollup_builds(edition, &kt04, quarter.start(), quarter.end())
+        .await
+        .unwrap();
+    assert_eq!(builds.len(), 3, "{builds:?}");
+    let cells = store
+        .rollup_cells(edition, &kt04, quarter.start(), quarter.end())
+        .await
+        .unwrap();
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.kind == baocao_domain::rollup::RollupKind::Collected && c.values == 6)
+    );
+
+    // A changed number is in the next answer; forgotten answers come back the same.
+    store
+        .upsert_values(
+            &[value("KT04", &hanoi[0], "202603", &[], 1000.0)],
+            "2026-11-26T09:00:00Z",
+        )
+        .await
+        .unwrap();
+    // The upkeep sees the change, then sums the period once it stays quiet for a round.
+    let seen = baocao_service::rollups::upkeep(&app.state, &mut upkeep)
+        .await
+        .unwrap();
+    assert_eq!((seen.changed, seen.rebuilt), (1, 0));
+    let quiet = baocao_service::rollups::upkeep(&app.state, &mut upkeep)
+        .await
+        .unwrap();
+    assert_eq!((quiet.changed, quiet.rebuilt), (0, 1));
+    let hanoi_now = expected["01"] - 21.0 + 1000.0;
+    let changed = figures(analytics(&app, &admin, by_province).await);
+    assert_eq!(changed.get("01"), Some(&hanoi_now));
+    app.state.aggregates.forget_answers();
+    assert_eq!(figures(analytics(&app, &admin, by_province).await), changed);
+}
+
 app_tests!(
+    province_figures_from_roll_ups_are_the_communes_sums,
     a_compiled_total_that_differs_from_the_provinces_is_listed,
     a_derived_indicator_is_a_ratio_of_aggregates,
     every_value_streams_out_as_csv_page_by_page,

@@ -1,0 +1,161 @@
+//! Keeping the roll-ups ([`baocao_domain::rollup`]) current, and reading them for a
+//! question.
+//!
+//! # When a roll-up is rebuilt
+//! A roll-up of (indicator, period) is kept with the period's change counter it was read
+//! under. Any change to the period's data raises the counter in the change's transaction, so
+//! a question never uses a stale roll-up: it rebuilds the few it needs first ([`cells`]).
+//! Beside that, [`upkeep`] rebuilds in the background, for today's edition of the hierarchy,
+//! the roll-ups of every period that changed and then stayed quiet for one round — so a
+//! period being imported is summed once, after its import, not after every batch. The
+//! server runs it every few seconds: a question waits for a rebuild only in the seconds
+//! after a change, and then only for the periods it asks about.
+
+use std::collections::HashMap;
+
+use baocao_domain::aggregation::AgencyGraph;
+use baocao_domain::indicator::{Aggregation, IndicatorCode};
+use baocao_domain::period::PeriodId;
+use baocao_domain::rollup::{RollupCell, roll_up};
+use baocao_store::StoreError;
+use baocao_store::rollups::RollupBuild;
+use jiff::civil::Date;
+
+use crate::Context;
+
+/// Rebuilds the roll-up of `indicator` for one stored period, from its values, under the
+/// counters read before them.
+async fn rebuild(
+    context: &Context,
+    graph: &AgencyGraph,
+    edition: Date,
+    indicator: &IndicatorCode,
+    build: RollupBuild,
+) -> Result<(), StoreError> {
+    let period = build.period;
+    let mut values = context
+        .store
+        .observations(indicator, period.start(), period.end())
+        .await?;
+    values.retain(|value| value.period == period);
+    let cells = roll_up(graph, &values);
+    context
+        .store
+        .keep_rollup(edition, indicator, build, &cells, &context.now_text())
+        .await
+}
+
+/// The roll-up cells of `indicator` for the stored periods inside `period`, each current
+/// under `counters` (the period counters the question read) and the hierarchy counter
+/// `hierarchy`: stale or missing ones are rebuilt first.
+pub async fn cells(
+    context: &Context,
+    graph: &AgencyGraph,
+    hierarchy: i64,
+    indicator: &IndicatorCode,
+    period: PeriodId,
+    counters: &[(PeriodId, i64)],
+) -> Result<Vec<RollupCell>, StoreError> {
+    let edition = context.store.hierarchy_edition(graph.date()).await?;
+    let built: HashMap<PeriodId, RollupBuild> = context
+        .store
+        .rollup_builds(edition, indicator, period.start(), period.end())
+        .await?
+        .into_iter()
+        .map(|build| (build.period, build))
+        .collect();
+    for (stored, generation) in counters
+        .iter()
+        .filter(|(p, _)| p.start() >= period.start() && p.end() <= period.end())
+    {
+        let current = RollupBuild {
+            period: *stored,
+            generation: *generation,
+            hierarchy,
+        };
+        if built.get(stored) != Some(&current) {
+            rebuild(context, graph, edition, indicator, current).await?;
+        }
+    }
+    context
+        .store
+        .rollup_cells(edition, indicator, period.start(), period.end())
+        .await
+}
+
+/// What one round of [`upkeep`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Upkeep {
+    /// Periods whose data changed since the round before.
+    pub changed: usize,
+    /// Roll-ups rebuilt.
+    pub rebuilt: usize,
+}
+
+/// What [`upkeep`] remembers between rounds: each period's counter when last seen, and
+/// whether its roll-ups were brought up to it.
+#[derive(Debug, Default)]
+pub struct UpkeepState {
+    periods: HashMap<PeriodId, (i64, bool)>,
+}
+
+/// One round of background upkeep for today's edition: the roll-ups of the periods whose
+/// counter is the one the previous round saw — changed, then quiet for a round — and of
+/// every period on a server's first round. A period is looked at once per change.
+pub async fn upkeep(context: &Context, state: &mut UpkeepState) -> Result<Upkeep, StoreError> {
+    let hierarchy = context.store.hierarchy_generation().await?;
+    let counters: Vec<(PeriodId, i64)> = context
+        .store
+        .period_generations(Date::MIN, Date::MAX)
+        .await?
+        .into_iter()
+        .filter_map(|(code, generation)| Some((PeriodId::parse(&code).ok()?, generation)))
+        .collect();
+    let today = context.today();
+    let (graph, _) = crate::aggregates::agency_graph_under(context, hierarchy, today).await?;
+    let edition = context.store.hierarchy_edition(today).await?;
+    let catalogue = crate::catalogue::Catalogue::current(context).await?;
+    let adds_up: HashMap<&IndicatorCode, bool> = catalogue
+        .indicators
+        .iter()
+        .map(|i| (i.code(), i.aggregation() == Aggregation::Sum))
+        .collect();
+    let mut done = Upkeep::default();
+    for (period, generation) in counters {
+        let due = match state.periods.get(&period) {
+            Some((seen, summed)) if *seen == generation => !summed,
+            Some(_) => {
+                // Still changing, perhaps: summed once it stays the same for a round.
+                done.changed += 1;
+                state.periods.insert(period, (generation, false));
+                false
+            }
+            None => true,
+        };
+        if !due {
+            continue;
+        }
+        let current = RollupBuild {
+            period,
+            generation,
+            hierarchy,
+        };
+        let built: HashMap<IndicatorCode, RollupBuild> = context
+            .store
+            .rollup_builds_of_period(edition, period)
+            .await?
+            .into_iter()
+            .collect();
+        for indicator in context.store.indicators_with_values(period).await? {
+            if !adds_up.get(&indicator).copied().unwrap_or(false)
+                || built.get(&indicator) == Some(&current)
+            {
+                continue;
+            }
+            rebuild(context, &graph, edition, &indicator, current).await?;
+            done.rebuilt += 1;
+        }
+        state.periods.insert(period, (generation, true));
+    }
+    Ok(done)
+}

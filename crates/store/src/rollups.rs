@@ -1,0 +1,257 @@
+//! Roll-ups kept in the database ([`baocao_domain::rollup`]): per edition of the hierarchy,
+//! indicator and period, the sums the domain computed, and under which counters they were
+//! computed. Shared by every server on the database and kept across restarts, so the first
+//! question after a restart reads sums, not every commune's values.
+
+use baocao_domain::aggregation::AgencyKey;
+use baocao_domain::audit::{Channel as AuditChannel, Provenance};
+use baocao_domain::indicator::IndicatorCode;
+use baocao_domain::period::PeriodId;
+use baocao_domain::rollup::{RollupCell, RollupKind};
+use jiff::civil::Date;
+
+use crate::analytics::combo_from_key;
+use crate::transaction::on_tx;
+use crate::{Store, StoreError, on_db};
+
+/// Cells written by one INSERT: 9 parameters each.
+const CELLS_PER_INSERT: usize = 1_000;
+
+/// Under which counters a period's roll-up was built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollupBuild {
+    pub period: PeriodId,
+    /// The period's change counter.
+    pub generation: i64,
+    /// The hierarchy's change counter.
+    pub hierarchy: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CellRow {
+    kind: i16,
+    node_id: i32,
+    period: String,
+    combo: String,
+    total: f64,
+    value_count: i32,
+    cell_count: i32,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn period(code: &str) -> Result<PeriodId, StoreError> {
+    PeriodId::parse(code).map_err(|e| corrupt(e.reason))
+}
+
+impl Store {
+    /// The first day of the hierarchy's edition that `date` falls in: every date from it to
+    /// the next change of any agency sees the same hierarchy, so roll-ups are kept per
+    /// edition rather than per date asked.
+    pub async fn hierarchy_edition(&self, date: Date) -> Result<Date, StoreError> {
+        const SQL: &str = "SELECT
+            (SELECT MAX(valid_from) FROM agency_states WHERE valid_from <= $1),
+            (SELECT MAX(valid_to) FROM agency_states WHERE valid_to < $1)";
+        let (began, ended): (Option<String>, Option<String>) = on_db!(self, pool =>
+            sqlx::query_as(SQL).bind(date.to_string()).fetch_one(pool).await?);
+        let parse = |text: &str| text.parse::<Date>().map_err(corrupt);
+        let mut edition = Date::MIN;
+        if let Some(began) = began {
+            edition = edition.max(parse(&began)?);
+        }
+        if let Some(ended) = ended {
+            edition = edition.max(parse(&ended)?.tomorrow().map_err(corrupt)?);
+        }
+        Ok(edition)
+    }
+
+    /// The roll-ups of `indicator` built for the periods wholly within `start`..=`end`.
+    pub async fn rollup_builds(
+        &self,
+        edition: Date,
+        indicator: &IndicatorCode,
+        start: Date,
+        end: Date,
+    ) -> Result<Vec<RollupBuild>, StoreError> {
+        const SQL: &str = "
+            SELECT p.code, b.generation, b.hierarchy FROM rollup_builds b
+            JOIN periods p ON p.id = b.period_id
+            WHERE b.edition = $1 AND b.indicator_id = (SELECT id FROM indicators WHERE code = $2)
+              AND p.start_date >= $3 AND p.end_date <= $4";
+        let rows: Vec<(String, i64, i64)> = on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(edition.to_string())
+            .bind(indicator.as_str())
+            .bind(start.to_string())
+            .bind(end.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(code, generation, hierarchy)| {
+                Ok(RollupBuild {
+                    period: period(&code)?,
+                    generation,
+                    hierarchy,
+                })
+            })
+            .collect()
+    }
+
+    /// The roll-up cells of `indicator` for the periods wholly within `start`..=`end`.
+    pub async fn rollup_cells(
+        &self,
+        edition: Date,
+        indicator: &IndicatorCode,
+        start: Date,
+        end: Date,
+    ) -> Result<Vec<RollupCell>, StoreError> {
+        const SQL: &str = "
+            SELECT r.kind, r.node_id, p.code AS period, c.key AS combo, r.total,
+                   r.value_count, r.cell_count
+            FROM rollups r
+            JOIN periods p ON p.id = r.period_id
+            JOIN option_combos c ON c.id = r.combo_id
+            WHERE r.edition = $1 AND r.indicator_id = (SELECT id FROM indicators WHERE code = $2)
+              AND p.start_date >= $3 AND p.end_date <= $4";
+        let rows: Vec<CellRow> = on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(edition.to_string())
+            .bind(indicator.as_str())
+            .bind(start.to_string())
+            .bind(end.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|row| {
+                Ok(RollupCell {
+                    kind: RollupKind::from_i16(row.kind)
+                        .ok_or_else(|| corrupt(format!("roll-up kind {}", row.kind)))?,
+                    node: AgencyKey::from(row.node_id),
+                    period: period(&row.period)?,
+                    options: combo_from_key(&row.combo)?,
+                    total: row.total,
+                    values: row.value_count.max(0) as u32,
+                    cells: row.cell_count.max(0) as u32,
+                })
+            })
+            .collect()
+    }
+
+    /// The indicators with a numeric value in `period`: one index probe per indicator of
+    /// the catalogue, rather than a scan of the period's values.
+    pub async fn indicators_with_values(
+        &self,
+        period: PeriodId,
+    ) -> Result<Vec<IndicatorCode>, StoreError> {
+        const SQL: &str = "
+            SELECT i.code FROM indicators i
+            WHERE EXISTS (SELECT 1 FROM data_values v
+                          WHERE v.indicator_id = i.id
+                            AND v.period_id = (SELECT id FROM periods WHERE code = $1))
+            ORDER BY i.code";
+        let codes: Vec<String> = on_db!(self, pool => sqlx::query_scalar(SQL)
+            .bind(period.to_string())
+            .fetch_all(pool)
+            .await?);
+        codes
+            .into_iter()
+            .map(|code| IndicatorCode::new(code).map_err(corrupt))
+            .collect()
+    }
+
+    /// Every roll-up built for `period` in `edition`, by indicator.
+    pub async fn rollup_builds_of_period(
+        &self,
+        edition: Date,
+        period: PeriodId,
+    ) -> Result<Vec<(IndicatorCode, RollupBuild)>, StoreError> {
+        const SQL: &str = "
+            SELECT i.code, b.generation, b.hierarchy FROM rollup_builds b
+            JOIN indicators i ON i.id = b.indicator_id
+            WHERE b.edition = $1 AND b.period_id = (SELECT id FROM periods WHERE code = $2)";
+        let rows: Vec<(String, i64, i64)> = on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(edition.to_string())
+            .bind(period.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(code, generation, hierarchy)| {
+                Ok((
+                    IndicatorCode::new(code).map_err(corrupt)?,
+                    RollupBuild {
+                        period,
+                        generation,
+                        hierarchy,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Replaces the roll-up of `indicator` for `build.period` with `cells`, computed from the
+    /// values read under `build`'s counters. The build's row is written first: it is the lock
+    /// that makes two servers rebuilding the same roll-up take turns.
+    pub async fn keep_rollup(
+        &self,
+        edition: Date,
+        indicator: &IndicatorCode,
+        build: RollupBuild,
+        cells: &[RollupCell],
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let by = Provenance::system(now, AuditChannel::System);
+        let mut tx = self.begin(&by).await?;
+        let edition = edition.to_string();
+        on_tx!(tx, conn => {
+            let ids: Option<(i32, i32)> = sqlx::query_as(
+                "SELECT (SELECT id FROM indicators WHERE code = $1), (SELECT id FROM periods WHERE code = $2)")
+                .bind(indicator.as_str())
+                .bind(build.period.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some((indicator_id, period_id)) = ids else {
+                return Err(StoreError::NotFound(format!("{indicator} {}", build.period)));
+            };
+            sqlx::query(
+                "INSERT INTO rollup_builds (edition, indicator_id, period_id, generation, hierarchy, built_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (edition, indicator_id, period_id) DO UPDATE SET
+                   generation = excluded.generation, hierarchy = excluded.hierarchy,
+                   built_at = excluded.built_at")
+                .bind(&edition)
+                .bind(indicator_id)
+                .bind(period_id)
+                .bind(build.generation)
+                .bind(build.hierarchy)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("DELETE FROM rollups WHERE edition = $1 AND indicator_id = $2 AND period_id = $3")
+                .bind(&edition)
+                .bind(indicator_id)
+                .bind(period_id)
+                .execute(&mut *conn)
+                .await?;
+            for chunk in cells.chunks(CELLS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO rollups (edition, indicator_id, period_id, kind, node_id, combo_id, total, value_count, cell_count) ",
+                );
+                insert.push_values(chunk, |mut row, cell| {
+                    row.push_bind(&edition)
+                        .push_bind(indicator_id)
+                        .push_bind(period_id)
+                        .push_bind(cell.kind.as_i16())
+                        .push_bind(cell.node as i32)
+                        .push("(SELECT id FROM option_combos WHERE key = ")
+                        .push_bind_unseparated(cell.options.key())
+                        .push_unseparated(")")
+                        .push_bind(cell.total)
+                        .push_bind(cell.values as i32)
+                        .push_bind(cell.cells as i32);
+                });
+                insert.build().execute(&mut *conn).await?;
+            }
+        });
+        tx.commit().await
+    }
+}
