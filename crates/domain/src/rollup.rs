@@ -52,20 +52,32 @@ impl RollupKind {
     }
 }
 
-/// One sum of a roll-up.
+/// One sum of a roll-up; `K` names the combination of options (the combination itself, or
+/// the store's key for it).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RollupCell {
+pub struct RollupCell<K = OptionCombo> {
     pub kind: RollupKind,
     /// The collector, or the agency for an [`RollupKind::Own`] cell.
     pub node: AgencyKey,
     pub period: PeriodId,
-    pub options: OptionCombo,
+    pub options: K,
     pub total: f64,
     /// How many values were added.
     pub values: u32,
     /// How many cells (agency, period, options) they came from: fewer than `values` where a
     /// cell has several sources.
     pub cells: u32,
+}
+
+/// The values of one cell (agency, period, options) added up, whatever their sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellSum<K> {
+    pub agency: AgencyKey,
+    pub period: PeriodId,
+    pub options: K,
+    pub total: f64,
+    /// How many values (one per source).
+    pub values: u32,
 }
 
 /// The collector of an agency's values in the graph's edition: its parent, when the agency
@@ -81,21 +93,39 @@ fn collector(graph: &AgencyGraph, agency: AgencyKey) -> Option<AgencyKey> {
 
 /// The roll-up of some values (one indicator, usually one period) in the graph's edition.
 pub fn roll_up(graph: &AgencyGraph, observations: &[Observation]) -> Vec<RollupCell> {
-    type Key = (RollupKind, AgencyKey, PeriodId, OptionCombo);
-    let mut sums: BTreeMap<Key, (f64, u32, BTreeSet<AgencyKey>)> = BTreeMap::new();
-    for observation in observations {
-        let (kind, node) = match collector(graph, observation.agency) {
+    roll_up_sums(
+        graph,
+        observations.iter().map(|o| CellSum {
+            agency: o.agency,
+            period: o.period,
+            options: o.options.clone(),
+            total: o.value,
+            values: 1,
+        }),
+    )
+}
+
+/// [`roll_up`] of values already added up per cell (as a database's `GROUP BY` gives them).
+pub fn roll_up_sums<K: Ord + Clone>(
+    graph: &AgencyGraph,
+    sums: impl IntoIterator<Item = CellSum<K>>,
+) -> Vec<RollupCell<K>> {
+    type Key<K> = (RollupKind, AgencyKey, PeriodId, K);
+    let mut rolled: BTreeMap<Key<K>, (f64, u32, BTreeSet<AgencyKey>)> = BTreeMap::new();
+    for sum in sums {
+        let (kind, node) = match collector(graph, sum.agency) {
             Some(parent) => (RollupKind::Collected, parent),
-            None => (RollupKind::Own, observation.agency),
+            None => (RollupKind::Own, sum.agency),
         };
-        let entry = sums
-            .entry((kind, node, observation.period, observation.options.clone()))
+        let entry = rolled
+            .entry((kind, node, sum.period, sum.options))
             .or_default();
-        entry.0 += observation.value;
-        entry.1 += 1;
-        entry.2.insert(observation.agency);
+        entry.0 += sum.total;
+        entry.1 += sum.values;
+        entry.2.insert(sum.agency);
     }
-    sums.into_iter()
+    rolled
+        .into_iter()
         .map(
             |((kind, node, period, options), (total, values, agencies))| RollupCell {
                 kind,

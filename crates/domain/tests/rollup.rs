@@ -12,7 +12,7 @@ use baocao_domain::aggregation::{
 };
 use baocao_domain::indicator::Aggregation;
 use baocao_domain::period::PeriodId;
-use baocao_domain::rollup::{RollupCell, answered, roll_up, stand_ins};
+use baocao_domain::rollup::{CellSum, RollupCell, answered, roll_up, roll_up_sums, stand_ins};
 use baocao_domain::value::OptionCombo;
 use jiff::civil::{Date, date};
 use proptest::prelude::*;
@@ -208,18 +208,36 @@ fn periods_asked() -> impl Strategy<Value = PeriodId> {
     .prop_map(|text| PeriodId::parse(text).unwrap())
 }
 
-/// The roll-ups as the store keeps them: one period's values at a time.
+/// The roll-ups as the store keeps them: one period's values at a time, each cell's sources
+/// added up first (the database's `GROUP BY`).
 fn rolled_up_by_period(graph: &AgencyGraph, data: &[Observation]) -> Vec<RollupCell> {
-    let mut by_period: BTreeMap<PeriodId, Vec<Observation>> = BTreeMap::new();
-    for observation in data {
-        by_period
-            .entry(observation.period)
+    let mut by_period: BTreeMap<PeriodId, BTreeMap<(AgencyKey, OptionCombo), (f64, u32)>> =
+        BTreeMap::new();
+    for o in data {
+        let cell = by_period
+            .entry(o.period)
             .or_default()
-            .push(observation.clone());
+            .entry((o.agency, o.options.clone()))
+            .or_default();
+        cell.0 += o.value;
+        cell.1 += 1;
     }
     by_period
-        .values()
-        .flat_map(|values| roll_up(graph, values))
+        .into_iter()
+        .flat_map(|(period, cells)| {
+            roll_up_sums(
+                graph,
+                cells
+                    .into_iter()
+                    .map(|((agency, options), (total, values))| CellSum {
+                        agency,
+                        period,
+                        options,
+                        total,
+                        values,
+                    }),
+            )
+        })
         .collect()
 }
 
@@ -290,7 +308,17 @@ fn collectors_stand_in_where_their_communes_report_plainly() {
         value(E, "202508", "male", "regime:BC-X", 32.0),
         value(E1A, "202508", "male", "regime:BC-X", 64.0),
     ];
-    let cells = rolled_up_by_period(&graph, &data);
+    let cells = roll_up(&graph, &data);
+    let order = |cells: Vec<RollupCell>| {
+        let mut cells: Vec<String> = cells.iter().map(|c| format!("{c:?}")).collect();
+        cells.sort();
+        cells
+    };
+    assert_eq!(
+        order(cells.clone()),
+        order(rolled_up_by_period(&graph, &data)),
+        "summed per cell first or not, the roll-up is the same"
+    );
     let quarter = PeriodId::parse("2025Q3").unwrap();
     let plan = stand_ins(&graph, &cells, Aggregation::Sum, quarter);
     assert_eq!(

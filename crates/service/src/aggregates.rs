@@ -114,6 +114,8 @@ struct Cached {
 #[derive(Default)]
 struct Inner {
     graphs: HashMap<(Date, i64), (Arc<AgencyGraph>, u64)>,
+    /// The edition of the hierarchy a date falls in, under the hierarchy's counter.
+    editions: HashMap<Date, (i64, Date)>,
     /// The regimes that define derived indicators, under the regimes' change counter.
     deriving_regimes: Option<(i64, Arc<Vec<Regime>>)>,
     /// The indicators and categories, under the catalogue's change counter.
@@ -241,6 +243,23 @@ impl AggregateCache {
             .insert((regime.to_string(), period), (counters, receivers));
     }
 
+    /// The edition of the hierarchy `date` falls in, if kept under the hierarchy counter.
+    pub fn edition(&self, date: Date, generation: i64) -> Option<Date> {
+        match self.lock().editions.get(&date) {
+            Some((kept, edition)) if *kept == generation => Some(*edition),
+            _ => None,
+        }
+    }
+
+    pub fn keep_edition(&self, date: Date, generation: i64, edition: Date) {
+        let mut inner = self.lock();
+        inner.editions.retain(|_, (kept, _)| *kept == generation);
+        if inner.editions.len() >= GRAPHS {
+            inner.editions.clear();
+        }
+        inner.editions.insert(date, (generation, edition));
+    }
+
     /// The hierarchy of `date` under the hierarchy counter `generation`, if kept.
     pub fn graph(&self, date: Date, generation: i64) -> Option<Arc<AgencyGraph>> {
         let mut inner = self.lock();
@@ -303,6 +322,15 @@ impl AggregateCache {
     /// The answers to `question` if kept under the same data (`token`).
     pub fn answers(&self, question: &Question, token: i64) -> Option<Arc<NodeAnswers>> {
         self.answers_among(std::slice::from_ref(question), token)
+    }
+
+    /// Whether the answers to `question` are kept under the same data (`token`), without
+    /// counting a lookup.
+    pub fn holds(&self, question: &Question, token: i64) -> bool {
+        self.lock()
+            .answers
+            .get(question)
+            .is_some_and(|cached| cached.token == token)
     }
 
     /// The first of `questions` (the same question, kept for different scopes) kept under
@@ -373,6 +401,7 @@ impl AggregateCache {
         inner.answers.clear();
         inner.size = 0;
         inner.graphs.clear();
+        inner.editions.clear();
         inner.observations.clear();
         inner.observations_size = 0;
     }

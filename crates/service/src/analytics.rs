@@ -394,15 +394,9 @@ impl Plan {
                 .evaluate(indicator.code().as_str(), expr, inputs)
                 .await;
         }
-        let counters = &self.counters;
         let mut rows = Vec::with_capacity(periods.len() * self.targets.len());
         for period in periods {
-            let token: i64 = counters
-                .iter()
-                .filter(|(p, _)| p.start() >= period.start() && p.end() <= period.end())
-                .map(|(_, generation)| generation)
-                .sum();
-            let answers = self.answers(context, indicator, *period, token).await?;
+            let answers = self.answers(context, indicator, *period).await?;
             for target in &self.targets {
                 let code = self
                     .graph
@@ -434,34 +428,43 @@ impl Plan {
         Ok(rows)
     }
 
-    /// The engine's answers to one indicator and period, for at least the plan's targets:
-    /// kept ones while the data under them are the same, else computed the cheapest way
-    /// that covers the targets —
+    /// The change counter of the data under `period`: the sum of its stored periods'.
+    fn token(&self, period: PeriodId) -> i64 {
+        self.counters
+            .iter()
+            .filter(|(p, _)| p.start() >= period.start() && p.end() <= period.end())
+            .map(|(_, generation)| generation)
+            .sum()
+    }
+
+    /// How the answers to `indicator` are computed to cover the plan's targets at least:
     /// - agencies with subordinates only, for an indicator that adds up: from the roll-ups
     ///   (the collectors' sums stand in for their communes where they give the same answer);
     /// - some agency without subordinates, below a root: from the values of the agencies
     ///   under the one asked (its subtree and its predecessors);
     /// - else from every agency's values.
-    async fn answers(
-        &self,
-        context: &Context,
-        indicator: &Indicator,
-        period: PeriodId,
-        token: i64,
-    ) -> Result<std::sync::Arc<NodeAnswers>, AnalyticsError> {
+    fn coverage(&self, indicator: &Indicator) -> Coverage {
         let leaves_asked = self
             .targets
             .iter()
             .any(|target| self.graph.children(*target).is_empty());
         let below_a_root = self.graph.lineage(self.root).len() > 1;
-        let coverage = if !leaves_asked && indicator.aggregation() == Aggregation::Sum {
+        if !leaves_asked && indicator.aggregation() == Aggregation::Sum {
             Coverage::AboveCollectors
         } else if leaves_asked && below_a_root {
             Coverage::Within(self.root)
         } else {
             Coverage::Everywhere
-        };
-        let question = |coverage| crate::aggregates::Question {
+        }
+    }
+
+    fn cached_question(
+        &self,
+        indicator: &Indicator,
+        period: PeriodId,
+        coverage: Coverage,
+    ) -> crate::aggregates::Question {
+        crate::aggregates::Question {
             indicator: indicator.code().to_string(),
             aggregation: indicator.aggregation(),
             period,
@@ -469,43 +472,186 @@ impl Plan {
             as_of: self.as_of,
             hierarchy: self.hierarchy,
             coverage,
-        };
-        let mut covering = vec![question(Coverage::Everywhere)];
-        if coverage != Coverage::Everywhere {
-            covering.push(question(coverage));
         }
-        if let Some(kept) = context.aggregates.answers_among(&covering, token) {
+    }
+
+    /// The kept answers to `indicator` for `period` that cover the plan's targets, if any.
+    fn kept(
+        &self,
+        context: &Context,
+        indicator: &Indicator,
+        period: PeriodId,
+    ) -> Option<std::sync::Arc<NodeAnswers>> {
+        let coverage = self.coverage(indicator);
+        let mut covering = vec![self.cached_question(indicator, period, Coverage::Everywhere)];
+        if coverage != Coverage::Everywhere {
+            covering.push(self.cached_question(indicator, period, coverage));
+        }
+        context
+            .aggregates
+            .answers_among(&covering, self.token(period))
+    }
+
+    /// The engine runs over what it is given, and its answers are kept.
+    fn compute(
+        &self,
+        context: &Context,
+        indicator: &Indicator,
+        period: PeriodId,
+        coverage: Coverage,
+        observations: &[baocao_domain::aggregation::Observation],
+    ) -> std::sync::Arc<NodeAnswers> {
+        let gathered = Gathered::new(&self.graph, observations);
+        let question = Question {
+            aggregation: indicator.aggregation(),
+            period,
+            disaggregate: &self.disaggregate,
+        };
+        let answers = std::sync::Arc::new(crate::aggregates::compact(aggregate_every_node(
+            &self.graph,
+            &gathered,
+            &question,
+        )));
+        context.aggregates.keep(
+            self.cached_question(indicator, period, coverage),
+            self.token(period),
+            answers.clone(),
+        );
+        answers
+    }
+
+    /// Computes, in one pass, the answers from roll-ups that `indicators` × `periods` need
+    /// and that are not kept: the sums of every indicator and period in one read, the values
+    /// they cannot stand for in another — a handful of statements for a whole pivot.
+    async fn prepare_from_roll_ups(
+        &self,
+        context: &Context,
+        indicators: &[&Indicator],
+        periods: &[PeriodId],
+    ) -> Result<Vec<(usize, PeriodId, std::sync::Arc<NodeAnswers>)>, AnalyticsError> {
+        let mut missing: Vec<(usize, PeriodId)> = Vec::new();
+        for (at, indicator) in indicators.iter().enumerate() {
+            if self.coverage(indicator) != Coverage::AboveCollectors
+                || self.formulas.contains_key(indicator.code().as_str())
+            {
+                continue;
+            }
+            for period in periods {
+                let token = self.token(*period);
+                if [Coverage::Everywhere, Coverage::AboveCollectors]
+                    .into_iter()
+                    .any(|coverage| {
+                        context
+                            .aggregates
+                            .holds(&self.cached_question(indicator, *period, coverage), token)
+                    })
+                {
+                    continue;
+                }
+                missing.push((at, *period));
+            }
+        }
+        if missing.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut wanted: Vec<usize> = missing.iter().map(|(at, _)| *at).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut asked: Vec<PeriodId> = missing.iter().map(|(_, p)| *p).collect();
+        asked.sort_unstable_by_key(|p| (p.start(), p.end()));
+        asked.dedup();
+        let codes: Vec<&IndicatorCode> = wanted.iter().map(|at| indicators[*at].code()).collect();
+        let cells = crate::rollups::cells(
+            context,
+            &self.graph,
+            self.hierarchy,
+            &codes,
+            &asked,
+            &self.counters,
+        )
+        .await?;
+        let mut plans = Vec::with_capacity(missing.len());
+        let mut read: std::collections::BTreeSet<AgencyKey> = Default::default();
+        for (at, period) in missing {
+            let position = wanted.binary_search(&at).unwrap_or_default();
+            let found = stand_ins(
+                &self.graph,
+                &cells[position],
+                indicators[at].aggregation(),
+                period,
+            );
+            read.extend(found.read.iter().copied());
+            plans.push((at, position, period, found));
+        }
+        let start = asked
+            .iter()
+            .map(PeriodId::start)
+            .min()
+            .unwrap_or(self.as_of);
+        let end = asked.iter().map(PeriodId::end).max().unwrap_or(self.as_of);
+        let read: Vec<AgencyKey> = read.into_iter().collect();
+        let values = if read.is_empty() {
+            vec![Vec::new(); codes.len()]
+        } else {
+            let agencies = (read.len() <= READ_BY_AGENCY).then_some(read.as_slice());
+            context
+                .store
+                .observations_of_many(&codes, agencies, start, end)
+                .await?
+        };
+        let mut computed = Vec::with_capacity(plans.len());
+        for (at, position, period, found) in plans {
+            let mut observations = found.observations;
+            observations.extend(
+                values[position]
+                    .iter()
+                    .filter(|o| {
+                        found.read.contains(&o.agency)
+                            && o.period.start() >= period.start()
+                            && o.period.end() <= period.end()
+                    })
+                    .cloned(),
+            );
+            let answers = self.compute(
+                context,
+                indicators[at],
+                period,
+                Coverage::AboveCollectors,
+                &observations,
+            );
+            computed.push((at, period, answers));
+        }
+        Ok(computed)
+    }
+
+    /// The engine's answers to one indicator and period, for at least the plan's targets:
+    /// kept ones while the data under them are the same, else computed the cheapest way
+    /// that covers the targets (see [`coverage`](Self::coverage)).
+    async fn answers(
+        &self,
+        context: &Context,
+        indicator: &Indicator,
+        period: PeriodId,
+    ) -> Result<std::sync::Arc<NodeAnswers>, AnalyticsError> {
+        if let Some(kept) = self.kept(context, indicator, period) {
             return Ok(kept);
         }
         let store = &context.store;
+        let coverage = self.coverage(indicator);
         let observations = match coverage {
             Coverage::AboveCollectors => {
-                let cells = crate::rollups::cells(
-                    context,
-                    &self.graph,
-                    self.hierarchy,
-                    indicator.code(),
-                    period,
-                    &self.counters,
-                )
-                .await?;
-                let stand_ins = stand_ins(&self.graph, &cells, indicator.aggregation(), period);
-                let mut observations = stand_ins.observations;
-                if stand_ins.read.len() > READ_BY_AGENCY {
-                    let mut every = store
-                        .observations(indicator.code(), period.start(), period.end())
-                        .await?;
-                    every.retain(|o| stand_ins.read.contains(&o.agency));
-                    observations.extend(every);
-                } else if !stand_ins.read.is_empty() {
-                    let read: Vec<AgencyKey> = stand_ins.read.into_iter().collect();
-                    observations.extend(
-                        store
-                            .observations_of(indicator.code(), &read, period.start(), period.end())
-                            .await?,
-                    );
+                let mut computed = self
+                    .prepare_from_roll_ups(context, &[indicator], &[period])
+                    .await?;
+                if let Some((_, _, answers)) = computed.pop() {
+                    return Ok(answers);
                 }
-                observations
+                if let Some(kept) = self.kept(context, indicator, period) {
+                    return Ok(kept); // kept meanwhile by another request
+                }
+                store
+                    .observations(indicator.code(), period.start(), period.end())
+                    .await?
             }
             Coverage::Within(root) => {
                 let subtree: std::collections::HashSet<AgencyKey> =
@@ -522,21 +668,11 @@ impl Plan {
                     .await?
             }
         };
-        let gathered = Gathered::new(&self.graph, &observations);
-        let engine_question = Question {
-            aggregation: indicator.aggregation(),
-            period,
-            disaggregate: &self.disaggregate,
+        let coverage = match coverage {
+            Coverage::AboveCollectors => Coverage::Everywhere,
+            other => other,
         };
-        let answers = std::sync::Arc::new(crate::aggregates::compact(aggregate_every_node(
-            &self.graph,
-            &gathered,
-            &engine_question,
-        )));
-        context
-            .aggregates
-            .keep(question(coverage), token, answers.clone());
-        Ok(answers)
+        Ok(self.compute(context, indicator, period, coverage, &observations))
     }
 
     /// Every row, refused past [`MAX_ROWS`] (an export streams instead).
@@ -548,6 +684,9 @@ impl Plan {
                 max: MAX_ROWS,
             });
         }
+        let every: Vec<&Indicator> = self.indicators.iter().collect();
+        self.prepare_from_roll_ups(context, &every, &self.periods)
+            .await?;
         let mut rows = Vec::with_capacity(cells);
         for indicator in &self.indicators {
             rows.extend(self.rows_of(context, indicator, &self.periods).await?);

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use baocao_domain::aggregation::AgencyGraph;
 use baocao_domain::indicator::{Aggregation, IndicatorCode};
 use baocao_domain::period::PeriodId;
-use baocao_domain::rollup::{RollupCell, roll_up};
+use baocao_domain::rollup::{RollupCell, roll_up_sums};
 use baocao_store::StoreError;
 use baocao_store::rollups::RollupBuild;
 use jiff::civil::Date;
@@ -32,55 +32,71 @@ async fn rebuild(
     indicator: &IndicatorCode,
     build: RollupBuild,
 ) -> Result<(), StoreError> {
-    let period = build.period;
-    let mut values = context
-        .store
-        .observations(indicator, period.start(), period.end())
-        .await?;
-    values.retain(|value| value.period == period);
-    let cells = roll_up(graph, &values);
+    let sums = context.store.cell_sums(indicator, build.period).await?;
+    let cells = roll_up_sums(graph, sums);
     context
         .store
         .keep_rollup(edition, indicator, build, &cells, &context.now_text())
         .await
 }
 
-/// The roll-up cells of `indicator` for the stored periods inside `period`, each current
-/// under `counters` (the period counters the question read) and the hierarchy counter
-/// `hierarchy`: stale or missing ones are rebuilt first.
+/// The roll-up cells of `indicators` for the stored periods inside any of `periods`, each
+/// indicator's in the position of its code, each current under `counters` (the period
+/// counters the question read) and the hierarchy counter `hierarchy`: stale or missing ones
+/// are rebuilt first. Three reads however many indicators and periods are asked.
 pub async fn cells(
     context: &Context,
     graph: &AgencyGraph,
     hierarchy: i64,
-    indicator: &IndicatorCode,
-    period: PeriodId,
+    indicators: &[&IndicatorCode],
+    periods: &[PeriodId],
     counters: &[(PeriodId, i64)],
-) -> Result<Vec<RollupCell>, StoreError> {
-    let edition = context.store.hierarchy_edition(graph.date()).await?;
-    let built: HashMap<PeriodId, RollupBuild> = context
+) -> Result<Vec<Vec<RollupCell>>, StoreError> {
+    let (Some(start), Some(end)) = (
+        periods.iter().map(PeriodId::start).min(),
+        periods.iter().map(PeriodId::end).max(),
+    ) else {
+        return Ok(vec![Vec::new(); indicators.len()]);
+    };
+    let edition = edition(context, graph.date(), hierarchy).await?;
+    let built = context
         .store
-        .rollup_builds(edition, indicator, period.start(), period.end())
-        .await?
-        .into_iter()
-        .map(|build| (build.period, build))
-        .collect();
-    for (stored, generation) in counters
+        .rollup_builds_of_many(edition, indicators, start, end)
+        .await?;
+    let stored: Vec<&(PeriodId, i64)> = counters
         .iter()
-        .filter(|(p, _)| p.start() >= period.start() && p.end() <= period.end())
-    {
-        let current = RollupBuild {
-            period: *stored,
-            generation: *generation,
-            hierarchy,
-        };
-        if built.get(stored) != Some(&current) {
-            rebuild(context, graph, edition, indicator, current).await?;
+        .filter(|(stored, _)| {
+            periods
+                .iter()
+                .any(|p| stored.start() >= p.start() && stored.end() <= p.end())
+        })
+        .collect();
+    for (indicator, built) in indicators.iter().zip(&built) {
+        for (period, generation) in &stored {
+            let current = RollupBuild {
+                period: *period,
+                generation: *generation,
+                hierarchy,
+            };
+            if !built.contains(&current) {
+                rebuild(context, graph, edition, indicator, current).await?;
+            }
         }
     }
     context
         .store
-        .rollup_cells(edition, indicator, period.start(), period.end())
+        .rollup_cells_of_many(edition, indicators, start, end)
         .await
+}
+
+/// The edition of the hierarchy `date` falls in, kept under the hierarchy's counter.
+async fn edition(context: &Context, date: Date, hierarchy: i64) -> Result<Date, StoreError> {
+    if let Some(kept) = context.aggregates.edition(date, hierarchy) {
+        return Ok(kept);
+    }
+    let edition = context.store.hierarchy_edition(date).await?;
+    context.aggregates.keep_edition(date, hierarchy, edition);
+    Ok(edition)
 }
 
 /// What one round of [`upkeep`] did.
@@ -113,7 +129,7 @@ pub async fn upkeep(context: &Context, state: &mut UpkeepState) -> Result<Upkeep
         .collect();
     let today = context.today();
     let (graph, _) = crate::aggregates::agency_graph_under(context, hierarchy, today).await?;
-    let edition = context.store.hierarchy_edition(today).await?;
+    let edition = edition(context, today, hierarchy).await?;
     let catalogue = crate::catalogue::Catalogue::current(context).await?;
     let adds_up: HashMap<&IndicatorCode, bool> = catalogue
         .indicators

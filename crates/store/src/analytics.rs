@@ -31,6 +31,7 @@ struct GraphRow {
 
 #[derive(sqlx::FromRow)]
 struct ObservationRow {
+    indicator_id: i32,
     agency_id: i32,
     period_id: i32,
     combo_id: i32,
@@ -135,41 +136,56 @@ impl Store {
             .await
     }
 
-    async fn observations_where(
+    /// The values of several indicators in one read, each indicator's in the position of
+    /// its code in `indicators` (the rest as [`observations_of`](Self::observations_of)).
+    pub async fn observations_of_many(
         &self,
-        indicator: &IndicatorCode,
+        indicators: &[&IndicatorCode],
         agencies: Option<&[i64]>,
         start: Date,
         end: Date,
-    ) -> Result<Vec<Observation>, StoreError> {
+    ) -> Result<Vec<Vec<Observation>>, StoreError> {
+        if indicators.is_empty() || agencies.is_some_and(<[i64]>::is_empty) {
+            return Ok(vec![Vec::new(); indicators.len()]);
+        }
         // Integer ids written into the text: both engines plan an IN list of literals well,
         // and there is nothing of the caller's to escape.
         let only = agencies.map_or(String::new(), |ids| {
             let list: Vec<String> = ids.iter().map(i64::to_string).collect();
             format!(" AND v.agency_id IN ({})", list.join(","))
         });
-        let values = format!(
-            "
-            SELECT v.agency_id, v.period_id, v.combo_id, v.source_id, v.value_num,
+        const VALUES: &str = "
+            SELECT v.indicator_id, v.agency_id, v.period_id, v.combo_id, v.source_id, v.value_num,
                    (au.source_id IS NOT NULL AND au.source_id = v.source_id) AS authoritative
             FROM data_values v
             LEFT JOIN authoritative_sources au
               ON au.agency_id = v.agency_id AND au.period_id = v.period_id
              AND au.indicator_id = v.indicator_id AND au.combo_id = v.combo_id
-            WHERE v.indicator_id = (SELECT id FROM indicators WHERE code = $1)
-              AND v.period_id IN (SELECT id FROM periods WHERE start_date >= $2 AND end_date <= $3)
-              AND v.value_num IS NOT NULL{only}"
-        );
+            WHERE v.value_num IS NOT NULL
+              AND v.period_id IN (SELECT id FROM periods WHERE start_date >= ";
         const PERIODS: &str =
             "SELECT id, code FROM periods WHERE start_date >= $1 AND end_date <= $2";
         type Codes = Vec<(i32, String)>;
-        let (rows, periods, combos, sources): (Vec<ObservationRow>, Codes, Codes, Codes) = on_db!(self, pool => {
-            let rows = sqlx::query_as(&values)
-                .bind(indicator.as_str())
-                .bind(start.to_string())
-                .bind(end.to_string())
-                .fetch_all(pool)
-                .await?;
+        let (rows, periods, combos, sources, ids): (
+            Vec<ObservationRow>,
+            Codes,
+            Codes,
+            Codes,
+            Codes,
+        ) = on_db!(self, pool => {
+            let mut query = sqlx::QueryBuilder::new(VALUES);
+            query.push_bind(start.to_string());
+            query.push(" AND end_date <= ");
+            query.push_bind(end.to_string());
+            query.push(")");
+            query.push(&only);
+            query.push(" AND v.indicator_id IN (SELECT id FROM indicators WHERE code IN (");
+            let mut codes = query.separated(", ");
+            for indicator in indicators {
+                codes.push_bind(indicator.as_str());
+            }
+            query.push("))");
+            let rows = query.build_query_as().fetch_all(pool).await?;
             let periods = sqlx::query_as(PERIODS)
                 .bind(start.to_string())
                 .bind(end.to_string())
@@ -177,38 +193,62 @@ impl Store {
                 .await?;
             let combos = sqlx::query_as("SELECT id, key FROM option_combos").fetch_all(pool).await?;
             let sources = sqlx::query_as("SELECT id, code FROM sources").fetch_all(pool).await?;
-            (rows, periods, combos, sources)
+            let ids = sqlx::query_as("SELECT id, code FROM indicators").fetch_all(pool).await?;
+            (rows, periods, combos, sources, ids)
         });
-        let periods: std::collections::HashMap<i32, PeriodId> = periods
+        let periods: HashMap<i32, PeriodId> = periods
             .into_iter()
             .map(|(id, code)| Ok((id, PeriodId::parse(&code).map_err(|e| corrupt(e.reason))?)))
             .collect::<Result<_, StoreError>>()?;
-        let combos: std::collections::HashMap<i32, OptionCombo> = combos
+        let combos: HashMap<i32, OptionCombo> = combos
             .into_iter()
             .map(|(id, key)| Ok((id, combo_from_key(&key)?)))
             .collect::<Result<_, StoreError>>()?;
-        let sources: std::collections::HashMap<i32, String> = sources.into_iter().collect();
-        rows.into_iter()
-            .map(|row| {
-                let missing = |what: &str, id: i32| corrupt(format!("{what} {id} of a value"));
-                Ok(Observation {
-                    agency: row.agency_id.into(),
-                    period: *periods
-                        .get(&row.period_id)
-                        .ok_or_else(|| missing("period", row.period_id))?,
-                    options: combos
-                        .get(&row.combo_id)
-                        .ok_or_else(|| missing("combination", row.combo_id))?
-                        .clone(),
-                    source: sources
-                        .get(&row.source_id)
-                        .ok_or_else(|| missing("source", row.source_id))?
-                        .clone(),
-                    value: row.value_num,
-                    authoritative: row.authoritative,
-                })
+        let sources: HashMap<i32, String> = sources.into_iter().collect();
+        let position: HashMap<i32, usize> = ids
+            .into_iter()
+            .filter_map(|(id, code)| {
+                let at = indicators.iter().position(|i| i.as_str() == code)?;
+                Some((id, at))
             })
-            .collect()
+            .collect();
+        let mut found = vec![Vec::new(); indicators.len()];
+        for row in rows {
+            let missing = |what: &str, id: i32| corrupt(format!("{what} {id} of a value"));
+            let at = *position
+                .get(&row.indicator_id)
+                .ok_or_else(|| missing("indicator", row.indicator_id))?;
+            found[at].push(Observation {
+                agency: row.agency_id.into(),
+                period: *periods
+                    .get(&row.period_id)
+                    .ok_or_else(|| missing("period", row.period_id))?,
+                options: combos
+                    .get(&row.combo_id)
+                    .ok_or_else(|| missing("combination", row.combo_id))?
+                    .clone(),
+                source: sources
+                    .get(&row.source_id)
+                    .ok_or_else(|| missing("source", row.source_id))?
+                    .clone(),
+                value: row.value_num,
+                authoritative: row.authoritative,
+            });
+        }
+        Ok(found)
+    }
+
+    async fn observations_where(
+        &self,
+        indicator: &IndicatorCode,
+        agencies: Option<&[i64]>,
+        start: Date,
+        end: Date,
+    ) -> Result<Vec<Observation>, StoreError> {
+        let mut found = self
+            .observations_of_many(&[indicator], agencies, start, end)
+            .await?;
+        Ok(found.pop().unwrap_or_default())
     }
 }
 

@@ -7,7 +7,7 @@ use baocao_domain::aggregation::AgencyKey;
 use baocao_domain::audit::{Channel as AuditChannel, Provenance};
 use baocao_domain::indicator::IndicatorCode;
 use baocao_domain::period::PeriodId;
-use baocao_domain::rollup::{RollupCell, RollupKind};
+use baocao_domain::rollup::{CellSum, RollupCell, RollupKind};
 use jiff::civil::Date;
 
 use crate::analytics::combo_from_key;
@@ -29,6 +29,7 @@ pub struct RollupBuild {
 
 #[derive(sqlx::FromRow)]
 struct CellRow {
+    indicator: String,
     kind: i16,
     node_id: i32,
     period: String,
@@ -75,27 +76,53 @@ impl Store {
         start: Date,
         end: Date,
     ) -> Result<Vec<RollupBuild>, StoreError> {
+        let mut found = self
+            .rollup_builds_of_many(edition, &[indicator], start, end)
+            .await?;
+        Ok(found.pop().unwrap_or_default())
+    }
+
+    /// [`rollup_builds`](Self::rollup_builds) of several indicators in one read, each in the
+    /// position of its code in `indicators`.
+    pub async fn rollup_builds_of_many(
+        &self,
+        edition: Date,
+        indicators: &[&IndicatorCode],
+        start: Date,
+        end: Date,
+    ) -> Result<Vec<Vec<RollupBuild>>, StoreError> {
         const SQL: &str = "
-            SELECT p.code, b.generation, b.hierarchy FROM rollup_builds b
+            SELECT i.code, p.code, b.generation, b.hierarchy FROM rollup_builds b
             JOIN periods p ON p.id = b.period_id
-            WHERE b.edition = $1 AND b.indicator_id = (SELECT id FROM indicators WHERE code = $2)
-              AND p.start_date >= $3 AND p.end_date <= $4";
-        let rows: Vec<(String, i64, i64)> = on_db!(self, pool => sqlx::query_as(SQL)
-            .bind(edition.to_string())
-            .bind(indicator.as_str())
-            .bind(start.to_string())
-            .bind(end.to_string())
-            .fetch_all(pool)
-            .await?);
-        rows.into_iter()
-            .map(|(code, generation, hierarchy)| {
-                Ok(RollupBuild {
-                    period: period(&code)?,
-                    generation,
-                    hierarchy,
-                })
-            })
-            .collect()
+            JOIN indicators i ON i.id = b.indicator_id
+            WHERE b.edition = ";
+        let rows: Vec<(String, String, i64, i64)> = on_db!(self, pool => {
+            let mut query = sqlx::QueryBuilder::new(SQL);
+            query.push_bind(edition.to_string());
+            query.push(" AND p.start_date >= ");
+            query.push_bind(start.to_string());
+            query.push(" AND p.end_date <= ");
+            query.push_bind(end.to_string());
+            query.push(" AND i.code IN (");
+            let mut codes = query.separated(", ");
+            for indicator in indicators {
+                codes.push_bind(indicator.as_str());
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await?
+        });
+        let mut found = vec![Vec::new(); indicators.len()];
+        for (code, period_code, generation, hierarchy) in rows {
+            let Some(at) = indicators.iter().position(|i| i.as_str() == code) else {
+                continue;
+            };
+            found[at].push(RollupBuild {
+                period: period(&period_code)?,
+                generation,
+                hierarchy,
+            });
+        }
+        Ok(found)
     }
 
     /// The roll-up cells of `indicator` for the periods wholly within `start`..=`end`.
@@ -106,35 +133,61 @@ impl Store {
         start: Date,
         end: Date,
     ) -> Result<Vec<RollupCell>, StoreError> {
+        let mut found = self
+            .rollup_cells_of_many(edition, &[indicator], start, end)
+            .await?;
+        Ok(found.pop().unwrap_or_default())
+    }
+
+    /// [`rollup_cells`](Self::rollup_cells) of several indicators in one read, each in the
+    /// position of its code in `indicators`.
+    pub async fn rollup_cells_of_many(
+        &self,
+        edition: Date,
+        indicators: &[&IndicatorCode],
+        start: Date,
+        end: Date,
+    ) -> Result<Vec<Vec<RollupCell>>, StoreError> {
         const SQL: &str = "
-            SELECT r.kind, r.node_id, p.code AS period, c.key AS combo, r.total,
-                   r.value_count, r.cell_count
+            SELECT i.code AS indicator, r.kind, r.node_id, p.code AS period, c.key AS combo,
+                   r.total, r.value_count, r.cell_count
             FROM rollups r
             JOIN periods p ON p.id = r.period_id
             JOIN option_combos c ON c.id = r.combo_id
-            WHERE r.edition = $1 AND r.indicator_id = (SELECT id FROM indicators WHERE code = $2)
-              AND p.start_date >= $3 AND p.end_date <= $4";
-        let rows: Vec<CellRow> = on_db!(self, pool => sqlx::query_as(SQL)
-            .bind(edition.to_string())
-            .bind(indicator.as_str())
-            .bind(start.to_string())
-            .bind(end.to_string())
-            .fetch_all(pool)
-            .await?);
-        rows.into_iter()
-            .map(|row| {
-                Ok(RollupCell {
-                    kind: RollupKind::from_i16(row.kind)
-                        .ok_or_else(|| corrupt(format!("roll-up kind {}", row.kind)))?,
-                    node: AgencyKey::from(row.node_id),
-                    period: period(&row.period)?,
-                    options: combo_from_key(&row.combo)?,
-                    total: row.total,
-                    values: row.value_count.max(0) as u32,
-                    cells: row.cell_count.max(0) as u32,
-                })
-            })
-            .collect()
+            JOIN indicators i ON i.id = r.indicator_id
+            WHERE r.edition = ";
+        let rows: Vec<CellRow> = on_db!(self, pool => {
+            let mut query = sqlx::QueryBuilder::new(SQL);
+            query.push_bind(edition.to_string());
+            query.push(" AND p.start_date >= ");
+            query.push_bind(start.to_string());
+            query.push(" AND p.end_date <= ");
+            query.push_bind(end.to_string());
+            query.push(" AND i.code IN (");
+            let mut codes = query.separated(", ");
+            for indicator in indicators {
+                codes.push_bind(indicator.as_str());
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await?
+        });
+        let mut found = vec![Vec::new(); indicators.len()];
+        for row in rows {
+            let Some(at) = indicators.iter().position(|i| i.as_str() == row.indicator) else {
+                continue;
+            };
+            found[at].push(RollupCell {
+                kind: RollupKind::from_i16(row.kind)
+                    .ok_or_else(|| corrupt(format!("roll-up kind {}", row.kind)))?,
+                node: AgencyKey::from(row.node_id),
+                period: period(&row.period)?,
+                options: combo_from_key(&row.combo)?,
+                total: row.total,
+                values: row.value_count.max(0) as u32,
+                cells: row.cell_count.max(0) as u32,
+            });
+        }
+        Ok(found)
     }
 
     /// The indicators with a numeric value in `period`: one index probe per indicator of
@@ -188,15 +241,46 @@ impl Store {
             .collect()
     }
 
-    /// Replaces the roll-up of `indicator` for `build.period` with `cells`, computed from the
-    /// values read under `build`'s counters. The build's row is written first: it is the lock
-    /// that makes two servers rebuilding the same roll-up take turns.
+    /// The numeric values of `indicator` in `period` (that period only), added up per cell
+    /// by the database: what a roll-up is built from, keyed by the combinations' ids.
+    pub async fn cell_sums(
+        &self,
+        indicator: &IndicatorCode,
+        period: PeriodId,
+    ) -> Result<Vec<CellSum<i32>>, StoreError> {
+        const SQL: &str = "
+            SELECT agency_id, combo_id, SUM(value_num), COUNT(*) FROM data_values
+            WHERE indicator_id = (SELECT id FROM indicators WHERE code = $1)
+              AND period_id = (SELECT id FROM periods WHERE code = $2)
+              AND value_num IS NOT NULL
+            GROUP BY agency_id, combo_id";
+        let rows: Vec<(i32, i32, f64, i64)> = on_db!(self, pool => sqlx::query_as(SQL)
+            .bind(indicator.as_str())
+            .bind(period.to_string())
+            .fetch_all(pool)
+            .await?);
+        Ok(rows
+            .into_iter()
+            .map(|(agency, combo, total, values)| CellSum {
+                agency: agency.into(),
+                period,
+                options: combo,
+                total,
+                values: u32::try_from(values).unwrap_or(u32::MAX),
+            })
+            .collect())
+    }
+
+    /// Replaces the roll-up of `indicator` for `build.period` with `cells` (combinations by
+    /// id), computed from the values read under `build`'s counters. The build's row is
+    /// written first: it is the lock that makes two servers rebuilding the same roll-up take
+    /// turns.
     pub async fn keep_rollup(
         &self,
         edition: Date,
         indicator: &IndicatorCode,
         build: RollupBuild,
-        cells: &[RollupCell],
+        cells: &[RollupCell<i32>],
         now: &str,
     ) -> Result<(), StoreError> {
         let by = Provenance::system(now, AuditChannel::System);
@@ -242,9 +326,7 @@ impl Store {
                         .push_bind(period_id)
                         .push_bind(cell.kind.as_i16())
                         .push_bind(cell.node as i32)
-                        .push("(SELECT id FROM option_combos WHERE key = ")
-                        .push_bind_unseparated(cell.options.key())
-                        .push_unseparated(")")
+                        .push_bind(cell.options)
                         .push_bind(cell.total)
                         .push_bind(cell.values as i32)
                         .push_bind(cell.cells as i32);
