@@ -56,6 +56,8 @@ enum LogFormat {
     Json,
 }
 
+// Parsed once per run: the size of the server's variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the web UI and API.
@@ -111,6 +113,14 @@ enum Command {
             value_delimiter = ','
         )]
         revocation_lists: Vec<PathBuf>,
+        /// A PostgreSQL hot standby of the database to read analytics and exports from
+        /// (`deploy/replica.sh` starts one beside a primary) [default: none].
+        #[arg(long, env = "BAOCAO_READ_DATABASE_URL", hide_env_values = true)]
+        read_database_url: Option<String>,
+        /// How far behind the primary the standby may be, in seconds, before analytics
+        /// read from the primary instead [default: 5].
+        #[arg(long, env = "BAOCAO_REPLICA_MAX_LAG")]
+        replica_max_lag: Option<f64>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -583,6 +593,8 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
             max_push_bytes,
             trust_anchors,
             revocation_lists,
+            read_database_url,
+            replica_max_lag,
         } => {
             let url = database_of(&database);
             let bind = bind
@@ -670,7 +682,20 @@ async fn run(cli: Cli, file: FileConfig) -> Result<()> {
                 .refresh_statistics()
                 .await
                 .context("thống kê cho bộ lập kế hoạch truy vấn / planner statistics")?;
-            let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
+            let mut state = AppState::new(store.clone(), Arc::new(SystemClock), config);
+            if let Some(standby_url) = read_database_url {
+                let standby = Store::connect(&standby_url).await.with_context(|| {
+                    format!(
+                        "Không kết nối được bản sao đọc / cannot reach the read database {}",
+                        redact(&standby_url)
+                    )
+                })?;
+                let max_lag =
+                    std::time::Duration::try_from_secs_f64(replica_max_lag.unwrap_or(5.0).max(0.0))
+                        .context("độ trễ cho phép không hợp lệ / invalid replica lag")?;
+                tracing::info!(standby = %redact(&standby_url), ?max_lag, "analytics read from a standby while it keeps up");
+                state.services = state.services.clone().with_replica(standby, max_lag);
+            }
             spawn_reminders(state.clone());
             spawn_table_warming(state.clone());
             spawn_rollup_upkeep(state.clone());

@@ -211,8 +211,8 @@ fn periods_asked() -> impl Strategy<Value = PeriodId> {
 /// The roll-ups as the store keeps them: one period's values at a time, each cell's sources
 /// added up first (the database's `GROUP BY`).
 fn rolled_up_by_period(graph: &AgencyGraph, data: &[Observation]) -> Vec<RollupCell> {
-    let mut by_period: BTreeMap<PeriodId, BTreeMap<(AgencyKey, OptionCombo), (f64, u32)>> =
-        BTreeMap::new();
+    type Cells = BTreeMap<(AgencyKey, OptionCombo), (f64, u32)>;
+    let mut by_period: BTreeMap<PeriodId, Cells> = BTreeMap::new();
     for o in data {
         let cell = by_period
             .entry(o.period)

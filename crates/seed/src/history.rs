@@ -80,6 +80,7 @@ impl HistoryWriter {
             clock: std::sync::Arc::new(FixedClock(at)),
             aggregates: self.aggregates.clone(),
             outlier_contexts: self.outlier_contexts.clone(),
+            replica: None,
         }
     }
 

@@ -436,10 +436,20 @@ pub async fn agency_graph_under(
     hierarchy: i64,
     date: Date,
 ) -> Result<(Arc<AgencyGraph>, i64), baocao_store::StoreError> {
+    agency_graph_from(state, &state.store, hierarchy, date).await
+}
+
+/// [`agency_graph_under`], read from `store` (a standby) when not kept.
+pub async fn agency_graph_from(
+    state: &crate::Context,
+    store: &baocao_store::Store,
+    hierarchy: i64,
+    date: Date,
+) -> Result<(Arc<AgencyGraph>, i64), baocao_store::StoreError> {
     if let Some(graph) = state.aggregates.graph(date, hierarchy) {
         return Ok((graph, hierarchy));
     }
-    let (agencies, successions) = state.store.agency_graph(date).await?;
+    let (agencies, successions) = store.agency_graph(date).await?;
     let graph = Arc::new(AgencyGraph::new(date, agencies, &successions));
     state.aggregates.keep_graph(date, hierarchy, graph.clone());
     Ok((graph, hierarchy))

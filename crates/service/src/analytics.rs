@@ -367,6 +367,10 @@ pub struct Plan {
     pub targets: Vec<AgencyKey>,
     /// The agency asked (the targets are it, or its descendants at a level).
     root: AgencyKey,
+    /// Where the plan reads its values from: the primary, or a standby that keeps up.
+    reader: baocao_store::Store,
+    /// Whether `reader` is the primary (roll-ups are rebuilt only there).
+    on_primary: bool,
     formulas: std::collections::HashMap<String, (Expr, Vec<Indicator>)>,
 }
 
@@ -561,15 +565,36 @@ impl Plan {
         asked.sort_unstable_by_key(|p| (p.start(), p.end()));
         asked.dedup();
         let codes: Vec<&IndicatorCode> = wanted.iter().map(|at| indicators[*at].code()).collect();
-        let cells = crate::rollups::cells(
+        let Some(cells) = crate::rollups::cells(
             context,
+            &self.reader,
+            self.on_primary,
             &self.graph,
             self.hierarchy,
             &codes,
             &asked,
             &self.counters,
         )
-        .await?;
+        .await?
+        else {
+            // A standby's stale roll-ups: every value instead.
+            let mut computed = Vec::with_capacity(missing.len());
+            for (at, period) in missing {
+                let values = self
+                    .reader
+                    .observations(indicators[at].code(), period.start(), period.end())
+                    .await?;
+                let answers = self.compute(
+                    context,
+                    indicators[at],
+                    period,
+                    Coverage::Everywhere,
+                    &values,
+                );
+                computed.push((at, period, answers));
+            }
+            return Ok(computed);
+        };
         let mut plans = Vec::with_capacity(missing.len());
         let mut read: std::collections::BTreeSet<AgencyKey> = Default::default();
         for (at, period) in missing {
@@ -594,8 +619,7 @@ impl Plan {
             vec![Vec::new(); codes.len()]
         } else {
             let agencies = (read.len() <= READ_BY_AGENCY).then_some(read.as_slice());
-            context
-                .store
+            self.reader
                 .observations_of_many(&codes, agencies, start, end)
                 .await?
         };
@@ -636,7 +660,7 @@ impl Plan {
         if let Some(kept) = self.kept(context, indicator, period) {
             return Ok(kept);
         }
-        let store = &context.store;
+        let store = &self.reader;
         let coverage = self.coverage(indicator);
         let observations = match coverage {
             Coverage::AboveCollectors => {
@@ -769,7 +793,12 @@ pub async fn plan(
         return Err(AnalyticsError::Forbidden);
     }
 
-    let (graph, hierarchy) = crate::aggregates::agency_graph(context, as_of).await?;
+    // Everything the answer is computed from is read from one database, the standby while
+    // it keeps up.
+    let (reader, on_primary) = context.analytics_store().await;
+    let hierarchy = reader.hierarchy_generation().await?;
+    let (graph, hierarchy) =
+        crate::aggregates::agency_graph_from(context, &reader, hierarchy, as_of).await?;
     let root = graph
         .find(&agency)
         .ok_or_else(|| AnalyticsError::AgencyNotOn {
@@ -783,8 +812,7 @@ pub async fn plan(
     let formulas = derived_formulas(context, &indicators).await?;
     let start = periods.iter().map(PeriodId::start).min().unwrap_or(as_of);
     let end = periods.iter().map(PeriodId::end).max().unwrap_or(as_of);
-    let counters = context
-        .store
+    let counters = reader
         .period_generations(start, end)
         .await?
         .into_iter()
@@ -801,6 +829,8 @@ pub async fn plan(
         targets,
         root,
         formulas,
+        reader,
+        on_primary,
     })
 }
 

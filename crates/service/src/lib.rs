@@ -44,6 +44,7 @@ pub mod quality;
 pub mod registry;
 pub mod reminders;
 pub mod reorganisation;
+pub mod replica;
 pub mod reporting;
 pub mod rollups;
 pub mod rules;
@@ -122,6 +123,8 @@ pub struct Context {
     pub aggregates: Arc<aggregates::AggregateCache>,
     /// Outlier checks' indexed history, kept while their data stay the same.
     pub outlier_contexts: Arc<reporting::validation::OutlierContexts>,
+    /// A hot standby analytics and exports read from while it keeps up.
+    pub replica: Option<Arc<replica::Replica>>,
 }
 
 impl Context {
@@ -131,6 +134,26 @@ impl Context {
             clock,
             aggregates: Arc::default(),
             outlier_contexts: Arc::default(),
+            replica: None,
+        }
+    }
+
+    /// The same context, reading analytics and exports from `standby` while it is at most
+    /// `max_lag` behind the primary.
+    pub fn with_replica(mut self, standby: Store, max_lag: std::time::Duration) -> Self {
+        self.replica = Some(Arc::new(replica::Replica::new(standby, max_lag)));
+        self
+    }
+
+    /// Where analytics read from now: the standby while it keeps up, else the primary; and
+    /// whether it is the primary (the one roll-ups can be rebuilt on).
+    pub async fn analytics_store(&self) -> (Store, bool) {
+        match &self.replica {
+            Some(replica) => {
+                let (store, standby) = replica.reader(&self.store).await;
+                (store, !standby)
+            }
+            None => (self.store.clone(), true),
         }
     }
 

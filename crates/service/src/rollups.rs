@@ -17,50 +17,63 @@ use baocao_domain::aggregation::AgencyGraph;
 use baocao_domain::indicator::{Aggregation, IndicatorCode};
 use baocao_domain::period::PeriodId;
 use baocao_domain::rollup::{RollupCell, roll_up_sums};
-use baocao_store::StoreError;
 use baocao_store::rollups::RollupBuild;
+use baocao_store::{Store, StoreError};
 use jiff::civil::Date;
 
 use crate::Context;
 
-/// Rebuilds the roll-up of `indicator` for one stored period, from its values, under the
-/// counters read before them.
+/// The most indicators rebuilt in one read and one transaction.
+const REBUILT_AT_ONCE: usize = 64;
+
+/// Rebuilds the roll-ups of `indicators` for one stored period, from its values, under the
+/// counters read before them: one read and one transaction per [`REBUILT_AT_ONCE`].
 async fn rebuild(
     context: &Context,
     graph: &AgencyGraph,
     edition: Date,
-    indicator: &IndicatorCode,
+    indicators: &[&IndicatorCode],
     build: RollupBuild,
 ) -> Result<(), StoreError> {
-    let sums = context.store.cell_sums(indicator, build.period).await?;
-    let cells = roll_up_sums(graph, sums);
-    context
-        .store
-        .keep_rollup(edition, indicator, build, &cells, &context.now_text())
-        .await
+    for part in indicators.chunks(REBUILT_AT_ONCE) {
+        let sums = context.store.cell_sums(part, build.period).await?;
+        let rollups: Vec<_> = part
+            .iter()
+            .zip(sums)
+            .map(|(indicator, sums)| (*indicator, build, roll_up_sums(graph, sums)))
+            .collect();
+        context
+            .store
+            .keep_rollups(edition, &rollups, &context.now_text())
+            .await?;
+    }
+    Ok(())
 }
 
 /// The roll-up cells of `indicators` for the stored periods inside any of `periods`, each
 /// indicator's in the position of its code, each current under `counters` (the period
 /// counters the question read) and the hierarchy counter `hierarchy`: stale or missing ones
-/// are rebuilt first. Three reads however many indicators and periods are asked.
+/// are rebuilt first. Three reads however many indicators and periods are asked. Read from
+/// `reader`; `None` when some are stale and `reader` is a standby, where nothing is rebuilt.
+#[allow(clippy::too_many_arguments)]
 pub async fn cells(
     context: &Context,
+    reader: &Store,
+    on_primary: bool,
     graph: &AgencyGraph,
     hierarchy: i64,
     indicators: &[&IndicatorCode],
     periods: &[PeriodId],
     counters: &[(PeriodId, i64)],
-) -> Result<Vec<Vec<RollupCell>>, StoreError> {
+) -> Result<Option<Vec<Vec<RollupCell>>>, StoreError> {
     let (Some(start), Some(end)) = (
         periods.iter().map(PeriodId::start).min(),
         periods.iter().map(PeriodId::end).max(),
     ) else {
-        return Ok(vec![Vec::new(); indicators.len()]);
+        return Ok(Some(vec![Vec::new(); indicators.len()]));
     };
     let edition = edition(context, graph.date(), hierarchy).await?;
-    let built = context
-        .store
+    let built = reader
         .rollup_builds_of_many(edition, indicators, start, end)
         .await?;
     let stored: Vec<&(PeriodId, i64)> = counters
@@ -71,22 +84,31 @@ pub async fn cells(
                 .any(|p| stored.start() >= p.start() && stored.end() <= p.end())
         })
         .collect();
-    for (indicator, built) in indicators.iter().zip(&built) {
-        for (period, generation) in &stored {
-            let current = RollupBuild {
-                period: *period,
-                generation: *generation,
-                hierarchy,
-            };
-            if !built.contains(&current) {
-                rebuild(context, graph, edition, indicator, current).await?;
-            }
+    for (period, generation) in stored {
+        let current = RollupBuild {
+            period: *period,
+            generation: *generation,
+            hierarchy,
+        };
+        let stale: Vec<&IndicatorCode> = indicators
+            .iter()
+            .zip(&built)
+            .filter(|(_, built)| !built.contains(&current))
+            .map(|(indicator, _)| *indicator)
+            .collect();
+        if stale.is_empty() {
+            continue;
         }
+        if !on_primary {
+            return Ok(None);
+        }
+        rebuild(context, graph, edition, &stale, current).await?;
     }
-    context
-        .store
-        .rollup_cells_of_many(edition, indicators, start, end)
-        .await
+    Ok(Some(
+        reader
+            .rollup_cells_of_many(edition, indicators, start, end)
+            .await?,
+    ))
 }
 
 /// The edition of the hierarchy `date` falls in, kept under the hierarchy's counter.
@@ -162,15 +184,16 @@ pub async fn upkeep(context: &Context, state: &mut UpkeepState) -> Result<Upkeep
             .await?
             .into_iter()
             .collect();
-        for indicator in context.store.indicators_with_values(period).await? {
-            if !adds_up.get(&indicator).copied().unwrap_or(false)
-                || built.get(&indicator) == Some(&current)
-            {
-                continue;
-            }
-            rebuild(context, &graph, edition, &indicator, current).await?;
-            done.rebuilt += 1;
-        }
+        let with_values = context.store.indicators_with_values(period).await?;
+        let stale: Vec<&IndicatorCode> = with_values
+            .iter()
+            .filter(|indicator| {
+                adds_up.get(indicator).copied().unwrap_or(false)
+                    && built.get(*indicator) != Some(&current)
+            })
+            .collect();
+        rebuild(context, &graph, edition, &stale, current).await?;
+        done.rebuilt += stale.len();
         state.periods.insert(period, (generation, true));
     }
     Ok(done)

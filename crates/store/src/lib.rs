@@ -36,6 +36,7 @@ mod ids;
 pub mod notifications;
 pub mod regimes;
 pub mod reorganisation;
+mod replica;
 pub mod reports;
 pub mod rollups;
 pub mod secrets;

@@ -241,97 +241,109 @@ impl Store {
             .collect()
     }
 
-    /// The numeric values of `indicator` in `period` (that period only), added up per cell
-    /// by the database: what a roll-up is built from, keyed by the combinations' ids.
+    /// The numeric values of `indicators` in `period` (that period only), added up per cell
+    /// by the database, each indicator's in the position of its code: what roll-ups are
+    /// built from, keyed by the combinations' ids. One read for them all.
     pub async fn cell_sums(
         &self,
-        indicator: &IndicatorCode,
+        indicators: &[&IndicatorCode],
         period: PeriodId,
-    ) -> Result<Vec<CellSum<i32>>, StoreError> {
+    ) -> Result<Vec<Vec<CellSum<i32>>>, StoreError> {
         const SQL: &str = "
-            SELECT agency_id, combo_id, SUM(value_num), COUNT(*) FROM data_values
-            WHERE indicator_id = (SELECT id FROM indicators WHERE code = $1)
-              AND period_id = (SELECT id FROM periods WHERE code = $2)
-              AND value_num IS NOT NULL
-            GROUP BY agency_id, combo_id";
-        let rows: Vec<(i32, i32, f64, i64)> = on_db!(self, pool => sqlx::query_as(SQL)
-            .bind(indicator.as_str())
-            .bind(period.to_string())
-            .fetch_all(pool)
-            .await?);
-        Ok(rows
-            .into_iter()
-            .map(|(agency, combo, total, values)| CellSum {
+            SELECT i.code, v.agency_id, v.combo_id, SUM(v.value_num), COUNT(*)
+            FROM data_values v JOIN indicators i ON i.id = v.indicator_id
+            WHERE v.period_id = (SELECT id FROM periods WHERE code = ";
+        let rows: Vec<(String, i32, i32, f64, i64)> = on_db!(self, pool => {
+            let mut query = sqlx::QueryBuilder::new(SQL);
+            query.push_bind(period.to_string());
+            query.push(") AND v.value_num IS NOT NULL AND i.code IN (");
+            let mut codes = query.separated(", ");
+            for indicator in indicators {
+                codes.push_bind(indicator.as_str());
+            }
+            query.push(") GROUP BY i.code, v.agency_id, v.combo_id");
+            query.build_query_as().fetch_all(pool).await?
+        });
+        let mut found = vec![Vec::new(); indicators.len()];
+        for (code, agency, combo, total, values) in rows {
+            let Some(at) = indicators.iter().position(|i| i.as_str() == code) else {
+                continue;
+            };
+            found[at].push(CellSum {
                 agency: agency.into(),
                 period,
                 options: combo,
                 total,
                 values: u32::try_from(values).unwrap_or(u32::MAX),
-            })
-            .collect())
+            });
+        }
+        Ok(found)
     }
 
-    /// Replaces the roll-up of `indicator` for `build.period` with `cells` (combinations by
-    /// id), computed from the values read under `build`'s counters. The build's row is
-    /// written first: it is the lock that makes two servers rebuilding the same roll-up take
-    /// turns.
-    pub async fn keep_rollup(
+    /// Replaces the roll-ups of some indicators for one period each with their cells
+    /// (combinations by id), computed from the values read under each build's counters, in
+    /// one transaction. Each build's row is written first: it is the lock that makes two
+    /// servers rebuilding the same roll-up take turns.
+    pub async fn keep_rollups(
         &self,
         edition: Date,
-        indicator: &IndicatorCode,
-        build: RollupBuild,
-        cells: &[RollupCell<i32>],
+        rollups: &[(&IndicatorCode, RollupBuild, Vec<RollupCell<i32>>)],
         now: &str,
     ) -> Result<(), StoreError> {
+        if rollups.is_empty() {
+            return Ok(());
+        }
         let by = Provenance::system(now, AuditChannel::System);
         let mut tx = self.begin(&by).await?;
         let edition = edition.to_string();
         on_tx!(tx, conn => {
-            let ids: Option<(i32, i32)> = sqlx::query_as(
-                "SELECT (SELECT id FROM indicators WHERE code = $1), (SELECT id FROM periods WHERE code = $2)")
-                .bind(indicator.as_str())
-                .bind(build.period.to_string())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let Some((indicator_id, period_id)) = ids else {
-                return Err(StoreError::NotFound(format!("{indicator} {}", build.period)));
-            };
-            sqlx::query(
-                "INSERT INTO rollup_builds (edition, indicator_id, period_id, generation, hierarchy, built_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (edition, indicator_id, period_id) DO UPDATE SET
-                   generation = excluded.generation, hierarchy = excluded.hierarchy,
-                   built_at = excluded.built_at")
-                .bind(&edition)
-                .bind(indicator_id)
-                .bind(period_id)
-                .bind(build.generation)
-                .bind(build.hierarchy)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("DELETE FROM rollups WHERE edition = $1 AND indicator_id = $2 AND period_id = $3")
-                .bind(&edition)
-                .bind(indicator_id)
-                .bind(period_id)
-                .execute(&mut *conn)
-                .await?;
-            for chunk in cells.chunks(CELLS_PER_INSERT) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO rollups (edition, indicator_id, period_id, kind, node_id, combo_id, total, value_count, cell_count) ",
-                );
-                insert.push_values(chunk, |mut row, cell| {
-                    row.push_bind(&edition)
-                        .push_bind(indicator_id)
-                        .push_bind(period_id)
-                        .push_bind(cell.kind.as_i16())
-                        .push_bind(cell.node as i32)
-                        .push_bind(cell.options)
-                        .push_bind(cell.total)
-                        .push_bind(cell.values as i32)
-                        .push_bind(cell.cells as i32);
-                });
-                insert.build().execute(&mut *conn).await?;
+            for (indicator, build, cells) in rollups {
+                let ids: Option<(i32, i32)> = sqlx::query_as(
+                    "SELECT (SELECT id FROM indicators WHERE code = $1), (SELECT id FROM periods WHERE code = $2)")
+                    .bind(indicator.as_str())
+                    .bind(build.period.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let Some((indicator_id, period_id)) = ids else {
+                    return Err(StoreError::NotFound(format!("{indicator} {}", build.period)));
+                };
+                sqlx::query(
+                    "INSERT INTO rollup_builds (edition, indicator_id, period_id, generation, hierarchy, built_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (edition, indicator_id, period_id) DO UPDATE SET
+                       generation = excluded.generation, hierarchy = excluded.hierarchy,
+                       built_at = excluded.built_at")
+                    .bind(&edition)
+                    .bind(indicator_id)
+                    .bind(period_id)
+                    .bind(build.generation)
+                    .bind(build.hierarchy)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("DELETE FROM rollups WHERE edition = $1 AND indicator_id = $2 AND period_id = $3")
+                    .bind(&edition)
+                    .bind(indicator_id)
+                    .bind(period_id)
+                    .execute(&mut *conn)
+                    .await?;
+                for chunk in cells.chunks(CELLS_PER_INSERT) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO rollups (edition, indicator_id, period_id, kind, node_id, combo_id, total, value_count, cell_count) ",
+                    );
+                    insert.push_values(chunk, |mut row, cell| {
+                        row.push_bind(&edition)
+                            .push_bind(indicator_id)
+                            .push_bind(period_id)
+                            .push_bind(cell.kind.as_i16())
+                            .push_bind(cell.node as i32)
+                            .push_bind(cell.options)
+                            .push_bind(cell.total)
+                            .push_bind(cell.values as i32)
+                            .push_bind(cell.cells as i32);
+                    });
+                    insert.build().execute(&mut *conn).await?;
+                }
             }
         });
         tx.commit().await

@@ -43,7 +43,11 @@ impl Answer {
 impl TestApp {
     /// A demo-loaded app on `backend`, or `None` when that backend is unavailable.
     pub async fn demo(backend: Backend) -> Option<TestApp> {
-        let db = TestDb::on(backend).await?;
+        Some(Self::demo_in(TestDb::on(backend).await?).await)
+    }
+
+    /// A demo-loaded app on `db`.
+    pub async fn demo_in(db: TestDb) -> TestApp {
         let now = test_now();
         let today = now.to_zoned(baocao_web::legal_time_zone()).date();
         baocao_seed::load_demo(&db.store, today, &baocao_web::stamp(now))
@@ -55,7 +59,7 @@ impl TestApp {
             WebConfig::default(),
         );
         let router = router(state.clone());
-        Some(TestApp { db, state, router })
+        TestApp { db, state, router }
     }
 
     /// The same app (database, caches) with its web settings changed.

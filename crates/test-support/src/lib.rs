@@ -17,7 +17,7 @@ pub mod pki;
 pub mod smtp;
 pub mod workbook;
 
-pub use app::{Answer, TestApp};
+pub use app::{Answer, TestApp, test_now};
 pub use baocao_store::Backend;
 use baocao_store::Store;
 use rand::Rng;
@@ -260,7 +260,11 @@ impl TestDb {
     /// A database in a fresh schema, or `None` when no PostgreSQL server answers and none is
     /// required.
     pub async fn postgres() -> Option<TestDb> {
-        let url = postgres_url();
+        Self::postgres_at(postgres_url()).await
+    }
+
+    /// [`postgres`](Self::postgres) on the server at `url`.
+    pub async fn postgres_at(url: String) -> Option<TestDb> {
         let admin = match sqlx::PgPool::connect(&url).await {
             Ok(pool) => pool,
             Err(error) => {

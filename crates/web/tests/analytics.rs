@@ -638,6 +638,34 @@ async fn province_figures_from_roll_ups_are_the_communes_sums(app: TestApp) {
     assert_eq!(changed.get("01"), Some(&hanoi_now));
     app.state.aggregates.forget_answers();
     assert_eq!(figures(analytics(&app, &admin, by_province).await), changed);
+
+    // A second server on the same database, with a memory of its own, sees the first one's
+    // writes on its next question.
+    let second = baocao_service::Context::new(
+        store.clone(),
+        std::sync::Arc::new(baocao_web::FixedClock(baocao_test_support::test_now())),
+    );
+    let hanoi_on_second = || async {
+        let query = baocao_service::analytics::AnalyticsQuery::from_pairs(vec![
+            ("indicator".into(), "KT04".into()),
+            ("agency".into(), "01".into()),
+            ("period".into(), "2026Q1".into()),
+        ])
+        .unwrap();
+        let plan = baocao_service::analytics::plan(&second, None, query)
+            .await
+            .unwrap();
+        plan.rows(&second).await.unwrap()[0].value
+    };
+    assert_eq!(hanoi_on_second().await, Some(hanoi_now));
+    store
+        .upsert_values(
+            &[value("KT04", &hanoi[0], "202603", &[], 2000.0)],
+            "2026-11-26T10:00:00Z",
+        )
+        .await
+        .unwrap();
+    assert_eq!(hanoi_on_second().await, Some(hanoi_now + 1000.0));
 }
 
 app_tests!(
