@@ -405,12 +405,37 @@ pub struct ValidationRule {
     pub message_en: String,
 }
 
-/// An indicator computed from others after aggregation ("100 * [XH05] / [XH06]").
+/// An indicator computed from others ("100 * [XH05] / [XH06]").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DerivedIndicator {
     pub code: IndicatorCode,
     pub formula: String,
+    /// Whether the formula runs on the aggregated inputs (a ratio of sums, the default) or
+    /// for each reporting agency, the results then added.
+    #[serde(default, skip_serializing_if = "DerivedOrder::is_default")]
+    pub order: DerivedOrder,
+}
+
+/// When a derived indicator's formula runs, against aggregation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DerivedOrder {
+    /// Each input aggregated by its own rule for the agency and period, then the formula: a
+    /// ratio of sums.
+    #[default]
+    AggregateThenCompute,
+    /// The formula for each agency holding the lowest-level numbers under the one asked,
+    /// each on its own inputs (aggregated over time only), then the results added: a sum of
+    /// ratios, as some of DHIS2's users ask for.
+    ComputeThenAdd,
+}
+
+impl DerivedOrder {
+    pub fn is_default(&self) -> bool {
+        *self == Self::AggregateThenCompute
+    }
 }
 
 /// What a regime says: its code, legal basis, kind and the ten elements. Elements are

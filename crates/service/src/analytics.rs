@@ -8,13 +8,12 @@
 
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
 use baocao_domain::aggregation::{
-    AgencyGraph, AgencyKey, Gathered, Question, aggregate, aggregate_every_node, tidy,
-    total_differences,
+    AgencyGraph, AgencyKey, Gathered, Question, aggregate_every_node, tidy, total_differences,
 };
 use baocao_domain::indicator::{Aggregation, Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
 use baocao_domain::permission::Action;
-use baocao_domain::regime::Regime;
+use baocao_domain::regime::{DerivedOrder, Regime};
 use baocao_domain::rollup::stand_ins;
 use baocao_domain::rules::{
     Evaluated, Expr, Lookup, RuleContext, RuleInputs, Scope, compile_formula, evaluate,
@@ -180,7 +179,7 @@ fn required(list: &[String], name: &'static str) -> Result<(), AnalyticsError> {
 async fn derived_formulas(
     context: &Context,
     asked: &[Indicator],
-) -> Result<std::collections::HashMap<String, (Expr, Vec<Indicator>)>, AnalyticsError> {
+) -> Result<std::collections::HashMap<String, Derived>, AnalyticsError> {
     let mut formulas = std::collections::HashMap::new();
     let regimes = deriving_regimes(context).await?;
     let wanted: Vec<&str> = asked.iter().map(|i| i.code().as_str()).collect();
@@ -213,7 +212,14 @@ async fn derived_formulas(
                         .filter(|i| expr.lookups().iter().any(|l| &l.cell.row == i.code()))
                         .cloned()
                         .collect();
-                    formulas.insert(derived.code.to_string(), (expr, inputs));
+                    formulas.insert(
+                        derived.code.to_string(),
+                        Derived {
+                            expr,
+                            inputs,
+                            order: derived.order,
+                        },
+                    );
                 }
                 Err(error) => {
                     tracing::warn!(regime = %regime.code(), indicator = %derived.code, %error, "a derived formula does not compile");
@@ -248,108 +254,6 @@ async fn deriving_regimes(
     Ok(regimes)
 }
 
-/// What derived indicators are evaluated over: the question's graph, agencies and periods.
-struct DerivedContext<'a> {
-    context: &'a Context,
-    graph: &'a AgencyGraph,
-    targets: &'a [AgencyKey],
-    periods: &'a [PeriodId],
-}
-
-impl DerivedContext<'_> {
-    /// A derived indicator is computed after aggregation: each number its formula reads is
-    /// aggregated by its own rule for the agency and (shifted) period, then the formula runs.
-    /// A missing input gives no value rather than a misleading one.
-    async fn evaluate(
-        &self,
-        code: &str,
-        expr: &Expr,
-        inputs: &[Indicator],
-    ) -> Result<Vec<AnalyticsRow>, AnalyticsError> {
-        let lookups: Vec<Lookup> = expr
-            .lookups()
-            .into_iter()
-            .filter(|l| l.scope == Scope::Own)
-            .collect();
-        let start = self
-            .periods
-            .iter()
-            .flat_map(|p| {
-                lookups
-                    .iter()
-                    .map(move |l| p.back(l.periods_back, l.years_back).start())
-            })
-            .min()
-            .unwrap_or(self.graph.date());
-        let end = self
-            .periods
-            .iter()
-            .map(PeriodId::end)
-            .max()
-            .unwrap_or(self.graph.date());
-        let mut observed = std::collections::HashMap::new();
-        for input in inputs {
-            observed.insert(
-                input.code().to_string(),
-                self.context
-                    .store
-                    .observations(input.code(), start, end)
-                    .await?,
-            );
-        }
-        let gathered: std::collections::HashMap<&str, Gathered> = observed
-            .iter()
-            .map(|(code, list)| (code.as_str(), Gathered::new(self.graph, list)))
-            .collect();
-        let mut rows = Vec::new();
-        for period in self.periods {
-            for target in self.targets {
-                let mut numbers = RuleInputs::default();
-                let mut complete = true;
-                for lookup in &lookups {
-                    let input = inputs.iter().find(|i| i.code() == &lookup.cell.row);
-                    let found = gathered.get(lookup.cell.row.as_str());
-                    let (Some(input), Some(found)) = (input, found) else {
-                        complete = false;
-                        break;
-                    };
-                    let categories: Vec<String> =
-                        lookup.cell.options.clone().into_map().into_keys().collect();
-                    let question = Question {
-                        aggregation: input.aggregation(),
-                        period: period.back(lookup.periods_back, lookup.years_back),
-                        disaggregate: &categories,
-                    };
-                    match aggregate(self.graph, found, *target, &question).get(&lookup.cell.options)
-                    {
-                        Some(value) => numbers.insert(lookup.clone(), *value),
-                        None => {
-                            complete = false;
-                            break;
-                        }
-                    }
-                }
-                let value = match complete.then(|| evaluate(expr, &numbers)) {
-                    Some(Evaluated::Number(v)) if v.is_finite() => Some(v),
-                    _ => None,
-                };
-                rows.push(AnalyticsRow {
-                    indicator: code.to_string(),
-                    agency: self
-                        .graph
-                        .code(*target)
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                    period: period.to_string(),
-                    options: json!({}),
-                    value: value.map(tidy),
-                });
-            }
-        }
-        Ok(rows)
-    }
-}
-
 /// A checked analytics question: the hierarchy of its date, the agencies and periods asked,
 /// the indicators with their rules and formulas. Rows come from it an indicator at a time, so
 /// an export can stream a question of any size.
@@ -371,7 +275,24 @@ pub struct Plan {
     reader: baocao_store::Store,
     /// Whether `reader` is the primary (roll-ups are rebuilt only there).
     on_primary: bool,
-    formulas: std::collections::HashMap<String, (Expr, Vec<Indicator>)>,
+    formulas: std::collections::HashMap<String, Derived>,
+}
+
+/// A derived indicator asked for: its checked formula, the catalogue entries of the
+/// indicators it reads, and when it runs against aggregation.
+struct Derived {
+    expr: Expr,
+    inputs: Vec<Indicator>,
+    order: DerivedOrder,
+}
+
+/// One indicator's question within a plan: a period, the categories to split by, and whether
+/// every agency's answer is needed (not just the targets').
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    period: PeriodId,
+    disaggregate: &'a [String],
+    every_agency: bool,
 }
 
 impl Plan {
@@ -387,20 +308,19 @@ impl Plan {
         indicator: &Indicator,
         periods: &[PeriodId],
     ) -> Result<Vec<AnalyticsRow>, AnalyticsError> {
-        if let Some((expr, inputs)) = self.formulas.get(indicator.code().as_str()) {
-            let context = DerivedContext {
-                context,
-                graph: &self.graph,
-                targets: &self.targets,
-                periods,
-            };
-            return context
-                .evaluate(indicator.code().as_str(), expr, inputs)
+        if let Some(derived) = self.formulas.get(indicator.code().as_str()) {
+            return self
+                .derived_rows(context, indicator.code().as_str(), derived, periods)
                 .await;
         }
         let mut rows = Vec::with_capacity(periods.len() * self.targets.len());
         for period in periods {
-            let answers = self.answers(context, indicator, *period).await?;
+            let asked = Asked {
+                period: *period,
+                disaggregate: &self.disaggregate,
+                every_agency: false,
+            };
+            let answers = self.answers(context, indicator, asked).await?;
             for target in &self.targets {
                 let code = self
                     .graph
@@ -447,11 +367,12 @@ impl Plan {
     /// - some agency without subordinates, below a root: from the values of the agencies
     ///   under the one asked (its subtree and its predecessors);
     /// - else from every agency's values.
-    fn coverage(&self, indicator: &Indicator) -> Coverage {
-        let leaves_asked = self
-            .targets
-            .iter()
-            .any(|target| self.graph.children(*target).is_empty());
+    fn coverage(&self, indicator: &Indicator, every_agency: bool) -> Coverage {
+        let leaves_asked = every_agency
+            || self
+                .targets
+                .iter()
+                .any(|target| self.graph.children(*target).is_empty());
         let below_a_root = self.graph.lineage(self.root).len() > 1;
         if !leaves_asked && indicator.aggregation() == Aggregation::Sum {
             Coverage::AboveCollectors
@@ -466,13 +387,14 @@ impl Plan {
         &self,
         indicator: &Indicator,
         period: PeriodId,
+        disaggregate: &[String],
         coverage: Coverage,
     ) -> crate::aggregates::Question {
         crate::aggregates::Question {
             indicator: indicator.code().to_string(),
             aggregation: indicator.aggregation(),
             period,
-            disaggregate: self.disaggregate.clone(),
+            disaggregate: disaggregate.to_vec(),
             as_of: self.as_of,
             hierarchy: self.hierarchy,
             coverage,
@@ -484,12 +406,14 @@ impl Plan {
         &self,
         context: &Context,
         indicator: &Indicator,
-        period: PeriodId,
+        question: &Asked<'_>,
     ) -> Option<std::sync::Arc<NodeAnswers>> {
-        let coverage = self.coverage(indicator);
-        let mut covering = vec![self.cached_question(indicator, period, Coverage::Everywhere)];
+        let (period, disaggregate) = (question.period, question.disaggregate);
+        let coverage = self.coverage(indicator, question.every_agency);
+        let mut covering =
+            vec![self.cached_question(indicator, period, disaggregate, Coverage::Everywhere)];
         if coverage != Coverage::Everywhere {
-            covering.push(self.cached_question(indicator, period, coverage));
+            covering.push(self.cached_question(indicator, period, disaggregate, coverage));
         }
         context
             .aggregates
@@ -501,7 +425,7 @@ impl Plan {
         &self,
         context: &Context,
         indicator: &Indicator,
-        period: PeriodId,
+        (period, disaggregate): (PeriodId, &[String]),
         coverage: Coverage,
         observations: &[baocao_domain::aggregation::Observation],
     ) -> std::sync::Arc<NodeAnswers> {
@@ -509,7 +433,7 @@ impl Plan {
         let question = Question {
             aggregation: indicator.aggregation(),
             period,
-            disaggregate: &self.disaggregate,
+            disaggregate,
         };
         let answers = std::sync::Arc::new(crate::aggregates::compact(aggregate_every_node(
             &self.graph,
@@ -517,7 +441,7 @@ impl Plan {
             &question,
         )));
         context.aggregates.keep(
-            self.cached_question(indicator, period, coverage),
+            self.cached_question(indicator, period, disaggregate, coverage),
             self.token(period),
             answers.clone(),
         );
@@ -532,10 +456,11 @@ impl Plan {
         context: &Context,
         indicators: &[&Indicator],
         periods: &[PeriodId],
+        disaggregate: &[String],
     ) -> Result<Vec<(usize, PeriodId, std::sync::Arc<NodeAnswers>)>, AnalyticsError> {
         let mut missing: Vec<(usize, PeriodId)> = Vec::new();
         for (at, indicator) in indicators.iter().enumerate() {
-            if self.coverage(indicator) != Coverage::AboveCollectors
+            if self.coverage(indicator, false) != Coverage::AboveCollectors
                 || self.formulas.contains_key(indicator.code().as_str())
             {
                 continue;
@@ -545,9 +470,10 @@ impl Plan {
                 if [Coverage::Everywhere, Coverage::AboveCollectors]
                     .into_iter()
                     .any(|coverage| {
-                        context
-                            .aggregates
-                            .holds(&self.cached_question(indicator, *period, coverage), token)
+                        context.aggregates.holds(
+                            &self.cached_question(indicator, *period, disaggregate, coverage),
+                            token,
+                        )
                     })
                 {
                     continue;
@@ -587,7 +513,7 @@ impl Plan {
                 let answers = self.compute(
                     context,
                     indicators[at],
-                    period,
+                    (period, disaggregate),
                     Coverage::Everywhere,
                     &values,
                 );
@@ -639,7 +565,7 @@ impl Plan {
             let answers = self.compute(
                 context,
                 indicators[at],
-                period,
+                (period, disaggregate),
                 Coverage::AboveCollectors,
                 &observations,
             );
@@ -655,22 +581,23 @@ impl Plan {
         &self,
         context: &Context,
         indicator: &Indicator,
-        period: PeriodId,
+        question: Asked<'_>,
     ) -> Result<std::sync::Arc<NodeAnswers>, AnalyticsError> {
-        if let Some(kept) = self.kept(context, indicator, period) {
+        if let Some(kept) = self.kept(context, indicator, &question) {
             return Ok(kept);
         }
+        let (period, disaggregate) = (question.period, question.disaggregate);
         let store = &self.reader;
-        let coverage = self.coverage(indicator);
+        let coverage = self.coverage(indicator, question.every_agency);
         let observations = match coverage {
             Coverage::AboveCollectors => {
                 let mut computed = self
-                    .prepare_from_roll_ups(context, &[indicator], &[period])
+                    .prepare_from_roll_ups(context, &[indicator], &[period], disaggregate)
                     .await?;
                 if let Some((_, _, answers)) = computed.pop() {
                     return Ok(answers);
                 }
-                if let Some(kept) = self.kept(context, indicator, period) {
+                if let Some(kept) = self.kept(context, indicator, &question) {
                     return Ok(kept); // kept meanwhile by another request
                 }
                 store
@@ -696,7 +623,112 @@ impl Plan {
             Coverage::AboveCollectors => Coverage::Everywhere,
             other => other,
         };
-        Ok(self.compute(context, indicator, period, coverage, &observations))
+        Ok(self.compute(
+            context,
+            indicator,
+            (period, disaggregate),
+            coverage,
+            &observations,
+        ))
+    }
+
+    /// A derived indicator's rows: each number its formula reads is the engine's answer for
+    /// the input by its own rule, for the agency and the (shifted) period — kept and computed
+    /// as any question is, from roll-ups where they stand in — then the formula runs. A
+    /// missing input gives no value rather than a misleading one. With
+    /// [`DerivedOrder::ComputeThenAdd`] the formula runs for each agency holding the
+    /// lowest-level numbers under the target (an agency with answers and no subordinate with
+    /// any), and the results are added.
+    async fn derived_rows(
+        &self,
+        context: &Context,
+        code: &str,
+        derived: &Derived,
+        periods: &[PeriodId],
+    ) -> Result<Vec<AnalyticsRow>, AnalyticsError> {
+        let lookups: Vec<Lookup> = derived
+            .expr
+            .lookups()
+            .into_iter()
+            .filter(|l| l.scope == Scope::Own)
+            .collect();
+        let every_agency = derived.order == DerivedOrder::ComputeThenAdd;
+        let mut rows = Vec::new();
+        for period in periods {
+            // Every input's answers, per lookup.
+            let mut inputs = Vec::with_capacity(lookups.len());
+            for lookup in &lookups {
+                let Some(input) = derived.inputs.iter().find(|i| i.code() == &lookup.cell.row)
+                else {
+                    inputs.push(None);
+                    continue;
+                };
+                let categories: Vec<String> =
+                    lookup.cell.options.clone().into_map().into_keys().collect();
+                let asked = Asked {
+                    period: period.back(lookup.periods_back, lookup.years_back),
+                    disaggregate: &categories,
+                    every_agency,
+                };
+                inputs.push(Some(self.answers(context, input, asked).await?));
+            }
+            let at = |agency: AgencyKey| -> Option<f64> {
+                let mut numbers = RuleInputs::default();
+                for (lookup, answers) in lookups.iter().zip(&inputs) {
+                    let value = answers
+                        .as_ref()?
+                        .get(&agency)?
+                        .iter()
+                        .find(|(options, _)| options == &lookup.cell.options)?
+                        .1;
+                    numbers.insert(lookup.clone(), value);
+                }
+                match evaluate(&derived.expr, &numbers) {
+                    Evaluated::Number(v) if v.is_finite() => Some(v),
+                    _ => None,
+                }
+            };
+            let answered = |agency: AgencyKey| {
+                inputs
+                    .iter()
+                    .flatten()
+                    .any(|answers| answers.contains_key(&agency))
+            };
+            for target in &self.targets {
+                let value = match derived.order {
+                    DerivedOrder::AggregateThenCompute => at(*target),
+                    DerivedOrder::ComputeThenAdd => {
+                        let lowest: Vec<f64> = self
+                            .graph
+                            .subtree(*target)
+                            .into_iter()
+                            .filter(|agency| {
+                                answered(*agency)
+                                    && !self
+                                        .graph
+                                        .children(*agency)
+                                        .iter()
+                                        .any(|child| answered(*child))
+                            })
+                            .filter_map(at)
+                            .collect();
+                        (!lowest.is_empty()).then(|| lowest.iter().sum())
+                    }
+                };
+                rows.push(AnalyticsRow {
+                    indicator: code.to_string(),
+                    agency: self
+                        .graph
+                        .code(*target)
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    period: period.to_string(),
+                    options: json!({}),
+                    value: value.map(tidy),
+                });
+            }
+        }
+        Ok(rows)
     }
 
     /// Every row, refused past [`MAX_ROWS`] (an export streams instead).
@@ -709,7 +741,7 @@ impl Plan {
             });
         }
         let every: Vec<&Indicator> = self.indicators.iter().collect();
-        self.prepare_from_roll_ups(context, &every, &self.periods)
+        self.prepare_from_roll_ups(context, &every, &self.periods, &self.disaggregate)
             .await?;
         let mut rows = Vec::with_capacity(cells);
         for indicator in &self.indicators {

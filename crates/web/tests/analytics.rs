@@ -453,6 +453,48 @@ async fn a_derived_indicator_is_a_ratio_of_aggregates(app: TestApp) {
         single(&analytics(&app, &admin, "indicator=XH04&agency=01&period=2025").await),
         Some(50.0)
     );
+
+    // Computed for each reporting agency, then added: a sum of ratios (01: 50, 79: 10; 04
+    // has no count of the poor and adds nothing).
+    let mut regime = app.get("/api/v1/regimes/BC-DSHN-N", &admin).await.json();
+    let derived = regime["derived"].as_array_mut().unwrap();
+    let xh04 = derived.iter_mut().find(|d| d["code"] == "XH04").unwrap();
+    assert_eq!(
+        xh04.get("order"),
+        None,
+        "the default order is not written out"
+    );
+    xh04["order"] = serde_json::json!("compute_then_add");
+    let saved = app
+        .call(
+            axum::http::Method::PUT,
+            "/api/v1/regimes/BC-DSHN-N/draft",
+            Some(&admin),
+            Some(&regime),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let published = app
+        .call(
+            axum::http::Method::POST,
+            "/api/v1/regimes/BC-DSHN-N/publish",
+            Some(&admin),
+            Some(&serde_json::json!({"effective_from": "2026-12-02"})),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH04&agency=VN&period=2025").await),
+        Some(60.0)
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH04&agency=01&period=2025").await),
+        Some(50.0)
+    );
+    assert_eq!(
+        single(&analytics(&app, &admin, "indicator=XH04&agency=04&period=2025").await),
+        None
+    );
 }
 
 async fn a_compiled_total_that_differs_from_the_provinces_is_listed(app: TestApp) {
