@@ -389,7 +389,12 @@ pub fn aggregate(
             .map(|(group, partial)| (group, partial.value()))
             .collect();
     }
-    rolled_up(graph, gathered, target, question, None, None)
+    let mut walk = Walk {
+        answers: None,
+        differences: None,
+        pruned: None,
+    };
+    rolled_up(graph, gathered, target, question, &mut walk)
         .into_iter()
         .map(|(group, partial)| (group, partial.value()))
         .collect()
@@ -413,10 +418,47 @@ pub fn aggregate_every_node(
         }
         return answers;
     }
+    let mut walk = Walk {
+        answers: Some(&mut answers),
+        differences: None,
+        pruned: None,
+    };
     for root in graph.roots() {
-        rolled_up(graph, gathered, root, question, Some(&mut answers), None);
+        rolled_up(graph, gathered, root, question, &mut walk);
     }
     answers
+}
+
+/// [`aggregate_every_node`] without walking below `pruned` agencies (collectors whose sums
+/// stand in for their subordinates, see [`crate::rollup`]): every other agency's answer, at
+/// the cost of the agencies above them only.
+pub fn aggregate_nodes_above(
+    graph: &AgencyGraph,
+    gathered: &Gathered,
+    question: &Question,
+    pruned: &HashSet<AgencyKey>,
+) -> HashMap<AgencyKey, BTreeMap<OptionCombo, f64>> {
+    if question.aggregation == Aggregation::None || pruned.is_empty() {
+        return aggregate_every_node(graph, gathered, question);
+    }
+    let mut answers = HashMap::new();
+    let mut walk = Walk {
+        answers: Some(&mut answers),
+        differences: None,
+        pruned: Some(pruned),
+    };
+    for root in graph.roots() {
+        rolled_up(graph, gathered, root, question, &mut walk);
+    }
+    answers
+}
+
+/// What a walk up the hierarchy records on the way, and where it does not go.
+struct Walk<'w> {
+    answers: Option<&'w mut HashMap<AgencyKey, BTreeMap<OptionCombo, f64>>>,
+    differences: Option<&'w mut Vec<TotalDifference>>,
+    /// Agencies whose subordinates are not visited.
+    pruned: Option<&'w HashSet<AgencyKey>>,
 }
 
 /// A compiled total that differs from what its subordinates' values combine to — a
@@ -444,15 +486,13 @@ pub fn total_differences(
     if question.aggregation == Aggregation::None {
         return differences;
     }
+    let mut walk = Walk {
+        answers: None,
+        differences: Some(&mut differences),
+        pruned: None,
+    };
     for root in graph.roots() {
-        rolled_up(
-            graph,
-            gathered,
-            root,
-            question,
-            None,
-            Some(&mut differences),
-        );
+        rolled_up(graph, gathered, root, question, &mut walk);
     }
     differences
 }
@@ -486,23 +526,19 @@ fn rolled_up(
     gathered: &Gathered,
     node: AgencyKey,
     question: &Question,
-    mut answers: Option<&mut HashMap<AgencyKey, BTreeMap<OptionCombo, f64>>>,
-    mut differences: Option<&mut Vec<TotalDifference>>,
+    walk: &mut Walk,
 ) -> BTreeMap<OptionCombo, Partial> {
     let inside = node_inside(gathered, node, question);
     let own = node_partials(&inside, question);
     let mut result: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
     // What the children combine to where the node has a compiled total of its own.
     let mut covered: BTreeMap<OptionCombo, Partial> = BTreeMap::new();
-    for child in graph.children(node) {
-        let below = rolled_up(
-            graph,
-            gathered,
-            *child,
-            question,
-            answers.as_deref_mut(),
-            differences.as_deref_mut(),
-        );
+    let children = match walk.pruned {
+        Some(pruned) if pruned.contains(&node) => &[],
+        _ => graph.children(node),
+    };
+    for child in children {
+        let below = rolled_up(graph, gathered, *child, question, walk);
         for (group, partial) in below {
             let into = if own.contains_key(&group) {
                 &mut covered
@@ -514,7 +550,7 @@ fn rolled_up(
                 .or_insert(partial);
         }
     }
-    if let Some(differences) = differences {
+    if let Some(differences) = walk.differences.as_deref_mut() {
         for (group, below) in covered {
             let (reported, subordinates) = (own[&group].value(), below.value());
             let scale = reported.abs().max(subordinates.abs()).max(1.0);
@@ -529,7 +565,7 @@ fn rolled_up(
         }
     }
     result.extend(own);
-    if let Some(answers) = answers
+    if let Some(answers) = walk.answers.as_deref_mut()
         && !result.is_empty()
     {
         answers.insert(

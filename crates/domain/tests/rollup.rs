@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use baocao_domain::agency::{AgencyCode, AgencyKind};
 use baocao_domain::aggregation::{
     AgencyGraph, AgencyKey, Gathered, GraphAgency, Observation, Question, aggregate_every_node,
+    aggregate_nodes_above,
 };
 use baocao_domain::indicator::Aggregation;
 use baocao_domain::period::PeriodId;
@@ -267,7 +268,8 @@ proptest! {
         let plan = stand_ins(&graph, &cells, rule, period);
         let mut input = plan.observations.clone();
         input.extend(data.iter().filter(|o| plan.read.contains(&o.agency)).cloned());
-        let from_roll_ups = aggregate_every_node(&graph, &Gathered::new(&graph, &input), &question);
+        let from_roll_ups =
+            aggregate_nodes_above(&graph, &Gathered::new(&graph, &input), &question, &plan.collectors);
 
         let none = BTreeMap::new();
         for node in ALL {

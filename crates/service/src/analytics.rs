@@ -8,7 +8,8 @@
 
 use baocao_domain::agency::{AgencyCode, AgencyLevel};
 use baocao_domain::aggregation::{
-    AgencyGraph, AgencyKey, Gathered, Question, aggregate_every_node, tidy, total_differences,
+    AgencyGraph, AgencyKey, Gathered, Question, aggregate_every_node, aggregate_nodes_above, tidy,
+    total_differences,
 };
 use baocao_domain::indicator::{Aggregation, Indicator, IndicatorCode};
 use baocao_domain::period::PeriodId;
@@ -428,6 +429,7 @@ impl Plan {
         (period, disaggregate): (PeriodId, &[String]),
         coverage: Coverage,
         observations: &[baocao_domain::aggregation::Observation],
+        standing_in: Option<&std::collections::HashSet<AgencyKey>>,
     ) -> std::sync::Arc<NodeAnswers> {
         let gathered = Gathered::new(&self.graph, observations);
         let question = Question {
@@ -435,11 +437,13 @@ impl Plan {
             period,
             disaggregate,
         };
-        let answers = std::sync::Arc::new(crate::aggregates::compact(aggregate_every_node(
-            &self.graph,
-            &gathered,
-            &question,
-        )));
+        let answers = match standing_in {
+            Some(collectors) => {
+                aggregate_nodes_above(&self.graph, &gathered, &question, collectors)
+            }
+            None => aggregate_every_node(&self.graph, &gathered, &question),
+        };
+        let answers = std::sync::Arc::new(crate::aggregates::compact(answers));
         context.aggregates.keep(
             self.cached_question(indicator, period, disaggregate, coverage),
             self.token(period),
@@ -516,6 +520,7 @@ impl Plan {
                     (period, disaggregate),
                     Coverage::Everywhere,
                     &values,
+                    None,
                 );
                 computed.push((at, period, answers));
             }
@@ -568,6 +573,7 @@ impl Plan {
                 (period, disaggregate),
                 Coverage::AboveCollectors,
                 &observations,
+                Some(&found.collectors),
             );
             computed.push((at, period, answers));
         }
@@ -629,6 +635,7 @@ impl Plan {
             (period, disaggregate),
             coverage,
             &observations,
+            None,
         ))
     }
 

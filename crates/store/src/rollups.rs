@@ -172,16 +172,27 @@ impl Store {
             query.build_query_as().fetch_all(pool).await?
         });
         let mut found = vec![Vec::new(); indicators.len()];
+        // A few combinations, parsed once each.
+        let mut combos: std::collections::HashMap<String, baocao_domain::value::OptionCombo> =
+            Default::default();
         for row in rows {
             let Some(at) = indicators.iter().position(|i| i.as_str() == row.indicator) else {
                 continue;
+            };
+            let options = match combos.get(&row.combo) {
+                Some(options) => options.clone(),
+                None => {
+                    let options = combo_from_key(&row.combo)?;
+                    combos.insert(row.combo.clone(), options.clone());
+                    options
+                }
             };
             found[at].push(RollupCell {
                 kind: RollupKind::from_i16(row.kind)
                     .ok_or_else(|| corrupt(format!("roll-up kind {}", row.kind)))?,
                 node: AgencyKey::from(row.node_id),
                 period: period(&row.period)?,
-                options: combo_from_key(&row.combo)?,
+                options,
                 total: row.total,
                 values: row.value_count.max(0) as u32,
                 cells: row.cell_count.max(0) as u32,
