@@ -27,20 +27,24 @@ use crate::Context;
 const REBUILT_AT_ONCE: usize = 64;
 
 /// Rebuilds the roll-ups of `indicators` for one stored period, from its values, under the
-/// counters read before them: one read and one transaction per [`REBUILT_AT_ONCE`].
+/// counters read before them: one read and one transaction per [`REBUILT_AT_ONCE`]. An
+/// indicator with no value in the period and no roll-up built before is left unbuilt: there
+/// is nothing to sum, and nothing to write on a question's way.
 async fn rebuild(
     context: &Context,
     graph: &AgencyGraph,
     edition: Date,
-    indicators: &[&IndicatorCode],
+    indicators: &[(&IndicatorCode, bool)],
     build: RollupBuild,
 ) -> Result<(), StoreError> {
     for part in indicators.chunks(REBUILT_AT_ONCE) {
-        let sums = context.store.cell_sums(part, build.period).await?;
+        let codes: Vec<&IndicatorCode> = part.iter().map(|(code, _)| *code).collect();
+        let sums = context.store.cell_sums(&codes, build.period).await?;
         let rollups: Vec<_> = part
             .iter()
             .zip(sums)
-            .map(|(indicator, sums)| (*indicator, build, roll_up_sums(graph, sums)))
+            .filter(|((_, built_before), sums)| *built_before || !sums.is_empty())
+            .map(|((indicator, _), sums)| (*indicator, build, roll_up_sums(graph, sums)))
             .collect();
         context
             .store
@@ -90,19 +94,32 @@ pub async fn cells(
             generation: *generation,
             hierarchy,
         };
-        let stale: Vec<&IndicatorCode> = indicators
+        let stale: Vec<(&IndicatorCode, bool)> = indicators
             .iter()
             .zip(&built)
             .filter(|(_, built)| !built.contains(&current))
-            .map(|(indicator, _)| *indicator)
+            .map(|(indicator, built)| (*indicator, built.iter().any(|b| b.period == *period)))
             .collect();
         if stale.is_empty() {
             continue;
         }
-        if !on_primary {
+        if on_primary {
+            rebuild(context, graph, edition, &stale, current).await?;
+            continue;
+        }
+        // A standby cannot rebuild: stale sums, or values never summed, leave it to the values.
+        if stale.iter().any(|(_, built_before)| *built_before) {
             return Ok(None);
         }
-        rebuild(context, graph, edition, &stale, current).await?;
+        let codes: Vec<&IndicatorCode> = stale.iter().map(|(code, _)| *code).collect();
+        if reader
+            .cell_sums(&codes, *period)
+            .await?
+            .iter()
+            .any(|sums| !sums.is_empty())
+        {
+            return Ok(None);
+        }
     }
     Ok(Some(
         reader
@@ -185,12 +202,13 @@ pub async fn upkeep(context: &Context, state: &mut UpkeepState) -> Result<Upkeep
             .into_iter()
             .collect();
         let with_values = context.store.indicators_with_values(period).await?;
-        let stale: Vec<&IndicatorCode> = with_values
+        let stale: Vec<(&IndicatorCode, bool)> = with_values
             .iter()
             .filter(|indicator| {
                 adds_up.get(indicator).copied().unwrap_or(false)
                     && built.get(*indicator) != Some(&current)
             })
+            .map(|indicator| (indicator, built.contains_key(indicator)))
             .collect();
         rebuild(context, &graph, edition, &stale, current).await?;
         done.rebuilt += stale.len();

@@ -47,6 +47,34 @@ fn period(code: &str) -> Result<PeriodId, StoreError> {
     PeriodId::parse(code).map_err(|e| corrupt(e.reason))
 }
 
+/// `AND t.indicator_id IN (…) AND t.period_id IN (…)`: the indicators by code, the periods
+/// wholly within `start`..=`end`.
+fn push_keys<'a, DB: sqlx::Database>(
+    query: &mut sqlx::QueryBuilder<'a, DB>,
+    table: &str,
+    indicators: &'a [&IndicatorCode],
+    start: Date,
+    end: Date,
+) where
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    query.push(format!(
+        " AND {table}.indicator_id IN (SELECT id FROM indicators WHERE code IN ("
+    ));
+    let mut codes = query.separated(", ");
+    for indicator in indicators {
+        codes.push_bind(indicator.as_str());
+    }
+    query.push(format!(
+        ")) AND {table}.period_id IN (SELECT id FROM periods WHERE start_date >= "
+    ));
+    query.push_bind(start.to_string());
+    query.push(" AND end_date <= ");
+    query.push_bind(end.to_string());
+    query.push(")");
+}
+
 impl Store {
     /// The first day of the hierarchy's edition that `date` falls in: every date from it to
     /// the next change of any agency sees the same hierarchy, so roll-ups are kept per
@@ -91,6 +119,8 @@ impl Store {
         start: Date,
         end: Date,
     ) -> Result<Vec<Vec<RollupBuild>>, StoreError> {
+        // The indicators and periods as id lists, so the key (edition, indicator, period)
+        // finds the rows rather than a walk over the edition's.
         const SQL: &str = "
             SELECT i.code, p.code, b.generation, b.hierarchy FROM rollup_builds b
             JOIN periods p ON p.id = b.period_id
@@ -99,16 +129,7 @@ impl Store {
         let rows: Vec<(String, String, i64, i64)> = on_db!(self, pool => {
             let mut query = sqlx::QueryBuilder::new(SQL);
             query.push_bind(edition.to_string());
-            query.push(" AND p.start_date >= ");
-            query.push_bind(start.to_string());
-            query.push(" AND p.end_date <= ");
-            query.push_bind(end.to_string());
-            query.push(" AND i.code IN (");
-            let mut codes = query.separated(", ");
-            for indicator in indicators {
-                codes.push_bind(indicator.as_str());
-            }
-            query.push(")");
+            push_keys(&mut query, "b", indicators, start, end);
             query.build_query_as().fetch_all(pool).await?
         });
         let mut found = vec![Vec::new(); indicators.len()];
@@ -159,16 +180,7 @@ impl Store {
         let rows: Vec<CellRow> = on_db!(self, pool => {
             let mut query = sqlx::QueryBuilder::new(SQL);
             query.push_bind(edition.to_string());
-            query.push(" AND p.start_date >= ");
-            query.push_bind(start.to_string());
-            query.push(" AND p.end_date <= ");
-            query.push_bind(end.to_string());
-            query.push(" AND i.code IN (");
-            let mut codes = query.separated(", ");
-            for indicator in indicators {
-                codes.push_bind(indicator.as_str());
-            }
-            query.push(")");
+            push_keys(&mut query, "r", indicators, start, end);
             query.build_query_as().fetch_all(pool).await?
         });
         let mut found = vec![Vec::new(); indicators.len()];
@@ -260,19 +272,20 @@ impl Store {
         indicators: &[&IndicatorCode],
         period: PeriodId,
     ) -> Result<Vec<Vec<CellSum<i32>>>, StoreError> {
+        // By the (indicator, period) index: the indicators and the period as ids.
         const SQL: &str = "
             SELECT i.code, v.agency_id, v.combo_id, SUM(v.value_num), COUNT(*)
             FROM data_values v JOIN indicators i ON i.id = v.indicator_id
-            WHERE v.period_id = (SELECT id FROM periods WHERE code = ";
+            WHERE v.value_num IS NOT NULL AND v.period_id = (SELECT id FROM periods WHERE code = ";
         let rows: Vec<(String, i32, i32, f64, i64)> = on_db!(self, pool => {
             let mut query = sqlx::QueryBuilder::new(SQL);
             query.push_bind(period.to_string());
-            query.push(") AND v.value_num IS NOT NULL AND i.code IN (");
+            query.push(") AND v.indicator_id IN (SELECT id FROM indicators WHERE code IN (");
             let mut codes = query.separated(", ");
             for indicator in indicators {
                 codes.push_bind(indicator.as_str());
             }
-            query.push(") GROUP BY i.code, v.agency_id, v.combo_id");
+            query.push(")) GROUP BY i.code, v.agency_id, v.combo_id");
             query.build_query_as().fetch_all(pool).await?
         });
         let mut found = vec![Vec::new(); indicators.len()];

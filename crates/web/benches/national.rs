@@ -77,6 +77,13 @@ async fn timed(app: &TestApp, token: &str, query: &str) -> (Timing, serde_json::
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // `BAOCAO_BENCH_LOG=sqlx::query=debug` shows every statement and its time, on stderr.
+    if let Ok(filter) = std::env::var("BAOCAO_BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let indicators: usize = std::env::var("BAOCAO_BENCH_INDICATORS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -221,9 +228,11 @@ async fn main() {
         "roll-ups: {rebuilt} (indicator, month) sums built in {upkeep_seconds:.1} s — {:.0} % of the load's time",
         100.0 * upkeep_seconds / load_seconds
     );
-    // Cold means what a restarted server has: the database, and the hierarchy it reads at
-    // start (its table warming does), no answer in memory.
+    // Cold means what a restarted server has: the database with the planner's statistics it
+    // gathers at start, and the hierarchy it reads at start (its table warming does), no
+    // answer in memory.
     app.state.aggregates.forget_answers();
+    store.refresh_statistics().await.unwrap();
     let started = Instant::now();
     baocao_service::aggregates::agency_graph(&app.state, app.state.today())
         .await
@@ -282,6 +291,7 @@ async fn main() {
         all_indicators[..all_indicators.len().min(10)].join(","),
         all_months[12..].join(",")
     );
+    eprintln!("— the questions —");
     let (a, answer_a) = timed(&app, &admin, &query_a).await;
     let (pivot, answer_pivot) = timed(&app, &admin, &query_pivot).await;
     assert_eq!(
