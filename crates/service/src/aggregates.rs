@@ -89,6 +89,8 @@ pub enum Coverage {
     /// Every agency's but the subordinates of collectors whose roll-ups stood in for them
     /// (so every agency with subordinates of its own).
     AboveCollectors,
+    /// [`AboveCollectors`](Self::AboveCollectors)' at or below one agency.
+    AboveCollectorsWithin(AgencyKey),
     /// Those at or below one agency.
     Within(AgencyKey),
 }

@@ -364,7 +364,8 @@ impl Plan {
 
     /// How the answers to `indicator` are computed to cover the plan's targets at least:
     /// - agencies with subordinates only, for an indicator that adds up: from the roll-ups
-    ///   (the collectors' sums stand in for their communes where they give the same answer);
+    ///   (the collectors' sums stand in for their communes where they give the same answer),
+    ///   only those under the agency asked when it is below a root;
     /// - some agency without subordinates, below a root: from the values of the agencies
     ///   under the one asked (its subtree and its predecessors);
     /// - else from every agency's values.
@@ -376,7 +377,11 @@ impl Plan {
                 .any(|target| self.graph.children(*target).is_empty());
         let below_a_root = self.graph.lineage(self.root).len() > 1;
         if !leaves_asked && indicator.aggregation() == Aggregation::Sum {
-            Coverage::AboveCollectors
+            if below_a_root {
+                Coverage::AboveCollectorsWithin(self.root)
+            } else {
+                Coverage::AboveCollectors
+            }
         } else if leaves_asked && below_a_root {
             Coverage::Within(self.root)
         } else {
@@ -463,15 +468,20 @@ impl Plan {
         disaggregate: &[String],
     ) -> Result<Vec<(usize, PeriodId, std::sync::Arc<NodeAnswers>)>, AnalyticsError> {
         let mut missing: Vec<(usize, PeriodId)> = Vec::new();
+        let mut from_roll_ups = None;
         for (at, indicator) in indicators.iter().enumerate() {
-            if self.coverage(indicator, false) != Coverage::AboveCollectors
-                || self.formulas.contains_key(indicator.code().as_str())
+            let coverage = self.coverage(indicator, false);
+            if !matches!(
+                coverage,
+                Coverage::AboveCollectors | Coverage::AboveCollectorsWithin(_)
+            ) || self.formulas.contains_key(indicator.code().as_str())
             {
                 continue;
             }
+            from_roll_ups = Some(coverage);
             for period in periods {
                 let token = self.token(*period);
-                if [Coverage::Everywhere, Coverage::AboveCollectors]
+                if [Coverage::Everywhere, Coverage::AboveCollectors, coverage]
                     .into_iter()
                     .any(|coverage| {
                         context.aggregates.holds(
@@ -485,9 +495,14 @@ impl Plan {
                 missing.push((at, *period));
             }
         }
-        if missing.is_empty() {
+        let Some(coverage) = from_roll_ups.filter(|_| !missing.is_empty()) else {
             return Ok(Vec::new());
-        }
+        };
+        // Below a root, only the sums under the agency asked (and its predecessors').
+        let within: Option<Vec<AgencyKey>> = match coverage {
+            Coverage::AboveCollectorsWithin(root) => Some(self.within(root)),
+            _ => None,
+        };
         let mut wanted: Vec<usize> = missing.iter().map(|(at, _)| *at).collect();
         wanted.sort_unstable();
         wanted.dedup();
@@ -504,6 +519,7 @@ impl Plan {
             &codes,
             &asked,
             &self.counters,
+            within.as_deref(),
         )
         .await?
         else {
@@ -571,13 +587,94 @@ impl Plan {
                 context,
                 indicators[at],
                 (period, disaggregate),
-                Coverage::AboveCollectors,
+                coverage,
                 &observations,
                 Some(&found.collectors),
             );
             computed.push((at, period, answers));
         }
         Ok(computed)
+    }
+
+    /// The agencies at or below `root` and the predecessors they carry.
+    fn within(&self, root: AgencyKey) -> Vec<AgencyKey> {
+        let subtree: std::collections::HashSet<AgencyKey> =
+            self.graph.subtree(root).into_iter().collect();
+        let mut read = self.graph.represented_by_any(&subtree);
+        read.extend(subtree);
+        read
+    }
+
+    /// Computes, in one pass, the answers below the agency asked that `indicators` ×
+    /// `periods` need and that are not kept: the values of its subtree, every indicator and
+    /// period, in one read.
+    async fn prepare_within(
+        &self,
+        context: &Context,
+        indicators: &[&Indicator],
+        periods: &[PeriodId],
+        disaggregate: &[String],
+    ) -> Result<(), AnalyticsError> {
+        let mut missing: Vec<(usize, PeriodId)> = Vec::new();
+        let mut root = None;
+        for (at, indicator) in indicators.iter().enumerate() {
+            let coverage = self.coverage(indicator, false);
+            let Coverage::Within(within) = coverage else {
+                continue;
+            };
+            if self.formulas.contains_key(indicator.code().as_str()) {
+                continue;
+            }
+            root = Some(within);
+            for period in periods {
+                let token = self.token(*period);
+                if ![Coverage::Everywhere, coverage]
+                    .into_iter()
+                    .any(|coverage| {
+                        context.aggregates.holds(
+                            &self.cached_question(indicator, *period, disaggregate, coverage),
+                            token,
+                        )
+                    })
+                {
+                    missing.push((at, *period));
+                }
+            }
+        }
+        let Some(root) = root.filter(|_| !missing.is_empty()) else {
+            return Ok(());
+        };
+        let mut wanted: Vec<usize> = missing.iter().map(|(at, _)| *at).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let codes: Vec<&IndicatorCode> = wanted.iter().map(|at| indicators[*at].code()).collect();
+        let start = missing.iter().map(|(_, p)| p.start()).min();
+        let end = missing.iter().map(|(_, p)| p.end()).max();
+        let (Some(start), Some(end)) = (start, end) else {
+            return Ok(());
+        };
+        let read = self.within(root);
+        let values = self
+            .reader
+            .observations_of_many(&codes, Some(&read), start, end)
+            .await?;
+        for (at, period) in missing {
+            let position = wanted.binary_search(&at).unwrap_or_default();
+            let inside: Vec<_> = values[position]
+                .iter()
+                .filter(|o| o.period.start() >= period.start() && o.period.end() <= period.end())
+                .cloned()
+                .collect();
+            self.compute(
+                context,
+                indicators[at],
+                (period, disaggregate),
+                Coverage::Within(root),
+                &inside,
+                None,
+            );
+        }
+        Ok(())
     }
 
     /// The engine's answers to one indicator and period, for at least the plan's targets:
@@ -596,7 +693,7 @@ impl Plan {
         let store = &self.reader;
         let coverage = self.coverage(indicator, question.every_agency);
         let observations = match coverage {
-            Coverage::AboveCollectors => {
+            Coverage::AboveCollectors | Coverage::AboveCollectorsWithin(_) => {
                 let mut computed = self
                     .prepare_from_roll_ups(context, &[indicator], &[period], disaggregate)
                     .await?;
@@ -611,12 +708,13 @@ impl Plan {
                     .await?
             }
             Coverage::Within(root) => {
-                let subtree: std::collections::HashSet<AgencyKey> =
-                    self.graph.subtree(root).into_iter().collect();
-                let mut read = self.graph.represented_by_any(&subtree);
-                read.extend(subtree);
                 store
-                    .observations_of(indicator.code(), &read, period.start(), period.end())
+                    .observations_of(
+                        indicator.code(),
+                        &self.within(root),
+                        period.start(),
+                        period.end(),
+                    )
                     .await?
             }
             Coverage::Everywhere => {
@@ -626,7 +724,7 @@ impl Plan {
             }
         };
         let coverage = match coverage {
-            Coverage::AboveCollectors => Coverage::Everywhere,
+            Coverage::AboveCollectors | Coverage::AboveCollectorsWithin(_) => Coverage::Everywhere,
             other => other,
         };
         Ok(self.compute(
@@ -749,6 +847,8 @@ impl Plan {
         }
         let every: Vec<&Indicator> = self.indicators.iter().collect();
         self.prepare_from_roll_ups(context, &every, &self.periods, &self.disaggregate)
+            .await?;
+        self.prepare_within(context, &every, &self.periods, &self.disaggregate)
             .await?;
         let mut rows = Vec::with_capacity(cells);
         for indicator in &self.indicators {

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use baocao_domain::aggregation::AgencyGraph;
+use baocao_domain::aggregation::{AgencyGraph, AgencyKey};
 use baocao_domain::indicator::{Aggregation, IndicatorCode};
 use baocao_domain::period::PeriodId;
 use baocao_domain::rollup::{RollupCell, roll_up_sums};
@@ -59,6 +59,8 @@ async fn rebuild(
 /// counters the question read) and the hierarchy counter `hierarchy`: stale or missing ones
 /// are rebuilt first. Three reads however many indicators and periods are asked. Read from
 /// `reader`; `None` when some are stale and `reader` is a standby, where nothing is rebuilt.
+/// With `within`, only the cells of those agencies (collectors, or agencies with values of
+/// their own) are read.
 #[allow(clippy::too_many_arguments)]
 pub async fn cells(
     context: &Context,
@@ -69,6 +71,7 @@ pub async fn cells(
     indicators: &[&IndicatorCode],
     periods: &[PeriodId],
     counters: &[(PeriodId, i64)],
+    within: Option<&[AgencyKey]>,
 ) -> Result<Option<Vec<Vec<RollupCell>>>, StoreError> {
     let (Some(start), Some(end)) = (
         periods.iter().map(PeriodId::start).min(),
@@ -123,7 +126,7 @@ pub async fn cells(
     }
     Ok(Some(
         reader
-            .rollup_cells_of_many(edition, indicators, start, end)
+            .rollup_cells_of_many(edition, indicators, start, end, within)
             .await?,
     ))
 }

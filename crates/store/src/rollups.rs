@@ -155,20 +155,29 @@ impl Store {
         end: Date,
     ) -> Result<Vec<RollupCell>, StoreError> {
         let mut found = self
-            .rollup_cells_of_many(edition, &[indicator], start, end)
+            .rollup_cells_of_many(edition, &[indicator], start, end, None)
             .await?;
         Ok(found.pop().unwrap_or_default())
     }
 
     /// [`rollup_cells`](Self::rollup_cells) of several indicators in one read, each in the
-    /// position of its code in `indicators`.
+    /// position of its code in `indicators`; with `nodes`, only the cells of those agencies.
     pub async fn rollup_cells_of_many(
         &self,
         edition: Date,
         indicators: &[&IndicatorCode],
         start: Date,
         end: Date,
+        nodes: Option<&[AgencyKey]>,
     ) -> Result<Vec<Vec<RollupCell>>, StoreError> {
+        if nodes.is_some_and(<[AgencyKey]>::is_empty) {
+            return Ok(vec![Vec::new(); indicators.len()]);
+        }
+        // Integer ids written into the text, as for the values' agencies.
+        let only = nodes.map_or(String::new(), |ids| {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!(" AND r.node_id IN ({})", list.join(","))
+        });
         const SQL: &str = "
             SELECT i.code AS indicator, r.kind, r.node_id, p.code AS period, c.key AS combo,
                    r.total, r.value_count, r.cell_count
@@ -181,6 +190,7 @@ impl Store {
             let mut query = sqlx::QueryBuilder::new(SQL);
             query.push_bind(edition.to_string());
             push_keys(&mut query, "r", indicators, start, end);
+            query.push(&only);
             query.build_query_as().fetch_all(pool).await?
         });
         let mut found = vec![Vec::new(); indicators.len()];
