@@ -326,6 +326,11 @@ impl AggregateCache {
         self.answers_among(std::slice::from_ref(question), token)
     }
 
+    /// Counts questions looked up in one pass (`holds`) and not found.
+    pub fn count_misses(&self, count: usize) {
+        self.lock().misses += count as u64;
+    }
+
     /// Whether the answers to `question` are kept under the same data (`token`), without
     /// counting a lookup.
     pub fn holds(&self, question: &Question, token: i64) -> bool {

@@ -287,6 +287,12 @@ struct Derived {
     order: DerivedOrder,
 }
 
+/// Answers computed for a plan in one pass: (the indicator's position, period, answers).
+type Computed = (usize, PeriodId, std::sync::Arc<NodeAnswers>);
+
+/// Answers computed in one pass, by indicator code and period, for the rows to take.
+type Prepared = std::collections::HashMap<(String, PeriodId), std::sync::Arc<NodeAnswers>>;
+
 /// One indicator's question within a plan: a period, the categories to split by, and whether
 /// every agency's answer is needed (not just the targets').
 #[derive(Clone, Copy)]
@@ -309,6 +315,18 @@ impl Plan {
         indicator: &Indicator,
         periods: &[PeriodId],
     ) -> Result<Vec<AnalyticsRow>, AnalyticsError> {
+        self.rows_prepared(context, indicator, periods, &Prepared::new())
+            .await
+    }
+
+    /// [`rows_of`](Self::rows_of), taking the answers `prepared` computed for it first.
+    async fn rows_prepared(
+        &self,
+        context: &Context,
+        indicator: &Indicator,
+        periods: &[PeriodId],
+        prepared: &Prepared,
+    ) -> Result<Vec<AnalyticsRow>, AnalyticsError> {
         if let Some(derived) = self.formulas.get(indicator.code().as_str()) {
             return self
                 .derived_rows(context, indicator.code().as_str(), derived, periods)
@@ -321,7 +339,10 @@ impl Plan {
                 disaggregate: &self.disaggregate,
                 every_agency: false,
             };
-            let answers = self.answers(context, indicator, asked).await?;
+            let answers = match prepared.get(&(indicator.code().to_string(), *period)) {
+                Some(answers) => answers.clone(),
+                None => self.answers(context, indicator, asked).await?,
+            };
             for target in &self.targets {
                 let code = self
                     .graph
@@ -466,7 +487,7 @@ impl Plan {
         indicators: &[&Indicator],
         periods: &[PeriodId],
         disaggregate: &[String],
-    ) -> Result<Vec<(usize, PeriodId, std::sync::Arc<NodeAnswers>)>, AnalyticsError> {
+    ) -> Result<Vec<Computed>, AnalyticsError> {
         let mut missing: Vec<(usize, PeriodId)> = Vec::new();
         let mut from_roll_ups = None;
         for (at, indicator) in indicators.iter().enumerate() {
@@ -614,7 +635,7 @@ impl Plan {
         indicators: &[&Indicator],
         periods: &[PeriodId],
         disaggregate: &[String],
-    ) -> Result<(), AnalyticsError> {
+    ) -> Result<Vec<Computed>, AnalyticsError> {
         let mut missing: Vec<(usize, PeriodId)> = Vec::new();
         let mut root = None;
         for (at, indicator) in indicators.iter().enumerate() {
@@ -642,7 +663,7 @@ impl Plan {
             }
         }
         let Some(root) = root.filter(|_| !missing.is_empty()) else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let mut wanted: Vec<usize> = missing.iter().map(|(at, _)| *at).collect();
         wanted.sort_unstable();
@@ -651,13 +672,14 @@ impl Plan {
         let start = missing.iter().map(|(_, p)| p.start()).min();
         let end = missing.iter().map(|(_, p)| p.end()).max();
         let (Some(start), Some(end)) = (start, end) else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let read = self.within(root);
         let values = self
             .reader
             .observations_of_many(&codes, Some(&read), start, end)
             .await?;
+        let mut computed = Vec::with_capacity(missing.len());
         for (at, period) in missing {
             let position = wanted.binary_search(&at).unwrap_or_default();
             let inside: Vec<_> = values[position]
@@ -665,7 +687,7 @@ impl Plan {
                 .filter(|o| o.period.start() >= period.start() && o.period.end() <= period.end())
                 .cloned()
                 .collect();
-            self.compute(
+            let answers = self.compute(
                 context,
                 indicators[at],
                 (period, disaggregate),
@@ -673,8 +695,9 @@ impl Plan {
                 &inside,
                 None,
             );
+            computed.push((at, period, answers));
         }
-        Ok(())
+        Ok(computed)
     }
 
     /// The engine's answers to one indicator and period, for at least the plan's targets:
@@ -846,13 +869,26 @@ impl Plan {
             });
         }
         let every: Vec<&Indicator> = self.indicators.iter().collect();
-        self.prepare_from_roll_ups(context, &every, &self.periods, &self.disaggregate)
-            .await?;
-        self.prepare_within(context, &every, &self.periods, &self.disaggregate)
-            .await?;
+        let mut prepared = Prepared::new();
+        for (at, period, answers) in self
+            .prepare_from_roll_ups(context, &every, &self.periods, &self.disaggregate)
+            .await?
+            .into_iter()
+            .chain(
+                self.prepare_within(context, &every, &self.periods, &self.disaggregate)
+                    .await?,
+            )
+        {
+            prepared.insert((every[at].code().to_string(), period), answers);
+        }
+        // Looked up in one pass, and computed: misses, as a lookup one at a time counts them.
+        context.aggregates.count_misses(prepared.len());
         let mut rows = Vec::with_capacity(cells);
         for indicator in &self.indicators {
-            rows.extend(self.rows_of(context, indicator, &self.periods).await?);
+            rows.extend(
+                self.rows_prepared(context, indicator, &self.periods, &prepared)
+                    .await?,
+            );
         }
         Ok(rows)
     }

@@ -386,6 +386,32 @@ async fn every_value_streams_out_as_csv_page_by_page(app: TestApp) {
     );
 }
 
+/// Saves a regime's amended draft.
+async fn save_draft(app: &TestApp, token: &str, code: &str, regime: &Value) {
+    let saved = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/regimes/{code}/draft"),
+            Some(token),
+            Some(regime),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+}
+
+/// Publishes a regime's draft from `effective_from`.
+async fn publish(app: &TestApp, token: &str, code: &str, effective_from: &str) {
+    let published = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/regimes/{code}/publish"),
+            Some(token),
+            Some(&json!({"effective_from": effective_from})),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+}
+
 async fn a_derived_indicator_is_a_ratio_of_aggregates(app: TestApp) {
     // XH04 = 100 * [XH05] / [XH06] (BC-DSHN-N): poor households per hundred households.
     let values = [
@@ -425,29 +451,13 @@ async fn a_derived_indicator_is_a_ratio_of_aggregates(app: TestApp) {
     let derived = regime["derived"].as_array_mut().unwrap();
     let xh04 = derived.iter_mut().find(|d| d["code"] == "XH04").unwrap();
     xh04["formula"] = serde_json::json!("1000 * [XH05] / [XH06]");
-    let saved = app
-        .call(
-            axum::http::Method::PUT,
-            "/api/v1/regimes/BC-DSHN-N/draft",
-            Some(&admin),
-            Some(&regime),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    save_draft(&app, &admin, "BC-DSHN-N", &regime).await;
     // A draft amendment does not replace the version in force…
     assert_eq!(
         single(&analytics(&app, &admin, "indicator=XH04&agency=01&period=2025").await),
         Some(5.0)
     );
-    let published = app
-        .call(
-            axum::http::Method::POST,
-            "/api/v1/regimes/BC-DSHN-N/publish",
-            Some(&admin),
-            Some(&serde_json::json!({"effective_from": "2026-12-01"})),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+    publish(&app, &admin, "BC-DSHN-N", "2026-12-01").await;
     // …its publication does.
     assert_eq!(
         single(&analytics(&app, &admin, "indicator=XH04&agency=01&period=2025").await),
@@ -465,24 +475,8 @@ async fn a_derived_indicator_is_a_ratio_of_aggregates(app: TestApp) {
         "the default order is not written out"
     );
     xh04["order"] = serde_json::json!("compute_then_add");
-    let saved = app
-        .call(
-            axum::http::Method::PUT,
-            "/api/v1/regimes/BC-DSHN-N/draft",
-            Some(&admin),
-            Some(&regime),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
-    let published = app
-        .call(
-            axum::http::Method::POST,
-            "/api/v1/regimes/BC-DSHN-N/publish",
-            Some(&admin),
-            Some(&serde_json::json!({"effective_from": "2026-12-02"})),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+    save_draft(&app, &admin, "BC-DSHN-N", &regime).await;
+    publish(&app, &admin, "BC-DSHN-N", "2026-12-02").await;
     assert_eq!(
         single(&analytics(&app, &admin, "indicator=XH04&agency=VN&period=2025").await),
         Some(60.0)
