@@ -14,6 +14,7 @@ use futures_util::TryStreamExt;
 use serde_json::Value as Json;
 
 use crate::secrets::AUDIT_KEY_COLUMN;
+use crate::statement_list::StatementList;
 use crate::{Store, StoreError, on_db};
 
 /// The advisory lock key of the chain's tail on PostgreSQL ("audit" in ASCII).
@@ -115,6 +116,56 @@ macro_rules! append_events {
     }};
 }
 pub(crate) use append_events;
+
+/// The chain's tail: its last event's number and hash (the genesis if it is empty).
+pub(crate) async fn read_tail(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<(i64, String), StoreError> {
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(conn)
+            .await?;
+    Ok(head.unwrap_or((0, GENESIS.to_string())))
+}
+
+/// [`append_events!`] as statements of an SQLite [`StatementList`]: `records` chained after
+/// `head`; answers the new tail.
+pub(crate) fn append_to_list(
+    list: &mut StatementList,
+    head: (i64, String),
+    records: Vec<Record>,
+) -> (i64, String) {
+    let events = baocao_domain::audit::chain((head.0, &head.1), records);
+    let tail = events
+        .last()
+        .map_or(head.clone(), |last| (last.seq, last.hash.clone()));
+    let insert = format!(
+        "INSERT INTO audit_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    );
+    for event in events {
+        let Event {
+            seq,
+            record,
+            prev_hash,
+            hash,
+        } = event;
+        list.push(&insert, |row| {
+            row.add(seq)
+                .add(record.by.at)
+                .add(record.by.user)
+                .add(record.by.client)
+                .add(record.by.channel.as_str())
+                .add(record.by.request)
+                .add(record.kind)
+                .add(record.object)
+                .add(record.agency)
+                .add(record.change)
+                .add(prev_hash)
+                .add(hash);
+        });
+    }
+    tail
+}
 
 /// Which events a page of the audit shows.
 #[derive(Debug, Default, Clone)]

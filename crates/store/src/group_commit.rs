@@ -25,10 +25,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use baocao_domain::audit::Record;
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use crate::StoreError;
+use crate::statement_list::{Binder, StatementList};
 
 /// Members of one batch at most.
 pub(crate) const MOST_MEMBERS: usize = 64;
@@ -88,9 +90,21 @@ pub(crate) struct Lease {
     /// `None` once the member has left (committed or rolled back).
     guard: Option<OwnedMutexGuard<Option<Batch>>>,
     group: Arc<GroupCommit>,
-    /// Whether this member opened the batch: its work is then the whole transaction (no
-    /// savepoint; nobody joined before it).
-    opened: bool,
+    savepoint: Savepoint,
+    /// Statements whose answer nobody waits for, run at the member's commit.
+    deferred: StatementList,
+}
+
+/// Where a member's work starts in the batch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Savepoint {
+    /// The member opened the batch: its work is the whole transaction so far (nobody joined
+    /// before it), undone by rolling the batch back.
+    Opener,
+    /// A joiner that has run nothing yet: nothing of it is in the batch.
+    Pending,
+    /// A joiner whose work is under `SAVEPOINT member`.
+    Made,
 }
 
 impl GroupCommit {
@@ -110,8 +124,7 @@ impl GroupCommit {
         let waiting = Waiting::new(&self.waiting);
         let mut guard = self.open.clone().lock_owned().await;
         drop(waiting);
-        let opened = guard.is_none();
-        if opened {
+        let savepoint = if guard.is_none() {
             let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
             *guard = Some(Batch {
                 tx,
@@ -120,19 +133,16 @@ impl GroupCommit {
                 members: Vec::new(),
                 tail: None,
             });
-        } else if let Some(batch) = guard.as_mut()
-            && let Err(error) = sqlx::query("SAVEPOINT member")
-                .execute(&mut *batch.tx)
-                .await
-        {
-            // Nothing of this writer is in the batch: the others' still are.
-            settle_if_idle(&self.clone(), &mut guard).await;
-            return Err(error.into());
-        }
+            Savepoint::Opener
+        } else {
+            // Made with the member's first statement, in the same hand-off.
+            Savepoint::Pending
+        };
         Ok(Lease {
             guard: Some(guard),
             group: self.clone(),
-            opened,
+            savepoint,
+            deferred: StatementList::default(),
         })
     }
 }
@@ -158,25 +168,71 @@ impl Lease {
         batch.expect("a lease holds the open batch")
     }
 
-    /// Appends the member's audit events, keeps its work in the batch and waits until the
-    /// batch is committed.
+    /// Makes the member's savepoint if it is not made yet: before a statement sent through
+    /// sqlx.
+    pub(crate) async fn ready(&mut self) -> Result<(), StoreError> {
+        if self.savepoint == Savepoint::Pending {
+            sqlx::query("SAVEPOINT member")
+                .execute(&mut *self.batch().tx)
+                .await?;
+            self.savepoint = Savepoint::Made;
+        }
+        Ok(())
+    }
+
+    /// Runs `list` now, in one hand-off with the member's savepoint if it is not made yet;
+    /// answers the first row a statement of it answers.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        mut list: StatementList,
+    ) -> Result<Option<SqliteRow>, StoreError> {
+        self.savepoint_first(&mut list);
+        list.fetch_optional(&mut self.batch().tx).await
+    }
+
+    /// Puts the member's savepoint before `list` if it is not made yet. It counts as made
+    /// from then on: if the list fails before it, undoing the member fails and the whole
+    /// batch is abandoned, none of it acknowledged.
+    fn savepoint_first(&mut self, list: &mut StatementList) {
+        if self.savepoint == Savepoint::Pending {
+            list.prepend_plain("SAVEPOINT member");
+            self.savepoint = Savepoint::Made;
+        }
+    }
+
+    /// Adds statements to run at the member's commit, in the same hand-off as its audit
+    /// events: writes whose answer the member does not need. A failure there fails the
+    /// member.
+    pub(crate) fn defer(&mut self, sql: &str, bind: impl FnOnce(&mut Binder<'_>)) {
+        self.deferred.push(sql, bind);
+    }
+
+    /// Runs the member's deferred statements, appends its audit events, keeps its work in
+    /// the batch and waits until the batch is committed.
     pub(crate) async fn commit(mut self, records: Vec<Record>) -> Result<(), StoreError> {
         let (told, outcome) = oneshot::channel();
-        let opened = self.opened;
+        let mut list = std::mem::take(&mut self.deferred);
+        // Taken out: if the member fails, it is rolled back and the tail read again by the
+        // next one.
+        let known = self.batch().tail.take();
+        let tail = if records.is_empty() {
+            known
+        } else {
+            let head = match known {
+                Some(head) => head,
+                None => crate::audit::read_tail(&mut *self.batch().tx).await?,
+            };
+            Some(crate::audit::append_to_list(&mut list, head, records))
+        };
+        if !list.is_empty() {
+            self.savepoint_first(&mut list);
+        }
+        if self.savepoint == Savepoint::Made {
+            list.push_plain("RELEASE member");
+        }
+        list.execute(&mut self.batch().tx).await?;
         let batch = self.batch();
-        if !records.is_empty() {
-            // Taken out: if the append fails, the member is rolled back and the tail read
-            // again by the next one.
-            let known = batch.tail.take();
-            let conn = &mut *batch.tx;
-            let tail = crate::audit::append_events!(conn, records, false, known);
-            batch.tail = Some(tail);
-        }
-        if !opened {
-            sqlx::query("RELEASE member")
-                .execute(&mut *batch.tx)
-                .await?;
-        }
+        batch.tail = tail;
         batch.members.push(told);
         let number = batch.number;
         let mut guard = self.guard.take().expect("the member has not left yet");
@@ -195,7 +251,7 @@ impl Lease {
     /// Undoes the member's work; the batch's other members keep theirs.
     pub(crate) async fn rollback(mut self) -> Result<(), StoreError> {
         if let Some(guard) = self.guard.take() {
-            abandon(guard, self.group.clone(), self.opened).await;
+            abandon(guard, self.group.clone(), self.savepoint).await;
         }
         Ok(())
     }
@@ -209,7 +265,7 @@ impl Drop for Lease {
         match tokio::runtime::Handle::try_current() {
             // The rollback needs the connection: done on the runtime, holding the batch.
             Ok(runtime) => {
-                runtime.spawn(abandon(guard, self.group.clone(), self.opened));
+                runtime.spawn(abandon(guard, self.group.clone(), self.savepoint));
             }
             // No runtime (shutting down): the batch is dropped, its transaction rolled back
             // by the driver, and its members told nothing was committed.
@@ -220,13 +276,25 @@ impl Drop for Lease {
 
 /// Rolls a member back (to its savepoint, or the whole batch if it opened it) and commits
 /// what the others did if nobody else is coming.
-async fn abandon(mut guard: OwnedMutexGuard<Option<Batch>>, group: Arc<GroupCommit>, opened: bool) {
-    if opened {
-        // Nobody joined before the opener: the batch is its work alone.
-        if let Some(batch) = guard.take() {
-            let _ = batch.tx.rollback().await;
+async fn abandon(
+    mut guard: OwnedMutexGuard<Option<Batch>>,
+    group: Arc<GroupCommit>,
+    savepoint: Savepoint,
+) {
+    match savepoint {
+        Savepoint::Opener => {
+            // Nobody joined before the opener: the batch is its work alone.
+            if let Some(batch) = guard.take() {
+                let _ = batch.tx.rollback().await;
+            }
+            return;
         }
-        return;
+        Savepoint::Pending => {
+            // Nothing of this member is in the batch: the others' work stays.
+            settle_if_idle(&group, &mut guard).await;
+            return;
+        }
+        Savepoint::Made => {}
     }
     let Some(batch) = guard.as_mut() else {
         return;

@@ -41,6 +41,7 @@ pub mod reports;
 pub mod rollups;
 pub mod secrets;
 pub mod signatures;
+mod statement_list;
 pub mod tables;
 pub mod transaction;
 pub mod users;

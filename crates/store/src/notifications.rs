@@ -64,6 +64,17 @@ pub struct PendingEmail {
     pub detail: Option<String>,
 }
 
+/// Tells the holders of two roles on an agency of a workflow step: `$1` the agency, `$2`…`$8`
+/// the notice, `$9` and `$10` the roles.
+const NOTIFY_HOLDERS: &str = "
+    INSERT INTO notifications (user_id, regime, agency, period, kind, deadline, created_at, occurrence, detail)
+    SELECT DISTINCT u.id, $2, $3, $4, $5, '', $6, $7, $8
+    FROM users u
+    JOIN role_grants g ON g.user_id = u.id
+    JOIN agencies a ON a.id = g.agency_id
+    WHERE a.code = $1 AND u.active AND (g.role = $9 OR g.role = $10)
+    ON CONFLICT (user_id, regime, agency, period, kind, occurrence) DO NOTHING";
+
 impl crate::transaction::Transaction {
     /// Tells every active user holding one of `roles` on `agency` itself of a workflow step;
     /// answers how many were told.
@@ -74,15 +85,7 @@ impl crate::transaction::Transaction {
         notice: &WorkflowNotice<'_>,
         now: &str,
     ) -> Result<u64, StoreError> {
-        const SQL: &str = "
-            INSERT INTO notifications (user_id, regime, agency, period, kind, deadline, created_at, occurrence, detail)
-            SELECT DISTINCT u.id, $2, $3, $4, $5, '', $6, $7, $8
-            FROM users u
-            JOIN role_grants g ON g.user_id = u.id
-            JOIN agencies a ON a.id = g.agency_id
-            WHERE a.code = $1 AND u.active AND (g.role = $9 OR g.role = $10)
-            ON CONFLICT (user_id, regime, agency, period, kind, occurrence) DO NOTHING";
-        Ok(on_tx!(self, conn => sqlx::query(SQL)
+        Ok(on_tx!(self, conn => sqlx::query(NOTIFY_HOLDERS)
             .bind(agency)
             .bind(notice.regime)
             .bind(notice.agency)
@@ -96,6 +99,34 @@ impl crate::transaction::Transaction {
             .execute(conn)
             .await?
             .rows_affected()))
+    }
+
+    /// [`notify_holders`](Self::notify_holders) when nobody needs the count: on SQLite it runs
+    /// with the commit, in the same hand-off as the change's audit events.
+    pub async fn tell_holders(
+        &mut self,
+        agency: &str,
+        roles: [&str; 2],
+        notice: &WorkflowNotice<'_>,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let crate::transaction::Tx::Sqlite(lease) = &mut self.tx else {
+            self.notify_holders(agency, roles, notice, now).await?;
+            return Ok(());
+        };
+        lease.defer(NOTIFY_HOLDERS, |args| {
+            args.add(agency.to_string())
+                .add(notice.regime.to_string())
+                .add(notice.agency.to_string())
+                .add(notice.period.to_string())
+                .add(notice.kind.to_string())
+                .add(now.to_string())
+                .add(notice.occurrence)
+                .add(notice.detail.map(str::to_string))
+                .add(roles[0].to_string())
+                .add(roles[1].to_string());
+        });
+        Ok(())
     }
 }
 

@@ -22,8 +22,35 @@ use baocao_domain::value::{DataValue, Value};
 use sqlx::Postgres;
 
 use crate::reports::{Event, NewVersion, ReportRecord};
+use crate::statement_list::StatementList;
 use crate::values::{code_id, write_values};
 use crate::{Db, Store, StoreError};
+use sqlx::Row;
+
+const INSERT_DRAFT: &str = "INSERT INTO submissions (regime_id, agency_id, period_id, receiving_agency_id, status, lock_version, draft, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)
+     ON CONFLICT (regime_id, agency_id, period_id) DO NOTHING
+     RETURNING lock_version";
+const UPDATE_DRAFT: &str = "UPDATE submissions SET draft = $1, status = $2, lock_version = lock_version + 1, updated_at = $3
+     WHERE regime_id = $4 AND agency_id = $5 AND period_id = $6 AND lock_version = $7
+     RETURNING lock_version";
+const MOVE_REPORT: &str =
+    "UPDATE submissions SET status = $1, lock_version = lock_version + 1, updated_at = $2
+     WHERE id = $3 AND status = $4 AND lock_version = $5
+     RETURNING lock_version, regime_id, agency_id, period_id";
+const RAISE_REGISTER: &str = "INSERT INTO document_registers (agency_id, year, last_number)
+     SELECT agency_id, $2, 1 FROM submissions WHERE id = $1
+     ON CONFLICT (agency_id, year) DO UPDATE SET last_number = document_registers.last_number + 1
+     RETURNING last_number";
+const INSERT_VERSION: &str = "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings, document_year, document_number)
+     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/// [`INSERT_VERSION`] numbered by the register [`RAISE_REGISTER`] just raised (SQLite, where
+/// both run in one query and the number is not read back in between).
+const INSERT_VERSION_NUMBERED: &str = "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings, document_year, document_number)
+     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10,
+       (SELECT r.last_number FROM document_registers r JOIN submissions s ON s.agency_id = r.agency_id WHERE s.id = $1 AND r.year = $10))";
+const INSERT_SIGNING_KEY: &str = "INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)";
+const INSERT_EVENT: &str = "INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)";
 
 /// Ids per `IN (…)` list: well under SQLite's 32,766 bound parameters.
 const IDS_PER_QUERY: usize = 500;
@@ -51,6 +78,7 @@ macro_rules! on_tx {
     ($self:expr, $conn:ident => $body:expr) => {
         match &mut $self.tx {
             $crate::transaction::Tx::Sqlite(tx) => {
+                tx.ready().await?;
                 let $conn = &mut **tx;
                 $body
             }
@@ -190,39 +218,72 @@ impl Transaction {
         writes: &[DraftWrite<'_>],
         now: &str,
     ) -> Result<Vec<bool>, StoreError> {
-        let mut saved = Vec::with_capacity(writes.len());
-        for write in writes {
-            let content = write.draft.canonical_json();
-            let lock: Option<i32> = if write.expected_lock == 0 {
-                on_tx!(self, conn => sqlx::query_scalar(
-                    "INSERT INTO submissions (regime_id, agency_id, period_id, receiving_agency_id, status, lock_version, draft, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)
-                     ON CONFLICT (regime_id, agency_id, period_id) DO NOTHING
-                     RETURNING lock_version")
-                    .bind(regime)
-                    .bind(write.agency)
-                    .bind(period)
-                    .bind(write.receiving_agency)
-                    .bind(write.save.to().as_str())
-                    .bind(&content)
-                    .bind(now)
-                    .fetch_optional(conn)
-                    .await?)
-            } else {
-                on_tx!(self, conn => sqlx::query_scalar(
-                    "UPDATE submissions SET draft = $1, status = $2, lock_version = lock_version + 1, updated_at = $3
-                     WHERE regime_id = $4 AND agency_id = $5 AND period_id = $6 AND lock_version = $7
-                     RETURNING lock_version")
-                    .bind(&content)
-                    .bind(write.save.to().as_str())
-                    .bind(now)
-                    .bind(regime)
-                    .bind(write.agency)
-                    .bind(period)
-                    .bind(write.expected_lock)
-                    .fetch_optional(conn)
-                    .await?)
-            };
+        let contents: Vec<String> = writes.iter().map(|w| w.draft.canonical_json()).collect();
+        let locks: Vec<Option<i32>> = match &mut self.tx {
+            Tx::Sqlite(lease) => {
+                let mut locks = Vec::with_capacity(writes.len());
+                for (write, content) in writes.iter().zip(&contents) {
+                    let status = write.save.to().as_str();
+                    let mut list = StatementList::default();
+                    if write.expected_lock == 0 {
+                        list.push(INSERT_DRAFT, |args| {
+                            args.add(regime)
+                                .add(write.agency)
+                                .add(period)
+                                .add(write.receiving_agency)
+                                .add(status)
+                                .add(content.clone())
+                                .add(now.to_string());
+                        });
+                    } else {
+                        list.push(UPDATE_DRAFT, |args| {
+                            args.add(content.clone())
+                                .add(status)
+                                .add(now.to_string())
+                                .add(regime)
+                                .add(write.agency)
+                                .add(period)
+                                .add(write.expected_lock);
+                        });
+                    }
+                    let row = lease.fetch_optional(list).await?;
+                    locks.push(row.map(|row| row.try_get::<i32, _>(0)).transpose()?);
+                }
+                locks
+            }
+            Tx::Postgres(tx) => {
+                let mut locks = Vec::with_capacity(writes.len());
+                for (write, content) in writes.iter().zip(&contents) {
+                    let status = write.save.to().as_str();
+                    let lock = if write.expected_lock == 0 {
+                        sqlx::query_scalar(INSERT_DRAFT)
+                            .bind(regime)
+                            .bind(write.agency)
+                            .bind(period)
+                            .bind(write.receiving_agency)
+                            .bind(status)
+                            .bind(content)
+                            .bind(now)
+                            .fetch_optional(&mut **tx)
+                            .await?
+                    } else {
+                        sqlx::query_scalar(UPDATE_DRAFT)
+                            .bind(content)
+                            .bind(status)
+                            .bind(now)
+                            .bind(regime)
+                            .bind(write.agency)
+                            .bind(period)
+                            .bind(write.expected_lock)
+                            .fetch_optional(&mut **tx)
+                            .await?
+                    };
+                    locks.push(lock);
+                }
+                locks
+            }
+        };
+        for ((write, content), lock) in writes.iter().zip(&contents).zip(&locks) {
             if let Some(lock) = lock {
                 self.note(
                     "report.save",
@@ -232,13 +293,12 @@ impl Transaction {
                         "report": [regime, write.agency, period],
                         "status": write.save.to().as_str(),
                         "lock": lock,
-                        "draft_sha256": baocao_domain::signature::digest_hex(&content),
+                        "draft_sha256": baocao_domain::signature::digest_hex(content),
                     }),
                 );
             }
-            saved.push(lock.is_some());
         }
-        Ok(saved)
+        Ok(locks.iter().map(Option::is_some).collect())
     }
 
     /// Moves report `report` along `transition`, answering its new lock. If the report is no
@@ -254,18 +314,33 @@ impl Transaction {
         let from = transition
             .from()
             .ok_or_else(|| StoreError::Conflict(format!("report {report} was never saved")))?;
-        let moved: Option<(i32, i32, i32, i32)> = on_tx!(self, conn => sqlx::query_as(
-            "UPDATE submissions SET status = $1, lock_version = lock_version + 1, updated_at = $2
-             WHERE id = $3 AND status = $4 AND lock_version = $5
-             RETURNING lock_version, regime_id, agency_id, period_id",
-        )
-        .bind(transition.to().as_str())
-        .bind(at)
-        .bind(report)
-        .bind(from.as_str())
-        .bind(expected_lock)
-        .fetch_optional(conn)
-        .await?);
+        let (to, from_status) = (transition.to().as_str(), from.as_str());
+        let moved: Option<(i32, i32, i32, i32)> = match &mut self.tx {
+            Tx::Sqlite(lease) => {
+                let mut list = StatementList::default();
+                list.push(MOVE_REPORT, |args| {
+                    args.add(to)
+                        .add(at.to_string())
+                        .add(report)
+                        .add(from_status)
+                        .add(expected_lock);
+                });
+                match lease.fetch_optional(list).await? {
+                    Some(row) => Some(sqlx::FromRow::from_row(&row)?),
+                    None => None,
+                }
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query_as(MOVE_REPORT)
+                    .bind(to)
+                    .bind(at)
+                    .bind(report)
+                    .bind(from_status)
+                    .bind(expected_lock)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        };
         let (lock, regime, agency, period) = moved.ok_or_else(|| {
             StoreError::Conflict(format!(
                 "report {report} is no longer {from} at lock {expected_lock}"
@@ -295,38 +370,50 @@ impl Transaction {
         // The next number of the agency's register for the year: one row per agency and year,
         // raised in this transaction (concurrent submissions of one agency wait for each other
         // here, no one else's).
-        let document_number: i32 = on_tx!(self, conn => sqlx::query_scalar(
-            "INSERT INTO document_registers (agency_id, year, last_number)
-             SELECT agency_id, $2, 1 FROM submissions WHERE id = $1
-             ON CONFLICT (agency_id, year) DO UPDATE SET last_number = document_registers.last_number + 1
-             RETURNING last_number",
-        )
-        .bind(report)
-        .bind(i32::from(version.document_year))
-        .fetch_one(conn)
-        .await?);
-        on_tx!(self, conn => sqlx::query(
-            "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings, document_year, document_number)
-             VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(report)
-        .bind(&version.content)
-        .bind(&version.content_sha256)
-        .bind(&version.signature)
-        .bind(&version.public_key)
-        .bind(event.actor)
-        .bind(event.at)
-        .bind(version.late)
-        .bind(&version.warnings)
-        .bind(i32::from(version.document_year))
-        .bind(document_number)
-        .execute(conn)
-        .await
-        .map(drop)?);
+        let year = i32::from(version.document_year);
+        match &mut self.tx {
+            Tx::Sqlite(lease) => {
+                lease.defer(RAISE_REGISTER, |args| {
+                    args.add(report).add(year);
+                });
+                lease.defer(INSERT_VERSION_NUMBERED, |args| {
+                    args.add(report)
+                        .add(version.content.clone())
+                        .add(version.content_sha256.clone())
+                        .add(version.signature.clone())
+                        .add(version.public_key.clone())
+                        .add(event.actor.to_string())
+                        .add(event.at.to_string())
+                        .add(version.late)
+                        .add(version.warnings.clone())
+                        .add(year);
+                });
+            }
+            Tx::Postgres(tx) => {
+                let number: i32 = sqlx::query_scalar(RAISE_REGISTER)
+                    .bind(report)
+                    .bind(year)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                sqlx::query(INSERT_VERSION)
+                    .bind(report)
+                    .bind(&version.content)
+                    .bind(&version.content_sha256)
+                    .bind(&version.signature)
+                    .bind(&version.public_key)
+                    .bind(event.actor)
+                    .bind(event.at)
+                    .bind(version.late)
+                    .bind(&version.warnings)
+                    .bind(year)
+                    .bind(number)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
-    /// Records one event of report `report`'s workflow.
     /// Stores an agency's signing key: with the submission it is first made for, so a key is
     /// kept exactly when a version signed with it is.
     pub async fn add_signing_key(
@@ -334,29 +421,51 @@ impl Transaction {
         key: &crate::reports::NewSigningKey,
         now: &str,
     ) -> Result<(), StoreError> {
-        on_tx!(self, conn => sqlx::query("INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(key.agency_id)
-            .bind(&key.public_hex)
-            .bind(&key.sealed_secret)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(drop)?);
+        match &mut self.tx {
+            Tx::Sqlite(lease) => {
+                lease.defer(INSERT_SIGNING_KEY, |args| {
+                    args.add(key.agency_id)
+                        .add(key.public_hex.clone())
+                        .add(key.sealed_secret.clone())
+                        .add(now.to_string());
+                });
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query(INSERT_SIGNING_KEY)
+                    .bind(key.agency_id)
+                    .bind(&key.public_hex)
+                    .bind(&key.sealed_secret)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
+    /// Records one event of report `report`'s workflow.
     pub async fn record_event(&mut self, report: i32, event: &Event<'_>) -> Result<(), StoreError> {
-        on_tx!(self, conn => sqlx::query(
-            "INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(report)
-        .bind(event.action)
-        .bind(event.actor)
-        .bind(event.at)
-        .bind(event.reason)
-        .execute(conn)
-        .await
-        .map(drop)?);
+        match &mut self.tx {
+            Tx::Sqlite(lease) => {
+                lease.defer(INSERT_EVENT, |args| {
+                    args.add(report)
+                        .add(event.action.to_string())
+                        .add(event.actor.to_string())
+                        .add(event.at.to_string())
+                        .add(event.reason.map(str::to_string));
+                });
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query(INSERT_EVENT)
+                    .bind(report)
+                    .bind(event.action)
+                    .bind(event.actor)
+                    .bind(event.at)
+                    .bind(event.reason)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(())
     }
 

@@ -345,7 +345,7 @@ async fn perform_on(
             occurrence: lock,
             detail: reason,
         };
-        tx.notify_holders(agency.as_str(), roles, &notice, &now)
+        tx.tell_holders(agency.as_str(), roles, &notice, &now)
             .await?;
     }
     tx.commit().await?;
