@@ -475,15 +475,23 @@ pub struct ObservationSpan {
 impl ObservationSpan {
     /// Two spans' counters in one read (the two years before a period, and the period),
     /// for every indicator then asked of them.
+    /// The counters come from `known` when it read them over the spans
+    /// ([`Store::generations_with_periods`](baocao_store::Store::generations_with_periods)).
     pub async fn read_pair(
         state: &crate::Context,
+        known: &baocao_store::analytics::Generations,
         first: (Date, Date),
         second: (Date, Date),
     ) -> Result<(Self, Self), baocao_store::StoreError> {
-        let counters = state
-            .store
-            .period_generations(first.0.min(second.0), first.1.max(second.1))
-            .await?;
+        let (start, end) = (first.0.min(second.0), first.1.max(second.1));
+        let read;
+        let counters = match known.period_counters(start, end) {
+            Some(counters) => counters,
+            None => {
+                read = state.store.period_generations(start, end).await?;
+                &read[..]
+            }
+        };
         let span = |(start, end): (Date, Date)| {
             let token = counters
                 .iter()

@@ -404,9 +404,28 @@ pub struct Generations {
     pub regimes: i64,
     pub calendar: i64,
     settings: HashMap<String, String>,
+    periods: Option<PeriodCounters>,
+}
+
+/// The change counters of the periods wholly within `start..=end`, by period code, read with
+/// the other counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PeriodCounters {
+    start: Date,
+    end: Date,
+    counters: Vec<(String, i64)>,
 }
 
 impl Generations {
+    /// The counters of every period wholly within `start..=end`, if they were read with these
+    /// ([`Store::generations_with_periods`] over a span that covers it).
+    pub fn period_counters(&self, start: Date, end: Date) -> Option<&[(String, i64)]> {
+        self.periods
+            .as_ref()
+            .filter(|read| read.start <= start && end <= read.end)
+            .map(|read| read.counters.as_slice())
+    }
+
     /// A setting read with the counters (one of those asked for), if it is set.
     pub fn setting(&self, key: &str) -> Option<&str> {
         self.settings.get(key).map(String::as_str)
@@ -417,6 +436,17 @@ impl Store {
     /// Every change counter and the `settings` asked for, in one statement: a request reads
     /// them once, not once for each cache it consults.
     pub async fn generations(&self, settings: &[&str]) -> Result<Generations, StoreError> {
+        self.generations_with_periods(settings, None).await
+    }
+
+    /// [`generations`](Self::generations) and, in the same statement, the counters of the
+    /// periods wholly within `periods` (as [`period_generations`](Self::period_generations)
+    /// reads them): a report's request reads what its outlier checks compare with once.
+    pub async fn generations_with_periods(
+        &self,
+        settings: &[&str],
+        periods: Option<(Date, Date)>,
+    ) -> Result<Generations, StoreError> {
         let counters = [
             HIERARCHY_GENERATION,
             CATALOGUE_GENERATION,
@@ -428,17 +458,41 @@ impl Store {
             .map(|n| format!("${n}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!("SELECT key, value FROM settings WHERE key IN ({placeholders})");
-        let rows: Vec<(String, String)> = on_db!(self, pool => {
+        let mut sql =
+            format!("SELECT 0 AS period, key, value FROM settings WHERE key IN ({placeholders})");
+        if periods.is_some() {
+            let (start, end) = (keys.len() + 1, keys.len() + 2);
+            sql.push_str(&format!(
+                " UNION ALL SELECT 1, p.code, CAST(p.generation + (SELECT COUNT(*) FROM period_changes c WHERE c.period_id = p.id) AS TEXT)
+                  FROM periods p WHERE p.start_date >= ${start} AND p.end_date <= ${end}"
+            ));
+        }
+        let rows: Vec<(i32, String, String)> = on_db!(self, pool => {
             let mut query = sqlx::query_as(&sql);
             for key in &keys {
                 query = query.bind(*key);
             }
+            if let Some((start, end)) = periods {
+                query = query.bind(start.to_string()).bind(end.to_string());
+            }
             query.fetch_all(pool).await?
         });
-        let mut generations = Generations::default();
-        for (key, value) in rows {
+        let mut generations = Generations {
+            periods: periods.map(|(start, end)| PeriodCounters {
+                start,
+                end,
+                counters: Vec::new(),
+            }),
+            ..Generations::default()
+        };
+        for (period, key, value) in rows {
             let count = || value.parse().unwrap_or(0);
+            if period == 1 {
+                if let Some(read) = generations.periods.as_mut() {
+                    read.counters.push((key, count()));
+                }
+                continue;
+            }
             match key.as_str() {
                 HIERARCHY_GENERATION => generations.hierarchy = count(),
                 CATALOGUE_GENERATION => generations.catalogue = count(),

@@ -641,13 +641,31 @@ async fn every_change_of_a_period_raises_its_counter_and_folding_keeps_it(store:
     small_country(&store).await;
     catalogue(&store).await;
     let year = |c: Vec<(String, i64)>| c.into_iter().find(|(p, _)| p == "2025").map(|(_, g)| g);
+    // Read alone, and with the other counters (as a report's request reads them): the same.
     let counter = |store: Store| async move {
-        year(
-            store
-                .period_generations(date(2025, 1, 1), date(2025, 12, 31))
-                .await
-                .unwrap(),
-        )
+        let span = (date(2025, 1, 1), date(2025, 12, 31));
+        let alone = store.period_generations(span.0, span.1).await.unwrap();
+        let with_the_others = store
+            .generations_with_periods(&[], Some((date(2024, 1, 1), span.1)))
+            .await
+            .unwrap();
+        let mut folded: Vec<(String, i64)> = with_the_others
+            .period_counters(span.0, span.1)
+            .expect("read over a span that covers it")
+            .iter()
+            .filter(|(code, _)| code.starts_with("2025"))
+            .cloned()
+            .collect();
+        let mut alone_sorted = alone.clone();
+        alone_sorted.sort();
+        folded.sort();
+        assert_eq!(folded, alone_sorted);
+        assert!(
+            with_the_others
+                .period_counters(date(2023, 1, 1), span.1)
+                .is_none()
+        );
+        year(alone)
     };
     store
         .upsert_values(&[value("KT04", &[], "79", "2025", 0.0)], NOW)

@@ -201,10 +201,16 @@ pub async fn resolve(ctx: &Context, address: &ReportAddress) -> Result<Report, R
     resolve_under(ctx, &generations, address).await
 }
 
-/// The change counters (and the outlier thresholds) a report's use case reads once, before
-/// every cache it consults.
-async fn generations(ctx: &Context) -> Result<Generations, StoreError> {
-    ctx.store.generations(&[validation::OUTLIER_SETTINGS]).await
+/// The change counters (the outlier thresholds, and the counters of the periods the outlier
+/// checks of `period` compare with) a report's use case reads once, before every cache it
+/// consults.
+async fn generations(ctx: &Context, period: Option<PeriodId>) -> Result<Generations, StoreError> {
+    ctx.store
+        .generations_with_periods(
+            &[validation::OUTLIER_SETTINGS],
+            period.map(validation::compared_span),
+        )
+        .await
 }
 
 /// [`resolve`] under counters the caller has already read: the regime version, the
@@ -527,7 +533,7 @@ pub async fn read(
     caller: &Caller,
     address: &ReportAddress,
 ) -> Result<ReportView, ReportingError> {
-    let generations = generations(ctx).await?;
+    let generations = generations(ctx, Some(address.period)).await?;
     let report = resolve_under(ctx, &generations, address).await?;
     let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
     let reading = Reading::new(&generations, &catalogue);
@@ -570,7 +576,7 @@ pub async fn save_draft(
     address: &ReportAddress,
     edit: DraftEdit,
 ) -> Result<ReportView, ReportingError> {
-    let generations = generations(ctx).await?;
+    let generations = generations(ctx, Some(address.period)).await?;
     let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
     let report = resolve_under(ctx, &generations, address).await?;
     let mut state = ReportState::read(ctx, &report).await?;

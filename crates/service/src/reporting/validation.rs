@@ -214,13 +214,22 @@ impl OutlierContexts {
     }
 }
 
+/// The days whose accepted values an outlier check of `period` compares with: the two years
+/// before it, and the period itself.
+pub(crate) fn compared_span(period: PeriodId) -> (jiff::civil::Date, jiff::civil::Date) {
+    (period.back(0, 2).start(), period.end())
+}
+
 impl OutlierContext {
     pub async fn load(
         state: &Context,
         regime: &Regime,
         period: PeriodId,
     ) -> Result<std::sync::Arc<Self>, StoreError> {
-        let generations = state.store.generations(&[OUTLIER_SETTINGS]).await?;
+        let generations = state
+            .store
+            .generations_with_periods(&[OUTLIER_SETTINGS], Some(compared_span(period)))
+            .await?;
         Self::load_under(state, &generations, regime, period).await
     }
 
@@ -233,13 +242,17 @@ impl OutlierContext {
         period: PeriodId,
     ) -> Result<std::sync::Arc<Self>, StoreError> {
         let on = period.end();
-        let earliest = period.back(0, 2).start();
+        let (earliest, _) = compared_span(period);
         // The history and the period itself kept apart: acceptances in the deadline hour
         // change the period's values, never the two years before.
         let before = period.start().yesterday().unwrap_or(earliest);
-        let (history, current) =
-            ObservationSpan::read_pair(state, (earliest, before), (period.start(), period.end()))
-                .await?;
+        let (history, current) = ObservationSpan::read_pair(
+            state,
+            generations,
+            (earliest, before),
+            (period.start(), period.end()),
+        )
+        .await?;
         let key = OutlierKey {
             regime: regime.code().to_string(),
             version: regime.version(),

@@ -102,7 +102,7 @@ pub async fn act(
     action: SubmissionAction,
     input: ActionInput,
 ) -> Result<ReportView, ReportingError> {
-    let generations = super::generations(ctx).await?;
+    let generations = super::generations(ctx, Some(address.period)).await?;
     let report = resolve_under(ctx, &generations, address).await?;
     let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
     let (record, reason_before) = match ctx.store.report_record_and_reason(&report.key()).await? {
@@ -146,7 +146,7 @@ pub async fn ask_for_approval(
     caller: &Caller,
     address: &ReportAddress,
 ) -> Result<u64, ReportingError> {
-    let generations = super::generations(ctx).await?;
+    let generations = super::generations(ctx, Some(address.period)).await?;
     let report = resolve_under(ctx, &generations, address).await?;
     if !report.rights(caller).edit {
         return Err(ReportingError::Forbidden);
@@ -368,7 +368,7 @@ pub async fn accept_many(
     if addresses.is_empty() {
         return Err(ReportingError::NothingSelected);
     }
-    let generations = super::generations(ctx).await?;
+    let generations = super::generations(ctx, None).await?;
     let catalogue = Catalogue::under(ctx, generations.catalogue).await?;
     let mut reports = Vec::with_capacity(addresses.len());
     for address in addresses {
