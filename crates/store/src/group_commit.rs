@@ -190,6 +190,16 @@ impl Lease {
         list.fetch_optional(&mut self.batch().tx).await
     }
 
+    /// Runs `list` now, in one hand-off with the member's savepoint if it is not made yet;
+    /// answers every row its statements answer, in order.
+    pub(crate) async fn fetch_all(
+        &mut self,
+        mut list: StatementList,
+    ) -> Result<Vec<SqliteRow>, StoreError> {
+        self.savepoint_first(&mut list);
+        list.fetch_all(&mut self.batch().tx).await
+    }
+
     /// Puts the member's savepoint before `list` if it is not made yet. It counts as made
     /// from then on: if the list fails before it, undoing the member fails and the whole
     /// batch is abandoned, none of it acknowledged.

@@ -28,7 +28,12 @@ pub(crate) struct StatementList {
     args: SqliteArguments<'static>,
     /// The first argument that could not be encoded.
     refused: Option<String>,
+    statements: usize,
 }
+
+/// Statements of a list whose query sqlx keeps prepared: lists of a member's few writes
+/// recur; a push's thousands of statements would fill the connection's statement cache.
+const MOST_KEPT: usize = 16;
 
 /// The arguments of one statement, `$1` first.
 pub(crate) struct Binder<'a>(&'a mut StatementList);
@@ -54,6 +59,7 @@ impl StatementList {
 
     /// Appends a statement without parameters.
     pub(crate) fn push_plain(&mut self, sql: &str) {
+        self.statements += 1;
         self.sql.push_str(sql);
         self.sql.push_str(";\n");
     }
@@ -65,6 +71,7 @@ impl StatementList {
             let args = std::mem::take(&mut self.args);
             self.full.push((sql, args));
         }
+        self.statements += 1;
         let offset = self.args.len();
         self.sql.push_str(&renumbered(sql, offset));
         self.sql.push_str(";\n");
@@ -78,10 +85,11 @@ impl StatementList {
             None => &mut self.sql,
         };
         first.insert_str(0, &format!("{sql};\n"));
+        self.statements += 1;
     }
 
-    /// The queries, in order.
-    fn queries(self) -> Result<Vec<(String, SqliteArguments<'static>)>, StoreError> {
+    /// The queries, in order, and whether sqlx should keep them prepared.
+    fn queries(self) -> Result<(Vec<(String, SqliteArguments<'static>)>, bool), StoreError> {
         if let Some(reason) = self.refused {
             return Err(StoreError::Database(sqlx::Error::Encode(reason.into())));
         }
@@ -89,15 +97,37 @@ impl StatementList {
         if !self.sql.is_empty() {
             queries.push((self.sql, self.args));
         }
-        Ok(queries)
+        Ok((queries, self.statements <= MOST_KEPT))
     }
 
     /// Runs every statement, in order.
     pub(crate) async fn execute(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        for (sql, args) in self.queries()? {
-            sqlx::query_with(&sql, args).execute(&mut *conn).await?;
+        let (queries, keep) = self.queries()?;
+        for (sql, args) in queries {
+            sqlx::query_with(&sql, args)
+                .persistent(keep)
+                .execute(&mut *conn)
+                .await?;
         }
         Ok(())
+    }
+
+    /// Runs every statement, in order; answers every row they answer, in order.
+    pub(crate) async fn fetch_all(
+        self,
+        conn: &mut SqliteConnection,
+    ) -> Result<Vec<SqliteRow>, StoreError> {
+        let (queries, keep) = self.queries()?;
+        let mut rows = Vec::new();
+        for (sql, args) in queries {
+            rows.extend(
+                sqlx::query_with(&sql, args)
+                    .persistent(keep)
+                    .fetch_all(&mut *conn)
+                    .await?,
+            );
+        }
+        Ok(rows)
     }
 
     /// Runs the statements up to the first row any of them answers (put the one whose row
@@ -106,8 +136,10 @@ impl StatementList {
         self,
         conn: &mut SqliteConnection,
     ) -> Result<Option<SqliteRow>, StoreError> {
-        for (sql, args) in self.queries()? {
+        let (queries, keep) = self.queries()?;
+        for (sql, args) in queries {
             if let Some(row) = sqlx::query_with(&sql, args)
+                .persistent(keep)
                 .fetch_optional(&mut *conn)
                 .await?
             {

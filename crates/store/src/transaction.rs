@@ -27,13 +27,27 @@ use crate::values::{code_id, write_values};
 use crate::{Db, Store, StoreError};
 use sqlx::Row;
 
-const INSERT_DRAFT: &str = "INSERT INTO submissions (regime_id, agency_id, period_id, receiving_agency_id, status, lock_version, draft, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)
-     ON CONFLICT (regime_id, agency_id, period_id) DO NOTHING
-     RETURNING lock_version";
-const UPDATE_DRAFT: &str = "UPDATE submissions SET draft = $1, status = $2, lock_version = lock_version + 1, updated_at = $3
-     WHERE regime_id = $4 AND agency_id = $5 AND period_id = $6 AND lock_version = $7
-     RETURNING lock_version";
+macro_rules! insert_draft {
+    () => {
+        "INSERT INTO submissions (regime_id, agency_id, period_id, receiving_agency_id, status, lock_version, draft, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)
+         ON CONFLICT (regime_id, agency_id, period_id) DO NOTHING
+         RETURNING lock_version"
+    };
+}
+macro_rules! update_draft {
+    () => {
+        "UPDATE submissions SET draft = $1, status = $2, lock_version = lock_version + 1, updated_at = $3
+         WHERE regime_id = $4 AND agency_id = $5 AND period_id = $6 AND lock_version = $7
+         RETURNING lock_version"
+    };
+}
+const INSERT_DRAFT: &str = insert_draft!();
+const UPDATE_DRAFT: &str = update_draft!();
+/// The two saves answering, with the lock, which write of a list they are (`$8`): many saves
+/// sent as one query answer only for those that were saved.
+const INSERT_DRAFT_OF_LIST: &str = concat!(insert_draft!(), ", $8");
+const UPDATE_DRAFT_OF_LIST: &str = concat!(update_draft!(), ", $8");
 const MOVE_REPORT: &str =
     "UPDATE submissions SET status = $1, lock_version = lock_version + 1, updated_at = $2
      WHERE id = $3 AND status = $4 AND lock_version = $5
@@ -221,33 +235,41 @@ impl Transaction {
         let contents: Vec<String> = writes.iter().map(|w| w.draft.canonical_json()).collect();
         let locks: Vec<Option<i32>> = match &mut self.tx {
             Tx::Sqlite(lease) => {
-                let mut locks = Vec::with_capacity(writes.len());
-                for (write, content) in writes.iter().zip(&contents) {
+                // One query for every draft: a push's thousands of reports are one hand-off.
+                let mut list = StatementList::default();
+                for (index, (write, content)) in writes.iter().zip(&contents).enumerate() {
                     let status = write.save.to().as_str();
-                    let mut list = StatementList::default();
+                    let index = i64::try_from(index).unwrap_or(i64::MAX);
                     if write.expected_lock == 0 {
-                        list.push(INSERT_DRAFT, |args| {
+                        list.push(INSERT_DRAFT_OF_LIST, |args| {
                             args.add(regime)
                                 .add(write.agency)
                                 .add(period)
                                 .add(write.receiving_agency)
                                 .add(status)
                                 .add(content.clone())
-                                .add(now.to_string());
+                                .add(now.to_string())
+                                .add(index);
                         });
                     } else {
-                        list.push(UPDATE_DRAFT, |args| {
+                        list.push(UPDATE_DRAFT_OF_LIST, |args| {
                             args.add(content.clone())
                                 .add(status)
                                 .add(now.to_string())
                                 .add(regime)
                                 .add(write.agency)
                                 .add(period)
-                                .add(write.expected_lock);
+                                .add(write.expected_lock)
+                                .add(index);
                         });
                     }
-                    let row = lease.fetch_optional(list).await?;
-                    locks.push(row.map(|row| row.try_get::<i32, _>(0)).transpose()?);
+                }
+                let mut locks = vec![None; writes.len()];
+                for row in lease.fetch_all(list).await? {
+                    let (lock, index): (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
+                    if let Some(slot) = usize::try_from(index).ok().and_then(|i| locks.get_mut(i)) {
+                        *slot = Some(lock);
+                    }
                 }
                 locks
             }

@@ -749,6 +749,98 @@ async fn every_catalogue_write_raises_the_catalogue_counter(store: Store) {
     );
 }
 
+/// Many drafts saved in one call (a push's reports: on SQLite one query for all): each is
+/// saved under its own lock, and the answer says which were, in the order asked.
+async fn drafts_saved_together_each_keep_their_own_lock(store: Store) {
+    use baocao_domain::audit::{Channel as Via, Provenance};
+    use baocao_domain::report::ReportContent;
+    use baocao_domain::submission::{Circumstances, Rights, SubmissionAction, decide};
+    use baocao_store::transaction::DraftWrite;
+
+    small_country(&store).await;
+    let published = Regime::draft(regime_content("BC-DS-N"))
+        .unwrap()
+        .publish(date(2026, 1, 1))
+        .unwrap();
+    let by = Provenance::system(NOW, Via::System);
+    store.create_regime(&published, &by).await.unwrap();
+    let regime = store.regime_id(published.code()).await.unwrap();
+    let period = PeriodId::parse("2026").unwrap();
+    let mut agencies = Vec::new();
+    for agency in ["79", "46", "VN"] {
+        agencies.push(
+            store
+                .agency_id(&code(agency), Some(period.end()))
+                .await
+                .unwrap(),
+        );
+    }
+    let receiver = agencies[2];
+    let open = Circumstances {
+        published: true,
+        locked: false,
+        late_refused: false,
+    };
+    let rights = Rights {
+        edit: true,
+        submit: true,
+        review: false,
+    };
+    let first = decide(None, SubmissionAction::Save, rights, open).unwrap();
+    let again = decide(Some(first.to()), SubmissionAction::Save, rights, open).unwrap();
+    let draft = ReportContent::default();
+    let write = |agency: i32, save, expected_lock| DraftWrite {
+        agency,
+        receiving_agency: receiver,
+        save,
+        expected_lock,
+        draft: &draft,
+    };
+
+    let mut tx = store.begin(&by).await.unwrap();
+    let period_id = tx.period_id(period).await.unwrap();
+    let saved = tx
+        .save_drafts(
+            regime,
+            period_id,
+            &[write(agencies[0], first, 0), write(agencies[1], first, 0)],
+            NOW,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(saved, [true, true]);
+
+    // The first at its lock, the second at a stale one, a third never saved: saved, refused,
+    // saved — and a second first save of an existing report is refused too.
+    let mut tx = store.begin(&by).await.unwrap();
+    let saved = tx
+        .save_drafts(
+            regime,
+            period_id,
+            &[
+                write(agencies[0], again, 1),
+                write(agencies[1], again, 7),
+                write(agencies[2], first, 0),
+                write(agencies[0], first, 0),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(saved, [true, false, true, false]);
+
+    let mut tx = store.begin(&by).await.unwrap();
+    let records = tx.reports(regime, period_id, &agencies).await.unwrap();
+    tx.rollback().await.unwrap();
+    let locks: Vec<i32> = agencies
+        .iter()
+        .map(|agency| records[agency].lock_version)
+        .collect();
+    assert_eq!(locks, [2, 1, 1]);
+}
+
 /// Writers at once: some commit, some fail on a statement inside their transaction, some are
 /// dropped half-way. On SQLite they share batches (group commit); on both backends exactly
 /// the committed writers' rows and audit events are kept, and the chain is whole.
@@ -945,6 +1037,7 @@ async fn the_state_derived_on_disk_is_the_state_derived_in_memory(store: Store) 
 
 both_backends!(
     the_state_derived_on_disk_is_the_state_derived_in_memory,
+    drafts_saved_together_each_keep_their_own_lock,
     concurrent_writers_keep_exactly_what_was_committed,
     every_change_of_a_period_raises_its_counter_and_folding_keeps_it,
     every_catalogue_write_raises_the_catalogue_counter,
