@@ -230,7 +230,7 @@ impl Lease {
         } else {
             let head = match known {
                 Some(head) => head,
-                None => crate::audit::read_tail(&mut *self.batch().tx).await?,
+                None => crate::audit::read_tail(&mut self.batch().tx).await?,
             };
             Some(crate::audit::append_to_list(&mut list, head, records))
         };
