@@ -518,7 +518,7 @@ impl Transaction {
                 .bind(period.to_string())
                 .execute(&mut *tx)
                 .await?;
-            write_values!(tx, values, agency_ids, at);
+            write_values!(tx, values, agency_ids, at, &agency.codes);
             Ok::<(), StoreError>(())
         })?;
         let change = serde_json::json!({
@@ -590,10 +590,13 @@ pub(crate) fn value_entries(
 }
 
 /// The agency rows a [`Transaction::replace_values`] writes under, read before the transaction
-/// opens: the reporting agency's, and each value's agency's at the end of its period.
+/// opens: the reporting agency's, each value's agency's at the end of its period, and the
+/// codes the values name.
 pub struct ValueAgencies {
     agency: i32,
     of_values: HashMap<(AgencyCode, PeriodId), i32>,
+    /// The ids of the codes the values name.
+    codes: crate::values::KnownCodes,
 }
 
 impl Store {
@@ -607,6 +610,7 @@ impl Store {
         Ok(ValueAgencies {
             agency: self.agency_id(agency, Some(period.end())).await?,
             of_values: self.value_agency_ids(values).await?,
+            codes: self.known_codes(values).await?,
         })
     }
 }

@@ -63,14 +63,33 @@ pub(crate) use code_id;
 /// 65,535.
 pub(crate) const ROWS_PER_INSERT: usize = 1_000;
 
+/// The ids of the code tables' rows (periods, option combinations, indicators, sources) a
+/// write of values names, read before its transaction: inside it — on SQLite, the shared
+/// batch where writers wait for each other — each would be a statement of its own.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct KnownCodes {
+    pub(crate) periods: HashMap<PeriodId, i32>,
+    pub(crate) combos: HashMap<String, i32>,
+    pub(crate) indicators: HashMap<IndicatorCode, i32>,
+    pub(crate) sources: HashMap<String, i32>,
+}
+
+/// Distinct codes a [`KnownCodes`] read asks for at most (one parameter each); a write naming
+/// more looks them up inside its transaction, as before.
+const MOST_CODES: usize = 10_000;
+
 /// Writes `$values` (a slice of [`DataValue`]) inside the transaction `$tx`; `$agency_ids`
-/// maps (agency, period) to the agency's id. Compiled once per backend by `on_db!`.
+/// maps (agency, period) to the agency's id; `$known` ([`KnownCodes`]) the codes read before
+/// it (the others are looked up, or made, inside). Compiled once per backend by `on_db!`.
 macro_rules! write_values {
-    ($tx:expr, $values:expr, $agency_ids:expr, $now:expr) => {{
-        let mut periods: HashMap<PeriodId, i32> = HashMap::new();
-        let mut combos: HashMap<String, i32> = HashMap::new();
-        let mut indicators: HashMap<IndicatorCode, i32> = HashMap::new();
-        let mut sources: HashMap<String, i32> = HashMap::new();
+    ($tx:expr, $values:expr, $agency_ids:expr, $now:expr, $known:expr) => {{
+        let known: &$crate::values::KnownCodes = $known;
+        let mut periods: HashMap<PeriodId, i32> = known.periods.clone();
+        let mut combos: HashMap<String, i32> = known.combos.clone();
+        let mut indicators: HashMap<IndicatorCode, i32> = known.indicators.clone();
+        let mut sources: HashMap<String, i32> = known.sources.clone();
+        // Only the periods this write changes are told (a known period may not be one).
+        let mut changed: std::collections::BTreeSet<i32> = std::collections::BTreeSet::new();
         type Row = ((i32, i32, i32, i32, i32), Option<f64>, Option<String>, i16);
         let mut rows: Vec<Row> = Vec::new();
         let mut positions: HashMap<(i32, i32, i32, i32, i32), usize> = HashMap::new();
@@ -99,6 +118,7 @@ macro_rules! write_values {
                 .get(&(value.agency.clone(), value.period))
                 .copied()
                 .ok_or_else(|| StoreError::NotFound(format!("agency {}", value.agency)))?;
+            changed.insert(period_id);
             let key = (agency_id, period_id, indicator_id, combo_id, source_id);
             match positions.get(&key) {
                 // The same cell twice: the later value wins, as it would row by row.
@@ -133,7 +153,7 @@ macro_rules! write_values {
             insert.build().execute(&mut *$tx).await?;
         }
         // The periods whose data changed: cached aggregates over them are stale now.
-        for period_id in periods.values() {
+        for period_id in &changed {
             sqlx::query($crate::analytics::NOTE_PERIOD_CHANGE)
                 .bind(*period_id)
                 .execute(&mut *$tx)
@@ -174,6 +194,90 @@ impl Store {
         Ok(agencies)
     }
 
+    /// The ids of the codes `values` name that exist already, in one statement.
+    pub(crate) async fn known_codes(&self, values: &[DataValue]) -> Result<KnownCodes, StoreError> {
+        let mut periods: HashMap<String, PeriodId> = HashMap::new();
+        let mut combos: HashMap<String, ()> = HashMap::new();
+        let mut indicators: HashMap<String, IndicatorCode> = HashMap::new();
+        let mut sources: HashMap<String, ()> = HashMap::new();
+        for value in values {
+            periods
+                .entry(value.period.to_string())
+                .or_insert(value.period);
+            combos.entry(value.options.key()).or_default();
+            indicators
+                .entry(value.indicator.to_string())
+                .or_insert_with(|| value.indicator.clone());
+            sources.entry(value.source.clone()).or_default();
+        }
+        let lists: [(&str, Vec<&String>); 4] = [
+            (
+                "SELECT 0, id, code FROM periods WHERE code",
+                periods.keys().collect(),
+            ),
+            (
+                "SELECT 1, id, key FROM option_combos WHERE key",
+                combos.keys().collect(),
+            ),
+            (
+                "SELECT 2, id, code FROM indicators WHERE code",
+                indicators.keys().collect(),
+            ),
+            (
+                "SELECT 3, id, code FROM sources WHERE code",
+                sources.keys().collect(),
+            ),
+        ];
+        let count: usize = lists.iter().map(|(_, codes)| codes.len()).sum();
+        if count == 0 || count > MOST_CODES {
+            return Ok(KnownCodes::default());
+        }
+        let mut parts = Vec::new();
+        let mut number = 0;
+        for (select, codes) in lists.iter().filter(|(_, codes)| !codes.is_empty()) {
+            let placeholders: Vec<String> = codes
+                .iter()
+                .map(|_| {
+                    number += 1;
+                    format!("${number}")
+                })
+                .collect();
+            parts.push(format!("{select} IN ({})", placeholders.join(", ")));
+        }
+        let sql = parts.join(" UNION ALL ");
+        let rows: Vec<(i32, i32, String)> = on_db!(self, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for (_, codes) in &lists {
+                for code in codes {
+                    query = query.bind(code.as_str());
+                }
+            }
+            query.fetch_all(pool).await?
+        });
+        let mut known = KnownCodes::default();
+        for (table, id, code) in rows {
+            match table {
+                0 => {
+                    if let Some(period) = periods.get(&code) {
+                        known.periods.insert(*period, id);
+                    }
+                }
+                1 => {
+                    known.combos.insert(code, id);
+                }
+                2 => {
+                    if let Some(indicator) = indicators.get(&code) {
+                        known.indicators.insert(indicator.clone(), id);
+                    }
+                }
+                _ => {
+                    known.sources.insert(code, id);
+                }
+            }
+        }
+        Ok(known)
+    }
+
     /// Writes values (insert or replace), all or nothing, as the server's own change.
     pub async fn upsert_values(&self, values: &[DataValue], now: &str) -> Result<(), StoreError> {
         let by = Provenance::system(now, AuditChannel::System);
@@ -187,10 +291,11 @@ impl Store {
         by: &Provenance,
     ) -> Result<(), StoreError> {
         let agency_ids = self.value_agency_ids(values).await?;
+        let known = self.known_codes(values).await?;
         let entries = crate::transaction::value_entries(values, &agency_ids)?;
         let mut tx = self.begin(by).await?;
         crate::transaction::on_tx!(tx, conn => {
-            write_values!(conn, values, agency_ids, by.at.as_str());
+            write_values!(conn, values, agency_ids, by.at.as_str(), &known);
         });
         tx.note(
             "values.write",

@@ -632,6 +632,40 @@ async fn values_are_upserted_and_read_back_per_agency_and_period(store: Store) {
         store.values_of(&code("79"), period).await.unwrap()[0].value,
         Value::Number(60200.0)
     );
+
+    // Codes that exist (read before the transaction) and codes never seen (a new period, a
+    // new combination, made inside it) in one write.
+    store
+        .upsert_values(
+            &[
+                value("KT04", &[], "79", "2025", 60300.0),
+                value("XH01", &[("sex", "female")], "79", "2031", 7.0),
+                value("XH01", &[("sex", "other")], "79", "2031", 8.0),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.values_of(&code("79"), period).await.unwrap()[0].value,
+        Value::Number(60300.0)
+    );
+    let new_period = store
+        .values_of(&code("79"), PeriodId::parse("2031").unwrap())
+        .await
+        .unwrap();
+    let mut cells: Vec<(String, f64)> = new_period
+        .iter()
+        .map(|v| (v.options.key(), v.value.as_number().unwrap()))
+        .collect();
+    cells.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        cells,
+        [
+            ("sex=female".to_string(), 7.0),
+            ("sex=other".to_string(), 8.0)
+        ]
+    );
 }
 
 /// Cached aggregates live as long as their periods' counters: every write of a period's data,
