@@ -66,6 +66,12 @@ const INSERT_VERSION_NUMBERED: &str = "INSERT INTO submission_versions (submissi
 const INSERT_SIGNING_KEY: &str = "INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)";
 const INSERT_EVENT: &str = "INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)";
 
+/// Clears what one source said for one agency and period (`$1` agency id, `$2` period code,
+/// `$3` source code).
+const CLEAR_VALUES: &str = "DELETE FROM data_values WHERE agency_id = $1
+     AND period_id = (SELECT id FROM periods WHERE code = $2)
+     AND source_id = (SELECT id FROM sources WHERE code = $3)";
+
 /// Ids per `IN (…)` list: well under SQLite's 32,766 bound parameters.
 const IDS_PER_QUERY: usize = 500;
 
@@ -503,24 +509,58 @@ impl Transaction {
         at: &str,
     ) -> Result<(), StoreError> {
         let (agency_id, agency_ids) = (agency.agency, &agency.of_values);
-        on_tx!(self, tx => {
-            sqlx::query(
-                "DELETE FROM data_values WHERE agency_id = $1
-                   AND period_id = (SELECT id FROM periods WHERE code = $2)
-                   AND source_id = (SELECT id FROM sources WHERE code = $3)",
-            )
-            .bind(agency_id)
-            .bind(period.to_string())
-            .bind(source)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(crate::analytics::NOTE_PERIOD_CHANGE_BY_CODE)
-                .bind(period.to_string())
-                .execute(&mut *tx)
-                .await?;
-            write_values!(tx, values, agency_ids, at, &agency.codes);
-            Ok::<(), StoreError>(())
-        })?;
+        let known_rows = match &self.tx {
+            Tx::Sqlite(_) => agency.codes.rows(values, agency_ids),
+            Tx::Postgres(_) => None,
+        };
+        if let (Tx::Sqlite(lease), Some(rows)) = (&mut self.tx, known_rows) {
+            // Every code known: the whole replacement runs with the member's commit.
+            lease.defer(CLEAR_VALUES, |args| {
+                args.add(agency_id)
+                    .add(period.to_string())
+                    .add(source.to_string());
+            });
+            lease.defer(crate::analytics::NOTE_PERIOD_CHANGE_BY_CODE, |args| {
+                args.add(period.to_string());
+            });
+            let changed: std::collections::BTreeSet<i32> =
+                rows.iter().map(|(key, ..)| key.1).collect();
+            for chunk in rows.chunks(crate::values::ROWS_PER_INSERT) {
+                lease.defer(&crate::values::insert_rows_sql(chunk.len()), |args| {
+                    for (key, number, text, channel) in chunk {
+                        args.add(key.0)
+                            .add(key.1)
+                            .add(key.2)
+                            .add(key.3)
+                            .add(key.4)
+                            .add(*number)
+                            .add(text.clone())
+                            .add(*channel)
+                            .add(at.to_string());
+                    }
+                });
+            }
+            for period_id in changed {
+                lease.defer(crate::analytics::NOTE_PERIOD_CHANGE, |args| {
+                    args.add(period_id);
+                });
+            }
+        } else {
+            on_tx!(self, tx => {
+                sqlx::query(CLEAR_VALUES)
+                    .bind(agency_id)
+                    .bind(period.to_string())
+                    .bind(source)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(crate::analytics::NOTE_PERIOD_CHANGE_BY_CODE)
+                    .bind(period.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                write_values!(tx, values, agency_ids, at, &agency.codes);
+                Ok::<(), StoreError>(())
+            })?;
+        }
         let change = serde_json::json!({
             "clear": [agency_id, period.to_string(), source],
             "write": value_entries(values, agency_ids)?,

@@ -74,6 +74,64 @@ pub(crate) struct KnownCodes {
     pub(crate) sources: HashMap<String, i32>,
 }
 
+/// A row of `data_values` to write: (agency, period, indicator, combination, source) ids,
+/// the number or the text, the channel.
+pub(crate) type NewValueRow = ((i32, i32, i32, i32, i32), Option<f64>, Option<String>, i16);
+
+/// The SQL that writes [`NewValueRow`]s, `$1…$9` per row, replacing a cell written before.
+pub(crate) fn insert_rows_sql(rows: usize) -> String {
+    let tuples: Vec<String> = (0..rows)
+        .map(|row| {
+            let first = row * 9;
+            let numbers: Vec<String> = (1..=9).map(|n| format!("${}", first + n)).collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, source_id, value_num, value_text, channel, updated_at) VALUES {}
+         ON CONFLICT (agency_id, period_id, indicator_id, combo_id, source_id)
+         DO UPDATE SET value_num = excluded.value_num, value_text = excluded.value_text,
+                       channel = excluded.channel, updated_at = excluded.updated_at",
+        tuples.join(", ")
+    )
+}
+
+impl KnownCodes {
+    /// `values` as rows (the same cell twice: the later wins), if every code they name is
+    /// known; else `None` (the write must look some up, or make them).
+    pub(crate) fn rows(
+        &self,
+        values: &[DataValue],
+        agency_ids: &HashMap<(AgencyCode, PeriodId), i32>,
+    ) -> Option<Vec<NewValueRow>> {
+        let mut rows: Vec<NewValueRow> = Vec::with_capacity(values.len());
+        let mut positions: HashMap<(i32, i32, i32, i32, i32), usize> = HashMap::new();
+        for value in values {
+            let key = (
+                *agency_ids.get(&(value.agency.clone(), value.period))?,
+                *self.periods.get(&value.period)?,
+                *self.indicators.get(&value.indicator)?,
+                *self.combos.get(&value.options.key())?,
+                *self.sources.get(&value.source)?,
+            );
+            let (number, text) = match &value.value {
+                Value::Number(n) => (Some(*n), None),
+                Value::Bool(b) => (None, Some(b.to_string())),
+                Value::Text(t) => (None, Some(t.clone())),
+            };
+            let row = (key, number, text, channel_number(value.channel));
+            match positions.get(&key) {
+                Some(at) => rows[*at] = row,
+                None => {
+                    positions.insert(key, rows.len());
+                    rows.push(row);
+                }
+            }
+        }
+        Some(rows)
+    }
+}
+
 /// Distinct codes a [`KnownCodes`] read asks for at most (one parameter each); a write naming
 /// more looks them up inside its transaction, as before.
 const MOST_CODES: usize = 10_000;
