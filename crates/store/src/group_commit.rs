@@ -186,7 +186,7 @@ impl Lease {
         &mut self,
         mut list: StatementList,
     ) -> Result<Option<SqliteRow>, StoreError> {
-        self.savepoint_first(&mut list);
+        self.savepoint_first(&mut list)?;
         list.fetch_optional(&mut self.batch().tx).await
     }
 
@@ -196,18 +196,21 @@ impl Lease {
         &mut self,
         mut list: StatementList,
     ) -> Result<Vec<SqliteRow>, StoreError> {
-        self.savepoint_first(&mut list);
+        self.savepoint_first(&mut list)?;
         list.fetch_all(&mut self.batch().tx).await
     }
 
-    /// Puts the member's savepoint before `list` if it is not made yet. It counts as made
-    /// from then on: if the list fails before it, undoing the member fails and the whole
-    /// batch is abandoned, none of it acknowledged.
-    fn savepoint_first(&mut self, list: &mut StatementList) {
+    /// Puts the member's savepoint before `list` if it is not made yet. A list that cannot be
+    /// sent is refused first (the member stays without a savepoint, nothing of it in the
+    /// batch); once sent, the savepoint counts as made: if the query failed before it, undoing
+    /// the member fails and the whole batch is abandoned, none of it acknowledged.
+    fn savepoint_first(&mut self, list: &mut StatementList) -> Result<(), StoreError> {
+        list.encoded()?;
         if self.savepoint == Savepoint::Pending {
             list.prepend_plain("SAVEPOINT member");
             self.savepoint = Savepoint::Made;
         }
+        Ok(())
     }
 
     /// Adds statements to run at the member's commit, in the same hand-off as its audit
@@ -235,7 +238,7 @@ impl Lease {
             Some(crate::audit::append_to_list(&mut list, head, records))
         };
         if !list.is_empty() {
-            self.savepoint_first(&mut list);
+            self.savepoint_first(&mut list)?;
         }
         if self.savepoint == Savepoint::Made {
             list.push_plain("RELEASE member");

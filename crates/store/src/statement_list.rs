@@ -78,6 +78,17 @@ impl StatementList {
         bind(&mut Binder(self));
     }
 
+    /// Whether every argument was encoded: a list that was not is refused before anything of
+    /// it is sent.
+    pub(crate) fn encoded(&self) -> Result<(), StoreError> {
+        match &self.refused {
+            Some(reason) => Err(StoreError::Database(sqlx::Error::Encode(
+                reason.clone().into(),
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Puts a statement without parameters before the others (the numbering is unchanged).
     pub(crate) fn prepend_plain(&mut self, sql: &str) {
         let first = match self.full.first_mut() {
@@ -90,9 +101,7 @@ impl StatementList {
 
     /// The queries, in order, and whether sqlx should keep them prepared.
     fn queries(self) -> Result<(Vec<(String, SqliteArguments<'static>)>, bool), StoreError> {
-        if let Some(reason) = self.refused {
-            return Err(StoreError::Database(sqlx::Error::Encode(reason.into())));
-        }
+        self.encoded()?;
         let mut queries = self.full;
         if !self.sql.is_empty() {
             queries.push((self.sql, self.args));

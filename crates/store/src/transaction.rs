@@ -56,13 +56,23 @@ const RAISE_REGISTER: &str = "INSERT INTO document_registers (agency_id, year, l
      SELECT agency_id, $2, 1 FROM submissions WHERE id = $1
      ON CONFLICT (agency_id, year) DO UPDATE SET last_number = document_registers.last_number + 1
      RETURNING last_number";
-const INSERT_VERSION: &str = "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings, document_year, document_number)
-     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/// A submitted version, numbered after the report's last, its document number `$number`.
+macro_rules! insert_version {
+    ($number:literal) => {
+        concat!(
+            "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings, document_year, document_number)
+             VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, ",
+            $number,
+            ")"
+        )
+    };
+}
+const INSERT_VERSION: &str = insert_version!("$11");
 /// [`INSERT_VERSION`] numbered by the register [`RAISE_REGISTER`] just raised (SQLite, where
 /// both run in one query and the number is not read back in between).
-const INSERT_VERSION_NUMBERED: &str = "INSERT INTO submission_versions (submission_id, number, content, content_sha256, signature, public_key, signed_by, submitted_at, late, warnings, document_year, document_number)
-     VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM submission_versions WHERE submission_id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10,
-       (SELECT r.last_number FROM document_registers r JOIN submissions s ON s.agency_id = r.agency_id WHERE s.id = $1 AND r.year = $10))";
+const INSERT_VERSION_NUMBERED: &str = insert_version!(
+    "(SELECT r.last_number FROM document_registers r JOIN submissions s ON s.agency_id = r.agency_id WHERE s.id = $1 AND r.year = $10)"
+);
 const INSERT_SIGNING_KEY: &str = "INSERT INTO agency_keys (agency_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4)";
 const INSERT_EVENT: &str = "INSERT INTO submission_events (submission_id, action, actor, at, reason) VALUES ($1, $2, $3, $4, $5)";
 
