@@ -18,6 +18,7 @@ use jiff::civil::Date;
 
 use baocao_domain::audit::Provenance;
 
+use crate::error::corrupt;
 use crate::transaction::on_tx;
 use crate::{Db, Store, StoreError, on_db};
 
@@ -38,10 +39,6 @@ struct ObservationRow {
     source_id: i32,
     value_num: f64,
     authoritative: bool,
-}
-
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
 }
 
 pub(crate) fn combo_from_key(key: &str) -> Result<OptionCombo, StoreError> {

@@ -34,6 +34,11 @@ pub enum StoreError {
     NotEmpty(String),
 }
 
+/// Stored data that does not read back as what was written (a bad code, a broken JSON).
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
 impl StoreError {
     /// Whether the database was too busy to do the work (no connection free in time, a lock
     /// not granted, a deadlock or serialization failure chosen as the victim): the work was

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use baocao_domain::audit::Provenance;
 
+use crate::error::corrupt;
 use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
@@ -74,10 +75,6 @@ struct AssignmentRow {
 
 const ID_ON: &str = "SELECT id FROM agencies WHERE code = $1
     AND (valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR valid_to >= $2)";
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 impl Store {
     /// Every agency valid the day before `date`, as it stood then, and whether it already

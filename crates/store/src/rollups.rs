@@ -11,6 +11,7 @@ use baocao_domain::rollup::{CellSum, RollupCell, RollupKind};
 use jiff::civil::Date;
 
 use crate::analytics::combo_from_key;
+use crate::error::corrupt;
 use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
@@ -37,10 +38,6 @@ struct CellRow {
     total: f64,
     value_count: i32,
     cell_count: i32,
-}
-
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
 }
 
 fn period(code: &str) -> Result<PeriodId, StoreError> {

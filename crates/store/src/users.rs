@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::credentials::sha256_hex;
 use baocao_domain::audit::Provenance;
 
+use crate::error::corrupt;
 use crate::transaction::on_tx;
 use crate::{Store, StoreError, on_db};
 
@@ -136,10 +137,6 @@ fn grants_from_json(text: &str) -> Result<Vec<RoleGrant>, StoreError> {
             })
         })
         .collect()
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
 }
 
 impl Store {

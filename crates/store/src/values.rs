@@ -78,6 +78,12 @@ pub(crate) struct KnownCodes {
 /// the number or the text, the channel.
 pub(crate) type NewValueRow = ((i32, i32, i32, i32, i32), Option<f64>, Option<String>, i16);
 
+/// What an insert of values does with a cell written before: the new value replaces it.
+pub(crate) const REPLACE_CELL: &str =
+    " ON CONFLICT (agency_id, period_id, indicator_id, combo_id, source_id)
+     DO UPDATE SET value_num = excluded.value_num, value_text = excluded.value_text,
+                   channel = excluded.channel, updated_at = excluded.updated_at";
+
 /// The SQL that writes [`NewValueRow`]s, `$1…$9` per row, replacing a cell written before.
 pub(crate) fn insert_rows_sql(rows: usize) -> String {
     let tuples: Vec<String> = (0..rows)
@@ -88,10 +94,7 @@ pub(crate) fn insert_rows_sql(rows: usize) -> String {
         })
         .collect();
     format!(
-        "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, source_id, value_num, value_text, channel, updated_at) VALUES {}
-         ON CONFLICT (agency_id, period_id, indicator_id, combo_id, source_id)
-         DO UPDATE SET value_num = excluded.value_num, value_text = excluded.value_text,
-                       channel = excluded.channel, updated_at = excluded.updated_at",
+        "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, source_id, value_num, value_text, channel, updated_at) VALUES {}{REPLACE_CELL}",
         tuples.join(", ")
     )
 }
@@ -104,8 +107,7 @@ impl KnownCodes {
         values: &[DataValue],
         agency_ids: &HashMap<(AgencyCode, PeriodId), i32>,
     ) -> Option<Vec<NewValueRow>> {
-        let mut rows: Vec<NewValueRow> = Vec::with_capacity(values.len());
-        let mut positions: HashMap<(i32, i32, i32, i32, i32), usize> = HashMap::new();
+        let mut rows = NewRows::default();
         for value in values {
             let key = (
                 *agency_ids.get(&(value.agency.clone(), value.period))?,
@@ -114,21 +116,36 @@ impl KnownCodes {
                 *self.combos.get(&value.options.key())?,
                 *self.sources.get(&value.source)?,
             );
-            let (number, text) = match &value.value {
-                Value::Number(n) => (Some(*n), None),
-                Value::Bool(b) => (None, Some(b.to_string())),
-                Value::Text(t) => (None, Some(t.clone())),
-            };
-            let row = (key, number, text, channel_number(value.channel));
-            match positions.get(&key) {
-                Some(at) => rows[*at] = row,
-                None => {
-                    positions.insert(key, rows.len());
-                    rows.push(row);
-                }
+            rows.keep(key, value);
+        }
+        Some(rows.rows)
+    }
+}
+
+/// The rows a write of values makes, one per cell: the same cell twice, the later value wins,
+/// as it would row by row.
+#[derive(Default)]
+pub(crate) struct NewRows {
+    pub(crate) rows: Vec<NewValueRow>,
+    positions: HashMap<(i32, i32, i32, i32, i32), usize>,
+}
+
+impl NewRows {
+    /// Keeps `value` as the row of cell `key`.
+    pub(crate) fn keep(&mut self, key: (i32, i32, i32, i32, i32), value: &DataValue) {
+        let (number, text) = match &value.value {
+            Value::Number(n) => (Some(*n), None),
+            Value::Bool(b) => (None, Some(b.to_string())),
+            Value::Text(t) => (None, Some(t.clone())),
+        };
+        let row = (key, number, text, channel_number(value.channel));
+        match self.positions.get(&key) {
+            Some(at) => self.rows[*at] = row,
+            None => {
+                self.positions.insert(key, self.rows.len());
+                self.rows.push(row);
             }
         }
-        Some(rows)
     }
 }
 
@@ -148,9 +165,7 @@ macro_rules! write_values {
         let mut sources: HashMap<String, i32> = known.sources.clone();
         // Only the periods this write changes are told (a known period may not be one).
         let mut changed: std::collections::BTreeSet<i32> = std::collections::BTreeSet::new();
-        type Row = ((i32, i32, i32, i32, i32), Option<f64>, Option<String>, i16);
-        let mut rows: Vec<Row> = Vec::new();
-        let mut positions: HashMap<(i32, i32, i32, i32, i32), usize> = HashMap::new();
+        let mut rows = $crate::values::NewRows::default();
         for value in $values {
             let period_id = code_id!($tx, periods, value.period, "SELECT id FROM periods WHERE code = $1",
                 sqlx::query("INSERT INTO periods (code, frequency, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING")
@@ -167,28 +182,15 @@ macro_rules! write_values {
                 sqlx::query("INSERT INTO sources (code) VALUES ($1) ON CONFLICT (code) DO NOTHING").bind(&value.source)
             );
             let indicator_id = code_id!($tx, indicators, value.indicator, "SELECT id FROM indicators WHERE code = $1");
-            let (number, text) = match &value.value {
-                Value::Number(n) => (Some(*n), None),
-                Value::Bool(b) => (None, Some(b.to_string())),
-                Value::Text(t) => (None, Some(t.clone())),
-            };
             let agency_id = $agency_ids
                 .get(&(value.agency.clone(), value.period))
                 .copied()
                 .ok_or_else(|| StoreError::NotFound(format!("agency {}", value.agency)))?;
             changed.insert(period_id);
-            let key = (agency_id, period_id, indicator_id, combo_id, source_id);
-            match positions.get(&key) {
-                // The same cell twice: the later value wins, as it would row by row.
-                Some(at) => rows[*at] = (key, number, text, $crate::values::channel_number(value.channel)),
-                None => {
-                    positions.insert(key, rows.len());
-                    rows.push((key, number, text, $crate::values::channel_number(value.channel)));
-                }
-            }
+            rows.keep((agency_id, period_id, indicator_id, combo_id, source_id), value);
         }
         // Many rows a statement: the round trips, not the rows, are what a write costs.
-        for chunk in rows.chunks($crate::values::ROWS_PER_INSERT) {
+        for chunk in rows.rows.chunks($crate::values::ROWS_PER_INSERT) {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO data_values (agency_id, period_id, indicator_id, combo_id, source_id, value_num, value_text, channel, updated_at) ",
             );
@@ -203,11 +205,7 @@ macro_rules! write_values {
                     .push_bind(*channel)
                     .push_bind($now);
             });
-            insert.push(
-                " ON CONFLICT (agency_id, period_id, indicator_id, combo_id, source_id)
-                 DO UPDATE SET value_num = excluded.value_num, value_text = excluded.value_text,
-                               channel = excluded.channel, updated_at = excluded.updated_at",
-            );
+            insert.push($crate::values::REPLACE_CELL);
             insert.build().execute(&mut *$tx).await?;
         }
         // The periods whose data changed: cached aggregates over them are stale now.
